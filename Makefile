@@ -1,0 +1,51 @@
+# The two commands that matter: `make run` and `make test`. Both set up .venv from the lock first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit lock clean messages
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(PY) -m bot run
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+unit: $(INSTALLED)
+	$(VENV)/bin/coverage erase
+	$(VENV)/bin/coverage run -m pytest
+	$(VENV)/bin/coverage report --include='domain/*' --fail-under=95
+	$(VENV)/bin/coverage report
+
+test: lint typecheck unit
+
+# Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	echo '# Pinned versions for reproducible installs: `make lock` regenerates this file.' > requirements.lock
+	.lock-venv/bin/pip freeze --exclude groupbuy-bot >> requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage build *.egg-info
+
+# Re-extract the translatable strings and merge them into every catalog.
+messages: $(INSTALLED)
+	$(VENV)/bin/pybabel extract --no-location --no-wrap -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o bot/locales/messages.pot .
+	for lang in ru zh_Hans; do \
+	  test -f bot/locales/$$lang/LC_MESSAGES/messages.po || $(VENV)/bin/pybabel init -i bot/locales/messages.pot -d bot/locales -l $$lang; \
+	  $(VENV)/bin/pybabel update --no-fuzzy-matching -i bot/locales/messages.pot -d bot/locales -l $$lang; \
+	done

@@ -1,0 +1,96 @@
+"""The `groupbuy` command: run the bot, apply migrations, check the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.logging_setup import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG_ERROR = 2
+
+NO_TOKEN_HELP = """\
+No BOT_TOKEN is configured, so there is no Telegram bot to connect to yet.
+To get a token, open Telegram, start a chat with @BotFather, send /newbot and follow the two
+questions (a display name, then a username ending in "bot"); BotFather answers with a token like
+123456789:AAH... Put it in a file named .env next to this README as the line
+BOT_TOKEN=123456789:AAH... (see .env.example for every other setting), then run `make run` again.
+"""
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    return tuple(
+        secret.get_secret_value()
+        for secret in (settings.bot_token, settings.webhook_secret)
+        if secret is not None
+    )
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Apply migrations, then serve updates (polling, or a webhook when WEBHOOK_URL is set)."""
+    if settings.bot_token is None:
+        print(NO_TOKEN_HELP)
+        return 0
+    from bot.app import build_application, run_application
+
+    asyncio.run(upgrade(settings.database_url))
+    log.info("database is up to date; starting the bot")
+    run_application(build_application(settings), settings)
+    return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    """Apply every pending Alembic migration to DATABASE_URL."""
+    asyncio.run(upgrade(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_check_config(settings: Settings, _args: argparse.Namespace) -> int:
+    """Print the settings in effect (secrets hidden) and exit 0 when they are valid."""
+    for name, value in settings.model_dump().items():
+        shown = "(set, hidden)" if name in {"bot_token", "webhook_secret"} and value else value
+        print(f"{name.upper()}={shown if shown is not None else ''}")
+    print("configuration is valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="groupbuy",
+        description="GroupBuy bot: community group buying in Telegram. "
+        "Settings come from the environment or a .env file (see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, handler in (
+        ("run", cmd_run),
+        ("migrate", cmd_migrate),
+        ("check-config", cmd_check_config),
+    ):
+        summary = (handler.__doc__ or "").strip()
+        command = commands.add_parser(name, help=summary, description=summary)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings_or_exit()
+    setup_logging(settings.log_level, _secrets(settings))
+    result: int = args.handler(settings, args)
+    return result

@@ -1,0 +1,86 @@
+"""Translation and locale formatting: one gettext catalog per language, formatted by Babel.
+
+The catalogs are the `.po` files under `bot/locales`; they are compiled in memory on first use,
+so there is no build step and no compiled file to keep in step with its source.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+from bot.settings import SUPPORTED_LANGUAGES
+from domain.money import Money
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+
+
+@cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == SOURCE_LANGUAGE or not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def pick_language(*candidates: str | None) -> str:
+    """The first candidate we have a catalog for ("ru-RU" → "ru", "zh-hans" → "zh_Hans")."""
+    for candidate in candidates:
+        if not candidate:
+            continue
+        code = candidate.replace("-", "_").lower()
+        if code.startswith("zh") and not code.startswith(("zh_hant", "zh_tw", "zh_hk")):
+            return "zh_Hans"
+        base = code.split("_")[0]
+        if base in SUPPORTED_LANGUAGES:
+            return base
+    return SOURCE_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Texts and formats for one language and timezone: what a handler renders with."""
+
+    language: str
+    timezone: str = "UTC"
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
+
+    def gettext(self, message: str) -> str:
+        return _catalog(self.language).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return _catalog(self.language).ngettext(singular, plural, count)
+
+    def money(self, money: Money) -> str:
+        return str(format_currency(money.amount, money.currency, locale=self.locale))
+
+    def number(self, number: int) -> str:
+        return str(format_decimal(number, locale=self.locale))
+
+    def when(self, instant: datetime) -> str:
+        """An aware instant shown in the community's timezone ("Nov 25, 2026 6:00 PM")."""
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        day = format_date(local, format="medium", locale=self.locale)
+        clock = format_time(local, format="short", locale=self.locale)
+        return f"{day} {clock}"

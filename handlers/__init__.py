@@ -1,0 +1,1 @@
+"""Telegram in and out: parse an update, call a use case, render text and keyboard."""

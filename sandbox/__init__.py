@@ -1,0 +1,1 @@
+"""A local Telegram Bot API emulator over real HTTP, with simulated users."""

@@ -1,0 +1,112 @@
+"""Packs and tolerance (Foodsoft's rule): which requested units the supplier order fills.
+
+Packs to order are the full packs made of firm quantities, plus one more when the remainder and
+the tolerances together fill it; a pack is never made of tolerance alone. Units are then handed
+out firm first, tolerance second, each in the order they were requested.
+
+Worked example (packs of 6): A asks 4 (+2 tolerance), B 3, C 2 (+3 tolerance), then A +1.
+Firm 10 = one full pack and 4 over; 4 + tolerance 5 ≥ 6, so 2 packs = 12 units. The 10 firm
+units all fit; the 2 left go to the earliest tolerance, A's. A gets 7, B 3, C 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A run of units one member asked for, in its place in the queue."""
+
+    member_id: int
+    units: int
+
+
+def build_queue(changes: Iterable[tuple[int, int]]) -> list[QueueEntry]:
+    """Replay (member, delta) changes into a first-requested-first-served queue of units.
+
+    An increase joins the back of the queue. A decrease takes back the member's most recent
+    units first, so lowering a quantity never costs a member the place of the units they keep.
+    """
+    queue: list[QueueEntry] = []
+    for member_id, delta in changes:
+        if delta > 0:
+            queue.append(QueueEntry(member_id, delta))
+            continue
+        to_remove = -delta
+        for index in range(len(queue) - 1, -1, -1):
+            if to_remove == 0:
+                break
+            entry = queue[index]
+            if entry.member_id != member_id:
+                continue
+            taken = min(entry.units, to_remove)
+            to_remove -= taken
+            if taken == entry.units:
+                del queue[index]
+            else:
+                queue[index] = QueueEntry(member_id, entry.units - taken)
+    return queue
+
+
+@dataclass(frozen=True)
+class ItemAllocation:
+    """The outcome for one item: packs to order and what each member gets or is short of."""
+
+    pack_size: int
+    firm_total: int
+    tolerance_total: int
+    packs: int
+    firm: dict[int, int] = field(default_factory=dict)
+    tolerance: dict[int, int] = field(default_factory=dict)
+    short: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def units(self) -> int:
+        return self.packs * self.pack_size
+
+    def allocated(self, member_id: int) -> int:
+        return self.firm.get(member_id, 0) + self.tolerance.get(member_id, 0)
+
+    @property
+    def units_to_next_pack(self) -> int:
+        """How many more units (firm or tolerance) would make one more pack worth ordering."""
+        remainder = self.firm_total - (self.firm_total // self.pack_size) * self.pack_size
+        if remainder == 0:
+            return self.pack_size
+        return max(0, self.pack_size - remainder - self.tolerance_total)
+
+
+def _fill(queue: list[QueueEntry], capacity: int) -> tuple[dict[int, int], dict[int, int], int]:
+    """Serve the queue in order up to `capacity`: (served per member, unserved per member, left)."""
+    served: dict[int, int] = {}
+    unserved: dict[int, int] = {}
+    for entry in queue:
+        taken = min(entry.units, capacity)
+        capacity -= taken
+        if taken:
+            served[entry.member_id] = served.get(entry.member_id, 0) + taken
+        if entry.units - taken:
+            unserved[entry.member_id] = unserved.get(entry.member_id, 0) + entry.units - taken
+    return served, unserved, capacity
+
+
+def allocate(
+    firm_queue: list[QueueEntry],
+    tolerance_queue: list[QueueEntry],
+    pack_size: int = 1,
+    stock: int | None = None,
+) -> ItemAllocation:
+    """Allocate one item's units to members by Foodsoft's rule (see the module docstring)."""
+    if pack_size < 1:
+        raise ValueError("pack size is at least 1")
+    firm_total = sum(entry.units for entry in firm_queue)
+    tolerance_total = sum(entry.units for entry in tolerance_queue)
+    packs, remainder = divmod(firm_total, pack_size)
+    extra_pack_fits_stock = stock is None or (packs + 1) * pack_size <= stock
+    if remainder and remainder + tolerance_total >= pack_size and extra_pack_fits_stock:
+        packs += 1
+    firm, short, left = _fill(firm_queue, packs * pack_size)
+    tolerance, _unused, _ = _fill(tolerance_queue, left)
+    return ItemAllocation(pack_size, firm_total, tolerance_total, packs, firm, tolerance, short)

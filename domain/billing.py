@@ -1,0 +1,80 @@
+"""What each member owes: goods, the organizer fee and a share of delivery, exact to the cent.
+
+Worked example (EUR, fee 5%, delivery 20.00 split by amount): A's goods are 87.50 and B's
+37.50, 125.00 in all. The fee is 5% of 125.00 = 6.25, split by goods: A 4.375 → 4.38,
+B 1.875 → 1.87 (the one cent left over goes to the larger remainder, ties to the earlier
+member). Delivery 20.00 by goods: A 14.00, B 6.00. A owes 87.50 + 4.38 + 14.00 = 105.88 and
+B 37.50 + 1.87 + 6.00 = 45.37; together 151.25 = 125.00 + 6.25 + 20.00, never a cent more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.money import Money
+from domain.purchase import DeliverySplit, Purchase, PurchaseStatus
+
+
+@dataclass(frozen=True)
+class AmountDue:
+    goods: Money
+    fee: Money
+    delivery: Money
+    is_estimate: bool
+
+    @property
+    def total(self) -> Money:
+        return self.goods + self.fee + self.delivery
+
+
+def units_per_member(purchase: Purchase) -> dict[int, dict[int, int]]:
+    """member → item → units: what was asked while open, what was allocated after the stop."""
+    result: dict[int, dict[int, int]] = {}
+    if purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN):
+        for member_id in purchase.participant_ids():
+            result[member_id] = {
+                item_id: quantity for item_id, (quantity, _tol) in purchase.lines(member_id).items()
+            }
+        return result
+    for item_id, allocation in purchase.allocation().items():
+        for member_id in purchase.participant_ids():
+            units = allocation.allocated(member_id)
+            if units:
+                result.setdefault(member_id, {})[item_id] = units
+    return result
+
+
+def item_unit_prices(purchase: Purchase, units: dict[int, dict[int, int]]) -> dict[int, Money]:
+    """The price per unit of each item at its final tier (everyone pays the same price)."""
+    totals = {item.item_id: 0 for item in purchase.items}
+    for lines in units.values():
+        for item_id, count in lines.items():
+            totals[item_id] += count
+    return {item.item_id: item.price_for(totals[item.item_id]) for item in purchase.items}
+
+
+def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:
+    """Every participant's amount due; estimates until the purchase is stopped."""
+    units = units_per_member(purchase)
+    prices = item_unit_prices(purchase, units)
+    member_ids = list(units)
+    currency = purchase.currency
+    goods = [
+        sum((prices[item_id] * count for item_id, count in units[m].items()), Money.zero(currency))
+        for m in member_ids
+    ]
+    goods_total = sum(goods, Money.zero(currency))
+    fees = goods_total.percent(purchase.fee_percent).split([g.minor for g in goods])
+    delivery_cost = purchase.delivery_cost or Money.zero(currency)
+    if purchase.delivery_split is DeliverySplit.PER_MEMBER:
+        weights = [1] * len(member_ids)
+    elif purchase.delivery_split is DeliverySplit.PER_UNIT:
+        weights = [sum(units[m].values()) for m in member_ids]
+    else:
+        weights = [g.minor for g in goods]
+    deliveries = delivery_cost.split(weights)
+    estimate = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
+    return {
+        member_id: AmountDue(goods[i], fees[i], deliveries[i], estimate)
+        for i, member_id in enumerate(member_ids)
+    }

@@ -1,0 +1,31 @@
+"""Who may do what: the head of a purchase and platform admins manage it; nobody else does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.errors import NotAllowed
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person asking: a Telegram user id, and whether they are a platform admin."""
+
+    user_id: int
+    is_admin: bool = False
+
+
+class HasHead(Protocol):
+    @property
+    def head_id(self) -> int: ...
+
+
+def can_manage(purchase: HasHead, actor: Actor) -> bool:
+    """Stop, edit, cancel, transfer, export and see the participants."""
+    return actor.is_admin or actor.user_id == purchase.head_id
+
+
+def ensure_can_manage(purchase: HasHead, actor: Actor) -> None:
+    if not can_manage(purchase, actor):
+        raise NotAllowed("only the head of this purchase (or a platform admin) can do this")

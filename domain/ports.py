@@ -1,0 +1,59 @@
+"""What the use cases need from storage, as protocols; storage/ implements them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.community import Community
+from domain.events import Event
+from domain.purchase import Purchase
+
+
+class PurchaseRepository(Protocol):
+    async def add(self, purchase: Purchase) -> None:
+        """Store a new purchase and give it its id."""
+
+    async def get(self, purchase_id: int) -> Purchase | None:
+        """Load a purchase for change; concurrent changers of the same purchase wait or retry."""
+
+    async def list_for_head(self, head_id: int) -> list[Purchase]: ...
+
+    async def list_for_member(self, member_id: int) -> list[Purchase]: ...
+
+    async def ids_due(self, now: datetime) -> list[int]:
+        """Open purchases whose deadline is at or before `now`."""
+
+
+class CommunityRepository(Protocol):
+    async def get(self, chat_id: int) -> Community | None: ...
+
+    async def add(self, community: Community) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolled back on exit unless `commit` was called."""
+
+    purchases: PurchaseRepository
+    communities: CommunityRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make every change of this unit of work durable, with the events it raised."""
+
+    async def rollback(self) -> None: ...
+
+    async def claim_update(self, update_id: int) -> bool:
+        """Record a Telegram update id; False when it was processed before (a redelivery)."""
+
+    def collected_events(self) -> list[Event]:
+        """The events raised by the aggregates committed in this unit of work."""

@@ -1,0 +1,628 @@
+"""The purchase aggregate: terms, items, the order log, the lifecycle and head transfer.
+
+Every change a member makes is appended to one log of requests; quantities, the pack queue and
+the allocation are all derived from that log, so "first requested, first served" holds by
+construction. Methods that depend on time take `now` (aware UTC).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from domain import events
+from domain.allocation import ItemAllocation, QueueEntry, allocate, build_queue
+from domain.errors import (
+    IllegalTransition,
+    InvalidPurchase,
+    LimitExceeded,
+    MoqNotReached,
+    NotAllowed,
+    NotFound,
+    OrdersClosed,
+    OutOfStock,
+)
+from domain.money import Money
+from domain.permissions import Actor, ensure_can_manage
+
+WITHDRAWAL_WINDOW_AFTER_TRANSFER = timedelta(hours=24)
+MAX_TITLE_LENGTH = 120
+MAX_DESCRIPTION_LENGTH = 2000
+MAX_ITEMS = 50
+MAX_UNITS_PER_LINE = 100_000
+
+
+class PurchaseStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    STOPPED = "stopped"
+    ORDERED = "ordered"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Which statuses each status may be reached from; everything else is illegal.
+ALLOWED_FROM: dict[PurchaseStatus, frozenset[PurchaseStatus]] = {
+    PurchaseStatus.DRAFT: frozenset(),
+    PurchaseStatus.OPEN: frozenset({PurchaseStatus.DRAFT}),
+    PurchaseStatus.STOPPED: frozenset({PurchaseStatus.OPEN}),
+    PurchaseStatus.FAILED: frozenset({PurchaseStatus.OPEN}),
+    PurchaseStatus.ORDERED: frozenset({PurchaseStatus.STOPPED}),
+    PurchaseStatus.ARRIVED: frozenset({PurchaseStatus.ORDERED}),
+    PurchaseStatus.COMPLETED: frozenset({PurchaseStatus.ARRIVED}),
+    PurchaseStatus.CANCELLED: frozenset(
+        {PurchaseStatus.DRAFT, PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED}
+    ),
+}
+
+
+class ShortPolicy(StrEnum):
+    """What happens when the deadline passes and the minimum order is not reached."""
+
+    FAIL = "fail"
+    EXTEND = "extend"
+    ASK = "ask"
+
+
+class DeliverySplit(StrEnum):
+    PER_MEMBER = "per_member"
+    PER_UNIT = "per_unit"
+    BY_AMOUNT = "by_amount"
+
+
+class PaymentMode(StrEnum):
+    PREPAY = "prepay"
+    POSTPAY = "postpay"
+
+
+@dataclass(frozen=True)
+class Moq:
+    """A minimum order, in units across all items or in money (goods total)."""
+
+    units: int | None = None
+    money: Money | None = None
+
+    def __post_init__(self) -> None:
+        if (self.units is None) == (self.money is None):
+            raise InvalidPurchase("a minimum order is either in units or in money")
+        if self.units is not None and self.units < 1:
+            raise InvalidPurchase("a minimum order in units must be at least 1")
+        if self.money is not None and self.money.minor <= 0:
+            raise InvalidPurchase("a minimum order in money must be more than zero")
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    """From `min_units` units in total, everyone pays `unit_price`."""
+
+    min_units: int
+    unit_price: Money
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the price list."""
+
+    item_id: int
+    name: str
+    unit_price: Money
+    unit: str = ""
+    tiers: tuple[PriceTier, ...] = ()
+    pack_size: int = 1
+    member_min: int | None = None
+    member_max: int | None = None
+    stock: int | None = None
+    moq_units: int | None = None
+
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise InvalidPurchase("an item needs a name")
+        if self.unit_price.minor <= 0:
+            raise InvalidPurchase(f"{self.name}: the price must be more than zero")
+        if self.pack_size < 1:
+            raise InvalidPurchase(f"{self.name}: the pack size must be at least 1")
+        for limit in (self.member_min, self.member_max, self.stock, self.moq_units):
+            if limit is not None and limit < 1:
+                raise InvalidPurchase(f"{self.name}: limits must be at least 1")
+        if self.member_min and self.member_max and self.member_min > self.member_max:
+            raise InvalidPurchase(f"{self.name}: the minimum is above the maximum")
+        thresholds = [tier.min_units for tier in self.tiers]
+        if thresholds != sorted(set(thresholds)) or any(t < 2 for t in thresholds):
+            raise InvalidPurchase(f"{self.name}: price tiers must have rising thresholds above 1")
+        prices = [self.unit_price, *(tier.unit_price for tier in self.tiers)]
+        if any(later >= earlier for earlier, later in itertools.pairwise(prices)):
+            raise InvalidPurchase(
+                f"{self.name}: each price tier must be cheaper than the one before"
+            )
+
+    def price_for(self, total_units: int) -> Money:
+        """The unit price everyone pays when the item's total is `total_units`."""
+        price = self.unit_price
+        for tier in self.tiers:
+            if total_units >= tier.min_units:
+                price = tier.unit_price
+        return price
+
+    def next_tier(self, total_units: int) -> PriceTier | None:
+        """The first tier not yet reached, for the card's "11.90 from 60 units"."""
+        return next((tier for tier in self.tiers if tier.min_units > total_units), None)
+
+
+@dataclass(frozen=True)
+class PickupSlot:
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        if not self.place.strip():
+            raise InvalidPurchase("a pickup slot needs a place")
+        if self.ends_at <= self.starts_at:
+            raise InvalidPurchase("a pickup window must end after it starts")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One entry of the append-only order log: a member changed one line."""
+
+    seq: int
+    member_id: int
+    item_id: int
+    firm_delta: int
+    tolerance_delta: int
+    at: datetime
+
+
+@dataclass
+class Member:
+    user_id: int
+    name: str
+    joined_at: datetime
+
+
+@dataclass
+class Purchase:
+    """One group buy and everything members asked of it."""
+
+    community_id: int
+    head_id: int
+    title: str
+    currency: str
+    items: list[Item]
+    deadline: datetime
+    created_at: datetime
+    description: str = ""
+    supplier: str = ""
+    moq: Moq | None = None
+    pickup_slots: list[PickupSlot] = field(default_factory=list)
+    fee_percent: Decimal = Decimal(0)
+    delivery_cost: Money | None = None
+    delivery_split: DeliverySplit = DeliverySplit.BY_AMOUNT
+    regions: tuple[str, ...] = ()
+    payment_mode: PaymentMode = PaymentMode.PREPAY
+    short_policy: ShortPolicy = ShortPolicy.FAIL
+    extend_by: timedelta | None = None
+    status: PurchaseStatus = PurchaseStatus.DRAFT
+    id: int = 0
+    version: int = 0
+    extended: bool = False
+    awaiting_head_decision: bool = False
+    cancel_reason: str = ""
+    pending_head_id: int | None = None
+    withdrawal_window_ends: datetime | None = None
+    withdrawal_requests: set[int] = field(default_factory=set)
+    members: dict[int, Member] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
+
+    # --- creation ---------------------------------------------------------------------------
+
+    def validate(self, now: datetime, max_fee_percent: Decimal) -> None:
+        """Check the terms a head typed; raises InvalidPurchase naming the first problem."""
+        if not self.title.strip():
+            raise InvalidPurchase("the purchase needs a title")
+        if len(self.title) > MAX_TITLE_LENGTH:
+            raise InvalidPurchase(f"the title is longer than {MAX_TITLE_LENGTH} characters")
+        if len(self.description) > MAX_DESCRIPTION_LENGTH:
+            raise InvalidPurchase(
+                f"the description is longer than {MAX_DESCRIPTION_LENGTH} characters"
+            )
+        if not self.items:
+            raise InvalidPurchase("the purchase needs at least one item")
+        if len(self.items) > MAX_ITEMS:
+            raise InvalidPurchase(f"a purchase has at most {MAX_ITEMS} items")
+        if [item.item_id for item in self.items] != list(range(1, len(self.items) + 1)):
+            raise InvalidPurchase("items are numbered 1, 2, 3... in order")
+        for item in self.items:
+            item.validate()
+            if item.unit_price.currency != self.currency:
+                raise InvalidPurchase(f"{item.name}: the price is not in {self.currency}")
+        if self.deadline <= now:
+            raise InvalidPurchase("the deadline is in the past")
+        if not Decimal(0) <= self.fee_percent <= max_fee_percent:
+            raise InvalidPurchase(f"the organizer fee must be between 0% and {max_fee_percent}%")
+        if self.delivery_cost is not None and (
+            self.delivery_cost.currency != self.currency or self.delivery_cost.minor < 0
+        ):
+            raise InvalidPurchase(f"the delivery cost must be a positive amount in {self.currency}")
+        if self.moq and self.moq.money and self.moq.money.currency != self.currency:
+            raise InvalidPurchase(f"the minimum order must be in {self.currency}")
+        if self.short_policy is ShortPolicy.EXTEND and not (
+            self.extend_by and self.extend_by > timedelta(0)
+        ):
+            raise InvalidPurchase("say by how long to extend, e.g. extend 24h")
+        for slot in self.pickup_slots:
+            if slot.starts_at < self.deadline:
+                raise InvalidPurchase("the pickup must come after the deadline")
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def _move(self, target: PurchaseStatus) -> bool:
+        """Go to `target`; False when already there (a repeated transition is a no-op)."""
+        if self.status is target:
+            return False
+        if self.status not in ALLOWED_FROM[target]:
+            raise IllegalTransition(f"a purchase that is {self.status} cannot become {target}")
+        self.status = target
+        return True
+
+    def publish(self, now: datetime) -> None:
+        if self.status is PurchaseStatus.DRAFT and self.deadline <= now:
+            raise InvalidPurchase("the deadline is in the past")
+        if self._move(PurchaseStatus.OPEN):
+            self.events.append(events.PurchasePublished(self.id))
+
+    def accepts_orders(self, now: datetime) -> bool:
+        return self.status is PurchaseStatus.OPEN and now < self.deadline
+
+    def moq_met(self) -> bool:
+        if self.moq is None:
+            return self.firm_units() > 0
+        if self.moq.units is not None:
+            return self.firm_units() >= self.moq.units
+        assert self.moq.money is not None
+        return self.goods_total_requested() >= self.moq.money
+
+    def reach_deadline(self, now: datetime) -> None:
+        """What the deadline does: stop, or follow the short-MOQ policy. Safe to repeat."""
+        if self.status is not PurchaseStatus.OPEN or now < self.deadline:
+            return
+        if self.moq_met():
+            self._stop()
+        elif self.short_policy is ShortPolicy.EXTEND and not self.extended:
+            assert self.extend_by is not None
+            self.extended = True
+            self.deadline = self.deadline + self.extend_by
+            self.events.append(events.DeadlineExtended(self.id, self.deadline))
+        elif self.short_policy is ShortPolicy.ASK:
+            if not self.awaiting_head_decision:
+                self.awaiting_head_decision = True
+                self.events.append(events.HeadDecisionNeeded(self.id))
+        else:
+            self._move(PurchaseStatus.FAILED)
+            self.events.append(events.PurchaseFailed(self.id))
+
+    def _stop(self) -> None:
+        if self._move(PurchaseStatus.STOPPED):
+            self.awaiting_head_decision = False
+            self.events.append(events.PurchaseStopped(self.id))
+
+    def stop_now(self, actor: Actor) -> None:
+        """The head presses Stop: only when the minimum order is reached."""
+        ensure_can_manage(self, actor)
+        if self.status is PurchaseStatus.OPEN and not self.moq_met():
+            raise MoqNotReached(
+                "the minimum order is not reached: go ahead anyway, extend, or cancel"
+            )
+        self._stop()
+
+    def go_ahead_anyway(self, actor: Actor) -> None:
+        """The head decides to stop and order even though the minimum is not reached."""
+        ensure_can_manage(self, actor)
+        self._stop()
+
+    def extend(self, actor: Actor, new_deadline: datetime, now: datetime) -> None:
+        ensure_can_manage(self, actor)
+        if self.status is not PurchaseStatus.OPEN:
+            raise IllegalTransition(f"a purchase that is {self.status} cannot be extended")
+        if new_deadline <= now:
+            raise InvalidPurchase("the new deadline is in the past")
+        self.deadline = new_deadline
+        self.awaiting_head_decision = False
+        self.events.append(events.DeadlineExtended(self.id, new_deadline))
+
+    def cancel(self, actor: Actor, reason: str) -> None:
+        ensure_can_manage(self, actor)
+        if self._move(PurchaseStatus.CANCELLED):
+            self.cancel_reason = reason.strip()
+            self.events.append(events.PurchaseCancelled(self.id, self.cancel_reason))
+
+    def mark_ordered(self, actor: Actor) -> None:
+        ensure_can_manage(self, actor)
+        if self._move(PurchaseStatus.ORDERED):
+            self.events.append(events.PurchaseOrdered(self.id))
+
+    def mark_arrived(self, actor: Actor, slots: Iterable[PickupSlot]) -> None:
+        ensure_can_manage(self, actor)
+        new_slots = list(slots)
+        if self.status is PurchaseStatus.ORDERED and not (new_slots or self.pickup_slots):
+            raise InvalidPurchase("say where and when members pick up their goods")
+        if self._move(PurchaseStatus.ARRIVED):
+            if new_slots:
+                self.pickup_slots = new_slots
+            self.events.append(events.GoodsArrived(self.id))
+
+    def complete(self, actor: Actor) -> None:
+        ensure_can_manage(self, actor)
+        if self._move(PurchaseStatus.COMPLETED):
+            self.events.append(events.PurchaseCompleted(self.id))
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def item(self, item_id: int) -> Item:
+        for item in self.items:
+            if item.item_id == item_id:
+                return item
+        raise NotFound("this purchase has no such item")
+
+    def quantity(self, member_id: int, item_id: int) -> int:
+        return sum(
+            r.firm_delta for r in self.requests if r.member_id == member_id and r.item_id == item_id
+        )
+
+    def tolerance(self, member_id: int, item_id: int) -> int:
+        return sum(
+            r.tolerance_delta
+            for r in self.requests
+            if r.member_id == member_id and r.item_id == item_id
+        )
+
+    def item_units(self, item_id: int) -> int:
+        """Firm units all members asked for of one item."""
+        return sum(r.firm_delta for r in self.requests if r.item_id == item_id)
+
+    def firm_units(self) -> int:
+        return sum(r.firm_delta for r in self.requests)
+
+    def participant_ids(self) -> list[int]:
+        """Members with at least one unit, in the order they joined."""
+        units: dict[int, int] = {}
+        for request in self.requests:
+            units[request.member_id] = units.get(request.member_id, 0) + request.firm_delta
+        return [member_id for member_id, total in units.items() if total > 0]
+
+    def lines(self, member_id: int) -> dict[int, tuple[int, int]]:
+        """A member's lines: item id → (quantity, tolerance), only lines with units."""
+        result = {}
+        for item in self.items:
+            quantity = self.quantity(member_id, item.item_id)
+            if quantity > 0:
+                result[item.item_id] = (quantity, self.tolerance(member_id, item.item_id))
+        return result
+
+    def _ensure_orders_open(self, now: datetime) -> None:
+        if not self.accepts_orders(now):
+            if self.status is PurchaseStatus.OPEN:
+                raise OrdersClosed("the deadline has passed; orders can no longer change")
+            raise OrdersClosed(f"the purchase is {self.status}; orders can no longer change")
+
+    def _append(
+        self, member_id: int, item_id: int, firm: int, tolerance: int, now: datetime
+    ) -> None:
+        seq = self.requests[-1].seq + 1 if self.requests else 1
+        self.requests.append(Request(seq, member_id, item_id, firm, tolerance, now))
+
+    def set_quantity(
+        self, member_id: int, member_name: str, item_id: int, quantity: int, now: datetime
+    ) -> None:
+        """Set a member's quantity of one item, within stock and the per-member limits."""
+        self._ensure_orders_open(now)
+        item = self.item(item_id)
+        current = self.quantity(member_id, item_id)
+        if quantity == current:
+            return
+        if quantity < 0:
+            raise LimitExceeded("a quantity cannot be negative")
+        if quantity > MAX_UNITS_PER_LINE:
+            raise LimitExceeded(f"at most {MAX_UNITS_PER_LINE} units of one item")
+        if item.member_max is not None and quantity > item.member_max:
+            raise LimitExceeded(f"at most {item.member_max} of {item.name} per member")
+        if item.member_min is not None and 0 < quantity < item.member_min:
+            raise LimitExceeded(f"at least {item.member_min} of {item.name} per member")
+        if item.stock is not None:
+            left = item.stock - self.item_units(item_id) + current
+            if quantity > left:
+                raise OutOfStock(
+                    f"{item.name} is sold out"
+                    if left == 0
+                    else f"only {left} of {item.name} left for you"
+                )
+        was_member = member_id in self.participant_ids()
+        moq_was_met = self.moq is not None and self.moq_met()
+        tolerance = self.tolerance(member_id, item_id)
+        drop_tolerance = -tolerance if quantity == 0 else 0
+        self._append(member_id, item_id, quantity - current, drop_tolerance, now)
+        self.members.setdefault(member_id, Member(member_id, member_name, now))
+        if not was_member:
+            self.events.append(events.MemberJoined(self.id, member_id))
+        self.events.append(
+            events.OrderChanged(self.id, member_id, item_id, quantity, tolerance + drop_tolerance)
+        )
+        if self.moq is not None and not moq_was_met and self.moq_met():
+            self.events.append(events.MoqReached(self.id))
+        if item.stock is not None and self.item_units(item_id) == item.stock:
+            self.events.append(events.SoldOut(self.id, item_id))
+            if all(
+                i.stock is not None and self.item_units(i.item_id) == i.stock for i in self.items
+            ):
+                self._stop_when_sold_out()
+
+    def _stop_when_sold_out(self) -> None:
+        # Sold out is a stop like the deadline: the same MOQ rule decides the outcome, but the
+        # deadline has not passed, so a short MOQ cannot "extend" — it fails or asks the head.
+        if self.moq_met():
+            self._stop()
+        elif self.short_policy is ShortPolicy.ASK:
+            self.awaiting_head_decision = True
+            self.events.append(events.HeadDecisionNeeded(self.id))
+
+    def add_units(
+        self, member_id: int, member_name: str, item_id: int, delta: int, now: datetime
+    ) -> int:
+        """Add (or remove, with a negative delta) units; the first unit jumps to the minimum."""
+        current = self.quantity(member_id, item_id)
+        target = current + delta
+        item = self.item(item_id)
+        if delta > 0 and current == 0 and item.member_min:
+            target = max(target, item.member_min)
+        if delta < 0 and item.member_min and 0 < target < item.member_min:
+            target = 0
+        self.set_quantity(member_id, member_name, item_id, max(target, 0), now)
+        return self.quantity(member_id, item_id)
+
+    def set_tolerance(self, member_id: int, item_id: int, tolerance: int, now: datetime) -> None:
+        """ "I would also take up to N more units to help fill a pack"."""
+        self._ensure_orders_open(now)
+        item = self.item(item_id)
+        current = self.tolerance(member_id, item_id)
+        if tolerance == current:
+            return
+        if item.pack_size == 1:
+            raise LimitExceeded(f"{item.name} is not sold in packs, so tolerance does not apply")
+        if not 0 <= tolerance < item.pack_size:
+            raise LimitExceeded(f"tolerance is from 0 to {item.pack_size - 1} units")
+        if tolerance and self.quantity(member_id, item_id) == 0:
+            raise LimitExceeded("order at least one unit before adding tolerance")
+        self._append(member_id, item_id, 0, tolerance - current, now)
+        self.events.append(
+            events.OrderChanged(
+                self.id, member_id, item_id, self.quantity(member_id, item_id), tolerance
+            )
+        )
+
+    def _remove_all(self, member_id: int, now: datetime) -> None:
+        for item in self.items:
+            quantity = self.quantity(member_id, item.item_id)
+            tolerance = self.tolerance(member_id, item.item_id)
+            if quantity or tolerance:
+                self._append(member_id, item.item_id, -quantity, -tolerance, now)
+        self.withdrawal_requests.discard(member_id)
+        self.events.append(events.MemberWithdrew(self.id, member_id))
+
+    def in_transfer_window(self, now: datetime) -> bool:
+        return self.withdrawal_window_ends is not None and now < self.withdrawal_window_ends
+
+    def withdraw(self, member_id: int, now: datetime) -> None:
+        """A member leaves: freely while orders are open, or in the window after a new head."""
+        if member_id not in self.participant_ids():
+            raise NotFound("you have no order in this purchase")
+        window_open = self.in_transfer_window(now) and self.status in (
+            PurchaseStatus.OPEN,
+            PurchaseStatus.STOPPED,
+            PurchaseStatus.ORDERED,
+        )
+        if not (self.accepts_orders(now) or window_open):
+            raise OrdersClosed("orders are frozen after the stop: ask the head to withdraw you")
+        self._remove_all(member_id, now)
+
+    def request_withdrawal(self, member_id: int, now: datetime) -> None:
+        """After the stop a member can only ask; the head accepts or declines."""
+        if member_id not in self.participant_ids():
+            raise NotFound("you have no order in this purchase")
+        if self.accepts_orders(now):
+            raise IllegalTransition("orders are still open: you can withdraw yourself")
+        if self.status not in (PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED):
+            raise OrdersClosed(f"the purchase is {self.status}; it is too late to withdraw")
+        if member_id not in self.withdrawal_requests:
+            self.withdrawal_requests.add(member_id)
+            self.events.append(events.WithdrawalRequested(self.id, member_id))
+
+    def accept_withdrawal(self, actor: Actor, member_id: int, now: datetime) -> None:
+        ensure_can_manage(self, actor)
+        if member_id not in self.withdrawal_requests:
+            raise NotFound("this member has not asked to withdraw")
+        self._remove_all(member_id, now)
+
+    def decline_withdrawal(self, actor: Actor, member_id: int) -> None:
+        ensure_can_manage(self, actor)
+        if member_id not in self.withdrawal_requests:
+            raise NotFound("this member has not asked to withdraw")
+        self.withdrawal_requests.discard(member_id)
+        self.events.append(events.WithdrawalDeclined(self.id, member_id))
+
+    # --- head transfer ----------------------------------------------------------------------
+
+    def offer_transfer(self, actor: Actor, to_member_id: int) -> None:
+        ensure_can_manage(self, actor)
+        if self.status in (
+            PurchaseStatus.COMPLETED,
+            PurchaseStatus.FAILED,
+            PurchaseStatus.CANCELLED,
+        ):
+            raise IllegalTransition(f"a purchase that is {self.status} cannot change heads")
+        if to_member_id == self.head_id:
+            raise InvalidPurchase("this member is already the head")
+        if to_member_id not in self.participant_ids():
+            raise NotFound("the new head must be a participant of the purchase")
+        self.pending_head_id = to_member_id
+        self.events.append(events.TransferOffered(self.id, to_member_id))
+
+    def accept_transfer(self, user_id: int, now: datetime) -> None:
+        if self.pending_head_id != user_id:
+            raise NotAllowed("nobody offered you to lead this purchase")
+        self._change_head(user_id, now)
+
+    def reassign(self, actor: Actor, new_head_id: int, now: datetime) -> None:
+        """A platform admin hands an abandoned purchase to someone else."""
+        if not actor.is_admin:
+            raise NotAllowed("only a platform admin can reassign a purchase")
+        if new_head_id != self.head_id:
+            self._change_head(new_head_id, now)
+
+    def _change_head(self, new_head_id: int, now: datetime) -> None:
+        old = self.head_id
+        self.head_id = new_head_id
+        self.pending_head_id = None
+        self.withdrawal_window_ends = now + WITHDRAWAL_WINDOW_AFTER_TRANSFER
+        self.events.append(
+            events.HeadChanged(self.id, old, new_head_id, self.withdrawal_window_ends)
+        )
+
+    # --- allocation and totals --------------------------------------------------------------
+
+    def _queues(self, item_id: int) -> tuple[list[QueueEntry], list[QueueEntry]]:
+        mine = [r for r in self.requests if r.item_id == item_id]
+        firm = build_queue((r.member_id, r.firm_delta) for r in mine if r.firm_delta)
+        tolerance = build_queue((r.member_id, r.tolerance_delta) for r in mine if r.tolerance_delta)
+        return firm, tolerance
+
+    def allocation(self) -> dict[int, ItemAllocation]:
+        """Packs and units per item by Foodsoft's rule; an item short of its own MOQ is dropped."""
+        result = {}
+        for item in self.items:
+            firm, tolerance = self._queues(item.item_id)
+            if item.moq_units is not None and self.item_units(item.item_id) < item.moq_units:
+                firm_total = sum(entry.units for entry in firm)
+                short: dict[int, int] = {}
+                for entry in firm:
+                    short[entry.member_id] = short.get(entry.member_id, 0) + entry.units
+                tolerance_total = sum(entry.units for entry in tolerance)
+                result[item.item_id] = ItemAllocation(
+                    item.pack_size, firm_total, tolerance_total, 0, {}, {}, short
+                )
+            else:
+                result[item.item_id] = allocate(firm, tolerance, item.pack_size, item.stock)
+        return result
+
+    def goods_total_requested(self) -> Money:
+        total = Money.zero(self.currency)
+        for item in self.items:
+            units = self.item_units(item.item_id)
+            total += item.price_for(units) * units
+        return total

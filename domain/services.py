@@ -1,0 +1,180 @@
+"""Use cases: load an aggregate through the unit of work, apply one rule, commit.
+
+Each takes primitives and `now` (aware UTC) and returns what the caller needs to answer the
+person; a domain error leaves the database untouched because nothing was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from domain.community import Community
+from domain.errors import NotFound
+from domain.permissions import Actor
+from domain.ports import UnitOfWork
+from domain.purchase import PickupSlot, Purchase
+from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
+from domain.views import member_order as member_order_view
+from domain.views import participants as participants_view
+
+
+async def _load(uow: UnitOfWork, purchase_id: int) -> Purchase:
+    purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound("no such purchase")
+    return purchase
+
+
+async def _apply(
+    uow: UnitOfWork, purchase_id: int, change: Callable[[Purchase], object]
+) -> Purchase:
+    async with uow:
+        purchase = await _load(uow, purchase_id)
+        change(purchase)
+        await uow.commit()
+    return purchase
+
+
+async def register_community(uow: UnitOfWork, community: Community) -> Community:
+    """Remember a group the bot was added to; an existing one keeps its settings."""
+    async with uow:
+        existing = await uow.communities.get(community.chat_id)
+        if existing is not None:
+            return existing
+        await uow.communities.add(community)
+        await uow.commit()
+    return community
+
+
+async def publish_purchase(
+    uow: UnitOfWork, purchase: Purchase, now: datetime, max_fee_percent: Decimal
+) -> int:
+    """Validate a head's new purchase, store it and open it; returns its id."""
+    purchase.validate(now, max_fee_percent)
+    async with uow:
+        await uow.purchases.add(purchase)
+        purchase.publish(now)
+        await uow.commit()
+    return purchase.id
+
+
+async def add_units(
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    member_name: str,
+    item_id: int,
+    delta: int,
+    now: datetime,
+) -> MemberOrderView:
+    """A tap on +1 or -1: change one line by `delta` units."""
+    purchase = await _apply(
+        uow,
+        purchase_id,
+        lambda p: p.add_units(member_id, member_name, item_id, delta, now),
+    )
+    return member_order_view(purchase, member_id)
+
+
+async def set_tolerance(
+    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, tolerance: int, now: datetime
+) -> MemberOrderView:
+    purchase = await _apply(
+        uow, purchase_id, lambda p: p.set_tolerance(member_id, item_id, tolerance, now)
+    )
+    return member_order_view(purchase, member_id)
+
+
+async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
+    await _apply(uow, purchase_id, lambda p: p.withdraw(member_id, now))
+
+
+async def request_withdrawal(
+    uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.request_withdrawal(member_id, now))
+
+
+async def accept_withdrawal(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.accept_withdrawal(actor, member_id, now))
+
+
+async def decline_withdrawal(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.decline_withdrawal(actor, member_id))
+
+
+async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:
+    """The scheduler's job at a deadline; firing twice has the effect of firing once."""
+    await _apply(uow, purchase_id, lambda p: p.reach_deadline(now))
+
+
+async def stop_now(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await _apply(uow, purchase_id, lambda p: p.stop_now(actor))
+
+
+async def go_ahead_anyway(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await _apply(uow, purchase_id, lambda p: p.go_ahead_anyway(actor))
+
+
+async def extend(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, new_deadline: datetime, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.extend(actor, new_deadline, now))
+
+
+async def cancel(uow: UnitOfWork, purchase_id: int, actor: Actor, reason: str) -> None:
+    await _apply(uow, purchase_id, lambda p: p.cancel(actor, reason))
+
+
+async def mark_ordered(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await _apply(uow, purchase_id, lambda p: p.mark_ordered(actor))
+
+
+async def mark_arrived(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, slots: list[PickupSlot]
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots))
+
+
+async def complete(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await _apply(uow, purchase_id, lambda p: p.complete(actor))
+
+
+async def offer_transfer(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, to_member_id: int
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.offer_transfer(actor, to_member_id))
+
+
+async def accept_transfer(uow: UnitOfWork, purchase_id: int, user_id: int, now: datetime) -> None:
+    await _apply(uow, purchase_id, lambda p: p.accept_transfer(user_id, now))
+
+
+async def reassign(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, new_head_id: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.reassign(actor, new_head_id, now))
+
+
+async def card(uow: UnitOfWork, purchase_id: int) -> CardSummary:
+    """The aggregates the public card shows."""
+    async with uow:
+        return card_summary(await _load(uow, purchase_id))
+
+
+async def my_order(uow: UnitOfWork, purchase_id: int, member_id: int) -> MemberOrderView:
+    async with uow:
+        return member_order_view(await _load(uow, purchase_id), member_id)
+
+
+async def participant_list(
+    uow: UnitOfWork, purchase_id: int, actor: Actor
+) -> list[ParticipantView]:
+    async with uow:
+        return participants_view(await _load(uow, purchase_id), actor)

@@ -1,0 +1,134 @@
+"""What each audience may see: aggregates for the chat card, own lines for a member,
+names only for the head and platform admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.billing import AmountDue, amounts_due
+from domain.money import Money
+from domain.permissions import Actor, ensure_can_manage
+from domain.purchase import Item, Moq, PriceTier, Purchase, PurchaseStatus
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    item: Item
+    units: int
+    unit_price: Money
+    next_tier: PriceTier | None
+    units_to_next_pack: int
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    """Everything the public card shows; by construction it holds no member's identity."""
+
+    purchase_id: int
+    title: str
+    status: PurchaseStatus
+    deadline: datetime
+    members_count: int
+    units: int
+    goods_total: Money
+    moq: Moq | None
+    progress_percent: int
+    items: tuple[ItemProgress, ...]
+
+
+def card_summary(purchase: Purchase) -> CardSummary:
+    allocation = purchase.allocation()
+    items = tuple(
+        ItemProgress(
+            item,
+            purchase.item_units(item.item_id),
+            item.price_for(purchase.item_units(item.item_id)),
+            item.next_tier(purchase.item_units(item.item_id)),
+            allocation[item.item_id].units_to_next_pack,
+        )
+        for item in purchase.items
+    )
+    goods_total = purchase.goods_total_requested()
+    if purchase.moq is None:
+        progress = 100 if purchase.firm_units() else 0
+    elif purchase.moq.units is not None:
+        progress = min(100, purchase.firm_units() * 100 // purchase.moq.units)
+    else:
+        assert purchase.moq.money is not None
+        progress = min(100, goods_total.minor * 100 // purchase.moq.money.minor)
+    return CardSummary(
+        purchase.id,
+        purchase.title,
+        purchase.status,
+        purchase.deadline,
+        len(purchase.participant_ids()),
+        purchase.firm_units(),
+        goods_total,
+        purchase.moq,
+        progress,
+        items,
+    )
+
+
+@dataclass(frozen=True)
+class LineView:
+    item: Item
+    quantity: int
+    tolerance: int
+    allocated: int
+    short: int
+    units_to_next_pack: int
+
+
+@dataclass(frozen=True)
+class MemberOrderView:
+    """One member's own order: lines, where they stand in the packs, and what they owe."""
+
+    purchase_id: int
+    member_id: int
+    status: PurchaseStatus
+    lines: tuple[LineView, ...]
+    due: AmountDue | None
+
+
+def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
+    allocation = purchase.allocation()
+    lines = []
+    for item_id, (quantity, tolerance) in purchase.lines(member_id).items():
+        item_allocation = allocation[item_id]
+        lines.append(
+            LineView(
+                purchase.item(item_id),
+                quantity,
+                tolerance,
+                item_allocation.allocated(member_id),
+                item_allocation.short.get(member_id, 0),
+                item_allocation.units_to_next_pack,
+            )
+        )
+    return MemberOrderView(
+        purchase.id,
+        member_id,
+        purchase.status,
+        tuple(lines),
+        amounts_due(purchase).get(member_id),
+    )
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    member_id: int
+    name: str
+    order: MemberOrderView
+
+
+def participants(purchase: Purchase, actor: Actor) -> list[ParticipantView]:
+    """Who joined and with what: only for the head and platform admins."""
+    ensure_can_manage(purchase, actor)
+    return [
+        ParticipantView(
+            member_id, purchase.members[member_id].name, member_order(purchase, member_id)
+        )
+        for member_id in purchase.participant_ids()
+    ]

@@ -1,0 +1,99 @@
+"""An in-memory unit of work for service-layer tests: same protocol, no database."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from domain.community import Community
+from domain.events import Event
+from domain.purchase import Purchase, PurchaseStatus
+
+
+class FakePurchases:
+    def __init__(self) -> None:
+        self.committed: dict[int, Purchase] = {}
+        self.seen: dict[int, Purchase] = {}
+        self._next_id = 1
+
+    async def add(self, purchase: Purchase) -> None:
+        purchase.id = self._next_id
+        self._next_id += 1
+        self.seen[purchase.id] = purchase
+
+    async def get(self, purchase_id: int) -> Purchase | None:
+        if purchase_id in self.seen:
+            return self.seen[purchase_id]
+        stored = self.committed.get(purchase_id)
+        if stored is None:
+            return None
+        # A copy, like a fresh load from a database: uncommitted changes never leak back.
+        self.seen[purchase_id] = copy.deepcopy(stored)
+        return self.seen[purchase_id]
+
+    async def list_for_head(self, head_id: int) -> list[Purchase]:
+        return [p for p in self.committed.values() if p.head_id == head_id]
+
+    async def list_for_member(self, member_id: int) -> list[Purchase]:
+        return [p for p in self.committed.values() if member_id in p.participant_ids()]
+
+    async def ids_due(self, now: datetime) -> list[int]:
+        return [
+            p.id
+            for p in self.committed.values()
+            if p.status is PurchaseStatus.OPEN and p.deadline <= now
+        ]
+
+
+class FakeCommunities:
+    def __init__(self) -> None:
+        self.rows: dict[int, Community] = {}
+
+    async def get(self, chat_id: int) -> Community | None:
+        return self.rows.get(chat_id)
+
+    async def add(self, community: Community) -> None:
+        self.rows[community.chat_id] = community
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.purchases = FakePurchases()
+        self.communities = FakeCommunities()
+        self.commits = 0
+        self.processed_updates: set[int] = set()
+        self.events: list[Event] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        for purchase in self.purchases.seen.values():
+            self.events.extend(purchase.events)
+            purchase.events.clear()
+            purchase.version += 1
+            self.purchases.committed[purchase.id] = copy.deepcopy(purchase)
+        self.purchases.seen.clear()
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self.purchases.seen.clear()
+
+    async def claim_update(self, update_id: int) -> bool:
+        if update_id in self.processed_updates:
+            return False
+        self.processed_updates.add(update_id)
+        return True
+
+    def collected_events(self) -> list[Event]:
+        return list(self.events)

@@ -1,0 +1,151 @@
+"""Use cases through a fake unit of work: each commits once, or not at all on a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain import events, services
+from domain.community import Community
+from domain.errors import InvalidPurchase, NotAllowed, NotFound, OutOfStock
+from domain.permissions import Actor
+from domain.purchase import Moq, PickupSlot, PurchaseStatus, ShortPolicy
+from tests.support.builders import HEAD, NOW, item, purchase
+from tests.support.fake_uow import FakeUnitOfWork
+
+A, B = 1, 2
+HEAD_ACTOR = Actor(HEAD)
+LATER = NOW + timedelta(days=4)
+SLOT = PickupSlot("Hall", NOW + timedelta(days=5), NOW + timedelta(days=5, hours=2))
+
+
+async def published(uow: FakeUnitOfWork, **fields: object) -> int:
+    draft = replace(purchase(status=PurchaseStatus.DRAFT), id=0, **fields)  # type: ignore[arg-type]
+    return await services.publish_purchase(uow, draft, NOW, Decimal(10))
+
+
+async def test_publish_stores_and_opens_the_purchase() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow)
+    assert uow.purchases.committed[purchase_id].status is PurchaseStatus.OPEN
+    assert uow.collected_events() == [events.PurchasePublished(purchase_id)]
+
+
+async def test_invalid_purchase_is_not_stored() -> None:
+    uow = FakeUnitOfWork()
+    with pytest.raises(InvalidPurchase):
+        await published(uow, title="")
+    assert uow.purchases.committed == {}
+    assert uow.commits == 0
+
+
+async def test_a_tap_adds_a_unit_and_returns_the_members_order() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow)
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    assert view.lines[0].quantity == 2
+    assert view.due is not None
+    assert view.due.total.minor == 2500
+    assert (await services.my_order(uow, purchase_id, A)).lines[0].quantity == 2
+    assert (await services.card(uow, purchase_id)).members_count == 1
+
+
+async def test_a_refused_tap_commits_nothing() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow, items=[item(1, stock=1), item(2)])
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    commits = uow.commits
+    with pytest.raises(OutOfStock):
+        await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW)
+    assert uow.commits == commits
+    assert uow.purchases.committed[purchase_id].participant_ids() == [A]
+
+
+async def test_unknown_purchase_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        await services.add_units(FakeUnitOfWork(), 404, A, "Alice", 1, 1, NOW)
+
+
+async def test_tolerance_and_withdrawal() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow, items=[item(1, pack_size=6)])
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 2, NOW)
+    view = await services.set_tolerance(uow, purchase_id, A, 1, 4, NOW)
+    assert view.lines[0].tolerance == 4
+    await services.withdraw(uow, purchase_id, A, NOW)
+    assert uow.purchases.committed[purchase_id].participant_ids() == []
+
+
+async def test_the_deadline_job_is_idempotent() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow, moq=Moq(units=1))
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    assert await uow.purchases.ids_due(LATER) == [purchase_id]
+    await services.reach_deadline(uow, purchase_id, LATER)
+    await services.reach_deadline(uow, purchase_id, LATER)
+    assert [type(e) for e in uow.collected_events()].count(events.PurchaseStopped) == 1
+    assert await uow.purchases.ids_due(LATER) == []
+
+
+async def test_the_head_runs_the_purchase_to_the_end() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow, short_policy=ShortPolicy.ASK, moq=Moq(units=10))
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW)
+    await services.extend(uow, purchase_id, HEAD_ACTOR, LATER, NOW)
+    await services.go_ahead_anyway(uow, purchase_id, HEAD_ACTOR)
+    await services.request_withdrawal(uow, purchase_id, B, NOW)
+    await services.decline_withdrawal(uow, purchase_id, HEAD_ACTOR, B)
+    await services.request_withdrawal(uow, purchase_id, B, NOW)
+    await services.accept_withdrawal(uow, purchase_id, HEAD_ACTOR, B, NOW)
+    await services.mark_ordered(uow, purchase_id, HEAD_ACTOR)
+    await services.mark_arrived(uow, purchase_id, HEAD_ACTOR, [SLOT])
+    await services.complete(uow, purchase_id, HEAD_ACTOR)
+    stored = uow.purchases.committed[purchase_id]
+    assert stored.status is PurchaseStatus.COMPLETED
+    assert stored.participant_ids() == [A]
+    assert [p.id for p in await uow.purchases.list_for_head(HEAD)] == [purchase_id]
+    assert [p.id for p in await uow.purchases.list_for_member(A)] == [purchase_id]
+
+
+async def test_stop_cancel_and_transfer_use_cases() -> None:
+    uow = FakeUnitOfWork()
+    first = await published(uow)
+    await services.add_units(uow, first, A, "Alice", 1, 1, NOW)
+    await services.stop_now(uow, first, HEAD_ACTOR)
+    await services.offer_transfer(uow, first, HEAD_ACTOR, A)
+    await services.accept_transfer(uow, first, A, NOW)
+    assert uow.purchases.committed[first].head_id == A
+    await services.reassign(uow, first, Actor(9, is_admin=True), HEAD, NOW)
+    second = await published(uow)
+    await services.cancel(uow, second, HEAD_ACTOR, "supplier closed")
+    assert uow.purchases.committed[second].status is PurchaseStatus.CANCELLED
+
+
+async def test_only_the_head_sees_participants() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    assert [p.name for p in await services.participant_list(uow, purchase_id, HEAD_ACTOR)] == [
+        "Alice"
+    ]
+    with pytest.raises(NotAllowed):
+        await services.participant_list(uow, purchase_id, Actor(A))
+
+
+async def test_a_community_is_registered_once_and_keeps_its_settings() -> None:
+    uow = FakeUnitOfWork()
+    first = await services.register_community(uow, Community(-5, "Block 5", "UTC", "EUR", "en"))
+    again = await services.register_community(uow, Community(-5, "Renamed", "UTC", "RUB", "ru"))
+    assert again is first
+    assert uow.communities.rows[-5].currency == "EUR"
+
+
+async def test_a_redelivered_update_is_claimed_once() -> None:
+    uow = FakeUnitOfWork()
+    assert await uow.claim_update(42)
+    assert not await uow.claim_update(42)

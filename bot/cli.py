@@ -1,4 +1,4 @@
-"""The `groupbuy` command: run the bot, apply migrations, check the configuration."""
+"""The `groupbuy` command: run the bot, apply migrations, check the configuration, back up."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from storage.backup import BackupError, backup_sqlite
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,17 @@ def cmd_check_config(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy the SQLite database to PATH, consistently, even while the bot runs."""
+    try:
+        pages = backup_sqlite(settings.database_url, Path(args.path))
+    except BackupError as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {pages} pages to {args.path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupbuy",
@@ -81,10 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", cmd_run),
         ("migrate", cmd_migrate),
         ("check-config", cmd_check_config),
+        ("backup", cmd_backup),
     ):
         summary = (handler.__doc__ or "").strip()
         command = commands.add_parser(name, help=summary, description=summary)
         command.set_defaults(handler=handler)
+        if name == "backup":
+            command.add_argument("path", help="the new file to write the copy to")
     return parser
 
 

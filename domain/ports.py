@@ -11,6 +11,14 @@ from domain.events import Event
 from domain.purchase import Purchase
 
 
+class Conflict(Exception):
+    """Someone else changed the same data at the same moment; the use case is run again."""
+
+
+class AlreadyProcessed(Exception):
+    """This Telegram update was handled before (a redelivery): do nothing, answer nothing new."""
+
+
 class PurchaseRepository(Protocol):
     async def add(self, purchase: Purchase) -> None:
         """Store a new purchase and give it its id."""
@@ -33,7 +41,11 @@ class CommunityRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: rolled back on exit unless `commit` was called."""
+    """One transaction: rolled back on exit unless `commit` was called.
+
+    A unit of work made for a Telegram update records the update id in the same transaction as
+    the change, and raises AlreadyProcessed on entry when that update was committed before.
+    """
 
     purchases: PurchaseRepository
     communities: CommunityRepository
@@ -51,9 +63,6 @@ class UnitOfWork(Protocol):
         """Make every change of this unit of work durable, with the events it raised."""
 
     async def rollback(self) -> None: ...
-
-    async def claim_update(self, update_id: int) -> bool:
-        """Record a Telegram update id; False when it was processed before (a redelivery)."""
 
     def collected_events(self) -> list[Event]:
         """The events raised by the aggregates committed in this unit of work."""

@@ -13,7 +13,7 @@ from decimal import Decimal
 from domain.community import Community
 from domain.errors import NotFound
 from domain.permissions import Actor
-from domain.ports import UnitOfWork
+from domain.ports import Conflict, UnitOfWork
 from domain.purchase import PickupSlot, Purchase
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
@@ -27,14 +27,26 @@ async def _load(uow: UnitOfWork, purchase_id: int) -> Purchase:
     return purchase
 
 
+# Conflicts are rare (PostgreSQL row locks serialize changers of one purchase); a few retries
+# cover a version clash without letting a hot loop hide a real fault.
+CONFLICT_RETRIES = 5
+
+
 async def _apply(
     uow: UnitOfWork, purchase_id: int, change: Callable[[Purchase], object]
 ) -> Purchase:
-    async with uow:
-        purchase = await _load(uow, purchase_id)
-        change(purchase)
-        await uow.commit()
-    return purchase
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                purchase = await _load(uow, purchase_id)
+                change(purchase)
+                await uow.commit()
+            return purchase
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
 
 
 async def register_community(uow: UnitOfWork, community: Community) -> Community:

@@ -30,6 +30,20 @@ async def upgrade(url: str, revision: str = "head") -> None:
         await engine.dispose()
 
 
+async def new_revision(url: str, message: str) -> None:
+    """Write a migration for the difference between the models and the database at `url`."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.revision(
+                    alembic_config(sync), message=message, autogenerate=True
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
 async def downgrade(url: str, revision: str) -> None:
     """Take the database at `url` back down to `revision` ("base" removes every table)."""
     engine = create_engine(url)

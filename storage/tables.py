@@ -1,9 +1,31 @@
-"""The database schema as SQLAlchemy 2 typed tables, kept apart from the domain's objects."""
+"""The database schema as SQLAlchemy 2 typed tables, kept apart from the domain's objects.
+
+Money is integer minor units beside the purchase's currency code; instants are UTC and come
+back timezone-aware on SQLite too; percentages are exact decimal text.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -14,8 +36,196 @@ NAMING_CONVENTION = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware instant stored as UTC; SQLite, which drops the offset, gets it back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give an aware UTC instant")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal as text, since SQLite would round a NUMERIC through a float."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {  # noqa: RUF012 -- SQLAlchemy reads it as is
+        datetime: UTCDateTime,
+        Decimal: DecimalText,
+        int: Integer,
+    }
 
 
 metadata = Base.metadata
+
+
+class CommunityRow(Base):
+    __tablename__ = "communities"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    language: Mapped[str] = mapped_column(String(16))
+    open_rule: Mapped[str] = mapped_column(String(16))
+
+
+class PurchaseRow(Base):
+    __tablename__ = "purchases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("communities.chat_id"), index=True
+    )
+    head_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    supplier: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    deadline: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    moq_units: Mapped[int | None]
+    moq_minor: Mapped[int | None] = mapped_column(BigInteger)
+    fee_percent: Mapped[Decimal]
+    delivery_minor: Mapped[int | None] = mapped_column(BigInteger)
+    delivery_split: Mapped[str] = mapped_column(String(16))
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    payment_mode: Mapped[str] = mapped_column(String(16))
+    short_policy: Mapped[str] = mapped_column(String(16))
+    extend_by_seconds: Mapped[int | None]
+    extended: Mapped[bool] = mapped_column(Boolean)
+    awaiting_head_decision: Mapped[bool] = mapped_column(Boolean)
+    cancel_reason: Mapped[str] = mapped_column(Text)
+    pending_head_id: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawal_window_ends: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column()
+
+    # Optimistic concurrency: every UPDATE says "WHERE version = <the one I loaded>"; the
+    # repository sets the next version itself so a change to child rows bumps it too.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
+    items: Mapped[list[ItemRow]] = relationship(
+        lazy="raise", order_by="ItemRow.item_id", cascade="all, delete-orphan"
+    )
+    pickup_slots: Mapped[list[PickupSlotRow]] = relationship(
+        lazy="raise", order_by="PickupSlotRow.position", cascade="all, delete-orphan"
+    )
+    members: Mapped[list[MemberRow]] = relationship(lazy="raise", cascade="all, delete-orphan")
+    requests: Mapped[list[OrderRequestRow]] = relationship(
+        lazy="raise", order_by="OrderRequestRow.seq", cascade="all, delete-orphan"
+    )
+    withdrawal_requests: Mapped[list[WithdrawalRequestRow]] = relationship(
+        lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    unit: Mapped[str] = mapped_column(String(32))
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    # [[min_units, unit_price_minor], ...], cheaper as the thresholds rise
+    tiers: Mapped[list[list[int]]] = mapped_column(JSON)
+    pack_size: Mapped[int]
+    member_min: Mapped[int | None]
+    member_max: Mapped[int | None]
+    stock: Mapped[int | None]
+    moq_units: Mapped[int | None]
+
+
+class PickupSlotRow(Base):
+    __tablename__ = "pickup_slots"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    place: Mapped[str] = mapped_column(String(255))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    joined_at: Mapped[datetime]
+
+
+class OrderRequestRow(Base):
+    """The append-only order log: rows are only ever inserted."""
+
+    __tablename__ = "order_requests"
+    __table_args__ = (
+        ForeignKeyConstraint(["purchase_id", "item_id"], ["items.purchase_id", "items.item_id"]),
+        Index("ix_order_requests_member_id", "member_id"),
+    )
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    item_id: Mapped[int]
+    firm_delta: Mapped[int]
+    tolerance_delta: Mapped[int]
+    at: Mapped[datetime]
+
+
+class WithdrawalRequestRow(Base):
+    __tablename__ = "withdrawal_requests"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled, so a redelivered update changes nothing."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxRow(Base):
+    """A message to deliver later, written in the same transaction as the change behind it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,13 +1,25 @@
-"""Fixtures shared by every test: a real PostgreSQL server for the whole run."""
+"""Fixtures shared by every test: a real PostgreSQL server for the whole run, and a fresh
+migrated database of each kind (SQLite, PostgreSQL) for every storage test."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
 
+from storage.migrate import upgrade
+from storage.unit_of_work import Database
 from tests.support.postgres import PostgresCluster, find_postgres_bin
+
+TEMPLATE_DATABASE = "groupbuy_template"
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +35,65 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to the end from sync code, even when an event loop is running here
+    (a session fixture may be first requested from inside an async test)."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    run_blocking(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster: PostgresCluster) -> PostgresCluster:
+    """A PostgreSQL database migrated once; each test gets a clone (CREATE DATABASE TEMPLATE)."""
+    run_blocking(_create_database(postgres_cluster, TEMPLATE_DATABASE))
+    run_blocking(upgrade(postgres_cluster.url(TEMPLATE_DATABASE)))
+    return postgres_cluster
+
+
+async def _admin_execute(cluster: PostgresCluster, sql: str) -> None:
+    connection = await asyncpg.connect(cluster.url().replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _create_database(cluster: PostgresCluster, name: str, template: str = "") -> None:
+    clause = f" TEMPLATE {template}" if template else ""
+    await _admin_execute(cluster, f"CREATE DATABASE {name}{clause}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A freshly migrated, empty database of each kind, for one test."""
+    if request.param == "sqlite":
+        copy = tmp_path / "groupbuy.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
+        yield f"sqlite+aiosqlite:///{copy}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    await _create_database(cluster, name, TEMPLATE_DATABASE)
+    try:
+        yield cluster.url(name)
+    finally:
+        await _admin_execute(cluster, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()

@@ -30,7 +30,7 @@ def groupbuy(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProc
     )
 
 
-@pytest.mark.parametrize("command", ["run", "migrate", "check-config"])
+@pytest.mark.parametrize("command", ["run", "migrate", "check-config", "backup"])
 def test_every_subcommand_explains_itself_with_help(command: str, tmp_path: Path) -> None:
     result = groupbuy(command, "--help", tmp_path=tmp_path)
     assert result.returncode == 0

@@ -12,6 +12,7 @@ from domain import events, services
 from domain.community import Community
 from domain.errors import InvalidPurchase, NotAllowed, NotFound, OutOfStock
 from domain.permissions import Actor
+from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Moq, PickupSlot, PurchaseStatus, ShortPolicy
 from tests.support.builders import HEAD, NOW, item, purchase
 from tests.support.fake_uow import FakeUnitOfWork
@@ -145,7 +146,22 @@ async def test_a_community_is_registered_once_and_keeps_its_settings() -> None:
     assert uow.communities.rows[-5].currency == "EUR"
 
 
-async def test_a_redelivered_update_is_claimed_once() -> None:
+async def test_a_redelivered_update_is_refused_on_entry() -> None:
     uow = FakeUnitOfWork()
-    assert await uow.claim_update(42)
-    assert not await uow.claim_update(42)
+    purchase_id = await published(uow)
+    await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW)
+    with pytest.raises(AlreadyProcessed):
+        await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW)
+    assert uow.purchases.committed[purchase_id].quantity(A, 1) == 1
+
+
+async def test_a_conflict_is_retried_and_then_given_up() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow)
+    uow.conflicts_to_raise = 2
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    assert view.lines[0].quantity == 1
+    uow.conflicts_to_raise = services.CONFLICT_RETRIES
+    with pytest.raises(Conflict):
+        await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    assert uow.purchases.committed[purchase_id].quantity(A, 1) == 1

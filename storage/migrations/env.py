@@ -1,8 +1,21 @@
 """Alembic environment: runs on the connection that storage.migrate hands over."""
 
-from alembic import context
+from typing import Any, Literal
 
-from storage.tables import metadata
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+
+from storage.tables import DecimalText, UTCDateTime, metadata
+
+
+def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write our column types as the plain types they store, so migrations import no models."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(item, DecimalText):
+        return "sa.String(length=32)"
+    return False
+
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -13,6 +26,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,
     compare_type=True,
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()

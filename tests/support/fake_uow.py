@@ -9,6 +9,7 @@ from typing import Self
 
 from domain.community import Community
 from domain.events import Event
+from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase, PurchaseStatus
 
 
@@ -59,14 +60,23 @@ class FakeCommunities:
 
 
 class FakeUnitOfWork:
-    def __init__(self) -> None:
+    def __init__(self, conflicts_to_raise: int = 0) -> None:
         self.purchases = FakePurchases()
         self.communities = FakeCommunities()
         self.commits = 0
         self.processed_updates: set[int] = set()
+        self.update_id: int | None = None
         self.events: list[Event] = []
+        self.conflicts_to_raise = conflicts_to_raise
+
+    def for_update(self, update_id: int) -> Self:
+        """Use this unit of work for one Telegram update."""
+        self.update_id = update_id
+        return self
 
     async def __aenter__(self) -> Self:
+        if self.update_id is not None and self.update_id in self.processed_updates:
+            raise AlreadyProcessed(self.update_id)
         return self
 
     async def __aexit__(
@@ -78,6 +88,11 @@ class FakeUnitOfWork:
         await self.rollback()
 
     async def commit(self) -> None:
+        if self.conflicts_to_raise:
+            self.conflicts_to_raise -= 1
+            raise Conflict("changed meanwhile")
+        if self.update_id is not None:
+            self.processed_updates.add(self.update_id)
         for purchase in self.purchases.seen.values():
             self.events.extend(purchase.events)
             purchase.events.clear()
@@ -88,12 +103,6 @@ class FakeUnitOfWork:
 
     async def rollback(self) -> None:
         self.purchases.seen.clear()
-
-    async def claim_update(self, update_id: int) -> bool:
-        if update_id in self.processed_updates:
-            return False
-        self.processed_updates.add(update_id)
-        return True
 
     def collected_events(self) -> list[Event]:
         return list(self.events)

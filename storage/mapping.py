@@ -1,0 +1,198 @@
+"""Translation between table rows and domain objects, both ways, in one place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.community import Community, OpenRule
+from domain.money import Money
+from domain.purchase import (
+    DeliverySplit,
+    Item,
+    Member,
+    Moq,
+    PaymentMode,
+    PickupSlot,
+    PriceTier,
+    Purchase,
+    PurchaseStatus,
+    Request,
+    ShortPolicy,
+)
+from storage.tables import (
+    CommunityRow,
+    ItemRow,
+    MemberRow,
+    OrderRequestRow,
+    PickupSlotRow,
+    PurchaseRow,
+    WithdrawalRequestRow,
+)
+
+
+def community_to_row(community: Community) -> CommunityRow:
+    return CommunityRow(
+        chat_id=community.chat_id,
+        title=community.title,
+        timezone=community.timezone,
+        currency=community.currency,
+        language=community.language,
+        open_rule=community.open_rule.value,
+    )
+
+
+def community_from_row(row: CommunityRow) -> Community:
+    return Community(
+        row.chat_id, row.title, row.timezone, row.currency, row.language, OpenRule(row.open_rule)
+    )
+
+
+def _item_from_row(row: ItemRow, currency: str) -> Item:
+    return Item(
+        item_id=row.item_id,
+        name=row.name,
+        unit=row.unit,
+        unit_price=Money(row.unit_price_minor, currency),
+        tiers=tuple(PriceTier(units, Money(minor, currency)) for units, minor in row.tiers),
+        pack_size=row.pack_size,
+        member_min=row.member_min,
+        member_max=row.member_max,
+        stock=row.stock,
+        moq_units=row.moq_units,
+    )
+
+
+def write_item(row: ItemRow, item: Item) -> None:
+    row.item_id = item.item_id
+    row.name = item.name
+    row.unit = item.unit
+    row.unit_price_minor = item.unit_price.minor
+    row.tiers = [[tier.min_units, tier.unit_price.minor] for tier in item.tiers]
+    row.pack_size = item.pack_size
+    row.member_min = item.member_min
+    row.member_max = item.member_max
+    row.stock = item.stock
+    row.moq_units = item.moq_units
+
+
+def purchase_from_row(row: PurchaseRow) -> Purchase:
+    currency = row.currency
+    moq = None
+    if row.moq_units is not None:
+        moq = Moq(units=row.moq_units)
+    elif row.moq_minor is not None:
+        moq = Moq(money=Money(row.moq_minor, currency))
+    return Purchase(
+        id=row.id,
+        community_id=row.community_id,
+        head_id=row.head_id,
+        title=row.title,
+        description=row.description,
+        supplier=row.supplier,
+        currency=currency,
+        items=[_item_from_row(item, currency) for item in row.items],
+        deadline=row.deadline,
+        created_at=row.created_at,
+        moq=moq,
+        pickup_slots=[PickupSlot(s.place, s.starts_at, s.ends_at) for s in row.pickup_slots],
+        fee_percent=row.fee_percent,
+        delivery_cost=None if row.delivery_minor is None else Money(row.delivery_minor, currency),
+        delivery_split=DeliverySplit(row.delivery_split),
+        regions=tuple(row.regions),
+        payment_mode=PaymentMode(row.payment_mode),
+        short_policy=ShortPolicy(row.short_policy),
+        extend_by=None
+        if row.extend_by_seconds is None
+        else timedelta(seconds=row.extend_by_seconds),
+        status=PurchaseStatus(row.status),
+        version=row.version,
+        extended=row.extended,
+        awaiting_head_decision=row.awaiting_head_decision,
+        cancel_reason=row.cancel_reason,
+        pending_head_id=row.pending_head_id,
+        withdrawal_window_ends=row.withdrawal_window_ends,
+        withdrawal_requests={w.member_id for w in row.withdrawal_requests},
+        members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in row.members},
+        requests=[
+            Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
+            for r in row.requests
+        ],
+    )
+
+
+def purchase_columns(purchase: Purchase) -> dict[str, object]:
+    """The purchase's own columns (not its children), for an insert or a versioned update."""
+    moq = purchase.moq
+    return {
+        "community_id": purchase.community_id,
+        "head_id": purchase.head_id,
+        "title": purchase.title,
+        "description": purchase.description,
+        "supplier": purchase.supplier,
+        "currency": purchase.currency,
+        "status": purchase.status.value,
+        "deadline": purchase.deadline,
+        "created_at": purchase.created_at,
+        "moq_units": moq.units if moq else None,
+        "moq_minor": moq.money.minor if moq and moq.money else None,
+        "fee_percent": purchase.fee_percent,
+        "delivery_minor": purchase.delivery_cost.minor if purchase.delivery_cost else None,
+        "delivery_split": purchase.delivery_split.value,
+        "regions": list(purchase.regions),
+        "payment_mode": purchase.payment_mode.value,
+        "short_policy": purchase.short_policy.value,
+        "extend_by_seconds": int(purchase.extend_by.total_seconds())
+        if purchase.extend_by
+        else None,
+        "extended": purchase.extended,
+        "awaiting_head_decision": purchase.awaiting_head_decision,
+        "cancel_reason": purchase.cancel_reason,
+        "pending_head_id": purchase.pending_head_id,
+        "withdrawal_window_ends": purchase.withdrawal_window_ends,
+    }
+
+
+def write_children(row: PurchaseRow, purchase: Purchase) -> None:
+    """Bring the child rows in line with the aggregate; the order log is only appended to."""
+    existing_items = {item.item_id: item for item in row.items}
+    for item in purchase.items:
+        item_row = existing_items.get(item.item_id)
+        if item_row is None:
+            item_row = ItemRow()
+            row.items.append(item_row)
+        write_item(item_row, item)
+
+    slots = [(s.place, s.starts_at, s.ends_at) for s in purchase.pickup_slots]
+    if [(s.place, s.starts_at, s.ends_at) for s in row.pickup_slots] != slots:
+        row.pickup_slots = [
+            PickupSlotRow(position=i, place=p, starts_at=a, ends_at=b)
+            for i, (p, a, b) in enumerate(slots)
+        ]
+
+    known_members = {member.user_id for member in row.members}
+    for member in purchase.members.values():
+        if member.user_id not in known_members:
+            row.members.append(
+                MemberRow(user_id=member.user_id, name=member.name, joined_at=member.joined_at)
+            )
+
+    stored_seq = row.requests[-1].seq if row.requests else 0
+    for request in purchase.requests:
+        if request.seq > stored_seq:
+            row.requests.append(
+                OrderRequestRow(
+                    seq=request.seq,
+                    member_id=request.member_id,
+                    item_id=request.item_id,
+                    firm_delta=request.firm_delta,
+                    tolerance_delta=request.tolerance_delta,
+                    at=request.at,
+                )
+            )
+
+    stored_requests = {w.member_id for w in row.withdrawal_requests}
+    if stored_requests != purchase.withdrawal_requests:
+        row.withdrawal_requests = [
+            WithdrawalRequestRow(member_id=member_id)
+            for member_id in sorted(purchase.withdrawal_requests)
+        ]

@@ -1,0 +1,121 @@
+"""The outbox: messages to deliver, written with the change behind them, drained by a sender.
+
+A row is `pending` until a sender claims it (`sending`, with a lease). A sender that dies after
+claiming leaves the row claimable again once the lease runs out, so nothing is lost; a row is
+marked `sent` once Telegram accepted it, or `failed` after the last attempt, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import OutboxRow
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    key: str
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession, is_postgres: bool) -> None:
+        self._session = session
+        self._is_postgres = is_postgres
+
+    async def enqueue(
+        self,
+        key: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Add a message unless one with this key exists; True when it was added."""
+        dialect_insert = postgresql.insert if self._is_postgres else sqlite.insert
+        statement = (
+            dialect_insert(OutboxRow)
+            .values(
+                key=key,
+                chat_id=chat_id,
+                payload=payload,
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=not_before or now,
+                claimed_until=None,
+                last_error="",
+                created_at=now,
+                sent_at=None,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await self._session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Take up to `limit` due messages for sending; no two claimers get the same row."""
+        due = or_(
+            and_(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == OutboxStatus.SENDING.value, OutboxRow.claimed_until <= now),
+        )
+        query = select(OutboxRow).where(due).order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+        query = query.limit(limit)
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self._session.scalars(query))
+        for row in rows:
+            row.status = OutboxStatus.SENDING.value
+            row.claimed_until = now + lease
+            row.attempts += 1
+        await self._session.flush()
+        return [OutboxMessage(r.id, r.key, r.chat_id, r.payload, r.attempts) for r in rows]
+
+    async def _set(self, message_id: int, **values: object) -> None:
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id).values(**values)
+        )
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        await self._set(message_id, status=OutboxStatus.SENT.value, sent_at=now, claimed_until=None)
+
+    async def reschedule(self, message_id: int, at: datetime, error: str) -> None:
+        """Try again at `at` (after a 429's retry_after, or a network error's backoff)."""
+        await self._set(
+            message_id,
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=at,
+            claimed_until=None,
+            last_error=error[:1000],
+        )
+
+    async def give_up(self, message_id: int, error: str) -> None:
+        """Stop trying (blocked by the user, or out of attempts), keeping the reason."""
+        await self._set(
+            message_id,
+            status=OutboxStatus.FAILED.value,
+            claimed_until=None,
+            last_error=error[:1000],
+        )
+
+    async def status_of(self, key: str) -> tuple[OutboxStatus, int, str] | None:
+        row = (
+            await self._session.scalars(select(OutboxRow).where(OutboxRow.key == key))
+        ).one_or_none()
+        return None if row is None else (OutboxStatus(row.status), row.attempts, row.last_error)

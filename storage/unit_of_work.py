@@ -1,0 +1,132 @@
+"""The unit of work: one session and one transaction per update or job.
+
+Nothing is written unless `commit` is called; leaving the block rolls back. On SQLite, units of
+work in this process take turns (an asyncio lock) so a rush of taps queues in memory instead of
+spinning on "database is locked"; on PostgreSQL they run side by side and the purchase row lock
+orders changers of the same purchase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from domain.events import Event
+from domain.ports import AlreadyProcessed, Conflict
+from storage.database import create_engine, is_sqlite
+from storage.outbox import SqlOutbox
+from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
+from storage.tables import ProcessedUpdateRow
+
+# PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+class Database:
+    """The engine and session factory for one DATABASE_URL; made once per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        self.engine: AsyncEngine = create_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_turn = asyncio.Lock() if self.is_sqlite else None
+
+    def unit_of_work(self, update_id: int | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, update_id)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES or "database is locked" in str(error.orig)
+
+
+class SqlUnitOfWork:
+    purchases: SqlPurchaseRepository
+    communities: SqlCommunityRepository
+    outbox: SqlOutbox
+
+    def __init__(self, database: Database, update_id: int | None = None) -> None:
+        self._database = database
+        self._update_id = update_id
+        self._session: AsyncSession | None = None
+        self._holds_write_turn = False
+        self._events: list[Event] = []
+
+    async def __aenter__(self) -> Self:
+        if self._database.write_turn is not None:
+            await self._database.write_turn.acquire()
+            self._holds_write_turn = True
+        self._session = self._database.sessions()
+        self.purchases = SqlPurchaseRepository(
+            self._session, lock_rows=not self._database.is_sqlite
+        )
+        self.communities = SqlCommunityRepository(self._session)
+        self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
+        try:
+            if self._update_id is not None and not await self._claim_update(self._update_id):
+                raise AlreadyProcessed(self._update_id)
+        except BaseException:
+            await self._close()
+            raise
+        return self
+
+    async def _claim_update(self, update_id: int) -> bool:
+        assert self._session is not None
+        dialect_insert = sqlite.insert if self._database.is_sqlite else postgresql.insert
+        result = await self._session.execute(
+            dialect_insert(ProcessedUpdateRow)
+            .values(update_id=update_id, processed_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    async def _close(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+            await self._session.close()
+            self._session = None
+        if self._holds_write_turn and self._database.write_turn is not None:
+            self._holds_write_turn = False
+            self._database.write_turn.release()
+
+    async def commit(self) -> None:
+        assert self._session is not None, "commit outside `async with`"
+        changed = self.purchases.write_changes()
+        try:
+            await self._session.commit()
+        except StaleDataError as error:
+            raise Conflict("the purchase changed meanwhile") from error
+        except DBAPIError as error:
+            if _is_retryable(error):
+                raise Conflict(str(error.orig)) from error
+            raise
+        for purchase in changed:
+            purchase.version += 1
+            self._events.extend(purchase.events)
+            purchase.events.clear()
+
+    async def rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+
+    def collected_events(self) -> list[Event]:
+        return list(self._events)

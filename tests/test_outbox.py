@@ -1,0 +1,89 @@
+"""The outbox on both databases: dedup by key, claims, leases after a crash, concurrent claimers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from storage.outbox import OutboxStatus
+from storage.unit_of_work import Database
+from tests.support.builders import NOW
+
+LEASE = timedelta(seconds=30)
+
+
+async def enqueue(db: Database, count: int, prefix: str = "notice") -> None:
+    async with db.unit_of_work() as uow:
+        for n in range(count):
+            await uow.outbox.enqueue(f"{prefix}:{n}", 1000 + n, {"text": f"hello {n}"}, NOW)
+        await uow.commit()
+
+
+async def claim(db: Database, limit: int, now: object = NOW) -> list[int]:
+    async with db.unit_of_work() as uow:
+        claimed = await uow.outbox.claim_due(now, limit, LEASE)  # type: ignore[arg-type]
+        await uow.commit()
+    return [message.id for message in claimed]
+
+
+async def test_a_key_is_enqueued_once(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.enqueue("stop:7:1001", 1001, {"text": "stopped"}, NOW)
+        assert not await uow.outbox.enqueue("stop:7:1001", 1001, {"text": "again"}, NOW)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        claimed = await uow.outbox.claim_due(NOW, 10, LEASE)
+    assert [(m.key, m.payload, m.attempts) for m in claimed] == [
+        ("stop:7:1001", {"text": "stopped"}, 1)
+    ]
+
+
+async def test_an_uncommitted_enqueue_is_lost_with_its_change(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.outbox.enqueue("k", 1, {}, NOW)
+    assert await claim(database, 10) == []
+
+
+async def test_sent_rescheduled_and_failed_messages(database: Database) -> None:
+    await enqueue(database, 3)
+    first, second, third = await claim(database, 10)
+    assert await claim(database, 10) == []  # all leased
+    async with database.unit_of_work() as uow:
+        await uow.outbox.mark_sent(first, NOW)
+        await uow.outbox.reschedule(second, NOW + timedelta(seconds=5), "429: retry after 5")
+        await uow.outbox.give_up(third, "403: bot was blocked by the user")
+        await uow.commit()
+    assert await claim(database, 10, NOW + timedelta(seconds=4)) == []
+    assert await claim(database, 10, NOW + timedelta(seconds=5)) == [second]
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.status_of("notice:0") == (OutboxStatus.SENT, 1, "")
+        assert await uow.outbox.status_of("notice:1") == (
+            OutboxStatus.SENDING, 2, "429: retry after 5",
+        )  # fmt: skip
+        assert await uow.outbox.status_of("notice:2") == (
+            OutboxStatus.FAILED, 1, "403: bot was blocked by the user",
+        )  # fmt: skip
+        assert await uow.outbox.status_of("missing") is None
+
+
+async def test_a_crash_after_claiming_leaves_the_row_claimable_after_the_lease(
+    database: Database,
+) -> None:
+    await enqueue(database, 1)
+    crashed = await claim(database, 10)  # the sender dies here without sending
+    assert await claim(database, 10, NOW + LEASE - timedelta(seconds=1)) == []
+    assert await claim(database, 10, NOW + LEASE) == crashed
+
+
+async def test_concurrent_claimers_never_get_the_same_row(database: Database) -> None:
+    await enqueue(database, 40)
+    other = Database(database.url)  # a second process's connection pool
+    try:
+        batches = await asyncio.gather(
+            *(claim(db, 7) for db in (database, other, database, other, database, other))
+        )
+    finally:
+        await other.dispose()
+    claimed = [message_id for batch in batches for message_id in batch]
+    assert len(claimed) == 40
+    assert len(set(claimed)) == 40

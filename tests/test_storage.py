@@ -1,0 +1,226 @@
+"""Storage on SQLite and on a real PostgreSQL: round-trips, rollback, concurrency, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import UTC, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from domain import services
+from domain.community import Community, OpenRule
+from domain.errors import OutOfStock
+from domain.permissions import Actor
+from domain.ports import AlreadyProcessed, Conflict
+from domain.purchase import (
+    DeliverySplit,
+    Moq,
+    PaymentMode,
+    PickupSlot,
+    PriceTier,
+    Purchase,
+    PurchaseStatus,
+    ShortPolicy,
+)
+from storage.tables import OrderRequestRow, PurchaseRow
+from storage.unit_of_work import Database
+from tests.support.builders import HEAD, NOW, eur, item, purchase
+
+COMMUNITY = Community(-100, "Block 5", "Europe/Berlin", "EUR", "en", OpenRule.ADMINS)
+
+
+async def open_purchase(db: Database, **fields: object) -> int:
+    await services.register_community(db.unit_of_work(), COMMUNITY)
+    draft = replace(purchase(status=PurchaseStatus.DRAFT), id=0, **fields)  # type: ignore[arg-type]
+    return await services.publish_purchase(db.unit_of_work(), draft, NOW, Decimal(10))
+
+
+async def load(db: Database, purchase_id: int) -> Purchase:
+    async with db.unit_of_work() as uow:
+        loaded = await uow.purchases.get(purchase_id)
+    assert loaded is not None
+    return loaded
+
+
+async def test_a_purchase_round_trips_with_every_field(database: Database) -> None:
+    slot = PickupSlot("Hall, 5 Main St", NOW + timedelta(days=5), NOW + timedelta(days=5, hours=2))
+    purchase_id = await open_purchase(
+        database,
+        items=[
+            item(1, "12.50", unit="kg", pack_size=6, member_max=10, stock=100, moq_units=6,
+                 tiers=(PriceTier(60, eur("11.90")), PriceTier(120, eur("11.00")))),
+            item(2, "7.00", member_min=2),
+        ],
+        description="Raw honey, 2025 harvest",
+        supplier="Altai Bee Farm",
+        moq=Moq(money=eur("500.00")),
+        pickup_slots=[slot],
+        fee_percent=Decimal("5.5"),
+        delivery_cost=eur("20.00"),
+        delivery_split=DeliverySplit.PER_UNIT,
+        regions=("EU", "CH"),
+        payment_mode=PaymentMode.POSTPAY,
+        short_policy=ShortPolicy.EXTEND,
+        extend_by=timedelta(hours=24),
+    )  # fmt: skip
+    uow = database.unit_of_work()
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 4, NOW)
+    await services.set_tolerance(uow, purchase_id, 1, 1, 2, NOW)
+    await services.add_units(uow, purchase_id, 2, "Bob ⚡ 王", 2, 1, NOW)
+    await services.offer_transfer(uow, purchase_id, Actor(HEAD), 1)
+
+    loaded = await load(database, purchase_id)
+    async with database.unit_of_work() as check:
+        expected = await check.purchases.get(purchase_id)
+    assert loaded == expected
+    assert loaded.items[0].tiers == (PriceTier(60, eur("11.90")), PriceTier(120, eur("11.00")))
+    assert loaded.moq == Moq(money=eur("500.00"))
+    assert loaded.fee_percent == Decimal("5.5")
+    assert loaded.pickup_slots == [slot]
+    assert loaded.deadline.tzinfo is UTC
+    assert loaded.deadline == NOW + timedelta(days=3)
+    assert loaded.lines(1) == {1: (4, 2)}
+    assert loaded.lines(2) == {2: (2, 0)}
+    assert loaded.members[2].name == "Bob ⚡ 王"
+    assert loaded.pending_head_id == 1
+    assert loaded.status is PurchaseStatus.OPEN
+    assert loaded.version == 6  # published + four changes
+
+    async with database.unit_of_work() as uow2:
+        assert await uow2.communities.get(COMMUNITY.chat_id) == COMMUNITY
+        assert [p.id for p in await uow2.purchases.list_for_head(HEAD)] == [purchase_id]
+        assert [p.id for p in await uow2.purchases.list_for_member(2)] == [purchase_id]
+        assert await uow2.purchases.list_for_member(3) == []
+        assert await uow2.purchases.ids_due(NOW) == []
+        assert await uow2.purchases.ids_due(NOW + timedelta(days=3)) == [purchase_id]
+        assert await uow2.purchases.get(404) is None
+
+
+async def test_withdrawal_requests_and_new_slots_are_saved(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+    uow = database.unit_of_work()
+    head = Actor(HEAD)
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW)
+    await services.stop_now(uow, purchase_id, head)
+    await services.request_withdrawal(uow, purchase_id, 2, NOW)
+    assert (await load(database, purchase_id)).withdrawal_requests == {2}
+    await services.accept_withdrawal(uow, purchase_id, head, 2, NOW)
+    await services.mark_ordered(uow, purchase_id, head)
+    slot = PickupSlot("Yard", NOW + timedelta(days=6), NOW + timedelta(days=6, hours=1))
+    await services.mark_arrived(uow, purchase_id, head, [slot])
+    loaded = await load(database, purchase_id)
+    assert loaded.withdrawal_requests == set()
+    assert loaded.participant_ids() == [1]
+    assert loaded.pickup_slots == [slot]
+    assert loaded.status is PurchaseStatus.ARRIVED
+
+
+async def test_nothing_is_written_without_commit_or_on_error(database: Database) -> None:
+    await services.register_community(database.unit_of_work(), COMMUNITY)
+    async with database.unit_of_work() as uow:
+        await uow.purchases.add(replace(purchase(status=PurchaseStatus.DRAFT), id=0))
+        # leaving without commit
+
+    async def crash_before_commit() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.purchases.add(replace(purchase(status=PurchaseStatus.DRAFT), id=0))
+            raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        await crash_before_commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.purchases.list_for_head(HEAD) == []
+
+
+async def test_a_refused_change_leaves_the_database_as_it_was(database: Database) -> None:
+    purchase_id = await open_purchase(database, items=[item(1, stock=1), item(2)])
+    uow = database.unit_of_work()
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW)
+    with pytest.raises(OutOfStock):
+        await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW)
+    loaded = await load(database, purchase_id)
+    assert loaded.participant_ids() == [1]
+    assert loaded.version == 3  # stored, published, one change
+
+
+async def test_the_same_update_processed_twice_changes_state_once(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+    await services.add_units(database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW)
+    with pytest.raises(AlreadyProcessed):
+        await services.add_units(
+            database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW
+        )
+    assert (await load(database, purchase_id)).quantity(1, 1) == 1
+
+
+async def test_a_refused_update_can_be_redelivered_and_is_refused_again(database: Database) -> None:
+    purchase_id = await open_purchase(database, items=[item(1, member_max=1)])
+    uow = database.unit_of_work
+    await services.add_units(uow(update_id=1), purchase_id, 1, "A", 1, 1, NOW)
+    for _ in range(2):  # the refusal committed nothing, so the claim was rolled back too
+        with pytest.raises(Exception, match="at most 1"):
+            await services.add_units(uow(update_id=2), purchase_id, 1, "A", 1, 1, NOW)
+
+
+async def test_a_stale_version_is_a_conflict_not_a_lost_update(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+
+    async def change_while_another_writer_got_there_first() -> None:
+        async with database.unit_of_work() as uow:
+            loaded = await uow.purchases.get(purchase_id)
+            assert loaded is not None
+            loaded.add_units(1, "A", 1, 1, NOW)
+            # The other writer's commit, played in this very transaction: a second connection
+            # would wait on the lock this one holds instead.
+            await uow.purchases._session.execute(
+                text("UPDATE purchases SET version = version + 1 WHERE id = :id"),
+                {"id": purchase_id},
+            )
+            await uow.commit()
+
+    with pytest.raises(Conflict):
+        await change_while_another_writer_got_there_first()
+    assert (await load(database, purchase_id)).participant_ids() == []
+
+
+async def test_200_concurrent_joins_on_stock_150_sell_exactly_150(
+    database: Database, record_property: object
+) -> None:
+    purchase_id = await open_purchase(database, items=[item(1, stock=150), item(2)])
+
+    async def join(member_id: int) -> str:
+        try:
+            await services.add_units(
+                database.unit_of_work(update_id=10_000 + member_id),
+                purchase_id, member_id, f"Member {member_id}", 1, 1, NOW,
+            )  # fmt: skip
+        except OutOfStock as refusal:
+            return str(refusal)
+        return "ok"
+
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*(join(member) for member in range(1, 201)))
+    elapsed = time.perf_counter() - started
+    print(f"\n200 concurrent joins on {database.engine.dialect.name}: {elapsed:.2f} s")
+    assert outcomes.count("ok") == 150
+    assert outcomes.count("Item 1 is sold out") == 50
+    loaded = await load(database, purchase_id)
+    assert loaded.item_units(1) == 150
+    assert len(loaded.participant_ids()) == 150
+    async with database.sessions() as session:
+        rows = await session.scalar(select(func.count()).select_from(OrderRequestRow))
+        version = await session.scalar(select(PurchaseRow.version))
+    assert rows == 150
+    assert version == 152  # stored, published, 150 changes
+
+
+async def test_communities_keep_their_settings(database: Database) -> None:
+    await services.register_community(database.unit_of_work(), COMMUNITY)
+    other = replace(COMMUNITY, title="Renamed", currency="RUB")
+    stored = await services.register_community(database.unit_of_work(), other)
+    assert stored == COMMUNITY

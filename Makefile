@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit lock clean messages
+.PHONY: run test lint typecheck unit lock clean messages bench
 
 $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ unit: $(INSTALLED)
 	$(VENV)/bin/coverage report
 
 test: lint typecheck unit
+
+# Benchmarks print measured tables; they are not part of `make test`.
+bench: $(INSTALLED)
+	$(PY) -m bench.sandbox_throughput
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

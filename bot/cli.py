@@ -9,8 +9,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import SecretStr
+from telegram.ext import Application
+
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from sandbox.emulator import TelegramSandbox
 from storage.backup import BackupError, backup_sqlite
 from storage.migrate import upgrade
 
@@ -19,12 +23,13 @@ log = logging.getLogger(__name__)
 EXIT_CONFIG_ERROR = 2
 
 NO_TOKEN_HELP = """\
-No BOT_TOKEN is configured, so there is no Telegram bot to connect to yet.
-To get a token, open Telegram, start a chat with @BotFather, send /newbot and follow the two
-questions (a display name, then a username ending in "bot"); BotFather answers with a token like
-123456789:AAH... Put it in a file named .env next to this README as the line
-BOT_TOKEN=123456789:AAH... (see .env.example for every other setting), then run `make run` again.
+No BOT_TOKEN is configured, so the bot runs against the local sandbox instead of Telegram.
+To use real Telegram, start a chat with @BotFather, send /newbot and answer its two questions
+(a display name, then a username ending in "bot"); it answers with a token like 123456789:AAH...
+Put it in a file named .env next to the README as BOT_TOKEN=123456789:AAH... (.env.example lists
+every other setting), then run `make run` again.
 """
+SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///sandbox.db"
 
 
 def _settings_or_exit() -> Settings:
@@ -45,15 +50,38 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply migrations, then serve updates (polling, or a webhook when WEBHOOK_URL is set)."""
+    from bot.app import build_application, run_application
+
     if settings.bot_token is None:
         print(NO_TOKEN_HELP)
+        asyncio.run(run_sandbox(settings))
         return 0
-    from bot.app import build_application, run_application
 
     asyncio.run(upgrade(settings.database_url))
     log.info("database is up to date; starting the bot")
     run_application(build_application(settings), settings)
     return 0
+
+
+async def run_sandbox(settings: Settings) -> None:
+    """The bot against the local sandbox, with its own database unless one was configured."""
+    from bot.app import build_application
+    from sandbox.console import run_console
+
+    if "database_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
+    await upgrade(settings.database_url)
+
+    def build(emulator: TelegramSandbox) -> Application:  # type: ignore[type-arg]
+        sandboxed = settings.model_copy(
+            update={
+                "bot_token": SecretStr(emulator.token),
+                "bot_api_base_url": emulator.base_url,
+            }
+        )
+        return build_application(sandboxed)
+
+    await run_console(build)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:

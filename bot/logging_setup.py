@@ -37,3 +37,4 @@ def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     # httpx logs every request URL at INFO, and the URL carries the token: keep it at WARNING.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

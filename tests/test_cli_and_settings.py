@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 
 
-def groupbuy(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def groupbuy(
+    *args: str, tmp_path: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot` in an empty folder (no .env) with only the given settings."""
     clean = {key: value for key, value in os.environ.items() if key.isupper()}
     for name in ("BOT_TOKEN", "DATABASE_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE", "WEBHOOK_URL"):
@@ -23,6 +25,7 @@ def groupbuy(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProc
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
         env={**clean, **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -78,11 +81,28 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     assert "DEFAULT_CURRENCY=RUB" in result.stdout
 
 
-def test_run_without_a_token_explains_how_to_get_one_and_exits_cleanly(tmp_path: Path) -> None:
-    result = groupbuy("run", tmp_path=tmp_path)
+def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Path) -> None:
+    typed = "/start\n!as Alice\n!in group\n/help\n!press 9\n!who\n!quit\n"
+    result = groupbuy("run", tmp_path=tmp_path, stdin=typed)
     assert result.returncode == 0, result.stderr
-    assert "@BotFather" in result.stdout
-    assert "BOT_TOKEN=" in result.stdout
+    out = result.stdout
+    assert "@BotFather" in out
+    assert "BOT_TOKEN=" in out
+    assert "listens on http://127.0.0.1:" in out
+    assert "[Hanna's private chat] bot: Hello! I help neighbours buy together." in out
+    assert 'typing in group "Block 5 neighbours"' in out
+    assert "no such button in this chat" in out
+    assert "Bob (has not started the bot)" in out
+    assert out.rstrip().endswith("sandbox stopped")
+    # the sandbox keeps its own database, apart from a real bot's
+    assert (tmp_path / "sandbox.db").exists()
+    assert not (tmp_path / "groupbuy.db").exists()
+
+
+def test_the_sandbox_console_ends_at_end_of_input(tmp_path: Path) -> None:
+    result = groupbuy("run", tmp_path=tmp_path, stdin="")
+    assert result.returncode == 0, result.stderr
+    assert "sandbox stopped" in result.stdout
 
 
 def test_migrate_creates_the_database_file(tmp_path: Path) -> None:

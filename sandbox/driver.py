@@ -1,0 +1,250 @@
+"""Playing users against the sandbox, in a few readable lines per step.
+
+sandbox = Sandbox(emulator)
+head, alice = sandbox.user("Hanna"), sandbox.user("Alice")
+block = sandbox.group("Block 5", members=[alice], admins=[head])
+await sandbox.add_bot(block, by=head)
+sent = await sandbox.send(head, "/new", chat=block)
+reply = await sandbox.wait_for_message(block.id, "private chat", after=sent)
+answer = await sandbox.tap(alice, card, "+1 Honey")
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from sandbox.emulator import TelegramSandbox
+from sandbox.formatting import utf16_length
+from sandbox.model import CallbackAnswer, PendingCallback, SandboxChat, SandboxMessage, SandboxUser
+
+Match = str | re.Pattern[str] | Callable[[SandboxMessage], bool]
+
+
+def _matches(message: SandboxMessage, match: Match) -> bool:
+    if callable(match) and not isinstance(match, re.Pattern):
+        return match(message)
+    text = message.text or message.caption or ""
+    if isinstance(match, re.Pattern):
+        return match.search(text) is not None
+    return match in text
+
+
+class Sandbox:
+    """The test driver: creates people and chats, acts as them, and waits for the bot."""
+
+    def __init__(self, emulator: TelegramSandbox) -> None:
+        self.emulator = emulator
+        self._user_ids = itertools.count(10_001)
+        self._group_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+
+    # --- people and chats -------------------------------------------------------------------
+
+    def user(
+        self, first_name: str, username: str | None = None, language_code: str | None = "en"
+    ) -> SandboxUser:
+        user = SandboxUser(next(self._user_ids), first_name, username, language_code)
+        self.emulator.users[user.id] = user
+        self.emulator.chats[user.id] = SandboxChat(user.id, "private", first_name)
+        return user
+
+    def group(
+        self,
+        title: str,
+        members: Iterable[SandboxUser] = (),
+        admins: Iterable[SandboxUser] = (),
+        supergroup: bool = True,
+    ) -> SandboxChat:
+        number = next(self._group_ids)
+        chat_id = -(1_000_000_000_000 + number) if supergroup else -number
+        chat = SandboxChat(chat_id, "supergroup" if supergroup else "group", title)
+        for index, admin in enumerate(admins):
+            chat.members[admin.id] = "creator" if index == 0 else "administrator"
+        for member in members:
+            chat.members.setdefault(member.id, "member")
+        self.emulator.chats[chat_id] = chat
+        return chat
+
+    def join(self, chat: SandboxChat, user: SandboxUser) -> None:
+        chat.members.setdefault(user.id, "member")
+
+    async def add_bot(
+        self, chat: SandboxChat, by: SandboxUser, as_admin: bool = False, can_pin: bool = False
+    ) -> int:
+        """`by` adds the bot to the group; the bot gets a my_chat_member update."""
+        self._require_member(chat, by)
+        chat.members[self.emulator.bot.id] = "administrator" if as_admin else "member"
+        chat.bot_can_pin = can_pin
+        return self.emulator.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(self.emulator.users),
+                "from": by.to_api(),
+                "date": int(time.time()),
+                "old_chat_member": {"status": "left", "user": self.emulator.bot.to_api()},
+                "new_chat_member": self.emulator._member(chat, self.emulator.bot.id),
+            },
+        )
+
+    def block(self, user: SandboxUser) -> None:
+        """The user blocks the bot: every later message to them gets 403."""
+        user.blocked_bot = True
+
+    def _require_member(self, chat: SandboxChat, user: SandboxUser) -> None:
+        if not chat.is_private and chat.members.get(user.id) not in (
+            "creator",
+            "administrator",
+            "member",
+        ):
+            raise ValueError(f"{user.first_name} is not a member of {chat.title}")
+
+    # --- acting -----------------------------------------------------------------------------
+
+    async def send(
+        self, user: SandboxUser, text: str, chat: SandboxChat | None = None
+    ) -> SandboxMessage:
+        """`user` types `text` in `chat` (their private chat with the bot by default)."""
+        target = chat or self.emulator.chats[user.id]
+        self._require_member(target, user)
+        if target.is_private:
+            user.started_bot = True  # writing to a bot is how a person starts it
+        entities = []
+        if text.startswith("/"):
+            command = text.split()[0]
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command)})
+        message = self.emulator._new_message(target, user.id, text=text, entities=entities)
+        self.emulator.push_update("message", self.emulator.message_to_api(message))
+        return message
+
+    async def start(self, user: SandboxUser, payload: str | None = None) -> SandboxMessage:
+        """The user presses Start in the bot's chat, through a deep link when `payload`."""
+        if payload is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload):
+            raise ValueError(f"Telegram would not pass the deep link payload {payload!r}")
+        return await self.send(user, "/start" if payload is None else f"/start {payload}")
+
+    async def open_link(self, user: SandboxUser, url: str) -> SandboxMessage:
+        """Follow a t.me link to this bot, as the Telegram app would."""
+        parts = urlsplit(url)
+        if parts.netloc != "t.me" or parts.path.strip("/") != self.emulator.bot.username:
+            raise ValueError(f"{url} is not a link to this bot")
+        payload = parse_qs(parts.query).get("start", [None])[0]
+        return await self.start(user, payload)
+
+    async def press(
+        self,
+        user: SandboxUser,
+        message: SandboxMessage,
+        label: str | None = None,
+        data: str | None = None,
+    ) -> PendingCallback:
+        """Press the button labelled `label` (or carrying `data`) under `message`.
+
+        Only buttons that are on the message now can be pressed, as in the app; pass `data`
+        with `forged=True` semantics through `press_forged` to send what no button carries.
+        """
+        chat = self.emulator.chats[message.chat_id]
+        self._require_member(chat, user)
+        current = self.emulator.messages[(message.chat_id, message.message_id)]
+        if current.deleted:
+            raise ValueError("that message was deleted")
+        buttons = [
+            b
+            for b in current.buttons()
+            if "callback_data" in b
+            and (label is None or b["text"] == label)
+            and (data is None or b["callback_data"] == data)
+        ]
+        if not buttons:
+            shown = [b["text"] for b in current.buttons()]
+            raise ValueError(f"no button {label or data!r} on that message; it has {shown}")
+        return self._callback(user, current, buttons[0]["callback_data"])
+
+    def press_forged(
+        self, user: SandboxUser, message: SandboxMessage, data: str
+    ) -> PendingCallback:
+        """A modified client sends callback data that no button carries."""
+        return self._callback(user, message, data)
+
+    def _callback(self, user: SandboxUser, message: SandboxMessage, data: str) -> PendingCallback:
+        pending = PendingCallback(
+            str(next(self._callback_ids)), user.id, message.chat_id, message.message_id, data
+        )
+        self.emulator.callbacks[pending.id] = pending
+        self.emulator.push_update(
+            "callback_query",
+            {
+                "id": pending.id,
+                "from": user.to_api(),
+                "message": self.emulator.message_to_api(message),
+                "chat_instance": str(message.chat_id),
+                "data": data,
+            },
+        )
+        return pending
+
+    async def answer_of(self, pending: PendingCallback, timeout: float = 10.0) -> CallbackAnswer:
+        """The toast the bot answered a button press with."""
+        await self.emulator.wait_until(lambda: pending.answer is not None, timeout)
+        assert pending.answer is not None
+        return pending.answer
+
+    async def tap(
+        self, user: SandboxUser, message: SandboxMessage, label: str, timeout: float = 10.0
+    ) -> CallbackAnswer:
+        """Press a button and wait for its toast."""
+        return await self.answer_of(await self.press(user, message, label), timeout)
+
+    # --- waiting and reading ----------------------------------------------------------------
+
+    def bot_messages(self, chat_id: int, after: SandboxMessage | int = 0) -> list[SandboxMessage]:
+        since = after.message_id if isinstance(after, SandboxMessage) else after
+        return [
+            m
+            for m in self.emulator.chat_messages(chat_id)
+            if m.sender_id == self.emulator.bot.id and m.message_id > since
+        ]
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        match: Match = "",
+        after: SandboxMessage | int = 0,
+        timeout: float = 10.0,
+    ) -> SandboxMessage:
+        """The first message from the bot in `chat_id` after `after` that matches."""
+
+        def found() -> SandboxMessage | None:
+            return next((m for m in self.bot_messages(chat_id, after) if _matches(m, match)), None)
+
+        try:
+            message: SandboxMessage = await self.emulator.wait_until(found, timeout)
+        except TimeoutError:
+            seen = [m.text or m.caption for m in self.bot_messages(chat_id, after)]
+            raise AssertionError(
+                f"no bot message matching {match!r} in chat {chat_id} within {timeout}s; "
+                f"the bot sent {seen}"
+            ) from None
+        return message
+
+    async def wait_for_edit(
+        self, message: SandboxMessage, match: Match, timeout: float = 10.0
+    ) -> SandboxMessage:
+        """Wait until the bot has edited `message` into something that matches."""
+        key = (message.chat_id, message.message_id)
+        await self.emulator.wait_until(
+            lambda: _matches(self.emulator.messages[key], match), timeout
+        )
+        return self.emulator.messages[key]
+
+    def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """(file name, content) of every document the bot sent to `chat_id`."""
+        result = []
+        for message in self.bot_messages(chat_id):
+            if message.document is not None:
+                stored = self.emulator.files[message.document["file_id"]]
+                result.append((stored.file_name, stored.data))
+        return result

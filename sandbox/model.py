@@ -1,0 +1,119 @@
+"""The sandbox's world: users, chats, messages, callback queries and files, as Telegram has them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SandboxUser:
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = "en"
+    is_bot: bool = False
+    started_bot: bool = False
+    blocked_bot: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class SandboxChat:
+    id: int
+    type: str  # "private", "group" or "supergroup"
+    title: str
+    # user id → "creator", "administrator", "member", "left" or "kicked"
+    members: dict[int, str] = field(default_factory=dict)
+    bot_can_pin: bool = False
+    next_message_id: int = 1
+
+    @property
+    def is_private(self) -> bool:
+        return self.type == "private"
+
+    def to_api(self, users: dict[int, SandboxUser]) -> dict[str, Any]:
+        if self.is_private:
+            user = users[self.id]
+            data: dict[str, Any] = {"id": self.id, "type": "private", "first_name": user.first_name}
+            if user.username:
+                data["username"] = user.username
+            return data
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
+class SandboxMessage:
+    chat_id: int
+    message_id: int
+    sender_id: int
+    date: int
+    text: str | None = None
+    html: str | None = None  # the source as the bot sent it, when parse_mode was HTML
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+    photo: list[dict[str, Any]] | None = None
+    caption: str | None = None
+    edit_date: int | None = None
+    deleted: bool = False
+    pinned: bool = False
+    edits: int = 0
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every inline button, row by row."""
+        if not self.reply_markup or "inline_keyboard" not in self.reply_markup:
+            return []
+        return [button for row in self.reply_markup["inline_keyboard"] for button in row]
+
+
+@dataclass
+class CallbackAnswer:
+    text: str | None
+    show_alert: bool
+    url: str | None
+
+
+@dataclass
+class PendingCallback:
+    """A button press delivered to the bot, and the answer it gave (once)."""
+
+    id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: str
+    answer: CallbackAnswer | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    file_name: str
+    mime_type: str
+    data: bytes
+
+    @property
+    def file_path(self) -> str:
+        return f"documents/{self.file_unique_id}_{self.file_name}"
+
+
+@dataclass
+class RecordedCall:
+    """One Bot API call the bot made, and how the sandbox answered it."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    description: str = ""
+    retry_after: int | None = None

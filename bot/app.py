@@ -1,13 +1,36 @@
-"""The Application factory: wires settings, handlers and shared resources together."""
+"""The Application factory: wires settings, shared resources and handlers together."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from telegram.ext import Application, ApplicationBuilder, CommandHandler
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    filters,
+)
 
+from bot.card_refresher import CardRefresher
+from bot.i18n import Translator
+from bot.rate_limiter import TelegramRateLimiter
 from bot.settings import Settings
+from bot.update_processor import PerPersonUpdateProcessor
+from handlers.callback_data import Action, is_action
+from handlers.community import bot_added, settings_command
+from handlers.new_purchase import new_in_group
+from handlers.purchase_card import card_editor, tap_plus_one
+from handlers.purchase_wizard import wizard_handler
+from handlers.runtime import Runtime
 from handlers.start import show_help, start
+from storage.unit_of_work import Database
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def file_url_for(base_url: str) -> str:
@@ -15,27 +38,95 @@ def file_url_for(base_url: str) -> str:
     return base_url.removesuffix("/bot") + "/file/bot"
 
 
+async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    for language in ("en", "ru", "zh_Hans"):
+        _ = Translator(language).gettext
+        code = None if language == "en" else language.split("_")[0]
+        await application.bot.set_my_commands(
+            [
+                BotCommand("start", _("What this bot is for")),
+                BotCommand("new", _("Open a purchase")),
+                BotCommand("help", _("Commands")),
+            ],
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=code,
+        )
+        await application.bot.set_my_commands(
+            [
+                BotCommand("new", _("Open a purchase")),
+                BotCommand("settings", _("Community settings")),
+            ],
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code,
+        )
+
+
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        rt = Runtime(settings, Database(settings.database_url))
+        rt.cards = CardRefresher(card_editor(rt, application.bot))
+        application.bot_data["runtime"] = rt
+        await _set_commands(application)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        rt: Runtime | None = application.bot_data.get("runtime")
+        if rt is not None:
+            await rt.cards.close()
+            await rt.database.dispose()
+
     application = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(file_url_for(settings.bot_api_base_url))
+        .concurrent_updates(PerPersonUpdateProcessor())
+        .rate_limiter(TelegramRateLimiter())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["settings"] = settings
-    application.add_handler(CommandHandler("start", start))
+    application.add_handler(wizard_handler())
+    application.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS))
+    application.add_handler(CommandHandler("settings", settings_command))
+    application.add_handler(CallbackQueryHandler(tap_plus_one, pattern=is_action(Action.JOIN)))
+    application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
     return application
+
+
+@asynccontextmanager
+async def polling(
+    application: Application,  # type: ignore[type-arg]
+    poll_timeout: int = 1,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application in the current event loop as `run_polling` does, for the block."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+    )
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
 
 
 def run_application(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     """Serve updates until stopped: by webhook when WEBHOOK_URL is set, else by long polling."""
     if settings.webhook_url is None:
-        application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
         return
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     application.run_webhook(
@@ -44,4 +135,5 @@ def run_application(application: Application, settings: Settings) -> None:  # ty
         url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
         webhook_url=settings.webhook_url,
         secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
     )

@@ -47,8 +47,11 @@ class UnitOfWork(Protocol):
     the change, and raises AlreadyProcessed on entry when that update was committed before.
     """
 
-    purchases: PurchaseRepository
-    communities: CommunityRepository
+    @property
+    def purchases(self) -> PurchaseRepository: ...
+
+    @property
+    def communities(self) -> CommunityRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

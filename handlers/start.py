@@ -1,19 +1,34 @@
-"""What a person sees first: /start and /help in the private chat."""
+"""What a person sees first: /start (plain, or from a deep link) and /help in the private chat."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers.language import translator_for
+from domain import services
+from domain.views import member_order
+from handlers.callback_data import Action, Start, encode, parse_start
+from handlers.card_view import card_text
+from handlers.purchase_card import order_summary
+from handlers.runtime import person_translator, runtime
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet a person who opened the bot and say what it does."""
+    """Greet a person who opened the bot; a deep link shows their order or a purchase."""
     message = update.effective_message
-    if message is None:
+    user = update.effective_user
+    if message is None or user is None:
         return
-    _ = translator_for(update, context).gettext
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        await uow.telegram.mark_started(user.id, rt.clock())
+        await uow.commit()
+    parsed = parse_start(context.args[0]) if context.args else None
+    if parsed is not None and parsed[0] in (Start.MY_ORDER, Start.DETAILS):
+        await show_purchase(update, context, parsed[1], details=parsed[0] is Start.DETAILS)
+        return
+    _ = person_translator(update, context).gettext
     await message.reply_text(
         _(
             "Hello! I help neighbours buy together.\n"
@@ -24,12 +39,52 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def show_purchase(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, details: bool
+) -> None:
+    """The person's own order in a purchase, and with `details` the whole card and +1 buttons."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+        community = await uow.communities.get(purchase.community_id) if purchase else None
+    t = person_translator(update, context, community)
+    if purchase is None or community is None:
+        await message.reply_text(t.gettext("That purchase does not exist (any more)."))
+        return
+    view = member_order(purchase, user.id)
+    text = order_summary(t, purchase, view)
+    if details:
+        summary = await services.card(rt.database.unit_of_work(), purchase_id)
+        text = card_text(t, purchase, summary, rt.clock()) + "\n\n" + text
+    buttons = (
+        [
+            [
+                InlineKeyboardButton(
+                    f"+1 {item.name}"[:60],
+                    callback_data=encode(Action.JOIN, purchase.id, item.item_id),
+                )
+            ]
+            for item in purchase.items
+        ]
+        if purchase.accepts_orders(rt.clock())
+        else []
+    )
+    await message.reply_text(
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+    )
+
+
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands a person can use."""
     message = update.effective_message
     if message is None:
         return
-    _ = translator_for(update, context).gettext
+    _ = person_translator(update, context).gettext
     await message.reply_text(
         _(
             "/start: what this bot is for\n"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from telegram.ext import Application
 
+from bot.app import polling
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage, SandboxUser
@@ -151,12 +152,15 @@ async def run_console(
     sandbox = Sandbox(emulator)
     head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice"), sandbox.user("Bob")
     group = sandbox.group("Block 5 neighbours", members=[alice, bob], admins=[head])
-    application = build(emulator)
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0, timeout=10)
-    await sandbox.add_bot(group, by=head, as_admin=True, can_pin=True)
+    async with polling(build(emulator), poll_timeout=10):
+        await sandbox.add_bot(group, by=head, as_admin=True, can_pin=True)
+        await _play(sandbox, group, head)
+    await emulator.stop()
+    print("sandbox stopped", flush=True)
+
+
+async def _play(sandbox: Sandbox, group: SandboxChat, head: SandboxUser) -> None:
+    emulator = sandbox.emulator
 
     def write(text: str) -> None:
         print(text, flush=True)
@@ -165,22 +169,13 @@ async def run_console(
     write(f"The sandbox Bot API listens on {emulator.base_url} (127.0.0.1 only).")
     write(console.help())
     reader = await _lines()
-    try:
-        while True:
-            try:
-                line = await asyncio.wait_for(reader.readline(), 0.2)
-            except TimeoutError:
-                console.report_changes()
-                continue
-            if not line:
-                break
-            if not await console.handle(line.decode(errors="replace")):
-                break
-            await asyncio.sleep(0.3)  # give the bot a moment, so its answer prints next
+    while True:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 0.2)
+        except TimeoutError:
             console.report_changes()
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await emulator.stop()
-    write("sandbox stopped")
+            continue
+        if not line or not await console.handle(line.decode(errors="replace")):
+            break
+        await asyncio.sleep(0.3)  # give the bot a moment, so its answer prints next
+        console.report_changes()

@@ -40,7 +40,7 @@ class Limits:
     private_per_second: float = 1
     private_burst: float = 3
     group_per_minute: float = 20
-    group_burst: float = 10
+    group_burst: float = 20
     max_text_length: int = 4096
     max_caption_length: int = 1024
     max_callback_data_bytes: int = 64

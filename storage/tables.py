@@ -229,3 +229,23 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class PurchaseCardRow(Base):
+    """Where a purchase's card was posted, so later changes can edit it."""
+
+    __tablename__ = "purchase_cards"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class BotUserRow(Base):
+    """A person who started the bot (so it may write to them), and their preferences."""
+
+    __tablename__ = "bot_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime]
+    blocked_at: Mapped[datetime | None]

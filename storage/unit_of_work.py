@@ -24,6 +24,7 @@ from storage.database import create_engine, is_sqlite
 from storage.outbox import SqlOutbox
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import ProcessedUpdateRow
+from storage.telegram_state import SqlTelegramState
 
 # PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     purchases: SqlPurchaseRepository
     communities: SqlCommunityRepository
     outbox: SqlOutbox
+    telegram: SqlTelegramState
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         )
         self.communities = SqlCommunityRepository(self._session)
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
+        self.telegram = SqlTelegramState(self._session, is_postgres=not self._database.is_sqlite)
         try:
             if self._update_id is not None and not await self._claim_update(self._update_id):
                 raise AlreadyProcessed(self._update_id)

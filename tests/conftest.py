@@ -91,6 +91,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh migrated SQLite database, for bot tests that need one but not both kinds."""
+    copy = tmp_path / "bot.db"
+    shutil.copy(sqlite_template, copy)
+    return f"sqlite+aiosqlite:///{copy}"
+
+
+@pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     db = Database(database_url)
     try:

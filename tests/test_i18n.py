@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,30 @@ def test_a_russian_user_reads_russian() -> None:
         )
         .startswith("/start — зачем")
     )
+
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+@pytest.mark.parametrize("language", ["ru", "zh_Hans"])
+def test_translations_keep_every_placeholder_and_tag(language: str) -> None:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    for message in catalog:
+        if not message.id:
+            continue
+        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        targets = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = set(PLACEHOLDER.findall(sources[-1]))
+        for target in targets:
+            assert set(PLACEHOLDER.findall(target)) == expected, (message.id, target)
+            assert target.count("<b>") == sources[0].count("<b>"), (message.id, target)
+
+
+def test_russian_plurals_have_three_forms() -> None:
+    t = Translator("ru")
+    forms = [
+        t.ngettext("{count} member", "{count} members", n).format(count=n) for n in (1, 3, 5, 21)
+    ]
+    assert forms == ["1 участник", "3 участника", "5 участников", "21 участник"]

@@ -6,10 +6,9 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.app import build_application
-from bot.settings import Settings
+from bot.app import polling
 from sandbox.driver import Sandbox
-from tests.support.running import polling, sandbox_running
+from tests.support.running import bot_running, sandbox_running
 
 
 async def offer_ping(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,14 +64,12 @@ async def test_command_button_answer_and_edit(where: str) -> None:
     ("language", "greeting"),
     [("en", "Hello! I help neighbours"), ("ru", "Здравствуйте!"), ("zh-hans", "你好")],
 )
-async def test_our_bot_greets_a_person_in_their_language(language: str, greeting: str) -> None:
+async def test_our_bot_greets_a_person_in_their_language(
+    language: str, greeting: str, sqlite_url: str
+) -> None:
     async with sandbox_running() as sandbox:
-        settings = Settings(
-            bot_token=sandbox.emulator.token,  # type: ignore[arg-type]
-            bot_api_base_url=sandbox.emulator.base_url,
-        )
         person = sandbox.user("Ivan", language_code=language)
-        async with polling(build_application(settings)):
+        async with bot_running(sandbox, sqlite_url):
             sent = await sandbox.start(person)
             await sandbox.wait_for_message(person.id, greeting, after=sent)
             sent = await sandbox.send(person, "/help")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram.ext import Application
+from pydantic import SecretStr
 
+from bot.app import build_application, polling
+from bot.settings import Settings
+from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.limits import Limits
@@ -23,15 +26,15 @@ async def sandbox_running(limits: Limits | None = None) -> AsyncIterator[Sandbox
 
 
 @asynccontextmanager
-async def polling(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the application's polling loop, as `run_polling` would, until the block ends."""
-    await application.initialize()
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    try:
-        yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+async def bot_running(
+    sandbox: Sandbox, database_url: str, **settings: object
+) -> AsyncIterator[Runtime]:
+    """Our bot, with its handlers, polling the sandbox and using `database_url`."""
+    configured = Settings(
+        bot_token=SecretStr(sandbox.emulator.token),
+        bot_api_base_url=sandbox.emulator.base_url,
+        database_url=database_url,
+        **settings,  # type: ignore[arg-type]
+    )
+    async with polling(build_application(configured)) as application:
+        yield application.bot_data["runtime"]

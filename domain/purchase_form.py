@@ -1,0 +1,400 @@
+"""The fields a head types to open a purchase: one parser and validator for the step-by-step
+wizard and for the one-message template.
+
+Each `parse_*` function takes what a person typed for one field and returns the value, or
+raises FormError saying what is wrong and what is expected. `parse_template` reads the whole
+template and names the line of the first problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from domain.errors import DomainError, InvalidPurchase
+from domain.money import InvalidAmount, Money
+from domain.purchase import (
+    DeliverySplit,
+    Item,
+    Moq,
+    PaymentMode,
+    PickupSlot,
+    PriceTier,
+    Purchase,
+    ShortPolicy,
+)
+
+MAX_TEMPLATE_LENGTH = 8000
+MAX_FIELD_LENGTH = {"title": 120, "description": 2000, "supplier": 120, "regions": 200}
+
+
+class FormError(DomainError):
+    """What a person typed for a field is not valid; the message says what is expected."""
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    name: str
+    unit_price: Money
+    tiers: tuple[PriceTier, ...] = ()
+    pack_size: int = 1
+    member_min: int | None = None
+    member_max: int | None = None
+    stock: int | None = None
+    moq_units: int | None = None
+
+
+@dataclass
+class PurchaseForm:
+    """A purchase as it is being filled in; `to_purchase` makes the draft aggregate."""
+
+    title: str = ""
+    description: str = ""
+    supplier: str = ""
+    items: list[ItemSpec] = field(default_factory=list)
+    moq: Moq | None = None
+    deadline: datetime | None = None
+    pickup: PickupSlot | None = None
+    fee_percent: Decimal = Decimal(0)
+    delivery_cost: Money | None = None
+    delivery_split: DeliverySplit = DeliverySplit.BY_AMOUNT
+    regions: tuple[str, ...] = ()
+    short_policy: ShortPolicy = ShortPolicy.FAIL
+    extend_by: timedelta | None = None
+    payment_mode: PaymentMode = PaymentMode.PREPAY
+
+    def to_purchase(
+        self, community_id: int, head_id: int, currency: str, now: datetime, max_fee: Decimal
+    ) -> Purchase:
+        """The draft purchase, validated as a whole (deadline before pickup, fee cap...)."""
+        if not self.title:
+            raise FormError("the purchase needs a title")
+        if not self.items:
+            raise FormError("add at least one item")
+        if self.deadline is None:
+            raise FormError("the purchase needs a deadline")
+        purchase = Purchase(
+            community_id=community_id,
+            head_id=head_id,
+            title=self.title,
+            description=self.description,
+            supplier=self.supplier,
+            currency=currency,
+            items=[
+                Item(
+                    item_id=number,
+                    name=spec.name,
+                    unit_price=spec.unit_price,
+                    tiers=spec.tiers,
+                    pack_size=spec.pack_size,
+                    member_min=spec.member_min,
+                    member_max=spec.member_max,
+                    stock=spec.stock,
+                    moq_units=spec.moq_units,
+                )
+                for number, spec in enumerate(self.items, 1)
+            ],
+            deadline=self.deadline,
+            created_at=now,
+            moq=self.moq,
+            pickup_slots=[self.pickup] if self.pickup else [],
+            fee_percent=self.fee_percent,
+            delivery_cost=self.delivery_cost,
+            delivery_split=self.delivery_split,
+            regions=self.regions,
+            payment_mode=self.payment_mode,
+            short_policy=self.short_policy,
+            extend_by=self.extend_by,
+        )
+        try:
+            purchase.validate(now, max_fee)
+        except InvalidPurchase as error:
+            raise FormError(str(error)) from None
+        return purchase
+
+
+# --- single fields ---------------------------------------------------------------------------
+
+
+def parse_text(text: str, field_name: str, required: bool = True) -> str:
+    value = " ".join(text.split()) if field_name != "description" else text.strip()
+    if required and not value:
+        raise FormError(f"the {field_name} cannot be empty")
+    limit = MAX_FIELD_LENGTH[field_name]
+    if len(value) > limit:
+        raise FormError(f"the {field_name} is longer than {limit} characters")
+    return value
+
+
+def _whole(text: str, what: str, minimum: int = 1) -> int:
+    if not re.fullmatch(r"\d{1,7}", text.strip()):
+        raise FormError(f"{what} must be a whole number, e.g. 6")
+    number = int(text)
+    if number < minimum:
+        raise FormError(f"{what} must be at least {minimum}")
+    return number
+
+
+def _money(text: str, currency: str, what: str = "the price") -> Money:
+    try:
+        amount = Money.parse(text.strip(), currency)
+    except InvalidAmount as error:
+        raise FormError(f"{what}: {error}; write it like 12.50") from None
+    if amount.minor <= 0:
+        raise FormError(f"{what} must be more than zero")
+    return amount
+
+
+ITEM_OPTIONS = {"pack": "pack_size", "min": "member_min", "max": "member_max",
+                "stock": "stock", "moq": "moq_units"}  # fmt: skip
+ITEM_OPTION_ALIASES = {
+    "упаковка": "pack", "мин": "min", "макс": "max", "остаток": "stock", "наличие": "stock",
+    "每箱": "pack", "最少": "min", "最多": "max", "库存": "stock", "起订": "moq",
+}  # fmt: skip
+
+
+def parse_item(text: str, currency: str) -> ItemSpec:
+    """`Honey 1 kg | 12.50 | pack 6 | max 10`, tiers as `12.50; 11.90 from 60`."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) < 2 or not parts[0]:
+        raise FormError("write an item as: name | price, e.g. Honey 1 kg | 12.50 | pack 6")
+    name = parse_text(parts[0], "title")
+    price_parts = [p.strip() for p in parts[1].split(";") if p.strip()]
+    if not price_parts:
+        raise FormError("give the item a price, e.g. 12.50")
+    price = _money(price_parts[0], currency)
+    tiers = []
+    for tier_text in price_parts[1:]:
+        match = re.fullmatch(r"(\S+)\s+(?:from|от|起)\s+(\S+)", tier_text, re.IGNORECASE)
+        if not match:
+            raise FormError(f"write a price tier as: 11.90 from 60 (not {tier_text!r})")
+        tiers.append(PriceTier(_whole(match[2], "a tier threshold", 2), _money(match[1], currency)))
+    options: dict[str, int] = {}
+    for option in parts[2:]:
+        match = re.fullmatch(r"(\S+)\s+(\S+)", option)
+        key = match[1].lower() if match else ""
+        key = ITEM_OPTION_ALIASES.get(key, key)
+        if not match or key not in ITEM_OPTIONS:
+            raise FormError(
+                f"unknown item option {option!r}; use pack N, min N, max N, stock N or moq N"
+            )
+        options[ITEM_OPTIONS[key]] = _whole(match[2], f"{key}")
+    spec = ItemSpec(name, price, tuple(tiers), **options)
+    probe = Item(1, spec.name, spec.unit_price, "", spec.tiers, spec.pack_size, spec.member_min,
+                 spec.member_max, spec.stock, spec.moq_units)  # fmt: skip
+    try:
+        probe.validate()
+    except InvalidPurchase as error:
+        raise FormError(str(error)) from None
+    return spec
+
+
+def parse_moq(text: str, currency: str) -> Moq:
+    """`30 units` or `500 EUR` (or just `30`)."""
+    value = text.strip()
+    units = re.fullmatch(r"(\d+)\s*(units?|pcs|шт\.?|штук|件|个)?", value, re.IGNORECASE)
+    if units:
+        return Moq(units=_whole(units[1], "the minimum order"))
+    money = re.fullmatch(r"([\d.,]+)\s*([A-Za-z]{3})", value)
+    if money:
+        if money[2].upper() != currency:
+            raise FormError(f"the minimum order must be in {currency}, the community's currency")
+        return Moq(money=_money(money[1], currency, "the minimum order"))
+    raise FormError(f"write the minimum order as 30 units or 500 {currency}")
+
+
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M")
+
+
+def _local_instant(text: str, timezone: str) -> datetime:
+    for pattern in DATE_FORMATS:
+        try:
+            naive = datetime.strptime(text.strip(), pattern)  # noqa: DTZ007 -- zone set below
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    raise FormError("write the date and time as 2026-11-25 18:00 (or 25.11.2026 18:00)")
+
+
+def parse_deadline(text: str, timezone: str, now: datetime) -> datetime:
+    """A local date and time in the community's timezone, in the future."""
+    instant = _local_instant(text, timezone)
+    if instant <= now:
+        raise FormError("the deadline is in the past; give a later date and time")
+    if instant > now + timedelta(days=366):
+        raise FormError("the deadline is more than a year away")
+    return instant
+
+
+def parse_pickup(text: str, timezone: str) -> PickupSlot:
+    """`2026-11-27 10:00-12:00 | Community hall, 5 Main St`."""
+    when, _, place = (part.strip() for part in text.partition("|"))
+    match = re.fullmatch(r"(.+?)\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", when)
+    if not match or not place:
+        raise FormError("write the pickup as: 2026-11-27 10:00-12:00 | place")
+    starts = _local_instant(f"{match[1]} {match[2]}", timezone)
+    ends = _local_instant(f"{match[1]} {match[3]}", timezone)
+    try:
+        return PickupSlot(parse_text(place, "title"), starts, ends)
+    except InvalidPurchase as error:
+        raise FormError(str(error)) from None
+
+
+def parse_fee(text: str) -> Decimal:
+    value = text.strip().removesuffix("%").strip().replace(",", ".")
+    try:
+        fee = Decimal(value)
+    except InvalidOperation:
+        raise FormError("write the fee as a percentage, e.g. 5%") from None
+    if not fee.is_finite() or fee < 0 or fee.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise FormError("write the fee as a percentage, e.g. 5% or 2.5%")
+    return fee
+
+
+SPLITS = {
+    "by amount": DeliverySplit.BY_AMOUNT, "per unit": DeliverySplit.PER_UNIT,
+    "per member": DeliverySplit.PER_MEMBER, "по сумме": DeliverySplit.BY_AMOUNT,
+    "по штукам": DeliverySplit.PER_UNIT, "поровну": DeliverySplit.PER_MEMBER,
+    "按金额": DeliverySplit.BY_AMOUNT, "按件": DeliverySplit.PER_UNIT,
+    "按人": DeliverySplit.PER_MEMBER,
+}  # fmt: skip
+
+
+def parse_delivery(text: str, currency: str) -> tuple[Money | None, DeliverySplit]:
+    """`20.00 split by amount` (or per unit, per member); `0` or `none` for no delivery cost."""
+    value = " ".join(text.lower().split())
+    if value in ("0", "none", "нет", "无"):
+        return None, DeliverySplit.BY_AMOUNT
+    match = re.fullmatch(r"([\d.,]+)(?:\s+(?:split\s+)?(.+))?", value)
+    if not match:
+        raise FormError("write delivery as: 20.00 split by amount (or per unit, per member)")
+    split = SPLITS.get(match[2] or "by amount")
+    if split is None:
+        raise FormError("split delivery by amount, per unit or per member")
+    return _money(match[1], currency, "the delivery cost"), split
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    regions = tuple(r.strip() for r in re.split(r"[,;]", parse_text(text, "regions")) if r.strip())
+    if not regions:
+        raise FormError("name where you deliver, e.g. EU, or pickup only")
+    return regions
+
+
+DURATION = re.compile(r"(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`24h`, `2d`, `1d12h`, `90m`."""
+    match = DURATION.fullmatch(text.strip().replace("д", "d").replace("ч", "h"))
+    if not match or not any(match.groups()):
+        raise FormError("write a duration like 24h, 2d or 90m")
+    days, hours, minutes = (int(g) if g else 0 for g in match.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes)
+    if not timedelta(minutes=1) <= duration <= timedelta(days=30):
+        raise FormError("extend by between 1 minute and 30 days")
+    return duration
+
+
+def parse_if_short(text: str) -> tuple[ShortPolicy, timedelta | None]:
+    """`fail`, `ask`, or `extend 24h`."""
+    value = " ".join(text.lower().split())
+    if value in ("fail", "отменить", "取消"):
+        return ShortPolicy.FAIL, None
+    if value in ("ask", "спросить", "问我"):
+        return ShortPolicy.ASK, None
+    for word in ("extend", "продлить", "延长"):
+        if value.startswith(word):
+            return ShortPolicy.EXTEND, parse_duration(value.removeprefix(word))
+    raise FormError("write fail, ask, or extend 24h")
+
+
+def parse_payment(text: str) -> PaymentMode:
+    value = text.strip().lower()
+    if value in ("prepay", "предоплата", "预付"):
+        return PaymentMode.PREPAY
+    if value in ("postpay", "постоплата", "到付"):
+        return PaymentMode.POSTPAY
+    raise FormError("write prepay or postpay")
+
+
+# --- the whole template ----------------------------------------------------------------------
+
+KEYS = {
+    "title": "title", "название": "title", "标题": "title",
+    "description": "description", "описание": "description", "描述": "description",
+    "supplier": "supplier", "поставщик": "supplier", "供应商": "supplier",
+    "item": "item", "товар": "item", "позиция": "item", "商品": "item",
+    "min order": "moq", "минимальный заказ": "moq", "мин. заказ": "moq", "起订量": "moq",
+    "deadline": "deadline", "стоп": "deadline", "срок": "deadline", "截止": "deadline",
+    "pickup": "pickup", "выдача": "pickup", "取货": "pickup",
+    "fee": "fee", "орг. сбор": "fee", "оргсбор": "fee", "комиссия": "fee", "服务费": "fee",
+    "delivery": "delivery", "доставка": "delivery", "运费": "delivery",
+    "regions": "regions", "регионы": "regions", "地区": "regions",
+    "if short": "if short", "если не набрали": "if short", "未成团": "if short",
+    "payment": "payment", "оплата": "payment", "付款": "payment",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    currency: str
+    timezone: str
+    now: datetime
+
+
+def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
+    """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
+    if len(text) > MAX_TEMPLATE_LENGTH:
+        raise FormError(f"the message is longer than {MAX_TEMPLATE_LENGTH} characters")
+    form = PurchaseForm()
+    seen: set[str] = set()
+    for number, raw_line in enumerate(text.splitlines(), 1):
+        line = raw_line.strip()
+        if not line:
+            continue
+        key_text, colon, value = line.replace("：", ":").partition(":")
+        key = KEYS.get(" ".join(key_text.lower().split()))
+        if not colon or key is None:
+            raise FormError(f"line {number}: {key_text.strip()[:40]!r} is not a known key")
+        if key != "item" and key in seen:
+            raise FormError(f"line {number}: {key_text.strip()} is given twice")
+        seen.add(key)
+        try:
+            _apply(form, key, value.strip(), context)
+        except FormError as error:
+            raise FormError(f"line {number} ({key_text.strip()}): {error}") from None
+    for key, name in (("title", "Title"), ("item", "Item"), ("deadline", "Deadline")):
+        if key not in seen:
+            raise FormError(f"the {name}: line is missing")
+    return form
+
+
+def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -> None:
+    if key == "title":
+        form.title = parse_text(value, "title")
+    elif key == "description":
+        form.description = parse_text(value, "description", required=False)
+    elif key == "supplier":
+        form.supplier = parse_text(value, "supplier", required=False)
+    elif key == "item":
+        form.items.append(parse_item(value, context.currency))
+    elif key == "moq":
+        form.moq = parse_moq(value, context.currency)
+    elif key == "deadline":
+        form.deadline = parse_deadline(value, context.timezone, context.now)
+    elif key == "pickup":
+        form.pickup = parse_pickup(value, context.timezone)
+    elif key == "fee":
+        form.fee_percent = parse_fee(value)
+    elif key == "delivery":
+        form.delivery_cost, form.delivery_split = parse_delivery(value, context.currency)
+    elif key == "regions":
+        form.regions = parse_regions(value)
+    elif key == "if short":
+        form.short_policy, form.extend_by = parse_if_short(value)
+    else:
+        form.payment_mode = parse_payment(value)

@@ -1,0 +1,104 @@
+"""The one codec for callback data and deep-link payloads: short, versioned, parsed strictly.
+
+Callback data is at most 64 bytes and comes from the client, so it is never trusted: anything
+that does not parse exactly decodes to None, and handlers still check every id against the
+database and the person pressing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION = "1"
+MAX_BYTES = 64
+
+
+class Action(StrEnum):
+    JOIN = "j"  # +1 on the card: purchase, item
+    WIZARD_SKIP = "ws"
+    WIZARD_DONE = "wd"  # no more items
+    WIZARD_PUBLISH = "wp"
+    WIZARD_EDIT = "we"
+    WIZARD_CANCEL = "wc"
+    WIZARD_FIELD = "wf"  # jump to field number
+
+
+ARITY = {
+    Action.JOIN: 2,
+    Action.WIZARD_SKIP: 0,
+    Action.WIZARD_DONE: 0,
+    Action.WIZARD_PUBLISH: 0,
+    Action.WIZARD_EDIT: 0,
+    Action.WIZARD_CANCEL: 0,
+    Action.WIZARD_FIELD: 1,
+}
+PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: Action
+    args: tuple[int, ...]
+
+
+def encode(action: Action, *args: int) -> str:
+    data = ":".join([VERSION, action.value, *(str(arg) for arg in args)])
+    if len(args) != ARITY[action]:
+        raise ValueError(f"{action} takes {ARITY[action]} arguments")
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """The callback, or None for anything that is not exactly what `encode` makes."""
+    if data is None or len(data.encode()) > MAX_BYTES:
+        return None
+    match = PATTERN.fullmatch(data)
+    if match is None:
+        return None
+    try:
+        action = Action(match[1])
+    except ValueError:
+        return None
+    args = tuple(int(arg) for arg in match[2].split(":")[1:])
+    if len(args) != ARITY[action]:
+        return None
+    return Callback(action, args)
+
+
+def is_action(action: Action) -> Callable[[object], bool]:
+    """A pattern for CallbackQueryHandler matching one action."""
+
+    def matches(data: object) -> bool:
+        decoded = decode(data) if isinstance(data, str) else None
+        return decoded is not None and decoded.action is action
+
+    return matches
+
+
+class Start(StrEnum):
+    """Deep-link payloads: t.me/<bot>?start=<kind><number>."""
+
+    NEW_PURCHASE = "n"  # community chat id
+    MY_ORDER = "o"  # purchase id
+    DETAILS = "d"  # purchase id
+
+
+START_PATTERN = re.compile(r"([nod])(-?\d{1,19})")
+
+
+def start_payload(kind: Start, number: int) -> str:
+    return f"{kind.value}{number}"
+
+
+def parse_start(payload: str) -> tuple[Start, int] | None:
+    match = START_PATTERN.fullmatch(payload)
+    return None if match is None else (Start(match[1]), int(match[2]))
+
+
+def deep_link(bot_username: str, kind: Start, number: int) -> str:
+    return f"https://t.me/{bot_username}?start={start_payload(kind, number)}"

@@ -1,0 +1,153 @@
+"""The purchase card in the community chat, rendered from the database: aggregates only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from domain.purchase import DeliverySplit, Purchase, PurchaseStatus, ShortPolicy
+from domain.views import CardSummary
+from handlers.callback_data import Action, Start, deep_link, encode
+
+MAX_PLUS_ONE_BUTTONS = 4
+PROGRESS_CELLS = 10
+
+
+def time_left(t: Translator, deadline: datetime, now: datetime) -> str:
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return t.gettext("the deadline has passed")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return t.gettext("stops in {days} d {hours} h").format(days=days, hours=hours)
+    if hours:
+        return t.gettext("stops in {hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return t.gettext("stops in {minutes} min").format(minutes=max(minutes, 1))
+
+
+def progress_bar(percent: int) -> str:
+    filled = min(PROGRESS_CELLS, percent * PROGRESS_CELLS // 100)
+    return "▓" * filled + "░" * (PROGRESS_CELLS - filled)
+
+
+def delivery_line(t: Translator, purchase: Purchase) -> str:
+    if purchase.delivery_cost is None:
+        return t.gettext("Delivery: included")
+    split = {
+        DeliverySplit.BY_AMOUNT: t.gettext("split by amount"),
+        DeliverySplit.PER_UNIT: t.gettext("split per unit"),
+        DeliverySplit.PER_MEMBER: t.gettext("split per member"),
+    }[purchase.delivery_split]
+    return t.gettext("Delivery: {cost}, {split}").format(
+        cost=t.money(purchase.delivery_cost), split=split
+    )
+
+
+def status_line(t: Translator, purchase: Purchase, now: datetime) -> str:
+    if purchase.status is PurchaseStatus.OPEN:
+        if purchase.awaiting_head_decision or now >= purchase.deadline:
+            return t.gettext("⏳ Orders are closed; the head decides what happens next")
+        return "⏰ " + t.gettext("{left} — {when}").format(
+            left=time_left(t, purchase.deadline, now), when=t.when(purchase.deadline)
+        )
+    return {
+        PurchaseStatus.DRAFT: t.gettext("Draft, not published yet"),
+        PurchaseStatus.STOPPED: t.gettext("🛑 Stopped — orders are closed"),
+        PurchaseStatus.ORDERED: t.gettext("📦 Ordered from the supplier"),
+        PurchaseStatus.ARRIVED: t.gettext("✅ Arrived — check your private messages for pickup"),
+        PurchaseStatus.COMPLETED: t.gettext("Completed"),
+        PurchaseStatus.FAILED: t.gettext("❌ Failed — the minimum order was not reached"),
+        PurchaseStatus.CANCELLED: t.gettext("❌ Cancelled by the head"),
+    }[purchase.status]
+
+
+def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: datetime) -> str:
+    """The card as Telegram HTML; every text a person typed is escaped."""
+    lines = [f"🛒 <b>{escape(purchase.title)}</b>"]
+    if purchase.description:
+        lines.append(escape(purchase.description))
+    if purchase.supplier:
+        lines.append(t.gettext("Supplier: {supplier}").format(supplier=escape(purchase.supplier)))
+    lines.append("")
+    for progress in summary.items:
+        item = progress.item
+        line = f"• {escape(item.name)} — {t.money(progress.unit_price)}"
+        if item.pack_size > 1:
+            line += " " + t.gettext("(pack of {size})").format(size=item.pack_size)
+        if progress.next_tier is not None:
+            line += " · " + t.gettext("{price} from {units} units").format(
+                price=t.money(progress.next_tier.unit_price), units=progress.next_tier.min_units
+            )
+        if item.stock is not None:
+            line += " · " + t.gettext("{left} left").format(left=item.stock - progress.units)
+        lines.append(line)
+    lines.append("")
+    terms = [t.gettext("Organizer fee: {fee}%").format(fee=purchase.fee_percent)]
+    terms.append(delivery_line(t, purchase))
+    if purchase.regions:
+        terms.append(
+            t.gettext("Regions: {regions}").format(regions=escape(", ".join(purchase.regions)))
+        )
+    lines.append(" · ".join(terms))
+    lines.append(status_line(t, purchase, now))
+    for slot in purchase.pickup_slots:
+        lines.append(
+            "📍 "
+            + t.gettext("Pickup: {start} – {end}, {place}").format(
+                start=t.when(slot.starts_at), end=t.when(slot.ends_at), place=escape(slot.place)
+            )
+        )
+    lines.append("")
+    if summary.moq is not None and summary.moq.units is not None:
+        goal = t.gettext("{units}/{goal} units").format(units=summary.units, goal=summary.moq.units)
+    elif summary.moq is not None and summary.moq.money is not None:
+        goal = f"{t.money(summary.goods_total)} / {t.money(summary.moq.money)}"
+    else:
+        goal = t.ngettext("{units} unit", "{units} units", summary.units).format(
+            units=summary.units
+        )
+    lines.append(f"{progress_bar(summary.progress_percent)} {goal} ({summary.progress_percent}%)")
+    lines.append(
+        "👥 "
+        + t.ngettext("{count} member", "{count} members", summary.members_count).format(
+            count=summary.members_count
+        )
+    )
+    if purchase.short_policy is ShortPolicy.EXTEND and purchase.extend_by:
+        hours = int(purchase.extend_by.total_seconds() // 3600)
+        lines.append(
+            t.gettext("If short at the deadline: extended once by {hours} h").format(hours=hours)
+        )
+    return "\n".join(lines)
+
+
+def card_keyboard(
+    t: Translator, purchase: Purchase, bot_username: str
+) -> InlineKeyboardMarkup | None:
+    """`+1 <item>` for the first items, `My order` and `Details`; none once orders close."""
+    if purchase.status is not PurchaseStatus.OPEN:
+        return None
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"+1 {item.name}"[:60], callback_data=encode(Action.JOIN, purchase.id, item.item_id)
+            )
+        ]
+        for item in purchase.items[:MAX_PLUS_ONE_BUTTONS]
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t.gettext("My order"), url=deep_link(bot_username, Start.MY_ORDER, purchase.id)
+            ),
+            InlineKeyboardButton(
+                t.gettext("Details"), url=deep_link(bot_username, Start.DETAILS, purchase.id)
+            ),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)

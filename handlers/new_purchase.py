@@ -1,0 +1,54 @@
+"""/new in a community chat: a button into the private-chat wizard, or, with the template
+below the command, the purchase published at once."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from domain.errors import DomainError
+from domain.ports import AlreadyProcessed
+from domain.purchase_form import FormError, TemplateContext, parse_template
+from handlers.callback_data import Start, deep_link
+from handlers.community import GROUP_TYPES
+from handlers.purchase_card import publish_and_post
+from handlers.runtime import community_translator, ensure_community, is_chat_admin, runtime
+
+
+async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new in the community chat."""
+    message = update.effective_message
+    chat = update.effective_chat
+    user = update.effective_user
+    if message is None or chat is None or user is None or chat.type not in GROUP_TYPES:
+        return
+    community = await ensure_community(context, chat)
+    t = community_translator(community)
+    if not community.may_open_purchases(await is_chat_admin(context, chat.id, user.id)):
+        await message.reply_text(t.gettext("In this community only chat admins open purchases."))
+        return
+    body = (message.text or "").partition("\n")[2]
+    if not body.strip():
+        link = deep_link(context.bot.username, Start.NEW_PURCHASE, chat.id)
+        await message.reply_text(
+            t.gettext("Let's set up the purchase in a private chat, step by step."),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(t.gettext("Open a purchase"), url=link)]]
+            ),
+        )
+        return
+    rt = runtime(context)
+    try:
+        form = parse_template(
+            body, TemplateContext(community.currency, community.timezone, rt.clock())
+        )
+        purchase = form.to_purchase(
+            chat.id, user.id, community.currency, rt.clock(), rt.settings.max_fee_percent
+        )
+        await publish_and_post(context, purchase, community, update.update_id)
+    except AlreadyProcessed:
+        return
+    except (FormError, DomainError) as error:
+        await message.reply_text(
+            t.gettext("The purchase was not published: {reason}").format(reason=str(error))
+        )

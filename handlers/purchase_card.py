@@ -1,0 +1,144 @@
+"""Publishing a purchase as a card in the community chat, keeping the card current, and the
++1 taps under it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from html import escape
+
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from domain import services
+from domain.community import Community
+from domain.errors import DomainError
+from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase
+from domain.views import MemberOrderView, card_summary
+from handlers.callback_data import Action, Start, decode, deep_link
+from handlers.card_view import card_keyboard, card_text
+from handlers.runtime import Runtime, community_translator, person_translator, runtime
+from storage.telegram_state import CardLocation
+
+log = logging.getLogger(__name__)
+
+
+async def publish_and_post(
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase: Purchase,
+    community: Community,
+    update_id: int | None = None,
+) -> int:
+    """Store and open the purchase, then post its card in the community chat (and pin it)."""
+    rt = runtime(context)
+    unit_of_work = rt.database.unit_of_work(update_id)
+    purchase_id = await services.publish_purchase(
+        unit_of_work, purchase, rt.clock(), rt.settings.max_fee_percent
+    )
+    t = community_translator(community)
+    message = await context.bot.send_message(
+        community.chat_id,
+        card_text(t, purchase, card_summary(purchase), rt.clock()),
+        parse_mode=ParseMode.HTML,
+        reply_markup=card_keyboard(t, purchase, context.bot.username),
+    )
+    async with rt.database.unit_of_work() as uow:
+        await uow.telegram.set_card(purchase_id, CardLocation(message.chat_id, message.message_id))
+        await uow.commit()
+    try:
+        await message.pin(disable_notification=True)
+    except BadRequest as error:
+        log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
+    return purchase_id
+
+
+def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
+    """The function the card refresher calls: render the card from the database and edit it."""
+
+    async def edit(purchase_id: int) -> None:
+        async with rt.database.unit_of_work() as uow:
+            purchase = await uow.purchases.get(purchase_id)
+            location = await uow.telegram.card(purchase_id)
+            community = await uow.communities.get(purchase.community_id) if purchase else None
+        if purchase is None or location is None or community is None:
+            return
+        t = community_translator(community)
+        await bot.edit_message_text(
+            card_text(t, purchase, card_summary(purchase), rt.clock()),
+            chat_id=location.chat_id,
+            message_id=location.message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=card_keyboard(t, purchase, bot.username),
+        )
+
+    return edit
+
+
+def order_toast(t: Translator, view: MemberOrderView, item_id: int) -> str:
+    line = next(line for line in view.lines if line.item.item_id == item_id)
+    total = t.money(view.due.total) if view.due else ""
+    return t.gettext("You're in: {quantity} × {item} — {total} in all").format(
+        quantity=line.quantity, item=line.item.name, total=total
+    )
+
+
+def refusal(t: Translator, error: DomainError) -> str:
+    return t.gettext("Not added: {reason}").format(reason=str(error))
+
+
+async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """+1 under the card: one more unit for the person tapping, answered at once."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = person_translator(update, context)
+    callback = decode(query.data)
+    if callback is None or callback.action is not Action.JOIN:
+        await query.answer(t.gettext("This button is no longer valid."))
+        return
+    purchase_id, item_id = callback.args
+    rt = runtime(context)
+    user = query.from_user
+    try:
+        view = await services.add_units(
+            rt.database.unit_of_work(update.update_id),
+            purchase_id, user.id, user.full_name, item_id, 1, rt.clock(),
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return  # a redelivered tap: it was counted and answered the first time
+    except DomainError as error:
+        await query.answer(refusal(t, error), show_alert=False)
+        return
+    rt.cards.request(purchase_id)
+    async with rt.database.unit_of_work() as uow:
+        started = await uow.telegram.has_started(user.id)
+    if started:
+        await query.answer(order_toast(t, view, item_id))
+        return
+    # A bot cannot write first: the link opens the private chat, where the order is shown.
+    await query.answer(
+        order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
+        url=deep_link(context.bot.username, Start.MY_ORDER, purchase_id),
+    )
+
+
+def order_summary(t: Translator, purchase: Purchase, view: MemberOrderView) -> str:
+    """A member's own order as private-chat text."""
+    lines = [t.gettext("Your order in <b>{title}</b>:").format(title=escape(purchase.title))]
+    for line in view.lines:
+        lines.append(f"• {line.quantity} × {escape(line.item.name)}")
+    if not view.lines:
+        lines.append(t.gettext("You have not ordered anything yet."))
+    if view.due is not None:
+        total = t.money(view.due.total)
+        if view.due.is_estimate:
+            lines.append(
+                t.gettext("Estimated total: {total} (final after the stop)").format(total=total)
+            )
+        else:
+            lines.append(t.gettext("Amount due: {total}").format(total=total))
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""What every handler needs, made once at start-up: settings, database, clock, card refresher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from telegram import Chat, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ContextTypes
+
+from bot.card_refresher import CardRefresher
+from bot.i18n import Translator, pick_language
+from bot.settings import Settings
+from domain import services
+from domain.community import Community
+from storage.unit_of_work import Database
+
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    clock: Callable[[], datetime] = utc_now
+    # Made right after, since the refresher's editor reads this runtime.
+    cards: CardRefresher = field(init=False)
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    value: Runtime = context.bot_data["runtime"]
+    return value
+
+
+def community_translator(community: Community) -> Translator:
+    """Messages to a chat speak the community's language and show its timezone."""
+    return Translator(community.language, community.timezone)
+
+
+def person_translator(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community | None = None
+) -> Translator:
+    """A person's Telegram language when we have it, else the community's, else the default."""
+    settings = runtime(context).settings
+    user = update.effective_user
+    language = pick_language(
+        user.language_code if user else None,
+        community.language if community else None,
+        settings.default_language,
+    )
+    timezone = community.timezone if community else settings.default_timezone
+    return Translator(language, timezone)
+
+
+async def ensure_community(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> Community:
+    """The community for a group chat, registered with the default settings on first sight."""
+    settings = runtime(context).settings
+    fresh = Community(
+        chat_id=chat.id,
+        title=chat.title or "",
+        timezone=settings.default_timezone,
+        currency=settings.default_currency,
+        language=settings.default_language,
+    )
+    return await services.register_community(runtime(context).database.unit_of_work(), fresh)
+
+
+async def load_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Community | None:
+    async with runtime(context).database.unit_of_work() as uow:
+        return await uow.communities.get(chat_id)
+
+
+async def is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    member = await context.bot.get_chat_member(chat_id, user_id)
+    return member.status in ADMIN_STATUSES
+
+
+async def is_chat_member(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    member = await context.bot.get_chat_member(chat_id, user_id)
+    return member.status in (*ADMIN_STATUSES, ChatMemberStatus.MEMBER)

@@ -1,0 +1,66 @@
+"""What the Telegram side remembers beside the domain: card locations, who started the bot,
+community settings changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.community import Community
+from storage.mapping import community_to_row
+from storage.tables import BotUserRow, PurchaseCardRow
+
+
+@dataclass(frozen=True)
+class CardLocation:
+    chat_id: int
+    message_id: int
+
+
+class SqlTelegramState:
+    def __init__(self, session: AsyncSession, is_postgres: bool) -> None:
+        self._session = session
+        self._insert = postgresql.insert if is_postgres else sqlite.insert
+
+    async def card(self, purchase_id: int) -> CardLocation | None:
+        row = await self._session.get(PurchaseCardRow, purchase_id)
+        return None if row is None else CardLocation(row.chat_id, row.message_id)
+
+    async def set_card(self, purchase_id: int, location: CardLocation) -> None:
+        statement = self._insert(PurchaseCardRow).values(
+            purchase_id=purchase_id, chat_id=location.chat_id, message_id=location.message_id
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["purchase_id"],
+                set_={"chat_id": location.chat_id, "message_id": location.message_id},
+            )
+        )
+
+    async def mark_started(self, user_id: int, now: datetime) -> None:
+        statement = self._insert(BotUserRow).values(
+            user_id=user_id, started_at=now, blocked_at=None
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=["user_id"], set_={"blocked_at": None})
+        )
+
+    async def has_started(self, user_id: int) -> bool:
+        row = await self._session.get(BotUserRow, user_id)
+        return row is not None and row.blocked_at is None
+
+    async def started_among(self, user_ids: list[int]) -> set[int]:
+        rows = await self._session.scalars(
+            select(BotUserRow.user_id).where(
+                BotUserRow.user_id.in_(user_ids), BotUserRow.blocked_at.is_(None)
+            )
+        )
+        return set(rows)
+
+    async def save_community(self, community: Community) -> None:
+        row = community_to_row(community)
+        await self._session.merge(row)

@@ -1,0 +1,40 @@
+"""The callback codec: round-trips what it makes, refuses everything else."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.callback_data import Action, Callback, Start, decode, encode, parse_start
+
+
+def test_round_trip() -> None:
+    assert decode(encode(Action.JOIN, 7, 2)) == Callback(Action.JOIN, (7, 2))
+    assert decode(encode(Action.WIZARD_SKIP)) == Callback(Action.WIZARD_SKIP, ())
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["", "j:7:2", "2:j:7:2", "1:j:7", "1:j:7:2:3", "1:zz:1", "1:j:x:2", "1:j:7:2 ", "1:J:7:2",
+     "1:ws:1", "1:j:" + "9" * 20 + ":1", "1:j:7:2\n", "1:j:-:2", "x" * 65, None],
+)  # fmt: skip
+def test_anything_else_decodes_to_none(forged: str | None) -> None:
+    assert decode(forged) is None
+
+
+def test_encode_refuses_wrong_arity() -> None:
+    with pytest.raises(ValueError, match="takes 2"):
+        encode(Action.JOIN, 1)
+
+
+@given(st.text(max_size=80))
+def test_decode_never_raises(data: str) -> None:
+    decode(data)
+
+
+def test_start_payloads() -> None:
+    assert parse_start("n-100123") == (Start.NEW_PURCHASE, -100123)
+    assert parse_start("o7") == (Start.MY_ORDER, 7)
+    assert parse_start("x7") is None
+    assert parse_start("o7;drop") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -18,16 +19,19 @@ from telegram.ext import (
 
 from bot.card_refresher import CardRefresher
 from bot.i18n import Translator
+from bot.notifier import Notifier, NotifierTiming
+from bot.outbox_sender import OutboxSender, stop_task
 from bot.rate_limiter import TelegramRateLimiter
 from bot.settings import Settings
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
+from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
 from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
 from handlers.runtime import Runtime
-from handlers.start import show_help, start
+from handlers.start import show_help, start, unknown_button
 from storage.unit_of_work import Database
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -69,12 +73,20 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         rt = Runtime(settings, Database(settings.database_url))
         rt.cards = CardRefresher(card_editor(rt, application.bot))
+        rt.notifier = Notifier(rt.database, rt.clock, NotifierTiming())
+        rt.sender = OutboxSender(rt.database, application.bot, rt.clock)
+        rt.background = [
+            asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
+            asyncio.get_running_loop().create_task(rt.sender.run_forever()),
+        ]
         application.bot_data["runtime"] = rt
         await _set_commands(application)
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
+            for task in rt.background:
+                await stop_task(task)
             await rt.cards.close()
             await rt.database.dispose()
 
@@ -94,7 +106,18 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS))
     application.add_handler(CommandHandler("settings", settings_command))
+    application.add_handler(CommandHandler("orders", list_orders, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(tap_plus_one, pattern=is_action(Action.JOIN)))
+    for action in (Action.ORDER_OPEN, Action.ORDER_REFRESH):
+        application.add_handler(CallbackQueryHandler(open_editor, pattern=is_action(action)))
+    for action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
+                   Action.ORDER_ASK_WITHDRAW):  # fmt: skip
+        application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
+    for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_DECLINE):
+        application.add_handler(
+            CallbackQueryHandler(head_answers_withdrawal, pattern=is_action(action))
+        )
+    application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
     return application
 

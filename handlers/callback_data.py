@@ -24,6 +24,14 @@ class Action(StrEnum):
     WIZARD_EDIT = "we"
     WIZARD_CANCEL = "wc"
     WIZARD_FIELD = "wf"  # jump to field number
+    ORDER_OPEN = "oo"  # purchase: a new editor message
+    ORDER_REFRESH = "or"  # purchase: the editor under the button, redrawn
+    ORDER_ADD = "oa"  # purchase, item, +1 or -1
+    ORDER_TOLERANCE = "ot"  # purchase, item, +1 or -1
+    ORDER_WITHDRAW = "ow"  # purchase
+    ORDER_ASK_WITHDRAW = "oq"  # purchase
+    WITHDRAWAL_ACCEPT = "ha"  # purchase, member (the head answers)
+    WITHDRAWAL_DECLINE = "hd"  # purchase, member
 
 
 ARITY = {
@@ -34,6 +42,14 @@ ARITY = {
     Action.WIZARD_EDIT: 0,
     Action.WIZARD_CANCEL: 0,
     Action.WIZARD_FIELD: 1,
+    Action.ORDER_OPEN: 1,
+    Action.ORDER_REFRESH: 1,
+    Action.ORDER_ADD: 3,
+    Action.ORDER_TOLERANCE: 3,
+    Action.ORDER_WITHDRAW: 1,
+    Action.ORDER_ASK_WITHDRAW: 1,
+    Action.WITHDRAWAL_ACCEPT: 2,
+    Action.WITHDRAWAL_DECLINE: 2,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

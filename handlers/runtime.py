@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from telegram.ext import ContextTypes
 
 from bot.card_refresher import CardRefresher
 from bot.i18n import Translator, pick_language
+from bot.notifier import Notifier
+from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
 from domain import services
 from domain.community import Community
@@ -29,8 +32,11 @@ class Runtime:
     settings: Settings
     database: Database
     clock: Callable[[], datetime] = utc_now
-    # Made right after, since the refresher's editor reads this runtime.
+    # Made right after, since they read this runtime or need the bot.
     cards: CardRefresher = field(init=False)
+    notifier: Notifier = field(init=False)
+    sender: OutboxSender = field(init=False)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

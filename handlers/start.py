@@ -10,6 +10,7 @@ from domain import services
 from domain.views import member_order
 from handlers.callback_data import Action, Start, encode, parse_start
 from handlers.card_view import card_text
+from handlers.my_orders import send_editor
 from handlers.purchase_card import order_summary
 from handlers.runtime import person_translator, runtime
 
@@ -22,11 +23,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        await uow.telegram.mark_started(user.id, rt.clock())
+        await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.commit()
     parsed = parse_start(context.args[0]) if context.args else None
-    if parsed is not None and parsed[0] in (Start.MY_ORDER, Start.DETAILS):
-        await show_purchase(update, context, parsed[1], details=parsed[0] is Start.DETAILS)
+    if parsed is not None and parsed[0] is Start.MY_ORDER:
+        await send_editor(update, context, parsed[1])
+        return
+    if parsed is not None and parsed[0] is Start.DETAILS:
+        await show_purchase(update, context, parsed[1], details=True)
         return
     _ = person_translator(update, context).gettext
     await message.reply_text(
@@ -77,6 +81,15 @@ async def show_purchase(
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
     )
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any button whose data no handler recognised: a forged or very old one."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(
+            person_translator(update, context).gettext("This button is no longer valid.")
+        )
 
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

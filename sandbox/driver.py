@@ -174,7 +174,7 @@ class Sandbox:
             str(next(self._callback_ids)), user.id, message.chat_id, message.message_id, data
         )
         self.emulator.callbacks[pending.id] = pending
-        self.emulator.push_update(
+        pending.update_id = self.emulator.push_update(
             "callback_query",
             {
                 "id": pending.id,

@@ -132,6 +132,7 @@ class TelegramSandbox:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self._pending_updates: list[dict[str, Any]] = []
+        self.sent_updates: dict[int, dict[str, Any]] = {}
         self._allowed_updates: list[str] = []
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
@@ -270,15 +271,17 @@ class TelegramSandbox:
 
     def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self._pending_updates.append({"update_id": update_id, kind: payload})
+        update = {"update_id": update_id, kind: payload}
+        self.sent_updates[update_id] = update
+        self._pending_updates.append(update)
         if self.webhook_url and (self._webhook_task is None or self._webhook_task.done()):
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 
-    def redeliver(self, update: dict[str, Any]) -> None:
+    def redeliver(self, update_id: int) -> None:
         """Deliver an update again with the same id, as Telegram does after a crash."""
-        self._pending_updates.append(update)
+        self._pending_updates.append(self.sent_updates[update_id])
         asyncio.get_running_loop().create_task(self._notify())
 
     def _deliverable(self) -> list[dict[str, Any]]:

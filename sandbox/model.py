@@ -93,6 +93,7 @@ class PendingCallback:
     data: str
     answer: CallbackAnswer | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    update_id: int = 0
 
 
 @dataclass

@@ -249,3 +249,28 @@ class BotUserRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     started_at: Mapped[datetime]
     blocked_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class DomainEventRow(Base):
+    """Every domain event, written in the same transaction as the change that raised it; the
+    notifier turns them into outbox messages and marks them handled."""
+
+    __tablename__ = "domain_events"
+    __table_args__ = (Index("ix_domain_events_handled_at_id", "handled_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+
+
+class HeadDigestRow(Base):
+    """When the head last got a digest of a purchase, so digests come at most once a minute."""
+
+    __tablename__ = "head_digests"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    last_sent_at: Mapped[datetime]

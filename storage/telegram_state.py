@@ -41,12 +41,30 @@ class SqlTelegramState:
             )
         )
 
-    async def mark_started(self, user_id: int, now: datetime) -> None:
+    async def mark_started(self, user_id: int, now: datetime, language: str | None) -> None:
         statement = self._insert(BotUserRow).values(
-            user_id=user_id, started_at=now, blocked_at=None
+            user_id=user_id, started_at=now, blocked_at=None, language=language
         )
         await self._session.execute(
-            statement.on_conflict_do_update(index_elements=["user_id"], set_={"blocked_at": None})
+            statement.on_conflict_do_update(
+                index_elements=["user_id"], set_={"blocked_at": None, "language": language}
+            )
+        )
+
+    async def languages(self, user_ids: list[int]) -> dict[int, str]:
+        """The Telegram language each person had when they last started the bot."""
+        rows = await self._session.execute(
+            select(BotUserRow.user_id, BotUserRow.language).where(
+                BotUserRow.user_id.in_(user_ids), BotUserRow.language.is_not(None)
+            )
+        )
+        return {user_id: language for user_id, language in rows.tuples() if language}
+
+    async def mark_blocked(self, user_id: int, now: datetime) -> None:
+        """The bot cannot write to this person (blocked, or never started it)."""
+        statement = self._insert(BotUserRow).values(user_id=user_id, started_at=now, blocked_at=now)
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=["user_id"], set_={"blocked_at": now})
         )
 
     async def has_started(self, user_id: int) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
 from storage.database import create_engine, is_sqlite
+from storage.event_log import SqlEventLog
 from storage.outbox import SqlOutbox
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import ProcessedUpdateRow
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     communities: SqlCommunityRepository
     outbox: SqlOutbox
     telegram: SqlTelegramState
+    events: SqlEventLog
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
         self.communities = SqlCommunityRepository(self._session)
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
         self.telegram = SqlTelegramState(self._session, is_postgres=not self._database.is_sqlite)
+        self.events = SqlEventLog(self._session, is_postgres=not self._database.is_sqlite)
         try:
             if self._update_id is not None and not await self._claim_update(self._update_id):
                 raise AlreadyProcessed(self._update_id)
@@ -114,6 +117,10 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None, "commit outside `async with`"
         changed = self.purchases.write_changes()
+        # The events go into the log in this same transaction: none is lost, none is doubled.
+        self.events.append(
+            (event for purchase in changed for event in purchase.events), datetime.now(UTC)
+        )
         try:
             await self._session.commit()
         except StaleDataError as error:

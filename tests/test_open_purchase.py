@@ -4,68 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from handlers.runtime import Runtime
-from sandbox.driver import Sandbox
-from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
+from sandbox.model import SandboxMessage, SandboxUser
 from storage.tables import PurchaseRow
-from tests.support.running import bot_running, sandbox_running
-
-TIMEZONE = "Europe/Berlin"
-
-
-def local(days: float, hour: int = 18) -> str:
-    """A local date and time in the community's timezone, `days` from now."""
-    moment = datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)) + timedelta(days=days)
-    return moment.strftime(f"%Y-%m-%d {hour:02d}:00")
-
-
-def template(**overrides: str) -> str:
-    lines = {
-        "Title": "Wildflower honey from Altai",
-        "Description": "Raw honey, 2025 harvest",
-        "Supplier": "Altai Bee Farm",
-        "Item": "Honey 1 kg | 12.50 | pack 6 | max 10",
-        "Item2": "Honey 0.5 kg | 7.00",
-        "Min order": "30 units",
-        "Deadline": local(3),
-        "Pickup": f"{local(5)[:10]} 10:00-12:00 | Community hall, 5 Main St",
-        "Fee": "5%",
-        "Delivery": "20.00 split by amount",
-        "Regions": "EU",
-        "If short": "extend 24h",
-    } | overrides
-    return "\n".join(
-        f"{key.rstrip('0123456789')}: {value}" for key, value in lines.items() if value
-    )
-
-
-@dataclass
-class Community:
-    sandbox: Sandbox
-    runtime: Runtime
-    head: SandboxUser
-    alice: SandboxUser
-    bob: SandboxUser
-    chat: SandboxChat
+from tests.support.scenario import TIMEZONE, Community, community_running, local, template
 
 
 @pytest.fixture
 async def community(sqlite_url: str) -> AsyncIterator[Community]:
-    async with sandbox_running() as sandbox:
-        head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice Zebra"), sandbox.user("Bob")
-        chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
-        async with bot_running(sandbox, sqlite_url, default_timezone=TIMEZONE) as runtime:
-            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
-            await sandbox.wait_for_message(chat.id, "I run group purchases here")
-            yield Community(sandbox, runtime, head, alice, bob, chat)
-        assert sandbox.emulator.rate_limited == []
+    async with community_running(sqlite_url) as running:
+        yield running
 
 
 async def purchases_stored(runtime: Runtime) -> int:
@@ -74,9 +26,7 @@ async def purchases_stored(runtime: Runtime) -> int:
 
 
 async def say(c: Community, user: SandboxUser, text: str, answer: str) -> SandboxMessage:
-    """`user` writes in their private chat; wait for the bot's reply containing `answer`."""
-    sent = await c.sandbox.send(user, text)
-    return await c.sandbox.wait_for_message(user.id, answer, after=sent)
+    return await c.say(user, text, answer)
 
 
 async def test_joining_a_group_registers_the_community_and_sets_commands(

@@ -1,0 +1,107 @@
+"""Drains the outbox: sends due messages within Telegram's limits, and records the outcome.
+
+The rate limiter paces sends (30/s overall, per private chat, per group) and retries a 429;
+here a network error or 5xx is retried with backoff, a user who blocked the bot or never
+started it is recorded and not retried, and after MAX_ATTEMPTS the message is given up with
+the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from storage.outbox import OutboxMessage
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+LEASE = timedelta(seconds=60)
+BATCH = 20
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 2**attempts))
+
+
+class OutboxSender:
+    def __init__(self, database: Database, bot: Bot, clock: Callable[[], datetime]) -> None:
+        self._database = database
+        self._bot = bot
+        self._clock = clock
+
+    async def _send(self, message: OutboxMessage) -> None:
+        payload: dict[str, Any] = message.payload
+        markup = payload.get("reply_markup")
+        await self._bot.send_message(
+            message.chat_id,
+            payload["text"],
+            parse_mode=payload.get("parse_mode"),
+            reply_markup=InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None,
+        )
+
+    async def _deliver(self, message: OutboxMessage) -> tuple[str, str, timedelta]:
+        """("sent" | "retry" | "give up" | "blocked", reason, delay before a retry)."""
+        try:
+            await self._send(message)
+        except Forbidden as error:
+            return "blocked", error.message, timedelta(0)
+        except RetryAfter as error:
+            delay = error.retry_after
+            wait = delay if isinstance(delay, timedelta) else timedelta(seconds=delay)
+            return "retry", f"429: {error.message}", wait
+        except BadRequest as error:
+            return "give up", error.message, timedelta(0)
+        except (NetworkError, TelegramError) as error:
+            return "retry", error.message, backoff(message.attempts)
+        return "sent", "", timedelta(0)
+
+    async def run_once(self) -> int:
+        """Claim and send one batch; returns how many messages it handled."""
+        async with self._database.unit_of_work() as uow:
+            batch = await uow.outbox.claim_due(self._clock(), BATCH, LEASE)
+            await uow.commit()
+        if not batch:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            for message, (outcome, reason, delay) in zip(batch, outcomes, strict=True):
+                if outcome == "sent":
+                    await uow.outbox.mark_sent(message.id, now)
+                elif outcome == "blocked":
+                    await uow.outbox.give_up(message.id, reason)
+                    if message.chat_id > 0:
+                        await uow.telegram.mark_blocked(message.chat_id, now)
+                elif outcome == "retry" and message.attempts < MAX_ATTEMPTS:
+                    await uow.outbox.reschedule(message.id, now + delay, reason)
+                else:
+                    log.warning("gave up message %s: %s", message.key, reason)
+                    await uow.outbox.give_up(message.id, reason)
+            await uow.commit()
+        return len(batch)
+
+    async def run_forever(self, idle_seconds: float = 0.5) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:  # keep delivering after a fault; the rows are still there
+                log.exception("outbox sender failed; retrying")
+                handled = 0
+            if not handled:
+                await asyncio.sleep(idle_seconds)
+
+
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

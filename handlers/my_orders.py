@@ -1,0 +1,200 @@
+"""Members manage their orders in the private chat: /orders, the editor's buttons, withdrawal,
+and the head's answer to a request to withdraw after the stop."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from domain import services
+from domain.errors import DomainError, LimitExceeded
+from domain.permissions import Actor
+from domain.ports import AlreadyProcessed
+from domain.views import member_order
+from handlers.callback_data import Action, Callback, decode, encode
+from handlers.order_view import editor_keyboard, editor_text
+from handlers.purchase_card import refusal
+from handlers.runtime import person_translator, runtime
+
+
+async def send_editor(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    edit: Message | None = None,
+) -> None:
+    """Show (or refresh in place) the person's editor for one purchase."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+        community = await uow.communities.get(purchase.community_id) if purchase else None
+    t = person_translator(update, context, community)
+    if purchase is None:
+        await context.bot.send_message(
+            chat.id, t.gettext("That purchase does not exist (any more).")
+        )
+        return
+    now = rt.clock()
+    view = member_order(purchase, user.id)
+    text = editor_text(t, purchase, view, now)
+    markup = editor_keyboard(t, purchase, view, now)
+    if edit is None:
+        await context.bot.send_message(
+            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return
+    try:
+        await edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/orders: every purchase the person is in, each opening its editor."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = await uow.purchases.list_for_member(user.id)
+    t = person_translator(update, context)
+    if not purchases:
+        await message.reply_text(
+            t.gettext(
+                "You are not in any purchase yet. "
+                "Tap +1 under a purchase card in your community chat."
+            )
+        )
+        return
+    if len(purchases) == 1:
+        await send_editor(update, context, purchases[0].id)
+        return
+    buttons = [
+        [InlineKeyboardButton(p.title[:60], callback_data=encode(Action.ORDER_OPEN, p.id))]
+        for p in purchases
+    ]
+    await message.reply_text(
+        t.gettext("Your purchases:"), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def open_editor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open an editor from the /orders list, or refresh the editor the button is under."""
+    query = update.callback_query
+    assert query is not None
+    callback = decode(query.data)
+    if callback is None:
+        await query.answer(
+            person_translator(update, context).gettext("This button is no longer valid.")
+        )
+        return
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    in_place = message if callback.action is Action.ORDER_REFRESH else None
+    await send_editor(update, context, callback.args[0], edit=in_place)
+
+
+def _toast(t: Translator, callback: Callback) -> str:
+    return {
+        Action.ORDER_ADD: t.gettext("Updated."),
+        Action.ORDER_TOLERANCE: t.gettext("Updated."),
+        Action.ORDER_WITHDRAW: t.gettext("You are out of this purchase."),
+        Action.ORDER_ASK_WITHDRAW: t.gettext("Asked. The head will answer."),
+    }.get(callback.action, "")
+
+
+async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button of the editor; it always acts for the person pressing, never for an id in it."""
+    query = update.callback_query
+    assert query is not None
+    t = person_translator(update, context)
+    callback = decode(query.data)
+    if callback is None:
+        await query.answer(t.gettext("This button is no longer valid."))
+        return
+    rt = runtime(context)
+    user = query.from_user
+    purchase_id = callback.args[0]
+    now = rt.clock()
+    uow = rt.database.unit_of_work(update.update_id)
+    try:
+        if callback.action is Action.ORDER_ADD:
+            _, item_id, delta = callback.args
+            if delta not in (1, -1):
+                raise LimitExceeded("change one unit at a time")
+            view = await services.my_order(rt.database.unit_of_work(), purchase_id, user.id)
+            if delta < 0 and not any(line.item.item_id == item_id for line in view.lines):
+                raise LimitExceeded("you have none of this item")
+            await services.add_units(uow, purchase_id, user.id, user.full_name, item_id, delta, now)
+        elif callback.action is Action.ORDER_TOLERANCE:
+            _, item_id, delta = callback.args
+            if delta not in (1, -1):
+                raise LimitExceeded("change one unit at a time")
+            view = await services.my_order(rt.database.unit_of_work(), purchase_id, user.id)
+            line = next((line for line in view.lines if line.item.item_id == item_id), None)
+            if line is None:
+                raise LimitExceeded("order at least one unit before adding tolerance")
+            await services.set_tolerance(
+                uow, purchase_id, user.id, item_id, line.tolerance + delta, now
+            )
+        elif callback.action is Action.ORDER_WITHDRAW:
+            await services.withdraw(uow, purchase_id, user.id, now)
+        elif callback.action is Action.ORDER_ASK_WITHDRAW:
+            await services.request_withdrawal(uow, purchase_id, user.id, now)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(refusal(t, error))
+        return
+    if callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
+        rt.cards.request(purchase_id)
+    await query.answer(_toast(t, callback))
+    await send_editor(
+        update,
+        context,
+        purchase_id,
+        edit=query.message if isinstance(query.message, Message) else None,
+    )
+
+
+async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The head accepts or declines a member's request to withdraw after the stop."""
+    query = update.callback_query
+    assert query is not None
+    t = person_translator(update, context)
+    callback = decode(query.data)
+    if callback is None:
+        await query.answer(t.gettext("This button is no longer valid."))
+        return
+    rt = runtime(context)
+    purchase_id, member_id = callback.args
+    actor = Actor(query.from_user.id, query.from_user.id in rt.settings.admin_ids)
+    uow = rt.database.unit_of_work(update.update_id)
+    try:
+        if callback.action is Action.WITHDRAWAL_ACCEPT:
+            await services.accept_withdrawal(uow, purchase_id, actor, member_id, rt.clock())
+        else:
+            await services.decline_withdrawal(uow, purchase_id, actor, member_id)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(refusal(t, error))
+        return
+    accepted = callback.action is Action.WITHDRAWAL_ACCEPT
+    if accepted:
+        rt.cards.request(purchase_id)
+    await query.answer(t.gettext("Accepted.") if accepted else t.gettext("Declined."))
+    if isinstance(query.message, Message) and query.message.text:
+        outcome = t.gettext("✅ Accepted") if accepted else t.gettext("❌ Declined")
+        await query.message.edit_text(
+            escape(query.message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML
+        )

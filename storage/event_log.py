@@ -1,0 +1,79 @@
+"""The log of domain events: appended on commit, consumed by the notifier."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events import Event
+from storage.tables import DomainEventRow, HeadDigestRow
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    id: int
+    purchase_id: int
+    kind: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class SqlEventLog:
+    def __init__(self, session: AsyncSession, is_postgres: bool) -> None:
+        self._session = session
+        self._is_postgres = is_postgres
+
+    def append(self, events: Iterable[Event], now: datetime) -> None:
+        for event in events:
+            payload = {k: _plain(v) for k, v in dataclasses.asdict(event).items()}
+            self._session.add(
+                DomainEventRow(
+                    purchase_id=event.purchase_id,
+                    kind=type(event).__name__,
+                    payload=payload,
+                    occurred_at=now,
+                    handled_at=None,
+                )
+            )
+
+    async def unhandled(self, limit: int) -> list[LoggedEvent]:
+        """The oldest events not handled yet; another notifier skips the rows this one holds."""
+        query = (
+            select(DomainEventRow)
+            .where(DomainEventRow.handled_at.is_(None))
+            .order_by(DomainEventRow.id)
+            .limit(limit)
+        )
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = await self._session.scalars(query)
+        return [LoggedEvent(r.id, r.purchase_id, r.kind, r.payload, r.occurred_at) for r in rows]
+
+    async def mark_handled(self, ids: list[int], now: datetime) -> None:
+        if ids:
+            await self._session.execute(
+                update(DomainEventRow).where(DomainEventRow.id.in_(ids)).values(handled_at=now)
+            )
+
+    async def last_digest(self, purchase_id: int) -> datetime | None:
+        row = await self._session.get(HeadDigestRow, purchase_id)
+        return None if row is None else row.last_sent_at
+
+    async def set_last_digest(self, purchase_id: int, now: datetime) -> None:
+        insert = postgresql.insert if self._is_postgres else sqlite.insert
+        await self._session.execute(
+            insert(HeadDigestRow)
+            .values(purchase_id=purchase_id, last_sent_at=now)
+            .on_conflict_do_update(index_elements=["purchase_id"], set_={"last_sent_at": now})
+        )

@@ -1,0 +1,83 @@
+"""A community with the bot in it, a head and members, for tests of the main flows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from handlers.runtime import Runtime
+from sandbox.driver import Sandbox
+from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
+from storage.tables import PurchaseRow
+from tests.support.running import bot_running, sandbox_running
+
+TIMEZONE = "Europe/Berlin"
+
+
+def local(days: float, hour: int = 18) -> str:
+    """A local date and time in the community's timezone, `days` from now."""
+    moment = datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)) + timedelta(days=days)
+    return moment.strftime(f"%Y-%m-%d {hour:02d}:00")
+
+
+def template(**overrides: str) -> str:
+    """The issue's example purchase; a key mapped to "" is left out."""
+    lines = {
+        "Title": "Wildflower honey from Altai",
+        "Description": "Raw honey, 2025 harvest",
+        "Supplier": "Altai Bee Farm",
+        "Item": "Honey 1 kg | 12.50 | pack 6 | max 10",
+        "Item2": "Honey 0.5 kg | 7.00",
+        "Min order": "30 units",
+        "Deadline": local(3),
+        "Pickup": f"{local(5)[:10]} 10:00-12:00 | Community hall, 5 Main St",
+        "Fee": "5%",
+        "Delivery": "20.00 split by amount",
+        "Regions": "EU",
+        "If short": "extend 24h",
+    } | overrides
+    return "\n".join(
+        f"{key.rstrip('0123456789')}: {value}" for key, value in lines.items() if value
+    )
+
+
+@dataclass
+class Community:
+    sandbox: Sandbox
+    runtime: Runtime
+    head: SandboxUser
+    alice: SandboxUser
+    bob: SandboxUser
+    chat: SandboxChat
+
+    async def publish(self, text: str | None = None) -> SandboxMessage:
+        """The head publishes a purchase from the group by template; returns its card."""
+        sent = await self.sandbox.send(self.head, "/new\n" + (text or template()), chat=self.chat)
+        return await self.sandbox.wait_for_message(self.chat.id, "🛒", after=sent)
+
+    async def purchases_stored(self) -> int:
+        async with self.runtime.database.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(PurchaseRow)) or 0)
+
+    async def say(self, user: SandboxUser, text: str, answer: str) -> SandboxMessage:
+        """`user` writes in their private chat; wait for the bot's reply containing `answer`."""
+        sent = await self.sandbox.send(user, text)
+        return await self.sandbox.wait_for_message(user.id, answer, after=sent)
+
+
+@asynccontextmanager
+async def community_running(database_url: str) -> AsyncIterator[Community]:
+    """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there."""
+    async with sandbox_running() as sandbox:
+        head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice Zebra"), sandbox.user("Bob")
+        chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
+        async with bot_running(sandbox, database_url, default_timezone=TIMEZONE) as runtime:
+            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
+            await sandbox.wait_for_message(chat.id, "I run group purchases here")
+            yield Community(sandbox, runtime, head, alice, bob, chat)
+        assert sandbox.emulator.rate_limited == []

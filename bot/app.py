@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -14,6 +15,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
     filters,
 )
 
@@ -23,14 +25,16 @@ from bot.notifier import Notifier, NotifierTiming
 from bot.outbox_sender import OutboxSender, stop_task
 from bot.rate_limiter import TelegramRateLimiter
 from bot.settings import Settings
+from bot.timeline import Timeline
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
+from handlers.head_panel import hand_over_by_code, head_button, list_purchases
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
 from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
-from handlers.runtime import Runtime
+from handlers.runtime import Runtime, utc_now
 from handlers.start import show_help, start, unknown_button
 from storage.unit_of_work import Database
 
@@ -50,6 +54,8 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
             [
                 BotCommand("start", _("What this bot is for")),
                 BotCommand("new", _("Open a purchase")),
+                BotCommand("orders", _("My orders")),
+                BotCommand("purchases", _("Purchases I lead")),
                 BotCommand("help", _("Commands")),
             ],
             scope=BotCommandScopeAllPrivateChats(),
@@ -65,16 +71,28 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
         )
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers."""
+def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers.
+
+    `clock` is the one source of "now" for handlers, the timeline and the sender.
+    """
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        rt = Runtime(settings, Database(settings.database_url))
+        rt = Runtime(settings, Database(settings.database_url), clock)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
-        rt.notifier = Notifier(rt.database, rt.clock, NotifierTiming())
+        rt.timeline = Timeline(rt.database, rt.clock)
+
+        def purchase_changed(purchase_id: int) -> None:
+            rt.cards.request(purchase_id)
+            rt.timeline.plan(purchase_id)
+
+        rt.notifier = Notifier(
+            rt.database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed
+        )
         rt.sender = OutboxSender(rt.database, application.bot, rt.clock)
+        await rt.timeline.start()
         rt.background = [
             asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
             asyncio.get_running_loop().create_task(rt.sender.run_forever()),
@@ -85,6 +103,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
+            rt.timeline.shutdown()
+            # The sender finishes the batch it is sending, so a graceful stop sends nothing twice.
+            await rt.sender.stop()
             for task in rt.background:
                 await stop_task(task)
             await rt.cards.close()
@@ -117,6 +138,18 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         application.add_handler(
             CallbackQueryHandler(head_answers_withdrawal, pattern=is_action(action))
         )
+    application.add_handler(
+        CommandHandler("purchases", list_purchases, filters=filters.ChatType.PRIVATE)
+    )
+    for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
+                   Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
+                   Action.HEAD_PANEL):  # fmt: skip
+        application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.Regex(r"^\s*[A-Za-z0-9]{4}\s*$"), hand_over_by_code
+        )
+    )
     application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
     return application

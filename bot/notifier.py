@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
+from bot import notices
 from bot.i18n import Translator, pick_language
 from domain.community import Community
 from domain.purchase import Purchase
@@ -27,6 +28,8 @@ from storage.unit_of_work import Database, SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 DIGEST_KINDS = {"MemberJoined", "OrderChanged", "MemberWithdrew"}
+# A Telegram message holds 4096 characters: a digest of a rush names the first people only.
+MAX_DIGEST_LINES = 40
 
 
 @dataclass
@@ -48,7 +51,8 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
         if event.kind != "MemberJoined":
             latest[member] = (event.kind, event.payload)
     lines = [t.gettext("Changes in <b>{title}</b>:").format(title=escape(purchase.title))]
-    for member_id, (kind, _payload) in latest.items():
+    shown = list(latest.items())[:MAX_DIGEST_LINES]
+    for member_id, (kind, _payload) in shown:
         name = escape(purchase.members[member_id].name) if member_id in purchase.members else "?"
         order = ", ".join(
             f"{quantity} × {escape(purchase.item(item_id).name)}"
@@ -60,6 +64,12 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
             lines.append("• " + t.gettext("{name} joined: {order}").format(name=name, order=order))
         else:
             lines.append("• " + t.gettext("{name} now has {order}").format(name=name, order=order))
+    if len(latest) > len(shown):
+        lines.append(
+            t.gettext("…and {count} more; /purchases shows everyone.").format(
+                count=len(latest) - len(shown)
+            )
+        )
     members = len(purchase.participant_ids())
     lines.append(
         t.ngettext(
@@ -71,26 +81,25 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
 
 class Notifier:
     def __init__(
-        self, database: Database, clock: Callable[[], datetime], timing: NotifierTiming
+        self,
+        database: Database,
+        clock: Callable[[], datetime],
+        timing: NotifierTiming,
+        bot_username: str = "",
+        on_change: Callable[[int], None] = lambda _: None,
     ) -> None:
         self._database = database
         self._clock = clock
         self.timing = timing
-
-    async def _translators(
-        self, uow: SqlUnitOfWork, user_ids: list[int], community: Community
-    ) -> dict[int, Translator]:
-        languages = await uow.telegram.languages(user_ids)
-        return {
-            user_id: Translator(pick_language(languages.get(user_id), community.language),
-                                community.timezone)
-            for user_id in user_ids
-        }  # fmt: skip
+        self.bot_username = bot_username
+        # Called with a purchase id after its events are handled: refresh the card, re-plan timers.
+        self._on_change = on_change
 
     async def run_once(self) -> int:
         """Handle what is due in the event log; returns how many events were handled."""
         now = self._clock()
         handled: list[int] = []
+        changed: set[int] = set()
         async with self._database.unit_of_work() as uow:
             events = await uow.events.unhandled(limit=500)
             by_purchase: dict[int, list[LoggedEvent]] = defaultdict(list)
@@ -102,104 +111,17 @@ class Notifier:
                 if purchase is None or community is None:
                     handled.extend(e.id for e in purchase_events)
                     continue
-                handled.extend(await self._purchase(uow, purchase, community, purchase_events, now))
+                done = await _PurchaseNotices(self, uow, purchase, community, now).handle(
+                    purchase_events
+                )
+                handled.extend(done)
+                if any(e.kind not in DIGEST_KINDS for e in purchase_events):
+                    changed.add(purchase_id)
             await uow.events.mark_handled(handled, now)
             await uow.commit()
+        for purchase_id in changed:
+            self._on_change(purchase_id)
         return len(handled)
-
-    async def _purchase(
-        self,
-        uow: SqlUnitOfWork,
-        purchase: Purchase,
-        community: Community,
-        events: list[LoggedEvent],
-        now: datetime,
-    ) -> list[int]:
-        handled: list[int] = []
-        people = {purchase.head_id} | {
-            int(e.payload["member_id"]) for e in events if "member_id" in e.payload
-        }
-        t = await self._translators(uow, sorted(people), community)
-        digest = [e for e in events if e.kind in DIGEST_KINDS]
-        if digest and await self._digest_due(uow, purchase.id, digest, now):
-            text = digest_text(t[purchase.head_id], purchase, digest)
-            await uow.outbox.enqueue(
-                f"digest:{purchase.id}:{digest[-1].id}", purchase.head_id,
-                {"text": text, "parse_mode": "HTML"}, now,
-            )  # fmt: skip
-            await uow.events.set_last_digest(purchase.id, now)
-            handled.extend(e.id for e in digest)
-        for event in events:
-            if event.kind in DIGEST_KINDS:
-                continue
-            handled.append(event.id)
-            if event.kind == "WithdrawalRequested":
-                await self._withdrawal_request(uow, purchase, event, t[purchase.head_id], now)
-            elif event.kind == "WithdrawalDeclined":
-                member = int(event.payload["member_id"])
-                text = (
-                    t[member]
-                    .gettext(
-                        "The head declined your request to withdraw from <b>{title}</b>; "
-                        "your order stays as it is."
-                    )
-                    .format(title=escape(purchase.title))
-                )
-                await uow.outbox.enqueue(
-                    f"declined:{event.id}", member, {"text": text, "parse_mode": "HTML"}, now
-                )
-        withdrawn_after_stop = [
-            e for e in digest if e.kind == "MemberWithdrew" and not purchase.accepts_orders(now)
-        ]
-        for event in withdrawn_after_stop:
-            member = int(event.payload["member_id"])
-            text = (
-                t[member]
-                .gettext("You are no longer in <b>{title}</b>; nothing is due from you.")
-                .format(title=escape(purchase.title))
-            )
-            await uow.outbox.enqueue(
-                f"withdrawn:{event.id}", member, {"text": text, "parse_mode": "HTML"}, now
-            )
-        return handled
-
-    async def _digest_due(
-        self, uow: SqlUnitOfWork, purchase_id: int, events: list[LoggedEvent], now: datetime
-    ) -> bool:
-        if now - events[-1].occurred_at < self.timing.digest_settle:
-            return False
-        last = await uow.events.last_digest(purchase_id)
-        return last is None or now - last >= self.timing.digest_interval
-
-    async def _withdrawal_request(
-        self,
-        uow: SqlUnitOfWork,
-        purchase: Purchase,
-        event: LoggedEvent,
-        t: Translator,
-        now: datetime,
-    ) -> None:
-        member = int(event.payload["member_id"])
-        name = escape(purchase.members[member].name) if member in purchase.members else "?"
-        order = ", ".join(
-            f"{quantity} × {escape(purchase.item(item_id).name)}"
-            for item_id, (quantity, _tol) in purchase.lines(member).items()
-        )
-        text = t.gettext(
-            "{name} asks to be withdrawn from <b>{title}</b> after the stop. Their order: {order}"
-        ).format(name=name, title=escape(purchase.title), order=order)
-        markup = {
-            "inline_keyboard": [[
-                {"text": t.gettext("Accept"),
-                 "callback_data": encode(Action.WITHDRAWAL_ACCEPT, purchase.id, member)},
-                {"text": t.gettext("Decline"),
-                 "callback_data": encode(Action.WITHDRAWAL_DECLINE, purchase.id, member)},
-            ]]
-        }  # fmt: skip
-        await uow.outbox.enqueue(
-            f"withdrawal-request:{event.id}", purchase.head_id,
-            {"text": text, "parse_mode": "HTML", "reply_markup": markup}, now,
-        )  # fmt: skip
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         while True:
@@ -208,3 +130,251 @@ class Notifier:
             except Exception:  # the events stay in the log; try again next round
                 log.exception("notifier failed; retrying")
             await asyncio.sleep(idle_seconds)
+
+
+class _PurchaseNotices:
+    """The messages one purchase's new events call for, enqueued in the caller's transaction."""
+
+    def __init__(
+        self,
+        notifier: Notifier,
+        uow: SqlUnitOfWork,
+        purchase: Purchase,
+        community: Community,
+        now: datetime,
+    ) -> None:
+        self.notifier = notifier
+        self.uow = uow
+        self.purchase = purchase
+        self.community = community
+        self.now = now
+        self.languages: dict[int, str] = {}
+
+    def t(self, user_id: int | None = None) -> Translator:
+        """The recipient's language (the community's for the chat)."""
+        language = self.languages.get(user_id) if user_id is not None else None
+        return Translator(pick_language(language, self.community.language), self.community.timezone)
+
+    async def send(
+        self, key: str, chat_id: int, text: str, markup: dict[str, Any] | None = None
+    ) -> None:
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        if markup is not None:
+            payload["reply_markup"] = markup
+        await self.uow.outbox.enqueue(key, chat_id, payload, self.now)
+
+    async def handle(self, events: list[LoggedEvent]) -> list[int]:
+        purchase = self.purchase
+        people = {purchase.head_id, *purchase.participant_ids()} | {
+            int(e.payload["member_id"]) for e in events if "member_id" in e.payload
+        }
+        self.languages = await self.uow.telegram.languages(sorted(people))
+        handled: list[int] = []
+        digest = [e for e in events if e.kind in DIGEST_KINDS]
+        if digest and await self._digest_due(digest):
+            await self.send(
+                f"digest:{purchase.id}:{digest[-1].id}",
+                purchase.head_id,
+                digest_text(self.t(purchase.head_id), purchase, digest),
+            )
+            await self.uow.events.set_last_digest(purchase.id, self.now)
+            handled.extend(e.id for e in digest)
+            await self._withdrawn_after_stop(digest)
+        for event in events:
+            if event.kind in DIGEST_KINDS:
+                continue
+            handled.append(event.id)
+            react = getattr(self, f"on_{event.kind}", None)
+            if react is not None:
+                await react(event)
+        return handled
+
+    async def _digest_due(self, events: list[LoggedEvent]) -> bool:
+        timing = self.notifier.timing
+        if self.now - events[-1].occurred_at < timing.digest_settle:
+            return False
+        last = await self.uow.events.last_digest(self.purchase.id)
+        return last is None or self.now - last >= timing.digest_interval
+
+    async def _withdrawn_after_stop(self, digest: list[LoggedEvent]) -> None:
+        if self.purchase.accepts_orders(self.now):
+            return
+        for event in digest:
+            if event.kind == "MemberWithdrew":
+                member = int(event.payload["member_id"])
+                text = (
+                    self.t(member)
+                    .gettext("You are no longer in <b>{title}</b>; nothing is due from you.")
+                    .format(title=escape(self.purchase.title))
+                )
+                await self.send(f"withdrawn:{event.id}", member, text)
+
+    async def _unreachable(self, member_ids: list[int]) -> list[int]:
+        started = await self.uow.telegram.started_among(member_ids)
+        return [m for m in member_ids if m not in started]
+
+    def _name(self, member_id: int) -> str:
+        member = self.purchase.members.get(member_id)
+        return member.name if member else str(member_id)
+
+    async def _to_members(
+        self, event: LoggedEvent, kind: str, render: Callable[[Translator, int], str]
+    ) -> None:
+        for member in self.purchase.participant_ids():
+            await self.send(
+                f"{kind}:{self.purchase.id}:{member}", member, render(self.t(member), member)
+            )
+
+    # --- one method per event kind ----------------------------------------------------------
+
+    async def on_WithdrawalRequested(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        member = int(event.payload["member_id"])
+        t = self.t(purchase.head_id)
+        text = t.gettext(
+            "{name} asks to be withdrawn from <b>{title}</b> after the stop. Their order: {order}"
+        ).format(
+            name=escape(self._name(member)),
+            title=escape(purchase.title),
+            order=notices.lines_text(
+                purchase, {i: q for i, (q, _) in purchase.lines(member).items()}
+            ),
+        )
+        markup = {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": t.gettext("Accept"),
+                        "callback_data": encode(Action.WITHDRAWAL_ACCEPT, purchase.id, member),
+                    },
+                    {
+                        "text": t.gettext("Decline"),
+                        "callback_data": encode(Action.WITHDRAWAL_DECLINE, purchase.id, member),
+                    },
+                ]
+            ]
+        }
+        await self.send(f"withdrawal-request:{event.id}", purchase.head_id, text, markup)
+
+    async def on_WithdrawalDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        text = (
+            self.t(member)
+            .gettext(
+                "The head declined your request to withdraw from <b>{title}</b>; "
+                "your order stays as it is."
+            )
+            .format(title=escape(self.purchase.title))
+        )
+        await self.send(f"declined:{event.id}", member, text)
+
+    async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        bot = self.notifier.bot_username
+        await self.send(
+            f"stopped:{purchase.id}:chat",
+            purchase.community_id,
+            notices.stopped_in_chat(self.t(), purchase, bot),
+        )
+        await self._to_members(
+            event, "stopped", lambda t, m: notices.stopped_to_member(t, purchase, m)
+        )
+        unreachable = await self._unreachable(purchase.participant_ids())
+        await self.send(
+            f"stopped:{purchase.id}:head",
+            purchase.head_id,
+            notices.supplier_summary(
+                self.t(purchase.head_id), purchase, [self._name(m) for m in unreachable]
+            ),
+        )
+
+    async def on_PurchaseFailed(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        await self.send(
+            f"failed:{purchase.id}:chat",
+            purchase.community_id,
+            notices.failed_text(self.t(), purchase),
+        )
+        await self._to_members(event, "failed", lambda t, _m: notices.failed_text(t, purchase))
+        await self.send(
+            f"failed:{purchase.id}:head",
+            purchase.head_id,
+            notices.failed_text(self.t(purchase.head_id), purchase),
+        )
+
+    async def on_PurchaseCancelled(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        reason = str(event.payload.get("reason", ""))
+        await self.send(
+            f"cancelled:{purchase.id}:chat",
+            purchase.community_id,
+            notices.cancelled_text(self.t(), purchase, reason),
+        )
+        await self._to_members(
+            event, "cancelled", lambda t, _m: notices.cancelled_text(t, purchase, reason)
+        )
+
+    async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802
+        await self.send(
+            f"extended:{event.id}",
+            self.purchase.community_id,
+            notices.extended_text(self.t(), self.purchase),
+        )
+
+    async def on_HeadDecisionNeeded(self, event: LoggedEvent) -> None:  # noqa: N802
+        payload = notices.decision_needed(self.t(self.purchase.head_id), self.purchase)
+        await self.send(
+            f"decide:{event.id}", self.purchase.head_id, payload["text"], payload["reply_markup"]
+        )
+
+    async def on_MoqReached(self, event: LoggedEvent) -> None:  # noqa: N802
+        await self.send(
+            f"moq:{self.purchase.id}",
+            self.purchase.head_id,
+            notices.moq_reached(self.t(self.purchase.head_id), self.purchase),
+        )
+
+    async def on_SoldOut(self, event: LoggedEvent) -> None:  # noqa: N802
+        item_id = int(event.payload["item_id"])
+        await self.send(
+            f"soldout:{self.purchase.id}:{item_id}",
+            self.purchase.head_id,
+            notices.sold_out(self.t(self.purchase.head_id), self.purchase, item_id),
+        )
+
+    async def on_PurchaseOrdered(self, event: LoggedEvent) -> None:  # noqa: N802
+        await self._to_members(
+            event, "ordered", lambda t, _m: notices.ordered_text(t, self.purchase)
+        )
+
+    async def on_GoodsArrived(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        await self.send(
+            f"arrived:{purchase.id}:chat",
+            purchase.community_id,
+            notices.arrived_in_chat(self.t(), purchase, self.notifier.bot_username),
+        )
+        receiving = list(purchase.pickup_codes)
+        for member in receiving:
+            await self.send(
+                f"pickup:{purchase.id}:{member}",
+                member,
+                notices.pickup_notice(self.t(member), purchase, member),
+            )
+        unreachable = await self._unreachable(receiving)
+        if unreachable:
+            await self.send(
+                f"arrived:{purchase.id}:unreachable",
+                purchase.head_id,
+                notices.unreachable_text(
+                    self.t(purchase.head_id), [self._name(m) for m in unreachable]
+                ),
+            )
+
+    async def on_HandedOver(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        await self.send(
+            f"received:{self.purchase.id}:{member}",
+            member,
+            notices.handed_over_text(self.t(member), self.purchase, member),
+        )

@@ -24,7 +24,9 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-LEASE = timedelta(seconds=60)
+# Long enough for a batch to go out at the rate limits, short enough that the rows of a
+# crashed sender are sent again soon.
+LEASE = timedelta(seconds=20)
 BATCH = 20
 
 
@@ -37,6 +39,8 @@ class OutboxSender:
         self._database = database
         self._bot = bot
         self._clock = clock
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
 
     async def _send(self, message: OutboxMessage) -> None:
         payload: dict[str, Any] = message.payload
@@ -90,14 +94,24 @@ class OutboxSender:
         return len(batch)
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:  # keep delivering after a fault; the rows are still there
-                log.exception("outbox sender failed; retrying")
-                handled = 0
-            if not handled:
-                await asyncio.sleep(idle_seconds)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    handled = await self.run_once()
+                except Exception:  # keep delivering after a fault; the rows are still there
+                    log.exception("outbox sender failed; retrying")
+                    handled = 0
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), idle_seconds)
+        finally:
+            self._stopped.set()
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Finish the batch in flight and record its outcome, then stop."""
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), timeout)
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:

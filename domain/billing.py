@@ -36,12 +36,7 @@ def units_per_member(purchase: Purchase) -> dict[int, dict[int, int]]:
                 item_id: quantity for item_id, (quantity, _tol) in purchase.lines(member_id).items()
             }
         return result
-    for item_id, allocation in purchase.allocation().items():
-        for member_id in purchase.participant_ids():
-            units = allocation.allocated(member_id)
-            if units:
-                result.setdefault(member_id, {})[item_id] = units
-    return result
+    return purchase.final_lines()
 
 
 def item_unit_prices(purchase: Purchase, units: dict[int, dict[int, int]]) -> dict[int, Money]:

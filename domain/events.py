@@ -104,3 +104,8 @@ class HeadChanged(Event):
     old_head_id: int
     new_head_id: int
     withdrawal_window_ends: datetime
+
+
+@dataclass(frozen=True)
+class HandedOver(Event):
+    member_id: int

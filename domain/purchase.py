@@ -8,7 +8,7 @@ construction. Methods that depend on time take `now` (aware UTC).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +30,10 @@ from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 
 WITHDRAWAL_WINDOW_AFTER_TRANSFER = timedelta(hours=24)
+# Pickup codes avoid characters people confuse when reading them aloud or off a screen
+# (0/O, 1/I/L, 2/Z, 5/S, 8/B).
+PICKUP_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+PICKUP_CODE_LENGTH = 4
 MAX_TITLE_LENGTH = 120
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_ITEMS = 50
@@ -219,6 +223,8 @@ class Purchase:
     withdrawal_requests: set[int] = field(default_factory=set)
     members: dict[int, Member] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    pickup_codes: dict[int, str] = field(default_factory=dict)
+    handed_over: set[int] = field(default_factory=set)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # --- creation ---------------------------------------------------------------------------
@@ -348,7 +354,14 @@ class Purchase:
         if self._move(PurchaseStatus.ORDERED):
             self.events.append(events.PurchaseOrdered(self.id))
 
-    def mark_arrived(self, actor: Actor, slots: Iterable[PickupSlot]) -> None:
+    def mark_arrived(
+        self, actor: Actor, slots: Iterable[PickupSlot], draw_code: Callable[[], str]
+    ) -> None:
+        """Goods are at the pickup point: every member who gets something gets a pickup code.
+
+        `draw_code` gives a random candidate of PICKUP_CODE_LENGTH characters from
+        PICKUP_CODE_ALPHABET; codes are unique within the purchase.
+        """
         ensure_can_manage(self, actor)
         new_slots = list(slots)
         if self.status is PurchaseStatus.ORDERED and not (new_slots or self.pickup_slots):
@@ -356,7 +369,39 @@ class Purchase:
         if self._move(PurchaseStatus.ARRIVED):
             if new_slots:
                 self.pickup_slots = new_slots
+            receiving = [m for m, _ in self.final_lines().items()]
+            for member_id in receiving:
+                code = draw_code()
+                while code in self.pickup_codes.values():
+                    code = draw_code()
+                self.pickup_codes[member_id] = code
             self.events.append(events.GoodsArrived(self.id))
+
+    def final_lines(self) -> dict[int, dict[int, int]]:
+        """member → item → units the member gets, by the pack allocation."""
+        result: dict[int, dict[int, int]] = {}
+        for item_id, allocation in self.allocation().items():
+            for member_id in self.participant_ids():
+                units = allocation.allocated(member_id)
+                if units:
+                    result.setdefault(member_id, {})[item_id] = units
+        return result
+
+    def hand_over(self, actor: Actor, code: str) -> int:
+        """The head hands a member their goods against their code; returns the member."""
+        ensure_can_manage(self, actor)
+        if self.status is not PurchaseStatus.ARRIVED:
+            raise IllegalTransition(
+                f"goods are handed over once they arrive, not when {self.status}"
+            )
+        wanted = code.strip().upper()
+        member_id = next((m for m, c in self.pickup_codes.items() if c == wanted), None)
+        if member_id is None:
+            raise NotFound(f"no member has the pickup code {wanted}")
+        if member_id not in self.handed_over:
+            self.handed_over.add(member_id)
+            self.events.append(events.HandedOver(self.id, member_id))
+        return member_id
 
     def complete(self, actor: Actor) -> None:
         ensure_can_manage(self, actor)

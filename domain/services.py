@@ -6,6 +6,7 @@ person; a domain error leaves the database untouched because nothing was committ
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from domain.community import Community
 from domain.errors import NotFound
 from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
-from domain.purchase import PickupSlot, Purchase
+from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
 from domain.views import participants as participants_view
@@ -148,10 +149,25 @@ async def mark_ordered(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
     await _apply(uow, purchase_id, lambda p: p.mark_ordered(actor))
 
 
+def draw_pickup_code() -> str:
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
+
+
 async def mark_arrived(
-    uow: UnitOfWork, purchase_id: int, actor: Actor, slots: list[PickupSlot]
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    slots: list[PickupSlot],
+    draw_code: Callable[[], str] = draw_pickup_code,
 ) -> None:
-    await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots))
+    await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots, draw_code))
+
+
+async def hand_over(uow: UnitOfWork, purchase_id: int, actor: Actor, code: str) -> int:
+    """The head gives a member their goods against the pickup code; returns the member."""
+    handed: list[int] = []
+    await _apply(uow, purchase_id, lambda p: handed.append(p.hand_over(actor, code)))
+    return handed[-1]
 
 
 async def complete(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:

@@ -32,6 +32,14 @@ class Action(StrEnum):
     ORDER_ASK_WITHDRAW = "oq"  # purchase
     WITHDRAWAL_ACCEPT = "ha"  # purchase, member (the head answers)
     WITHDRAWAL_DECLINE = "hd"  # purchase, member
+    HEAD_STOP = "hs"  # purchase
+    HEAD_GO_AHEAD = "hg"  # purchase: stop although short of the minimum
+    HEAD_EXTEND = "he"  # purchase, hours
+    HEAD_CANCEL = "hc"  # purchase
+    HEAD_ORDERED = "ho"  # purchase
+    HEAD_ARRIVED = "hr"  # purchase
+    HEAD_COMPLETE = "hf"  # purchase
+    HEAD_PANEL = "hp"  # purchase
 
 
 ARITY = {
@@ -50,6 +58,14 @@ ARITY = {
     Action.ORDER_ASK_WITHDRAW: 1,
     Action.WITHDRAWAL_ACCEPT: 2,
     Action.WITHDRAWAL_DECLINE: 2,
+    Action.HEAD_STOP: 1,
+    Action.HEAD_GO_AHEAD: 1,
+    Action.HEAD_EXTEND: 2,
+    Action.HEAD_CANCEL: 1,
+    Action.HEAD_ORDERED: 1,
+    Action.HEAD_ARRIVED: 1,
+    Action.HEAD_COMPLETE: 1,
+    Action.HEAD_PANEL: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

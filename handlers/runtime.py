@@ -16,6 +16,7 @@ from bot.i18n import Translator, pick_language
 from bot.notifier import Notifier
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
+from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
 from storage.unit_of_work import Database
@@ -36,6 +37,7 @@ class Runtime:
     cards: CardRefresher = field(init=False)
     notifier: Notifier = field(init=False)
     sender: OutboxSender = field(init=False)
+    timeline: Timeline = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 

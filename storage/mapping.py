@@ -24,6 +24,7 @@ from storage.tables import (
     ItemRow,
     MemberRow,
     OrderRequestRow,
+    PickupCodeRow,
     PickupSlotRow,
     PurchaseRow,
     WithdrawalRequestRow,
@@ -117,6 +118,8 @@ def purchase_from_row(row: PurchaseRow) -> Purchase:
             Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
             for r in row.requests
         ],
+        pickup_codes={c.member_id: c.code for c in row.pickup_codes},
+        handed_over={c.member_id for c in row.pickup_codes if c.handed_over},
     )
 
 
@@ -189,6 +192,14 @@ def write_children(row: PurchaseRow, purchase: Purchase) -> None:
                     at=request.at,
                 )
             )
+
+    stored_codes = {c.member_id: c for c in row.pickup_codes}
+    for member_id, code in purchase.pickup_codes.items():
+        code_row = stored_codes.get(member_id)
+        if code_row is None:
+            code_row = PickupCodeRow(member_id=member_id, code=code, handed_over=False)
+            row.pickup_codes.append(code_row)
+        code_row.handed_over = member_id in purchase.handed_over
 
     stored_requests = {w.member_id for w in row.withdrawal_requests}
     if stored_requests != purchase.withdrawal_requests:

@@ -26,6 +26,7 @@ _WITH_CHILDREN = (
     selectinload(PurchaseRow.members),
     selectinload(PurchaseRow.requests),
     selectinload(PurchaseRow.withdrawal_requests),
+    selectinload(PurchaseRow.pickup_codes),
 )
 
 
@@ -52,6 +53,7 @@ class SqlPurchaseRepository:
             members=[],
             requests=[],
             withdrawal_requests=[],
+            pickup_codes=[],
         )
         write_children(row, purchase)
         self._session.add(row)
@@ -105,6 +107,21 @@ class SqlPurchaseRepository:
             select(PurchaseRow.id)
             .where(PurchaseRow.status == PurchaseStatus.OPEN.value, PurchaseRow.deadline <= now)
             .order_by(PurchaseRow.deadline)
+        )
+        return list(ids)
+
+    async def ids_open_until(self, instant: datetime) -> list[int]:
+        """Open purchases whose deadline comes at or before `instant` (reminders are due)."""
+        ids = await self._session.scalars(
+            select(PurchaseRow.id).where(
+                PurchaseRow.status == PurchaseStatus.OPEN.value, PurchaseRow.deadline <= instant
+            )
+        )
+        return list(ids)
+
+    async def ids_with_status(self, *statuses: PurchaseStatus) -> list[int]:
+        ids = await self._session.scalars(
+            select(PurchaseRow.id).where(PurchaseRow.status.in_([s.value for s in statuses]))
         )
         return list(ids)
 

@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +142,9 @@ class PurchaseRow(Base):
     withdrawal_requests: Mapped[list[WithdrawalRequestRow]] = relationship(
         lazy="raise", cascade="all, delete-orphan"
     )
+    pickup_codes: Mapped[list[PickupCodeRow]] = relationship(
+        lazy="raise", cascade="all, delete-orphan"
+    )
 
 
 class ItemRow(Base):
@@ -203,6 +208,18 @@ class WithdrawalRequestRow(Base):
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
+class PickupCodeRow(Base):
+    """A member's personal code for collecting their goods, unique within the purchase."""
+
+    __tablename__ = "pickup_codes"
+    __table_args__ = (UniqueConstraint("purchase_id", "code"),)
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(8))
+    handed_over: Mapped[bool] = mapped_column(Boolean)
+
+
 class ProcessedUpdateRow(Base):
     """Telegram update ids already handled, so a redelivered update changes nothing."""
 
@@ -250,6 +267,7 @@ class BotUserRow(Base):
     started_at: Mapped[datetime]
     blocked_at: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(16))
+    reminders_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DomainEventRow(Base):

@@ -51,6 +51,19 @@ class SqlTelegramState:
             )
         )
 
+    async def set_reminders(self, user_id: int, on: bool) -> None:
+        row = await self._session.get(BotUserRow, user_id)
+        if row is not None:
+            row.reminders_off = not on
+
+    async def reminders_off(self, user_ids: list[int]) -> set[int]:
+        rows = await self._session.scalars(
+            select(BotUserRow.user_id).where(
+                BotUserRow.user_id.in_(user_ids), BotUserRow.reminders_off.is_(True)
+            )
+        )
+        return set(rows)
+
     async def languages(self, user_ids: list[int]) -> dict[int, str]:
         """The Telegram language each person had when they last started the bot."""
         rows = await self._session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -35,6 +36,16 @@ HEAD_ACTOR = Actor(HEAD)
 ADMIN = Actor(999, is_admin=True)
 LATER = NOW + timedelta(days=4)
 SLOT = PickupSlot("Hall", NOW + timedelta(days=5), NOW + timedelta(days=5, hours=2))
+
+
+def codes(*drawn: str) -> Callable[[], str]:
+    """A pickup-code source that gives these codes in turn."""
+    sequence = iter(drawn)
+    return lambda: next(sequence)
+
+
+def draw() -> str:
+    return "ACDE"
 
 
 def kinds(p: Purchase) -> list[type[events.Event]]:
@@ -110,8 +121,8 @@ def test_the_whole_lifecycle_goes_one_way_and_repeats_are_no_ops() -> None:
     p.stop_now(HEAD_ACTOR)
     p.stop_now(HEAD_ACTOR)
     p.mark_ordered(HEAD_ACTOR)
-    p.mark_arrived(HEAD_ACTOR, [SLOT])
-    p.mark_arrived(HEAD_ACTOR, [])
+    p.mark_arrived(HEAD_ACTOR, [SLOT], draw)
+    p.mark_arrived(HEAD_ACTOR, [], draw)
     p.complete(HEAD_ACTOR)
     p.complete(HEAD_ACTOR)
     assert p.status is PurchaseStatus.COMPLETED
@@ -132,7 +143,7 @@ def test_publishing_after_the_deadline_is_refused() -> None:
 def test_arrival_needs_a_pickup_slot() -> None:
     p = purchase(status=PurchaseStatus.ORDERED)
     with pytest.raises(InvalidPurchase, match="pick up"):
-        p.mark_arrived(HEAD_ACTOR, [])
+        p.mark_arrived(HEAD_ACTOR, [], draw)
 
 
 def test_cancel_keeps_the_reason_for_members() -> None:
@@ -157,7 +168,7 @@ def test_the_lifecycle_never_goes_backwards(steps: list[str]) -> None:
         "go_ahead": lambda: p.go_ahead_anyway(HEAD_ACTOR),
         "deadline": lambda: p.reach_deadline(LATER),
         "order": lambda: p.mark_ordered(HEAD_ACTOR),
-        "arrive": lambda: p.mark_arrived(HEAD_ACTOR, [SLOT]),
+        "arrive": lambda: p.mark_arrived(HEAD_ACTOR, [SLOT], draw),
         "complete": lambda: p.complete(HEAD_ACTOR),
         "cancel": lambda: p.cancel(HEAD_ACTOR, "x"),
     }
@@ -357,7 +368,7 @@ def test_too_late_to_withdraw_after_arrival() -> None:
     p.set_quantity(A, "A", 1, 2, NOW)
     p.stop_now(HEAD_ACTOR)
     p.mark_ordered(HEAD_ACTOR)
-    p.mark_arrived(HEAD_ACTOR, [SLOT])
+    p.mark_arrived(HEAD_ACTOR, [SLOT], draw)
     with pytest.raises(OrdersClosed, match="too late"):
         p.request_withdrawal(A, NOW)
 
@@ -515,3 +526,34 @@ def test_no_sequence_of_operations_oversells_or_breaks_limits(
         allocation = p.allocation()
         for it in p.items:
             assert allocation[it.item_id].units <= (it.stock or 10**9)
+
+
+def test_arrival_gives_each_receiving_member_a_unique_code_and_hand_over_uses_it() -> None:
+    p = purchase([item(1, pack_size=6)])
+    p.set_quantity(A, "A", 1, 6, NOW)
+    p.set_quantity(B, "B", 1, 2, NOW)  # does not fit in a pack: gets nothing, so no code
+    p.set_quantity(C, "C", 1, 0, NOW)
+    p.stop_now(HEAD_ACTOR)
+    with pytest.raises(IllegalTransition, match="once they arrive"):
+        p.hand_over(HEAD_ACTOR, "ACDE")
+    p.mark_ordered(HEAD_ACTOR)
+    p.mark_arrived(HEAD_ACTOR, [SLOT], codes("ACDE"))
+    assert p.pickup_codes == {A: "ACDE"}
+    with pytest.raises(NotAllowed):
+        p.hand_over(Actor(A), "ACDE")
+    with pytest.raises(NotFound, match="no member has the pickup code ZZZZ"):
+        p.hand_over(HEAD_ACTOR, "zzzz")
+    assert p.hand_over(HEAD_ACTOR, " acde ") == A
+    assert p.hand_over(HEAD_ACTOR, "ACDE") == A
+    assert kinds(p).count(events.HandedOver) == 1
+    assert p.handed_over == {A}
+
+
+def test_pickup_codes_never_repeat_within_a_purchase() -> None:
+    p = purchase()
+    p.set_quantity(A, "A", 1, 1, NOW)
+    p.set_quantity(B, "B", 1, 1, NOW)
+    p.stop_now(HEAD_ACTOR)
+    p.mark_ordered(HEAD_ACTOR)
+    p.mark_arrived(HEAD_ACTOR, [SLOT], codes("ACDE", "ACDE", "FGHJ"))
+    assert sorted(p.pickup_codes.values()) == ["ACDE", "FGHJ"]

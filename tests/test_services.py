@@ -105,6 +105,10 @@ async def test_the_head_runs_the_purchase_to_the_end() -> None:
     await services.accept_withdrawal(uow, purchase_id, HEAD_ACTOR, B, NOW)
     await services.mark_ordered(uow, purchase_id, HEAD_ACTOR)
     await services.mark_arrived(uow, purchase_id, HEAD_ACTOR, [SLOT])
+    code = uow.purchases.committed[purchase_id].pickup_codes[A]
+    assert len(code) == 4
+    assert set(code) <= set("ACDEFGHJKMNPQRTUVWXY34679")
+    assert await services.hand_over(uow, purchase_id, HEAD_ACTOR, code) == A
     await services.complete(uow, purchase_id, HEAD_ACTOR)
     stored = uow.purchases.committed[purchase_id]
     assert stored.status is PurchaseStatus.COMPLETED

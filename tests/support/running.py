@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
 
@@ -25,9 +27,26 @@ async def sandbox_running(limits: Limits | None = None) -> AsyncIterator[Sandbox
         await emulator.stop()
 
 
+class ShiftedClock:
+    """Real time plus an offset a test can move forward: timers keep real time, while the
+    bot's idea of "now" jumps ahead (days in a line of code)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
 @asynccontextmanager
 async def bot_running(
-    sandbox: Sandbox, database_url: str, **settings: object
+    sandbox: Sandbox,
+    database_url: str,
+    clock: Callable[[], datetime] | None = None,
+    **settings: object,
 ) -> AsyncIterator[Runtime]:
     """Our bot, with its handlers, polling the sandbox and using `database_url`."""
     configured = Settings(
@@ -36,5 +55,15 @@ async def bot_running(
         database_url=database_url,
         **settings,  # type: ignore[arg-type]
     )
-    async with polling(build_application(configured)) as application:
+    application = build_application(configured, clock or ShiftedClock())
+    async with polling(application):
         yield application.bot_data["runtime"]
+
+
+async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait until `condition()` is truthy, for work the bot does in the background."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.05)

@@ -14,7 +14,7 @@ from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.tables import PurchaseRow
-from tests.support.running import bot_running, sandbox_running
+from tests.support.running import ShiftedClock, bot_running, sandbox_running
 
 TIMEZONE = "Europe/Berlin"
 
@@ -71,13 +71,16 @@ class Community:
 
 
 @asynccontextmanager
-async def community_running(database_url: str) -> AsyncIterator[Community]:
+async def community_running(
+    database_url: str, clock: ShiftedClock | None = None
+) -> AsyncIterator[Community]:
     """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there."""
     async with sandbox_running() as sandbox:
         head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice Zebra"), sandbox.user("Bob")
         chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
-        async with bot_running(sandbox, database_url, default_timezone=TIMEZONE) as runtime:
+        async with bot_running(sandbox, database_url, clock, default_timezone=TIMEZONE) as runtime:
             await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
             await sandbox.wait_for_message(chat.id, "I run group purchases here")
             yield Community(sandbox, runtime, head, alice, bob, chat)
-        assert sandbox.emulator.rate_limited == []
+        limited = sandbox.emulator.rate_limited
+        assert limited == [], [(c.method, c.params.get("chat_id"), c.description) for c in limited]

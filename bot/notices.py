@@ -1,0 +1,265 @@
+"""The texts of the messages the bot sends on its own: digests, stop and pickup notices,
+reminders. Pure rendering: a translator and domain objects in, Telegram HTML out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from bot.i18n import Translator
+from domain.billing import AmountDue, amounts_due
+from domain.purchase import PaymentMode, PickupSlot, Purchase
+from handlers.callback_data import Action, encode
+
+
+def lines_text(purchase: Purchase, lines: dict[int, int]) -> str:
+    return ", ".join(
+        f"{units} × {escape(purchase.item(item_id).name)}" for item_id, units in lines.items()
+    )
+
+
+def due_text(t: Translator, due: AmountDue) -> str:
+    return t.gettext("{total} (goods {goods}, fee {fee}, delivery {delivery})").format(
+        total=t.money(due.total),
+        goods=t.money(due.goods),
+        fee=t.money(due.fee),
+        delivery=t.money(due.delivery),
+    )
+
+
+def progress(t: Translator, purchase: Purchase) -> str:
+    units = purchase.firm_units()
+    if purchase.moq is not None and purchase.moq.units is not None:
+        return t.gettext("{units}/{goal} units").format(units=units, goal=purchase.moq.units)
+    if purchase.moq is not None and purchase.moq.money is not None:
+        return f"{t.money(purchase.goods_total_requested())} / {t.money(purchase.moq.money)}"
+    return t.ngettext("{units} unit", "{units} units", units).format(units=units)
+
+
+def title(purchase: Purchase) -> str:
+    return f"<b>{escape(purchase.title)}</b>"
+
+
+def stopped_in_chat(t: Translator, purchase: Purchase, bot_username: str) -> str:
+    members = len(purchase.participant_ids())
+    return t.gettext(
+        "🛑 {title} has stopped: {members}, {progress}. The order goes to the supplier.\n"
+        "Members: your final order and amount due are in your private chat with @{bot}."
+    ).format(
+        title=title(purchase),
+        progress=progress(t, purchase),
+        bot=bot_username,
+        members=t.ngettext("{count} member", "{count} members", members).format(count=members),
+    )
+
+
+def stopped_to_member(t: Translator, purchase: Purchase, member_id: int) -> str:
+    final = purchase.final_lines().get(member_id, {})
+    allocation = purchase.allocation()
+    short = {
+        item_id: allocation[item_id].short[member_id]
+        for item_id in allocation
+        if allocation[item_id].short.get(member_id)
+    }
+    text = [t.gettext("🛑 {title} has stopped.").format(title=title(purchase))]
+    if final:
+        text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, final)))
+    else:
+        text.append(t.gettext("Your units did not fill a pack, so you get nothing this time."))
+    if short:
+        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, short)))
+    due = amounts_due(purchase).get(member_id)
+    if due is not None and due.total.minor:
+        text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))
+        if purchase.payment_mode is PaymentMode.PREPAY:
+            text.append(
+                t.gettext("Please pay the head now, as they tell you; they order once paid.")
+            )
+        else:
+            text.append(t.gettext("You pay the head when you pick up your goods."))
+    return "\n".join(text)
+
+
+def supplier_summary(t: Translator, purchase: Purchase, unreachable: list[str]) -> str:
+    """For the head: totals per item and packs, the grand total, who cannot be messaged."""
+    text = [t.gettext("🛑 {title} has stopped. Supplier order:").format(title=title(purchase))]
+    total = None
+    finals = purchase.final_lines()
+    for item in purchase.items:
+        allocation = purchase.allocation()[item.item_id]
+        units = sum(lines.get(item.item_id, 0) for lines in finals.values())
+        price = item.price_for(units)
+        cost = price * units
+        total = cost if total is None else total + cost
+        packs = (
+            " "
+            + t.gettext("({packs} packs of {size})").format(
+                packs=allocation.packs, size=item.pack_size
+            )
+            if item.pack_size > 1
+            else ""
+        )
+        text.append(f"• {escape(item.name)}: {units}{packs} × {t.money(price)} = {t.money(cost)}")
+    if total is not None:
+        text.append(t.gettext("Goods in all: {total}").format(total=t.money(total)))
+    if unreachable:
+        text.append(unreachable_text(t, unreachable))
+    return "\n".join(text)
+
+
+MAX_NAMES = 40
+
+
+def unreachable_text(t: Translator, names: Iterable[str]) -> str:
+    everyone = list(names)
+    shown = ", ".join(escape(name) for name in everyone[:MAX_NAMES])
+    if len(everyone) > MAX_NAMES:
+        shown += " " + t.gettext("and {count} more").format(count=len(everyone) - MAX_NAMES)
+    return t.gettext(
+        "I cannot write to these members (they never opened the bot, or blocked it): {names}. "
+        "Please tell them yourself."
+    ).format(names=shown)
+
+
+def failed_text(t: Translator, purchase: Purchase) -> str:
+    return t.gettext(
+        "❌ {title} did not reach its minimum order ({progress}) and is closed. Nothing is due."
+    ).format(title=title(purchase), progress=progress(t, purchase))
+
+
+def cancelled_text(t: Translator, purchase: Purchase, reason: str) -> str:
+    return t.gettext("❌ {title} was cancelled by the head: {reason}. Nothing is due.").format(
+        title=title(purchase), reason=escape(reason) or "—"
+    )
+
+
+def extended_text(t: Translator, purchase: Purchase) -> str:
+    return t.gettext("⏰ The deadline of {title} is now {when} ({progress} so far).").format(
+        title=title(purchase), when=t.when(purchase.deadline), progress=progress(t, purchase)
+    )
+
+
+def decision_needed(t: Translator, purchase: Purchase) -> dict[str, Any]:
+    text = t.gettext(
+        "⏳ {title} reached its deadline short of the minimum ({progress}). "
+        "Orders are frozen. What now?"
+    ).format(title=title(purchase), progress=progress(t, purchase))
+    markup = {
+        "inline_keyboard": [
+            [
+                {
+                    "text": t.gettext("Extend by 24 h"),
+                    "callback_data": encode(Action.HEAD_EXTEND, purchase.id, 24),
+                }
+            ],
+            [
+                {
+                    "text": t.gettext("Go ahead anyway"),
+                    "callback_data": encode(Action.HEAD_GO_AHEAD, purchase.id),
+                }
+            ],
+            [
+                {
+                    "text": t.gettext("Cancel the purchase"),
+                    "callback_data": encode(Action.HEAD_CANCEL, purchase.id),
+                }
+            ],
+        ]
+    }
+    return {"text": text, "parse_mode": "HTML", "reply_markup": markup}
+
+
+def slot_text(t: Translator, slot: PickupSlot) -> str:
+    return t.gettext("{place}, {start} – {end}").format(
+        place=escape(slot.place), start=t.when(slot.starts_at), end=t.when(slot.ends_at)
+    )
+
+
+def pickup_notice(t: Translator, purchase: Purchase, member_id: int) -> str:
+    lines = purchase.final_lines().get(member_id, {})
+    slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
+    return t.gettext(
+        "📦 The goods of {title} have arrived!\nYours: {lines}\n{slots}\n"
+        "Your pickup code: <b>{code}</b> — show it to the head."
+    ).format(
+        title=title(purchase),
+        lines=lines_text(purchase, lines),
+        slots=slots,
+        code=purchase.pickup_codes[member_id],
+    )
+
+
+def arrived_in_chat(t: Translator, purchase: Purchase, bot_username: str) -> str:
+    slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
+    return t.gettext(
+        "📦 The goods of {title} have arrived!\n{slots}\n"
+        "Your pickup code is in your private chat with @{bot}. "
+        "If you never opened it, open it now: https://t.me/{bot}?start=o{id}"
+    ).format(title=title(purchase), slots=slots, bot=bot_username, id=purchase.id)
+
+
+def pickup_open_in_chat(t: Translator, purchase: Purchase, slot: PickupSlot) -> str:
+    return t.gettext("📍 Pickup of {title} is open now: {slot}").format(
+        title=title(purchase), slot=slot_text(t, slot)
+    )
+
+
+def pickup_reminder(t: Translator, purchase: Purchase, member_id: int, slot: PickupSlot) -> str:
+    return t.gettext(
+        "⏰ Pickup of {title} starts in 1 hour: {slot}. Your code: <b>{code}</b>"
+    ).format(title=title(purchase), slot=slot_text(t, slot), code=purchase.pickup_codes[member_id])
+
+
+def handed_over_text(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext("✅ You have received your goods of {title}: {lines}. Enjoy!").format(
+        title=title(purchase),
+        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+    )
+
+
+def member_reminder(t: Translator, purchase: Purchase, member_id: int, hours: int) -> str:
+    lines = {item_id: q for item_id, (q, _tol) in purchase.lines(member_id).items()}
+    return t.ngettext(
+        "⏰ {title} stops in {hours} hour. Your order: {lines}. Change it with /orders.",
+        "⏰ {title} stops in {hours} hours. Your order: {lines}. Change it with /orders.",
+        hours,
+    ).format(title=title(purchase), hours=hours, lines=lines_text(purchase, lines))
+
+
+def hour_left_in_chat(t: Translator, purchase: Purchase) -> str:
+    return t.gettext("⏰ Stop-purchase of {title} in 1 hour — {progress}").format(
+        title=title(purchase), progress=progress(t, purchase)
+    )
+
+
+def head_hour_left_short(t: Translator, purchase: Purchase) -> str:
+    return t.gettext(
+        "⏰ {title} stops in 1 hour and the minimum is not reached yet ({progress})."
+    ).format(title=title(purchase), progress=progress(t, purchase))
+
+
+def moq_reached(t: Translator, purchase: Purchase) -> str:
+    return t.gettext("🎉 {title} has reached its minimum order ({progress}).").format(
+        title=title(purchase), progress=progress(t, purchase)
+    )
+
+
+def sold_out(t: Translator, purchase: Purchase, item_id: int) -> str:
+    return t.gettext("{item} in {title} is sold out.").format(
+        item=escape(purchase.item(item_id).name), title=title(purchase)
+    )
+
+
+def ordered_text(t: Translator, purchase: Purchase) -> str:
+    return t.gettext("📦 {title} is ordered from the supplier.").format(title=title(purchase))
+
+
+def deadline_key(purchase: Purchase) -> str:
+    """Reminder keys carry the deadline, so an extended purchase reminds again."""
+    return str(int(purchase.deadline.timestamp()))
+
+
+def stamp(instant: datetime) -> str:
+    return str(int(instant.timestamp()))

@@ -1,0 +1,213 @@
+"""Time-driven work: deadlines, reminders, pickup announcements.
+
+The database holds every instant. APScheduler (3.x, in the bot's event loop) keeps one timer
+per moment, rebuilt from the rows at start-up and whenever a purchase changes; a sweep every
+30 seconds does the same work for anything a timer missed (a restart, a clock jump). Every
+action is idempotent: the deadline goes through the domain (a second stop is a no-op) and
+every message has an outbox key, so firing twice has the effect of firing once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import notices
+from bot.i18n import Translator, pick_language
+from domain import services
+from domain.community import Community
+from domain.purchase import Purchase, PurchaseStatus
+from storage.unit_of_work import Database, SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 30
+Action = Callable[[int], Awaitable[None]]
+HOUR = timedelta(hours=1)
+DAY = timedelta(hours=24)
+
+
+class Timeline:
+    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+        self._database = database
+        self._clock = clock
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": 3600}
+        )
+        self._planning: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._scheduler.start()
+        self._scheduler.add_job(self.sweep, "interval", seconds=SWEEP_SECONDS, id="sweep")
+        async with self._database.unit_of_work() as uow:
+            ids = await uow.purchases.ids_with_status(PurchaseStatus.OPEN, PurchaseStatus.ARRIVED)
+        for purchase_id in ids:
+            await self._plan(purchase_id)
+        await self.sweep()
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def plan(self, purchase_id: int) -> None:
+        """Re-plan a purchase's timers from the database (after any change to it)."""
+        task = asyncio.get_running_loop().create_task(self._plan(purchase_id))
+        self._planning.add(task)
+        task.add_done_callback(self._planning.discard)
+
+    def _moments(
+        self, purchase: Purchase
+    ) -> list[tuple[datetime, Callable[[int], Awaitable[None]]]]:
+        if purchase.status is PurchaseStatus.OPEN:
+            return [
+                (purchase.deadline - DAY, self.remind),
+                (purchase.deadline - HOUR, self.remind),
+                (purchase.deadline, self.deadline),
+            ]
+        if purchase.status is PurchaseStatus.ARRIVED:
+            moments: list[tuple[datetime, Action]] = []
+            for slot in purchase.pickup_slots:
+                moments += [(slot.starts_at - HOUR, self.pickup), (slot.starts_at, self.pickup)]
+            return moments
+        return []
+
+    async def _plan(self, purchase_id: int) -> None:
+        async with self._database.unit_of_work() as uow:
+            purchase = await uow.purchases.get(purchase_id)
+        wanted = {}
+        if purchase is not None:
+            now = self._clock()
+            for when, action in self._moments(purchase):
+                if when > now:
+                    wanted[f"{action.__name__}:{purchase_id}:{int(when.timestamp())}"] = (
+                        when,
+                        action,
+                    )
+        prefix_ids = {
+            job.id
+            for job in self._scheduler.get_jobs()
+            if job.id.split(":")[1:2] == [str(purchase_id)]
+        }
+        for job_id in prefix_ids - wanted.keys():
+            self._scheduler.remove_job(job_id)
+        for job_id, (when, action) in wanted.items():
+            self._scheduler.add_job(
+                action, "date", run_date=when, args=[purchase_id], id=job_id, replace_existing=True
+            )
+
+    def planned(self, purchase_id: int) -> list[datetime]:
+        """When this purchase's timers fire (for tests and the head panel)."""
+        return sorted(
+            job.next_run_time
+            for job in self._scheduler.get_jobs()
+            if job.id.split(":")[1:2] == [str(purchase_id)]
+        )
+
+    async def sweep(self) -> None:
+        """Do whatever is due and was not done, for every purchase."""
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            due = await uow.purchases.ids_due(now)
+            soon = await uow.purchases.ids_open_until(now + DAY)
+            arrived = await uow.purchases.ids_with_status(PurchaseStatus.ARRIVED)
+        for purchase_id in due:
+            await self.deadline(purchase_id)
+        for purchase_id in soon:
+            await self.remind(purchase_id)
+        for purchase_id in arrived:
+            await self.pickup(purchase_id)
+
+    async def deadline(self, purchase_id: int) -> None:
+        try:
+            await services.reach_deadline(self._database.unit_of_work(), purchase_id, self._clock())
+        except Exception:
+            log.exception("deadline of purchase %s failed; the sweep tries again", purchase_id)
+
+    async def _load(
+        self, uow: SqlUnitOfWork, purchase_id: int
+    ) -> tuple[Purchase, Community] | None:
+        purchase = await uow.purchases.get(purchase_id)
+        community = await uow.communities.get(purchase.community_id) if purchase else None
+        return None if purchase is None or community is None else (purchase, community)
+
+    async def _translators(
+        self, uow: SqlUnitOfWork, user_ids: list[int], community: Community
+    ) -> dict[int, Translator]:
+        languages = await uow.telegram.languages(user_ids)
+        return {
+            user_id: Translator(
+                pick_language(languages.get(user_id), community.language), community.timezone
+            )
+            for user_id in user_ids
+        }
+
+    async def remind(self, purchase_id: int) -> None:
+        """24 h before the deadline: members; 1 h before: members, the chat, the head if short."""
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            loaded = await self._load(uow, purchase_id)
+            if loaded is None or not loaded[0].accepts_orders(now):
+                return
+            purchase, community = loaded
+            left = purchase.deadline - now
+            if left > DAY:
+                return
+            which = "1h" if left <= HOUR else "24h"
+            members = await uow.telegram.started_among(purchase.participant_ids())
+            members -= await uow.telegram.reminders_off(sorted(members))
+            t = await self._translators(uow, [purchase.head_id, *members], community)
+            key = f"{purchase.id}:{notices.deadline_key(purchase)}"
+            for member in sorted(members):
+                text = notices.member_reminder(
+                    t[member], purchase, member, 1 if which == "1h" else 24
+                )
+                await uow.outbox.enqueue(f"remind{which}:{key}:{member}", member, _html(text), now)
+            if which == "1h":
+                chat_t = Translator(community.language, community.timezone)
+                await uow.outbox.enqueue(
+                    f"hour-left:{key}",
+                    community.chat_id,
+                    _html(notices.hour_left_in_chat(chat_t, purchase)),
+                    now,
+                )
+                if not purchase.moq_met():
+                    text = notices.head_hour_left_short(t[purchase.head_id], purchase)
+                    await uow.outbox.enqueue(
+                        f"head-short:{key}", purchase.head_id, _html(text), now
+                    )
+            await uow.commit()
+
+    async def pickup(self, purchase_id: int) -> None:
+        """An hour before a pickup window: members with a code; at its start: the chat."""
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            loaded = await self._load(uow, purchase_id)
+            if loaded is None or loaded[0].status is not PurchaseStatus.ARRIVED:
+                return
+            purchase, community = loaded
+            waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
+            t = await self._translators(uow, waiting, community)
+            chat_t = Translator(community.language, community.timezone)
+            for index, slot in enumerate(purchase.pickup_slots):
+                if not slot.starts_at - HOUR <= now < slot.ends_at:
+                    continue
+                key = f"{purchase.id}:{index}:{notices.stamp(slot.starts_at)}"
+                for member in waiting:
+                    text = notices.pickup_reminder(t[member], purchase, member, slot)
+                    await uow.outbox.enqueue(
+                        f"pickup-remind:{key}:{member}", member, _html(text), now
+                    )
+                if now >= slot.starts_at:
+                    text = notices.pickup_open_in_chat(chat_t, purchase, slot)
+                    await uow.outbox.enqueue(
+                        f"pickup-open:{key}", community.chat_id, _html(text), now
+                    )
+            await uow.commit()
+
+
+def _html(text: str) -> dict[str, str]:
+    return {"text": text, "parse_mode": "HTML"}

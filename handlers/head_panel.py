@@ -1,0 +1,190 @@
+"""The head's controls in the private chat: /purchases, and the buttons that move a purchase
+along (stop, extend, go ahead, cancel, ordered, arrived, complete), plus handing goods over by
+pickup code. Every action checks on the server that the person is the head or an admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from bot.notices import progress
+from domain import services
+from domain.errors import DomainError, NotFound
+from domain.permissions import Actor
+from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase, PurchaseStatus
+from handlers.callback_data import Action, decode, encode
+from handlers.card_view import status_line
+from handlers.purchase_card import refusal
+from handlers.runtime import person_translator, runtime
+
+MAX_EXTENSION_HOURS = 24 * 30
+
+
+def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+    user = update.effective_user
+    assert user is not None
+    return Actor(user.id, user.id in runtime(context).settings.admin_ids)
+
+
+def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
+    pid = purchase.id
+
+    def button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=encode(action, pid, *args))
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if purchase.status is PurchaseStatus.OPEN:
+        if purchase.awaiting_head_decision:
+            rows.append([button(t.gettext("Go ahead anyway"), Action.HEAD_GO_AHEAD)])
+        else:
+            rows.append([button(t.gettext("Stop now"), Action.HEAD_STOP)])
+        rows.append([button(t.gettext("Extend by 24 h"), Action.HEAD_EXTEND, 24)])
+        rows.append([button(t.gettext("Cancel the purchase"), Action.HEAD_CANCEL)])
+    elif purchase.status is PurchaseStatus.STOPPED:
+        rows.append([button(t.gettext("Mark ordered"), Action.HEAD_ORDERED)])
+        rows.append([button(t.gettext("Cancel the purchase"), Action.HEAD_CANCEL)])
+    elif purchase.status is PurchaseStatus.ORDERED:
+        rows.append([button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED)])
+    elif purchase.status is PurchaseStatus.ARRIVED:
+        rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
+    rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
+    return InlineKeyboardMarkup(rows)
+
+
+def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
+    members = len(purchase.participant_ids())
+    lines = [
+        f"🛒 <b>{escape(purchase.title)}</b>",
+        now_status,
+        t.ngettext("{count} member", "{count} members", members).format(count=members)
+        + " · "
+        + progress(t, purchase),
+    ]
+    if purchase.status is PurchaseStatus.ARRIVED:
+        handed = len(purchase.handed_over)
+        lines.append(
+            t.gettext(
+                "Handed over: {handed} of {total}. Send a member's pickup code here to hand over."
+            ).format(handed=handed, total=len(purchase.pickup_codes))
+        )
+    return "\n".join(lines)
+
+
+async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/purchases: the head's purchases, each with its controls."""
+    message = update.effective_message
+    actor = _actor(update, context)
+    assert message is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = await uow.purchases.list_for_head(actor.user_id)
+    t = person_translator(update, context)
+    if not purchases:
+        await message.reply_text(
+            t.gettext("You lead no purchase yet. Send /new in your community chat.")
+        )
+        return
+    for purchase in purchases:
+        await message.reply_text(
+            panel_text(t, purchase, status_line(t, purchase, rt.clock())),
+            parse_mode=ParseMode.HTML,
+            reply_markup=panel_keyboard(t, purchase),
+        )
+
+
+async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A control of the panel (or of the "what now?" message at a short deadline)."""
+    query = update.callback_query
+    assert query is not None
+    t = person_translator(update, context)
+    callback = decode(query.data)
+    if callback is None:
+        await query.answer(t.gettext("This button is no longer valid."))
+        return
+    rt = runtime(context)
+    actor = _actor(update, context)
+    purchase_id = callback.args[0]
+    uow = rt.database.unit_of_work(update.update_id)
+    now = rt.clock()
+    try:
+        match callback.action:
+            case Action.HEAD_STOP:
+                await services.stop_now(uow, purchase_id, actor)
+            case Action.HEAD_GO_AHEAD:
+                await services.go_ahead_anyway(uow, purchase_id, actor)
+            case Action.HEAD_EXTEND:
+                hours = callback.args[1]
+                if not 1 <= hours <= MAX_EXTENSION_HOURS:
+                    raise NotFound("no such extension")
+                async with rt.database.unit_of_work() as reader:
+                    current = await reader.purchases.get(purchase_id)
+                base = max(current.deadline, now) if current else now
+                await services.extend(uow, purchase_id, actor, base + timedelta(hours=hours), now)
+            case Action.HEAD_CANCEL:
+                await services.cancel(uow, purchase_id, actor, t.gettext("cancelled by the head"))
+            case Action.HEAD_ORDERED:
+                await services.mark_ordered(uow, purchase_id, actor)
+            case Action.HEAD_ARRIVED:
+                await services.mark_arrived(uow, purchase_id, actor, [])
+            case Action.HEAD_COMPLETE:
+                await services.complete(uow, purchase_id, actor)
+            case _:
+                pass  # HEAD_PANEL: just redraw
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(refusal(t, error))
+        return
+    await query.answer(t.gettext("Done.") if callback.action is not Action.HEAD_PANEL else None)
+    rt.cards.request(purchase_id)
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is not None and isinstance(query.message, Message):
+        await query.message.edit_text(
+            panel_text(t, purchase, status_line(t, purchase, rt.clock())),
+            parse_mode=ParseMode.HTML,
+            reply_markup=panel_keyboard(t, purchase),
+        )
+
+
+async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A head sends a pickup code: the member with that code gets their goods."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    actor = _actor(update, context)
+    rt = runtime(context)
+    t = person_translator(update, context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = [
+            p
+            for p in await uow.purchases.list_for_head(actor.user_id)
+            if p.status is PurchaseStatus.ARRIVED
+        ]
+    if not purchases:
+        return  # four letters from someone with nothing to hand over are not a code
+    code = message.text.strip().upper()
+    for purchase in purchases:
+        if code not in purchase.pickup_codes.values():
+            continue
+        try:
+            member = await services.hand_over(
+                rt.database.unit_of_work(update.update_id), purchase.id, actor, code
+            )
+        except AlreadyProcessed:
+            return
+        name = purchase.members[member].name if member in purchase.members else "?"
+        await message.reply_text(
+            t.gettext("✅ {name} gets their goods of {title} (code {code}).").format(
+                name=name, title=purchase.title, code=code
+            )
+        )
+        return
+    await message.reply_text(
+        t.gettext("No member of your arrived purchases has the code {code}.").format(code=code)
+    )

@@ -1,0 +1,210 @@
+"""Time-driven behaviour through the sandbox, the real Application and the real scheduler:
+the deadline, reminders, each short-MOQ policy, pickup with codes, and a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sandbox.model import SandboxUser
+from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
+from tests.support.scenario import Community, community_running, template
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+async def community(sqlite_url: str, clock: ShiftedClock) -> AsyncIterator[Community]:
+    async with community_running(sqlite_url, clock) as running:
+        yield running
+
+
+def texts(c: Community, chat_id: int) -> list[str]:
+    return [m.text or "" for m in c.sandbox.bot_messages(chat_id)]
+
+
+async def jump(
+    c: Community, clock: ShiftedClock, to_deadline: timedelta, purchase_id: int = 1
+) -> None:
+    """Move the bot's clock to `to_deadline` before (negative: after) the stored deadline,
+    then run the sweep, as its 30-second timer would."""
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    assert purchase is not None
+    clock.offset = purchase.deadline - to_deadline - datetime.now(UTC)
+    await c.runtime.timeline.sweep()
+
+
+async def started(c: Community, *people: SandboxUser) -> None:
+    for person in people:
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, "Hello", after=sent)
+
+
+async def test_the_whole_timeline_from_open_to_completed(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    await started(c, c.head, c.alice, c.bob)
+    card = await c.publish(template(**{"Min order": "6 units", "Delivery": ""}))
+    await eventually(lambda: len(c.runtime.timeline.planned(1)) == 3)  # 24 h, 1 h, deadline
+    for _ in range(5):
+        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
+
+    await jump(c, clock, timedelta(hours=23))
+    await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours. Your order: 5 × Honey 1 kg")
+    await jump(c, clock, timedelta(minutes=30))
+    await c.runtime.timeline.sweep()  # twice: still once each
+    await c.sandbox.wait_for_message(
+        c.chat.id, "Stop-purchase of Wildflower honey from Altai in 1 hour — 7/6 units"
+    )
+    await c.sandbox.wait_for_message(c.bob.id, "stops in 1 hour")
+
+    await jump(c, clock, -timedelta(seconds=1))
+    await c.sandbox.wait_for_message(c.chat.id, "has stopped: 2 members, 7/6 units")
+    alice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
+    assert "You get: 5 × Honey 1 kg" in (alice.text or "")
+    assert "Amount due: €65.63 (goods €62.50, fee €3.13, delivery €0.00)" in (alice.text or "")
+    assert "Please pay the head now" in (alice.text or "")
+    bob = await c.sandbox.wait_for_message(c.bob.id, "has stopped")
+    assert "You get: 1 × Honey 1 kg, 1 × Honey 0.5 kg" in (bob.text or "")
+    summary = await c.sandbox.wait_for_message(c.head.id, "Supplier order")
+    assert "Honey 1 kg: 6 (1 packs of 6) × €12.50 = €75.00" in (summary.text or "")
+    await c.sandbox.wait_for_edit(card, "Stopped")
+
+    panel_sent = await c.sandbox.send(c.head, "/purchases")
+    panel = await c.sandbox.wait_for_message(c.head.id, "Wildflower honey", after=panel_sent)
+    await c.sandbox.tap(c.head, panel, "Mark ordered")
+    panel = await c.sandbox.wait_for_edit(panel, "Ordered")
+    await c.sandbox.wait_for_message(c.alice.id, "is ordered from the supplier")
+    await c.sandbox.tap(c.head, panel, "Mark arrived")
+    await c.sandbox.wait_for_message(c.chat.id, "have arrived")
+    notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
+    code = (notice.text or "").rsplit(": ", 1)[1].split(" ")[0]
+    assert len(code) == 4
+    assert "Community hall, 5 Main St" in (notice.text or "")
+
+    async with c.runtime.database.unit_of_work() as uow:
+        arrived = await uow.purchases.get(1)
+    assert arrived is not None
+    window = arrived.pickup_slots[0].starts_at
+    clock.offset = window - timedelta(minutes=30) - datetime.now(UTC)
+    await c.runtime.timeline.sweep()
+    await c.sandbox.wait_for_message(c.alice.id, "starts in 1 hour")
+    clock.advance(timedelta(minutes=40))
+    await c.runtime.timeline.sweep()
+    await c.sandbox.wait_for_message(c.chat.id, "is open now")
+
+    wrong = await c.sandbox.send(c.head, "ZZZZ")
+    await c.sandbox.wait_for_message(
+        c.head.id, "No member of your arrived purchases has the code ZZZZ", after=wrong
+    )
+    handed = await c.sandbox.send(c.head, code.lower())
+    await c.sandbox.wait_for_message(c.head.id, "Alice Zebra gets their goods", after=handed)
+    await c.sandbox.wait_for_message(c.alice.id, "You have received your goods")
+    panel_sent = await c.sandbox.send(c.head, "/purchases")
+    panel = await c.sandbox.wait_for_message(c.head.id, "Handed over: 1 of 2", after=panel_sent)
+    await c.sandbox.tap(c.head, panel, "Complete")
+    await c.sandbox.wait_for_edit(panel, "Completed")
+    # nothing was sent twice
+    for person in (c.alice, c.bob):
+        assert sum("has stopped" in t for t in texts(c, person.id)) == 1
+        assert sum("stops in 1 hour" in t for t in texts(c, person.id)) == 1
+    assert sum("in 1 hour —" in t for t in texts(c, c.chat.id)) == 1
+
+
+async def test_short_of_the_minimum_under_fail_everyone_is_told(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    await started(c, c.alice)
+    card = await c.publish(template(**{"If short": "fail"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await jump(c, clock, -timedelta(minutes=1))
+    await c.sandbox.wait_for_message(c.chat.id, "did not reach its minimum order (1/30 units)")
+    await c.sandbox.wait_for_message(c.alice.id, "Nothing is due")
+    await c.sandbox.wait_for_edit(card, "Failed")
+
+
+async def test_short_of_the_minimum_under_extend_it_is_extended_once_and_announced(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    card = await c.publish()  # If short: extend 24h
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await jump(c, clock, timedelta(0))
+    await c.sandbox.wait_for_message(
+        c.chat.id, "The deadline of Wildflower honey from Altai is now"
+    )
+    await c.sandbox.wait_for_edit(card, re.compile(r"stops in (23 h|1 d 0 h)"))
+    await jump(c, clock, timedelta(0))  # the extended deadline: no second extension
+    await c.sandbox.wait_for_message(c.chat.id, "did not reach its minimum order")
+
+
+async def test_short_of_the_minimum_under_ask_the_head_decides_with_buttons(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    await started(c, c.head, c.alice)
+    card = await c.publish(template(**{"If short": "ask"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await jump(c, clock, -timedelta(minutes=1))
+    question = await c.sandbox.wait_for_message(
+        c.head.id, "reached its deadline short of the minimum"
+    )
+    answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    assert answer.text == "Not added: the deadline has passed; orders can no longer change"
+    await c.sandbox.tap(c.head, question, "Extend by 24 h")
+    await c.sandbox.wait_for_message(
+        c.chat.id, "The deadline of Wildflower honey from Altai is now"
+    )
+    answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    assert (answer.text or "").startswith("You're in")
+    await jump(c, clock, -timedelta(minutes=1))
+    second = await c.sandbox.wait_for_message(c.head.id, "short of the minimum", after=question)
+    await c.sandbox.tap(c.head, second, "Go ahead anyway")
+    await c.sandbox.wait_for_message(c.chat.id, "has stopped: 2 members, 2/30 units")
+
+
+async def test_a_stop_missed_while_the_bot_was_down_happens_once_after_restart(
+    sqlite_url: str,
+) -> None:
+    clock = ShiftedClock()
+    async with sandbox_running() as sandbox:
+        head, alice = sandbox.user("Hanna"), sandbox.user("Alice")
+        chat = sandbox.group("Block 5", members=[alice], admins=[head])
+        async with bot_running(sandbox, sqlite_url, clock) as runtime:
+            await sandbox.add_bot(chat, by=head, as_admin=True)
+            await sandbox.start(alice)
+            await sandbox.wait_for_message(alice.id, "Hello")
+            sent = await sandbox.send(
+                head, "/new\n" + template(**{"Min order": "1 units"}), chat=chat
+            )
+            card = await sandbox.wait_for_message(chat.id, "🛒", after=sent)
+            await sandbox.tap(alice, card, "+1 Honey 1 kg")
+            async with runtime.database.unit_of_work() as uow:
+                stored = await uow.purchases.get(1)
+            assert stored is not None
+        # The bot is down while the deadline passes, and starts again five minutes after it.
+        clock.offset = stored.deadline + timedelta(minutes=5) - datetime.now(UTC)
+        async with bot_running(sandbox, sqlite_url, clock) as runtime:
+            await sandbox.wait_for_message(alice.id, "has stopped", timeout=15)
+            await runtime.timeline.sweep()
+            await asyncio.sleep(1.5)
+        stopped = [m for m in sandbox.bot_messages(alice.id) if "has stopped" in (m.text or "")]
+        assert len(stopped) == 1
+        assert (
+            len([m for m in sandbox.bot_messages(chat.id) if "has stopped" in (m.text or "")]) == 1
+        )
+        assert sandbox.emulator.rate_limited == []

@@ -35,7 +35,7 @@ from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
 from handlers.runtime import Runtime, utc_now
-from handlers.start import show_help, start, unknown_button
+from handlers.start import reminders, show_help, start, unknown_button
 from storage.unit_of_work import Database
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -125,6 +125,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(wizard_handler())
     application.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
+    application.add_handler(
+        CommandHandler("reminders", reminders, filters=filters.ChatType.PRIVATE)
+    )
     application.add_handler(CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS))
     application.add_handler(CommandHandler("settings", settings_command))
     application.add_handler(CommandHandler("orders", list_orders, filters=filters.ChatType.PRIVATE))

@@ -101,7 +101,35 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(
         _(
             "/start: what this bot is for\n"
+            "/orders: your orders\n"
+            "/purchases: the purchases you lead\n"
+            "/reminders off: no deadline reminders\n"
             "/help: this list\n"
             "Add me to your community chat to run group purchases there."
         )
+    )
+
+
+async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reminders off (or on): deadline reminders for this person."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    t = person_translator(update, context)
+    choice = (context.args or [""])[0].lower()
+    if choice not in ("on", "off"):
+        await message.reply_text(
+            t.gettext("Send /reminders off to stop deadline reminders, /reminders on to get them.")
+        )
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
+        await uow.telegram.set_reminders(user.id, on=choice == "on")
+        await uow.commit()
+    await message.reply_text(
+        t.gettext("Deadline reminders are on.")
+        if choice == "on"
+        else t.gettext("Deadline reminders are off.")
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.purchase import PurchaseStatus
 from sandbox.model import SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import Community, community_running, template
@@ -208,3 +209,38 @@ async def test_a_stop_missed_while_the_bot_was_down_happens_once_after_restart(
             len([m for m in sandbox.bot_messages(chat.id) if "has stopped" in (m.text or "")]) == 1
         )
         assert sandbox.emulator.rate_limited == []
+
+
+async def test_the_timer_stops_a_purchase_on_time_without_the_sweep(community: Community) -> None:
+    c = community
+    await started(c, c.alice)
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    deadline = datetime.now(UTC) + timedelta(seconds=2)
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+        assert purchase is not None
+        purchase.deadline = deadline
+        await uow.commit()
+    c.runtime.timeline.plan(1)
+    await eventually(lambda: deadline in c.runtime.timeline.planned(1))
+    await c.sandbox.wait_for_message(c.alice.id, "has stopped", timeout=10)
+    async with c.runtime.database.unit_of_work() as uow:
+        stopped = await uow.purchases.get(1)
+    assert stopped is not None
+    assert stopped.status is PurchaseStatus.STOPPED
+    lateness = (datetime.now(UTC) - deadline).total_seconds()
+    print(f"\nstop notice {lateness:.2f} s after the deadline")
+
+
+async def test_a_member_can_turn_reminders_off(community: Community, clock: ShiftedClock) -> None:
+    c = community
+    await started(c, c.alice, c.bob)
+    card = await c.publish()
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    await c.say(c.bob, "/reminders off", "Deadline reminders are off.")
+    await jump(c, clock, timedelta(hours=23))
+    await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours")
+    await asyncio.sleep(1.5)
+    assert not any("stops in 24 hours" in text for text in texts(c, c.bob.id))

@@ -100,15 +100,20 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         application.bot_data["runtime"] = rt
         await _set_commands(application)
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+        # Runs before python-telegram-bot closes the bot's HTTP client: the sender finishes
+        # the batch it is sending and records it, so a graceful stop sends nothing twice.
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
             rt.timeline.shutdown()
-            # The sender finishes the batch it is sending, so a graceful stop sends nothing twice.
             await rt.sender.stop()
             for task in rt.background:
                 await stop_task(task)
             await rt.cards.close()
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        rt: Runtime | None = application.bot_data.get("runtime")
+        if rt is not None:
             await rt.database.dispose()
 
     application = (
@@ -119,6 +124,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         .concurrent_updates(PerPersonUpdateProcessor())
         .rate_limiter(TelegramRateLimiter())
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -146,7 +152,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
-                   Action.HEAD_PANEL):  # fmt: skip
+                   Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
     application.add_handler(
         MessageHandler(
@@ -177,6 +183,8 @@ async def polling(
     finally:
         await application.updater.stop()
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

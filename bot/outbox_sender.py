@@ -66,6 +66,9 @@ class OutboxSender:
             return "give up", error.message, timedelta(0)
         except (NetworkError, TelegramError) as error:
             return "retry", error.message, backoff(message.attempts)
+        except Exception as error:  # a fault of ours: keep the row, try again later
+            log.exception("sending %s failed", message.key)
+            return "retry", repr(error), backoff(message.attempts)
         return "sent", "", timedelta(0)
 
     async def run_once(self) -> int:

@@ -40,6 +40,8 @@ class Action(StrEnum):
     HEAD_ARRIVED = "hr"  # purchase
     HEAD_COMPLETE = "hf"  # purchase
     HEAD_PANEL = "hp"  # purchase
+    HEAD_PARTICIPANTS = "hl"  # purchase
+    HEAD_EXPORT = "hx"  # purchase
 
 
 ARITY = {
@@ -66,6 +68,8 @@ ARITY = {
     Action.HEAD_ARRIVED: 1,
     Action.HEAD_COMPLETE: 1,
     Action.HEAD_PANEL: 1,
+    Action.HEAD_PARTICIPANTS: 1,
+    Action.HEAD_EXPORT: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -18,12 +18,15 @@ from domain.errors import DomainError, NotFound
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
+from domain.reports import Report, head_report
 from handlers.callback_data import Action, decode, encode
 from handlers.card_view import status_line
-from handlers.purchase_card import refusal
+from handlers.exports import report_xlsx, supplier_csv
+from handlers.purchase_card import not_done
 from handlers.runtime import person_translator, runtime
 
 MAX_EXTENSION_HOURS = 24 * 30
+READ_ONLY = (Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT)
 
 
 def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
@@ -53,8 +56,88 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED)])
     elif purchase.status is PurchaseStatus.ARRIVED:
         rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
+    if purchase.participant_ids():
+        rows.append([
+            button(t.gettext("Participants"), Action.HEAD_PARTICIPANTS),
+            button(t.gettext("Export"), Action.HEAD_EXPORT),
+        ])  # fmt: skip
     rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
     return InlineKeyboardMarkup(rows)
+
+
+PARTICIPANTS_PER_MESSAGE = 30
+
+
+def participant_messages(t: Translator, purchase: Purchase, report: Report) -> list[str]:
+    """The private participant list, split so each message stays under Telegram's limit."""
+    entries = []
+    for member in report.members:
+        lines = ", ".join(
+            f"{units} × {escape(purchase.item(item_id).name)}"
+            for item_id, units in member.lines.items()
+        )
+        entry = (
+            f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: {lines} — '
+            f"{t.money(member.due.total)}"
+        )
+        if member.pickup_code:
+            entry += f" · {member.pickup_code}" + (" ✓" if member.handed_over else "")
+        entries.append(entry)
+    header = t.gettext("Participants of <b>{title}</b> (only you see this):").format(
+        title=escape(purchase.title)
+    )
+    chunks = [
+        entries[i : i + PARTICIPANTS_PER_MESSAGE]
+        for i in range(0, len(entries), PARTICIPANTS_PER_MESSAGE)
+    ]
+    return [header + "\n" + "\n".join(chunk) for chunk in chunks] or [header]
+
+
+async def _send_participants(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound("no such purchase")
+    report = head_report(purchase, actor)
+    for text in participant_messages(t, purchase, report):
+        await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
+
+
+async def _send_exports(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound("no such purchase")
+    report = head_report(purchase, actor)
+    name = f"purchase-{purchase.id}"
+    await context.bot.send_document(
+        chat.id,
+        InputFile(supplier_csv(t, purchase, report), filename=f"{name}-supplier.csv"),
+        caption=t.gettext("Supplier order of {title}").format(title=purchase.title),
+    )
+    await context.bot.send_document(
+        chat.id,
+        InputFile(report_xlsx(t, purchase, report), filename=f"{name}.xlsx"),
+        caption=t.gettext("Supplier order, members and pickup list of {title}").format(
+            title=purchase.title
+        ),
+    )
 
 
 def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
@@ -134,14 +217,18 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await services.mark_arrived(uow, purchase_id, actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, actor)
+            case Action.HEAD_PARTICIPANTS:
+                await _send_participants(update, context, purchase_id, actor, t)
+            case Action.HEAD_EXPORT:
+                await _send_exports(update, context, purchase_id, actor, t)
             case _:
                 pass  # HEAD_PANEL: just redraw
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(refusal(t, error))
+        await query.answer(not_done(t, error))
         return
-    await query.answer(t.gettext("Done.") if callback.action is not Action.HEAD_PANEL else None)
+    await query.answer(t.gettext("Done.") if callback.action not in READ_ONLY else None)
     rt.cards.request(purchase_id)
     async with rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)

@@ -18,7 +18,7 @@ from domain.ports import AlreadyProcessed
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, decode, encode
 from handlers.order_view import editor_keyboard, editor_text
-from handlers.purchase_card import refusal
+from handlers.purchase_card import not_done, refusal
 from handlers.runtime import person_translator, runtime
 
 
@@ -187,7 +187,7 @@ async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(refusal(t, error))
+        await query.answer(not_done(t, error))
         return
     accepted = callback.action is Action.WITHDRAWAL_ACCEPT
     if accepted:

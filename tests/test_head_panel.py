@@ -1,0 +1,112 @@
+"""The head's panel: participants only for the head, exports that match the domain to the
+cent, and every control refused to anyone else."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from domain.billing import amounts_due
+from handlers.callback_data import Action, encode
+from tests.support.scenario import Community, community_running, template
+
+
+@pytest.fixture
+async def community(sqlite_url: str) -> AsyncIterator[Community]:
+    async with community_running(sqlite_url) as running:
+        yield running
+
+
+async def stopped_purchase(c: Community) -> None:
+    for person in (c.head, c.alice, c.bob):
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, "Hello", after=sent)
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    for _ in range(7):
+        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    panel = await c.say(c.head, "/purchases", "Wildflower honey")
+    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.wait_for_edit(panel, "Stopped")
+
+
+async def test_participants_are_listed_for_the_head_with_links_and_amounts(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
+    await c.sandbox.tap(c.head, panel, "Participants")
+    listing = await c.sandbox.wait_for_message(c.head.id, "Participants of")
+    text = listing.text or ""
+    assert "Alice Zebra: 6 × Honey 1 kg — €" in text  # 6 of 7+1 fit the one pack, first come
+    assert "Bob: 1 × Honey 0.5 kg — €" in text
+    assert f"tg://user?id={c.alice.id}" in (listing.html or "")
+
+
+async def test_exports_match_the_domain_to_the_cent(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
+    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
+    files = dict(c.sandbox.documents(c.head.id))
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    due = amounts_due(purchase)
+
+    supplier = list(csv.reader(io.StringIO(files["purchase-1-supplier.csv"].decode("utf-8-sig"))))
+    assert supplier[0] == ["Item", "Units", "Packs", "Unit price (EUR)", "Total (EUR)"]
+    assert supplier[1] == ["Honey 1 kg", "6", "1", "12.50", "75.00"]
+    assert supplier[2] == ["Honey 0.5 kg", "1", "1", "7.00", "7.00"]
+    assert supplier[3] == ["Total", "", "", "", "82.00"]
+
+    workbook = load_workbook(io.BytesIO(files["purchase-1.xlsx"]))
+    assert workbook.sheetnames == ["Supplier order", "Members", "Pickup list"]
+    members = list(workbook["Members"].iter_rows(values_only=True))
+    assert members[0] == ("Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Pickup code")
+    by_name = {row[0]: row for row in members[1:]}
+    for member_id, name in ((c.alice.id, "Alice Zebra"), (c.bob.id, "Bob")):
+        row = by_name[name]
+        amounts = due[member_id]
+        assert [Decimal(str(v)) for v in row[2:6]] == [
+            amounts.goods.amount, amounts.fee.amount, amounts.delivery.amount, amounts.total.amount,
+        ]  # fmt: skip
+    totals = sum(Decimal(str(row[5])) for row in members[1:])
+    assert totals == Decimal("82.00") + Decimal("4.10") + Decimal(
+        "20.00"
+    )  # goods, 5% fee, delivery
+    pickup = list(workbook["Pickup list"].iter_rows(values_only=True))
+    assert pickup[1] == ("Member", "Lines", "Pickup code", "Handed over", "Signature")
+
+
+@pytest.mark.parametrize(
+    "action",
+    [Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_CANCEL, Action.HEAD_ORDERED,
+     Action.HEAD_ARRIVED, Action.HEAD_COMPLETE, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT],
+)  # fmt: skip
+async def test_a_member_forging_head_controls_is_refused(
+    community: Community, action: Action
+) -> None:
+    c = community
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    sent = await c.sandbox.start(c.alice)
+    hello = await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.alice, hello, encode(action, 1)))
+    assert (
+        answer.text == "Not done: only the head of this purchase (or a platform admin) can do this"
+    )
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    assert purchase.status.value == "open"
+    assert c.sandbox.documents(c.alice.id) == []
+    assert not any("Participants of" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))

@@ -127,13 +127,6 @@ class Timeline:
         except Exception:
             log.exception("deadline of purchase %s failed; the sweep tries again", purchase_id)
 
-    async def _load(
-        self, uow: SqlUnitOfWork, purchase_id: int
-    ) -> tuple[Purchase, Community] | None:
-        purchase = await uow.purchases.get(purchase_id)
-        community = await uow.communities.get(purchase.community_id) if purchase else None
-        return None if purchase is None or community is None else (purchase, community)
-
     async def _translators(
         self, uow: SqlUnitOfWork, user_ids: list[int], community: Community
     ) -> dict[int, Translator]:
@@ -149,10 +142,9 @@ class Timeline:
         """24 h before the deadline: members; 1 h before: members, the chat, the head if short."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
-            loaded = await self._load(uow, purchase_id)
-            if loaded is None or not loaded[0].accepts_orders(now):
+            purchase, community = await uow.purchase_and_community(purchase_id)
+            if purchase is None or community is None or not purchase.accepts_orders(now):
                 return
-            purchase, community = loaded
             left = purchase.deadline - now
             if left > DAY:
                 return
@@ -185,10 +177,13 @@ class Timeline:
         """An hour before a pickup window: members with a code; at its start: the chat."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
-            loaded = await self._load(uow, purchase_id)
-            if loaded is None or loaded[0].status is not PurchaseStatus.ARRIVED:
+            purchase, community = await uow.purchase_and_community(purchase_id)
+            if (
+                purchase is None
+                or community is None
+                or purchase.status is not PurchaseStatus.ARRIVED
+            ):
                 return
-            purchase, community = loaded
             waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
             t = await self._translators(uow, waiting, community)
             chat_t = Translator(community.language, community.timezone)

@@ -19,20 +19,14 @@ from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import Report, head_report
-from handlers.callback_data import Action, decode, encode
+from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.purchase_card import not_done
-from handlers.runtime import person_translator, runtime
+from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
 
 MAX_EXTENSION_HOURS = 24 * 30
 READ_ONLY = (Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT)
-
-
-def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
-    user = update.effective_user
-    assert user is not None
-    return Actor(user.id, user.id in runtime(context).settings.admin_ids)
 
 
 def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
@@ -93,6 +87,16 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
     return [header + "\n" + "\n".join(chunk) for chunk in chunks] or [header]
 
 
+async def _report(
+    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+) -> tuple[Purchase, Report]:
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound("no such purchase")
+    return purchase, head_report(purchase, actor)
+
+
 async def _send_participants(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -102,11 +106,7 @@ async def _send_participants(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound("no such purchase")
-    report = head_report(purchase, actor)
+    purchase, report = await _report(context, purchase_id, actor)
     for text in participant_messages(t, purchase, report):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
 
@@ -120,11 +120,7 @@ async def _send_exports(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound("no such purchase")
-    report = head_report(purchase, actor)
+    purchase, report = await _report(context, purchase_id, actor)
     name = f"purchase-{purchase.id}"
     await context.bot.send_document(
         chat.id,
@@ -162,7 +158,7 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
 async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/purchases: the head's purchases, each with its controls."""
     message = update.effective_message
-    actor = _actor(update, context)
+    actor = actor_for(update, context)
     assert message is not None
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
@@ -183,15 +179,13 @@ async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A control of the panel (or of the "what now?" message at a short deadline)."""
-    query = update.callback_query
-    assert query is not None
-    t = person_translator(update, context)
-    callback = decode(query.data)
-    if callback is None:
-        await query.answer(t.gettext("This button is no longer valid."))
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
         return
+    query, callback = pressed
+    t = person_translator(update, context)
     rt = runtime(context)
-    actor = _actor(update, context)
+    actor = actor_for(update, context)
     purchase_id = callback.args[0]
     uow = rt.database.unit_of_work(update.update_id)
     now = rt.clock()
@@ -244,7 +238,7 @@ async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """A head sends a pickup code: the member with that code gets their goods."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    actor = _actor(update, context)
+    actor = actor_for(update, context)
     rt = runtime(context)
     t = person_translator(update, context)
     async with rt.database.unit_of_work() as uow:

@@ -13,13 +13,12 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translator
 from domain import services
 from domain.errors import DomainError, LimitExceeded
-from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.views import member_order
-from handlers.callback_data import Action, Callback, decode, encode
+from handlers.callback_data import Action, Callback, encode
 from handlers.order_view import editor_keyboard, editor_text
 from handlers.purchase_card import not_done, refusal
-from handlers.runtime import person_translator, runtime
+from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
 
 
 async def send_editor(
@@ -34,8 +33,7 @@ async def send_editor(
     assert user is not None and chat is not None
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-        community = await uow.communities.get(purchase.community_id) if purchase else None
+        purchase, community = await uow.purchase_and_community(purchase_id)
     t = person_translator(update, context, community)
     if purchase is None:
         await context.bot.send_message(
@@ -89,14 +87,10 @@ async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def open_editor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open an editor from the /orders list, or refresh the editor the button is under."""
-    query = update.callback_query
-    assert query is not None
-    callback = decode(query.data)
-    if callback is None:
-        await query.answer(
-            person_translator(update, context).gettext("This button is no longer valid.")
-        )
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
         return
+    query, callback = pressed
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     in_place = message if callback.action is Action.ORDER_REFRESH else None
@@ -114,13 +108,11 @@ def _toast(t: Translator, callback: Callback) -> str:
 
 async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button of the editor; it always acts for the person pressing, never for an id in it."""
-    query = update.callback_query
-    assert query is not None
-    t = person_translator(update, context)
-    callback = decode(query.data)
-    if callback is None:
-        await query.answer(t.gettext("This button is no longer valid."))
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
         return
+    query, callback = pressed
+    t = person_translator(update, context)
     rt = runtime(context)
     user = query.from_user
     purchase_id = callback.args[0]
@@ -168,16 +160,14 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The head accepts or declines a member's request to withdraw after the stop."""
-    query = update.callback_query
-    assert query is not None
-    t = person_translator(update, context)
-    callback = decode(query.data)
-    if callback is None:
-        await query.answer(t.gettext("This button is no longer valid."))
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
         return
+    query, callback = pressed
+    t = person_translator(update, context)
     rt = runtime(context)
     purchase_id, member_id = callback.args
-    actor = Actor(query.from_user.id, query.from_user.id in rt.settings.admin_ids)
+    actor = actor_for(update, context)
     uow = rt.database.unit_of_work(update.update_id)
     try:
         if callback.action is Action.WITHDRAWAL_ACCEPT:

@@ -19,9 +19,15 @@ from domain.errors import DomainError
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.views import MemberOrderView, card_summary
-from handlers.callback_data import Action, Start, decode, deep_link
+from handlers.callback_data import Start, deep_link
 from handlers.card_view import card_keyboard, card_text
-from handlers.runtime import Runtime, community_translator, person_translator, runtime
+from handlers.runtime import (
+    Runtime,
+    callback_or_refusal,
+    community_translator,
+    person_translator,
+    runtime,
+)
 from storage.telegram_state import CardLocation
 
 log = logging.getLogger(__name__)
@@ -61,9 +67,8 @@ def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
 
     async def edit(purchase_id: int) -> None:
         async with rt.database.unit_of_work() as uow:
-            purchase = await uow.purchases.get(purchase_id)
+            purchase, community = await uow.purchase_and_community(purchase_id)
             location = await uow.telegram.card(purchase_id)
-            community = await uow.communities.get(purchase.community_id) if purchase else None
         if purchase is None or location is None or community is None:
             return
         t = community_translator(community)
@@ -101,11 +106,11 @@ async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     if query is None:
         return
-    t = person_translator(update, context)
-    callback = decode(query.data)
-    if callback is None or callback.action is not Action.JOIN:
-        await query.answer(t.gettext("This button is no longer valid."))
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
         return
+    _, callback = pressed
+    t = person_translator(update, context)
     purchase_id, item_id = callback.args
     rt = runtime(context)
     user = query.from_user

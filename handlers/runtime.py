@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from telegram import Chat, Update
+from telegram import CallbackQuery, Chat, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
@@ -19,6 +19,8 @@ from bot.settings import Settings
 from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
+from domain.permissions import Actor
+from handlers.callback_data import Callback, decode
 from storage.unit_of_work import Database
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
@@ -92,3 +94,25 @@ async def is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_i
 async def is_chat_member(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
     member = await context.bot.get_chat_member(chat_id, user_id)
     return member.status in (*ADMIN_STATUSES, ChatMemberStatus.MEMBER)
+
+
+def actor_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+    """The person behind the update, and whether they are a platform admin."""
+    user = update.effective_user
+    assert user is not None
+    return Actor(user.id, user.id in runtime(context).settings.admin_ids)
+
+
+async def callback_or_refusal(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[CallbackQuery, Callback] | None:
+    """The pressed button's decoded data; a forged or unknown one is refused here, politely."""
+    query = update.callback_query
+    assert query is not None
+    callback = decode(query.data)
+    if callback is None:
+        await query.answer(
+            person_translator(update, context).gettext("This button is no longer valid.")
+        )
+        return None
+    return query, callback

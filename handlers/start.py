@@ -52,8 +52,7 @@ async def show_purchase(
     assert message is not None and user is not None
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-        community = await uow.communities.get(purchase.community_id) if purchase else None
+        purchase, community = await uow.purchase_and_community(purchase_id)
     t = person_translator(update, context, community)
     if purchase is None or community is None:
         await message.reply_text(t.gettext("That purchase does not exist (any more)."))

@@ -18,8 +18,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from domain.community import Community
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
+from domain.purchase import Purchase
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.outbox import SqlOutbox
@@ -133,6 +135,16 @@ class SqlUnitOfWork:
             purchase.version += 1
             self._events.extend(purchase.events)
             purchase.events.clear()
+
+    async def purchase_and_community(
+        self, purchase_id: int
+    ) -> tuple[Purchase, Community] | tuple[None, None]:
+        """A purchase and the community it runs in, or (None, None) when either is gone."""
+        purchase = await self.purchases.get(purchase_id)
+        community = await self.communities.get(purchase.community_id) if purchase else None
+        if purchase is None or community is None:
+            return None, None
+        return purchase, community
 
     async def rollback(self) -> None:
         if self._session is not None:

@@ -33,6 +33,7 @@ test: lint typecheck unit
 # Benchmarks print measured tables; they are not part of `make test`.
 bench: $(INSTALLED)
 	$(PY) -m bench.sandbox_throughput
+	$(PY) -m bench.tap_rush
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

@@ -173,6 +173,7 @@ class Sandbox:
         pending = PendingCallback(
             str(next(self._callback_ids)), user.id, message.chat_id, message.message_id, data
         )
+        pending.pressed_at = time.perf_counter()
         self.emulator.callbacks[pending.id] = pending
         pending.update_id = self.emulator.push_update(
             "callback_query",

@@ -661,6 +661,7 @@ class TelegramSandbox:
         pending.answer = CallbackAnswer(
             None if text is None else str(text), params.bool("show_alert"), params.get("url")
         )
+        pending.answered_at = time.perf_counter()
         pending.answered.set()
         return True
 

@@ -94,6 +94,8 @@ class PendingCallback:
     answer: CallbackAnswer | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     update_id: int = 0
+    pressed_at: float = 0.0  # time.perf_counter() when the person pressed
+    answered_at: float = 0.0  # and when the bot's answer arrived
 
 
 @dataclass

@@ -31,7 +31,7 @@ async def stopped_purchase(c: Community) -> None:
         await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
     await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
     await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
-    panel = await c.say(c.head, "/purchases", "Wildflower honey")
+    panel = await c.panel()
     await c.sandbox.tap(c.head, panel, "Stop now")
     await c.sandbox.wait_for_edit(panel, "Stopped")
 

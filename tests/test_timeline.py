@@ -84,8 +84,7 @@ async def test_the_whole_timeline_from_open_to_completed(
     assert "Honey 1 kg: 6 (1 packs of 6) × €12.50 = €75.00" in (summary.text or "")
     await c.sandbox.wait_for_edit(card, "Stopped")
 
-    panel_sent = await c.sandbox.send(c.head, "/purchases")
-    panel = await c.sandbox.wait_for_message(c.head.id, "Wildflower honey", after=panel_sent)
+    panel = await c.panel()
     await c.sandbox.tap(c.head, panel, "Mark ordered")
     panel = await c.sandbox.wait_for_edit(panel, "Ordered")
     await c.sandbox.wait_for_message(c.alice.id, "is ordered from the supplier")

@@ -60,6 +60,14 @@ class Community:
         sent = await self.sandbox.send(self.head, "/new\n" + (text or template()), chat=self.chat)
         return await self.sandbox.wait_for_message(self.chat.id, "🛒", after=sent)
 
+    async def panel(self) -> SandboxMessage:
+        """The head sends /purchases; the panel is the answer with buttons (a digest may
+        arrive in between)."""
+        sent = await self.sandbox.send(self.head, "/purchases")
+        return await self.sandbox.wait_for_message(
+            self.head.id, lambda m: bool(m.buttons()) and "🛒" in (m.text or ""), after=sent
+        )
+
     async def purchases_stored(self) -> int:
         async with self.runtime.database.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(PurchaseRow)) or 0)

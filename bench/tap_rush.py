@@ -1,0 +1,168 @@
+"""Tap rush: N distinct members each tap +1 once on one card in a supergroup, injected as fast
+as the sandbox takes them; the bot against a bare python-telegram-bot application that only
+answers the callback, on the same sandbox with Telegram's flood limits on, in one run.
+
+    python -m bench.tap_rush [--members 1000] [--database-url sqlite+aiosqlite:///...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.app import build_application, polling
+from bot.settings import Settings
+from sandbox.driver import Sandbox
+from sandbox.emulator import TelegramSandbox
+from sandbox.model import PendingCallback, SandboxChat, SandboxMessage
+from storage.migrate import upgrade
+from storage.tables import OrderRequestRow
+from storage.unit_of_work import Database
+
+
+def template() -> str:
+    deadline = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
+    return f"/new\nTitle: Rush honey\nItem: Honey 1 kg | 12.50\nDeadline: {deadline}"
+
+
+@dataclass
+class Result:
+    name: str
+    taps: int
+    seconds: float
+    latencies: list[float]
+    card_edits: int
+    rate_limited: int
+    exact: bool
+
+    @property
+    def per_second(self) -> float:
+        return self.taps / self.seconds
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def rush(
+    sandbox: Sandbox, card: SandboxMessage, chat: SandboxChat, members: int
+) -> list[PendingCallback]:
+    people = [sandbox.user(f"Neighbour {n}") for n in range(members)]
+    for person in people:
+        sandbox.join(chat, person)
+    presses = [await sandbox.press(person, card, "+1 Honey 1 kg") for person in people]
+    await asyncio.gather(*(sandbox.answer_of(p, timeout=600) for p in presses))
+    return presses
+
+
+def measured(
+    name: str, presses: list[PendingCallback], sandbox: Sandbox, card: SandboxMessage, exact: bool
+) -> Result:
+    started = min(p.pressed_at for p in presses)
+    finished = max(p.answered_at for p in presses)
+    message = sandbox.emulator.messages[(card.chat_id, card.message_id)]
+    return Result(
+        name, len(presses), finished - started, [p.answered_at - p.pressed_at for p in presses],
+        message.edits, len(sandbox.emulator.rate_limited), exact,
+    )  # fmt: skip
+
+
+async def run_bot(members: int, database_url: str) -> Result:
+    emulator = TelegramSandbox()
+    await emulator.start()
+    sandbox = Sandbox(emulator)
+    head = sandbox.user("Hanna")
+    chat = sandbox.group("Block 5", admins=[head])
+    settings = Settings(
+        bot_token=SecretStr(emulator.token), bot_api_base_url=emulator.base_url,
+        database_url=database_url, log_level="WARNING",
+    )  # fmt: skip
+    try:
+        async with polling(build_application(settings)):
+            await sandbox.add_bot(chat, by=head, as_admin=True)
+            sent = await sandbox.send(head, template(), chat=chat)
+            card = await sandbox.wait_for_message(chat.id, "Rush honey", after=sent, timeout=30)
+            presses = await rush(sandbox, card, chat, members)
+            database = Database(database_url)
+            async with database.sessions() as session:
+                rows = await session.scalar(select(func.count()).select_from(OrderRequestRow))
+                units = await session.scalar(select(func.sum(OrderRequestRow.firm_delta)))
+            await database.dispose()
+            await asyncio.sleep(3.5)  # let the last coalesced card edit land
+            return measured("bot", presses, sandbox, card, rows == members and units == members)
+    finally:
+        await emulator.stop()
+
+
+async def answer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer("ok")
+
+
+async def run_baseline(members: int) -> Result:
+    emulator = TelegramSandbox()
+    await emulator.start()
+    sandbox = Sandbox(emulator)
+    head = sandbox.user("Hanna")
+    chat = sandbox.group("Block 5", admins=[head])
+    application = Application.builder().token(emulator.token).base_url(emulator.base_url).build()
+    application.add_handler(CallbackQueryHandler(answer_only))
+    try:
+        async with polling(application):
+            await sandbox.add_bot(chat, by=head, as_admin=True)
+            button = InlineKeyboardButton("+1 Honey 1 kg", callback_data="1:j:1:1")
+            await application.bot.send_message(
+                chat.id, "Rush honey", reply_markup=InlineKeyboardMarkup([[button]])
+            )
+            card = await sandbox.wait_for_message(chat.id, "Rush honey")
+            presses = await rush(sandbox, card, chat, members)
+            return measured("bare python-telegram-bot", presses, sandbox, card, True)
+    finally:
+        await emulator.stop()
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        f"{'run':<28}{'taps':>6}{'seconds':>9}{'taps/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'edits':>7}{'429s':>6}{'exact':>7}"
+    ]
+    for r in results:
+        p50, p99 = (percentile(r.latencies, f) * 1000 for f in (0.5, 0.99))
+        lines.append(
+            f"{r.name:<28}{r.taps:>6}{r.seconds:>9.2f}{r.per_second:>9.1f}{p50:>9.0f}{p99:>9.0f}"
+            f"{r.card_edits:>7}{r.rate_limited:>6}{'yes' if r.exact else 'NO':>7}"
+        )
+    return "\n".join(lines)
+
+
+async def main(members: int, database_url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'rush.db'}"
+        await upgrade(url)
+        baseline = await run_baseline(members)
+        bot = await run_bot(members, url)
+    print(f"tap rush: {members} members tap +1 once each, flood limits on")
+    print(table([baseline, bot]))
+    print(f"throughput ratio bot / baseline: {bot.per_second / baseline.per_second:.2f}")
+    print(f"median latency bot: {statistics.median(bot.latencies) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    asyncio.run(main(args.members, args.database_url))

@@ -29,13 +29,11 @@ class AmountDue:
 
 def units_per_member(purchase: Purchase) -> dict[int, dict[int, int]]:
     """member → item → units: what was asked while open, what was allocated after the stop."""
-    result: dict[int, dict[int, int]] = {}
     if purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN):
-        for member_id in purchase.participant_ids():
-            result[member_id] = {
-                item_id: quantity for item_id, (quantity, _tol) in purchase.lines(member_id).items()
-            }
-        return result
+        return {
+            member_id: {item_id: quantity for item_id, (quantity, _tol) in lines.items()}
+            for member_id, lines in purchase.all_lines().items()
+        }
     return purchase.final_lines()
 
 

@@ -442,14 +442,39 @@ class Purchase:
             units[request.member_id] = units.get(request.member_id, 0) + request.firm_delta
         return [member_id for member_id, total in units.items() if total > 0]
 
+    def all_lines(self) -> dict[int, dict[int, tuple[int, int]]]:
+        """Everyone's lines in one pass over the log: member → item → (quantity, tolerance),
+        members in the order they joined, items in price-list order, only lines with units."""
+        totals: dict[int, dict[int, list[int]]] = {}
+        for r in self.requests:
+            line = totals.setdefault(r.member_id, {}).setdefault(r.item_id, [0, 0])
+            line[0] += r.firm_delta
+            line[1] += r.tolerance_delta
+        order = [item.item_id for item in self.items]
+        result = {}
+        for member_id, member_lines in totals.items():
+            kept = {
+                item_id: (member_lines[item_id][0], member_lines[item_id][1])
+                for item_id in order
+                if item_id in member_lines and member_lines[item_id][0] > 0
+            }
+            if kept:
+                result[member_id] = kept
+        return result
+
     def lines(self, member_id: int) -> dict[int, tuple[int, int]]:
         """A member's lines: item id → (quantity, tolerance), only lines with units."""
-        result = {}
-        for item in self.items:
-            quantity = self.quantity(member_id, item.item_id)
-            if quantity > 0:
-                result[item.item_id] = (quantity, self.tolerance(member_id, item.item_id))
-        return result
+        totals: dict[int, list[int]] = {}
+        for r in self.requests:
+            if r.member_id == member_id:
+                line = totals.setdefault(r.item_id, [0, 0])
+                line[0] += r.firm_delta
+                line[1] += r.tolerance_delta
+        return {
+            item.item_id: (totals[item.item_id][0], totals[item.item_id][1])
+            for item in self.items
+            if item.item_id in totals and totals[item.item_id][0] > 0
+        }
 
     def _ensure_orders_open(self, now: datetime) -> None:
         if not self.accepts_orders(now):

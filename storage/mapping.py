@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from domain.community import Community, OpenRule
 from domain.money import Money
@@ -19,16 +21,7 @@ from domain.purchase import (
     Request,
     ShortPolicy,
 )
-from storage.tables import (
-    CommunityRow,
-    ItemRow,
-    MemberRow,
-    OrderRequestRow,
-    PickupCodeRow,
-    PickupSlotRow,
-    PurchaseRow,
-    WithdrawalRequestRow,
-)
+from storage.tables import CommunityRow
 
 
 def community_to_row(community: Community) -> CommunityRow:
@@ -48,7 +41,7 @@ def community_from_row(row: CommunityRow) -> Community:
     )
 
 
-def _item_from_row(row: ItemRow, currency: str) -> Item:
+def _item_from_row(row: Any, currency: str) -> Item:
     return Item(
         item_id=row.item_id,
         name=row.name,
@@ -63,26 +56,38 @@ def _item_from_row(row: ItemRow, currency: str) -> Item:
     )
 
 
-def write_item(row: ItemRow, item: Item) -> None:
-    row.item_id = item.item_id
-    row.name = item.name
-    row.unit = item.unit
-    row.unit_price_minor = item.unit_price.minor
-    row.tiers = [[tier.min_units, tier.unit_price.minor] for tier in item.tiers]
-    row.pack_size = item.pack_size
-    row.member_min = item.member_min
-    row.member_max = item.member_max
-    row.stock = item.stock
-    row.moq_units = item.moq_units
+def item_columns(item: Item) -> dict[str, object]:
+    return {
+        "item_id": item.item_id,
+        "name": item.name,
+        "unit": item.unit,
+        "unit_price_minor": item.unit_price.minor,
+        "tiers": [[tier.min_units, tier.unit_price.minor] for tier in item.tiers],
+        "pack_size": item.pack_size,
+        "member_min": item.member_min,
+        "member_max": item.member_max,
+        "stock": item.stock,
+        "moq_units": item.moq_units,
+    }
 
 
-def purchase_from_row(row: PurchaseRow) -> Purchase:
+def purchase_from_rows(
+    row: Any,
+    item_rows: Iterable[Any],
+    slot_rows: Iterable[Any],
+    member_rows: Iterable[Any],
+    request_rows: Iterable[Any],
+    withdrawal_rows: Iterable[Any],
+    code_rows: Iterable[Any],
+) -> Purchase:
+    """A purchase from its row and its children's rows (any objects with the column names)."""
     currency = row.currency
     moq = None
     if row.moq_units is not None:
         moq = Moq(units=row.moq_units)
     elif row.moq_minor is not None:
         moq = Moq(money=Money(row.moq_minor, currency))
+    code_list = list(code_rows)
     return Purchase(
         id=row.id,
         community_id=row.community_id,
@@ -91,11 +96,11 @@ def purchase_from_row(row: PurchaseRow) -> Purchase:
         description=row.description,
         supplier=row.supplier,
         currency=currency,
-        items=[_item_from_row(item, currency) for item in row.items],
+        items=[_item_from_row(item, currency) for item in item_rows],
         deadline=row.deadline,
         created_at=row.created_at,
         moq=moq,
-        pickup_slots=[PickupSlot(s.place, s.starts_at, s.ends_at) for s in row.pickup_slots],
+        pickup_slots=[PickupSlot(s.place, s.starts_at, s.ends_at) for s in slot_rows],
         fee_percent=row.fee_percent,
         delivery_cost=None if row.delivery_minor is None else Money(row.delivery_minor, currency),
         delivery_split=DeliverySplit(row.delivery_split),
@@ -112,14 +117,14 @@ def purchase_from_row(row: PurchaseRow) -> Purchase:
         cancel_reason=row.cancel_reason,
         pending_head_id=row.pending_head_id,
         withdrawal_window_ends=row.withdrawal_window_ends,
-        withdrawal_requests={w.member_id for w in row.withdrawal_requests},
-        members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in row.members},
+        withdrawal_requests={w.member_id for w in withdrawal_rows},
+        members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in member_rows},
         requests=[
             Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
-            for r in row.requests
+            for r in request_rows
         ],
-        pickup_codes={c.member_id: c.code for c in row.pickup_codes},
-        handed_over={c.member_id for c in row.pickup_codes if c.handed_over},
+        pickup_codes={c.member_id: c.code for c in code_list},
+        handed_over={c.member_id for c in code_list if c.handed_over},
     )
 
 
@@ -153,57 +158,3 @@ def purchase_columns(purchase: Purchase) -> dict[str, object]:
         "pending_head_id": purchase.pending_head_id,
         "withdrawal_window_ends": purchase.withdrawal_window_ends,
     }
-
-
-def write_children(row: PurchaseRow, purchase: Purchase) -> None:
-    """Bring the child rows in line with the aggregate; the order log is only appended to."""
-    existing_items = {item.item_id: item for item in row.items}
-    for item in purchase.items:
-        item_row = existing_items.get(item.item_id)
-        if item_row is None:
-            item_row = ItemRow()
-            row.items.append(item_row)
-        write_item(item_row, item)
-
-    slots = [(s.place, s.starts_at, s.ends_at) for s in purchase.pickup_slots]
-    if [(s.place, s.starts_at, s.ends_at) for s in row.pickup_slots] != slots:
-        row.pickup_slots = [
-            PickupSlotRow(position=i, place=p, starts_at=a, ends_at=b)
-            for i, (p, a, b) in enumerate(slots)
-        ]
-
-    known_members = {member.user_id for member in row.members}
-    for member in purchase.members.values():
-        if member.user_id not in known_members:
-            row.members.append(
-                MemberRow(user_id=member.user_id, name=member.name, joined_at=member.joined_at)
-            )
-
-    stored_seq = row.requests[-1].seq if row.requests else 0
-    for request in purchase.requests:
-        if request.seq > stored_seq:
-            row.requests.append(
-                OrderRequestRow(
-                    seq=request.seq,
-                    member_id=request.member_id,
-                    item_id=request.item_id,
-                    firm_delta=request.firm_delta,
-                    tolerance_delta=request.tolerance_delta,
-                    at=request.at,
-                )
-            )
-
-    stored_codes = {c.member_id: c for c in row.pickup_codes}
-    for member_id, code in purchase.pickup_codes.items():
-        code_row = stored_codes.get(member_id)
-        if code_row is None:
-            code_row = PickupCodeRow(member_id=member_id, code=code, handed_over=False)
-            row.pickup_codes.append(code_row)
-        code_row.handed_over = member_id in purchase.handed_over
-
-    stored_requests = {w.member_id for w in row.withdrawal_requests}
-    if stored_requests != purchase.withdrawal_requests:
-        row.withdrawal_requests = [
-            WithdrawalRequestRow(member_id=member_id)
-            for member_id in sorted(purchase.withdrawal_requests)
-        ]

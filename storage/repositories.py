@@ -1,39 +1,71 @@
-"""Repositories: the only place that builds queries; they hand out domain objects."""
+"""Repositories: the only place that builds queries; they hand out domain objects.
+
+Purchases are read and written with SQLAlchemy Core, not ORM objects: a purchase carries its
+whole order log, and building an ORM object per log row made every tap cost more as a
+purchase grew. The repository remembers what it loaded and writes only the difference, under
+a version check.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from domain.community import Community
+from domain.ports import Conflict
 from domain.purchase import Purchase, PurchaseStatus
 from storage.mapping import (
     community_from_row,
     community_to_row,
+    item_columns,
     purchase_columns,
-    purchase_from_row,
-    write_children,
+    purchase_from_rows,
 )
-from storage.tables import CommunityRow, OrderRequestRow, PurchaseRow
+from storage.tables import (
+    CommunityRow,
+    ItemRow,
+    MemberRow,
+    OrderRequestRow,
+    PickupCodeRow,
+    PickupSlotRow,
+    PurchaseRow,
+    WithdrawalRequestRow,
+    metadata,
+)
 
-_WITH_CHILDREN = (
-    selectinload(PurchaseRow.items),
-    selectinload(PurchaseRow.pickup_slots),
-    selectinload(PurchaseRow.members),
-    selectinload(PurchaseRow.requests),
-    selectinload(PurchaseRow.withdrawal_requests),
-    selectinload(PurchaseRow.pickup_codes),
-)
+purchases = metadata.tables[PurchaseRow.__tablename__]
+items = metadata.tables[ItemRow.__tablename__]
+slots = metadata.tables[PickupSlotRow.__tablename__]
+members = metadata.tables[MemberRow.__tablename__]
+requests = metadata.tables[OrderRequestRow.__tablename__]
+withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
+codes = metadata.tables[PickupCodeRow.__tablename__]
+
+
+@dataclass
+class _Stored:
+    """What the database holds for a purchase, as last loaded or written."""
+
+    last_seq: int = 0
+    members: set[int] = field(default_factory=set)
+    items: dict[int, dict[str, object]] = field(default_factory=dict)
+    slots: list[tuple[object, ...]] = field(default_factory=list)
+    withdrawals: set[int] = field(default_factory=set)
+    codes: dict[int, tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass
 class _Tracked:
     purchase: Purchase
-    row: PurchaseRow
+    stored: _Stored
+
+
+def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
+    return [(s.place, s.starts_at, s.ends_at) for s in purchase.pickup_slots]
 
 
 class SqlPurchaseRepository:
@@ -45,94 +77,187 @@ class SqlPurchaseRepository:
         self._tracked: dict[int, _Tracked] = {}
 
     async def add(self, purchase: Purchase) -> None:
-        row = PurchaseRow(
-            **purchase_columns(purchase),
-            version=1,
-            items=[],
-            pickup_slots=[],
-            members=[],
-            requests=[],
-            withdrawal_requests=[],
-            pickup_codes=[],
+        result = await self._session.execute(
+            insert(purchases)
+            .values(**purchase_columns(purchase), version=1)
+            .returning(purchases.c.id)
         )
-        write_children(row, purchase)
-        self._session.add(row)
-        await self._session.flush()
-        purchase.id = row.id
+        purchase.id = result.scalar_one()
         purchase.version = 1
-        self._tracked[row.id] = _Tracked(purchase, row)
+        self._tracked[purchase.id] = _Tracked(purchase, _Stored())
+        await self._write_children(self._tracked[purchase.id])
+
+    async def _children(
+        self, table: Table, purchase_id: int, order: ColumnElement[Any]
+    ) -> list[Row[Any]]:
+        query = select(table).where(table.c.purchase_id == purchase_id).order_by(order)
+        return list(await self._session.execute(query))
+
+    async def _load(self, row: Row[Any]) -> _Tracked:
+        purchase_id = int(row.id)
+        item_rows = await self._children(items, purchase_id, items.c.item_id)
+        slot_rows = await self._children(slots, purchase_id, slots.c.position)
+        member_rows = await self._children(members, purchase_id, members.c.user_id)
+        request_rows = await self._children(requests, purchase_id, requests.c.seq)
+        withdrawal_rows = await self._children(withdrawals, purchase_id, withdrawals.c.member_id)
+        code_rows = await self._children(codes, purchase_id, codes.c.member_id)
+        purchase = purchase_from_rows(
+            row, item_rows, slot_rows, member_rows, request_rows, withdrawal_rows, code_rows
+        )
+        stored = _Stored(
+            last_seq=purchase.requests[-1].seq if purchase.requests else 0,
+            members=set(purchase.members),
+            items={item.item_id: item_columns(item) for item in purchase.items},
+            slots=_slot_key(purchase),
+            withdrawals=set(purchase.withdrawal_requests),
+            codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
+        )
+        return _Tracked(purchase, stored)
 
     async def get(self, purchase_id: int) -> Purchase | None:
         if purchase_id in self._tracked:
             return self._tracked[purchase_id].purchase
-        query = select(PurchaseRow).where(PurchaseRow.id == purchase_id).options(*_WITH_CHILDREN)
+        query = select(purchases).where(purchases.c.id == purchase_id)
         if self._lock_rows:
             # PostgreSQL: concurrent changers of one purchase queue here instead of clashing.
-            query = query.with_for_update(of=PurchaseRow)
-        row = (await self._session.scalars(query)).one_or_none()
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).one_or_none()
         if row is None:
             return None
-        purchase = purchase_from_row(row)
-        self._tracked[purchase_id] = _Tracked(purchase, row)
-        return purchase
+        self._tracked[purchase_id] = await self._load(row)
+        return self._tracked[purchase_id].purchase
 
     async def _load_many(self, ids: list[int]) -> list[Purchase]:
         if not ids:
             return []
-        query = (
-            select(PurchaseRow)
-            .where(PurchaseRow.id.in_(ids))
-            .order_by(PurchaseRow.id)
-            .options(*_WITH_CHILDREN)
+        rows = await self._session.execute(
+            select(purchases).where(purchases.c.id.in_(ids)).order_by(purchases.c.id)
         )
-        return [purchase_from_row(row) for row in await self._session.scalars(query)]
+        return [(await self._load(row)).purchase for row in rows]
 
     async def list_for_head(self, head_id: int) -> list[Purchase]:
         ids = await self._session.scalars(
-            select(PurchaseRow.id).where(PurchaseRow.head_id == head_id)
+            select(purchases.c.id).where(purchases.c.head_id == head_id)
         )
         return await self._load_many(list(ids))
 
     async def list_for_member(self, member_id: int) -> list[Purchase]:
         ids = await self._session.scalars(
-            select(OrderRequestRow.purchase_id)
-            .where(OrderRequestRow.member_id == member_id)
-            .distinct()
+            select(requests.c.purchase_id).where(requests.c.member_id == member_id).distinct()
         )
-        purchases = await self._load_many(list(ids))
-        return [p for p in purchases if member_id in p.participant_ids()]
+        found = await self._load_many(list(ids))
+        return [p for p in found if member_id in p.participant_ids()]
 
     async def ids_due(self, now: datetime) -> list[int]:
         ids = await self._session.scalars(
-            select(PurchaseRow.id)
-            .where(PurchaseRow.status == PurchaseStatus.OPEN.value, PurchaseRow.deadline <= now)
-            .order_by(PurchaseRow.deadline)
+            select(purchases.c.id)
+            .where(purchases.c.status == PurchaseStatus.OPEN.value, purchases.c.deadline <= now)
+            .order_by(purchases.c.deadline)
         )
         return list(ids)
 
     async def ids_open_until(self, instant: datetime) -> list[int]:
         """Open purchases whose deadline comes at or before `instant` (reminders are due)."""
         ids = await self._session.scalars(
-            select(PurchaseRow.id).where(
-                PurchaseRow.status == PurchaseStatus.OPEN.value, PurchaseRow.deadline <= instant
+            select(purchases.c.id).where(
+                purchases.c.status == PurchaseStatus.OPEN.value, purchases.c.deadline <= instant
             )
         )
         return list(ids)
 
     async def ids_with_status(self, *statuses: PurchaseStatus) -> list[int]:
         ids = await self._session.scalars(
-            select(PurchaseRow.id).where(PurchaseRow.status.in_([s.value for s in statuses]))
+            select(purchases.c.id).where(purchases.c.status.in_([s.value for s in statuses]))
         )
         return list(ids)
 
-    def write_changes(self) -> list[Purchase]:
-        """Copy every tracked aggregate onto its rows, bumping the version; returns them."""
+    async def write_changes(self) -> list[Purchase]:
+        """Write every tracked aggregate's changes under its version; returns them.
+
+        Raises Conflict when another writer changed a purchase since it was loaded.
+        """
         for tracked in self._tracked.values():
-            for column, value in purchase_columns(tracked.purchase).items():
-                setattr(tracked.row, column, value)
-            write_children(tracked.row, tracked.purchase)
-            tracked.row.version = tracked.purchase.version + 1
+            purchase = tracked.purchase
+            result = await self._session.execute(
+                update(purchases)
+                .where(purchases.c.id == purchase.id, purchases.c.version == purchase.version)
+                .values(**purchase_columns(purchase), version=purchase.version + 1)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict("the purchase changed meanwhile")
+            await self._write_children(tracked)
         return [tracked.purchase for tracked in self._tracked.values()]
+
+    async def _write_children(self, tracked: _Tracked) -> None:
+        """Bring the child rows in line with the aggregate; the order log is only appended to."""
+        purchase, stored = tracked.purchase, tracked.stored
+        pid = purchase.id
+        for item in purchase.items:
+            columns = item_columns(item)
+            if item.item_id not in stored.items:
+                await self._session.execute(insert(items).values(purchase_id=pid, **columns))
+            elif stored.items[item.item_id] != columns:
+                await self._session.execute(
+                    update(items)
+                    .where(items.c.purchase_id == pid, items.c.item_id == item.item_id)
+                    .values(**columns)
+                )
+            stored.items[item.item_id] = columns
+        if _slot_key(purchase) != stored.slots:
+            await self._session.execute(delete(slots).where(slots.c.purchase_id == pid))
+            if purchase.pickup_slots:
+                await self._session.execute(
+                    insert(slots),
+                    [
+                        {"purchase_id": pid, "position": i, "place": s.place,
+                         "starts_at": s.starts_at, "ends_at": s.ends_at}
+                        for i, s in enumerate(purchase.pickup_slots)
+                    ],
+                )  # fmt: skip
+            stored.slots = _slot_key(purchase)
+        new_members = [m for m in purchase.members.values() if m.user_id not in stored.members]
+        if new_members:
+            await self._session.execute(
+                insert(members),
+                [{"purchase_id": pid, "user_id": m.user_id, "name": m.name,
+                  "joined_at": m.joined_at} for m in new_members],
+            )  # fmt: skip
+            stored.members.update(m.user_id for m in new_members)
+        new_requests = [r for r in purchase.requests if r.seq > stored.last_seq]
+        if new_requests:
+            await self._session.execute(
+                insert(requests),
+                [{"purchase_id": pid, "seq": r.seq, "member_id": r.member_id, "item_id": r.item_id,
+                  "firm_delta": r.firm_delta, "tolerance_delta": r.tolerance_delta, "at": r.at}
+                 for r in new_requests],
+            )  # fmt: skip
+            stored.last_seq = new_requests[-1].seq
+        if purchase.withdrawal_requests != stored.withdrawals:
+            await self._session.execute(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
+            if purchase.withdrawal_requests:
+                await self._session.execute(
+                    insert(withdrawals),
+                    [
+                        {"purchase_id": pid, "member_id": m}
+                        for m in sorted(purchase.withdrawal_requests)
+                    ],
+                )
+            stored.withdrawals = set(purchase.withdrawal_requests)
+        for member_id, code in purchase.pickup_codes.items():
+            handed = member_id in purchase.handed_over
+            if member_id not in stored.codes:
+                await self._session.execute(
+                    insert(codes).values(
+                        purchase_id=pid, member_id=member_id, code=code, handed_over=handed
+                    )
+                )
+            elif stored.codes[member_id][1] != handed:
+                await self._session.execute(
+                    update(codes)
+                    .where(codes.c.purchase_id == pid, codes.c.member_id == member_id)
+                    .values(handed_over=handed)
+                )
+            stored.codes[member_id] = (code, handed)
 
 
 class SqlCommunityRepository:

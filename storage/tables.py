@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -124,27 +124,6 @@ class PurchaseRow(Base):
     pending_head_id: Mapped[int | None] = mapped_column(BigInteger)
     withdrawal_window_ends: Mapped[datetime | None]
     version: Mapped[int] = mapped_column()
-
-    # Optimistic concurrency: every UPDATE says "WHERE version = <the one I loaded>"; the
-    # repository sets the next version itself so a change to child rows bumps it too.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
-
-    items: Mapped[list[ItemRow]] = relationship(
-        lazy="raise", order_by="ItemRow.item_id", cascade="all, delete-orphan"
-    )
-    pickup_slots: Mapped[list[PickupSlotRow]] = relationship(
-        lazy="raise", order_by="PickupSlotRow.position", cascade="all, delete-orphan"
-    )
-    members: Mapped[list[MemberRow]] = relationship(lazy="raise", cascade="all, delete-orphan")
-    requests: Mapped[list[OrderRequestRow]] = relationship(
-        lazy="raise", order_by="OrderRequestRow.seq", cascade="all, delete-orphan"
-    )
-    withdrawal_requests: Mapped[list[WithdrawalRequestRow]] = relationship(
-        lazy="raise", cascade="all, delete-orphan"
-    )
-    pickup_codes: Mapped[list[PickupCodeRow]] = relationship(
-        lazy="raise", cascade="all, delete-orphan"
-    )
 
 
 class ItemRow(Base):

@@ -16,7 +16,6 @@ from typing import Self
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from domain.community import Community
 from domain.events import Event
@@ -118,15 +117,13 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._session is not None, "commit outside `async with`"
-        changed = self.purchases.write_changes()
-        # The events go into the log in this same transaction: none is lost, none is doubled.
-        self.events.append(
-            (event for purchase in changed for event in purchase.events), datetime.now(UTC)
-        )
         try:
+            changed = await self.purchases.write_changes()
+            # The events go into the log in this same transaction: none lost, none doubled.
+            self.events.append(
+                (event for purchase in changed for event in purchase.events), datetime.now(UTC)
+            )
             await self._session.commit()
-        except StaleDataError as error:
-            raise Conflict("the purchase changed meanwhile") from error
         except DBAPIError as error:
             if _is_retryable(error):
                 raise Conflict(str(error.orig)) from error

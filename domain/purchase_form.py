@@ -9,7 +9,7 @@ template and names the line of the first problem.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -35,18 +35,6 @@ class FormError(DomainError):
     """What a person typed for a field is not valid; the message says what is expected."""
 
 
-@dataclass(frozen=True)
-class ItemSpec:
-    name: str
-    unit_price: Money
-    tiers: tuple[PriceTier, ...] = ()
-    pack_size: int = 1
-    member_min: int | None = None
-    member_max: int | None = None
-    stock: int | None = None
-    moq_units: int | None = None
-
-
 @dataclass
 class PurchaseForm:
     """A purchase as it is being filled in; `to_purchase` makes the draft aggregate."""
@@ -54,7 +42,8 @@ class PurchaseForm:
     title: str = ""
     description: str = ""
     supplier: str = ""
-    items: list[ItemSpec] = field(default_factory=list)
+    # Items as parsed, numbered 0; `to_purchase` numbers them 1, 2, 3... in order.
+    items: list[Item] = field(default_factory=list)
     moq: Moq | None = None
     deadline: datetime | None = None
     pickup: PickupSlot | None = None
@@ -83,20 +72,7 @@ class PurchaseForm:
             description=self.description,
             supplier=self.supplier,
             currency=currency,
-            items=[
-                Item(
-                    item_id=number,
-                    name=spec.name,
-                    unit_price=spec.unit_price,
-                    tiers=spec.tiers,
-                    pack_size=spec.pack_size,
-                    member_min=spec.member_min,
-                    member_max=spec.member_max,
-                    stock=spec.stock,
-                    moq_units=spec.moq_units,
-                )
-                for number, spec in enumerate(self.items, 1)
-            ],
+            items=[replace(item, item_id=number) for number, item in enumerate(self.items, 1)],
             deadline=self.deadline,
             created_at=now,
             moq=self.moq,
@@ -156,7 +132,7 @@ ITEM_OPTION_ALIASES = {
 }  # fmt: skip
 
 
-def parse_item(text: str, currency: str) -> ItemSpec:
+def parse_item(text: str, currency: str) -> Item:
     """`Honey 1 kg | 12.50 | pack 6 | max 10`, tiers as `12.50; 11.90 from 60`."""
     parts = [part.strip() for part in text.split("|")]
     if len(parts) < 2 or not parts[0]:
@@ -182,14 +158,22 @@ def parse_item(text: str, currency: str) -> ItemSpec:
                 f"unknown item option {option!r}; use pack N, min N, max N, stock N or moq N"
             )
         options[ITEM_OPTIONS[key]] = _whole(match[2], f"{key}")
-    spec = ItemSpec(name, price, tuple(tiers), **options)
-    probe = Item(1, spec.name, spec.unit_price, "", spec.tiers, spec.pack_size, spec.member_min,
-                 spec.member_max, spec.stock, spec.moq_units)  # fmt: skip
+    item = Item(
+        item_id=0,
+        name=name,
+        unit_price=price,
+        tiers=tuple(tiers),
+        pack_size=options.get("pack_size", 1),
+        member_min=options.get("member_min"),
+        member_max=options.get("member_max"),
+        stock=options.get("stock"),
+        moq_units=options.get("moq_units"),
+    )
     try:
-        probe.validate()
+        item.validate()
     except InvalidPurchase as error:
         raise FormError(str(error)) from None
-    return spec
+    return item
 
 
 def parse_moq(text: str, currency: str) -> Moq:

@@ -8,7 +8,8 @@ a version check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,11 +58,64 @@ class _Stored:
     withdrawals: set[int] = field(default_factory=set)
     codes: dict[int, tuple[str, bool]] = field(default_factory=dict)
 
+    def copy(self) -> _Stored:
+        return replace(
+            self,
+            members=set(self.members),
+            items=dict(self.items),
+            slots=list(self.slots),
+            withdrawals=set(self.withdrawals),
+            codes=dict(self.codes),
+        )
+
 
 @dataclass
 class _Tracked:
     purchase: Purchase
     stored: _Stored
+
+
+def clone(purchase: Purchase) -> Purchase:
+    """A copy that shares no mutable container with the original (their elements are frozen
+    or never changed in place), so one unit of work cannot change another's purchase."""
+    return replace(
+        purchase,
+        items=list(purchase.items),
+        pickup_slots=list(purchase.pickup_slots),
+        withdrawal_requests=set(purchase.withdrawal_requests),
+        members=dict(purchase.members),
+        requests=list(purchase.requests),
+        pickup_codes=dict(purchase.pickup_codes),
+        handed_over=set(purchase.handed_over),
+        events=[],
+    )
+
+
+class AggregateCache:
+    """The last committed state of recently used purchases, per process.
+
+    A unit of work still reads the purchase row (and locks it on PostgreSQL); only when the
+    row's version equals the cached one does it skip reading the children, the order log above
+    all, which otherwise makes every tap cost more as a purchase grows. Another process's
+    write changes the version, so a stale entry is never used.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[int, tuple[Purchase, _Stored]] = OrderedDict()
+
+    def get(self, purchase_id: int, version: int) -> _Tracked | None:
+        entry = self._entries.get(purchase_id)
+        if entry is None or entry[0].version != version:
+            return None
+        self._entries.move_to_end(purchase_id)
+        return _Tracked(clone(entry[0]), entry[1].copy())
+
+    def put(self, tracked: _Tracked) -> None:
+        self._entries[tracked.purchase.id] = (clone(tracked.purchase), tracked.stored.copy())
+        self._entries.move_to_end(tracked.purchase.id)
+        while len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
 
 
 def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
@@ -71,9 +125,10 @@ def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
 class SqlPurchaseRepository:
     """Purchases with their items, members and order log; tracks what it handed out."""
 
-    def __init__(self, session: AsyncSession, lock_rows: bool) -> None:
+    def __init__(self, session: AsyncSession, lock_rows: bool, cache: AggregateCache) -> None:
         self._session = session
         self._lock_rows = lock_rows
+        self._cache = cache
         self._tracked: dict[int, _Tracked] = {}
 
     async def add(self, purchase: Purchase) -> None:
@@ -124,8 +179,12 @@ class SqlPurchaseRepository:
         row = (await self._session.execute(query)).one_or_none()
         if row is None:
             return None
-        self._tracked[purchase_id] = await self._load(row)
-        return self._tracked[purchase_id].purchase
+        tracked = self._cache.get(purchase_id, row.version)
+        if tracked is None:
+            tracked = await self._load(row)
+            self._cache.put(tracked)
+        self._tracked[purchase_id] = tracked
+        return tracked.purchase
 
     async def _load_many(self, ids: list[int]) -> list[Purchase]:
         if not ids:
@@ -170,6 +229,11 @@ class SqlPurchaseRepository:
             select(purchases.c.id).where(purchases.c.status.in_([s.value for s in statuses]))
         )
         return list(ids)
+
+    def remember_committed(self) -> None:
+        """After the commit: what was written is now the state to reuse."""
+        for tracked in self._tracked.values():
+            self._cache.put(tracked)
 
     async def write_changes(self) -> list[Purchase]:
         """Write every tracked aggregate's changes under its version; returns them.

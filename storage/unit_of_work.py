@@ -24,7 +24,7 @@ from domain.purchase import Purchase
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.outbox import SqlOutbox
-from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
+from storage.repositories import AggregateCache, SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import ProcessedUpdateRow
 from storage.telegram_state import SqlTelegramState
 
@@ -41,6 +41,7 @@ class Database:
         self.engine: AsyncEngine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_turn = asyncio.Lock() if self.is_sqlite else None
+        self.aggregates = AggregateCache()
 
     def unit_of_work(self, update_id: int | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, update_id)
@@ -74,7 +75,7 @@ class SqlUnitOfWork:
             self._holds_write_turn = True
         self._session = self._database.sessions()
         self.purchases = SqlPurchaseRepository(
-            self._session, lock_rows=not self._database.is_sqlite
+            self._session, lock_rows=not self._database.is_sqlite, cache=self._database.aggregates
         )
         self.communities = SqlCommunityRepository(self._session)
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
@@ -132,6 +133,7 @@ class SqlUnitOfWork:
             purchase.version += 1
             self._events.extend(purchase.events)
             purchase.events.clear()
+        self.purchases.remember_committed()
 
     async def purchase_and_community(
         self, purchase_id: int

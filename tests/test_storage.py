@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import replace
 from datetime import UTC, timedelta
@@ -26,6 +27,7 @@ from domain.purchase import (
     PurchaseStatus,
     ShortPolicy,
 )
+from storage.repositories import clone
 from storage.tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
 from tests.support.builders import HEAD, NOW, eur, item, purchase
@@ -73,10 +75,13 @@ async def test_a_purchase_round_trips_with_every_field(database: Database) -> No
     await services.add_units(uow, purchase_id, 2, "Bob ⚡ 王", 2, 1, NOW)
     await services.offer_transfer(uow, purchase_id, Actor(HEAD), 1)
 
-    loaded = await load(database, purchase_id)
-    async with database.unit_of_work() as check:
-        expected = await check.purchases.get(purchase_id)
-    assert loaded == expected
+    # Through a second Database, whose cache is empty: this reads every row back.
+    fresh = Database(database.url)
+    try:
+        loaded = await load(fresh, purchase_id)
+    finally:
+        await fresh.dispose()
+    assert loaded == await load(database, purchase_id)
     assert loaded.items[0].tiers == (PriceTier(60, eur("11.90")), PriceTier(120, eur("11.00")))
     assert loaded.moq == Moq(money=eur("500.00"))
     assert loaded.fee_percent == Decimal("5.5")
@@ -224,3 +229,29 @@ async def test_communities_keep_their_settings(database: Database) -> None:
     other = replace(COMMUNITY, title="Renamed", currency="RUB")
     stored = await services.register_community(database.unit_of_work(), other)
     assert stored == COMMUNITY
+
+
+async def test_another_process_writing_makes_the_cached_purchase_stale(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW)
+    other = Database(database.url)  # another bot process on the same database
+    try:
+        await services.add_units(other.unit_of_work(), purchase_id, 2, "B", 1, 2, NOW)
+    finally:
+        await other.dispose()
+    seen = await load(database, purchase_id)
+    assert seen.lines(2) == {1: (2, 0)}
+    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW)
+    assert (await load(database, purchase_id)).item_units(1) == 4
+
+
+def test_a_clone_shares_no_mutable_container() -> None:
+    original = purchase()
+    original.set_quantity(1, "A", 1, 1, NOW)
+    copy = clone(original)
+    for field in dataclasses.fields(original):
+        value = getattr(original, field.name)
+        if isinstance(value, list | set | dict):
+            assert getattr(copy, field.name) is not value, field.name
+    copy.set_quantity(2, "B", 1, 1, NOW)
+    assert original.participant_ids() == [1]

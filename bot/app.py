@@ -29,7 +29,12 @@ from bot.timeline import Timeline
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
-from handlers.head_panel import hand_over_by_code, head_button, list_purchases
+from handlers.head_panel import (
+    arrived_with_pickup,
+    hand_over_by_code,
+    head_button,
+    list_purchases,
+)
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
 from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
@@ -154,6 +159,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
+    application.add_handler(
+        CommandHandler("arrived", arrived_with_pickup, filters=filters.ChatType.PRIVATE)
+    )
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.Regex(r"^\s*[A-Za-z0-9]{4}\s*$"), hand_over_by_code

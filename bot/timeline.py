@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
 Action = Callable[[int], Awaitable[None]]
 HOUR = timedelta(hours=1)
+PRUNE_EVERY = timedelta(hours=1)
 DAY = timedelta(hours=24)
 
 
@@ -39,6 +40,7 @@ class Timeline:
             timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": 3600}
         )
         self._planning: set[asyncio.Task[None]] = set()
+        self._pruned_at: datetime | None = None
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -120,6 +122,12 @@ class Timeline:
             await self.remind(purchase_id)
         for purchase_id in arrived:
             await self.pickup(purchase_id)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            async with self._database.unit_of_work() as uow:
+                gone = await uow.prune(now)
+                await uow.commit()
+            self._pruned_at = now
+            log.info("pruned %s old rows", gone)
 
     async def deadline(self, purchase_id: int) -> None:
         try:

@@ -18,6 +18,7 @@ from domain.errors import DomainError, NotFound
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase_form import parse_pickup
 from domain.reports import Report, head_report
 from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
@@ -208,6 +209,10 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             case Action.HEAD_ORDERED:
                 await services.mark_ordered(uow, purchase_id, actor)
             case Action.HEAD_ARRIVED:
+                if not await _has_pickup_slot(context, purchase_id):
+                    await query.answer()
+                    await _ask_for_pickup(update, context, purchase_id, t)
+                    return
                 await services.mark_arrived(uow, purchase_id, actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, actor)
@@ -232,6 +237,57 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             parse_mode=ParseMode.HTML,
             reply_markup=panel_keyboard(t, purchase),
         )
+
+
+async def _has_pickup_slot(context: ContextTypes.DEFAULT_TYPE, purchase_id: int) -> bool:
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    return purchase is not None and bool(purchase.pickup_slots)
+
+
+async def _ask_for_pickup(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, t: Translator
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "Where and when do members pick up? Send it like this:\n"
+            "/arrived {id} 2026-11-27 10:00-12:00 | Community hall"
+        ).format(id=purchase_id),
+    )
+
+
+async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/arrived <purchase> <date> <from>-<to> | <place>: goods are in, pick up there and then."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    parts = message.text.split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        await message.reply_text(
+            t.gettext("Write it like this: /arrived 7 2026-11-27 10:00-12:00 | Community hall")
+        )
+        return
+    purchase_id = int(parts[1])
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    try:
+        if purchase is None or community is None:
+            raise NotFound("no such purchase")
+        slot = parse_pickup(parts[2], community.timezone)
+        await services.mark_arrived(
+            rt.database.unit_of_work(update.update_id), purchase_id,
+            actor_for(update, context), [slot],
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
 
 
 async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,10 +9,11 @@ orders changers of the same purchase.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,9 +24,9 @@ from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
-from storage.outbox import SqlOutbox
+from storage.outbox import OutboxStatus, SqlOutbox
 from storage.repositories import AggregateCache, SqlCommunityRepository, SqlPurchaseRepository
-from storage.tables import ProcessedUpdateRow
+from storage.tables import DomainEventRow, OutboxRow, ProcessedUpdateRow
 from storage.telegram_state import SqlTelegramState
 
 # PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available.
@@ -144,6 +145,23 @@ class SqlUnitOfWork:
         if purchase is None or community is None:
             return None, None
         return purchase, community
+
+    async def prune(self, now: datetime) -> int:
+        """Forget what only matters for a while: update ids after a week (Telegram redelivers
+        for a day at most), sent messages and handled events after a month. Returns rows gone."""
+        assert self._session is not None
+        week, month = now - timedelta(days=7), now - timedelta(days=30)
+        gone = 0
+        for statement in (
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.processed_at < week),
+            delete(OutboxRow).where(
+                OutboxRow.status == OutboxStatus.SENT.value, OutboxRow.sent_at < month
+            ),
+            delete(DomainEventRow).where(DomainEventRow.handled_at < month),
+        ):
+            result = await self._session.execute(statement)
+            gone += int(result.rowcount)  # type: ignore[attr-defined]
+        return gone
 
     async def rollback(self) -> None:
         if self._session is not None:

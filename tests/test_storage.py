@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import time
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -255,3 +255,27 @@ def test_a_clone_shares_no_mutable_container() -> None:
             assert getattr(copy, field.name) is not value, field.name
     copy.set_quantity(2, "B", 1, 1, NOW)
     assert original.participant_ids() == [1]
+
+
+async def test_old_update_ids_sent_messages_and_handled_events_are_pruned(
+    database: Database,
+) -> None:
+    purchase_id = await open_purchase(database)
+    await services.add_units(database.unit_of_work(update_id=7), purchase_id, 1, "A", 1, 1, NOW)
+    async with database.unit_of_work() as uow:
+        await uow.outbox.enqueue("old", 1, {"text": "x"}, NOW)
+        await uow.outbox.enqueue("pending", 2, {"text": "x"}, NOW)
+        [old, _pending] = await uow.outbox.claim_due(NOW, 10, timedelta(seconds=30))
+        await uow.outbox.mark_sent(old.id, NOW)
+        events = await uow.events.unhandled(100)
+        await uow.events.mark_handled([e.id for e in events], NOW)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.prune(NOW + timedelta(days=6)) == 0
+        gone = await uow.prune(datetime.now(UTC) + timedelta(days=31))
+        await uow.commit()
+    # the update id, the sent message, and every handled event; the pending message stays
+    assert gone == 2 + len(events)
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.status_of("pending") is not None
+        assert await uow.outbox.status_of("old") is None

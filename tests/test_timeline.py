@@ -13,7 +13,7 @@ import pytest
 from domain.purchase import PurchaseStatus
 from sandbox.model import SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
-from tests.support.scenario import Community, community_running, template
+from tests.support.scenario import Community, community_running, local, template
 
 DAY = timedelta(days=1)
 
@@ -243,3 +243,30 @@ async def test_a_member_can_turn_reminders_off(community: Community, clock: Shif
     await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours")
     await asyncio.sleep(1.5)
     assert not any("stops in 24 hours" in text for text in texts(c, c.bob.id))
+
+
+async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: Community) -> None:
+    c = community
+    await started(c, c.head, c.alice)
+    card = await c.publish(template(Pickup="", **{"Min order": "1 units"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Stop now")
+    panel = await c.sandbox.wait_for_edit(panel, "Stopped")
+    await c.sandbox.tap(c.head, panel, "Mark ordered")
+    panel = await c.sandbox.wait_for_edit(panel, "Ordered")
+    await c.sandbox.tap(c.head, panel, "Mark arrived")
+    await c.sandbox.wait_for_message(
+        c.head.id, "/arrived 1 2026-11-27 10:00-12:00 | Community hall"
+    )
+    await c.say(c.head, "/arrived 1 tomorrow | hall", "write the pickup as")
+    await c.say(c.head, "/arrived", "Write it like this")
+    await c.say(
+        c.head,
+        f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Yard by block 5",
+        "Members get their pickup codes now",
+    )
+    notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
+    assert "Yard by block 5" in (notice.text or "")
+    outsider = await c.say(c.bob, f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Elsewhere", "Not done")
+    assert "only the head" in (outsider.text or "")

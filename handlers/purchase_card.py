@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from html import escape
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
@@ -135,21 +134,3 @@ async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
         url=deep_link(context.bot.username, Start.MY_ORDER, purchase_id),
     )
-
-
-def order_summary(t: Translator, purchase: Purchase, view: MemberOrderView) -> str:
-    """A member's own order as private-chat text."""
-    lines = [t.gettext("Your order in <b>{title}</b>:").format(title=escape(purchase.title))]
-    for line in view.lines:
-        lines.append(f"• {line.quantity} × {escape(line.item.name)}")
-    if not view.lines:
-        lines.append(t.gettext("You have not ordered anything yet."))
-    if view.due is not None:
-        total = t.money(view.due.total)
-        if view.due.is_estimate:
-            lines.append(
-                t.gettext("Estimated total: {total} (final after the stop)").format(total=total)
-            )
-        else:
-            lines.append(t.gettext("Amount due: {total}").format(total=total))
-    return "\n".join(lines)

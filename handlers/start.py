@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from domain import services
-from domain.views import member_order
-from handlers.callback_data import Action, Start, encode, parse_start
+from domain.views import card_summary
+from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text
 from handlers.my_orders import send_editor
-from handlers.purchase_card import order_summary
 from handlers.runtime import person_translator, runtime
 
 
@@ -30,7 +28,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_editor(update, context, parsed[1])
         return
     if parsed is not None and parsed[0] is Start.DETAILS:
-        await show_purchase(update, context, parsed[1], details=True)
+        await show_details(update, context, parsed[1])
         return
     _ = person_translator(update, context).gettext
     await message.reply_text(
@@ -43,43 +41,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def show_purchase(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, details: bool
+async def show_details(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int
 ) -> None:
-    """The person's own order in a purchase, and with `details` the whole card and +1 buttons."""
+    """The whole card in the private chat, then the person's own order editor under it."""
     message = update.effective_message
-    user = update.effective_user
-    assert message is not None and user is not None
+    assert message is not None
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
-    t = person_translator(update, context, community)
-    if purchase is None or community is None:
-        await message.reply_text(t.gettext("That purchase does not exist (any more)."))
-        return
-    view = member_order(purchase, user.id)
-    text = order_summary(t, purchase, view)
-    if details:
-        summary = await services.card(rt.database.unit_of_work(), purchase_id)
-        text = card_text(t, purchase, summary, rt.clock()) + "\n\n" + text
-    buttons = (
-        [
-            [
-                InlineKeyboardButton(
-                    f"+1 {item.name}"[:60],
-                    callback_data=encode(Action.JOIN, purchase.id, item.item_id),
-                )
-            ]
-            for item in purchase.items
-        ]
-        if purchase.accepts_orders(rt.clock())
-        else []
-    )
-    await message.reply_text(
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
-    )
+    if purchase is not None and community is not None:
+        t = person_translator(update, context, community)
+        summary = card_summary(purchase)
+        await message.reply_text(
+            card_text(t, purchase, summary, rt.clock()), parse_mode=ParseMode.HTML
+        )
+    await send_editor(update, context, purchase_id)
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -34,6 +34,7 @@ from handlers.head_panel import (
     hand_over_by_code,
     head_button,
     list_purchases,
+    message_all,
 )
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
 from handlers.new_purchase import new_in_group
@@ -157,10 +158,14 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
-                   Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT):  # fmt: skip
+                   Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
+                   Action.HEAD_MESSAGE):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
     application.add_handler(
         CommandHandler("arrived", arrived_with_pickup, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(
+        CommandHandler("message", message_all, filters=filters.ChatType.PRIVATE)
     )
     application.add_handler(
         MessageHandler(

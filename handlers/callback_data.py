@@ -42,6 +42,7 @@ class Action(StrEnum):
     HEAD_PANEL = "hp"  # purchase
     HEAD_PARTICIPANTS = "hl"  # purchase
     HEAD_EXPORT = "hx"  # purchase
+    HEAD_MESSAGE = "hm"  # purchase
 
 
 ARITY = {
@@ -70,6 +71,7 @@ ARITY = {
     Action.HEAD_PANEL: 1,
     Action.HEAD_PARTICIPANTS: 1,
     Action.HEAD_EXPORT: 1,
+    Action.HEAD_MESSAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

@@ -11,11 +11,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Mess
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
+from bot.i18n import Translator, pick_language
 from bot.notices import progress
 from domain import services
 from domain.errors import DomainError, NotFound
-from domain.permissions import Actor
+from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
 from domain.purchase_form import parse_pickup
@@ -27,7 +27,8 @@ from handlers.purchase_card import not_done
 from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
 
 MAX_EXTENSION_HOURS = 24 * 30
-READ_ONLY = (Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT)
+READ_ONLY = (Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE)
+MAX_BROADCAST_LENGTH = 3000
 
 
 def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
@@ -56,6 +57,7 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
             button(t.gettext("Participants"), Action.HEAD_PARTICIPANTS),
             button(t.gettext("Export"), Action.HEAD_EXPORT),
         ])  # fmt: skip
+        rows.append([button(t.gettext("Message all"), Action.HEAD_MESSAGE)])
     rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
     return InlineKeyboardMarkup(rows)
 
@@ -220,6 +222,10 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
                 await _send_exports(update, context, purchase_id, actor, t)
+            case Action.HEAD_MESSAGE:
+                chat = update.effective_chat
+                assert chat is not None
+                await context.bot.send_message(chat.id, message_usage(t, purchase_id))
             case _:
                 pass  # HEAD_PANEL: just redraw
     except AlreadyProcessed:
@@ -288,6 +294,66 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
         await message.reply_text(not_done(t, error))
         return
     await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
+
+
+def message_usage(t: Translator, purchase_id: int) -> str:
+    return t.gettext(
+        "Write to every participant privately like this:\n"
+        "/message {id} The truck is late, pickup moves to 19:00"
+    ).format(id=purchase_id)
+
+
+async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/message <purchase> <text>: the head writes once, every participant gets it privately."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    parts = message.text.split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].isdigit() or not parts[2].strip():
+        await message.reply_text(
+            message_usage(t, int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 7)
+        )
+        return
+    if len(parts[2]) > MAX_BROADCAST_LENGTH:
+        await message.reply_text(
+            t.gettext("That is longer than {limit} characters; please shorten it.").format(
+                limit=MAX_BROADCAST_LENGTH
+            )
+        )
+        return
+    purchase_id = int(parts[1])
+    rt = runtime(context)
+    try:
+        async with rt.database.unit_of_work(update.update_id) as uow:
+            purchase, community = await uow.purchase_and_community(purchase_id)
+            if purchase is None or community is None:
+                raise NotFound("no such purchase")
+            ensure_can_manage(purchase, actor_for(update, context))
+            members = purchase.participant_ids()
+            languages = await uow.telegram.languages(members)
+            now = rt.clock()
+            for member in members:
+                reader = Translator(
+                    pick_language(languages.get(member), community.language), community.timezone
+                )
+                text = reader.gettext("📣 From the head of {title}:").format(
+                    title=f"<b>{escape(purchase.title)}</b>"
+                )
+                await uow.outbox.enqueue(
+                    f"message:{purchase_id}:{update.update_id}:{member}", member,
+                    {"text": text + "\n" + escape(parts[2].strip()), "parse_mode": "HTML"}, now,
+                )  # fmt: skip
+            await uow.commit()
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    await message.reply_text(
+        t.ngettext(
+            "Sent to {count} participant.", "Sent to {count} participants.", len(members)
+        ).format(count=len(members))
+    )
 
 
 async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

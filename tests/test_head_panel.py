@@ -110,3 +110,23 @@ async def test_a_member_forging_head_controls_is_refused(
     assert purchase.status.value == "open"
     assert c.sandbox.documents(c.alice.id) == []
     assert not any("Participants of" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+
+
+async def test_the_head_messages_every_participant_privately(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
+    await c.sandbox.tap(c.head, panel, "Message all")
+    await c.sandbox.wait_for_message(c.head.id, "/message 1 The truck is late")
+    await c.say(c.head, "/message 1", "Write to every participant privately")
+    await c.say(
+        c.head, "/message 1 The truck is late <again> & pickup moves", "Sent to 2 participants."
+    )
+    for member in (c.alice, c.bob):
+        note = await c.sandbox.wait_for_message(member.id, "From the head of Wildflower honey")
+        assert note.text is not None
+        assert note.text.endswith("The truck is late <again> & pickup moves")
+    refused = await c.say(c.bob, "/message 1 Free honey for all", "Not done")
+    assert "only the head" in (refused.text or "")
+    await c.say(c.head, "/message 1 " + "x" * 3001, "longer than 3000 characters")
+    await c.say(c.head, "/message 404 hello", "Not done: no such purchase")

@@ -35,3 +35,7 @@ class NotFound(DomainError):
 
 class MoqNotReached(DomainError):
     """The minimum order is not reached, so the purchase cannot simply stop."""
+
+
+class PickupNeeded(InvalidPurchase):
+    """Goods cannot be marked arrived before the head says where and when to pick them up."""

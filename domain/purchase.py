@@ -25,6 +25,7 @@ from domain.errors import (
     NotFound,
     OrdersClosed,
     OutOfStock,
+    PickupNeeded,
 )
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
@@ -343,6 +344,10 @@ class Purchase:
         self.awaiting_head_decision = False
         self.events.append(events.DeadlineExtended(self.id, new_deadline))
 
+    def postpone(self, actor: Actor, delta: timedelta, now: datetime) -> None:
+        """Push the deadline `delta` later, counted from now when it has already passed."""
+        self.extend(actor, max(self.deadline, now) + delta, now)
+
     def cancel(self, actor: Actor, reason: str) -> None:
         ensure_can_manage(self, actor)
         if self._move(PurchaseStatus.CANCELLED):
@@ -365,7 +370,7 @@ class Purchase:
         ensure_can_manage(self, actor)
         new_slots = list(slots)
         if self.status is PurchaseStatus.ORDERED and not (new_slots or self.pickup_slots):
-            raise InvalidPurchase("say where and when members pick up their goods")
+            raise PickupNeeded("say where and when members pick up their goods")
         if self._move(PurchaseStatus.ARRIVED):
             if new_slots:
                 self.pickup_slots = new_slots
@@ -575,6 +580,18 @@ class Purchase:
                 self.id, member_id, item_id, self.quantity(member_id, item_id), tolerance
             )
         )
+
+    def take_back_unit(self, member_id: int, member_name: str, item_id: int, now: datetime) -> int:
+        """−1 in the order editor: refused when the member has none of the item."""
+        if self.quantity(member_id, item_id) == 0:
+            raise LimitExceeded("you have none of this item")
+        return self.add_units(member_id, member_name, item_id, -1, now)
+
+    def change_tolerance(self, member_id: int, item_id: int, delta: int, now: datetime) -> None:
+        """Tolerance one up or down from where it is."""
+        if self.quantity(member_id, item_id) == 0:
+            raise LimitExceeded("order at least one unit before adding tolerance")
+        self.set_tolerance(member_id, item_id, self.tolerance(member_id, item_id) + delta, now)
 
     def _remove_all(self, member_id: int, now: datetime) -> None:
         for item in self.items:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.community import Community
@@ -100,6 +100,18 @@ async def set_tolerance(
     return member_order_view(purchase, member_id)
 
 
+async def take_back_unit(
+    uow: UnitOfWork, purchase_id: int, member_id: int, member_name: str, item_id: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.take_back_unit(member_id, member_name, item_id, now))
+
+
+async def change_tolerance(
+    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, delta: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.change_tolerance(member_id, item_id, delta, now))
+
+
 async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
     await _apply(uow, purchase_id, lambda p: p.withdraw(member_id, now))
 
@@ -139,6 +151,12 @@ async def extend(
     uow: UnitOfWork, purchase_id: int, actor: Actor, new_deadline: datetime, now: datetime
 ) -> None:
     await _apply(uow, purchase_id, lambda p: p.extend(actor, new_deadline, now))
+
+
+async def postpone(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, delta: timedelta, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.postpone(actor, delta, now))
 
 
 async def cancel(uow: UnitOfWork, purchase_id: int, actor: Actor, reason: str) -> None:

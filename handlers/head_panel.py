@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translator, pick_language
 from bot.notices import progress
 from domain import services
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError, NotFound, PickupNeeded
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
@@ -202,19 +202,12 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 hours = callback.args[1]
                 if not 1 <= hours <= MAX_EXTENSION_HOURS:
                     raise NotFound("no such extension")
-                async with rt.database.unit_of_work() as reader:
-                    current = await reader.purchases.get(purchase_id)
-                base = max(current.deadline, now) if current else now
-                await services.extend(uow, purchase_id, actor, base + timedelta(hours=hours), now)
+                await services.postpone(uow, purchase_id, actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
                 await services.cancel(uow, purchase_id, actor, t.gettext("cancelled by the head"))
             case Action.HEAD_ORDERED:
                 await services.mark_ordered(uow, purchase_id, actor)
             case Action.HEAD_ARRIVED:
-                if not await _has_pickup_slot(context, purchase_id):
-                    await query.answer()
-                    await _ask_for_pickup(update, context, purchase_id, t)
-                    return
                 await services.mark_arrived(uow, purchase_id, actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, actor)
@@ -230,6 +223,10 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 pass  # HEAD_PANEL: just redraw
     except AlreadyProcessed:
         return
+    except PickupNeeded:
+        await query.answer()
+        await _ask_for_pickup(update, context, purchase_id, t)
+        return
     except DomainError as error:
         await query.answer(not_done(t, error))
         return
@@ -243,12 +240,6 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             parse_mode=ParseMode.HTML,
             reply_markup=panel_keyboard(t, purchase),
         )
-
-
-async def _has_pickup_slot(context: ContextTypes.DEFAULT_TYPE, purchase_id: int) -> bool:
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    return purchase is not None and bool(purchase.pickup_slots)
 
 
 async def _ask_for_pickup(

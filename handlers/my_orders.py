@@ -123,21 +123,17 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             _, item_id, delta = callback.args
             if delta not in (1, -1):
                 raise LimitExceeded("change one unit at a time")
-            view = await services.my_order(rt.database.unit_of_work(), purchase_id, user.id)
-            if delta < 0 and not any(line.item.item_id == item_id for line in view.lines):
-                raise LimitExceeded("you have none of this item")
-            await services.add_units(uow, purchase_id, user.id, user.full_name, item_id, delta, now)
+            if delta < 0:
+                await services.take_back_unit(
+                    uow, purchase_id, user.id, user.full_name, item_id, now
+                )
+            else:
+                await services.add_units(uow, purchase_id, user.id, user.full_name, item_id, 1, now)
         elif callback.action is Action.ORDER_TOLERANCE:
             _, item_id, delta = callback.args
             if delta not in (1, -1):
                 raise LimitExceeded("change one unit at a time")
-            view = await services.my_order(rt.database.unit_of_work(), purchase_id, user.id)
-            line = next((line for line in view.lines if line.item.item_id == item_id), None)
-            if line is None:
-                raise LimitExceeded("order at least one unit before adding tolerance")
-            await services.set_tolerance(
-                uow, purchase_id, user.id, item_id, line.tolerance + delta, now
-            )
+            await services.change_tolerance(uow, purchase_id, user.id, item_id, delta, now)
         elif callback.action is Action.ORDER_WITHDRAW:
             await services.withdraw(uow, purchase_id, user.id, now)
         elif callback.action is Action.ORDER_ASK_WITHDRAW:

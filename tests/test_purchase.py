@@ -25,6 +25,7 @@ from domain.errors import (
     NotFound,
     OrdersClosed,
     OutOfStock,
+    PickupNeeded,
 )
 from domain.permissions import Actor
 from domain.purchase import Moq, PickupSlot, PriceTier, Purchase, PurchaseStatus, ShortPolicy
@@ -557,3 +558,34 @@ def test_pickup_codes_never_repeat_within_a_purchase() -> None:
     p.mark_ordered(HEAD_ACTOR)
     p.mark_arrived(HEAD_ACTOR, [SLOT], codes("ACDE", "ACDE", "FGHJ"))
     assert sorted(p.pickup_codes.values()) == ["ACDE", "FGHJ"]
+
+
+def test_postpone_counts_from_the_deadline_or_from_now_once_it_has_passed() -> None:
+    p = purchase()
+    deadline = p.deadline
+    p.postpone(HEAD_ACTOR, timedelta(hours=24), NOW)
+    assert p.deadline == deadline + timedelta(hours=24)
+    late = p.deadline + timedelta(hours=5)
+    p.postpone(HEAD_ACTOR, timedelta(hours=24), late)
+    assert p.deadline == late + timedelta(hours=24)
+    with pytest.raises(NotAllowed):
+        p.postpone(Actor(A), timedelta(hours=1), NOW)
+
+
+def test_taking_back_a_unit_needs_one_and_tolerance_moves_by_steps() -> None:
+    p = purchase([item(1, pack_size=6)])
+    with pytest.raises(LimitExceeded, match="you have none of this item"):
+        p.take_back_unit(A, "A", 1, NOW)
+    with pytest.raises(LimitExceeded, match="order at least one unit"):
+        p.change_tolerance(A, 1, 1, NOW)
+    p.add_units(A, "A", 1, 2, NOW)
+    p.change_tolerance(A, 1, 1, NOW)
+    p.change_tolerance(A, 1, 1, NOW)
+    assert p.tolerance(A, 1) == 2
+    assert p.take_back_unit(A, "A", 1, NOW) == 1
+
+
+def test_arrival_without_any_pickup_is_a_pickup_needed_error() -> None:
+    p = purchase(status=PurchaseStatus.ORDERED)
+    with pytest.raises(PickupNeeded):
+        p.mark_arrived(HEAD_ACTOR, [], draw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -54,7 +55,14 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
     if settings.bot_token is None:
         print(NO_TOKEN_HELP)
-        asyncio.run(run_sandbox(settings))
+        from sandbox.console import PagePortTaken
+
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(run_sandbox(settings))
+        except PagePortTaken as error:
+            print(f"groupbuy: {error}", file=sys.stderr)
+            return EXIT_CONFIG_ERROR
         return 0
 
     asyncio.run(upgrade(settings.database_url))
@@ -81,7 +89,7 @@ async def run_sandbox(settings: Settings) -> None:
         )
         return build_application(sandboxed)
 
-    await run_console(build)
+    await run_console(build, page_port=settings.sandbox_page_port)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
+    # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
+    sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("bot_token", "webhook_secret", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ steer the console. What the bot sends, edits and answers is printed as it happen
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,10 +15,16 @@ from dataclasses import dataclass, field
 from telegram.ext import Application
 
 from bot.app import polling
+from sandbox.chat_page import ChatPage
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage, SandboxUser
 
+PAGE_HELP = """\
+Open {url} in a browser: a chat page where you pick who you are (Hanna runs purchases;
+Alice and Bob are neighbours; add more), write in the group or the private chat, press buttons
+and download what the bot sends. The console below does the same from the keyboard.
+"""
 HELP = """\
 GroupBuy sandbox: a local stand-in for Telegram, with the bot running against it.
 People: {people}. Group: "{group}" (the bot is an admin there).
@@ -142,20 +149,40 @@ async def _lines() -> asyncio.StreamReader:
     return reader
 
 
+class PagePortTaken(Exception):
+    """The chat page cannot listen on its port; the message says what to do."""
+
+
 async def run_console(
     build: Callable[[TelegramSandbox], Application],  # type: ignore[type-arg]
     port: int = 0,
+    page_port: int = 8080,
 ) -> None:
-    """Start the sandbox and the bot, create a demo community, and play it from stdin."""
+    """Start the sandbox, the bot and the chat page, create a demo community, and play it from
+    the web page and from stdin (the console ends at the end of input)."""
     emulator = TelegramSandbox()
     await emulator.start(port)
     sandbox = Sandbox(emulator)
     head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice"), sandbox.user("Bob")
     group = sandbox.group("Block 5 neighbours", members=[alice, bob], admins=[head])
-    async with polling(build(emulator), poll_timeout=10):
-        await sandbox.add_bot(group, by=head, as_admin=True, can_pin=True)
-        await _play(sandbox, group, head)
-    await emulator.stop()
+    page = ChatPage(sandbox, group)
+    try:
+        await page.start(page_port)
+    except OSError as error:
+        await emulator.stop()
+        raise PagePortTaken(
+            f"cannot serve the chat page on 127.0.0.1:{page_port} "
+            f"({os.strerror(error.errno or 0).lower()}); "
+            "set SANDBOX_PAGE_PORT to a free port (0 picks one)"
+        ) from None
+    try:
+        async with polling(build(emulator), poll_timeout=10):
+            await sandbox.add_bot(group, by=head, as_admin=True, can_pin=True)
+            print(PAGE_HELP.format(url=page.url), flush=True)
+            await _play(sandbox, group, head)
+    finally:
+        await page.stop()
+        await emulator.stop()
     print("sandbox stopped", flush=True)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -83,12 +85,13 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
 
 def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Path) -> None:
     typed = "/start\n!as Alice\n!in group\n/help\n!press 9\n!who\n!quit\n"
-    result = groupbuy("run", tmp_path=tmp_path, stdin=typed)
+    result = groupbuy("run", tmp_path=tmp_path, stdin=typed, SANDBOX_PAGE_PORT="0")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "@BotFather" in out
     assert "BOT_TOKEN=" in out
     assert "listens on http://127.0.0.1:" in out
+    assert re.search(r"Open http://127\.0\.0\.1:\d+/ in a browser", out)
     assert "[Hanna's private chat] bot: Hello! I help neighbours buy together." in out
     assert 'typing in group "Block 5 neighbours"' in out
     assert "no such button in this chat" in out
@@ -100,9 +103,22 @@ def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Pa
 
 
 def test_the_sandbox_console_ends_at_end_of_input(tmp_path: Path) -> None:
-    result = groupbuy("run", tmp_path=tmp_path, stdin="")
+    result = groupbuy("run", tmp_path=tmp_path, stdin="", SANDBOX_PAGE_PORT="0")
     assert result.returncode == 0, result.stderr
     assert "sandbox stopped" in result.stdout
+
+
+def test_a_taken_chat_page_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = groupbuy("run", tmp_path=tmp_path, SANDBOX_PAGE_PORT=str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"groupbuy: cannot serve the chat page on 127.0.0.1:{port} (address already in use); "
+        "set SANDBOX_PAGE_PORT to a free port (0 picks one)"
+    ), result.stderr
 
 
 def test_migrate_creates_the_database_file(tmp_path: Path) -> None:

@@ -1,0 +1,218 @@
+"""The sandbox's chat page: its API over real HTTP, and a real headless Chromium driving it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import Bot
+
+from sandbox.chat_page import ChatPage, message_html
+from sandbox.model import SandboxMessage
+from tests.support.scenario import Community, community_running, template
+
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+BOT = "groupbuy_sandbox_bot"
+
+
+def _message(source: str) -> SandboxMessage:
+    return SandboxMessage(chat_id=1, message_id=1, sender_id=1, date=0, text="", html=source)
+
+
+def test_the_bot_s_html_is_shown_with_only_harmless_tags() -> None:
+    shown = message_html(
+        _message(
+            "<b>Honey</b> &amp; <i>jam</i> <tg-spoiler>x</tg-spoiler> "
+            '<a href="javascript:alert(1)">bad</a> '
+            f'<a href="https://t.me/{BOT}?start=o_5">order</a> <a href="https://ex.org">ex</a>'
+        ),
+        BOT,
+    )
+    assert shown == (
+        '<b>Honey</b> &amp; <i>jam</i> <span class="spoiler">x</span> <a>bad</a> '
+        f'<a href="https://t.me/{BOT}?start=o_5" data-deep-link="https://t.me/{BOT}?start=o_5">'
+        'order</a> <a href="https://ex.org" target="_blank" rel="noopener noreferrer">ex</a>'
+    )
+
+
+def test_what_a_person_typed_is_escaped_not_rendered() -> None:
+    typed = SandboxMessage(1, 1, 1, 0, text="<img src=x onerror=alert(1)> & co")
+    assert message_html(typed, BOT) == "&lt;img src=x onerror=alert(1)&gt; &amp; co"
+
+
+@asynccontextmanager
+async def page_running(community: Community) -> AsyncIterator[ChatPage]:
+    page = ChatPage(community.sandbox, community.chat)
+    await page.start(0)
+    try:
+        yield page
+    finally:
+        await page.stop()
+
+
+async def test_the_page_api_refuses_bad_requests_and_changes_nothing(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c, page_running(c) as page:
+        before = len(c.sandbox.emulator.messages)
+        async with aiohttp.ClientSession(page.url) as http:
+            for path, body in [
+                ("/api/send", {"user": 999, "chat": c.chat.id, "text": "hi"}),
+                ("/api/send", {"user": c.bob.id, "chat": -42, "text": "hi"}),
+                ("/api/send", {"user": c.bob.id, "chat": c.chat.id, "text": "  "}),
+                ("/api/press", {"user": c.bob.id, "chat": c.chat.id, "message": 1, "row": 7}),
+                ("/api/open", {"user": c.bob.id, "url": "https://example.org/"}),
+                ("/api/people", {"name": ""}),
+            ]:
+                async with http.post(path, json=body) as response:
+                    assert response.status == 400, (path, body, await response.text())
+            async with http.post("/api/send", data=b"{not json") as response:
+                assert response.status == 400
+            async with http.get("/files/nothing") as response:
+                assert response.status == 404
+        assert len(c.sandbox.emulator.messages) == before
+
+
+async def test_state_shows_a_person_s_chats_and_messages(sqlite_url: str) -> None:
+    async with (
+        community_running(sqlite_url) as c,
+        page_running(c) as page,
+        aiohttp.ClientSession(page.url) as http,
+    ):
+        async with http.post("/api/people", json={"name": "Dana", "language": "ru"}) as r:
+            dana = (await r.json())["id"]
+        state = await _get(http, f"/api/state?user={dana}&chat={c.chat.id}")
+        assert [chat["title"] for chat in state["chats"]] == ["Block 5", "GroupBuy bot"]
+        assert {"id": dana, "name": "Dana", "language": "ru"} in state["people"]
+        greeting = state["messages"][-1]
+        assert "I run group purchases here" in greeting["html"]
+        async with http.post(
+            "/api/send", json={"user": dana, "chat": dana, "text": "/start"}
+        ) as response:
+            assert response.status == 200
+        await c.sandbox.wait_for_message(dana, "Здравствуйте")
+        state = await _get(http, f"/api/state?user={dana}&chat={dana}")
+        assert [m["from_bot"] for m in state["messages"]][:2] == [False, True]
+
+
+async def test_a_document_the_bot_sent_downloads_with_its_name(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c, page_running(c) as page:
+        await c.say(c.head, "/start", "Hello")
+        emulator = c.sandbox.emulator
+        async with Bot(emulator.token, base_url=emulator.base_url) as bot:
+            await bot.send_document(c.head.id, b"item;units\nHoney;6\n", filename="Заказ.csv")
+        async with aiohttp.ClientSession(page.url) as http:
+            state = await _get(http, f"/api/state?user={c.head.id}&chat={c.head.id}")
+            document = state["messages"][-1]["document"]
+            assert document["name"] == "Заказ.csv"
+            async with http.get(document["url"]) as response:
+                assert response.status == 200
+                assert await response.read() == b"item;units\nHoney;6\n"
+                assert response.headers["Content-Disposition"] == (
+                    "attachment; filename*=UTF-8''%D0%97%D0%B0%D0%BA%D0%B0%D0%B7.csv"
+                )
+
+
+async def _get(http: aiohttp.ClientSession, path: str) -> Any:
+    async with http.get(path) as response:
+        assert response.status == 200
+        return await response.json()
+
+
+@contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """Debian's headless Chromium through its ChromeDriver; nothing is downloaded."""
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
+        pytest.skip("install Debian's chromium and chromium-driver for the browser test")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,860", f"--user-data-dir={profile}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def play_in_the_browser(url: str, group_id: int, purchase: str, screenshot: Path) -> str:
+    """Hanna opens a purchase; Alice and Bob each tap +1; returns the card's text at the end."""
+    with tempfile.TemporaryDirectory() as profile, chromium(Path(profile)) as browser:
+        try:
+            return _play(browser, url, group_id, purchase, screenshot)
+        except Exception:
+            browser.save_screenshot(str(screenshot.with_name("chat-page-failed.png")))
+            raise
+
+
+def _play(browser: Any, url: str, group_id: int, purchase: str, screenshot: Path) -> str:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as shown
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    group = (By.CSS_SELECTOR, f"#chats li[data-chat-id='{group_id}']")
+    browser.get(url)
+    wait.until(shown.element_to_be_clickable(group)).click()
+    assert Select(browser.find_element(By.ID, "person")).first_selected_option.text == "Hanna"
+
+    box = browser.find_element(By.ID, "text")
+    for index, line in enumerate(["/new", *purchase.splitlines()]):
+        if index:
+            box.send_keys(Keys.SHIFT, Keys.ENTER)
+        box.send_keys(line)
+    box.send_keys(Keys.ENTER)
+    plus_one = "//div[contains(@class,'message')]//button[normalize-space()='+1 Honey 1 kg']"
+    wait.until(shown.element_to_be_clickable((By.XPATH, plus_one)))
+
+    for member in ("Alice Zebra", "Bob"):
+        Select(browser.find_element(By.ID, "person")).select_by_visible_text(member)
+        wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), member))
+        wait.until(shown.element_to_be_clickable((By.XPATH, plus_one))).click()
+        wait.until(shown.text_to_be_present_in_element((By.ID, "toast"), "You're in"))
+        # As in Telegram, the first tap of someone who never started the bot opens its chat.
+        wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), "private chat"))
+        wait.until(shown.element_to_be_clickable(group)).click()
+        wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), "community chat"))
+
+    card = "//div[contains(@class,'message')][.//button[normalize-space()='+1 Honey 1 kg']]"
+    wait.until(shown.text_to_be_present_in_element((By.XPATH, card), "2 members"))
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(screenshot))
+    return str(browser.find_element(By.XPATH, card).text)
+
+
+async def test_a_purchase_opened_and_joined_in_the_browser(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c, page_running(c) as page:
+        screenshot = ARTIFACTS / "chat-page.png"
+        screenshot.unlink(missing_ok=True)
+        card_text = await asyncio.to_thread(
+            play_in_the_browser, page.url, c.chat.id, template(), screenshot
+        )
+        assert "Wildflower honey from Altai" in card_text
+        assert "2 members" in card_text
+        assert screenshot.stat().st_size > 10_000
+        card = next(m for m in c.sandbox.bot_messages(c.chat.id) if m.buttons())
+        assert "2 members" in (card.text or "")
+        toasts = [p.answer.text for p in c.sandbox.emulator.callbacks.values() if p.answer]
+        assert len(toasts) == 2
+        assert all(text and text.startswith("You're in") for text in toasts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -21,7 +22,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from bot.settings import SUPPORTED_LANGUAGES
+from domain.errors import DomainError, Term
 from domain.money import Money
+from domain.purchase import STATUS_WORDS, PurchaseStatus
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -84,3 +87,21 @@ class Translator:
         day = format_date(local, format="medium", locale=self.locale)
         clock = format_time(local, format="short", locale=self.locale)
         return f"{day} {clock}"
+
+    def reason(self, error: DomainError) -> str:
+        """Why the domain refused, in this language, with each value formatted for it."""
+        values = {name: self._value(value) for name, value in error.values.items()}
+        return self.gettext(error.message).format(**values)
+
+    def _value(self, value: object) -> str:
+        if isinstance(value, DomainError):
+            return self.reason(value)
+        if isinstance(value, PurchaseStatus):
+            return self.gettext(STATUS_WORDS[value])
+        if isinstance(value, Term):
+            return self.gettext(value)
+        if isinstance(value, Money):
+            return self.money(value)
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            return str(format_decimal(value, locale=self.locale))
+        return str(value)

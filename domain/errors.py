@@ -1,8 +1,32 @@
-"""Domain errors: a broken business rule, with a message fit to show the person who tried."""
+"""Domain errors: a broken business rule, with a message fit to show the person who tried.
+
+The domain does not translate. Each error carries its message as an English template marked
+with `N_` (so the catalogs pick it up) plus the values to fill in, kept as values (Money, whole
+numbers, statuses, a nested error) so that the handlers can translate the template and format
+each value for the reader's language: `Translator.reason(error)`.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a message for translation; it is translated where it is shown, not here."""
+    return message
+
+
+class Term(str):
+    """A word put into an error message ("the price") that is translated along with it."""
+
+    __slots__ = ()
 
 
 class DomainError(Exception):
-    """A business rule refused the request; `str(error)` says why."""
+    """A business rule refused the request; `str(error)` says why, in English."""
+
+    def __init__(self, message: str, /, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values) if values else message)
 
 
 class InvalidPurchase(DomainError):

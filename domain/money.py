@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from babel.numbers import get_currency_precision, is_currency
 
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 
 # No purchase comes near a trillion units of any currency; larger numbers are typing mistakes.
 MAX_MINOR_DIGITS = 15
@@ -26,7 +26,7 @@ def check_currency(code: str) -> str:
     """Return the upper-case ISO 4217 code, or raise if Babel does not know it."""
     upper = code.upper()
     if not is_currency(upper):
-        raise InvalidAmount(f"{code!r} is not an ISO 4217 currency code")
+        raise InvalidAmount(N_('"{code}" is not an ISO 4217 currency code'), code=code)
     return upper
 
 
@@ -44,7 +44,7 @@ class Money:
 
     def __post_init__(self) -> None:
         if not isinstance(self.minor, int) or isinstance(self.minor, bool):
-            raise InvalidAmount("money is counted in whole minor units")
+            raise InvalidAmount(N_("money is counted in whole minor units"))
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -57,15 +57,20 @@ class Money:
         try:
             value = Decimal(raw)
         except (DecimalException, ValueError):
-            raise InvalidAmount(f"{text!r} is not a number") from None
+            raise InvalidAmount(N_('"{text}" is not a number'), text=text) from None
         if not value.is_finite():
-            raise InvalidAmount(f"{text!r} is not a number")
+            raise InvalidAmount(N_('"{text}" is not a number'), text=text)
         digits = minor_digits(currency)
         if value and value.adjusted() + digits >= MAX_MINOR_DIGITS:
-            raise InvalidAmount(f"{text!r} is too large an amount")
+            raise InvalidAmount(N_('"{text}" is too large an amount'), text=text)
         scaled = value.scaleb(digits)
         if scaled != scaled.to_integral_value():
-            raise InvalidAmount(f"{text!r} has more than {digits} decimal places for {currency}")
+            raise InvalidAmount(
+                N_('"{text}" has more than {digits} decimal places for {currency}'),
+                text=text,
+                digits=digits,
+                currency=currency,
+            )
         return cls(int(scaled), currency)
 
     @property
@@ -75,7 +80,11 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+            raise CurrencyMismatch(
+                N_("cannot combine {currency} with {other}"),
+                currency=self.currency,
+                other=other.currency,
+            )
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -87,7 +96,7 @@ class Money:
 
     def __mul__(self, times: int) -> Money:
         if not isinstance(times, int) or isinstance(times, bool):
-            raise InvalidAmount("money is multiplied by whole numbers only")
+            raise InvalidAmount(N_("money is multiplied by whole numbers only"))
         return Money(self.minor * times, self.currency)
 
     __rmul__ = __mul__
@@ -124,7 +133,7 @@ class Money:
         if not weights:
             return []
         if any(weight < 0 for weight in weights):
-            raise InvalidAmount("split weights cannot be negative")
+            raise InvalidAmount(N_("split weights cannot be negative"))
         total_weight = sum(weights)
         effective = list(weights) if total_weight else [1] * len(weights)
         total_weight = sum(effective)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.errors import NotAllowed
+from domain.errors import N_, NotAllowed
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,4 @@ def can_manage(purchase: HasHead, actor: Actor) -> bool:
 
 def ensure_can_manage(purchase: HasHead, actor: Actor) -> None:
     if not can_manage(purchase, actor):
-        raise NotAllowed("only the head of this purchase (or a platform admin) can do this")
+        raise NotAllowed(N_("only the head of this purchase (or a platform admin) can do this"))

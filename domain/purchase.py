@@ -17,6 +17,7 @@ from enum import StrEnum
 from domain import events
 from domain.allocation import ItemAllocation, QueueEntry, allocate, build_queue
 from domain.errors import (
+    N_,
     IllegalTransition,
     InvalidPurchase,
     LimitExceeded,
@@ -51,6 +52,18 @@ class PurchaseStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
+
+# How each status reads in a sentence ("the purchase is {status}"), marked for the catalogs.
+STATUS_WORDS: dict[PurchaseStatus, str] = {
+    PurchaseStatus.DRAFT: N_("still a draft"),
+    PurchaseStatus.OPEN: N_("open"),
+    PurchaseStatus.STOPPED: N_("stopped"),
+    PurchaseStatus.ORDERED: N_("ordered from the supplier"),
+    PurchaseStatus.ARRIVED: N_("arrived"),
+    PurchaseStatus.COMPLETED: N_("completed"),
+    PurchaseStatus.FAILED: N_("failed"),
+    PurchaseStatus.CANCELLED: N_("cancelled"),
+}
 
 # Which statuses each status may be reached from; everything else is illegal.
 ALLOWED_FROM: dict[PurchaseStatus, frozenset[PurchaseStatus]] = {
@@ -95,11 +108,11 @@ class Moq:
 
     def __post_init__(self) -> None:
         if (self.units is None) == (self.money is None):
-            raise InvalidPurchase("a minimum order is either in units or in money")
+            raise InvalidPurchase(N_("a minimum order is either in units or in money"))
         if self.units is not None and self.units < 1:
-            raise InvalidPurchase("a minimum order in units must be at least 1")
+            raise InvalidPurchase(N_("a minimum order in units must be at least 1"))
         if self.money is not None and self.money.minor <= 0:
-            raise InvalidPurchase("a minimum order in money must be more than zero")
+            raise InvalidPurchase(N_("a minimum order in money must be more than zero"))
 
 
 @dataclass(frozen=True)
@@ -127,23 +140,25 @@ class Item:
 
     def validate(self) -> None:
         if not self.name.strip():
-            raise InvalidPurchase("an item needs a name")
+            raise InvalidPurchase(N_("an item needs a name"))
         if self.unit_price.minor <= 0:
-            raise InvalidPurchase(f"{self.name}: the price must be more than zero")
+            raise InvalidPurchase(N_("{item}: the price must be more than zero"), item=self.name)
         if self.pack_size < 1:
-            raise InvalidPurchase(f"{self.name}: the pack size must be at least 1")
+            raise InvalidPurchase(N_("{item}: the pack size must be at least 1"), item=self.name)
         for limit in (self.member_min, self.member_max, self.stock, self.moq_units):
             if limit is not None and limit < 1:
-                raise InvalidPurchase(f"{self.name}: limits must be at least 1")
+                raise InvalidPurchase(N_("{item}: limits must be at least 1"), item=self.name)
         if self.member_min and self.member_max and self.member_min > self.member_max:
-            raise InvalidPurchase(f"{self.name}: the minimum is above the maximum")
+            raise InvalidPurchase(N_("{item}: the minimum is above the maximum"), item=self.name)
         thresholds = [tier.min_units for tier in self.tiers]
         if thresholds != sorted(set(thresholds)) or any(t < 2 for t in thresholds):
-            raise InvalidPurchase(f"{self.name}: price tiers must have rising thresholds above 1")
+            raise InvalidPurchase(
+                N_("{item}: price tiers must have rising thresholds above 1"), item=self.name
+            )
         prices = [self.unit_price, *(tier.unit_price for tier in self.tiers)]
         if any(later >= earlier for earlier, later in itertools.pairwise(prices)):
             raise InvalidPurchase(
-                f"{self.name}: each price tier must be cheaper than the one before"
+                N_("{item}: each price tier must be cheaper than the one before"), item=self.name
             )
 
     def price_for(self, total_units: int) -> Money:
@@ -167,9 +182,9 @@ class PickupSlot:
 
     def __post_init__(self) -> None:
         if not self.place.strip():
-            raise InvalidPurchase("a pickup slot needs a place")
+            raise InvalidPurchase(N_("a pickup slot needs a place"))
         if self.ends_at <= self.starts_at:
-            raise InvalidPurchase("a pickup window must end after it starts")
+            raise InvalidPurchase(N_("a pickup window must end after it starts"))
 
 
 @dataclass(frozen=True)
@@ -233,40 +248,54 @@ class Purchase:
     def validate(self, now: datetime, max_fee_percent: Decimal) -> None:
         """Check the terms a head typed; raises InvalidPurchase naming the first problem."""
         if not self.title.strip():
-            raise InvalidPurchase("the purchase needs a title")
+            raise InvalidPurchase(N_("the purchase needs a title"))
         if len(self.title) > MAX_TITLE_LENGTH:
-            raise InvalidPurchase(f"the title is longer than {MAX_TITLE_LENGTH} characters")
+            raise InvalidPurchase(
+                N_("the title is longer than {limit} characters"), limit=MAX_TITLE_LENGTH
+            )
         if len(self.description) > MAX_DESCRIPTION_LENGTH:
             raise InvalidPurchase(
-                f"the description is longer than {MAX_DESCRIPTION_LENGTH} characters"
+                N_("the description is longer than {limit} characters"),
+                limit=MAX_DESCRIPTION_LENGTH,
             )
         if not self.items:
-            raise InvalidPurchase("the purchase needs at least one item")
+            raise InvalidPurchase(N_("the purchase needs at least one item"))
         if len(self.items) > MAX_ITEMS:
-            raise InvalidPurchase(f"a purchase has at most {MAX_ITEMS} items")
+            raise InvalidPurchase(N_("a purchase has at most {limit} items"), limit=MAX_ITEMS)
         if [item.item_id for item in self.items] != list(range(1, len(self.items) + 1)):
-            raise InvalidPurchase("items are numbered 1, 2, 3... in order")
+            raise InvalidPurchase(N_("items are numbered 1, 2, 3… in order"))
         for item in self.items:
             item.validate()
             if item.unit_price.currency != self.currency:
-                raise InvalidPurchase(f"{item.name}: the price is not in {self.currency}")
+                raise InvalidPurchase(
+                    N_("{item}: the price is not in {currency}"),
+                    item=item.name,
+                    currency=self.currency,
+                )
         if self.deadline <= now:
-            raise InvalidPurchase("the deadline is in the past")
+            raise InvalidPurchase(N_("the deadline is in the past"))
         if not Decimal(0) <= self.fee_percent <= max_fee_percent:
-            raise InvalidPurchase(f"the organizer fee must be between 0% and {max_fee_percent}%")
+            raise InvalidPurchase(
+                N_("the organizer fee must be between 0% and {limit}%"), limit=max_fee_percent
+            )
         if self.delivery_cost is not None and (
             self.delivery_cost.currency != self.currency or self.delivery_cost.minor < 0
         ):
-            raise InvalidPurchase(f"the delivery cost must be a positive amount in {self.currency}")
+            raise InvalidPurchase(
+                N_("the delivery cost must be a positive amount in {currency}"),
+                currency=self.currency,
+            )
         if self.moq and self.moq.money and self.moq.money.currency != self.currency:
-            raise InvalidPurchase(f"the minimum order must be in {self.currency}")
+            raise InvalidPurchase(
+                N_("the minimum order must be in {currency}"), currency=self.currency
+            )
         if self.short_policy is ShortPolicy.EXTEND and not (
             self.extend_by and self.extend_by > timedelta(0)
         ):
-            raise InvalidPurchase("say by how long to extend, e.g. extend 24h")
+            raise InvalidPurchase(N_("say by how long to extend, e.g. extend 24h"))
         for slot in self.pickup_slots:
             if slot.starts_at < self.deadline:
-                raise InvalidPurchase("the pickup must come after the deadline")
+                raise InvalidPurchase(N_("the pickup must come after the deadline"))
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -275,13 +304,17 @@ class Purchase:
         if self.status is target:
             return False
         if self.status not in ALLOWED_FROM[target]:
-            raise IllegalTransition(f"a purchase that is {self.status} cannot become {target}")
+            raise IllegalTransition(
+                N_("the purchase is {status}; it cannot become {target}"),
+                status=self.status,
+                target=target,
+            )
         self.status = target
         return True
 
     def publish(self, now: datetime) -> None:
         if self.status is PurchaseStatus.DRAFT and self.deadline <= now:
-            raise InvalidPurchase("the deadline is in the past")
+            raise InvalidPurchase(N_("the deadline is in the past"))
         if self._move(PurchaseStatus.OPEN):
             self.events.append(events.PurchasePublished(self.id))
 
@@ -325,7 +358,7 @@ class Purchase:
         ensure_can_manage(self, actor)
         if self.status is PurchaseStatus.OPEN and not self.moq_met():
             raise MoqNotReached(
-                "the minimum order is not reached: go ahead anyway, extend, or cancel"
+                N_("the minimum order is not reached: go ahead anyway, extend, or cancel")
             )
         self._stop()
 
@@ -337,9 +370,11 @@ class Purchase:
     def extend(self, actor: Actor, new_deadline: datetime, now: datetime) -> None:
         ensure_can_manage(self, actor)
         if self.status is not PurchaseStatus.OPEN:
-            raise IllegalTransition(f"a purchase that is {self.status} cannot be extended")
+            raise IllegalTransition(
+                N_("the purchase is {status}; it cannot be extended"), status=self.status
+            )
         if new_deadline <= now:
-            raise InvalidPurchase("the new deadline is in the past")
+            raise InvalidPurchase(N_("the new deadline is in the past"))
         self.deadline = new_deadline
         self.awaiting_head_decision = False
         self.events.append(events.DeadlineExtended(self.id, new_deadline))
@@ -370,7 +405,7 @@ class Purchase:
         ensure_can_manage(self, actor)
         new_slots = list(slots)
         if self.status is PurchaseStatus.ORDERED and not (new_slots or self.pickup_slots):
-            raise PickupNeeded("say where and when members pick up their goods")
+            raise PickupNeeded(N_("say where and when members pick up their goods"))
         if self._move(PurchaseStatus.ARRIVED):
             if new_slots:
                 self.pickup_slots = new_slots
@@ -397,12 +432,13 @@ class Purchase:
         ensure_can_manage(self, actor)
         if self.status is not PurchaseStatus.ARRIVED:
             raise IllegalTransition(
-                f"goods are handed over once they arrive, not when {self.status}"
+                N_("goods are handed over once they arrive; the purchase is {status}"),
+                status=self.status,
             )
         wanted = code.strip().upper()
         member_id = next((m for m, c in self.pickup_codes.items() if c == wanted), None)
         if member_id is None:
-            raise NotFound(f"no member has the pickup code {wanted}")
+            raise NotFound(N_("no member has the pickup code {code}"), code=wanted)
         if member_id not in self.handed_over:
             self.handed_over.add(member_id)
             self.events.append(events.HandedOver(self.id, member_id))
@@ -419,7 +455,7 @@ class Purchase:
         for item in self.items:
             if item.item_id == item_id:
                 return item
-        raise NotFound("this purchase has no such item")
+        raise NotFound(N_("this purchase has no such item"))
 
     def quantity(self, member_id: int, item_id: int) -> int:
         return sum(
@@ -484,8 +520,10 @@ class Purchase:
     def _ensure_orders_open(self, now: datetime) -> None:
         if not self.accepts_orders(now):
             if self.status is PurchaseStatus.OPEN:
-                raise OrdersClosed("the deadline has passed; orders can no longer change")
-            raise OrdersClosed(f"the purchase is {self.status}; orders can no longer change")
+                raise OrdersClosed(N_("the deadline has passed; orders can no longer change"))
+            raise OrdersClosed(
+                N_("the purchase is {status}; orders can no longer change"), status=self.status
+            )
 
     def _append(
         self, member_id: int, item_id: int, firm: int, tolerance: int, now: datetime
@@ -503,20 +541,26 @@ class Purchase:
         if quantity == current:
             return
         if quantity < 0:
-            raise LimitExceeded("a quantity cannot be negative")
+            raise LimitExceeded(N_("a quantity cannot be negative"))
         if quantity > MAX_UNITS_PER_LINE:
-            raise LimitExceeded(f"at most {MAX_UNITS_PER_LINE} units of one item")
+            raise LimitExceeded(N_("at most {limit} units of one item"), limit=MAX_UNITS_PER_LINE)
         if item.member_max is not None and quantity > item.member_max:
-            raise LimitExceeded(f"at most {item.member_max} of {item.name} per member")
+            raise LimitExceeded(
+                N_("at most {limit} of {item} per member"), limit=item.member_max, item=item.name
+            )
         if item.member_min is not None and 0 < quantity < item.member_min:
-            raise LimitExceeded(f"at least {item.member_min} of {item.name} per member")
+            raise LimitExceeded(
+                N_("at least {limit} of {item} per member"), limit=item.member_min, item=item.name
+            )
         if item.stock is not None:
             left = item.stock - self.item_units(item_id) + current
             if quantity > left:
                 raise OutOfStock(
-                    f"{item.name} is sold out"
+                    N_("{item} is sold out")
                     if left == 0
-                    else f"only {left} of {item.name} left for you"
+                    else N_("only {left} of {item} left for you"),
+                    item=item.name,
+                    left=left,
                 )
         was_member = member_id in self.participant_ids()
         moq_was_met = self.moq is not None and self.moq_met()
@@ -569,11 +613,15 @@ class Purchase:
         if tolerance == current:
             return
         if item.pack_size == 1:
-            raise LimitExceeded(f"{item.name} is not sold in packs, so tolerance does not apply")
+            raise LimitExceeded(
+                N_("{item} is not sold in packs, so tolerance does not apply"), item=item.name
+            )
         if not 0 <= tolerance < item.pack_size:
-            raise LimitExceeded(f"tolerance is from 0 to {item.pack_size - 1} units")
+            raise LimitExceeded(
+                N_("tolerance is from 0 to {limit} units"), limit=item.pack_size - 1
+            )
         if tolerance and self.quantity(member_id, item_id) == 0:
-            raise LimitExceeded("order at least one unit before adding tolerance")
+            raise LimitExceeded(N_("order at least one unit before adding tolerance"))
         self._append(member_id, item_id, 0, tolerance - current, now)
         self.events.append(
             events.OrderChanged(
@@ -584,13 +632,13 @@ class Purchase:
     def take_back_unit(self, member_id: int, member_name: str, item_id: int, now: datetime) -> int:
         """−1 in the order editor: refused when the member has none of the item."""
         if self.quantity(member_id, item_id) == 0:
-            raise LimitExceeded("you have none of this item")
+            raise LimitExceeded(N_("you have none of this item"))
         return self.add_units(member_id, member_name, item_id, -1, now)
 
     def change_tolerance(self, member_id: int, item_id: int, delta: int, now: datetime) -> None:
         """Tolerance one up or down from where it is."""
         if self.quantity(member_id, item_id) == 0:
-            raise LimitExceeded("order at least one unit before adding tolerance")
+            raise LimitExceeded(N_("order at least one unit before adding tolerance"))
         self.set_tolerance(member_id, item_id, self.tolerance(member_id, item_id) + delta, now)
 
     def _remove_all(self, member_id: int, now: datetime) -> None:
@@ -608,24 +656,26 @@ class Purchase:
     def withdraw(self, member_id: int, now: datetime) -> None:
         """A member leaves: freely while orders are open, or in the window after a new head."""
         if member_id not in self.participant_ids():
-            raise NotFound("you have no order in this purchase")
+            raise NotFound(N_("you have no order in this purchase"))
         window_open = self.in_transfer_window(now) and self.status in (
             PurchaseStatus.OPEN,
             PurchaseStatus.STOPPED,
             PurchaseStatus.ORDERED,
         )
         if not (self.accepts_orders(now) or window_open):
-            raise OrdersClosed("orders are frozen after the stop: ask the head to withdraw you")
+            raise OrdersClosed(N_("orders are frozen after the stop: ask the head to withdraw you"))
         self._remove_all(member_id, now)
 
     def request_withdrawal(self, member_id: int, now: datetime) -> None:
         """After the stop a member can only ask; the head accepts or declines."""
         if member_id not in self.participant_ids():
-            raise NotFound("you have no order in this purchase")
+            raise NotFound(N_("you have no order in this purchase"))
         if self.accepts_orders(now):
-            raise IllegalTransition("orders are still open: you can withdraw yourself")
+            raise IllegalTransition(N_("orders are still open: you can withdraw yourself"))
         if self.status not in (PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED):
-            raise OrdersClosed(f"the purchase is {self.status}; it is too late to withdraw")
+            raise OrdersClosed(
+                N_("the purchase is {status}; it is too late to withdraw"), status=self.status
+            )
         if member_id not in self.withdrawal_requests:
             self.withdrawal_requests.add(member_id)
             self.events.append(events.WithdrawalRequested(self.id, member_id))
@@ -633,13 +683,13 @@ class Purchase:
     def accept_withdrawal(self, actor: Actor, member_id: int, now: datetime) -> None:
         ensure_can_manage(self, actor)
         if member_id not in self.withdrawal_requests:
-            raise NotFound("this member has not asked to withdraw")
+            raise NotFound(N_("this member has not asked to withdraw"))
         self._remove_all(member_id, now)
 
     def decline_withdrawal(self, actor: Actor, member_id: int) -> None:
         ensure_can_manage(self, actor)
         if member_id not in self.withdrawal_requests:
-            raise NotFound("this member has not asked to withdraw")
+            raise NotFound(N_("this member has not asked to withdraw"))
         self.withdrawal_requests.discard(member_id)
         self.events.append(events.WithdrawalDeclined(self.id, member_id))
 
@@ -652,23 +702,25 @@ class Purchase:
             PurchaseStatus.FAILED,
             PurchaseStatus.CANCELLED,
         ):
-            raise IllegalTransition(f"a purchase that is {self.status} cannot change heads")
+            raise IllegalTransition(
+                N_("the purchase is {status}; it cannot change heads"), status=self.status
+            )
         if to_member_id == self.head_id:
-            raise InvalidPurchase("this member is already the head")
+            raise InvalidPurchase(N_("this member is already the head"))
         if to_member_id not in self.participant_ids():
-            raise NotFound("the new head must be a participant of the purchase")
+            raise NotFound(N_("the new head must be a participant of the purchase"))
         self.pending_head_id = to_member_id
         self.events.append(events.TransferOffered(self.id, to_member_id))
 
     def accept_transfer(self, user_id: int, now: datetime) -> None:
         if self.pending_head_id != user_id:
-            raise NotAllowed("nobody offered you to lead this purchase")
+            raise NotAllowed(N_("nobody offered you to lead this purchase"))
         self._change_head(user_id, now)
 
     def reassign(self, actor: Actor, new_head_id: int, now: datetime) -> None:
         """A platform admin hands an abandoned purchase to someone else."""
         if not actor.is_admin:
-            raise NotAllowed("only a platform admin can reassign a purchase")
+            raise NotAllowed(N_("only a platform admin can reassign a purchase"))
         if new_head_id != self.head_id:
             self._change_head(new_head_id, now)
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from domain.errors import DomainError, InvalidPurchase
+from domain.errors import N_, DomainError, InvalidPurchase, Term
 from domain.money import InvalidAmount, Money
 from domain.purchase import (
     DeliverySplit,
@@ -33,6 +33,10 @@ MAX_FIELD_LENGTH = {"title": 120, "description": 2000, "supplier": 120, "regions
 
 class FormError(DomainError):
     """What a person typed for a field is not valid; the message says what is expected."""
+
+
+THE_PRICE = Term(N_("the price"))
+THE_MINIMUM_ORDER = Term(N_("the minimum order"))
 
 
 @dataclass
@@ -60,11 +64,11 @@ class PurchaseForm:
     ) -> Purchase:
         """The draft purchase, validated as a whole (deadline before pickup, fee cap...)."""
         if not self.title:
-            raise FormError("the purchase needs a title")
+            raise FormError(N_("the purchase needs a title"))
         if not self.items:
-            raise FormError("add at least one item")
+            raise FormError(N_("add at least one item"))
         if self.deadline is None:
-            raise FormError("the purchase needs a deadline")
+            raise FormError(N_("the purchase needs a deadline"))
         purchase = Purchase(
             community_id=community_id,
             head_id=head_id,
@@ -88,39 +92,56 @@ class PurchaseForm:
         try:
             purchase.validate(now, max_fee)
         except InvalidPurchase as error:
-            raise FormError(str(error)) from None
+            raise FormError(error.message, **error.values) from None
         return purchase
 
 
 # --- single fields ---------------------------------------------------------------------------
 
 
+EMPTY_FIELD = {
+    "title": N_("the title cannot be empty"),
+    "description": N_("the description cannot be empty"),
+    "supplier": N_("the supplier cannot be empty"),
+    "regions": N_("the regions cannot be empty"),
+}
+LONG_FIELD = {
+    "title": N_("the title is longer than {limit} characters"),
+    "description": N_("the description is longer than {limit} characters"),
+    "supplier": N_("the supplier is longer than {limit} characters"),
+    "regions": N_("the regions are longer than {limit} characters"),
+}
+
+
 def parse_text(text: str, field_name: str, required: bool = True) -> str:
     value = " ".join(text.split()) if field_name != "description" else text.strip()
     if required and not value:
-        raise FormError(f"the {field_name} cannot be empty")
+        raise FormError(EMPTY_FIELD[field_name])
     limit = MAX_FIELD_LENGTH[field_name]
     if len(value) > limit:
-        raise FormError(f"the {field_name} is longer than {limit} characters")
+        raise FormError(LONG_FIELD[field_name], limit=limit)
     return value
 
 
 def _whole(text: str, what: str, minimum: int = 1) -> int:
+    """`what` is a Term, or an option keyword the person typed (shown as typed)."""
     if not re.fullmatch(r"\d{1,7}", text.strip()):
-        raise FormError(f"{what} must be a whole number, e.g. 6")
+        raise FormError(N_("{what} must be a whole number, e.g. 6"), what=what)
     number = int(text)
     if number < minimum:
-        raise FormError(f"{what} must be at least {minimum}")
+        raise FormError(N_("{what} must be at least {minimum}"), what=what, minimum=minimum)
     return number
 
 
-def _money(text: str, currency: str, what: str = "the price") -> Money:
+def _money(text: str, currency: str, what: Term = THE_PRICE) -> Money:
     try:
         amount = Money.parse(text.strip(), currency)
     except InvalidAmount as error:
-        raise FormError(f"{what}: {error}; write it like 12.50") from None
+        raise FormError(
+            N_("{what}: {reason}; write it like 12.50"), what=what, reason=error
+        ) from None
     if amount.minor <= 0:
-        raise FormError(f"{what} must be more than zero")
+        raise FormError(N_("{what} must be more than zero"), what=what)
     return amount
 
 
@@ -136,18 +157,22 @@ def parse_item(text: str, currency: str) -> Item:
     """`Honey 1 kg | 12.50 | pack 6 | max 10`, tiers as `12.50; 11.90 from 60`."""
     parts = [part.strip() for part in text.split("|")]
     if len(parts) < 2 or not parts[0]:
-        raise FormError("write an item as: name | price, e.g. Honey 1 kg | 12.50 | pack 6")
+        raise FormError(N_("write an item as: name | price, e.g. Honey 1 kg | 12.50 | pack 6"))
     name = parse_text(parts[0], "title")
     price_parts = [p.strip() for p in parts[1].split(";") if p.strip()]
     if not price_parts:
-        raise FormError("give the item a price, e.g. 12.50")
+        raise FormError(N_("give the item a price, e.g. 12.50"))
     price = _money(price_parts[0], currency)
     tiers = []
     for tier_text in price_parts[1:]:
         match = re.fullmatch(r"(\S+)\s+(?:from|от|起)\s+(\S+)", tier_text, re.IGNORECASE)
         if not match:
-            raise FormError(f"write a price tier as: 11.90 from 60 (not {tier_text!r})")
-        tiers.append(PriceTier(_whole(match[2], "a tier threshold", 2), _money(match[1], currency)))
+            raise FormError(
+                N_('write a price tier as: 11.90 from 60 (not "{text}")'), text=tier_text
+            )
+        tiers.append(
+            PriceTier(_whole(match[2], Term(N_("a tier threshold")), 2), _money(match[1], currency))
+        )
     options: dict[str, int] = {}
     for option in parts[2:]:
         match = re.fullmatch(r"(\S+)\s+(\S+)", option)
@@ -155,9 +180,10 @@ def parse_item(text: str, currency: str) -> Item:
         key = ITEM_OPTION_ALIASES.get(key, key)
         if not match or key not in ITEM_OPTIONS:
             raise FormError(
-                f"unknown item option {option!r}; use pack N, min N, max N, stock N or moq N"
+                N_('unknown item option "{option}"; use pack N, min N, max N, stock N or moq N'),
+                option=option,
             )
-        options[ITEM_OPTIONS[key]] = _whole(match[2], f"{key}")
+        options[ITEM_OPTIONS[key]] = _whole(match[2], key)
     item = Item(
         item_id=0,
         name=name,
@@ -172,7 +198,7 @@ def parse_item(text: str, currency: str) -> Item:
     try:
         item.validate()
     except InvalidPurchase as error:
-        raise FormError(str(error)) from None
+        raise FormError(error.message, **error.values) from None
     return item
 
 
@@ -181,13 +207,16 @@ def parse_moq(text: str, currency: str) -> Moq:
     value = text.strip()
     units = re.fullmatch(r"(\d+)\s*(units?|pcs|шт\.?|штук|件|个)?", value, re.IGNORECASE)
     if units:
-        return Moq(units=_whole(units[1], "the minimum order"))
+        return Moq(units=_whole(units[1], THE_MINIMUM_ORDER))
     money = re.fullmatch(r"([\d.,]+)\s*([A-Za-z]{3})", value)
     if money:
         if money[2].upper() != currency:
-            raise FormError(f"the minimum order must be in {currency}, the community's currency")
-        return Moq(money=_money(money[1], currency, "the minimum order"))
-    raise FormError(f"write the minimum order as 30 units or 500 {currency}")
+            raise FormError(
+                N_("the minimum order must be in {currency}, the community's currency"),
+                currency=currency,
+            )
+        return Moq(money=_money(money[1], currency, THE_MINIMUM_ORDER))
+    raise FormError(N_("write the minimum order as 30 units or 500 {currency}"), currency=currency)
 
 
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M")
@@ -200,16 +229,16 @@ def _local_instant(text: str, timezone: str) -> datetime:
         except ValueError:
             continue
         return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    raise FormError("write the date and time as 2026-11-25 18:00 (or 25.11.2026 18:00)")
+    raise FormError(N_("write the date and time as 2026-11-25 18:00 (or 25.11.2026 18:00)"))
 
 
 def parse_deadline(text: str, timezone: str, now: datetime) -> datetime:
     """A local date and time in the community's timezone, in the future."""
     instant = _local_instant(text, timezone)
     if instant <= now:
-        raise FormError("the deadline is in the past; give a later date and time")
+        raise FormError(N_("the deadline is in the past; give a later date and time"))
     if instant > now + timedelta(days=366):
-        raise FormError("the deadline is more than a year away")
+        raise FormError(N_("the deadline is more than a year away"))
     return instant
 
 
@@ -218,13 +247,13 @@ def parse_pickup(text: str, timezone: str) -> PickupSlot:
     when, _, place = (part.strip() for part in text.partition("|"))
     match = re.fullmatch(r"(.+?)\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", when)
     if not match or not place:
-        raise FormError("write the pickup as: 2026-11-27 10:00-12:00 | place")
+        raise FormError(N_("write the pickup as: 2026-11-27 10:00-12:00 | place"))
     starts = _local_instant(f"{match[1]} {match[2]}", timezone)
     ends = _local_instant(f"{match[1]} {match[3]}", timezone)
     try:
         return PickupSlot(parse_text(place, "title"), starts, ends)
     except InvalidPurchase as error:
-        raise FormError(str(error)) from None
+        raise FormError(error.message, **error.values) from None
 
 
 def parse_fee(text: str) -> Decimal:
@@ -232,9 +261,9 @@ def parse_fee(text: str) -> Decimal:
     try:
         fee = Decimal(value)
     except InvalidOperation:
-        raise FormError("write the fee as a percentage, e.g. 5%") from None
+        raise FormError(N_("write the fee as a percentage, e.g. 5%")) from None
     if not fee.is_finite() or fee < 0 or fee.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise FormError("write the fee as a percentage, e.g. 5% or 2.5%")
+        raise FormError(N_("write the fee as a percentage, e.g. 5% or 2.5%"))
     return fee
 
 
@@ -254,17 +283,17 @@ def parse_delivery(text: str, currency: str) -> tuple[Money | None, DeliverySpli
         return None, DeliverySplit.BY_AMOUNT
     match = re.fullmatch(r"([\d.,]+)(?:\s+(?:split\s+)?(.+))?", value)
     if not match:
-        raise FormError("write delivery as: 20.00 split by amount (or per unit, per member)")
+        raise FormError(N_("write delivery as: 20.00 split by amount (or per unit, per member)"))
     split = SPLITS.get(match[2] or "by amount")
     if split is None:
-        raise FormError("split delivery by amount, per unit or per member")
-    return _money(match[1], currency, "the delivery cost"), split
+        raise FormError(N_("split delivery by amount, per unit or per member"))
+    return _money(match[1], currency, Term(N_("the delivery cost"))), split
 
 
 def parse_regions(text: str) -> tuple[str, ...]:
     regions = tuple(r.strip() for r in re.split(r"[,;]", parse_text(text, "regions")) if r.strip())
     if not regions:
-        raise FormError("name where you deliver, e.g. EU, or pickup only")
+        raise FormError(N_("name where you deliver, e.g. EU, or pickup only"))
     return regions
 
 
@@ -275,11 +304,11 @@ def parse_duration(text: str) -> timedelta:
     """`24h`, `2d`, `1d12h`, `90m`."""
     match = DURATION.fullmatch(text.strip().replace("д", "d").replace("ч", "h"))
     if not match or not any(match.groups()):
-        raise FormError("write a duration like 24h, 2d or 90m")
+        raise FormError(N_("write a duration like 24h, 2d or 90m"))
     days, hours, minutes = (int(g) if g else 0 for g in match.groups())
     duration = timedelta(days=days, hours=hours, minutes=minutes)
     if not timedelta(minutes=1) <= duration <= timedelta(days=30):
-        raise FormError("extend by between 1 minute and 30 days")
+        raise FormError(N_("extend by between 1 minute and 30 days"))
     return duration
 
 
@@ -293,7 +322,7 @@ def parse_if_short(text: str) -> tuple[ShortPolicy, timedelta | None]:
     for word in ("extend", "продлить", "延长"):
         if value.startswith(word):
             return ShortPolicy.EXTEND, parse_duration(value.removeprefix(word))
-    raise FormError("write fail, ask, or extend 24h")
+    raise FormError(N_("write fail, ask, or extend 24h"))
 
 
 def parse_payment(text: str) -> PaymentMode:
@@ -302,7 +331,7 @@ def parse_payment(text: str) -> PaymentMode:
         return PaymentMode.PREPAY
     if value in ("postpay", "постоплата", "到付"):
         return PaymentMode.POSTPAY
-    raise FormError("write prepay or postpay")
+    raise FormError(N_("write prepay or postpay"))
 
 
 # --- the whole template ----------------------------------------------------------------------
@@ -314,6 +343,7 @@ KEYS = {
     "item": "item", "товар": "item", "позиция": "item", "商品": "item",
     "min order": "moq", "минимальный заказ": "moq", "мин. заказ": "moq", "起订量": "moq",
     "deadline": "deadline", "стоп": "deadline", "срок": "deadline", "截止": "deadline",
+    "截单": "deadline", "截单时间": "deadline",
     "pickup": "pickup", "выдача": "pickup", "取货": "pickup",
     "fee": "fee", "орг. сбор": "fee", "оргсбор": "fee", "комиссия": "fee", "服务费": "fee",
     "delivery": "delivery", "доставка": "delivery", "运费": "delivery",
@@ -333,7 +363,9 @@ class TemplateContext:
 def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
     """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
     if len(text) > MAX_TEMPLATE_LENGTH:
-        raise FormError(f"the message is longer than {MAX_TEMPLATE_LENGTH} characters")
+        raise FormError(
+            N_("the message is longer than {limit} characters"), limit=MAX_TEMPLATE_LENGTH
+        )
     form = PurchaseForm()
     seen: set[str] = set()
     for number, raw_line in enumerate(text.splitlines(), 1):
@@ -343,17 +375,28 @@ def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
         key_text, colon, value = line.replace("：", ":").partition(":")
         key = KEYS.get(" ".join(key_text.lower().split()))
         if not colon or key is None:
-            raise FormError(f"line {number}: {key_text.strip()[:40]!r} is not a known key")
+            raise FormError(
+                N_('line {number}: "{key}" is not a known key'),
+                number=number,
+                key=key_text.strip()[:40],
+            )
         if key != "item" and key in seen:
-            raise FormError(f"line {number}: {key_text.strip()} is given twice")
+            raise FormError(
+                N_("line {number}: {key} is given twice"), number=number, key=key_text.strip()
+            )
         seen.add(key)
         try:
             _apply(form, key, value.strip(), context)
         except FormError as error:
-            raise FormError(f"line {number} ({key_text.strip()}): {error}") from None
-    for key, name in (("title", "Title"), ("item", "Item"), ("deadline", "Deadline")):
+            raise FormError(
+                N_("line {number} ({key}): {reason}"),
+                number=number,
+                key=key_text.strip(),
+                reason=error,
+            ) from None
+    for key, name in (("title", N_("Title")), ("item", N_("Item")), ("deadline", N_("Deadline"))):
         if key not in seen:
-            raise FormError(f"the {name}: line is missing")
+            raise FormError(N_("the {key}: line is missing"), key=Term(name))
     return form
 
 

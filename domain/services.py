@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.community import Community
-from domain.errors import NotFound
+from domain.errors import N_, NotFound
 from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
@@ -24,7 +24,7 @@ from domain.views import participants as participants_view
 async def _load(uow: UnitOfWork, purchase_id: int) -> Purchase:
     purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
-        raise NotFound("no such purchase")
+        raise NotFound(N_("no such purchase"))
     return purchase
 
 

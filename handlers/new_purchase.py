@@ -50,5 +50,5 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     except (FormError, DomainError) as error:
         await message.reply_text(
-            t.gettext("The purchase was not published: {reason}").format(reason=str(error))
+            t.gettext("The purchase was not published: {reason}").format(reason=t.reason(error))
         )

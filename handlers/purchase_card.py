@@ -92,12 +92,12 @@ def order_toast(t: Translator, view: MemberOrderView, item_id: int) -> str:
 
 def refusal(t: Translator, error: DomainError) -> str:
     """A refused order change, as a toast."""
-    return t.gettext("Not added: {reason}").format(reason=str(error))
+    return t.gettext("Not added: {reason}").format(reason=t.reason(error))
 
 
 def not_done(t: Translator, error: DomainError) -> str:
     """A refused action of a head (or of someone posing as one), as a toast."""
-    return t.gettext("Not done: {reason}").format(reason=str(error))
+    return t.gettext("Not done: {reason}").format(reason=t.reason(error))
 
 
 async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

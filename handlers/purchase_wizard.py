@@ -274,7 +274,7 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except FormError as error:
         await message.reply_text(
             t.gettext("The template has a problem, nothing was saved: {reason}").format(
-                reason=str(error)
+                reason=t.reason(error)
             )
         )
         return ConversationHandler.END
@@ -295,7 +295,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         PARSERS[step](wizard.form, message.text, wizard.context(runtime(context).clock()))
     except FormError as error:
         await message.reply_text(
-            t.gettext("That doesn't work: {reason}. Please try again.").format(reason=str(error))
+            t.gettext("That doesn't work: {reason}. Please try again.").format(
+                reason=t.reason(error)
+            )
         )
         return step
     if step is Step.ITEMS:
@@ -401,7 +403,7 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await context.bot.send_message(
             chat.id,
             t.gettext("Almost there, but: {reason}. Press Edit to fix it.").format(
-                reason=escape(str(error))
+                reason=escape(t.reason(error))
             ),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup([[edit_button, cancel_button]]),
@@ -439,7 +441,7 @@ async def _publish(
         return ConversationHandler.END
     except DomainError as error:
         await context.bot.send_message(
-            chat.id, t.gettext("Not published: {reason}").format(reason=str(error))
+            chat.id, t.gettext("Not published: {reason}").format(reason=t.reason(error))
         )
         return Step.PREVIEW
     context.user_data.pop("wizard", None)

@@ -71,7 +71,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     await say(c, c.head, "Altai Bee Farm", "Send the items")
     # wrong answer 1: a price that is not a number; the question stays
     await say(
-        c, c.head, "Honey 1 kg | twelve", "That doesn't work: the price: 'twelve' is not a number"
+        c, c.head, "Honey 1 kg | twelve", 'That doesn\'t work: the price: "twelve" is not a number'
     )
     added = await say(c, c.head, "Honey 1 kg | 12.50 | pack 6 | max 10", "Added item 1")
     await say(c, c.head, "Honey 0.5 kg | 7.00", "Added item 2")
@@ -137,7 +137,7 @@ async def test_a_valid_template_in_the_group_publishes_at_once(community: Commun
 
 MALFORMED = [
     (template(Title=""), "the Title: line is missing"),
-    (template(Item="Honey | 12.50 | crate 6"), "unknown item option 'crate 6'"),
+    (template(Item="Honey | 12.50 | crate 6"), 'unknown item option "crate 6"'),
     (template(Item="Honey | -3"), "the price must be more than zero"),
     (template(Item="Honey | 12.505"), "has more than 2 decimal places"),
     (template(Deadline="tomorrow"), "write the date and time as 2026-11-25 18:00"),
@@ -149,7 +149,7 @@ MALFORMED = [
         template(Pickup=f"{local(1)[:10]} 10:00-12:00 | Hall"),
         "the pickup must come after the deadline",
     ),
-    (template() + "\nColour: blue", "'Colour' is not a known key"),
+    (template() + "\nColour: blue", '"Colour" is not a known key'),
     (template(Delivery="20 split by weight"), "split delivery by amount, per unit or per member"),
 ]
 

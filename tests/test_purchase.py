@@ -130,7 +130,7 @@ def test_the_whole_lifecycle_goes_one_way_and_repeats_are_no_ops() -> None:
     assert p.pickup_slots == [SLOT]
     assert kinds(p).count(events.PurchaseStopped) == 1
     assert kinds(p).count(events.PurchaseCompleted) == 1
-    with pytest.raises(IllegalTransition, match="completed cannot become open"):
+    with pytest.raises(IllegalTransition, match="completed; it cannot become open"):
         p.publish(NOW)
     with pytest.raises(IllegalTransition, match="cannot become cancelled"):
         p.cancel(HEAD_ACTOR, "too late")

@@ -155,7 +155,7 @@ def test_a_full_template_and_its_purchase() -> None:
     [
         ("x" * 8001, "longer than 8000 characters"),
         ("Title: A\nTitle: B", "line 2: Title is given twice"),
-        ("Just text", "line 1: 'Just text' is not a known key"),
+        ("Just text", 'line 1: "Just text" is not a known key'),
         ("Title: Tea\nItem: Tea | 1", "the Deadline: line is missing"),
         ("Title: Tea\nDeadline: 2026-11-25 18:00", "the Item: line is missing"),
     ],

@@ -36,6 +36,7 @@ from handlers.head_panel import (
     list_purchases,
     message_all,
 )
+from handlers.language import language_button, language_command
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
 from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
@@ -62,6 +63,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
                 BotCommand("new", _("Open a purchase")),
                 BotCommand("orders", _("My orders")),
                 BotCommand("purchases", _("Purchases I lead")),
+                BotCommand("language", _("Language")),
                 BotCommand("help", _("Commands")),
             ],
             scope=BotCommandScopeAllPrivateChats(),
@@ -103,6 +105,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
             asyncio.get_running_loop().create_task(rt.sender.run_forever()),
         ]
+        async with rt.database.unit_of_work() as uow:
+            rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
         await _set_commands(application)
 
@@ -139,6 +143,10 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(
         CommandHandler("reminders", reminders, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(CommandHandler("language", language_command))
+    application.add_handler(
+        CallbackQueryHandler(language_button, pattern=is_action(Action.LANGUAGE))
     )
     application.add_handler(CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS))
     application.add_handler(CommandHandler("settings", settings_command))

@@ -130,8 +130,12 @@ def failed_text(t: Translator, purchase: Purchase) -> str:
 
 
 def cancelled_text(t: Translator, purchase: Purchase, reason: str) -> str:
+    if not reason:
+        return t.gettext("❌ {title} was cancelled by the head. Nothing is due.").format(
+            title=title(purchase)
+        )
     return t.gettext("❌ {title} was cancelled by the head: {reason}. Nothing is due.").format(
-        title=title(purchase), reason=escape(reason) or "—"
+        title=title(purchase), reason=escape(reason)
     )
 
 

@@ -43,6 +43,7 @@ class Action(StrEnum):
     HEAD_PARTICIPANTS = "hl"  # purchase
     HEAD_EXPORT = "hx"  # purchase
     HEAD_MESSAGE = "hm"  # purchase
+    LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
 ARITY = {
@@ -72,6 +73,7 @@ ARITY = {
     Action.HEAD_PARTICIPANTS: 1,
     Action.HEAD_EXPORT: 1,
     Action.HEAD_MESSAGE: 1,
+    Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

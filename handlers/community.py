@@ -40,7 +40,9 @@ async def bot_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if was_in or not is_in:
         return
-    community = await ensure_community(context, change.chat)
+    # A new community speaks the language of the person who added the bot (an admin there),
+    # until the chat's admins change it with /settings.
+    community = await ensure_community(context, change.chat, change.from_user.language_code)
     t = community_translator(community)
     await context.bot.send_message(
         community.chat_id,

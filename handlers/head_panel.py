@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translator, pick_language
 from bot.notices import progress
 from domain import services
-from domain.errors import DomainError, NotFound, PickupNeeded
+from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
@@ -96,7 +96,7 @@ async def _report(
     async with runtime(context).database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
-        raise NotFound("no such purchase")
+        raise NotFound(N_("no such purchase"))
     return purchase, head_report(purchase, actor)
 
 
@@ -201,10 +201,10 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             case Action.HEAD_EXTEND:
                 hours = callback.args[1]
                 if not 1 <= hours <= MAX_EXTENSION_HOURS:
-                    raise NotFound("no such extension")
+                    raise NotFound(N_("no such extension"))
                 await services.postpone(uow, purchase_id, actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
-                await services.cancel(uow, purchase_id, actor, t.gettext("cancelled by the head"))
+                await services.cancel(uow, purchase_id, actor, "")
             case Action.HEAD_ORDERED:
                 await services.mark_ordered(uow, purchase_id, actor)
             case Action.HEAD_ARRIVED:
@@ -273,7 +273,7 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
         purchase, community = await uow.purchase_and_community(purchase_id)
     try:
         if purchase is None or community is None:
-            raise NotFound("no such purchase")
+            raise NotFound(N_("no such purchase"))
         slot = parse_pickup(parts[2], community.timezone)
         await services.mark_arrived(
             rt.database.unit_of_work(update.update_id), purchase_id,
@@ -318,7 +318,7 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         async with rt.database.unit_of_work(update.update_id) as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
             if purchase is None or community is None:
-                raise NotFound("no such purchase")
+                raise NotFound(N_("no such purchase"))
             ensure_can_manage(purchase, actor_for(update, context))
             members = purchase.participant_ids()
             languages = await uow.telegram.languages(members)

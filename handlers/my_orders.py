@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
 from domain import services
-from domain.errors import DomainError, LimitExceeded
+from domain.errors import N_, DomainError, LimitExceeded
 from domain.ports import AlreadyProcessed
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
@@ -122,7 +122,7 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if callback.action is Action.ORDER_ADD:
             _, item_id, delta = callback.args
             if delta not in (1, -1):
-                raise LimitExceeded("change one unit at a time")
+                raise LimitExceeded(N_("change one unit at a time"))
             if delta < 0:
                 await services.take_back_unit(
                     uow, purchase_id, user.id, user.full_name, item_id, now
@@ -132,7 +132,7 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         elif callback.action is Action.ORDER_TOLERANCE:
             _, item_id, delta = callback.args
             if delta not in (1, -1):
-                raise LimitExceeded("change one unit at a time")
+                raise LimitExceeded(N_("change one unit at a time"))
             await services.change_tolerance(uow, purchase_id, user.id, item_id, delta, now)
         elif callback.action is Action.ORDER_WITHDRAW:
             await services.withdraw(uow, purchase_id, user.id, now)

@@ -41,6 +41,9 @@ class Runtime:
     sender: OutboxSender = field(init=False)
     timeline: Timeline = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    # Who chose a language with /language (user id → language): loaded at start-up and kept
+    # in step by the handler, so picking a person's language costs no query per update.
+    chosen_languages: dict[int, str] = field(default_factory=dict)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -56,10 +59,13 @@ def community_translator(community: Community) -> Translator:
 def person_translator(
     update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community | None = None
 ) -> Translator:
-    """A person's Telegram language when we have it, else the community's, else the default."""
-    settings = runtime(context).settings
+    """The language a person chose with /language, else their Telegram app's when we have
+    it, else the community's, else the default."""
+    rt = runtime(context)
+    settings = rt.settings
     user = update.effective_user
     language = pick_language(
+        rt.chosen_languages.get(user.id) if user else None,
         user.language_code if user else None,
         community.language if community else None,
         settings.default_language,
@@ -68,15 +74,18 @@ def person_translator(
     return Translator(language, timezone)
 
 
-async def ensure_community(context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> Community:
-    """The community for a group chat, registered with the default settings on first sight."""
+async def ensure_community(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat, language: str | None = None
+) -> Community:
+    """The community for a group chat, registered on first sight with the default settings,
+    speaking `language` (the language of whoever added the bot) when it is one of ours."""
     settings = runtime(context).settings
     fresh = Community(
         chat_id=chat.id,
         title=chat.title or "",
         timezone=settings.default_timezone,
         currency=settings.default_currency,
-        language=settings.default_language,
+        language=pick_language(language, settings.default_language),
     )
     return await services.register_community(runtime(context).database.unit_of_work(), fresh)
 

@@ -80,6 +80,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "/orders: your orders\n"
             "/purchases: the purchases you lead\n"
             "/reminders off: no deadline reminders\n"
+            "/language: the language I speak with you\n"
             "/help: this list\n"
             "Add me to your community chat to run group purchases there."
         )

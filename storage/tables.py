@@ -245,7 +245,8 @@ class BotUserRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     started_at: Mapped[datetime]
     blocked_at: Mapped[datetime | None]
-    language: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))  # Telegram's, at the last /start
+    chosen_language: Mapped[str | None] = mapped_column(String(16))  # /language; wins when set
     reminders_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

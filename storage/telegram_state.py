@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,10 +65,32 @@ class SqlTelegramState:
         return set(rows)
 
     async def languages(self, user_ids: list[int]) -> dict[int, str]:
-        """The Telegram language each person had when they last started the bot."""
+        """Each person's language: the one they chose with /language, else the one their
+        Telegram app had when they last started the bot."""
+        spoken = func.coalesce(BotUserRow.chosen_language, BotUserRow.language)
         rows = await self._session.execute(
-            select(BotUserRow.user_id, BotUserRow.language).where(
-                BotUserRow.user_id.in_(user_ids), BotUserRow.language.is_not(None)
+            select(BotUserRow.user_id, spoken).where(
+                BotUserRow.user_id.in_(user_ids), spoken.is_not(None)
+            )
+        )
+        return {user_id: language for user_id, language in rows.tuples() if language}
+
+    async def choose_language(self, user_id: int, language: str | None, now: datetime) -> None:
+        """Remember the language a person chose (None: follow their Telegram app again)."""
+        statement = self._insert(BotUserRow).values(
+            user_id=user_id, started_at=now, blocked_at=None, chosen_language=language
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user_id"], set_={"chosen_language": language}
+            )
+        )
+
+    async def chosen_languages(self) -> dict[int, str]:
+        """Everyone who chose a language with /language (few people; kept in memory)."""
+        rows = await self._session.execute(
+            select(BotUserRow.user_id, BotUserRow.chosen_language).where(
+                BotUserRow.chosen_language.is_not(None)
             )
         )
         return {user_id: language for user_id, language in rows.tuples() if language}

@@ -1,0 +1,78 @@
+"""/language: the language the bot speaks with a person in private, remembered."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from handlers.callback_data import Action, encode
+from handlers.runtime import callback_or_refusal, person_translator, runtime
+
+# Index 0 follows the person's Telegram app again; the others are our catalogs.
+CHOICES: tuple[str | None, ...] = (None, "en", "ru", "zh_Hans")
+# Each language named in itself, so a person who cannot read the current one finds theirs.
+NAMES = {"en": "English", "ru": "Русский", "zh_Hans": "简体中文"}
+
+
+def language_keyboard(t: Translator, chosen: str | None) -> InlineKeyboardMarkup:
+    rows = []
+    for index, code in enumerate(CHOICES):
+        label = NAMES[code] if code else t.gettext("As in my Telegram app")
+        mark = "✓ " if code == chosen else ""
+        rows.append(
+            [InlineKeyboardButton(mark + label, callback_data=encode(Action.LANGUAGE, index))]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def language_text(t: Translator) -> str:
+    return t.gettext("I speak {language} with you. Choose another:").format(
+        language=NAMES[t.language]
+    )
+
+
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    t = person_translator(update, context)
+    if chat.type != ChatType.PRIVATE:
+        await message.reply_text(
+            t.gettext(
+                "Choose your language in a private chat with me: /language. "
+                "Chat admins set the group's language with /settings."
+            )
+        )
+        return
+    chosen = runtime(context).chosen_languages.get(user.id)
+    await message.reply_text(language_text(t), reply_markup=language_keyboard(t, chosen))
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    pressed = await callback_or_refusal(update, context)
+    user = update.effective_user
+    if pressed is None or user is None:
+        return
+    query, callback = pressed
+    index = callback.args[0]
+    if not 0 <= index < len(CHOICES):
+        await query.answer(
+            person_translator(update, context).gettext("This button is no longer valid.")
+        )
+        return
+    chosen = CHOICES[index]
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        await uow.telegram.choose_language(user.id, chosen, rt.clock())
+        await uow.commit()
+    if chosen is None:
+        rt.chosen_languages.pop(user.id, None)
+    else:
+        rt.chosen_languages[user.id] = chosen
+    t = person_translator(update, context)
+    await query.answer(t.gettext("Done."))
+    await query.edit_message_text(language_text(t), reply_markup=language_keyboard(t, chosen))

@@ -1,0 +1,181 @@
+"""A whole purchase, from /start to completion, played in Russian and in Chinese through the
+sandbox: every text, edit, toast and document name the bot produced is then checked for an
+unfilled placeholder, and every text for the language's own script (so an English string that
+slipped past the catalogs shows up here, not in a neighbour's chat)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers.language import NAMES
+from sandbox.driver import Match, Sandbox
+from sandbox.model import SandboxMessage, SandboxUser
+from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
+from tests.support.scenario import TIMEZONE, local
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # the Telegram app's language_code
+    setting: str  # the community setting
+    script: re.Pattern[str]
+    template: Callable[[], str]
+    broken_template: str
+
+
+def russian_template() -> str:
+    deadline = datetime.strptime(local(3), "%Y-%m-%d %H:%M")  # noqa: DTZ007 - a local time
+    pickup = datetime.strptime(local(5), "%Y-%m-%d %H:%M")  # noqa: DTZ007
+    return (
+        "Название: Мёд с Алтая\n"
+        "Описание: Сырой мёд, урожай 2025 года\n"
+        "Товар: Мёд 1 кг | 12.50 | упаковка 6 | макс 10\n"
+        "Товар: Мёд 0,5 кг | 7.00\n"
+        "Минимальный заказ: 6 шт\n"
+        f"Стоп: {deadline:%d.%m.%Y %H:%M}\n"
+        f"Выдача: {pickup:%d.%m.%Y} 10:00-12:00 | Дом культуры, ул. Садовая 5\n"
+        "Оргсбор: 5%\n"
+        "Доставка: 20.00 по сумме"
+    )
+
+
+def chinese_template() -> str:
+    return (
+        "标题：阿尔泰蜂蜜\n"
+        "描述：2025 年的原蜜\n"
+        "商品：蜂蜜 1 公斤 | 12.50 | 每箱 6 | 最多 10\n"
+        "商品：蜂蜜 半公斤 | 7.00\n"
+        "起订量：6 件\n"
+        f"截止：{local(3)}\n"
+        f"取货：{local(5)[:10]} 10:00-12:00 | 社区活动室\n"
+        "服务费：5%\n"
+        "运费：20.00 按金额"
+    )
+
+
+LANGUAGES = [
+    Language(
+        "ru", "ru", re.compile("[а-яА-ЯёЁ]"), russian_template, "Название: Мёд\nТовар: Мёд | 1"
+    ),
+    Language(
+        "zh-hans",
+        "zh_Hans",
+        re.compile("[\u4e00-\u9fff]"),
+        chinese_template,
+        "标题：蜂蜜\n商品：蜂蜜 | 1",
+    ),
+]
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}|\{|\}")
+# Three English words in a row: a string that missed the catalog, inside a translated one.
+ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){2,}\b")
+COMMAND_LINE = re.compile(r"/[a-z]+[^\n]*")  # "/settings timezone Europe/Moscow" is typed as is
+
+
+def marked(sandbox: Sandbox, chat_id: int, marker: str, count: int = 1) -> bool:
+    """`count` messages carrying the (language-neutral) emoji `marker` reached the chat."""
+    return sum(marker in (m.text or "") for m in sandbox.bot_messages(chat_id)) >= count
+
+
+async def reply(
+    sandbox: Sandbox, user: SandboxUser, text: str, match: Match = ""
+) -> SandboxMessage:
+    sent = await sandbox.send(user, text)
+    return await sandbox.wait_for_message(user.id, match, after=sent)
+
+
+def with_buttons(message: SandboxMessage) -> bool:
+    return bool(message.buttons())
+
+
+@pytest.mark.parametrize("language", LANGUAGES, ids=lambda language: language.setting)
+async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
+    sqlite_url: str, language: Language
+) -> None:
+    clock = ShiftedClock()
+    async with sandbox_running() as sandbox:
+        head, alice, bob = (
+            sandbox.user(name, language_code=language.code) for name in ("Anna", "Boris", "Vera")
+        )
+        chat = sandbox.group("Дом 5 / 5号楼", members=[alice, bob], admins=[head])
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as runtime:
+            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
+            await sandbox.wait_for_message(chat.id)
+            sent = await sandbox.send(head, f"/settings language {language.setting}", chat=chat)
+            await sandbox.wait_for_message(chat.id, after=sent)
+            for person in (head, alice, bob):
+                await reply(sandbox, person, "/start")
+                await reply(sandbox, person, "/help")
+
+            # a template with a problem, then the right one
+            sent = await sandbox.send(head, "/new\n" + language.broken_template, chat=chat)
+            await sandbox.wait_for_message(chat.id, after=sent)
+            sent = await sandbox.send(head, "/new\n" + language.template(), chat=chat)
+            card = await sandbox.wait_for_message(chat.id, with_buttons, after=sent)
+            plus_one, second_item = card.buttons()[0]["text"], card.buttons()[1]["text"]
+            for _ in range(5):
+                await sandbox.tap(alice, card, plus_one)
+            await sandbox.tap(bob, card, plus_one)
+            await sandbox.tap(bob, card, second_item)
+            editor = await reply(sandbox, alice, "/orders")
+            await reply(sandbox, alice, "/language", "")
+            await reply(sandbox, bob, "/reminders", "")
+
+            async with runtime.database.unit_of_work() as uow:
+                purchase = await uow.purchases.get(1)
+            assert purchase is not None
+            clock.offset = purchase.deadline + timedelta(seconds=1) - datetime.now(UTC)
+            await runtime.timeline.sweep()
+            await eventually(
+                lambda: marked(sandbox, alice.id, "🛑") and marked(sandbox, bob.id, "🛑")
+            )
+
+            # the panel of a stopped purchase: mark ordered, cancel, participants, export...
+            panel = await reply(sandbox, head, "/purchases", with_buttons)
+            labels = [b["text"] for b in panel.buttons()]
+            await sandbox.tap(head, panel, labels[2])  # participants
+            await sandbox.tap(head, panel, labels[3])  # export
+            await eventually(lambda: len(sandbox.documents(head.id)) == 2)
+            await sandbox.tap(head, panel, labels[0])  # mark ordered
+            await eventually(lambda: marked(sandbox, alice.id, "📦"))
+            panel = await reply(sandbox, head, "/purchases", with_buttons)
+            await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # mark arrived
+            await eventually(lambda: marked(sandbox, alice.id, "📦", count=2))
+            async with runtime.database.unit_of_work() as uow:
+                arrived = await uow.purchases.get(1)
+            assert arrived is not None
+            await reply(sandbox, head, "QQQQ")
+            await reply(sandbox, head, arrived.pickup_codes[alice.id].lower())
+            await eventually(lambda: marked(sandbox, alice.id, "✅"))
+            panel = await reply(sandbox, head, "/purchases", with_buttons)
+            await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # complete
+            await sandbox.wait_for_edit(panel, lambda m: m.edits > 0)
+            assert editor.text
+
+        shown: list[str] = []
+        for message in sandbox.emulator.messages.values():
+            if message.sender_id == sandbox.emulator.bot.id:
+                shown.append(message.text or message.caption or "")
+                shown.extend(b["text"] for b in message.buttons())
+        answers = [p.answer for p in sandbox.emulator.callbacks.values()]
+        assert None not in answers, "every tap was answered"
+        toasts = [answer.text for answer in answers if answer and answer.text]
+        for text in shown + toasts:
+            assert not PLACEHOLDER.search(text), text
+            assert not ENGLISH_PHRASE.search(COMMAND_LINE.sub("", text)), text
+        # Item buttons carry the item's own name, and each language is named in itself.
+        own_names = {*NAMES.values(), *(f"✓ {name}" for name in NAMES.values())}
+        for text in shown:
+            if text and not text.startswith("+1 ") and text not in own_names:
+                assert language.script.search(text), f"not in {language.setting}: {text!r}"
+        for text in toasts:
+            assert language.script.search(text), f"not in {language.setting}: {text!r}"
+        csv_name, csv_data = sandbox.documents(head.id)[0]
+        assert csv_name.endswith(".csv")
+        header = csv_data.decode("utf-8-sig").splitlines()[0]
+        assert language.script.search(header), header
+        assert sandbox.emulator.rate_limited == []

@@ -90,6 +90,8 @@ class Translator:
 
     def reason(self, error: DomainError) -> str:
         """Why the domain refused, in this language, with each value formatted for it."""
+        if not error.values:  # nothing to fill in: the text is used as it is
+            return self.gettext(error.message)
         values = {name: self._value(value) for name, value in error.values.items()}
         return self.gettext(error.message).format(**values)
 

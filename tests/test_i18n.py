@@ -86,3 +86,26 @@ def test_russian_plurals_have_three_forms() -> None:
         t.ngettext("{count} member", "{count} members", n).format(count=n) for n in (1, 3, 5, 21)
     ]
     assert forms == ["1 участник", "3 участника", "5 участников", "21 участник"]
+
+
+def test_a_refusal_is_translated_with_each_value_formatted_for_the_reader() -> None:
+    from domain.errors import N_, DomainError, LimitExceeded, Term
+    from domain.money import Money
+    from domain.purchase import PurchaseStatus
+
+    ru = Translator("ru")
+    inner = LimitExceeded(N_("at most {limit} of {item} per member"), limit=1500, item="Мёд")
+    wrapped = DomainError(
+        N_("line {number} ({key}): {reason}"), number=3, key="Товар", reason=inner
+    )
+    assert ru.reason(wrapped) == "строка 3 (Товар): Мёд: не больше 1\xa0500 шт. на участника"
+    assert str(wrapped) == "line 3 (Товар): at most 1500 of Мёд per member"
+    status = DomainError(
+        N_("the purchase is {status}; it cannot be extended"), status=PurchaseStatus.STOPPED
+    )
+    assert ru.reason(status) == "закупка остановлена — продлить её нельзя"
+    term = DomainError(N_("{what} must be more than zero"), what=Term(N_("the delivery cost")))
+    assert Translator("zh_Hans").reason(term) == "运费必须大于零"
+    assert Translator("en").reason(DomainError("odd {text}")) == "odd {text}"
+    # amounts (none of today's messages carries one) are formatted like every other amount
+    assert ru.reason(DomainError("{amount}", amount=Money(123450, "RUB"))) == "1\xa0234,50\xa0₽"

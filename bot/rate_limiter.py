@@ -22,15 +22,16 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class TelegramRateLimiter(AIORateLimiter):
-    """Paces sends a little under Telegram's published limits (30/s, 20/min per group, about
-    1/s per private chat after a burst of 3): requests released exactly at the limit can
-    arrive closer together after network jitter, and Telegram counts arrivals."""
+    """Paces sends under Telegram's published limits (30/s, 20/min per group, about 1/s per
+    private chat after a burst of 3): requests released at the limit can arrive closer
+    together after network jitter, and Telegram counts arrivals. At 28/s overall, the
+    SIGKILL-and-restart broadcast test saw a few 429s in most runs; 25/s gave none."""
 
     def __init__(
         self, private_per_second: float = 1.0, private_burst: int = 2, max_retries: int = 3
     ) -> None:
         super().__init__(
-            overall_max_rate=28, overall_time_period=1,
+            overall_max_rate=25, overall_time_period=1,
             group_max_rate=18, group_time_period=60,
             max_retries=max_retries,
         )  # fmt: skip

@@ -196,12 +196,19 @@ class ChatPage:
         user = self.emulator.users.get(int(text)) if text.lstrip("-").isdigit() else None
         return user if user is not None and not user.is_bot else None
 
-    async def _body(self, request: web.Request) -> tuple[SandboxUser, dict[str, Any]]:
+    @staticmethod
+    async def _json(request: web.Request) -> dict[str, Any]:
         try:
             body = await request.json()
         except json.JSONDecodeError:
             raise web.HTTPBadRequest(text="the body must be JSON") from None
-        user = self._user(body.get("user")) if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="the body must be a JSON object")
+        return body
+
+    async def _body(self, request: web.Request) -> tuple[SandboxUser, dict[str, Any]]:
+        body = await self._json(request)
+        user = self._user(body.get("user"))
         if user is None:
             raise web.HTTPBadRequest(text="no such person")
         return user, body
@@ -248,10 +255,7 @@ class ChatPage:
         return web.json_response({"chat": user.id})
 
     async def _add_person(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body must be JSON") from None
+        body = await self._json(request)
         name = str(body.get("name") or "").strip()[:64]
         language = body.get("language") if body.get("language") in LANGUAGES else "en"
         if not name:

@@ -115,7 +115,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         # the batch it is sending and records it, so a graceful stop sends nothing twice.
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
-            rt.timeline.shutdown()
+            await rt.timeline.stop()
+            await rt.notifier.stop()
             await rt.sender.stop()
             for task in rt.background:
                 await stop_task(task)

@@ -9,6 +9,7 @@ enqueueing its messages happen in one transaction, so a crash repeats neither.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -94,6 +95,8 @@ class Notifier:
         self.bot_username = bot_username
         # Called with a purchase id after its events are handled: refresh the card, re-plan timers.
         self._on_change = on_change
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
 
     async def run_once(self) -> int:
         """Handle what is due in the event log; returns how many events were handled."""
@@ -124,12 +127,23 @@ class Notifier:
         return len(handled)
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # the events stay in the log; try again next round
-                log.exception("notifier failed; retrying")
-            await asyncio.sleep(idle_seconds)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self.run_once()
+                except Exception:  # the events stay in the log; try again next round
+                    log.exception("notifier failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), idle_seconds)
+        finally:
+            self._stopped.set()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the round in progress (its transaction commits or rolls back), then stop;
+        cancelling it mid-transaction would leave a database connection behind."""
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), timeout)
 
 
 class _PurchaseNotices:

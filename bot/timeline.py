@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -39,27 +40,47 @@ class Timeline:
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": 3600}
         )
-        self._planning: set[asyncio.Task[None]] = set()
+        # Timers running and re-planning under way: what stop() lets finish.
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self._pruned_at: datetime | None = None
 
     async def start(self) -> None:
         self._scheduler.start()
-        self._scheduler.add_job(self.sweep, "interval", seconds=SWEEP_SECONDS, id="sweep")
+        self._scheduler.add_job(
+            self._tracked, "interval", seconds=SWEEP_SECONDS, args=[self.sweep], id="sweep"
+        )
         async with self._database.unit_of_work() as uow:
             ids = await uow.purchases.ids_with_status(PurchaseStatus.OPEN, PurchaseStatus.ARRIVED)
         for purchase_id in ids:
             await self._plan(purchase_id)
         await self.sweep()
 
-    def shutdown(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Fire no more timers and let the ones running, and any re-planning, finish.
+
+        APScheduler's shutdown cancels the jobs it is running; a job cancelled inside a
+        transaction leaves its database connection behind, unclosed.
+        """
+        if self._scheduler.running:
+            self._scheduler.pause()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
+    async def _tracked(self, action: Callable[..., Awaitable[None]], *args: int) -> None:
+        """Every timer runs through here, so that stop() can wait for the ones in flight."""
+        self._track(asyncio.current_task())
+        await action(*args)
+
+    def _track(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
     def plan(self, purchase_id: int) -> None:
         """Re-plan a purchase's timers from the database (after any change to it)."""
-        task = asyncio.get_running_loop().create_task(self._plan(purchase_id))
-        self._planning.add(task)
-        task.add_done_callback(self._planning.discard)
+        self._track(asyncio.get_running_loop().create_task(self._plan(purchase_id)))
 
     def _moments(
         self, purchase: Purchase
@@ -98,7 +119,12 @@ class Timeline:
             self._scheduler.remove_job(job_id)
         for job_id, (when, action) in wanted.items():
             self._scheduler.add_job(
-                action, "date", run_date=when, args=[purchase_id], id=job_id, replace_existing=True
+                self._tracked,
+                "date",
+                run_date=when,
+                args=[action, purchase_id],
+                id=job_id,
+                replace_existing=True,
             )
 
     def planned(self, purchase_id: int) -> list[datetime]:

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.timeline import Timeline
 from domain.purchase import PurchaseStatus
 from sandbox.model import SandboxUser
+from storage.unit_of_work import Database
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import Community, community_running, local, template
 
@@ -270,3 +272,24 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     assert "Yard by block 5" in (notice.text or "")
     outsider = await c.say(c.bob, f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Elsewhere", "Not done")
     assert "only the head" in (outsider.text or "")
+
+
+async def test_stopping_lets_a_running_timer_finish_its_work(sqlite_url: str) -> None:
+    """A timer cancelled inside its transaction would leave a database connection behind."""
+    database = Database(sqlite_url)
+    timeline = Timeline(database, lambda: datetime.now(UTC))
+    await timeline.start()
+    started, finished = asyncio.Event(), []
+
+    async def slow_timer(purchase_id: int) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(purchase_id)
+
+    timeline._scheduler.add_job(
+        timeline._tracked, "date", run_date=datetime.now(UTC), args=[slow_timer, 7]
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    await timeline.stop()
+    assert finished == [7]
+    await database.dispose()

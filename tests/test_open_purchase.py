@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -124,13 +126,17 @@ async def test_the_wizard_can_edit_a_field_from_the_preview_and_cancel(
 
 async def test_a_valid_template_in_the_group_publishes_at_once(community: Community) -> None:
     c = community
-    sent = await c.sandbox.send(c.head, "/new\n" + template(), chat=c.chat)
+    # 3 days and 2 hours ahead, to the minute: the card says "3 d 1 h" at any time of day
+    # (a deadline at a fixed hour would show 2 d or 3 d depending on when the test runs).
+    deadline = datetime.now(ZoneInfo(TIMEZONE)) + timedelta(days=3, hours=2)
+    purchase = template(Deadline=deadline.strftime("%Y-%m-%d %H:%M"))
+    sent = await c.sandbox.send(c.head, "/new\n" + purchase, chat=c.chat)
     card = await c.sandbox.wait_for_message(c.chat.id, "Wildflower honey from Altai", after=sent)
     text = card.text or ""
     for expected in ("Raw honey, 2025 harvest", "Supplier: Altai Bee Farm", "€12.50 (pack of 6)",
                      "Organizer fee: 5%", "Delivery: €20.00, split by amount", "Regions: EU",
-                     "0/30 units (0%)", "0 members", "stops in 2 d", "Community hall, 5 Main St",
-                     "extended once by 24 h"):  # fmt: skip
+                     "0/30 units (0%)", "0 members", "stops in 3 d 1 h",
+                     "Community hall, 5 Main St", "extended once by 24 h"):  # fmt: skip
         assert expected in text, (expected, text)
     assert await purchases_stored(c.runtime) == 1
 

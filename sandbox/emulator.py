@@ -125,6 +125,8 @@ class TelegramSandbox:
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self.messages: dict[tuple[int, int], SandboxMessage] = {}
+        # Each chat's messages in order, so reading one chat costs that chat, not every chat.
+        self._by_chat: dict[int, list[SandboxMessage]] = {}
         self.callbacks: dict[str, PendingCallback] = {}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
@@ -259,7 +261,7 @@ class TelegramSandbox:
         return [call for call in self.calls if 400 <= call.status < 500 and call.status != 429]
 
     def chat_messages(self, chat_id: int) -> list[SandboxMessage]:
-        return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and not m.deleted]
+        return [m for m in self._by_chat.get(chat_id, []) if not m.deleted]
 
     async def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `condition()` is truthy (checked after every change); returns its value."""
@@ -496,6 +498,7 @@ class TelegramSandbox:
         )
         chat.next_message_id += 1
         self.messages[(chat.id, message.message_id)] = message
+        self._by_chat.setdefault(chat.id, []).append(message)
         return message
 
     def message_to_api(self, message: SandboxMessage) -> dict[str, Any]:

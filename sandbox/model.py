@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,3 +121,5 @@ class RecordedCall:
     status: int
     description: str = ""
     retry_after: int | None = None
+    # When the sandbox took the call (time.monotonic()): what flood control counted.
+    at: float = field(default_factory=time.monotonic)

@@ -12,12 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
+from sandbox.postgres import PostgresCluster, find_postgres_bin
 from storage.migrate import upgrade
 from storage.unit_of_work import Database
-from tests.support.postgres import PostgresCluster, find_postgres_bin
 
 TEMPLATE_DATABASE = "groupbuy_template"
 
@@ -55,22 +54,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_template(postgres_cluster: PostgresCluster) -> PostgresCluster:
     """A PostgreSQL database migrated once; each test gets a clone (CREATE DATABASE TEMPLATE)."""
-    run_blocking(_create_database(postgres_cluster, TEMPLATE_DATABASE))
+    run_blocking(postgres_cluster.create_database(TEMPLATE_DATABASE))
     run_blocking(upgrade(postgres_cluster.url(TEMPLATE_DATABASE)))
     return postgres_cluster
-
-
-async def _admin_execute(cluster: PostgresCluster, sql: str) -> None:
-    connection = await asyncpg.connect(cluster.url().replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-async def _create_database(cluster: PostgresCluster, name: str, template: str = "") -> None:
-    clause = f" TEMPLATE {template}" if template else ""
-    await _admin_execute(cluster, f"CREATE DATABASE {name}{clause}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -83,11 +69,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres_template")
     name = f"test_{uuid.uuid4().hex[:12]}"
-    await _create_database(cluster, name, TEMPLATE_DATABASE)
+    await cluster.create_database(name, TEMPLATE_DATABASE)
     try:
         yield cluster.url(name)
     finally:
-        await _admin_execute(cluster, f"DROP DATABASE {name} WITH (FORCE)")
+        await cluster.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

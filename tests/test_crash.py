@@ -4,10 +4,8 @@ stop repeats nothing. The bot runs as a real process, killed with SIGKILL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,29 +17,12 @@ from domain.community import Community
 from domain.purchase import Moq, PurchaseStatus
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxUser
+from sandbox.process import BotProcess
 from storage.unit_of_work import Database
 from tests.support.builders import item, purchase
 from tests.support.running import eventually, sandbox_running
 
-REPO = Path(__file__).resolve().parent.parent
 MEMBERS = 200
-
-
-async def start_bot(sandbox: Sandbox, url: str, log: Path) -> asyncio.subprocess.Process:
-    """`python -m bot run` against the sandbox, its output appended to `log`."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO),
-        "BOT_TOKEN": sandbox.emulator.token,
-        "BOT_API_BASE_URL": sandbox.emulator.base_url,
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-    }
-    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
-            cwd=log.parent, env=env, stdout=output, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
 
 
 async def prepare(
@@ -94,19 +75,16 @@ async def broadcast_interrupted(
     await sandbox.add_bot(chat, by=head, as_admin=True)
     await prepare(url, title, chat.id, head, members)
     log = tmp_path / "bot.log"
-    bot = await start_bot(sandbox, url, log)
+    bot = await BotProcess.start(sandbox.emulator, url, log)
     try:
         await eventually(lambda: sum(notices_per_member(sandbox, members, title)) >= 60, 60)
-        bot.send_signal(how)
-        await bot.wait()
+        await bot.stop(how)
         delivered_before = sum(notices_per_member(sandbox, members, title))
         assert delivered_before < MEMBERS, "the broadcast ended before the stop; nothing tested"
-        bot = await start_bot(sandbox, url, log)
+        bot = await BotProcess.start(sandbox.emulator, url, log)
         await eventually(lambda: all(notices_per_member(sandbox, members, title)), 90)
     finally:
-        if bot.returncode is None:
-            bot.send_signal(signal.SIGINT)
-            await bot.wait()
+        await bot.stop()
     await asyncio.sleep(0.5)
     return notices_per_member(sandbox, members, title)
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import text
 
+from sandbox.postgres import PostgresCluster
 from storage.database import create_engine
-from tests.support.postgres import PostgresCluster
 
 
 async def test_the_test_run_starts_a_real_postgresql_server(

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the test run: initdb into a temp dir, on a free port."""
+"""A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a temp dir, on a free
+port."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 
 def find_postgres_bin() -> Path | None:
@@ -86,6 +89,18 @@ class PostgresCluster:
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def execute(self, sql: str) -> None:
+        """Run one statement as the superuser in the maintenance database."""
+        connection = await asyncpg.connect(self.url().replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    async def create_database(self, name: str, template: str = "") -> None:
+        clause = f" TEMPLATE {template}" if template else ""
+        await self.execute(f"CREATE DATABASE {name}{clause}")
 
     def stop(self) -> None:
         try:

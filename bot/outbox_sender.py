@@ -76,25 +76,27 @@ class OutboxSender:
         async with self._database.unit_of_work() as uow:
             batch = await uow.outbox.claim_due(self._clock(), BATCH, LEASE)
             await uow.commit()
-        if not batch:
-            return 0
-        outcomes = await asyncio.gather(*(self._deliver(message) for message in batch))
+        await asyncio.gather(*(self._deliver_and_record(message) for message in batch))
+        return len(batch)
+
+    async def _deliver_and_record(self, message: OutboxMessage) -> None:
+        # Recorded as soon as Telegram answers, not once the whole batch is through: a crash
+        # then repeats only the messages whose answer was not yet written down.
+        outcome, reason, delay = await self._deliver(message)
         now = self._clock()
         async with self._database.unit_of_work() as uow:
-            for message, (outcome, reason, delay) in zip(batch, outcomes, strict=True):
-                if outcome == "sent":
-                    await uow.outbox.mark_sent(message.id, now)
-                elif outcome == "blocked":
-                    await uow.outbox.give_up(message.id, reason)
-                    if message.chat_id > 0:
-                        await uow.telegram.mark_blocked(message.chat_id, now)
-                elif outcome == "retry" and message.attempts < MAX_ATTEMPTS:
-                    await uow.outbox.reschedule(message.id, now + delay, reason)
-                else:
-                    log.warning("gave up message %s: %s", message.key, reason)
-                    await uow.outbox.give_up(message.id, reason)
+            if outcome == "sent":
+                await uow.outbox.mark_sent(message.id, now)
+            elif outcome == "blocked":
+                await uow.outbox.give_up(message.id, reason)
+                if message.chat_id > 0:
+                    await uow.telegram.mark_blocked(message.chat_id, now)
+            elif outcome == "retry" and message.attempts < MAX_ATTEMPTS:
+                await uow.outbox.reschedule(message.id, now + delay, reason)
+            else:
+                log.warning("gave up message %s: %s", message.key, reason)
+                await uow.outbox.give_up(message.id, reason)
             await uow.commit()
-        return len(batch)
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         try:

@@ -21,7 +21,8 @@ from bot import notices
 from bot.i18n import Translator, pick_language
 from domain import services
 from domain.community import Community
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import REMINDER_LEADS, PurchaseStatus, reminder_due
+from storage.repositories import PurchaseTimes
 from storage.unit_of_work import Database, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ SWEEP_SECONDS = 30
 Action = Callable[[int], Awaitable[None]]
 HOUR = timedelta(hours=1)
 PRUNE_EVERY = timedelta(hours=1)
-DAY = timedelta(hours=24)
+# The states with timers: open (reminders, the deadline) and arrived (pickup windows).
+TIMED = (PurchaseStatus.OPEN, PurchaseStatus.ARRIVED)
 
 
 class Timeline:
@@ -43,6 +45,12 @@ class Timeline:
         # Timers running and re-planning under way: what stop() lets finish.
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._pruned_at: datetime | None = None
+        # Each purchase's timer ids, so re-planning one purchase does not scan every timer.
+        self._jobs: dict[int, set[str]] = {}
+        # Deadlines being reached right now (see `reaching_deadlines`).
+        self._deadlines_running = 0
+        # Reminders this process has sent, so the sweep does not reload their purchases.
+        self._reminded: set[tuple[int, datetime, timedelta]] = set()
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -50,9 +58,9 @@ class Timeline:
             self._tracked, "interval", seconds=SWEEP_SECONDS, args=[self.sweep], id="sweep"
         )
         async with self._database.unit_of_work() as uow:
-            ids = await uow.purchases.ids_with_status(PurchaseStatus.OPEN, PurchaseStatus.ARRIVED)
-        for purchase_id in ids:
-            await self._plan(purchase_id)
+            planned = await uow.purchases.times(TIMED)
+        for times in planned:
+            self._plan_times(times.id, times)
         await self.sweep()
 
     async def stop(self, timeout: float = 10.0) -> None:
@@ -82,41 +90,41 @@ class Timeline:
         """Re-plan a purchase's timers from the database (after any change to it)."""
         self._track(asyncio.get_running_loop().create_task(self._plan(purchase_id)))
 
-    def _moments(
-        self, purchase: Purchase
-    ) -> list[tuple[datetime, Callable[[int], Awaitable[None]]]]:
-        if purchase.status is PurchaseStatus.OPEN:
-            return [
-                (purchase.deadline - DAY, self.remind),
-                (purchase.deadline - HOUR, self.remind),
-                (purchase.deadline, self.deadline),
+    def _moments(self, times: PurchaseTimes) -> list[tuple[datetime, Action]]:
+        if times.status is PurchaseStatus.OPEN:
+            reminders = [
+                (times.deadline - lead, self.remind)
+                for lead in REMINDER_LEADS
+                if times.created_at <= times.deadline - lead
             ]
-        if purchase.status is PurchaseStatus.ARRIVED:
+            return [*reminders, (times.deadline, self.deadline)]
+        if times.status is PurchaseStatus.ARRIVED:
             moments: list[tuple[datetime, Action]] = []
-            for slot in purchase.pickup_slots:
-                moments += [(slot.starts_at - HOUR, self.pickup), (slot.starts_at, self.pickup)]
+            for starts_at in times.pickup_starts:
+                moments += [(starts_at - HOUR, self.pickup), (starts_at, self.pickup)]
             return moments
         return []
 
     async def _plan(self, purchase_id: int) -> None:
         async with self._database.unit_of_work() as uow:
-            purchase = await uow.purchases.get(purchase_id)
-        wanted = {}
-        if purchase is not None:
+            found = await uow.purchases.times(TIMED, [purchase_id])
+        self._plan_times(purchase_id, found[0] if found else None)
+
+    def _plan_times(self, purchase_id: int, times: PurchaseTimes | None) -> None:
+        wanted: dict[str, tuple[datetime, Action]] = {}
+        if times is not None:
             now = self._clock()
-            for when, action in self._moments(purchase):
+            for when, action in self._moments(times):
                 if when > now:
                     wanted[f"{action.__name__}:{purchase_id}:{int(when.timestamp())}"] = (
                         when,
                         action,
                     )
-        prefix_ids = {
-            job.id
-            for job in self._scheduler.get_jobs()
-            if job.id.split(":")[1:2] == [str(purchase_id)]
-        }
-        for job_id in prefix_ids - wanted.keys():
-            self._scheduler.remove_job(job_id)
+        planned = self._jobs.pop(purchase_id, set())
+        for job_id in planned - wanted.keys():
+            # A timer that has fired is gone already.
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
         for job_id, (when, action) in wanted.items():
             self._scheduler.add_job(
                 self._tracked,
@@ -126,25 +134,30 @@ class Timeline:
                 id=job_id,
                 replace_existing=True,
             )
+        if wanted:
+            self._jobs[purchase_id] = set(wanted)
 
     def planned(self, purchase_id: int) -> list[datetime]:
         """When this purchase's timers fire (for tests and the head panel)."""
-        return sorted(
-            job.next_run_time
-            for job in self._scheduler.get_jobs()
-            if job.id.split(":")[1:2] == [str(purchase_id)]
-        )
+        jobs = (self._scheduler.get_job(job_id) for job_id in self._jobs.get(purchase_id, ()))
+        return sorted(job.next_run_time for job in jobs if job is not None)
 
     async def sweep(self) -> None:
         """Do whatever is due and was not done, for every purchase."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
             due = await uow.purchases.ids_due(now)
-            soon = await uow.purchases.ids_open_until(now + DAY)
+            soon = await uow.purchases.times((PurchaseStatus.OPEN,))
             arrived = await uow.purchases.ids_with_status(PurchaseStatus.ARRIVED)
         for purchase_id in due:
             await self.deadline(purchase_id)
-        for purchase_id in soon:
+        reminders = {
+            (t.id, t.deadline, lead)
+            for t in soon
+            if (lead := reminder_due(t.deadline, t.created_at, now)) is not None
+        }
+        self._reminded &= reminders  # forget what is no longer due
+        for purchase_id, _deadline, _lead in sorted(reminders - self._reminded):
             await self.remind(purchase_id)
         for purchase_id in arrived:
             await self.pickup(purchase_id)
@@ -155,11 +168,18 @@ class Timeline:
             self._pruned_at = now
             log.info("pruned %s old rows", gone)
 
+    def reaching_deadlines(self) -> bool:
+        """Whether deadline timers are running: the notifier lets them have the database first."""
+        return self._deadlines_running > 0
+
     async def deadline(self, purchase_id: int) -> None:
+        self._deadlines_running += 1
         try:
             await services.reach_deadline(self._database.unit_of_work(), purchase_id, self._clock())
         except Exception:
             log.exception("deadline of purchase %s failed; the sweep tries again", purchase_id)
+        finally:
+            self._deadlines_running -= 1
 
     async def _translators(
         self, uow: SqlUnitOfWork, user_ids: list[int], community: Community
@@ -179,10 +199,10 @@ class Timeline:
             purchase, community = await uow.purchase_and_community(purchase_id)
             if purchase is None or community is None or not purchase.accepts_orders(now):
                 return
-            left = purchase.deadline - now
-            if left > DAY:
+            lead = reminder_due(purchase.deadline, purchase.created_at, now)
+            if lead is None:
                 return
-            which = "1h" if left <= HOUR else "24h"
+            which = "1h" if lead == HOUR else "24h"
             members = await uow.telegram.started_among(purchase.participant_ids())
             members -= await uow.telegram.reminders_off(sorted(members))
             t = await self._translators(uow, [purchase.head_id, *members], community)
@@ -206,6 +226,7 @@ class Timeline:
                         f"head-short:{key}", purchase.head_id, _html(text), now
                     )
             await uow.commit()
+        self._reminded.add((purchase.id, purchase.deadline, lead))
 
     async def pickup(self, purchase_id: int) -> None:
         """An hour before a pickup window: members with a code; at its start: the chat."""

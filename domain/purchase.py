@@ -40,6 +40,23 @@ MAX_TITLE_LENGTH = 120
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_ITEMS = 50
 MAX_UNITS_PER_LINE = 100_000
+# Deadline reminders: this long before the deadline, nearest first.
+REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))
+
+
+def reminder_due(deadline: datetime, created_at: datetime, now: datetime) -> timedelta | None:
+    """Which deadline reminder is due at `now` (its lead before the deadline), if any.
+
+    A reminder is due once its moment has come, if the purchase already existed then (one
+    published five hours ahead gets no 24-hour reminder: its card said when it stops), and
+    while what it says is still roughly true: "stops in 24 hours" with three hours left would
+    mislead, so a reminder missed by more than half its lead (a long outage) is dropped.
+    """
+    left = deadline - now
+    for lead in REMINDER_LEADS:
+        if created_at <= deadline - lead and lead / 2 < left <= lead:
+            return lead
+    return None
 
 
 class PurchaseStatus(StrEnum):
@@ -410,11 +427,13 @@ class Purchase:
             if new_slots:
                 self.pickup_slots = new_slots
             receiving = [m for m, _ in self.final_lines().items()]
+            taken = set(self.pickup_codes.values())
             for member_id in receiving:
                 code = draw_code()
-                while code in self.pickup_codes.values():
+                while code in taken:
                     code = draw_code()
                 self.pickup_codes[member_id] = code
+                taken.add(code)
             self.events.append(events.GoodsArrived(self.id))
 
     def final_lines(self) -> dict[int, dict[int, int]]:

@@ -28,7 +28,15 @@ from domain.errors import (
     PickupNeeded,
 )
 from domain.permissions import Actor
-from domain.purchase import Moq, PickupSlot, PriceTier, Purchase, PurchaseStatus, ShortPolicy
+from domain.purchase import (
+    Moq,
+    PickupSlot,
+    PriceTier,
+    Purchase,
+    PurchaseStatus,
+    ShortPolicy,
+    reminder_due,
+)
 from domain.views import card_summary, member_order, participants
 from tests.support.builders import HEAD, NOW, eur, item, purchase
 
@@ -589,3 +597,28 @@ def test_arrival_without_any_pickup_is_a_pickup_needed_error() -> None:
     p = purchase(status=PurchaseStatus.ORDERED)
     with pytest.raises(PickupNeeded):
         p.mark_arrived(HEAD_ACTOR, [], draw)
+
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("published_before", "left", "due"),
+    [
+        (3 * 24 * HOUR, 24 * HOUR, 24 * HOUR),  # the 24-hour moment itself
+        (3 * 24 * HOUR, 13 * HOUR, 24 * HOUR),  # missed by 11 h (an outage): still about right
+        (3 * 24 * HOUR, 11 * HOUR, None),  # "stops in 24 hours" with 11 left would mislead
+        (3 * 24 * HOUR, 25 * HOUR, None),  # not yet
+        (3 * 24 * HOUR, HOUR, HOUR),
+        (3 * 24 * HOUR, 31 * timedelta(minutes=1), HOUR),
+        (3 * 24 * HOUR, 29 * timedelta(minutes=1), None),  # the stop notice comes soon
+        (5 * HOUR, 4 * HOUR, None),  # published 5 h ahead: its card said when it stops
+        (5 * HOUR, HOUR, HOUR),
+        (30 * timedelta(minutes=1), 20 * timedelta(minutes=1), None),
+    ],
+)
+def test_which_deadline_reminder_is_due(
+    published_before: timedelta, left: timedelta, due: timedelta | None
+) -> None:
+    deadline = NOW + 10 * 24 * HOUR
+    assert reminder_due(deadline, deadline - published_before, deadline - left) == due

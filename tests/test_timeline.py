@@ -67,7 +67,7 @@ async def test_the_whole_timeline_from_open_to_completed(
 
     await jump(c, clock, timedelta(hours=23))
     await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours. Your order: 5 × Honey 1 kg")
-    await jump(c, clock, timedelta(minutes=30))
+    await jump(c, clock, timedelta(minutes=40))
     await c.runtime.timeline.sweep()  # twice: still once each
     await c.sandbox.wait_for_message(
         c.chat.id, "Stop-purchase of Wildflower honey from Altai in 1 hour — 7/6 units"
@@ -293,3 +293,17 @@ async def test_stopping_lets_a_running_timer_finish_its_work(sqlite_url: str) ->
     await timeline.stop()
     assert finished == [7]
     await database.dispose()
+
+
+async def test_after_a_long_outage_a_stale_reminder_is_not_sent(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    await started(c, c.alice)
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await jump(c, clock, timedelta(minutes=10))  # both reminder moments passed while down
+    await jump(c, clock, -timedelta(seconds=1))
+    await c.sandbox.wait_for_message(c.alice.id, "has stopped")
+    assert not any("stops in" in text for text in texts(c, c.alice.id))
+    assert not any("in 1 hour" in text for text in texts(c, c.chat.id))

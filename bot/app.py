@@ -97,8 +97,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             rt.timeline.plan(purchase_id)
 
         rt.notifier = Notifier(
-            rt.database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed
-        )
+            rt.database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed,
+            yield_to=rt.timeline.reaching_deadlines,
+        )  # fmt: skip
         rt.sender = OutboxSender(rt.database, application.bot, rt.clock)
         await rt.timeline.start()
         rt.background = [

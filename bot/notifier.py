@@ -28,9 +28,12 @@ from storage.unit_of_work import Database, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-DIGEST_KINDS = {"MemberJoined", "OrderChanged", "MemberWithdrew"}
+DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
 # A Telegram message holds 4096 characters: a digest of a rush names the first people only.
 MAX_DIGEST_LINES = 40
+# Events handled in one transaction. On SQLite the transaction holds the write turn that
+# deadlines and taps wait for: a round of 500 stops (5,000 notices) held it for seconds.
+EVENTS_PER_ROUND = 10
 
 
 @dataclass
@@ -88,6 +91,7 @@ class Notifier:
         timing: NotifierTiming,
         bot_username: str = "",
         on_change: Callable[[int], None] = lambda _: None,
+        yield_to: Callable[[], bool] = lambda: False,
     ) -> None:
         self._database = database
         self._clock = clock
@@ -95,6 +99,8 @@ class Notifier:
         self.bot_username = bot_username
         # Called with a purchase id after its events are handled: refresh the card, re-plan timers.
         self._on_change = on_change
+        # True while deadlines are being reached: their transactions go first, notices wait.
+        self._yield_to = yield_to
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
 
@@ -104,7 +110,7 @@ class Notifier:
         handled: list[int] = []
         changed: set[int] = set()
         async with self._database.unit_of_work() as uow:
-            events = await uow.events.unhandled(limit=500)
+            events = await uow.events.unhandled(EVENTS_PER_ROUND, DIGEST_KINDS)
             by_purchase: dict[int, list[LoggedEvent]] = defaultdict(list)
             for event in events:
                 by_purchase[event.purchase_id].append(event)
@@ -129,12 +135,19 @@ class Notifier:
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         try:
             while not self._stopping.is_set():
+                if self._yield_to():
+                    # A stop on time matters more than its notice a moment sooner; on SQLite
+                    # both would queue for the same write turn.
+                    await asyncio.sleep(0.01)
+                    continue
                 try:
-                    await self.run_once()
+                    handled = await self.run_once()
                 except Exception:  # the events stay in the log; try again next round
                     log.exception("notifier failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), idle_seconds)
+                    handled = 0
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), idle_seconds)
         finally:
             self._stopped.set()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,12 +47,17 @@ class SqlEventLog:
                 )
             )
 
-    async def unhandled(self, limit: int) -> list[LoggedEvent]:
-        """The oldest events not handled yet; another notifier skips the rows this one holds."""
+    async def unhandled(
+        self, limit: int, after_the_rest: frozenset[str] = frozenset()
+    ) -> list[LoggedEvent]:
+        """The oldest events not handled yet, those of the kinds `after_the_rest` last (events
+        a notifier may leave for later must not keep the others waiting); another notifier
+        skips the rows this one holds."""
+        deferrable = case((DomainEventRow.kind.in_(after_the_rest), 1), else_=0)
         query = (
             select(DomainEventRow)
             .where(DomainEventRow.handled_at.is_(None))
-            .order_by(DomainEventRow.id)
+            .order_by(deferrable, DomainEventRow.id)
             .limit(limit)
         )
         if self._is_postgres:

@@ -279,3 +279,19 @@ async def test_old_update_ids_sent_messages_and_handled_events_are_pruned(
     async with database.unit_of_work() as uow:
         assert await uow.outbox.status_of("pending") is not None
         assert await uow.outbox.status_of("old") is None
+
+
+async def test_events_a_notifier_may_defer_come_after_the_others(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+    for member in range(1, 6):  # five joins, then the stop
+        await services.add_units(database.unit_of_work(), purchase_id, member, "A", 1, 1, NOW)
+    await services.reach_deadline(database.unit_of_work(), purchase_id, NOW + timedelta(days=30))
+    joins = frozenset({"MemberJoined", "OrderChanged"})
+    async with database.unit_of_work() as uow:
+        oldest = await uow.events.unhandled(3)
+        first = await uow.events.unhandled(3, after_the_rest=joins)
+        everything = await uow.events.unhandled(100, after_the_rest=joins)
+    assert "PurchaseStopped" not in [e.kind for e in oldest]
+    assert "PurchaseStopped" in [e.kind for e in first]
+    assert [e.kind in joins for e in everything] == sorted(e.kind in joins for e in everything)
+    assert len(everything) == len({e.id for e in everything})

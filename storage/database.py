@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POOL_TIMEOUT_SECONDS = 120
 
 
 def is_sqlite(url: str) -> bool:
@@ -18,7 +19,13 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; on SQLite with WAL, a busy timeout and foreign keys on every connection."""
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # A rush of taps on one card queues on its row lock, each tap holding a connection:
+        # the 1,000-tap benchmark kept the last ones waiting over SQLAlchemy's default 30 s
+        # for a connection, and a tap that times out there is lost unanswered.
+        return create_async_engine(
+            url, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_SECONDS,
+            pool_pre_ping=True,
+        )  # fmt: skip
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")

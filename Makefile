@@ -31,9 +31,13 @@ unit: $(INSTALLED)
 test: lint typecheck unit
 
 # Benchmarks print measured tables; they are not part of `make test`.
+# Each runs on SQLite and on a throwaway PostgreSQL server (--database picks one); about 45 min.
 bench: $(INSTALLED)
 	$(PY) -m bench.sandbox_throughput
 	$(PY) -m bench.tap_rush
+	$(PY) -m bench.broadcast
+	$(PY) -m bench.scheduler
+	$(PY) -m bench.memory
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

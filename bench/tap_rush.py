@@ -2,7 +2,7 @@
 as the sandbox takes them; the bot against a bare python-telegram-bot application that only
 answers the callback, on the same sandbox with Telegram's flood limits on, in one run.
 
-    python -m bench.tap_rush [--members 1000] [--database-url sqlite+aiosqlite:///...]
+    python -m bench.tap_rush [--members 1000] [--database sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -10,22 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from bench.common import KINDS, database_of, work_folder
 from bot.app import build_application, polling
 from bot.settings import Settings
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage
-from storage.migrate import upgrade
 from storage.tables import OrderRequestRow
 from storage.unit_of_work import Database
 
@@ -146,16 +144,22 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-async def main(members: int, database_url: str | None) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'rush.db'}"
-        await upgrade(url)
-        baseline = await run_baseline(members)
-        bot = await run_bot(members, url)
+async def main(members: int, kinds: list[str]) -> None:
+    baseline = await run_baseline(members)
+    results = [baseline]
+    for kind in kinds:
+        async with work_folder() as folder, database_of(kind, folder) as url:
+            bot = await run_bot(members, url)
+        bot.name = f"bot, {kind}"
+        results.append(bot)
     print(f"tap rush: {members} members tap +1 once each, flood limits on")
-    print(table([baseline, bot]))
-    print(f"throughput ratio bot / baseline: {bot.per_second / baseline.per_second:.2f}")
-    print(f"median latency bot: {statistics.median(bot.latencies) * 1000:.0f} ms")
+    print(table(results))
+    for bot in results[1:]:
+        print(
+            f"{bot.name}: throughput ratio bot / baseline"
+            f" {bot.per_second / baseline.per_second:.2f}, median latency"
+            f" {statistics.median(bot.latencies) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
@@ -163,6 +167,6 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.database_url))
+    asyncio.run(main(args.members, list(KINDS) if args.database == "both" else [args.database]))

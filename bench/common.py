@@ -1,0 +1,157 @@
+"""What the benchmarks share: a database of either kind, bulk seeding through the real
+repositories, and reading what the sandbox delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from domain.community import Community
+from domain.money import Money
+from domain.purchase import Item, Moq, Purchase
+from sandbox.emulator import TelegramSandbox
+from sandbox.postgres import PostgresCluster, find_postgres_bin
+from storage.migrate import upgrade
+from storage.tables import BotUserRow
+from storage.unit_of_work import Database
+
+KINDS = ("sqlite", "postgresql")
+
+
+@asynccontextmanager
+async def database_of(kind: str, folder: Path) -> AsyncIterator[str]:
+    """A freshly migrated database: a SQLite file in `folder`, or a throwaway PostgreSQL
+    server started for this run. Yields its URL."""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        await upgrade(url)
+        yield url
+        return
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql")
+    cluster = await asyncio.to_thread(PostgresCluster.start, bin_dir)
+    try:
+        await cluster.create_database("bench")
+        url = cluster.url("bench")
+        await upgrade(url)
+        yield url
+    finally:
+        await asyncio.to_thread(cluster.stop)
+
+
+@asynccontextmanager
+async def work_folder() -> AsyncIterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="groupbuy-bench-") as folder:
+        yield Path(folder)
+
+
+def open_purchase(
+    community_id: int, head_id: int, title: str, deadline: datetime, now: datetime
+) -> Purchase:
+    """A published purchase of one item, minimum order one unit."""
+    purchase = Purchase(
+        community_id=community_id, head_id=head_id, title=title, currency="EUR",
+        items=[Item(item_id=1, name="Honey 1 kg", unit_price=Money.parse("12.50", "EUR"))],
+        deadline=deadline, created_at=now, moq=Moq(units=1),
+    )  # fmt: skip
+    purchase.validate(now, Decimal(10))
+    purchase.publish(now)
+    return purchase
+
+
+async def seed(
+    url: str,
+    communities: Iterable[Community],
+    purchases: list[Purchase],
+    started_users: Iterable[int],
+    batch: int = 200,
+) -> list[int]:
+    """Store communities, purchases (as they stand, without their events: no notices follow)
+    and the people who started the bot; returns the purchases' ids."""
+    database = Database(url)
+    now = datetime.now(UTC)
+    try:
+        async with database.unit_of_work() as uow:
+            for community in communities:
+                await uow.communities.add(community)
+            await uow.commit()
+        users = [
+            {"user_id": u, "started_at": now, "language": "en", "reminders_off": False}
+            for u in started_users
+        ]
+        async with database.sessions() as session:
+            for start in range(0, len(users), 5000):
+                await session.execute(insert(BotUserRow), users[start : start + 5000])
+            await session.commit()
+        for start in range(0, len(purchases), batch):
+            async with database.unit_of_work() as uow:
+                for purchase in purchases[start : start + batch]:
+                    purchase.events.clear()
+                    await uow.purchases.add(purchase)
+                await uow.commit()
+    finally:
+        await database.dispose()
+    return [p.id for p in purchases]
+
+
+class Deliveries:
+    """Messages the sandbox accepted into private chats, read incrementally from its call log
+    (cheap enough to poll while the bot sends)."""
+
+    def __init__(self, emulator: TelegramSandbox) -> None:
+        self._emulator = emulator
+        self._read = 0
+        self.per_chat: Counter[int] = Counter()
+        self.times: list[float] = []
+
+    def update(self) -> int:
+        calls = self._emulator.calls
+        for call in calls[self._read :]:
+            if call.method == "sendMessage" and call.status == 200:
+                chat_id = int(call.params["chat_id"])
+                if chat_id > 0:
+                    self.per_chat[chat_id] += 1
+                    self.times.append(call.at)
+        self._read = len(calls)
+        return len(self.times)
+
+    def rate_limited(self) -> int:
+        return sum(call.status == 429 for call in self._emulator.calls)
+
+
+async def wait_until(condition: object, timeout: float, poll: float = 0.2) -> bool:
+    """Poll `condition()` until true or `timeout` seconds pass; returns whether it held."""
+    assert callable(condition)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(poll)
+    return True
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+def report_errors(log: Path) -> None:
+    """Print the first error the bot logged, with its traceback: a benchmark must not hide one."""
+    lines = log.read_text().splitlines()
+    errors = [n for n, line in enumerate(lines) if " ERROR " in line]
+    if errors:
+        print(f"  the bot logged {len(errors)} errors; the first:")
+        print("\n".join("    " + line for line in lines[errors[0] : errors[0] + 25]))

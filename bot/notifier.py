@@ -8,8 +8,6 @@ enqueueing its messages happen in one transaction, so a crash repeats neither.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +17,7 @@ from html import escape
 from typing import Any
 
 from bot import notices
+from bot.background import BackgroundLoop
 from bot.i18n import Translator, pick_language
 from domain.community import Community
 from domain.purchase import Purchase
@@ -83,7 +82,9 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
     return "\n".join(lines)
 
 
-class Notifier:
+class Notifier(BackgroundLoop):
+    name = "notifier"
+
     def __init__(
         self,
         database: Database,
@@ -93,6 +94,7 @@ class Notifier:
         on_change: Callable[[int], None] = lambda _: None,
         yield_to: Callable[[], bool] = lambda: False,
     ) -> None:
+        super().__init__()
         self._database = database
         self._clock = clock
         self.timing = timing
@@ -101,8 +103,6 @@ class Notifier:
         self._on_change = on_change
         # True while deadlines are being reached: their transactions go first, notices wait.
         self._yield_to = yield_to
-        self._stopping = asyncio.Event()
-        self._stopped = asyncio.Event()
 
     async def run_once(self) -> int:
         """Handle what is due in the event log; returns how many events were handled."""
@@ -132,31 +132,10 @@ class Notifier:
             self._on_change(purchase_id)
         return len(handled)
 
-    async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        try:
-            while not self._stopping.is_set():
-                if self._yield_to():
-                    # A stop on time matters more than its notice a moment sooner; on SQLite
-                    # both would queue for the same write turn.
-                    await asyncio.sleep(0.01)
-                    continue
-                try:
-                    handled = await self.run_once()
-                except Exception:  # the events stay in the log; try again next round
-                    log.exception("notifier failed; retrying")
-                    handled = 0
-                if not handled:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), idle_seconds)
-        finally:
-            self._stopped.set()
-
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Finish the round in progress (its transaction commits or rolls back), then stop;
-        cancelling it mid-transaction would leave a database connection behind."""
-        self._stopping.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), timeout)
+    def paused(self) -> bool:
+        # A stop on time matters more than its notice a moment sooner; on SQLite both would
+        # queue for the same write turn.
+        return self._yield_to()
 
 
 class _PurchaseNotices:

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.background import BackgroundLoop
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import Database
 
@@ -34,13 +35,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2**attempts))
 
 
-class OutboxSender:
+class OutboxSender(BackgroundLoop):
+    name = "outbox sender"
+    stop_timeout = 30.0  # the batch in flight goes out at the rate limits
+
     def __init__(self, database: Database, bot: Bot, clock: Callable[[], datetime]) -> None:
+        super().__init__()
         self._database = database
         self._bot = bot
         self._clock = clock
-        self._stopping = asyncio.Event()
-        self._stopped = asyncio.Event()
 
     async def _send(self, message: OutboxMessage) -> None:
         payload: dict[str, Any] = message.payload
@@ -97,26 +100,6 @@ class OutboxSender:
                 log.warning("gave up message %s: %s", message.key, reason)
                 await uow.outbox.give_up(message.id, reason)
             await uow.commit()
-
-    async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    handled = await self.run_once()
-                except Exception:  # keep delivering after a fault; the rows are still there
-                    log.exception("outbox sender failed; retrying")
-                    handled = 0
-                if not handled:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), idle_seconds)
-        finally:
-            self._stopped.set()
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        """Finish the batch in flight and record its outcome, then stop."""
-        self._stopping.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), timeout)
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:

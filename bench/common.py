@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,9 +128,8 @@ class Deliveries:
         return sum(call.status == 429 for call in self._emulator.calls)
 
 
-async def wait_until(condition: object, timeout: float, poll: float = 0.2) -> bool:
+async def wait_until(condition: Callable[[], object], timeout: float, poll: float = 0.2) -> bool:
     """Poll `condition()` until true or `timeout` seconds pass; returns whether it held."""
-    assert callable(condition)
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
@@ -142,10 +141,6 @@ async def wait_until(condition: object, timeout: float, poll: float = 0.2) -> bo
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def seconds(delta: timedelta) -> float:
-    return delta.total_seconds()
 
 
 def report_errors(log: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from telegram import Bot
 from telegram.request import HTTPXRequest
+
+from sandbox.process import cpu_seconds
 
 ALICE = 10_001
 
@@ -48,13 +49,6 @@ async def ptb_client(base_url: str, token: str, requests: int, concurrency: int)
         started = time.perf_counter()
         await asyncio.gather(*(worker(requests // concurrency) for _ in range(concurrency)))
         return (requests // concurrency * concurrency) / (time.perf_counter() - started)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, from /proc (Linux)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measured(pid: int, client: Callable[[], Awaitable[float]]) -> tuple[float, float]:

@@ -105,7 +105,7 @@ async def lateness(database: AsyncEngine, ids: list[int]) -> list[tuple[float, f
             .join(DomainEventRow, DomainEventRow.purchase_id == PurchaseRow.id)
             .where(PurchaseRow.id.in_(ids), DomainEventRow.kind == "PurchaseStopped")
         )
-        moments = [(_utc(deadline).timestamp(), _utc(at).timestamp()) for _, deadline, at in rows]
+        moments = [(deadline.timestamp(), at.timestamp()) for _, deadline, at in rows]
     return sorted((deadline, at - deadline) for deadline, at in moments)
 
 
@@ -119,10 +119,6 @@ def worst_by_ten_seconds(late: list[tuple[float, float]]) -> list[float]:
         bucket = int((deadline - first) // 10)
         worst[bucket] = max(worst.get(bucket, 0.0), seconds)
     return [worst.get(b, 0.0) for b in range(max(worst) + 1)]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass

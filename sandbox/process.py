@@ -50,19 +50,19 @@ class BotProcess:
             self.process.send_signal(how)
         await self.process.wait()
 
-    def _proc(self, name: str) -> str:
-        return (Path("/proc") / str(self.process.pid) / name).read_text()
-
     def cpu_seconds(self) -> float:
-        """User plus system CPU time so far (Linux)."""
-        # Fields after the command name, which is in parentheses and may hold spaces.
-        fields = self._proc("stat").rsplit(")", 1)[1].split()
-        user, system = int(fields[11]), int(fields[12])
-        return (user + system) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def peak_rss_mb(self) -> float:
         """The largest resident set so far, in MiB (Linux: VmHWM)."""
-        for line in self._proc("status").splitlines():
+        for line in (Path("/proc") / str(self.process.pid) / "status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far, from /proc (Linux)."""
+    # Fields after the command name, which is in parentheses and may hold spaces.
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -7,16 +7,16 @@ the same with the bot killed (SIGKILL) halfway and restarted.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bench.common import (
-    KINDS,
     Deliveries,
+    benchmark_parser,
     database_of,
+    kinds_chosen,
     open_purchase,
     report_errors,
     seed,
@@ -137,10 +137,7 @@ async def main(members: int, kinds: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--members", type=int, default=5000)
-    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
     args = parser.parse_args()
-    asyncio.run(main(args.members, list(KINDS) if args.database == "both" else [args.database]))
+    asyncio.run(main(args.members, kinds_chosen(args)))

@@ -3,6 +3,7 @@ repositories, and reading what the sandbox delivered."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import tempfile
 from collections import Counter
@@ -24,6 +25,19 @@ from storage.tables import BotUserRow
 from storage.unit_of_work import Database
 
 KINDS = ("sqlite", "postgresql")
+
+
+def benchmark_parser(description: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, and --database sqlite|postgresql|both."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
+    return parser
+
+
+def kinds_chosen(args: argparse.Namespace) -> list[str]:
+    return list(KINDS) if args.database == "both" else [args.database]
 
 
 @asynccontextmanager
@@ -125,7 +139,7 @@ class Deliveries:
         return len(self.times)
 
     def rate_limited(self) -> int:
-        return sum(call.status == 429 for call in self._emulator.calls)
+        return len(self._emulator.rate_limited)
 
 
 async def wait_until(condition: Callable[[], object], timeout: float, poll: float = 0.2) -> bool:

@@ -8,13 +8,12 @@ all stop within one minute.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bench.common import KINDS, database_of, seed, work_folder
+from bench.common import benchmark_parser, database_of, kinds_chosen, seed, work_folder
 from bench.scheduler import make_world, purchases_due
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
@@ -87,12 +86,9 @@ async def main(purchases: int, members: int, kinds: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--purchases", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=10)
-    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
     args = parser.parse_args()
-    kinds = list(KINDS) if args.database == "both" else [args.database]
+    kinds = kinds_chosen(args)
     asyncio.run(main(args.purchases, args.members, kinds))

@@ -9,7 +9,6 @@ how long the bot takes to stop all of them.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bench.common import (
-    KINDS,
+    benchmark_parser,
     database_of,
+    kinds_chosen,
     open_purchase,
     percentile,
     report_errors,
@@ -243,15 +243,12 @@ async def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--purchases", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=10)
     parser.add_argument("--overdue", type=int, default=1000)
     parser.add_argument("--lead", type=float, default=30, help="seconds from start to 1st deadline")
     parser.add_argument("--spread", type=float, default=60, help="seconds the deadlines span")
-    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
     args = parser.parse_args()
-    kinds = list(KINDS) if args.database == "both" else [args.database]
+    kinds = kinds_chosen(args)
     asyncio.run(main(args.purchases, args.members, args.overdue, kinds, args.lead, args.spread))

@@ -7,7 +7,6 @@ answers the callback, on the same sandbox with Telegram's flood limits on, in on
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bench.common import KINDS, database_of, work_folder
+from bench.common import benchmark_parser, database_of, kinds_chosen, work_folder
 from bot.app import build_application, polling
 from bot.settings import Settings
 from sandbox.driver import Sandbox
@@ -163,10 +162,7 @@ async def main(members: int, kinds: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--database", choices=[*KINDS, "both"], default="both")
     args = parser.parse_args()
-    asyncio.run(main(args.members, list(KINDS) if args.database == "both" else [args.database]))
+    asyncio.run(main(args.members, kinds_chosen(args)))

@@ -32,6 +32,7 @@ from handlers.community import bot_added, settings_command
 from handlers.head_panel import (
     arrived_with_pickup,
     hand_over_by_code,
+    head_answers_payment,
     head_button,
     list_purchases,
     message_all,
@@ -157,7 +158,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     for action in (Action.ORDER_OPEN, Action.ORDER_REFRESH):
         application.add_handler(CallbackQueryHandler(open_editor, pattern=is_action(action)))
     for action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
-                   Action.ORDER_ASK_WITHDRAW):  # fmt: skip
+                   Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID):  # fmt: skip
         application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
     for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_DECLINE):
         application.add_handler(
@@ -169,8 +170,13 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
-                   Action.HEAD_MESSAGE):  # fmt: skip
+                   Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
+                   Action.HEAD_REMIND_UNPAID):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
+    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT):
+        application.add_handler(
+            CallbackQueryHandler(head_answers_payment, pattern=is_action(action))
+        )
     application.add_handler(
         CommandHandler("arrived", arrived_with_pickup, filters=filters.ChatType.PRIVATE)
     )

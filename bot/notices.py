@@ -260,6 +260,62 @@ def ordered_text(t: Translator, purchase: Purchase) -> str:
     return t.gettext("📦 {title} is ordered from the supplier.").format(title=title(purchase))
 
 
+def amount_of(t: Translator, purchase: Purchase, member_id: int) -> str:
+    due = amounts_due(purchase).get(member_id)
+    return t.money(due.total) if due is not None else "—"
+
+
+def payment_claimed(t: Translator, purchase: Purchase, member_id: int, name: str) -> dict[str, Any]:
+    """For the head: a member says they paid, with the buttons to answer."""
+    text = t.gettext("💰 {name} says they paid {amount} for {title}.").format(
+        name=f'<a href="tg://user?id={member_id}">{escape(name)}</a>',
+        amount=amount_of(t, purchase, member_id),
+        title=title(purchase),
+    )
+    return {
+        "text": text,
+        "parse_mode": "HTML",
+        "reply_markup": payment_buttons(t, purchase.id, member_id),
+    }
+
+
+def payment_buttons(t: Translator, purchase_id: int, member_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": t.gettext("✅ Received"),
+                    "callback_data": encode(Action.PAYMENT_CONFIRM, purchase_id, member_id),
+                },
+                {
+                    "text": t.gettext("❌ Not received"),
+                    "callback_data": encode(Action.PAYMENT_REJECT, purchase_id, member_id),
+                },
+            ]
+        ]
+    }
+
+
+def payment_confirmed(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext("✅ The head has received your payment of {amount} for {title}.").format(
+        amount=amount_of(t, purchase, member_id), title=title(purchase)
+    )
+
+
+def payment_rejected(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext(
+        "⚠️ The head could not find your payment of {amount} for {title}. "
+        "Please check it and tap “I paid” again in /orders, or write to the head."
+    ).format(amount=amount_of(t, purchase, member_id), title=title(purchase))
+
+
+def unpaid_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext(
+        "💰 A reminder from the head: please pay {amount} for {title}. "
+        "Once you have paid, tap “I paid” in /orders."
+    ).format(amount=amount_of(t, purchase, member_id), title=title(purchase))
+
+
 def deadline_key(purchase: Purchase) -> str:
     """Reminder keys carry the deadline, so an extended purchase reminds again."""
     return str(int(purchase.deadline.timestamp()))

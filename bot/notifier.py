@@ -274,6 +274,30 @@ class _PurchaseNotices:
         )
         await self.send(f"declined:{event.id}", member, text)
 
+    async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase, member = self.purchase, int(event.payload["member_id"])
+        notice = notices.payment_claimed(
+            self.t(purchase.head_id), purchase, member, self._name(member)
+        )
+        await self.send(
+            f"payment-claimed:{event.id}", purchase.head_id, notice["text"], notice["reply_markup"]
+        )
+
+    async def on_PaymentConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        text = notices.payment_confirmed(self.t(member), self.purchase, member)
+        await self.send(f"payment-confirmed:{event.id}", member, text)
+
+    async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        text = notices.payment_rejected(self.t(member), self.purchase, member)
+        await self.send(f"payment-rejected:{event.id}", member, text)
+
+    async def on_UnpaidReminded(self, event: LoggedEvent) -> None:  # noqa: N802
+        for member in (int(m) for m in event.payload["member_ids"]):
+            text = notices.unpaid_reminder(self.t(member), self.purchase, member)
+            await self.send(f"unpaid:{event.id}:{member}", member, text)
+
     async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
         bot = self.notifier.bot_username

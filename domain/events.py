@@ -109,3 +109,23 @@ class HeadChanged(Event):
 @dataclass(frozen=True)
 class HandedOver(Event):
     member_id: int
+
+
+@dataclass(frozen=True)
+class PaymentClaimed(Event):
+    member_id: int
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed(Event):
+    member_id: int
+
+
+@dataclass(frozen=True)
+class PaymentRejected(Event):
+    member_id: int
+
+
+@dataclass(frozen=True)
+class UnpaidReminded(Event):
+    member_ids: tuple[int, ...]

@@ -116,6 +116,29 @@ class PaymentMode(StrEnum):
     POSTPAY = "postpay"
 
 
+class PaymentState(StrEnum):
+    """Where one member's payment stands; a member with no state has not said they paid."""
+
+    CLAIMED = "claimed"  # the member says they paid; the head has not checked yet
+    CONFIRMED = "confirmed"  # the head has the money
+    REJECTED = "rejected"  # the head did not find it; the member may say so again
+
+
+# When money is collected: a prepaid purchase from its stop (amounts are final then), a
+# postpaid one from the arrival of the goods (members pay at pickup).
+PAYABLE: dict[PaymentMode, frozenset[PurchaseStatus]] = {
+    PaymentMode.PREPAY: frozenset(
+        {
+            PurchaseStatus.STOPPED,
+            PurchaseStatus.ORDERED,
+            PurchaseStatus.ARRIVED,
+            PurchaseStatus.COMPLETED,
+        }
+    ),
+    PaymentMode.POSTPAY: frozenset({PurchaseStatus.ARRIVED, PurchaseStatus.COMPLETED}),
+}
+
+
 @dataclass(frozen=True)
 class Moq:
     """A minimum order, in units across all items or in money (goods total)."""
@@ -258,6 +281,7 @@ class Purchase:
     requests: list[Request] = field(default_factory=list)
     pickup_codes: dict[int, str] = field(default_factory=dict)
     handed_over: set[int] = field(default_factory=set)
+    payments: dict[int, PaymentState] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # --- creation ---------------------------------------------------------------------------
@@ -467,6 +491,72 @@ class Purchase:
         ensure_can_manage(self, actor)
         if self._move(PurchaseStatus.COMPLETED):
             self.events.append(events.PurchaseCompleted(self.id))
+
+    # --- payments ---------------------------------------------------------------------------
+
+    def accepts_payments(self) -> bool:
+        return self.status in PAYABLE[self.payment_mode]
+
+    def _ensure_payable(self, member_id: int) -> None:
+        if not self.accepts_payments():
+            raise IllegalTransition(
+                N_("payments are not collected while the purchase is {status}"),
+                status=self.status,
+            )
+        if member_id not in self.final_lines():
+            raise NotFound(N_("there is nothing to pay: no goods in this purchase"))
+
+    def claim_payment(self, member_id: int) -> None:
+        """The member says they paid; the head confirms or rejects it."""
+        self._ensure_payable(member_id)
+        state = self.payments.get(member_id)
+        if state is PaymentState.CONFIRMED:
+            raise IllegalTransition(N_("the head has already confirmed your payment"))
+        if state is not PaymentState.CLAIMED:
+            self.payments[member_id] = PaymentState.CLAIMED
+            self.events.append(events.PaymentClaimed(self.id, member_id))
+
+    def confirm_payment(self, actor: Actor, member_id: int) -> None:
+        """The head has the money, whether or not the member said so first (cash at pickup)."""
+        ensure_can_manage(self, actor)
+        self._ensure_payable(member_id)
+        if self.payments.get(member_id) is not PaymentState.CONFIRMED:
+            self.payments[member_id] = PaymentState.CONFIRMED
+            self.events.append(events.PaymentConfirmed(self.id, member_id))
+
+    def reject_payment(self, actor: Actor, member_id: int) -> None:
+        """The head did not find the money a member said they sent (or confirmed by mistake)."""
+        ensure_can_manage(self, actor)
+        self._ensure_payable(member_id)
+        state = self.payments.get(member_id)
+        if state is None:
+            raise NotFound(N_("this member has not said they paid"))
+        if state is not PaymentState.REJECTED:
+            self.payments[member_id] = PaymentState.REJECTED
+            self.events.append(events.PaymentRejected(self.id, member_id))
+
+    def unpaid(self) -> list[int]:
+        """Members who get goods and whose payment the head has not confirmed, by join order."""
+        receiving = self.final_lines()
+        return [
+            m
+            for m in self.participant_ids()
+            if m in receiving and self.payments.get(m) is not PaymentState.CONFIRMED
+        ]
+
+    def remind_unpaid(self, actor: Actor) -> list[int]:
+        """The head asks every unpaid member to pay; returns who will be reminded."""
+        ensure_can_manage(self, actor)
+        if not self.accepts_payments():
+            raise IllegalTransition(
+                N_("payments are not collected while the purchase is {status}"),
+                status=self.status,
+            )
+        unpaid = self.unpaid()
+        if not unpaid:
+            raise NotFound(N_("everyone has paid"))
+        self.events.append(events.UnpaidReminded(self.id, tuple(unpaid)))
+        return unpaid
 
     # --- orders -----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from domain.billing import AmountDue, amounts_due, units_per_member
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
-from domain.purchase import Item, Purchase
+from domain.purchase import Item, PaymentState, Purchase
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class MemberLine:
     due: AmountDue
     pickup_code: str
     handed_over: bool
+    payment: PaymentState | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
             dues[member_id],
             purchase.pickup_codes.get(member_id, ""),
             member_id in purchase.handed_over,
+            purchase.payments.get(member_id),
         )
         for member_id in units
     ]

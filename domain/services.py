@@ -192,6 +192,25 @@ async def complete(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
     await _apply(uow, purchase_id, lambda p: p.complete(actor))
 
 
+async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.claim_payment(member_id))
+
+
+async def confirm_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.confirm_payment(actor, member_id))
+
+
+async def reject_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.reject_payment(actor, member_id))
+
+
+async def remind_unpaid(uow: UnitOfWork, purchase_id: int, actor: Actor) -> int:
+    """Ask every unpaid member to pay; returns how many are reminded."""
+    reminded: list[int] = []
+    await _apply(uow, purchase_id, lambda p: reminded.extend(p.remind_unpaid(actor)))
+    return len(reminded)
+
+
 async def offer_transfer(
     uow: UnitOfWork, purchase_id: int, actor: Actor, to_member_id: int
 ) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from domain.billing import AmountDue, amounts_due
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
-from domain.purchase import Item, Moq, PriceTier, Purchase, PurchaseStatus
+from domain.purchase import Item, Moq, PaymentState, PriceTier, Purchase, PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,10 @@ class MemberOrderView:
     status: PurchaseStatus
     lines: tuple[LineView, ...]
     due: AmountDue | None
+    # Payment: whether the head collects from this member now, and what the member said / the
+    # head confirmed so far.
+    collecting: bool = False
+    payment: PaymentState | None = None
 
 
 def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
@@ -113,6 +117,8 @@ def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
         purchase.status,
         tuple(lines),
         amounts_due(purchase).get(member_id),
+        purchase.accepts_payments() and member_id in purchase.final_lines(),
+        purchase.payments.get(member_id),
     )
 
 

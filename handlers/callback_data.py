@@ -30,6 +30,7 @@ class Action(StrEnum):
     ORDER_TOLERANCE = "ot"  # purchase, item, +1 or -1
     ORDER_WITHDRAW = "ow"  # purchase
     ORDER_ASK_WITHDRAW = "oq"  # purchase
+    ORDER_PAID = "op"  # purchase: "I paid"
     WITHDRAWAL_ACCEPT = "ha"  # purchase, member (the head answers)
     WITHDRAWAL_DECLINE = "hd"  # purchase, member
     HEAD_STOP = "hs"  # purchase
@@ -43,6 +44,10 @@ class Action(StrEnum):
     HEAD_PARTICIPANTS = "hl"  # purchase
     HEAD_EXPORT = "hx"  # purchase
     HEAD_MESSAGE = "hm"  # purchase
+    HEAD_PAYMENTS = "hy"  # purchase: who has paid
+    HEAD_REMIND_UNPAID = "hu"  # purchase
+    PAYMENT_CONFIRM = "pc"  # purchase, member
+    PAYMENT_REJECT = "pr"  # purchase, member
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
@@ -60,6 +65,7 @@ ARITY = {
     Action.ORDER_TOLERANCE: 3,
     Action.ORDER_WITHDRAW: 1,
     Action.ORDER_ASK_WITHDRAW: 1,
+    Action.ORDER_PAID: 1,
     Action.WITHDRAWAL_ACCEPT: 2,
     Action.WITHDRAWAL_DECLINE: 2,
     Action.HEAD_STOP: 1,
@@ -73,6 +79,10 @@ ARITY = {
     Action.HEAD_PARTICIPANTS: 1,
     Action.HEAD_EXPORT: 1,
     Action.HEAD_MESSAGE: 1,
+    Action.HEAD_PAYMENTS: 1,
+    Action.HEAD_REMIND_UNPAID: 1,
+    Action.PAYMENT_CONFIRM: 2,
+    Action.PAYMENT_REJECT: 2,
     Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")

@@ -9,7 +9,8 @@ import io
 from openpyxl import Workbook
 
 from bot.i18n import Translator
-from domain.purchase import Purchase
+from domain.money import Money
+from domain.purchase import PaymentState, Purchase
 from domain.reports import Report
 
 
@@ -32,15 +33,21 @@ def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[lis
 def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
     rows: list[list[object]] = [[
         t.gettext("Member"), t.gettext("Lines"), t.gettext("Goods"), t.gettext("Fee"),
-        t.gettext("Delivery"), t.gettext("Total"), t.gettext("Pickup code"),
+        t.gettext("Delivery"), t.gettext("Total"), t.gettext("Paid"), t.gettext("Pickup code"),
     ]]  # fmt: skip
     for member in report.members:
         lines = ", ".join(
             f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
         )
         due = member.due
+        # What the head has confirmed receiving: the whole amount or nothing yet.
+        paid = (
+            due.total
+            if member.payment is PaymentState.CONFIRMED
+            else Money.zero(due.total.currency)
+        )
         rows.append([member.name, lines, due.goods.amount, due.fee.amount, due.delivery.amount,
-                     due.total.amount, member.pickup_code])  # fmt: skip
+                     due.total.amount, paid.amount, member.pickup_code])  # fmt: skip
     return rows
 
 

@@ -15,19 +15,32 @@ from bot.i18n import Translator, pick_language
 from bot.notices import progress
 from domain import services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
+from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import PaymentState, Purchase, PurchaseStatus
 from domain.purchase_form import parse_pickup
 from domain.reports import Report, head_report
-from handlers.callback_data import Action, encode
+from handlers.callback_data import Action, decode, encode
 from handlers.card_view import status_line
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    person_translator,
+    redraw,
+    runtime,
+)
 
 MAX_EXTENSION_HOURS = 24 * 30
-READ_ONLY = (Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE)
+READ_ONLY = (
+    Action.HEAD_PANEL,
+    Action.HEAD_PARTICIPANTS,
+    Action.HEAD_EXPORT,
+    Action.HEAD_MESSAGE,
+    Action.HEAD_PAYMENTS,
+)
 MAX_BROADCAST_LENGTH = 3000
 
 
@@ -52,6 +65,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED)])
     elif purchase.status is PurchaseStatus.ARRIVED:
         rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
+    if purchase.accepts_payments() and purchase.final_lines():
+        rows.append([button(t.gettext("Payments"), Action.HEAD_PAYMENTS)])
     if purchase.participant_ids():
         rows.append([
             button(t.gettext("Participants"), Action.HEAD_PARTICIPANTS),
@@ -77,6 +92,9 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
             f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: {lines} — '
             f"{t.money(member.due.total)}"
         )
+        paid = _payment_mark(t, member.payment)
+        if paid:
+            entry += f" · {paid}"
         if member.pickup_code:
             entry += f" · {member.pickup_code}" + (" ✓" if member.handed_over else "")
         entries.append(entry)
@@ -88,6 +106,69 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
         for i in range(0, len(entries), PARTICIPANTS_PER_MESSAGE)
     ]
     return [header + "\n" + "\n".join(chunk) for chunk in chunks] or [header]
+
+
+def _payment_mark(t: Translator, state: PaymentState | None) -> str:
+    match state:
+        case PaymentState.CONFIRMED:
+            return t.gettext("paid")
+        case PaymentState.CLAIMED:
+            return t.gettext("says paid")
+        case PaymentState.REJECTED:
+            return t.gettext("payment not found")
+    return ""
+
+
+def payments_messages(
+    t: Translator, purchase: Purchase, report: Report
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """Who still owes what, with a button per member to record money received (cash at
+    pickup needs no "I paid" first) and one to remind everyone unpaid."""
+    receiving = [m for m in report.members if m.due.total.minor]
+    unpaid = [m for m in receiving if m.payment is not PaymentState.CONFIRMED]
+    collected = Money.zero(purchase.currency)
+    expected = Money.zero(purchase.currency)
+    for member in receiving:
+        expected += member.due.total
+        if member.payment is PaymentState.CONFIRMED:
+            collected += member.due.total
+    header = t.gettext(
+        "Payments of <b>{title}</b>: {paid} of {count} members paid, {collected} of {expected}."
+    ).format(
+        title=escape(purchase.title),
+        paid=len(receiving) - len(unpaid),
+        count=len(receiving),
+        collected=t.money(collected),
+        expected=t.money(expected),
+    )
+    if not unpaid:
+        return [(header + "\n" + t.gettext("Everyone has paid."), None)]
+    messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
+    for start in range(0, len(unpaid), PARTICIPANTS_PER_MESSAGE):
+        chunk = unpaid[start : start + PARTICIPANTS_PER_MESSAGE]
+        lines = [header if start == 0 else ""]
+        if start == 0:
+            lines.append(t.gettext("Not paid yet — tap a name when you have their money:"))
+        rows = []
+        for member in chunk:
+            mark = _payment_mark(t, member.payment)
+            lines.append(
+                f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: '
+                f"{t.money(member.due.total)}" + (f" · {mark}" if mark else "")
+            )
+            label = f"✅ {member.name}"[:40] + f", {t.money(member.due.total)}"
+            rows.append([InlineKeyboardButton(
+                label, callback_data=encode(Action.PAYMENT_CONFIRM, purchase.id, member.member_id)
+            )])  # fmt: skip
+        messages.append(("\n".join(line for line in lines if line), InlineKeyboardMarkup(rows)))
+    last_text, last_markup = messages[-1]
+    assert last_markup is not None
+    remind = InlineKeyboardButton(
+        t.gettext("📣 Remind all unpaid"),
+        callback_data=encode(Action.HEAD_REMIND_UNPAID, purchase.id),
+    )
+    messages[-1] = (last_text, InlineKeyboardMarkup([*last_markup.inline_keyboard, [remind]]))
+    return messages
 
 
 async def _report(
@@ -112,6 +193,22 @@ async def _send_participants(
     purchase, report = await _report(context, purchase_id, actor)
     for text in participant_messages(t, purchase, report):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
+
+
+async def _send_payments(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    purchase, report = await _report(context, purchase_id, actor)
+    for text, markup in payments_messages(t, purchase, report):
+        await context.bot.send_message(
+            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
 
 
 async def _send_exports(
@@ -148,6 +245,13 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
         + " · "
         + progress(t, purchase),
     ]
+    if purchase.accepts_payments():
+        receiving = len(purchase.final_lines())
+        lines.append(
+            t.gettext("Paid: {paid} of {count}").format(
+                paid=receiving - len(purchase.unpaid()), count=receiving
+            )
+        )
     if purchase.status is PurchaseStatus.ARRIVED:
         handed = len(purchase.handed_over)
         lines.append(
@@ -192,6 +296,7 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     purchase_id = callback.args[0]
     uow = rt.database.unit_of_work(update.update_id)
     now = rt.clock()
+    reminded = 0
     try:
         match callback.action:
             case Action.HEAD_STOP:
@@ -215,6 +320,10 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
                 await _send_exports(update, context, purchase_id, actor, t)
+            case Action.HEAD_PAYMENTS:
+                await _send_payments(update, context, purchase_id, actor, t)
+            case Action.HEAD_REMIND_UNPAID:
+                reminded = await services.remind_unpaid(uow, purchase_id, actor)
             case Action.HEAD_MESSAGE:
                 chat = update.effective_chat
                 assert chat is not None
@@ -230,16 +339,78 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except DomainError as error:
         await query.answer(not_done(t, error))
         return
+    if callback.action is Action.HEAD_REMIND_UNPAID:
+        await query.answer(
+            t.ngettext("Reminded {count} member.", "Reminded {count} members.", reminded).format(
+                count=reminded
+            )
+        )
+        return  # the button is under the payments list, which stays as it is
     await query.answer(t.gettext("Done.") if callback.action not in READ_ONLY else None)
     rt.cards.request(purchase_id)
     async with rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is not None and isinstance(query.message, Message):
-        await query.message.edit_text(
+        await redraw(
+            query.message,
             panel_text(t, purchase, status_line(t, purchase, rt.clock())),
-            parse_mode=ParseMode.HTML,
-            reply_markup=panel_keyboard(t, purchase),
+            panel_keyboard(t, purchase),
         )
+
+
+def _without_member_buttons(
+    markup: InlineKeyboardMarkup | None, member_id: int
+) -> list[list[InlineKeyboardButton]]:
+    """The keyboard's rows minus the buttons answering one member's payment."""
+    rows = []
+    for row in markup.inline_keyboard if markup else ():
+        kept = []
+        for button in row:
+            data = decode(button.callback_data) if isinstance(button.callback_data, str) else None
+            answers_member = data is not None and data.action in PAYMENT_ANSWERS
+            if not (answers_member and data is not None and data.args[1] == member_id):
+                kept.append(button)
+        if kept:
+            rows.append(kept)
+    return rows
+
+
+PAYMENT_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT)
+
+
+async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The head has a member's money (or has not found it): from a member's "I paid" notice
+    or from the payments list."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id, member_id = callback.args
+    actor = actor_for(update, context)
+    uow = rt.database.unit_of_work(update.update_id)
+    received = callback.action is Action.PAYMENT_CONFIRM
+    try:
+        if received:
+            await services.confirm_payment(uow, purchase_id, actor, member_id)
+        else:
+            await services.reject_payment(uow, purchase_id, actor, member_id)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error))
+        return
+    await query.answer(t.gettext("Payment recorded.") if received else t.gettext("Member told."))
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    rows = _without_member_buttons(message.reply_markup, member_id)
+    if rows:
+        await message.edit_reply_markup(InlineKeyboardMarkup(rows))
+    elif message.text:
+        outcome = t.gettext("✅ Received") if received else t.gettext("❌ Not received")
+        await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
 
 
 async def _ask_for_pickup(

@@ -7,7 +7,6 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
@@ -18,7 +17,13 @@ from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
 from handlers.order_view import editor_keyboard, editor_text
 from handlers.purchase_card import not_done, refusal
-from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    person_translator,
+    redraw,
+    runtime,
+)
 
 
 async def send_editor(
@@ -49,11 +54,7 @@ async def send_editor(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
         return
-    try:
-        await edit.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message:
-            raise
+    await redraw(edit, text, markup)
 
 
 async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,6 +104,7 @@ def _toast(t: Translator, callback: Callback) -> str:
         Action.ORDER_TOLERANCE: t.gettext("Updated."),
         Action.ORDER_WITHDRAW: t.gettext("You are out of this purchase."),
         Action.ORDER_ASK_WITHDRAW: t.gettext("Asked. The head will answer."),
+        Action.ORDER_PAID: t.gettext("Noted. The head will confirm your payment."),
     }.get(callback.action, "")
 
 
@@ -138,10 +140,13 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await services.withdraw(uow, purchase_id, user.id, now)
         elif callback.action is Action.ORDER_ASK_WITHDRAW:
             await services.request_withdrawal(uow, purchase_id, user.id, now)
+        elif callback.action is Action.ORDER_PAID:
+            await services.claim_payment(uow, purchase_id, user.id)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(refusal(t, error))
+        changing_order = callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
+        await query.answer(refusal(t, error) if changing_order else not_done(t, error))
         return
     if callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
         rt.cards.request(purchase_id)

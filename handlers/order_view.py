@@ -8,7 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import PaymentState, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
 from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
@@ -62,7 +62,25 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
             )
         else:
             lines.append(t.gettext("<b>Total due {total}</b>").format(total=total))
+    payment = _payment_line(t, view)
+    if payment:
+        lines.append(payment)
     return "\n".join(lines)
+
+
+def _payment_line(t: Translator, view: MemberOrderView) -> str:
+    match view.payment:
+        case PaymentState.CONFIRMED:
+            return t.gettext("✅ Paid: the head has confirmed your payment.")
+        case PaymentState.CLAIMED:
+            return t.gettext("⏳ You said you paid; the head has not confirmed it yet.")
+        case PaymentState.REJECTED:
+            return t.gettext(
+                "⚠️ The head could not find your payment. Check it, then tap “I paid” again."
+            )
+    if view.collecting:
+        return t.gettext("💰 Not paid yet. Pay the head as they said, then tap “I paid”.")
+    return ""
 
 
 def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
@@ -98,6 +116,8 @@ def editor_keyboard(
             rows.append(
                 [_button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]
             )
+    if view.collecting and view.payment in (None, PaymentState.REJECTED):
+        rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
     rows.append([_button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])
     return InlineKeyboardMarkup(rows)
 

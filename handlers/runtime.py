@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from telegram import CallbackQuery, Chat, Update
-from telegram.constants import ChatMemberStatus
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.card_refresher import CardRefresher
@@ -125,3 +126,13 @@ async def callback_or_refusal(
         )
         return None
     return query, callback
+
+
+async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Edit a message in place; one that already shows exactly this is left as it is (Telegram
+    refuses such an edit, and pressing Refresh on an unchanged panel is not an error)."""
+    try:
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise

@@ -14,6 +14,7 @@ from domain.purchase import (
     Member,
     Moq,
     PaymentMode,
+    PaymentState,
     PickupSlot,
     PriceTier,
     Purchase,
@@ -79,6 +80,7 @@ def purchase_from_rows(
     request_rows: Iterable[Any],
     withdrawal_rows: Iterable[Any],
     code_rows: Iterable[Any],
+    payment_rows: Iterable[Any] = (),
 ) -> Purchase:
     """A purchase from its row and its children's rows (any objects with the column names)."""
     currency = row.currency
@@ -125,6 +127,7 @@ def purchase_from_rows(
         ],
         pickup_codes={c.member_id: c.code for c in code_list},
         handed_over={c.member_id for c in code_list if c.handed_over},
+        payments={p.member_id: PaymentState(p.state) for p in payment_rows},
     )
 
 

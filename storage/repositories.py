@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from domain.ports import Conflict
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import PaymentState, Purchase, PurchaseStatus
 from storage.mapping import (
     community_from_row,
     community_to_row,
@@ -31,6 +31,7 @@ from storage.tables import (
     ItemRow,
     MemberRow,
     OrderRequestRow,
+    PaymentRow,
     PickupCodeRow,
     PickupSlotRow,
     PurchaseRow,
@@ -45,6 +46,7 @@ members = metadata.tables[MemberRow.__tablename__]
 requests = metadata.tables[OrderRequestRow.__tablename__]
 withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
 codes = metadata.tables[PickupCodeRow.__tablename__]
+payments = metadata.tables[PaymentRow.__tablename__]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class _Stored:
     slots: list[tuple[object, ...]] = field(default_factory=list)
     withdrawals: set[int] = field(default_factory=set)
     codes: dict[int, tuple[str, bool]] = field(default_factory=dict)
+    payments: dict[int, PaymentState] = field(default_factory=dict)
 
     def copy(self) -> _Stored:
         return replace(
@@ -66,6 +69,7 @@ class _Stored:
             slots=list(self.slots),
             withdrawals=set(self.withdrawals),
             codes=dict(self.codes),
+            payments=dict(self.payments),
         )
 
 
@@ -87,6 +91,7 @@ def clone(purchase: Purchase) -> Purchase:
         requests=list(purchase.requests),
         pickup_codes=dict(purchase.pickup_codes),
         handed_over=set(purchase.handed_over),
+        payments=dict(purchase.payments),
         events=[],
     )
 
@@ -167,9 +172,11 @@ class SqlPurchaseRepository:
         request_rows = await self._children(requests, purchase_id, requests.c.seq)
         withdrawal_rows = await self._children(withdrawals, purchase_id, withdrawals.c.member_id)
         code_rows = await self._children(codes, purchase_id, codes.c.member_id)
+        payment_rows = await self._children(payments, purchase_id, payments.c.member_id)
         purchase = purchase_from_rows(
-            row, item_rows, slot_rows, member_rows, request_rows, withdrawal_rows, code_rows
-        )
+            row, item_rows, slot_rows, member_rows, request_rows, withdrawal_rows, code_rows,
+            payment_rows,
+        )  # fmt: skip
         stored = _Stored(
             last_seq=purchase.requests[-1].seq if purchase.requests else 0,
             members=set(purchase.members),
@@ -177,6 +184,7 @@ class SqlPurchaseRepository:
             slots=_slot_key(purchase),
             withdrawals=set(purchase.withdrawal_requests),
             codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
+            payments=dict(purchase.payments),
         )
         return _Tracked(purchase, stored)
 
@@ -356,6 +364,18 @@ class SqlPurchaseRepository:
                     .values(handed_over=handed)
                 )
             stored.codes[member_id] = (code, handed)
+        for member_id, state in purchase.payments.items():
+            if member_id not in stored.payments:
+                await self._session.execute(
+                    insert(payments).values(purchase_id=pid, member_id=member_id, state=state)
+                )
+            elif stored.payments[member_id] is not state:
+                await self._session.execute(
+                    update(payments)
+                    .where(payments.c.purchase_id == pid, payments.c.member_id == member_id)
+                    .values(state=state)
+                )
+            stored.payments[member_id] = state
 
 
 class SqlCommunityRepository:

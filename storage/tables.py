@@ -199,6 +199,16 @@ class PickupCodeRow(Base):
     handed_over: Mapped[bool] = mapped_column(Boolean)
 
 
+class PaymentRow(Base):
+    """Where a member's payment stands (claimed, confirmed, rejected); no row: not paid."""
+
+    __tablename__ = "payments"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(16))
+
+
 class ProcessedUpdateRow(Base):
     """Telegram update ids already handled, so a redelivered update changes nothing."""
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handlers.callback_data import Action, encode
 from handlers.language import NAMES
 from sandbox.driver import Match, Sandbox
 from sandbox.model import SandboxMessage, SandboxUser
@@ -76,6 +77,9 @@ ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){2,}\b")
 COMMAND_LINE = re.compile(r"/[a-z]+[^\n]*")  # "/settings timezone Europe/Moscow" is typed as is
 
 
+PEOPLE = ("Anna", "Boris", "Vera")
+
+
 def marked(sandbox: Sandbox, chat_id: int, marker: str, count: int = 1) -> bool:
     """`count` messages carrying the (language-neutral) emoji `marker` reached the chat."""
     return sum(marker in (m.text or "") for m in sandbox.bot_messages(chat_id)) >= count
@@ -98,9 +102,7 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
 ) -> None:
     clock = ShiftedClock()
     async with sandbox_running() as sandbox:
-        head, alice, bob = (
-            sandbox.user(name, language_code=language.code) for name in ("Anna", "Boris", "Vera")
-        )
+        head, alice, bob = (sandbox.user(name, language_code=language.code) for name in PEOPLE)
         chat = sandbox.group("Дом 5 / 5号楼", members=[alice, bob], admins=[head])
         async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as runtime:
             await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
@@ -134,11 +136,26 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
                 lambda: marked(sandbox, alice.id, "🛑") and marked(sandbox, bob.id, "🛑")
             )
 
-            # the panel of a stopped purchase: mark ordered, cancel, participants, export...
+            # Alice says she paid; the head lists payments, reminds, and confirms hers
+            stopped_editor = await reply(sandbox, alice, "/orders", with_buttons)
+            i_paid = encode(Action.ORDER_PAID, 1)
+            await sandbox.answer_of(await sandbox.press(alice, stopped_editor, data=i_paid))
+            claim = await sandbox.wait_for_message(head.id, lambda m: "💰" in (m.text or ""))
+
+            # the panel of a stopped purchase: mark ordered, cancel, payments, participants,
+            # export...
             panel = await reply(sandbox, head, "/purchases", with_buttons)
             labels = [b["text"] for b in panel.buttons()]
-            await sandbox.tap(head, panel, labels[2])  # participants
-            await sandbox.tap(head, panel, labels[3])  # export
+            await sandbox.tap(head, panel, labels[2])  # payments
+            payments = await sandbox.wait_for_message(head.id, with_buttons, after=panel)
+            await sandbox.tap(head, payments, payments.buttons()[-1]["text"])  # remind unpaid
+            await sandbox.wait_for_message(
+                alice.id, lambda m: "💰" in (m.text or ""), after=stopped_editor
+            )
+            await sandbox.tap(head, claim, claim.buttons()[0]["text"])  # received
+            await eventually(lambda: marked(sandbox, alice.id, "✅"))
+            await sandbox.tap(head, panel, labels[3])  # participants
+            await sandbox.tap(head, panel, labels[4])  # export
             await eventually(lambda: len(sandbox.documents(head.id)) == 2)
             await sandbox.tap(head, panel, labels[0])  # mark ordered
             await eventually(lambda: marked(sandbox, alice.id, "📦"))
@@ -150,7 +167,7 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             assert arrived is not None
             await reply(sandbox, head, "QQQQ")
             await reply(sandbox, head, arrived.pickup_codes[alice.id].lower())
-            await eventually(lambda: marked(sandbox, alice.id, "✅"))
+            await eventually(lambda: marked(sandbox, alice.id, "✅", count=2))  # handed over
             panel = await reply(sandbox, head, "/purchases", with_buttons)
             await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # complete
             await sandbox.wait_for_edit(panel, lambda m: m.edits > 0)
@@ -170,7 +187,9 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
         # Item buttons carry the item's own name, and each language is named in itself.
         own_names = {*NAMES.values(), *(f"✓ {name}" for name in NAMES.values())}
         for text in shown:
-            if text and not text.startswith("+1 ") and text not in own_names:
+            # A payment button is a member's name and amount.
+            named = text.startswith(("+1 ", *(f"✅ {n}" for n in PEOPLE)))
+            if text and not named and text not in own_names:
                 assert language.script.search(text), f"not in {language.setting}: {text!r}"
         for text in toasts:
             assert language.script.search(text), f"not in {language.setting}: {text!r}"

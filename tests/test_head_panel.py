@@ -71,7 +71,9 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
     workbook = load_workbook(io.BytesIO(files["purchase-1.xlsx"]))
     assert workbook.sheetnames == ["Supplier order", "Members", "Pickup list"]
     members = list(workbook["Members"].iter_rows(values_only=True))
-    assert members[0] == ("Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Pickup code")
+    assert members[0] == (
+        "Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Paid", "Pickup code",
+    )  # fmt: skip
     by_name = {row[0]: row for row in members[1:]}
     for member_id, name in ((c.alice.id, "Alice Zebra"), (c.bob.id, "Bob")):
         row = by_name[name]

@@ -30,6 +30,8 @@ from domain.errors import (
 from domain.permissions import Actor
 from domain.purchase import (
     Moq,
+    PaymentMode,
+    PaymentState,
     PickupSlot,
     PriceTier,
     Purchase,
@@ -439,6 +441,9 @@ def test_only_admins_reassign_and_finished_purchases_keep_their_head() -> None:
         lambda p, who: p.mark_ordered(who),
         lambda p, who: p.offer_transfer(who, A),
         lambda p, who: participants(p, who),
+        lambda p, who: p.confirm_payment(who, A),
+        lambda p, who: p.reject_payment(who, A),
+        lambda p, who: p.remind_unpaid(who),
     ],
 )
 def test_members_cannot_manage_a_purchase(action: object) -> None:
@@ -622,3 +627,94 @@ def test_which_deadline_reminder_is_due(
 ) -> None:
     deadline = NOW + 10 * 24 * HOUR
     assert reminder_due(deadline, deadline - published_before, deadline - left) == due
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+def stopped_with_a_short_member() -> Purchase:
+    """A gets a full pack, B's units fit in no pack (nothing to pay), C withdrew."""
+    p = purchase([item(1, pack_size=6)])
+    p.set_quantity(A, "A", 1, 6, NOW)
+    p.set_quantity(B, "B", 1, 2, NOW)
+    p.set_quantity(C, "C", 1, 1, NOW)
+    p.withdraw(C, NOW)
+    p.stop_now(HEAD_ACTOR)
+    return p
+
+
+def test_a_payment_is_claimed_by_the_member_and_confirmed_or_rejected_by_the_head() -> None:
+    p = stopped_with_a_short_member()
+    assert p.unpaid() == [A]
+    p.claim_payment(A)
+    p.claim_payment(A)  # a second tap changes nothing
+    assert p.payments == {A: PaymentState.CLAIMED}
+    p.reject_payment(HEAD_ACTOR, A)
+    p.reject_payment(HEAD_ACTOR, A)
+    assert p.payments == {A: PaymentState.REJECTED}
+    p.claim_payment(A)  # after a rejection the member may say so again
+    p.confirm_payment(HEAD_ACTOR, A)
+    p.confirm_payment(ADMIN, A)
+    assert p.payments == {A: PaymentState.CONFIRMED}
+    assert p.unpaid() == []
+    with pytest.raises(IllegalTransition, match="already confirmed"):
+        p.claim_payment(A)
+    assert kinds(p).count(events.PaymentClaimed) == 2
+    assert kinds(p).count(events.PaymentRejected) == 1
+    assert kinds(p).count(events.PaymentConfirmed) == 1
+
+
+def test_only_members_who_get_goods_pay() -> None:
+    p = stopped_with_a_short_member()
+    for member in (B, C, 42):
+        with pytest.raises(NotFound, match="nothing to pay"):
+            p.claim_payment(member)
+        with pytest.raises(NotFound, match="nothing to pay"):
+            p.confirm_payment(HEAD_ACTOR, member)
+    with pytest.raises(NotFound, match="has not said they paid"):
+        p.reject_payment(HEAD_ACTOR, A)
+    assert p.payments == {}
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "collects"),
+    [
+        (PaymentMode.PREPAY, PurchaseStatus.OPEN, False),
+        (PaymentMode.PREPAY, PurchaseStatus.STOPPED, True),
+        (PaymentMode.PREPAY, PurchaseStatus.ARRIVED, True),
+        (PaymentMode.PREPAY, PurchaseStatus.CANCELLED, False),
+        (PaymentMode.POSTPAY, PurchaseStatus.STOPPED, False),
+        (PaymentMode.POSTPAY, PurchaseStatus.ORDERED, False),
+        (PaymentMode.POSTPAY, PurchaseStatus.ARRIVED, True),
+        (PaymentMode.POSTPAY, PurchaseStatus.COMPLETED, True),
+    ],
+)
+def test_money_is_collected_before_ordering_or_at_pickup_as_the_head_chose(
+    mode: PaymentMode, status: PurchaseStatus, collects: bool
+) -> None:
+    p = purchase(payment_mode=mode)
+    p.set_quantity(A, "A", 1, 1, NOW)
+    p.status = status
+    assert p.accepts_payments() is collects
+    if collects:
+        p.claim_payment(A)
+        assert p.remind_unpaid(HEAD_ACTOR) == [A]
+    else:
+        with pytest.raises(IllegalTransition, match="not collected while the purchase is"):
+            p.claim_payment(A)
+        with pytest.raises(IllegalTransition, match="not collected"):
+            p.remind_unpaid(HEAD_ACTOR)
+        assert p.payments == {}
+
+
+def test_reminding_names_the_unpaid_and_needs_someone_unpaid() -> None:
+    p = purchase()
+    p.set_quantity(A, "A", 1, 1, NOW)
+    p.set_quantity(B, "B", 1, 1, NOW)
+    p.stop_now(HEAD_ACTOR)
+    p.confirm_payment(HEAD_ACTOR, B)  # cash in hand, without B saying so first
+    assert p.remind_unpaid(HEAD_ACTOR) == [A]
+    assert p.events[-1] == events.UnpaidReminded(p.id, (A,))
+    p.confirm_payment(HEAD_ACTOR, A)
+    with pytest.raises(NotFound, match="everyone has paid"):
+        p.remind_unpaid(HEAD_ACTOR)

@@ -21,6 +21,7 @@ from domain.purchase import (
     DeliverySplit,
     Moq,
     PaymentMode,
+    PaymentState,
     PickupSlot,
     PriceTier,
     Purchase,
@@ -123,6 +124,27 @@ async def test_withdrawal_requests_and_new_slots_are_saved(database: Database) -
     assert loaded.participant_ids() == [1]
     assert loaded.pickup_slots == [slot]
     assert loaded.status is PurchaseStatus.ARRIVED
+
+
+async def test_payment_states_are_saved_and_changed(database: Database) -> None:
+    purchase_id = await open_purchase(database)
+    uow = database.unit_of_work()
+    head = Actor(HEAD)
+    for member in (1, 2, 3):
+        await services.add_units(uow, purchase_id, member, f"M{member}", 1, 1, NOW)
+    await services.stop_now(uow, purchase_id, head)
+    await services.claim_payment(uow, purchase_id, 1)
+    await services.claim_payment(uow, purchase_id, 2)
+    await services.reject_payment(uow, purchase_id, head, 2)
+    await services.confirm_payment(uow, purchase_id, head, 3)
+    await services.confirm_payment(uow, purchase_id, head, 1)
+    expected = {1: PaymentState.CONFIRMED, 2: PaymentState.REJECTED, 3: PaymentState.CONFIRMED}
+    fresh = Database(database.url)  # an empty cache: read from the rows
+    try:
+        assert (await load(fresh, purchase_id)).payments == expected
+    finally:
+        await fresh.dispose()
+    assert (await load(database, purchase_id)).payments == expected
 
 
 async def test_nothing_is_written_without_commit_or_on_error(database: Database) -> None:

@@ -1,0 +1,150 @@
+"""Payments through the sandbox and the real Application: a member says "I paid", the head
+confirms or rejects it, sees who owes what, reminds the unpaid, and the export follows."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from domain.billing import amounts_due
+from domain.purchase import PaymentState, Purchase
+from handlers.callback_data import Action, encode
+from sandbox.model import SandboxMessage, SandboxUser
+from tests.support.scenario import Community, community_running, template
+from tests.test_head_panel import stopped_purchase
+
+
+@pytest.fixture
+async def community(sqlite_url: str) -> AsyncIterator[Community]:
+    async with community_running(sqlite_url) as running:
+        yield running
+
+
+async def stored(c: Community) -> Purchase:
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    return purchase
+
+
+async def editor(c: Community, member: SandboxUser) -> SandboxMessage:
+    sent = await c.sandbox.send(member, "/orders")
+    return await c.sandbox.wait_for_message(member.id, "Total due", after=sent)
+
+
+async def test_a_member_says_they_paid_and_the_head_confirms_or_rejects(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    due = amounts_due(await stored(c))
+
+    alice_order = await editor(c, c.alice)
+    assert "Not paid yet" in (alice_order.text or "")
+    answer = await c.sandbox.tap(c.alice, alice_order, "I paid")
+    assert answer.text == "Noted. The head will confirm your payment."
+    await c.sandbox.wait_for_edit(alice_order, "the head has not confirmed it yet")
+    assert "I paid" not in [b["text"] for b in alice_order.buttons()]
+
+    claim = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
+    assert "€" in (claim.text or "") and str(due[c.alice.id].total.amount) in (claim.text or "")
+    answer = await c.sandbox.tap(c.head, claim, "✅ Received")
+    assert answer.text == "Payment recorded."
+    await c.sandbox.wait_for_edit(claim, "✅ Received")
+    assert claim.buttons() == []
+    await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+
+    bob_order = await editor(c, c.bob)
+    await c.sandbox.tap(c.bob, bob_order, "I paid")
+    claim = await c.sandbox.wait_for_message(c.head.id, "Bob says they paid")
+    answer = await c.sandbox.tap(c.head, claim, "❌ Not received")
+    assert answer.text == "Member told."
+    await c.sandbox.wait_for_message(c.bob.id, "could not find your payment")
+    bob_order = await editor(c, c.bob)
+    assert "could not find your payment" in (bob_order.text or "")
+    assert "I paid" in [b["text"] for b in bob_order.buttons()]  # Bob may say so again
+
+    assert (await stored(c)).payments == {
+        c.alice.id: PaymentState.CONFIRMED,
+        c.bob.id: PaymentState.REJECTED,
+    }
+
+
+async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    purchase = await stored(c)
+    due = amounts_due(purchase)
+    alice_order = await editor(c, c.alice)
+    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
+
+    panel = await c.panel()
+    assert "Paid: 0 of 2" in (panel.text or "")
+    await c.sandbox.tap(c.head, panel, "Payments")
+    listing = await c.sandbox.wait_for_message(c.head.id, "Payments of")
+    text = listing.text or ""
+    assert "0 of 2 members paid" in text
+    assert "Alice Zebra: €" in text and "says paid" in text
+    assert f"tg://user?id={c.bob.id}" in (listing.html or "")
+
+    answer = await c.sandbox.tap(c.head, listing, "📣 Remind all unpaid")
+    assert answer.text == "Reminded 2 members."
+    reminder = await c.sandbox.wait_for_message(c.bob.id, "A reminder from the head")
+    assert str(due[c.bob.id].total.amount) in (reminder.text or "")
+    await c.sandbox.wait_for_message(c.alice.id, "A reminder from the head")
+
+    bob_button = next(b["text"] for b in listing.buttons() if b["text"].startswith("✅ Bob"))
+    answer = await c.sandbox.tap(c.head, listing, bob_button)  # cash, without "I paid" first
+    assert answer.text == "Payment recorded."
+    await c.sandbox.emulator.wait_until(
+        lambda: bob_button not in [b["text"] for b in listing.buttons()]
+    )
+    assert any(b["text"].startswith("✅ Alice") for b in listing.buttons())
+    await c.sandbox.wait_for_message(c.bob.id, "The head has received your payment")
+
+    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
+    workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
+    members = list(workbook["Members"].iter_rows(values_only=True))
+    assert members[0][5:7] == ("Total", "Paid")
+    paid = {row[0]: Decimal(str(row[6])) for row in members[1:]}
+    assert paid == {"Alice Zebra": Decimal(0), "Bob": due[c.bob.id].total.amount}
+
+
+async def test_payments_refuse_forgery_and_the_wrong_moment(community: Community) -> None:
+    c = community
+    for person in (c.head, c.alice, c.bob):
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, "Hello", after=sent)
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")
+    hello = c.sandbox.bot_messages(c.alice.id)[-1]
+
+    async def forged(user: SandboxUser, data: str) -> str | None:
+        return (await c.sandbox.answer_of(c.sandbox.press_forged(user, hello, data))).text
+
+    # Before the stop nobody pays: the amounts are not final yet.
+    assert await forged(c.alice, encode(Action.ORDER_PAID, 1)) == (
+        "Not done: payments are not collected while the purchase is open"
+    )
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.wait_for_edit(panel, "Stopped")
+    assert await forged(c.bob, encode(Action.ORDER_PAID, 1)) == (
+        "Not done: there is nothing to pay: no goods in this purchase"
+    )
+    assert await forged(c.alice, encode(Action.ORDER_PAID, 404)) == "Not done: no such purchase"
+    head_only = "Not done: only the head of this purchase (or a platform admin) can do this"
+    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT):
+        assert await forged(c.alice, encode(action, 1, c.alice.id)) == head_only
+    assert await forged(c.alice, encode(Action.HEAD_REMIND_UNPAID, 1)) == head_only
+    assert await forged(c.alice, encode(Action.HEAD_PAYMENTS, 1)) == head_only
+    assert (await stored(c)).payments == {}
+    assert not any("Payments of" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))

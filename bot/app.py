@@ -29,6 +29,7 @@ from bot.timeline import Timeline
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
+from handlers.failure import on_error
 from handlers.head_panel import (
     arrived_with_pickup,
     hand_over_by_code,
@@ -189,6 +190,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         )
     )
     application.add_handler(CallbackQueryHandler(unknown_button))
+    application.add_error_handler(on_error)
     application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
     return application
 

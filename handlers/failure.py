@@ -1,0 +1,41 @@
+"""When a handler fails: log it once, and tell the person instead of leaving a spinner.
+
+A fault (the database gone away, a bug) must not leave a tapped button spinning until the
+client gives up, nor a command without an answer. The unit of work rolled back, so nothing of
+the failed update was saved, and saying "tap again" is honest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handlers.runtime import person_translator
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("handling an update failed", exc_info=context.error)
+    if not isinstance(update, Update) or "runtime" not in context.bot_data:
+        return
+    t = person_translator(update, context)
+    try:
+        if update.callback_query is not None:
+            # Already answered (the fault came after the toast) is refused; that is fine.
+            await update.callback_query.answer(
+                t.gettext("Something went wrong and nothing was changed. Please tap again."),
+                show_alert=True,
+            )
+        elif update.effective_message is not None and (
+            update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+        ):
+            await update.effective_message.reply_text(
+                t.gettext("Something went wrong and nothing was changed. Please try again.")
+            )
+    except TelegramError as error:
+        log.info("could not tell the person about the failure: %s", error)

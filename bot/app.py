@@ -45,6 +45,7 @@ from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
 from handlers.runtime import Runtime, utc_now
 from handlers.start import reminders, show_help, start, unknown_button
+from handlers.transfer import admin_command, head_offers_transfer, member_answers_transfer
 from storage.unit_of_work import Database
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -172,8 +173,18 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
                    Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
-                   Action.HEAD_REMIND_UNPAID):  # fmt: skip
+                   Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
+    application.add_handler(
+        CallbackQueryHandler(head_offers_transfer, pattern=is_action(Action.TRANSFER_OFFER))
+    )
+    for action in (Action.TRANSFER_ACCEPT, Action.TRANSFER_DECLINE):
+        application.add_handler(
+            CallbackQueryHandler(member_answers_transfer, pattern=is_action(action))
+        )
+    application.add_handler(
+        CommandHandler("admin", admin_command, filters=filters.ChatType.PRIVATE)
+    )
     for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT):
         application.add_handler(
             CallbackQueryHandler(head_answers_payment, pattern=is_action(action))

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from domain.billing import AmountDue, amounts_due
-from domain.purchase import PaymentMode, PickupSlot, Purchase
+from domain.purchase import STATUS_WORDS, PaymentMode, PickupSlot, Purchase
 from handlers.callback_data import Action, encode
 
 
@@ -314,6 +314,47 @@ def unpaid_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
         "💰 A reminder from the head: please pay {amount} for {title}. "
         "Once you have paid, tap “I paid” in /orders."
     ).format(amount=amount_of(t, purchase, member_id), title=title(purchase))
+
+
+def transfer_offer(t: Translator, purchase: Purchase) -> dict[str, Any]:
+    """For the member the head picked: take the purchase over, or not."""
+    members = len(purchase.participant_ids())
+    text = t.gettext(
+        "🤝 The head of {title} asks you to take it over ({members}, {status}). The head "
+        "collects the money, orders from the supplier and hands the goods out. Will you?"
+    ).format(
+        title=title(purchase),
+        members=t.ngettext("{count} member", "{count} members", members).format(count=members),
+        status=t.gettext(STATUS_WORDS[purchase.status]),
+    )
+    markup = {
+        "inline_keyboard": [
+            [
+                {
+                    "text": t.gettext("I'll lead it"),
+                    "callback_data": encode(Action.TRANSFER_ACCEPT, purchase.id),
+                },
+                {
+                    "text": t.gettext("No, thanks"),
+                    "callback_data": encode(Action.TRANSFER_DECLINE, purchase.id),
+                },
+            ]
+        ]
+    }
+    return {"text": text, "parse_mode": "HTML", "reply_markup": markup}
+
+
+def new_head_to_member(t: Translator, purchase: Purchase, name: str, until: datetime) -> str:
+    return t.gettext(
+        "🤝 {name} now leads {title}. If you would rather not stay, you may withdraw "
+        "until {when}, even after the stop: /orders"
+    ).format(name=escape(name), title=title(purchase), when=t.when(until))
+
+
+def new_head_in_chat(t: Translator, purchase: Purchase, name: str) -> str:
+    return t.gettext("🤝 {title} has a new head: {name}.").format(
+        title=title(purchase), name=escape(name)
+    )
 
 
 def deadline_key(purchase: Purchase) -> str:

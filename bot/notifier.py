@@ -298,6 +298,48 @@ class _PurchaseNotices:
             text = notices.unpaid_reminder(self.t(member), self.purchase, member)
             await self.send(f"unpaid:{event.id}:{member}", member, text)
 
+    async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["to_member_id"])
+        offer = notices.transfer_offer(self.t(member), self.purchase)
+        await self.send(f"transfer-offer:{event.id}", member, offer["text"], offer["reply_markup"])
+
+    async def on_TransferDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase, member = self.purchase, int(event.payload["member_id"])
+        text = (
+            self.t(purchase.head_id)
+            .gettext("{name} would rather not lead {title}; you still lead it.")
+            .format(name=escape(self._name(member)), title=notices.title(purchase))
+        )
+        await self.send(f"transfer-declined:{event.id}", purchase.head_id, text)
+
+    async def on_HeadChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        old, new = int(event.payload["old_head_id"]), int(event.payload["new_head_id"])
+        until = datetime.fromisoformat(str(event.payload["withdrawal_window_ends"]))
+        name = self._name(new)
+        await self.send(
+            f"head-changed:{event.id}:chat",
+            purchase.community_id,
+            notices.new_head_in_chat(self.t(), purchase, name),
+        )
+        for member in purchase.participant_ids():
+            if member != new:
+                text = notices.new_head_to_member(self.t(member), purchase, name, until)
+                await self.send(f"head-changed:{event.id}:{member}", member, text)
+        to_new = self.t(new).gettext(
+            "✅ You lead {title} now. /purchases opens its panel and the list of participants."
+        )
+        await self.send(
+            f"head-changed:{event.id}:new", new, to_new.format(title=notices.title(purchase))
+        )
+        if old not in purchase.participant_ids():
+            to_old = self.t(old).gettext("{name} now leads {title}; you no longer manage it.")
+            await self.send(
+                f"head-changed:{event.id}:old",
+                old,
+                to_old.format(name=escape(name), title=notices.title(purchase)),
+            )
+
     async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
         bot = self.notifier.bot_username

@@ -100,6 +100,11 @@ class TransferOffered(Event):
 
 
 @dataclass(frozen=True)
+class TransferDeclined(Event):
+    member_id: int
+
+
+@dataclass(frozen=True)
 class HeadChanged(Event):
     old_head_id: int
     new_head_id: int

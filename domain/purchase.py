@@ -804,8 +804,7 @@ class Purchase:
 
     # --- head transfer ----------------------------------------------------------------------
 
-    def offer_transfer(self, actor: Actor, to_member_id: int) -> None:
-        ensure_can_manage(self, actor)
+    def _ensure_can_change_heads(self) -> None:
         if self.status in (
             PurchaseStatus.COMPLETED,
             PurchaseStatus.FAILED,
@@ -814,6 +813,10 @@ class Purchase:
             raise IllegalTransition(
                 N_("the purchase is {status}; it cannot change heads"), status=self.status
             )
+
+    def offer_transfer(self, actor: Actor, to_member_id: int) -> None:
+        ensure_can_manage(self, actor)
+        self._ensure_can_change_heads()
         if to_member_id == self.head_id:
             raise InvalidPurchase(N_("this member is already the head"))
         if to_member_id not in self.participant_ids():
@@ -824,7 +827,16 @@ class Purchase:
     def accept_transfer(self, user_id: int, now: datetime) -> None:
         if self.pending_head_id != user_id:
             raise NotAllowed(N_("nobody offered you to lead this purchase"))
+        self._ensure_can_change_heads()
+        if user_id not in self.participant_ids():
+            raise NotFound(N_("the new head must be a participant of the purchase"))
         self._change_head(user_id, now)
+
+    def decline_transfer(self, user_id: int) -> None:
+        if self.pending_head_id != user_id:
+            raise NotAllowed(N_("nobody offered you to lead this purchase"))
+        self.pending_head_id = None
+        self.events.append(events.TransferDeclined(self.id, user_id))
 
     def reassign(self, actor: Actor, new_head_id: int, now: datetime) -> None:
         """A platform admin hands an abandoned purchase to someone else."""

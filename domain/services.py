@@ -221,6 +221,10 @@ async def accept_transfer(uow: UnitOfWork, purchase_id: int, user_id: int, now: 
     await _apply(uow, purchase_id, lambda p: p.accept_transfer(user_id, now))
 
 
+async def decline_transfer(uow: UnitOfWork, purchase_id: int, user_id: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.decline_transfer(user_id))
+
+
 async def reassign(
     uow: UnitOfWork, purchase_id: int, actor: Actor, new_head_id: int, now: datetime
 ) -> None:

@@ -47,6 +47,10 @@ class Action(StrEnum):
     HEAD_PAYMENTS = "hy"  # purchase: who has paid
     HEAD_REMIND_UNPAID = "hu"  # purchase
     PAYMENT_CONFIRM = "pc"  # purchase, member
+    HEAD_TRANSFER = "ht"  # purchase: pick the next head
+    TRANSFER_OFFER = "to"  # purchase, member
+    TRANSFER_ACCEPT = "ta"  # purchase (the member offered answers)
+    TRANSFER_DECLINE = "td"  # purchase
     PAYMENT_REJECT = "pr"  # purchase, member
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
@@ -82,6 +86,10 @@ ARITY = {
     Action.HEAD_PAYMENTS: 1,
     Action.HEAD_REMIND_UNPAID: 1,
     Action.PAYMENT_CONFIRM: 2,
+    Action.HEAD_TRANSFER: 1,
+    Action.TRANSFER_OFFER: 2,
+    Action.TRANSFER_ACCEPT: 1,
+    Action.TRANSFER_DECLINE: 1,
     Action.PAYMENT_REJECT: 2,
     Action.LANGUAGE: 1,
 }

@@ -32,6 +32,7 @@ from handlers.runtime import (
     redraw,
     runtime,
 )
+from handlers.transfer import send_candidates
 
 MAX_EXTENSION_HOURS = 24 * 30
 READ_ONLY = (
@@ -40,6 +41,7 @@ READ_ONLY = (
     Action.HEAD_EXPORT,
     Action.HEAD_MESSAGE,
     Action.HEAD_PAYMENTS,
+    Action.HEAD_TRANSFER,
 )
 MAX_BROADCAST_LENGTH = 3000
 
@@ -73,11 +75,19 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
             button(t.gettext("Export"), Action.HEAD_EXPORT),
         ])  # fmt: skip
         rows.append([button(t.gettext("Message all"), Action.HEAD_MESSAGE)])
+    if purchase.status in HEAD_CHANGES and set(purchase.participant_ids()) - {purchase.head_id}:
+        rows.append([button(t.gettext("Hand over to another member"), Action.HEAD_TRANSFER)])
     rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
     return InlineKeyboardMarkup(rows)
 
 
 PARTICIPANTS_PER_MESSAGE = 30
+HEAD_CHANGES = (
+    PurchaseStatus.OPEN,
+    PurchaseStatus.STOPPED,
+    PurchaseStatus.ORDERED,
+    PurchaseStatus.ARRIVED,
+)
 
 
 def participant_messages(t: Translator, purchase: Purchase, report: Report) -> list[str]:
@@ -320,6 +330,8 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
                 await _send_exports(update, context, purchase_id, actor, t)
+            case Action.HEAD_TRANSFER:
+                await send_candidates(update, context, purchase_id, actor, t)
             case Action.HEAD_PAYMENTS:
                 await _send_payments(update, context, purchase_id, actor, t)
             case Action.HEAD_REMIND_UNPAID:

@@ -138,6 +138,24 @@ class PurchaseTimes:
     pickup_starts: tuple[datetime, ...] = ()
 
 
+@dataclass(frozen=True)
+class PurchaseHeadline:
+    """One line of the admin's overview."""
+
+    id: int
+    title: str
+    head_id: int
+    status: PurchaseStatus
+
+
+RUNNING = (
+    PurchaseStatus.OPEN,
+    PurchaseStatus.STOPPED,
+    PurchaseStatus.ORDERED,
+    PurchaseStatus.ARRIVED,
+)
+
+
 class SqlPurchaseRepository:
     """Purchases with their items, members and order log; tracks what it handed out."""
 
@@ -271,6 +289,16 @@ class SqlPurchaseRepository:
             )
             for r in rows
         ]
+
+    async def headlines(self, limit: int) -> list[PurchaseHeadline]:
+        """The newest purchases still running, without their members and order log."""
+        rows = await self._session.execute(
+            select(purchases.c.id, purchases.c.title, purchases.c.head_id, purchases.c.status)
+            .where(purchases.c.status.in_([s.value for s in RUNNING]))
+            .order_by(purchases.c.id.desc())
+            .limit(limit)
+        )
+        return [PurchaseHeadline(r.id, r.title, r.head_id, PurchaseStatus(r.status)) for r in rows]
 
     def remember_committed(self) -> None:
         """After the commit: what was written is now the state to reuse."""

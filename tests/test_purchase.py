@@ -409,6 +409,29 @@ def test_head_transfer_needs_acceptance_and_opens_a_withdrawal_window() -> None:
     p.mark_ordered(Actor(A))
 
 
+def test_an_offer_to_lead_can_be_declined_and_goes_stale() -> None:
+    p = purchase()
+    p.set_quantity(A, "A", 1, 1, NOW)
+    p.set_quantity(B, "B", 1, 1, NOW)
+    p.offer_transfer(HEAD_ACTOR, A)
+    with pytest.raises(NotAllowed):
+        p.decline_transfer(B)
+    p.decline_transfer(A)
+    assert p.pending_head_id is None
+    assert p.events[-1] == events.TransferDeclined(7, A)
+    with pytest.raises(NotAllowed, match="nobody offered you"):
+        p.accept_transfer(A, NOW)
+    p.offer_transfer(HEAD_ACTOR, B)
+    p.withdraw(B, NOW)  # the candidate left meanwhile
+    with pytest.raises(NotFound, match="must be a participant"):
+        p.accept_transfer(B, NOW)
+    p.offer_transfer(HEAD_ACTOR, A)
+    p.cancel(HEAD_ACTOR, "")
+    with pytest.raises(IllegalTransition, match="cannot change heads"):
+        p.accept_transfer(A, NOW)
+    assert p.head_id == HEAD
+
+
 def test_the_window_closes_after_24_hours() -> None:
     p = purchase()
     p.set_quantity(A, "A", 1, 1, NOW)

@@ -54,6 +54,7 @@ class Community:
     alice: SandboxUser
     bob: SandboxUser
     chat: SandboxChat
+    admin: SandboxUser  # a platform admin (ADMIN_IDS), not in the chat
 
     async def publish(self, text: str | None = None) -> SandboxMessage:
         """The head publishes a purchase from the group by template; returns its card."""
@@ -82,13 +83,17 @@ class Community:
 async def community_running(
     database_url: str, clock: ShiftedClock | None = None
 ) -> AsyncIterator[Community]:
-    """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there."""
+    """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there;
+    Olga is a platform admin."""
     async with sandbox_running() as sandbox:
         head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice Zebra"), sandbox.user("Bob")
+        admin = sandbox.user("Olga")
         chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
-        async with bot_running(sandbox, database_url, clock, default_timezone=TIMEZONE) as runtime:
+        async with bot_running(
+            sandbox, database_url, clock, default_timezone=TIMEZONE, admin_ids=(admin.id,)
+        ) as runtime:
             await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
             await sandbox.wait_for_message(chat.id, "I run group purchases here")
-            yield Community(sandbox, runtime, head, alice, bob, chat)
+            yield Community(sandbox, runtime, head, alice, bob, chat, admin)
         limited = sandbox.emulator.rate_limited
         assert limited == [], [(c.method, c.params.get("chat_id"), c.description) for c in limited]

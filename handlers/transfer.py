@@ -1,0 +1,174 @@
+"""Handing a purchase to another member: the head picks a participant, who accepts or declines
+in their private chat; a platform admin reassigns an abandoned purchase with /admin."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from domain import services
+from domain.errors import N_, DomainError, NotFound
+from domain.permissions import Actor, ensure_can_manage
+from domain.ports import AlreadyProcessed
+from domain.purchase import STATUS_WORDS
+from handlers.callback_data import Action, encode
+from handlers.purchase_card import not_done
+from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
+
+CANDIDATES_PER_MESSAGE = 30
+ADMIN_LIST_LIMIT = 50
+
+
+async def send_candidates(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    """The head's choice of the next head: one button per other participant."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    candidates = [m for m in purchase.participant_ids() if m != purchase.head_id]
+    if not candidates:
+        raise NotFound(N_("there is no other participant to hand the purchase to"))
+    text = t.gettext(
+        "Who should lead <b>{title}</b> from now on? The person you pick must accept in their "
+        "private chat with me."
+    ).format(title=escape(purchase.title))
+    for start in range(0, len(candidates), CANDIDATES_PER_MESSAGE):
+        rows = [
+            [InlineKeyboardButton(
+                purchase.members[member].name[:60],
+                callback_data=encode(Action.TRANSFER_OFFER, purchase.id, member),
+            )]
+            for member in candidates[start : start + CANDIDATES_PER_MESSAGE]
+        ]  # fmt: skip
+        await context.bot.send_message(
+            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+
+async def _close_with(message: object, outcome: str) -> None:
+    """Append the outcome to the message the buttons were under, and drop the buttons."""
+    if isinstance(message, Message) and message.text:
+        await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
+
+
+async def head_offers_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id, member_id = callback.args
+    uow = rt.database.unit_of_work(update.update_id)
+    try:
+        await services.offer_transfer(uow, purchase_id, actor_for(update, context), member_id)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error))
+        return
+    async with rt.database.unit_of_work() as reader:
+        purchase = await reader.purchases.get(purchase_id)
+    member = purchase.members.get(member_id) if purchase else None
+    name = member.name if member else str(member_id)
+    await query.answer(t.gettext("Offered. {name} must accept.").format(name=name))
+    await _close_with(
+        query.message, t.gettext("➡️ Offered to {name}; waiting for them to accept.").format(
+            name=escape(name)
+        )
+    )  # fmt: skip
+
+
+async def member_answers_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The member offered the purchase takes it over, or declines."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id = callback.args[0]
+    accepted = callback.action is Action.TRANSFER_ACCEPT
+    uow = rt.database.unit_of_work(update.update_id)
+    try:
+        if accepted:
+            await services.accept_transfer(uow, purchase_id, query.from_user.id, rt.clock())
+        else:
+            await services.decline_transfer(uow, purchase_id, query.from_user.id)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error))
+        return
+    await query.answer(
+        t.gettext("You lead this purchase now.") if accepted else t.gettext("Declined.")
+    )
+    await _close_with(
+        query.message,
+        t.gettext("✅ You lead it now: /purchases") if accepted else t.gettext("❌ Declined"),
+    )
+
+
+def admin_usage(t: Translator) -> str:
+    return t.gettext(
+        "Reassign an abandoned purchase to someone else:\n/admin reassign <purchase> <user id>"
+    )
+
+
+async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/admin: the purchases still running, with their heads; /admin reassign <purchase> <user>."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    actor = actor_for(update, context)
+    rt = runtime(context)
+    if not actor.is_admin:
+        await message.reply_text(t.gettext("/admin is for the platform's admins only."))
+        return
+    parts = message.text.split()
+    if len(parts) == 1:
+        async with rt.database.unit_of_work() as uow:
+            running = await uow.purchases.headlines(ADMIN_LIST_LIMIT)
+        lines = [t.gettext("Purchases still running (newest first):")]
+        lines += [
+            f"#{line.id} {escape(line.title)} — "
+            + t.gettext("head {head}, {status}").format(
+                head=f'<a href="tg://user?id={line.head_id}">{line.head_id}</a>',
+                status=t.gettext(STATUS_WORDS[line.status]),
+            )
+            for line in running
+        ]
+        lines += ["", escape(admin_usage(t))]
+        await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+        return
+    if len(parts) != 4 or parts[1] != "reassign" or not (parts[2].isdigit() and parts[3].isdigit()):
+        await message.reply_text(admin_usage(t))
+        return
+    purchase_id, new_head = int(parts[2]), int(parts[3])
+    try:
+        await services.reassign(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, new_head, rt.clock()
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    await message.reply_text(
+        t.gettext("Done: purchase #{id} is now led by {user}.").format(
+            id=purchase_id, user=new_head
+        )
+    )

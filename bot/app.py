@@ -32,6 +32,7 @@ from handlers.community import bot_added, settings_command
 from handlers.failure import on_error
 from handlers.head_panel import (
     arrived_with_pickup,
+    cancel_with_reason,
     hand_over_by_code,
     head_answers_payment,
     head_button,
@@ -194,6 +195,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     application.add_handler(
         CommandHandler("message", message_all, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(
+        CommandHandler("cancel_purchase", cancel_with_reason, filters=filters.ChatType.PRIVATE)
     )
     application.add_handler(
         MessageHandler(

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from domain.billing import AmountDue, amounts_due
-from domain.purchase import STATUS_WORDS, PaymentMode, PickupSlot, Purchase
+from domain.purchase import STATUS_WORDS, PaymentMode, PaymentState, PickupSlot, Purchase
 from handlers.callback_data import Action, encode
 
 
@@ -137,6 +137,15 @@ def cancelled_text(t: Translator, purchase: Purchase, reason: str) -> str:
     return t.gettext("❌ {title} was cancelled by the head: {reason}. Nothing is due.").format(
         title=title(purchase), reason=escape(reason)
     )
+
+
+def cancelled_to_member(t: Translator, purchase: Purchase, reason: str, member_id: int) -> str:
+    text = cancelled_text(t, purchase, reason)
+    if purchase.payments.get(member_id) is PaymentState.CONFIRMED:
+        text += "\n" + t.gettext("You paid {amount}: the head owes it back to you.").format(
+            amount=amount_of(t, purchase, member_id)
+        )
+    return text
 
 
 def extended_text(t: Translator, purchase: Purchase) -> str:

@@ -383,7 +383,7 @@ class _PurchaseNotices:
             notices.cancelled_text(self.t(), purchase, reason),
         )
         await self._to_members(
-            event, "cancelled", lambda t, _m: notices.cancelled_text(t, purchase, reason)
+            event, "cancelled", lambda t, m: notices.cancelled_to_member(t, purchase, reason, m)
         )
 
     async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802

@@ -42,7 +42,9 @@ READ_ONLY = (
     Action.HEAD_MESSAGE,
     Action.HEAD_PAYMENTS,
     Action.HEAD_TRANSFER,
+    Action.HEAD_CANCEL,  # asks for the reason; /cancel_purchase cancels
 )
+MAX_REASON_LENGTH = 500
 MAX_BROADCAST_LENGTH = 3000
 
 
@@ -319,7 +321,7 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                     raise NotFound(N_("no such extension"))
                 await services.postpone(uow, purchase_id, actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
-                await services.cancel(uow, purchase_id, actor, "")
+                await _ask_for_reason(update, context, purchase_id, actor, t)
             case Action.HEAD_ORDERED:
                 await services.mark_ordered(uow, purchase_id, actor)
             case Action.HEAD_ARRIVED:
@@ -468,6 +470,66 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
         await message.reply_text(not_done(t, error))
         return
     await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
+
+
+async def _ask_for_reason(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    """Cancelling tells every member and cannot be undone: it takes a typed reason, never one
+    tap on a panel a thumb can brush."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    await context.bot.send_message(chat.id, cancel_usage(t, purchase_id))
+
+
+def cancel_usage(t: Translator, purchase_id: int) -> str:
+    return t.gettext(
+        "Cancelling tells every member and cannot be undone. To cancel, send the reason "
+        "members will read, like this:\n/cancel_purchase {id} The supplier closed for the season"
+    ).format(id=purchase_id)
+
+
+async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel_purchase <purchase> <reason>: cancel; every member and the chat get the reason."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    parts = message.text.split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].isdigit() or not parts[2].strip():
+        number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 7
+        await message.reply_text(cancel_usage(t, number))
+        return
+    reason = parts[2].strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        await message.reply_text(
+            t.gettext("That is longer than {limit} characters; please shorten it.").format(
+                limit=MAX_REASON_LENGTH
+            )
+        )
+        return
+    purchase_id = int(parts[1])
+    rt = runtime(context)
+    try:
+        await services.cancel(
+            rt.database.unit_of_work(update.update_id), purchase_id,
+            actor_for(update, context), reason,
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    rt.cards.request(purchase_id)
+    await message.reply_text(t.gettext("Cancelled. Every member gets your reason."))
 
 
 def message_usage(t: Translator, purchase_id: int) -> str:

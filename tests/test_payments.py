@@ -148,3 +148,36 @@ async def test_payments_refuse_forgery_and_the_wrong_moment(community: Community
     assert await forged(c.alice, encode(Action.HEAD_PAYMENTS, 1)) == head_only
     assert (await stored(c)).payments == {}
     assert not any("Payments of" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+
+
+async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    due = amounts_due(await stored(c))
+    listing_panel = await c.panel()
+    await c.sandbox.tap(c.head, listing_panel, "Payments")
+    listing = await c.sandbox.wait_for_message(c.head.id, "Payments of")
+    alice_button = next(b["text"] for b in listing.buttons() if b["text"].startswith("✅ Alice"))
+    await c.sandbox.tap(c.head, listing, alice_button)
+    await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+
+    panel = await c.panel()
+    answer = await c.sandbox.tap(c.head, panel, "Cancel the purchase")
+    assert answer.text is None  # one tap never cancels: it asks for the reason
+    await c.sandbox.wait_for_message(c.head.id, "/cancel_purchase 1 The supplier closed")
+    assert (await stored(c)).status.value == "stopped"
+    await c.say(c.head, "/cancel_purchase 1", "Cancelling tells every member")
+    await c.say(c.head, "/cancel_purchase 1 " + "x" * 501, "longer than 500 characters")
+    await c.say(c.bob, "/cancel_purchase 1 I want out", "Not done: only the head")
+    assert (await stored(c)).status.value == "stopped"
+
+    await c.say(c.head, "/cancel_purchase 1 The <b>bees</b> are asleep", "Cancelled.")
+    assert (await stored(c)).cancel_reason == "The <b>bees</b> are asleep"
+    alice = await c.sandbox.wait_for_message(c.alice.id, "was cancelled by the head")
+    assert "The <b>bees</b> are asleep" in (alice.text or "")  # shown as typed, not as HTML
+    assert f"You paid €{due[c.alice.id].total.amount}" in (alice.text or "")
+    bob = await c.sandbox.wait_for_message(c.bob.id, "was cancelled by the head")
+    assert "You paid" not in (bob.text or "")
+    await c.sandbox.wait_for_message(c.chat.id, "The <b>bees</b> are asleep")

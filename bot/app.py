@@ -38,6 +38,7 @@ from handlers.head_panel import (
     head_button,
     list_purchases,
     message_all,
+    open_panel,
 )
 from handlers.language import language_button, language_command
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
@@ -190,6 +191,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         application.add_handler(
             CallbackQueryHandler(head_answers_payment, pattern=is_action(action))
         )
+    application.add_handler(CallbackQueryHandler(open_panel, pattern=is_action(Action.HEAD_OPEN)))
     application.add_handler(
         CommandHandler("arrived", arrived_with_pickup, filters=filters.ChatType.PRIVATE)
     )

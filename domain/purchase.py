@@ -82,6 +82,15 @@ STATUS_WORDS: dict[PurchaseStatus, str] = {
     PurchaseStatus.CANCELLED: N_("cancelled"),
 }
 
+# A running purchase still has work to do; a finished one never changes again.
+RUNNING = (
+    PurchaseStatus.OPEN,
+    PurchaseStatus.STOPPED,
+    PurchaseStatus.ORDERED,
+    PurchaseStatus.ARRIVED,
+)
+FINISHED = (PurchaseStatus.COMPLETED, PurchaseStatus.FAILED, PurchaseStatus.CANCELLED)
+
 # Which statuses each status may be reached from; everything else is illegal.
 ALLOWED_FROM: dict[PurchaseStatus, frozenset[PurchaseStatus]] = {
     PurchaseStatus.DRAFT: frozenset(),
@@ -805,11 +814,7 @@ class Purchase:
     # --- head transfer ----------------------------------------------------------------------
 
     def _ensure_can_change_heads(self) -> None:
-        if self.status in (
-            PurchaseStatus.COMPLETED,
-            PurchaseStatus.FAILED,
-            PurchaseStatus.CANCELLED,
-        ):
+        if self.status in FINISHED:
             raise IllegalTransition(
                 N_("the purchase is {status}; it cannot change heads"), status=self.status
             )

@@ -40,7 +40,8 @@ class Action(StrEnum):
     HEAD_ORDERED = "ho"  # purchase
     HEAD_ARRIVED = "hr"  # purchase
     HEAD_COMPLETE = "hf"  # purchase
-    HEAD_PANEL = "hp"  # purchase
+    HEAD_PANEL = "hp"  # purchase: redraw the panel under the button
+    HEAD_OPEN = "hq"  # purchase: a new message with its panel
     HEAD_PARTICIPANTS = "hl"  # purchase
     HEAD_EXPORT = "hx"  # purchase
     HEAD_MESSAGE = "hm"  # purchase
@@ -80,6 +81,7 @@ ARITY = {
     Action.HEAD_ARRIVED: 1,
     Action.HEAD_COMPLETE: 1,
     Action.HEAD_PANEL: 1,
+    Action.HEAD_OPEN: 1,
     Action.HEAD_PARTICIPANTS: 1,
     Action.HEAD_EXPORT: 1,
     Action.HEAD_MESSAGE: 1,

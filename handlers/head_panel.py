@@ -18,7 +18,14 @@ from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
-from domain.purchase import PaymentState, Purchase, PurchaseStatus
+from domain.purchase import (
+    FINISHED,
+    RUNNING,
+    STATUS_WORDS,
+    PaymentState,
+    Purchase,
+    PurchaseStatus,
+)
 from domain.purchase_form import parse_pickup
 from domain.reports import Report, head_report
 from handlers.callback_data import Action, decode, encode
@@ -33,6 +40,7 @@ from handlers.runtime import (
     runtime,
 )
 from handlers.transfer import send_candidates
+from storage.repositories import PurchaseHeadline
 
 MAX_EXTENSION_HOURS = 24 * 30
 READ_ONLY = (
@@ -77,19 +85,13 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
             button(t.gettext("Export"), Action.HEAD_EXPORT),
         ])  # fmt: skip
         rows.append([button(t.gettext("Message all"), Action.HEAD_MESSAGE)])
-    if purchase.status in HEAD_CHANGES and set(purchase.participant_ids()) - {purchase.head_id}:
+    if purchase.status in RUNNING and set(purchase.participant_ids()) - {purchase.head_id}:
         rows.append([button(t.gettext("Hand over to another member"), Action.HEAD_TRANSFER)])
     rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
     return InlineKeyboardMarkup(rows)
 
 
 PARTICIPANTS_PER_MESSAGE = 30
-HEAD_CHANGES = (
-    PurchaseStatus.OPEN,
-    PurchaseStatus.STOPPED,
-    PurchaseStatus.ORDERED,
-    PurchaseStatus.ARRIVED,
-)
 
 
 def participant_messages(t: Translator, purchase: Purchase, report: Report) -> list[str]:
@@ -274,26 +276,81 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
     return "\n".join(lines)
 
 
+# /purchases lists every running purchase and the latest finished ones; older ones stay in the
+# database and in the exports the head already has.
+FINISHED_SHOWN = 10
+RUNNING_SHOWN = 50
+
+
+def headline_label(t: Translator, line: PurchaseHeadline) -> str:
+    status = t.gettext(STATUS_WORDS[line.status])
+    return f"{line.title[:40]} · {status}"
+
+
 async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/purchases: the head's purchases, each with its controls."""
+    """/purchases: the panel of the head's one purchase, or a list that opens each panel."""
     message = update.effective_message
     actor = actor_for(update, context)
     assert message is not None
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        purchases = await uow.purchases.list_for_head(actor.user_id)
+        running = await uow.purchases.headlines(RUNNING_SHOWN, actor.user_id)
+        finished = await uow.purchases.headlines(FINISHED_SHOWN, actor.user_id, FINISHED)
     t = person_translator(update, context)
-    if not purchases:
+    led = running + finished
+    if not led:
         await message.reply_text(
             t.gettext("You lead no purchase yet. Send /new in your community chat.")
         )
         return
-    for purchase in purchases:
-        await message.reply_text(
-            panel_text(t, purchase, status_line(t, purchase, rt.clock())),
-            parse_mode=ParseMode.HTML,
-            reply_markup=panel_keyboard(t, purchase),
-        )
+    if len(led) == 1:
+        await send_panel(update, context, led[0].id, actor)
+        return
+    rows = [
+        [InlineKeyboardButton(
+            headline_label(t, line), callback_data=encode(Action.HEAD_OPEN, line.id)
+        )]
+        for line in led
+    ]  # fmt: skip
+    await message.reply_text(
+        t.gettext("The purchases you lead — tap one for its controls:"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def send_panel(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+) -> None:
+    """A new message with the panel of one purchase, for its head or a platform admin."""
+    chat = update.effective_chat
+    assert chat is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    t = person_translator(update, context)
+    await context.bot.send_message(
+        chat.id,
+        panel_text(t, purchase, status_line(t, purchase, rt.clock())),
+        parse_mode=ParseMode.HTML,
+        reply_markup=panel_keyboard(t, purchase),
+    )
+
+
+async def open_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A purchase tapped in the /purchases (or /admin) list."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    try:
+        await send_panel(update, context, callback.args[0], actor_for(update, context))
+    except DomainError as error:
+        await query.answer(not_done(person_translator(update, context), error))
+        return
+    await query.answer()
 
 
 async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -600,11 +657,10 @@ async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     rt = runtime(context)
     t = person_translator(update, context)
     async with rt.database.unit_of_work() as uow:
-        purchases = [
-            p
-            for p in await uow.purchases.list_for_head(actor.user_id)
-            if p.status is PurchaseStatus.ARRIVED
-        ]
+        arrived = await uow.purchases.headlines(
+            RUNNING_SHOWN, actor.user_id, (PurchaseStatus.ARRIVED,)
+        )
+        purchases = [p for line in arrived if (p := await uow.purchases.get(line.id))]
     if not purchases:
         return  # four letters from someone with nothing to hand over are not a code
     code = message.text.strip().upper()

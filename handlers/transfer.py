@@ -152,7 +152,16 @@ async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             for line in running
         ]
         lines += ["", escape(admin_usage(t))]
-        await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+        # Each opens the purchase's panel: an admin may run it as its head would.
+        rows = [
+            [InlineKeyboardButton(
+                f"#{line.id} {line.title}"[:60], callback_data=encode(Action.HEAD_OPEN, line.id)
+            )]
+            for line in running
+        ]  # fmt: skip
+        await message.reply_text(
+            "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+        )
         return
     if len(parts) != 4 or parts[1] != "reassign" or not (parts[2].isdigit() and parts[3].isdigit()):
         await message.reply_text(admin_usage(t))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from domain.ports import Conflict
-from domain.purchase import PaymentState, Purchase, PurchaseStatus
+from domain.purchase import RUNNING, PaymentState, Purchase, PurchaseStatus
 from storage.mapping import (
     community_from_row,
     community_to_row,
@@ -146,14 +146,6 @@ class PurchaseHeadline:
     title: str
     head_id: int
     status: PurchaseStatus
-
-
-RUNNING = (
-    PurchaseStatus.OPEN,
-    PurchaseStatus.STOPPED,
-    PurchaseStatus.ORDERED,
-    PurchaseStatus.ARRIVED,
-)
 
 
 class SqlPurchaseRepository:
@@ -290,14 +282,20 @@ class SqlPurchaseRepository:
             for r in rows
         ]
 
-    async def headlines(self, limit: int) -> list[PurchaseHeadline]:
-        """The newest purchases still running, without their members and order log."""
-        rows = await self._session.execute(
-            select(purchases.c.id, purchases.c.title, purchases.c.head_id, purchases.c.status)
-            .where(purchases.c.status.in_([s.value for s in RUNNING]))
-            .order_by(purchases.c.id.desc())
-            .limit(limit)
-        )
+    async def headlines(
+        self,
+        limit: int,
+        head_id: int | None = None,
+        statuses: tuple[PurchaseStatus, ...] = RUNNING,
+    ) -> list[PurchaseHeadline]:
+        """The newest purchases in `statuses` (led by `head_id`, when given), without their
+        members and order log."""
+        query = select(
+            purchases.c.id, purchases.c.title, purchases.c.head_id, purchases.c.status
+        ).where(purchases.c.status.in_([s.value for s in statuses]))
+        if head_id is not None:
+            query = query.where(purchases.c.head_id == head_id)
+        rows = await self._session.execute(query.order_by(purchases.c.id.desc()).limit(limit))
         return [PurchaseHeadline(r.id, r.title, r.head_id, PurchaseStatus(r.status)) for r in rows]
 
     def remember_committed(self) -> None:

@@ -132,3 +132,24 @@ async def test_the_head_messages_every_participant_privately(community: Communit
     assert "only the head" in (refused.text or "")
     await c.say(c.head, "/message 1 " + "x" * 3001, "longer than 3000 characters")
     await c.say(c.head, "/message 404 hello", "Not done: no such purchase")
+
+
+async def test_purchases_lists_several_and_opens_each_panel(community: Community) -> None:
+    c = community
+    await c.publish(template(Title="Honey"))
+    await c.publish(template(Title="Walnuts"))
+    sent = await c.sandbox.send(c.head, "/purchases")
+    listing = await c.sandbox.wait_for_message(c.head.id, "The purchases you lead", after=sent)
+    assert [b["text"] for b in listing.buttons()] == ["Walnuts · open", "Honey · open"]
+    await c.sandbox.tap(c.head, listing, "Honey · open")
+    panel = await c.sandbox.wait_for_message(c.head.id, "🛒 Honey", after=listing)
+    assert "Stop now" in [b["text"] for b in panel.buttons()]
+    # Someone else's purchase does not open, whatever the button says.
+    sent = await c.sandbox.start(c.alice)
+    hello = await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
+    forged = c.sandbox.press_forged(c.alice, hello, encode(Action.HEAD_OPEN, 1))
+    answer = await c.sandbox.answer_of(forged)
+    assert answer.text == (
+        "Not done: only the head of this purchase (or a platform admin) can do this"
+    )
+    assert not any("🛒" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))

@@ -106,6 +106,10 @@ async def test_an_offer_declined_keeps_the_head_and_an_admin_reassigns(
     sent = await c.sandbox.send(c.admin, "/admin")
     overview = await c.sandbox.wait_for_message(c.admin.id, after=sent)
     assert f"#1 Wildflower honey from Altai — head {c.head.id}, stopped" in (overview.text or "")
+    await c.sandbox.tap(c.admin, overview, "#1 Wildflower honey from Altai")
+    admin_panel = await c.sandbox.wait_for_message(c.admin.id, "🛒", after=overview)
+    await c.sandbox.tap(c.admin, admin_panel, "Participants")  # an admin sees what a head sees
+    await c.sandbox.wait_for_message(c.admin.id, "Participants of")
     sent = await c.sandbox.send(c.admin, "/admin reassign 1 x")
     usage = await c.sandbox.wait_for_message(c.admin.id, after=sent)
     assert "/admin reassign <purchase> <user id>" in (usage.text or "")

@@ -39,6 +39,7 @@ from handlers.head_panel import (
     list_purchases,
     message_all,
     open_panel,
+    supplier_confirmed,
 )
 from handlers.language import language_button, language_command
 from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
@@ -175,7 +176,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
                    Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
-                   Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER):  # fmt: skip
+                   Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
+                   Action.HEAD_SUPPLY):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
     application.add_handler(
         CallbackQueryHandler(head_offers_transfer, pattern=is_action(Action.TRANSFER_OFFER))
@@ -200,6 +202,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     application.add_handler(
         CommandHandler("cancel_purchase", cancel_with_reason, filters=filters.ChatType.PRIVATE)
+    )
+    application.add_handler(
+        CommandHandler("supply", supplier_confirmed, filters=filters.ChatType.PRIVATE)
     )
     application.add_handler(
         MessageHandler(

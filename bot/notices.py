@@ -10,7 +10,9 @@ from typing import Any
 
 from bot.i18n import Translator
 from domain.billing import AmountDue, amounts_due
+from domain.money import Money
 from domain.purchase import STATUS_WORDS, PaymentMode, PaymentState, PickupSlot, Purchase
+from domain.supply import balance
 from handlers.callback_data import Action, encode
 
 
@@ -90,7 +92,7 @@ def supplier_summary(t: Translator, purchase: Purchase, unreachable: list[str]) 
     for item in purchase.items:
         allocation = purchase.allocation()[item.item_id]
         units = sum(lines.get(item.item_id, 0) for lines in finals.values())
-        price = item.price_for(units)
+        price = purchase.unit_price(item.item_id, units)
         cost = price * units
         total = cost if total is None else total + cost
         packs = (
@@ -274,11 +276,16 @@ def amount_of(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.money(due.total) if due is not None else "—"
 
 
+def owed_by(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """What the member still has to pay: the amount due less what the head confirmed."""
+    return t.money(balance(purchase, member_id))
+
+
 def payment_claimed(t: Translator, purchase: Purchase, member_id: int, name: str) -> dict[str, Any]:
     """For the head: a member says they paid, with the buttons to answer."""
     text = t.gettext("💰 {name} says they paid {amount} for {title}.").format(
         name=f'<a href="tg://user?id={member_id}">{escape(name)}</a>',
-        amount=amount_of(t, purchase, member_id),
+        amount=owed_by(t, purchase, member_id),
         title=title(purchase),
     )
     return {
@@ -306,8 +313,9 @@ def payment_buttons(t: Translator, purchase_id: int, member_id: int) -> dict[str
 
 
 def payment_confirmed(t: Translator, purchase: Purchase, member_id: int) -> str:
+    paid = purchase.paid.get(member_id)
     return t.gettext("✅ The head has received your payment of {amount} for {title}.").format(
-        amount=amount_of(t, purchase, member_id), title=title(purchase)
+        amount=t.money(paid) if paid else amount_of(t, purchase, member_id), title=title(purchase)
     )
 
 
@@ -315,14 +323,46 @@ def payment_rejected(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext(
         "⚠️ The head could not find your payment of {amount} for {title}. "
         "Please check it and tap “I paid” again in /orders, or write to the head."
-    ).format(amount=amount_of(t, purchase, member_id), title=title(purchase))
+    ).format(amount=owed_by(t, purchase, member_id), title=title(purchase))
 
 
 def unpaid_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext(
         "💰 A reminder from the head: please pay {amount} for {title}. "
         "Once you have paid, tap “I paid” in /orders."
-    ).format(amount=amount_of(t, purchase, member_id), title=title(purchase))
+    ).format(amount=owed_by(t, purchase, member_id), title=title(purchase))
+
+
+def supply_changed(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """For a member whose lines or amount the supplier's confirmation changed."""
+    text = [
+        t.gettext("📦 The supplier's confirmation changed your order in {title}.").format(
+            title=title(purchase)
+        )
+    ]
+    lines = purchase.final_lines().get(member_id)
+    due = amounts_due(purchase).get(member_id)
+    if lines and due is not None:
+        text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, lines)))
+        text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))
+    else:
+        text.append(t.gettext("None of your units were supplied, so you get nothing this time."))
+    paid = purchase.paid.get(member_id)
+    left = balance(purchase, member_id)
+    if paid is not None and left.minor < 0:
+        text.append(
+            t.gettext("You had paid {paid}: the head owes you {refund} back.").format(
+                paid=t.money(paid), refund=t.money(Money(-left.minor, left.currency))
+            )
+        )
+    elif paid is not None and left.minor > 0:
+        text.append(
+            t.gettext(
+                "You had paid {paid}: {rest} is still to pay; "
+                "tap “I paid” in /orders once you have."
+            ).format(paid=t.money(paid), rest=t.money(left))
+        )
+    return "\n".join(text)
 
 
 def transfer_offer(t: Translator, purchase: Purchase) -> dict[str, Any]:

@@ -298,6 +298,11 @@ class _PurchaseNotices:
             text = notices.unpaid_reminder(self.t(member), self.purchase, member)
             await self.send(f"unpaid:{event.id}:{member}", member, text)
 
+    async def on_SupplyConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
+        for member in (int(m) for m in event.payload["changed_member_ids"]):
+            text = notices.supply_changed(self.t(member), self.purchase, member)
+            await self.send(f"supply:{event.id}:{member}", member, text)
+
     async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
         member = int(event.payload["to_member_id"])
         offer = notices.transfer_offer(self.t(member), self.purchase)

@@ -97,8 +97,13 @@ def allocate(
     tolerance_queue: list[QueueEntry],
     pack_size: int = 1,
     stock: int | None = None,
+    supplied_packs: int | None = None,
 ) -> ItemAllocation:
-    """Allocate one item's units to members by Foodsoft's rule (see the module docstring)."""
+    """Allocate one item's units to members by Foodsoft's rule (see the module docstring).
+
+    `supplied_packs`: the supplier confirmed only this many packs; the same queue order then
+    decides who goes short (the latest requests first, tolerance before firm units).
+    """
     if pack_size < 1:
         raise ValueError("pack size is at least 1")
     firm_total = sum(entry.units for entry in firm_queue)
@@ -107,6 +112,8 @@ def allocate(
     extra_pack_fits_stock = stock is None or (packs + 1) * pack_size <= stock
     if remainder and remainder + tolerance_total >= pack_size and extra_pack_fits_stock:
         packs += 1
+    if supplied_packs is not None:
+        packs = min(packs, supplied_packs)
     firm, short, left = _fill(firm_queue, packs * pack_size)
     tolerance, _unused, _ = _fill(tolerance_queue, left)
     return ItemAllocation(pack_size, firm_total, tolerance_total, packs, firm, tolerance, short)

@@ -43,7 +43,10 @@ def item_unit_prices(purchase: Purchase, units: dict[int, dict[int, int]]) -> di
     for lines in units.values():
         for item_id, count in lines.items():
             totals[item_id] += count
-    return {item.item_id: item.price_for(totals[item.item_id]) for item in purchase.items}
+    return {
+        item.item_id: purchase.unit_price(item.item_id, totals[item.item_id])
+        for item in purchase.items
+    }
 
 
 def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:

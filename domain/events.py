@@ -134,3 +134,9 @@ class PaymentRejected(Event):
 @dataclass(frozen=True)
 class UnpaidReminded(Event):
     member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SupplyConfirmed(Event):
+    item_ids: tuple[int, ...]
+    changed_member_ids: tuple[int, ...]

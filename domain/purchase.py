@@ -131,6 +131,7 @@ class PaymentState(StrEnum):
     CLAIMED = "claimed"  # the member says they paid; the head has not checked yet
     CONFIRMED = "confirmed"  # the head has the money
     REJECTED = "rejected"  # the head did not find it; the member may say so again
+    PARTLY_PAID = "partly_paid"  # paid what was due, then the supplier's change raised it
 
 
 # When money is collected: a prepaid purchase from its stop (amounts are final then), a
@@ -237,6 +238,15 @@ class PickupSlot:
 
 
 @dataclass(frozen=True)
+class SupplyConfirmation:
+    """What the supplier confirmed (or delivered) of one item after the stop: often fewer
+    units than ordered, sometimes at a new price."""
+
+    units: int
+    unit_price: Money | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     """One entry of the append-only order log: a member changed one line."""
 
@@ -291,6 +301,9 @@ class Purchase:
     pickup_codes: dict[int, str] = field(default_factory=dict)
     handed_over: set[int] = field(default_factory=set)
     payments: dict[int, PaymentState] = field(default_factory=dict)
+    # What the head confirmed receiving from each member (the amount due at that moment).
+    paid: dict[int, Money] = field(default_factory=dict)
+    supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # --- creation ---------------------------------------------------------------------------
@@ -525,12 +538,14 @@ class Purchase:
             self.payments[member_id] = PaymentState.CLAIMED
             self.events.append(events.PaymentClaimed(self.id, member_id))
 
-    def confirm_payment(self, actor: Actor, member_id: int) -> None:
-        """The head has the money, whether or not the member said so first (cash at pickup)."""
+    def confirm_payment(self, actor: Actor, member_id: int, amount: Money) -> None:
+        """The head has the money — `amount`, what the member owed then — whether or not the
+        member said so first (cash at pickup)."""
         ensure_can_manage(self, actor)
         self._ensure_payable(member_id)
         if self.payments.get(member_id) is not PaymentState.CONFIRMED:
             self.payments[member_id] = PaymentState.CONFIRMED
+            self.paid[member_id] = amount
             self.events.append(events.PaymentConfirmed(self.id, member_id))
 
     def reject_payment(self, actor: Actor, member_id: int) -> None:
@@ -542,6 +557,7 @@ class Purchase:
             raise NotFound(N_("this member has not said they paid"))
         if state is not PaymentState.REJECTED:
             self.payments[member_id] = PaymentState.REJECTED
+            self.paid.pop(member_id, None)
             self.events.append(events.PaymentRejected(self.id, member_id))
 
     def unpaid(self) -> list[int]:
@@ -882,8 +898,27 @@ class Purchase:
                     item.pack_size, firm_total, tolerance_total, 0, {}, {}, short
                 )
             else:
-                result[item.item_id] = allocate(firm, tolerance, item.pack_size, item.stock)
+                confirmed = self.supply.get(item.item_id)
+                result[item.item_id] = allocate(
+                    firm, tolerance, item.pack_size, item.stock,
+                    None if confirmed is None else confirmed.units // item.pack_size,
+                )  # fmt: skip
         return result
+
+    def ordered_units(self, item_id: int) -> int:
+        """Units of the item in the supplier order at the stop, before any confirmation."""
+        item = self.item(item_id)
+        if item.moq_units is not None and self.item_units(item_id) < item.moq_units:
+            return 0
+        firm, tolerance = self._queues(item_id)
+        return allocate(firm, tolerance, item.pack_size, item.stock).units
+
+    def unit_price(self, item_id: int, units: int) -> Money:
+        """The price everyone pays per unit: the supplier's confirmed one, else the tier's."""
+        confirmed = self.supply.get(item_id)
+        if confirmed is not None and confirmed.unit_price is not None:
+            return confirmed.unit_price
+        return self.item(item_id).price_for(units)
 
     def goods_total_requested(self) -> Money:
         total = Money.zero(self.currency)

@@ -29,6 +29,7 @@ class MemberLine:
     pickup_code: str
     handed_over: bool
     payment: PaymentState | None = None
+    paid: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
     supplier = []
     for item in purchase.items:
         count = sum(lines.get(item.item_id, 0) for lines in units.values())
-        price = item.price_for(count)
+        price = purchase.unit_price(item.item_id, count)
         packs = allocation[item.item_id].packs if item.pack_size > 1 else count
         supplier.append(SupplierLine(item, count, packs, price, price * count))
     dues = amounts_due(purchase)
@@ -63,6 +64,7 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
             purchase.pickup_codes.get(member_id, ""),
             member_id in purchase.handed_over,
             purchase.payments.get(member_id),
+            purchase.paid.get(member_id),
         )
         for member_id in units
     ]

@@ -11,8 +11,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import supply
+from domain.billing import amounts_due
 from domain.community import Community
 from domain.errors import N_, NotFound
+from domain.money import Money
 from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
@@ -197,7 +200,23 @@ async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int) -> No
 
 
 async def confirm_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:
-    await _apply(uow, purchase_id, lambda p: p.confirm_payment(actor, member_id))
+    def confirm(purchase: Purchase) -> None:
+        due = amounts_due(purchase).get(member_id)
+        amount = due.total if due is not None else Money.zero(purchase.currency)
+        purchase.confirm_payment(actor, member_id, amount)
+
+    await _apply(uow, purchase_id, confirm)
+
+
+async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
+    """The head's lines of what the supplier confirmed; returns the members affected."""
+    changed: list[int] = []
+
+    def apply(purchase: Purchase) -> None:
+        changed[:] = supply.confirm_supply(purchase, actor, supply.parse_supply(text, purchase))
+
+    await _apply(uow, purchase_id, apply)
+    return changed
 
 
 async def reject_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:

@@ -94,6 +94,7 @@ class MemberOrderView:
     # head confirmed so far.
     collecting: bool = False
     payment: PaymentState | None = None
+    paid: Money | None = None  # what the head confirmed receiving
 
 
 def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
@@ -119,6 +120,7 @@ def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
         amounts_due(purchase).get(member_id),
         purchase.accepts_payments() and member_id in purchase.final_lines(),
         purchase.payments.get(member_id),
+        purchase.paid.get(member_id),
     )
 
 

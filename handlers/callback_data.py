@@ -49,6 +49,7 @@ class Action(StrEnum):
     HEAD_REMIND_UNPAID = "hu"  # purchase
     PAYMENT_CONFIRM = "pc"  # purchase, member
     HEAD_TRANSFER = "ht"  # purchase: pick the next head
+    HEAD_SUPPLY = "hw"  # purchase: enter what the supplier confirmed
     TRANSFER_OFFER = "to"  # purchase, member
     TRANSFER_ACCEPT = "ta"  # purchase (the member offered answers)
     TRANSFER_DECLINE = "td"  # purchase
@@ -89,6 +90,7 @@ ARITY = {
     Action.HEAD_REMIND_UNPAID: 1,
     Action.PAYMENT_CONFIRM: 2,
     Action.HEAD_TRANSFER: 1,
+    Action.HEAD_SUPPLY: 1,
     Action.TRANSFER_OFFER: 2,
     Action.TRANSFER_ACCEPT: 1,
     Action.TRANSFER_DECLINE: 1,

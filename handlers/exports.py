@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from bot.i18n import Translator
 from domain.money import Money
-from domain.purchase import PaymentState, Purchase
+from domain.purchase import Purchase
 from domain.reports import Report
 
 
@@ -40,12 +40,8 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
             f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
         )
         due = member.due
-        # What the head has confirmed receiving: the whole amount or nothing yet.
-        paid = (
-            due.total
-            if member.payment is PaymentState.CONFIRMED
-            else Money.zero(due.total.currency)
-        )
+        # What the head has confirmed receiving (the amount due when they confirmed it).
+        paid = member.paid or Money.zero(due.total.currency)
         rows.append([member.name, lines, due.goods.amount, due.fee.amount, due.delivery.amount,
                      due.total.amount, paid.amount, member.pickup_code])  # fmt: skip
     return rows

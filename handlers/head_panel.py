@@ -28,6 +28,7 @@ from domain.purchase import (
 )
 from domain.purchase_form import parse_pickup
 from domain.reports import Report, head_report
+from domain.supply import CONFIRMABLE, refunds_due
 from handlers.callback_data import Action, decode, encode
 from handlers.card_view import status_line
 from handlers.exports import report_xlsx, supplier_csv
@@ -50,6 +51,7 @@ READ_ONLY = (
     Action.HEAD_MESSAGE,
     Action.HEAD_PAYMENTS,
     Action.HEAD_TRANSFER,
+    Action.HEAD_SUPPLY,
     Action.HEAD_CANCEL,  # asks for the reason; /cancel_purchase cancels
 )
 MAX_REASON_LENGTH = 500
@@ -77,6 +79,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED)])
     elif purchase.status is PurchaseStatus.ARRIVED:
         rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
+    if purchase.status in CONFIRMABLE:
+        rows.append([button(t.gettext("What the supplier confirmed"), Action.HEAD_SUPPLY)])
     if purchase.accepts_payments() and purchase.final_lines():
         rows.append([button(t.gettext("Payments"), Action.HEAD_PAYMENTS)])
     if purchase.participant_ids():
@@ -130,22 +134,26 @@ def _payment_mark(t: Translator, state: PaymentState | None) -> str:
             return t.gettext("says paid")
         case PaymentState.REJECTED:
             return t.gettext("payment not found")
+        case PaymentState.PARTLY_PAID:
+            return t.gettext("paid part")
     return ""
+
+
+def _link(member_id: int, name: str) -> str:
+    return f'<a href="tg://user?id={member_id}">{escape(name)}</a>'
 
 
 def payments_messages(
     t: Translator, purchase: Purchase, report: Report
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """Who still owes what, with a button per member to record money received (cash at
-    pickup needs no "I paid" first) and one to remind everyone unpaid."""
+    pickup needs no "I paid" first) and one to remind everyone unpaid; then whom the head owes
+    money back (the supplier sent less, or a member left after paying)."""
+    zero = Money.zero(purchase.currency)
     receiving = [m for m in report.members if m.due.total.minor]
     unpaid = [m for m in receiving if m.payment is not PaymentState.CONFIRMED]
-    collected = Money.zero(purchase.currency)
-    expected = Money.zero(purchase.currency)
-    for member in receiving:
-        expected += member.due.total
-        if member.payment is PaymentState.CONFIRMED:
-            collected += member.due.total
+    collected = sum((m.paid or zero for m in receiving), zero)
+    expected = sum((m.due.total for m in receiving), zero)
     header = t.gettext(
         "Payments of <b>{title}</b>: {paid} of {count} members paid, {collected} of {expected}."
     ).format(
@@ -155,32 +163,38 @@ def payments_messages(
         collected=t.money(collected),
         expected=t.money(expected),
     )
+    refunds = refunds_due(purchase)
+    refund_lines = [t.gettext("You owe back:")] if refunds else []
+    for member_id, amount in refunds.items():
+        name = purchase.members[member_id].name if member_id in purchase.members else "?"
+        refund_lines.append(f"• {_link(member_id, name)}: {t.money(amount)}")
     if not unpaid:
-        return [(header + "\n" + t.gettext("Everyone has paid."), None)]
+        text = "\n".join([header, t.gettext("Everyone has paid."), *refund_lines])
+        return [(text, None)]
     messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
     for start in range(0, len(unpaid), PARTICIPANTS_PER_MESSAGE):
         chunk = unpaid[start : start + PARTICIPANTS_PER_MESSAGE]
-        lines = [header if start == 0 else ""]
-        if start == 0:
-            lines.append(t.gettext("Not paid yet — tap a name when you have their money:"))
+        lines = [header, t.gettext("Not paid yet — tap a name when you have their money:")]
+        lines = lines if start == 0 else []
         rows = []
         for member in chunk:
+            owed = t.money(member.due.total - (member.paid or zero))
             mark = _payment_mark(t, member.payment)
             lines.append(
-                f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: '
-                f"{t.money(member.due.total)}" + (f" · {mark}" if mark else "")
+                f"• {_link(member.member_id, member.name)}: {owed}" + (f" · {mark}" if mark else "")
             )
-            label = f"✅ {member.name}"[:40] + f", {t.money(member.due.total)}"
             rows.append([InlineKeyboardButton(
-                label, callback_data=encode(Action.PAYMENT_CONFIRM, purchase.id, member.member_id)
+                f"✅ {member.name}"[:40] + f", {owed}",
+                callback_data=encode(Action.PAYMENT_CONFIRM, purchase.id, member.member_id),
             )])  # fmt: skip
-        messages.append(("\n".join(line for line in lines if line), InlineKeyboardMarkup(rows)))
+        messages.append(("\n".join(lines), InlineKeyboardMarkup(rows)))
     last_text, last_markup = messages[-1]
     assert last_markup is not None
     remind = InlineKeyboardButton(
         t.gettext("📣 Remind all unpaid"),
         callback_data=encode(Action.HEAD_REMIND_UNPAID, purchase.id),
     )
+    last_text = "\n".join([last_text, *refund_lines])
     messages[-1] = (last_text, InlineKeyboardMarkup([*last_markup.inline_keyboard, [remind]]))
     return messages
 
@@ -389,6 +403,8 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
                 await _send_exports(update, context, purchase_id, actor, t)
+            case Action.HEAD_SUPPLY:
+                await _send_supply_form(update, context, purchase_id, actor, t)
             case Action.HEAD_TRANSFER:
                 await send_candidates(update, context, purchase_id, actor, t)
             case Action.HEAD_PAYMENTS:
@@ -587,6 +603,85 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     rt.cards.request(purchase_id)
     await message.reply_text(t.gettext("Cancelled. Every member gets your reason."))
+
+
+def supply_form(t: Translator, purchase: Purchase) -> str:
+    """The head's form: the command and one line per item with what is in the order now."""
+    lines = [f"/supply {purchase.id}"]
+    for item in purchase.items:
+        confirmed = purchase.supply.get(item.item_id)
+        ordered = purchase.ordered_units(item.item_id)
+        units = ordered if confirmed is None else confirmed.units
+        note = (
+            t.gettext("ordered {units}, packs of {size}").format(units=ordered, size=item.pack_size)
+            if item.pack_size > 1
+            else t.gettext("ordered {units}").format(units=ordered)
+        )
+        lines.append(f"{item.item_id}. {item.name}: {units} ({note})")
+    return "\n".join(lines)
+
+
+async def _send_supply_form(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "What did the supplier confirm? Copy the next message, change the units (whole "
+            "packs), add @ and the new unit price where it changed (1. Honey: 6 @ 13.00), and "
+            "send it back. Members who get less are told, and the amounts follow."
+        ),
+    )
+    await context.bot.send_message(chat.id, supply_form(t, purchase))
+
+
+async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/supply <purchase> with one line per item: what the supplier confirmed."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    first, _, rest = message.text.partition("\n")
+    words = first.split()
+    if len(words) != 2 or not words[1].isdigit():
+        await message.reply_text(
+            t.gettext("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
+        )
+        return
+    purchase_id = int(words[1])
+    actor = actor_for(update, context)
+    try:
+        if not rest.strip():
+            await _send_supply_form(update, context, purchase_id, actor, t)
+            return
+        changed = await services.confirm_supply(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, rest
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    await message.reply_text(
+        t.ngettext(
+            "Saved. {count} member gets their new lines and amount.",
+            "Saved. {count} members get their new lines and amounts.",
+            len(changed),
+        ).format(count=len(changed))
+        if changed
+        else t.gettext("Saved. No member's lines or amount changed.")
+    )
 
 
 def message_usage(t: Translator, purchase_id: int) -> str:

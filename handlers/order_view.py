@@ -78,6 +78,11 @@ def _payment_line(t: Translator, view: MemberOrderView) -> str:
             return t.gettext(
                 "⚠️ The head could not find your payment. Check it, then tap “I paid” again."
             )
+        case PaymentState.PARTLY_PAID if view.paid is not None and view.due is not None:
+            return t.gettext(
+                "💰 You paid {paid}; after the supplier's change {rest} is still to pay. "
+                "Tap “I paid” once you have."
+            ).format(paid=t.money(view.paid), rest=t.money(view.due.total - view.paid))
     if view.collecting:
         return t.gettext("💰 Not paid yet. Pay the head as they said, then tap “I paid”.")
     return ""
@@ -116,7 +121,11 @@ def editor_keyboard(
             rows.append(
                 [_button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]
             )
-    if view.collecting and view.payment in (None, PaymentState.REJECTED):
+    if view.collecting and view.payment in (
+        None,
+        PaymentState.REJECTED,
+        PaymentState.PARTLY_PAID,
+    ):
         rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
     rows.append([_button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])
     return InlineKeyboardMarkup(rows)

@@ -21,6 +21,7 @@ from domain.purchase import (
     PurchaseStatus,
     Request,
     ShortPolicy,
+    SupplyConfirmation,
 )
 from storage.tables import CommunityRow
 
@@ -81,6 +82,7 @@ def purchase_from_rows(
     withdrawal_rows: Iterable[Any],
     code_rows: Iterable[Any],
     payment_rows: Iterable[Any] = (),
+    supply_rows: Iterable[Any] = (),
 ) -> Purchase:
     """A purchase from its row and its children's rows (any objects with the column names)."""
     currency = row.currency
@@ -90,6 +92,7 @@ def purchase_from_rows(
     elif row.moq_minor is not None:
         moq = Moq(money=Money(row.moq_minor, currency))
     code_list = list(code_rows)
+    payment_list = list(payment_rows)
     return Purchase(
         id=row.id,
         community_id=row.community_id,
@@ -127,7 +130,19 @@ def purchase_from_rows(
         ],
         pickup_codes={c.member_id: c.code for c in code_list},
         handed_over={c.member_id for c in code_list if c.handed_over},
-        payments={p.member_id: PaymentState(p.state) for p in payment_rows},
+        payments={p.member_id: PaymentState(p.state) for p in payment_list},
+        paid={
+            p.member_id: Money(p.paid_minor, currency)
+            for p in payment_list
+            if p.paid_minor is not None
+        },
+        supply={
+            row.item_id: SupplyConfirmation(
+                row.units,
+                None if row.unit_price_minor is None else Money(row.unit_price_minor, currency),
+            )
+            for row in supply_rows
+        },
     )
 
 

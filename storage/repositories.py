@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from domain.ports import Conflict
-from domain.purchase import RUNNING, PaymentState, Purchase, PurchaseStatus
+from domain.purchase import RUNNING, PaymentState, Purchase, PurchaseStatus, SupplyConfirmation
 from storage.mapping import (
     community_from_row,
     community_to_row,
@@ -35,6 +35,7 @@ from storage.tables import (
     PickupCodeRow,
     PickupSlotRow,
     PurchaseRow,
+    SupplyConfirmationRow,
     WithdrawalRequestRow,
     metadata,
 )
@@ -47,6 +48,7 @@ requests = metadata.tables[OrderRequestRow.__tablename__]
 withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
 codes = metadata.tables[PickupCodeRow.__tablename__]
 payments = metadata.tables[PaymentRow.__tablename__]
+supplies = metadata.tables[SupplyConfirmationRow.__tablename__]
 
 
 @dataclass
@@ -59,7 +61,8 @@ class _Stored:
     slots: list[tuple[object, ...]] = field(default_factory=list)
     withdrawals: set[int] = field(default_factory=set)
     codes: dict[int, tuple[str, bool]] = field(default_factory=dict)
-    payments: dict[int, PaymentState] = field(default_factory=dict)
+    payments: dict[int, tuple[PaymentState, int | None]] = field(default_factory=dict)
+    supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
 
     def copy(self) -> _Stored:
         return replace(
@@ -70,6 +73,7 @@ class _Stored:
             withdrawals=set(self.withdrawals),
             codes=dict(self.codes),
             payments=dict(self.payments),
+            supply=dict(self.supply),
         )
 
 
@@ -92,6 +96,8 @@ def clone(purchase: Purchase) -> Purchase:
         pickup_codes=dict(purchase.pickup_codes),
         handed_over=set(purchase.handed_over),
         payments=dict(purchase.payments),
+        paid=dict(purchase.paid),
+        supply=dict(purchase.supply),
         events=[],
     )
 
@@ -121,6 +127,14 @@ class AggregateCache:
         self._entries.move_to_end(tracked.purchase.id)
         while len(self._entries) > self._limit:
             self._entries.popitem(last=False)
+
+
+def _payment_rows(purchase: Purchase) -> dict[int, tuple[PaymentState, int | None]]:
+    """Each member's payment row: the state, and what the head confirmed receiving."""
+    return {
+        member: (state, paid.minor if (paid := purchase.paid.get(member)) else None)
+        for member, state in purchase.payments.items()
+    }
 
 
 def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
@@ -183,9 +197,10 @@ class SqlPurchaseRepository:
         withdrawal_rows = await self._children(withdrawals, purchase_id, withdrawals.c.member_id)
         code_rows = await self._children(codes, purchase_id, codes.c.member_id)
         payment_rows = await self._children(payments, purchase_id, payments.c.member_id)
+        supply_rows = await self._children(supplies, purchase_id, supplies.c.item_id)
         purchase = purchase_from_rows(
             row, item_rows, slot_rows, member_rows, request_rows, withdrawal_rows, code_rows,
-            payment_rows,
+            payment_rows, supply_rows,
         )  # fmt: skip
         stored = _Stored(
             last_seq=purchase.requests[-1].seq if purchase.requests else 0,
@@ -194,7 +209,8 @@ class SqlPurchaseRepository:
             slots=_slot_key(purchase),
             withdrawals=set(purchase.withdrawal_requests),
             codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
-            payments=dict(purchase.payments),
+            payments=_payment_rows(purchase),
+            supply=dict(purchase.supply),
         )
         return _Tracked(purchase, stored)
 
@@ -390,18 +406,27 @@ class SqlPurchaseRepository:
                     .values(handed_over=handed)
                 )
             stored.codes[member_id] = (code, handed)
-        for member_id, state in purchase.payments.items():
-            if member_id not in stored.payments:
+        wanted = _payment_rows(purchase)
+        if wanted != stored.payments:
+            # A handful of rows per purchase, changed by one tap at a time: rewrite them.
+            await self._session.execute(delete(payments).where(payments.c.purchase_id == pid))
+            if wanted:
                 await self._session.execute(
-                    insert(payments).values(purchase_id=pid, member_id=member_id, state=state)
-                )
-            elif stored.payments[member_id] is not state:
-                await self._session.execute(
-                    update(payments)
-                    .where(payments.c.purchase_id == pid, payments.c.member_id == member_id)
-                    .values(state=state)
-                )
-            stored.payments[member_id] = state
+                    insert(payments),
+                    [{"purchase_id": pid, "member_id": m, "state": state, "paid_minor": paid}
+                     for m, (state, paid) in sorted(wanted.items())],
+                )  # fmt: skip
+            stored.payments = wanted
+        if purchase.supply != stored.supply:
+            await self._session.execute(delete(supplies).where(supplies.c.purchase_id == pid))
+            await self._session.execute(
+                insert(supplies),
+                [{"purchase_id": pid, "item_id": item_id, "units": confirmed.units,
+                  "unit_price_minor": None if confirmed.unit_price is None
+                  else confirmed.unit_price.minor}
+                 for item_id, confirmed in sorted(purchase.supply.items())],
+            )  # fmt: skip
+            stored.supply = dict(purchase.supply)
 
 
 class SqlCommunityRepository:

@@ -207,6 +207,22 @@ class PaymentRow(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(16))
+    # What the head confirmed receiving (in the purchase's currency); none until confirmed.
+    paid_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SupplyConfirmationRow(Base):
+    """What the supplier confirmed of one item after the stop."""
+
+    __tablename__ = "supply_confirmations"
+    __table_args__ = (
+        ForeignKeyConstraint(["purchase_id", "item_id"], ["items.purchase_id", "items.item_id"]),
+    )
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    units: Mapped[int]
+    unit_price_minor: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ProcessedUpdateRow(Base):

@@ -142,11 +142,13 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             await sandbox.answer_of(await sandbox.press(alice, stopped_editor, data=i_paid))
             claim = await sandbox.wait_for_message(head.id, lambda m: "💰" in (m.text or ""))
 
-            # the panel of a stopped purchase: mark ordered, cancel, payments, participants,
-            # export...
+            # the panel of a stopped purchase: mark ordered, cancel, what the supplier
+            # confirmed, payments, participants, export...
             panel = await reply(sandbox, head, "/purchases", with_buttons)
             labels = [b["text"] for b in panel.buttons()]
-            await sandbox.tap(head, panel, labels[2])  # payments
+            await sandbox.tap(head, panel, labels[2])  # the supplier's confirmation form
+            await sandbox.wait_for_message(head.id, "/supply 1", after=panel)
+            await sandbox.tap(head, panel, labels[3])  # payments
             payments = await sandbox.wait_for_message(head.id, with_buttons, after=panel)
             await sandbox.tap(head, payments, payments.buttons()[-1]["text"])  # remind unpaid
             await sandbox.wait_for_message(
@@ -154,8 +156,8 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             )
             await sandbox.tap(head, claim, claim.buttons()[0]["text"])  # received
             await eventually(lambda: marked(sandbox, alice.id, "✅"))
-            await sandbox.tap(head, panel, labels[3])  # participants
-            await sandbox.tap(head, panel, labels[4])  # export
+            await sandbox.tap(head, panel, labels[4])  # participants
+            await sandbox.tap(head, panel, labels[5])  # export
             await eventually(lambda: len(sandbox.documents(head.id)) == 2)
             await sandbox.tap(head, panel, labels[0])  # mark ordered
             await eventually(lambda: marked(sandbox, alice.id, "📦"))

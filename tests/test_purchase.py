@@ -464,7 +464,7 @@ def test_only_admins_reassign_and_finished_purchases_keep_their_head() -> None:
         lambda p, who: p.mark_ordered(who),
         lambda p, who: p.offer_transfer(who, A),
         lambda p, who: participants(p, who),
-        lambda p, who: p.confirm_payment(who, A),
+        lambda p, who: p.confirm_payment(who, A, eur("12.50")),
         lambda p, who: p.reject_payment(who, A),
         lambda p, who: p.remind_unpaid(who),
     ],
@@ -676,9 +676,10 @@ def test_a_payment_is_claimed_by_the_member_and_confirmed_or_rejected_by_the_hea
     p.reject_payment(HEAD_ACTOR, A)
     assert p.payments == {A: PaymentState.REJECTED}
     p.claim_payment(A)  # after a rejection the member may say so again
-    p.confirm_payment(HEAD_ACTOR, A)
-    p.confirm_payment(ADMIN, A)
+    p.confirm_payment(HEAD_ACTOR, A, eur("12.50"))
+    p.confirm_payment(ADMIN, A, eur("12.50"))
     assert p.payments == {A: PaymentState.CONFIRMED}
+    assert p.paid == {A: eur("12.50")}  # the second confirmation changed nothing
     assert p.unpaid() == []
     with pytest.raises(IllegalTransition, match="already confirmed"):
         p.claim_payment(A)
@@ -693,7 +694,7 @@ def test_only_members_who_get_goods_pay() -> None:
         with pytest.raises(NotFound, match="nothing to pay"):
             p.claim_payment(member)
         with pytest.raises(NotFound, match="nothing to pay"):
-            p.confirm_payment(HEAD_ACTOR, member)
+            p.confirm_payment(HEAD_ACTOR, member, eur("12.50"))
     with pytest.raises(NotFound, match="has not said they paid"):
         p.reject_payment(HEAD_ACTOR, A)
     assert p.payments == {}
@@ -735,9 +736,9 @@ def test_reminding_names_the_unpaid_and_needs_someone_unpaid() -> None:
     p.set_quantity(A, "A", 1, 1, NOW)
     p.set_quantity(B, "B", 1, 1, NOW)
     p.stop_now(HEAD_ACTOR)
-    p.confirm_payment(HEAD_ACTOR, B)  # cash in hand, without B saying so first
+    p.confirm_payment(HEAD_ACTOR, B, eur("12.50"))  # cash in hand, without B saying so first
     assert p.remind_unpaid(HEAD_ACTOR) == [A]
     assert p.events[-1] == events.UnpaidReminded(p.id, (A,))
-    p.confirm_payment(HEAD_ACTOR, A)
+    p.confirm_payment(HEAD_ACTOR, A, eur("12.50"))
     with pytest.raises(NotFound, match="everyone has paid"):
         p.remind_unpaid(HEAD_ACTOR)

@@ -27,6 +27,7 @@ from domain.purchase import (
     Purchase,
     PurchaseStatus,
     ShortPolicy,
+    SupplyConfirmation,
 )
 from storage.repositories import clone
 from storage.tables import OrderRequestRow, PurchaseRow
@@ -138,13 +139,21 @@ async def test_payment_states_are_saved_and_changed(database: Database) -> None:
     await services.reject_payment(uow, purchase_id, head, 2)
     await services.confirm_payment(uow, purchase_id, head, 3)
     await services.confirm_payment(uow, purchase_id, head, 1)
-    expected = {1: PaymentState.CONFIRMED, 2: PaymentState.REJECTED, 3: PaymentState.CONFIRMED}
+    # The supplier's new price: member 1 paid the old amount and owes the rest.
+    await services.confirm_supply(uow, purchase_id, head, "1. Item 1: 3 @ 13.00")
     fresh = Database(database.url)  # an empty cache: read from the rows
     try:
-        assert (await load(fresh, purchase_id)).payments == expected
+        from_rows = await load(fresh, purchase_id)
     finally:
         await fresh.dispose()
-    assert (await load(database, purchase_id)).payments == expected
+    assert from_rows.payments == {
+        1: PaymentState.PARTLY_PAID,
+        2: PaymentState.REJECTED,
+        3: PaymentState.PARTLY_PAID,
+    }
+    assert from_rows.paid == {1: eur("12.50"), 3: eur("12.50")}
+    assert from_rows.supply == {1: SupplyConfirmation(3, eur("13.00"))}
+    assert from_rows == await load(database, purchase_id)
 
 
 async def test_nothing_is_written_without_commit_or_on_error(database: Database) -> None:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("purchase_id", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("paid_minor", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["purchase_id"], ["purchases.id"], name=op.f("fk_payments_purchase_id_purchases")
         ),

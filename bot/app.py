@@ -29,6 +29,7 @@ from bot.timeline import Timeline
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
+from handlers.edit_purchase import edit_command
 from handlers.failure import on_error
 from handlers.head_panel import (
     arrived_with_pickup,
@@ -177,7 +178,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
                    Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
                    Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
-                   Action.HEAD_SUPPLY):  # fmt: skip
+                   Action.HEAD_SUPPLY, Action.HEAD_EDIT):  # fmt: skip
         application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
     application.add_handler(
         CallbackQueryHandler(head_offers_transfer, pattern=is_action(Action.TRANSFER_OFFER))
@@ -206,6 +207,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(
         CommandHandler("supply", supplier_confirmed, filters=filters.ChatType.PRIVATE)
     )
+    application.add_handler(CommandHandler("edit", edit_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.Regex(r"^\s*[A-Za-z0-9]{4}\s*$"), hand_over_by_code

@@ -333,6 +333,16 @@ def unpaid_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
     ).format(amount=owed_by(t, purchase, member_id), title=title(purchase))
 
 
+def terms_changed(t: Translator, purchase: Purchase, fields: list[str]) -> str:
+    """For members: the deadline or the pickup they planned around has moved."""
+    text = [t.gettext("✏️ The head changed {title}:").format(title=title(purchase))]
+    if "deadline" in fields:
+        text.append(t.gettext("it now stops {when}").format(when=t.when(purchase.deadline)))
+    if "pickup" in fields:
+        text += ["📍 " + slot_text(t, slot) for slot in purchase.pickup_slots]
+    return "\n".join(text)
+
+
 def supply_changed(t: Translator, purchase: Purchase, member_id: int) -> str:
     """For a member whose lines or amount the supplier's confirmation changed."""
     text = [

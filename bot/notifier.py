@@ -298,6 +298,14 @@ class _PurchaseNotices:
             text = notices.unpaid_reminder(self.t(member), self.purchase, member)
             await self.send(f"unpaid:{event.id}:{member}", member, text)
 
+    async def on_PurchaseEdited(self, event: LoggedEvent) -> None:  # noqa: N802
+        fields = [str(name) for name in event.payload["fields"]]
+        if "deadline" not in fields and "pickup" not in fields:
+            return  # the refreshed card says the rest
+        for member in self.purchase.participant_ids():
+            text = notices.terms_changed(self.t(member), self.purchase, fields)
+            await self.send(f"edited:{event.id}:{member}", member, text)
+
     async def on_SupplyConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
         for member in (int(m) for m in event.payload["changed_member_ids"]):
             text = notices.supply_changed(self.t(member), self.purchase, member)

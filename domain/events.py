@@ -60,6 +60,11 @@ class DeadlineExtended(Event):
 
 
 @dataclass(frozen=True)
+class PurchaseEdited(Event):
+    fields: tuple[str, ...]  # title, description, deadline, pickup, items
+
+
+@dataclass(frozen=True)
 class HeadDecisionNeeded(Event):
     """The deadline passed short of the MOQ and the head chose to be asked."""
 

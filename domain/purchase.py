@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -441,6 +441,68 @@ class Purchase:
         self.deadline = new_deadline
         self.awaiting_head_decision = False
         self.events.append(events.DeadlineExtended(self.id, new_deadline))
+
+    def edit(
+        self,
+        actor: Actor,
+        now: datetime,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        deadline: datetime | None = None,
+        pickup: PickupSlot | None = None,
+        items: Iterable[Item] = (),
+    ) -> tuple[str, ...]:
+        """Change terms while orders are open; returns the names of the fields that changed.
+
+        An item is named as it is (its number is not typed) and changes only while nobody has
+        it in their order: members joined at the terms they saw.
+        """
+        ensure_can_manage(self, actor)
+        if not self.accepts_orders(now):
+            raise OrdersClosed(
+                N_("terms can change only while orders are open; the purchase is {status}"),
+                status=self.status,
+            )
+        new_items = list(self.items)
+        for changed in items:
+            index = next(
+                (i for i, it in enumerate(new_items) if it.name.lower() == changed.name.lower()),
+                None,
+            )
+            if index is None:
+                raise NotFound(N_("there is no item named {name}"), name=changed.name)
+            current = new_items[index]
+            if any(r.item_id == current.item_id for r in self.requests):
+                raise NotAllowed(
+                    N_("{item}: members have ordered it, so its terms stay"), item=current.name
+                )
+            new_items[index] = replace(changed, item_id=current.item_id)
+        candidate = replace(
+            self,
+            title=self.title if title is None else title,
+            description=self.description if description is None else description,
+            deadline=self.deadline if deadline is None else deadline,
+            pickup_slots=self.pickup_slots if pickup is None else [pickup],
+            items=new_items,
+            events=[],
+        )
+        # The fee cannot change here, so the cap it was published under is still met.
+        candidate.validate(now, self.fee_percent)
+        fields = {
+            "title": (self.title, candidate.title),
+            "description": (self.description, candidate.description),
+            "deadline": (self.deadline, candidate.deadline),
+            "pickup": (self.pickup_slots, candidate.pickup_slots),
+            "items": (self.items, candidate.items),
+        }
+        changed_fields = tuple(name for name, (old, new) in fields.items() if old != new)
+        if changed_fields:
+            self.title, self.description = candidate.title, candidate.description
+            self.deadline, self.pickup_slots = candidate.deadline, candidate.pickup_slots
+            self.items = candidate.items
+            self.events.append(events.PurchaseEdited(self.id, changed_fields))
+        return changed_fields
 
     def postpone(self, actor: Actor, delta: timedelta, now: datetime) -> None:
         """Push the deadline `delta` later, counted from now when it has already passed."""

@@ -9,6 +9,7 @@ template and names the line of the first problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -339,6 +340,7 @@ def parse_payment(text: str) -> PaymentMode:
 KEYS = {
     "title": "title", "название": "title", "标题": "title",
     "description": "description", "описание": "description", "描述": "description",
+    "介绍": "description",
     "supplier": "supplier", "поставщик": "supplier", "供应商": "supplier",
     "item": "item", "товар": "item", "позиция": "item", "商品": "item",
     "min order": "moq", "минимальный заказ": "moq", "мин. заказ": "moq", "起订量": "moq",
@@ -360,13 +362,12 @@ class TemplateContext:
     now: datetime
 
 
-def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
-    """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
+def _key_values(text: str) -> Iterator[tuple[int, str, str, str]]:
+    """(line number, key, the key as typed, value) for each `Key: value` line."""
     if len(text) > MAX_TEMPLATE_LENGTH:
         raise FormError(
             N_("the message is longer than {limit} characters"), limit=MAX_TEMPLATE_LENGTH
         )
-    form = PurchaseForm()
     seen: set[str] = set()
     for number, raw_line in enumerate(text.splitlines(), 1):
         line = raw_line.strip()
@@ -385,19 +386,93 @@ def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
                 N_("line {number}: {key} is given twice"), number=number, key=key_text.strip()
             )
         seen.add(key)
+        yield number, key, key_text.strip(), value.strip()
+
+
+def _in_line(number: int, key_text: str, error: FormError) -> FormError:
+    return FormError(
+        N_("line {number} ({key}): {reason}"), number=number, key=key_text, reason=error
+    )
+
+
+def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
+    """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
+    form = PurchaseForm()
+    seen: set[str] = set()
+    for number, key, key_text, value in _key_values(text):
+        seen.add(key)
         try:
-            _apply(form, key, value.strip(), context)
+            _apply(form, key, value, context)
         except FormError as error:
-            raise FormError(
-                N_("line {number} ({key}): {reason}"),
-                number=number,
-                key=key_text.strip(),
-                reason=error,
-            ) from None
+            raise _in_line(number, key_text, error) from None
     for key, name in (("title", N_("Title")), ("item", N_("Item")), ("deadline", N_("Deadline"))):
         if key not in seen:
             raise FormError(N_("the {key}: line is missing"), key=Term(name))
     return form
+
+
+# What can change once members may have joined: the rest (fee, minimum, delivery, payment...)
+# are what people joined for.
+EDITABLE = ("title", "description", "deadline", "pickup", "item")
+
+
+@dataclass
+class PurchaseEdit:
+    title: str | None = None
+    description: str | None = None
+    deadline: datetime | None = None
+    pickup: PickupSlot | None = None
+    items: list[Item] = field(default_factory=list)
+
+
+def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
+    """The `Key: value` lines of an edit: only the keys of EDITABLE."""
+    edit = PurchaseEdit()
+    for number, key, key_text, value in _key_values(text):
+        if key not in EDITABLE:
+            raise FormError(
+                N_("line {number}: {key} cannot change once the purchase is open"),
+                number=number,
+                key=key_text,
+            )
+        form = PurchaseForm()
+        try:
+            _apply(form, key, value, context)
+        except FormError as error:
+            raise _in_line(number, key_text, error) from None
+        if key == "title":
+            edit.title = form.title
+        elif key == "description":
+            edit.description = form.description
+        elif key == "deadline":
+            edit.deadline = form.deadline
+        elif key == "pickup":
+            edit.pickup = form.pickup
+        else:
+            edit.items.extend(form.items)
+    if edit == PurchaseEdit():
+        raise FormError(N_("write at least one line to change, e.g. Title: Walnuts"))
+    return edit
+
+
+def item_template(item: Item) -> str:
+    """An item as the template writes it, for a head to copy and change."""
+    prices = "; ".join(
+        [str(item.unit_price.amount)]
+        + [f"{tier.unit_price.amount} from {tier.min_units}" for tier in item.tiers]
+    )
+    options = [
+        f"{name} {value}"
+        for name, value in (
+            ("pack", item.pack_size if item.pack_size > 1 else None),
+            ("min", item.member_min),
+            ("max", item.member_max),
+            ("stock", item.stock),
+            ("moq", item.moq_units),
+        )
+        if value is not None
+    ]
+    return " | ".join([item.name, prices, *options])
 
 
 def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -> None:

@@ -19,6 +19,7 @@ from domain.money import Money
 from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
+from domain.purchase_form import PurchaseEdit
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
 from domain.views import participants as participants_view
@@ -154,6 +155,22 @@ async def extend(
     uow: UnitOfWork, purchase_id: int, actor: Actor, new_deadline: datetime, now: datetime
 ) -> None:
     await _apply(uow, purchase_id, lambda p: p.extend(actor, new_deadline, now))
+
+
+async def edit_purchase(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, edit: PurchaseEdit, now: datetime
+) -> tuple[str, ...]:
+    """Change the terms a head may change while orders are open; returns what changed."""
+    changed: list[str] = []
+
+    def apply(purchase: Purchase) -> None:
+        changed[:] = purchase.edit(
+            actor, now, title=edit.title, description=edit.description,
+            deadline=edit.deadline, pickup=edit.pickup, items=edit.items,
+        )  # fmt: skip
+
+    await _apply(uow, purchase_id, apply)
+    return tuple(changed)
 
 
 async def postpone(

@@ -50,6 +50,7 @@ class Action(StrEnum):
     PAYMENT_CONFIRM = "pc"  # purchase, member
     HEAD_TRANSFER = "ht"  # purchase: pick the next head
     HEAD_SUPPLY = "hw"  # purchase: enter what the supplier confirmed
+    HEAD_EDIT = "hi"  # purchase: the form of editable terms
     TRANSFER_OFFER = "to"  # purchase, member
     TRANSFER_ACCEPT = "ta"  # purchase (the member offered answers)
     TRANSFER_DECLINE = "td"  # purchase
@@ -91,6 +92,7 @@ ARITY = {
     Action.PAYMENT_CONFIRM: 2,
     Action.HEAD_TRANSFER: 1,
     Action.HEAD_SUPPLY: 1,
+    Action.HEAD_EDIT: 1,
     Action.TRANSFER_OFFER: 2,
     Action.TRANSFER_ACCEPT: 1,
     Action.TRANSFER_DECLINE: 1,

@@ -31,6 +31,7 @@ from domain.reports import Report, head_report
 from domain.supply import CONFIRMABLE, refunds_due
 from handlers.callback_data import Action, decode, encode
 from handlers.card_view import status_line
+from handlers.edit_purchase import send_edit_form
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -52,6 +53,7 @@ READ_ONLY = (
     Action.HEAD_PAYMENTS,
     Action.HEAD_TRANSFER,
     Action.HEAD_SUPPLY,
+    Action.HEAD_EDIT,
     Action.HEAD_CANCEL,  # asks for the reason; /cancel_purchase cancels
 )
 MAX_REASON_LENGTH = 500
@@ -71,6 +73,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         else:
             rows.append([button(t.gettext("Stop now"), Action.HEAD_STOP)])
         rows.append([button(t.gettext("Extend by 24 h"), Action.HEAD_EXTEND, 24)])
+        if not purchase.awaiting_head_decision:
+            rows.append([button(t.gettext("Edit"), Action.HEAD_EDIT)])
         rows.append([button(t.gettext("Cancel the purchase"), Action.HEAD_CANCEL)])
     elif purchase.status is PurchaseStatus.STOPPED:
         rows.append([button(t.gettext("Mark ordered"), Action.HEAD_ORDERED)])
@@ -403,6 +407,8 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
                 await _send_exports(update, context, purchase_id, actor, t)
+            case Action.HEAD_EDIT:
+                await send_edit_form(update, context, purchase_id, actor, t)
             case Action.HEAD_SUPPLY:
                 await _send_supply_form(update, context, purchase_id, actor, t)
             case Action.HEAD_TRANSFER:

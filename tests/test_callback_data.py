@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.callback_data import Action, Callback, Start, decode, encode, parse_start
+from handlers.callback_data import (
+    ARITY,
+    Action,
+    Callback,
+    Start,
+    decode,
+    encode,
+    parse_start,
+)
 
 
 def test_round_trip() -> None:
@@ -38,3 +46,10 @@ def test_start_payloads() -> None:
     assert parse_start("o7") == (Start.MY_ORDER, 7)
     assert parse_start("x7") is None
     assert parse_start("o7;drop") is None
+
+
+def test_every_action_has_its_own_code() -> None:
+    # Two names with one code would make the second an alias: its buttons would reach the
+    # first one's handler.
+    assert len(Action.__members__) == len(list(Action))
+    assert set(ARITY) == set(Action)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.i18n import Translator, pick_language
 from handlers.callback_data import Action, encode
 from handlers.language import NAMES
 from sandbox.driver import Match, Sandbox
@@ -124,6 +125,14 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             await sandbox.tap(bob, card, plus_one)
             await sandbox.tap(bob, card, second_item)
             editor = await reply(sandbox, alice, "/orders")
+
+            # the head's edit form, in this language, reads back as it was written
+            panel = await reply(sandbox, head, "/purchases", with_buttons)
+            await sandbox.tap(head, panel, panel.buttons()[2]["text"])  # edit
+            form = await sandbox.wait_for_message(head.id, "/edit 1", after=panel)
+            unchanged = await reply(sandbox, head, form.text or "")
+            reader = Translator(pick_language(language.code))
+            assert unchanged.text == reader.gettext("Nothing changed: those are the terms already.")
             await reply(sandbox, alice, "/language", "")
             await reply(sandbox, bob, "/reminders", "")
 

@@ -742,3 +742,44 @@ def test_reminding_names_the_unpaid_and_needs_someone_unpaid() -> None:
     p.confirm_payment(HEAD_ACTOR, A, eur("12.50"))
     with pytest.raises(NotFound, match="everyone has paid"):
         p.remind_unpaid(HEAD_ACTOR)
+
+
+# --- editing while open -----------------------------------------------------------------------
+
+
+def test_the_head_edits_terms_while_orders_are_open() -> None:
+    p = purchase([item(1, name="Honey"), item(2, "7.00", name="Wax")])
+    p.set_quantity(A, "A", 1, 1, NOW)
+    later = NOW + timedelta(days=4)
+    slot = PickupSlot("Yard", later + timedelta(days=1), later + timedelta(days=1, hours=1))
+    changed = p.edit(
+        HEAD_ACTOR, NOW, title="Walnut honey", deadline=later, pickup=slot,
+        items=[item(0, "6.50", name="wax", pack_size=2)],
+    )  # fmt: skip
+    assert changed == ("title", "deadline", "pickup", "items")
+    assert p.events[-1] == events.PurchaseEdited(7, changed)
+    assert (p.title, p.deadline, p.pickup_slots) == ("Walnut honey", later, [slot])
+    assert p.items[1] == item(2, "6.50", name="wax", pack_size=2)
+    assert p.edit(HEAD_ACTOR, NOW, title="Walnut honey") == ()  # nothing new: no event
+    assert kinds(p).count(events.PurchaseEdited) == 1
+
+
+def test_edits_that_break_a_rule_change_nothing() -> None:
+    p = purchase([item(1, name="Honey"), item(2, "7.00", name="Wax")])
+    p.set_quantity(A, "A", 1, 1, NOW)
+    p.set_quantity(A, "A", 1, 0, NOW)  # ordered once, then taken back: still not changeable
+    p.set_quantity(B, "B", 2, 1, NOW)
+    before = replace(p, events=[])
+    with pytest.raises(NotAllowed, match="Honey: members have ordered it"):
+        p.edit(HEAD_ACTOR, NOW, title="New", items=[item(0, "1.00", name="Honey")])
+    with pytest.raises(NotFound, match="no item named Jam"):
+        p.edit(HEAD_ACTOR, NOW, items=[item(0, "1.00", name="Jam")])
+    early = PickupSlot("Yard", NOW + timedelta(hours=1), NOW + timedelta(hours=2))
+    with pytest.raises(InvalidPurchase, match="pickup must come after the deadline"):
+        p.edit(HEAD_ACTOR, NOW, title="New", pickup=early)
+    with pytest.raises(NotAllowed):
+        p.edit(Actor(A), NOW, title="Mine now")
+    p.stop_now(HEAD_ACTOR)
+    with pytest.raises(OrdersClosed, match="only while orders are open"):
+        p.edit(HEAD_ACTOR, NOW, title="Too late")
+    assert replace(p, status=before.status, events=[]) == before

@@ -10,11 +10,14 @@ import pytest
 from domain.purchase import DeliverySplit, Moq, PaymentMode, PriceTier, ShortPolicy
 from domain.purchase_form import (
     FormError,
+    PurchaseEdit,
     PurchaseForm,
     TemplateContext,
+    item_template,
     parse_deadline,
     parse_delivery,
     parse_duration,
+    parse_edit,
     parse_fee,
     parse_if_short,
     parse_item,
@@ -174,3 +177,29 @@ def test_an_incomplete_form_says_what_is_missing() -> None:
     form.deadline = None
     with pytest.raises(FormError, match="needs a deadline"):
         form.to_purchase(-1, 1, "EUR", NOW, Decimal(10))
+
+
+def test_an_edit_takes_only_what_may_change_once_open() -> None:
+    edit = parse_edit(
+        "Title: Walnuts\nВыдача: 2026-11-30 10:00-12:00 | Hall\nItem: Wax | 6.50 | pack 2",
+        CONTEXT,
+    )
+    assert edit.title == "Walnuts" and edit.deadline is None
+    assert edit.pickup is not None and edit.pickup.place == "Hall"
+    assert [(i.name, i.unit_price, i.pack_size) for i in edit.items] == [("Wax", eur("6.50"), 2)]
+    with pytest.raises(FormError, match="line 2: Fee cannot change once the purchase is open"):
+        parse_edit("Title: Walnuts\nFee: 3%", CONTEXT)
+    with pytest.raises(FormError, match=r"line 1 \(Deadline\): the deadline is in the past"):
+        parse_edit("Deadline: 2020-01-01 10:00", CONTEXT)
+    with pytest.raises(FormError, match="at least one line"):
+        parse_edit("\n ", CONTEXT)
+    assert parse_edit("Description: Raw", CONTEXT) == PurchaseEdit(description="Raw")
+
+
+def test_an_item_written_back_as_a_template_reads_the_same() -> None:
+    item = parse_item("Honey 1 kg | 12.50; 11.90 from 60 | pack 6 | min 2 | max 10 | stock 90 "
+                      "| moq 12", "EUR")  # fmt: skip
+    assert item_template(item) == (
+        "Honey 1 kg | 12.50; 11.90 from 60 | pack 6 | min 2 | max 10 | stock 90 | moq 12"
+    )
+    assert parse_item(item_template(item), "EUR") == item

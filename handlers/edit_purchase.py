@@ -1,0 +1,109 @@
+"""Editing an open purchase: the head gets its editable terms as a form to copy, change and
+send back with /edit; members whose deadline or pickup moved are told."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from domain import services
+from domain.community import Community
+from domain.errors import N_, DomainError, NotFound
+from domain.permissions import Actor, ensure_can_manage
+from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase
+from domain.purchase_form import TemplateContext, item_template, parse_edit
+from handlers.purchase_card import not_done
+from handlers.runtime import actor_for, person_translator, runtime
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def edit_form(t: Translator, purchase: Purchase, community: Community) -> str:
+    """The terms that may change, as template lines in the reader's language; items only
+    while nobody has ordered them."""
+    zone = ZoneInfo(community.timezone)
+    lines = [
+        f"/edit {purchase.id}",
+        f"{t.gettext('Title')}: {purchase.title}",
+        f"{t.gettext('Description')}: {purchase.description}",
+        f"{t.gettext('Deadline')}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
+    ]
+    for slot in purchase.pickup_slots[:1]:
+        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+        when = f"{starts.strftime(LOCAL_FORMAT)}-{ends.strftime('%H:%M')}"
+        lines.append(f"{t.gettext('Pickup')}: {when} | {slot.place}")
+    ordered = {request.item_id for request in purchase.requests}
+    lines += [
+        f"{t.gettext('Item')}: {item_template(item)}"
+        for item in purchase.items
+        if item.item_id not in ordered
+    ]
+    return "\n".join(lines)
+
+
+async def send_edit_form(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None or community is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "Copy the next message, change what you need, delete the lines you keep as they "
+            "are, and send it back. Items appear only while nobody has ordered them; the fee, "
+            "minimum and delivery stay as members joined for them."
+        ),
+    )
+    await context.bot.send_message(chat.id, edit_form(t, purchase, community))
+
+
+async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/edit <purchase> with `Key: value` lines: change the terms while orders are open."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    first, _, rest = message.text.partition("\n")
+    words = first.split()
+    if len(words) != 2 or not words[1].isdigit():
+        await message.reply_text(t.gettext("Press “Edit” on the purchase's panel (/purchases)."))
+        return
+    purchase_id = int(words[1])
+    actor = actor_for(update, context)
+    now = rt.clock()
+    try:
+        if not rest.strip():
+            await send_edit_form(update, context, purchase_id, actor, t)
+            return
+        async with rt.database.unit_of_work() as uow:
+            purchase, community = await uow.purchase_and_community(purchase_id)
+        if purchase is None or community is None:
+            raise NotFound(N_("no such purchase"))
+        edit = parse_edit(rest, TemplateContext(purchase.currency, community.timezone, now))
+        changed = await services.edit_purchase(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, edit, now
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    if not changed:
+        await message.reply_text(t.gettext("Nothing changed: those are the terms already."))
+        return
+    rt.cards.request(purchase_id)
+    rt.timeline.plan(purchase_id)  # the deadline and pickup timers, at once
+    await message.reply_text(t.gettext("Saved. The card shows the new terms."))

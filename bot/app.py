@@ -43,7 +43,13 @@ from handlers.head_panel import (
     supplier_confirmed,
 )
 from handlers.language import language_button, language_command
-from handlers.my_orders import editor_button, head_answers_withdrawal, list_orders, open_editor
+from handlers.my_orders import (
+    editor_button,
+    head_answers_withdrawal,
+    list_orders,
+    open_editor,
+    receipt_photo,
+)
 from handlers.new_purchase import new_in_group
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
@@ -213,6 +219,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             filters.ChatType.PRIVATE & filters.Regex(r"^\s*[A-Za-z0-9]{4}\s*$"), hand_over_by_code
         )
     )
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, receipt_photo))
     application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_error_handler(on_error)
     application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))

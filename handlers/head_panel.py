@@ -504,6 +504,8 @@ async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYP
     elif message.text:
         outcome = t.gettext("✅ Received") if received else t.gettext("❌ Not received")
         await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
+    else:  # a receipt photo: its buttons go, the photo stays
+        await message.edit_reply_markup(None)
 
 
 async def _ask_for_pickup(

@@ -7,12 +7,16 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
+from bot import notices
+from bot.i18n import Translator, pick_language
 from domain import services
 from domain.errors import N_, DomainError, LimitExceeded
 from domain.ports import AlreadyProcessed
+from domain.purchase import PaymentState
+from domain.supply import balance
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
 from handlers.order_view import editor_keyboard, editor_text
@@ -189,3 +193,76 @@ async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_
         await query.message.edit_text(
             escape(query.message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML
         )
+
+
+async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
+    member is paying, and reaches its head with the buttons to answer."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None and message.photo
+    t = person_translator(update, context)
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = await uow.purchases.list_for_member(user.id)
+    paying = [
+        p
+        for p in purchases
+        if member_order(p, user.id).collecting
+        and p.payments.get(user.id) is not PaymentState.CONFIRMED
+    ]
+    if not paying:
+        await message.reply_text(
+            t.gettext("Thanks, but none of your purchases is waiting for a payment from you.")
+        )
+        return
+    if len(paying) > 1:
+        await message.reply_text(
+            t.gettext(
+                "You are paying for several purchases. Tap “I paid” under the right one in "
+                "/orders; the head confirms it there."
+            )
+        )
+        return
+    purchase = paying[0]
+    try:
+        await services.claim_payment(
+            rt.database.unit_of_work(update.update_id), purchase.id, user.id
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    async with rt.database.unit_of_work() as uow:
+        languages = await uow.telegram.languages([purchase.head_id])
+        community = await uow.communities.get(purchase.community_id)
+    head_t = Translator(
+        pick_language(languages.get(purchase.head_id), community.language if community else None),
+        community.timezone if community else "UTC",
+    )
+    caption = head_t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
+        name=escape(user.full_name),
+        title=f"<b>{escape(purchase.title)}</b>",
+        amount=head_t.money(balance(purchase, user.id)),
+    )
+    buttons = notices.payment_buttons(head_t, purchase.id, user.id)["inline_keyboard"]
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+         for row in buttons]
+    )  # fmt: skip
+    try:
+        await context.bot.send_photo(
+            purchase.head_id, message.photo[-1].file_id, caption=caption,
+            parse_mode=ParseMode.HTML, reply_markup=markup,
+        )  # fmt: skip
+    except TelegramError:
+        await message.reply_text(
+            t.gettext("I noted that you paid, but could not pass the receipt to the head.")
+        )
+        return
+    await message.reply_text(
+        t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.").format(
+            title=purchase.title
+        )
+    )

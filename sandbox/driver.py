@@ -120,6 +120,19 @@ class Sandbox:
         self.emulator.push_update("message", self.emulator.message_to_api(message))
         return message
 
+    async def send_photo(
+        self, user: SandboxUser, data: bytes, caption: str | None = None
+    ) -> SandboxMessage:
+        """`user` sends a photo (a receipt, say) in their private chat with the bot."""
+        target = self.emulator.chats[user.id]
+        user.started_bot = True
+        stored = self.emulator._store_file(("photo.jpg", "image/jpeg", data))
+        photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                  "width": 800, "height": 600, "file_size": len(data)}]  # fmt: skip
+        message = self.emulator._new_message(target, user.id, photo=photo, caption=caption)
+        self.emulator.push_update("message", self.emulator.message_to_api(message))
+        return message
+
     async def start(self, user: SandboxUser, payload: str | None = None) -> SandboxMessage:
         """The user presses Start in the bot's chat, through a deep link when `payload`."""
         if payload is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload):

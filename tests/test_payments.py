@@ -181,3 +181,22 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     bob = await c.sandbox.wait_for_message(c.bob.id, "was cancelled by the head")
     assert "You paid" not in (bob.text or "")
     await c.sandbox.wait_for_message(c.chat.id, "The <b>bees</b> are asleep")
+
+
+async def test_a_receipt_photo_says_i_paid_and_reaches_the_head(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    sent = await c.sandbox.send_photo(c.bob, b"\xff\xd8 a photo of a bank slip")
+    await c.sandbox.wait_for_message(c.bob.id, "The receipt went to the head", after=sent)
+    receipt = await c.sandbox.wait_for_message(c.head.id, lambda m: m.photo is not None)
+    assert (receipt.caption or "").startswith("🧾 Receipt from Bob for Wildflower honey")
+    stored_photo = c.sandbox.emulator.files[receipt.photo[0]["file_id"]]  # type: ignore[index]
+    assert stored_photo.data == b"\xff\xd8 a photo of a bank slip"
+    assert (await stored(c)).payments == {c.bob.id: PaymentState.CLAIMED}
+    answer = await c.sandbox.tap(c.head, receipt, "✅ Received")
+    assert answer.text == "Payment recorded."
+    await c.sandbox.emulator.wait_until(lambda: receipt.buttons() == [])
+    assert (await stored(c)).payments == {c.bob.id: PaymentState.CONFIRMED}
+
+    sent = await c.sandbox.send_photo(c.bob, b"\xff\xd8 the same slip again")
+    await c.sandbox.wait_for_message(c.bob.id, "none of your purchases is waiting", after=sent)

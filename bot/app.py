@@ -35,12 +35,10 @@ from handlers.head_panel import (
     arrived_with_pickup,
     cancel_with_reason,
     hand_over_by_code,
-    head_answers_payment,
     head_button,
     list_purchases,
     message_all,
     open_panel,
-    supplier_confirmed,
 )
 from handlers.language import language_button, language_command
 from handlers.my_orders import (
@@ -51,10 +49,12 @@ from handlers.my_orders import (
     receipt_photo,
 )
 from handlers.new_purchase import new_in_group
+from handlers.payments import head_answers_payment
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
 from handlers.runtime import Runtime, utc_now
 from handlers.start import reminders, show_help, start, unknown_button
+from handlers.supply_form import supplier_confirmed
 from handlers.transfer import admin_command, head_offers_transfer, member_answers_transfer
 from storage.unit_of_work import Database
 

@@ -1,6 +1,9 @@
-"""The head's controls in the private chat: /purchases, and the buttons that move a purchase
-along (stop, extend, go ahead, cancel, ordered, arrived, complete), plus handing goods over by
-pickup code. Every action checks on the server that the person is the head or an admin."""
+"""The head's controls in the private chat: /purchases, the panel and the buttons that move a
+purchase along (stop, extend, go ahead, edit, cancel, ordered, arrived, complete), the private
+participant list, exports, messages to all, and handing goods over by pickup code. Payments
+live in handlers/payments.py, the supplier's confirmation in handlers/supply_form.py, head
+transfer in handlers/transfer.py. Every action checks on the server that the person is the head
+or an admin."""
 
 from __future__ import annotations
 
@@ -15,32 +18,33 @@ from bot.i18n import Translator, pick_language
 from bot.notices import progress
 from domain import services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
-from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import (
     FINISHED,
     RUNNING,
     STATUS_WORDS,
-    PaymentState,
     Purchase,
     PurchaseStatus,
 )
 from domain.purchase_form import parse_pickup
-from domain.reports import Report, head_report
-from domain.supply import CONFIRMABLE, refunds_due
-from handlers.callback_data import Action, decode, encode
+from domain.reports import Report
+from domain.supply import CONFIRMABLE
+from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
 from handlers.edit_purchase import send_edit_form
 from handlers.exports import report_xlsx, supplier_csv
+from handlers.payments import payment_mark, send_payments
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     actor_for,
     callback_or_refusal,
+    load_report,
     person_translator,
     redraw,
     runtime,
 )
+from handlers.supply_form import send_supply_form
 from handlers.transfer import send_candidates
 from storage.repositories import PurchaseHeadline
 
@@ -114,7 +118,7 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
             f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: {lines} — '
             f"{t.money(member.due.total)}"
         )
-        paid = _payment_mark(t, member.payment)
+        paid = payment_mark(t, member.payment)
         if paid:
             entry += f" · {paid}"
         if member.pickup_code:
@@ -130,89 +134,6 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
     return [header + "\n" + "\n".join(chunk) for chunk in chunks] or [header]
 
 
-def _payment_mark(t: Translator, state: PaymentState | None) -> str:
-    match state:
-        case PaymentState.CONFIRMED:
-            return t.gettext("paid")
-        case PaymentState.CLAIMED:
-            return t.gettext("says paid")
-        case PaymentState.REJECTED:
-            return t.gettext("payment not found")
-        case PaymentState.PARTLY_PAID:
-            return t.gettext("paid part")
-    return ""
-
-
-def _link(member_id: int, name: str) -> str:
-    return f'<a href="tg://user?id={member_id}">{escape(name)}</a>'
-
-
-def payments_messages(
-    t: Translator, purchase: Purchase, report: Report
-) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """Who still owes what, with a button per member to record money received (cash at
-    pickup needs no "I paid" first) and one to remind everyone unpaid; then whom the head owes
-    money back (the supplier sent less, or a member left after paying)."""
-    zero = Money.zero(purchase.currency)
-    receiving = [m for m in report.members if m.due.total.minor]
-    unpaid = [m for m in receiving if m.payment is not PaymentState.CONFIRMED]
-    collected = sum((m.paid or zero for m in receiving), zero)
-    expected = sum((m.due.total for m in receiving), zero)
-    header = t.gettext(
-        "Payments of <b>{title}</b>: {paid} of {count} members paid, {collected} of {expected}."
-    ).format(
-        title=escape(purchase.title),
-        paid=len(receiving) - len(unpaid),
-        count=len(receiving),
-        collected=t.money(collected),
-        expected=t.money(expected),
-    )
-    refunds = refunds_due(purchase)
-    refund_lines = [t.gettext("You owe back:")] if refunds else []
-    for member_id, amount in refunds.items():
-        name = purchase.members[member_id].name if member_id in purchase.members else "?"
-        refund_lines.append(f"• {_link(member_id, name)}: {t.money(amount)}")
-    if not unpaid:
-        text = "\n".join([header, t.gettext("Everyone has paid."), *refund_lines])
-        return [(text, None)]
-    messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
-    for start in range(0, len(unpaid), PARTICIPANTS_PER_MESSAGE):
-        chunk = unpaid[start : start + PARTICIPANTS_PER_MESSAGE]
-        lines = [header, t.gettext("Not paid yet — tap a name when you have their money:")]
-        lines = lines if start == 0 else []
-        rows = []
-        for member in chunk:
-            owed = t.money(member.due.total - (member.paid or zero))
-            mark = _payment_mark(t, member.payment)
-            lines.append(
-                f"• {_link(member.member_id, member.name)}: {owed}" + (f" · {mark}" if mark else "")
-            )
-            rows.append([InlineKeyboardButton(
-                f"✅ {member.name}"[:40] + f", {owed}",
-                callback_data=encode(Action.PAYMENT_CONFIRM, purchase.id, member.member_id),
-            )])  # fmt: skip
-        messages.append(("\n".join(lines), InlineKeyboardMarkup(rows)))
-    last_text, last_markup = messages[-1]
-    assert last_markup is not None
-    remind = InlineKeyboardButton(
-        t.gettext("📣 Remind all unpaid"),
-        callback_data=encode(Action.HEAD_REMIND_UNPAID, purchase.id),
-    )
-    last_text = "\n".join([last_text, *refund_lines])
-    messages[-1] = (last_text, InlineKeyboardMarkup([*last_markup.inline_keyboard, [remind]]))
-    return messages
-
-
-async def _report(
-    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
-) -> tuple[Purchase, Report]:
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    return purchase, head_report(purchase, actor)
-
-
 async def _send_participants(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -222,25 +143,9 @@ async def _send_participants(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    purchase, report = await _report(context, purchase_id, actor)
+    purchase, report = await load_report(context, purchase_id, actor)
     for text in participant_messages(t, purchase, report):
         await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
-
-
-async def _send_payments(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    purchase_id: int,
-    actor: Actor,
-    t: Translator,
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    purchase, report = await _report(context, purchase_id, actor)
-    for text, markup in payments_messages(t, purchase, report):
-        await context.bot.send_message(
-            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
 
 
 async def _send_exports(
@@ -252,7 +157,7 @@ async def _send_exports(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    purchase, report = await _report(context, purchase_id, actor)
+    purchase, report = await load_report(context, purchase_id, actor)
     name = f"purchase-{purchase.id}"
     await context.bot.send_document(
         chat.id,
@@ -410,11 +315,11 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             case Action.HEAD_EDIT:
                 await send_edit_form(update, context, purchase_id, actor, t)
             case Action.HEAD_SUPPLY:
-                await _send_supply_form(update, context, purchase_id, actor, t)
+                await send_supply_form(update, context, purchase_id, actor, t)
             case Action.HEAD_TRANSFER:
                 await send_candidates(update, context, purchase_id, actor, t)
             case Action.HEAD_PAYMENTS:
-                await _send_payments(update, context, purchase_id, actor, t)
+                await send_payments(update, context, purchase_id, actor, t)
             case Action.HEAD_REMIND_UNPAID:
                 reminded = await services.remind_unpaid(uow, purchase_id, actor)
             case Action.HEAD_MESSAGE:
@@ -449,63 +354,6 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             panel_text(t, purchase, status_line(t, purchase, rt.clock())),
             panel_keyboard(t, purchase),
         )
-
-
-def _without_member_buttons(
-    markup: InlineKeyboardMarkup | None, member_id: int
-) -> list[list[InlineKeyboardButton]]:
-    """The keyboard's rows minus the buttons answering one member's payment."""
-    rows = []
-    for row in markup.inline_keyboard if markup else ():
-        kept = []
-        for button in row:
-            data = decode(button.callback_data) if isinstance(button.callback_data, str) else None
-            answers_member = data is not None and data.action in PAYMENT_ANSWERS
-            if not (answers_member and data is not None and data.args[1] == member_id):
-                kept.append(button)
-        if kept:
-            rows.append(kept)
-    return rows
-
-
-PAYMENT_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT)
-
-
-async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The head has a member's money (or has not found it): from a member's "I paid" notice
-    or from the payments list."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, member_id = callback.args
-    actor = actor_for(update, context)
-    uow = rt.database.unit_of_work(update.update_id)
-    received = callback.action is Action.PAYMENT_CONFIRM
-    try:
-        if received:
-            await services.confirm_payment(uow, purchase_id, actor, member_id)
-        else:
-            await services.reject_payment(uow, purchase_id, actor, member_id)
-    except AlreadyProcessed:
-        return
-    except DomainError as error:
-        await query.answer(not_done(t, error))
-        return
-    await query.answer(t.gettext("Payment recorded.") if received else t.gettext("Member told."))
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    rows = _without_member_buttons(message.reply_markup, member_id)
-    if rows:
-        await message.edit_reply_markup(InlineKeyboardMarkup(rows))
-    elif message.text:
-        outcome = t.gettext("✅ Received") if received else t.gettext("❌ Not received")
-        await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
-    else:  # a receipt photo: its buttons go, the photo stays
-        await message.edit_reply_markup(None)
 
 
 async def _ask_for_pickup(
@@ -611,85 +459,6 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     rt.cards.request(purchase_id)
     await message.reply_text(t.gettext("Cancelled. Every member gets your reason."))
-
-
-def supply_form(t: Translator, purchase: Purchase) -> str:
-    """The head's form: the command and one line per item with what is in the order now."""
-    lines = [f"/supply {purchase.id}"]
-    for item in purchase.items:
-        confirmed = purchase.supply.get(item.item_id)
-        ordered = purchase.ordered_units(item.item_id)
-        units = ordered if confirmed is None else confirmed.units
-        note = (
-            t.gettext("ordered {units}, packs of {size}").format(units=ordered, size=item.pack_size)
-            if item.pack_size > 1
-            else t.gettext("ordered {units}").format(units=ordered)
-        )
-        lines.append(f"{item.item_id}. {item.name}: {units} ({note})")
-    return "\n".join(lines)
-
-
-async def _send_supply_form(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    purchase_id: int,
-    actor: Actor,
-    t: Translator,
-) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
-    await context.bot.send_message(
-        chat.id,
-        t.gettext(
-            "What did the supplier confirm? Copy the next message, change the units (whole "
-            "packs), add @ and the new unit price where it changed (1. Honey: 6 @ 13.00), and "
-            "send it back. Members who get less are told, and the amounts follow."
-        ),
-    )
-    await context.bot.send_message(chat.id, supply_form(t, purchase))
-
-
-async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/supply <purchase> with one line per item: what the supplier confirmed."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    t = person_translator(update, context)
-    rt = runtime(context)
-    first, _, rest = message.text.partition("\n")
-    words = first.split()
-    if len(words) != 2 or not words[1].isdigit():
-        await message.reply_text(
-            t.gettext("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
-        )
-        return
-    purchase_id = int(words[1])
-    actor = actor_for(update, context)
-    try:
-        if not rest.strip():
-            await _send_supply_form(update, context, purchase_id, actor, t)
-            return
-        changed = await services.confirm_supply(
-            rt.database.unit_of_work(update.update_id), purchase_id, actor, rest
-        )
-    except AlreadyProcessed:
-        return
-    except DomainError as error:
-        await message.reply_text(not_done(t, error))
-        return
-    await message.reply_text(
-        t.ngettext(
-            "Saved. {count} member gets their new lines and amount.",
-            "Saved. {count} members get their new lines and amounts.",
-            len(changed),
-        ).format(count=len(changed))
-        if changed
-        else t.gettext("Saved. No member's lines or amount changed.")
-    )
 
 
 def message_usage(t: Translator, purchase_id: int) -> str:

@@ -20,7 +20,10 @@ from bot.settings import Settings
 from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
+from domain.errors import N_, NotFound
 from domain.permissions import Actor
+from domain.purchase import Purchase
+from domain.reports import Report, head_report
 from handlers.callback_data import Callback, decode
 from storage.unit_of_work import Database
 
@@ -136,3 +139,14 @@ async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> N
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+async def load_report(
+    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+) -> tuple[Purchase, Report]:
+    """A purchase and its head's report (names and amounts): for its head or an admin only."""
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    return purchase, head_report(purchase, actor)

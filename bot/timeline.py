@@ -10,6 +10,7 @@ every message has an outbox key, so firing twice has the effect of firing once.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,9 @@ from storage.unit_of_work import Database, SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30
+# Deadlines reached in one transaction. On SQLite a batch holds the write turn that taps wait
+# for, so it stays small enough to take a fraction of a second.
+DEADLINE_BATCH = 50
 Action = Callable[[int], Awaitable[None]]
 HOUR = timedelta(hours=1)
 PRUNE_EVERY = timedelta(hours=1)
@@ -47,8 +51,10 @@ class Timeline:
         self._pruned_at: datetime | None = None
         # Each purchase's timer ids, so re-planning one purchase does not scan every timer.
         self._jobs: dict[int, set[str]] = {}
-        # Deadlines being reached right now (see `reaching_deadlines`).
+        # Deadlines being reached right now (see `reaching_deadlines`), and the purchases
+        # queued for the next batch (a dict: ordered, and each purchase once).
         self._deadlines_running = 0
+        self._due: dict[int, None] = {}
         # Reminders this process has sent, so the sweep does not reload their purchases.
         self._reminded: set[tuple[int, datetime, timedelta]] = set()
 
@@ -149,8 +155,8 @@ class Timeline:
             due = await uow.purchases.ids_due(now)
             soon = await uow.purchases.times((PurchaseStatus.OPEN,))
             arrived = await uow.purchases.ids_with_status(PurchaseStatus.ARRIVED)
-        for purchase_id in due:
-            await self.deadline(purchase_id)
+        self._due.update(dict.fromkeys(due))
+        await self._reach_due()
         reminders = {
             (t.id, t.deadline, lead)
             for t in soon
@@ -173,13 +179,41 @@ class Timeline:
         return self._deadlines_running > 0
 
     async def deadline(self, purchase_id: int) -> None:
+        """A deadline timer: the purchase joins the ones being reached."""
+        self._due[purchase_id] = None
+        await self._reach_due()
+
+    async def _reach_due(self) -> None:
+        """Reach every queued deadline, DEADLINE_BATCH to a transaction. Only one caller runs
+        the loop; a timer firing meanwhile just queues its purchase for the next batch, so a
+        minute with thousands of deadlines costs a few hundred transactions, not thousands."""
+        if self._deadlines_running:
+            return
         self._deadlines_running += 1
         try:
-            await services.reach_deadline(self._database.unit_of_work(), purchase_id, self._clock())
-        except Exception:
-            log.exception("deadline of purchase %s failed; the sweep tries again", purchase_id)
+            while self._due:
+                batch = list(itertools.islice(self._due, DEADLINE_BATCH))
+                for purchase_id in batch:
+                    del self._due[purchase_id]
+                try:
+                    await services.reach_deadlines(
+                        self._database.unit_of_work(), batch, self._clock()
+                    )
+                except Exception:
+                    log.exception("deadlines of %s purchases failed; one by one now", len(batch))
+                    await self._reach_one_by_one(batch)
         finally:
             self._deadlines_running -= 1
+
+    async def _reach_one_by_one(self, batch: list[int]) -> None:
+        """After a failed batch: so that one broken purchase does not hold the others back."""
+        for purchase_id in batch:
+            try:
+                await services.reach_deadline(
+                    self._database.unit_of_work(), purchase_id, self._clock()
+                )
+            except Exception:
+                log.exception("deadline of purchase %s failed; the sweep tries again", purchase_id)
 
     async def _translators(
         self, uow: SqlUnitOfWork, user_ids: list[int], community: Community

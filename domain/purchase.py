@@ -639,9 +639,10 @@ class Purchase:
                 N_("payments are not collected while the purchase is {status}"),
                 status=self.status,
             )
-        unpaid = self.unpaid()
+        # Someone who said they paid waits for the head to look, not for a reminder.
+        unpaid = [m for m in self.unpaid() if self.payments.get(m) is not PaymentState.CLAIMED]
         if not unpaid:
-            raise NotFound(N_("everyone has paid"))
+            raise NotFound(N_("nobody to remind: everyone has paid or says so"))
         self.events.append(events.UnpaidReminded(self.id, tuple(unpaid)))
         return unpaid
 

@@ -183,53 +183,74 @@ class SqlPurchaseRepository:
         await self._write_children(self._tracked[purchase.id])
 
     async def _children(
-        self, table: Table, purchase_id: int, order: ColumnElement[Any]
-    ) -> list[Row[Any]]:
-        query = select(table).where(table.c.purchase_id == purchase_id).order_by(order)
-        return list(await self._session.execute(query))
-
-    async def _load(self, row: Row[Any]) -> _Tracked:
-        purchase_id = int(row.id)
-        item_rows = await self._children(items, purchase_id, items.c.item_id)
-        slot_rows = await self._children(slots, purchase_id, slots.c.position)
-        member_rows = await self._children(members, purchase_id, members.c.user_id)
-        request_rows = await self._children(requests, purchase_id, requests.c.seq)
-        withdrawal_rows = await self._children(withdrawals, purchase_id, withdrawals.c.member_id)
-        code_rows = await self._children(codes, purchase_id, codes.c.member_id)
-        payment_rows = await self._children(payments, purchase_id, payments.c.member_id)
-        supply_rows = await self._children(supplies, purchase_id, supplies.c.item_id)
-        purchase = purchase_from_rows(
-            row, item_rows, slot_rows, member_rows, request_rows, withdrawal_rows, code_rows,
-            payment_rows, supply_rows,
-        )  # fmt: skip
-        stored = _Stored(
-            last_seq=purchase.requests[-1].seq if purchase.requests else 0,
-            members=set(purchase.members),
-            items={item.item_id: item_columns(item) for item in purchase.items},
-            slots=_slot_key(purchase),
-            withdrawals=set(purchase.withdrawal_requests),
-            codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
-            payments=_payment_rows(purchase),
-            supply=dict(purchase.supply),
+        self, table: Table, purchase_ids: list[int], order: ColumnElement[Any]
+    ) -> dict[int, list[Row[Any]]]:
+        """One child table's rows of these purchases, in one query, grouped by purchase."""
+        query = (
+            select(table)
+            .where(table.c.purchase_id.in_(purchase_ids))
+            .order_by(table.c.purchase_id, order)
         )
-        return _Tracked(purchase, stored)
+        grouped: dict[int, list[Row[Any]]] = {purchase_id: [] for purchase_id in purchase_ids}
+        for row in await self._session.execute(query):
+            grouped[row.purchase_id].append(row)
+        return grouped
+
+    async def _load(self, rows: list[Row[Any]]) -> list[_Tracked]:
+        """Whole aggregates from their purchase rows: one query per child table for them all,
+        so reaching a hundred deadlines at once costs what reaching one does."""
+        if not rows:
+            return []
+        ids = [int(row.id) for row in rows]
+        children = [
+            await self._children(items, ids, items.c.item_id),
+            await self._children(slots, ids, slots.c.position),
+            await self._children(members, ids, members.c.user_id),
+            await self._children(requests, ids, requests.c.seq),
+            await self._children(withdrawals, ids, withdrawals.c.member_id),
+            await self._children(codes, ids, codes.c.member_id),
+            await self._children(payments, ids, payments.c.member_id),
+            await self._children(supplies, ids, supplies.c.item_id),
+        ]
+        loaded = []
+        for row in rows:
+            purchase = purchase_from_rows(row, *(table[int(row.id)] for table in children))
+            stored = _Stored(
+                last_seq=purchase.requests[-1].seq if purchase.requests else 0,
+                members=set(purchase.members),
+                items={item.item_id: item_columns(item) for item in purchase.items},
+                slots=_slot_key(purchase),
+                withdrawals=set(purchase.withdrawal_requests),
+                codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
+                payments=_payment_rows(purchase),
+                supply=dict(purchase.supply),
+            )
+            loaded.append(_Tracked(purchase, stored))
+        return loaded
 
     async def get(self, purchase_id: int) -> Purchase | None:
-        if purchase_id in self._tracked:
-            return self._tracked[purchase_id].purchase
-        query = select(purchases).where(purchases.c.id == purchase_id)
-        if self._lock_rows:
-            # PostgreSQL: concurrent changers of one purchase queue here instead of clashing.
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).one_or_none()
-        if row is None:
-            return None
-        tracked = self._cache.get(purchase_id, row.version)
-        if tracked is None:
-            tracked = await self._load(row)
-            self._cache.put(tracked)
-        self._tracked[purchase_id] = tracked
-        return tracked.purchase
+        found = await self.get_many([purchase_id])
+        return found[0] if found else None
+
+    async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
+        """Load purchases for change (those that exist, in the order asked); on PostgreSQL
+        their rows stay locked until the transaction ends, so concurrent changers queue."""
+        wanted = [i for i in purchase_ids if i not in self._tracked]
+        if wanted:
+            query = select(purchases).where(purchases.c.id.in_(wanted)).order_by(purchases.c.id)
+            if self._lock_rows:
+                query = query.with_for_update()
+            to_load = []
+            for row in await self._session.execute(query):
+                cached = self._cache.get(row.id, row.version)
+                if cached is None:
+                    to_load.append(row)
+                else:
+                    self._tracked[row.id] = cached
+            for tracked in await self._load(to_load):
+                self._cache.put(tracked)
+                self._tracked[tracked.purchase.id] = tracked
+        return [self._tracked[i].purchase for i in purchase_ids if i in self._tracked]
 
     async def _load_many(self, ids: list[int]) -> list[Purchase]:
         if not ids:
@@ -237,7 +258,7 @@ class SqlPurchaseRepository:
         rows = await self._session.execute(
             select(purchases).where(purchases.c.id.in_(ids)).order_by(purchases.c.id)
         )
-        return [(await self._load(row)).purchase for row in rows]
+        return [tracked.purchase for tracked in await self._load(list(rows))]
 
     async def list_for_head(self, head_id: int) -> list[Purchase]:
         ids = await self._session.scalars(

@@ -156,6 +156,32 @@ async def test_payment_states_are_saved_and_changed(database: Database) -> None:
     assert from_rows == await load(database, purchase_id)
 
 
+async def test_many_purchases_load_at_once_and_reach_their_deadlines(database: Database) -> None:
+    ids = [await open_purchase(database) for _ in range(3)]
+    uow = database.unit_of_work()
+    for member, purchase_id in enumerate(ids, 1):
+        await services.add_units(uow, purchase_id, member, f"M{member}", 1, member, NOW)
+    fresh = Database(database.url)  # nothing cached: every child table is read for all three
+    try:
+        async with fresh.unit_of_work() as reader:
+            loaded = await reader.purchases.get_many([ids[2], 404, ids[0], ids[1]])
+        assert [p.id for p in loaded] == [ids[2], ids[0], ids[1]]
+        assert [p.lines(p.participant_ids()[0]) for p in loaded] == [
+            {1: (3, 0)},
+            {1: (1, 0)},
+            {1: (2, 0)},
+        ]
+        assert loaded == [await load(database, i) for i in (ids[2], ids[0], ids[1])]
+        await services.reach_deadlines(fresh.unit_of_work(), ids, NOW + timedelta(days=3))
+    finally:
+        await fresh.dispose()
+    for purchase_id in ids:
+        assert (await load(database, purchase_id)).status is PurchaseStatus.STOPPED
+    async with database.unit_of_work() as uow2:
+        stops = await uow2.events.unhandled(100)
+    assert sum(e.kind == "PurchaseStopped" for e in stops) == 3
+
+
 async def test_nothing_is_written_without_commit_or_on_error(database: Database) -> None:
     await services.register_community(database.unit_of_work(), COMMUNITY)
     async with database.unit_of_work() as uow:

@@ -34,6 +34,10 @@ class FakePurchases:
         self.seen[purchase_id] = copy.deepcopy(stored)
         return self.seen[purchase_id]
 
+    async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
+        found = [await self.get(purchase_id) for purchase_id in purchase_ids]
+        return [purchase for purchase in found if purchase is not None]
+
     async def list_for_head(self, head_id: int) -> list[Purchase]:
         return [p for p in self.committed.values() if p.head_id == head_id]
 

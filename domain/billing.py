@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.money import Money
+from domain.money import Money, split_minor
 from domain.purchase import DeliverySplit, Purchase, PurchaseStatus
 
 
@@ -49,28 +49,66 @@ def item_unit_prices(purchase: Purchase, units: dict[int, dict[int, int]]) -> di
     }
 
 
-def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:
-    """Every participant's amount due; estimates until the purchase is stopped."""
+@dataclass(frozen=True)
+class _Shares:
+    """Everyone's goods, fee and delivery in minor units, members in join order."""
+
+    member_ids: list[int]
+    goods: list[int]
+    fees: list[int]
+    deliveries: list[int]
+
+
+def _shares(purchase: Purchase) -> _Shares:
+    # Whole minor units throughout: a rush of taps recomputes this for every tap, and a
+    # thousand members' worth of Money objects per tap was most of what a tap cost.
     units = units_per_member(purchase)
-    prices = item_unit_prices(purchase, units)
+    prices = {item_id: price.minor for item_id, price in item_unit_prices(purchase, units).items()}
     member_ids = list(units)
-    currency = purchase.currency
     goods = [
-        sum((prices[item_id] * count for item_id, count in units[m].items()), Money.zero(currency))
-        for m in member_ids
+        sum(prices[item_id] * count for item_id, count in units[m].items()) for m in member_ids
     ]
-    goods_total = sum(goods, Money.zero(currency))
-    fees = goods_total.percent(purchase.fee_percent).split([g.minor for g in goods])
-    delivery_cost = purchase.delivery_cost or Money.zero(currency)
+    fee_total = Money(sum(goods), purchase.currency).percent(purchase.fee_percent).minor
+    fees = split_minor(fee_total, goods)
     if purchase.delivery_split is DeliverySplit.PER_MEMBER:
         weights = [1] * len(member_ids)
     elif purchase.delivery_split is DeliverySplit.PER_UNIT:
         weights = [sum(units[m].values()) for m in member_ids]
     else:
-        weights = [g.minor for g in goods]
-    deliveries = delivery_cost.split(weights)
-    estimate = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
+        weights = goods
+    delivery = purchase.delivery_cost.minor if purchase.delivery_cost else 0
+    return _Shares(member_ids, goods, fees, split_minor(delivery, weights))
+
+
+def _is_estimate(purchase: Purchase) -> bool:
+    return purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
+
+
+def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:
+    """Every participant's amount due; estimates until the purchase is stopped."""
+    shares = _shares(purchase)
+    currency, estimate = purchase.currency, _is_estimate(purchase)
     return {
-        member_id: AmountDue(goods[i], fees[i], deliveries[i], estimate)
-        for i, member_id in enumerate(member_ids)
+        member_id: AmountDue(
+            Money(shares.goods[i], currency),
+            Money(shares.fees[i], currency),
+            Money(shares.deliveries[i], currency),
+            estimate,
+        )
+        for i, member_id in enumerate(shares.member_ids)
     }
+
+
+def amount_due_of(purchase: Purchase, member_id: int) -> AmountDue | None:
+    """One member's amount due, the same as `amounts_due(purchase)[member_id]`."""
+    shares = _shares(purchase)
+    if member_id not in shares.member_ids:
+        return None
+    i = shares.member_ids.index(member_id)
+    currency = purchase.currency
+    return AmountDue(
+        Money(shares.goods[i], currency),
+        Money(shares.fees[i], currency),
+        Money(shares.deliveries[i], currency),
+        _is_estimate(purchase),
+    )

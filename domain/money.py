@@ -130,19 +130,26 @@ class Money:
         10.00 split by weights 1, 1, 1 gives 3.34, 3.33, 3.33 (sum 10.00). With all weights
         zero the amount is split as if all were equal.
         """
-        if not weights:
-            return []
-        if any(weight < 0 for weight in weights):
-            raise InvalidAmount(N_("split weights cannot be negative"))
-        total_weight = sum(weights)
-        effective = list(weights) if total_weight else [1] * len(weights)
-        total_weight = sum(effective)
-        sign = -1 if self.minor < 0 else 1
-        magnitude = abs(self.minor)
-        floors = [magnitude * weight // total_weight for weight in effective]
-        remainders = [magnitude * weight % total_weight for weight in effective]
-        left = magnitude - sum(floors)
+        return [Money(share, self.currency) for share in split_minor(self.minor, weights)]
+
+
+def split_minor(amount: int, weights: Sequence[int]) -> list[int]:
+    """`Money.split` on whole minor units, for callers that split for thousands of members
+    and want Money objects only for the few shares they show."""
+    if not weights:
+        return []
+    if any(weight < 0 for weight in weights):
+        raise InvalidAmount(N_("split weights cannot be negative"))
+    total_weight = sum(weights)
+    effective = list(weights) if total_weight else [1] * len(weights)
+    total_weight = sum(effective)
+    sign = -1 if amount < 0 else 1
+    magnitude = abs(amount)
+    floors = [magnitude * weight // total_weight for weight in effective]
+    remainders = [magnitude * weight % total_weight for weight in effective]
+    left = magnitude - sum(floors)
+    if left:
         order = sorted(range(len(effective)), key=lambda index: (-remainders[index], index))
         for index in order[:left]:
             floors[index] += 1
-        return [Money(sign * share, self.currency) for share in floors]
+    return [sign * share for share in floors]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.billing import AmountDue, amounts_due
+from domain.billing import AmountDue, amount_due_of
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Item, Moq, PaymentState, PriceTier, Purchase, PurchaseStatus
@@ -117,7 +117,7 @@ def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
         member_id,
         purchase.status,
         tuple(lines),
-        amounts_due(purchase).get(member_id),
+        amount_due_of(purchase, member_id),
         purchase.accepts_payments() and member_id in purchase.final_lines(),
         purchase.payments.get(member_id),
         purchase.paid.get(member_id),

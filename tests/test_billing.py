@@ -6,8 +6,10 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from domain.billing import amounts_due
+from domain.billing import amount_due_of, amounts_due
 from domain.purchase import DeliverySplit, PriceTier, PurchaseStatus
 from tests.support.builders import NOW, eur, item, purchase
 
@@ -80,3 +82,24 @@ def test_no_delivery_and_no_fee_cost_nothing() -> None:
     p.set_quantity(A, "A", 1, 2, NOW)
     due = amounts_due(p)[A]
     assert (due.fee.minor, due.delivery.minor, due.total) == (0, 0, eur("25.00"))
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.integers(1, 2), st.integers(1, 9)), max_size=40),
+    st.sampled_from(list(DeliverySplit)),
+    st.decimals(0, 10, places=1),
+)
+def test_one_member_s_amount_is_their_share_of_everyone_s(
+    taps: list[tuple[int, int, int]], split: DeliverySplit, fee: Decimal
+) -> None:
+    p = purchase(
+        [item(1, "12.35", pack_size=3), item(2, "0.07")],
+        fee_percent=fee, delivery_cost=eur("19.99"), delivery_split=split,
+    )  # fmt: skip
+    for member, item_id, units in taps:
+        p.set_quantity(member, f"M{member}", item_id, units, NOW)
+    for status in (PurchaseStatus.OPEN, PurchaseStatus.STOPPED):
+        p.status = status
+        everyone = amounts_due(p)
+        for member in range(1, 32):
+            assert amount_due_of(p, member) == everyone.get(member)

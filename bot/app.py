@@ -25,6 +25,7 @@ from bot.notifier import Notifier, NotifierTiming
 from bot.outbox_sender import OutboxSender, stop_task
 from bot.rate_limiter import TelegramRateLimiter
 from bot.settings import Settings
+from bot.tap_batcher import TapBatcher
 from bot.timeline import Timeline
 from bot.update_processor import PerPersonUpdateProcessor
 from handlers.callback_data import Action, is_action
@@ -103,6 +104,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         rt = Runtime(settings, Database(settings.database_url), clock)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
+        rt.taps = TapBatcher(rt.database)
         rt.timeline = Timeline(rt.database, rt.clock)
 
         def purchase_changed(purchase_id: int) -> None:
@@ -129,6 +131,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         # the batch it is sending and records it, so a graceful stop sends nothing twice.
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
+            await rt.taps.close()
             await rt.timeline.stop()
             await rt.notifier.stop()
             await rt.sender.stop()

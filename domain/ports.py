@@ -70,5 +70,13 @@ class UnitOfWork(Protocol):
 
     async def rollback(self) -> None: ...
 
+    async def already_processed(self, update_ids: list[int]) -> set[int]:
+        """Which of these Telegram updates were committed before (for a unit of work that
+        handles several updates together)."""
+
+    async def mark_processed(self, update_ids: list[int]) -> None:
+        """Record these updates as handled, in this transaction; raises Conflict when another
+        process recorded one of them meanwhile."""
+
     def collected_events(self) -> list[Event]:
         """The events raised by the aggregates committed in this unit of work."""

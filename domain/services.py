@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain import supply
 from domain.billing import amounts_due
 from domain.community import Community
-from domain.errors import N_, NotFound
+from domain.errors import N_, DomainError, NotFound
 from domain.money import Money
 from domain.permissions import Actor
-from domain.ports import Conflict, UnitOfWork
+from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
 from domain.purchase_form import PurchaseEdit
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
@@ -93,6 +94,65 @@ async def add_units(
         lambda p: p.add_units(member_id, member_name, item_id, delta, now),
     )
     return member_order_view(purchase, member_id)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One member's +1 (or −1) on a purchase, from one Telegram update."""
+
+    update_id: int
+    member_id: int
+    member_name: str
+    item_id: int
+    delta: int
+    now: datetime
+
+
+TapOutcome = MemberOrderView | DomainError | AlreadyProcessed
+
+
+async def add_units_together(
+    uow: UnitOfWork, purchase_id: int, taps: list[Tap]
+) -> list[TapOutcome]:
+    """Several members' taps on one purchase in one transaction, in the order they came: each
+    outcome is what the tap would have had in a transaction of its own — the member's order,
+    the rule that refused it (nothing of it is saved), or AlreadyProcessed for a redelivery."""
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                repeated = await uow.already_processed([tap.update_id for tap in taps])
+                purchase = await uow.purchases.get(purchase_id)
+                outcomes: list[DomainError | AlreadyProcessed | None] = []
+                for tap in taps:
+                    if tap.update_id in repeated:
+                        outcomes.append(AlreadyProcessed(tap.update_id))
+                    elif purchase is None:
+                        outcomes.append(NotFound(N_("no such purchase")))
+                    else:
+                        try:
+                            purchase.add_units(
+                                tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
+                            )
+                            outcomes.append(None)
+                        except DomainError as error:  # checked before anything changed
+                            outcomes.append(error)
+                accepted = [tap.update_id for tap, o in zip(taps, outcomes, strict=True) if not o]
+                await uow.mark_processed(accepted)
+                await uow.commit()
+            break
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
+    results: list[TapOutcome] = []
+    for tap, outcome in zip(taps, outcomes, strict=True):
+        if outcome is not None:
+            results.append(outcome)
+        else:
+            assert purchase is not None  # a tap was applied, so the purchase was there
+            results.append(member_order_view(purchase, tap.member_id))
+    return results
 
 
 async def set_tolerance(

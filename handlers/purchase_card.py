@@ -17,6 +17,7 @@ from domain.community import Community
 from domain.errors import DomainError
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
+from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
 from handlers.callback_data import Start, deep_link
 from handlers.card_view import card_keyboard, card_text
@@ -113,20 +114,18 @@ async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     purchase_id, item_id = callback.args
     rt = runtime(context)
     user = query.from_user
+    tap = Tap(update.update_id, user.id, user.full_name, item_id, 1, rt.clock())
     try:
-        view = await services.add_units(
-            rt.database.unit_of_work(update.update_id),
-            purchase_id, user.id, user.full_name, item_id, 1, rt.clock(),
-        )  # fmt: skip
+        # With the other taps on this card that arrive meanwhile, in one transaction.
+        result = await rt.taps.add_units(purchase_id, tap)
     except AlreadyProcessed:
         return  # a redelivered tap: it was counted and answered the first time
     except DomainError as error:
         await query.answer(refusal(t, error), show_alert=False)
         return
     rt.cards.request(purchase_id)
-    async with rt.database.unit_of_work() as uow:
-        started = await uow.telegram.has_started(user.id)
-    if started:
+    view = result.view
+    if result.started:
         await query.answer(order_toast(t, view, item_id))
         return
     # A bot cannot write first: the link opens the private chat, where the order is shown.

@@ -17,6 +17,7 @@ from bot.i18n import Translator, pick_language
 from bot.notifier import Notifier
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
+from bot.tap_batcher import TapBatcher
 from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
@@ -41,6 +42,7 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     # Made right after, since they read this runtime or need the bot.
     cards: CardRefresher = field(init=False)
+    taps: TapBatcher = field(init=False)
     notifier: Notifier = field(init=False)
     sender: OutboxSender = field(init=False)
     timeline: Timeline = field(init=False)

@@ -102,10 +102,6 @@ class SqlTelegramState:
             statement.on_conflict_do_update(index_elements=["user_id"], set_={"blocked_at": now})
         )
 
-    async def has_started(self, user_id: int) -> bool:
-        row = await self._session.get(BotUserRow, user_id)
-        return row is not None and row.blocked_at is None
-
     async def started_among(self, user_ids: list[int]) -> set[int]:
         rows = await self._session.scalars(
             select(BotUserRow.user_id).where(

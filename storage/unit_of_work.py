@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -99,6 +99,27 @@ class SqlUnitOfWork:
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def already_processed(self, update_ids: list[int]) -> set[int]:
+        assert self._session is not None
+        found = await self._session.scalars(
+            select(ProcessedUpdateRow.update_id).where(ProcessedUpdateRow.update_id.in_(update_ids))
+        )
+        return set(found)
+
+    async def mark_processed(self, update_ids: list[int]) -> None:
+        assert self._session is not None
+        if not update_ids:
+            return
+        dialect_insert = sqlite.insert if self._database.is_sqlite else postgresql.insert
+        now = datetime.now(UTC)
+        result = await self._session.execute(
+            dialect_insert(ProcessedUpdateRow)
+            .values([{"update_id": u, "processed_at": now} for u in update_ids])
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        if result.rowcount != len(update_ids):  # type: ignore[attr-defined]
+            raise Conflict("an update was handled by another process meanwhile")
 
     async def __aexit__(
         self,

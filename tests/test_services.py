@@ -169,3 +169,29 @@ async def test_a_conflict_is_retried_and_then_given_up() -> None:
     with pytest.raises(Conflict):
         await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
     assert uow.purchases.committed[purchase_id].quantity(A, 1) == 1
+
+
+async def test_taps_written_together_each_get_their_own_outcome() -> None:
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow, items=[item(1, stock=2, member_max=1)])
+    uow.processed_updates.add(10)  # update 10 was handled before a crash: a redelivery now
+    taps = [
+        services.Tap(10, A, "A", 1, 1, NOW),
+        services.Tap(11, A, "A", 1, 1, NOW),
+        services.Tap(12, A, "A", 1, 1, NOW),  # A's second unit: over the per-member max
+        services.Tap(13, B, "B", 1, 1, NOW),
+        services.Tap(14, 3, "C", 1, 1, NOW),  # stock 2 sold out: that stopped the purchase
+        services.Tap(15, 4, "D", 9, 1, NOW),  # no such item
+    ]
+    commits = uow.commits
+    outcomes = await services.add_units_together(uow, purchase_id, taps)
+    assert uow.commits == commits + 1  # one transaction for all six
+    assert isinstance(outcomes[0], AlreadyProcessed)
+    assert [type(o).__name__ for o in outcomes[1:]] == [
+        "MemberOrderView", "LimitExceeded", "MemberOrderView", "OrdersClosed", "NotFound",
+    ]  # fmt: skip
+    assert uow.purchases.committed[purchase_id].participant_ids() == [A, B]
+    # Refused taps are not recorded as handled: redelivered, they are refused again.
+    assert uow.processed_updates == {10, 11, 13}
+    missing = await services.add_units_together(uow, 404, [services.Tap(20, A, "A", 1, 1, NOW)])
+    assert isinstance(missing[0], NotFound)

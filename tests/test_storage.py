@@ -182,6 +182,21 @@ async def test_many_purchases_load_at_once_and_reach_their_deadlines(database: D
     assert sum(e.kind == "PurchaseStopped" for e in stops) == 3
 
 
+async def test_taps_written_together_record_their_updates_once(database: Database) -> None:
+    purchase_id = await open_purchase(database, items=[item(1, member_max=1)])
+    taps = [services.Tap(100 + member, member, f"M{member}", 1, 1, NOW) for member in (1, 2, 3)]
+    taps.append(services.Tap(200, 1, "M1", 1, 1, NOW))  # over the max: refused, not recorded
+    outcomes = await services.add_units_together(database.unit_of_work(), purchase_id, taps)
+    assert [type(o).__name__ for o in outcomes] == ["MemberOrderView"] * 3 + ["LimitExceeded"]
+    again = await services.add_units_together(database.unit_of_work(), purchase_id, taps)
+    assert [type(o).__name__ for o in again] == ["AlreadyProcessed"] * 3 + ["LimitExceeded"]
+    assert (await load(database, purchase_id)).item_units(1) == 3
+    async with database.unit_of_work() as uow:
+        assert await uow.already_processed([101, 102, 103, 200, 999]) == {101, 102, 103}
+        with pytest.raises(Conflict):  # another process recorded 101 meanwhile
+            await uow.mark_processed([300, 101])
+
+
 async def test_nothing_is_written_without_commit_or_on_error(database: Database) -> None:
     await services.register_community(database.unit_of_work(), COMMUNITY)
     async with database.unit_of_work() as uow:

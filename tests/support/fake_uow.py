@@ -108,5 +108,13 @@ class FakeUnitOfWork:
     async def rollback(self) -> None:
         self.purchases.seen.clear()
 
+    async def already_processed(self, update_ids: list[int]) -> set[int]:
+        return self.processed_updates & set(update_ids)
+
+    async def mark_processed(self, update_ids: list[int]) -> None:
+        if self.processed_updates & set(update_ids):
+            raise Conflict("recorded meanwhile")
+        self.processed_updates.update(update_ids)
+
     def collected_events(self) -> list[Event]:
         return list(self.events)

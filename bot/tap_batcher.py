@@ -57,13 +57,14 @@ class TapBatcher:
             while queue:
                 batch = queue[:MAX_TAPS_PER_BATCH]
                 del queue[:MAX_TAPS_PER_BATCH]
+                outcomes: list[TapResult | BaseException]
                 try:
                     outcomes = await self._outcomes(purchase_id, [tap for tap, _ in batch])
-                except Exception as error:
-                    for _, future in batch:
-                        future.set_exception(error)
-                    continue
+                except Exception as error:  # each tap's handler reports it (failure.py)
+                    outcomes = [error] * len(batch)
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue  # its handler was cancelled (a shutdown): nobody waits
                     if isinstance(outcome, BaseException):
                         future.set_exception(outcome)
                     else:

@@ -17,7 +17,7 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.purchase_form import TemplateContext, item_template, parse_edit
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, person_translator, runtime
+from handlers.runtime import actor_for, person_translator, purchase_command, runtime
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -76,16 +76,14 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert message is not None and message.text is not None
     t = person_translator(update, context)
     rt = runtime(context)
-    first, _, rest = message.text.partition("\n")
-    words = first.split()
-    if len(words) != 2 or not words[1].isdigit():
+    purchase_id, rest = purchase_command(message.text)
+    if purchase_id is None:
         await message.reply_text(t.gettext("Press “Edit” on the purchase's panel (/purchases)."))
         return
-    purchase_id = int(words[1])
     actor = actor_for(update, context)
     now = rt.clock()
     try:
-        if not rest.strip():
+        if not rest:
             await send_edit_form(update, context, purchase_id, actor, t)
             return
         async with rt.database.unit_of_work() as uow:

@@ -40,7 +40,9 @@ from handlers.runtime import (
     actor_for,
     callback_or_refusal,
     load_report,
+    managed_purchase,
     person_translator,
+    purchase_command,
     redraw,
     runtime,
 )
@@ -248,11 +250,7 @@ async def send_panel(
     chat = update.effective_chat
     assert chat is not None
     rt = runtime(context)
-    async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
+    purchase = await managed_purchase(context, purchase_id, actor)
     t = person_translator(update, context)
     await context.bot.send_message(
         chat.id,
@@ -376,19 +374,18 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
     assert message is not None and message.text is not None
     t = person_translator(update, context)
     rt = runtime(context)
-    parts = message.text.split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].isdigit():
+    purchase_id, pickup = purchase_command(message.text)
+    if purchase_id is None or not pickup:
         await message.reply_text(
             t.gettext("Write it like this: /arrived 7 2026-11-27 10:00-12:00 | Community hall")
         )
         return
-    purchase_id = int(parts[1])
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     try:
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
-        slot = parse_pickup(parts[2], community.timezone)
+        slot = parse_pickup(pickup, community.timezone)
         await services.mark_arrived(
             rt.database.unit_of_work(update.update_id), purchase_id,
             actor_for(update, context), [slot],
@@ -412,11 +409,7 @@ async def _ask_for_reason(
     tap on a panel a thumb can brush."""
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
+    await managed_purchase(context, purchase_id, actor)
     await context.bot.send_message(chat.id, cancel_usage(t, purchase_id))
 
 
@@ -432,12 +425,10 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    parts = message.text.split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].isdigit() or not parts[2].strip():
-        number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 7
-        await message.reply_text(cancel_usage(t, number))
+    purchase_id, reason = purchase_command(message.text)
+    if purchase_id is None or not reason:
+        await message.reply_text(cancel_usage(t, purchase_id or 7))
         return
-    reason = parts[2].strip()
     if len(reason) > MAX_REASON_LENGTH:
         await message.reply_text(
             t.gettext("That is longer than {limit} characters; please shorten it.").format(
@@ -445,7 +436,6 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
             )
         )
         return
-    purchase_id = int(parts[1])
     rt = runtime(context)
     try:
         await services.cancel(
@@ -473,20 +463,17 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    parts = message.text.split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].isdigit() or not parts[2].strip():
-        await message.reply_text(
-            message_usage(t, int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 7)
-        )
+    purchase_id, words = purchase_command(message.text)
+    if purchase_id is None or not words:
+        await message.reply_text(message_usage(t, purchase_id or 7))
         return
-    if len(parts[2]) > MAX_BROADCAST_LENGTH:
+    if len(words) > MAX_BROADCAST_LENGTH:
         await message.reply_text(
             t.gettext("That is longer than {limit} characters; please shorten it.").format(
                 limit=MAX_BROADCAST_LENGTH
             )
         )
         return
-    purchase_id = int(parts[1])
     rt = runtime(context)
     try:
         async with rt.database.unit_of_work(update.update_id) as uow:
@@ -506,7 +493,7 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 )
                 await uow.outbox.enqueue(
                     f"message:{purchase_id}:{update.update_id}:{member}", member,
-                    {"text": text + "\n" + escape(parts[2].strip()), "parse_mode": "HTML"}, now,
+                    {"text": text + "\n" + escape(words), "parse_mode": "HTML"}, now,
                 )  # fmt: skip
             await uow.commit()
     except AlreadyProcessed:

@@ -22,7 +22,7 @@ from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
 from domain.errors import N_, NotFound
-from domain.permissions import Actor
+from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Purchase
 from domain.reports import Report, head_report
 from handlers.callback_data import Callback, decode
@@ -143,12 +143,30 @@ async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> N
             raise
 
 
-async def load_report(
+async def managed_purchase(
     context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
-) -> tuple[Purchase, Report]:
-    """A purchase and its head's report (names and amounts): for its head or an admin only."""
+) -> Purchase:
+    """A purchase read for its head (or an admin) to act on; NotFound or NotAllowed else."""
     async with runtime(context).database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
         raise NotFound(N_("no such purchase"))
+    ensure_can_manage(purchase, actor)
+    return purchase
+
+
+async def load_report(
+    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+) -> tuple[Purchase, Report]:
+    """A purchase and its head's report (names and amounts): for its head or an admin only."""
+    purchase = await managed_purchase(context, purchase_id, actor)
     return purchase, head_report(purchase, actor)
+
+
+def purchase_command(text: str) -> tuple[int | None, str]:
+    """`/command <purchase> <the rest>` (the rest may span lines): the purchase number, when
+    there is one, and the rest without surrounding blanks."""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        return None, ""
+    return int(parts[1]), parts[2].strip() if len(parts) > 2 else ""

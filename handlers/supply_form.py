@@ -8,12 +8,18 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
 from domain import services
-from domain.errors import N_, DomainError, NotFound
-from domain.permissions import Actor, ensure_can_manage
+from domain.errors import DomainError
+from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, person_translator, runtime
+from handlers.runtime import (
+    actor_for,
+    managed_purchase,
+    person_translator,
+    purchase_command,
+    runtime,
+)
 
 
 def supply_form(t: Translator, purchase: Purchase) -> str:
@@ -41,11 +47,7 @@ async def send_supply_form(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
+    purchase = await managed_purchase(context, purchase_id, actor)
     await context.bot.send_message(
         chat.id,
         t.gettext(
@@ -63,17 +65,15 @@ async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE)
     assert message is not None and message.text is not None
     t = person_translator(update, context)
     rt = runtime(context)
-    first, _, rest = message.text.partition("\n")
-    words = first.split()
-    if len(words) != 2 or not words[1].isdigit():
+    purchase_id, rest = purchase_command(message.text)
+    if purchase_id is None:
         await message.reply_text(
             t.gettext("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
         )
         return
-    purchase_id = int(words[1])
     actor = actor_for(update, context)
     try:
-        if not rest.strip():
+        if not rest:
             await send_supply_form(update, context, purchase_id, actor, t)
             return
         changed = await services.confirm_supply(

@@ -12,12 +12,18 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translator
 from domain import services
 from domain.errors import N_, DomainError, NotFound
-from domain.permissions import Actor, ensure_can_manage
+from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
 from handlers.callback_data import Action, encode
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, callback_or_refusal, person_translator, runtime
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    managed_purchase,
+    person_translator,
+    runtime,
+)
 
 CANDIDATES_PER_MESSAGE = 30
 ADMIN_LIST_LIMIT = 50
@@ -33,11 +39,7 @@ async def send_candidates(
     """The head's choice of the next head: one button per other participant."""
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
+    purchase = await managed_purchase(context, purchase_id, actor)
     candidates = [m for m in purchase.participant_ids() if m != purchase.head_id]
     if not candidates:
         raise NotFound(N_("there is no other participant to hand the purchase to"))

@@ -3,13 +3,13 @@ reminders. Pure rendering: a translator and domain objects in, Telegram HTML out
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from bot.i18n import Translator
-from domain.billing import AmountDue, amounts_due
+from domain.billing import AmountDue
 from domain.money import Money
 from domain.purchase import STATUS_WORDS, PaymentMode, PaymentState, PickupSlot, Purchase
 from domain.supply import balance
@@ -57,7 +57,9 @@ def stopped_in_chat(t: Translator, purchase: Purchase, bot_username: str) -> str
     )
 
 
-def stopped_to_member(t: Translator, purchase: Purchase, member_id: int) -> str:
+def stopped_to_member(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     final = purchase.final_lines().get(member_id, {})
     allocation = purchase.allocation()
     short = {
@@ -72,7 +74,7 @@ def stopped_to_member(t: Translator, purchase: Purchase, member_id: int) -> str:
         text.append(t.gettext("Your units did not fill a pack, so you get nothing this time."))
     if short:
         text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, short)))
-    due = amounts_due(purchase).get(member_id)
+    due = dues.get(member_id)
     if due is not None and due.total.minor:
         text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))
         if purchase.payment_mode is PaymentMode.PREPAY:
@@ -141,11 +143,13 @@ def cancelled_text(t: Translator, purchase: Purchase, reason: str) -> str:
     )
 
 
-def cancelled_to_member(t: Translator, purchase: Purchase, reason: str, member_id: int) -> str:
+def cancelled_to_member(
+    t: Translator, purchase: Purchase, reason: str, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     text = cancelled_text(t, purchase, reason)
     if purchase.payments.get(member_id) is PaymentState.CONFIRMED:
         text += "\n" + t.gettext("You paid {amount}: the head owes it back to you.").format(
-            amount=amount_of(t, purchase, member_id)
+            amount=amount_of(t, member_id, dues)
         )
     return text
 
@@ -271,21 +275,25 @@ def ordered_text(t: Translator, purchase: Purchase) -> str:
     return t.gettext("📦 {title} is ordered from the supplier.").format(title=title(purchase))
 
 
-def amount_of(t: Translator, purchase: Purchase, member_id: int) -> str:
-    due = amounts_due(purchase).get(member_id)
+def amount_of(t: Translator, member_id: int, dues: Mapping[int, AmountDue]) -> str:
+    due = dues.get(member_id)
     return t.money(due.total) if due is not None else "—"
 
 
-def owed_by(t: Translator, purchase: Purchase, member_id: int) -> str:
+def owed_by(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     """What the member still has to pay: the amount due less what the head confirmed."""
-    return t.money(balance(purchase, member_id))
+    return t.money(balance(purchase, member_id, dues))
 
 
-def payment_claimed(t: Translator, purchase: Purchase, member_id: int, name: str) -> dict[str, Any]:
+def payment_claimed(
+    t: Translator, purchase: Purchase, member_id: int, name: str, dues: Mapping[int, AmountDue]
+) -> dict[str, Any]:
     """For the head: a member says they paid, with the buttons to answer."""
     text = t.gettext("💰 {name} says they paid {amount} for {title}.").format(
         name=f'<a href="tg://user?id={member_id}">{escape(name)}</a>',
-        amount=owed_by(t, purchase, member_id),
+        amount=owed_by(t, purchase, member_id, dues),
         title=title(purchase),
     )
     return {
@@ -312,25 +320,31 @@ def payment_buttons(t: Translator, purchase_id: int, member_id: int) -> dict[str
     }
 
 
-def payment_confirmed(t: Translator, purchase: Purchase, member_id: int) -> str:
+def payment_confirmed(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     paid = purchase.paid.get(member_id)
     return t.gettext("✅ The head has received your payment of {amount} for {title}.").format(
-        amount=t.money(paid) if paid else amount_of(t, purchase, member_id), title=title(purchase)
+        amount=t.money(paid) if paid else amount_of(t, member_id, dues), title=title(purchase)
     )
 
 
-def payment_rejected(t: Translator, purchase: Purchase, member_id: int) -> str:
+def payment_rejected(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     return t.gettext(
         "⚠️ The head could not find your payment of {amount} for {title}. "
         "Please check it and tap “I paid” again in /orders, or write to the head."
-    ).format(amount=owed_by(t, purchase, member_id), title=title(purchase))
+    ).format(amount=owed_by(t, purchase, member_id, dues), title=title(purchase))
 
 
-def unpaid_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
+def unpaid_reminder(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     return t.gettext(
         "💰 A reminder from the head: please pay {amount} for {title}. "
         "Once you have paid, tap “I paid” in /orders."
-    ).format(amount=owed_by(t, purchase, member_id), title=title(purchase))
+    ).format(amount=owed_by(t, purchase, member_id, dues), title=title(purchase))
 
 
 def terms_changed(t: Translator, purchase: Purchase, fields: list[str]) -> str:
@@ -343,7 +357,9 @@ def terms_changed(t: Translator, purchase: Purchase, fields: list[str]) -> str:
     return "\n".join(text)
 
 
-def supply_changed(t: Translator, purchase: Purchase, member_id: int) -> str:
+def supply_changed(
+    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+) -> str:
     """For a member whose lines or amount the supplier's confirmation changed."""
     text = [
         t.gettext("📦 The supplier's confirmation changed your order in {title}.").format(
@@ -351,14 +367,14 @@ def supply_changed(t: Translator, purchase: Purchase, member_id: int) -> str:
         )
     ]
     lines = purchase.final_lines().get(member_id)
-    due = amounts_due(purchase).get(member_id)
+    due = dues.get(member_id)
     if lines and due is not None:
         text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, lines)))
         text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))
     else:
         text.append(t.gettext("None of your units were supplied, so you get nothing this time."))
     paid = purchase.paid.get(member_id)
-    left = balance(purchase, member_id)
+    left = balance(purchase, member_id, dues)
     if paid is not None and left.minor < 0:
         text.append(
             t.gettext("You had paid {paid}: the head owes you {refund} back.").format(

@@ -13,12 +13,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from html import escape
 from typing import Any
 
 from bot import notices
 from bot.background import BackgroundLoop
 from bot.i18n import Translator, pick_language
+from domain.billing import AmountDue, amounts_due
 from domain.community import Community
 from domain.purchase import Purchase
 from handlers.callback_data import Action, encode
@@ -156,6 +158,12 @@ class _PurchaseNotices:
         self.now = now
         self.languages: dict[int, str] = {}
 
+    @cached_property
+    def dues(self) -> dict[int, AmountDue]:
+        """Every member's amount, once for all the notices of this round: one member's exact
+        share is a split over all members."""
+        return amounts_due(self.purchase)
+
     def t(self, user_id: int | None = None) -> Translator:
         """The recipient's language (the community's for the chat)."""
         language = self.languages.get(user_id) if user_id is not None else None
@@ -277,7 +285,7 @@ class _PurchaseNotices:
     async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase, member = self.purchase, int(event.payload["member_id"])
         notice = notices.payment_claimed(
-            self.t(purchase.head_id), purchase, member, self._name(member)
+            self.t(purchase.head_id), purchase, member, self._name(member), self.dues
         )
         await self.send(
             f"payment-claimed:{event.id}", purchase.head_id, notice["text"], notice["reply_markup"]
@@ -285,17 +293,17 @@ class _PurchaseNotices:
 
     async def on_PaymentConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
         member = int(event.payload["member_id"])
-        text = notices.payment_confirmed(self.t(member), self.purchase, member)
+        text = notices.payment_confirmed(self.t(member), self.purchase, member, self.dues)
         await self.send(f"payment-confirmed:{event.id}", member, text)
 
     async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
         member = int(event.payload["member_id"])
-        text = notices.payment_rejected(self.t(member), self.purchase, member)
+        text = notices.payment_rejected(self.t(member), self.purchase, member, self.dues)
         await self.send(f"payment-rejected:{event.id}", member, text)
 
     async def on_UnpaidReminded(self, event: LoggedEvent) -> None:  # noqa: N802
         for member in (int(m) for m in event.payload["member_ids"]):
-            text = notices.unpaid_reminder(self.t(member), self.purchase, member)
+            text = notices.unpaid_reminder(self.t(member), self.purchase, member, self.dues)
             await self.send(f"unpaid:{event.id}:{member}", member, text)
 
     async def on_PurchaseEdited(self, event: LoggedEvent) -> None:  # noqa: N802
@@ -308,7 +316,7 @@ class _PurchaseNotices:
 
     async def on_SupplyConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
         for member in (int(m) for m in event.payload["changed_member_ids"]):
-            text = notices.supply_changed(self.t(member), self.purchase, member)
+            text = notices.supply_changed(self.t(member), self.purchase, member, self.dues)
             await self.send(f"supply:{event.id}:{member}", member, text)
 
     async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
@@ -362,7 +370,7 @@ class _PurchaseNotices:
             notices.stopped_in_chat(self.t(), purchase, bot),
         )
         await self._to_members(
-            event, "stopped", lambda t, m: notices.stopped_to_member(t, purchase, m)
+            event, "stopped", lambda t, m: notices.stopped_to_member(t, purchase, m, self.dues)
         )
         unreachable = await self._unreachable(purchase.participant_ids())
         await self.send(
@@ -396,7 +404,9 @@ class _PurchaseNotices:
             notices.cancelled_text(self.t(), purchase, reason),
         )
         await self._to_members(
-            event, "cancelled", lambda t, m: notices.cancelled_to_member(t, purchase, reason, m)
+            event,
+            "cancelled",
+            lambda t, m: notices.cancelled_to_member(t, purchase, reason, m, self.dues),
         )
 
     async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802

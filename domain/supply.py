@@ -7,10 +7,11 @@ one who owes more pays the rest."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain import events
-from domain.billing import amounts_due
+from domain.billing import AmountDue, amounts_due
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotFound
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
@@ -103,18 +104,20 @@ def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) ->
     return changed
 
 
-def balance(purchase: Purchase, member_id: int) -> Money:
-    """What the member still owes (positive) or is owed back (negative) after what they paid."""
-    due = amounts_due(purchase).get(member_id)
+def balance(purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]) -> Money:
+    """What the member still owes (positive) or is owed back (negative) after what they paid;
+    `dues` is `amounts_due(purchase)`, computed once by the caller for all its members."""
+    due = dues.get(member_id)
     owed = due.total if due is not None else Money.zero(purchase.currency)
     return owed - purchase.paid.get(member_id, Money.zero(purchase.currency))
 
 
 def refunds_due(purchase: Purchase) -> dict[int, Money]:
     """Members who paid more than they now owe, and how much the head gives back."""
+    dues = amounts_due(purchase)
     result = {}
     for member in purchase.paid:
-        left = balance(purchase, member)
+        left = balance(purchase, member, dues)
         if left.minor < 0:
             result[member] = Money(-left.minor, left.currency)
     return result

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot import notices
 from bot.i18n import Translator, pick_language
 from domain import services
+from domain.billing import amounts_due
 from domain.errors import N_, DomainError, LimitExceeded
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentState
@@ -244,7 +245,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     caption = head_t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
         name=escape(user.full_name),
         title=f"<b>{escape(purchase.title)}</b>",
-        amount=head_t.money(balance(purchase, user.id)),
+        amount=head_t.money(balance(purchase, user.id, amounts_due(purchase))),
     )
     buttons = notices.payment_buttons(head_t, purchase.id, user.id)["inline_keyboard"]
     markup = InlineKeyboardMarkup(

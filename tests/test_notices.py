@@ -12,8 +12,9 @@ import pytest
 from bot import notices
 from bot.i18n import Translator
 from bot.notifier import digest_text
+from domain.billing import amounts_due
 from domain.money import Money
-from domain.purchase import Moq, PickupSlot, PurchaseStatus
+from domain.purchase import Moq, PickupSlot, Purchase, PurchaseStatus
 from sandbox.formatting import parse_html, utf16_length
 from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase
@@ -50,8 +51,8 @@ def test_every_notice_renders(language: str) -> None:
     slot = p.pickup_slots[0]  # type: ignore[attr-defined]
     rendered = [
         notices.stopped_in_chat(t, p, "bot"),  # type: ignore[arg-type]
-        notices.stopped_to_member(t, p, member),  # type: ignore[arg-type]
-        notices.stopped_to_member(t, p, 3),  # type: ignore[arg-type]
+        notices.stopped_to_member(t, p, member, amounts_due(p)),  # type: ignore[arg-type]
+        notices.stopped_to_member(t, p, 3, amounts_due(p)),  # type: ignore[arg-type]
         notices.supplier_summary(t, p, [f"Name {n}" for n in range(100)]),  # type: ignore[arg-type]
         notices.failed_text(t, p),  # type: ignore[arg-type]
         notices.cancelled_text(t, p, "supplier <closed>"),  # type: ignore[arg-type]
@@ -69,6 +70,27 @@ def test_every_notice_renders(language: str) -> None:
         notices.moq_reached(t, p),  # type: ignore[arg-type]
         notices.sold_out(t, p, 1),  # type: ignore[arg-type]
         notices.ordered_text(t, p),  # type: ignore[arg-type]
+    ]
+    # Payments, the supplier's change, transfer and edits: a member who paid more than they
+    # now owe (1), one who paid less (2), one who paid nothing (3).
+    typed: Purchase = p  # type: ignore[assignment]
+    dues = amounts_due(typed)
+    typed.paid = {1: dues[1].total + Money(500, "EUR"), 2: Money(100, "EUR")}
+    for member in (1, 2, 3):
+        rendered += [
+            notices.payment_claimed(t, typed, member, "<Ann>", dues)["text"],
+            notices.payment_confirmed(t, typed, member, dues),
+            notices.payment_rejected(t, typed, member, dues),
+            notices.unpaid_reminder(t, typed, member, dues),
+            notices.supply_changed(t, typed, member, dues),
+            notices.cancelled_to_member(t, typed, "supplier <closed>", member, dues),
+        ]
+    rendered += [
+        notices.supply_changed(t, typed, 999, dues),  # nothing supplied, nothing paid
+        notices.transfer_offer(t, typed)["text"],
+        notices.new_head_to_member(t, typed, "<Ann>", NOW),
+        notices.new_head_in_chat(t, typed, "<Ann>"),
+        notices.terms_changed(t, typed, ["deadline", "pickup"]),
     ]
     for text in rendered:
         check(text)

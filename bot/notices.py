@@ -11,7 +11,7 @@ from typing import Any
 from bot.i18n import Translator
 from domain.billing import AmountDue
 from domain.money import Money
-from domain.purchase import STATUS_WORDS, PaymentMode, PaymentState, PickupSlot, Purchase
+from domain.purchase import STATUS_WORDS, PaymentMode, PickupSlot, Purchase
 from domain.supply import balance
 from handlers.callback_data import Action, encode
 
@@ -143,13 +143,12 @@ def cancelled_text(t: Translator, purchase: Purchase, reason: str) -> str:
     )
 
 
-def cancelled_to_member(
-    t: Translator, purchase: Purchase, reason: str, member_id: int, dues: Mapping[int, AmountDue]
-) -> str:
+def cancelled_to_member(t: Translator, purchase: Purchase, reason: str, member_id: int) -> str:
     text = cancelled_text(t, purchase, reason)
-    if purchase.payments.get(member_id) is PaymentState.CONFIRMED:
+    paid = purchase.paid.get(member_id)
+    if paid is not None:
         text += "\n" + t.gettext("You paid {amount}: the head owes it back to you.").format(
-            amount=amount_of(t, member_id, dues)
+            amount=t.money(paid)
         )
     return text
 

@@ -406,7 +406,7 @@ class _PurchaseNotices:
         await self._to_members(
             event,
             "cancelled",
-            lambda t, m: notices.cancelled_to_member(t, purchase, reason, m, self.dues),
+            lambda t, m: notices.cancelled_to_member(t, purchase, reason, m),
         )
 
     async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802

@@ -113,7 +113,10 @@ def balance(purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]) -
 
 
 def refunds_due(purchase: Purchase) -> dict[int, Money]:
-    """Members who paid more than they now owe, and how much the head gives back."""
+    """Members who paid more than they now owe, and how much the head gives back: after a
+    cancellation, everything they paid."""
+    if purchase.status is PurchaseStatus.CANCELLED:
+        return dict(purchase.paid)
     dues = amounts_due(purchase)
     result = {}
     for member in purchase.paid:

@@ -29,7 +29,7 @@ from domain.purchase import (
 )
 from domain.purchase_form import parse_pickup
 from domain.reports import Report
-from domain.supply import CONFIRMABLE
+from domain.supply import CONFIRMABLE, refunds_due
 from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
 from handlers.edit_purchase import send_edit_form
@@ -91,7 +91,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
     if purchase.status in CONFIRMABLE:
         rows.append([button(t.gettext("What the supplier confirmed"), Action.HEAD_SUPPLY)])
-    if purchase.accepts_payments() and purchase.final_lines():
+    # Collecting, or cancelled after collecting: the list says whom to pay back.
+    if (purchase.accepts_payments() and purchase.final_lines()) or refunds_due(purchase):
         rows.append([button(t.gettext("Payments"), Action.HEAD_PAYMENTS)])
     if purchase.participant_ids():
         rows.append([

@@ -67,6 +67,9 @@ def payments_messages(
     for member_id, amount in refunds.items():
         name = purchase.members[member_id].name if member_id in purchase.members else "?"
         refund_lines.append(f"• {_link(member_id, name)}: {t.money(amount)}")
+    if not purchase.accepts_payments():  # cancelled: nothing is collected, only paid back
+        text = "\n".join([f"🛒 <b>{escape(purchase.title)}</b>", *refund_lines])
+        return [(text, None)]
     if not unpaid:
         text = "\n".join([header, t.gettext("Everyone has paid."), *refund_lines])
         return [(text, None)]

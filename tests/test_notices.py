@@ -83,7 +83,7 @@ def test_every_notice_renders(language: str) -> None:
             notices.payment_rejected(t, typed, member, dues),
             notices.unpaid_reminder(t, typed, member, dues),
             notices.supply_changed(t, typed, member, dues),
-            notices.cancelled_to_member(t, typed, "supplier <closed>", member, dues),
+            notices.cancelled_to_member(t, typed, "supplier <closed>", member),
         ]
     rendered += [
         notices.supply_changed(t, typed, 999, dues),  # nothing supplied, nothing paid

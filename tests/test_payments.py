@@ -182,6 +182,13 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     assert "You paid" not in (bob.text or "")
     await c.sandbox.wait_for_message(c.chat.id, "The <b>bees</b> are asleep")
 
+    # The head still sees whom to pay back: nothing is collected any more.
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Payments")
+    refunds = await c.sandbox.wait_for_message(c.head.id, "You owe back", after=panel)
+    assert f"• Alice Zebra: €{due[c.alice.id].total.amount}" in (refunds.text or "")
+    assert "Bob" not in (refunds.text or "") and refunds.buttons() == []
+
 
 async def test_a_receipt_photo_says_i_paid_and_reaches_the_head(community: Community) -> None:
     c = community

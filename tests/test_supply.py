@@ -70,6 +70,8 @@ def test_a_new_price_changes_every_amount_and_what_was_paid_is_kept() -> None:
     # B gets nothing any more: the head owes the 40.00 back.
     assert refunds_due(p) == {B: eur("40.00")}
     assert p.payments[B] is PaymentState.CONFIRMED
+    p.cancel(HEAD_ACTOR, "the supplier closed")
+    assert refunds_due(p) == {A: eur("60.00"), B: eur("40.00")}  # everything paid goes back
 
 
 def test_confirming_again_replaces_the_earlier_confirmation() -> None:

@@ -7,6 +7,7 @@ or an admin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from html import escape
 
@@ -414,6 +415,26 @@ async def _ask_for_reason(
     await context.bot.send_message(chat.id, cancel_usage(t, purchase_id))
 
 
+async def _purchase_and_text(
+    message: Message, t: Translator, usage: Callable[[Translator, int], str], limit: int
+) -> tuple[int, str] | None:
+    """`/command <purchase> <text>`: the two, or None after telling the person how to write
+    it (with their purchase number when they gave one) or that the text is too long."""
+    assert message.text is not None
+    purchase_id, text = purchase_command(message.text)
+    if purchase_id is None or not text:
+        await message.reply_text(usage(t, purchase_id or 7))
+        return None
+    if len(text) > limit:
+        await message.reply_text(
+            t.gettext("That is longer than {limit} characters; please shorten it.").format(
+                limit=limit
+            )
+        )
+        return None
+    return purchase_id, text
+
+
 def cancel_usage(t: Translator, purchase_id: int) -> str:
     return t.gettext(
         "Cancelling tells every member and cannot be undone. To cancel, send the reason "
@@ -426,17 +447,10 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    purchase_id, reason = purchase_command(message.text)
-    if purchase_id is None or not reason:
-        await message.reply_text(cancel_usage(t, purchase_id or 7))
+    command = await _purchase_and_text(message, t, cancel_usage, MAX_REASON_LENGTH)
+    if command is None:
         return
-    if len(reason) > MAX_REASON_LENGTH:
-        await message.reply_text(
-            t.gettext("That is longer than {limit} characters; please shorten it.").format(
-                limit=MAX_REASON_LENGTH
-            )
-        )
-        return
+    purchase_id, reason = command
     rt = runtime(context)
     try:
         await services.cancel(
@@ -464,17 +478,10 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    purchase_id, words = purchase_command(message.text)
-    if purchase_id is None or not words:
-        await message.reply_text(message_usage(t, purchase_id or 7))
+    command = await _purchase_and_text(message, t, message_usage, MAX_BROADCAST_LENGTH)
+    if command is None:
         return
-    if len(words) > MAX_BROADCAST_LENGTH:
-        await message.reply_text(
-            t.gettext("That is longer than {limit} characters; please shorten it.").format(
-                limit=MAX_BROADCAST_LENGTH
-            )
-        )
-        return
+    purchase_id, words = command
     rt = runtime(context)
     try:
         async with rt.database.unit_of_work(update.update_id) as uow:

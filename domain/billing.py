@@ -9,6 +9,7 @@ B 37.50 + 1.87 + 6.00 = 45.37; together 151.25 = 125.00 + 6.25 + 20.00, never a 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.money import Money, split_minor
@@ -84,8 +85,10 @@ def _is_estimate(purchase: Purchase) -> bool:
     return purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
 
 
-def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:
-    """Every participant's amount due; estimates until the purchase is stopped."""
+def amounts_due(purchase: Purchase, only: Collection[int] | None = None) -> dict[int, AmountDue]:
+    """Every participant's amount due (or only those of `only` who take part); estimates until
+    the purchase is stopped. The split is over everyone either way: `only` saves building the
+    amounts nobody asked for, which is what a batch of taps' toasts would mostly do."""
     shares = _shares(purchase)
     currency, estimate = purchase.currency, _is_estimate(purchase)
     return {
@@ -96,19 +99,10 @@ def amounts_due(purchase: Purchase) -> dict[int, AmountDue]:
             estimate,
         )
         for i, member_id in enumerate(shares.member_ids)
+        if only is None or member_id in only
     }
 
 
 def amount_due_of(purchase: Purchase, member_id: int) -> AmountDue | None:
     """One member's amount due, the same as `amounts_due(purchase)[member_id]`."""
-    shares = _shares(purchase)
-    if member_id not in shares.member_ids:
-        return None
-    i = shares.member_ids.index(member_id)
-    currency = purchase.currency
-    return AmountDue(
-        Money(shares.goods[i], currency),
-        Money(shares.fees[i], currency),
-        Money(shares.deliveries[i], currency),
-        _is_estimate(purchase),
-    )
+    return amounts_due(purchase, {member_id}).get(member_id)

@@ -21,7 +21,7 @@ from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
 from domain.purchase_form import PurchaseEdit
-from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
+from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary, member_orders
 from domain.views import member_order as member_order_view
 from domain.views import participants as participants_view
 
@@ -145,14 +145,12 @@ async def add_units_together(
             if attempt >= CONFLICT_RETRIES:
                 raise
             attempt += 1
-    results: list[TapOutcome] = []
-    for tap, outcome in zip(taps, outcomes, strict=True):
-        if outcome is not None:
-            results.append(outcome)
-        else:
-            assert purchase is not None  # a tap was applied, so the purchase was there
-            results.append(member_order_view(purchase, tap.member_id))
-    return results
+    applied = {tap.member_id for tap, outcome in zip(taps, outcomes, strict=True) if not outcome}
+    views = member_orders(purchase, applied) if purchase is not None and applied else {}
+    return [
+        views[tap.member_id] if outcome is None else outcome
+        for tap, outcome in zip(taps, outcomes, strict=True)
+    ]
 
 
 async def set_tolerance(

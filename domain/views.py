@@ -3,10 +3,11 @@ names only for the head and platform admins."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.billing import AmountDue, amount_due_of
+from domain.billing import AmountDue, amounts_due
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Item, Moq, PaymentState, PriceTier, Purchase, PurchaseStatus
@@ -97,31 +98,42 @@ class MemberOrderView:
     paid: Money | None = None  # what the head confirmed receiving
 
 
-def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
+def member_orders(purchase: Purchase, member_ids: Collection[int]) -> dict[int, MemberOrderView]:
+    """Several members' own orders. What they share (the pack allocation, the split of the fee
+    and the delivery) is computed once: a batch of taps or the head's list of participants
+    would otherwise recompute the whole purchase once per member."""
     allocation = purchase.allocation()
-    lines = []
-    for item_id, (quantity, tolerance) in purchase.lines(member_id).items():
-        item_allocation = allocation[item_id]
-        lines.append(
+    everyone_lines = purchase.all_lines()
+    dues = amounts_due(purchase, member_ids)
+    collecting = purchase.final_lines() if purchase.accepts_payments() else {}
+    views = {}
+    for member_id in member_ids:
+        lines = tuple(
             LineView(
                 purchase.item(item_id),
                 quantity,
                 tolerance,
-                item_allocation.allocated(member_id),
-                item_allocation.short.get(member_id, 0),
-                item_allocation.units_to_next_pack,
+                allocation[item_id].allocated(member_id),
+                allocation[item_id].short.get(member_id, 0),
+                allocation[item_id].units_to_next_pack,
             )
+            for item_id, (quantity, tolerance) in everyone_lines.get(member_id, {}).items()
         )
-    return MemberOrderView(
-        purchase.id,
-        member_id,
-        purchase.status,
-        tuple(lines),
-        amount_due_of(purchase, member_id),
-        purchase.accepts_payments() and member_id in purchase.final_lines(),
-        purchase.payments.get(member_id),
-        purchase.paid.get(member_id),
-    )
+        views[member_id] = MemberOrderView(
+            purchase.id,
+            member_id,
+            purchase.status,
+            lines,
+            dues.get(member_id),
+            member_id in collecting,
+            purchase.payments.get(member_id),
+            purchase.paid.get(member_id),
+        )
+    return views
+
+
+def member_order(purchase: Purchase, member_id: int) -> MemberOrderView:
+    return member_orders(purchase, [member_id])[member_id]
 
 
 @dataclass(frozen=True)
@@ -134,9 +146,9 @@ class ParticipantView:
 def participants(purchase: Purchase, actor: Actor) -> list[ParticipantView]:
     """Who joined and with what: only for the head and platform admins."""
     ensure_can_manage(purchase, actor)
+    member_ids = purchase.participant_ids()
+    orders = member_orders(purchase, member_ids)
     return [
-        ParticipantView(
-            member_id, purchase.members[member_id].name, member_order(purchase, member_id)
-        )
-        for member_id in purchase.participant_ids()
+        ParticipantView(member_id, purchase.members[member_id].name, orders[member_id])
+        for member_id in member_ids
     ]

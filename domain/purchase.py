@@ -258,6 +258,37 @@ class Request:
     at: datetime
 
 
+class LogSums:
+    """Running sums over an order log, brought up to date with the entries appended since the
+    last look. A tap asks for a member's quantity, the item's units, whether the member already
+    takes part and the purchase's total; replaying the whole log for each made every tap of a
+    rush cost more than the one before it. The log is only ever appended to; a different or
+    shorter list (a copy, a reload) is summed again from the start."""
+
+    def __init__(self, log: list[Request]) -> None:
+        self._log = log
+        self._counted = 0
+        # member → item → [firm units, tolerance units]; members in the order they first asked
+        self.lines: dict[int, dict[int, list[int]]] = {}
+        self.member_units: dict[int, int] = {}  # member → firm units over all items
+        self.item_units: dict[int, int] = {}
+        self.firm_units = 0
+
+    def follows(self, log: list[Request]) -> bool:
+        return log is self._log and self._counted <= len(log)
+
+    def catch_up(self) -> LogSums:
+        for r in itertools.islice(self._log, self._counted, None):
+            line = self.lines.setdefault(r.member_id, {}).setdefault(r.item_id, [0, 0])
+            line[0] += r.firm_delta
+            line[1] += r.tolerance_delta
+            self.member_units[r.member_id] = self.member_units.get(r.member_id, 0) + r.firm_delta
+            self.item_units[r.item_id] = self.item_units.get(r.item_id, 0) + r.firm_delta
+            self.firm_units += r.firm_delta
+        self._counted = len(self._log)
+        return self
+
+
 @dataclass
 class Member:
     user_id: int
@@ -305,6 +336,12 @@ class Purchase:
     paid: dict[int, Money] = field(default_factory=dict)
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
+    _log_sums: LogSums | None = field(default=None, init=False, compare=False, repr=False)
+
+    def _sums(self) -> LogSums:
+        if self._log_sums is None or not self._log_sums.follows(self.requests):
+            self._log_sums = LogSums(self.requests)
+        return self._log_sums.catch_up()
 
     # --- creation ---------------------------------------------------------------------------
 
@@ -547,8 +584,9 @@ class Purchase:
     def final_lines(self) -> dict[int, dict[int, int]]:
         """member → item → units the member gets, by the pack allocation."""
         result: dict[int, dict[int, int]] = {}
+        members = self.participant_ids()
         for item_id, allocation in self.allocation().items():
-            for member_id in self.participant_ids():
+            for member_id in members:
                 units = allocation.allocated(member_id)
                 if units:
                     result.setdefault(member_id, {})[item_id] = units
@@ -655,42 +693,34 @@ class Purchase:
         raise NotFound(N_("this purchase has no such item"))
 
     def quantity(self, member_id: int, item_id: int) -> int:
-        return sum(
-            r.firm_delta for r in self.requests if r.member_id == member_id and r.item_id == item_id
-        )
+        line = self._sums().lines.get(member_id, {}).get(item_id)
+        return line[0] if line else 0
 
     def tolerance(self, member_id: int, item_id: int) -> int:
-        return sum(
-            r.tolerance_delta
-            for r in self.requests
-            if r.member_id == member_id and r.item_id == item_id
-        )
+        line = self._sums().lines.get(member_id, {}).get(item_id)
+        return line[1] if line else 0
 
     def item_units(self, item_id: int) -> int:
         """Firm units all members asked for of one item."""
-        return sum(r.firm_delta for r in self.requests if r.item_id == item_id)
+        return self._sums().item_units.get(item_id, 0)
 
     def firm_units(self) -> int:
-        return sum(r.firm_delta for r in self.requests)
+        return self._sums().firm_units
+
+    def takes_part(self, member_id: int) -> bool:
+        """Whether the member has at least one unit."""
+        return self._sums().member_units.get(member_id, 0) > 0
 
     def participant_ids(self) -> list[int]:
         """Members with at least one unit, in the order they joined."""
-        units: dict[int, int] = {}
-        for request in self.requests:
-            units[request.member_id] = units.get(request.member_id, 0) + request.firm_delta
-        return [member_id for member_id, total in units.items() if total > 0]
+        return [member_id for member_id, units in self._sums().member_units.items() if units > 0]
 
     def all_lines(self) -> dict[int, dict[int, tuple[int, int]]]:
-        """Everyone's lines in one pass over the log: member → item → (quantity, tolerance),
-        members in the order they joined, items in price-list order, only lines with units."""
-        totals: dict[int, dict[int, list[int]]] = {}
-        for r in self.requests:
-            line = totals.setdefault(r.member_id, {}).setdefault(r.item_id, [0, 0])
-            line[0] += r.firm_delta
-            line[1] += r.tolerance_delta
+        """Everyone's lines: member → item → (quantity, tolerance), members in the order they
+        joined, items in price-list order, only lines with units."""
         order = [item.item_id for item in self.items]
         result = {}
-        for member_id, member_lines in totals.items():
+        for member_id, member_lines in self._sums().lines.items():
             kept = {
                 item_id: (member_lines[item_id][0], member_lines[item_id][1])
                 for item_id in order
@@ -702,12 +732,7 @@ class Purchase:
 
     def lines(self, member_id: int) -> dict[int, tuple[int, int]]:
         """A member's lines: item id → (quantity, tolerance), only lines with units."""
-        totals: dict[int, list[int]] = {}
-        for r in self.requests:
-            if r.member_id == member_id:
-                line = totals.setdefault(r.item_id, [0, 0])
-                line[0] += r.firm_delta
-                line[1] += r.tolerance_delta
+        totals = self._sums().lines.get(member_id, {})
         return {
             item.item_id: (totals[item.item_id][0], totals[item.item_id][1])
             for item in self.items
@@ -759,7 +784,7 @@ class Purchase:
                     item=item.name,
                     left=left,
                 )
-        was_member = member_id in self.participant_ids()
+        was_member = self.takes_part(member_id)
         moq_was_met = self.moq is not None and self.moq_met()
         tolerance = self.tolerance(member_id, item_id)
         drop_tolerance = -tolerance if quantity == 0 else 0
@@ -852,7 +877,7 @@ class Purchase:
 
     def withdraw(self, member_id: int, now: datetime) -> None:
         """A member leaves: freely while orders are open, or in the window after a new head."""
-        if member_id not in self.participant_ids():
+        if not self.takes_part(member_id):
             raise NotFound(N_("you have no order in this purchase"))
         window_open = self.in_transfer_window(now) and self.status in (
             PurchaseStatus.OPEN,
@@ -865,7 +890,7 @@ class Purchase:
 
     def request_withdrawal(self, member_id: int, now: datetime) -> None:
         """After the stop a member can only ask; the head accepts or declines."""
-        if member_id not in self.participant_ids():
+        if not self.takes_part(member_id):
             raise NotFound(N_("you have no order in this purchase"))
         if self.accepts_orders(now):
             raise IllegalTransition(N_("orders are still open: you can withdraw yourself"))
@@ -903,7 +928,7 @@ class Purchase:
         self._ensure_can_change_heads()
         if to_member_id == self.head_id:
             raise InvalidPurchase(N_("this member is already the head"))
-        if to_member_id not in self.participant_ids():
+        if not self.takes_part(to_member_id):
             raise NotFound(N_("the new head must be a participant of the purchase"))
         self.pending_head_id = to_member_id
         self.events.append(events.TransferOffered(self.id, to_member_id))
@@ -912,7 +937,7 @@ class Purchase:
         if self.pending_head_id != user_id:
             raise NotAllowed(N_("nobody offered you to lead this purchase"))
         self._ensure_can_change_heads()
-        if user_id not in self.participant_ids():
+        if not self.takes_part(user_id):
             raise NotFound(N_("the new head must be a participant of the purchase"))
         self._change_head(user_id, now)
 

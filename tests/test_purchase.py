@@ -36,6 +36,7 @@ from domain.purchase import (
     PriceTier,
     Purchase,
     PurchaseStatus,
+    Request,
     ShortPolicy,
     reminder_due,
 )
@@ -563,6 +564,60 @@ def test_no_sequence_of_operations_oversells_or_breaks_limits(
         allocation = p.allocation()
         for it in p.items:
             assert allocation[it.item_id].units <= (it.stock or 10**9)
+
+
+def replayed(log: list[Request]) -> dict[int, dict[int, tuple[int, int]]]:
+    """member → item → (quantity, tolerance) by summing the whole log, the slow obvious way."""
+    lines: dict[int, dict[int, tuple[int, int]]] = {}
+    for r in log:
+        firm, tolerance = lines.setdefault(r.member_id, {}).get(r.item_id, (0, 0))
+        lines[r.member_id][r.item_id] = (firm + r.firm_delta, tolerance + r.tolerance_delta)
+    return lines
+
+
+@given(operations, st.integers(0, 40))
+def test_the_running_sums_always_equal_a_replay_of_the_log(
+    ops: list[tuple[str, int, int, int]], copy_at: int
+) -> None:
+    p = purchase([item(1, stock=12, member_max=5, pack_size=4), item(2, stock=7)])
+    for step, (op, member, item_id, amount) in enumerate(ops):
+        if step == copy_at:
+            # A copy sums its own list: changing the copy leaves the original's sums alone.
+            original, p = p, replace(p, requests=list(p.requests))
+            p.add_units(99, "Copy", 2, 1, NOW)
+            assert original.quantity(99, 2) == 0
+        with contextlib.suppress(LimitExceeded, OutOfStock, NotFound, OrdersClosed):
+            if op == "add":
+                p.add_units(member, str(member), item_id, amount, NOW)
+            elif op == "tol":
+                p.set_tolerance(member, item_id, amount, NOW)
+            elif op == "withdraw":
+                p.withdraw(member, NOW)
+            else:
+                p.set_quantity(member, str(member), item_id, amount, NOW)
+        lines = replayed(p.requests)
+        for m in [*range(1, 7), 99]:
+            for it in (1, 2):
+                assert (p.quantity(m, it), p.tolerance(m, it)) == lines.get(m, {}).get(it, (0, 0))
+        assert [p.item_units(it) for it in (1, 2)] == [
+            sum(r.firm_delta for r in p.requests if r.item_id == it) for it in (1, 2)
+        ]
+        assert p.firm_units() == sum(r.firm_delta for r in p.requests)
+        joined = [m for m in lines if sum(firm for firm, _ in lines[m].values()) > 0]
+        assert p.participant_ids() == joined
+        assert all(p.takes_part(m) == (m in joined) for m in [*range(1, 7), 99])
+        assert p.all_lines() == {
+            m: {it: line for it, line in sorted(lines[m].items()) if line[0] > 0} for m in joined
+        }
+
+
+def test_a_log_put_in_place_of_another_is_summed_anew() -> None:
+    p = purchase()
+    p.add_units(A, "A", 1, 1, NOW)
+    p.add_units(A, "A", 1, 2, NOW)
+    assert p.quantity(A, 1) == 3
+    p.requests = [*p.requests[:1], Request(2, B, 1, 2, 0, NOW)]  # as a reload would
+    assert (p.quantity(A, 1), p.quantity(B, 1), p.participant_ids()) == (1, 2, [A, B])
 
 
 def test_arrival_gives_each_receiving_member_a_unique_code_and_hand_over_uses_it() -> None:

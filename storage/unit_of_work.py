@@ -143,7 +143,7 @@ class SqlUnitOfWork:
         try:
             changed = await self.purchases.write_changes()
             # The events go into the log in this same transaction: none lost, none doubled.
-            self.events.append(
+            await self.events.append(
                 (event for purchase in changed for event in purchase.events), datetime.now(UTC)
             )
             await self._session.commit()

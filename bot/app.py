@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.card_refresher import CardRefresher
+from bot.connections import ConnectionSet
 from bot.i18n import Translator
 from bot.notifier import Notifier, NotifierTiming
 from bot.outbox_sender import OutboxSender, stop_task
@@ -149,6 +150,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(file_url_for(settings.bot_api_base_url))
+        .request(ConnectionSet())
         .concurrent_updates(PerPersonUpdateProcessor())
         .rate_limiter(TelegramRateLimiter())
         .post_init(post_init)

@@ -133,8 +133,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         rt: Runtime | None = application.bot_data.get("runtime")
         if rt is not None:
             await rt.taps.close()
-            await rt.timeline.stop()
+            # The notifier re-plans timers and asks for card edits: it stops before those do.
             await rt.notifier.stop()
+            await rt.timeline.stop()
             await rt.sender.stop()
             for task in rt.background:
                 await stop_task(task)

@@ -15,6 +15,8 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 log = logging.getLogger(__name__)
 
 MIN_SECONDS_BETWEEN_EDITS = 3.0
+# How long a stop waits for edits under way (most wait for a group's 20-a-minute limit).
+CLOSE_TIMEOUT_SECONDS = 2.0
 
 
 class CardRefresher:
@@ -30,8 +32,11 @@ class CardRefresher:
         self._dirty: set[int] = set()
         self._last_edit: dict[int, float] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._closing = asyncio.Event()
 
     def request(self, purchase_id: int) -> None:
+        if self._closing.is_set():
+            return  # the card is rendered from the database: the next edit shows this change
         self._dirty.add(purchase_id)
         if purchase_id not in self._workers:
             self._workers[purchase_id] = asyncio.get_running_loop().create_task(
@@ -40,10 +45,12 @@ class CardRefresher:
 
     async def _work(self, purchase_id: int) -> None:
         try:
-            while purchase_id in self._dirty:
+            while purchase_id in self._dirty and not self._closing.is_set():
                 since = time.monotonic() - self._last_edit.get(purchase_id, -1e9)
-                if since < self._min_interval:
-                    await asyncio.sleep(self._min_interval - since)
+                if since < self._min_interval and await self._closed_within(
+                    self._min_interval - since
+                ):
+                    break
                 self._dirty.discard(purchase_id)
                 self._last_edit[purchase_id] = time.monotonic()
                 try:
@@ -52,7 +59,7 @@ class CardRefresher:
                     self._dirty.add(purchase_id)
                     delay = error.retry_after
                     seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
-                    await asyncio.sleep(float(seconds))
+                    await self._closed_within(float(seconds))
                 except BadRequest as error:
                     if "not modified" not in error.message:
                         log.warning("card of purchase %s not edited: %s", purchase_id, error)
@@ -61,8 +68,24 @@ class CardRefresher:
         finally:
             self._workers.pop(purchase_id, None)
 
-    async def close(self) -> None:
-        for task in list(self._workers.values()):
+    async def _closed_within(self, seconds: float) -> bool:
+        """Wait `seconds`, less if the refresher closes meanwhile; True if it closed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        return self._closing.is_set()
+
+    async def close(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Start no more edits and let those under way finish; cancel the ones still waiting
+        on Telegram's limits after `timeout`. An edit cancelled while it read the purchase
+        would leave its database connection to be closed under the cancellation, which the
+        pool reports as an error (a stop right after 1,000 deadlines did)."""
+        self._closing.set()
+        workers = set(self._workers.values())
+        if not workers:
+            return
+        _, waiting = await asyncio.wait(workers, timeout=timeout)
+        for task in waiting:
             task.cancel()
+        for task in waiting:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -48,6 +48,7 @@ class Timeline:
         )
         # Timers running and re-planning under way: what stop() lets finish.
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         self._pruned_at: datetime | None = None
         # Each purchase's timer ids, so re-planning one purchase does not scan every timer.
         self._jobs: dict[int, set[str]] = {}
@@ -75,6 +76,7 @@ class Timeline:
         APScheduler's shutdown cancels the jobs it is running; a job cancelled inside a
         transaction leaves its database connection behind, unclosed.
         """
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
         if self._in_flight:
@@ -94,6 +96,8 @@ class Timeline:
 
     def plan(self, purchase_id: int) -> None:
         """Re-plan a purchase's timers from the database (after any change to it)."""
+        if self._stopping:
+            return  # the next start plans every purchase from the database
         self._track(asyncio.get_running_loop().create_task(self._plan(purchase_id)))
 
     def _moments(self, times: PurchaseTimes) -> list[tuple[datetime, Action]]:

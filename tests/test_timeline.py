@@ -295,6 +295,18 @@ async def test_stopping_lets_a_running_timer_finish_its_work(sqlite_url: str) ->
     await database.dispose()
 
 
+async def test_a_stopped_timeline_plans_nothing(sqlite_url: str) -> None:
+    """A change noticed during the stop (by the notifier's last round) is planned at the next
+    start, from the database: a planning task started now would be cut off mid-transaction."""
+    database = Database(sqlite_url)
+    timeline = Timeline(database, lambda: datetime.now(UTC))
+    await timeline.start()
+    await timeline.stop()
+    timeline.plan(7)
+    assert not timeline._in_flight
+    await database.dispose()
+
+
 async def test_after_a_long_outage_a_stale_reminder_is_not_sent(
     community: Community, clock: ShiftedClock
 ) -> None:

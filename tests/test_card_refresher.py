@@ -1,0 +1,55 @@
+"""Coalesced card edits, and how they stop: an edit under way finishes, nothing new starts."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.card_refresher import CardRefresher
+
+
+class Edits:
+    """The edit function the refresher calls, recording each purchase it edited."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self.started = asyncio.Event()
+        self.done: list[int] = []
+
+    async def __call__(self, purchase_id: int) -> None:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        self.done.append(purchase_id)
+
+
+async def test_many_requests_make_one_edit_then_one_more_after_the_interval() -> None:
+    edits = Edits()
+    refresher = CardRefresher(edits, min_interval=0.2)
+    for _ in range(50):
+        refresher.request(7)
+    await asyncio.wait_for(edits.started.wait(), 5)
+    for _ in range(50):
+        refresher.request(7)
+    await asyncio.sleep(0.6)
+    assert edits.done == [7, 7]
+    await refresher.close()
+
+
+async def test_closing_lets_an_edit_under_way_finish() -> None:
+    edits = Edits(seconds=0.3)
+    refresher = CardRefresher(edits)
+    refresher.request(7)
+    await asyncio.wait_for(edits.started.wait(), 5)
+    await refresher.close()
+    assert edits.done == [7]  # not cancelled halfway, as it was before
+
+
+async def test_closing_wakes_an_edit_waiting_out_the_interval_and_drops_it() -> None:
+    edits = Edits()
+    refresher = CardRefresher(edits, min_interval=600)
+    refresher.request(7)
+    await asyncio.wait_for(edits.started.wait(), 5)
+    refresher.request(7)  # due in ten minutes
+    await asyncio.wait_for(refresher.close(timeout=600), 5)
+    refresher.request(8)  # after the close: nothing starts
+    await asyncio.sleep(0.05)
+    assert edits.done == [7]

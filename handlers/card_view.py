@@ -112,12 +112,7 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
             units=summary.units
         )
     lines.append(f"{progress_bar(summary.progress_percent)} {goal} ({summary.progress_percent}%)")
-    lines.append(
-        "👥 "
-        + t.ngettext("{count} member", "{count} members", summary.members_count).format(
-            count=summary.members_count
-        )
-    )
+    lines.append("👥 " + members_count(t, summary.members_count))
     if purchase.short_policy is ShortPolicy.EXTEND and purchase.extend_by:
         hours = int(purchase.extend_by.total_seconds() // 3600)
         lines.append(
@@ -151,3 +146,8 @@ def card_keyboard(
         ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+def members_count(t: Translator, count: int) -> str:
+    """ "12 members", for the card, the head's panel and the lists of purchases."""
+    return t.ngettext("{count} member", "{count} members", count).format(count=count)

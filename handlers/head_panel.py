@@ -32,7 +32,7 @@ from domain.purchase_form import parse_pickup
 from domain.reports import Report
 from domain.supply import CONFIRMABLE, refunds_due
 from handlers.callback_data import Action, encode
-from handlers.card_view import status_line
+from handlers.card_view import members_count, status_line
 from handlers.edit_purchase import send_edit_form
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.payments import payment_mark, send_payments
@@ -182,9 +182,7 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
     lines = [
         f"🛒 <b>{escape(purchase.title)}</b>",
         now_status,
-        t.ngettext("{count} member", "{count} members", members).format(count=members)
-        + " · "
-        + progress(t, purchase),
+        members_count(t, members) + " · " + progress(t, purchase),
     ]
     if purchase.accepts_payments():
         receiving = len(purchase.final_lines())
@@ -211,7 +209,8 @@ RUNNING_SHOWN = 50
 
 def headline_label(t: Translator, line: PurchaseHeadline) -> str:
     status = t.gettext(STATUS_WORDS[line.status])
-    return f"{line.title[:40]} · {status}"
+    members = members_count(t, line.members)
+    return f"{line.title[:40]} · {status} · {members}"
 
 
 async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

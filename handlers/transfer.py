@@ -16,6 +16,7 @@ from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
 from handlers.callback_data import Action, encode
+from handlers.card_view import members_count
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     actor_for,
@@ -151,6 +152,7 @@ async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 head=f'<a href="tg://user?id={line.head_id}">{line.head_id}</a>',
                 status=t.gettext(STATUS_WORDS[line.status]),
             )
+            + f" · {members_count(t, line.members)}"
             for line in running
         ]
         lines += ["", escape(admin_usage(t))]

@@ -8,12 +8,12 @@ a version check.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
@@ -154,12 +154,13 @@ class PurchaseTimes:
 
 @dataclass(frozen=True)
 class PurchaseHeadline:
-    """One line of the admin's overview."""
+    """One line of a list of purchases (the head's /purchases, the admin's overview)."""
 
     id: int
     title: str
     head_id: int
     status: PurchaseStatus
+    members: int  # with at least one unit
 
 
 class SqlPurchaseRepository:
@@ -325,15 +326,29 @@ class SqlPurchaseRepository:
         head_id: int | None = None,
         statuses: tuple[PurchaseStatus, ...] = RUNNING,
     ) -> list[PurchaseHeadline]:
-        """The newest purchases in `statuses` (led by `head_id`, when given), without their
-        members and order log."""
+        """The newest purchases in `statuses` (led by `head_id`, when given), with how many
+        members take part but without the members and the order log."""
         query = select(
             purchases.c.id, purchases.c.title, purchases.c.head_id, purchases.c.status
         ).where(purchases.c.status.in_([s.value for s in statuses]))
         if head_id is not None:
             query = query.where(purchases.c.head_id == head_id)
-        rows = await self._session.execute(query.order_by(purchases.c.id.desc()).limit(limit))
-        return [PurchaseHeadline(r.id, r.title, r.head_id, PurchaseStatus(r.status)) for r in rows]
+        rows = list(await self._session.execute(query.order_by(purchases.c.id.desc()).limit(limit)))
+        members: Counter[int] = Counter()
+        if rows:
+            # One row per member with units left, of each purchase listed.
+            members.update(
+                await self._session.scalars(
+                    select(requests.c.purchase_id)
+                    .where(requests.c.purchase_id.in_([r.id for r in rows]))
+                    .group_by(requests.c.purchase_id, requests.c.member_id)
+                    .having(func.sum(requests.c.firm_delta) > 0)
+                )
+            )
+        return [
+            PurchaseHeadline(r.id, r.title, r.head_id, PurchaseStatus(r.status), members[r.id])
+            for r in rows
+        ]
 
     def remember_committed(self) -> None:
         """After the commit: what was written is now the state to reuse."""

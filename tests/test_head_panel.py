@@ -136,12 +136,21 @@ async def test_the_head_messages_every_participant_privately(community: Communit
 
 async def test_purchases_lists_several_and_opens_each_panel(community: Community) -> None:
     c = community
-    await c.publish(template(Title="Honey"))
+    honey = await c.publish(template(Title="Honey"))
     await c.publish(template(Title="Walnuts"))
+    await c.sandbox.tap(c.alice, honey, "+1 Honey 1 kg")
+    await c.sandbox.start(c.bob, "o1")  # Bob joins and leaves again: he does not count
+    editor = await c.sandbox.wait_for_message(c.bob.id, "You have not ordered anything yet")
+    await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg")
+    edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
+    assert (await c.sandbox.tap(c.bob, edited, "Withdraw")).text == "You are out of this purchase."
     sent = await c.sandbox.send(c.head, "/purchases")
     listing = await c.sandbox.wait_for_message(c.head.id, "The purchases you lead", after=sent)
-    assert [b["text"] for b in listing.buttons()] == ["Walnuts · open", "Honey · open"]
-    await c.sandbox.tap(c.head, listing, "Honey · open")
+    assert [b["text"] for b in listing.buttons()] == [
+        "Walnuts · open · 0 members",
+        "Honey · open · 1 member",
+    ]
+    await c.sandbox.tap(c.head, listing, "Honey · open · 1 member")
     panel = await c.sandbox.wait_for_message(c.head.id, "🛒 Honey", after=listing)
     assert "Stop now" in [b["text"] for b in panel.buttons()]
     # Someone else's purchase does not open, whatever the button says.

@@ -107,6 +107,20 @@ async def test_a_purchase_round_trips_with_every_field(database: Database) -> No
         assert await uow2.purchases.get(404) is None
 
 
+async def test_headlines_count_the_members_with_units_left(database: Database) -> None:
+    busy, empty = await open_purchase(database), await open_purchase(database, title="Walnuts")
+    uow = database.unit_of_work()
+    for member in (1, 2, 3):
+        await services.add_units(uow, busy, member, f"M{member}", 1, 2, NOW)
+    await services.add_units(uow, busy, 3, "M3", 1, -2, NOW)  # took it all back
+    async with database.unit_of_work() as reading:
+        lines = await reading.purchases.headlines(10, HEAD)
+    assert [(line.id, line.title, line.members) for line in lines] == [
+        (empty, "Walnuts", 0),
+        (busy, "Wildflower honey", 2),
+    ]
+
+
 async def test_withdrawal_requests_and_new_slots_are_saved(database: Database) -> None:
     purchase_id = await open_purchase(database)
     uow = database.unit_of_work()

@@ -105,7 +105,9 @@ async def test_an_offer_declined_keeps_the_head_and_an_admin_reassigns(
     assert refused.text == "/admin is for the platform's admins only."
     sent = await c.sandbox.send(c.admin, "/admin")
     overview = await c.sandbox.wait_for_message(c.admin.id, after=sent)
-    assert f"#1 Wildflower honey from Altai — head {c.head.id}, stopped" in (overview.text or "")
+    assert f"#1 Wildflower honey from Altai — head {c.head.id}, stopped · 2 members" in (
+        overview.text or ""
+    )
     await c.sandbox.tap(c.admin, overview, "#1 Wildflower honey from Altai")
     admin_panel = await c.sandbox.wait_for_message(c.admin.id, "🛒", after=overview)
     await c.sandbox.tap(c.admin, admin_panel, "Participants")  # an admin sees what a head sees

@@ -36,7 +36,6 @@ from handlers.failure import on_error
 from handlers.head_panel import (
     arrived_with_pickup,
     cancel_with_reason,
-    hand_over_by_code,
     head_button,
     list_purchases,
     message_all,
@@ -51,7 +50,8 @@ from handlers.my_orders import (
     receipt_photo,
 )
 from handlers.new_purchase import new_in_group
-from handlers.payments import head_answers_payment
+from handlers.payments import drop_button, head_answers_payment, typed_amount
+from handlers.pickup import hand_over_by_code, handover_button
 from handlers.purchase_card import card_editor, tap_plus_one
 from handlers.purchase_wizard import wizard_handler
 from handlers.runtime import Runtime, utc_now
@@ -178,7 +178,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     for action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
                    Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID):  # fmt: skip
         application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
-    for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_DECLINE):
+    for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM, Action.WITHDRAWAL_DECLINE):
         application.add_handler(
             CallbackQueryHandler(head_answers_withdrawal, pattern=is_action(action))
         )
@@ -187,6 +187,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
+                   Action.HEAD_COMPLETE_ANYWAY,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
                    Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
                    Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
@@ -202,9 +203,18 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(
         CommandHandler("admin", admin_command, filters=filters.ChatType.PRIVATE)
     )
-    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT):
+    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT, Action.PAYMENT_CASH,
+                   Action.REFUND_GIVEN):  # fmt: skip
         application.add_handler(
             CallbackQueryHandler(head_answers_payment, pattern=is_action(action))
+        )
+    for action in (Action.HEAD_DROP_UNPAID, Action.HEAD_DROP_CONFIRM):
+        application.add_handler(CallbackQueryHandler(drop_button, pattern=is_action(action)))
+    for action in (Action.HANDOVER, Action.HANDOVER_LATER):
+        application.add_handler(CallbackQueryHandler(handover_button, pattern=is_action(action)))
+    for command in ("paid", "refund"):
+        application.add_handler(
+            CommandHandler(command, typed_amount, filters=filters.ChatType.PRIVATE)
         )
     application.add_handler(CallbackQueryHandler(open_panel, pattern=is_action(Action.HEAD_OPEN)))
     application.add_handler(
@@ -222,7 +232,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     application.add_handler(CommandHandler("edit", edit_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.Regex(r"^\s*[A-Za-z0-9]{4}\s*$"), hand_over_by_code
+            # A pickup code as people type it: any case, spaces anywhere ("kx 7p").
+            filters.ChatType.PRIVATE & filters.Regex(r"^\s*(?:[A-Za-z0-9]\s*){4}$"),
+            hand_over_by_code,
         )
     )
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, receipt_photo))

@@ -22,6 +22,9 @@ from bot.background import BackgroundLoop
 from bot.i18n import Translator, pick_language
 from domain.billing import AmountDue, amounts_due
 from domain.community import Community
+from domain.events import AmountsChanged, MemberAmounts
+from domain.ledger import Account, accounts
+from domain.money import Money
 from domain.purchase import Purchase
 from handlers.callback_data import Action, encode
 from storage.event_log import LoggedEvent
@@ -82,6 +85,38 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
         ).format(count=members, units=purchase.firm_units())
     )
     return "\n".join(lines)
+
+
+AMOUNT_KEYS = (
+    "goods_before", "fee_before", "delivery_before", "goods_after", "fee_after", "delivery_after",
+    "paid", "refunded",
+)  # fmt: skip
+
+
+def _lines(pairs: Any) -> tuple[tuple[int, int], ...]:
+    return tuple((int(item), int(units)) for item, units in pairs)
+
+
+def impact_from(payload: dict[str, Any], purchase_id: int) -> AmountsChanged:
+    """An AmountsChanged event back from its row in the event log (JSON lists and objects)."""
+    members = tuple(
+        MemberAmounts(
+            int(m["member_id"]),
+            _lines(m["lines_before"]),
+            _lines(m["lines_after"]),
+            *(int(m[key]) for key in AMOUNT_KEYS),
+        )
+        for m in payload["members"]
+    )
+    return AmountsChanged(
+        purchase_id,
+        str(payload["cause"]),
+        tuple(int(m) for m in payload["members_out"]),
+        members,
+        tuple((int(i), int(b), int(a)) for i, b, a in payload["prices"]),
+        tuple((int(i), int(b), int(a)) for i, b, a in payload["packs"]),
+        tuple((int(i), int(b), int(a)) for i, b, a in payload.get("ordered", ())),
+    )
 
 
 class Notifier(BackgroundLoop):
@@ -164,6 +199,15 @@ class _PurchaseNotices:
         share is a split over all members."""
         return amounts_due(self.purchase)
 
+    @cached_property
+    def accounts(self) -> dict[int, Account]:
+        """Every member's money (due, paid, refunded), once for the round, as `dues` is."""
+        return accounts(self.purchase)
+
+    def account(self, member_id: int) -> Account:
+        zero = Money.zero(self.purchase.currency)
+        return self.accounts.get(member_id) or Account(member_id, zero, zero, zero)
+
     def t(self, user_id: int | None = None) -> Translator:
         """The recipient's language (the community's for the chat)."""
         language = self.languages.get(user_id) if user_id is not None else None
@@ -193,7 +237,6 @@ class _PurchaseNotices:
             )
             await self.uow.events.set_last_digest(purchase.id, self.now)
             handled.extend(e.id for e in digest)
-            await self._withdrawn_after_stop(digest)
         for event in events:
             if event.kind in DIGEST_KINDS:
                 continue
@@ -209,19 +252,6 @@ class _PurchaseNotices:
             return False
         last = await self.uow.events.last_digest(self.purchase.id)
         return last is None or self.now - last >= timing.digest_interval
-
-    async def _withdrawn_after_stop(self, digest: list[LoggedEvent]) -> None:
-        if self.purchase.accepts_orders(self.now):
-            return
-        for event in digest:
-            if event.kind == "MemberWithdrew":
-                member = int(event.payload["member_id"])
-                text = (
-                    self.t(member)
-                    .gettext("You are no longer in <b>{title}</b>; nothing is due from you.")
-                    .format(title=escape(self.purchase.title))
-                )
-                await self.send(f"withdrawn:{event.id}", member, text)
 
     async def _unreachable(self, member_ids: list[int]) -> list[int]:
         started = await self.uow.telegram.started_among(member_ids)
@@ -254,16 +284,21 @@ class _PurchaseNotices:
                 purchase, {i: q for i, (q, _) in purchase.lines(member).items()}
             ),
         )
+        number = int(event.payload["number"])
         markup = {
             "inline_keyboard": [
                 [
                     {
                         "text": t.gettext("Accept"),
-                        "callback_data": encode(Action.WITHDRAWAL_ACCEPT, purchase.id, member),
+                        "callback_data": encode(
+                            Action.WITHDRAWAL_ACCEPT, purchase.id, member, number
+                        ),
                     },
                     {
                         "text": t.gettext("Decline"),
-                        "callback_data": encode(Action.WITHDRAWAL_DECLINE, purchase.id, member),
+                        "callback_data": encode(
+                            Action.WITHDRAWAL_DECLINE, purchase.id, member, number
+                        ),
                     },
                 ]
             ]
@@ -284,44 +319,93 @@ class _PurchaseNotices:
 
     async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase, member = self.purchase, int(event.payload["member_id"])
+        number = int(event.payload["claim"])
+        claim = next((c for c in purchase.claims if c.number == number), None)
+        if claim is None:
+            return
+        amount = claim.amount if claim.amount is not None else self.account(member).to_pay
         notice = notices.payment_claimed(
-            self.t(purchase.head_id), purchase, member, self._name(member), self.dues
+            self.t(purchase.head_id), purchase, member, self._name(member), amount, number
         )
         await self.send(
             f"payment-claimed:{event.id}", purchase.head_id, notice["text"], notice["reply_markup"]
         )
 
     async def on_PaymentConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
-        member = int(event.payload["member_id"])
-        text = notices.payment_confirmed(self.t(member), self.purchase, member, self.dues)
+        member, number = int(event.payload["member_id"]), int(event.payload["entry"])
+        entry = next((e for e in self.purchase.ledger if e.number == number), None)
+        if entry is None:
+            return
+        text = notices.payment_confirmed(
+            self.t(member), self.purchase, entry.amount, self.account(member)
+        )
         await self.send(f"payment-confirmed:{event.id}", member, text)
 
     async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
-        member = int(event.payload["member_id"])
-        text = notices.payment_rejected(self.t(member), self.purchase, member, self.dues)
+        member, number = int(event.payload["member_id"]), int(event.payload["claim"])
+        claim = next((c for c in self.purchase.claims if c.number == number), None)
+        amount = claim.amount if claim is not None else None
+        text = notices.payment_rejected(self.t(member), self.purchase, amount)
         await self.send(f"payment-rejected:{event.id}", member, text)
+
+    async def on_RefundRecorded(self, event: LoggedEvent) -> None:  # noqa: N802
+        member, number = int(event.payload["member_id"]), int(event.payload["entry"])
+        entry = next((e for e in self.purchase.ledger if e.number == number), None)
+        if entry is None:
+            return
+        text = notices.refund_recorded(
+            self.t(member), self.purchase, entry.amount, self.account(member)
+        )
+        await self.send(f"refund:{event.id}", member, text)
 
     async def on_UnpaidReminded(self, event: LoggedEvent) -> None:  # noqa: N802
         for member in (int(m) for m in event.payload["member_ids"]):
-            text = notices.unpaid_reminder(self.t(member), self.purchase, member, self.dues)
-            await self.send(f"unpaid:{event.id}:{member}", member, text)
+            account = self.account(member)
+            if account.to_pay.minor:
+                text = notices.unpaid_reminder(self.t(member), self.purchase, account)
+                await self.send(f"unpaid:{event.id}:{member}", member, text)
 
     async def on_PurchaseEdited(self, event: LoggedEvent) -> None:  # noqa: N802
         fields = [str(name) for name in event.payload["fields"]]
-        if "deadline" not in fields and "pickup" not in fields:
+        purchase = self.purchase
+        if not {"deadline", "pickup", "pay_to", "pay_by"} & set(fields):
             return  # the refreshed card says the rest
-        for member in self.purchase.participant_ids():
-            text = notices.terms_changed(self.t(member), self.purchase, fields)
+        if purchase.accepts_payments() and not {"deadline", "pickup"} & set(fields):
+            # New payment details while collecting: for whoever still has to pay.
+            told = [m for m, account in self.accounts.items() if account.to_pay.minor]
+        else:
+            told = purchase.participant_ids()
+        for member in told:
+            text = notices.terms_changed(self.t(member), purchase, fields)
             await self.send(f"edited:{event.id}:{member}", member, text)
 
-    async def on_SupplyConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
-        for member in (int(m) for m in event.payload["changed_member_ids"]):
-            text = notices.supply_changed(self.t(member), self.purchase, member, self.dues)
-            await self.send(f"supply:{event.id}:{member}", member, text)
+    async def on_AmountsChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+        """Each member whose lines or amount moved gets one message; the head a summary, and
+        the supplier order again when what goes to the supplier changed."""
+        purchase = self.purchase
+        impact = impact_from(event.payload, purchase.id)
+        for change in impact.members:
+            text = notices.amounts_changed_to_member(
+                self.t(change.member_id), purchase, impact, change
+            )
+            await self.send(f"amounts:{event.id}:{change.member_id}", change.member_id, text)
+        names = {m: self._name(m) for m in purchase.members}
+        head = self.t(purchase.head_id)
+        await self.send(
+            f"amounts:{event.id}:head",
+            purchase.head_id,
+            notices.amounts_changed_to_head(head, purchase, impact, names),
+        )
+        if impact.ordered or impact.prices:  # what goes to the supplier changed
+            await self.send(
+                f"amounts:{event.id}:supplier",
+                purchase.head_id,
+                notices.supplier_summary(head, purchase, [], updated=True),
+            )
 
     async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
         member = int(event.payload["to_member_id"])
-        offer = notices.transfer_offer(self.t(member), self.purchase)
+        offer = notices.transfer_offer(self.t(member), self.purchase, int(event.payload["number"]))
         await self.send(f"transfer-offer:{event.id}", member, offer["text"], offer["reply_markup"])
 
     async def on_TransferDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
@@ -406,7 +490,7 @@ class _PurchaseNotices:
         await self._to_members(
             event,
             "cancelled",
-            lambda t, m: notices.cancelled_to_member(t, purchase, reason, m),
+            lambda t, m: notices.cancelled_to_member(t, purchase, reason, self.accounts.get(m)),
         )
 
     async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802
@@ -454,7 +538,7 @@ class _PurchaseNotices:
             await self.send(
                 f"pickup:{purchase.id}:{member}",
                 member,
-                notices.pickup_notice(self.t(member), purchase, member),
+                notices.pickup_notice(self.t(member), purchase, member, self.accounts.get(member)),
             )
         unreachable = await self._unreachable(receiving)
         if unreachable:

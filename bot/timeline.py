@@ -20,9 +20,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import notices
 from bot.i18n import Translator, pick_language
-from domain import services
+from domain import adjustments, ledger, services
 from domain.community import Community
-from domain.purchase import REMINDER_LEADS, PurchaseStatus, reminder_due
+from domain.purchase import REMINDER_LEADS, Purchase, PurchaseStatus, reminder_due
 from storage.repositories import PurchaseTimes
 from storage.unit_of_work import Database, SqlUnitOfWork
 
@@ -35,8 +35,13 @@ DEADLINE_BATCH = 50
 Action = Callable[[int], Awaitable[None]]
 HOUR = timedelta(hours=1)
 PRUNE_EVERY = timedelta(hours=1)
-# The states with timers: open (reminders, the deadline) and arrived (pickup windows).
-TIMED = (PurchaseStatus.OPEN, PurchaseStatus.ARRIVED)
+# Members who still owe are reminded this long before the pay-by time.
+PAY_REMINDER_LEAD = timedelta(hours=24)
+# While money is collected before the goods arrive (or still owed at the pickup).
+COLLECTING = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED)
+# The states with timers: open (reminders, the deadline), collecting (the pay-by time) and
+# arrived (pickup windows).
+TIMED = (PurchaseStatus.OPEN, *COLLECTING)
 
 
 class Timeline:
@@ -58,6 +63,8 @@ class Timeline:
         self._due: dict[int, None] = {}
         # Reminders this process has sent, so the sweep does not reload their purchases.
         self._reminded: set[tuple[int, datetime, timedelta]] = set()
+        # The same for the pay-by reminder and the pay-by offer: (purchase, which, pay-by).
+        self._payment_moments: set[tuple[int, str, datetime]] = set()
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -108,12 +115,15 @@ class Timeline:
                 if times.created_at <= times.deadline - lead
             ]
             return [*reminders, (times.deadline, self.deadline)]
+        moments: list[tuple[datetime, Action]] = []
+        if times.pay_by is not None:
+            if pay_reminder_due_at(times.deadline, times.pay_by) is not None:
+                moments.append((times.pay_by - PAY_REMINDER_LEAD, self.pay_reminder))
+            moments.append((times.pay_by, self.pay_by_passed))
         if times.status is PurchaseStatus.ARRIVED:
-            moments: list[tuple[datetime, Action]] = []
             for starts_at in times.pickup_starts:
                 moments += [(starts_at - HOUR, self.pickup), (starts_at, self.pickup)]
-            return moments
-        return []
+        return moments
 
     async def _plan(self, purchase_id: int) -> None:
         async with self._database.unit_of_work() as uow:
@@ -171,6 +181,18 @@ class Timeline:
             await self.remind(purchase_id)
         for purchase_id in arrived:
             await self.pickup(purchase_id)
+        async with self._database.unit_of_work() as uow:
+            paying = await uow.purchases.pay_by_before(COLLECTING, now + PAY_REMINDER_LEAD)
+        for purchase_id, deadline, pay_by in paying:
+            reminder_at = pay_reminder_due_at(deadline, pay_by)
+            if now >= pay_by and (purchase_id, "passed", pay_by) not in self._payment_moments:
+                await self.pay_by_passed(purchase_id)
+            elif (
+                reminder_at is not None
+                and reminder_at <= now < pay_by
+                and (purchase_id, "remind", pay_by) not in self._payment_moments
+            ):
+                await self.pay_reminder(purchase_id)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             async with self._database.unit_of_work() as uow:
                 gone = await uow.prune(now)
@@ -266,6 +288,74 @@ class Timeline:
             await uow.commit()
         self._reminded.add((purchase.id, purchase.deadline, lead))
 
+    async def _collecting(
+        self, uow: SqlUnitOfWork, purchase_id: int
+    ) -> tuple[Purchase, Community] | None:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+        if (
+            purchase is None
+            or community is None
+            or purchase.pay_by is None
+            or purchase.status not in COLLECTING
+            or not purchase.accepts_payments()
+        ):
+            return None
+        return purchase, community
+
+    async def pay_reminder(self, purchase_id: int) -> None:
+        """A day before the pay-by time: every member who still owes and has not said they
+        paid gets what they owe, where to pay and by when."""
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            found = await self._collecting(uow, purchase_id)
+            if found is None:
+                return
+            purchase, community = found
+            assert purchase.pay_by is not None
+            if now >= purchase.pay_by:
+                return
+            every = ledger.accounts(purchase)
+            owing = [m for m, a in every.items() if a.to_pay.minor and a.open_claim is None]
+            started = await uow.telegram.started_among(owing)
+            t = await self._translators(uow, sorted(started), community)
+            for member in owing:
+                if member in started:
+                    text = notices.pay_by_reminder(t[member], purchase, every[member])
+                    await uow.outbox.enqueue(
+                        f"pay-remind:{purchase.id}:{notices.stamp(purchase.pay_by)}:{member}",
+                        member, _html(text), now,
+                    )  # fmt: skip
+            await uow.commit()
+        self._payment_moments.add((purchase_id, "remind", purchase.pay_by))
+
+    async def pay_by_passed(self, purchase_id: int) -> None:
+        """At the pay-by time the head hears who still owes, with the offer to take out those
+        who paid nothing (shown first with what it would change)."""
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            found = await self._collecting(uow, purchase_id)
+            if found is None:
+                return
+            purchase, community = found
+            assert purchase.pay_by is not None
+            if now < purchase.pay_by:
+                return
+            every = ledger.accounts(purchase)
+            owing = {m: a for m, a in every.items() if a.to_pay.minor}
+            if owing:
+                droppable = purchase.status in adjustments.DROPPABLE
+                t = (await self._translators(uow, [purchase.head_id], community))[purchase.head_id]
+                names = {m: member.name for m, member in purchase.members.items()}
+                payload = notices.pay_by_passed(
+                    t, purchase, names, ledger.never_paid(purchase) if droppable else [], owing
+                )
+                await uow.outbox.enqueue(
+                    f"pay-by:{purchase.id}:{notices.stamp(purchase.pay_by)}",
+                    purchase.head_id, payload, now,
+                )  # fmt: skip
+                await uow.commit()
+        self._payment_moments.add((purchase_id, "passed", purchase.pay_by))
+
     async def pickup(self, purchase_id: int) -> None:
         """An hour before a pickup window: members with a code; at its start: the chat."""
         now = self._clock()
@@ -295,6 +385,13 @@ class Timeline:
                         f"pickup-open:{key}", community.chat_id, _html(text), now
                     )
             await uow.commit()
+
+
+def pay_reminder_due_at(deadline: datetime, pay_by: datetime) -> datetime | None:
+    """When members who still owe are reminded: a day before the pay-by time, if the stop
+    came before that (with less than a day to pay, the stop notice said it all)."""
+    moment = pay_by - PAY_REMINDER_LEAD
+    return moment if deadline <= moment else None
 
 
 def _html(text: str) -> dict[str, str]:

@@ -37,6 +37,7 @@ class MemberWithdrew(Event):
 @dataclass(frozen=True)
 class WithdrawalRequested(Event):
     member_id: int
+    number: int  # the head's buttons answer this request, no later one
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class DeadlineExtended(Event):
 
 @dataclass(frozen=True)
 class PurchaseEdited(Event):
-    fields: tuple[str, ...]  # title, description, deadline, pickup, items
+    fields: tuple[str, ...]  # title, description, deadline, pickup, items, pay_to, pay_by
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class PurchaseCancelled(Event):
 @dataclass(frozen=True)
 class TransferOffered(Event):
     to_member_id: int
+    number: int  # the member's buttons answer this offer, no later one
 
 
 @dataclass(frozen=True)
@@ -124,16 +126,27 @@ class HandedOver(Event):
 @dataclass(frozen=True)
 class PaymentClaimed(Event):
     member_id: int
+    claim: int  # its number: the head's Received / Not received act on this claim only
 
 
 @dataclass(frozen=True)
 class PaymentConfirmed(Event):
+    """The head recorded money received from the member (a confirmed claim, or cash)."""
+
     member_id: int
+    entry: int  # the ledger entry's number
 
 
 @dataclass(frozen=True)
 class PaymentRejected(Event):
     member_id: int
+    claim: int
+
+
+@dataclass(frozen=True)
+class RefundRecorded(Event):
+    member_id: int
+    entry: int
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,32 @@ class UnpaidReminded(Event):
 
 
 @dataclass(frozen=True)
-class SupplyConfirmed(Event):
-    item_ids: tuple[int, ...]
-    changed_member_ids: tuple[int, ...]
+class MemberAmounts:
+    """One member's lines and amount (goods, fee, delivery, in minor units), before and after
+    a change, with what they had paid and been refunded then."""
+
+    member_id: int
+    lines_before: tuple[tuple[int, int], ...]  # (item, units)
+    lines_after: tuple[tuple[int, int], ...]
+    goods_before: int
+    fee_before: int
+    delivery_before: int
+    goods_after: int
+    fee_after: int
+    delivery_after: int
+    paid: int
+    refunded: int
+
+
+@dataclass(frozen=True)
+class AmountsChanged(Event):
+    """A change after the stop (a withdrawal, the supplier's confirmation, unpaid members
+    dropped) moved what members get or owe; everyone in `members` is told what and why."""
+
+    cause: str  # domain.adjustments.Cause
+    members_out: tuple[int, ...]  # who left or was dropped: named to the head only
+    members: tuple[MemberAmounts, ...]
+    prices: tuple[tuple[int, int, int], ...]  # (item, unit price before, after) where it moved
+    packs: tuple[tuple[int, int, int], ...]  # (item, packs before, after) where they changed
+    # (item, units in the supplier order before, after) where they changed
+    ordered: tuple[tuple[int, int, int], ...] = ()

@@ -31,6 +31,9 @@ class PurchaseRepository(Protocol):
 
     async def list_for_head(self, head_id: int) -> list[Purchase]: ...
 
+    async def last_pay_to(self, head_id: int) -> str:
+        """The payment details of the head's latest purchase that had some ("" for none)."""
+
     async def list_for_member(self, member_id: int) -> list[Purchase]: ...
 
     async def ids_due(self, now: datetime) -> list[int]:

@@ -29,6 +29,7 @@ from domain.errors import (
     PickupNeeded,
 )
 from domain.money import Money
+from domain.payments import LedgerEntry, PaymentClaim
 from domain.permissions import Actor, ensure_can_manage
 
 WITHDRAWAL_WINDOW_AFTER_TRANSFER = timedelta(hours=24)
@@ -38,10 +39,16 @@ PICKUP_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 PICKUP_CODE_LENGTH = 4
 MAX_TITLE_LENGTH = 120
 MAX_DESCRIPTION_LENGTH = 2000
+MAX_PAY_TO_LENGTH = 500
 MAX_ITEMS = 50
 MAX_UNITS_PER_LINE = 100_000
 # Deadline reminders: this long before the deadline, nearest first.
 REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))
+
+
+def normal_code(code: str) -> str:
+    """A pickup code as stored: upper case, no spaces."""
+    return "".join(code.split()).upper()
 
 
 def reminder_due(deadline: datetime, created_at: datetime, now: datetime) -> timedelta | None:
@@ -81,6 +88,9 @@ STATUS_WORDS: dict[PurchaseStatus, str] = {
     PurchaseStatus.FAILED: N_("failed"),
     PurchaseStatus.CANCELLED: N_("cancelled"),
 }
+
+# While a member may still leave (asking the head after the stop).
+WITHDRAWABLE = (PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED)
 
 # A running purchase still has work to do; a finished one never changes again.
 RUNNING = (
@@ -123,15 +133,6 @@ class DeliverySplit(StrEnum):
 class PaymentMode(StrEnum):
     PREPAY = "prepay"
     POSTPAY = "postpay"
-
-
-class PaymentState(StrEnum):
-    """Where one member's payment stands; a member with no state has not said they paid."""
-
-    CLAIMED = "claimed"  # the member says they paid; the head has not checked yet
-    CONFIRMED = "confirmed"  # the head has the money
-    REJECTED = "rejected"  # the head did not find it; the member may say so again
-    PARTLY_PAID = "partly_paid"  # paid what was due, then the supplier's change raised it
 
 
 # When money is collected: a prepaid purchase from its stop (amounts are final then), a
@@ -247,6 +248,14 @@ class SupplyConfirmation:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """A member got their goods: when, and who handed them over."""
+
+    at: datetime
+    by: int
+
+
+@dataclass(frozen=True)
 class Request:
     """One entry of the append-only order log: a member changed one line."""
 
@@ -324,16 +333,21 @@ class Purchase:
     extended: bool = False
     awaiting_head_decision: bool = False
     cancel_reason: str = ""
+    # Where and by when members pay: free text from the head, shown to members privately.
+    pay_to: str = ""
+    pay_by: datetime | None = None
     pending_head_id: int | None = None
+    # Offers and requests are numbered, so that a button of an answered one acts on nothing.
+    transfer_offers_made: int = 0
     withdrawal_window_ends: datetime | None = None
-    withdrawal_requests: set[int] = field(default_factory=set)
+    withdrawal_requests: dict[int, int] = field(default_factory=dict)  # member → request number
+    withdrawal_requests_made: int = 0
     members: dict[int, Member] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     pickup_codes: dict[int, str] = field(default_factory=dict)
-    handed_over: set[int] = field(default_factory=set)
-    payments: dict[int, PaymentState] = field(default_factory=dict)
-    # What the head confirmed receiving from each member (the amount due at that moment).
-    paid: dict[int, Money] = field(default_factory=dict)
+    handed_over: dict[int, Handover] = field(default_factory=dict)
+    claims: list[PaymentClaim] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
     _log_sums: LogSums | None = field(default=None, init=False, compare=False, repr=False)
@@ -343,10 +357,31 @@ class Purchase:
             self._log_sums = LogSums(self.requests)
         return self._log_sums.catch_up()
 
+    def copy(self) -> Purchase:
+        """A copy that shares no mutable container with this one (their elements are frozen
+        or never changed in place): to try a change and see what it would do, or to keep the
+        committed state apart from a unit of work's."""
+        return replace(
+            self,
+            items=list(self.items),
+            pickup_slots=list(self.pickup_slots),
+            withdrawal_requests=dict(self.withdrawal_requests),
+            members=dict(self.members),
+            requests=list(self.requests),
+            pickup_codes=dict(self.pickup_codes),
+            handed_over=dict(self.handed_over),
+            claims=list(self.claims),
+            ledger=list(self.ledger),
+            supply=dict(self.supply),
+            events=[],
+        )
+
     # --- creation ---------------------------------------------------------------------------
 
-    def validate(self, now: datetime, max_fee_percent: Decimal) -> None:
-        """Check the terms a head typed; raises InvalidPurchase naming the first problem."""
+    def validate(self, now: datetime | None, max_fee_percent: Decimal) -> None:
+        """Check the terms a head typed; raises InvalidPurchase naming the first problem.
+        With `now` None the deadline is not checked against the clock (it has passed: the
+        purchase is stopped and only its payment details change)."""
         if not self.title.strip():
             raise InvalidPurchase(N_("the purchase needs a title"))
         if len(self.title) > MAX_TITLE_LENGTH:
@@ -372,7 +407,7 @@ class Purchase:
                     item=item.name,
                     currency=self.currency,
                 )
-        if self.deadline <= now:
+        if now is not None and self.deadline <= now:
             raise InvalidPurchase(N_("the deadline is in the past"))
         if not Decimal(0) <= self.fee_percent <= max_fee_percent:
             raise InvalidPurchase(
@@ -396,6 +431,18 @@ class Purchase:
         for slot in self.pickup_slots:
             if slot.starts_at < self.deadline:
                 raise InvalidPurchase(N_("the pickup must come after the deadline"))
+        if len(self.pay_to) > MAX_PAY_TO_LENGTH:
+            raise InvalidPurchase(
+                N_("the payment details are longer than {limit} characters"),
+                limit=MAX_PAY_TO_LENGTH,
+            )
+        if self.pay_by is not None:
+            if self.payment_mode is not PaymentMode.PREPAY:
+                raise InvalidPurchase(
+                    N_("a pay-by time is for prepaid purchases; postpaid ones pay at pickup")
+                )
+            if self.pay_by <= self.deadline:
+                raise InvalidPurchase(N_("the pay-by time must come after the deadline"))
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -489,16 +536,27 @@ class Purchase:
         deadline: datetime | None = None,
         pickup: PickupSlot | None = None,
         items: Iterable[Item] = (),
+        pay_to: str | None = None,
+        pay_by: datetime | None = None,
     ) -> tuple[str, ...]:
-        """Change terms while orders are open; returns the names of the fields that changed.
+        """Change terms; returns the names of the fields that changed.
 
-        An item is named as it is (its number is not typed) and changes only while nobody has
-        it in their order: members joined at the terms they saw.
+        The terms members joined for change only while orders are open; an item is named as
+        it is (its number is not typed) and changes only while nobody has it in their order.
+        Where and by when to pay may change while the purchase runs (a wrong account number
+        must be mended after the stop too).
         """
         ensure_can_manage(self, actor)
-        if not self.accepts_orders(now):
+        items = list(items)
+        terms = (title, description, deadline, pickup)
+        if (any(value is not None for value in terms) or items) and not self.accepts_orders(now):
             raise OrdersClosed(
                 N_("terms can change only while orders are open; the purchase is {status}"),
+                status=self.status,
+            )
+        if self.status not in RUNNING:
+            raise OrdersClosed(
+                N_("the purchase is {status}; nothing about it changes any more"),
                 status=self.status,
             )
         new_items = list(self.items)
@@ -522,22 +580,27 @@ class Purchase:
             deadline=self.deadline if deadline is None else deadline,
             pickup_slots=self.pickup_slots if pickup is None else [pickup],
             items=new_items,
+            pay_to=self.pay_to if pay_to is None else pay_to,
+            pay_by=self.pay_by if pay_by is None else pay_by,
             events=[],
         )
         # The fee cannot change here, so the cap it was published under is still met.
-        candidate.validate(now, self.fee_percent)
+        candidate.validate(now if self.accepts_orders(now) else None, self.fee_percent)
         fields = {
             "title": (self.title, candidate.title),
             "description": (self.description, candidate.description),
             "deadline": (self.deadline, candidate.deadline),
             "pickup": (self.pickup_slots, candidate.pickup_slots),
             "items": (self.items, candidate.items),
+            "pay_to": (self.pay_to, candidate.pay_to),
+            "pay_by": (self.pay_by, candidate.pay_by),
         }
         changed_fields = tuple(name for name, (old, new) in fields.items() if old != new)
         if changed_fields:
             self.title, self.description = candidate.title, candidate.description
             self.deadline, self.pickup_slots = candidate.deadline, candidate.pickup_slots
             self.items = candidate.items
+            self.pay_to, self.pay_by = candidate.pay_to, candidate.pay_by
             self.events.append(events.PurchaseEdited(self.id, changed_fields))
         return changed_fields
 
@@ -592,97 +655,37 @@ class Purchase:
                     result.setdefault(member_id, {})[item_id] = units
         return result
 
-    def hand_over(self, actor: Actor, code: str) -> int:
-        """The head hands a member their goods against their code; returns the member."""
+    def member_with_code(self, code: str) -> int:
+        """Whose pickup code this is; case and spaces do not matter ("kx 7p" is KX7P)."""
+        wanted = normal_code(code)
+        member_id = next((m for m, c in self.pickup_codes.items() if c == wanted), None)
+        if member_id is None:
+            raise NotFound(N_("no member has the pickup code {code}"), code=wanted)
+        return member_id
+
+    def hand_over(self, actor: Actor, member_id: int, now: datetime) -> None:
+        """The head hands a member their goods (after checking their code)."""
         ensure_can_manage(self, actor)
         if self.status is not PurchaseStatus.ARRIVED:
             raise IllegalTransition(
                 N_("goods are handed over once they arrive; the purchase is {status}"),
                 status=self.status,
             )
-        wanted = code.strip().upper()
-        member_id = next((m for m, c in self.pickup_codes.items() if c == wanted), None)
-        if member_id is None:
-            raise NotFound(N_("no member has the pickup code {code}"), code=wanted)
+        if member_id not in self.pickup_codes:
+            raise NotFound(N_("this member has no goods to pick up"))
         if member_id not in self.handed_over:
-            self.handed_over.add(member_id)
+            self.handed_over[member_id] = Handover(now, actor.user_id)
             self.events.append(events.HandedOver(self.id, member_id))
-        return member_id
 
     def complete(self, actor: Actor) -> None:
         ensure_can_manage(self, actor)
         if self._move(PurchaseStatus.COMPLETED):
             self.events.append(events.PurchaseCompleted(self.id))
 
-    # --- payments ---------------------------------------------------------------------------
+    # --- payments (the rules are in domain.ledger) -------------------------------------------
 
     def accepts_payments(self) -> bool:
         return self.status in PAYABLE[self.payment_mode]
-
-    def _ensure_payable(self, member_id: int) -> None:
-        if not self.accepts_payments():
-            raise IllegalTransition(
-                N_("payments are not collected while the purchase is {status}"),
-                status=self.status,
-            )
-        if member_id not in self.final_lines():
-            raise NotFound(N_("there is nothing to pay: no goods in this purchase"))
-
-    def claim_payment(self, member_id: int) -> None:
-        """The member says they paid; the head confirms or rejects it."""
-        self._ensure_payable(member_id)
-        state = self.payments.get(member_id)
-        if state is PaymentState.CONFIRMED:
-            raise IllegalTransition(N_("the head has already confirmed your payment"))
-        if state is not PaymentState.CLAIMED:
-            self.payments[member_id] = PaymentState.CLAIMED
-            self.events.append(events.PaymentClaimed(self.id, member_id))
-
-    def confirm_payment(self, actor: Actor, member_id: int, amount: Money) -> None:
-        """The head has the money — `amount`, what the member owed then — whether or not the
-        member said so first (cash at pickup)."""
-        ensure_can_manage(self, actor)
-        self._ensure_payable(member_id)
-        if self.payments.get(member_id) is not PaymentState.CONFIRMED:
-            self.payments[member_id] = PaymentState.CONFIRMED
-            self.paid[member_id] = amount
-            self.events.append(events.PaymentConfirmed(self.id, member_id))
-
-    def reject_payment(self, actor: Actor, member_id: int) -> None:
-        """The head did not find the money a member said they sent (or confirmed by mistake)."""
-        ensure_can_manage(self, actor)
-        self._ensure_payable(member_id)
-        state = self.payments.get(member_id)
-        if state is None:
-            raise NotFound(N_("this member has not said they paid"))
-        if state is not PaymentState.REJECTED:
-            self.payments[member_id] = PaymentState.REJECTED
-            self.paid.pop(member_id, None)
-            self.events.append(events.PaymentRejected(self.id, member_id))
-
-    def unpaid(self) -> list[int]:
-        """Members who get goods and whose payment the head has not confirmed, by join order."""
-        receiving = self.final_lines()
-        return [
-            m
-            for m in self.participant_ids()
-            if m in receiving and self.payments.get(m) is not PaymentState.CONFIRMED
-        ]
-
-    def remind_unpaid(self, actor: Actor) -> list[int]:
-        """The head asks every unpaid member to pay; returns who will be reminded."""
-        ensure_can_manage(self, actor)
-        if not self.accepts_payments():
-            raise IllegalTransition(
-                N_("payments are not collected while the purchase is {status}"),
-                status=self.status,
-            )
-        # Someone who said they paid waits for the head to look, not for a reminder.
-        unpaid = [m for m in self.unpaid() if self.payments.get(m) is not PaymentState.CLAIMED]
-        if not unpaid:
-            raise NotFound(N_("nobody to remind: everyone has paid or says so"))
-        self.events.append(events.UnpaidReminded(self.id, tuple(unpaid)))
-        return unpaid
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -869,14 +872,16 @@ class Purchase:
             tolerance = self.tolerance(member_id, item.item_id)
             if quantity or tolerance:
                 self._append(member_id, item.item_id, -quantity, -tolerance, now)
-        self.withdrawal_requests.discard(member_id)
+        self.withdrawal_requests.pop(member_id, None)
         self.events.append(events.MemberWithdrew(self.id, member_id))
 
     def in_transfer_window(self, now: datetime) -> bool:
         return self.withdrawal_window_ends is not None and now < self.withdrawal_window_ends
 
     def withdraw(self, member_id: int, now: datetime) -> None:
-        """A member leaves: freely while orders are open, or in the window after a new head."""
+        """A member leaves: freely while orders are open, or in the window after a new head.
+        After the stop this moves other members' amounts: `domain.adjustments.withdraw` is
+        the way in that tells them."""
         if not self.takes_part(member_id):
             raise NotFound(N_("you have no order in this purchase"))
         window_open = self.in_transfer_window(now) and self.status in (
@@ -894,25 +899,45 @@ class Purchase:
             raise NotFound(N_("you have no order in this purchase"))
         if self.accepts_orders(now):
             raise IllegalTransition(N_("orders are still open: you can withdraw yourself"))
-        if self.status not in (PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED):
+        if self.status not in WITHDRAWABLE:
             raise OrdersClosed(
                 N_("the purchase is {status}; it is too late to withdraw"), status=self.status
             )
         if member_id not in self.withdrawal_requests:
-            self.withdrawal_requests.add(member_id)
-            self.events.append(events.WithdrawalRequested(self.id, member_id))
+            self.withdrawal_requests_made += 1
+            self.withdrawal_requests[member_id] = self.withdrawal_requests_made
+            self.events.append(
+                events.WithdrawalRequested(self.id, member_id, self.withdrawal_requests_made)
+            )
 
-    def accept_withdrawal(self, actor: Actor, member_id: int, now: datetime) -> None:
+    def _open_request(self, actor: Actor, member_id: int, number: int) -> None:
+        """The head answers request `number` of this member: only while it is the one open."""
         ensure_can_manage(self, actor)
-        if member_id not in self.withdrawal_requests:
-            raise NotFound(N_("this member has not asked to withdraw"))
+        current = self.withdrawal_requests.get(member_id)
+        if current is None or current != number:
+            raise NotFound(N_("this request to withdraw has been answered already"))
+        if self.status not in WITHDRAWABLE:
+            raise OrdersClosed(
+                N_("the purchase is {status}; it is too late to withdraw"), status=self.status
+            )
+
+    def accept_withdrawal(self, actor: Actor, member_id: int, number: int, now: datetime) -> None:
+        """The head lets the member go. After the stop this moves other members' amounts:
+        `domain.adjustments.accept_withdrawal` is the way in that tells them."""
+        self._open_request(actor, member_id, number)
         self._remove_all(member_id, now)
 
-    def decline_withdrawal(self, actor: Actor, member_id: int) -> None:
+    def drop(self, actor: Actor, member_id: int, now: datetime) -> None:
+        """The head takes a member's order out (unpaid at the pay-by time). This moves other
+        members' amounts: `domain.adjustments.drop_unpaid` is the way in that tells them."""
         ensure_can_manage(self, actor)
-        if member_id not in self.withdrawal_requests:
-            raise NotFound(N_("this member has not asked to withdraw"))
-        self.withdrawal_requests.discard(member_id)
+        if not self.takes_part(member_id):
+            raise NotFound(N_("this member has no order in this purchase"))
+        self._remove_all(member_id, now)
+
+    def decline_withdrawal(self, actor: Actor, member_id: int, number: int) -> None:
+        self._open_request(actor, member_id, number)
+        del self.withdrawal_requests[member_id]
         self.events.append(events.WithdrawalDeclined(self.id, member_id))
 
     # --- head transfer ----------------------------------------------------------------------
@@ -931,19 +956,24 @@ class Purchase:
         if not self.takes_part(to_member_id):
             raise NotFound(N_("the new head must be a participant of the purchase"))
         self.pending_head_id = to_member_id
-        self.events.append(events.TransferOffered(self.id, to_member_id))
+        self.transfer_offers_made += 1
+        self.events.append(events.TransferOffered(self.id, to_member_id, self.transfer_offers_made))
 
-    def accept_transfer(self, user_id: int, now: datetime) -> None:
+    def _ensure_offer_open(self, user_id: int, number: int) -> None:
         if self.pending_head_id != user_id:
             raise NotAllowed(N_("nobody offered you to lead this purchase"))
+        if number != self.transfer_offers_made:
+            raise NotAllowed(N_("this offer was replaced by a later one"))
+
+    def accept_transfer(self, user_id: int, number: int, now: datetime) -> None:
+        self._ensure_offer_open(user_id, number)
         self._ensure_can_change_heads()
         if not self.takes_part(user_id):
             raise NotFound(N_("the new head must be a participant of the purchase"))
         self._change_head(user_id, now)
 
-    def decline_transfer(self, user_id: int) -> None:
-        if self.pending_head_id != user_id:
-            raise NotAllowed(N_("nobody offered you to lead this purchase"))
+    def decline_transfer(self, user_id: int, number: int) -> None:
+        self._ensure_offer_open(user_id, number)
         self.pending_head_id = None
         self.events.append(events.TransferDeclined(self.id, user_id))
 

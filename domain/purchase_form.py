@@ -29,7 +29,9 @@ from domain.purchase import (
 )
 
 MAX_TEMPLATE_LENGTH = 8000
-MAX_FIELD_LENGTH = {"title": 120, "description": 2000, "supplier": 120, "regions": 200}
+MAX_FIELD_LENGTH = {
+    "title": 120, "description": 2000, "supplier": 120, "regions": 200, "pay_to": 500,
+}  # fmt: skip
 
 
 class FormError(DomainError):
@@ -59,6 +61,8 @@ class PurchaseForm:
     short_policy: ShortPolicy = ShortPolicy.FAIL
     extend_by: timedelta | None = None
     payment_mode: PaymentMode = PaymentMode.PREPAY
+    pay_to: str = ""
+    pay_by: datetime | None = None
 
     def to_purchase(
         self, community_id: int, head_id: int, currency: str, now: datetime, max_fee: Decimal
@@ -89,6 +93,8 @@ class PurchaseForm:
             payment_mode=self.payment_mode,
             short_policy=self.short_policy,
             extend_by=self.extend_by,
+            pay_to=self.pay_to,
+            pay_by=self.pay_by,
         )
         try:
             purchase.validate(now, max_fee)
@@ -105,17 +111,20 @@ EMPTY_FIELD = {
     "description": N_("the description cannot be empty"),
     "supplier": N_("the supplier cannot be empty"),
     "regions": N_("the regions cannot be empty"),
+    "pay_to": N_("say where members pay you, e.g. a bank account or cash at pickup"),
 }
 LONG_FIELD = {
     "title": N_("the title is longer than {limit} characters"),
     "description": N_("the description is longer than {limit} characters"),
     "supplier": N_("the supplier is longer than {limit} characters"),
     "regions": N_("the regions are longer than {limit} characters"),
+    "pay_to": N_("the payment details are longer than {limit} characters"),
 }
 
 
 def parse_text(text: str, field_name: str, required: bool = True) -> str:
-    value = " ".join(text.split()) if field_name != "description" else text.strip()
+    multiline = field_name in ("description", "pay_to")
+    value = text.strip() if multiline else " ".join(text.split())
     if required and not value:
         raise FormError(EMPTY_FIELD[field_name])
     limit = MAX_FIELD_LENGTH[field_name]
@@ -243,6 +252,16 @@ def parse_deadline(text: str, timezone: str, now: datetime) -> datetime:
     return instant
 
 
+def parse_pay_by(text: str, timezone: str, now: datetime) -> datetime:
+    """By when members of a prepaid purchase pay: a local date and time, in the future."""
+    instant = _local_instant(text, timezone)
+    if instant <= now:
+        raise FormError(N_("the pay-by time is in the past; give a later date and time"))
+    if instant > now + timedelta(days=400):
+        raise FormError(N_("the pay-by time is more than a year away"))
+    return instant
+
+
 def parse_pickup(text: str, timezone: str) -> PickupSlot:
     """`2026-11-27 10:00-12:00 | Community hall, 5 Main St`."""
     when, _, place = (part.strip() for part in text.partition("|"))
@@ -352,6 +371,9 @@ KEYS = {
     "regions": "regions", "регионы": "regions", "地区": "regions",
     "if short": "if short", "если не набрали": "if short", "未成团": "if short",
     "payment": "payment", "оплата": "payment", "付款": "payment",
+    "pay to": "pay to", "оплата на": "pay to", "реквизиты": "pay to", "куда платить": "pay to",
+    "收款": "pay to", "收款方式": "pay to",
+    "pay by": "pay by", "оплатить до": "pay by", "срок оплаты": "pay by", "付款截止": "pay by",
 }  # fmt: skip
 
 
@@ -413,7 +435,7 @@ def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
 
 # What can change once members may have joined: the rest (fee, minimum, delivery, payment...)
 # are what people joined for.
-EDITABLE = ("title", "description", "deadline", "pickup", "item")
+EDITABLE = ("title", "description", "deadline", "pickup", "item", "pay to", "pay by")
 
 
 @dataclass
@@ -423,12 +445,16 @@ class PurchaseEdit:
     deadline: datetime | None = None
     pickup: PickupSlot | None = None
     items: list[Item] = field(default_factory=list)
+    pay_to: str | None = None
+    pay_by: datetime | None = None
 
 
 def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
     """The `Key: value` lines of an edit: only the keys of EDITABLE."""
     edit = PurchaseEdit()
     for number, key, key_text, value in _key_values(text):
+        if key in ("pay to", "pay by") and not value:
+            continue  # the form shows them empty when there are none yet: nothing to change
         if key not in EDITABLE:
             raise FormError(
                 N_("line {number}: {key} cannot change once the purchase is open"),
@@ -448,6 +474,10 @@ def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
             edit.deadline = form.deadline
         elif key == "pickup":
             edit.pickup = form.pickup
+        elif key == "pay to":
+            edit.pay_to = form.pay_to
+        elif key == "pay by":
+            edit.pay_by = form.pay_by
         else:
             edit.items.extend(form.items)
     if edit == PurchaseEdit():
@@ -498,5 +528,9 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
         form.regions = parse_regions(value)
     elif key == "if short":
         form.short_policy, form.extend_by = parse_if_short(value)
+    elif key == "pay to":
+        form.pay_to = parse_text(value, "pay_to")
+    elif key == "pay by":
+        form.pay_by = parse_pay_by(value, context.timezone, context.now)
     else:
         form.payment_mode = parse_payment(value)

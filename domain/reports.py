@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.billing import AmountDue, amounts_due, units_per_member
+from domain.billing import AmountDue, units_per_member
+from domain.ledger import Account, accounts, dues_of
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
-from domain.purchase import Item, PaymentState, Purchase
+from domain.purchase import Item, Purchase, PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,7 @@ class MemberLine:
     due: AmountDue
     pickup_code: str
     handed_over: bool
-    payment: PaymentState | None = None
-    paid: Money | None = None
+    account: Account | None = None  # once anything is due or on record (after the stop)
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,23 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
         price = purchase.unit_price(item.item_id, count)
         packs = allocation[item.item_id].packs if item.pack_size > 1 else count
         supplier.append(SupplierLine(item, count, packs, price, price * count))
-    dues = amounts_due(purchase)
+    dues = dues_of(purchase)
+    estimates = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
+    money = {} if estimates else accounts(purchase)
+    zero = Money.zero(purchase.currency)
+    nothing = AmountDue(zero, zero, zero, is_estimate=False)
+    # Members with goods, then those who get nothing now but have money on record (they left
+    # after paying): the head still owes them, and the balances add up only with them.
     members = [
         MemberLine(
             member_id,
             purchase.members[member_id].name if member_id in purchase.members else str(member_id),
-            units[member_id],
-            dues[member_id],
+            units.get(member_id, {}),
+            dues.get(member_id, nothing),
             purchase.pickup_codes.get(member_id, ""),
             member_id in purchase.handed_over,
-            purchase.payments.get(member_id),
-            purchase.paid.get(member_id),
+            money.get(member_id),
         )
-        for member_id in units
+        for member_id in dict.fromkeys([*units, *money])
     ]
     return Report(supplier, members)

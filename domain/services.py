@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from domain import supply
-from domain.billing import amounts_due
+from domain import adjustments, ledger
 from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
+from domain.events import AmountsChanged
 from domain.money import Money
+from domain.payments import Means
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
@@ -67,11 +68,19 @@ async def register_community(uow: UnitOfWork, community: Community) -> Community
 
 
 async def publish_purchase(
-    uow: UnitOfWork, purchase: Purchase, now: datetime, max_fee_percent: Decimal
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool = True,
 ) -> int:
-    """Validate a head's new purchase, store it and open it; returns its id."""
+    """Validate a head's new purchase, store it and open it; returns its id. Without payment
+    details of its own it takes the head's from their last purchase (unless the head said
+    there are none: `reuse_pay_to` False)."""
     purchase.validate(now, max_fee_percent)
     async with uow:
+        if not purchase.pay_to and reuse_pay_to:
+            purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
         await uow.purchases.add(purchase)
         purchase.publish(now)
         await uow.commit()
@@ -175,7 +184,7 @@ async def change_tolerance(
 
 
 async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
-    await _apply(uow, purchase_id, lambda p: p.withdraw(member_id, now))
+    await _apply(uow, purchase_id, lambda p: adjustments.withdraw(p, member_id, now))
 
 
 async def request_withdrawal(
@@ -184,16 +193,32 @@ async def request_withdrawal(
     await _apply(uow, purchase_id, lambda p: p.request_withdrawal(member_id, now))
 
 
+async def withdrawal_preview(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int, now: datetime
+) -> tuple[Purchase, AmountsChanged]:
+    """What accepting request `number` would change; nothing is saved."""
+    async with uow:
+        purchase = await _load(uow, purchase_id)
+        return purchase, adjustments.withdrawal_preview(purchase, actor, member_id, number, now)
+
+
 async def accept_withdrawal(
-    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, now: datetime
-) -> None:
-    await _apply(uow, purchase_id, lambda p: p.accept_withdrawal(actor, member_id, now))
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int, now: datetime
+) -> AmountsChanged | None:
+    """The head lets the member go; returns what it moved for others (None before the stop)."""
+    impact: list[AmountsChanged | None] = []
+    await _apply(
+        uow,
+        purchase_id,
+        lambda p: impact.append(adjustments.accept_withdrawal(p, actor, member_id, number, now)),
+    )
+    return impact[-1]
 
 
 async def decline_withdrawal(
-    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int
 ) -> None:
-    await _apply(uow, purchase_id, lambda p: p.decline_withdrawal(actor, member_id))
+    await _apply(uow, purchase_id, lambda p: p.decline_withdrawal(actor, member_id, number))
 
 
 async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:
@@ -241,6 +266,7 @@ async def edit_purchase(
         changed[:] = purchase.edit(
             actor, now, title=edit.title, description=edit.description,
             deadline=edit.deadline, pickup=edit.pickup, items=edit.items,
+            pay_to=edit.pay_to, pay_by=edit.pay_by,
         )  # fmt: skip
 
     await _apply(uow, purchase_id, apply)
@@ -275,28 +301,81 @@ async def mark_arrived(
     await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots, draw_code))
 
 
-async def hand_over(uow: UnitOfWork, purchase_id: int, actor: Actor, code: str) -> int:
-    """The head gives a member their goods against the pickup code; returns the member."""
-    handed: list[int] = []
-    await _apply(uow, purchase_id, lambda p: handed.append(p.hand_over(actor, code)))
-    return handed[-1]
+async def hand_over(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    member_id: int,
+    now: datetime,
+    settled: Money | None = None,
+) -> None:
+    """The head gives a member their goods; with `settled`, the money that changed hands then
+    (positive: received from the member, negative: given back), which must be exactly the
+    member's balance the head was shown."""
+
+    def give(purchase: Purchase) -> None:
+        purchase.hand_over(actor, member_id, now)
+        if settled is not None and settled.minor > 0:
+            ledger.record_payment(purchase, actor, member_id, settled, now, expected=settled)
+        elif settled is not None and settled.minor < 0:
+            back = Money(-settled.minor, settled.currency)
+            ledger.record_refund(purchase, actor, member_id, back, now, back, Means.CASH)
+
+    await _apply(uow, purchase_id, give)
 
 
-async def complete(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
-    await _apply(uow, purchase_id, lambda p: p.complete(actor))
+async def complete(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, with_open_balances: bool = False
+) -> None:
+    await _apply(uow, purchase_id, lambda p: ledger.complete(p, actor, with_open_balances))
 
 
-async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int) -> None:
-    await _apply(uow, purchase_id, lambda p: p.claim_payment(member_id))
+async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
+    await _apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
 
 
-async def confirm_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:
-    def confirm(purchase: Purchase) -> None:
-        due = amounts_due(purchase).get(member_id)
-        amount = due.total if due is not None else Money.zero(purchase.currency)
-        purchase.confirm_payment(actor, member_id, amount)
+async def confirm_claim(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, claim: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: ledger.confirm_claim(p, actor, member_id, claim, now))
 
-    await _apply(uow, purchase_id, confirm)
+
+async def reject_claim(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, claim: int
+) -> None:
+    await _apply(uow, purchase_id, lambda p: ledger.reject_claim(p, actor, member_id, claim))
+
+
+async def record_payment(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    member_id: int,
+    amount: Money,
+    now: datetime,
+    expected: Money | None = None,
+) -> None:
+    await _apply(
+        uow,
+        purchase_id,
+        lambda p: ledger.record_payment(p, actor, member_id, amount, now, expected),
+    )
+
+
+async def record_refund(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    member_id: int,
+    amount: Money,
+    now: datetime,
+    expected: Money | None = None,
+) -> None:
+    await _apply(
+        uow,
+        purchase_id,
+        lambda p: ledger.record_refund(p, actor, member_id, amount, now, expected),
+    )
 
 
 async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
@@ -304,21 +383,39 @@ async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: 
     changed: list[int] = []
 
     def apply(purchase: Purchase) -> None:
-        changed[:] = supply.confirm_supply(purchase, actor, supply.parse_supply(text, purchase))
+        impact = adjustments.confirm_supply(purchase, actor, text)
+        changed[:] = [m.member_id for m in impact.members] if impact else []
 
     await _apply(uow, purchase_id, apply)
     return changed
 
 
-async def reject_payment(uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int) -> None:
-    await _apply(uow, purchase_id, lambda p: p.reject_payment(actor, member_id))
-
-
-async def remind_unpaid(uow: UnitOfWork, purchase_id: int, actor: Actor) -> int:
-    """Ask every unpaid member to pay; returns how many are reminded."""
+async def remind_unpaid(uow: UnitOfWork, purchase_id: int, actor: Actor) -> list[int]:
+    """Ask every member who still owes to pay; returns who is reminded."""
     reminded: list[int] = []
-    await _apply(uow, purchase_id, lambda p: reminded.extend(p.remind_unpaid(actor)))
-    return len(reminded)
+    await _apply(uow, purchase_id, lambda p: reminded.extend(ledger.remind_unpaid(p, actor)))
+    return reminded
+
+
+async def drop_preview(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, now: datetime
+) -> tuple[Purchase, AmountsChanged]:
+    """Who paid nothing, and what dropping them would change; nothing is saved."""
+    async with uow:
+        purchase = await _load(uow, purchase_id)
+        return purchase, adjustments.drop_preview(purchase, actor, now)
+
+
+async def drop_unpaid(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, now: datetime, expected: int
+) -> AmountsChanged | None:
+    impact: list[AmountsChanged | None] = []
+    await _apply(
+        uow,
+        purchase_id,
+        lambda p: impact.append(adjustments.drop_unpaid(p, actor, now, expected)),
+    )
+    return impact[-1]
 
 
 async def offer_transfer(
@@ -327,12 +424,14 @@ async def offer_transfer(
     await _apply(uow, purchase_id, lambda p: p.offer_transfer(actor, to_member_id))
 
 
-async def accept_transfer(uow: UnitOfWork, purchase_id: int, user_id: int, now: datetime) -> None:
-    await _apply(uow, purchase_id, lambda p: p.accept_transfer(user_id, now))
+async def accept_transfer(
+    uow: UnitOfWork, purchase_id: int, user_id: int, number: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.accept_transfer(user_id, number, now))
 
 
-async def decline_transfer(uow: UnitOfWork, purchase_id: int, user_id: int) -> None:
-    await _apply(uow, purchase_id, lambda p: p.decline_transfer(user_id))
+async def decline_transfer(uow: UnitOfWork, purchase_id: int, user_id: int, number: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.decline_transfer(user_id, number))
 
 
 async def reassign(

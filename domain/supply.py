@@ -1,21 +1,17 @@
 """What the supplier confirmed after the stop: often fewer packs than ordered, sometimes a new
 price. The head enters it per item; packs are re-allocated by the same queue (the latest
-requests go short first), amounts follow, and every member whose lines or amount changed is
-told. Money already paid stays recorded: a member who now owes less is owed the difference,
-one who owes more pays the rest."""
+requests go short first) and amounts follow. `domain.adjustments.confirm_supply` is the way in
+that tells every member whose lines or amount changed."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain import events
-from domain.billing import AmountDue, amounts_due
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotFound
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
-from domain.purchase import PaymentState, Purchase, PurchaseStatus, SupplyConfirmation
+from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
 
 # After the order is placed the supplier's answer may still change it; once goods have
 # arrived the pickup codes and notices stand.
@@ -57,8 +53,8 @@ def parse_supply(text: str, purchase: Purchase) -> list[SupplyLine]:
     return found
 
 
-def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) -> list[int]:
-    """Apply the supplier's confirmation; returns the members whose lines or amount changed."""
+def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) -> None:
+    """Apply the supplier's confirmation, all lines or none."""
     ensure_can_manage(purchase, actor)
     if purchase.status not in CONFIRMABLE:
         raise IllegalTransition(
@@ -81,46 +77,5 @@ def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) ->
             )  # fmt: skip
         if line.unit_price is not None and line.unit_price.minor <= 0:
             raise InvalidPurchase(N_("{item}: the price must be more than zero"), item=item.name)
-    before_lines = purchase.final_lines()
-    before_due = {m: due.total for m, due in amounts_due(purchase).items()}
     for line in lines:
         purchase.supply[line.item_id] = SupplyConfirmation(line.units, line.unit_price)
-    after_lines = purchase.final_lines()
-    after_due = {m: due.total for m, due in amounts_due(purchase).items()}
-    changed = [
-        m
-        for m in purchase.participant_ids()
-        if before_lines.get(m) != after_lines.get(m) or before_due.get(m) != after_due.get(m)
-    ]
-    for member in changed:
-        paid = purchase.paid.get(member)
-        due = after_due.get(member)
-        if paid is not None and due is not None and paid < due:
-            # They paid the old amount: the rest is unpaid until the head confirms it.
-            purchase.payments[member] = PaymentState.PARTLY_PAID
-    purchase.events.append(
-        events.SupplyConfirmed(purchase.id, tuple(line.item_id for line in lines), tuple(changed))
-    )
-    return changed
-
-
-def balance(purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]) -> Money:
-    """What the member still owes (positive) or is owed back (negative) after what they paid;
-    `dues` is `amounts_due(purchase)`, computed once by the caller for all its members."""
-    due = dues.get(member_id)
-    owed = due.total if due is not None else Money.zero(purchase.currency)
-    return owed - purchase.paid.get(member_id, Money.zero(purchase.currency))
-
-
-def refunds_due(purchase: Purchase) -> dict[int, Money]:
-    """Members who paid more than they now owe, and how much the head gives back: after a
-    cancellation, everything they paid."""
-    if purchase.status is PurchaseStatus.CANCELLED:
-        return dict(purchase.paid)
-    dues = amounts_due(purchase)
-    result = {}
-    for member in purchase.paid:
-        left = balance(purchase, member, dues)
-        if left.minor < 0:
-            result[member] = Money(-left.minor, left.currency)
-    return result

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.billing import AmountDue, amounts_due
+from domain.errors import N_, NotFound
+from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
-from domain.purchase import Item, Moq, PaymentState, PriceTier, Purchase, PurchaseStatus
+from domain.purchase import Item, Moq, PriceTier, Purchase, PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,10 @@ class MemberOrderView:
     status: PurchaseStatus
     lines: tuple[LineView, ...]
     due: AmountDue | None
-    # Payment: whether the head collects from this member now, and what the member said / the
-    # head confirmed so far.
+    # Payment: whether the head collects from this member now, and their account (due, paid,
+    # refunded, balance) once there is anything due or on record.
     collecting: bool = False
-    payment: PaymentState | None = None
-    paid: Money | None = None  # what the head confirmed receiving
+    account: Account | None = None
 
 
 def member_orders(purchase: Purchase, member_ids: Collection[int]) -> dict[int, MemberOrderView]:
@@ -105,7 +106,10 @@ def member_orders(purchase: Purchase, member_ids: Collection[int]) -> dict[int, 
     allocation = purchase.allocation()
     everyone_lines = purchase.all_lines()
     dues = amounts_due(purchase, member_ids)
-    collecting = purchase.final_lines() if purchase.accepts_payments() else {}
+    # Before the stop nobody pays, and a batch of taps should not split the amounts twice.
+    estimates = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
+    money = {} if estimates else accounts(purchase, only=member_ids)
+    collecting = purchase.accepts_payments()
     views = {}
     for member_id in member_ids:
         lines = tuple(
@@ -125,9 +129,8 @@ def member_orders(purchase: Purchase, member_ids: Collection[int]) -> dict[int, 
             purchase.status,
             lines,
             dues.get(member_id),
-            member_id in collecting,
-            purchase.payments.get(member_id),
-            purchase.paid.get(member_id),
+            collecting and member_id in money,
+            money.get(member_id),
         )
     return views
 
@@ -152,3 +155,31 @@ def participants(purchase: Purchase, actor: Actor) -> list[ParticipantView]:
         ParticipantView(member_id, purchase.members[member_id].name, orders[member_id])
         for member_id in member_ids
     ]
+
+
+def member_numbers(purchase: Purchase) -> dict[int, int]:
+    """Each member's number in the purchase ("#3"), in the order they joined: the head's lists
+    show it and their commands take it, for members whose names are alike."""
+    joined = sorted(purchase.members.values(), key=lambda m: (m.joined_at, m.user_id))
+    return {member.user_id: number for number, member in enumerate(joined, start=1)}
+
+
+def find_member(purchase: Purchase, reference: str) -> int:
+    """The member a head means by "#3" or by their name (any case)."""
+    wanted = " ".join(reference.split())
+    if wanted.startswith("#") and wanted[1:].isdigit():
+        by_number = {n: m for m, n in member_numbers(purchase).items()}
+        found = by_number.get(int(wanted[1:]))
+        if found is None:
+            raise NotFound(N_("there is no member {reference} in this purchase"), reference=wanted)
+        return found
+    named = [m.user_id for m in purchase.members.values() if m.name.lower() == wanted.lower()]
+    if not named:
+        raise NotFound(N_("there is no member called {reference} here"), reference=wanted)
+    if len(named) > 1:
+        numbers = member_numbers(purchase)
+        raise NotFound(
+            N_("{count} members are called {reference}: use their number, e.g. #{number}"),
+            count=len(named), reference=wanted, number=numbers[named[0]],
+        )  # fmt: skip
+    return named[0]

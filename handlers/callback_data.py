@@ -24,6 +24,7 @@ class Action(StrEnum):
     WIZARD_EDIT = "we"
     WIZARD_CANCEL = "wc"
     WIZARD_FIELD = "wf"  # jump to field number
+    WIZARD_CHOICE = "wk"  # index of a choice offered as buttons (prepay / postpay...)
     ORDER_OPEN = "oo"  # purchase: a new editor message
     ORDER_REFRESH = "or"  # purchase: the editor under the button, redrawn
     ORDER_ADD = "oa"  # purchase, item, +1 or -1
@@ -31,8 +32,9 @@ class Action(StrEnum):
     ORDER_WITHDRAW = "ow"  # purchase
     ORDER_ASK_WITHDRAW = "oq"  # purchase
     ORDER_PAID = "op"  # purchase: "I paid"
-    WITHDRAWAL_ACCEPT = "ha"  # purchase, member (the head answers)
-    WITHDRAWAL_DECLINE = "hd"  # purchase, member
+    WITHDRAWAL_ACCEPT = "ha"  # purchase, member, request: shows what accepting would change
+    WITHDRAWAL_CONFIRM = "hk"  # purchase, member, request: accept, after seeing that
+    WITHDRAWAL_DECLINE = "hd"  # purchase, member, request
     HEAD_STOP = "hs"  # purchase
     HEAD_GO_AHEAD = "hg"  # purchase: stop although short of the minimum
     HEAD_EXTEND = "he"  # purchase, hours
@@ -40,6 +42,9 @@ class Action(StrEnum):
     HEAD_ORDERED = "ho"  # purchase
     HEAD_ARRIVED = "hr"  # purchase
     HEAD_COMPLETE = "hf"  # purchase
+    HEAD_COMPLETE_ANYWAY = "hz"  # purchase: close with open balances (they stay on record)
+    HEAD_DROP_UNPAID = "hn"  # purchase: what dropping those who paid nothing would change
+    HEAD_DROP_CONFIRM = "hv"  # purchase, fingerprint of the members shown
     HEAD_PANEL = "hp"  # purchase: redraw the panel under the button
     HEAD_OPEN = "hq"  # purchase: a new message with its panel
     HEAD_PARTICIPANTS = "hl"  # purchase
@@ -47,14 +52,18 @@ class Action(StrEnum):
     HEAD_MESSAGE = "hm"  # purchase
     HEAD_PAYMENTS = "hy"  # purchase: who has paid
     HEAD_REMIND_UNPAID = "hu"  # purchase
-    PAYMENT_CONFIRM = "pc"  # purchase, member
+    PAYMENT_CONFIRM = "pc"  # purchase, member, claim
+    PAYMENT_CASH = "pk"  # purchase, member, the amount shown (minor units): money received
+    REFUND_GIVEN = "pb"  # purchase, member, the amount shown (minor units): money given back
     HEAD_TRANSFER = "ht"  # purchase: pick the next head
     HEAD_SUPPLY = "hw"  # purchase: enter what the supplier confirmed
     HEAD_EDIT = "hi"  # purchase: the form of editable terms
     TRANSFER_OFFER = "to"  # purchase, member
-    TRANSFER_ACCEPT = "ta"  # purchase (the member offered answers)
-    TRANSFER_DECLINE = "td"  # purchase
-    PAYMENT_REJECT = "pr"  # purchase, member
+    TRANSFER_ACCEPT = "ta"  # purchase, offer (the member offered answers)
+    TRANSFER_DECLINE = "td"  # purchase, offer
+    PAYMENT_REJECT = "pr"  # purchase, member, claim
+    HANDOVER = "gv"  # purchase, member, money settled then (minor; + received, − given back)
+    HANDOVER_LATER = "gl"  # purchase, member
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
@@ -66,6 +75,7 @@ ARITY = {
     Action.WIZARD_EDIT: 0,
     Action.WIZARD_CANCEL: 0,
     Action.WIZARD_FIELD: 1,
+    Action.WIZARD_CHOICE: 1,
     Action.ORDER_OPEN: 1,
     Action.ORDER_REFRESH: 1,
     Action.ORDER_ADD: 3,
@@ -73,8 +83,9 @@ ARITY = {
     Action.ORDER_WITHDRAW: 1,
     Action.ORDER_ASK_WITHDRAW: 1,
     Action.ORDER_PAID: 1,
-    Action.WITHDRAWAL_ACCEPT: 2,
-    Action.WITHDRAWAL_DECLINE: 2,
+    Action.WITHDRAWAL_ACCEPT: 3,
+    Action.WITHDRAWAL_CONFIRM: 3,
+    Action.WITHDRAWAL_DECLINE: 3,
     Action.HEAD_STOP: 1,
     Action.HEAD_GO_AHEAD: 1,
     Action.HEAD_EXTEND: 2,
@@ -82,6 +93,9 @@ ARITY = {
     Action.HEAD_ORDERED: 1,
     Action.HEAD_ARRIVED: 1,
     Action.HEAD_COMPLETE: 1,
+    Action.HEAD_COMPLETE_ANYWAY: 1,
+    Action.HEAD_DROP_UNPAID: 1,
+    Action.HEAD_DROP_CONFIRM: 2,
     Action.HEAD_PANEL: 1,
     Action.HEAD_OPEN: 1,
     Action.HEAD_PARTICIPANTS: 1,
@@ -89,14 +103,18 @@ ARITY = {
     Action.HEAD_MESSAGE: 1,
     Action.HEAD_PAYMENTS: 1,
     Action.HEAD_REMIND_UNPAID: 1,
-    Action.PAYMENT_CONFIRM: 2,
+    Action.PAYMENT_CONFIRM: 3,
+    Action.PAYMENT_CASH: 3,
+    Action.REFUND_GIVEN: 3,
     Action.HEAD_TRANSFER: 1,
     Action.HEAD_SUPPLY: 1,
     Action.HEAD_EDIT: 1,
     Action.TRANSFER_OFFER: 2,
-    Action.TRANSFER_ACCEPT: 1,
-    Action.TRANSFER_DECLINE: 1,
-    Action.PAYMENT_REJECT: 2,
+    Action.TRANSFER_ACCEPT: 2,
+    Action.TRANSFER_DECLINE: 2,
+    Action.PAYMENT_REJECT: 3,
+    Action.HANDOVER: 3,
+    Action.HANDOVER_LATER: 2,
     Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")

@@ -3,6 +3,7 @@ send back with /edit; members whose deadline or pickup moved are told."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -14,7 +15,7 @@ from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
-from domain.purchase import Purchase
+from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import TemplateContext, item_template, parse_edit
 from handlers.purchase_card import not_done
 from handlers.runtime import actor_for, person_translator, purchase_command, runtime
@@ -22,26 +23,32 @@ from handlers.runtime import actor_for, person_translator, purchase_command, run
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 
 
-def edit_form(t: Translator, purchase: Purchase, community: Community) -> str:
-    """The terms that may change, as template lines in the reader's language; items only
-    while nobody has ordered them."""
+def edit_form(t: Translator, purchase: Purchase, community: Community, now: datetime) -> str:
+    """The terms that may change, as template lines in the reader's language: while orders
+    are open everything members did not join for (items only while nobody ordered them),
+    after the stop where and by when to pay."""
     zone = ZoneInfo(community.timezone)
-    lines = [
-        f"/edit {purchase.id}",
-        f"{t.gettext('Title')}: {purchase.title}",
-        f"{t.gettext('Description')}: {purchase.description}",
-        f"{t.gettext('Deadline')}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
-    ]
-    for slot in purchase.pickup_slots[:1]:
-        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-        when = f"{starts.strftime(LOCAL_FORMAT)}-{ends.strftime('%H:%M')}"
-        lines.append(f"{t.gettext('Pickup')}: {when} | {slot.place}")
-    ordered = {request.item_id for request in purchase.requests}
-    lines += [
-        f"{t.gettext('Item')}: {item_template(item)}"
-        for item in purchase.items
-        if item.item_id not in ordered
-    ]
+    lines = [f"/edit {purchase.id}"]
+    if purchase.accepts_orders(now):
+        lines += [
+            f"{t.gettext('Title')}: {purchase.title}",
+            f"{t.gettext('Description')}: {purchase.description}",
+            f"{t.gettext('Deadline')}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
+        ]
+        for slot in purchase.pickup_slots[:1]:
+            starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+            when = f"{starts.strftime(LOCAL_FORMAT)}-{ends.strftime('%H:%M')}"
+            lines.append(f"{t.gettext('Pickup')}: {when} | {slot.place}")
+        ordered = {request.item_id for request in purchase.requests}
+        lines += [
+            f"{t.gettext('Item')}: {item_template(item)}"
+            for item in purchase.items
+            if item.item_id not in ordered
+        ]
+    lines.append(f"{t.gettext('Pay to')}: {purchase.pay_to}")
+    if purchase.payment_mode is PaymentMode.PREPAY:
+        pay_by = purchase.pay_by.astimezone(zone).strftime(LOCAL_FORMAT) if purchase.pay_by else ""
+        lines.append(f"{t.gettext('Pay by')}: {pay_by}")
     return "\n".join(lines)
 
 
@@ -64,10 +71,13 @@ async def send_edit_form(
         t.gettext(
             "Copy the next message, change what you need, delete the lines you keep as they "
             "are, and send it back. Items appear only while nobody has ordered them; the fee, "
-            "minimum and delivery stay as members joined for them."
+            "minimum and delivery stay as members joined for them. After the stop only where "
+            "and by when to pay can change."
         ),
     )
-    await context.bot.send_message(chat.id, edit_form(t, purchase, community))
+    await context.bot.send_message(
+        chat.id, edit_form(t, purchase, community, runtime(context).clock())
+    )
 
 
 async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

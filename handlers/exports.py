@@ -1,15 +1,18 @@
 """The head's files: a CSV of the supplier order and an XLSX with supplier, member and pickup
-sheets, amounts in the purchase's currency as exact decimals."""
+sheets, amounts in the purchase's currency as exact decimals. In the XLSX money cells are
+numbers in the currency's format (so they add up and sort), not text and not General."""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
+from babel.numbers import get_currency_symbol
 from openpyxl import Workbook
 
 from bot.i18n import Translator
-from domain.money import Money
+from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
 
@@ -31,19 +34,28 @@ def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[lis
 
 
 def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
+    """One row per member with goods or money on record, then the totals: what is due, paid,
+    refunded and the balance (due − paid + refunded: owed by the member when positive, owed
+    back to them when negative)."""
     rows: list[list[object]] = [[
         t.gettext("Member"), t.gettext("Lines"), t.gettext("Goods"), t.gettext("Fee"),
-        t.gettext("Delivery"), t.gettext("Total"), t.gettext("Paid"), t.gettext("Pickup code"),
+        t.gettext("Delivery"), t.gettext("Total"), t.gettext("Paid"), t.gettext("Refunded"),
+        t.gettext("Balance"), t.gettext("Pickup code"),
     ]]  # fmt: skip
+    zero = Money.zero(purchase.currency)
+    sums = [zero] * 7
     for member in report.members:
         lines = ", ".join(
             f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
         )
         due = member.due
-        # What the head has confirmed receiving (the amount due when they confirmed it).
-        paid = member.paid or Money.zero(due.total.currency)
-        rows.append([member.name, lines, due.goods.amount, due.fee.amount, due.delivery.amount,
-                     due.total.amount, paid.amount, member.pickup_code])  # fmt: skip
+        paid = member.account.paid if member.account else zero
+        refunded = member.account.refunded if member.account else zero
+        money = [due.goods, due.fee, due.delivery, due.total, paid, refunded,
+                 due.total - paid + refunded]  # fmt: skip
+        sums = [total + amount for total, amount in zip(sums, money, strict=True)]
+        rows.append([member.name, lines, *(m.amount for m in money), member.pickup_code])
+    rows.append([t.gettext("Total"), "", *(m.amount for m in sums), ""])
     return rows
 
 
@@ -56,6 +68,8 @@ def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     rows.append([t.gettext("Member"), t.gettext("Lines"), t.gettext("Pickup code"),
                  t.gettext("Handed over"), t.gettext("Signature")])  # fmt: skip
     for member in sorted(report.members, key=lambda m: m.name.lower()):
+        if not member.lines:
+            continue  # left after paying: nothing to hand over, only money to give back
         lines = ", ".join(
             f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
         )
@@ -70,6 +84,16 @@ def supplier_csv(t: Translator, purchase: Purchase, report: Report) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def money_format(t: Translator, currency: str) -> str:
+    """An Excel number format for the currency in the reader's locale: "€"#,##0.00, or
+    #,##0.00 "₽" where the locale writes the symbol after the number."""
+    digits = minor_digits(currency)
+    number = "#,##0" + ("." + "0" * digits if digits else "")
+    symbol = '"' + str(get_currency_symbol(currency, locale=t.locale)).replace('"', "") + '"'
+    pattern = t.locale.currency_formats["standard"].pattern
+    return symbol + number if pattern.startswith("¤") else number + " " + symbol
+
+
 def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
     workbook = Workbook()
     sheets = [
@@ -80,10 +104,17 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
     first = workbook.active
     assert first is not None
     workbook.remove(first)
-    for title, rows in sheets:
+    # Which columns hold money (counted from 1), per sheet.
+    money_columns = {0: {4, 5}, 1: {3, 4, 5, 6, 7, 8, 9}}
+    number_format = money_format(t, purchase.currency)
+    for index, (title, rows) in enumerate(sheets):
         sheet = workbook.create_sheet(title[:31])
         for row in rows:
             sheet.append(row)
+        for column in money_columns.get(index, ()):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                if isinstance(cell.value, int | float | Decimal):
+                    cell.number_format = number_format
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

@@ -11,14 +11,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator, pick_language
-from bot.notices import progress
-from domain import services
+from bot.notices import progress, unreachable_text
+from domain import ledger, services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
+from domain.ledger import OpenBalances
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import (
@@ -30,7 +38,7 @@ from domain.purchase import (
 )
 from domain.purchase_form import parse_pickup
 from domain.reports import Report
-from domain.supply import CONFIRMABLE, refunds_due
+from domain.supply import CONFIRMABLE
 from handlers.callback_data import Action, encode
 from handlers.card_view import members_count, status_line
 from handlers.edit_purchase import send_edit_form
@@ -92,8 +100,10 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
     if purchase.status in CONFIRMABLE:
         rows.append([button(t.gettext("What the supplier confirmed"), Action.HEAD_SUPPLY)])
-    # Collecting, or cancelled after collecting: the list says whom to pay back.
-    if (purchase.accepts_payments() and purchase.final_lines()) or refunds_due(purchase):
+    if purchase.status in (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED):
+        rows.append([button(t.gettext("Payment details"), Action.HEAD_EDIT)])
+    # Collecting, or money on record (cancelled after collecting: whom to pay back).
+    if (purchase.accepts_payments() and purchase.final_lines()) or purchase.ledger:
         rows.append([button(t.gettext("Payments"), Action.HEAD_PAYMENTS)])
     if purchase.participant_ids():
         rows.append([
@@ -114,6 +124,8 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
     """The private participant list, split so each message stays under Telegram's limit."""
     entries = []
     for member in report.members:
+        if not member.lines:
+            continue  # left after paying: the payments list shows what they are owed
         lines = ", ".join(
             f"{units} × {escape(purchase.item(item_id).name)}"
             for item_id, units in member.lines.items()
@@ -122,7 +134,7 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
             f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: {lines} — '
             f"{t.money(member.due.total)}"
         )
-        paid = payment_mark(t, member.payment)
+        paid = payment_mark(t, member.account.status) if member.account else ""
         if paid:
             entry += f" · {paid}"
         if member.pickup_code:
@@ -184,13 +196,20 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
         now_status,
         members_count(t, members) + " · " + progress(t, purchase),
     ]
-    if purchase.accepts_payments():
-        receiving = len(purchase.final_lines())
-        lines.append(
-            t.gettext("Paid: {paid} of {count}").format(
-                paid=receiving - len(purchase.unpaid()), count=receiving
+    if purchase.accepts_payments() or purchase.ledger:
+        figures = ledger.totals(purchase, ledger.accounts(purchase))
+        money = [t.gettext("Settled: {settled} of {count}").format(
+            settled=figures.settled, count=figures.paying
+        )]  # fmt: skip
+        if figures.to_collect.minor:
+            money.append(
+                t.gettext("to collect {amount}").format(amount=t.money(figures.to_collect))
             )
-        )
+        if figures.to_give_back.minor:
+            money.append(
+                t.gettext("to give back {amount}").format(amount=t.money(figures.to_give_back))
+            )
+        lines.append(" · ".join(money))
     if purchase.status is PurchaseStatus.ARRIVED:
         handed = len(purchase.handed_over)
         lines.append(
@@ -287,7 +306,7 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     purchase_id = callback.args[0]
     uow = rt.database.unit_of_work(update.update_id)
     now = rt.clock()
-    reminded = 0
+    reminded: list[int] = []
     try:
         match callback.action:
             case Action.HEAD_STOP:
@@ -307,6 +326,8 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await services.mark_arrived(uow, purchase_id, actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, actor)
+            case Action.HEAD_COMPLETE_ANYWAY:
+                await services.complete(uow, purchase_id, actor, with_open_balances=True)
             case Action.HEAD_PARTICIPANTS:
                 await _send_participants(update, context, purchase_id, actor, t)
             case Action.HEAD_EXPORT:
@@ -333,15 +354,15 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer()
         await _ask_for_pickup(update, context, purchase_id, t)
         return
+    except OpenBalances as error:
+        await query.answer()
+        await _ask_to_close_open(update, context, purchase_id, t, error)
+        return
     except DomainError as error:
         await query.answer(not_done(t, error))
         return
     if callback.action is Action.HEAD_REMIND_UNPAID:
-        await query.answer(
-            t.ngettext("Reminded {count} member.", "Reminded {count} members.", reminded).format(
-                count=reminded
-            )
-        )
+        await _tell_reach(update, context, query, t, purchase_id, reminded)
         return  # the button is under the payments list, which stays as it is
     await query.answer(t.gettext("Done.") if callback.action not in READ_ONLY else None)
     rt.cards.request(purchase_id)
@@ -353,6 +374,67 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             panel_text(t, purchase, status_line(t, purchase, rt.clock())),
             panel_keyboard(t, purchase),
         )
+
+
+async def _tell_reach(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    query: CallbackQuery,
+    t: Translator,
+    purchase_id: int,
+    reminded: list[int],
+) -> None:
+    """How many the reminder reaches, honestly: people who never opened the bot or blocked it
+    get nothing from it, and the head hears their names."""
+    reachable, unreachable = await reach(context, purchase_id, reminded)
+    await query.answer(
+        t.ngettext("Reminded {count} member.", "Reminded {count} members.", len(reachable)).format(
+            count=len(reachable)
+        )
+    )
+    chat = update.effective_chat
+    if unreachable and chat is not None:
+        await context.bot.send_message(
+            chat.id, unreachable_text(t, unreachable), parse_mode=ParseMode.HTML
+        )
+
+
+async def reach(
+    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, member_ids: list[int]
+) -> tuple[list[int], list[str]]:
+    """Which of these members the bot can write to, and the names of the others."""
+    async with runtime(context).database.unit_of_work() as uow:
+        started = await uow.telegram.started_among(member_ids)
+        purchase = await uow.purchases.get(purchase_id)
+    names = purchase.members if purchase else {}
+    unreachable = [names[m].name if m in names else str(m) for m in member_ids if m not in started]
+    return [m for m in member_ids if m in started], unreachable
+
+
+async def _ask_to_close_open(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    t: Translator,
+    error: OpenBalances,
+) -> None:
+    """Complete with money still open: say what is open, offer to close all the same."""
+    chat = update.effective_chat
+    assert chat is not None
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("💶 Payments"),
+                              callback_data=encode(Action.HEAD_PAYMENTS, purchase_id))],
+        [InlineKeyboardButton(t.gettext("Close with open balances"),
+                              callback_data=encode(Action.HEAD_COMPLETE_ANYWAY, purchase_id))],
+    ])  # fmt: skip
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "Not completed yet: {reason}. Record it in Payments, or close with the balances "
+            "open (they stay on record)."
+        ).format(reason=t.reason(error)),
+        reply_markup=markup,
+    )
 
 
 async def _ask_for_pickup(
@@ -488,7 +570,10 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             if purchase is None or community is None:
                 raise NotFound(N_("no such purchase"))
             ensure_can_manage(purchase, actor_for(update, context))
-            members = purchase.participant_ids()
+            participants = purchase.participant_ids()
+            started = await uow.telegram.started_among(participants)
+            members = [m for m in participants if m in started]
+            unreachable = [purchase.members[m].name for m in participants if m not in started]
             languages = await uow.telegram.languages(members)
             now = rt.clock()
             for member in members:
@@ -508,44 +593,10 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except DomainError as error:
         await message.reply_text(not_done(t, error))
         return
+    sent = t.ngettext(
+        "Sent to {count} participant.", "Sent to {count} participants.", len(members)
+    ).format(count=len(members))
     await message.reply_text(
-        t.ngettext(
-            "Sent to {count} participant.", "Sent to {count} participants.", len(members)
-        ).format(count=len(members))
-    )
-
-
-async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A head sends a pickup code: the member with that code gets their goods."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    actor = actor_for(update, context)
-    rt = runtime(context)
-    t = person_translator(update, context)
-    async with rt.database.unit_of_work() as uow:
-        arrived = await uow.purchases.headlines(
-            RUNNING_SHOWN, actor.user_id, (PurchaseStatus.ARRIVED,)
-        )
-        purchases = [p for line in arrived if (p := await uow.purchases.get(line.id))]
-    if not purchases:
-        return  # four letters from someone with nothing to hand over are not a code
-    code = message.text.strip().upper()
-    for purchase in purchases:
-        if code not in purchase.pickup_codes.values():
-            continue
-        try:
-            member = await services.hand_over(
-                rt.database.unit_of_work(update.update_id), purchase.id, actor, code
-            )
-        except AlreadyProcessed:
-            return
-        name = purchase.members[member].name if member in purchase.members else "?"
-        await message.reply_text(
-            t.gettext("✅ {name} gets their goods of {title} (code {code}).").format(
-                name=name, title=purchase.title, code=code
-            )
-        )
-        return
-    await message.reply_text(
-        t.gettext("No member of your arrived purchases has the code {code}.").format(code=code)
+        sent + ("\n" + unreachable_text(t, unreachable) if unreachable else ""),
+        parse_mode=ParseMode.HTML,
     )

@@ -12,12 +12,12 @@ from telegram.ext import ContextTypes
 
 from bot import notices
 from bot.i18n import Translator, pick_language
-from domain import services
-from domain.billing import amounts_due
+from domain import ledger, services
+from domain.adjustments import ESTIMATED
 from domain.errors import N_, DomainError, LimitExceeded
+from domain.events import AmountsChanged
 from domain.ports import AlreadyProcessed
-from domain.purchase import PaymentState
-from domain.supply import balance
+from domain.purchase import Purchase
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
 from handlers.order_view import editor_keyboard, editor_text
@@ -146,7 +146,7 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         elif callback.action is Action.ORDER_ASK_WITHDRAW:
             await services.request_withdrawal(uow, purchase_id, user.id, now)
         elif callback.action is Action.ORDER_PAID:
-            await services.claim_payment(uow, purchase_id, user.id)
+            await services.claim_payment(uow, purchase_id, user.id, now)
     except AlreadyProcessed:
         return
     except DomainError as error:
@@ -165,27 +165,41 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The head accepts or declines a member's request to withdraw after the stop."""
+    """The head answers a member's request to withdraw after the stop. Accept first shows
+    what letting them go would change for the others (a lost price tier, packs no longer
+    full, shares re-split) and asks again; the buttons act on this request only."""
     pressed = await callback_or_refusal(update, context)
     if pressed is None:
         return
     query, callback = pressed
     t = person_translator(update, context)
     rt = runtime(context)
-    purchase_id, member_id = callback.args
+    purchase_id, member_id, number = callback.args
     actor = actor_for(update, context)
-    uow = rt.database.unit_of_work(update.update_id)
+    now = rt.clock()
+    action = callback.action
     try:
-        if callback.action is Action.WITHDRAWAL_ACCEPT:
-            await services.accept_withdrawal(uow, purchase_id, actor, member_id, rt.clock())
+        if action is Action.WITHDRAWAL_ACCEPT:
+            purchase, impact = await services.withdrawal_preview(
+                rt.database.unit_of_work(), purchase_id, actor, member_id, number, now
+            )
+            if purchase.status not in ESTIMATED:
+                await query.answer()
+                await _show_withdrawal_preview(query.message, t, purchase, impact, member_id,
+                                               number)  # fmt: skip
+                return
+            action = Action.WITHDRAWAL_CONFIRM  # amounts are estimates still: nothing to show
+        uow = rt.database.unit_of_work(update.update_id)
+        if action is Action.WITHDRAWAL_CONFIRM:
+            await services.accept_withdrawal(uow, purchase_id, actor, member_id, number, now)
         else:
-            await services.decline_withdrawal(uow, purchase_id, actor, member_id)
+            await services.decline_withdrawal(uow, purchase_id, actor, member_id, number)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error))
+        await query.answer(not_done(t, error), show_alert=True)
         return
-    accepted = callback.action is Action.WITHDRAWAL_ACCEPT
+    accepted = action is Action.WITHDRAWAL_CONFIRM
     if accepted:
         rt.cards.request(purchase_id)
     await query.answer(t.gettext("Accepted.") if accepted else t.gettext("Declined."))
@@ -194,6 +208,39 @@ async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_
         await query.message.edit_text(
             escape(query.message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML
         )
+
+
+async def _show_withdrawal_preview(
+    message: object,
+    t: Translator,
+    purchase: Purchase,
+    impact: AmountsChanged,
+    member_id: int,
+    number: int,
+) -> None:
+    """The request message becomes what accepting would change, with the final answer."""
+    if not isinstance(message, Message):
+        return
+    names = {m: member.name for m, member in purchase.members.items()}
+    name = names.get(member_id, str(member_id))
+    account = ledger.account_of(purchase, member_id)
+    heading = t.gettext("If you accept, {name} leaves {title}:").format(
+        name=escape(name), title=notices.title(purchase)
+    )
+    text = notices.change_preview(
+        t, purchase, impact, names, heading, {member_id: (account.paid - account.refunded).minor}
+    )
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton(
+            t.gettext("✅ Yes, withdraw {name}").format(name=name)[:64],
+            callback_data=encode(Action.WITHDRAWAL_CONFIRM, purchase.id, member_id, number),
+        )],
+        [InlineKeyboardButton(
+            t.gettext("❌ No, keep their order"),
+            callback_data=encode(Action.WITHDRAWAL_DECLINE, purchase.id, member_id, number),
+        )],
+    ])  # fmt: skip
+    await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,8 +256,10 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     paying = [
         p
         for p in purchases
-        if member_order(p, user.id).collecting
-        and p.payments.get(user.id) is not PaymentState.CONFIRMED
+        if (view := member_order(p, user.id)).collecting
+        and view.account is not None
+        and view.account.to_pay.minor
+        and view.account.open_claim is None
     ]
     if not paying:
         await message.reply_text(
@@ -228,7 +277,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     purchase = paying[0]
     try:
         await services.claim_payment(
-            rt.database.unit_of_work(update.update_id), purchase.id, user.id
+            rt.database.unit_of_work(update.update_id), purchase.id, user.id, rt.clock()
         )
     except AlreadyProcessed:
         return
@@ -238,6 +287,10 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     async with rt.database.unit_of_work() as uow:
         languages = await uow.telegram.languages([purchase.head_id])
         community = await uow.communities.get(purchase.community_id)
+        claimed = await uow.purchases.get(purchase.id)
+    claim = ledger.account_of(claimed, user.id).open_claim if claimed else None
+    if claim is None or claim.amount is None:
+        return  # answered meanwhile
     head_t = Translator(
         pick_language(languages.get(purchase.head_id), community.language if community else None),
         community.timezone if community else "UTC",
@@ -245,12 +298,12 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     caption = head_t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
         name=escape(user.full_name),
         title=f"<b>{escape(purchase.title)}</b>",
-        amount=head_t.money(balance(purchase, user.id, amounts_due(purchase))),
+        amount=head_t.money(claim.amount),
     )
-    buttons = notices.payment_buttons(head_t, purchase.id, user.id)["inline_keyboard"]
+    buttons = notices.payment_buttons(head_t, purchase.id, user.id, claim.number)
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-         for row in buttons]
+         for row in buttons["inline_keyboard"]]
     )  # fmt: skip
     try:
         await context.bot.send_photo(

@@ -8,7 +8,9 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from domain.purchase import PaymentState, Purchase, PurchaseStatus
+from bot.notices import how_to_pay
+from domain.ledger import PaymentStatus
+from domain.purchase import PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
 from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
@@ -62,30 +64,51 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
             )
         else:
             lines.append(t.gettext("<b>Total due {total}</b>").format(total=total))
-    payment = _payment_line(t, view)
+    payment = _payment_line(t, purchase, view)
     if payment:
         lines.append(payment)
     return "\n".join(lines)
 
 
-def _payment_line(t: Translator, view: MemberOrderView) -> str:
-    match view.payment:
-        case PaymentState.CONFIRMED:
-            return t.gettext("✅ Paid: the head has confirmed your payment.")
-        case PaymentState.CLAIMED:
-            return t.gettext("⏳ You said you paid; the head has not confirmed it yet.")
-        case PaymentState.REJECTED:
-            return t.gettext(
-                "⚠️ The head could not find your payment. Check it, then tap “I paid” again."
+def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> str:
+    """Where the member's money stands, from their account, and how to pay what is left."""
+    account = view.account
+    if account is None:
+        return ""
+    paid = account.paid - account.refunded
+    match account.status:
+        case PaymentStatus.PAID:
+            return t.gettext("✅ Paid: the head has received {amount}.").format(
+                amount=t.money(paid)
             )
-        case PaymentState.PARTLY_PAID if view.paid is not None and view.due is not None:
-            return t.gettext(
-                "💰 You paid {paid}; after the supplier's change {rest} is still to pay. "
-                "Tap “I paid” once you have."
-            ).format(paid=t.money(view.paid), rest=t.money(view.due.total - view.paid))
-    if view.collecting:
-        return t.gettext("💰 Not paid yet. Pay the head as they said, then tap “I paid”.")
-    return ""
+        case PaymentStatus.OWED_BACK:
+            return t.gettext("↩️ You paid {paid}; the head owes you {amount} back.").format(
+                paid=t.money(paid), amount=t.money(account.owed_back)
+            )
+        case PaymentStatus.CLAIMED:
+            return t.gettext("⏳ You said you paid; the head has not confirmed it yet.")
+        case PaymentStatus.NOTHING_DUE:
+            return ""
+    if not view.collecting:
+        return ""
+    if purchase.payment_mode is PaymentMode.POSTPAY:
+        instructions = t.gettext("You pay the head when you pick up your goods.")
+    else:
+        instructions = how_to_pay(t, purchase) + "\n" + t.gettext("Then tap “I paid”.")
+    match account.status:
+        case PaymentStatus.NOT_FOUND:
+            state = t.gettext(
+                "⚠️ The head could not find your payment of {amount}. Check it, then tap "
+                "“I paid” again."
+            ).format(amount=t.money(account.to_pay))
+            return state + "\n" + how_to_pay(t, purchase)
+        case PaymentStatus.PARTLY_PAID:
+            state = t.gettext("💰 You paid {paid}; {rest} is still to pay.").format(
+                paid=t.money(paid), rest=t.money(account.to_pay)
+            )
+        case _:
+            state = t.gettext("💰 Not paid yet: {amount}.").format(amount=t.money(account.to_pay))
+    return state + "\n" + instructions
 
 
 def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
@@ -121,10 +144,12 @@ def editor_keyboard(
             rows.append(
                 [_button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]
             )
-    if view.collecting and view.payment in (
-        None,
-        PaymentState.REJECTED,
-        PaymentState.PARTLY_PAID,
+    account = view.account
+    if (
+        view.collecting
+        and account is not None
+        and account.to_pay.minor
+        and account.open_claim is None
     ):
         rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
     rows.append([_button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])

@@ -1,5 +1,6 @@
-"""Payments on the head's side: who owes what, recording money received or not found (from
-a member's "I paid" notice, a receipt photo or the list), and reminding the unpaid."""
+"""Payments on the head's side: who owes what and whom the head owes back, recording money
+received (from a member's "I paid", a receipt photo, the list, or a typed amount) and money
+given back, reminding the unpaid, and taking out those who paid nothing at the pay-by time."""
 
 from __future__ import annotations
 
@@ -9,96 +10,160 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot import notices
 from bot.i18n import Translator
-from domain import services
+from domain import adjustments, ledger, services
 from domain.errors import DomainError
+from domain.ledger import Account, PaymentStatus
 from domain.money import Money
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
-from domain.purchase import PaymentState, Purchase
-from domain.reports import Report
-from domain.supply import refunds_due
+from domain.purchase import Purchase
+from domain.views import find_member, member_numbers
 from handlers.callback_data import Action, decode, encode
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, callback_or_refusal, load_report, person_translator, runtime
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    managed_purchase,
+    person_translator,
+    purchase_command,
+    runtime,
+)
 
 MEMBERS_PER_MESSAGE = 30
 
 
-def payment_mark(t: Translator, state: PaymentState | None) -> str:
-    match state:
-        case PaymentState.CONFIRMED:
+def payment_mark(t: Translator, status: PaymentStatus | None) -> str:
+    match status:
+        case PaymentStatus.PAID:
             return t.gettext("paid")
-        case PaymentState.CLAIMED:
+        case PaymentStatus.CLAIMED:
             return t.gettext("says paid")
-        case PaymentState.REJECTED:
+        case PaymentStatus.NOT_FOUND:
             return t.gettext("payment not found")
-        case PaymentState.PARTLY_PAID:
+        case PaymentStatus.PARTLY_PAID:
             return t.gettext("paid part")
+        case PaymentStatus.OWED_BACK:
+            return t.gettext("owed back")
     return ""
 
 
-def _link(member_id: int, name: str) -> str:
-    return f'<a href="tg://user?id={member_id}">{escape(name)}</a>'
+def _name(purchase: Purchase, member_id: int) -> str:
+    member = purchase.members.get(member_id)
+    return member.name if member else str(member_id)
+
+
+def payments_headline(t: Translator, purchase: Purchase, figures: ledger.Totals) -> str:
+    return "\n".join([
+        t.gettext("💶 Payments of <b>{title}</b>").format(title=escape(purchase.title)),
+        t.gettext(
+            "Due {due} · collected {collected} · to collect {to_collect} · "
+            "to give back {to_give_back}"
+        ).format(
+            due=t.money(figures.due), collected=t.money(figures.collected),
+            to_collect=t.money(figures.to_collect), to_give_back=t.money(figures.to_give_back),
+        ),
+        t.ngettext(
+            "{paid} member has paid something; {settled} of {count} are settled.",
+            "{paid} members have paid something; {settled} of {count} are settled.",
+            figures.paid_anything,
+        ).format(paid=figures.paid_anything, settled=figures.settled, count=figures.paying),
+    ])  # fmt: skip
+
+
+def _owing_line(t: Translator, purchase: Purchase, number: int, account: Account) -> str:
+    entry = f"• #{number} {notices.link(account.member_id, _name(purchase, account.member_id))}: "
+    entry += t.money(account.to_pay)
+    if account.paid.minor:
+        entry += " " + t.gettext("of {due}, paid {paid}").format(
+            due=t.money(account.due), paid=t.money(account.paid - account.refunded)
+        )
+    # "paid part" says less than "of €20.80, paid €17.80" already does.
+    mark = "" if account.status is PaymentStatus.PARTLY_PAID else payment_mark(t, account.status)
+    return entry + (f" · {mark}" if mark else "")
+
+
+def _owed_line(t: Translator, purchase: Purchase, number: int, account: Account) -> str:
+    return (
+        f"• #{number} {notices.link(account.member_id, _name(purchase, account.member_id))}: "
+        + t.money(account.owed_back)
+        + " "
+        + t.gettext("(paid {paid}, due {due})").format(
+            paid=t.money(account.paid - account.refunded), due=t.money(account.due)
+        )
+    )
+
+
+def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label[:64], callback_data=encode(action, *args))
 
 
 def payments_messages(
-    t: Translator, purchase: Purchase, report: Report
+    t: Translator, purchase: Purchase, now_droppable: bool
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """Who still owes what, with a button per member to record money received (cash at
-    pickup needs no "I paid" first) and one to remind everyone unpaid; then whom the head owes
-    money back (the supplier sent less, or a member left after paying)."""
-    zero = Money.zero(purchase.currency)
-    receiving = [m for m in report.members if m.due.total.minor]
-    unpaid = [m for m in receiving if m.payment is not PaymentState.CONFIRMED]
-    collected = sum((m.paid or zero for m in receiving), zero)
-    expected = sum((m.due.total for m in receiving), zero)
-    header = t.gettext(
-        "Payments of <b>{title}</b>: {paid} of {count} members paid, {collected} of {expected}."
-    ).format(
-        title=escape(purchase.title),
-        paid=len(receiving) - len(unpaid),
-        count=len(receiving),
-        collected=t.money(collected),
-        expected=t.money(expected),
-    )
-    refunds = refunds_due(purchase)
-    refund_lines = [t.gettext("You owe back:")] if refunds else []
-    for member_id, amount in refunds.items():
-        name = purchase.members[member_id].name if member_id in purchase.members else "?"
-        refund_lines.append(f"• {_link(member_id, name)}: {t.money(amount)}")
-    if not purchase.accepts_payments():  # cancelled: nothing is collected, only paid back
-        text = "\n".join([f"🛒 <b>{escape(purchase.title)}</b>", *refund_lines])
-        return [(text, None)]
-    if not unpaid:
-        text = "\n".join([header, t.gettext("Everyone has paid."), *refund_lines])
-        return [(text, None)]
+    """The head's view of the money: the figures, who still owes (a button each records their
+    money received: cash at pickup needs no "I paid" first), whom the head owes back (a button
+    each records it given back), and how to record any other amount."""
+    every = ledger.accounts(purchase)
+    figures = ledger.totals(purchase, every)
+    numbers = member_numbers(purchase)
+    collecting = purchase.accepts_payments()
+    owing = [a for a in every.values() if a.to_pay.minor] if collecting else []
+    owed = [a for a in every.values() if a.owed_back.minor]
+    entries: list[tuple[str, InlineKeyboardButton | None]] = []
+    if owing:
+        entries.append((t.gettext("Still to pay — tap a name when you have their money:"), None))
+    for account in owing:
+        label = f"✅ {_name(purchase, account.member_id)}"[:40] + f", {t.money(account.to_pay)}"
+        entries.append((
+            _owing_line(t, purchase, numbers.get(account.member_id, 0), account),
+            _button(label, Action.PAYMENT_CASH, purchase.id, account.member_id,
+                    account.to_pay.minor),
+        ))  # fmt: skip
+    if owed:
+        entries.append((t.gettext("You owe back — tap a name once you have given it back:"), None))
+    for account in owed:
+        label = f"↩️ {_name(purchase, account.member_id)}"[:40] + f", {t.money(account.owed_back)}"
+        entries.append((
+            _owed_line(t, purchase, numbers.get(account.member_id, 0), account),
+            _button(label, Action.REFUND_GIVEN, purchase.id, account.member_id,
+                    account.owed_back.minor),
+        ))  # fmt: skip
+    headline = payments_headline(t, purchase, figures)
+    if not owing and not owed:
+        done = t.gettext("Everyone has paid.") if collecting else t.gettext("Nothing is open.")
+        return [(headline + "\n" + done, None)]
+    hint = t.gettext(
+        "Another amount: /paid {id} <name or #number> <amount>, "
+        "/refund {id} <name or #number> <amount>"
+    ).format(id=purchase.id)
     messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
-    for start in range(0, len(unpaid), MEMBERS_PER_MESSAGE):
-        chunk = unpaid[start : start + MEMBERS_PER_MESSAGE]
-        lines = [header, t.gettext("Not paid yet — tap a name when you have their money:")]
-        lines = lines if start == 0 else []
-        rows = []
-        for member in chunk:
-            owed = t.money(member.due.total - (member.paid or zero))
-            mark = payment_mark(t, member.payment)
-            lines.append(
-                f"• {_link(member.member_id, member.name)}: {owed}" + (f" · {mark}" if mark else "")
-            )
-            rows.append([InlineKeyboardButton(
-                f"✅ {member.name}"[:40] + f", {owed}",
-                callback_data=encode(Action.PAYMENT_CONFIRM, purchase.id, member.member_id),
-            )])  # fmt: skip
-        messages.append(("\n".join(lines), InlineKeyboardMarkup(rows)))
+    for start in range(0, len(entries), MEMBERS_PER_MESSAGE):
+        chunk = entries[start : start + MEMBERS_PER_MESSAGE]
+        lines = ([headline] if start == 0 else []) + [text for text, _ in chunk]
+        rows = [[button] for _, button in chunk if button is not None]
+        messages.append(("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None))
     last_text, last_markup = messages[-1]
-    assert last_markup is not None
-    remind = InlineKeyboardButton(
-        t.gettext("📣 Remind all unpaid"),
-        callback_data=encode(Action.HEAD_REMIND_UNPAID, purchase.id),
+    extra: list[list[InlineKeyboardButton]] = []
+    if any(a.open_claim is None for a in owing):
+        extra.append([_button(t.gettext("📣 Remind all unpaid"), Action.HEAD_REMIND_UNPAID,
+                              purchase.id)])  # fmt: skip
+    if now_droppable and ledger.never_paid(purchase):
+        extra.append([_button(t.gettext("✂️ Take out those who paid nothing"),
+                              Action.HEAD_DROP_UNPAID, purchase.id)])  # fmt: skip
+    rows = [*(list(row) for row in (last_markup.inline_keyboard if last_markup else ())), *extra]
+    messages[-1] = (
+        last_text + "\n\n" + escape(hint),
+        InlineKeyboardMarkup(rows) if rows else None,
     )
-    last_text = "\n".join([last_text, *refund_lines])
-    messages[-1] = (last_text, InlineKeyboardMarkup([*last_markup.inline_keyboard, [remind]]))
     return messages
+
+
+def may_drop(purchase: Purchase, now_passed_pay_by: bool) -> bool:
+    """Taking out those who paid nothing is offered once the pay-by time has come, before the
+    goods arrive: members were told that time, so nobody is dropped by surprise."""
+    return purchase.status in adjustments.DROPPABLE and now_passed_pay_by
 
 
 async def send_payments(
@@ -110,11 +175,17 @@ async def send_payments(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    purchase, report = await load_report(context, purchase_id, actor)
-    for text, markup in payments_messages(t, purchase, report):
+    rt = runtime(context)
+    purchase = await managed_purchase(context, purchase_id, actor)
+    passed = purchase.pay_by is not None and rt.clock() >= purchase.pay_by
+    for text, markup in payments_messages(t, purchase, may_drop(purchase, passed)):
         await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+
+
+PAYMENT_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT, Action.PAYMENT_CASH,
+                   Action.REFUND_GIVEN)  # fmt: skip
 
 
 def _without_member_buttons(
@@ -134,41 +205,165 @@ def _without_member_buttons(
     return rows
 
 
-PAYMENT_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT)
-
-
-async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The head has a member's money (or has not found it): from a member's "I paid" notice
-    or from the payments list."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, member_id = callback.args
-    actor = actor_for(update, context)
-    uow = rt.database.unit_of_work(update.update_id)
-    received = callback.action is Action.PAYMENT_CONFIRM
-    try:
-        if received:
-            await services.confirm_payment(uow, purchase_id, actor, member_id)
-        else:
-            await services.reject_payment(uow, purchase_id, actor, member_id)
-    except AlreadyProcessed:
-        return
-    except DomainError as error:
-        await query.answer(not_done(t, error))
-        return
-    await query.answer(t.gettext("Payment recorded.") if received else t.gettext("Member told."))
-    message = query.message
+async def _close_buttons(message: object, member_id: int, outcome: str) -> None:
+    """Take the answered member's buttons off the message they were under; a message left
+    with no buttons gets the outcome written under it."""
     if not isinstance(message, Message):
         return
     rows = _without_member_buttons(message.reply_markup, member_id)
     if rows:
         await message.edit_reply_markup(InlineKeyboardMarkup(rows))
     elif message.text:
-        outcome = t.gettext("✅ Received") if received else t.gettext("❌ Not received")
         await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
     else:  # a receipt photo: its buttons go, the photo stays
         await message.edit_reply_markup(None)
+
+
+async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The head answers one member's money: a claim found or not found (from an "I paid"
+    notice or a receipt photo), money received or given back (from the payments list). Each
+    button acts only on what it showed: an answered claim or a changed amount is refused."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id, member_id, value = callback.args
+    actor = actor_for(update, context)
+    uow = rt.database.unit_of_work(update.update_id)
+    now = rt.clock()
+    action = callback.action
+    try:
+        if action is Action.PAYMENT_CONFIRM:
+            await services.confirm_claim(uow, purchase_id, actor, member_id, value, now)
+        elif action is Action.PAYMENT_REJECT:
+            await services.reject_claim(uow, purchase_id, actor, member_id, value)
+        else:
+            purchase = await managed_purchase(context, purchase_id, actor)
+            shown = Money(value, purchase.currency)
+            if action is Action.PAYMENT_CASH:
+                await services.record_payment(uow, purchase_id, actor, member_id, shown, now, shown)
+            else:
+                await services.record_refund(uow, purchase_id, actor, member_id, shown, now, shown)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        return
+    outcome = {
+        Action.PAYMENT_CONFIRM: t.gettext("✅ Received"),
+        Action.PAYMENT_REJECT: t.gettext("❌ Not received"),
+        Action.PAYMENT_CASH: t.gettext("✅ Received"),
+        Action.REFUND_GIVEN: t.gettext("↩️ Given back"),
+    }[action]
+    await query.answer(
+        t.gettext("Member told.") if action is Action.PAYMENT_REJECT
+        else t.gettext("Recorded; the member is told.")
+    )  # fmt: skip
+    await _close_buttons(query.message, member_id, outcome)
+
+
+def money_usage(t: Translator, command: str, purchase_id: int) -> str:
+    return t.gettext(
+        "Write it like this: /{command} {id} <name or #number> <amount>, "
+        "e.g. /{command} {id} #3 12.50"
+    ).format(command=command, id=purchase_id)
+
+
+async def typed_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/paid or /refund <purchase> <member name or #number> <amount>: money received from a
+    member, or given back, of any amount the head types."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    command = message.text.split()[0].lstrip("/").split("@")[0]
+    purchase_id, rest = purchase_command(message.text)
+    member_text, _, amount_text = rest.rpartition(" ")
+    if purchase_id is None or not member_text.strip() or not amount_text:
+        await message.reply_text(money_usage(t, command, purchase_id or 7))
+        return
+    actor = actor_for(update, context)
+    now = rt.clock()
+    try:
+        purchase = await managed_purchase(context, purchase_id, actor)
+        member_id = find_member(purchase, member_text)
+        amount = Money.parse(amount_text, purchase.currency)
+        uow = rt.database.unit_of_work(update.update_id)
+        if command == "paid":
+            await services.record_payment(uow, purchase_id, actor, member_id, amount, now)
+        else:
+            await services.record_refund(uow, purchase_id, actor, member_id, amount, now)
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    account = ledger.account_of(await managed_purchase(context, purchase_id, actor), member_id)
+    done = (
+        t.gettext("Recorded: {amount} received from {name}.")
+        if command == "paid"
+        else t.gettext("Recorded: {amount} given back to {name}.")
+    ).format(amount=t.money(amount), name=_name(purchase, member_id))
+    await message.reply_text(done + " " + balance_text(t, account))
+
+
+def balance_text(t: Translator, account: Account) -> str:
+    if account.to_pay.minor:
+        return t.gettext("They still owe {amount}.").format(amount=t.money(account.to_pay))
+    if account.owed_back.minor:
+        return t.gettext("You still owe them {amount}.").format(amount=t.money(account.owed_back))
+    return t.gettext("Their balance is settled.")
+
+
+async def drop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take out those who paid nothing: first what it would change, then, confirmed, do it."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    actor = actor_for(update, context)
+    purchase_id = callback.args[0]
+    now = rt.clock()
+    try:
+        if callback.action is Action.HEAD_DROP_UNPAID:
+            purchase, impact = await services.drop_preview(
+                rt.database.unit_of_work(), purchase_id, actor, now
+            )
+        else:
+            await services.drop_unpaid(
+                rt.database.unit_of_work(update.update_id), purchase_id, actor, now,
+                callback.args[1],
+            )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        return
+    if callback.action is Action.HEAD_DROP_CONFIRM:
+        rt.cards.request(purchase_id)
+        await query.answer(t.gettext("Done. Everyone affected is told."))
+        if isinstance(query.message, Message) and query.message.text:
+            await query.message.edit_text(
+                escape(query.message.text) + "\n\n" + t.gettext("✂️ Taken out."),
+                parse_mode=ParseMode.HTML,
+            )
+        return
+    await query.answer()
+    names = {m: _name(purchase, m) for m in purchase.members}
+    heading = t.ngettext(
+        "Take out the {count} member who paid nothing ({names})? Then:",
+        "Take out the {count} members who paid nothing ({names})? Then:",
+        len(impact.members_out),
+    ).format(count=len(impact.members_out), names=notices.names_text(names, impact.members_out))
+    text = notices.change_preview(t, purchase, impact, names, heading, {})
+    markup = InlineKeyboardMarkup([[
+        _button(t.gettext("✂️ Yes, take them out"), Action.HEAD_DROP_CONFIRM, purchase_id,
+                ledger.fingerprint(impact.members_out)),
+    ]])  # fmt: skip
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)

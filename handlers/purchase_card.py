@@ -38,12 +38,13 @@ async def publish_and_post(
     purchase: Purchase,
     community: Community,
     update_id: int | None = None,
+    reuse_pay_to: bool = True,
 ) -> int:
     """Store and open the purchase, then post its card in the community chat (and pin it)."""
     rt = runtime(context)
     unit_of_work = rt.database.unit_of_work(update_id)
     purchase_id = await services.publish_purchase(
-        unit_of_work, purchase, rt.clock(), rt.settings.max_fee_percent
+        unit_of_work, purchase, rt.clock(), rt.settings.max_fee_percent, reuse_pay_to
     )
     t = community_translator(community)
     message = await context.bot.send_message(

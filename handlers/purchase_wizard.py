@@ -23,9 +23,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.i18n import Translator
+from bot.notices import how_to_pay
 from domain.community import Community
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 from domain.ports import AlreadyProcessed
+from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import (
     FormError,
     PurchaseForm,
@@ -36,6 +38,8 @@ from domain.purchase_form import (
     parse_if_short,
     parse_item,
     parse_moq,
+    parse_pay_by,
+    parse_payment,
     parse_pickup,
     parse_regions,
     parse_template,
@@ -66,11 +70,14 @@ class Step(IntEnum):
     DELIVERY = 8
     REGIONS = 9
     IF_SHORT = 10
-    PREVIEW = 11
+    PAYMENT = 11
+    PAY_TO = 12
+    PAY_BY = 13
+    PREVIEW = 14
 
 
 OPTIONAL = {Step.DESCRIPTION, Step.SUPPLIER, Step.MOQ, Step.PICKUP, Step.FEE, Step.DELIVERY,
-            Step.REGIONS, Step.IF_SHORT}  # fmt: skip
+            Step.REGIONS, Step.IF_SHORT, Step.PAY_TO, Step.PAY_BY}  # fmt: skip
 
 
 @dataclass
@@ -80,6 +87,8 @@ class Wizard:
     community: Community
     form: PurchaseForm = field(default_factory=PurchaseForm)
     editing: bool = False
+    # The payment details of the head's last purchase, offered again as a button.
+    last_pay_to: str = ""
 
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
@@ -119,6 +128,18 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
         Step.IF_SHORT: t.gettext(
             "If the minimum is not reached by the deadline: fail, ask (I ask you), or extend 24h"
         ),
+        Step.PAYMENT: t.gettext(
+            "When do members pay? Prepay: after the stop, before you order from the supplier. "
+            "Postpay: when they pick up their goods."
+        ),
+        Step.PAY_TO: t.gettext(
+            "Where do members pay you? Members read it privately. "
+            "e.g. IBAN DE12 3456 7890 1234, or cash at pickup"
+        ),
+        Step.PAY_BY: t.gettext(
+            "By when must members pay? e.g. 2026-11-26 20:00 (time in {timezone}). "
+            "Then I remind those who have not paid, and you may take them out."
+        ).format(timezone=community.timezone),
         Step.PREVIEW: "",
     }[step]
 
@@ -145,6 +166,13 @@ def _item(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
     form.items.append(parse_item(text, ctx.currency))
 
 
+def _pay_by(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
+    pay_by = parse_pay_by(text, ctx.timezone, ctx.now)
+    if form.deadline is not None and pay_by <= form.deadline:
+        raise FormError(N_("the pay-by time must come after the deadline"))
+    form.pay_by = pay_by
+
+
 PARSERS: dict[Step, Parser] = {
     Step.TITLE: _set("title", lambda text, _: parse_text(text, "title")),
     Step.DESCRIPTION: _set("description", lambda text, _: parse_text(text, "description")),
@@ -157,7 +185,13 @@ PARSERS: dict[Step, Parser] = {
     Step.DELIVERY: _delivery,
     Step.REGIONS: _set("regions", lambda text, _: parse_regions(text)),
     Step.IF_SHORT: _if_short,
+    Step.PAYMENT: _set("payment_mode", lambda text, _: parse_payment(text)),
+    Step.PAY_TO: _set("pay_to", lambda text, _: parse_text(text, "pay_to")),
+    Step.PAY_BY: _pay_by,
 }
+
+# The choices a step offers as buttons, with the value each stands for.
+PAYMENT_CHOICES = (PaymentMode.PREPAY, PaymentMode.POSTPAY)
 
 
 def _wizard(context: ContextTypes.DEFAULT_TYPE) -> Wizard | None:
@@ -171,8 +205,24 @@ def _step(context: ContextTypes.DEFAULT_TYPE) -> Step:
     return Step(context.user_data.get("wizard_step", Step.TITLE))
 
 
+def payment_label(t: Translator, mode: PaymentMode) -> str:
+    return t.gettext("Prepay") if mode is PaymentMode.PREPAY else t.gettext("Postpay")
+
+
 def _keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup | None:
+    if step is Step.PAYMENT:
+        return InlineKeyboardMarkup([[
+            InlineKeyboardButton(
+                payment_label(t, mode), callback_data=encode(Action.WIZARD_CHOICE, index)
+            )
+            for index, mode in enumerate(PAYMENT_CHOICES)
+        ]])  # fmt: skip
     buttons = []
+    if step is Step.PAY_TO and wizard.last_pay_to:
+        label = t.gettext("As last time: {details}").format(details=wizard.last_pay_to)
+        buttons.append(
+            InlineKeyboardButton(label[:60], callback_data=encode(Action.WIZARD_CHOICE, 0))
+        )
     if step is Step.ITEMS and wizard.form.items:
         buttons.append(
             InlineKeyboardButton(
@@ -211,7 +261,12 @@ async def _ask(
 
 
 def _after(wizard: Wizard, step: Step) -> Step:
-    return Step.PREVIEW if wizard.editing else Step(step + 1)
+    if wizard.editing:
+        return Step.PREVIEW
+    following = Step(step + 1)
+    if following is Step.PAY_BY and wizard.form.payment_mode is PaymentMode.POSTPAY:
+        return Step.PREVIEW  # a postpaid purchase is paid at pickup: no pay-by time
+    return following
 
 
 async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -243,12 +298,18 @@ async def _begin(update: Update, context: ContextTypes.DEFAULT_TYPE, community: 
     if not community.may_open_purchases(await is_chat_admin(context, community.chat_id, user.id)):
         await message.reply_text(t.gettext("In this community only chat admins open purchases."))
         return ConversationHandler.END
-    context.user_data["wizard"] = Wizard(community)
+    last_pay_to = await _last_pay_to(context, user.id)
+    context.user_data["wizard"] = Wizard(community, last_pay_to=last_pay_to)
     context.user_data["community_id"] = community.chat_id
     intro = t.gettext("Let's open a purchase in {title}. I'll ask a few questions.").format(
         title=community.title
     )
     return await _ask(update, context, Step.TITLE, intro)
+
+
+async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
+    async with runtime(context).database.unit_of_work() as uow:
+        return await uow.purchases.last_pay_to(head_id)
 
 
 async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -278,6 +339,8 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             )
         )
         return ConversationHandler.END
+    if not form.pay_to:  # the head's usual details, shown in the preview before publishing
+        form.pay_to = await _last_pay_to(context, message.from_user.id if message.from_user else 0)
     context.user_data["wizard"] = Wizard(community, form)
     return await _ask(update, context, Step.PREVIEW)
 
@@ -330,6 +393,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return await _ask(update, context, _after(wizard, step))
     if action is Action.WIZARD_DONE and step is Step.ITEMS and wizard.form.items:
         return await _ask(update, context, _after(wizard, step))
+    if action is Action.WIZARD_CHOICE and step is Step.PAYMENT:
+        if not 0 <= callback.args[0] < len(PAYMENT_CHOICES):
+            return step
+        wizard.form.payment_mode = PAYMENT_CHOICES[callback.args[0]]
+        if wizard.form.payment_mode is PaymentMode.POSTPAY:
+            wizard.form.pay_by = None
+        return await _ask(update, context, _after(wizard, step))
+    if action is Action.WIZARD_CHOICE and step is Step.PAY_TO and wizard.last_pay_to:
+        wizard.form.pay_to = wizard.last_pay_to
+        return await _ask(update, context, _after(wizard, step))
     if action is Action.WIZARD_EDIT and step is Step.PREVIEW:
         await _edit_menu(update, context, t)
         return step
@@ -349,7 +422,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 FIELD_LABELS = (Step.TITLE, Step.DESCRIPTION, Step.SUPPLIER, Step.ITEMS, Step.MOQ, Step.DEADLINE,
-                Step.PICKUP, Step.FEE, Step.DELIVERY, Step.REGIONS, Step.IF_SHORT)  # fmt: skip
+                Step.PICKUP, Step.FEE, Step.DELIVERY, Step.REGIONS, Step.IF_SHORT, Step.PAYMENT,
+                Step.PAY_TO, Step.PAY_BY)  # fmt: skip
 
 
 def field_label(t: Translator, step: Step) -> str:
@@ -365,6 +439,9 @@ def field_label(t: Translator, step: Step) -> str:
         Step.DELIVERY: t.gettext("Delivery"),
         Step.REGIONS: t.gettext("Regions"),
         Step.IF_SHORT: t.gettext("If short"),
+        Step.PAYMENT: t.gettext("Payment"),
+        Step.PAY_TO: t.gettext("Pay to"),
+        Step.PAY_BY: t.gettext("Pay by"),
     }[step]
 
 
@@ -410,6 +487,7 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         )
         return Step.PREVIEW
     preview = card_text(t, purchase, card_summary(purchase), rt.clock())
+    preview += "\n\n" + payment_terms(t, purchase)
     publish_button = InlineKeyboardButton(
         t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
     )
@@ -424,6 +502,16 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return Step.PREVIEW
 
 
+def payment_terms(t: Translator, purchase: Purchase) -> str:
+    """For the head's preview: when members pay, and what they read privately about how."""
+    when = (
+        t.gettext("Prepay: members pay after the stop, before you order.")
+        if purchase.payment_mode is PaymentMode.PREPAY
+        else t.gettext("Postpay: members pay at pickup.")
+    )
+    return when + "\n" + how_to_pay(t, purchase)
+
+
 async def _publish(
     update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, t: Translator
 ) -> int:
@@ -436,7 +524,10 @@ async def _publish(
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
             rt.settings.max_fee_percent,
         )  # fmt: skip
-        await publish_and_post(context, purchase, wizard.community, update.update_id)
+        # The head answered "where do members pay": an empty answer means none.
+        await publish_and_post(
+            context, purchase, wizard.community, update.update_id, reuse_pay_to=False
+        )
     except AlreadyProcessed:
         return ConversationHandler.END
     except DomainError as error:
@@ -460,11 +551,11 @@ async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if wizard is None:
         return ConversationHandler.END
     step = _step(context)
-    return await _ask(
-        update,
-        context,
-        Step(max(step - 1, Step.TITLE)) if step is not Step.PREVIEW else Step.IF_SHORT,
-    )
+    if step is Step.PREVIEW:
+        previous = Step.PAY_BY if wizard.form.payment_mode is PaymentMode.PREPAY else Step.PAY_TO
+    else:
+        previous = Step(max(step - 1, Step.TITLE))
+    return await _ask(update, context, previous)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

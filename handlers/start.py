@@ -79,6 +79,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "/start: what this bot is for\n"
             "/orders: your orders\n"
             "/purchases: the purchases you lead\n"
+            "/paid, /refund: money a member paid you or you gave back (for heads)\n"
             "/reminders off: no deadline reminders\n"
             "/language: the language I speak with you\n"
             "/help: this list\n"

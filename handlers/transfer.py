@@ -103,14 +103,14 @@ async def member_answers_transfer(update: Update, context: ContextTypes.DEFAULT_
     query, callback = pressed
     t = person_translator(update, context)
     rt = runtime(context)
-    purchase_id = callback.args[0]
+    purchase_id, number = callback.args
     accepted = callback.action is Action.TRANSFER_ACCEPT
     uow = rt.database.unit_of_work(update.update_id)
     try:
         if accepted:
-            await services.accept_transfer(uow, purchase_id, query.from_user.id, rt.clock())
+            await services.accept_transfer(uow, purchase_id, query.from_user.id, number, rt.clock())
         else:
-            await services.decline_transfer(uow, purchase_id, query.from_user.id)
+            await services.decline_transfer(uow, purchase_id, query.from_user.id, number)
     except AlreadyProcessed:
         return
     except DomainError as error:

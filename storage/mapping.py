@@ -8,13 +8,14 @@ from typing import Any
 
 from domain.community import Community, OpenRule
 from domain.money import Money
+from domain.payments import ClaimState, EntryKind, LedgerEntry, Means, PaymentClaim
 from domain.purchase import (
     DeliverySplit,
+    Handover,
     Item,
     Member,
     Moq,
     PaymentMode,
-    PaymentState,
     PickupSlot,
     PriceTier,
     Purchase,
@@ -81,7 +82,8 @@ def purchase_from_rows(
     request_rows: Iterable[Any],
     withdrawal_rows: Iterable[Any],
     code_rows: Iterable[Any],
-    payment_rows: Iterable[Any] = (),
+    claim_rows: Iterable[Any] = (),
+    entry_rows: Iterable[Any] = (),
     supply_rows: Iterable[Any] = (),
 ) -> Purchase:
     """A purchase from its row and its children's rows (any objects with the column names)."""
@@ -92,7 +94,6 @@ def purchase_from_rows(
     elif row.moq_minor is not None:
         moq = Moq(money=Money(row.moq_minor, currency))
     code_list = list(code_rows)
-    payment_list = list(payment_rows)
     return Purchase(
         id=row.id,
         community_id=row.community_id,
@@ -120,22 +121,26 @@ def purchase_from_rows(
         extended=row.extended,
         awaiting_head_decision=row.awaiting_head_decision,
         cancel_reason=row.cancel_reason,
+        pay_to=row.pay_to,
+        pay_by=row.pay_by,
         pending_head_id=row.pending_head_id,
+        transfer_offers_made=row.transfer_offers_made,
         withdrawal_window_ends=row.withdrawal_window_ends,
-        withdrawal_requests={w.member_id for w in withdrawal_rows},
+        withdrawal_requests={w.member_id: w.number for w in withdrawal_rows},
+        withdrawal_requests_made=row.withdrawal_requests_made,
         members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in member_rows},
         requests=[
             Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
             for r in request_rows
         ],
         pickup_codes={c.member_id: c.code for c in code_list},
-        handed_over={c.member_id for c in code_list if c.handed_over},
-        payments={p.member_id: PaymentState(p.state) for p in payment_list},
-        paid={
-            p.member_id: Money(p.paid_minor, currency)
-            for p in payment_list
-            if p.paid_minor is not None
+        handed_over={
+            c.member_id: Handover(c.handed_over_at, c.handed_over_by)
+            for c in code_list
+            if c.handed_over_at is not None
         },
+        claims=[claim_from_row(c, currency) for c in claim_rows],
+        ledger=[entry_from_row(e, currency) for e in entry_rows],
         supply={
             row.item_id: SupplyConfirmation(
                 row.units,
@@ -144,6 +149,41 @@ def purchase_from_rows(
             for row in supply_rows
         },
     )
+
+
+def claim_from_row(row: Any, currency: str) -> PaymentClaim:
+    amount = None if row.amount_minor is None else Money(row.amount_minor, currency)
+    return PaymentClaim(row.number, row.member_id, amount, row.at, ClaimState(row.state))
+
+
+def claim_columns(claim: PaymentClaim) -> dict[str, object]:
+    return {
+        "number": claim.number,
+        "member_id": claim.member_id,
+        "amount_minor": None if claim.amount is None else claim.amount.minor,
+        "at": claim.at,
+        "state": claim.state.value,
+    }
+
+
+def entry_from_row(row: Any, currency: str) -> LedgerEntry:
+    return LedgerEntry(
+        row.number, row.member_id, EntryKind(row.kind), Money(row.amount_minor, currency),
+        row.at, row.recorded_by, Means(row.means), row.claim_number,
+    )  # fmt: skip
+
+
+def entry_columns(entry: LedgerEntry) -> dict[str, object]:
+    return {
+        "number": entry.number,
+        "member_id": entry.member_id,
+        "kind": entry.kind.value,
+        "amount_minor": entry.amount.minor,
+        "at": entry.at,
+        "recorded_by": entry.recorded_by,
+        "means": entry.means.value,
+        "claim_number": entry.claim,
+    }
 
 
 def purchase_columns(purchase: Purchase) -> dict[str, object]:
@@ -173,6 +213,10 @@ def purchase_columns(purchase: Purchase) -> dict[str, object]:
         "extended": purchase.extended,
         "awaiting_head_decision": purchase.awaiting_head_decision,
         "cancel_reason": purchase.cancel_reason,
+        "pay_to": purchase.pay_to,
+        "pay_by": purchase.pay_by,
         "pending_head_id": purchase.pending_head_id,
+        "transfer_offers_made": purchase.transfer_offers_made,
         "withdrawal_window_ends": purchase.withdrawal_window_ends,
+        "withdrawal_requests_made": purchase.withdrawal_requests_made,
     }

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from domain.ports import Conflict
-from domain.purchase import RUNNING, PaymentState, Purchase, PurchaseStatus, SupplyConfirmation
+from domain.purchase import RUNNING, Handover, Purchase, PurchaseStatus, SupplyConfirmation
 from storage.mapping import (
+    claim_columns,
     community_from_row,
     community_to_row,
+    entry_columns,
     item_columns,
     purchase_columns,
     purchase_from_rows,
@@ -29,9 +31,10 @@ from storage.mapping import (
 from storage.tables import (
     CommunityRow,
     ItemRow,
+    LedgerEntryRow,
     MemberRow,
     OrderRequestRow,
-    PaymentRow,
+    PaymentClaimRow,
     PickupCodeRow,
     PickupSlotRow,
     PurchaseRow,
@@ -47,7 +50,8 @@ members = metadata.tables[MemberRow.__tablename__]
 requests = metadata.tables[OrderRequestRow.__tablename__]
 withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
 codes = metadata.tables[PickupCodeRow.__tablename__]
-payments = metadata.tables[PaymentRow.__tablename__]
+claims = metadata.tables[PaymentClaimRow.__tablename__]
+entries = metadata.tables[LedgerEntryRow.__tablename__]
 supplies = metadata.tables[SupplyConfirmationRow.__tablename__]
 
 
@@ -59,9 +63,10 @@ class _Stored:
     members: set[int] = field(default_factory=set)
     items: dict[int, dict[str, object]] = field(default_factory=dict)
     slots: list[tuple[object, ...]] = field(default_factory=list)
-    withdrawals: set[int] = field(default_factory=set)
-    codes: dict[int, tuple[str, bool]] = field(default_factory=dict)
-    payments: dict[int, tuple[PaymentState, int | None]] = field(default_factory=dict)
+    withdrawals: dict[int, int] = field(default_factory=dict)
+    codes: dict[int, tuple[str, Handover | None]] = field(default_factory=dict)
+    claims: list[dict[str, object]] = field(default_factory=list)
+    last_entry: int = 0
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
 
     def copy(self) -> _Stored:
@@ -70,9 +75,9 @@ class _Stored:
             members=set(self.members),
             items=dict(self.items),
             slots=list(self.slots),
-            withdrawals=set(self.withdrawals),
+            withdrawals=dict(self.withdrawals),
             codes=dict(self.codes),
-            payments=dict(self.payments),
+            claims=list(self.claims),
             supply=dict(self.supply),
         )
 
@@ -81,25 +86,6 @@ class _Stored:
 class _Tracked:
     purchase: Purchase
     stored: _Stored
-
-
-def clone(purchase: Purchase) -> Purchase:
-    """A copy that shares no mutable container with the original (their elements are frozen
-    or never changed in place), so one unit of work cannot change another's purchase."""
-    return replace(
-        purchase,
-        items=list(purchase.items),
-        pickup_slots=list(purchase.pickup_slots),
-        withdrawal_requests=set(purchase.withdrawal_requests),
-        members=dict(purchase.members),
-        requests=list(purchase.requests),
-        pickup_codes=dict(purchase.pickup_codes),
-        handed_over=set(purchase.handed_over),
-        payments=dict(purchase.payments),
-        paid=dict(purchase.paid),
-        supply=dict(purchase.supply),
-        events=[],
-    )
 
 
 class AggregateCache:
@@ -120,21 +106,17 @@ class AggregateCache:
         if entry is None or entry[0].version != version:
             return None
         self._entries.move_to_end(purchase_id)
-        return _Tracked(clone(entry[0]), entry[1].copy())
+        return _Tracked(entry[0].copy(), entry[1].copy())
 
     def put(self, tracked: _Tracked) -> None:
-        self._entries[tracked.purchase.id] = (clone(tracked.purchase), tracked.stored.copy())
+        self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
         self._entries.move_to_end(tracked.purchase.id)
         while len(self._entries) > self._limit:
             self._entries.popitem(last=False)
 
 
-def _payment_rows(purchase: Purchase) -> dict[int, tuple[PaymentState, int | None]]:
-    """Each member's payment row: the state, and what the head confirmed receiving."""
-    return {
-        member: (state, paid.minor if (paid := purchase.paid.get(member)) else None)
-        for member, state in purchase.payments.items()
-    }
+def _claim_rows(purchase: Purchase) -> list[dict[str, object]]:
+    return [claim_columns(claim) for claim in purchase.claims]
 
 
 def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
@@ -150,6 +132,7 @@ class PurchaseTimes:
     deadline: datetime
     created_at: datetime
     pickup_starts: tuple[datetime, ...] = ()
+    pay_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +193,8 @@ class SqlPurchaseRepository:
             await self._children(requests, ids, requests.c.seq),
             await self._children(withdrawals, ids, withdrawals.c.member_id),
             await self._children(codes, ids, codes.c.member_id),
-            await self._children(payments, ids, payments.c.member_id),
+            await self._children(claims, ids, claims.c.number),
+            await self._children(entries, ids, entries.c.number),
             await self._children(supplies, ids, supplies.c.item_id),
         ]
         loaded = []
@@ -221,9 +205,12 @@ class SqlPurchaseRepository:
                 members=set(purchase.members),
                 items={item.item_id: item_columns(item) for item in purchase.items},
                 slots=_slot_key(purchase),
-                withdrawals=set(purchase.withdrawal_requests),
-                codes={m: (c, m in purchase.handed_over) for m, c in purchase.pickup_codes.items()},
-                payments=_payment_rows(purchase),
+                withdrawals=dict(purchase.withdrawal_requests),
+                codes={
+                    m: (c, purchase.handed_over.get(m)) for m, c in purchase.pickup_codes.items()
+                },
+                claims=_claim_rows(purchase),
+                last_entry=purchase.ledger[-1].number if purchase.ledger else 0,
                 supply=dict(purchase.supply),
             )
             loaded.append(_Tracked(purchase, stored))
@@ -274,6 +261,16 @@ class SqlPurchaseRepository:
         found = await self._load_many(list(ids))
         return [p for p in found if member_id in p.participant_ids()]
 
+    async def last_pay_to(self, head_id: int) -> str:
+        """The payment details of the head's latest purchase that had some: their default."""
+        found = await self._session.scalar(
+            select(purchases.c.pay_to)
+            .where(purchases.c.head_id == head_id, purchases.c.pay_to != "")
+            .order_by(purchases.c.id.desc())
+            .limit(1)
+        )
+        return found or ""
+
     async def ids_due(self, now: datetime) -> list[int]:
         ids = await self._session.scalars(
             select(purchases.c.id)
@@ -294,7 +291,11 @@ class SqlPurchaseRepository:
         """The timing of every purchase in `statuses` (of `ids` only, when given): what
         planning timers for thousands of purchases needs, in two queries."""
         query = select(
-            purchases.c.id, purchases.c.status, purchases.c.deadline, purchases.c.created_at
+            purchases.c.id,
+            purchases.c.status,
+            purchases.c.deadline,
+            purchases.c.created_at,
+            purchases.c.pay_by,
         ).where(purchases.c.status.in_([s.value for s in statuses]))
         if ids is not None:
             query = query.where(purchases.c.id.in_(ids))
@@ -316,9 +317,24 @@ class SqlPurchaseRepository:
                 r.deadline,
                 r.created_at,
                 tuple(starts.get(r.id, ())),
+                r.pay_by,
             )
             for r in rows
         ]
+
+    async def pay_by_before(
+        self, statuses: tuple[PurchaseStatus, ...], until: datetime
+    ) -> list[tuple[int, datetime, datetime]]:
+        """(id, deadline, pay-by) of the purchases in `statuses` whose pay-by time is at or
+        before `until`: what the sweep checks for payment reminders and the pay-by offer."""
+        rows = await self._session.execute(
+            select(purchases.c.id, purchases.c.deadline, purchases.c.pay_by).where(
+                purchases.c.status.in_([s.value for s in statuses]),
+                purchases.c.pay_by.is_not(None),
+                purchases.c.pay_by <= until,
+            )
+        )
+        return [(r.id, r.deadline, r.pay_by) for r in rows]
 
     async def headlines(
         self,
@@ -422,37 +438,43 @@ class SqlPurchaseRepository:
                 await self._session.execute(
                     insert(withdrawals),
                     [
-                        {"purchase_id": pid, "member_id": m}
-                        for m in sorted(purchase.withdrawal_requests)
+                        {"purchase_id": pid, "member_id": m, "number": number}
+                        for m, number in sorted(purchase.withdrawal_requests.items())
                     ],
                 )
-            stored.withdrawals = set(purchase.withdrawal_requests)
+            stored.withdrawals = dict(purchase.withdrawal_requests)
         for member_id, code in purchase.pickup_codes.items():
-            handed = member_id in purchase.handed_over
+            handover = purchase.handed_over.get(member_id)
+            done = {
+                "handed_over_at": handover.at if handover else None,
+                "handed_over_by": handover.by if handover else None,
+            }
             if member_id not in stored.codes:
                 await self._session.execute(
-                    insert(codes).values(
-                        purchase_id=pid, member_id=member_id, code=code, handed_over=handed
-                    )
+                    insert(codes).values(purchase_id=pid, member_id=member_id, code=code, **done)
                 )
-            elif stored.codes[member_id][1] != handed:
+            elif stored.codes[member_id][1] != handover:
                 await self._session.execute(
                     update(codes)
                     .where(codes.c.purchase_id == pid, codes.c.member_id == member_id)
-                    .values(handed_over=handed)
+                    .values(**done)
                 )
-            stored.codes[member_id] = (code, handed)
-        wanted = _payment_rows(purchase)
-        if wanted != stored.payments:
-            # A handful of rows per purchase, changed by one tap at a time: rewrite them.
-            await self._session.execute(delete(payments).where(payments.c.purchase_id == pid))
+            stored.codes[member_id] = (code, handover)
+        wanted = _claim_rows(purchase)
+        if wanted != stored.claims:
+            # A handful of rows per purchase, answered one tap at a time: rewrite them.
+            await self._session.execute(delete(claims).where(claims.c.purchase_id == pid))
             if wanted:
                 await self._session.execute(
-                    insert(payments),
-                    [{"purchase_id": pid, "member_id": m, "state": state, "paid_minor": paid}
-                     for m, (state, paid) in sorted(wanted.items())],
-                )  # fmt: skip
-            stored.payments = wanted
+                    insert(claims), [{"purchase_id": pid, **row} for row in wanted]
+                )
+            stored.claims = wanted
+        new_entries = [e for e in purchase.ledger if e.number > stored.last_entry]
+        if new_entries:
+            await self._session.execute(
+                insert(entries), [{"purchase_id": pid, **entry_columns(e)} for e in new_entries]
+            )
+            stored.last_entry = new_entries[-1].number
         if purchase.supply != stored.supply:
             await self._session.execute(delete(supplies).where(supplies.c.purchase_id == pid))
             await self._session.execute(

@@ -121,8 +121,12 @@ class PurchaseRow(Base):
     extended: Mapped[bool] = mapped_column(Boolean)
     awaiting_head_decision: Mapped[bool] = mapped_column(Boolean)
     cancel_reason: Mapped[str] = mapped_column(Text)
+    pay_to: Mapped[str] = mapped_column(Text, server_default="")
+    pay_by: Mapped[datetime | None]
     pending_head_id: Mapped[int | None] = mapped_column(BigInteger)
+    transfer_offers_made: Mapped[int] = mapped_column(server_default="0")
     withdrawal_window_ends: Mapped[datetime | None]
+    withdrawal_requests_made: Mapped[int] = mapped_column(server_default="0")
     version: Mapped[int] = mapped_column()
 
 
@@ -185,6 +189,7 @@ class WithdrawalRequestRow(Base):
 
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(server_default="0")  # the head's buttons carry it
 
 
 class PickupCodeRow(Base):
@@ -196,19 +201,38 @@ class PickupCodeRow(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     code: Mapped[str] = mapped_column(String(8))
-    handed_over: Mapped[bool] = mapped_column(Boolean)
+    # When and by whom the goods were handed over; none while they wait to be picked up.
+    handed_over_at: Mapped[datetime | None]
+    handed_over_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class PaymentRow(Base):
-    """Where a member's payment stands (claimed, confirmed, rejected); no row: not paid."""
+class PaymentClaimRow(Base):
+    """A member said they paid: how much they owed then, and what the head answered."""
 
-    __tablename__ = "payments"
+    __tablename__ = "payment_claims"
 
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))
-    # What the head confirmed receiving (in the purchase's currency); none until confirmed.
-    paid_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LedgerEntryRow(Base):
+    """Money that moved between a member and the head; rows are only ever inserted."""
+
+    __tablename__ = "ledger_entries"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    recorded_by: Mapped[int] = mapped_column(BigInteger)
+    means: Mapped[str] = mapped_column(String(16))
+    claim_number: Mapped[int | None]
 
 
 class SupplyConfirmationRow(Base):

@@ -157,14 +157,16 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             labels = [b["text"] for b in panel.buttons()]
             await sandbox.tap(head, panel, labels[2])  # the supplier's confirmation form
             await sandbox.wait_for_message(head.id, "/supply 1", after=panel)
-            await sandbox.tap(head, panel, labels[3])  # payments
+            await sandbox.tap(head, panel, labels[3])  # payment details
+            await sandbox.wait_for_message(head.id, "/edit 1", after=panel)
+            await sandbox.tap(head, panel, labels[4])  # payments
             payments = await sandbox.wait_for_message(head.id, with_buttons, after=panel)
             await sandbox.tap(head, payments, payments.buttons()[-1]["text"])  # remind unpaid
             await eventually(lambda: marked(sandbox, bob.id, "💰"))  # Alice said she paid
             await sandbox.tap(head, claim, claim.buttons()[0]["text"])  # received
             await eventually(lambda: marked(sandbox, alice.id, "✅"))
-            await sandbox.tap(head, panel, labels[4])  # participants
-            await sandbox.tap(head, panel, labels[5])  # export
+            await sandbox.tap(head, panel, labels[5])  # participants
+            await sandbox.tap(head, panel, labels[6])  # export
             await eventually(lambda: len(sandbox.documents(head.id)) == 2)
             await sandbox.tap(head, panel, labels[0])  # mark ordered
             await eventually(lambda: marked(sandbox, alice.id, "📦"))
@@ -175,8 +177,14 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
                 arrived = await uow.purchases.get(1)
             assert arrived is not None
             await reply(sandbox, head, "QQQQ")
-            await reply(sandbox, head, arrived.pickup_codes[alice.id].lower())
-            await eventually(lambda: marked(sandbox, alice.id, "✅", count=2))  # handed over
+            code = arrived.pickup_codes[bob.id].lower()
+            handover = await reply(sandbox, head, code[:2] + " " + code[2:], with_buttons)
+            await sandbox.tap(head, handover, handover.buttons()[0]["text"])  # cash received
+            await eventually(lambda: marked(sandbox, bob.id, "✅", count=2))  # paid, handed over
+            handover = await reply(sandbox, head, arrived.pickup_codes[alice.id], with_buttons)
+            await sandbox.tap(head, handover, handover.buttons()[0]["text"])  # handed over
+            await eventually(lambda: marked(sandbox, alice.id, "✅", count=2))
+            await reply(sandbox, head, arrived.pickup_codes[alice.id])  # already handed over
             panel = await reply(sandbox, head, "/purchases", with_buttons)
             await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # complete
             await sandbox.wait_for_edit(panel, lambda m: m.edits > 0)

@@ -72,19 +72,28 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
     assert workbook.sheetnames == ["Supplier order", "Members", "Pickup list"]
     members = list(workbook["Members"].iter_rows(values_only=True))
     assert members[0] == (
-        "Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Paid", "Pickup code",
+        "Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Paid", "Refunded", "Balance",
+        "Pickup code",
     )  # fmt: skip
-    by_name = {row[0]: row for row in members[1:]}
+    *rows, total_row = members[1:]
+    by_name = {row[0]: row for row in rows}
     for member_id, name in ((c.alice.id, "Alice Zebra"), (c.bob.id, "Bob")):
         row = by_name[name]
         amounts = due[member_id]
         assert [Decimal(str(v)) for v in row[2:6]] == [
             amounts.goods.amount, amounts.fee.amount, amounts.delivery.amount, amounts.total.amount,
         ]  # fmt: skip
-    totals = sum(Decimal(str(row[5])) for row in members[1:])
-    assert totals == Decimal("82.00") + Decimal("4.10") + Decimal(
-        "20.00"
-    )  # goods, 5% fee, delivery
+    totals = sum(Decimal(str(row[5])) for row in rows)
+    assert totals == Decimal("82.00") + Decimal("4.10") + Decimal("20.00")  # goods, fee, delivery
+    assert total_row[0] == "Total"
+    assert [Decimal(str(v)) for v in total_row[2:9]] == [
+        Decimal("82.00"), Decimal("4.10"), Decimal("20.00"), totals, Decimal(0), Decimal(0),
+        totals,
+    ]  # fmt: skip
+    # Money is a number in the currency's format, not text and not "General".
+    sheet = workbook["Members"]
+    assert {sheet.cell(2, column).number_format for column in range(3, 10)} == {'"€"#,##0.00'}
+    assert isinstance(sheet.cell(2, 6).value, int | float)
     pickup = list(workbook["Pickup list"].iter_rows(values_only=True))
     assert pickup[1] == ("Member", "Lines", "Pickup code", "Handed over", "Signature")
 

@@ -133,6 +133,15 @@ async def test_after_the_stop_a_member_asks_and_the_head_decides(community: Comm
     await c.sandbox.tap(c.alice, editor, "Ask the head to withdraw me")
     second = await c.sandbox.wait_for_message(c.head.id, "asks to be withdrawn", after=request)
     await c.sandbox.tap(c.head, second, "Accept")
+    # After the stop the head first sees what letting her go changes, then confirms.
+    preview = await c.sandbox.wait_for_edit(second, "If you accept, Alice Zebra leaves")
+    assert "No other member's amount would change." in (preview.text or "")
+    assert await quantity(c, c.alice.id) == 1
+    stale = encode(Action.WITHDRAWAL_CONFIRM, 1, c.alice.id, 1)  # the declined first request
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, preview, stale))
+    assert answer.text == "Not done: this request to withdraw has been answered already"
+    await c.sandbox.tap(c.head, preview, "✅ Yes, withdraw Alice Zebra")
+    await c.sandbox.wait_for_edit(preview, "✅ Accepted")
     await c.sandbox.wait_for_message(c.alice.id, "You are no longer in")
     assert await quantity(c, c.alice.id) == 0
 
@@ -184,7 +193,9 @@ async def test_a_redelivered_tap_is_counted_once_and_not_answered_twice(
         encode(Action.ORDER_ADD, 1, 1, -1),
         encode(Action.ORDER_TOLERANCE, 1, 2, 1), encode(Action.ORDER_TOLERANCE, 1, 1, 1),
         encode(Action.ORDER_WITHDRAW, 1), encode(Action.ORDER_ASK_WITHDRAW, 1),
-        encode(Action.WITHDRAWAL_ACCEPT, 1, 10_002), encode(Action.WITHDRAWAL_DECLINE, 1, 10_002),
+        encode(Action.WITHDRAWAL_ACCEPT, 1, 10_002, 1),
+        encode(Action.WITHDRAWAL_CONFIRM, 1, 10_002, 1),
+        encode(Action.WITHDRAWAL_DECLINE, 1, 10_002, 1),
         encode(Action.ORDER_ADD, 404, 1, 1), "1:wp", "1:j:1:1;DROP TABLE purchases",
     ],
 )  # fmt: skip
@@ -204,7 +215,7 @@ async def test_forged_buttons_get_a_refusal_and_change_nothing(
         purchase = await uow.purchases.get(1)
     assert purchase is not None
     assert purchase.participant_ids() == [c.bob.id]
-    assert purchase.withdrawal_requests == set()
+    assert purchase.withdrawal_requests == {}
     assert [call for call in c.sandbox.emulator.broken_rules if call.method != "sendMessage"] == []
 
 

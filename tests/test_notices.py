@@ -12,9 +12,14 @@ import pytest
 from bot import notices
 from bot.i18n import Translator
 from bot.notifier import digest_text
+from domain import ledger
+from domain.adjustments import Cause
 from domain.billing import amounts_due
+from domain.events import AmountsChanged, MemberAmounts
+from domain.ledger import Account
 from domain.money import Money
-from domain.purchase import Moq, PickupSlot, Purchase, PurchaseStatus
+from domain.permissions import Actor
+from domain.purchase import Moq, PaymentMode, PickupSlot, Purchase, PurchaseStatus
 from sandbox.formatting import parse_html, utf16_length
 from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase
@@ -58,7 +63,6 @@ def test_every_notice_renders(language: str) -> None:
         notices.cancelled_text(t, p, "supplier <closed>"),  # type: ignore[arg-type]
         notices.extended_text(t, p),  # type: ignore[arg-type]
         notices.decision_needed(t, p)["text"],  # type: ignore[arg-type]
-        notices.pickup_notice(t, p, member),  # type: ignore[arg-type]
         notices.arrived_in_chat(t, p, "bot"),  # type: ignore[arg-type]
         notices.pickup_open_in_chat(t, p, slot),  # type: ignore[arg-type]
         notices.pickup_reminder(t, p, member, slot),  # type: ignore[arg-type]
@@ -71,26 +75,65 @@ def test_every_notice_renders(language: str) -> None:
         notices.sold_out(t, p, 1),  # type: ignore[arg-type]
         notices.ordered_text(t, p),  # type: ignore[arg-type]
     ]
-    # Payments, the supplier's change, transfer and edits: a member who paid more than they
-    # now owe (1), one who paid less (2), one who paid nothing (3).
+    # Money: a member who paid more than they now owe (1), one who paid less (2), one who
+    # paid nothing (3), in a prepaid and a postpaid purchase with payment details.
     typed: Purchase = p  # type: ignore[assignment]
+    typed.pay_to = "IBAN <DE12> & co"
+    typed.pay_by = NOW + timedelta(days=4)
     dues = amounts_due(typed)
-    typed.paid = {1: dues[1].total + Money(500, "EUR"), 2: Money(100, "EUR")}
-    for member in (1, 2, 3):
-        rendered += [
-            notices.payment_claimed(t, typed, member, "<Ann>", dues)["text"],
-            notices.payment_confirmed(t, typed, member, dues),
-            notices.payment_rejected(t, typed, member, dues),
-            notices.unpaid_reminder(t, typed, member, dues),
-            notices.supply_changed(t, typed, member, dues),
-            notices.cancelled_to_member(t, typed, "supplier <closed>", member),
-        ]
+    head = Actor(typed.head_id)
+    ledger.record_payment(typed, head, 2, Money(100, "EUR"), NOW)
+    ledger.record_payment(typed, head, 1, dues[1].total, NOW)
+    ledger.record_refund(typed, head, 1, Money(50, "EUR"), NOW)
+    claim = ledger.claim_payment(typed, 3, NOW)
+    zero = Money.zero("EUR")
+    names = {m: f"<N{m}>" for m in typed.members}
+    for mode in (PaymentMode.PREPAY, PaymentMode.POSTPAY):
+        typed.payment_mode = mode
+        every = ledger.accounts(typed)
+        for member in (1, 2, 3):
+            account = every[member]
+            rendered += [
+                notices.stopped_to_member(t, typed, member, dues),
+                notices.pickup_notice(t, typed, member, account),
+                notices.payment_claimed(t, typed, member, "<Ann>", dues[member].total, 7)["text"],
+                notices.payment_confirmed(t, typed, Money(100, "EUR"), account),
+                notices.payment_rejected(t, typed, claim.amount),
+                notices.refund_recorded(t, typed, Money(50, "EUR"), account),
+                notices.unpaid_reminder(t, typed, account),
+                notices.pay_by_reminder(t, typed, account),
+                notices.cancelled_to_member(t, typed, "supplier <closed>", account),
+            ]
+        owed_back = Account(1, zero, Money(300, "EUR"), zero)
+        rendered.append(notices.pickup_notice(t, typed, 1, owed_back))
+        owing = {m: every[m] for m in (2, 3, 4)}
+        rendered.append(notices.pay_by_passed(t, typed, names, [3, 4], owing)["text"])
+        # A change after the stop that moves a price, units and a share, for many members.
+        changes = tuple(
+            MemberAmounts(m, ((1, 2), (2, 1)), ((1, 1),) if m % 2 else (), 2500, 125, 300,
+                          1250, 60, 400, 2000 if m < 10 else 0, 100 if m == 1 else 0)
+            for m in range(1, 61)
+        )  # fmt: skip
+        tier_price = typed.items[0].unit_price.minor
+        for cause in Cause:
+            impact = AmountsChanged(
+                typed.id, cause.value, (2, 4), changes, ((1, tier_price - 50, tier_price),),
+                ((1, 3, 2),),
+            )  # fmt: skip
+            rendered += [
+                notices.amounts_changed_to_member(t, typed, impact, change)
+                for change in changes[:5]
+            ]
+            rendered.append(notices.amounts_changed_to_head(t, typed, impact, names))
+            rendered.append(
+                notices.change_preview(t, typed, impact, names, "<b>Heading</b>", {2: 500})
+            )
     rendered += [
-        notices.supply_changed(t, typed, 999, dues),  # nothing supplied, nothing paid
-        notices.transfer_offer(t, typed)["text"],
+        notices.supplier_summary(t, typed, [], updated=True),
+        notices.transfer_offer(t, typed, 3)["text"],
         notices.new_head_to_member(t, typed, "<Ann>", NOW),
         notices.new_head_in_chat(t, typed, "<Ann>"),
-        notices.terms_changed(t, typed, ["deadline", "pickup"]),
+        notices.terms_changed(t, typed, ["deadline", "pickup", "pay_to", "pay_by"]),
     ]
     for text in rendered:
         check(text)

@@ -90,9 +90,19 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     await say(c, c.head, "5%", "delivery cost")
     await say(c, c.head, "20.00 split per unit", "Where do you deliver?")
     await say(c, c.head, "EU", "If the minimum is not reached")
-    preview = await say(c, c.head, "ask", "Preview of the card for Block 5")
+    when = await say(c, c.head, "ask", "When do members pay?")
+    assert [b["text"] for b in when.buttons()] == ["Prepay", "Postpay"]
+    await c.sandbox.tap(c.head, when, "Prepay")
+    where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
+    assert [b["text"] for b in where.buttons()] == ["Skip"]  # no earlier purchase to reuse
+    await say(c, c.head, "IBAN DE12 3456 7890 1234, A. Hanna", "By when must members pay?")
+    # wrong answer 4: members cannot be asked to pay before orders stop
+    await say(c, c.head, local(2), "the pay-by time must come after the deadline")
+    preview = await say(c, c.head, local(4), "Preview of the card for Block 5")
     assert "Wildflower honey" in (preview.text or "")
     assert "Honey 0.5 kg" in (preview.text or "")
+    assert "Prepay: members pay after the stop, before you order." in (preview.text or "")
+    assert "Pay to: IBAN DE12 3456 7890 1234, A. Hanna" in (preview.text or "")
     assert await purchases_stored(c.runtime) == 0  # nothing saved before Publish
     await c.sandbox.tap(c.head, preview, "Publish")
     await c.sandbox.wait_for_message(c.head.id, "Published in Block 5", after=preview)
@@ -102,6 +112,40 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
         "+1 Honey 1 kg", "+1 Honey 0.5 kg", "My order", "Details",
     ]  # fmt: skip
     assert await purchases_stored(c.runtime) == 1
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None and purchase.pay_to == "IBAN DE12 3456 7890 1234, A. Hanna"
+    assert purchase.pay_by is not None
+
+    # The next purchase offers the same details again, as one button.
+    await c.sandbox.start(c.head, f"n{c.chat.id}")
+    skip = await say(c, c.head, "Walnuts", "Describe it")
+    await c.sandbox.tap(c.head, skip, "Skip")
+    skip = await c.sandbox.wait_for_message(c.head.id, "Who is the supplier?", after=skip)
+    await c.sandbox.tap(c.head, skip, "Skip")
+    await c.sandbox.wait_for_message(c.head.id, "Send the items", after=skip)
+    added = await say(c, c.head, "Walnuts 1 kg | 9.00", "Added item 1")
+    await c.sandbox.tap(c.head, added, "Done with items")
+    await c.sandbox.wait_for_message(c.head.id, "minimum order", after=added)
+    for answer, question in (
+        ("10", "When do orders stop?"),
+        (local(3), "Where and when do members pick up?"),
+        (f"{local(5)[:10]} 10:00-12:00 | Hall", "organizer fee"),
+        ("0", "delivery cost"),
+        ("0", "Where do you deliver?"),
+        ("EU", "If the minimum is not reached"),
+        ("fail", "When do members pay?"),
+    ):
+        await say(c, c.head, answer, question)
+    when = c.sandbox.bot_messages(c.head.id)[-1]
+    await c.sandbox.tap(c.head, when, "Postpay")
+    where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
+    again = "As last time: IBAN DE12 3456 7890 1234, A. Hanna"[:60]
+    await c.sandbox.tap(c.head, where, again)
+    # Postpaid: paid at pickup, so no pay-by question.
+    preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=where)
+    assert "Postpay: members pay at pickup." in (preview.text or "")
+    assert "Pay to: IBAN DE12 3456 7890 1234, A. Hanna" in (preview.text or "")
 
 
 async def test_the_wizard_can_edit_a_field_from_the_preview_and_cancel(

@@ -1,5 +1,8 @@
-"""Payments through the sandbox and the real Application: a member says "I paid", the head
-confirms or rejects it, sees who owes what, reminds the unpaid, and the export follows."""
+"""Payments through the sandbox and the real Application: a member says "I paid" and the head
+answers that claim; the head's Payments view (who owes what, whom to pay back, the totals);
+money recorded by button and by typed amount; refunds; stale buttons refused; the withdrawal
+that moves another member's amount after she paid; pay-by reminders and taking out those who
+paid nothing; cash at a postpaid pickup; and Complete with money still open."""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from domain import ledger
 from domain.billing import amounts_due
-from domain.purchase import PaymentState, Purchase
+from domain.ledger import PaymentStatus
+from domain.payments import ClaimState
+from domain.purchase import Purchase
 from handlers.callback_data import Action, encode
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.scenario import Community, community_running, template
@@ -31,9 +37,23 @@ async def stored(c: Community) -> Purchase:
     return purchase
 
 
-async def editor(c: Community, member: SandboxUser) -> SandboxMessage:
+async def editor(c: Community, member: SandboxUser, match: str = "Total due") -> SandboxMessage:
     sent = await c.sandbox.send(member, "/orders")
-    return await c.sandbox.wait_for_message(member.id, "Total due", after=sent)
+    return await c.sandbox.wait_for_message(member.id, match, after=sent)
+
+
+async def payments(c: Community, after: SandboxMessage | int = 0) -> SandboxMessage:
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Payments")
+    return await c.sandbox.wait_for_message(c.head.id, "Payments of", after=max_id(after, panel))
+
+
+def max_id(*messages: SandboxMessage | int) -> int:
+    return max(m.message_id if isinstance(m, SandboxMessage) else m for m in messages)
+
+
+def button(message: SandboxMessage, starts: str) -> str:
+    return next(b["text"] for b in message.buttons() if b["text"].startswith(starts))
 
 
 async def test_a_member_says_they_paid_and_the_head_confirms_or_rejects(
@@ -51,12 +71,13 @@ async def test_a_member_says_they_paid_and_the_head_confirms_or_rejects(
     assert "I paid" not in [b["text"] for b in alice_order.buttons()]
 
     claim = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
-    assert "€" in (claim.text or "") and str(due[c.alice.id].total.amount) in (claim.text or "")
+    assert f"€{due[c.alice.id].total.amount}" in (claim.text or "")
     answer = await c.sandbox.tap(c.head, claim, "✅ Received")
-    assert answer.text == "Payment recorded."
+    assert answer.text == "Recorded; the member is told."
     await c.sandbox.wait_for_edit(claim, "✅ Received")
     assert claim.buttons() == []
-    await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+    told = await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+    assert "You have paid everything that is due." in (told.text or "")
 
     bob_order = await editor(c, c.bob)
     await c.sandbox.tap(c.bob, bob_order, "I paid")
@@ -68,10 +89,50 @@ async def test_a_member_says_they_paid_and_the_head_confirms_or_rejects(
     assert "could not find your payment" in (bob_order.text or "")
     assert "I paid" in [b["text"] for b in bob_order.buttons()]  # Bob may say so again
 
-    assert (await stored(c)).payments == {
-        c.alice.id: PaymentState.CONFIRMED,
-        c.bob.id: PaymentState.REJECTED,
-    }
+    accounts = ledger.accounts(await stored(c))
+    assert accounts[c.alice.id].status is PaymentStatus.PAID
+    assert accounts[c.bob.id].status is PaymentStatus.NOT_FOUND
+
+
+async def test_a_stale_payment_button_never_undoes_a_later_decision(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    alice_order = await editor(c, c.alice)
+    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    first = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
+    await c.sandbox.tap(c.head, first, "❌ Not received")
+    alice_order = await editor(c, c.alice)
+    await c.sandbox.tap(c.alice, alice_order, "I paid")  # she says so again: a new claim
+    second = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid", after=first)
+    await c.sandbox.tap(c.head, second, "✅ Received")
+    await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+
+    # The old claim's buttons (a second copy of the notice, or a client that kept them)
+    # answer nothing: neither the rejected claim nor the confirmed one changes again.
+    for data, reason in (
+        (
+            encode(Action.PAYMENT_REJECT, 1, c.alice.id, 2),
+            "this payment was recorded as received already",
+        ),
+        (
+            encode(Action.PAYMENT_CONFIRM, 1, c.alice.id, 1),
+            "this payment was marked as not received already",
+        ),
+        (
+            encode(Action.PAYMENT_CONFIRM, 1, c.alice.id, 2),
+            "this payment was recorded as received already",
+        ),
+        (encode(Action.PAYMENT_CONFIRM, 1, c.alice.id, 9), "this member has not said they paid"),
+    ):
+        answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, second, data))
+        assert answer.text == f"Not done: {reason}", data
+    purchase = await stored(c)
+    assert [claim.state for claim in purchase.claims] == [
+        ClaimState.NOT_FOUND,
+        ClaimState.RECEIVED,
+    ]
+    assert len(purchase.ledger) == 1
+    assert ledger.account_of(purchase, c.alice.id).status is PaymentStatus.PAID
 
 
 async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
@@ -86,13 +147,15 @@ async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
     await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
 
     panel = await c.panel()
-    assert "Paid: 0 of 2" in (panel.text or "")
-    await c.sandbox.tap(c.head, panel, "Payments")
-    listing = await c.sandbox.wait_for_message(c.head.id, "Payments of")
+    assert "Settled: 0 of 2 · to collect €" in (panel.text or "")
+    listing = await payments(c)
     text = listing.text or ""
-    assert "0 of 2 members paid" in text
-    assert "Alice Zebra: €" in text and "says paid" in text
+    total = due[c.alice.id].total + due[c.bob.id].total
+    assert f"Due €{total.amount} · collected €0.00 · to collect €{total.amount}" in text
+    assert "0 members have paid something; 0 of 2 are settled." in text
+    assert f"#1 Alice Zebra: €{due[c.alice.id].total.amount} · says paid" in text
     assert f"tg://user?id={c.bob.id}" in (listing.html or "")
+    assert "/paid 1 <name or #number> <amount>" in text
 
     answer = await c.sandbox.tap(c.head, listing, "📣 Remind all unpaid")
     assert answer.text == "Reminded 1 member."  # Alice said she paid: the head has to look
@@ -100,9 +163,9 @@ async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
     assert str(due[c.bob.id].total.amount) in (reminder.text or "")
 
     assert not any("A reminder" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
-    bob_button = next(b["text"] for b in listing.buttons() if b["text"].startswith("✅ Bob"))
+    bob_button = button(listing, "✅ Bob")
     answer = await c.sandbox.tap(c.head, listing, bob_button)  # cash, without "I paid" first
-    assert answer.text == "Payment recorded."
+    assert answer.text == "Recorded; the member is told."
     await c.sandbox.emulator.wait_until(
         lambda: bob_button not in [b["text"] for b in listing.buttons()]
     )
@@ -113,12 +176,88 @@ async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
     members = list(workbook["Members"].iter_rows(values_only=True))
-    assert members[0][5:7] == ("Total", "Paid")
-    paid = {row[0]: Decimal(str(row[6])) for row in members[1:]}
+    assert members[0][5:9] == ("Total", "Paid", "Refunded", "Balance")
+    paid = {row[0]: Decimal(str(row[6])) for row in members[1:-1]}
     assert paid == {"Alice Zebra": Decimal(0), "Bob": due[c.bob.id].total.amount}
+    assert members[-1][0] == "Total"
+    assert workbook["Members"]["G3"].number_format == '"€"#,##0.00'
 
 
-async def test_payments_refuse_forgery_and_the_wrong_moment(community: Community) -> None:
+async def test_typed_amounts_are_checked_and_partial_cash_is_recorded(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    owed = amounts_due(await stored(c))[c.bob.id].total
+    for text, answer in (
+        ("/paid 1", "Write it like this: /paid 1 <name or #number> <amount>"),
+        ("/paid 1 Bob", "Write it like this: /paid 1"),
+        ("/paid 1 Bob ten", 'Not done: "ten" is not a number'),
+        ("/paid 1 Bob 1.234", "has more than 2 decimal places for EUR"),
+        ("/paid 1 Bob -5", "Not done: an amount received must be more than zero"),
+        ("/paid 1 Bob 99999", f"Not done: Bob owes €{owed.amount}; €99,999.00 is more than that"),
+        ("/paid 1 Carl 5", "Not done: there is no member called Carl here"),
+        ("/paid 1 #7 5", "Not done: there is no member #7 in this purchase"),
+        ("/refund 1 Bob 1.00", "Not done: Bob has paid nothing, so there is nothing to give back"),
+        ("/refund 1 Bob -1", "Not done: a refund must be more than zero"),
+    ):
+        await c.say(c.head, text, answer)
+    await c.say(c.bob, "/paid 1 Bob 5.00", "Not done: only the head of this purchase")
+    assert (await stored(c)).ledger == []
+
+    await c.say(c.head, "/paid 1 bob 5.00", "Recorded: €5.00 received from Bob. They still owe")
+    await c.say(c.head, "/refund 1 #2 5.01", "Not done: Bob paid €5.00 in all; a refund of €5.01")
+    await c.say(c.head, "/refund 1 #2 2.00", "Recorded: €2.00 given back to Bob.")
+    bob = ledger.account_of(await stored(c), c.bob.id)
+    assert (bob.paid.amount, bob.refunded.amount) == (Decimal("5.00"), Decimal("2.00"))
+    await c.sandbox.wait_for_message(c.bob.id, "The head gave you back €2.00")
+    listing = await payments(c)
+    assert f"#2 Bob: €{(owed.amount - 3)} of €{owed.amount}, paid €3.00" in (listing.text or "")
+
+
+async def test_a_refund_is_recorded_from_the_payments_view(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    alice_due = amounts_due(await stored(c))[c.alice.id].total
+    listing = await payments(c)
+    await c.sandbox.tap(c.head, listing, button(listing, "✅ Alice"))
+    await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
+    await c.say(
+        c.head,
+        "/supply 1\n1. Honey 1 kg: 0 (ordered 6, packs of 6)\n2. Honey 0.5 kg: 1",
+        "Saved.",
+    )
+    changed = await c.sandbox.wait_for_message(c.alice.id, "has changed")
+    assert "Honey 1 kg: you get 0 instead of 6 — the supplier sends fewer packs" in (
+        changed.text or ""
+    )
+    assert f"the head owes you €{alice_due.amount} back" in (changed.text or "")
+    await c.sandbox.wait_for_message(c.head.id, "Updated supplier order")
+
+    listing = await payments(c, after=listing)
+    text = listing.text or ""
+    assert f"to give back €{alice_due.amount}" in text
+    assert "You owe back — tap a name once you have given it back:" in text
+    assert f"#1 Alice Zebra: €{alice_due.amount} (paid €{alice_due.amount}, due €0.00)" in text
+    refund = button(listing, "↩️ Alice Zebra")
+    assert refund == f"↩️ Alice Zebra, €{alice_due.amount}"
+    answer = await c.sandbox.tap(c.head, listing, refund)
+    assert answer.text == "Recorded; the member is told."
+    told = await c.sandbox.wait_for_message(c.alice.id, "The head gave you back")
+    assert f"€{alice_due.amount}" in (told.text or "")
+    # The same button again (say, from an older copy of the list) is stale now.
+    data = encode(Action.REFUND_GIVEN, 1, c.alice.id, alice_due.minor)
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, listing, data))
+    assert answer.text == (
+        "Not done: the amount changed meanwhile: Alice Zebra now has €0.00; open Payments again"
+    )
+    alice = ledger.account_of(await stored(c), c.alice.id)
+    assert (alice.paid, alice.refunded, alice.balance.minor) == (alice_due, alice_due, 0)
+    listing = await payments(c, after=listing)
+    assert "#1 Alice Zebra" not in (listing.text or "")  # settled: nothing open for her
+
+
+async def test_forged_and_early_payment_buttons_are_refused(community: Community) -> None:
     c = community
     for person in (c.head, c.alice, c.bob):
         sent = await c.sandbox.start(person)
@@ -142,11 +281,25 @@ async def test_payments_refuse_forgery_and_the_wrong_moment(community: Community
     )
     assert await forged(c.alice, encode(Action.ORDER_PAID, 404)) == "Not done: no such purchase"
     head_only = "Not done: only the head of this purchase (or a platform admin) can do this"
-    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT):
-        assert await forged(c.alice, encode(action, 1, c.alice.id)) == head_only
-    assert await forged(c.alice, encode(Action.HEAD_REMIND_UNPAID, 1)) == head_only
-    assert await forged(c.alice, encode(Action.HEAD_PAYMENTS, 1)) == head_only
-    assert (await stored(c)).payments == {}
+    for data in (
+        encode(Action.PAYMENT_CONFIRM, 1, c.alice.id, 1),
+        encode(Action.PAYMENT_REJECT, 1, c.alice.id, 1),
+        encode(Action.PAYMENT_CASH, 1, c.alice.id, 100),
+        encode(Action.REFUND_GIVEN, 1, c.alice.id, 100),
+        encode(Action.HEAD_REMIND_UNPAID, 1),
+        encode(Action.HEAD_PAYMENTS, 1),
+        encode(Action.HEAD_DROP_UNPAID, 1),
+        encode(Action.HEAD_DROP_CONFIRM, 1, 0),
+        encode(Action.HEAD_COMPLETE_ANYWAY, 1),
+        encode(Action.HANDOVER, 1, c.alice.id, 0),
+    ):
+        assert await forged(c.alice, data) == head_only, data
+    # The head's own button with an amount it never showed: refused, nothing recorded.
+    assert (await forged(c.head, encode(Action.PAYMENT_CASH, 1, c.alice.id, 1))).startswith(
+        "Not done: the amount changed meanwhile"
+    )
+    purchase = await stored(c)
+    assert (purchase.claims, purchase.ledger) == ([], [])
     assert not any("Payments of" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
 
 
@@ -156,11 +309,8 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     c = community
     await stopped_purchase(c)
     due = amounts_due(await stored(c))
-    listing_panel = await c.panel()
-    await c.sandbox.tap(c.head, listing_panel, "Payments")
-    listing = await c.sandbox.wait_for_message(c.head.id, "Payments of")
-    alice_button = next(b["text"] for b in listing.buttons() if b["text"].startswith("✅ Alice"))
-    await c.sandbox.tap(c.head, listing, alice_button)
+    listing = await payments(c)
+    await c.sandbox.tap(c.head, listing, button(listing, "✅ Alice"))
     await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
 
     panel = await c.panel()
@@ -183,11 +333,13 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     await c.sandbox.wait_for_message(c.chat.id, "The <b>bees</b> are asleep")
 
     # The head still sees whom to pay back: nothing is collected any more.
-    panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Payments")
-    refunds = await c.sandbox.wait_for_message(c.head.id, "You owe back", after=panel)
-    assert f"• Alice Zebra: €{due[c.alice.id].total.amount}" in (refunds.text or "")
-    assert "Bob" not in (refunds.text or "") and refunds.buttons() == []
+    listing = await payments(c, after=listing)
+    text = listing.text or ""
+    assert f"#1 Alice Zebra: €{due[c.alice.id].total.amount} (paid" in text
+    assert "Bob" not in text
+    assert [b["text"] for b in listing.buttons()] == [
+        f"↩️ Alice Zebra, €{due[c.alice.id].total.amount}"
+    ]
 
 
 async def test_a_receipt_photo_says_i_paid_and_reaches_the_head(community: Community) -> None:
@@ -199,11 +351,15 @@ async def test_a_receipt_photo_says_i_paid_and_reaches_the_head(community: Commu
     assert (receipt.caption or "").startswith("🧾 Receipt from Bob for Wildflower honey")
     stored_photo = c.sandbox.emulator.files[receipt.photo[0]["file_id"]]  # type: ignore[index]
     assert stored_photo.data == b"\xff\xd8 a photo of a bank slip"
-    assert (await stored(c)).payments == {c.bob.id: PaymentState.CLAIMED}
+    assert [claim.state for claim in (await stored(c)).claims] == [ClaimState.OPEN]
     answer = await c.sandbox.tap(c.head, receipt, "✅ Received")
-    assert answer.text == "Payment recorded."
+    assert answer.text == "Recorded; the member is told."
     await c.sandbox.emulator.wait_until(lambda: receipt.buttons() == [])
-    assert (await stored(c)).payments == {c.bob.id: PaymentState.CONFIRMED}
+    assert ledger.account_of(await stored(c), c.bob.id).status is PaymentStatus.PAID
+    # The "says they paid" notice about the same claim is stale now.
+    notice = await c.sandbox.wait_for_message(c.head.id, "Bob says they paid")
+    answer = await c.sandbox.tap(c.head, notice, "❌ Not received")
+    assert answer.text == "Not done: this payment was recorded as received already"
 
     sent = await c.sandbox.send_photo(c.bob, b"\xff\xd8 the same slip again")
     await c.sandbox.wait_for_message(c.bob.id, "none of your purchases is waiting", after=sent)

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain import events, services
+from domain import events, ledger, services
 from domain.community import Community
 from domain.errors import InvalidPurchase, NotAllowed, NotFound, OutOfStock
+from domain.ledger import OpenBalances
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Moq, PickupSlot, PurchaseStatus, ShortPolicy
@@ -100,17 +101,25 @@ async def test_the_head_runs_the_purchase_to_the_end() -> None:
     await services.extend(uow, purchase_id, HEAD_ACTOR, LATER, NOW)
     await services.go_ahead_anyway(uow, purchase_id, HEAD_ACTOR)
     await services.request_withdrawal(uow, purchase_id, B, NOW)
-    await services.decline_withdrawal(uow, purchase_id, HEAD_ACTOR, B)
+    await services.decline_withdrawal(uow, purchase_id, HEAD_ACTOR, B, 1)
     await services.request_withdrawal(uow, purchase_id, B, NOW)
-    await services.accept_withdrawal(uow, purchase_id, HEAD_ACTOR, B, NOW)
+    _, preview = await services.withdrawal_preview(uow, purchase_id, HEAD_ACTOR, B, 2, NOW)
+    assert uow.purchases.committed[purchase_id].participant_ids() == [A, B]  # only a preview
+    impact = await services.accept_withdrawal(uow, purchase_id, HEAD_ACTOR, B, 2, NOW)
+    assert impact is not None and impact.members_out == (B,)
+    assert [m.member_id for m in impact.members] == [m.member_id for m in preview.members]
     await services.mark_ordered(uow, purchase_id, HEAD_ACTOR)
     await services.mark_arrived(uow, purchase_id, HEAD_ACTOR, [SLOT])
     code = uow.purchases.committed[purchase_id].pickup_codes[A]
     assert len(code) == 4
     assert set(code) <= set("ACDEFGHJKMNPQRTUVWXY34679")
-    assert await services.hand_over(uow, purchase_id, HEAD_ACTOR, code) == A
+    with pytest.raises(OpenBalances):  # Alice has not paid
+        await services.complete(uow, purchase_id, HEAD_ACTOR)
+    due = ledger.account_of(uow.purchases.committed[purchase_id], A).to_pay
+    await services.hand_over(uow, purchase_id, HEAD_ACTOR, A, NOW, due)  # cash at pickup
     await services.complete(uow, purchase_id, HEAD_ACTOR)
     stored = uow.purchases.committed[purchase_id]
+    assert ledger.account_of(stored, A).balance.minor == 0
     assert stored.status is PurchaseStatus.COMPLETED
     assert stored.participant_ids() == [A]
     assert [p.id for p in await uow.purchases.list_for_head(HEAD)] == [purchase_id]
@@ -123,7 +132,7 @@ async def test_stop_cancel_and_transfer_use_cases() -> None:
     await services.add_units(uow, first, A, "Alice", 1, 1, NOW)
     await services.stop_now(uow, first, HEAD_ACTOR)
     await services.offer_transfer(uow, first, HEAD_ACTOR, A)
-    await services.accept_transfer(uow, first, A, NOW)
+    await services.accept_transfer(uow, first, A, 1, NOW)
     assert uow.purchases.committed[first].head_id == A
     await services.reassign(uow, first, Actor(9, is_admin=True), HEAD, NOW)
     second = await published(uow)

@@ -12,16 +12,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from domain import services
+from domain import ledger, services
 from domain.community import Community, OpenRule
 from domain.errors import OutOfStock
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import (
     DeliverySplit,
+    Handover,
     Moq,
     PaymentMode,
-    PaymentState,
     PickupSlot,
     PriceTier,
     Purchase,
@@ -29,7 +29,6 @@ from domain.purchase import (
     ShortPolicy,
     SupplyConfirmation,
 )
-from storage.repositories import clone
 from storage.tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
 from tests.support.builders import HEAD, NOW, eur, item, purchase
@@ -129,45 +128,78 @@ async def test_withdrawal_requests_and_new_slots_are_saved(database: Database) -
     await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW)
     await services.stop_now(uow, purchase_id, head)
     await services.request_withdrawal(uow, purchase_id, 2, NOW)
-    assert (await load(database, purchase_id)).withdrawal_requests == {2}
-    await services.accept_withdrawal(uow, purchase_id, head, 2, NOW)
+    requested = await load(database, purchase_id)
+    assert (requested.withdrawal_requests, requested.withdrawal_requests_made) == ({2: 1}, 1)
+    await services.accept_withdrawal(uow, purchase_id, head, 2, 1, NOW)
     await services.mark_ordered(uow, purchase_id, head)
     slot = PickupSlot("Yard", NOW + timedelta(days=6), NOW + timedelta(days=6, hours=1))
     await services.mark_arrived(uow, purchase_id, head, [slot])
     loaded = await load(database, purchase_id)
-    assert loaded.withdrawal_requests == set()
+    assert loaded.withdrawal_requests == {}
+    assert loaded.withdrawal_requests_made == 1
     assert loaded.participant_ids() == [1]
     assert loaded.pickup_slots == [slot]
     assert loaded.status is PurchaseStatus.ARRIVED
 
 
-async def test_payment_states_are_saved_and_changed(database: Database) -> None:
-    purchase_id = await open_purchase(database)
+async def test_claims_ledger_entries_and_handovers_are_saved(database: Database) -> None:
+    purchase_id = await open_purchase(
+        database, pay_to="IBAN DE12 3456", pay_by=NOW + timedelta(days=4)
+    )
     uow = database.unit_of_work()
     head = Actor(HEAD)
     for member in (1, 2, 3):
         await services.add_units(uow, purchase_id, member, f"M{member}", 1, 1, NOW)
     await services.stop_now(uow, purchase_id, head)
-    await services.claim_payment(uow, purchase_id, 1)
-    await services.claim_payment(uow, purchase_id, 2)
-    await services.reject_payment(uow, purchase_id, head, 2)
-    await services.confirm_payment(uow, purchase_id, head, 3)
-    await services.confirm_payment(uow, purchase_id, head, 1)
+    await services.claim_payment(uow, purchase_id, 1, NOW)
+    await services.claim_payment(uow, purchase_id, 2, NOW)
+    await services.reject_claim(uow, purchase_id, head, 2, 2)
+    await services.record_payment(uow, purchase_id, head, 3, eur("12.50"), NOW)
+    await services.confirm_claim(uow, purchase_id, head, 1, 1, NOW)
     # The supplier's new price: member 1 paid the old amount and owes the rest.
     await services.confirm_supply(uow, purchase_id, head, "1. Item 1: 3 @ 13.00")
+    await services.record_payment(uow, purchase_id, head, 1, eur("0.20"), NOW)
+    await services.mark_ordered(uow, purchase_id, head)
+    slot = PickupSlot("Yard", NOW + timedelta(days=6), NOW + timedelta(days=6, hours=1))
+    await services.mark_arrived(uow, purchase_id, head, [slot])
+    await services.hand_over(uow, purchase_id, head, 3, NOW, eur("0.50"))
     fresh = Database(database.url)  # an empty cache: read from the rows
     try:
         from_rows = await load(fresh, purchase_id)
     finally:
         await fresh.dispose()
-    assert from_rows.payments == {
-        1: PaymentState.PARTLY_PAID,
-        2: PaymentState.REJECTED,
-        3: PaymentState.PARTLY_PAID,
-    }
-    assert from_rows.paid == {1: eur("12.50"), 3: eur("12.50")}
+    assert [(c.number, c.member_id, c.amount, c.state.value) for c in from_rows.claims] == [
+        (1, 1, eur("12.50"), "received"),
+        (2, 2, eur("12.50"), "not_found"),
+    ]
+    assert [(e.member_id, e.kind.value, e.amount, e.means.value, e.claim)
+            for e in from_rows.ledger] == [
+        (3, "payment", eur("12.50"), "cash", None),
+        (1, "payment", eur("12.50"), "transfer", 1),
+        (1, "payment", eur("0.20"), "cash", None),
+        (3, "payment", eur("0.50"), "cash", None),
+    ]  # fmt: skip
+    assert from_rows.handed_over == {3: Handover(NOW, HEAD)}
+    assert (from_rows.pay_to, from_rows.pay_by) == ("IBAN DE12 3456", NOW + timedelta(days=4))
     assert from_rows.supply == {1: SupplyConfirmation(3, eur("13.00"))}
+    assert {m: a.balance for m, a in ledger.accounts(from_rows).items()} == {
+        1: eur("0.30"),
+        2: eur("13.00"),
+        3: eur("0.00"),
+    }
     assert from_rows == await load(database, purchase_id)
+
+
+async def test_a_new_purchase_takes_the_head_s_last_payment_details(database: Database) -> None:
+    first = await open_purchase(database, pay_to="cash at pickup")
+    second = await open_purchase(database)
+    other_head = await open_purchase(database, head_id=HEAD + 1)
+    async with database.unit_of_work() as uow:
+        assert await uow.purchases.last_pay_to(HEAD) == "cash at pickup"
+        assert await uow.purchases.last_pay_to(HEAD + 1) == ""
+    assert (await load(database, first)).pay_to == "cash at pickup"
+    assert (await load(database, second)).pay_to == "cash at pickup"
+    assert (await load(database, other_head)).pay_to == ""
 
 
 async def test_many_purchases_load_at_once_and_reach_their_deadlines(database: Database) -> None:
@@ -331,10 +363,10 @@ async def test_another_process_writing_makes_the_cached_purchase_stale(database:
     assert (await load(database, purchase_id)).item_units(1) == 4
 
 
-def test_a_clone_shares_no_mutable_container() -> None:
+def test_a_copy_shares_no_mutable_container() -> None:
     original = purchase()
     original.set_quantity(1, "A", 1, 1, NOW)
-    copy = clone(original)
+    copy = original.copy()
     for field in dataclasses.fields(original):
         value = getattr(original, field.name)
         if isinstance(value, list | set | dict):

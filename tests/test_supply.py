@@ -10,14 +10,16 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from domain import events
+from domain import events, ledger
+from domain.adjustments import Cause, settle
 from domain.billing import amounts_due
 from domain.errors import IllegalTransition, InvalidPurchase, NotAllowed, NotFound
+from domain.ledger import PaymentStatus, account_of
 from domain.money import InvalidAmount
 from domain.permissions import Actor
-from domain.purchase import PaymentState, Purchase, PurchaseStatus
+from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import head_report
-from domain.supply import SupplyLine, balance, confirm_supply, parse_supply, refunds_due
+from domain.supply import SupplyLine, confirm_supply, parse_supply
 from tests.support.builders import HEAD, NOW, eur, item, purchase
 from tests.support.scenario import Community, community_running
 from tests.test_head_panel import stopped_purchase
@@ -37,14 +39,23 @@ def two_packs() -> Purchase:
     return p
 
 
+def confirmed(p: Purchase, lines: list[SupplyLine]) -> events.AmountsChanged:
+    """The supplier's lines through the one step that tells whom they moved."""
+    impact = settle(p, Cause.SUPPLY, lambda: confirm_supply(p, HEAD_ACTOR, lines))
+    assert impact is not None
+    return impact
+
+
 def test_fewer_packs_go_to_the_earliest_requests_and_amounts_follow() -> None:
     p = two_packs()
     assert p.final_lines() == {A: {1: 6}, B: {1: 4}, C: {1: 2, 2: 1}}
-    changed = confirm_supply(p, HEAD_ACTOR, [SupplyLine(1, 6)])
+    impact = confirmed(p, [SupplyLine(1, 6)])
     assert p.final_lines() == {A: {1: 6}, C: {2: 1}}
     assert p.allocation()[1].short == {B: 4, C: 2}
-    assert sorted(changed) == [B, C]  # no fee or delivery here: A's amount is unchanged
-    assert p.events[-1] == events.SupplyConfirmed(p.id, (1,), (B, C))
+    # No fee or delivery here: A's amount is unchanged, so A is not told anything.
+    assert [m.member_id for m in impact.members] == [B, C]
+    assert impact.packs == ((1, 2, 1),)
+    assert p.events[-1] == impact
     report = head_report(p, HEAD_ACTOR)
     assert [(line.units, line.packs, line.total) for line in report.supplier] == [
         (6, 1, eur("60.00")),
@@ -58,25 +69,30 @@ def test_fewer_packs_go_to_the_earliest_requests_and_amounts_follow() -> None:
 
 def test_a_new_price_changes_every_amount_and_what_was_paid_is_kept() -> None:
     p = two_packs()
-    p.confirm_payment(HEAD_ACTOR, A, eur("60.00"))
-    p.confirm_payment(HEAD_ACTOR, B, eur("40.00"))
-    changed = confirm_supply(p, HEAD_ACTOR, [SupplyLine(1, 6, eur("11.00"))])
-    assert sorted(changed) == [A, B, C]
+    ledger.record_payment(p, HEAD_ACTOR, A, eur("60.00"), NOW)
+    ledger.record_payment(p, HEAD_ACTOR, B, eur("40.00"), NOW)
+    impact = confirmed(p, [SupplyLine(1, 6, eur("11.00"))])
+    assert sorted(m.member_id for m in impact.members) == [A, B, C]
+    assert impact.prices == ((1, 1000, 1100),)
     assert amounts_due(p)[A].total == eur("66.00")
     # A paid 60.00 of 66.00 now due: unpaid again, 6.00 to go.
-    assert p.payments[A] is PaymentState.PARTLY_PAID
-    assert balance(p, A, amounts_due(p)) == eur("6.00")
-    assert A in p.unpaid()
+    assert account_of(p, A).status is PaymentStatus.PARTLY_PAID
+    assert account_of(p, A).balance == eur("6.00")
+    assert A in ledger.unpaid(p)
     # B gets nothing any more: the head owes the 40.00 back.
-    assert refunds_due(p) == {B: eur("40.00")}
-    assert p.payments[B] is PaymentState.CONFIRMED
+    assert account_of(p, B).owed_back == eur("40.00")
+    assert account_of(p, B).status is PaymentStatus.OWED_BACK
     p.cancel(HEAD_ACTOR, "the supplier closed")
-    assert refunds_due(p) == {A: eur("60.00"), B: eur("40.00")}  # everything paid goes back
+    # Everything paid goes back.
+    assert {m: a.owed_back for m, a in ledger.accounts(p).items()} == {
+        A: eur("60.00"),
+        B: eur("40.00"),
+    }
 
 
 def test_confirming_again_replaces_the_earlier_confirmation() -> None:
     p = two_packs()
-    confirm_supply(p, HEAD_ACTOR, [SupplyLine(1, 0)])
+    confirmed(p, [SupplyLine(1, 0)])
     assert 1 not in {i for lines in p.final_lines().values() for i in lines}
     confirm_supply(p, HEAD_ACTOR, [SupplyLine(1, 12)])
     assert p.final_lines() == {A: {1: 6}, B: {1: 4}, C: {1: 2, 2: 1}}
@@ -171,16 +187,28 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
         "/supply 1\n1. Honey 1 kg: 0 (ordered 6, packs of 6)\n2. Honey 0.5 kg: 1 @ 8.00",
         "Saved. 2 members get their new lines and amounts.",
     )
-    alice = await c.sandbox.wait_for_message(c.alice.id, "The supplier's confirmation changed")
-    assert "you get nothing this time" in (alice.text or "")
+    changed = "has changed: the supplier confirmed the order"
+    alice = await c.sandbox.wait_for_message(c.alice.id, changed)
+    assert "Honey 1 kg: you get 0 instead of 6 — the supplier sends fewer packs" in (
+        alice.text or ""
+    )
+    assert "You get nothing now, so nothing is due." in (alice.text or "")
     assert f"the head owes you €{alice_due.amount} back" in (alice.text or "")
-    bob = await c.sandbox.wait_for_message(c.bob.id, "The supplier's confirmation changed")
-    assert "You get: 1 × Honey 0.5 kg" in (bob.text or "")
-    assert "Amount due: €28.40 (goods €8.00, fee €0.40, delivery €20.00)" in (bob.text or "")
+    bob = await c.sandbox.wait_for_message(c.bob.id, changed)
+    bob_text = bob.text or ""
+    assert "Honey 0.5 kg: €8.00 a unit instead of €7.00 — the supplier's price" in bob_text
+    assert "your share of the delivery: €20.00 instead of €1.71" in bob_text
+    assert "You get: 1 × Honey 0.5 kg" in bob_text
+    assert "Amount due: €28.40 (it was €9.06)" in bob_text
+    summary = await c.sandbox.wait_for_message(c.head.id, "confirmation of Wildflower honey")
+    assert "Bob: €9.06 → €28.40" in (summary.text or "")
+    assert f"paid €{alice_due.amount}: you owe €{alice_due.amount} back" in (summary.text or "")
+    order = await c.sandbox.wait_for_message(c.head.id, "Updated supplier order")
+    assert "Honey 1 kg: 0" in (order.text or "")
 
     await c.sandbox.tap(c.head, panel, "Payments")
     listing = await c.sandbox.wait_for_message(c.head.id, "Payments of", after=listing)
-    assert f"You owe back:\n• Alice Zebra: €{alice_due.amount}" in (listing.text or "")
+    assert f"#1 Alice Zebra: €{alice_due.amount} (paid" in (listing.text or "")
     await c.sandbox.tap(c.head, panel, "Export")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))

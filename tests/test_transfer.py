@@ -52,7 +52,7 @@ async def test_a_new_head_accepts_and_a_member_withdraws_after_the_stop(
     c = community
     await stopped_purchase(c)
     await offer_to(c, "Alice Zebra")
-    assert await forged(c, c.bob, encode(Action.TRANSFER_ACCEPT, 1)) == (
+    assert await forged(c, c.bob, encode(Action.TRANSFER_ACCEPT, 1, 1)) == (
         "Not done: nobody offered you to lead this purchase"
     )
     offer = await c.sandbox.wait_for_message(c.alice.id, "asks you to take it over")
@@ -96,7 +96,7 @@ async def test_an_offer_declined_keeps_the_head_and_an_admin_reassigns(
     assert answer.text == "Declined."
     await c.sandbox.wait_for_message(c.head.id, "Bob would rather not lead")
     assert (await stored(c)).head_id == c.head.id
-    assert await forged(c, c.bob, encode(Action.TRANSFER_ACCEPT, 1)) == (
+    assert await forged(c, c.bob, encode(Action.TRANSFER_ACCEPT, 1, 1)) == (
         "Not done: nobody offered you to lead this purchase"
     )
 

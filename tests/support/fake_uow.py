@@ -41,6 +41,10 @@ class FakePurchases:
     async def list_for_head(self, head_id: int) -> list[Purchase]:
         return [p for p in self.committed.values() if p.head_id == head_id]
 
+    async def last_pay_to(self, head_id: int) -> str:
+        led = [p for p in self.committed.values() if p.head_id == head_id and p.pay_to]
+        return max(led, key=lambda p: p.id).pay_to if led else ""
+
     async def list_for_member(self, member_id: int) -> list[Purchase]:
         return [p for p in self.committed.values() if member_id in p.participant_ids()]
 

@@ -81,19 +81,25 @@ class Community:
 
 @asynccontextmanager
 async def community_running(
-    database_url: str, clock: ShiftedClock | None = None
+    database_url: str, clock: ShiftedClock | None = None, language: str = "en"
 ) -> AsyncIterator[Community]:
     """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there;
-    Olga is a platform admin."""
+    Olga is a platform admin. Everyone's Telegram app, and the community, speak `language`."""
     async with sandbox_running() as sandbox:
-        head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice Zebra"), sandbox.user("Bob")
+        head, alice, bob = (
+            sandbox.user(name, language_code=language) for name in ("Hanna", "Alice Zebra", "Bob")
+        )
         admin = sandbox.user("Olga")
         chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
         async with bot_running(
             sandbox, database_url, clock, default_timezone=TIMEZONE, admin_ids=(admin.id,)
         ) as runtime:
             await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
-            await sandbox.wait_for_message(chat.id, "I run group purchases here")
+            greeting = await sandbox.wait_for_message(chat.id)
+            if language != "en":
+                sent = await sandbox.send(head, f"/settings language {language}", chat=chat)
+                await sandbox.wait_for_message(chat.id, after=sent)
+            assert greeting.text
             yield Community(sandbox, runtime, head, alice, bob, chat, admin)
         limited = sandbox.emulator.rate_limited
         assert limited == [], [(c.method, c.params.get("chat_id"), c.description) for c in limited]

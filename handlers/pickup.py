@@ -1,0 +1,171 @@
+"""Handing goods over at the pickup: the head sends a member's code and sees who it is, what to
+hand over and what money changes hands (what to collect from a postpaid or unpaid member, what
+to give back to one who paid too much), then records it with one tap."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import notices
+from bot.i18n import Translator
+from domain import ledger, services
+from domain.errors import DomainError
+from domain.money import Money
+from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase, PurchaseStatus, normal_code
+from handlers.callback_data import Action, encode
+from handlers.purchase_card import not_done
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    managed_purchase,
+    person_translator,
+    runtime,
+)
+
+# The arrived purchases a head's code is looked up in.
+ARRIVED_SHOWN = 50
+
+
+def _name(purchase: Purchase, member_id: int) -> str:
+    member = purchase.members.get(member_id)
+    return member.name if member else str(member_id)
+
+
+def handed_by(t: Translator, purchase: Purchase, by: int, reader: int) -> str:
+    """Who handed goods over, as the reader says it: "you", or the person's name."""
+    if by == reader:
+        return t.gettext("you")
+    return escape(_name(purchase, by))
+
+
+def handover_card(
+    t: Translator, purchase: Purchase, member_id: int, reader: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Who the code belongs to, what they get, what money changes hands; the buttons carry
+    the amount shown, so a changed balance makes them stale instead of wrong."""
+    code = purchase.pickup_codes[member_id]
+    lines = purchase.final_lines().get(member_id, {})
+    text = [
+        t.gettext("📦 {name} — code {code} — {title}").format(
+            name=escape(_name(purchase, member_id)), code=code, title=notices.title(purchase)
+        ),
+        t.gettext("Hand over: {lines}").format(lines=notices.lines_text(purchase, lines)),
+    ]
+    handover = purchase.handed_over.get(member_id)
+    account = ledger.account_of(purchase, member_id)
+    if handover is not None:
+        text.insert(
+            1,
+            t.gettext("✅ Already handed over on {when} by {name}.").format(
+                when=t.when(handover.at), name=handed_by(t, purchase, handover.by, reader)
+            ),
+        )
+    if account.to_pay.minor:
+        text.append(t.gettext("To collect: <b>{amount}</b>").format(amount=t.money(account.to_pay)))
+    elif account.owed_back.minor:
+        text.append(
+            t.gettext("To give back: <b>{amount}</b>").format(amount=t.money(account.owed_back))
+        )
+    else:
+        text.append(t.gettext("Paid: nothing to collect."))
+    if handover is not None:
+        return "\n".join(text), None
+
+    def button(label: str, settled: int) -> list[InlineKeyboardButton]:
+        data = encode(Action.HANDOVER, purchase.id, member_id, settled)
+        return [InlineKeyboardButton(label[:64], callback_data=data)]
+
+    rows = []
+    if account.to_pay.minor:
+        rows.append(button(t.gettext("✅ Handed over, {amount} received").format(
+            amount=t.money(account.to_pay)), account.to_pay.minor))  # fmt: skip
+        rows.append(button(t.gettext("Handed over, not paid yet"), 0))
+    elif account.owed_back.minor:
+        rows.append(button(t.gettext("✅ Handed over, {amount} given back").format(
+            amount=t.money(account.owed_back)), -account.owed_back.minor))  # fmt: skip
+        rows.append(button(t.gettext("Handed over, nothing given back yet"), 0))
+    else:
+        rows.append(button(t.gettext("✅ Handed over"), 0))
+    rows.append([InlineKeyboardButton(
+        t.gettext("Not now"), callback_data=encode(Action.HANDOVER_LATER, purchase.id, member_id)
+    )])  # fmt: skip
+    return "\n".join(text), InlineKeyboardMarkup(rows)
+
+
+async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A head sends a pickup code (any case, spaces allowed): whose it is and what to do."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    actor = actor_for(update, context)
+    rt = runtime(context)
+    t = person_translator(update, context)
+    async with rt.database.unit_of_work() as uow:
+        arrived = await uow.purchases.headlines(
+            ARRIVED_SHOWN, actor.user_id, (PurchaseStatus.ARRIVED,)
+        )
+        purchases = [p for line in arrived if (p := await uow.purchases.get(line.id))]
+    if not purchases:
+        return  # four letters from someone with nothing to hand over are not a code
+    code = normal_code(message.text)
+    found = False
+    for purchase in purchases:
+        member = next((m for m, c in purchase.pickup_codes.items() if c == code), None)
+        if member is None:
+            continue
+        found = True
+        text, markup = handover_card(t, purchase, member, actor.user_id)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if not found:
+        await message.reply_text(
+            t.gettext("No member of your arrived purchases has the code {code}.").format(code=code)
+        )
+
+
+async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handed over (with the money shown received or given back), or not now."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    actor = actor_for(update, context)
+    purchase_id, member_id = callback.args[0], callback.args[1]
+    try:
+        purchase = await managed_purchase(context, purchase_id, actor)
+        if callback.action is Action.HANDOVER_LATER:
+            await query.answer(t.gettext("Nothing recorded."))
+            if isinstance(query.message, Message):
+                await query.message.edit_reply_markup(None)
+            return
+        handover = purchase.handed_over.get(member_id)
+        if handover is not None:
+            await query.answer(
+                t.gettext("Already handed over on {when} by {name}.").format(
+                    when=t.when(handover.at),
+                    name=handed_by(t, purchase, handover.by, actor.user_id),
+                ),
+                show_alert=True,
+            )
+            return
+        settled = Money(callback.args[2], purchase.currency)
+        await services.hand_over(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, member_id,
+            rt.clock(), settled if settled.minor else None,
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        return
+    await query.answer(t.gettext("Handed over."))
+    async with rt.database.unit_of_work() as uow:
+        done = await uow.purchases.get(purchase_id)
+    if done is not None and isinstance(query.message, Message):
+        text, markup = handover_card(t, done, member_id, actor.user_id)
+        await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

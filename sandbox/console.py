@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,6 +143,15 @@ class Console:
         self.presses.append(await self.sandbox.press(self.user, message, button["text"]))
 
 
+def _stdin_can_be_watched() -> bool:
+    """A terminal, a pipe or a socket; not /dev/null or a regular file."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 async def _lines() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -195,6 +205,11 @@ async def _play(sandbox: Sandbox, group: SandboxChat, head: SandboxUser) -> None
     console = Console(sandbox, group, head, emulator.chats[head.id], write)
     write(f"The sandbox Bot API listens on {emulator.base_url} (127.0.0.1 only).")
     write(console.help())
+    if not _stdin_can_be_watched():
+        # stdin is /dev/null or a file (nohup, a service): the event loop cannot watch it, and
+        # that is not an end of input; the chat page keeps running until the process stops.
+        write("No console input here; the chat page keeps running until you stop it.")
+        await asyncio.Event().wait()
     reader = await _lines()
     while True:
         try:

@@ -19,7 +19,7 @@ from domain.billing import amounts_due
 from domain.errors import DomainError, IllegalTransition, InvalidPurchase, NotAllowed, NotFound
 from domain.ledger import OpenBalances, PaymentStatus, account_of
 from domain.money import Money
-from domain.payments import ClaimState, EntryKind
+from domain.payments import ClaimState, EntryKind, PaymentClaim
 from domain.permissions import Actor
 from domain.purchase import (
     DeliverySplit,
@@ -102,6 +102,13 @@ def test_a_claim_keeps_its_amount_when_the_amount_due_moves_before_the_head_look
         eur("20.80"), eur("17.80"), eur("3.00"),
     )  # fmt: skip
     assert account.status is PaymentStatus.PARTLY_PAID
+
+
+def test_a_claim_kept_without_an_amount_records_what_is_owed_when_confirmed() -> None:
+    p = gouda()
+    p.claims.append(PaymentClaim(1, A, None, NOW))  # carried over from before the ledger
+    entry = ledger.confirm_claim(p, HEAD_ACTOR, A, 1, NOW)
+    assert entry.amount == eur("17.80")
 
 
 def test_cash_settles_an_open_claim_and_stale_amounts_are_refused() -> None:

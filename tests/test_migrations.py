@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
+from domain.payments import ClaimState
 from storage.database import create_engine
 from storage.migrate import downgrade, upgrade
 from storage.tables import metadata
+from storage.unit_of_work import Database
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -43,3 +46,67 @@ async def test_downgrade_and_upgrade_round_trip(database_url: str) -> None:
             assert await connection.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_payments_of_before_the_ledger_are_carried_over(database_url: str) -> None:
+    """A purchase paid under the old `payments` table keeps what was paid and claimed."""
+    await downgrade(database_url, "0007")
+    engine = create_engine(database_url)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO communities (chat_id, title, timezone, currency, language, "
+                    "open_rule) VALUES (-1, 'Block 5', 'UTC', 'EUR', 'en', 'anyone')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO purchases (id, community_id, head_id, title, description, "
+                    "supplier, currency, status, deadline, created_at, fee_percent, "
+                    "delivery_split, regions, payment_mode, short_policy, extended, "
+                    "awaiting_head_decision, cancel_reason, version) VALUES (1, -1, 1000, 'Honey', "
+                    "'', '', 'EUR', 'stopped', :now, :now, '0', 'by_amount', '[]', 'prepay', "
+                    "'fail', false, false, '', 1)"
+                ),
+                {"now": now if "postgresql" in database_url else now.replace(tzinfo=None)},
+            )
+            for member, state, paid in (
+                (1, "confirmed", 1250),
+                (2, "partly_paid", 1000),
+                (3, "claimed", None),
+                (4, "rejected", None),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO payments (purchase_id, member_id, state, paid_minor) "
+                        "VALUES (1, :member, :state, :paid)"
+                    ),
+                    {"member": member, "state": state, "paid": paid},
+                )
+            await connection.execute(
+                text("INSERT INTO withdrawal_requests (purchase_id, member_id) VALUES (1, 3)")
+            )
+        await upgrade(database_url)
+        database = Database(database_url)
+        try:
+            async with database.unit_of_work() as uow:
+                purchase = await uow.purchases.get(1)
+        finally:
+            await database.dispose()
+    finally:
+        await engine.dispose()
+    assert purchase is not None
+    assert [
+        (e.member_id, e.amount.minor, e.kind.value, e.recorded_by) for e in purchase.ledger
+    ] == [
+        (1, 1250, "payment", 1000),
+        (2, 1000, "payment", 1000),
+    ]
+    assert [(c.member_id, c.amount, c.state) for c in purchase.claims] == [
+        (3, None, ClaimState.OPEN),
+        (4, None, ClaimState.NOT_FOUND),
+    ]
+    assert (purchase.withdrawal_requests, purchase.withdrawal_requests_made) == ({3: 1}, 1)
+    assert purchase.pay_to == "" and purchase.pay_by is None

@@ -290,7 +290,9 @@ class Timeline:
 
     async def _collecting(
         self, uow: SqlUnitOfWork, purchase_id: int
-    ) -> tuple[Purchase, Community] | None:
+    ) -> tuple[Purchase, Community, datetime, dict[int, ledger.Account]] | None:
+        """A purchase still collecting money with a pay-by time: it, its community, the
+        pay-by time and every member's account."""
         purchase, community = await uow.purchase_and_community(purchase_id)
         if (
             purchase is None
@@ -300,7 +302,7 @@ class Timeline:
             or not purchase.accepts_payments()
         ):
             return None
-        return purchase, community
+        return purchase, community, purchase.pay_by, ledger.accounts(purchase)
 
     async def pay_reminder(self, purchase_id: int) -> None:
         """A day before the pay-by time: every member who still owes and has not said they
@@ -308,13 +310,9 @@ class Timeline:
         now = self._clock()
         async with self._database.unit_of_work() as uow:
             found = await self._collecting(uow, purchase_id)
-            if found is None:
+            if found is None or now >= found[2]:
                 return
-            purchase, community = found
-            assert purchase.pay_by is not None
-            if now >= purchase.pay_by:
-                return
-            every = ledger.accounts(purchase)
+            purchase, community, pay_by, every = found
             owing = [m for m, a in every.items() if a.to_pay.minor and a.open_claim is None]
             started = await uow.telegram.started_among(owing)
             t = await self._translators(uow, sorted(started), community)
@@ -322,11 +320,11 @@ class Timeline:
                 if member in started:
                     text = notices.pay_by_reminder(t[member], purchase, every[member])
                     await uow.outbox.enqueue(
-                        f"pay-remind:{purchase.id}:{notices.stamp(purchase.pay_by)}:{member}",
+                        f"pay-remind:{purchase.id}:{notices.stamp(pay_by)}:{member}",
                         member, _html(text), now,
                     )  # fmt: skip
             await uow.commit()
-        self._payment_moments.add((purchase_id, "remind", purchase.pay_by))
+        self._payment_moments.add((purchase_id, "remind", pay_by))
 
     async def pay_by_passed(self, purchase_id: int) -> None:
         """At the pay-by time the head hears who still owes, with the offer to take out those
@@ -334,13 +332,9 @@ class Timeline:
         now = self._clock()
         async with self._database.unit_of_work() as uow:
             found = await self._collecting(uow, purchase_id)
-            if found is None:
+            if found is None or now < found[2]:
                 return
-            purchase, community = found
-            assert purchase.pay_by is not None
-            if now < purchase.pay_by:
-                return
-            every = ledger.accounts(purchase)
+            purchase, community, pay_by, every = found
             owing = {m: a for m, a in every.items() if a.to_pay.minor}
             if owing:
                 droppable = purchase.status in adjustments.DROPPABLE
@@ -350,11 +344,10 @@ class Timeline:
                     t, purchase, names, ledger.never_paid(purchase) if droppable else [], owing
                 )
                 await uow.outbox.enqueue(
-                    f"pay-by:{purchase.id}:{notices.stamp(purchase.pay_by)}",
-                    purchase.head_id, payload, now,
-                )  # fmt: skip
+                    f"pay-by:{purchase.id}:{notices.stamp(pay_by)}", purchase.head_id, payload, now
+                )
                 await uow.commit()
-        self._payment_moments.add((purchase_id, "passed", purchase.pay_by))
+        self._payment_moments.add((purchase_id, "passed", pay_by))
 
     async def pickup(self, purchase_id: int) -> None:
         """An hour before a pickup window: members with a code; at its start: the chat."""

@@ -11,7 +11,7 @@ So a change after the stop cannot leave a stale "paid": a member who paid 17.80 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -239,19 +239,30 @@ def reject_claim(purchase: Purchase, actor: Actor, member_id: int, number: int) 
     purchase.events.append(events.PaymentRejected(purchase.id, member_id, number))
 
 
-def _expected(account_figure: Money, expected: Money | None, name: str) -> None:
-    """A button shows an amount; once the member's figure moved, the button is stale."""
-    if expected is not None and expected != account_figure:
-        raise IllegalTransition(
-            N_("the amount changed meanwhile: {name} now has {amount}; open Payments again"),
-            name=name,
-            amount=account_figure,
-        )
-
-
 def _member_name(purchase: Purchase, member_id: int) -> str:
     member = purchase.members.get(member_id)
     return member.name if member else str(member_id)
+
+
+def _account_to_record(
+    purchase: Purchase,
+    actor: Actor,
+    member_id: int,
+    shown: Callable[[Account], Money],
+    expected: Money | None,
+) -> tuple[Account, str]:
+    """The member's account and name, for the head to record money in. A button shows an
+    amount (`expected`); once the member's figure it showed has moved, the button is stale."""
+    ensure_can_manage(purchase, actor)
+    account = account_of(purchase, member_id)
+    name = _member_name(purchase, member_id)
+    if expected is not None and expected != shown(account):
+        raise IllegalTransition(
+            N_("the amount changed meanwhile: {name} now has {amount}; open Payments again"),
+            name=name,
+            amount=shown(account),
+        )
+    return account, name
 
 
 def record_payment(
@@ -264,11 +275,10 @@ def record_payment(
 ) -> LedgerEntry:
     """The head received `amount` from the member in person (at pickup, or told so); with
     `expected`, only while the member still owes exactly that (what the button showed)."""
-    ensure_can_manage(purchase, actor)
+    account, name = _account_to_record(
+        purchase, actor, member_id, lambda a: a.to_pay, expected
+    )  # fmt: skip
     _ensure_collecting(purchase)
-    account = account_of(purchase, member_id)
-    name = _member_name(purchase, member_id)
-    _expected(account.to_pay, expected, name)
     if amount.minor <= 0:
         raise InvalidPurchase(N_("an amount received must be more than zero"))
     if account.to_pay.minor == 0:
@@ -300,14 +310,13 @@ def record_refund(
 ) -> LedgerEntry:
     """The head gave `amount` back to the member; with `expected`, only while the head owes
     exactly that (what the button showed)."""
-    ensure_can_manage(purchase, actor)
+    account, name = _account_to_record(
+        purchase, actor, member_id, lambda a: a.owed_back, expected
+    )  # fmt: skip
     if purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN):
         raise IllegalTransition(
             N_("nothing is paid while the purchase is {status}"), status=purchase.status
         )
-    account = account_of(purchase, member_id)
-    name = _member_name(purchase, member_id)
-    _expected(account.owed_back, expected, name)
     if amount.minor <= 0:
         raise InvalidPurchase(N_("a refund must be more than zero"))
     returnable = account.paid - account.refunded

@@ -17,7 +17,7 @@ from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
 from domain.events import AmountsChanged
 from domain.money import Money
-from domain.payments import Means
+from domain.payments import EntryKind, Means
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
@@ -346,36 +346,19 @@ async def reject_claim(
     await _apply(uow, purchase_id, lambda p: ledger.reject_claim(p, actor, member_id, claim))
 
 
-async def record_payment(
+async def record_money(
     uow: UnitOfWork,
     purchase_id: int,
     actor: Actor,
     member_id: int,
+    kind: EntryKind,
     amount: Money,
     now: datetime,
     expected: Money | None = None,
 ) -> None:
-    await _apply(
-        uow,
-        purchase_id,
-        lambda p: ledger.record_payment(p, actor, member_id, amount, now, expected),
-    )
-
-
-async def record_refund(
-    uow: UnitOfWork,
-    purchase_id: int,
-    actor: Actor,
-    member_id: int,
-    amount: Money,
-    now: datetime,
-    expected: Money | None = None,
-) -> None:
-    await _apply(
-        uow,
-        purchase_id,
-        lambda p: ledger.record_refund(p, actor, member_id, amount, now, expected),
-    )
+    """The head received money from a member (a payment) or gave some back (a refund)."""
+    record = ledger.record_payment if kind is EntryKind.PAYMENT else ledger.record_refund
+    await _apply(uow, purchase_id, lambda p: record(p, actor, member_id, amount, now, expected))
 
 
 async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:

@@ -4,6 +4,7 @@ given back, reminding the unpaid, and taking out those who paid nothing at the p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -16,6 +17,7 @@ from domain import adjustments, ledger, services
 from domain.errors import DomainError
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
+from domain.payments import EntryKind
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
@@ -95,6 +97,9 @@ def _owed_line(t: Translator, purchase: Purchase, number: int, account: Account)
     )
 
 
+Line = Callable[[Translator, Purchase, int, Account], str]
+
+
 def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(label[:64], callback_data=encode(action, *args))
 
@@ -112,24 +117,22 @@ def payments_messages(
     owing = [a for a in every.values() if a.to_pay.minor] if collecting else []
     owed = [a for a in every.values() if a.owed_back.minor]
     entries: list[tuple[str, InlineKeyboardButton | None]] = []
-    if owing:
-        entries.append((t.gettext("Still to pay — tap a name when you have their money:"), None))
-    for account in owing:
-        label = f"✅ {_name(purchase, account.member_id)}"[:40] + f", {t.money(account.to_pay)}"
-        entries.append((
-            _owing_line(t, purchase, numbers.get(account.member_id, 0), account),
-            _button(label, Action.PAYMENT_CASH, purchase.id, account.member_id,
-                    account.to_pay.minor),
-        ))  # fmt: skip
-    if owed:
-        entries.append((t.gettext("You owe back — tap a name once you have given it back:"), None))
-    for account in owed:
-        label = f"↩️ {_name(purchase, account.member_id)}"[:40] + f", {t.money(account.owed_back)}"
-        entries.append((
-            _owed_line(t, purchase, numbers.get(account.member_id, 0), account),
-            _button(label, Action.REFUND_GIVEN, purchase.id, account.member_id,
-                    account.owed_back.minor),
-        ))  # fmt: skip
+    sections: list[tuple[list[Account], str, str, Line, Action, Callable[[Account], Money]]] = [
+        (owing, t.gettext("Still to pay — tap a name when you have their money:"), "✅",
+         _owing_line, Action.PAYMENT_CASH, lambda a: a.to_pay),
+        (owed, t.gettext("You owe back — tap a name once you have given it back:"), "↩️",
+         _owed_line, Action.REFUND_GIVEN, lambda a: a.owed_back),
+    ]  # fmt: skip
+    for members, heading, mark, line, action, figure in sections:
+        if members:
+            entries.append((heading, None))
+        for account in members:
+            amount = figure(account)
+            label = f"{mark} {_name(purchase, account.member_id)}"[:40] + f", {t.money(amount)}"
+            entries.append((
+                line(t, purchase, numbers.get(account.member_id, 0), account),
+                _button(label, action, purchase.id, account.member_id, amount.minor),
+            ))  # fmt: skip
     headline = payments_headline(t, purchase, figures)
     if not owing and not owed:
         done = t.gettext("Everyone has paid.") if collecting else t.gettext("Nothing is open.")
@@ -242,10 +245,10 @@ async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYP
         else:
             purchase = await managed_purchase(context, purchase_id, actor)
             shown = Money(value, purchase.currency)
-            if action is Action.PAYMENT_CASH:
-                await services.record_payment(uow, purchase_id, actor, member_id, shown, now, shown)
-            else:
-                await services.record_refund(uow, purchase_id, actor, member_id, shown, now, shown)
+            kind = EntryKind.PAYMENT if action is Action.PAYMENT_CASH else EntryKind.REFUND
+            await services.record_money(
+                uow, purchase_id, actor, member_id, kind, shown, now, expected=shown
+            )
     except AlreadyProcessed:
         return
     except DomainError as error:
@@ -290,11 +293,11 @@ async def typed_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         purchase = await managed_purchase(context, purchase_id, actor)
         member_id = find_member(purchase, member_text)
         amount = Money.parse(amount_text, purchase.currency)
-        uow = rt.database.unit_of_work(update.update_id)
-        if command == "paid":
-            await services.record_payment(uow, purchase_id, actor, member_id, amount, now)
-        else:
-            await services.record_refund(uow, purchase_id, actor, member_id, amount, now)
+        kind = EntryKind.PAYMENT if command == "paid" else EntryKind.REFUND
+        await services.record_money(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, member_id, kind,
+            amount, now,
+        )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:

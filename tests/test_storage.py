@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from domain import ledger, services
 from domain.community import Community, OpenRule
 from domain.errors import OutOfStock
+from domain.payments import EntryKind
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import (
@@ -154,11 +155,11 @@ async def test_claims_ledger_entries_and_handovers_are_saved(database: Database)
     await services.claim_payment(uow, purchase_id, 1, NOW)
     await services.claim_payment(uow, purchase_id, 2, NOW)
     await services.reject_claim(uow, purchase_id, head, 2, 2)
-    await services.record_payment(uow, purchase_id, head, 3, eur("12.50"), NOW)
+    await services.record_money(uow, purchase_id, head, 3, EntryKind.PAYMENT, eur("12.50"), NOW)
     await services.confirm_claim(uow, purchase_id, head, 1, 1, NOW)
     # The supplier's new price: member 1 paid the old amount and owes the rest.
     await services.confirm_supply(uow, purchase_id, head, "1. Item 1: 3 @ 13.00")
-    await services.record_payment(uow, purchase_id, head, 1, eur("0.20"), NOW)
+    await services.record_money(uow, purchase_id, head, 1, EntryKind.PAYMENT, eur("0.20"), NOW)
     await services.mark_ordered(uow, purchase_id, head)
     slot = PickupSlot("Yard", NOW + timedelta(days=6), NOW + timedelta(days=6, hours=1))
     await services.mark_arrived(uow, purchase_id, head, [slot])

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
-from bot.logging_setup import setup_logging
+from bot.logging_setup import REDACTED, TOKEN_PATTERN, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from sandbox.emulator import TelegramSandbox
 from storage.backup import BackupError, backup_sqlite
+from storage.database import DatabaseUnavailable, check_sqlite_folder, explain_failure
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -42,11 +44,34 @@ def _settings_or_exit() -> Settings:
 
 
 def _secrets(settings: Settings) -> tuple[str, ...]:
-    return tuple(
+    """Every secret the settings hold: the token, the webhook's secret, the database's
+    password; none of them may reach a log line or the terminal."""
+    secrets = [
         secret.get_secret_value()
         for secret in (settings.bot_token, settings.webhook_secret)
         if secret is not None
-    )
+    ]
+    password = make_url(settings.database_url).password
+    if password:
+        secrets.append(str(password))
+    return tuple(secrets)
+
+
+def shown(settings: Settings) -> dict[str, str]:
+    """The settings as check-config prints them: secrets hidden, URLs without passwords."""
+    secrets = _secrets(settings)
+    result = {}
+    for name, value in settings.model_dump().items():
+        if name in {"bot_token", "webhook_secret"}:
+            text = "(set, hidden)" if value else ""
+        elif name == "database_url":
+            text = make_url(value).render_as_string(hide_password=True)
+        else:
+            text = "" if value is None else str(value)
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        result[name.upper()] = TOKEN_PATTERN.sub(REDACTED, text)
+    return result
 
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
@@ -65,10 +90,29 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
             return EXIT_CONFIG_ERROR
         return 0
 
-    asyncio.run(upgrade(settings.database_url))
+    _migrate_or_exit(settings)
     log.info("database is up to date; starting the bot")
     run_application(build_application(settings), settings)
     return 0
+
+
+def _migrate_or_exit(settings: Settings) -> None:
+    """Bring the database up to date; a database that cannot be opened stops start-up with one
+    line naming the problem and the setting, not a page of traceback."""
+    url = settings.database_url
+    try:
+        check_sqlite_folder(url)
+        asyncio.run(upgrade(url))
+    except DatabaseUnavailable as error:
+        _database_exit(settings, error)
+    except Exception as error:  # any driver's failure to connect lands here
+        _database_exit(settings, explain_failure(url, error))
+
+
+def _database_exit(settings: Settings, error: DatabaseUnavailable) -> None:
+    shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"groupbuy: {error} (DATABASE_URL={shown_url})", file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG_ERROR)
 
 
 async def run_sandbox(settings: Settings) -> None:
@@ -94,16 +138,15 @@ async def run_sandbox(settings: Settings) -> None:
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply every pending Alembic migration to DATABASE_URL."""
-    asyncio.run(upgrade(settings.database_url))
+    _migrate_or_exit(settings)
     print("database is up to date")
     return 0
 
 
 def cmd_check_config(settings: Settings, _args: argparse.Namespace) -> int:
     """Print the settings in effect (secrets hidden) and exit 0 when they are valid."""
-    for name, value in settings.model_dump().items():
-        shown = "(set, hidden)" if name in {"bot_token", "webhook_secret"} and value else value
-        print(f"{name.upper()}={shown if shown is not None else ''}")
+    for name, value in shown(settings).items():
+        print(f"{name}={value}")
     print("configuration is valid")
     return 0
 

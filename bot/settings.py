@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("en", "ru", "zh_Hans")
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -30,6 +33,9 @@ class Settings(BaseSettings):
     max_fee_percent: Decimal = Field(default=Decimal("10"), ge=0, le=100)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Where the bot itself listens in webhook mode; WEBHOOK_URL is usually a reverse proxy
+    # in front of it, so loopback is the safe default.
+    webhook_listen: str = "127.0.0.1:8443"
     log_level: str = "INFO"
     # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
     sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
@@ -104,6 +110,39 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, colon, port = value.strip().rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:8443")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        # Without it anyone who finds the URL could send the bot forged updates.
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET: webhook mode (WEBHOOK_URL is set) needs a secret, so that only "
+                "Telegram can send updates; set it to 1-256 characters of A-Z a-z 0-9 _ -"
+            )
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        return self.webhook_listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.webhook_listen.rpartition(":")[2])
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -124,7 +163,8 @@ def load_settings() -> Settings:
     except ValidationError as error:
         problems = []
         for detail in error.errors():
-            name = str(detail["loc"][0]).upper() if detail["loc"] else "settings"
             message = detail["msg"].removeprefix("Value error, ")
-            problems.append(f"{name}: {message}")
+            # A rule across settings names the setting at the start of its own message.
+            name = str(detail["loc"][0]).upper() if detail["loc"] else ""
+            problems.append(f"{name}: {message}" if name else message)
         raise SettingsError("invalid setting " + "; ".join(problems)) from None

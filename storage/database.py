@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -10,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_TIMEOUT_SECONDS = 120
+# A PostgreSQL server that does not answer at all should fail start-up soon, with a reason.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened; the message says why in one line, for an operator."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -24,7 +31,7 @@ def create_engine(url: str) -> AsyncEngine:
         # for a connection, and a tap that times out there is lost unanswered.
         return create_async_engine(
             url, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_SECONDS,
-            pool_pre_ping=True,
+            pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
         )  # fmt: skip
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
@@ -46,3 +53,47 @@ def create_engine(url: str) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def explain_failure(url: str, error: BaseException) -> DatabaseUnavailable:
+    """What went wrong opening the database at `url`, as one line naming the cause."""
+    parsed = make_url(url)
+    cause = getattr(error, "orig", None) or error.__cause__ or error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if "locked" in text:
+            return DatabaseUnavailable(
+                f"the SQLite database {path} is locked by another process "
+                "(another bot, a backup, a sqlite3 shell?)"
+            )
+        if "unable to open" in text:
+            return DatabaseUnavailable(f"cannot open the SQLite database file {path}: {text}")
+        return DatabaseUnavailable(f"the SQLite database {path} cannot be used: {text}")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    name = type(cause).__name__
+    if isinstance(cause, ConnectionRefusedError) or "refused" in text.lower():
+        reason = "the connection was refused (is the server running, on that port?)"
+    elif isinstance(cause, TimeoutError) or "timeout" in name.lower():
+        reason = f"no answer within {CONNECT_TIMEOUT_SECONDS} s"
+    elif name == "InvalidPasswordError" or "password authentication failed" in text:
+        reason = f"the server refused the login of user {parsed.username!r}"
+    elif name == "InvalidCatalogNameError" or "does not exist" in text:
+        reason = f"the database {parsed.database!r} does not exist on it"
+    elif isinstance(cause, OSError):
+        reason = text or name
+    else:
+        reason = text
+    return DatabaseUnavailable(f"cannot use PostgreSQL at {where}: {reason}")
+
+
+def check_sqlite_folder(url: str) -> None:
+    """An SQLite file can be created only in a folder that exists: say so before trying."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    folder = Path(parsed.database).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise DatabaseUnavailable(
+            f"the folder {folder} for the SQLite database does not exist; create it first"
+        )

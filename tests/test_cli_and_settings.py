@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.postgres import PostgresCluster
+
 REPO = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijk"
 
@@ -127,3 +129,93 @@ def test_migrate_creates_the_database_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "database is up to date" in result.stdout
     assert (tmp_path / "bot.db").exists()
+
+
+def test_check_config_hides_the_database_password_and_every_secret(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://bob:S3cr3t-pass@db.example:5432/groupbuy"
+    result = groupbuy(
+        "check-config", tmp_path=tmp_path, BOT_TOKEN=FAKE_TOKEN, DATABASE_URL=url,
+        WEBHOOK_URL="https://bot.example/hook", WEBHOOK_SECRET="hook-s3cret",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL=postgresql+asyncpg://bob:***@db.example:5432/groupbuy" in result.stdout
+    assert "WEBHOOK_SECRET=(set, hidden)" in result.stdout
+    assert "WEBHOOK_LISTEN=127.0.0.1:8443" in result.stdout
+    for secret in ("S3cr3t-pass", "hook-s3cret", FAKE_TOKEN):
+        assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"WEBHOOK_URL": "https://bot.example/hook"}, "WEBHOOK_SECRET: webhook mode"),
+        (
+            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "not allowed!"},
+            "WEBHOOK_SECRET: use 1 to 256 characters",
+        ),
+        ({"WEBHOOK_LISTEN": "8443"}, "WEBHOOK_LISTEN: '8443' is not host:port"),
+        ({"WEBHOOK_LISTEN": "0.0.0.0:99999"}, "WEBHOOK_LISTEN: '0.0.0.0:99999' is not host:port"),
+    ],
+)
+def test_webhook_mode_refuses_to_start_unsigned_or_unplaced(
+    settings: dict[str, str], problem: str, tmp_path: Path
+) -> None:
+    result = groupbuy("run", tmp_path=tmp_path, BOT_TOKEN=FAKE_TOKEN, **settings)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("groupbuy: invalid setting ")
+    assert problem in lines[0]
+
+
+def _one_line_exit(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+def test_a_database_in_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'bot.db'}"
+    result = groupbuy("run", tmp_path=tmp_path, BOT_TOKEN=FAKE_TOKEN, DATABASE_URL=url)
+    _one_line_exit(result, "does not exist; create it first", f"DATABASE_URL={url}")
+
+
+def test_a_locked_or_broken_sqlite_database_is_one_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "bot.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    assert groupbuy("migrate", tmp_path=tmp_path, DATABASE_URL=url).returncode == 0
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another process holds the database
+        result = groupbuy("migrate", tmp_path=tmp_path, DATABASE_URL=url)
+        _one_line_exit(result, "is locked by another process", "DATABASE_URL=")
+    finally:
+        holder.close()
+    broken = tmp_path / "broken.db"
+    broken.write_text("this is not a database")
+    result = groupbuy("migrate", tmp_path=tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{broken}")
+    _one_line_exit(result, "file is not a database")
+
+
+def test_an_unreachable_postgresql_is_one_line_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once closed
+    url = f"postgresql+asyncpg://bob:S3cr3t@127.0.0.1:{port}/groupbuy"
+    result = groupbuy("run", tmp_path=tmp_path, BOT_TOKEN=FAKE_TOKEN, DATABASE_URL=url)
+    line = _one_line_exit(result, f"127.0.0.1:{port}", "connection was refused", "bob:***@")
+    assert "S3cr3t" not in line
+
+
+def test_a_missing_postgresql_database_is_one_line(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    url = postgres_cluster.url("no_such_database")
+    result = groupbuy("migrate", tmp_path=tmp_path, DATABASE_URL=url)
+    _one_line_exit(result, "the database 'no_such_database' does not exist")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import (
@@ -18,10 +18,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.card_refresher import CardRefresher
 from bot.connections import ConnectionSet
 from bot.i18n import Translator
+from bot.inbox import Inbox, InboxBot
 from bot.notifier import Notifier, NotifierTiming
 from bot.outbox_sender import OutboxSender, stop_task
 from bot.rate_limiter import TelegramRateLimiter
@@ -52,8 +54,8 @@ from handlers.my_orders import (
 from handlers.new_purchase import new_in_group
 from handlers.payments import drop_button, head_answers_payment, typed_amount
 from handlers.pickup import hand_over_by_code, handover_button
-from handlers.purchase_card import card_editor, tap_plus_one
-from handlers.purchase_wizard import wizard_handler
+from handlers.purchase_card import card_editor, resume_publishing, tap_plus_one
+from handlers.purchase_wizard import wizard_handlers
 from handlers.runtime import Runtime, utc_now
 from handlers.start import reminders, show_help, start, unknown_button
 from handlers.supply_form import supplier_confirmed
@@ -101,9 +103,18 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     """
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is required to build the application")
+    # RetryAfter.retry_after as a timedelta, the coming default: our code reads both, and
+    # without this every 429 logs a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         rt = Runtime(settings, Database(settings.database_url), clock)
+        rt.inbox = Inbox(rt.database, rt.clock)
+        bot.use_inbox(rt.inbox)
+        processor.inbox = rt.inbox
+        # What a previous run kept but did not finish goes first, in the order it came.
+        for update in await rt.inbox.left_over(bot):
+            await application.update_queue.put(update)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
         rt.taps = TapBatcher(rt.database)
         rt.timeline = Timeline(rt.database, rt.clock)
@@ -121,10 +132,14 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         rt.background = [
             asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
             asyncio.get_running_loop().create_task(rt.sender.run_forever()),
+            asyncio.get_running_loop().create_task(rt.inbox.run_forever()),
         ]
         async with rt.database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
+        rt.background.append(
+            asyncio.get_running_loop().create_task(resume_publishing(application.bot, rt))
+        )
         await _set_commands(application)
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
@@ -137,6 +152,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await rt.notifier.stop()
             await rt.timeline.stop()
             await rt.sender.stop()
+            # Last: every update handled so far is recorded, so the next start repeats none.
+            await rt.inbox.stop()
             for task in rt.background:
                 await stop_task(task)
             await rt.cards.close()
@@ -146,20 +163,27 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         if rt is not None:
             await rt.database.dispose()
 
+    bot = InboxBot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=file_url_for(settings.bot_api_base_url),
+        request=ConnectionSet(),
+        # What python-telegram-bot uses for getUpdates when not told otherwise.
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=TelegramRateLimiter(),
+    )
+    processor = PerPersonUpdateProcessor()
     application = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(file_url_for(settings.bot_api_base_url))
-        .request(ConnectionSet())
-        .concurrent_updates(PerPersonUpdateProcessor())
-        .rate_limiter(TelegramRateLimiter())
+        .bot(bot)
+        .concurrent_updates(processor)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.add_handler(wizard_handler())
+    for handler, group in wizard_handlers():
+        application.add_handler(handler, group)
     application.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("help", show_help))
     application.add_handler(
@@ -244,16 +268,32 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     return application
 
 
+async def start_running(application: Application) -> None:  # type: ignore[type-arg]
+    """What `run_polling` does before it polls: initialize, post_init, start."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+
+
+async def stop_running(application: Application) -> None:  # type: ignore[type-arg]
+    """What `run_polling` does once it stopped polling, in its order."""
+    if application.running:
+        await application.stop()
+    if application.post_stop is not None:
+        await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
 @asynccontextmanager
 async def polling(
     application: Application,  # type: ignore[type-arg]
     poll_timeout: int = 1,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """Run the application in the current event loop as `run_polling` does, for the block."""
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
+    await start_running(application)
     assert application.updater is not None
     await application.updater.start_polling(
         poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
@@ -262,12 +302,7 @@ async def polling(
         yield application
     finally:
         await application.updater.stop()
-        await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await stop_running(application)
 
 
 def run_application(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
@@ -275,12 +310,6 @@ def run_application(application: Application, settings: Settings) -> None:  # ty
     if settings.webhook_url is None:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
         return
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    application.run_webhook(
-        listen="0.0.0.0",
-        port=8443,
-        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=secret,
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    from bot.webhook import serve_webhook
+
+    asyncio.run(serve_webhook(application, settings))

@@ -16,6 +16,8 @@ class BackgroundLoop:
 
     name = "background loop"
     stop_timeout = 10.0
+    # How long to wait after a round that did something; 0: go straight on.
+    rest_after_work = 0.0
 
     def __init__(self) -> None:
         self._stopping = asyncio.Event()
@@ -40,9 +42,10 @@ class BackgroundLoop:
                 except Exception:  # the work is still in the database; try again next round
                     log.exception("%s failed; retrying", self.name)
                     handled = 0
-                if not handled:
+                rest = idle_seconds if not handled else self.rest_after_work
+                if rest:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), idle_seconds)
+                        await asyncio.wait_for(self._stopping.wait(), rest)
         finally:
             self._stopped.set()
 

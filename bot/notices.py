@@ -136,14 +136,27 @@ MAX_NAMES = 40
 
 
 def unreachable_text(t: Translator, names: Iterable[str]) -> str:
+    return t.gettext(
+        "I cannot write to these members (they never opened the bot, or blocked it): {names}. "
+        "Please tell them yourself."
+    ).format(names=_names(t, names))
+
+
+def unreachable_about(t: Translator, purchase: Purchase, names: Iterable[str]) -> str:
+    """For the head, after messages about a purchase met a 403."""
+    return t.gettext(
+        "📵 I could not reach {names} about {title}: they blocked the bot or never opened it. "
+        "Please tell them yourself."
+    ).format(names=_names(t, names), title=title(purchase))
+
+
+def _names(t: Translator, names: Iterable[str]) -> str:
+    """Names for the head, the first MAX_NAMES of them."""
     everyone = list(names)
     shown = ", ".join(escape(name) for name in everyone[:MAX_NAMES])
     if len(everyone) > MAX_NAMES:
         shown += " " + t.gettext("and {count} more").format(count=len(everyone) - MAX_NAMES)
-    return t.gettext(
-        "I cannot write to these members (they never opened the bot, or blocked it): {names}. "
-        "Please tell them yourself."
-    ).format(names=shown)
+    return shown
 
 
 def failed_text(t: Translator, purchase: Purchase) -> str:

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
 # A Telegram message holds 4096 characters: a digest of a rush names the first people only.
 MAX_DIGEST_LINES = 40
+# Purchases whose unreachable members are told to their heads in one round.
+UNREACHABLE_PER_ROUND = 20
 # Events handled in one transaction. On SQLite the transaction holds the write turn that
 # deadlines and taps wait for: a round of 500 stops (5,000 notices) held it for seconds.
 EVENTS_PER_ROUND = 10
@@ -164,10 +166,36 @@ class Notifier(BackgroundLoop):
                 if any(e.kind not in DIGEST_KINDS for e in purchase_events):
                     changed.add(purchase_id)
             await uow.events.mark_handled(handled, now)
+            told = await self._tell_heads_who_is_unreachable(uow, now)
             await uow.commit()
         for purchase_id in changed:
             self._on_change(purchase_id)
-        return len(handled)
+        return len(handled) + told
+
+    async def _tell_heads_who_is_unreachable(self, uow: SqlUnitOfWork, now: datetime) -> int:
+        """Messages that met a 403 (blocked, or never started): one message per purchase to
+        its head naming everyone not reached since the last, to tell them in person."""
+        notes = await uow.telegram.untold_unreachable(UNREACHABLE_PER_ROUND)
+        for purchase_id, user_ids in notes.items():
+            purchase, community = await uow.purchase_and_community(purchase_id)
+            others = [u for u in user_ids if purchase is not None and u != purchase.head_id]
+            if purchase is not None and community is not None and others:
+                languages = await uow.telegram.languages([purchase.head_id])
+                t = Translator(
+                    pick_language(languages.get(purchase.head_id), community.language),
+                    community.timezone,
+                )
+                names = [
+                    purchase.members[u].name if u in purchase.members else str(u) for u in others
+                ]
+                await uow.outbox.enqueue(
+                    f"unreachable:{purchase_id}:{int(now.timestamp() * 1_000_000)}",
+                    purchase.head_id,
+                    {"text": notices.unreachable_about(t, purchase, names), "parse_mode": "HTML"},
+                    now,
+                )
+            await uow.telegram.told_unreachable(purchase_id, user_ids, now)
+        return len(notes)
 
     def paused(self) -> bool:
         # A stop on time matters more than its notice a moment sooner; on SQLite both would
@@ -219,7 +247,9 @@ class _PurchaseNotices:
         payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
-        await self.uow.outbox.enqueue(key, chat_id, payload, self.now)
+        # A private message that cannot be delivered is named to the head (not the head's own).
+        about = self.purchase.id if 0 < chat_id != self.purchase.head_id else None
+        await self.uow.outbox.enqueue(key, chat_id, payload, self.now, purchase_id=about)
 
     async def handle(self, events: list[LoggedEvent]) -> list[int]:
         purchase = self.purchase
@@ -254,8 +284,12 @@ class _PurchaseNotices:
         return last is None or self.now - last >= timing.digest_interval
 
     async def _unreachable(self, member_ids: list[int]) -> list[int]:
+        """Who of these the bot cannot write to. The head's summary names them, so the 403s
+        of this round do not bring another message about them."""
         started = await self.uow.telegram.started_among(member_ids)
-        return [m for m in member_ids if m not in started]
+        unreachable = [m for m in member_ids if m not in started]
+        await self.uow.telegram.told_unreachable(self.purchase.id, unreachable, self.now)
+        return unreachable
 
     def _name(self, member_id: int) -> str:
         member = self.purchase.members.get(member_id)

@@ -85,6 +85,7 @@ class OutboxSender(BackgroundLoop):
     async def _deliver_and_record(self, message: OutboxMessage) -> None:
         # Recorded as soon as Telegram answers, not once the whole batch is through: a crash
         # then repeats only the messages whose answer was not yet written down.
+        attempted_at = self._clock()
         outcome, reason, delay = await self._deliver(message)
         now = self._clock()
         async with self._database.unit_of_work() as uow:
@@ -93,7 +94,11 @@ class OutboxSender(BackgroundLoop):
             elif outcome == "blocked":
                 await uow.outbox.give_up(message.id, reason)
                 if message.chat_id > 0:
-                    await uow.telegram.mark_blocked(message.chat_id, now)
+                    await uow.telegram.mark_blocked(message.chat_id, attempted_at, now)
+                    if message.purchase_id is not None:
+                        await uow.telegram.note_unreachable(
+                            message.purchase_id, message.chat_id, now
+                        )
             elif outcome == "retry" and message.attempts < MAX_ATTEMPTS:
                 await uow.outbox.reschedule(message.id, now + delay, reason)
             else:

@@ -271,7 +271,10 @@ class Timeline:
                 text = notices.member_reminder(
                     t[member], purchase, member, 1 if which == "1h" else 24
                 )
-                await uow.outbox.enqueue(f"remind{which}:{key}:{member}", member, _html(text), now)
+                await uow.outbox.enqueue(
+                    f"remind{which}:{key}:{member}", member, _html(text), now,
+                    purchase_id=purchase.id,
+                )  # fmt: skip
             if which == "1h":
                 chat_t = Translator(community.language, community.timezone)
                 await uow.outbox.enqueue(
@@ -321,7 +324,7 @@ class Timeline:
                     text = notices.pay_by_reminder(t[member], purchase, every[member])
                     await uow.outbox.enqueue(
                         f"pay-remind:{purchase.id}:{notices.stamp(pay_by)}:{member}",
-                        member, _html(text), now,
+                        member, _html(text), now, purchase_id=purchase.id,
                     )  # fmt: skip
             await uow.commit()
         self._payment_moments.add((purchase_id, "remind", pay_by))
@@ -370,8 +373,9 @@ class Timeline:
                 for member in waiting:
                     text = notices.pickup_reminder(t[member], purchase, member, slot)
                     await uow.outbox.enqueue(
-                        f"pickup-remind:{key}:{member}", member, _html(text), now
-                    )
+                        f"pickup-remind:{key}:{member}", member, _html(text), now,
+                        purchase_id=purchase.id,
+                    )  # fmt: skip
                 if now >= slot.starts_at:
                     text = notices.pickup_open_in_chat(chat_t, purchase, slot)
                     await uow.outbox.enqueue(

@@ -7,11 +7,15 @@ behind each other; its plain concurrent mode could reorder one person's messages
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.inbox import Inbox
 
 MAX_CONCURRENT_UPDATES = 256
 
@@ -21,6 +25,8 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Set once the database is open: skips a second delivery, records what was handled.
+        self.inbox: Inbox | None = None
 
     @staticmethod
     def _key(update: object) -> int:
@@ -32,6 +38,11 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         return 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        inbox = self.inbox
+        if inbox is not None and not inbox.begin(update):
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # the same update, delivered again: handled once already
+            return
         key = self._key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
@@ -39,6 +50,8 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
             async with lock:
                 await coroutine
         finally:
+            if inbox is not None:
+                inbox.handled(update)
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 # Forget idle people so the table does not grow with every user ever seen.

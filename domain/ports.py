@@ -26,6 +26,9 @@ class PurchaseRepository(Protocol):
     async def get(self, purchase_id: int) -> Purchase | None:
         """Load a purchase for change; concurrent changers of the same purchase wait or retry."""
 
+    async def remove_draft(self, purchase_id: int) -> None:
+        """Delete a purchase that is still a draft (nobody saw it); anything else stays."""
+
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load several purchases for change at once (those that exist, in the order asked)."""
 

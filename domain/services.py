@@ -74,17 +74,49 @@ async def publish_purchase(
     max_fee_percent: Decimal,
     reuse_pay_to: bool = True,
 ) -> int:
-    """Validate a head's new purchase, store it and open it; returns its id. Without payment
-    details of its own it takes the head's from their last purchase (unless the head said
-    there are none: `reuse_pay_to` False)."""
+    """Validate a head's new purchase, store it and open it at once; returns its id. (The bot
+    itself saves a draft first and opens it once its card is posted: `save_draft`.)"""
+    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=True)
+
+
+async def save_draft(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool = True,
+) -> int:
+    """Validate a head's new purchase and store it as a draft, not yet seen by anyone: it
+    opens once its card is posted, or goes if the card cannot be (`discard_draft`)."""
+    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=False)
+
+
+async def _store_new(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool,
+    open_now: bool,
+) -> int:
+    """Without payment details of its own a purchase takes the head's from their last one
+    (unless the head said there are none: `reuse_pay_to` False)."""
     purchase.validate(now, max_fee_percent)
     async with uow:
         if not purchase.pay_to and reuse_pay_to:
             purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
         await uow.purchases.add(purchase)
-        purchase.publish(now)
+        if open_now:
+            purchase.publish(now)
         await uow.commit()
     return purchase.id
+
+
+async def discard_draft(uow: UnitOfWork, purchase_id: int) -> None:
+    """A draft whose card could not be posted: nothing of it remains."""
+    async with uow:
+        await uow.purchases.remove_draft(purchase_id)
+        await uow.commit()
 
 
 async def add_units(
@@ -257,9 +289,15 @@ async def extend(
 
 
 async def edit_purchase(
-    uow: UnitOfWork, purchase_id: int, actor: Actor, edit: PurchaseEdit, now: datetime
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    edit: PurchaseEdit,
+    now: datetime,
+    check: Callable[[Purchase], None] = lambda _: None,
 ) -> tuple[str, ...]:
-    """Change the terms a head may change while orders are open; returns what changed."""
+    """Change the terms a head may change while orders are open; returns what changed.
+    `check` may refuse the edited purchase before anything is saved (a card too long)."""
     changed: list[str] = []
 
     def apply(purchase: Purchase) -> None:
@@ -268,6 +306,7 @@ async def edit_purchase(
             deadline=edit.deadline, pickup=edit.pickup, items=edit.items,
             pay_to=edit.pay_to, pay_by=edit.pay_by,
         )  # fmt: skip
+        check(purchase)
 
     await _apply(uow, purchase_id, apply)
     return tuple(changed)

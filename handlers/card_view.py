@@ -4,16 +4,63 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from html.parser import HTMLParser
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
+from bot.settings import SUPPORTED_LANGUAGES
+from domain.errors import N_, InvalidPurchase
 from domain.purchase import DeliverySplit, Purchase, PurchaseStatus, ShortPolicy
-from domain.views import CardSummary
+from domain.views import CardSummary, card_summary
 from handlers.callback_data import Action, Start, deep_link, encode
 
 MAX_PLUS_ONE_BUTTONS = 4
 PROGRESS_CELLS = 10
+# Telegram's limit for a message's text, counted after the HTML is parsed.
+MAX_MESSAGE_LENGTH = 4096
+# The card grows as people join (counts, totals, what is left in stock): room for that.
+CARD_GROWTH_ROOM = 120
+
+
+class CardTooLong(InvalidPurchase):
+    """The card would not fit in one Telegram message."""
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_length(html_text: str) -> int:
+    """What Telegram counts against its limit: the text without tags, in UTF-16 code units
+    (an emoji or a rare CJK character counts twice)."""
+    parser = _Text()
+    parser.feed(html_text)
+    parser.close()
+    return len("".join(parser.parts).encode("utf-16-le")) // 2
+
+
+def check_card_fits(purchase: Purchase, timezone: str, now: datetime) -> None:
+    """Refuse, before anything is saved, a purchase whose card would not fit in a message in
+    any language it may be shown in (the chat's, and each reader's with Details)."""
+    limit = MAX_MESSAGE_LENGTH - CARD_GROWTH_ROOM
+    summary = card_summary(purchase)
+    for language in SUPPORTED_LANGUAGES:
+        length = visible_length(card_text(Translator(language, timezone), purchase, summary, now))
+        if length > limit:
+            raise CardTooLong(
+                N_(
+                    "the card would be {length} characters long, {over} more than fits in a "
+                    "Telegram message; shorten the description or the item names"
+                ),
+                length=length,
+                over=length - limit,
+            )
 
 
 def time_left(t: Translator, deadline: datetime, now: datetime) -> str:

@@ -17,6 +17,7 @@ from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import TemplateContext, item_template, parse_edit
+from handlers.card_view import check_card_fits
 from handlers.purchase_card import not_done
 from handlers.runtime import actor_for, person_translator, purchase_command, runtime
 
@@ -101,9 +102,11 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
         edit = parse_edit(rest, TemplateContext(purchase.currency, community.timezone, now))
+        timezone = community.timezone
         changed = await services.edit_purchase(
-            rt.database.unit_of_work(update.update_id), purchase_id, actor, edit, now
-        )
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, edit, now,
+            check=lambda edited: check_card_fits(edited, timezone, now),
+        )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:

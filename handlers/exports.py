@@ -77,9 +77,23 @@ def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     return rows
 
 
+# A cell starting with one of these is a formula to a spreadsheet program: a member named
+# "=HYPERLINK(...)" would run in the head's sheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: object) -> object:
+    """Text that a spreadsheet opening the CSV shows as typed: a leading apostrophe keeps
+    what would start a formula as text (OWASP's advice for CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def supplier_csv(t: Translator, purchase: Purchase, report: Report) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(supplier_rows(t, purchase, report))
+    rows = supplier_rows(t, purchase, report)
+    csv.writer(buffer).writerows([[csv_text(value) for value in row] for row in rows])
     # A byte-order mark lets spreadsheet programs read the UTF-8 (Cyrillic, Chinese) right.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -111,6 +125,12 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
         sheet = workbook.create_sheet(title[:31])
         for row in rows:
             sheet.append(row)
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    # Text stays text, whatever it starts with: never a formula.
+                    cell.data_type = "s"
+                    cell.number_format = "@"
         for column in money_columns.get(index, ()):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
                 if isinstance(cell.value, int | float | Decimal):

@@ -343,11 +343,12 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             case Action.HEAD_REMIND_UNPAID:
                 reminded = await services.remind_unpaid(uow, purchase_id, actor)
             case Action.HEAD_MESSAGE:
+                await managed_purchase(context, purchase_id, actor)
                 chat = update.effective_chat
                 assert chat is not None
                 await context.bot.send_message(chat.id, message_usage(t, purchase_id))
-            case _:
-                pass  # HEAD_PANEL: just redraw
+            case _:  # HEAD_PANEL: redraw, for the head only like every control here
+                await managed_purchase(context, purchase_id, actor)
     except AlreadyProcessed:
         return
     except PickupNeeded:
@@ -403,11 +404,16 @@ async def reach(
     context: ContextTypes.DEFAULT_TYPE, purchase_id: int, member_ids: list[int]
 ) -> tuple[list[int], list[str]]:
     """Which of these members the bot can write to, and the names of the others."""
-    async with runtime(context).database.unit_of_work() as uow:
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
         started = await uow.telegram.started_among(member_ids)
         purchase = await uow.purchases.get(purchase_id)
+        out_of_reach = [m for m in member_ids if m not in started]
+        if purchase is not None:  # the head hears their names now, not again after 403s
+            await uow.telegram.told_unreachable(purchase_id, out_of_reach, rt.clock())
+            await uow.commit()
     names = purchase.members if purchase else {}
-    unreachable = [names[m].name if m in names else str(m) for m in member_ids if m not in started]
+    unreachable = [names[m].name if m in names else str(m) for m in out_of_reach]
     return [m for m in member_ids if m in started], unreachable
 
 
@@ -573,9 +579,11 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             participants = purchase.participant_ids()
             started = await uow.telegram.started_among(participants)
             members = [m for m in participants if m in started]
-            unreachable = [purchase.members[m].name for m in participants if m not in started]
+            out_of_reach = [m for m in participants if m not in started]
+            unreachable = [purchase.members[m].name for m in out_of_reach]
             languages = await uow.telegram.languages(members)
             now = rt.clock()
+            await uow.telegram.told_unreachable(purchase_id, out_of_reach, now)
             for member in members:
                 reader = Translator(
                     pick_language(languages.get(member), community.language), community.timezone
@@ -586,6 +594,7 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await uow.outbox.enqueue(
                     f"message:{purchase_id}:{update.update_id}:{member}", member,
                     {"text": text + "\n" + escape(words), "parse_mode": "HTML"}, now,
+                    purchase_id=purchase_id,
                 )  # fmt: skip
             await uow.commit()
     except AlreadyProcessed:

@@ -3,24 +3,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
 from domain import services
 from domain.community import Community
-from domain.errors import DomainError
+from domain.errors import N_, DomainError
 from domain.ports import AlreadyProcessed
-from domain.purchase import Purchase
+from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
 from handlers.callback_data import Start, deep_link
-from handlers.card_view import card_keyboard, card_text
+from handlers.card_view import card_keyboard, card_text, check_card_fits
 from handlers.runtime import (
     Runtime,
     callback_or_refusal,
@@ -39,28 +41,89 @@ async def publish_and_post(
     community: Community,
     update_id: int | None = None,
     reuse_pay_to: bool = True,
+    saved: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
-    """Store and open the purchase, then post its card in the community chat (and pin it)."""
+    """Check that the card fits, store the purchase as a draft, post its card in the community
+    chat, then open the purchase and record the card in one transaction (and pin it). A card
+    that cannot be posted leaves nothing behind: no open purchase nobody can see. `saved` runs
+    once the draft is stored (the wizard ends there: pressing Publish again makes no twin)."""
     rt = runtime(context)
-    unit_of_work = rt.database.unit_of_work(update_id)
-    purchase_id = await services.publish_purchase(
-        unit_of_work, purchase, rt.clock(), rt.settings.max_fee_percent, reuse_pay_to
-    )
-    t = community_translator(community)
-    message = await context.bot.send_message(
-        community.chat_id,
-        card_text(t, purchase, card_summary(purchase), rt.clock()),
-        parse_mode=ParseMode.HTML,
-        reply_markup=card_keyboard(t, purchase, context.bot.username),
-    )
+    check_card_fits(purchase, community.timezone, rt.clock())
+    purchase_id = await services.save_draft(
+        rt.database.unit_of_work(update_id), purchase, rt.clock(), rt.settings.max_fee_percent,
+        reuse_pay_to,
+    )  # fmt: skip
+    if saved is not None:
+        await saved()
+    await post_card(context.bot, rt, purchase_id)
+    return purchase_id
+
+
+class CardNotPosted(DomainError):
+    """Telegram refused the card (the bot left the chat, may not write there...)."""
+
+
+async def post_card(bot: Bot, rt: Runtime, purchase_id: int) -> None:
+    """Post a saved draft's card and open the purchase with it; the draft goes when Telegram
+    refuses the card. A crash between posting and recording is finished at the next start
+    (`resume_publishing`)."""
     async with rt.database.unit_of_work() as uow:
-        await uow.telegram.set_card(purchase_id, CardLocation(message.chat_id, message.message_id))
-        await uow.commit()
+        draft, community = await uow.purchase_and_community(purchase_id)
+    if draft is None or community is None:
+        return
+    t = community_translator(community)
+    shown = draft.copy()
+    shown.status = PurchaseStatus.OPEN  # the card shows what members will see
+    try:
+        message = await bot.send_message(
+            community.chat_id,
+            card_text(t, shown, card_summary(shown), rt.clock()),
+            parse_mode=ParseMode.HTML,
+            reply_markup=card_keyboard(t, shown, bot.username),
+        )
+    except TelegramError as error:
+        await services.discard_draft(rt.database.unit_of_work(), purchase_id)
+        raise CardNotPosted(
+            N_("I could not post the card in {chat} ({reason}), so nothing was published"),
+            chat=community.title, reason=error.message,
+        ) from None  # fmt: skip
+    try:
+        async with rt.database.unit_of_work() as uow:
+            purchase = await uow.purchases.get(purchase_id)
+            assert purchase is not None
+            purchase.publish(rt.clock())
+            location = CardLocation(message.chat_id, message.message_id)
+            await uow.telegram.set_card(purchase_id, location)
+            await uow.commit()
+    except DomainError:  # its deadline passed while a crashed process left it a draft
+        with contextlib.suppress(TelegramError):
+            await message.delete()
+        await services.discard_draft(rt.database.unit_of_work(), purchase_id)
+        raise
     try:
         await message.pin(disable_notification=True)
     except BadRequest as error:
         log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
-    return purchase_id
+
+
+# A draft this old was left by a process that stopped between posting and recording its card.
+ORPHAN_DRAFT_AGE = timedelta(minutes=1)
+
+
+async def resume_publishing(bot: Bot, rt: Runtime) -> None:
+    """At start-up: drafts a crashed process saved but did not finish publishing are posted
+    now (a card it may have posted stays in the chat, and its buttons work)."""
+    async with rt.database.unit_of_work() as uow:
+        drafts = await uow.purchases.get_many(
+            await uow.purchases.ids_with_status(PurchaseStatus.DRAFT)
+        )
+    for draft in drafts:
+        if rt.clock() - draft.created_at < ORPHAN_DRAFT_AGE:
+            continue
+        try:
+            await post_card(bot, rt, draft.id)
+        except DomainError as error:  # the deadline passed meanwhile, or the card was refused
+            log.warning("draft %s not published after a restart: %s", draft.id, error)
 
 
 def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:

@@ -1,26 +1,34 @@
 """Opening a purchase in the private chat: a step-by-step wizard, or the pasted template,
-ending in a preview with Publish / Edit / Cancel. Both use domain.purchase_form's parsers."""
+ending in a preview with Publish / Edit / Cancel. Both use domain.purchase_form's parsers.
+
+Where a head is in the wizard lives in the database (the conversations table), not in memory:
+a restart resumes the question they were on, and any bot process can take their next answer.
+What is kept is what they answered, in order; the form is those answers read again by the same
+parsers, so it is never out of step with them. Each answer is saved with its update's claim,
+so a redelivered message is not taken twice.
+"""
 
 from __future__ import annotations
 
-import warnings
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.i18n import Translator
 from bot.notices import how_to_pay
@@ -46,8 +54,8 @@ from domain.purchase_form import (
     parse_text,
 )
 from domain.views import card_summary
-from handlers.callback_data import Action, Start, decode, encode, parse_start
-from handlers.card_view import card_text
+from handlers.callback_data import Action, Start, decode, encode, is_action, parse_start
+from handlers.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visible_length
 from handlers.purchase_card import publish_and_post
 from handlers.runtime import (
     is_chat_admin,
@@ -56,6 +64,9 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+
+WIZARD = "wizard"  # the conversation's kind while a head is in it
+DONE = "done"  # after it: only which community they opened a purchase in last
 
 
 class Step(IntEnum):
@@ -82,16 +93,70 @@ OPTIONAL = {Step.DESCRIPTION, Step.SUPPLIER, Step.MOQ, Step.PICKUP, Step.FEE, St
 
 @dataclass
 class Wizard:
-    """One head's purchase in the making, kept in their user_data."""
+    """One head's purchase in the making: where they are, and what they answered so far."""
 
     community: Community
-    form: PurchaseForm = field(default_factory=PurchaseForm)
+    step: Step = Step.TITLE
     editing: bool = False
     # The payment details of the head's last purchase, offered again as a button.
     last_pay_to: str = ""
+    # The pasted template the form started from, if any; then each answer in order: (step,
+    # text), or (ITEMS, None) where the items were entered again from scratch.
+    template: str = ""
+    answers: list[tuple[Step, str | None]] = field(default_factory=list)
+    form: PurchaseForm = field(default_factory=PurchaseForm)
 
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
+
+    def answer(self, step: Step, text: str, now: datetime) -> None:
+        """Take an answer: parsed into the form (FormError, and nothing changes, when it is
+        not right), then kept."""
+        _apply_answer(self.form, step, text, self.context(now))
+        self.answers.append((step, text))
+
+    def items_again(self) -> None:
+        self.form.items.clear()
+        self.answers.append((Step.ITEMS, None))
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "community_id": self.community.chat_id,
+            "step": int(self.step),
+            "editing": self.editing,
+            "last_pay_to": self.last_pay_to,
+            "template": self.template,
+            "answers": [[int(step), text] for step, text in self.answers],
+        }
+
+    @classmethod
+    def restored(cls, state: dict[str, Any], community: Community, now: datetime) -> Wizard:
+        """The wizard as it was saved: its answers read again, in the order they came. An
+        answer that no longer reads (a deadline that has passed meanwhile) is left out; the
+        preview then says what is missing."""
+        wizard = cls(
+            community,
+            Step(int(state["step"])),
+            bool(state["editing"]),
+            str(state["last_pay_to"]),
+            str(state["template"]),
+        )
+        context = wizard.context(now)
+        if wizard.template:
+            try:
+                wizard.form = parse_template(wizard.template, context)
+            except FormError:
+                wizard.form = PurchaseForm()
+        for raw_step, text in state["answers"]:
+            step = Step(int(raw_step))
+            if text is None:
+                wizard.items_again()
+                continue
+            try:
+                wizard.answer(step, str(text), now)
+            except FormError:
+                continue
+        return wizard
 
 
 def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
@@ -194,17 +259,6 @@ PARSERS: dict[Step, Parser] = {
 PAYMENT_CHOICES = (PaymentMode.PREPAY, PaymentMode.POSTPAY)
 
 
-def _wizard(context: ContextTypes.DEFAULT_TYPE) -> Wizard | None:
-    assert context.user_data is not None
-    value = context.user_data.get("wizard")
-    return value if isinstance(value, Wizard) else None
-
-
-def _step(context: ContextTypes.DEFAULT_TYPE) -> Step:
-    assert context.user_data is not None
-    return Step(context.user_data.get("wizard_step", Step.TITLE))
-
-
 def payment_label(t: Translator, mode: PaymentMode) -> str:
     return t.gettext("Prepay") if mode is PaymentMode.PREPAY else t.gettext("Postpay")
 
@@ -213,7 +267,7 @@ def _keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup
     if step is Step.PAYMENT:
         return InlineKeyboardMarkup([[
             InlineKeyboardButton(
-                payment_label(t, mode), callback_data=encode(Action.WIZARD_CHOICE, index)
+                payment_label(t, mode), callback_data=encode(Action.WIZARD_CHOICE, step, index)
             )
             for index, mode in enumerate(PAYMENT_CHOICES)
         ]])  # fmt: skip
@@ -221,30 +275,72 @@ def _keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup
     if step is Step.PAY_TO and wizard.last_pay_to:
         label = t.gettext("As last time: {details}").format(details=wizard.last_pay_to)
         buttons.append(
-            InlineKeyboardButton(label[:60], callback_data=encode(Action.WIZARD_CHOICE, 0))
+            InlineKeyboardButton(label[:60], callback_data=encode(Action.WIZARD_CHOICE, step, 0))
         )
     if step is Step.ITEMS and wizard.form.items:
         buttons.append(
             InlineKeyboardButton(
-                t.gettext("Done with items"), callback_data=encode(Action.WIZARD_DONE)
+                t.gettext("Done with items"), callback_data=encode(Action.WIZARD_DONE, step)
             )
         )
     if step in OPTIONAL:
         buttons.append(
-            InlineKeyboardButton(t.gettext("Skip"), callback_data=encode(Action.WIZARD_SKIP))
+            InlineKeyboardButton(t.gettext("Skip"), callback_data=encode(Action.WIZARD_SKIP, step))
         )
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+def _apply_answer(form: PurchaseForm, step: Step, text: str, context: TemplateContext) -> None:
+    PARSERS[step](form, text, context)
+    if step is Step.PAYMENT and form.payment_mode is PaymentMode.POSTPAY:
+        form.pay_by = None  # paid at pickup: no pay-by time
+
+
+async def _load(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Wizard | None:
+    """The wizard of the person behind the update, if they are in one."""
+    user = update.effective_user
+    if user is None:
+        return None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        found = await uow.telegram.conversation(user.id)
+        if found is None or found[0] != WIZARD:
+            return None
+        state = found[1]
+        community = await uow.communities.get(int(state["community_id"]))
+    if community is None:
+        return None
+    return Wizard.restored(state, community, rt.clock())
+
+
+async def _save(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard | None, community_id: int
+) -> None:
+    """Keep where the person is (None: out of the wizard), with this update's claim: raises
+    AlreadyProcessed when this update was taken before (a redelivery after a crash)."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work(update.update_id) as uow:
+        if wizard is None:
+            state: dict[str, Any] = {"community_id": community_id}
+            await uow.telegram.save_conversation(user.id, DONE, state, rt.clock())
+        else:
+            await uow.telegram.save_conversation(user.id, WIZARD, wizard.state(), rt.clock())
+        await uow.commit()
+
+
 async def _ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, step: Step, intro: str = ""
-) -> int:
-    """Go to `step` and ask its question (or show the preview), after `intro` if any."""
-    wizard = _wizard(context)
-    assert wizard is not None and context.user_data is not None
-    context.user_data["wizard_step"] = step
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, step: Step, intro: str = ""
+) -> None:
+    """Go to `step`, keep that, and ask its question (or show the preview), after `intro`."""
+    wizard.step = step
     if step is Step.PREVIEW:
-        return await _preview(update, context)
+        wizard.editing = False
+    await _save(update, context, wizard, wizard.community.chat_id)
+    if step is Step.PREVIEW:
+        await _preview(update, context, wizard)
+        return
     t = person_translator(update, context, wizard.community)
     chat = update.effective_chat
     assert chat is not None
@@ -257,7 +353,6 @@ async def _ask(
         + hint,
         reply_markup=_keyboard(t, step, wizard),
     )
-    return step
 
 
 def _after(wizard: Wizard, step: Step) -> Step:
@@ -269,7 +364,7 @@ def _after(wizard: Wizard, step: Step) -> Step:
     return following
 
 
-async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start n<chat id>: the deep link from /new in a community chat."""
     message = update.effective_message
     user = update.effective_user
@@ -279,32 +374,49 @@ async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     community = None
     if parsed is not None and parsed[0] is Start.NEW_PURCHASE:
         community = await load_community(context, parsed[1])
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:  # this is how the head opened the bot
+        await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
+        await uow.commit()
     if community is None:
         await message.reply_text(
             t.gettext("This link is not valid. Send /new in your community chat.")
         )
-        return ConversationHandler.END
-    return await _begin(update, context, community)
+    else:
+        await _begin(update, context, community)
+    raise ApplicationHandlerStop  # not also the greeting of a plain /start
 
 
-async def _begin(update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community) -> int:
+async def _may_open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community
+) -> bool:
     message = update.effective_message
     user = update.effective_user
-    assert message is not None and user is not None and context.user_data is not None
+    assert message is not None and user is not None
     t = person_translator(update, context, community)
     if not await is_chat_member(context, community.chat_id, user.id):
         await message.reply_text(t.gettext("You are not a member of that community chat."))
-        return ConversationHandler.END
+        return False
     if not community.may_open_purchases(await is_chat_admin(context, community.chat_id, user.id)):
         await message.reply_text(t.gettext("In this community only chat admins open purchases."))
-        return ConversationHandler.END
-    last_pay_to = await _last_pay_to(context, user.id)
-    context.user_data["wizard"] = Wizard(community, last_pay_to=last_pay_to)
-    context.user_data["community_id"] = community.chat_id
+        return False
+    return True
+
+
+async def _begin(update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
+    user = update.effective_user
+    assert user is not None
+    if not await _may_open(update, context, community):
+        return
+    t = person_translator(update, context, community)
+    wizard = Wizard(community, last_pay_to=await _last_pay_to(context, user.id))
     intro = t.gettext("Let's open a purchase in {title}. I'll ask a few questions.").format(
         title=community.title
     )
-    return await _ask(update, context, Step.TITLE, intro)
+    try:
+        await _ask(update, context, wizard, Step.TITLE, intro)
+    except AlreadyProcessed:
+        return
 
 
 async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
@@ -312,113 +424,155 @@ async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
         return await uow.purchases.last_pay_to(head_id)
 
 
-async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _last_community(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Community | None:
+    """The community the person last opened (or began to open) a purchase in."""
+    async with runtime(context).database.unit_of_work() as uow:
+        found = await uow.telegram.conversation(user_id)
+        if found is None:
+            return None
+        return await uow.communities.get(int(found[1]["community_id"]))
+
+
+async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/new in the private chat: the template after it, or the wizard, for the last community."""
     message = update.effective_message
-    assert message is not None and message.text is not None and context.user_data is not None
+    user = update.effective_user
+    assert message is not None and message.text is not None and user is not None
     t = person_translator(update, context)
-    community_id = context.user_data.get("community_id")
-    community = await load_community(context, community_id) if community_id else None
+    community = await _last_community(context, user.id)
     if community is None:
         await message.reply_text(
             t.gettext("First send /new in your community chat, then tap the button I answer with.")
         )
-        return ConversationHandler.END
+        return
     body = message.text.partition("\n")[2]
     if not body.strip():
-        return await _begin(update, context, community)
+        await _begin(update, context, community)
+        return
     t = person_translator(update, context, community)
+    wizard = Wizard(community, template=body)
     try:
-        form = parse_template(
-            body, TemplateContext(community.currency, community.timezone, runtime(context).clock())
-        )
+        wizard.form = parse_template(body, wizard.context(runtime(context).clock()))
     except FormError as error:
         await message.reply_text(
             t.gettext("The template has a problem, nothing was saved: {reason}").format(
                 reason=t.reason(error)
             )
         )
-        return ConversationHandler.END
-    if not form.pay_to:  # the head's usual details, shown in the preview before publishing
-        form.pay_to = await _last_pay_to(context, message.from_user.id if message.from_user else 0)
-    context.user_data["wizard"] = Wizard(community, form)
-    return await _ask(update, context, Step.PREVIEW)
-
-
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Text in reply to a question: parsed on the spot; on error the question stays."""
-    message = update.effective_message
-    wizard = _wizard(context)
-    step = _step(context)
-    assert message is not None and message.text is not None
-    if wizard is None:
-        return ConversationHandler.END
-    t = person_translator(update, context, wizard.community)
+        return
+    if not wizard.form.pay_to:  # the head's usual details, shown in the preview
+        last = await _last_pay_to(context, user.id)
+        if last:
+            wizard.answer(Step.PAY_TO, last, runtime(context).clock())
     try:
-        PARSERS[step](wizard.form, message.text, wizard.context(runtime(context).clock()))
+        await _ask(update, context, wizard, Step.PREVIEW)
+    except AlreadyProcessed:
+        return
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text in the private chat of someone in the wizard: the answer to their question, parsed
+    on the spot (on error the question stays). Anyone else's text goes to the other handlers."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    wizard = await _load(update, context)
+    if wizard is None or wizard.step is Step.PREVIEW:
+        return  # not answering a question: the other handlers may want it (a pickup code)
+    t = person_translator(update, context, wizard.community)
+    step = wizard.step
+    try:
+        wizard.answer(step, message.text, runtime(context).clock())
     except FormError as error:
         await message.reply_text(
             t.gettext("That doesn't work: {reason}. Please try again.").format(
                 reason=t.reason(error)
             )
         )
-        return step
-    if step is Step.ITEMS:
-        await message.reply_text(
-            t.gettext("Added item {number}: {name}. Send another, or press Done.").format(
-                number=len(wizard.form.items), name=wizard.form.items[-1].name
-            ),
-            reply_markup=_keyboard(t, step, wizard),
-        )
-        return step
-    return await _ask(update, context, _after(wizard, step))
+        raise ApplicationHandlerStop from None
+    try:
+        if step is Step.ITEMS:
+            await _save(update, context, wizard, wizard.community.chat_id)
+            await message.reply_text(
+                t.gettext("Added item {number}: {name}. Send another, or press Done.").format(
+                    number=len(wizard.form.items), name=wizard.form.items[-1].name
+                ),
+                reply_markup=_keyboard(t, step, wizard),
+            )
+        else:
+            await _ask(update, context, wizard, _after(wizard, step))
+    except AlreadyProcessed:
+        pass
+    raise ApplicationHandlerStop
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Skip, Done, Publish, Edit, Cancel and the field list, checked against the wizard's step."""
     query = update.callback_query
-    wizard = _wizard(context)
-    step = _step(context)
     assert query is not None
+    wizard = await _load(update, context)
     callback = decode(query.data)
     t = person_translator(update, context, wizard.community if wizard else None)
-    if wizard is None or callback is None:
+    if wizard is None or callback is None or not _current(wizard, callback.action, callback.args):
+        # A button of an earlier question, or of a wizard that ended: it changes nothing.
         await query.answer(t.gettext("This button is no longer valid."))
-        return ConversationHandler.END
+        return
     await query.answer()
-    action = callback.action
+    try:
+        await _pressed(update, context, wizard, callback.action, callback.args, t)
+    except AlreadyProcessed:
+        return
+
+
+def _current(wizard: Wizard, action: Action, args: tuple[int, ...]) -> bool:
+    """Whether a wizard button belongs to the question the wizard is on now. Skip, Done and
+    the choices carry the step they were shown for, so an old Skip never skips a later
+    question."""
+    step = wizard.step
     if action is Action.WIZARD_CANCEL:
-        return await cancel(update, context)
-    if action is Action.WIZARD_SKIP and step in OPTIONAL:
-        return await _ask(update, context, _after(wizard, step))
-    if action is Action.WIZARD_DONE and step is Step.ITEMS and wizard.form.items:
-        return await _ask(update, context, _after(wizard, step))
-    if action is Action.WIZARD_CHOICE and step is Step.PAYMENT:
-        if not 0 <= callback.args[0] < len(PAYMENT_CHOICES):
-            return step
-        wizard.form.payment_mode = PAYMENT_CHOICES[callback.args[0]]
-        if wizard.form.payment_mode is PaymentMode.POSTPAY:
-            wizard.form.pay_by = None
-        return await _ask(update, context, _after(wizard, step))
-    if action is Action.WIZARD_CHOICE and step is Step.PAY_TO and wizard.last_pay_to:
-        wizard.form.pay_to = wizard.last_pay_to
-        return await _ask(update, context, _after(wizard, step))
-    if action is Action.WIZARD_EDIT and step is Step.PREVIEW:
+        return True
+    if action is Action.WIZARD_SKIP:
+        return args[0] == step and step in OPTIONAL
+    if action is Action.WIZARD_DONE:
+        return args[0] == step and step is Step.ITEMS and bool(wizard.form.items)
+    if action is Action.WIZARD_CHOICE:
+        if args[0] != step:
+            return False
+        if step is Step.PAYMENT:
+            return 0 <= args[1] < len(PAYMENT_CHOICES)
+        return step is Step.PAY_TO and args[1] == 0 and bool(wizard.last_pay_to)
+    if action is Action.WIZARD_FIELD:
+        return step is Step.PREVIEW and 0 <= args[0] < Step.PREVIEW
+    return step is Step.PREVIEW  # Edit and Publish
+
+
+async def _pressed(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    wizard: Wizard,
+    action: Action,
+    args: tuple[int, ...],
+    t: Translator,
+) -> None:
+    """What a current button does (`_current` said it belongs to this question)."""
+    step, now = wizard.step, runtime(context).clock()
+    if action is Action.WIZARD_CANCEL:
+        await _cancel(update, context, wizard)
+    elif action in (Action.WIZARD_SKIP, Action.WIZARD_DONE):
+        await _ask(update, context, wizard, _after(wizard, step))
+    elif action is Action.WIZARD_CHOICE:
+        value = PAYMENT_CHOICES[args[1]].value if step is Step.PAYMENT else wizard.last_pay_to
+        wizard.answer(step, value, now)
+        await _ask(update, context, wizard, _after(wizard, step))
+    elif action is Action.WIZARD_EDIT:
         await _edit_menu(update, context, t)
-        return step
-    if (
-        action is Action.WIZARD_FIELD
-        and step is Step.PREVIEW
-        and 0 <= callback.args[0] < Step.PREVIEW
-    ):
+    elif action is Action.WIZARD_FIELD:
         wizard.editing = True
-        field_step = Step(callback.args[0])
+        field_step = Step(args[0])
         if field_step is Step.ITEMS:
-            wizard.form.items.clear()
-        return await _ask(update, context, field_step)
-    if action is Action.WIZARD_PUBLISH and step is Step.PREVIEW:
-        return await _publish(update, context, wizard, t)
-    return step  # a stale button from an earlier question: nothing to do
+            wizard.items_again()
+        await _ask(update, context, wizard, field_step)
+    elif action is Action.WIZARD_PUBLISH:
+        await _publish(update, context, wizard, t)
 
 
 FIELD_LABELS = (Step.TITLE, Step.DESCRIPTION, Step.SUPPLIER, Step.ITEMS, Step.MOQ, Step.DEADLINE,
@@ -445,6 +599,16 @@ def field_label(t: Translator, step: Step) -> str:
     }[step]
 
 
+def payment_terms(t: Translator, purchase: Purchase) -> str:
+    """For the head's preview: when members pay, and what they read privately about how."""
+    when = (
+        t.gettext("Prepay: members pay after the stop, before you order.")
+        if purchase.payment_mode is PaymentMode.PREPAY
+        else t.gettext("Postpay: members pay at pickup.")
+    )
+    return when + "\n" + how_to_pay(t, purchase)
+
+
 async def _edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator) -> None:
     chat = update.effective_chat
     assert chat is not None
@@ -458,15 +622,12 @@ async def _edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Tran
     )
 
 
-async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    wizard = _wizard(context)
+async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard) -> None:
     chat = update.effective_chat
-    assert wizard is not None and chat is not None
-    wizard.editing = False
+    user = update.effective_user
+    assert chat is not None and user is not None
     rt = runtime(context)
     t = person_translator(update, context, wizard.community)
-    user = update.effective_user
-    assert user is not None
     edit_button = InlineKeyboardButton(t.gettext("Edit"), callback_data=encode(Action.WIZARD_EDIT))
     cancel_button = InlineKeyboardButton(
         t.gettext("Cancel"), callback_data=encode(Action.WIZARD_CANCEL)
@@ -476,7 +637,8 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
             rt.settings.max_fee_percent,
         )  # fmt: skip
-    except FormError as error:
+        check_card_fits(purchase, wizard.community.timezone, rt.clock())
+    except DomainError as error:
         await context.bot.send_message(
             chat.id,
             t.gettext("Almost there, but: {reason}. Press Edit to fix it.").format(
@@ -485,40 +647,34 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup([[edit_button, cancel_button]]),
         )
-        return Step.PREVIEW
-    preview = card_text(t, purchase, card_summary(purchase), rt.clock())
-    preview += "\n\n" + payment_terms(t, purchase)
+        return
+    heading = t.gettext("Preview of the card for {title}:").format(
+        title=escape(wizard.community.title)
+    )
+    preview = heading + "\n\n" + card_text(t, purchase, card_summary(purchase), rt.clock())
+    terms = payment_terms(t, purchase)
+    if visible_length(preview + "\n\n" + terms) <= MAX_MESSAGE_LENGTH:
+        preview += "\n\n" + terms
+    else:  # a card near the limit: its payment terms go first, in a message of their own
+        await context.bot.send_message(chat.id, terms, parse_mode=ParseMode.HTML)
     publish_button = InlineKeyboardButton(
         t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
     )
     await context.bot.send_message(
         chat.id,
-        t.gettext("Preview of the card for {title}:").format(title=escape(wizard.community.title))
-        + "\n\n"
-        + preview,
+        preview,
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup([[publish_button], [edit_button, cancel_button]]),
     )
-    return Step.PREVIEW
-
-
-def payment_terms(t: Translator, purchase: Purchase) -> str:
-    """For the head's preview: when members pay, and what they read privately about how."""
-    when = (
-        t.gettext("Prepay: members pay after the stop, before you order.")
-        if purchase.payment_mode is PaymentMode.PREPAY
-        else t.gettext("Postpay: members pay at pickup.")
-    )
-    return when + "\n" + how_to_pay(t, purchase)
 
 
 async def _publish(
     update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, t: Translator
-) -> int:
+) -> None:
     rt = runtime(context)
     user = update.effective_user
     chat = update.effective_chat
-    assert user is not None and chat is not None and context.user_data is not None
+    assert user is not None and chat is not None
     try:
         purchase = wizard.form.to_purchase(
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
@@ -526,71 +682,90 @@ async def _publish(
         )  # fmt: skip
         # The head answered "where do members pay": an empty answer means none.
         await publish_and_post(
-            context, purchase, wizard.community, update.update_id, reuse_pay_to=False
-        )
-    except AlreadyProcessed:
-        return ConversationHandler.END
+            context, purchase, wizard.community, update.update_id, reuse_pay_to=False,
+            saved=lambda: _end(update, context, wizard.community.chat_id),
+        )  # fmt: skip
     except DomainError as error:
         await context.bot.send_message(
             chat.id, t.gettext("Not published: {reason}").format(reason=t.reason(error))
         )
-        return Step.PREVIEW
-    context.user_data.pop("wizard", None)
+        return
     await context.bot.send_message(
         chat.id,
         t.gettext("Published in {title}. Members can join from the card there.").format(
             title=wizard.community.title
         ),
     )
-    return ConversationHandler.END
 
 
-async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def _end(update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int) -> None:
+    """Out of the wizard (the purchase is saved, or dropped): only the community is kept."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        state: dict[str, Any] = {"community_id": community_id}
+        await uow.telegram.save_conversation(user.id, DONE, state, rt.clock())
+        await uow.commit()
+
+
+async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/back: the previous question."""
-    wizard = _wizard(context)
+    wizard = await _load(update, context)
     if wizard is None:
-        return ConversationHandler.END
-    step = _step(context)
+        return
+    step = wizard.step
     if step is Step.PREVIEW:
         previous = Step.PAY_BY if wizard.form.payment_mode is PaymentMode.PREPAY else Step.PAY_TO
     else:
         previous = Step(max(step - 1, Step.TITLE))
-    return await _ask(update, context, previous)
+    with contextlib.suppress(AlreadyProcessed):  # a redelivered /back was taken before
+        await _ask(update, context, wizard, previous)
+    raise ApplicationHandlerStop
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: drop the purchase being made; nothing was saved."""
-    assert context.user_data is not None
-    wizard = context.user_data.pop("wizard", None)
+    wizard = await _load(update, context)
+    if wizard is None:
+        return
+    with contextlib.suppress(AlreadyProcessed):
+        await _cancel(update, context, wizard)
+    raise ApplicationHandlerStop
+
+
+async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard) -> None:
+    await _save(update, context, None, wizard.community.chat_id)
     chat = update.effective_chat
     assert chat is not None
-    t = person_translator(update, context, wizard.community if isinstance(wizard, Wizard) else None)
+    t = person_translator(update, context, wizard.community)
     await context.bot.send_message(chat.id, t.gettext("Cancelled. Nothing was saved."))
-    return ConversationHandler.END
 
 
-def wizard_handler() -> ConversationHandler:  # type: ignore[type-arg]
-    """The conversation, private chats only; /cancel and /back work at every step."""
+# The wizard's text and commands are looked at before everything else (a head's answer "ABCD"
+# is not a pickup code); a person who is not in the wizard passes on to the other handlers.
+WIZARD_GROUP = -1
+
+
+def wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
+    """The wizard's handlers with their groups, private chats only."""
     private = filters.ChatType.PRIVATE
-    step_handlers: list[object] = [
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer),
-        CallbackQueryHandler(button),
+    buttons: list[tuple[BaseHandler[Any, Any, Any], int]] = [
+        (CallbackQueryHandler(button, pattern=is_action(action)), 0)
+        for action in (Action.WIZARD_SKIP, Action.WIZARD_DONE, Action.WIZARD_PUBLISH,
+                       Action.WIZARD_EDIT, Action.WIZARD_CANCEL, Action.WIZARD_FIELD,
+                       Action.WIZARD_CHOICE)
+    ]  # fmt: skip
+    return [
+        (MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer), WIZARD_GROUP),
+        (CommandHandler("cancel", cancel, filters=private), WIZARD_GROUP),
+        (CommandHandler("back", back, filters=private), WIZARD_GROUP),
+        (
+            CommandHandler(
+                "start", begin_from_link, filters=private & filters.Regex(r"^/start n-?\d+$")
+            ),
+            WIZARD_GROUP,
+        ),
+        (CommandHandler("new", new_in_private, filters=private), WIZARD_GROUP),
+        *buttons,
     ]
-    with warnings.catch_warnings():
-        # The wizard follows the person, not each message: per_message=False is meant.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler(
-                    "start", begin_from_link, filters=private & filters.Regex(r"^/start n-?\d+$")
-                ),
-                CommandHandler("new", new_in_private, filters=private),
-            ],
-            states={step: step_handlers for step in Step},  # type: ignore[misc]
-            fallbacks=[
-                CommandHandler("cancel", cancel, filters=private),
-                CommandHandler("back", back, filters=private),
-            ],
-            allow_reentry=True,
-            name="purchase_wizard",
-        )

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.card_refresher import CardRefresher
 from bot.i18n import Translator, pick_language
+from bot.inbox import Inbox
 from bot.notifier import Notifier
 from bot.outbox_sender import OutboxSender
 from bot.settings import Settings
@@ -46,6 +47,7 @@ class Runtime:
     notifier: Notifier = field(init=False)
     sender: OutboxSender = field(init=False)
     timeline: Timeline = field(init=False)
+    inbox: Inbox = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     # Who chose a language with /language (user id → language): loaded at start-up and kept
     # in step by the handler, so picking a person's language costs no query per update.

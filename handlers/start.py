@@ -6,6 +6,9 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot import notices
+from domain import ledger
+from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text
@@ -21,24 +24,59 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
+        missed = await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.commit()
     parsed = parse_start(context.args[0]) if context.args else None
     if parsed is not None and parsed[0] is Start.MY_ORDER:
         await send_editor(update, context, parsed[1])
-        return
-    if parsed is not None and parsed[0] is Start.DETAILS:
+    elif parsed is not None and parsed[0] is Start.DETAILS:
         await show_details(update, context, parsed[1])
-        return
-    _ = person_translator(update, context).gettext
-    await message.reply_text(
-        _(
-            "Hello! I help neighbours buy together.\n"
-            "A group head opens a purchase in your community chat; you tap a button under it "
-            "to join, and I keep your order, the amount due and your pickup code here.\n"
-            "Send /help to see what I can do."
+    else:
+        _ = person_translator(update, context).gettext
+        await message.reply_text(
+            _(
+                "Hello! I help neighbours buy together.\n"
+                "A group head opens a purchase in your community chat; you tap a button under "
+                "it to join, and I keep your order, the amount due and your pickup code here.\n"
+                "Send /help to see what I can do."
+            )
         )
-    )
+    if missed:
+        shown = parsed[1] if parsed is not None and parsed[0] is not Start.NEW_PURCHASE else None
+        await catch_up(update, context, shown)
+
+
+# A late start shows this many purchases at most (the newest); /orders lists them all.
+CATCH_UP_SHOWN = 5
+
+
+async def catch_up(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, already_shown: int | None
+) -> None:
+    """Someone who joined before opening the bot could not be sent the stop notice or the
+    pickup notice: show them where each of their running purchases stands now, and the
+    pickup notice with their code where the goods are there."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = await uow.purchases.list_for_member(user.id)
+        missed = [p for p in purchases if p.status in CATCH_UP_STATUSES and p.id != already_shown]
+        missed = missed[-CATCH_UP_SHOWN:]
+        communities = {p.community_id: await uow.communities.get(p.community_id) for p in missed}
+    for purchase in missed:
+        await send_editor(update, context, purchase.id)
+        community = communities.get(purchase.community_id)
+        waiting = user.id in purchase.pickup_codes and user.id not in purchase.handed_over
+        if purchase.status is PurchaseStatus.ARRIVED and waiting and community is not None:
+            t = person_translator(update, context, community)
+            text = notices.pickup_notice(t, purchase, user.id, ledger.account_of(purchase, user.id))
+            await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
+
+
+# Stopped and later: the amounts are final and the stop notice may not have reached them.
+CATCH_UP_STATUSES = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED)
 
 
 async def show_details(

@@ -111,7 +111,8 @@ class Sandbox:
         target = chat or self.emulator.chats[user.id]
         self._require_member(target, user)
         if target.is_private:
-            user.started_bot = True  # writing to a bot is how a person starts it
+            # Writing to a bot is how a person starts it; the app unblocks a blocked bot first.
+            user.started_bot, user.blocked_bot = True, False
         entities = []
         if text.startswith("/"):
             command = text.split()[0]

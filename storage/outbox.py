@@ -33,6 +33,7 @@ class OutboxMessage:
     chat_id: int
     payload: dict[str, Any]
     attempts: int
+    purchase_id: int | None = None
 
 
 class SqlOutbox:
@@ -47,14 +48,17 @@ class SqlOutbox:
         payload: dict[str, Any],
         now: datetime,
         not_before: datetime | None = None,
+        purchase_id: int | None = None,
     ) -> bool:
-        """Add a message unless one with this key exists; True when it was added."""
+        """Add a message unless one with this key exists; True when it was added. With
+        `purchase_id`, a recipient it cannot reach is noted for that purchase's head."""
         dialect_insert = postgresql.insert if self._is_postgres else sqlite.insert
         statement = (
             dialect_insert(OutboxRow)
             .values(
                 key=key,
                 chat_id=chat_id,
+                purchase_id=purchase_id,
                 payload=payload,
                 status=OutboxStatus.PENDING.value,
                 attempts=0,
@@ -85,7 +89,10 @@ class SqlOutbox:
             row.claimed_until = now + lease
             row.attempts += 1
         await self._session.flush()
-        return [OutboxMessage(r.id, r.key, r.chat_id, r.payload, r.attempts) for r in rows]
+        return [
+            OutboxMessage(r.id, r.key, r.chat_id, r.payload, r.attempts, r.purchase_id)
+            for r in rows
+        ]
 
     async def _set(self, message_id: int, **values: object) -> None:
         await self._session.execute(

@@ -108,6 +108,10 @@ class AggregateCache:
         self._entries.move_to_end(purchase_id)
         return _Tracked(entry[0].copy(), entry[1].copy())
 
+    def forget(self, purchase_id: int) -> None:
+        """A purchase deleted: SQLite may give its id to the next one, also at version 1."""
+        self._entries.pop(purchase_id, None)
+
     def put(self, tracked: _Tracked) -> None:
         self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
         self._entries.move_to_end(tracked.purchase.id)
@@ -165,6 +169,19 @@ class SqlPurchaseRepository:
         purchase.version = 1
         self._tracked[purchase.id] = _Tracked(purchase, _Stored())
         await self._write_children(self._tracked[purchase.id])
+
+    async def remove_draft(self, purchase_id: int) -> None:
+        found = await self._session.scalar(
+            select(purchases.c.status).where(purchases.c.id == purchase_id)
+        )
+        if found != PurchaseStatus.DRAFT.value:
+            return
+        # A draft has only what it was made with: its items and pickup slots.
+        for child in (items, slots):
+            await self._session.execute(delete(child).where(child.c.purchase_id == purchase_id))
+        await self._session.execute(delete(purchases).where(purchases.c.id == purchase_id))
+        self._tracked.pop(purchase_id, None)
+        self._cache.forget(purchase_id)
 
     async def _children(
         self, table: Table, purchase_ids: list[int], order: ColumnElement[Any]

@@ -258,6 +258,20 @@ class ProcessedUpdateRow(Base):
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class InboxRow(Base):
+    """Every update from Telegram, written before Telegram is told it arrived (before the next
+    getUpdates offset, before the webhook's answer), so a crash loses none: those not handled
+    are handled at the next start."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_handled_at_update_id", "handled_at", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+
+
 class OutboxRow(Base):
     """A message to deliver later, written in the same transaction as the change behind it."""
 
@@ -267,6 +281,8 @@ class OutboxRow(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The purchase the message is about, when there is one: whose head hears of a 403.
+    purchase_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int]
@@ -275,6 +291,31 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class UnreachableMemberRow(Base):
+    """A member a message about a purchase could not reach (blocked the bot, never started
+    it): the head is told, once, in one message per purchase with everyone found meanwhile."""
+
+    __tablename__ = "unreachable_members"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    noted_at: Mapped[datetime]
+    told_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class ConversationRow(Base):
+    """Where a person is in a multi-step conversation with the bot (the purchase wizard): kept
+    here, not in memory, so a restart resumes the question they were on and any bot process
+    can take the next answer."""
+
+    __tablename__ = "conversations"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
 
 
 class PurchaseCardRow(Base):
@@ -293,7 +334,7 @@ class BotUserRow(Base):
     __tablename__ = "bot_users"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # the last time they started it
     blocked_at: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(16))  # Telegram's, at the last /start
     chosen_language: Mapped[str | None] = mapped_column(String(16))  # /language; wins when set

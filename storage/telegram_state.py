@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from storage.mapping import community_to_row
-from storage.tables import BotUserRow, PurchaseCardRow
+from storage.outbox import OutboxStatus
+from storage.tables import (
+    BotUserRow,
+    ConversationRow,
+    OutboxRow,
+    PurchaseCardRow,
+    UnreachableMemberRow,
+)
 
 
 @dataclass(frozen=True)
@@ -41,15 +49,26 @@ class SqlTelegramState:
             )
         )
 
-    async def mark_started(self, user_id: int, now: datetime, language: str | None) -> None:
+    async def mark_started(self, user_id: int, now: datetime, language: str | None) -> bool:
+        """Remember that the person opened the bot (and when, last); True when the bot could
+        not write to them until now (a first start, or one after blocking it): they may have
+        missed notices."""
+        before = await self._session.get(BotUserRow, user_id)
+        missed = before is None or before.blocked_at is not None
         statement = self._insert(BotUserRow).values(
             user_id=user_id, started_at=now, blocked_at=None, language=language
         )
         await self._session.execute(
             statement.on_conflict_do_update(
-                index_elements=["user_id"], set_={"blocked_at": None, "language": language}
+                index_elements=["user_id"],
+                set_={"blocked_at": None, "language": language, "started_at": now},
             )
         )
+        if missed:  # reachable again: should they block the bot later, their heads hear anew
+            await self._session.execute(
+                delete(UnreachableMemberRow).where(UnreachableMemberRow.user_id == user_id)
+            )
+        return missed
 
     async def set_reminders(self, user_id: int, on: bool) -> None:
         row = await self._session.get(BotUserRow, user_id)
@@ -95,11 +114,69 @@ class SqlTelegramState:
         )
         return {user_id: language for user_id, language in rows.tuples() if language}
 
-    async def mark_blocked(self, user_id: int, now: datetime) -> None:
-        """The bot cannot write to this person (blocked, or never started it)."""
-        statement = self._insert(BotUserRow).values(user_id=user_id, started_at=now, blocked_at=now)
+    async def mark_blocked(self, user_id: int, attempted_at: datetime, now: datetime) -> None:
+        """A message tried at `attempted_at` could not reach this person (blocked, or never
+        started the bot); not when they started it since: the answer was on its way then."""
+        statement = self._insert(BotUserRow).values(
+            user_id=user_id, started_at=attempted_at, blocked_at=now
+        )
         await self._session.execute(
-            statement.on_conflict_do_update(index_elements=["user_id"], set_={"blocked_at": now})
+            statement.on_conflict_do_update(
+                index_elements=["user_id"],
+                set_={"blocked_at": now},
+                where=BotUserRow.started_at <= attempted_at,
+            )
+        )
+
+    async def note_unreachable(self, purchase_id: int, user_id: int, now: datetime) -> None:
+        """A message about the purchase could not reach this person: their head will hear,
+        unless the head was told already (until the person opens the bot again)."""
+        statement = self._insert(UnreachableMemberRow).values(
+            purchase_id=purchase_id, user_id=user_id, noted_at=now, told_at=None
+        )
+        await self._session.execute(statement.on_conflict_do_nothing())
+
+    async def untold_unreachable(self, limit: int) -> dict[int, list[int]]:
+        """Purchase → people not reached whose head has not been told yet (a few purchases
+        at a time), once the round of messages about the purchase was tried: a purchase
+        with a message not yet tried waits, so one round's 403s make one message."""
+        in_flight = (
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.purchase_id == UnreachableMemberRow.purchase_id,
+                or_(
+                    and_(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.attempts == 0),
+                    OutboxRow.status == OutboxStatus.SENDING.value,
+                ),
+            )
+            .exists()
+        )
+        rows = await self._session.execute(
+            select(UnreachableMemberRow.purchase_id, UnreachableMemberRow.user_id)
+            .where(UnreachableMemberRow.told_at.is_(None), ~in_flight)
+            .order_by(UnreachableMemberRow.purchase_id, UnreachableMemberRow.noted_at)
+        )
+        found: dict[int, list[int]] = {}
+        for purchase_id, user_id in rows.tuples():
+            if purchase_id in found or len(found) < limit:
+                found.setdefault(purchase_id, []).append(user_id)
+        return found
+
+    async def told_unreachable(self, purchase_id: int, user_ids: list[int], now: datetime) -> None:
+        """The head has heard that the bot cannot reach these people (in the 403 message, or
+        named in a summary): no more messages about them for this purchase."""
+        if not user_ids:
+            return
+        statement = self._insert(UnreachableMemberRow).values(
+            [
+                {"purchase_id": purchase_id, "user_id": u, "noted_at": now, "told_at": now}
+                for u in user_ids
+            ]
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["purchase_id", "user_id"], set_={"told_at": now}
+            )
         )
 
     async def started_among(self, user_ids: list[int]) -> set[int]:
@@ -109,6 +186,23 @@ class SqlTelegramState:
             )
         )
         return set(rows)
+
+    async def conversation(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
+        """(kind, state) of where the person is in a conversation with the bot, if anywhere."""
+        row = await self._session.get(ConversationRow, user_id)
+        return None if row is None else (row.kind, row.state)
+
+    async def save_conversation(
+        self, user_id: int, kind: str, state: dict[str, Any], now: datetime
+    ) -> None:
+        statement = self._insert(ConversationRow).values(
+            user_id=user_id, kind=kind, state=state, updated_at=now
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["user_id"], set_={"kind": kind, "state": state, "updated_at": now}
+            )
+        )
 
     async def save_community(self, community: Community) -> None:
         row = community_to_row(community)

@@ -1,14 +1,14 @@
 """The unit of work: one session and one transaction per update or job.
 
 Nothing is written unless `commit` is called; leaving the block rolls back. On SQLite, units of
-work in this process take turns (an asyncio lock) so a rush of taps queues in memory instead of
-spinning on "database is locked"; on PostgreSQL they run side by side and the purchase row lock
-orders changers of the same purchase.
+work in this process take turns (storage/write_turn.py) so a rush of taps queues in memory
+instead of spinning on "database is locked"; on PostgreSQL they run side by side and the
+purchase row lock orders changers of the same purchase.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -24,10 +24,12 @@ from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
+from storage.inbox import SqlInbox
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.repositories import AggregateCache, SqlCommunityRepository, SqlPurchaseRepository
-from storage.tables import DomainEventRow, OutboxRow, ProcessedUpdateRow
+from storage.tables import DomainEventRow, InboxRow, OutboxRow, ProcessedUpdateRow
 from storage.telegram_state import SqlTelegramState
+from storage.write_turn import WriteTurn
 
 # PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -41,8 +43,11 @@ class Database:
         self.is_sqlite = is_sqlite(url)
         self.engine: AsyncEngine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.write_turn = asyncio.Lock() if self.is_sqlite else None
+        self.write_turn = WriteTurn() if self.is_sqlite else None
         self.aggregates = AggregateCache()
+        # Told the update ids a unit of work claimed, once its transaction committed (the
+        # inbox: a claimed update needs no other mark that it was handled).
+        self.on_claimed: Callable[[list[int]], None] | None = None
 
     def unit_of_work(self, update_id: int | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, update_id)
@@ -62,6 +67,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     telegram: SqlTelegramState
     events: SqlEventLog
+    inbox: SqlInbox
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -69,6 +75,7 @@ class SqlUnitOfWork:
         self._session: AsyncSession | None = None
         self._holds_write_turn = False
         self._events: list[Event] = []
+        self._claimed: list[int] = []
 
     async def __aenter__(self) -> Self:
         if self._database.write_turn is not None:
@@ -82,9 +89,12 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
         self.telegram = SqlTelegramState(self._session, is_postgres=not self._database.is_sqlite)
         self.events = SqlEventLog(self._session, is_postgres=not self._database.is_sqlite)
+        self.inbox = SqlInbox(self._session, is_postgres=not self._database.is_sqlite)
         try:
-            if self._update_id is not None and not await self._claim_update(self._update_id):
-                raise AlreadyProcessed(self._update_id)
+            if self._update_id is not None:
+                if not await self._claim_update(self._update_id):
+                    raise AlreadyProcessed(self._update_id)
+                self._claimed.append(self._update_id)
         except BaseException:
             await self._close()
             raise
@@ -120,6 +130,7 @@ class SqlUnitOfWork:
         )
         if result.rowcount != len(update_ids):  # type: ignore[attr-defined]
             raise Conflict("an update was handled by another process meanwhile")
+        self._claimed.extend(update_ids)
 
     async def __aexit__(
         self,
@@ -156,6 +167,9 @@ class SqlUnitOfWork:
             self._events.extend(purchase.events)
             purchase.events.clear()
         self.purchases.remember_committed()
+        if self._claimed and self._database.on_claimed is not None:
+            self._database.on_claimed(self._claimed)
+        self._claimed = []
 
     async def purchase_and_community(
         self, purchase_id: int
@@ -168,8 +182,9 @@ class SqlUnitOfWork:
         return purchase, community
 
     async def prune(self, now: datetime) -> int:
-        """Forget what only matters for a while: update ids after a week (Telegram redelivers
-        for a day at most), sent messages and handled events after a month. Returns rows gone."""
+        """Forget what only matters for a while: update ids and inbox entries after a week
+        (Telegram redelivers for a day at most), sent messages and handled events after a
+        month. Returns rows gone."""
         assert self._session is not None
         week, month = now - timedelta(days=7), now - timedelta(days=30)
         gone = 0
@@ -179,6 +194,8 @@ class SqlUnitOfWork:
                 OutboxRow.status == OutboxStatus.SENT.value, OutboxRow.sent_at < month
             ),
             delete(DomainEventRow).where(DomainEventRow.handled_at < month),
+            # Telegram redelivers for a day at most: a week-old update is history either way.
+            delete(InboxRow).where(InboxRow.received_at < week),
         ):
             result = await self._session.execute(statement)
             gone += int(result.rowcount)  # type: ignore[attr-defined]

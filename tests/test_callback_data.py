@@ -19,13 +19,16 @@ from handlers.callback_data import (
 
 def test_round_trip() -> None:
     assert decode(encode(Action.JOIN, 7, 2)) == Callback(Action.JOIN, (7, 2))
-    assert decode(encode(Action.WIZARD_SKIP)) == Callback(Action.WIZARD_SKIP, ())
+    biggest = encode(Action.HANDOVER, 2**63 - 1, -(2**63), 0)
+    assert decode(biggest) == Callback(Action.HANDOVER, (2**63 - 1, -(2**63), 0))
+    assert decode(encode(Action.WIZARD_SKIP, 1)) == Callback(Action.WIZARD_SKIP, (1,))
 
 
 @pytest.mark.parametrize(
     "forged",
     ["", "j:7:2", "2:j:7:2", "1:j:7", "1:j:7:2:3", "1:zz:1", "1:j:x:2", "1:j:7:2 ", "1:J:7:2",
-     "1:ws:1", "1:j:" + "9" * 20 + ":1", "1:j:7:2\n", "1:j:-:2", "x" * 65, None],
+     "1:ws", "1:ws:1:2", "1:j:" + "9" * 20 + ":1", "1:j:7:2\n", "1:j:-:2", "x" * 65, None,
+     "1:j:9223372036854775808:1", "1:j:1:-9223372036854775809", "1:oo:9999999999999999999"],
 )  # fmt: skip
 def test_anything_else_decodes_to_none(forged: str | None) -> None:
     assert decode(forged) is None
@@ -46,6 +49,8 @@ def test_start_payloads() -> None:
     assert parse_start("o7") == (Start.MY_ORDER, 7)
     assert parse_start("x7") is None
     assert parse_start("o7;drop") is None
+    assert parse_start("o9223372036854775807") == (Start.MY_ORDER, 2**63 - 1)
+    assert parse_start("o9223372036854775808") is None  # beyond 64 bits: not an id
 
 
 def test_every_action_has_its_own_code() -> None:

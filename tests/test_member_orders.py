@@ -197,6 +197,8 @@ async def test_a_redelivered_tap_is_counted_once_and_not_answered_twice(
         encode(Action.WITHDRAWAL_CONFIRM, 1, 10_002, 1),
         encode(Action.WITHDRAWAL_DECLINE, 1, 10_002, 1),
         encode(Action.ORDER_ADD, 404, 1, 1), "1:wp", "1:j:1:1;DROP TABLE purchases",
+        # Ids beyond the 64-bit range are forged: refused, not a crash in the database.
+        "1:oo:9999999999999999999", "1:oa:1:9223372036854775808:1", "1:j:-9999999999999999999:1",
     ],
 )  # fmt: skip
 async def test_forged_buttons_get_a_refusal_and_change_nothing(

@@ -1,0 +1,118 @@
+"""Webhook mode: a small aiohttp server that takes Telegram's updates, keeps each in the inbox
+before answering 200 (Telegram forgets an update once it is answered), and hands it to the
+application; plus a health endpoint for the reverse proxy and the operator.
+
+It listens on WEBHOOK_LISTEN (loopback by default): WEBHOOK_URL is the public address, usually a
+reverse proxy that terminates TLS in front of it. Every request must carry WEBHOOK_SECRET in
+Telegram's X-Telegram-Bot-Api-Secret-Token header; anything else is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy import text
+from telegram import Update
+from telegram.ext import Application
+
+from bot.inbox import lighten
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"
+# Telegram's updates are small; a larger body is not one of them.
+MAX_BODY_BYTES = 1 << 20
+
+
+class WebhookServer:
+    def __init__(self, application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        self._application = application
+        self._settings = settings
+        self._secret = settings.webhook_secret.get_secret_value().encode()
+        self.path = "/" + urlsplit(settings.webhook_url).path.lstrip("/")
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post(self.path, self._update)
+        app.router.add_get(HEALTH_PATH, self._health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._settings.listen_host, self._settings.listen_port)
+        await site.start()
+        log.info("webhook server listening on %s", self._settings.webhook_listen)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _update(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            return web.Response(status=401, text="wrong or missing secret token")
+        try:
+            data: Any = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="the body must be a JSON update")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="the body must be a JSON update")
+        runtime = self._application.bot_data["runtime"]
+        lighten(data)
+        # Kept before the 200: once answered, Telegram never sends this update again.
+        await runtime.inbox.keep([data])
+        try:
+            update = Update.de_json(data, self._application.bot)
+        except Exception:  # Telegram's, yet unreadable: answered, so it is not sent again
+            log.exception("update %s cannot be read; skipped", data["update_id"])
+            return web.Response(text="ok")
+        await self._application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        """200 while the bot runs and its database answers; 503 when the database does not."""
+        runtime = self._application.bot_data.get("runtime")
+        if runtime is None or not self._application.running:
+            return web.json_response({"status": "starting"}, status=503)
+        try:
+            async with runtime.database.sessions() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
+        except Exception as error:  # any failure of the database is "unhealthy", with why
+            return web.json_response(
+                {"status": "database unavailable", "error": type(error).__name__}, status=503
+            )
+        return web.json_response({"status": "ok"})
+
+
+async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Run the bot in webhook mode until SIGINT or SIGTERM, then stop it gracefully."""
+    from bot.app import ALLOWED_UPDATES, start_running, stop_running
+
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    server = WebhookServer(application, settings)
+    try:
+        await start_running(application)
+        await server.start()
+        await application.bot.set_webhook(
+            url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        await stopping.wait()
+    finally:
+        await server.stop()
+        await stop_running(application)

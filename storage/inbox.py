@@ -1,0 +1,109 @@
+"""The inbox: updates as Telegram sent them, kept until handled (see bot/inbox.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import SQLITE_BUSY_TIMEOUT_MS
+from storage.tables import InboxRow, ProcessedUpdateRow
+
+
+class SqlInbox:
+    def __init__(self, session: AsyncSession, is_postgres: bool) -> None:
+        self._session = session
+        self._insert = postgresql.insert if is_postgres else sqlite.insert
+
+    async def store(self, updates: Iterable[tuple[int, dict[str, Any]]], now: datetime) -> set[int]:
+        """Keep these (update id, payload) pairs; returns the ids that were not kept before."""
+        rows = [
+            {"update_id": update_id, "payload": payload, "received_at": now, "handled_at": None}
+            for update_id, payload in updates
+        ]
+        if not rows:
+            return set()
+        result = await self._session.execute(
+            self._insert(InboxRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxRow.update_id)
+        )
+        return set(result.scalars())
+
+    async def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """The oldest updates neither handled nor claimed by a handler's unit of work."""
+        claimed = select(ProcessedUpdateRow.update_id).where(
+            ProcessedUpdateRow.update_id == InboxRow.update_id
+        )
+        rows = await self._session.execute(
+            select(InboxRow.update_id, InboxRow.payload)
+            .where(InboxRow.handled_at.is_(None), ~claimed.exists())
+            .order_by(InboxRow.update_id)
+            .limit(limit)
+        )
+        return [(update_id, payload) for update_id, payload in rows.tuples()]
+
+    async def mark_handled(self, update_ids: list[int], now: datetime) -> None:
+        if update_ids:
+            await self._session.execute(
+                update(InboxRow).where(InboxRow.update_id.in_(update_ids)).values(handled_at=now)
+            )
+
+
+class SqliteInboxWriter:
+    """Keeps a batch of updates in an SQLite database in one call on a thread of its own.
+
+    Through the async engine a batch took several hops between the event loop and the
+    database thread, each slow while a rush of taps keeps the loop busy, and the batch held
+    the write turn that the taps wait for all that time. Here the transaction is one short
+    stretch of SQLite work, done in the write turn's urgent lane (storage/write_turn.py), so
+    it neither queues behind the taps nor spins against them on SQLite's lock.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._path = make_url(url).database or ""
+        self._connection: sqlite3.Connection | None = None
+
+    def _store(self, rows: list[tuple[int, str]], now: str) -> None:
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints are left to the main connections: run from here, one would hold up
+            # the next getUpdates, which waits for this write.
+            self._connection.execute("PRAGMA wal_autocheckpoint=0")
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT INTO inbox (update_id, payload, received_at, handled_at) "
+                "VALUES (?, ?, ?, NULL) ON CONFLICT (update_id) DO NOTHING",
+                [(update_id, payload, now) for update_id, payload in rows],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    async def store(self, updates: Iterable[tuple[int, dict[str, Any]]], now: datetime) -> None:
+        rows = [(update_id, json.dumps(payload)) for update_id, payload in updates]
+        # As storage.tables.UTCDateTime writes an instant on SQLite: UTC, without the offset.
+        stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        await asyncio.to_thread(self._store, rows, stamp)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

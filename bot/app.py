@@ -234,7 +234,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         )
     for action in (Action.HEAD_DROP_UNPAID, Action.HEAD_DROP_CONFIRM):
         application.add_handler(CallbackQueryHandler(drop_button, pattern=is_action(action)))
-    for action in (Action.HANDOVER, Action.HANDOVER_LATER):
+    for action in (Action.HANDOVER, Action.HANDOVER_LATER, Action.HANDOVER_UNDO):
         application.add_handler(CallbackQueryHandler(handover_button, pattern=is_action(action)))
     for command in ("paid", "refund"):
         application.add_handler(

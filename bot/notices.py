@@ -3,6 +3,7 @@ reminders. Pure rendering: a translator and domain objects in, Telegram HTML out
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
@@ -280,10 +281,109 @@ def pickup_open_in_chat(t: Translator, purchase: Purchase, slot: PickupSlot) -> 
     )
 
 
-def pickup_reminder(t: Translator, purchase: Purchase, member_id: int, slot: PickupSlot) -> str:
+def pickup_qr_caption(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext(
-        "⏰ Pickup of {title} starts in 1 hour: {slot}. Your code: <b>{code}</b>"
-    ).format(title=title(purchase), slot=slot_text(t, slot), code=purchase.pickup_codes[member_id])
+        "Your pickup QR code for {title}: show it at the pickup, or say your code <b>{code}</b>."
+    ).format(title=title(purchase), code=purchase.pickup_codes[member_id])
+
+
+def pickup_reminder(
+    t: Translator, purchase: Purchase, member_id: int, slot: PickupSlot, now: datetime
+) -> str:
+    """Before the slot, how long until it starts as it is now (the goods may have arrived
+    ten minutes before it); once it started, that it is open."""
+    code = purchase.pickup_codes[member_id]
+    minutes = math.ceil((slot.starts_at - now).total_seconds() / 60)
+    if minutes <= 0:
+        return t.gettext(
+            "📍 Pickup of {title} is open now: {slot}. Your code: <b>{code}</b>"
+        ).format(title=title(purchase), slot=slot_text(t, slot), code=code)
+    if minutes >= 55:  # the reminder an hour before, fired on time
+        return t.gettext(
+            "⏰ Pickup of {title} starts in 1 hour: {slot}. Your code: <b>{code}</b>"
+        ).format(title=title(purchase), slot=slot_text(t, slot), code=code)
+    return t.ngettext(
+        "⏰ Pickup of {title} starts in {minutes} minute: {slot}. Your code: <b>{code}</b>",
+        "⏰ Pickup of {title} starts in {minutes} minutes: {slot}. Your code: <b>{code}</b>",
+        minutes,
+    ).format(title=title(purchase), minutes=minutes, slot=slot_text(t, slot), code=code)
+
+
+def handover_undone_text(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext(
+        "↩️ The head took back the handover of your goods of {title}: they are still waiting "
+        "for you. Your code: <b>{code}</b>"
+    ).format(title=title(purchase), code=purchase.pickup_codes[member_id])
+
+
+def _member_name(purchase: Purchase, member_id: int) -> str:
+    member = purchase.members.get(member_id)
+    return escape(member.name) if member else str(member_id)
+
+
+# Members named in one "not collected" message; the rest are counted.
+NOT_COLLECTED_SHOWN = 30
+
+
+def not_collected_list(t: Translator, purchase: Purchase, waiting: list[int]) -> str:
+    """One line per member who has not collected: name, code, what waits for them."""
+    lines = purchase.final_lines()
+    shown = [
+        f"• {_member_name(purchase, m)} — <b>{purchase.pickup_codes[m]}</b> — "
+        f"{lines_text(purchase, lines.get(m, {}))}"
+        for m in waiting[:NOT_COLLECTED_SHOWN]
+    ]
+    rest = len(waiting) - NOT_COLLECTED_SHOWN
+    if rest > 0:  # a message holds 4096 characters; the export lists everyone
+        shown.append(t.gettext("… and {count} more: the export lists everyone.").format(count=rest))
+    return "\n".join(shown)
+
+
+def pickup_over_to_head(t: Translator, purchase: Purchase, waiting: list[int]) -> str:
+    return t.ngettext(
+        "⌛ Pickup of {title} is over. {count} member has not collected yet:\n{list}",
+        "⌛ Pickup of {title} is over. {count} members have not collected yet:\n{list}",
+        len(waiting),
+    ).format(
+        title=title(purchase), count=len(waiting), list=not_collected_list(t, purchase, waiting)
+    )
+
+
+def pickup_over_to_member(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext(
+        "⌛ Pickup of {title} is over and your goods are still waiting: {lines}. Your code: "
+        "<b>{code}</b>. Please write to the head to arrange a time."
+    ).format(
+        title=title(purchase),
+        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+        code=purchase.pickup_codes[member_id],
+    )
+
+
+def completed_to_head(t: Translator, purchase: Purchase, waiting: list[int]) -> str:
+    if not waiting:
+        return t.gettext("🏁 {title} is complete: everyone collected their goods.").format(
+            title=title(purchase)
+        )
+    return t.ngettext(
+        "🏁 {title} is complete. Not collected, kept on the record as leftovers "
+        "({count} member):\n{list}",
+        "🏁 {title} is complete. Not collected, kept on the record as leftovers "
+        "({count} members):\n{list}",
+        len(waiting),
+    ).format(
+        title=title(purchase), count=len(waiting), list=not_collected_list(t, purchase, waiting)
+    )
+
+
+def completed_to_member(t: Translator, purchase: Purchase, member_id: int) -> str:
+    return t.gettext(
+        "🏁 {title} is complete, and your goods were not collected: {lines}. "
+        "Please write to the head."
+    ).format(
+        title=title(purchase),
+        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+    )
 
 
 def handed_over_text(t: Translator, purchase: Purchase, member_id: int) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from bot import notices
 from bot.background import BackgroundLoop
 from bot.i18n import Translator, pick_language
+from bot.pickup_qr import pickup_link
 from domain.billing import AmountDue, amounts_due
 from domain.community import Community
 from domain.events import AmountsChanged, MemberAmounts
@@ -568,12 +569,21 @@ class _PurchaseNotices:
             notices.arrived_in_chat(self.t(), purchase, self.notifier.bot_username),
         )
         receiving = list(purchase.pickup_codes)
+        tokens = await self.uow.purchases.pickup_tokens(purchase.id)
         for member in receiving:
             await self.send(
                 f"pickup:{purchase.id}:{member}",
                 member,
                 notices.pickup_notice(self.t(member), purchase, member, self.accounts.get(member)),
             )
+            if member in tokens:  # the QR code to show instead of saying the code
+                link = pickup_link(self.notifier.bot_username, tokens[member])
+                caption = notices.pickup_qr_caption(self.t(member), purchase, member)
+                await self.uow.outbox.enqueue(
+                    f"pickup-qr:{purchase.id}:{member}", member,
+                    {"qr": link, "caption": caption, "parse_mode": "HTML"}, self.now,
+                    purchase_id=purchase.id,
+                )  # fmt: skip
         unreachable = await self._unreachable(receiving)
         if unreachable:
             await self.send(
@@ -582,6 +592,36 @@ class _PurchaseNotices:
                 notices.unreachable_text(
                     self.t(purchase.head_id), [self._name(m) for m in unreachable]
                 ),
+            )
+
+    async def on_HandoverUndone(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        await self.send(
+            f"undone:{self.purchase.id}:{member}:{event.id}",
+            member,
+            notices.handover_undone_text(self.t(member), self.purchase, member),
+        )
+
+    async def on_PurchaseCompleted(self, event: LoggedEvent) -> None:  # noqa: N802
+        """The head hears what was not collected (the leftovers); those members are told;
+        the card, which now says Completed, is unpinned."""
+        purchase = self.purchase
+        waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
+        await self.send(
+            f"completed:{purchase.id}:head",
+            purchase.head_id,
+            notices.completed_to_head(self.t(purchase.head_id), purchase, waiting),
+        )
+        for member in waiting:
+            await self.send(
+                f"completed:{purchase.id}:{member}",
+                member,
+                notices.completed_to_member(self.t(member), purchase, member),
+            )
+        card = await self.uow.telegram.card(purchase.id)
+        if card is not None:
+            await self.uow.outbox.enqueue(
+                f"unpin:{purchase.id}", card.chat_id, {"unpin": card.message_id}, self.now
             )
 
     async def on_HandedOver(self, event: LoggedEvent) -> None:  # noqa: N802

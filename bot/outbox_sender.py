@@ -19,6 +19,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.background import BackgroundLoop
+from bot.pickup_qr import qr_png
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import Database
 
@@ -47,6 +48,17 @@ class OutboxSender(BackgroundLoop):
 
     async def _send(self, message: OutboxMessage) -> None:
         payload: dict[str, Any] = message.payload
+        if "unpin" in payload:
+            await self._bot.unpin_chat_message(message.chat_id, int(payload["unpin"]))
+            return
+        if "qr" in payload:  # drawn here, so the outbox keeps a link, not an image
+            await self._bot.send_photo(
+                message.chat_id,
+                qr_png(str(payload["qr"])),
+                caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"),
+            )
+            return
         markup = payload.get("reply_markup")
         await self._bot.send_message(
             message.chat_id,

@@ -123,6 +123,8 @@ class Timeline:
         if times.status is PurchaseStatus.ARRIVED:
             for starts_at in times.pickup_starts:
                 moments += [(starts_at - HOUR, self.pickup), (starts_at, self.pickup)]
+            if times.pickup_ends:  # the end of the day: who has not collected
+                moments.append((max(times.pickup_ends), self.pickup))
         return moments
 
     async def _plan(self, purchase_id: int) -> None:
@@ -353,7 +355,8 @@ class Timeline:
         self._payment_moments.add((purchase_id, "passed", pay_by))
 
     async def pickup(self, purchase_id: int) -> None:
-        """An hour before a pickup window: members with a code; at its start: the chat."""
+        """An hour before a pickup window: members with a code; at its start: the chat; at the
+        end of the last: the head hears who has not collected, and they a reminder."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
@@ -371,7 +374,7 @@ class Timeline:
                     continue
                 key = f"{purchase.id}:{index}:{notices.stamp(slot.starts_at)}"
                 for member in waiting:
-                    text = notices.pickup_reminder(t[member], purchase, member, slot)
+                    text = notices.pickup_reminder(t[member], purchase, member, slot, now)
                     await uow.outbox.enqueue(
                         f"pickup-remind:{key}:{member}", member, _html(text), now,
                         purchase_id=purchase.id,
@@ -380,6 +383,19 @@ class Timeline:
                     text = notices.pickup_open_in_chat(chat_t, purchase, slot)
                     await uow.outbox.enqueue(
                         f"pickup-open:{key}", community.chat_id, _html(text), now
+                    )
+            over = max((slot.ends_at for slot in purchase.pickup_slots), default=None)
+            if over is not None and now >= over and waiting:
+                key = f"pickup-over:{purchase.id}:{notices.stamp(over)}"
+                head_t = (await self._translators(uow, [purchase.head_id], community))[
+                    purchase.head_id
+                ]
+                text = notices.pickup_over_to_head(head_t, purchase, waiting)
+                await uow.outbox.enqueue(f"{key}:head", purchase.head_id, _html(text), now)
+                for member in waiting:
+                    text = notices.pickup_over_to_member(t[member], purchase, member)
+                    await uow.outbox.enqueue(
+                        f"{key}:{member}", member, _html(text), now, purchase_id=purchase.id
                     )
             await uow.commit()
 

@@ -124,6 +124,13 @@ class HandedOver(Event):
 
 
 @dataclass(frozen=True)
+class HandoverUndone(Event):
+    """The head took back a handover recorded by mistake: the goods still wait."""
+
+    member_id: int
+
+
+@dataclass(frozen=True)
 class PaymentClaimed(Event):
     member_id: int
     claim: int  # its number: the head's Received / Not received act on this claim only

@@ -44,6 +44,8 @@ MAX_ITEMS = 50
 MAX_UNITS_PER_LINE = 100_000
 # Deadline reminders: this long before the deadline, nearest first.
 REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))
+# A handover recorded by mistake can be taken back this long after it: the pickup day.
+UNDO_HANDOVER_WITHIN = timedelta(hours=24)
 
 
 def normal_code(code: str) -> str:
@@ -676,6 +678,24 @@ class Purchase:
         if member_id not in self.handed_over:
             self.handed_over[member_id] = Handover(now, actor.user_id)
             self.events.append(events.HandedOver(self.id, member_id))
+
+    def undo_handover(self, actor: Actor, member_id: int, now: datetime) -> None:
+        """The head takes back a handover recorded by mistake, on the pickup day: within
+        UNDO_HANDOVER_WITHIN of it, while the goods are still being handed out. Money
+        recorded with it stays recorded (the ledger keeps what was said to change hands)."""
+        ensure_can_manage(self, actor)
+        if self.status is not PurchaseStatus.ARRIVED:
+            raise IllegalTransition(
+                N_("a handover can be undone while goods are handed out; the purchase is {status}"),
+                status=self.status,
+            )
+        handover = self.handed_over.get(member_id)
+        if handover is None:
+            raise NotFound(N_("this member's goods have not been handed over"))
+        if now - handover.at > UNDO_HANDOVER_WITHIN:
+            raise NotAllowed(N_("a handover can be undone on the day it was recorded only"))
+        del self.handed_over[member_id]
+        self.events.append(events.HandoverUndone(self.id, member_id))
 
     def complete(self, actor: Actor) -> None:
         ensure_can_manage(self, actor)

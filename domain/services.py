@@ -363,6 +363,12 @@ async def hand_over(
     await _apply(uow, purchase_id, give)
 
 
+async def undo_handover(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, now: datetime
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.undo_handover(actor, member_id, now))
+
+
 async def complete(
     uow: UnitOfWork, purchase_id: int, actor: Actor, with_open_balances: bool = False
 ) -> None:

@@ -67,6 +67,7 @@ class Action(StrEnum):
     PAYMENT_REJECT = "pr"  # purchase, member, claim
     HANDOVER = "gv"  # purchase, member, money settled then (minor; + received, − given back)
     HANDOVER_LATER = "gl"  # purchase, member
+    HANDOVER_UNDO = "gu"  # purchase, member
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
@@ -118,6 +119,7 @@ ARITY = {
     Action.PAYMENT_REJECT: 3,
     Action.HANDOVER: 3,
     Action.HANDOVER_LATER: 2,
+    Action.HANDOVER_UNDO: 2,
     Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")

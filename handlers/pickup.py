@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -15,11 +15,13 @@ from bot.i18n import Translator
 from domain import ledger, services
 from domain.errors import DomainError
 from domain.money import Money
+from domain.permissions import can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus, normal_code
 from handlers.callback_data import Action, encode
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Runtime,
     actor_for,
     callback_or_refusal,
     managed_purchase,
@@ -74,7 +76,11 @@ def handover_card(
     else:
         text.append(t.gettext("Paid: nothing to collect."))
     if handover is not None:
-        return "\n".join(text), None
+        undo = encode(Action.HANDOVER_UNDO, purchase.id, member_id)
+        undoable = purchase.status is PurchaseStatus.ARRIVED and reader == purchase.head_id
+        return "\n".join(text), InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.gettext("↩️ Undo the handover"), callback_data=undo)]]
+        ) if undoable else None
 
     def button(label: str, settled: int) -> list[InlineKeyboardButton]:
         data = encode(Action.HANDOVER, purchase.id, member_id, settled)
@@ -143,6 +149,19 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             if isinstance(query.message, Message):
                 await query.message.edit_reply_markup(None)
             return
+        if callback.action is Action.HANDOVER_UNDO:
+            await services.undo_handover(
+                rt.database.unit_of_work(update.update_id), purchase_id, actor, member_id,
+                rt.clock(),
+            )  # fmt: skip
+            await query.answer(
+                t.gettext("Handover undone: {name} has not collected yet.").format(
+                    name=_name(purchase, member_id)
+                ),
+                show_alert=True,
+            )
+            await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
+            return
         handover = purchase.handed_over.get(member_id)
         if handover is not None:
             await query.answer(
@@ -164,8 +183,38 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(not_done(t, error), show_alert=True)
         return
     await query.answer(t.gettext("Handed over."))
+    await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
+
+
+async def _redraw(
+    query: CallbackQuery, t: Translator, rt: Runtime, purchase_id: int, member_id: int, reader: int
+) -> None:
     async with rt.database.unit_of_work() as uow:
         done = await uow.purchases.get(purchase_id)
     if done is not None and isinstance(query.message, Message):
-        text, markup = handover_card(t, done, member_id, actor.user_id)
+        text, markup = handover_card(t, done, member_id, reader)
         await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    """A member's pickup QR code opened: the handover, for the head of that purchase; for
+    anyone else (the member themselves, a neighbour, a stranger) the same words whatever the
+    token, so a QR code passed around tells nothing."""
+    message = update.effective_message
+    assert message is not None
+    actor = actor_for(update, context)
+    rt = runtime(context)
+    t = person_translator(update, context)
+    async with rt.database.unit_of_work() as uow:
+        found = await uow.purchases.pickup_by_token(token)
+        purchase = await uow.purchases.get(found[0]) if found else None
+    if found is None or purchase is None or not can_manage(purchase, actor):
+        await message.reply_text(
+            t.gettext(
+                "This is a pickup QR code: the head of the purchase scans it at the pickup to "
+                "hand over the goods. If it is yours, show it to them."
+            )
+        )
+        return
+    text, markup = handover_card(t, purchase, found[1], actor.user_id)
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -7,12 +7,14 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import notices
+from bot.pickup_qr import pickup_link, qr_png, token_in
 from domain import ledger
 from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text
 from handlers.my_orders import send_editor
+from handlers.pickup import open_by_token
 from handlers.runtime import person_translator, runtime
 
 
@@ -27,7 +29,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         missed = await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.commit()
     parsed = parse_start(context.args[0]) if context.args else None
-    if parsed is not None and parsed[0] is Start.MY_ORDER:
+    pickup_token = token_in(context.args[0]) if context.args else None
+    if pickup_token is not None:
+        await open_by_token(update, context, pickup_token)
+    elif parsed is not None and parsed[0] is Start.MY_ORDER:
         await send_editor(update, context, parsed[1])
     elif parsed is not None and parsed[0] is Start.DETAILS:
         await show_details(update, context, parsed[1])
@@ -65,6 +70,11 @@ async def catch_up(
         missed = [p for p in purchases if p.status in CATCH_UP_STATUSES and p.id != already_shown]
         missed = missed[-CATCH_UP_SHOWN:]
         communities = {p.community_id: await uow.communities.get(p.community_id) for p in missed}
+        tokens = {
+            p.id: (await uow.purchases.pickup_tokens(p.id)).get(user.id)
+            for p in missed
+            if p.status is PurchaseStatus.ARRIVED
+        }
     for purchase in missed:
         await send_editor(update, context, purchase.id)
         community = communities.get(purchase.community_id)
@@ -73,6 +83,14 @@ async def catch_up(
             t = person_translator(update, context, community)
             text = notices.pickup_notice(t, purchase, user.id, ledger.account_of(purchase, user.id))
             await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
+            token = tokens.get(purchase.id)
+            if token is not None:
+                await context.bot.send_photo(
+                    chat.id,
+                    qr_png(pickup_link(context.bot.username, token)),
+                    caption=notices.pickup_qr_caption(t, purchase, user.id),
+                    parse_mode=ParseMode.HTML,
+                )
 
 
 # Stopped and later: the amounts are final and the stop notice may not have reached them.

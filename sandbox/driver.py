@@ -255,6 +255,14 @@ class Sandbox:
         )
         return self.emulator.messages[key]
 
+    def photos(self, chat_id: int) -> list[tuple[str | None, bytes]]:
+        """(caption, image) of every photo the bot sent to `chat_id`."""
+        return [
+            (message.caption, self.emulator.files[message.photo[-1]["file_id"]].data)
+            for message in self.bot_messages(chat_id)
+            if message.photo
+        ]
+
     def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
         """(file name, content) of every document the bot sent to `chat_id`."""
         result = []

@@ -575,16 +575,23 @@ class TelegramSandbox:
         return True
 
     async def api_pinchatmessage(self, params: Params) -> bool:
+        self._pinnable(params, "message to pin not found").pinned = True
+        return True
+
+    async def api_unpinchatmessage(self, params: Params) -> bool:
+        self._pinnable(params, "message to unpin not found").pinned = False
+        return True
+
+    def _pinnable(self, params: Params, not_found: str) -> SandboxMessage:
         chat = self._chat(params)
         message = self.messages.get((chat.id, params.int("message_id")))
         if message is None or message.deleted:
-            raise bad_request("message to pin not found")
+            raise bad_request(not_found)
         if not chat.is_private and not (
             chat.members.get(self.bot.id) == "administrator" and chat.bot_can_pin
         ):
             raise bad_request("not enough rights to manage pinned messages in the chat")
-        message.pinned = True
-        return True
+        return message
 
     def _store_file(self, upload: tuple[str, str, bytes] | str) -> StoredFile:
         if isinstance(upload, str):

@@ -8,6 +8,7 @@ a version check.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -53,6 +54,10 @@ codes = metadata.tables[PickupCodeRow.__tablename__]
 claims = metadata.tables[PaymentClaimRow.__tablename__]
 entries = metadata.tables[LedgerEntryRow.__tablename__]
 supplies = metadata.tables[SupplyConfirmationRow.__tablename__]
+
+
+# 16 random bytes: 22 characters of a deep link's start parameter (64 at most).
+PICKUP_TOKEN_BYTES = 16
 
 
 @dataclass
@@ -137,6 +142,7 @@ class PurchaseTimes:
     created_at: datetime
     pickup_starts: tuple[datetime, ...] = ()
     pay_by: datetime | None = None
+    pickup_ends: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -318,15 +324,17 @@ class SqlPurchaseRepository:
             query = query.where(purchases.c.id.in_(ids))
         rows = list(await self._session.execute(query))
         starts: dict[int, list[datetime]] = {}
+        ends: dict[int, list[datetime]] = {}
         arrived = [r.id for r in rows if r.status == PurchaseStatus.ARRIVED.value]
         if arrived:
             slot_rows = await self._session.execute(
-                select(slots.c.purchase_id, slots.c.starts_at)
+                select(slots.c.purchase_id, slots.c.starts_at, slots.c.ends_at)
                 .where(slots.c.purchase_id.in_(arrived))
                 .order_by(slots.c.purchase_id, slots.c.position)
             )
-            for purchase_id, starts_at in slot_rows:
+            for purchase_id, starts_at, ends_at in slot_rows:
                 starts.setdefault(purchase_id, []).append(starts_at)
+                ends.setdefault(purchase_id, []).append(ends_at)
         return [
             PurchaseTimes(
                 r.id,
@@ -335,6 +343,7 @@ class SqlPurchaseRepository:
                 r.created_at,
                 tuple(starts.get(r.id, ())),
                 r.pay_by,
+                tuple(ends.get(r.id, ())),
             )
             for r in rows
         ]
@@ -387,6 +396,24 @@ class SqlPurchaseRepository:
         """After the commit: what was written is now the state to reuse."""
         for tracked in self._tracked.values():
             self._cache.put(tracked)
+
+    async def pickup_tokens(self, purchase_id: int) -> dict[int, str]:
+        """member → the token of their pickup QR code."""
+        rows = await self._session.execute(
+            select(codes.c.member_id, codes.c.token).where(
+                codes.c.purchase_id == purchase_id, codes.c.token.is_not(None)
+            )
+        )
+        return {int(member_id): str(token) for member_id, token in rows.tuples()}
+
+    async def pickup_by_token(self, token: str) -> tuple[int, int] | None:
+        """(purchase, member) whose pickup QR code carries this token, if any."""
+        row = (
+            await self._session.execute(
+                select(codes.c.purchase_id, codes.c.member_id).where(codes.c.token == token)
+            )
+        ).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
 
     async def write_changes(self) -> list[Purchase]:
         """Write every tracked aggregate's changes under its version; returns them.
@@ -468,8 +495,11 @@ class SqlPurchaseRepository:
             }
             if member_id not in stored.codes:
                 await self._session.execute(
-                    insert(codes).values(purchase_id=pid, member_id=member_id, code=code, **done)
-                )
+                    insert(codes).values(
+                        purchase_id=pid, member_id=member_id, code=code,
+                        token=secrets.token_urlsafe(PICKUP_TOKEN_BYTES), **done,
+                    )
+                )  # fmt: skip
             elif stored.codes[member_id][1] != handover:
                 await self._session.execute(
                     update(codes)

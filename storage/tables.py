@@ -201,6 +201,9 @@ class PickupCodeRow(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     code: Mapped[str] = mapped_column(String(8))
+    # The unguessable part of the member's QR code (a deep link into the bot); drawn by the
+    # storage when the code is stored, never shown as text.
+    token: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     # When and by whom the goods were handed over; none while they wait to be picked up.
     handed_over_at: Mapped[datetime | None]
     handed_over_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -104,7 +104,7 @@ async def test_the_whole_timeline_from_open_to_completed(
     window = arrived.pickup_slots[0].starts_at
     clock.offset = window - timedelta(minutes=30) - datetime.now(UTC)
     await c.runtime.timeline.sweep()
-    await c.sandbox.wait_for_message(c.alice.id, "starts in 1 hour")
+    await c.sandbox.wait_for_message(c.alice.id, "starts in 30 minutes")
     clock.advance(timedelta(minutes=40))
     await c.runtime.timeline.sweep()
     await c.sandbox.wait_for_message(c.chat.id, "is open now")

@@ -1,0 +1,202 @@
+"""Pickup day through the sandbox and the real Application, as the head and members live it:
+the QR code in the pickup notice (read back with a QR decoder) that opens the handover for
+the head and nothing for anyone else, a mistaken handover undone, the reminder that says how
+long there really is, the end of the last slot, and Complete with what was not collected."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import zxingcpp
+from PIL import Image
+
+from bot.i18n import Translator
+from bot.notices import pickup_reminder
+from domain.purchase import PickupSlot, Purchase, PurchaseStatus
+from sandbox.model import SandboxMessage, SandboxUser
+from tests.support.running import ShiftedClock
+from tests.support.scenario import Community, community_running, local
+
+
+def cheese() -> str:
+    return "\n".join(
+        [
+            "Title: Farm gouda",
+            "Item: Gouda | 8.40",
+            f"Deadline: {local(3)}",
+            f"Pickup: {local(6)[:10]} 10:00-12:00 | Community hall",
+            "Payment: postpay",
+        ]
+    )
+
+
+async def stored(c: Community) -> Purchase:
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    return purchase
+
+
+async def arrived(c: Community) -> None:
+    """Alice takes 2, Bob 1; the head stops, orders and marks the goods arrived."""
+    for person in (c.head, c.alice, c.bob):
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, after=sent)
+    card = await c.publish(cheese())
+    for person in (c.alice, c.alice, c.bob):
+        await c.sandbox.tap(person, card, "+1 Gouda")
+    control = await c.panel()
+    await c.sandbox.tap(c.head, control, "Stop now")
+    await c.sandbox.wait_for_message(c.alice.id, "🛑")
+    control = await c.panel()
+    await c.sandbox.tap(c.head, control, "Mark ordered")
+    await c.sandbox.wait_for_edit(control, "Ordered")
+    await c.sandbox.tap(c.head, control, "Mark arrived")
+    await c.sandbox.wait_for_message(c.bob.id, "Your pickup code")
+
+
+def decoded(image: bytes) -> str:
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(image)))
+    return str(found.text)
+
+
+async def qr_link(c: Community, member: SandboxUser) -> str:
+    await c.sandbox.wait_for_message(member.id, lambda m: bool(m.photo))
+    [(caption, image)] = c.sandbox.photos(member.id)
+    code = (await stored(c)).pickup_codes[member.id]
+    assert caption is not None and code in caption and "QR" in caption
+    return decoded(image)
+
+
+async def test_the_qr_code_opens_the_handover_for_the_head_and_nothing_for_anyone_else(
+    database_url: str,
+) -> None:
+    async with community_running(database_url) as c:
+        await arrived(c)
+        purchase = await stored(c)
+        link = await qr_link(c, c.alice)
+        parts = urlsplit(link)
+        assert (parts.netloc, parts.path) == ("t.me", f"/{c.sandbox.emulator.bot.username}")
+        token = parse_qs(parts.query)["start"][0]
+        # Unguessable: not the code, not the purchase's or the member's id.
+        code = purchase.pickup_codes[c.alice.id]
+        assert len(token) >= 20 and code not in token and str(c.alice.id) not in token
+        assert await qr_link(c, c.bob) != link  # each member their own
+
+        opened = await c.sandbox.open_link(c.head, link)
+        handover = await c.sandbox.wait_for_message(c.head.id, "📦 Alice Zebra", after=opened)
+        assert "Hand over: 2 × Gouda" in (handover.text or "")
+        assert "To collect: €16.80" in (handover.text or "")
+        await c.sandbox.tap(c.head, handover, "✅ Handed over, €16.80 received")
+        await c.sandbox.wait_for_edit(handover, "Already handed over on")
+
+        # Alice herself, Bob and a stranger learn nothing from it; neither does a made-up token.
+        stranger = c.sandbox.user("Mallory")
+        for person, url in ((c.alice, link), (c.bob, link), (stranger, link),
+                            (c.head, link[:-4] + "AAAA")):  # fmt: skip
+            sent = await c.sandbox.open_link(person, url)
+            answer = await c.sandbox.wait_for_message(person.id, "pickup QR code", after=sent)
+            assert "Alice" not in (answer.text or "") and "Gouda" not in (answer.text or "")
+            assert answer.buttons() == []
+        assert set((await stored(c)).handed_over) == {c.alice.id}
+
+
+async def test_a_mistaken_handover_is_undone_and_the_member_told(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        await arrived(c)
+        code = (await stored(c)).pickup_codes[c.bob.id]
+        card = await c.say(c.head, code.lower(), "📦 Bob")
+        await c.sandbox.tap(c.head, card, "Handed over, not paid yet")
+        done = await c.sandbox.wait_for_edit(card, "Already handed over on")
+        await c.sandbox.wait_for_message(c.bob.id, "You have received your goods")
+        assert [b["text"] for b in done.buttons()] == ["↩️ Undo the handover"]
+
+        answer = await c.sandbox.tap(c.head, done, "↩️ Undo the handover")
+        assert answer.text == "Handover undone: Bob has not collected yet."
+        told = await c.sandbox.wait_for_message(c.bob.id, "took back the handover")
+        assert code in (told.text or "")
+        assert c.bob.id not in (await stored(c)).handed_over
+        # The card offers the handover again, and it can be done again.
+        again = await c.sandbox.wait_for_edit(card, lambda m: "Already" not in (m.text or ""))
+        await c.sandbox.tap(c.head, again, "Handed over, not paid yet")
+        await c.sandbox.wait_for_edit(card, "Already handed over on")
+        assert c.bob.id in (await stored(c)).handed_over
+
+        # A member cannot undo it, even with the head's button data.
+        forged = await c.sandbox.tap(c.bob, done, "↩️ Undo the handover")
+        assert forged.text is not None and "Not done" in forged.text
+        assert c.bob.id in (await stored(c)).handed_over
+
+
+async def test_the_end_of_the_day_and_complete_name_who_did_not_collect(sqlite_url: str) -> None:
+    clock = ShiftedClock()
+    async with community_running(sqlite_url, clock) as c:
+        await arrived(c)
+        purchase = await stored(c)
+        codes = purchase.pickup_codes
+        handover = await c.say(c.head, codes[c.alice.id], "📦 Alice Zebra")
+        await c.sandbox.tap(c.head, handover, "✅ Handed over, €16.80 received")
+        await c.sandbox.wait_for_edit(handover, "Already handed over on")
+
+        [slot] = purchase.pickup_slots
+        clock.offset = slot.ends_at + timedelta(minutes=1) - datetime.now(UTC)
+        await c.runtime.timeline.sweep()
+        over = await c.sandbox.wait_for_message(c.head.id, "⌛ Pickup of Farm gouda is over")
+        assert "1 member has not collected yet" in (over.text or "")
+        assert f"Bob — {codes[c.bob.id]} — 1 × Gouda" in (over.text or "")
+        assert "Alice" not in (over.text or "")
+        waiting = await c.sandbox.wait_for_message(c.bob.id, "⌛ Pickup of Farm gouda is over")
+        assert codes[c.bob.id] in (waiting.text or "")
+        await c.runtime.timeline.sweep()  # nothing twice
+        assert sum("⌛" in (m.text or "") for m in c.sandbox.bot_messages(c.head.id)) == 1
+        assert not any("⌛" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+
+        card = next(m for m in c.sandbox.emulator.chat_messages(c.chat.id) if m.pinned)
+        await c.say(c.head, "/paid 1 Bob 8.40", "Recorded")  # so Complete does not ask
+        control = await c.panel()
+        await c.sandbox.tap(c.head, control, "Complete")
+        done = await c.sandbox.wait_for_message(c.head.id, "🏁 Farm gouda is complete")
+        assert "kept on the record as leftovers (1 member)" in (done.text or "")
+        assert f"Bob — {codes[c.bob.id]} — 1 × Gouda" in (done.text or "")
+        told = await c.sandbox.wait_for_message(c.bob.id, "🏁 Farm gouda is complete")
+        assert "your goods were not collected: 1 × Gouda" in (told.text or "")
+        assert not any("🏁" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+        await c.sandbox.wait_for_edit(
+            card, lambda m: not m.pinned and "Completed" in (m.text or "")
+        )
+        assert (await stored(c)).status is PurchaseStatus.COMPLETED
+
+
+def test_the_pickup_reminder_says_how_long_there_really_is() -> None:
+    """Goods marked arrived ten minutes before the slot: not "starts in 1 hour"."""
+    starts = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    slot = PickupSlot("Community hall", starts, starts + timedelta(hours=2))
+    purchase = Purchase(
+        community_id=-1, head_id=1, title="Farm gouda", currency="EUR", items=[],
+        deadline=starts, created_at=starts, pickup_slots=[slot], pickup_codes={2: "KX7P"},
+    )  # fmt: skip
+    t = Translator("en", "Europe/Berlin")
+    early = pickup_reminder(t, purchase, 2, slot, starts - timedelta(minutes=60))
+    assert early.startswith("⏰ Pickup of <b>Farm gouda</b> starts in 1 hour")
+    late = pickup_reminder(t, purchase, 2, slot, starts - timedelta(minutes=10))
+    assert late.startswith("⏰ Pickup of <b>Farm gouda</b> starts in 10 minutes")
+    assert "KX7P" in late
+    one = pickup_reminder(t, purchase, 2, slot, starts - timedelta(seconds=30))
+    assert one.startswith("⏰ Pickup of <b>Farm gouda</b> starts in 1 minute:")
+    started = pickup_reminder(t, purchase, 2, slot, starts + timedelta(minutes=5))
+    assert started.startswith("📍 Pickup of <b>Farm gouda</b> is open now")
+
+
+async def test_an_arrival_ten_minutes_before_the_slot_reminds_with_the_real_time(
+    sqlite_url: str,
+) -> None:
+    clock = ShiftedClock()
+    async with community_running(sqlite_url, clock) as c:
+        await arrived(c)
+        [slot] = (await stored(c)).pickup_slots
+        clock.offset = slot.starts_at - timedelta(minutes=10) - datetime.now(UTC)
+        await c.runtime.timeline.sweep()
+        reminder: SandboxMessage = await c.sandbox.wait_for_message(c.bob.id, "⏰ Pickup")
+        assert "starts in 10 minutes" in (reminder.text or "")

@@ -43,6 +43,7 @@ from handlers.head_panel import (
     message_all,
     open_panel,
 )
+from handlers.helpers import add_helper, helpers_button, remove_helper_button
 from handlers.language import language_button, language_command
 from handlers.my_orders import (
     editor_button,
@@ -236,6 +237,13 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         application.add_handler(CallbackQueryHandler(drop_button, pattern=is_action(action)))
     for action in (Action.HANDOVER, Action.HANDOVER_LATER, Action.HANDOVER_UNDO):
         application.add_handler(CallbackQueryHandler(handover_button, pattern=is_action(action)))
+    application.add_handler(CommandHandler("helper", add_helper))
+    application.add_handler(
+        CallbackQueryHandler(remove_helper_button, pattern=is_action(Action.HELPER_REMOVE))
+    )
+    application.add_handler(
+        CallbackQueryHandler(helpers_button, pattern=is_action(Action.HEAD_HELPERS))
+    )
     for command in ("paid", "refund"):
         application.add_handler(
             CommandHandler(command, typed_amount, filters=filters.ChatType.PRIVATE)

@@ -309,6 +309,20 @@ def pickup_reminder(
     ).format(title=title(purchase), minutes=minutes, slot=slot_text(t, slot), code=code)
 
 
+def helper_added(t: Translator, purchase: Purchase) -> str:
+    return t.gettext(
+        "🤝 You now help hand over the goods of {title}. When a member shows their code, send "
+        "it to me here, or scan their QR code with your phone's camera: I show what they get "
+        "and what to collect."
+    ).format(title=title(purchase))
+
+
+def helper_removed(t: Translator, purchase: Purchase) -> str:
+    return t.gettext("You no longer hand over the goods of {title}. Thank you for helping!").format(
+        title=title(purchase)
+    )
+
+
 def handover_undone_text(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext(
         "↩️ The head took back the handover of your goods of {title}: they are still waiting "

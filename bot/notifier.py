@@ -255,7 +255,10 @@ class _PurchaseNotices:
     async def handle(self, events: list[LoggedEvent]) -> list[int]:
         purchase = self.purchase
         people = {purchase.head_id, *purchase.participant_ids()} | {
-            int(e.payload["member_id"]) for e in events if "member_id" in e.payload
+            int(e.payload[key])
+            for e in events
+            for key in ("member_id", "user_id")
+            if key in e.payload
         }
         self.languages = await self.uow.telegram.languages(sorted(people))
         handled: list[int] = []
@@ -593,6 +596,22 @@ class _PurchaseNotices:
                     self.t(purchase.head_id), [self._name(m) for m in unreachable]
                 ),
             )
+
+    async def on_HelperAdded(self, event: LoggedEvent) -> None:  # noqa: N802
+        helper = int(event.payload["user_id"])
+        await self.send(
+            f"helper:{self.purchase.id}:{helper}:{event.id}",
+            helper,
+            notices.helper_added(self.t(helper), self.purchase),
+        )
+
+    async def on_HelperRemoved(self, event: LoggedEvent) -> None:  # noqa: N802
+        helper = int(event.payload["user_id"])
+        await self.send(
+            f"helper-off:{self.purchase.id}:{helper}:{event.id}",
+            helper,
+            notices.helper_removed(self.t(helper), self.purchase),
+        )
 
     async def on_HandoverUndone(self, event: LoggedEvent) -> None:  # noqa: N802
         member = int(event.payload["member_id"])

@@ -124,6 +124,16 @@ class HandedOver(Event):
 
 
 @dataclass(frozen=True)
+class HelperAdded(Event):
+    user_id: int
+
+
+@dataclass(frozen=True)
+class HelperRemoved(Event):
+    user_id: int
+
+
+@dataclass(frozen=True)
 class HandoverUndone(Event):
     """The head took back a handover recorded by mistake: the goods still wait."""
 

@@ -21,7 +21,7 @@ from domain.billing import AmountDue, amounts_due
 from domain.errors import N_, DomainError, IllegalTransition, InvalidPurchase, NotFound
 from domain.money import Money
 from domain.payments import ClaimState, EntryKind, LedgerEntry, Means, PaymentClaim
-from domain.permissions import Actor, ensure_can_manage
+from domain.permissions import Actor, ensure_can_hand_over, ensure_can_manage
 from domain.purchase import Purchase, PurchaseStatus
 
 # Nothing is due from anyone once a purchase failed or was cancelled: what was paid goes back.
@@ -250,10 +250,15 @@ def _account_to_record(
     member_id: int,
     shown: Callable[[Account], Money],
     expected: Money | None,
+    at_pickup: bool = False,
 ) -> tuple[Account, str]:
-    """The member's account and name, for the head to record money in. A button shows an
-    amount (`expected`); once the member's figure it showed has moved, the button is stale."""
-    ensure_can_manage(purchase, actor)
+    """The member's account and name, for the head to record money in (or, `at_pickup`, a
+    helper: the cash handed over with the goods). A button shows an amount (`expected`);
+    once the member's figure it showed has moved, the button is stale."""
+    if at_pickup:
+        ensure_can_hand_over(purchase, actor)
+    else:
+        ensure_can_manage(purchase, actor)
     account = account_of(purchase, member_id)
     name = _member_name(purchase, member_id)
     if expected is not None and expected != shown(account):
@@ -272,11 +277,12 @@ def record_payment(
     amount: Money,
     now: datetime,
     expected: Money | None = None,
+    at_pickup: bool = False,
 ) -> LedgerEntry:
     """The head received `amount` from the member in person (at pickup, or told so); with
     `expected`, only while the member still owes exactly that (what the button showed)."""
     account, name = _account_to_record(
-        purchase, actor, member_id, lambda a: a.to_pay, expected
+        purchase, actor, member_id, lambda a: a.to_pay, expected, at_pickup
     )  # fmt: skip
     _ensure_collecting(purchase)
     if amount.minor <= 0:
@@ -307,11 +313,12 @@ def record_refund(
     now: datetime,
     expected: Money | None = None,
     means: Means = Means.TRANSFER,
+    at_pickup: bool = False,
 ) -> LedgerEntry:
     """The head gave `amount` back to the member; with `expected`, only while the head owes
     exactly that (what the button showed)."""
     account, name = _account_to_record(
-        purchase, actor, member_id, lambda a: a.owed_back, expected
+        purchase, actor, member_id, lambda a: a.owed_back, expected, at_pickup
     )  # fmt: skip
     if purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN):
         raise IllegalTransition(

@@ -30,7 +30,7 @@ from domain.errors import (
 )
 from domain.money import Money
 from domain.payments import LedgerEntry, PaymentClaim
-from domain.permissions import Actor, ensure_can_manage
+from domain.permissions import Actor, ensure_can_hand_over, ensure_can_manage
 
 WITHDRAWAL_WINDOW_AFTER_TRANSFER = timedelta(hours=24)
 # Pickup codes avoid characters people confuse when reading them aloud or off a screen
@@ -44,6 +44,8 @@ MAX_ITEMS = 50
 MAX_UNITS_PER_LINE = 100_000
 # Deadline reminders: this long before the deadline, nearest first.
 REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))
+# Helpers of one purchase, at most: a pickup with more hands than this is a warehouse.
+MAX_HELPERS = 10
 # A handover recorded by mistake can be taken back this long after it: the pickup day.
 UNDO_HANDOVER_WITHIN = timedelta(hours=24)
 
@@ -348,6 +350,8 @@ class Purchase:
     requests: list[Request] = field(default_factory=list)
     pickup_codes: dict[int, str] = field(default_factory=dict)
     handed_over: dict[int, Handover] = field(default_factory=dict)
+    # user id → name: neighbours who hand goods over at the pickup with the head.
+    helpers: dict[int, str] = field(default_factory=dict)
     claims: list[PaymentClaim] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
@@ -372,6 +376,7 @@ class Purchase:
             requests=list(self.requests),
             pickup_codes=dict(self.pickup_codes),
             handed_over=dict(self.handed_over),
+            helpers=dict(self.helpers),
             claims=list(self.claims),
             ledger=list(self.ledger),
             supply=dict(self.supply),
@@ -665,9 +670,27 @@ class Purchase:
             raise NotFound(N_("no member has the pickup code {code}"), code=wanted)
         return member_id
 
-    def hand_over(self, actor: Actor, member_id: int, now: datetime) -> None:
-        """The head hands a member their goods (after checking their code)."""
+    def add_helper(self, actor: Actor, user_id: int, name: str) -> None:
+        """The head lets a neighbour hand goods over (and take the cash then) with them."""
         ensure_can_manage(self, actor)
+        if self.status in FINISHED:
+            raise IllegalTransition(N_("the purchase is {status}"), status=self.status)
+        if user_id == self.head_id:
+            raise NotAllowed(N_("the head hands goods over already"))
+        if user_id not in self.helpers and len(self.helpers) >= MAX_HELPERS:
+            raise LimitExceeded(N_("a purchase has at most {count} helpers"), count=MAX_HELPERS)
+        if user_id not in self.helpers:
+            self.helpers[user_id] = name
+            self.events.append(events.HelperAdded(self.id, user_id))
+
+    def remove_helper(self, actor: Actor, user_id: int) -> None:
+        ensure_can_manage(self, actor)
+        if self.helpers.pop(user_id, None) is not None:
+            self.events.append(events.HelperRemoved(self.id, user_id))
+
+    def hand_over(self, actor: Actor, member_id: int, now: datetime) -> None:
+        """The head or a helper hands a member their goods (after checking their code)."""
+        ensure_can_hand_over(self, actor)
         if self.status is not PurchaseStatus.ARRIVED:
             raise IllegalTransition(
                 N_("goods are handed over once they arrive; the purchase is {status}"),

@@ -348,19 +348,33 @@ async def hand_over(
     now: datetime,
     settled: Money | None = None,
 ) -> None:
-    """The head gives a member their goods; with `settled`, the money that changed hands then
-    (positive: received from the member, negative: given back), which must be exactly the
-    member's balance the head was shown."""
+    """The head or a helper gives a member their goods; with `settled`, the money that
+    changed hands then (positive: received from the member, negative: given back), which must
+    be exactly the member's balance they were shown."""
 
     def give(purchase: Purchase) -> None:
         purchase.hand_over(actor, member_id, now)
         if settled is not None and settled.minor > 0:
-            ledger.record_payment(purchase, actor, member_id, settled, now, expected=settled)
+            ledger.record_payment(
+                purchase, actor, member_id, settled, now, expected=settled, at_pickup=True
+            )
         elif settled is not None and settled.minor < 0:
             back = Money(-settled.minor, settled.currency)
-            ledger.record_refund(purchase, actor, member_id, back, now, back, Means.CASH)
+            ledger.record_refund(
+                purchase, actor, member_id, back, now, back, Means.CASH, at_pickup=True
+            )
 
     await _apply(uow, purchase_id, give)
+
+
+async def add_helper(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, user_id: int, name: str
+) -> None:
+    await _apply(uow, purchase_id, lambda p: p.add_helper(actor, user_id, name))
+
+
+async def remove_helper(uow: UnitOfWork, purchase_id: int, actor: Actor, user_id: int) -> None:
+    await _apply(uow, purchase_id, lambda p: p.remove_helper(actor, user_id))
 
 
 async def undo_handover(

@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import StrEnum, unique
 
 VERSION = "1"
 MAX_BYTES = 64
@@ -19,6 +19,7 @@ MAX_BYTES = 64
 INT64 = range(-(2**63), 2**63)
 
 
+@unique  # two actions on one code would run each other's handler
 class Action(StrEnum):
     JOIN = "j"  # +1 on the card: purchase, item
     WIZARD_SKIP = "ws"
@@ -68,6 +69,8 @@ class Action(StrEnum):
     HANDOVER = "gv"  # purchase, member, money settled then (minor; + received, − given back)
     HANDOVER_LATER = "gl"  # purchase, member
     HANDOVER_UNDO = "gu"  # purchase, member
+    HELPER_REMOVE = "gx"  # purchase, helper
+    HEAD_HELPERS = "gh"  # purchase: who helps hand over, to add or remove
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
@@ -120,6 +123,8 @@ ARITY = {
     Action.HANDOVER: 3,
     Action.HANDOVER_LATER: 2,
     Action.HANDOVER_UNDO: 2,
+    Action.HELPER_REMOVE: 2,
+    Action.HEAD_HELPERS: 1,
     Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")

@@ -95,9 +95,15 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Mark ordered"), Action.HEAD_ORDERED)])
         rows.append([button(t.gettext("Cancel the purchase"), Action.HEAD_CANCEL)])
     elif purchase.status is PurchaseStatus.ORDERED:
-        rows.append([button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED)])
+        rows.append([
+            button(t.gettext("Mark arrived"), Action.HEAD_ARRIVED),
+            button(t.gettext("Helpers"), Action.HEAD_HELPERS),
+        ])  # fmt: skip
     elif purchase.status is PurchaseStatus.ARRIVED:
-        rows.append([button(t.gettext("Complete"), Action.HEAD_COMPLETE)])
+        rows.append([
+            button(t.gettext("Complete"), Action.HEAD_COMPLETE),
+            button(t.gettext("Helpers"), Action.HEAD_HELPERS),
+        ])  # fmt: skip
     if purchase.status in CONFIRMABLE:
         rows.append([button(t.gettext("What the supplier confirmed"), Action.HEAD_SUPPLY)])
     if purchase.status in (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED):

@@ -13,9 +13,9 @@ from telegram.ext import ContextTypes
 from bot import notices
 from bot.i18n import Translator
 from domain import ledger, services
-from domain.errors import DomainError
+from domain.errors import N_, DomainError, NotFound
 from domain.money import Money
-from domain.permissions import can_manage
+from domain.permissions import Actor, can_hand_over, ensure_can_hand_over
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus, normal_code
 from handlers.callback_data import Action, encode
@@ -24,7 +24,6 @@ from handlers.runtime import (
     Runtime,
     actor_for,
     callback_or_refusal,
-    managed_purchase,
     person_translator,
     runtime,
 )
@@ -33,15 +32,17 @@ from handlers.runtime import (
 ARRIVED_SHOWN = 50
 
 
-def _name(purchase: Purchase, member_id: int) -> str:
-    member = purchase.members.get(member_id)
-    return member.name if member else str(member_id)
+def _name(purchase: Purchase, user_id: int) -> str:
+    member = purchase.members.get(user_id)
+    return member.name if member else purchase.helpers.get(user_id, str(user_id))
 
 
 def handed_by(t: Translator, purchase: Purchase, by: int, reader: int) -> str:
-    """Who handed goods over, as the reader says it: "you", or the person's name."""
+    """Who handed goods over, as the reader says it: "you", "the head", or a name."""
     if by == reader:
         return t.gettext("you")
+    if by == purchase.head_id and by not in purchase.members:
+        return t.gettext("the head")
     return escape(_name(purchase, by))
 
 
@@ -114,7 +115,9 @@ async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         arrived = await uow.purchases.headlines(
             ARRIVED_SHOWN, actor.user_id, (PurchaseStatus.ARRIVED,)
         )
-        purchases = [p for line in arrived if (p := await uow.purchases.get(line.id))]
+        helped = await uow.purchases.helped(actor.user_id, PurchaseStatus.ARRIVED)
+        ids = [line.id for line in arrived] + helped[:ARRIVED_SHOWN]
+        purchases = await uow.purchases.get_many(ids)
     if not purchases:
         return  # four letters from someone with nothing to hand over are not a code
     code = normal_code(message.text)
@@ -143,7 +146,7 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     actor = actor_for(update, context)
     purchase_id, member_id = callback.args[0], callback.args[1]
     try:
-        purchase = await managed_purchase(context, purchase_id, actor)
+        purchase = await _handed_out(rt, purchase_id, actor)
         if callback.action is Action.HANDOVER_LATER:
             await query.answer(t.gettext("Nothing recorded."))
             if isinstance(query.message, Message):
@@ -186,6 +189,16 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
 
 
+async def _handed_out(rt: Runtime, purchase_id: int, actor: Actor) -> Purchase:
+    """The purchase, for its head or a helper to hand goods over; NotFound or NotAllowed."""
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    ensure_can_hand_over(purchase, actor)
+    return purchase
+
+
 async def _redraw(
     query: CallbackQuery, t: Translator, rt: Runtime, purchase_id: int, member_id: int, reader: int
 ) -> None:
@@ -208,7 +221,7 @@ async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
     async with rt.database.unit_of_work() as uow:
         found = await uow.purchases.pickup_by_token(token)
         purchase = await uow.purchases.get(found[0]) if found else None
-    if found is None or purchase is None or not can_manage(purchase, actor):
+    if found is None or purchase is None or not can_hand_over(purchase, actor):
         await message.reply_text(
             t.gettext(
                 "This is a pickup QR code: the head of the purchase scans it at the pickup to "

@@ -153,7 +153,7 @@ class ChatPage:
             "html": message_html(message, emulator.bot.username or ""),
             "buttons": buttons,
             "document": document,
-            "photo": message.photo is not None,
+            "photo": f"/files/{quote(message.photo[-1]['file_id'])}" if message.photo else None,
             "edited": message.edits > 0,
             "pinned": message.pinned,
         }

@@ -105,9 +105,14 @@ class Sandbox:
     # --- acting -----------------------------------------------------------------------------
 
     async def send(
-        self, user: SandboxUser, text: str, chat: SandboxChat | None = None
+        self,
+        user: SandboxUser,
+        text: str,
+        chat: SandboxChat | None = None,
+        reply_to: SandboxMessage | None = None,
     ) -> SandboxMessage:
-        """`user` types `text` in `chat` (their private chat with the bot by default)."""
+        """`user` types `text` in `chat` (their private chat with the bot by default), as a
+        reply to `reply_to` when given."""
         target = chat or self.emulator.chats[user.id]
         self._require_member(target, user)
         if target.is_private:
@@ -118,7 +123,10 @@ class Sandbox:
             command = text.split()[0]
             entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command)})
         message = self.emulator._new_message(target, user.id, text=text, entities=entities)
-        self.emulator.push_update("message", self.emulator.message_to_api(message))
+        sent = self.emulator.message_to_api(message)
+        if reply_to is not None:
+            sent["reply_to_message"] = self.emulator.message_to_api(reply_to)
+        self.emulator.push_update("message", sent)
         return message
 
     async def send_photo(

@@ -85,6 +85,7 @@ def purchase_from_rows(
     claim_rows: Iterable[Any] = (),
     entry_rows: Iterable[Any] = (),
     supply_rows: Iterable[Any] = (),
+    helper_rows: Iterable[Any] = (),
 ) -> Purchase:
     """A purchase from its row and its children's rows (any objects with the column names)."""
     currency = row.currency
@@ -139,6 +140,7 @@ def purchase_from_rows(
             for c in code_list
             if c.handed_over_at is not None
         },
+        helpers={h.user_id: h.name for h in helper_rows},
         claims=[claim_from_row(c, currency) for c in claim_rows],
         ledger=[entry_from_row(e, currency) for e in entry_rows],
         supply={

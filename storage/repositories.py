@@ -38,6 +38,7 @@ from storage.tables import (
     PaymentClaimRow,
     PickupCodeRow,
     PickupSlotRow,
+    PurchaseHelperRow,
     PurchaseRow,
     SupplyConfirmationRow,
     WithdrawalRequestRow,
@@ -50,6 +51,7 @@ slots = metadata.tables[PickupSlotRow.__tablename__]
 members = metadata.tables[MemberRow.__tablename__]
 requests = metadata.tables[OrderRequestRow.__tablename__]
 withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
+helpers = metadata.tables[PurchaseHelperRow.__tablename__]
 codes = metadata.tables[PickupCodeRow.__tablename__]
 claims = metadata.tables[PaymentClaimRow.__tablename__]
 entries = metadata.tables[LedgerEntryRow.__tablename__]
@@ -73,6 +75,7 @@ class _Stored:
     claims: list[dict[str, object]] = field(default_factory=list)
     last_entry: int = 0
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
+    helpers: dict[int, str] = field(default_factory=dict)
 
     def copy(self) -> _Stored:
         return replace(
@@ -84,6 +87,7 @@ class _Stored:
             codes=dict(self.codes),
             claims=list(self.claims),
             supply=dict(self.supply),
+            helpers=dict(self.helpers),
         )
 
 
@@ -219,6 +223,7 @@ class SqlPurchaseRepository:
             await self._children(claims, ids, claims.c.number),
             await self._children(entries, ids, entries.c.number),
             await self._children(supplies, ids, supplies.c.item_id),
+            await self._children(helpers, ids, helpers.c.user_id),
         ]
         loaded = []
         for row in rows:
@@ -235,6 +240,7 @@ class SqlPurchaseRepository:
                 claims=_claim_rows(purchase),
                 last_entry=purchase.ledger[-1].number if purchase.ledger else 0,
                 supply=dict(purchase.supply),
+                helpers=dict(purchase.helpers),
             )
             loaded.append(_Tracked(purchase, stored))
         return loaded
@@ -397,6 +403,16 @@ class SqlPurchaseRepository:
         for tracked in self._tracked.values():
             self._cache.put(tracked)
 
+    async def helped(self, user_id: int, status: PurchaseStatus) -> list[int]:
+        """Ids of the purchases in `status` that this person helps hand over, newest first."""
+        rows = await self._session.execute(
+            select(helpers.c.purchase_id)
+            .join(purchases, purchases.c.id == helpers.c.purchase_id)
+            .where(helpers.c.user_id == user_id, purchases.c.status == status.value)
+            .order_by(helpers.c.purchase_id.desc())
+        )
+        return [int(purchase_id) for purchase_id in rows.scalars()]
+
     async def pickup_tokens(self, purchase_id: int) -> dict[int, str]:
         """member → the token of their pickup QR code."""
         rows = await self._session.execute(
@@ -476,6 +492,17 @@ class SqlPurchaseRepository:
                  for r in new_requests],
             )  # fmt: skip
             stored.last_seq = new_requests[-1].seq
+        if purchase.helpers != stored.helpers:
+            await self._session.execute(delete(helpers).where(helpers.c.purchase_id == pid))
+            if purchase.helpers:
+                await self._session.execute(
+                    insert(helpers),
+                    [
+                        {"purchase_id": pid, "user_id": user_id, "name": name}
+                        for user_id, name in sorted(purchase.helpers.items())
+                    ],
+                )
+            stored.helpers = dict(purchase.helpers)
         if purchase.withdrawal_requests != stored.withdrawals:
             await self._session.execute(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
             if purchase.withdrawal_requests:

@@ -209,6 +209,17 @@ class PickupCodeRow(Base):
     handed_over_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class PurchaseHelperRow(Base):
+    """A neighbour who hands goods over at the pickup with the head."""
+
+    __tablename__ = "purchase_helpers"
+    __table_args__ = (Index("ix_purchase_helpers_user_id", "user_id"),)
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+
+
 class PaymentClaimRow(Base):
     """A member said they paid: how much they owed then, and what the head answered."""
 

@@ -200,3 +200,71 @@ async def test_an_arrival_ten_minutes_before_the_slot_reminds_with_the_real_time
         await c.runtime.timeline.sweep()
         reminder: SandboxMessage = await c.sandbox.wait_for_message(c.bob.id, "⏰ Pickup")
         assert "starts in 10 minutes" in (reminder.text or "")
+
+
+async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url: str) -> None:
+    async with community_running(database_url) as c:
+        carol = c.sandbox.user("Carol")  # a neighbour in the chat, not in the purchase
+        c.sandbox.join(c.chat, carol)
+        stranger = c.sandbox.user("Mallory")  # not in the chat
+        sent = await c.sandbox.start(carol)
+        await c.sandbox.wait_for_message(carol.id, after=sent)
+        await arrived(c)
+        codes = (await stored(c)).pickup_codes
+
+        # Someone not in the community cannot help; a member of the purchase can be named.
+        offer = await c.sandbox.send(stranger, "I can help")
+        reply = await c.sandbox.send(c.head, "/helper 1", chat=c.chat, reply_to=offer)
+        refused = await c.sandbox.wait_for_message(c.chat.id, "not in the community", after=reply)
+        assert "Mallory" in (refused.text or "")
+        assert (await stored(c)).helpers == {}
+        # A member cannot make anyone a helper.
+        await c.say(c.alice, "/helper 1 Bob", "Not done")
+        assert (await stored(c)).helpers == {}
+
+        offer = await c.sandbox.send(carol, "I can help at the hall", chat=c.chat)
+        reply = await c.sandbox.send(c.head, "/helper 1", chat=c.chat, reply_to=offer)
+        await c.sandbox.wait_for_message(c.chat.id, "Carol now helps hand over", after=reply)
+        await c.sandbox.wait_for_message(carol.id, "🤝 You now help hand over")
+        assert (await stored(c)).helpers == {carol.id: "Carol"}
+
+        # Carol hands Alice's goods over by code and takes the cash.
+        card = await c.say(carol, codes[c.alice.id], "📦 Alice Zebra")
+        assert "To collect: €16.80" in (card.text or "")
+        await c.sandbox.tap(carol, card, "✅ Handed over, €16.80 received")
+        done = await c.sandbox.wait_for_edit(card, "Already handed over on")
+        assert done.buttons() == []  # undoing is the head's
+        purchase = await stored(c)
+        assert purchase.handed_over[c.alice.id].by == carol.id
+        [entry] = purchase.ledger
+        assert (entry.amount.minor, entry.recorded_by) == (1680, carol.id)
+        # The head sees who did it.
+        seen = await c.say(c.head, codes[c.alice.id], "Already handed over on")
+        assert "by Carol" in (seen.text or "")
+
+        # Bob's QR code opens the handover for Carol too.
+        link = await qr_link(c, c.bob)
+        opened = await c.sandbox.open_link(carol, link)
+        await c.sandbox.wait_for_message(carol.id, "📦 Bob", after=opened)
+        # Nothing else: money outside a handover is the head's, so is the panel.
+        for command in ("/paid 1 Bob 8.40", "/refund 1 Alice Zebra 1.00"):
+            await c.say(carol, command, "Not done: only the head of this purchase")
+        assert len((await stored(c)).ledger) == 1
+        panel = await c.say(carol, "/purchases", "")
+        assert "Farm gouda" not in (panel.text or "")
+
+        # The head removes her; her codes no longer open anything.
+        control = await c.panel()
+        await c.sandbox.tap(c.head, control, "Helpers")
+        listed = await c.sandbox.wait_for_message(c.head.id, "Helpers of", after=control)
+        assert "Carol" in (listed.text or "")
+        await c.sandbox.tap(c.head, listed, "✖ Remove Carol")
+        await c.sandbox.wait_for_edit(listed, "has no helpers")
+        await c.sandbox.wait_for_message(carol.id, "You no longer hand over")
+        assert (await stored(c)).helpers == {}
+        sent = await c.sandbox.send(carol, codes[c.bob.id])
+        await c.say(carol, "/orders", "")  # handled after the code: one person, in order
+        assert not any("📦" in (m.text or "") for m in c.sandbox.bot_messages(carol.id, sent))
+        opened = await c.sandbox.open_link(carol, link)
+        await c.sandbox.wait_for_message(carol.id, "This is a pickup QR code", after=opened)
+        assert c.bob.id not in (await stored(c)).handed_over

@@ -29,6 +29,7 @@ from domain.errors import (
 )
 from domain.permissions import Actor
 from domain.purchase import (
+    MAX_HELPERS,
     Handover,
     Moq,
     PickupSlot,
@@ -761,3 +762,64 @@ def test_edits_that_break_a_rule_change_nothing() -> None:
     with pytest.raises(OrdersClosed, match="only while orders are open"):
         p.edit(HEAD_ACTOR, NOW, title="Too late")
     assert replace(p, status=before.status, events=[]) == before
+
+
+def arrived_with(*members: int) -> Purchase:
+    p = purchase()
+    for member in members:
+        p.set_quantity(member, f"N{member}", 1, 1, NOW)
+    p.stop_now(HEAD_ACTOR)
+    p.mark_ordered(HEAD_ACTOR)
+    p.mark_arrived(HEAD_ACTOR, [SLOT], codes("ACDE", "FGHJ", "KMNP"))
+    return p
+
+
+def test_a_handover_is_undone_by_the_head_on_the_pickup_day_only() -> None:
+    p = arrived_with(A, B)
+    with pytest.raises(NotFound, match="not been handed over"):
+        p.undo_handover(HEAD_ACTOR, A, NOW)
+    p.hand_over(HEAD_ACTOR, A, NOW)
+    with pytest.raises(NotAllowed):
+        p.undo_handover(Actor(A), A, NOW)
+    p.undo_handover(HEAD_ACTOR, A, NOW + timedelta(hours=2))
+    assert A not in p.handed_over and kinds(p).count(events.HandoverUndone) == 1
+    p.hand_over(HEAD_ACTOR, B, NOW)
+    with pytest.raises(NotAllowed, match="on the day it was recorded"):
+        p.undo_handover(HEAD_ACTOR, B, NOW + timedelta(hours=25))
+    p.complete(HEAD_ACTOR)
+    with pytest.raises(IllegalTransition, match="while goods are handed out"):
+        p.undo_handover(HEAD_ACTOR, B, NOW)
+
+
+def test_helpers_hand_over_and_take_cash_and_only_the_head_names_them() -> None:
+    p = arrived_with(A, B)
+    helper = Actor(C)
+    with pytest.raises(NotAllowed, match="or their helpers can hand goods over"):
+        p.hand_over(helper, A, NOW)
+    with pytest.raises(NotAllowed):
+        p.add_helper(Actor(A), C, "C")
+    with pytest.raises(NotAllowed, match="hands goods over already"):
+        p.add_helper(HEAD_ACTOR, HEAD, "Head")
+    p.add_helper(HEAD_ACTOR, C, "C")
+    p.add_helper(HEAD_ACTOR, C, "C")  # twice is once
+    assert p.helpers == {C: "C"} and kinds(p).count(events.HelperAdded) == 1
+    p.hand_over(helper, A, NOW)
+    assert p.handed_over[A] == Handover(NOW, C)
+    due = ledger.account_of(p, B).to_pay
+    ledger.record_payment(p, helper, B, due, NOW, expected=due, at_pickup=True)
+    with pytest.raises(NotAllowed):  # outside a handover, money is the head's
+        ledger.record_refund(p, helper, B, due, NOW)
+    with pytest.raises(NotAllowed):
+        p.undo_handover(helper, A, NOW)
+    for extra in range(MAX_HELPERS - 1):
+        p.add_helper(HEAD_ACTOR, 5000 + extra, "x")
+    with pytest.raises(LimitExceeded, match="at most 10 helpers"):
+        p.add_helper(HEAD_ACTOR, 6000, "y")
+    p.remove_helper(HEAD_ACTOR, C)
+    p.remove_helper(HEAD_ACTOR, C)
+    assert kinds(p).count(events.HelperRemoved) == 1
+    with pytest.raises(NotAllowed):
+        p.hand_over(helper, B, NOW)
+    finished = replace(p, status=PurchaseStatus.COMPLETED)
+    with pytest.raises(IllegalTransition, match="the purchase is completed"):
+        finished.add_helper(HEAD_ACTOR, C, "C")

@@ -1,0 +1,158 @@
+"""Helpers: neighbours the head lets hand goods over at the pickup (and take the cash then).
+
+The head adds one in the private chat by a member's name or number (`/helper 7 Alice`), or in
+the community chat by replying to the neighbour's message with `/helper 7`; `/helper 7` alone
+lists them, each with a button to remove. A helper must be in the community chat.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import notices
+from bot.i18n import Translator
+from domain import services
+from domain.errors import DomainError
+from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase
+from domain.views import find_member
+from handlers.callback_data import Action, encode
+from handlers.purchase_card import not_done
+from handlers.runtime import (
+    actor_for,
+    callback_or_refusal,
+    is_chat_member,
+    managed_purchase,
+    person_translator,
+    purchase_command,
+    runtime,
+)
+
+
+def helpers_text(t: Translator, purchase: Purchase) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not purchase.helpers:
+        return t.gettext(
+            "{title} has no helpers. Add one with /helper {id} followed by a member's name or "
+            "number, or reply to a neighbour's message in the group with /helper {id}."
+        ).format(title=notices.title(purchase), id=purchase.id), None
+    names = ", ".join(escape(name) for name in purchase.helpers.values())
+    rows = [
+        [InlineKeyboardButton(
+            t.gettext("✖ Remove {name}").format(name=name)[:64],
+            callback_data=encode(Action.HELPER_REMOVE, purchase.id, user_id),
+        )]
+        for user_id, name in purchase.helpers.items()
+    ]  # fmt: skip
+    text = t.gettext("Helpers of {title}: {names}. They can hand goods over and take cash.")
+    return text.format(title=notices.title(purchase), names=names), InlineKeyboardMarkup(rows)
+
+
+async def add_helper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/helper <purchase> [member] in the private chat, or as a reply in the community."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    actor = actor_for(update, context)
+    purchase_id, target = purchase_command(message.text)
+    replied = message.reply_to_message.from_user if message.reply_to_message else None
+    in_group = message.chat.type != "private"
+    if purchase_id is None or (in_group and (replied is None or replied.is_bot)):
+        await message.reply_text(
+            t.gettext(
+                "Send /helper 7 followed by a member's name or number in our private chat, or "
+                "reply to a neighbour's message in the group with /helper 7 (7 is the "
+                "purchase's number)."
+            )
+        )
+        return
+    try:
+        purchase = await managed_purchase(context, purchase_id, actor)
+        if in_group:
+            assert replied is not None
+            if message.chat.id != purchase.community_id:
+                await message.reply_text(t.gettext("This purchase belongs to another chat."))
+                return
+            user_id, name = replied.id, replied.full_name
+        elif target:
+            user_id = find_member(purchase, target)
+            name = purchase.members[user_id].name
+        else:
+            text, markup = helpers_text(t, purchase)
+            await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        if not await _in_community(context, purchase.community_id, user_id):
+            await message.reply_text(
+                t.gettext("{name} is not in the community chat, so cannot help.").format(name=name)
+            )
+            return
+        await services.add_helper(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, user_id, name
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    await message.reply_text(
+        t.gettext(
+            "{name} now helps hand over {title}: they send me a member's code, or scan the "
+            "member's QR code, and can take the cash."
+        ).format(name=name, title=purchase.title)
+    )
+
+
+async def _in_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    try:
+        return await is_chat_member(context, chat_id, user_id)
+    except TelegramError:  # Telegram does not know them there
+        return False
+
+
+async def helpers_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The panel's Helpers: who helps, each with Remove, and how to add one."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    try:
+        purchase = await managed_purchase(context, callback.args[0], actor_for(update, context))
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        return
+    await query.answer()
+    text, markup = helpers_text(t, purchase)
+    await context.bot.send_message(
+        query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+async def remove_helper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    actor = actor_for(update, context)
+    purchase_id, user_id = callback.args[0], callback.args[1]
+    try:
+        await managed_purchase(context, purchase_id, actor)
+        await services.remove_helper(
+            rt.database.unit_of_work(update.update_id), purchase_id, actor, user_id
+        )
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        return
+    await query.answer(t.gettext("Removed."))
+    purchase = await managed_purchase(context, purchase_id, actor)
+    text, markup = helpers_text(t, purchase)
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

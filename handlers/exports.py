@@ -1,6 +1,7 @@
-"""The head's files: a CSV of the supplier order and an XLSX with supplier, member and pickup
-sheets, amounts in the purchase's currency as exact decimals. In the XLSX money cells are
-numbers in the currency's format (so they add up and sort), not text and not General."""
+"""The head's files: a CSV of the supplier order and an XLSX with supplier, member, pickup
+and packing sheets (the printable packing list is handlers/packing_list.py), amounts in the
+purchase's currency as exact decimals. In the XLSX money cells are numbers in the currency's
+format (so they add up and sort), not text and not General."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.i18n import Translator
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
+from handlers.packing_list import matrix_rows, packing_rows
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
@@ -114,6 +116,8 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
         (t.gettext("Supplier order"), supplier_rows(t, purchase, report)),
         (t.gettext("Members"), member_rows(t, purchase, report)),
         (t.gettext("Pickup list"), pickup_rows(t, purchase, report)),
+        (t.gettext("Packing list"), packing_rows(t, purchase, report)),
+        (t.gettext("Items per member"), matrix_rows(t, purchase, report)),
     ]
     first = workbook.active
     assert first is not None

@@ -7,6 +7,7 @@ or an admin."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from html import escape
@@ -43,6 +44,7 @@ from handlers.callback_data import Action, encode
 from handlers.card_view import members_count, status_line
 from handlers.edit_purchase import send_edit_form
 from handlers.exports import report_xlsx, supplier_csv
+from handlers.packing_list import FontsMissing, packing_pdf
 from handlers.payments import payment_mark, send_payments
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -73,6 +75,8 @@ READ_ONLY = (
 )
 MAX_REASON_LENGTH = 500
 MAX_BROADCAST_LENGTH = 3000
+
+log = logging.getLogger(__name__)
 
 
 def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
@@ -193,6 +197,17 @@ async def _send_exports(
             title=purchase.title
         ),
     )
+    if purchase.pickup_codes:  # goods have arrived: there is something to pack and hand out
+        try:
+            pdf = packing_pdf(t, purchase, report)
+        except FontsMissing as missing:
+            log.warning("no packing list PDF: the font %s is not installed", missing)
+            return
+        await context.bot.send_document(
+            chat.id,
+            InputFile(pdf, filename=f"{name}-packing-list.pdf"),
+            caption=t.gettext("Packing list of {title}").format(title=purchase.title),
+        )
 
 
 def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:

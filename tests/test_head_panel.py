@@ -69,7 +69,13 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
     assert supplier[3] == ["Total", "", "", "", "82.00"]
 
     workbook = load_workbook(io.BytesIO(files["purchase-1.xlsx"]))
-    assert workbook.sheetnames == ["Supplier order", "Members", "Pickup list"]
+    assert workbook.sheetnames == [
+        "Supplier order",
+        "Members",
+        "Pickup list",
+        "Packing list",
+        "Items per member",
+    ]
     members = list(workbook["Members"].iter_rows(values_only=True))
     assert members[0] == (
         "Member", "Lines", "Goods", "Fee", "Delivery", "Total", "Paid", "Refunded", "Balance",

@@ -5,18 +5,30 @@ long there really is, the end of the last slot, and Complete with what was not c
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import zxingcpp
+from openpyxl import load_workbook
 from PIL import Image
 
 from bot.i18n import Translator
 from bot.notices import pickup_reminder
+from domain.permissions import Actor
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus
+from domain.reports import head_report
+from handlers.callback_data import Action, decode
+from handlers.packing_list import FONTS, TICK_BOX, matrix_rows, packing_pdf
 from sandbox.model import SandboxMessage, SandboxUser
-from tests.support.running import ShiftedClock
+from tests.support import builders
+from tests.support.running import ShiftedClock, eventually
 from tests.support.scenario import Community, community_running, local
 
 
@@ -268,3 +280,113 @@ async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url:
         opened = await c.sandbox.open_link(carol, link)
         await c.sandbox.wait_for_message(carol.id, "This is a pickup QR code", after=opened)
         assert c.bob.id not in (await stored(c)).handed_over
+
+
+def button_for(message: SandboxMessage, action: Action) -> str:
+    return next(
+        b["text"]
+        for b in message.buttons()
+        if (pressed := decode(b.get("callback_data"))) and pressed.action is action
+    )
+
+
+async def status_becomes(c: Community, status: PurchaseStatus) -> None:
+    for _ in range(100):
+        if (await stored(c)).status is status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the purchase did not become {status}")
+
+
+def pdf_as_text_and_picture(pdf_bytes: bytes, language: str, tmp_path: Path) -> str:
+    """The PDF's text (pdftotext), and its first page as a PNG in test-artifacts/ to look at
+    (pdftoppm; both Debian's poppler-utils)."""
+    pdf = tmp_path / "packing.pdf"
+    pdf.write_bytes(pdf_bytes)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    artifacts = Path("test-artifacts")
+    artifacts.mkdir(exist_ok=True)
+    picture = artifacts / f"packing-list-{language}"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+         str(picture)],
+        check=True,
+    )  # fmt: skip
+    assert picture.with_suffix(".png").stat().st_size > 10_000
+    return text
+
+
+PACKING = {
+    "en": ("Gouda", "Dana"),
+    "ru": ("Сыр гауда", "Ольга Петровна"),
+    "zh_Hans": ("高达奶酪", "王芳"),
+}
+
+
+@pytest.mark.parametrize("language", list(PACKING))
+async def test_the_packing_list_prints_in_every_language(
+    sqlite_url: str, language: str, tmp_path: Path
+) -> None:
+    missing = [str(path) for path in FONTS.values() if not path.is_file()]
+    missing += [tool for tool in ("pdftotext", "pdftoppm") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("REQUIRE_PDF_TOOLS") == "1":
+            pytest.fail(f"REQUIRE_PDF_TOOLS=1 but {', '.join(missing)} is missing")
+        pytest.skip("install Debian's fonts-dejavu-core, fonts-droid-fallback, poppler-utils")
+    item, name = PACKING[language]
+    async with community_running(sqlite_url, language=language.split("_")[0]) as c:
+        neighbour = c.sandbox.user(name, language_code=language.split("_")[0])
+        c.sandbox.join(c.chat, neighbour)
+        for person in (c.head, c.alice, neighbour):
+            sent = await c.sandbox.start(person)
+            await c.sandbox.wait_for_message(person.id, after=sent)
+        card = await c.publish(cheese().replace("Gouda | 8.40", f"{item} | 8.40"))
+        label = next(b["text"] for b in card.buttons() if b["text"].startswith("+1"))
+        for person in (c.alice, c.alice, neighbour):
+            await c.sandbox.tap(person, card, label)
+        # The panel in the head's language: its buttons by what they do.
+        for action, status in ((Action.HEAD_STOP, PurchaseStatus.STOPPED),
+                               (Action.HEAD_ORDERED, PurchaseStatus.ORDERED),
+                               (Action.HEAD_ARRIVED, PurchaseStatus.ARRIVED),
+                               (Action.HEAD_EXPORT, PurchaseStatus.ARRIVED)):  # fmt: skip
+            control = await c.panel()
+            await c.sandbox.tap(c.head, control, button_for(control, action))
+            await status_becomes(c, status)
+        await eventually(lambda: any(n.endswith(".pdf") for n, _ in c.sandbox.documents(c.head.id)))
+        files = dict(c.sandbox.documents(c.head.id))
+        codes = (await stored(c)).pickup_codes
+
+    text = pdf_as_text_and_picture(files["purchase-1-packing-list.pdf"], language, tmp_path)
+    assert name in text and item in text and "Alice Zebra" in text
+    assert codes[neighbour.id] in text and codes[c.alice.id] in text
+    assert "16.80" in text or "16,80" in text  # Alice's 2 × 8.40, to collect
+    assert TICK_BOX in text
+    workbook = load_workbook(io.BytesIO(files["purchase-1.xlsx"]))
+    packing, matrix_sheet = workbook.worksheets[3], workbook.worksheets[4]  # in any language
+    rows = list(packing.iter_rows(values_only=True))
+    assert [row[1] for row in rows[2:]] == sorted(["Alice Zebra", name], key=str.lower)
+    matrix = list(matrix_sheet.values)
+    assert matrix[0][2] == item and matrix[-1][2] == 3
+
+
+def test_a_packing_list_of_many_items_and_members_fits_the_pages() -> None:
+    """12 items (the matrix splits into tables of 8) and 80 members over several pages."""
+    if any(not path.is_file() for path in FONTS.values()):
+        pytest.skip("the packing list's fonts are not installed")
+    goods = [builders.item(n, name=f"Сыр №{n} 奶酪") for n in range(1, 13)]
+    purchase = builders.purchase(goods, pickup_slots=[
+        PickupSlot("Hall", builders.NOW + timedelta(days=5), builders.NOW + timedelta(days=6))
+    ])  # fmt: skip
+    for member in range(1, 81):
+        purchase.set_quantity(member, f"Сосед {member} 邻居", 1 + member % 12, 2, builders.NOW)
+    purchase.status = PurchaseStatus.ARRIVED
+    purchase.pickup_codes = {member: f"C{member:03d}" for member in purchase.final_lines()}
+    report = head_report(purchase, Actor(builders.HEAD))
+    t = Translator("ru", "Europe/Berlin")
+    matrix = matrix_rows(t, purchase, report)
+    each = [2 * sum(1 + m % 12 == n for m in range(1, 81)) for n in range(1, 13)]
+    assert len(matrix[0]) == 2 + 12 and matrix[-1][2:] == each
+    pdf = packing_pdf(t, purchase, report)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") >= 3

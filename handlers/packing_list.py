@@ -1,0 +1,155 @@
+"""The packing list: what the head and helpers pack and hand out on pickup day. Per pickup
+window, one block per member (a tick box, name, code, what they get, what to collect), then
+an item × member matrix for packing; as rows for the XLSX and as a printable PDF (fpdf2).
+
+The PDF's fonts are the system's: DejaVu Sans for Latin and Cyrillic, with Droid Sans Fallback
+behind it for Chinese (Debian: fonts-dejavu-core, fonts-droid-fallback). Without them there is
+no PDF (the XLSX has the same), and the log says which file is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from bot.i18n import Translator
+from domain.purchase import Purchase
+from domain.reports import MemberLine, Report
+
+FONT_DIR = Path("/usr/share/fonts/truetype")
+FONTS = {
+    ("main", ""): FONT_DIR / "dejavu" / "DejaVuSans.ttf",
+    ("main", "B"): FONT_DIR / "dejavu" / "DejaVuSans-Bold.ttf",
+    ("cjk", ""): FONT_DIR / "droid" / "DroidSansFallbackFull.ttf",
+}
+TICK_BOX = "☐"
+# Items side by side in one matrix table on a landscape A4 page; more go on the next table.
+MATRIX_ITEMS = 8
+
+
+class FontsMissing(Exception):
+    """A font the PDF needs is not on this machine."""
+
+
+def _receiving(report: Report) -> list[MemberLine]:
+    return sorted((m for m in report.members if m.lines), key=lambda m: m.name.lower())
+
+
+def windows_text(t: Translator, purchase: Purchase) -> str:
+    return "; ".join(
+        f"{slot.place}, {t.when(slot.starts_at)} – {t.when(slot.ends_at)}"
+        for slot in purchase.pickup_slots
+    )
+
+
+def lines_of(purchase: Purchase, member: MemberLine) -> str:
+    return ", ".join(
+        f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
+    )
+
+
+def to_collect(t: Translator, member: MemberLine) -> str:
+    """What changes hands at the pickup: "€16.80" to collect, "−€3.00" to give back."""
+    if member.account is None:
+        return ""
+    if member.account.to_pay.minor:
+        return t.money(member.account.to_pay)
+    if member.account.owed_back.minor:
+        return "−" + t.money(member.account.owed_back)
+    return "✓"
+
+
+def _header(t: Translator) -> list[object]:
+    return ["", t.gettext("Member"), t.gettext("Pickup code"), t.gettext("Lines"),
+            t.gettext("To collect")]  # fmt: skip
+
+
+def packing_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
+    """The XLSX sheet: the pickup windows, then one row per member with a tick box."""
+    rows: list[list[object]] = [[windows_text(t, purchase)], _header(t)]
+    for member in _receiving(report):
+        tick = "☑" if member.handed_over else TICK_BOX
+        rows.append([tick, member.name, member.pickup_code, lines_of(purchase, member),
+                     to_collect(t, member)])  # fmt: skip
+    return rows
+
+
+def matrix_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
+    """Item × member: units per cell, and each item's total in the last row."""
+    items = [
+        item for item in purchase.items if any(item.item_id in m.lines for m in report.members)
+    ]
+    rows: list[list[object]] = [[t.gettext("Member"), t.gettext("Pickup code"),
+                                 *(item.name for item in items)]]  # fmt: skip
+    members = _receiving(report)
+    for member in members:
+        rows.append([member.name, member.pickup_code,
+                     *(member.lines.get(item.item_id) or "" for item in items)])  # fmt: skip
+    totals = [sum(m.lines.get(item.item_id, 0) for m in members) for item in items]
+    rows.append([t.gettext("Total"), "", *totals])
+    return rows
+
+
+def _chunks(row: list[object], size: int) -> Iterator[list[object]]:
+    for start in range(2, max(len(row), 3), size):
+        yield row[:2] + row[start : start + size]
+
+
+def _paragraph(pdf: FPDF, height: float, text: str) -> None:
+    """Text across the page, the cursor then at the left margin of the next line."""
+    pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def packing_pdf(t: Translator, purchase: Purchase, report: Report) -> bytes:
+    """The printable packing list; FontsMissing when the machine lacks a font it needs."""
+    for path in FONTS.values():
+        if not path.is_file():
+            raise FontsMissing(str(path))
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(t.gettext("Packing list of {title}").format(title=purchase.title))
+    for (family, style), path in FONTS.items():
+        pdf.add_font(family, style, str(path))
+    pdf.set_fallback_fonts(["cjk"], exact_match=False)  # bold Chinese: the regular face
+    pdf.set_auto_page_break(auto=True, margin=12)
+    bold = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+
+    pdf.add_page()
+    pdf.set_font("main", "B", 14)
+    _paragraph(pdf, 7, t.gettext("Packing list of {title}").format(title=purchase.title))
+    pdf.set_font("main", "", 10)
+    _paragraph(pdf, 6, windows_text(t, purchase))
+    pdf.ln(2)
+    with pdf.table(
+        col_widths=(7, 42, 18, 95, 28),
+        text_align=("CENTER", "LEFT", "CENTER", "LEFT", "RIGHT"),
+        headings_style=bold,
+        line_height=6,
+    ) as table:
+        for row in packing_rows(t, purchase, report)[1:]:
+            cells = table.row()
+            for value in row:
+                cells.cell(str(value))
+
+    matrix = matrix_rows(t, purchase, report)
+    pdf.add_page(orientation="landscape")
+    pdf.set_font("main", "B", 12)
+    _paragraph(pdf, 7, t.gettext("Items per member"))
+    pdf.set_font("main", "", 9)
+    for part in zip(*(_chunks(row, MATRIX_ITEMS) for row in matrix), strict=True):
+        items = len(part[0]) - 2
+        with pdf.table(
+            col_widths=(45, 18, *([22] * items)),
+            text_align=("LEFT", "CENTER", *(["CENTER"] * items)),
+            headings_style=bold,
+            line_height=5,
+        ) as table:
+            for row in part:
+                cells = table.row()
+                for value in row:
+                    cells.cell(str(value))
+        pdf.ln(4)
+    return bytes(pdf.output())

@@ -1,6 +1,7 @@
-"""Handing goods over at the pickup: the head sends a member's code and sees who it is, what to
-hand over and what money changes hands (what to collect from a postpaid or unpaid member, what
-to give back to one who paid too much), then records it with one tap."""
+"""Handing goods over at the pickup: the head or a helper sends a member's code (or scans the
+member's QR code) and sees who it is, what to hand over and what money changes hands (what to
+collect from a postpaid or unpaid member, what to give back to one who paid too much), then
+records it with one tap; the head can take a mistaken handover back."""
 
 from __future__ import annotations
 
@@ -210,9 +211,9 @@ async def _redraw(
 
 
 async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
-    """A member's pickup QR code opened: the handover, for the head of that purchase; for
-    anyone else (the member themselves, a neighbour, a stranger) the same words whatever the
-    token, so a QR code passed around tells nothing."""
+    """A member's pickup QR code opened: the handover, for the head of that purchase and its
+    helpers; for anyone else (the member themselves, a neighbour, a stranger) the same words
+    whatever the token, so a QR code passed around tells nothing."""
     message = update.effective_message
     assert message is not None
     actor = actor_for(update, context)

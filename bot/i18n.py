@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_interval, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -87,6 +87,17 @@ class Translator:
         day = format_date(local, format="medium", locale=self.locale)
         clock = format_time(local, format="short", locale=self.locale)
         return f"{day} {clock}"
+
+    def window(self, starts: datetime, ends: datetime) -> str:
+        """A time window, its date said once when it is one day ("Dec 7, 2026 10:00 AM –
+        12:00 PM"), in full at both ends when it spans days."""
+        zone = ZoneInfo(self.timezone)
+        first, last = starts.astimezone(zone), ends.astimezone(zone)
+        if first.date() != last.date():
+            return f"{self.when(starts)} – {self.when(ends)}"
+        day = format_date(first, format="medium", locale=self.locale)
+        hours = "Hm" if "H" in self.locale.time_formats["short"].pattern else "hm"
+        return f"{day} {format_interval(first, last, hours, tzinfo=zone, locale=self.locale)}"
 
     def reason(self, error: DomainError) -> str:
         """Why the domain refused, in this language, with each value formatted for it."""

@@ -224,8 +224,8 @@ def decision_needed(t: Translator, purchase: Purchase) -> dict[str, Any]:
 
 
 def slot_text(t: Translator, slot: PickupSlot) -> str:
-    return t.gettext("{place}, {start} – {end}").format(
-        place=escape(slot.place), start=t.when(slot.starts_at), end=t.when(slot.ends_at)
+    return t.gettext("{place}, {window}").format(
+        place=escape(slot.place), window=t.window(slot.starts_at, slot.ends_at)
     )
 
 

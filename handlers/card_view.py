@@ -145,8 +145,8 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
     for slot in purchase.pickup_slots:
         lines.append(
             "📍 "
-            + t.gettext("Pickup: {start} – {end}, {place}").format(
-                start=t.when(slot.starts_at), end=t.when(slot.ends_at), place=escape(slot.place)
+            + t.gettext("Pickup: {window}, {place}").format(
+                window=t.window(slot.starts_at, slot.ends_at), place=escape(slot.place)
             )
         )
     lines.append("")

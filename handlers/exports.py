@@ -63,8 +63,7 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
 
 def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
     place = "; ".join(
-        f"{slot.place}, {t.when(slot.starts_at)} – {t.when(slot.ends_at)}"
-        for slot in purchase.pickup_slots
+        f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}" for slot in purchase.pickup_slots
     )
     rows: list[list[object]] = [[place]] if place else []
     rows.append([t.gettext("Member"), t.gettext("Lines"), t.gettext("Pickup code"),

@@ -41,8 +41,7 @@ def _receiving(report: Report) -> list[MemberLine]:
 
 def windows_text(t: Translator, purchase: Purchase) -> str:
     return "; ".join(
-        f"{slot.place}, {t.when(slot.starts_at)} – {t.when(slot.ends_at)}"
-        for slot in purchase.pickup_slots
+        f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}" for slot in purchase.pickup_slots
     )
 
 

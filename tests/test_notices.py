@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -159,3 +159,21 @@ def test_a_digest_of_a_rush_stays_one_message(language: str) -> None:
     text = digest_text(Translator(language), p, events)  # type: ignore[arg-type]
     check(text)
     assert "300" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "one_day", "two_days"),
+    [
+        ("en", "Dec 7, 2026 10:00 AM – 12:00 PM", "Dec 7, 2026 10:00 AM – Dec 8, 2026 12:00 PM"),
+        ("ru", "7 дек. 2026 г. 10:00–12:00", "7 дек. 2026 г. 10:00 – 8 дек. 2026 г. 12:00"),
+        ("zh_Hans", "2026年12月7日 10:00–12:00", "2026年12月7日 10:00 – 2026年12月8日 12:00"),
+    ],
+)
+def test_a_window_says_its_date_once_when_it_is_one_day(
+    language: str, one_day: str, two_days: str
+) -> None:
+    t = Translator(language, "Europe/Berlin")
+    starts = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+    plain = re.compile(r"[\u2009\u202f]")  # Babel's thin and narrow spaces, as plain ones
+    assert plain.sub(" ", t.window(starts, starts + timedelta(hours=2))) == one_day
+    assert plain.sub(" ", t.window(starts, starts + timedelta(days=1, hours=2))) == two_days

@@ -25,6 +25,7 @@ from handlers.runtime import (
     Runtime,
     actor_for,
     callback_or_refusal,
+    managed_purchase,
     person_translator,
     runtime,
 )
@@ -147,7 +148,10 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     actor = actor_for(update, context)
     purchase_id, member_id = callback.args[0], callback.args[1]
     try:
-        purchase = await _handed_out(rt, purchase_id, actor)
+        if callback.action is Action.HANDOVER_UNDO:  # the head's alone
+            purchase = await managed_purchase(context, purchase_id, actor)
+        else:
+            purchase = await _handed_out(rt, purchase_id, actor)
         if callback.action is Action.HANDOVER_LATER:
             await query.answer(t.gettext("Nothing recorded."))
             if isinstance(query.message, Message):

@@ -327,7 +327,10 @@ class TelegramSandbox:
         self.webhook_secret = params.get("secret_token")
         if params.bool("drop_pending_updates"):
             self._pending_updates.clear()
-        if url and self._pending_updates:
+        # One deliverer at a time, as Telegram sends one update after another: a task still
+        # running (retrying a bot that died) goes on, to the new address.
+        running = self._webhook_task is not None and not self._webhook_task.done()
+        if url and self._pending_updates and not running:
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
         return True
 
@@ -355,7 +358,8 @@ class TelegramSandbox:
                 except aiohttp.ClientError:
                     delivered = False
                 if delivered:
-                    self._pending_updates.remove(update)
+                    if update in self._pending_updates:  # setWebhook may have dropped it
+                        self._pending_updates.remove(update)
                     await self._notify()
                 else:
                     await asyncio.sleep(0.2)

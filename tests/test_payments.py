@@ -291,9 +291,18 @@ async def test_forged_and_early_payment_buttons_are_refused(community: Community
         encode(Action.HEAD_DROP_UNPAID, 1),
         encode(Action.HEAD_DROP_CONFIRM, 1, 0),
         encode(Action.HEAD_COMPLETE_ANYWAY, 1),
-        encode(Action.HANDOVER, 1, c.alice.id, 0),
+        encode(Action.HANDOVER_UNDO, 1, c.alice.id),
+        encode(Action.HEAD_HELPERS, 1),
+        encode(Action.HELPER_REMOVE, 1, c.bob.id),
     ):
         assert await forged(c.alice, data) == head_only, data
+    for data in (
+        encode(Action.HANDOVER, 1, c.alice.id, 0),
+        encode(Action.HANDOVER_LATER, 1, c.alice.id),
+    ):
+        assert await forged(c.alice, data) == (
+            "Not done: only the head of this purchase or their helpers can hand goods over"
+        ), data
     # The head's own button with an amount it never showed: refused, nothing recorded.
     assert (await forged(c.head, encode(Action.PAYMENT_CASH, 1, c.alice.id, 1))).startswith(
         "Not done: the amount changed meanwhile"

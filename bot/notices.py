@@ -488,14 +488,18 @@ def still_to_pay(t: Translator, purchase: Purchase, account: Account) -> str:
     return t.gettext("You have paid everything that is due.")
 
 
-def payment_confirmed(t: Translator, purchase: Purchase, amount: Money, account: Account) -> str:
-    return (
-        t.gettext("✅ The head has received your payment of {amount} for {title}.").format(
-            amount=t.money(amount), title=title(purchase)
-        )
-        + " "
-        + still_to_pay(t, purchase, account)
-    )
+def payment_confirmed(
+    t: Translator, purchase: Purchase, amount: Money, account: Account, by: int | None = None
+) -> str:
+    """`by`: who recorded it, when a helper did (at the pickup) rather than the head."""
+    if by is not None and by in purchase.helpers:
+        received = t.gettext(
+            "✅ {name}, helping the head, has received your payment of {amount} for {title}."
+        ).format(name=escape(purchase.helpers[by]), amount=t.money(amount), title=title(purchase))
+    else:
+        received = t.gettext("✅ The head has received your payment of {amount} for {title}.")
+        received = received.format(amount=t.money(amount), title=title(purchase))
+    return received + " " + still_to_pay(t, purchase, account)
 
 
 def payment_rejected(t: Translator, purchase: Purchase, amount: Money | None) -> str:
@@ -505,10 +509,18 @@ def payment_rejected(t: Translator, purchase: Purchase, amount: Money | None) ->
     ).format(amount=t.money(amount) if amount is not None else "—", title=title(purchase))
 
 
-def refund_recorded(t: Translator, purchase: Purchase, amount: Money, account: Account) -> str:
-    text = t.gettext("↩️ The head gave you back {amount} for {title}.").format(
-        amount=t.money(amount), title=title(purchase)
-    )
+def refund_recorded(
+    t: Translator, purchase: Purchase, amount: Money, account: Account, by: int | None = None
+) -> str:
+    if by is not None and by in purchase.helpers:
+        text = t.gettext("↩️ {name}, helping the head, gave you back {amount} for {title}.")
+        text = text.format(
+            name=escape(purchase.helpers[by]), amount=t.money(amount), title=title(purchase)
+        )
+    else:
+        text = t.gettext("↩️ The head gave you back {amount} for {title}.").format(
+            amount=t.money(amount), title=title(purchase)
+        )
     if account.owed_back.minor:
         text += " " + t.gettext("{amount} is still to come back to you.").format(
             amount=t.money(account.owed_back)

@@ -375,7 +375,7 @@ class _PurchaseNotices:
         if entry is None:
             return
         text = notices.payment_confirmed(
-            self.t(member), self.purchase, entry.amount, self.account(member)
+            self.t(member), self.purchase, entry.amount, self.account(member), entry.recorded_by
         )
         await self.send(f"payment-confirmed:{event.id}", member, text)
 
@@ -392,7 +392,7 @@ class _PurchaseNotices:
         if entry is None:
             return
         text = notices.refund_recorded(
-            self.t(member), self.purchase, entry.amount, self.account(member)
+            self.t(member), self.purchase, entry.amount, self.account(member), entry.recorded_by
         )
         await self.send(f"refund:{event.id}", member, text)
 

@@ -89,6 +89,7 @@ def test_every_notice_renders(language: str) -> None:
     # paid nothing (3), in a prepaid and a postpaid purchase with payment details.
     typed: Purchase = p  # type: ignore[assignment]
     typed.pay_to = "IBAN <DE12> & co"
+    typed.helpers = {77: "Carol <helper>"}
     typed.pay_by = NOW + timedelta(days=4)
     dues = amounts_due(typed)
     head = Actor(typed.head_id)
@@ -108,8 +109,10 @@ def test_every_notice_renders(language: str) -> None:
                 notices.pickup_notice(t, typed, member, account),
                 notices.payment_claimed(t, typed, member, "<Ann>", dues[member].total, 7)["text"],
                 notices.payment_confirmed(t, typed, Money(100, "EUR"), account),
+                notices.payment_confirmed(t, typed, Money(100, "EUR"), account, 77),
                 notices.payment_rejected(t, typed, claim.amount),
                 notices.refund_recorded(t, typed, Money(50, "EUR"), account),
+                notices.refund_recorded(t, typed, Money(50, "EUR"), account, 77),
                 notices.unpaid_reminder(t, typed, account),
                 notices.pay_by_reminder(t, typed, account),
                 notices.cancelled_to_member(t, typed, "supplier <closed>", account),

@@ -250,6 +250,8 @@ async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url:
         assert purchase.handed_over[c.alice.id].by == carol.id
         [entry] = purchase.ledger
         assert (entry.amount.minor, entry.recorded_by) == (1680, carol.id)
+        received = await c.sandbox.wait_for_message(c.alice.id, "has received your payment")
+        assert (received.text or "").startswith("✅ Carol, helping the head, has received")
         # The head sees who did it.
         seen = await c.say(c.head, codes[c.alice.id], "Already handed over on")
         assert "by Carol" in (seen.text or "")

@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
-from handlers.packing_list import matrix_rows, packing_rows
+from handlers.packing_list import lines_of, matrix_rows, packing_rows, receiving, windows_text
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
@@ -47,34 +47,29 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     zero = Money.zero(purchase.currency)
     sums = [zero] * 7
     for member in report.members:
-        lines = ", ".join(
-            f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
-        )
         due = member.due
         paid = member.account.paid if member.account else zero
         refunded = member.account.refunded if member.account else zero
         money = [due.goods, due.fee, due.delivery, due.total, paid, refunded,
                  due.total - paid + refunded]  # fmt: skip
         sums = [total + amount for total, amount in zip(sums, money, strict=True)]
-        rows.append([member.name, lines, *(m.amount for m in money), member.pickup_code])
+        rows.append(
+            [member.name, lines_of(purchase, member), *(m.amount for m in money),
+             member.pickup_code]
+        )  # fmt: skip
     rows.append([t.gettext("Total"), "", *(m.amount for m in sums), ""])
     return rows
 
 
 def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
-    place = "; ".join(
-        f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}" for slot in purchase.pickup_slots
-    )
+    place = windows_text(t, purchase)
     rows: list[list[object]] = [[place]] if place else []
     rows.append([t.gettext("Member"), t.gettext("Lines"), t.gettext("Pickup code"),
                  t.gettext("Handed over"), t.gettext("Signature")])  # fmt: skip
-    for member in sorted(report.members, key=lambda m: m.name.lower()):
-        if not member.lines:
-            continue  # left after paying: nothing to hand over, only money to give back
-        lines = ", ".join(
-            f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
-        )
-        rows.append([member.name, lines, member.pickup_code, "✓" if member.handed_over else "", ""])
+    # Members who left after paying are not here: nothing to hand over, only money to give back.
+    for member in receiving(report):
+        rows.append([member.name, lines_of(purchase, member), member.pickup_code,
+                     "✓" if member.handed_over else "", ""])  # fmt: skip
     return rows
 
 

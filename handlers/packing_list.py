@@ -35,7 +35,8 @@ class FontsMissing(Exception):
     """A font the PDF needs is not on this machine."""
 
 
-def _receiving(report: Report) -> list[MemberLine]:
+def receiving(report: Report) -> list[MemberLine]:
+    """The members who get goods, by name."""
     return sorted((m for m in report.members if m.lines), key=lambda m: m.name.lower())
 
 
@@ -70,7 +71,7 @@ def _header(t: Translator) -> list[object]:
 def packing_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
     """The XLSX sheet: the pickup windows, then one row per member with a tick box."""
     rows: list[list[object]] = [[windows_text(t, purchase)], _header(t)]
-    for member in _receiving(report):
+    for member in receiving(report):
         tick = "☑" if member.handed_over else TICK_BOX
         rows.append([tick, member.name, member.pickup_code, lines_of(purchase, member),
                      to_collect(t, member)])  # fmt: skip
@@ -84,7 +85,7 @@ def matrix_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     ]
     rows: list[list[object]] = [[t.gettext("Member"), t.gettext("Pickup code"),
                                  *(item.name for item in items)]]  # fmt: skip
-    members = _receiving(report)
+    members = receiving(report)
     for member in members:
         rows.append([member.name, member.pickup_code,
                      *(member.lines.get(item.item_id) or "" for item in items)])  # fmt: skip

@@ -14,9 +14,9 @@ from telegram.ext import ContextTypes
 from bot import notices
 from bot.i18n import Translator
 from domain import ledger, services
-from domain.errors import N_, DomainError, NotFound
+from domain.errors import DomainError
 from domain.money import Money
-from domain.permissions import Actor, can_hand_over, ensure_can_hand_over
+from domain.permissions import can_hand_over, ensure_can_hand_over
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus, normal_code
 from handlers.callback_data import Action, encode
@@ -151,7 +151,7 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         if callback.action is Action.HANDOVER_UNDO:  # the head's alone
             purchase = await managed_purchase(context, purchase_id, actor)
         else:
-            purchase = await _handed_out(rt, purchase_id, actor)
+            purchase = await managed_purchase(context, purchase_id, actor, ensure_can_hand_over)
         if callback.action is Action.HANDOVER_LATER:
             await query.answer(t.gettext("Nothing recorded."))
             if isinstance(query.message, Message):
@@ -192,16 +192,6 @@ async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await query.answer(t.gettext("Handed over."))
     await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
-
-
-async def _handed_out(rt: Runtime, purchase_id: int, actor: Actor) -> Purchase:
-    """The purchase, for its head or a helper to hand goods over; NotFound or NotAllowed."""
-    async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    ensure_can_hand_over(purchase, actor)
-    return purchase
 
 
 async def _redraw(

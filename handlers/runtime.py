@@ -146,14 +146,18 @@ async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> N
 
 
 async def managed_purchase(
-    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    allowed: Callable[[Purchase, Actor], None] = ensure_can_manage,
 ) -> Purchase:
-    """A purchase read for its head (or an admin) to act on; NotFound or NotAllowed else."""
+    """A purchase read for its head (or an admin) to act on — or for whom `allowed` lets act,
+    such as a helper handing goods over; NotFound or NotAllowed else."""
     async with runtime(context).database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
         raise NotFound(N_("no such purchase"))
-    ensure_can_manage(purchase, actor)
+    allowed(purchase, actor)
     return purchase
 
 

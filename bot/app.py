@@ -46,6 +46,7 @@ from handlers.head_panel import (
 from handlers.helpers import add_helper, helpers_button, remove_helper_button
 from handlers.language import language_button, language_command
 from handlers.my_orders import (
+    choose_slot,
     editor_button,
     head_answers_withdrawal,
     list_orders,
@@ -203,6 +204,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     for action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
                    Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID):  # fmt: skip
         application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
+    application.add_handler(
+        CallbackQueryHandler(choose_slot, pattern=is_action(Action.PICKUP_CHOOSE))
+    )
     for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM, Action.WITHDRAWAL_DECLINE):
         application.add_handler(
             CallbackQueryHandler(head_answers_withdrawal, pattern=is_action(action))

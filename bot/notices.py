@@ -229,6 +229,47 @@ def slot_text(t: Translator, slot: PickupSlot) -> str:
     )
 
 
+def slot_choice_label(t: Translator, purchase: Purchase, slot: PickupSlot, chosen: bool) -> str:
+    """A slot as a button: "✅ Hall, Dec 7, 2026 10:00 AM – 12:00 PM · 3 places left"."""
+    label = ("✅ " if chosen else "") + f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
+    left = purchase.places_left(slot)
+    if left == 0 and not chosen:
+        label += " · " + t.gettext("full")
+    elif left is not None:
+        label += " · " + t.ngettext("{count} place left", "{count} places left", left).format(
+            count=left
+        )
+    return label
+
+
+def pickup_choice_markup(
+    t: Translator, purchase: Purchase, member_id: int, now: datetime, in_editor: bool = False
+) -> dict[str, Any] | None:
+    """Buttons to choose a slot, where there is more than one still to come; `in_editor`:
+    under the order editor, which a choice redraws (elsewhere only these buttons are)."""
+    if len(purchase.pickup_slots) < 2:
+        return None
+    chosen = purchase.pickup_choices.get(member_id)
+    rows = [
+        [{"text": slot_choice_label(t, purchase, slot, slot.number == chosen),
+          "callback_data": encode(Action.PICKUP_CHOOSE, purchase.id, slot.number, int(in_editor))}]
+        for slot in purchase.pickup_slots
+        if slot.ends_at > now
+    ]  # fmt: skip
+    return {"inline_keyboard": rows} if rows else None
+
+
+def member_slots_text(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """Where and when this member picks up: their slot, or the slots to choose from."""
+    slot = purchase.pickup_slot_of(member_id)
+    if slot is not None:
+        return "📍 " + slot_text(t, slot)
+    listed = "\n".join("📍 " + slot_text(t, s) for s in purchase.pickup_slots)
+    if not listed:
+        return ""
+    return listed + "\n" + t.gettext("👇 Choose when you come: tap a slot below.")
+
+
 def money_at_pickup(t: Translator, purchase: Purchase, account: Account | None) -> str:
     """What changes hands at the pickup, if anything: what to bring, or what comes back."""
     if account is None:
@@ -252,7 +293,7 @@ def pickup_notice(
     t: Translator, purchase: Purchase, member_id: int, account: Account | None
 ) -> str:
     lines = purchase.final_lines().get(member_id, {})
-    slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
+    slots = member_slots_text(t, purchase, member_id)
     text = t.gettext(
         "📦 The goods of {title} have arrived!\nYours: {lines}\n{slots}\n"
         "Your pickup code: <b>{code}</b> — show it to the head."
@@ -284,6 +325,14 @@ def pickup_open_in_chat(t: Translator, purchase: Purchase, slot: PickupSlot) -> 
 def pickup_qr_caption(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext(
         "Your pickup QR code for {title}: show it at the pickup, or say your code <b>{code}</b>."
+    ).format(title=title(purchase), code=purchase.pickup_codes[member_id])
+
+
+def pickup_choose_reminder(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """Before the first slot, to a member who has not said in which one they come."""
+    return t.gettext(
+        "⏰ Pickup of {title} starts soon, and you have not chosen when you come. Tap a slot "
+        "below. Your code: <b>{code}</b>"
     ).format(title=title(purchase), code=purchase.pickup_codes[member_id])
 
 
@@ -599,13 +648,14 @@ def pay_by_passed(
     return {"text": "\n".join(text), "parse_mode": "HTML", "reply_markup": markup}
 
 
-def terms_changed(t: Translator, purchase: Purchase, fields: list[str]) -> str:
-    """For members: the deadline, the pickup or the payment details they planned around."""
+def terms_changed(t: Translator, purchase: Purchase, fields: list[str], member_id: int) -> str:
+    """For a member: the deadline, the pickup (their slot, or the slots to choose from) or
+    the payment details they planned around."""
     text = [t.gettext("✏️ The head changed {title}:").format(title=title(purchase))]
     if "deadline" in fields:
         text.append(t.gettext("it now stops {when}").format(when=t.when(purchase.deadline)))
     if "pickup" in fields:
-        text += ["📍 " + slot_text(t, slot) for slot in purchase.pickup_slots]
+        text.append(member_slots_text(t, purchase, member_id))
     if "pay_to" in fields or "pay_by" in fields:
         text.append(how_to_pay(t, purchase))
     return "\n".join(text)

@@ -414,8 +414,14 @@ class _PurchaseNotices:
         else:
             told = purchase.participant_ids()
         for member in told:
-            text = notices.terms_changed(self.t(member), purchase, fields)
-            await self.send(f"edited:{event.id}:{member}", member, text)
+            t = self.t(member)
+            text = notices.terms_changed(t, purchase, fields, member)
+            choice = (
+                notices.pickup_choice_markup(t, purchase, member, self.now)
+                if "pickup" in fields
+                else None
+            )  # a slot they chose may be gone, or new ones came
+            await self.send(f"edited:{event.id}:{member}", member, text, choice)
 
     async def on_AmountsChanged(self, event: LoggedEvent) -> None:  # noqa: N802
         """Each member whose lines or amount moved gets one message; the head a summary, and
@@ -574,10 +580,12 @@ class _PurchaseNotices:
         receiving = list(purchase.pickup_codes)
         tokens = await self.uow.purchases.pickup_tokens(purchase.id)
         for member in receiving:
+            t = self.t(member)
             await self.send(
                 f"pickup:{purchase.id}:{member}",
                 member,
-                notices.pickup_notice(self.t(member), purchase, member, self.accounts.get(member)),
+                notices.pickup_notice(t, purchase, member, self.accounts.get(member)),
+                notices.pickup_choice_markup(t, purchase, member, self.now),
             )
             if member in tokens:  # the QR code to show instead of saying the code
                 link = pickup_link(self.notifier.bot_username, tokens[member])

@@ -369,14 +369,28 @@ class Timeline:
             waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
             t = await self._translators(uow, waiting, community)
             chat_t = Translator(community.language, community.timezone)
-            for index, slot in enumerate(purchase.pickup_slots):
+            first = min(purchase.pickup_slots, key=lambda s: s.starts_at, default=None)
+            undecided = [m for m in waiting if purchase.pickup_slot_of(m) is None]
+            for slot in purchase.pickup_slots:
                 if not slot.starts_at - HOUR <= now < slot.ends_at:
                     continue
-                key = f"{purchase.id}:{index}:{notices.stamp(slot.starts_at)}"
-                for member in waiting:
+                # The number less one: what slots were keyed by before they had numbers.
+                key = f"{purchase.id}:{slot.number - 1}:{notices.stamp(slot.starts_at)}"
+                for member in waiting:  # each member for their own slot
+                    if purchase.pickup_slot_of(member) != slot:
+                        continue
                     text = notices.pickup_reminder(t[member], purchase, member, slot, now)
                     await uow.outbox.enqueue(
                         f"pickup-remind:{key}:{member}", member, _html(text), now,
+                        purchase_id=purchase.id,
+                    )  # fmt: skip
+                for member in undecided if slot == first else ():
+                    payload = _html(notices.pickup_choose_reminder(t[member], purchase, member))
+                    markup = notices.pickup_choice_markup(t[member], purchase, member, now)
+                    if markup is not None:
+                        payload["reply_markup"] = markup
+                    await uow.outbox.enqueue(
+                        f"pickup-choose:{purchase.id}:{member}", member, payload, now,
                         purchase_id=purchase.id,
                     )  # fmt: skip
                 if now >= slot.starts_at:
@@ -407,5 +421,5 @@ def pay_reminder_due_at(deadline: datetime, pay_by: datetime) -> datetime | None
     return moment if deadline <= moment else None
 
 
-def _html(text: str) -> dict[str, str]:
+def _html(text: str) -> dict[str, Any]:
     return {"text": text, "parse_mode": "HTML"}

@@ -46,6 +46,8 @@ MAX_UNITS_PER_LINE = 100_000
 REMINDER_LEADS = (timedelta(hours=1), timedelta(hours=24))
 # Helpers of one purchase, at most: a pickup with more hands than this is a warehouse.
 MAX_HELPERS = 10
+# Pickup slots of one purchase, at most: each is a button a member may choose.
+MAX_PICKUP_SLOTS = 12
 # A handover recorded by mistake can be taken back this long after it: the pickup day.
 UNDO_HANDOVER_WITHIN = timedelta(hours=24)
 
@@ -231,15 +233,42 @@ class Item:
 
 @dataclass(frozen=True)
 class PickupSlot:
+    """A time window at a pickup point; a point with three windows is three slots.
+
+    `capacity` is how many members it takes at most (none: no limit). `number` names the
+    slot in a member's choice and on its buttons: it is given by the purchase and kept while
+    the slot stays (see `numbered_slots`), so a choice survives slots added or taken away
+    around it. It takes no part in comparing slots: the same window is the same slot.
+    """
+
     place: str
     starts_at: datetime
     ends_at: datetime
+    capacity: int | None = None
+    number: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if not self.place.strip():
             raise InvalidPurchase(N_("a pickup slot needs a place"))
         if self.ends_at <= self.starts_at:
             raise InvalidPurchase(N_("a pickup window must end after it starts"))
+        if self.capacity is not None and not 1 <= self.capacity <= MAX_UNITS_PER_LINE:
+            raise InvalidPurchase(N_("a pickup slot takes at least one member"))
+
+
+def numbered_slots(old: Iterable[PickupSlot], new: Iterable[PickupSlot]) -> list[PickupSlot]:
+    """The slots `new`, numbered: a slot that was there keeps its number (members who chose
+    it keep their choice), a new one a number above all of the old ones."""
+    numbers = {slot: slot.number for slot in old}
+    given = max(numbers.values(), default=0)
+    result: list[PickupSlot] = []
+    for slot in new:
+        number = numbers.get(slot)
+        if number is None:
+            given += 1
+            number = given
+        result.append(replace(slot, number=number))
+    return result
 
 
 @dataclass(frozen=True)
@@ -350,6 +379,8 @@ class Purchase:
     requests: list[Request] = field(default_factory=list)
     pickup_codes: dict[int, str] = field(default_factory=dict)
     handed_over: dict[int, Handover] = field(default_factory=dict)
+    # member → the number of the pickup slot they chose (with several slots to choose from).
+    pickup_choices: dict[int, int] = field(default_factory=dict)
     # user id → name: neighbours who hand goods over at the pickup with the head.
     helpers: dict[int, str] = field(default_factory=dict)
     claims: list[PaymentClaim] = field(default_factory=list)
@@ -376,6 +407,7 @@ class Purchase:
             requests=list(self.requests),
             pickup_codes=dict(self.pickup_codes),
             handed_over=dict(self.handed_over),
+            pickup_choices=dict(self.pickup_choices),
             helpers=dict(self.helpers),
             claims=list(self.claims),
             ledger=list(self.ledger),
@@ -435,6 +467,12 @@ class Purchase:
             self.extend_by and self.extend_by > timedelta(0)
         ):
             raise InvalidPurchase(N_("say by how long to extend, e.g. extend 24h"))
+        if len(self.pickup_slots) > MAX_PICKUP_SLOTS:
+            raise InvalidPurchase(
+                N_("a purchase has at most {limit} pickup slots"), limit=MAX_PICKUP_SLOTS
+            )
+        if len(set(self.pickup_slots)) < len(self.pickup_slots):
+            raise InvalidPurchase(N_("the same pickup slot is there twice"))
         for slot in self.pickup_slots:
             if slot.starts_at < self.deadline:
                 raise InvalidPurchase(N_("the pickup must come after the deadline"))
@@ -541,7 +579,7 @@ class Purchase:
         title: str | None = None,
         description: str | None = None,
         deadline: datetime | None = None,
-        pickup: PickupSlot | None = None,
+        pickup: list[PickupSlot] | None = None,
         items: Iterable[Item] = (),
         pay_to: str | None = None,
         pay_by: datetime | None = None,
@@ -585,7 +623,9 @@ class Purchase:
             title=self.title if title is None else title,
             description=self.description if description is None else description,
             deadline=self.deadline if deadline is None else deadline,
-            pickup_slots=self.pickup_slots if pickup is None else [pickup],
+            pickup_slots=(
+                self.pickup_slots if pickup is None else numbered_slots(self.pickup_slots, pickup)
+            ),
             items=new_items,
             pay_to=self.pay_to if pay_to is None else pay_to,
             pay_by=self.pay_by if pay_by is None else pay_by,
@@ -605,7 +645,8 @@ class Purchase:
         changed_fields = tuple(name for name, (old, new) in fields.items() if old != new)
         if changed_fields:
             self.title, self.description = candidate.title, candidate.description
-            self.deadline, self.pickup_slots = candidate.deadline, candidate.pickup_slots
+            self.deadline = candidate.deadline
+            self._set_slots(candidate.pickup_slots)
             self.items = candidate.items
             self.pay_to, self.pay_by = candidate.pay_to, candidate.pay_by
             self.events.append(events.PurchaseEdited(self.id, changed_fields))
@@ -627,20 +668,39 @@ class Purchase:
             self.events.append(events.PurchaseOrdered(self.id))
 
     def mark_arrived(
-        self, actor: Actor, slots: Iterable[PickupSlot], draw_code: Callable[[], str]
+        self,
+        actor: Actor,
+        slots: Iterable[PickupSlot],
+        draw_code: Callable[[], str],
+        now: datetime | None = None,
     ) -> None:
         """Goods are at the pickup point: every member who gets something gets a pickup code.
+        New `slots` replace the ones announced; once the goods are there, calling it again
+        with slots moves the pickup (members are told). With `now`, a new slot that is
+        already over is refused.
 
         `draw_code` gives a random candidate of PICKUP_CODE_LENGTH characters from
         PICKUP_CODE_ALPHABET; codes are unique within the purchase.
         """
         ensure_can_manage(self, actor)
-        new_slots = list(slots)
+        new_slots = numbered_slots(self.pickup_slots, slots)
+        if now is not None and any(
+            slot.ends_at <= now for slot in new_slots if slot not in self.pickup_slots
+        ):
+            raise InvalidPurchase(N_("a pickup slot is over already; give one still to come"))
         if self.status is PurchaseStatus.ORDERED and not (new_slots or self.pickup_slots):
             raise PickupNeeded(N_("say where and when members pick up their goods"))
+        if self.status is PurchaseStatus.ARRIVED:  # the head moves the slots on the day
+            if new_slots and new_slots != self.pickup_slots:
+                replace(self, pickup_slots=new_slots).validate(None, self.fee_percent)
+                self._set_slots(new_slots)
+                self.events.append(events.PurchaseEdited(self.id, ("pickup",)))
+            return
+        if new_slots:
+            replace(self, pickup_slots=new_slots).validate(None, self.fee_percent)
         if self._move(PurchaseStatus.ARRIVED):
             if new_slots:
-                self.pickup_slots = new_slots
+                self._set_slots(new_slots)
             receiving = [m for m, _ in self.final_lines().items()]
             taken = set(self.pickup_codes.values())
             for member_id in receiving:
@@ -650,6 +710,62 @@ class Purchase:
                 self.pickup_codes[member_id] = code
                 taken.add(code)
             self.events.append(events.GoodsArrived(self.id))
+
+    def _set_slots(self, slots: list[PickupSlot]) -> None:
+        """New pickup slots (numbered); a choice of a slot that is gone is forgotten."""
+        self.pickup_slots = slots
+        kept = {slot.number for slot in slots}
+        self.pickup_choices = {m: n for m, n in self.pickup_choices.items() if n in kept}
+
+    # --- pickup slots -----------------------------------------------------------------------
+
+    def collects(self, member_id: int) -> bool:
+        """Whether the member comes to the pickup: has a code once goods are there, has
+        units before."""
+        if self.status is PurchaseStatus.ARRIVED:
+            return member_id in self.pickup_codes
+        return self.takes_part(member_id)
+
+    def pickup_slot_of(self, member_id: int) -> PickupSlot | None:
+        """The slot the member comes in: the one they chose, the only one there is, or none
+        yet (several to choose from)."""
+        number = self.pickup_choices.get(member_id)
+        for slot in self.pickup_slots:
+            if slot.number == number:
+                return slot
+        return self.pickup_slots[0] if len(self.pickup_slots) == 1 else None
+
+    def slot_takers(self) -> dict[int, int]:
+        """slot number → how many members who come to the pickup chose it."""
+        counts = {slot.number: 0 for slot in self.pickup_slots}
+        for member_id, number in self.pickup_choices.items():
+            if number in counts and self.collects(member_id):
+                counts[number] += 1
+        return counts
+
+    def places_left(self, slot: PickupSlot) -> int | None:
+        if slot.capacity is None:
+            return None
+        return max(slot.capacity - self.slot_takers().get(slot.number, 0), 0)
+
+    def choose_pickup(self, member_id: int, number: int, now: datetime) -> PickupSlot:
+        """The member says in which slot they come. A full slot, or one already over, is
+        refused; choosing again moves the member (their place in the old slot is freed)."""
+        if self.status not in RUNNING:
+            raise IllegalTransition(N_("the purchase is {status}"), status=self.status)
+        if not self.collects(member_id):
+            raise NotFound(N_("you have nothing to pick up in this purchase"))
+        slot = next((s for s in self.pickup_slots if s.number == number), None)
+        if slot is None:
+            raise NotFound(N_("this pickup slot is not offered any more"))
+        if self.pickup_choices.get(member_id) == number:
+            return slot
+        if slot.ends_at <= now:
+            raise NotAllowed(N_("this pickup slot is over; choose a later one"))
+        if self.places_left(slot) == 0:
+            raise LimitExceeded(N_("this pickup slot is full; choose another one"))
+        self.pickup_choices[member_id] = number
+        return slot
 
     def final_lines(self) -> dict[int, dict[int, int]]:
         """member → item → units the member gets, by the pack allocation."""

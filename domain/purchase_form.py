@@ -26,6 +26,7 @@ from domain.purchase import (
     PriceTier,
     Purchase,
     ShortPolicy,
+    numbered_slots,
 )
 
 MAX_TEMPLATE_LENGTH = 8000
@@ -53,7 +54,8 @@ class PurchaseForm:
     items: list[Item] = field(default_factory=list)
     moq: Moq | None = None
     deadline: datetime | None = None
-    pickup: PickupSlot | None = None
+    # One per `Pickup:` line (a point with two windows is two lines); numbered by the purchase.
+    pickups: list[PickupSlot] = field(default_factory=list)
     fee_percent: Decimal = Decimal(0)
     delivery_cost: Money | None = None
     delivery_split: DeliverySplit = DeliverySplit.BY_AMOUNT
@@ -85,7 +87,7 @@ class PurchaseForm:
             deadline=self.deadline,
             created_at=now,
             moq=self.moq,
-            pickup_slots=[self.pickup] if self.pickup else [],
+            pickup_slots=numbered_slots([], self.pickups),
             fee_percent=self.fee_percent,
             delivery_cost=self.delivery_cost,
             delivery_split=self.delivery_split,
@@ -262,18 +264,47 @@ def parse_pay_by(text: str, timezone: str, now: datetime) -> datetime:
     return instant
 
 
+# "20", "20 people", "up to 20", "до 20 человек", "限20人": one number among words.
+CAPACITY = re.compile(r"\D*?(\d{1,6})\D*")
+
+
 def parse_pickup(text: str, timezone: str) -> PickupSlot:
-    """`2026-11-27 10:00-12:00 | Community hall, 5 Main St`."""
-    when, _, place = (part.strip() for part in text.partition("|"))
+    """`2026-11-27 10:00-12:00 | Community hall, 5 Main St`, and optionally `| 20`: at most
+    twenty members choose this slot."""
+    when, place, *rest = [part.strip() for part in text.split("|")] + [""]
     match = re.fullmatch(r"(.+?)\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", when)
-    if not match or not place:
+    if not match or not place or len(rest) > 2:
         raise FormError(N_("write the pickup as: 2026-11-27 10:00-12:00 | place"))
     starts = _local_instant(f"{match[1]} {match[2]}", timezone)
     ends = _local_instant(f"{match[1]} {match[3]}", timezone)
+    capacity = None
+    if rest[0]:
+        found = CAPACITY.fullmatch(rest[0])
+        if found is None or int(found[1]) < 1:
+            raise FormError(
+                N_("write how many members the slot takes at most as a number, e.g. | 20")
+            )
+        capacity = int(found[1])
     try:
-        return PickupSlot(parse_text(place, "title"), starts, ends)
+        return PickupSlot(parse_text(place, "title"), starts, ends, capacity)
     except InvalidPurchase as error:
         raise FormError(error.message, **error.values) from None
+
+
+def parse_pickups(text: str, timezone: str) -> list[PickupSlot]:
+    """Pickup slots, one per line (the wizard's answer, the head's /arrived)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise FormError(N_("write the pickup as: 2026-11-27 10:00-12:00 | place"))
+    slots: list[PickupSlot] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            slots.append(parse_pickup(line, timezone))
+        except FormError as error:
+            if len(lines) == 1:
+                raise
+            raise FormError(N_("slot {number}: {reason}"), number=number, reason=error) from None
+    return slots
 
 
 def parse_fee(text: str) -> Decimal:
@@ -384,6 +415,10 @@ class TemplateContext:
     now: datetime
 
 
+# Keys a template may give on several lines: one item, one pickup slot per line.
+REPEATABLE = ("item", "pickup")
+
+
 def _key_values(text: str) -> Iterator[tuple[int, str, str, str]]:
     """(line number, key, the key as typed, value) for each `Key: value` line."""
     if len(text) > MAX_TEMPLATE_LENGTH:
@@ -403,7 +438,7 @@ def _key_values(text: str) -> Iterator[tuple[int, str, str, str]]:
                 number=number,
                 key=key_text.strip()[:40],
             )
-        if key != "item" and key in seen:
+        if key not in REPEATABLE and key in seen:
             raise FormError(
                 N_("line {number}: {key} is given twice"), number=number, key=key_text.strip()
             )
@@ -443,7 +478,7 @@ class PurchaseEdit:
     title: str | None = None
     description: str | None = None
     deadline: datetime | None = None
-    pickup: PickupSlot | None = None
+    pickups: list[PickupSlot] | None = None
     items: list[Item] = field(default_factory=list)
     pay_to: str | None = None
     pay_by: datetime | None = None
@@ -473,7 +508,7 @@ def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
         elif key == "deadline":
             edit.deadline = form.deadline
         elif key == "pickup":
-            edit.pickup = form.pickup
+            edit.pickups = (edit.pickups or []) + form.pickups
         elif key == "pay to":
             edit.pay_to = form.pay_to
         elif key == "pay by":
@@ -483,6 +518,16 @@ def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
     if edit == PurchaseEdit():
         raise FormError(N_("write at least one line to change, e.g. Title: Walnuts"))
     return edit
+
+
+def slot_template(slot: PickupSlot, timezone: str) -> str:
+    """A pickup slot as a `Pickup:` line writes it (local time), for a head to copy and change."""
+    zone = ZoneInfo(timezone)
+    starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    parts = [f"{starts:%Y-%m-%d %H:%M}-{ends:%H:%M}", slot.place]
+    if slot.capacity is not None:
+        parts.append(str(slot.capacity))
+    return " | ".join(parts)
 
 
 def item_template(item: Item) -> str:
@@ -519,7 +564,7 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
     elif key == "deadline":
         form.deadline = parse_deadline(value, context.timezone, context.now)
     elif key == "pickup":
-        form.pickup = parse_pickup(value, context.timezone)
+        form.pickups.append(parse_pickup(value, context.timezone))
     elif key == "fee":
         form.fee_percent = parse_fee(value)
     elif key == "delivery":

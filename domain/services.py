@@ -303,7 +303,7 @@ async def edit_purchase(
     def apply(purchase: Purchase) -> None:
         changed[:] = purchase.edit(
             actor, now, title=edit.title, description=edit.description,
-            deadline=edit.deadline, pickup=edit.pickup, items=edit.items,
+            deadline=edit.deadline, pickup=edit.pickups, items=edit.items,
             pay_to=edit.pay_to, pay_by=edit.pay_by,
         )  # fmt: skip
         check(purchase)
@@ -336,8 +336,19 @@ async def mark_arrived(
     actor: Actor,
     slots: list[PickupSlot],
     draw_code: Callable[[], str] = draw_pickup_code,
+    now: datetime | None = None,
 ) -> None:
-    await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots, draw_code))
+    await _apply(uow, purchase_id, lambda p: p.mark_arrived(actor, slots, draw_code, now))
+
+
+async def choose_pickup(
+    uow: UnitOfWork, purchase_id: int, member_id: int, number: int, now: datetime
+) -> PickupSlot:
+    """A member picks the slot they come in; a full slot stays full under a rush of choices
+    (the purchase is written at the version it was read at, or read again)."""
+    chosen: list[PickupSlot] = []
+    await _apply(uow, purchase_id, lambda p: chosen.append(p.choose_pickup(member_id, number, now)))
+    return chosen[-1]
 
 
 async def hand_over(

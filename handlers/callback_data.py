@@ -71,6 +71,7 @@ class Action(StrEnum):
     HANDOVER_UNDO = "gu"  # purchase, member
     HELPER_REMOVE = "gx"  # purchase, helper
     HEAD_HELPERS = "gh"  # purchase: who helps hand over, to add or remove
+    PICKUP_CHOOSE = "gs"  # purchase, slot number, 1 under the order editor (0 elsewhere)
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
 
 
@@ -125,6 +126,7 @@ ARITY = {
     Action.HANDOVER_UNDO: 2,
     Action.HELPER_REMOVE: 2,
     Action.HEAD_HELPERS: 1,
+    Action.PICKUP_CHOOSE: 3,
     Action.LANGUAGE: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")

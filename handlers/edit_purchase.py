@@ -16,7 +16,7 @@ from domain.errors import N_, DomainError, NotFound
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
-from domain.purchase_form import TemplateContext, item_template, parse_edit
+from domain.purchase_form import TemplateContext, item_template, parse_edit, slot_template
 from handlers.card_view import check_card_fits
 from handlers.purchase_card import not_done
 from handlers.runtime import actor_for, person_translator, purchase_command, runtime
@@ -36,10 +36,10 @@ def edit_form(t: Translator, purchase: Purchase, community: Community, now: date
             f"{t.gettext('Description')}: {purchase.description}",
             f"{t.gettext('Deadline')}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
         ]
-        for slot in purchase.pickup_slots[:1]:
-            starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-            when = f"{starts.strftime(LOCAL_FORMAT)}-{ends.strftime('%H:%M')}"
-            lines.append(f"{t.gettext('Pickup')}: {when} | {slot.place}")
+        lines += [
+            f"{t.gettext('Pickup')}: {slot_template(slot, community.timezone)}"
+            for slot in purchase.pickup_slots
+        ]
         ordered = {request.item_id for request in purchase.requests}
         lines += [
             f"{t.gettext('Item')}: {item_template(item)}"

@@ -16,7 +16,14 @@ from bot.i18n import Translator
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
-from handlers.packing_list import lines_of, matrix_rows, packing_rows, receiving, windows_text
+from handlers.packing_list import (
+    by_slot,
+    lines_of,
+    matrix_rows,
+    packing_rows,
+    slot_heading,
+    windows_text,
+)
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
@@ -62,14 +69,19 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
 
 
 def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
+    """Who picks up what; with several slots, each member's slot as a column, by slot."""
     place = windows_text(t, purchase)
+    several = len(purchase.pickup_slots) > 1
     rows: list[list[object]] = [[place]] if place else []
-    rows.append([t.gettext("Member"), t.gettext("Lines"), t.gettext("Pickup code"),
-                 t.gettext("Handed over"), t.gettext("Signature")])  # fmt: skip
+    header: list[object] = [t.gettext("Member"), t.gettext("Lines"), t.gettext("Pickup code"),
+                            t.gettext("Handed over"), t.gettext("Signature")]  # fmt: skip
+    rows.append(header + ([t.gettext("Pickup slot")] if several else []))
     # Members who left after paying are not here: nothing to hand over, only money to give back.
-    for member in receiving(report):
-        rows.append([member.name, lines_of(purchase, member), member.pickup_code,
-                     "✓" if member.handed_over else "", ""])  # fmt: skip
+    for slot, members in by_slot(purchase, report):
+        for member in members:
+            row: list[object] = [member.name, lines_of(purchase, member), member.pickup_code,
+                                 "✓" if member.handed_over else "", ""]  # fmt: skip
+            rows.append(row + ([slot_heading(t, purchase, slot)] if several else []))
     return rows
 
 

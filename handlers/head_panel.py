@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator, pick_language
-from bot.notices import progress, unreachable_text
+from bot.notices import progress, slot_text, unreachable_text
 from domain import ledger, services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.ledger import OpenBalances
@@ -37,7 +37,7 @@ from domain.purchase import (
     Purchase,
     PurchaseStatus,
 )
-from domain.purchase_form import parse_pickup
+from domain.purchase_form import parse_pickups
 from domain.reports import Report
 from domain.supply import CONFIRMABLE
 from handlers.callback_data import Action, encode
@@ -237,6 +237,20 @@ def panel_text(t: Translator, purchase: Purchase, now_status: str) -> str:
             t.gettext(
                 "Handed over: {handed} of {total}. Send a member's pickup code here to hand over."
             ).format(handed=handed, total=len(purchase.pickup_codes))
+        )
+        if len(purchase.pickup_slots) > 1:
+            takers = purchase.slot_takers()
+            lines += [
+                "📍 " + t.ngettext(
+                    "{slot}: {count} member chose it", "{slot}: {count} members chose it",
+                    takers[slot.number],
+                ).format(slot=slot_text(t, slot), count=takers[slot.number])
+                for slot in purchase.pickup_slots
+            ]  # fmt: skip
+        lines.append(
+            t.gettext("To move the pickup: /arrived {id} and the slots, one per line.").format(
+                id=purchase.id
+            )
         )
     return "\n".join(lines)
 
@@ -474,12 +488,19 @@ async def _ask_for_pickup(
         t.gettext(
             "Where and when do members pick up? Send it like this:\n"
             "/arrived {id} 2026-11-27 10:00-12:00 | Community hall"
-        ).format(id=purchase_id),
+        ).format(id=purchase_id)
+        + "\n"
+        + t.gettext(
+            "Several places or times: one line each, and members choose. Add | 20 to let at "
+            "most 20 members choose a slot."
+        ),
     )
 
 
 async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/arrived <purchase> <date> <from>-<to> | <place>: goods are in, pick up there and then."""
+    """/arrived <purchase> <date> <from>-<to> | <place> [| capacity], one line per slot: goods
+    are in, pick up there and then. Sent again once they are in, it moves the pickup (members
+    are told; choices of slots that stay are kept)."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
@@ -495,15 +516,18 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
     try:
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
-        slot = parse_pickup(pickup, community.timezone)
+        slots = parse_pickups(pickup, community.timezone)
         await services.mark_arrived(
             rt.database.unit_of_work(update.update_id), purchase_id,
-            actor_for(update, context), [slot],
+            actor_for(update, context), slots, now=rt.clock(),
         )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:
         await message.reply_text(not_done(t, error))
+        return
+    if purchase.status is PurchaseStatus.ARRIVED:
+        await message.reply_text(t.gettext("Done. Members are told where and when to come now."))
         return
     await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
 

@@ -7,14 +7,14 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import notices
 from bot.i18n import Translator, pick_language
 from domain import ledger, services
 from domain.adjustments import ESTIMATED
-from domain.errors import N_, DomainError, LimitExceeded
+from domain.errors import N_, DomainError, LimitExceeded, NotFound
 from domain.events import AmountsChanged
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
@@ -25,6 +25,7 @@ from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     actor_for,
     callback_or_refusal,
+    keyboard,
     person_translator,
     redraw,
     runtime,
@@ -164,6 +165,65 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A member taps a pickup slot (under their pickup notice, a reminder or the order
+    editor): it is theirs unless it is full or over, and the buttons show the places left."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id, number, in_editor = callback.args
+    message = query.message if isinstance(query.message, Message) else None
+    try:
+        if in_editor not in (0, 1):
+            raise NotFound(N_("this pickup slot is not offered any more"))
+        slot = await services.choose_pickup(
+            rt.database.unit_of_work(update.update_id), purchase_id, query.from_user.id, number,
+            rt.clock(),
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await query.answer(not_done(t, error), show_alert=True)
+        await _redraw_slots(update, context, purchase_id, message, bool(in_editor == 1))
+        return
+    await query.answer(
+        t.gettext("You pick up: {slot}").format(
+            slot=f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
+        )[:200]
+    )
+    await _redraw_slots(update, context, purchase_id, message, bool(in_editor))
+
+
+async def _redraw_slots(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    message: Message | None,
+    in_editor: bool,
+) -> None:
+    """The editor the slot buttons are under, or those buttons alone (under a notice)."""
+    if message is None:
+        return
+    if in_editor:
+        await send_editor(update, context, purchase_id, edit=message)
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None or update.effective_user is None:
+        return
+    t = person_translator(update, context)
+    markup = notices.pickup_choice_markup(t, purchase, update.effective_user.id, rt.clock())
+    try:
+        await message.edit_reply_markup(reply_markup=keyboard(markup))
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
 async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The head answers a member's request to withdraw after the stop. Accept first shows
     what letting them go would change for the others (a lost price tier, packs no longer
@@ -300,11 +360,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         title=f"<b>{escape(purchase.title)}</b>",
         amount=head_t.money(claim.amount),
     )
-    buttons = notices.payment_buttons(head_t, purchase.id, user.id, claim.number)
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-         for row in buttons["inline_keyboard"]]
-    )  # fmt: skip
+    markup = keyboard(notices.payment_buttons(head_t, purchase.id, user.id, claim.number))
     try:
         await context.bot.send_photo(
             purchase.head_id, message.photo[-1].file_id, caption=caption,

@@ -8,12 +8,13 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.notices import how_to_pay
+from bot.notices import how_to_pay, pickup_choice_markup, slot_text
 from domain.ledger import PaymentStatus
-from domain.purchase import PaymentMode, Purchase, PurchaseStatus
+from domain.purchase import RUNNING, PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
 from handlers.callback_data import Action, encode
 from handlers.card_view import status_line
+from handlers.runtime import keyboard
 
 
 def _pack_position(t: Translator, line: LineView, open_orders: bool) -> str:
@@ -67,7 +68,25 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
     payment = _payment_line(t, purchase, view)
     if payment:
         lines.append(payment)
+    if _chooses_slot(purchase, view):
+        slot = purchase.pickup_slot_of(view.member_id)
+        lines.append("")
+        lines.append(
+            "📍 " + t.gettext("You pick up: {slot}").format(slot=slot_text(t, slot))
+            if slot is not None
+            else "📍 " + t.gettext("Choose where and when you pick up: tap a slot below.")
+        )
     return "\n".join(lines)
+
+
+def _chooses_slot(purchase: Purchase, view: MemberOrderView) -> bool:
+    """Whether the member has a pickup slot to choose (or change): several are offered and
+    they get something."""
+    return (
+        len(purchase.pickup_slots) > 1
+        and purchase.status in RUNNING
+        and purchase.collects(view.member_id)
+    )
 
 
 def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> str:
@@ -152,6 +171,9 @@ def editor_keyboard(
         and account.open_claim is None
     ):
         rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
+    choice = pickup_choice_markup(t, purchase, view.member_id, now, in_editor=True)
+    if choice is not None and _chooses_slot(purchase, view):
+        rows += [list(row) for row in keyboard(choice).inline_keyboard]
     rows.append([_button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])
     return InlineKeyboardMarkup(rows)
 

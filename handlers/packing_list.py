@@ -1,5 +1,6 @@
 """The packing list: what the head and helpers pack and hand out on pickup day. Per pickup
-window, one block per member (a tick box, name, code, what they get, what to collect), then
+slot (the point and window members chose; with one slot, all together), one row per member
+(a tick box, name, code, what they get, what to collect), then
 an item × member matrix for packing; as rows for the XLSX and as a printable PDF (fpdf2).
 
 The PDF's fonts are the system's: DejaVu Sans for Latin and Cyrillic, with Droid Sans Fallback
@@ -17,7 +18,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.i18n import Translator
-from domain.purchase import Purchase
+from domain.purchase import PickupSlot, Purchase
 from domain.reports import MemberLine, Report
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
@@ -38,6 +39,31 @@ class FontsMissing(Exception):
 def receiving(report: Report) -> list[MemberLine]:
     """The members who get goods, by name."""
     return sorted((m for m in report.members if m.lines), key=lambda m: m.name.lower())
+
+
+def by_slot(purchase: Purchase, report: Report) -> list[tuple[PickupSlot | None, list[MemberLine]]]:
+    """The members who get goods, per pickup slot in the purchase's order, and last those who
+    have not chosen one (where there are several); a slot nobody chose is left out."""
+    groups: dict[int | None, list[MemberLine]] = {}
+    for member in receiving(report):
+        slot = purchase.pickup_slot_of(member.member_id)
+        groups.setdefault(slot.number if slot else None, []).append(member)
+    result: list[tuple[PickupSlot | None, list[MemberLine]]] = [
+        (slot, groups[slot.number]) for slot in purchase.pickup_slots if slot.number in groups
+    ]
+    if None in groups:
+        result.append((None, groups[None]))
+    return result
+
+
+def slot_heading(t: Translator, purchase: Purchase, slot: PickupSlot | None) -> str:
+    if slot is None:
+        return (
+            windows_text(t, purchase)
+            if len(purchase.pickup_slots) < 2
+            else t.gettext("No pickup slot chosen yet")
+        )
+    return f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
 
 
 def windows_text(t: Translator, purchase: Purchase) -> str:
@@ -68,13 +94,33 @@ def _header(t: Translator) -> list[object]:
             t.gettext("To collect")]  # fmt: skip
 
 
+def slot_blocks(
+    t: Translator, purchase: Purchase, report: Report
+) -> list[tuple[str, list[list[object]]]]:
+    """(heading, one row per member with a tick box) per pickup slot."""
+    blocks = []
+    for slot, members in by_slot(purchase, report) or [(None, [])]:
+        rows: list[list[object]] = []
+        for member in members:
+            tick = "☑" if member.handed_over else TICK_BOX
+            rows.append([tick, member.name, member.pickup_code, lines_of(purchase, member),
+                         to_collect(t, member)])  # fmt: skip
+        heading = slot_heading(t, purchase, slot)
+        if len(purchase.pickup_slots) > 1:
+            heading += " — " + t.ngettext("{count} member", "{count} members", len(members)).format(
+                count=len(members)
+            )
+        blocks.append((heading, rows))
+    return blocks
+
+
 def packing_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
-    """The XLSX sheet: the pickup windows, then one row per member with a tick box."""
-    rows: list[list[object]] = [[windows_text(t, purchase)], _header(t)]
-    for member in receiving(report):
-        tick = "☑" if member.handed_over else TICK_BOX
-        rows.append([tick, member.name, member.pickup_code, lines_of(purchase, member),
-                     to_collect(t, member)])  # fmt: skip
+    """The XLSX sheet: per pickup slot its heading, then one row per member with a tick box."""
+    rows: list[list[object]] = []
+    for heading, members in slot_blocks(t, purchase, report):
+        if rows:
+            rows.append([])
+        rows += [[heading], _header(t), *members]
     return rows
 
 
@@ -120,19 +166,22 @@ def packing_pdf(t: Translator, purchase: Purchase, report: Report) -> bytes:
     pdf.add_page()
     pdf.set_font("main", "B", 14)
     _paragraph(pdf, 7, t.gettext("Packing list of {title}").format(title=purchase.title))
-    pdf.set_font("main", "", 10)
-    _paragraph(pdf, 6, windows_text(t, purchase))
-    pdf.ln(2)
-    with pdf.table(
-        col_widths=(7, 42, 18, 95, 28),
-        text_align=("CENTER", "LEFT", "CENTER", "LEFT", "RIGHT"),
-        headings_style=bold,
-        line_height=6,
-    ) as table:
-        for row in packing_rows(t, purchase, report)[1:]:
-            cells = table.row()
-            for value in row:
-                cells.cell(str(value))
+    for heading, members in slot_blocks(t, purchase, report):
+        pdf.set_font("main", "B" if len(purchase.pickup_slots) > 1 else "", 10)
+        _paragraph(pdf, 6, heading)
+        pdf.set_font("main", "", 10)
+        pdf.ln(2)
+        with pdf.table(
+            col_widths=(7, 42, 18, 95, 28),
+            text_align=("CENTER", "LEFT", "CENTER", "LEFT", "RIGHT"),
+            headings_style=bold,
+            line_height=6,
+        ) as table:
+            for row in [_header(t), *members]:
+                cells = table.row()
+                for value in row:
+                    cells.cell(str(value))
+        pdf.ln(4)
 
     matrix = matrix_rows(t, purchase, report)
     pdf.add_page(orientation="landscape")

@@ -48,7 +48,7 @@ from domain.purchase_form import (
     parse_moq,
     parse_pay_by,
     parse_payment,
-    parse_pickup,
+    parse_pickups,
     parse_regions,
     parse_template,
     parse_text,
@@ -181,6 +181,11 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
         ).format(timezone=community.timezone),
         Step.PICKUP: t.gettext(
             "Where and when do members pick up? e.g. 2026-11-27 10:00-12:00 | Community hall"
+        )
+        + "\n"
+        + t.gettext(
+            "Several places or times: one line each, and members choose. Add | 20 to let at "
+            "most 20 members choose a slot."
         ),
         Step.FEE: t.gettext("Your organizer fee in percent (at most {max}%), e.g. 5%").format(
             max=max_fee
@@ -245,7 +250,7 @@ PARSERS: dict[Step, Parser] = {
     Step.ITEMS: _item,
     Step.MOQ: _set("moq", lambda text, ctx: parse_moq(text, ctx.currency)),
     Step.DEADLINE: _set("deadline", lambda text, ctx: parse_deadline(text, ctx.timezone, ctx.now)),
-    Step.PICKUP: _set("pickup", lambda text, ctx: parse_pickup(text, ctx.timezone)),
+    Step.PICKUP: _set("pickups", lambda text, ctx: parse_pickups(text, ctx.timezone)),
     Step.FEE: _set("fee_percent", lambda text, _: parse_fee(text)),
     Step.DELIVERY: _delivery,
     Step.REGIONS: _set("regions", lambda text, _: parse_regions(text)),

@@ -6,8 +6,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -133,6 +141,15 @@ async def callback_or_refusal(
         )
         return None
     return query, callback
+
+
+def keyboard(raw: dict[str, Any] | None) -> InlineKeyboardMarkup:
+    """Buttons the notices build as Bot API JSON (for the outbox), for a handler to send."""
+    rows = (raw or {}).get("inline_keyboard", [])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+         for row in rows]
+    )  # fmt: skip
 
 
 async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:

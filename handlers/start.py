@@ -15,7 +15,7 @@ from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
-from handlers.runtime import person_translator, runtime
+from handlers.runtime import keyboard, person_translator, runtime
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,7 +82,11 @@ async def catch_up(
         if purchase.status is PurchaseStatus.ARRIVED and waiting and community is not None:
             t = person_translator(update, context, community)
             text = notices.pickup_notice(t, purchase, user.id, ledger.account_of(purchase, user.id))
-            await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
+            choice = notices.pickup_choice_markup(t, purchase, user.id, rt.clock())
+            await context.bot.send_message(
+                chat.id, text, parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(choice) if choice else None,
+            )  # fmt: skip
             token = tokens.get(purchase.id)
             if token is not None:
                 await context.bot.send_photo(

@@ -86,6 +86,7 @@ def purchase_from_rows(
     entry_rows: Iterable[Any] = (),
     supply_rows: Iterable[Any] = (),
     helper_rows: Iterable[Any] = (),
+    choice_rows: Iterable[Any] = (),
 ) -> Purchase:
     """A purchase from its row and its children's rows (any objects with the column names)."""
     currency = row.currency
@@ -107,7 +108,9 @@ def purchase_from_rows(
         deadline=row.deadline,
         created_at=row.created_at,
         moq=moq,
-        pickup_slots=[PickupSlot(s.place, s.starts_at, s.ends_at) for s in slot_rows],
+        pickup_slots=[
+            PickupSlot(s.place, s.starts_at, s.ends_at, s.capacity, s.number) for s in slot_rows
+        ],
         fee_percent=row.fee_percent,
         delivery_cost=None if row.delivery_minor is None else Money(row.delivery_minor, currency),
         delivery_split=DeliverySplit(row.delivery_split),
@@ -141,6 +144,7 @@ def purchase_from_rows(
             if c.handed_over_at is not None
         },
         helpers={h.user_id: h.name for h in helper_rows},
+        pickup_choices={c.member_id: c.slot_number for c in choice_rows},
         claims=[claim_from_row(c, currency) for c in claim_rows],
         ledger=[entry_from_row(e, currency) for e in entry_rows],
         supply={

@@ -36,6 +36,7 @@ from storage.tables import (
     MemberRow,
     OrderRequestRow,
     PaymentClaimRow,
+    PickupChoiceRow,
     PickupCodeRow,
     PickupSlotRow,
     PurchaseHelperRow,
@@ -53,6 +54,7 @@ requests = metadata.tables[OrderRequestRow.__tablename__]
 withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
 helpers = metadata.tables[PurchaseHelperRow.__tablename__]
 codes = metadata.tables[PickupCodeRow.__tablename__]
+choices = metadata.tables[PickupChoiceRow.__tablename__]
 claims = metadata.tables[PaymentClaimRow.__tablename__]
 entries = metadata.tables[LedgerEntryRow.__tablename__]
 supplies = metadata.tables[SupplyConfirmationRow.__tablename__]
@@ -76,6 +78,7 @@ class _Stored:
     last_entry: int = 0
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
     helpers: dict[int, str] = field(default_factory=dict)
+    choices: dict[int, int] = field(default_factory=dict)
 
     def copy(self) -> _Stored:
         return replace(
@@ -88,6 +91,7 @@ class _Stored:
             claims=list(self.claims),
             supply=dict(self.supply),
             helpers=dict(self.helpers),
+            choices=dict(self.choices),
         )
 
 
@@ -133,7 +137,7 @@ def _claim_rows(purchase: Purchase) -> list[dict[str, object]]:
 
 
 def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
-    return [(s.place, s.starts_at, s.ends_at) for s in purchase.pickup_slots]
+    return [(s.number, s.place, s.starts_at, s.ends_at, s.capacity) for s in purchase.pickup_slots]
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,7 @@ class SqlPurchaseRepository:
             await self._children(entries, ids, entries.c.number),
             await self._children(supplies, ids, supplies.c.item_id),
             await self._children(helpers, ids, helpers.c.user_id),
+            await self._children(choices, ids, choices.c.member_id),
         ]
         loaded = []
         for row in rows:
@@ -241,6 +246,7 @@ class SqlPurchaseRepository:
                 last_entry=purchase.ledger[-1].number if purchase.ledger else 0,
                 supply=dict(purchase.supply),
                 helpers=dict(purchase.helpers),
+                choices=dict(purchase.pickup_choices),
             )
             loaded.append(_Tracked(purchase, stored))
         return loaded
@@ -469,8 +475,9 @@ class SqlPurchaseRepository:
                 await self._session.execute(
                     insert(slots),
                     [
-                        {"purchase_id": pid, "position": i, "place": s.place,
-                         "starts_at": s.starts_at, "ends_at": s.ends_at}
+                        {"purchase_id": pid, "position": i, "number": s.number,
+                         "place": s.place, "starts_at": s.starts_at, "ends_at": s.ends_at,
+                         "capacity": s.capacity}
                         for i, s in enumerate(purchase.pickup_slots)
                     ],
                 )  # fmt: skip
@@ -503,6 +510,26 @@ class SqlPurchaseRepository:
                     ],
                 )
             stored.helpers = dict(purchase.helpers)
+        if purchase.pickup_choices != stored.choices:
+            # Only the members whose choice moved: a rush of choices writes one row each.
+            moved = {
+                m for m in purchase.pickup_choices.keys() | stored.choices.keys()
+                if purchase.pickup_choices.get(m) != stored.choices.get(m)
+            }  # fmt: skip
+            await self._session.execute(
+                delete(choices).where(choices.c.purchase_id == pid, choices.c.member_id.in_(moved))
+            )
+            chosen = [m for m in sorted(moved) if m in purchase.pickup_choices]
+            if chosen:
+                await self._session.execute(
+                    insert(choices),
+                    [
+                        {"purchase_id": pid, "member_id": m,
+                         "slot_number": purchase.pickup_choices[m]}
+                        for m in chosen
+                    ],
+                )  # fmt: skip
+            stored.choices = dict(purchase.pickup_choices)
         if purchase.withdrawal_requests != stored.withdrawals:
             await self._session.execute(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
             if purchase.withdrawal_requests:

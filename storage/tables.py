@@ -155,6 +155,9 @@ class PickupSlotRow(Base):
     place: Mapped[str] = mapped_column(String(255))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    # The slot's name in members' choices, kept while the slot stays (positions shift).
+    number: Mapped[int] = mapped_column(server_default="0")
+    capacity: Mapped[int | None]  # members at most; none: no limit
 
 
 class MemberRow(Base):
@@ -190,6 +193,16 @@ class WithdrawalRequestRow(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     number: Mapped[int] = mapped_column(server_default="0")  # the head's buttons carry it
+
+
+class PickupChoiceRow(Base):
+    """The pickup slot a member chose, where a purchase has several."""
+
+    __tablename__ = "pickup_choices"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    slot_number: Mapped[int]
 
 
 class PickupCodeRow(Base):

@@ -146,7 +146,7 @@ def test_every_notice_renders(language: str) -> None:
         notices.transfer_offer(t, typed, 3)["text"],
         notices.new_head_to_member(t, typed, "<Ann>", NOW),
         notices.new_head_in_chat(t, typed, "<Ann>"),
-        notices.terms_changed(t, typed, ["deadline", "pickup", "pay_to", "pay_by"]),
+        notices.terms_changed(t, typed, ["deadline", "pickup", "pay_to", "pay_by"], 2),
     ]
     for text in rendered:
         check(text)

@@ -732,7 +732,7 @@ def test_the_head_edits_terms_while_orders_are_open() -> None:
     later = NOW + timedelta(days=4)
     slot = PickupSlot("Yard", later + timedelta(days=1), later + timedelta(days=1, hours=1))
     changed = p.edit(
-        HEAD_ACTOR, NOW, title="Walnut honey", deadline=later, pickup=slot,
+        HEAD_ACTOR, NOW, title="Walnut honey", deadline=later, pickup=[slot],
         items=[item(0, "6.50", name="wax", pack_size=2)],
     )  # fmt: skip
     assert changed == ("title", "deadline", "pickup", "items")
@@ -755,7 +755,7 @@ def test_edits_that_break_a_rule_change_nothing() -> None:
         p.edit(HEAD_ACTOR, NOW, items=[item(0, "1.00", name="Jam")])
     early = PickupSlot("Yard", NOW + timedelta(hours=1), NOW + timedelta(hours=2))
     with pytest.raises(InvalidPurchase, match="pickup must come after the deadline"):
-        p.edit(HEAD_ACTOR, NOW, title="New", pickup=early)
+        p.edit(HEAD_ACTOR, NOW, title="New", pickup=[early])
     with pytest.raises(NotAllowed):
         p.edit(Actor(A), NOW, title="Mine now")
     p.stop_now(HEAD_ACTOR)

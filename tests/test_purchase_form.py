@@ -185,7 +185,7 @@ def test_an_edit_takes_only_what_may_change_once_open() -> None:
         CONTEXT,
     )
     assert edit.title == "Walnuts" and edit.deadline is None
-    assert edit.pickup is not None and edit.pickup.place == "Hall"
+    assert edit.pickups is not None and [s.place for s in edit.pickups] == ["Hall"]
     assert [(i.name, i.unit_price, i.pack_size) for i in edit.items] == [("Wax", eur("6.50"), 2)]
     with pytest.raises(FormError, match="line 2: Fee cannot change once the purchase is open"):
         parse_edit("Title: Walnuts\nFee: 3%", CONTEXT)

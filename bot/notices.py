@@ -233,8 +233,8 @@ def slot_choice_label(t: Translator, purchase: Purchase, slot: PickupSlot, chose
     """A slot as a button: "✅ Hall, Dec 7, 2026 10:00 AM – 12:00 PM · 3 places left"."""
     label = ("✅ " if chosen else "") + f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
     left = purchase.places_left(slot)
-    if left == 0 and not chosen:
-        label += " · " + t.gettext("full")
+    if left == 0:  # the member's own place is the last one: nothing to count
+        label += "" if chosen else " · " + t.gettext("full")
     elif left is not None:
         label += " · " + t.ngettext("{count} place left", "{count} places left", left).format(
             count=left

@@ -104,6 +104,22 @@ class PurchaseForm:
             raise FormError(error.message, **error.values) from None
         return purchase
 
+    def check_so_far(self, currency: str, now: datetime, max_fee: Decimal) -> None:
+        """What the wizard asks after each answer: every rule the whole purchase must meet,
+        on what is filled in so far (the fee cap at the fee, the pickup after the deadline at
+        the pickup), by the same validator the template goes through. What is not given yet
+        stands in as something that meets the rules."""
+        deadline = self.deadline or now + timedelta(minutes=1)
+        stand_in = replace(
+            self,
+            title=self.title or "-",
+            items=self.items or [Item(0, "-", Money(1, currency))],
+            deadline=deadline,
+            pickups=self.pickups or [],
+            pay_by=self.pay_by if self.pay_by is None or self.deadline else None,
+        )
+        stand_in.to_purchase(0, 0, currency, now, max_fee)
+
 
 # --- single fields ---------------------------------------------------------------------------
 
@@ -129,6 +145,8 @@ def parse_text(text: str, field_name: str, required: bool = True) -> str:
     value = text.strip() if multiline else " ".join(text.split())
     if required and not value:
         raise FormError(EMPTY_FIELD[field_name])
+    if field_name == "title" and not any(char.isalnum() for char in value):
+        raise FormError(N_("the title needs at least one letter or digit"))
     limit = MAX_FIELD_LENGTH[field_name]
     if len(value) > limit:
         raise FormError(LONG_FIELD[field_name], limit=limit)
@@ -159,10 +177,18 @@ def _money(text: str, currency: str, what: Term = THE_PRICE) -> Money:
 
 ITEM_OPTIONS = {"pack": "pack_size", "min": "member_min", "max": "member_max",
                 "stock": "stock", "moq": "moq_units"}  # fmt: skip
+# The words heads write for each option in English, Russian and Chinese (/help lists them).
 ITEM_OPTION_ALIASES = {
-    "упаковка": "pack", "мин": "min", "макс": "max", "остаток": "stock", "наличие": "stock",
-    "每箱": "pack", "最少": "min", "最多": "max", "库存": "stock", "起订": "moq",
+    "box": "pack", "case": "pack", "minimum": "min", "maximum": "max", "limit": "max",
+    "упаковка": "pack", "упак": "pack", "уп": "pack", "ящик": "pack", "коробка": "pack",
+    "мин": "min", "минимум": "min", "макс": "max", "максимум": "max", "остаток": "stock",
+    "наличие": "stock", "склад": "stock", "минзаказ": "moq",
+    "箱": "pack", "每箱": "pack", "包": "pack", "每包": "pack", "最少": "min", "起购": "min",
+    "每人最少": "min", "最多": "max", "限购": "max", "每人最多": "max", "库存": "stock",
+    "起订": "moq", "起订量": "moq",
 }  # fmt: skip
+# An option: its word, the number, and a unit word after it if any ("每箱6个", "max 10 pcs").
+ITEM_OPTION = re.compile(r"(\D+?)\s*(\d+)\s*(?:units?|pcs|шт\.?|штук|件|个|瓶|盒|袋)?")
 
 
 def parse_item(text: str, currency: str) -> Item:
@@ -187,8 +213,9 @@ def parse_item(text: str, currency: str) -> Item:
         )
     options: dict[str, int] = {}
     for option in parts[2:]:
-        match = re.fullmatch(r"(\S+)\s+(\S+)", option)
-        key = match[1].lower() if match else ""
+        # "pack 6", "每箱6个"; else "pack six" still names the option its number is wrong for.
+        match = ITEM_OPTION.fullmatch(option) or re.fullmatch(r"(\S+)\s+(\S+)", option)
+        key = match[1].strip().lower() if match else ""
         key = ITEM_OPTION_ALIASES.get(key, key)
         if not match or key not in ITEM_OPTIONS:
             raise FormError(
@@ -234,19 +261,48 @@ def parse_moq(text: str, currency: str) -> Moq:
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M")
 
 
-def _local_instant(text: str, timezone: str) -> datetime:
+@dataclass(frozen=True)
+class Examples:
+    """Dates for the examples a head reads, from today in the community's timezone (an example
+    in the past would be refused if typed)."""
+
+    deadline: str  # in three days, 18:00
+    deadline_dotted: str  # the same, as 25.11.2026 18:00
+    pay_by: str  # in four days, 20:00
+    pickup: str  # in five days, 10:00-12:00
+
+    @classmethod
+    def of(cls, timezone: str, now: datetime) -> Examples:
+        today = now.astimezone(ZoneInfo(timezone))
+        deadline = (today + timedelta(days=3)).replace(hour=18, minute=0)
+        pay_by = (today + timedelta(days=4)).replace(hour=20, minute=0)
+        pickup = today + timedelta(days=5)
+        return cls(
+            deadline=f"{deadline:%Y-%m-%d %H:%M}",
+            deadline_dotted=f"{deadline:%d.%m.%Y %H:%M}",
+            pay_by=f"{pay_by:%Y-%m-%d %H:%M}",
+            pickup=f"{pickup:%Y-%m-%d} 10:00-12:00",
+        )
+
+
+def _local_instant(text: str, timezone: str, now: datetime) -> datetime:
     for pattern in DATE_FORMATS:
         try:
             naive = datetime.strptime(text.strip(), pattern)  # noqa: DTZ007 -- zone set below
         except ValueError:
             continue
         return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    raise FormError(N_("write the date and time as 2026-11-25 18:00 (or 25.11.2026 18:00)"))
+    example = Examples.of(timezone, now)
+    raise FormError(
+        N_("write the date and time as {example} (or {dotted})"),
+        example=example.deadline,
+        dotted=example.deadline_dotted,
+    )
 
 
 def parse_deadline(text: str, timezone: str, now: datetime) -> datetime:
     """A local date and time in the community's timezone, in the future."""
-    instant = _local_instant(text, timezone)
+    instant = _local_instant(text, timezone, now)
     if instant <= now:
         raise FormError(N_("the deadline is in the past; give a later date and time"))
     if instant > now + timedelta(days=366):
@@ -256,7 +312,7 @@ def parse_deadline(text: str, timezone: str, now: datetime) -> datetime:
 
 def parse_pay_by(text: str, timezone: str, now: datetime) -> datetime:
     """By when members of a prepaid purchase pay: a local date and time, in the future."""
-    instant = _local_instant(text, timezone)
+    instant = _local_instant(text, timezone, now)
     if instant <= now:
         raise FormError(N_("the pay-by time is in the past; give a later date and time"))
     if instant > now + timedelta(days=400):
@@ -268,15 +324,15 @@ def parse_pay_by(text: str, timezone: str, now: datetime) -> datetime:
 CAPACITY = re.compile(r"\D*?(\d{1,6})\D*")
 
 
-def parse_pickup(text: str, timezone: str) -> PickupSlot:
+def parse_pickup(text: str, timezone: str, now: datetime) -> PickupSlot:
     """`2026-11-27 10:00-12:00 | Community hall, 5 Main St`, and optionally `| 20`: at most
     twenty members choose this slot."""
     when, place, *rest = [part.strip() for part in text.split("|")] + [""]
     match = re.fullmatch(r"(.+?)\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})", when)
     if not match or not place or len(rest) > 2:
-        raise FormError(N_("write the pickup as: 2026-11-27 10:00-12:00 | place"))
-    starts = _local_instant(f"{match[1]} {match[2]}", timezone)
-    ends = _local_instant(f"{match[1]} {match[3]}", timezone)
+        raise _pickup_format(timezone, now)
+    starts = _local_instant(f"{match[1]} {match[2]}", timezone, now)
+    ends = _local_instant(f"{match[1]} {match[3]}", timezone, now)
     capacity = None
     if rest[0]:
         found = CAPACITY.fullmatch(rest[0])
@@ -291,15 +347,21 @@ def parse_pickup(text: str, timezone: str) -> PickupSlot:
         raise FormError(error.message, **error.values) from None
 
 
-def parse_pickups(text: str, timezone: str) -> list[PickupSlot]:
+def _pickup_format(timezone: str, now: datetime) -> FormError:
+    return FormError(
+        N_("write the pickup as: {example} | place"), example=Examples.of(timezone, now).pickup
+    )
+
+
+def parse_pickups(text: str, timezone: str, now: datetime) -> list[PickupSlot]:
     """Pickup slots, one per line (the wizard's answer, the head's /arrived)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        raise FormError(N_("write the pickup as: 2026-11-27 10:00-12:00 | place"))
+        raise _pickup_format(timezone, now)
     slots: list[PickupSlot] = []
     for number, line in enumerate(lines, 1):
         try:
-            slots.append(parse_pickup(line, timezone))
+            slots.append(parse_pickup(line, timezone, now))
         except FormError as error:
             if len(lines) == 1:
                 raise
@@ -320,11 +382,24 @@ def parse_fee(text: str) -> Decimal:
 
 SPLITS = {
     "by amount": DeliverySplit.BY_AMOUNT, "per unit": DeliverySplit.PER_UNIT,
-    "per member": DeliverySplit.PER_MEMBER, "по сумме": DeliverySplit.BY_AMOUNT,
-    "по штукам": DeliverySplit.PER_UNIT, "поровну": DeliverySplit.PER_MEMBER,
+    "per member": DeliverySplit.PER_MEMBER, "evenly": DeliverySplit.PER_MEMBER,
+    "по сумме": DeliverySplit.BY_AMOUNT, "по штукам": DeliverySplit.PER_UNIT,
+    "за штуку": DeliverySplit.PER_UNIT, "поровну": DeliverySplit.PER_MEMBER,
+    "на человека": DeliverySplit.PER_MEMBER,
     "按金额": DeliverySplit.BY_AMOUNT, "按件": DeliverySplit.PER_UNIT,
-    "按人": DeliverySplit.PER_MEMBER,
+    "按人": DeliverySplit.PER_MEMBER, "按人头": DeliverySplit.PER_MEMBER,
+    "平摊": DeliverySplit.PER_MEMBER, "均摊": DeliverySplit.PER_MEMBER,
 }  # fmt: skip
+# Around the split word: "split by amount", "разделить по сумме", "按件分摊".
+SPLIT_FILLER = re.compile(r"^(?:split|разделить|делить)\s+|\s*(?:分摊|分担)$")
+
+
+def parse_split(text: str) -> DeliverySplit:
+    value = SPLIT_FILLER.sub("", " ".join(text.lower().split()))
+    split = SPLITS.get(value or "by amount")
+    if split is None:
+        raise FormError(N_("split delivery by amount, per unit or per member"))
+    return split
 
 
 def parse_delivery(text: str, currency: str) -> tuple[Money | None, DeliverySplit]:
@@ -332,13 +407,15 @@ def parse_delivery(text: str, currency: str) -> tuple[Money | None, DeliverySpli
     value = " ".join(text.lower().split())
     if value in ("0", "none", "нет", "无"):
         return None, DeliverySplit.BY_AMOUNT
-    match = re.fullmatch(r"([\d.,]+)(?:\s+(?:split\s+)?(.+))?", value)
+    match = re.fullmatch(r"([\d.,]+)\s*(\D*)", value)
     if not match:
         raise FormError(N_("write delivery as: 20.00 split by amount (or per unit, per member)"))
-    split = SPLITS.get(match[2] or "by amount")
-    if split is None:
-        raise FormError(N_("split delivery by amount, per unit or per member"))
-    return _money(match[1], currency, Term(N_("the delivery cost"))), split
+    return _money(match[1], currency, Term(N_("the delivery cost"))), parse_split(match[2])
+
+
+def names_split(text: str) -> bool:
+    """Whether a delivery answer said how to share the cost (the wizard asks, if not)."""
+    return bool(re.search(r"[^\d.,\s]", text)) and not re.fullmatch(r"\s*(0|none|нет|无)\s*", text)
 
 
 def parse_regions(text: str) -> tuple[str, ...]:
@@ -366,9 +443,9 @@ def parse_duration(text: str) -> timedelta:
 def parse_if_short(text: str) -> tuple[ShortPolicy, timedelta | None]:
     """`fail`, `ask`, or `extend 24h`."""
     value = " ".join(text.lower().split())
-    if value in ("fail", "отменить", "取消"):
+    if value in ("fail", "cancel", "отменить", "отмена", "取消", "失败"):
         return ShortPolicy.FAIL, None
-    if value in ("ask", "спросить", "问我"):
+    if value in ("ask", "ask me", "спросить", "спросить меня", "问我", "询问"):
         return ShortPolicy.ASK, None
     for word in ("extend", "продлить", "延长"):
         if value.startswith(word):
@@ -419,14 +496,16 @@ class TemplateContext:
 REPEATABLE = ("item", "pickup")
 
 
-def _key_values(text: str) -> Iterator[tuple[int, str, str, str]]:
-    """(line number, key, the key as typed, value) for each `Key: value` line."""
+def _key_values(text: str, first_line: int) -> Iterator[tuple[int, str, str, str]]:
+    """(line number, key, the key as typed, value) for each `Key: value` line; the lines are
+    numbered as the person sees them in their message, whose line `first_line` the text
+    starts on (the `/new` line above it counts)."""
     if len(text) > MAX_TEMPLATE_LENGTH:
         raise FormError(
             N_("the message is longer than {limit} characters"), limit=MAX_TEMPLATE_LENGTH
         )
     seen: set[str] = set()
-    for number, raw_line in enumerate(text.splitlines(), 1):
+    for number, raw_line in enumerate(text.splitlines(), first_line):
         line = raw_line.strip()
         if not line:
             continue
@@ -452,11 +531,11 @@ def _in_line(number: int, key_text: str, error: FormError) -> FormError:
     )
 
 
-def parse_template(text: str, context: TemplateContext) -> PurchaseForm:
+def parse_template(text: str, context: TemplateContext, first_line: int = 1) -> PurchaseForm:
     """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
     form = PurchaseForm()
     seen: set[str] = set()
-    for number, key, key_text, value in _key_values(text):
+    for number, key, key_text, value in _key_values(text, first_line):
         seen.add(key)
         try:
             _apply(form, key, value, context)
@@ -484,10 +563,10 @@ class PurchaseEdit:
     pay_by: datetime | None = None
 
 
-def parse_edit(text: str, context: TemplateContext) -> PurchaseEdit:
+def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> PurchaseEdit:
     """The `Key: value` lines of an edit: only the keys of EDITABLE."""
     edit = PurchaseEdit()
-    for number, key, key_text, value in _key_values(text):
+    for number, key, key_text, value in _key_values(text, first_line):
         if key in ("pay to", "pay by") and not value:
             continue  # the form shows them empty when there are none yet: nothing to change
         if key not in EDITABLE:
@@ -564,7 +643,7 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
     elif key == "deadline":
         form.deadline = parse_deadline(value, context.timezone, context.now)
     elif key == "pickup":
-        form.pickups.append(parse_pickup(value, context.timezone))
+        form.pickups.append(parse_pickup(value, context.timezone, context.now))
     elif key == "fee":
         form.fee_percent = parse_fee(value)
     elif key == "delivery":

@@ -96,6 +96,14 @@ def delivery_line(t: Translator, purchase: Purchase) -> str:
 
 
 def status_line(t: Translator, purchase: Purchase, now: datetime) -> str:
+    if purchase.status is PurchaseStatus.DRAFT:  # the head's preview: when it would stop
+        return (
+            t.gettext("Draft, not published yet")
+            + "\n⏰ "
+            + t.gettext("{left} — {when}").format(
+                left=time_left(t, purchase.deadline, now), when=t.when(purchase.deadline)
+            )
+        )
     if purchase.status is PurchaseStatus.OPEN:
         if purchase.awaiting_head_decision or now >= purchase.deadline:
             return t.gettext("⏳ Orders are closed; the head decides what happens next")

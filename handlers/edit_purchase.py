@@ -101,7 +101,11 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             purchase, community = await uow.purchase_and_community(purchase_id)
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
-        edit = parse_edit(rest, TemplateContext(purchase.currency, community.timezone, now))
+        edit = parse_edit(
+            rest,
+            TemplateContext(purchase.currency, community.timezone, now),
+            first_line=message.text[: message.text.find(rest)].count("\n") + 1,  # /edit counts
+        )
         timezone = community.timezone
         changed = await services.edit_purchase(
             rt.database.unit_of_work(update.update_id), purchase_id, actor, edit, now,

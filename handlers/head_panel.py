@@ -37,7 +37,7 @@ from domain.purchase import (
     Purchase,
     PurchaseStatus,
 )
-from domain.purchase_form import parse_pickups
+from domain.purchase_form import Examples, parse_pickups
 from domain.reports import Report
 from domain.supply import CONFIRMABLE
 from handlers.callback_data import Action, encode
@@ -483,12 +483,13 @@ async def _ask_for_pickup(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
+    example = Examples.of(t.timezone, runtime(context).clock())
     await context.bot.send_message(
         chat.id,
         t.gettext(
             "Where and when do members pick up? Send it like this:\n"
-            "/arrived {id} 2026-11-27 10:00-12:00 | Community hall"
-        ).format(id=purchase_id)
+            "/arrived {id} {example} | Community hall"
+        ).format(id=purchase_id, example=example.pickup)
         + "\n"
         + t.gettext(
             "Several places or times: one line each, and members choose. Add | 20 to let at "
@@ -508,7 +509,9 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
     purchase_id, pickup = purchase_command(message.text)
     if purchase_id is None or not pickup:
         await message.reply_text(
-            t.gettext("Write it like this: /arrived 7 2026-11-27 10:00-12:00 | Community hall")
+            t.gettext("Write it like this: /arrived 7 {example} | Community hall").format(
+                example=Examples.of(t.timezone, rt.clock()).pickup
+            )
         )
         return
     async with rt.database.unit_of_work() as uow:
@@ -516,7 +519,7 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
     try:
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
-        slots = parse_pickups(pickup, community.timezone)
+        slots = parse_pickups(pickup, community.timezone, rt.clock())
         await services.mark_arrived(
             rt.database.unit_of_work(update.update_id), purchase_id,
             actor_for(update, context), slots, now=rt.clock(),

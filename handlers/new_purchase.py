@@ -40,7 +40,9 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     rt = runtime(context)
     try:
         form = parse_template(
-            body, TemplateContext(community.currency, community.timezone, rt.clock())
+            body,
+            TemplateContext(community.currency, community.timezone, rt.clock()),
+            first_line=2,  # below the /new line
         )
         purchase = form.to_purchase(
             chat.id, user.id, community.currency, rt.clock(), rt.settings.max_fee_percent
@@ -51,4 +53,25 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except (FormError, DomainError) as error:
         await message.reply_text(
             t.gettext("The purchase was not published: {reason}").format(reason=t.reason(error))
+        )
+        return
+    async with rt.database.unit_of_work() as uow:
+        reachable = await uow.telegram.started_among([user.id])
+    if user.id not in reachable:  # Telegram lets a bot write only to those who opened it
+        await message.reply_text(
+            t.gettext(
+                "Published. {name}, I cannot write to you yet, so the digests of who joined "
+                "and the supplier order cannot reach you: open our private chat once, with "
+                "the button below."
+            ).format(name=user.first_name),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            t.gettext("Open the private chat"),
+                            url=f"https://t.me/{context.bot.username}",
+                        )
+                    ]
+                ]
+            ),
         )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import IntEnum
 from html import escape
 from typing import Any
@@ -37,9 +38,11 @@ from domain.errors import N_, DomainError
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import (
+    Examples,
     FormError,
     PurchaseForm,
     TemplateContext,
+    names_split,
     parse_deadline,
     parse_delivery,
     parse_fee,
@@ -50,6 +53,7 @@ from domain.purchase_form import (
     parse_payment,
     parse_pickups,
     parse_regions,
+    parse_split,
     parse_template,
     parse_text,
 )
@@ -85,6 +89,9 @@ class Step(IntEnum):
     PAY_TO = 12
     PAY_BY = 13
     PREVIEW = 14
+    # After DELIVERY when the cost came without how to share it (numbered last: saved
+    # wizards keep their step numbers).
+    DELIVERY_SPLIT = 15
 
 
 OPTIONAL = {Step.DESCRIPTION, Step.SUPPLIER, Step.MOQ, Step.PICKUP, Step.FEE, Step.DELIVERY,
@@ -109,10 +116,14 @@ class Wizard:
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
 
-    def answer(self, step: Step, text: str, now: datetime) -> None:
-        """Take an answer: parsed into the form (FormError, and nothing changes, when it is
-        not right), then kept."""
-        _apply_answer(self.form, step, text, self.context(now))
+    def answer(self, step: Step, text: str, now: datetime, max_fee: Decimal) -> None:
+        """Take an answer: parsed into the form and checked with what was answered before
+        against every rule of a purchase (FormError, and nothing changes, when it is not
+        right), then kept."""
+        trial = replace(self.form, items=list(self.form.items), pickups=list(self.form.pickups))
+        _apply_answer(trial, step, text, self.context(now))
+        trial.check_so_far(self.community.currency, now, max_fee)
+        self.form = trial
         self.answers.append((step, text))
 
     def items_again(self) -> None:
@@ -130,7 +141,9 @@ class Wizard:
         }
 
     @classmethod
-    def restored(cls, state: dict[str, Any], community: Community, now: datetime) -> Wizard:
+    def restored(
+        cls, state: dict[str, Any], community: Community, now: datetime, max_fee: Decimal
+    ) -> Wizard:
         """The wizard as it was saved: its answers read again, in the order they came. An
         answer that no longer reads (a deadline that has passed meanwhile) is left out; the
         preview then says what is missing."""
@@ -153,14 +166,15 @@ class Wizard:
                 wizard.items_again()
                 continue
             try:
-                wizard.answer(step, str(text), now)
+                wizard.answer(step, str(text), now, max_fee)
             except FormError:
                 continue
         return wizard
 
 
-def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
+def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetime) -> str:
     community = wizard.community
+    example = Examples.of(community.timezone, now)
     return {
         Step.TITLE: t.gettext(
             "What are you buying? Send a short title, e.g. Wildflower honey from Altai"
@@ -176,12 +190,12 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
         Step.MOQ: t.gettext(
             "The minimum order for the whole purchase, e.g. 30 units or 500 {currency}"
         ).format(currency=community.currency),
-        Step.DEADLINE: t.gettext(
-            "When do orders stop? e.g. 2026-11-25 18:00 (time in {timezone})"
-        ).format(timezone=community.timezone),
+        Step.DEADLINE: t.gettext("When do orders stop? e.g. {example} (time in {timezone})").format(
+            example=example.deadline, timezone=community.timezone
+        ),
         Step.PICKUP: t.gettext(
-            "Where and when do members pick up? e.g. 2026-11-27 10:00-12:00 | Community hall"
-        )
+            "Where and when do members pick up? e.g. {example} | Community hall"
+        ).format(example=example.pickup)
         + "\n"
         + t.gettext(
             "Several places or times: one line each, and members choose. Add | 20 to let at "
@@ -193,6 +207,9 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
         Step.DELIVERY: t.gettext(
             "The delivery cost and how to share it, e.g. 20.00 split by amount "
             "(or per unit, per member)"
+        ),
+        Step.DELIVERY_SPLIT: t.gettext("How do members share the delivery cost of {cost}?").format(
+            cost=t.money(wizard.form.delivery_cost) if wizard.form.delivery_cost else ""
         ),
         Step.REGIONS: t.gettext("Where do you deliver? e.g. EU, or pickup only"),
         Step.IF_SHORT: t.gettext(
@@ -207,9 +224,9 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str) -> str:
             "e.g. IBAN DE12 3456 7890 1234, or cash at pickup"
         ),
         Step.PAY_BY: t.gettext(
-            "By when must members pay? e.g. 2026-11-26 20:00 (time in {timezone}). "
+            "By when must members pay? e.g. {example} (time in {timezone}). "
             "Then I remind those who have not paid, and you may take them out."
-        ).format(timezone=community.timezone),
+        ).format(example=example.pay_by, timezone=community.timezone),
         Step.PREVIEW: "",
     }[step]
 
@@ -250,9 +267,10 @@ PARSERS: dict[Step, Parser] = {
     Step.ITEMS: _item,
     Step.MOQ: _set("moq", lambda text, ctx: parse_moq(text, ctx.currency)),
     Step.DEADLINE: _set("deadline", lambda text, ctx: parse_deadline(text, ctx.timezone, ctx.now)),
-    Step.PICKUP: _set("pickups", lambda text, ctx: parse_pickups(text, ctx.timezone)),
+    Step.PICKUP: _set("pickups", lambda text, ctx: parse_pickups(text, ctx.timezone, ctx.now)),
     Step.FEE: _set("fee_percent", lambda text, _: parse_fee(text)),
     Step.DELIVERY: _delivery,
+    Step.DELIVERY_SPLIT: _set("delivery_split", lambda text, _: parse_split(text)),
     Step.REGIONS: _set("regions", lambda text, _: parse_regions(text)),
     Step.IF_SHORT: _if_short,
     Step.PAYMENT: _set("payment_mode", lambda text, _: parse_payment(text)),
@@ -262,6 +280,17 @@ PARSERS: dict[Step, Parser] = {
 
 # The choices a step offers as buttons, with the value each stands for.
 PAYMENT_CHOICES = (PaymentMode.PREPAY, PaymentMode.POSTPAY)
+# As the head would type them: a button is an answer typed for them.
+TYPED_CHOICES = {
+    Step.IF_SHORT: ("fail", "ask", "extend 24h"),
+    Step.DELIVERY_SPLIT: ("by amount", "per unit", "per member"),
+}
+
+
+def choice_labels(t: Translator, step: Step) -> tuple[str, ...]:
+    if step is Step.IF_SHORT:
+        return (t.gettext("Cancel the purchase"), t.gettext("Ask me"), t.gettext("Extend by 24 h"))
+    return (t.gettext("By amount"), t.gettext("Per unit"), t.gettext("Per member"))
 
 
 def payment_label(t: Translator, mode: PaymentMode) -> str:
@@ -277,6 +306,11 @@ def _keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup
             for index, mode in enumerate(PAYMENT_CHOICES)
         ]])  # fmt: skip
     buttons = []
+    if step in TYPED_CHOICES:
+        buttons += [
+            InlineKeyboardButton(label, callback_data=encode(Action.WIZARD_CHOICE, step, index))
+            for index, label in enumerate(choice_labels(t, step))
+        ]
     if step is Step.PAY_TO and wizard.last_pay_to:
         label = t.gettext("As last time: {details}").format(details=wizard.last_pay_to)
         buttons.append(
@@ -292,6 +326,8 @@ def _keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup
         buttons.append(
             InlineKeyboardButton(t.gettext("Skip"), callback_data=encode(Action.WIZARD_SKIP, step))
         )
+    if len(buttons) > 2:  # one a row: the labels are sentences
+        return InlineKeyboardMarkup([[button] for button in buttons])
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
@@ -315,7 +351,7 @@ async def _load(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Wizard | 
         community = await uow.communities.get(int(state["community_id"]))
     if community is None:
         return None
-    return Wizard.restored(state, community, rt.clock())
+    return Wizard.restored(state, community, rt.clock(), rt.settings.max_fee_percent)
 
 
 async def _save(
@@ -353,7 +389,13 @@ async def _ask(
     await context.bot.send_message(
         chat.id,
         (intro + "\n\n" if intro else "")
-        + prompt(t, step, wizard, str(runtime(context).settings.max_fee_percent))
+        + prompt(
+            t,
+            step,
+            wizard,
+            str(runtime(context).settings.max_fee_percent),
+            runtime(context).clock(),
+        )
         + "\n"
         + hint,
         reply_markup=_keyboard(t, step, wizard),
@@ -361,8 +403,14 @@ async def _ask(
 
 
 def _after(wizard: Wizard, step: Step) -> Step:
+    if step is Step.DELIVERY and wizard.form.delivery_cost is not None:
+        typed = next((text for s, text in reversed(wizard.answers) if s is Step.DELIVERY), "")
+        if not names_split(typed or ""):
+            return Step.DELIVERY_SPLIT  # a cost alone: ask how to share it, with buttons
     if wizard.editing:
         return Step.PREVIEW
+    if step is Step.DELIVERY_SPLIT:
+        return Step.REGIONS
     following = Step(step + 1)
     if following is Step.PAY_BY and wizard.form.payment_mode is PaymentMode.POSTPAY:
         return Step.PREVIEW  # a postpaid purchase is paid at pickup: no pay-by time
@@ -457,7 +505,7 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     t = person_translator(update, context, community)
     wizard = Wizard(community, template=body)
     try:
-        wizard.form = parse_template(body, wizard.context(runtime(context).clock()))
+        wizard.form = parse_template(body, wizard.context(runtime(context).clock()), first_line=2)
     except FormError as error:
         await message.reply_text(
             t.gettext("The template has a problem, nothing was saved: {reason}").format(
@@ -468,7 +516,10 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not wizard.form.pay_to:  # the head's usual details, shown in the preview
         last = await _last_pay_to(context, user.id)
         if last:
-            wizard.answer(Step.PAY_TO, last, runtime(context).clock())
+            rt = runtime(context)
+            # A template that breaks a rule is shown with its problem in the preview.
+            with contextlib.suppress(FormError):
+                wizard.answer(Step.PAY_TO, last, rt.clock(), rt.settings.max_fee_percent)
     try:
         await _ask(update, context, wizard, Step.PREVIEW)
     except AlreadyProcessed:
@@ -486,7 +537,8 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = person_translator(update, context, wizard.community)
     step = wizard.step
     try:
-        wizard.answer(step, message.text, runtime(context).clock())
+        rt = runtime(context)
+        wizard.answer(step, message.text, rt.clock(), rt.settings.max_fee_percent)
     except FormError as error:
         await message.reply_text(
             t.gettext("That doesn't work: {reason}. Please try again.").format(
@@ -544,9 +596,11 @@ def _current(wizard: Wizard, action: Action, args: tuple[int, ...]) -> bool:
             return False
         if step is Step.PAYMENT:
             return 0 <= args[1] < len(PAYMENT_CHOICES)
+        if step in TYPED_CHOICES:
+            return 0 <= args[1] < len(TYPED_CHOICES[step])
         return step is Step.PAY_TO and args[1] == 0 and bool(wizard.last_pay_to)
     if action is Action.WIZARD_FIELD:
-        return step is Step.PREVIEW and 0 <= args[0] < Step.PREVIEW
+        return step is Step.PREVIEW and 0 <= args[0] <= Step.PREVIEW  # PREVIEW: back to it
     return step is Step.PREVIEW  # Edit and Publish
 
 
@@ -565,11 +619,18 @@ async def _pressed(
     elif action in (Action.WIZARD_SKIP, Action.WIZARD_DONE):
         await _ask(update, context, wizard, _after(wizard, step))
     elif action is Action.WIZARD_CHOICE:
-        value = PAYMENT_CHOICES[args[1]].value if step is Step.PAYMENT else wizard.last_pay_to
-        wizard.answer(step, value, now)
+        if step is Step.PAYMENT:
+            value = PAYMENT_CHOICES[args[1]].value
+        elif step in TYPED_CHOICES:
+            value = TYPED_CHOICES[step][args[1]]
+        else:
+            value = wizard.last_pay_to
+        wizard.answer(step, value, now, runtime(context).settings.max_fee_percent)
         await _ask(update, context, wizard, _after(wizard, step))
     elif action is Action.WIZARD_EDIT:
         await _edit_menu(update, context, t)
+    elif action is Action.WIZARD_FIELD and args[0] == Step.PREVIEW:
+        await _ask(update, context, wizard, Step.PREVIEW)
     elif action is Action.WIZARD_FIELD:
         wizard.editing = True
         field_step = Step(args[0])
@@ -622,6 +683,9 @@ async def _edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Tran
         for step in FIELD_LABELS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    back = t.gettext("↩️ Back to the preview")
+    to_preview = encode(Action.WIZARD_FIELD, Step.PREVIEW)
+    rows.append([InlineKeyboardButton(back, callback_data=to_preview)])
     await context.bot.send_message(
         chat.id, t.gettext("What do you want to change?"), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -722,6 +786,8 @@ async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = wizard.step
     if step is Step.PREVIEW:
         previous = Step.PAY_BY if wizard.form.payment_mode is PaymentMode.PREPAY else Step.PAY_TO
+    elif step is Step.DELIVERY_SPLIT:
+        previous = Step.DELIVERY
     else:
         previous = Step(max(step - 1, Step.TITLE))
     with contextlib.suppress(AlreadyProcessed):  # a redelivered /back was taken before

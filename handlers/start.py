@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
@@ -10,6 +12,7 @@ from bot import notices
 from bot.pickup_qr import pickup_link, qr_png, token_in
 from domain import ledger
 from domain.purchase import PurchaseStatus
+from domain.purchase_form import Examples
 from domain.views import card_summary
 from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text
@@ -133,18 +136,44 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
-    _ = person_translator(update, context).gettext
+    t = person_translator(update, context)
+    _ = t.gettext
+    commands = _(
+        "/start: what this bot is for\n"
+        "/orders: your orders\n"
+        "/purchases: the purchases you lead\n"
+        "/paid, /refund: money a member paid you or you gave back (for heads)\n"
+        "/reminders off: no deadline reminders\n"
+        "/language: the language I speak with you\n"
+        "/help: this list\n"
+        "Add me to your community chat to run group purchases there."
+    )
+    example = Examples.of(t.timezone, runtime(context).clock())
+    # Each word on its own: gettext calls inside f-strings are not extracted to the catalog.
+    keys = {"title": _("Title"), "item": _("Item"), "deadline": _("Deadline"),
+            "pickup": _("Pickup")}  # fmt: skip
+    words = {"cheese": _("Farm cheese"), "gouda": _("Gouda 1 kg"), "from": _("from"),
+             "pack": _("pack"), "max": _("max"), "hall": _("Community hall")}  # fmt: skip
+    template = "\n".join([
+        "/new",
+        f"{keys['title']}: {words['cheese']}",
+        f"{keys['item']}: {words['gouda']} | 8.40; 7.90 {words['from']} 20 | {words['pack']} 4"
+        f" | {words['max']} 8",
+        f"{keys['deadline']}: {example.deadline}",
+        f"{keys['pickup']}: {example.pickup} | {words['hall']} | 20",
+    ])  # fmt: skip
+    opening = _(
+        "/new in your community chat: open a purchase step by step in our private chat, or "
+        "send it at once as a template, one line per key, e.g.:"
+    )
+    options = _(
+        "Item options: pack N, min N, max N (per member), stock N, moq N. Delivery: 20.00 "
+        "by amount, per unit or per member. If short: fail, ask or extend 24h. Payment: "
+        "prepay or postpay."
+    )
     await message.reply_text(
-        _(
-            "/start: what this bot is for\n"
-            "/orders: your orders\n"
-            "/purchases: the purchases you lead\n"
-            "/paid, /refund: money a member paid you or you gave back (for heads)\n"
-            "/reminders off: no deadline reminders\n"
-            "/language: the language I speak with you\n"
-            "/help: this list\n"
-            "Add me to your community chat to run group purchases there."
-        )
+        f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}",
+        parse_mode=ParseMode.HTML,
     )
 
 

@@ -35,11 +35,11 @@ async def test_the_head_edits_an_open_purchase(community: Community) -> None:
     assert not any(line.startswith("Item: Honey 1 kg") for line in lines)  # Alice ordered it
 
     refusals = {
-        "/edit 1\nFee: 3%": "Not done: line 1: Fee cannot change once the purchase is open",
+        "/edit 1\nFee: 3%": "Not done: line 2: Fee cannot change once the purchase is open",
         "/edit 1\nItem: Honey 1 kg | 1.00": (
             "Not done: Honey 1 kg: members have ordered it, so its terms stay"
         ),
-        "/edit 1\nDeadline: 2020-01-01 10:00": "Not done: line 1 (Deadline): the deadline is in",
+        "/edit 1\nDeadline: 2020-01-01 10:00": "Not done: line 2 (Deadline): the deadline is in",
         "/edit 1\nTitle: Walnut honey\nPickup: 2020-01-01 10:00-12:00 | Yard": (
             "Not done: the pickup must come after the deadline"
         ),

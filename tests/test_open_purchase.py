@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from domain.purchase_form import TemplateContext, parse_template
 from handlers.runtime import Runtime
 from sandbox.model import SandboxMessage, SandboxUser
 from storage.tables import PurchaseRow
@@ -64,6 +65,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     [button] = offer.buttons()
     await c.sandbox.open_link(c.head, button["url"])
     await c.sandbox.wait_for_message(c.head.id, "What are you buying?")
+    await say(c, c.head, ".", "the title needs at least one letter or digit")
     await say(c, c.head, "Wildflower honey", "Describe it")
     await say(c, c.head, "Raw honey, 2025 harvest", "Who is the supplier?")
     ask_items = await say(c, c.head, "/back", "Describe it")
@@ -87,9 +89,12 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     # wrong answer 2: a deadline in the past
     await say(c, c.head, "2020-01-01 10:00", "the deadline is in the past")
     await say(c, c.head, local(3), "Where and when do members pick up?")
+    # wrong answer 3: a pickup before the deadline, refused at the pickup (not at the end)
+    await say(c, c.head, f"{local(2)[:10]} 10:00-12:00 | Community hall", "after the deadline")
     await say(c, c.head, f"{local(5)[:10]} 10:00-12:00 | Community hall", "organizer fee")
-    # wrong answer 3: a fee above the platform's cap only shows at the preview; here a bad number
+    # wrong answer 4: a bad number, and a fee above the platform's cap, at the fee step
     await say(c, c.head, "five", "write the fee as a percentage")
+    await say(c, c.head, "15%", "the organizer fee must be between 0% and 10%")
     await say(c, c.head, "5%", "delivery cost")
     await say(c, c.head, "20.00 split per unit", "Where do you deliver?")
     await say(c, c.head, "EU", "If the minimum is not reached")
@@ -99,7 +104,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
     assert [b["text"] for b in where.buttons()] == ["Skip"]  # no earlier purchase to reuse
     await say(c, c.head, "IBAN DE12 3456 7890 1234, A. Hanna", "By when must members pay?")
-    # wrong answer 4: members cannot be asked to pay before orders stop
+    # wrong answer 5: members cannot be asked to pay before orders stop
     await say(c, c.head, local(2), "the pay-by time must come after the deadline")
     preview = await say(c, c.head, local(4), "Preview of the card for Block 5")
     assert "Wildflower honey" in (preview.text or "")
@@ -135,12 +140,19 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
         (local(3), "Where and when do members pick up?"),
         (f"{local(5)[:10]} 10:00-12:00 | Hall", "organizer fee"),
         ("0", "delivery cost"),
-        ("0", "Where do you deliver?"),
-        ("EU", "If the minimum is not reached"),
-        ("fail", "When do members pay?"),
     ):
         await say(c, c.head, answer, question)
-    when = c.sandbox.bot_messages(c.head.id)[-1]
+    # A cost alone: how to share it comes as buttons; so does what happens if short.
+    split = await say(c, c.head, "12", "How do members share the delivery cost of €12.00?")
+    assert [b["text"] for b in split.buttons()] == ["By amount", "Per unit", "Per member"]
+    await c.sandbox.tap(c.head, split, "Per member")
+    await c.sandbox.wait_for_message(c.head.id, "Where do you deliver?", after=split)
+    short = await say(c, c.head, "EU", "If the minimum is not reached")
+    assert [b["text"] for b in short.buttons()] == [
+        "Cancel the purchase", "Ask me", "Extend by 24 h", "Skip"
+    ]  # fmt: skip
+    await c.sandbox.tap(c.head, short, "Ask me")
+    when = await c.sandbox.wait_for_message(c.head.id, "When do members pay?", after=short)
     await c.sandbox.tap(c.head, when, "Postpay")
     where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
     again = "As last time: IBAN DE12 3456 7890 1234, A. Hanna"[:60]
@@ -149,6 +161,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=where)
     assert "Postpay: members pay at pickup." in (preview.text or "")
     assert "Pay to: IBAN DE12 3456 7890 1234, A. Hanna" in (preview.text or "")
+    assert "Delivery: €12.00, split per member" in (preview.text or "")
 
 
 async def test_the_wizard_can_edit_a_field_from_the_preview_and_cancel(
@@ -160,8 +173,16 @@ async def test_the_wizard_can_edit_a_field_from_the_preview_and_cancel(
     await say(c, c.head, "/cancel", "Cancelled. Nothing was saved.")
     sent = await c.sandbox.send(c.head, "/new\n" + template())
     preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=sent)
+    # The preview says when the purchase would stop, next to "Draft".
+    assert "Draft, not published yet\n⏰ stops in" in (preview.text or "")
     await c.sandbox.tap(c.head, preview, "Edit")
     menu = await c.sandbox.wait_for_message(c.head.id, "What do you want to change?", after=preview)
+    # The menu leads back to the preview without changing anything.
+    await c.sandbox.tap(c.head, menu, "↩️ Back to the preview")
+    again = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=menu)
+    assert again.text == preview.text
+    await c.sandbox.tap(c.head, again, "Edit")
+    menu = await c.sandbox.wait_for_message(c.head.id, "What do you want to change?", after=again)
     await c.sandbox.tap(c.head, menu, "Title")
     await c.sandbox.wait_for_message(c.head.id, "What are you buying?", after=menu)
     second = await say(c, c.head, "Buckwheat honey", "Preview of the card")
@@ -224,7 +245,7 @@ async def test_errors_name_the_line(community: Community) -> None:
         c.head, "/new\nTitle: Tea\nItem: Tea | 1.00\nDeadline: soon", chat=c.chat
     )
     reply = await c.sandbox.wait_for_message(c.chat.id, "not published", after=sent)
-    assert "line 3 (Deadline)" in (reply.text or "")
+    assert "line 4 (Deadline)" in (reply.text or "")  # as the head sees it: /new is line 1
 
 
 async def test_russian_keys_are_accepted(community: Community) -> None:
@@ -285,3 +306,41 @@ async def test_the_card_never_names_a_member(community: Community) -> None:
     edited = await c.sandbox.wait_for_edit(card, "1 member")
     assert "Alice" not in (edited.text or "")
     assert "Zebra" not in (edited.text or "")
+
+
+async def test_a_head_who_never_opened_the_bot_is_told_in_the_group(community: Community) -> None:
+    c = community
+    sent = await c.sandbox.send(c.head, "/new\n" + template(), chat=c.chat)
+    told = await c.sandbox.wait_for_message(c.chat.id, "I cannot write to you yet", after=sent)
+    assert "Hanna" in (told.text or "") and "supplier order" in (told.text or "")
+    [button] = told.buttons()
+    opened = await c.sandbox.open_link(c.head, button["url"])
+    await c.sandbox.wait_for_message(c.head.id, after=opened)
+    # Once the head opened the private chat, publishing says nothing more in the group.
+    again = await c.sandbox.send(c.head, "/new\n" + template(Title="Walnuts"), chat=c.chat)
+    await c.sandbox.wait_for_message(c.chat.id, "🛒 Walnuts", after=again)
+    await asyncio.sleep(0.5)
+    assert not any(
+        "cannot write to you" in (m.text or "") for m in c.sandbox.bot_messages(c.chat.id, again)
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "zh_Hans"])
+async def test_help_shows_new_with_a_template_that_works_from_today(
+    sqlite_url: str, language: str
+) -> None:
+    """The /help example, in each language's own words, is a template the parser takes
+    today: dates ahead, option words it knows."""
+    async with community_running(sqlite_url) as c:
+        reader = c.sandbox.user("Dasha", language_code=language.replace("_Hans", "-hans"))
+        answer = await c.say(reader, "/help", "/new")
+        lines = (answer.text or "").splitlines()
+        start = lines.index("/new")
+        body = "\n".join(lines[start + 1 : start + 5])
+        form = parse_template(
+            body, TemplateContext("EUR", TIMEZONE, datetime.now(ZoneInfo(TIMEZONE)))
+        )
+        [item] = form.items
+        assert (item.pack_size, item.member_max, len(item.tiers)) == (4, 8, 1)
+        assert [slot.capacity for slot in form.pickups] == [20]
+        assert form.deadline is not None and form.deadline > datetime.now(ZoneInfo(TIMEZONE))

@@ -123,6 +123,7 @@ def test_pickup_lines_with_capacity_in_any_words() -> None:
         "2026-11-27 10:00-12:00 | Hall | 20\n\n2026-11-27 14:00-16:00 | Hall | до 15 человек\n"
         "2026-11-28 10:00-12:00 | School yard | 限8人\n2026-11-28 14:00-15:00 | Yard",
         "Europe/Berlin",
+        NOW,
     )
     assert [(s.place, s.capacity) for s in slots] == [
         ("Hall", 20),
@@ -133,9 +134,9 @@ def test_pickup_lines_with_capacity_in_any_words() -> None:
     for wrong in ("2026-11-27 10:00-12:00 | Hall | many", "2026-11-27 10:00-12:00 | Hall | 0",
                   "2026-11-27 10:00-12:00 | Hall | 1 | 2"):  # fmt: skip
         with pytest.raises(FormError):
-            parse_pickups(wrong, "Europe/Berlin")
+            parse_pickups(wrong, "Europe/Berlin", NOW)
     with pytest.raises(FormError) as raised:
-        parse_pickups("2026-11-27 10:00-12:00 | Hall\n2026-11-27 | Yard", "Europe/Berlin")
+        parse_pickups("2026-11-27 10:00-12:00 | Hall\n2026-11-27 | Yard", "Europe/Berlin", NOW)
     assert raised.value.message == "slot {number}: {reason}" and raised.value.values["number"] == 2
 
 

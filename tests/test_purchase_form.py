@@ -89,12 +89,12 @@ def test_deadline_is_local_time_in_the_future_within_a_year() -> None:
 
 
 def test_pickup_window_and_place() -> None:
-    slot = parse_pickup("2026-11-27 10:00-12:00 | Community hall", TZ)
+    slot = parse_pickup("2026-11-27 10:00-12:00 | Community hall", TZ, NOW)
     assert (slot.place, slot.starts_at.hour, slot.ends_at.hour) == ("Community hall", 9, 11)
     with pytest.raises(FormError, match="write the pickup as"):
-        parse_pickup("2026-11-27 10:00 | Hall", TZ)
+        parse_pickup("2026-11-27 10:00 | Hall", TZ, NOW)
     with pytest.raises(FormError, match="end after it starts"):
-        parse_pickup("2026-11-27 12:00-10:00 | Hall", TZ)
+        parse_pickup("2026-11-27 12:00-10:00 | Hall", TZ, NOW)
 
 
 def test_fee() -> None:
@@ -203,3 +203,43 @@ def test_an_item_written_back_as_a_template_reads_the_same() -> None:
         "Honey 1 kg | 12.50; 11.90 from 60 | pack 6 | min 2 | max 10 | stock 90 | moq 12"
     )
     assert parse_item(item_template(item), "EUR") == item
+
+
+@pytest.mark.parametrize(
+    ("text", "pack", "most"),
+    [
+        ("Gouda | 8.40 | 箱 4", 4, None),
+        ("奶酪 | 8.40 | 每箱6个 | 限购 3", 6, 3),
+        ("Сыр | 8.40 | ящик 6 | максимум 10", 6, 10),
+        ("Gouda | 8.40 | box 6 | max 10 pcs", 6, 10),
+    ],
+)
+def test_item_options_in_each_languages_own_words(text: str, pack: int, most: int | None) -> None:
+    item = parse_item(text, "EUR")
+    assert (item.pack_size, item.member_max) == (pack, most)
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("20.00 按件分摊", DeliverySplit.PER_UNIT),
+        ("20 平摊", DeliverySplit.PER_MEMBER),
+        ("20,00 разделить по сумме", DeliverySplit.BY_AMOUNT),
+        ("20 на человека", DeliverySplit.PER_MEMBER),
+        ("20.00 split per unit", DeliverySplit.PER_UNIT),
+    ],
+)
+def test_delivery_splits_in_each_languages_own_words(text: str, split: DeliverySplit) -> None:
+    assert parse_delivery(text, "EUR") == (eur("20.00"), split)
+
+
+def test_a_title_needs_a_letter_or_digit() -> None:
+    for title in (".", "!!!", "— —"):
+        with pytest.raises(FormError, match="at least one letter or digit"):
+            parse_text(title, "title")
+    assert parse_text("蜂蜜", "title") == "蜂蜜"
+
+
+def test_the_if_short_words() -> None:
+    assert parse_if_short("спросить меня")[0] is ShortPolicy.ASK
+    assert parse_if_short("失败")[0] is ShortPolicy.FAIL

@@ -11,8 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import Translator
 from bot.settings import SUPPORTED_LANGUAGES
 from domain.errors import N_, InvalidPurchase
-from domain.purchase import DeliverySplit, Purchase, PurchaseStatus, ShortPolicy
-from domain.views import CardSummary, card_summary
+from domain.purchase import DeliverySplit, PaymentMode, Purchase, PurchaseStatus, ShortPolicy
+from domain.views import CardSummary, ItemProgress, card_summary
 from handlers.callback_data import Action, Start, deep_link, encode
 
 MAX_PLUS_ONE_BUTTONS = 4
@@ -141,6 +141,9 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         if item.stock is not None:
             line += " · " + t.gettext("{left} left").format(left=item.stock - progress.units)
         lines.append(line)
+        rules = item_rules(t, progress, purchase.status is PurchaseStatus.OPEN)
+        if rules:
+            lines.append("   " + " · ".join(rules))
     lines.append("")
     terms = [t.gettext("Organizer fee: {fee}%").format(fee=purchase.fee_percent)]
     terms.append(delivery_line(t, purchase))
@@ -148,6 +151,9 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         terms.append(
             t.gettext("Regions: {regions}").format(regions=escape(", ".join(purchase.regions)))
         )
+    terms.append(
+        t.gettext("Prepay") if purchase.payment_mode is PaymentMode.PREPAY else t.gettext("Postpay")
+    )
     lines.append(" · ".join(terms))
     lines.append(status_line(t, purchase, now))
     for slot in purchase.pickup_slots:
@@ -173,13 +179,47 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         lines.append(
             t.gettext("If short at the deadline: extended once by {hours} h").format(hours=hours)
         )
+    elif purchase.moq is not None and purchase.short_policy is ShortPolicy.ASK:
+        lines.append(t.gettext("If short at the deadline: the head decides"))
+    elif purchase.moq is not None:
+        lines.append(t.gettext("If short at the deadline: the purchase is cancelled"))
     return "\n".join(lines)
+
+
+def item_rules(t: Translator, progress: ItemProgress, open_orders: bool) -> list[str]:
+    """What a member must know before tapping: their limits, the item's own minimum, and
+    while orders are open how far the next pack and the next price are."""
+    item = progress.item
+    rules = []
+    if item.member_min is not None:
+        rules.append(t.gettext("at least {count} each").format(count=item.member_min))
+    if item.member_max is not None:
+        rules.append(t.gettext("at most {count} each").format(count=item.member_max))
+    if item.moq_units is not None:
+        rules.append(t.gettext("needs {count} in total").format(count=item.moq_units))
+    if open_orders and item.pack_size > 1 and progress.units % item.pack_size:
+        more = progress.units_to_next_pack
+        rules.append(
+            t.ngettext(
+                "{count} more fills the next pack", "{count} more fill the next pack", more
+            ).format(count=more)
+        )
+    tier = progress.next_tier
+    if open_orders and tier is not None and progress.units:
+        more = tier.min_units - progress.units
+        rules.append(
+            t.ngettext("{count} more for {price}", "{count} more for {price}", more).format(
+                count=more, price=t.money(tier.unit_price)
+            )
+        )
+    return rules
 
 
 def card_keyboard(
     t: Translator, purchase: Purchase, bot_username: str
 ) -> InlineKeyboardMarkup | None:
-    """`+1 <item>` for the first items, `My order` and `Details`; none once orders close."""
+    """`+1 <item>` for the first items, `My order` and `Details`; none once orders close.
+    While the head decides what happens short of the minimum, orders are closed: no +1."""
     if purchase.status is not PurchaseStatus.OPEN:
         return None
     rows = [
@@ -189,6 +229,7 @@ def card_keyboard(
             )
         ]
         for item in purchase.items[:MAX_PLUS_ONE_BUTTONS]
+        if not purchase.awaiting_head_decision
     ]
     rows.append(
         [

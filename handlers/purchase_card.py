@@ -150,9 +150,15 @@ def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
 def order_toast(t: Translator, view: MemberOrderView, item_id: int) -> str:
     line = next(line for line in view.lines if line.item.item_id == item_id)
     total = t.money(view.due.total) if view.due else ""
-    return t.gettext("You're in: {quantity} × {item} — {total} in all").format(
+    toast = t.gettext("You're in: {quantity} × {item} — {total} in all").format(
         quantity=line.quantity, item=line.item.name, total=total
     )
+    if view.due is not None and view.due.is_estimate and view.due.delivery.minor:
+        # The first to join carries the whole delivery cost until others share it.
+        toast += " " + t.gettext("(with {delivery} delivery, less as others join)").format(
+            delivery=t.money(view.due.delivery)
+        )
+    return toast[:200]  # Telegram shows at most 200 characters in a toast
 
 
 def refusal(t: Translator, error: DomainError) -> str:

@@ -94,3 +94,31 @@ def test_time_left_and_progress_bar() -> None:
     assert progress_bar(0) == "░" * 10
     assert progress_bar(55) == "▓" * 5 + "░" * 5
     assert progress_bar(250) == "▓" * 10
+
+
+def test_the_card_shows_the_rules_members_need() -> None:
+    p = purchase(
+        [item(1, "8.40", name="Gouda", pack_size=4, member_max=8,
+              tiers=(PriceTier(20, eur("7.90")),)),
+         item(2, "3.10", name="Butter", member_min=2, moq_units=10)],
+        moq=Moq(units=30),
+    )  # fmt: skip
+    before = parse_html(card_text(EN, p, card_summary(p), NOW))
+    assert "at most 8 each" in before and "at least 2 each · needs 10 in total" in before
+    assert "more fill" not in before  # nothing ordered yet: no pack to fill
+    assert "Prepay" in before and "If short at the deadline: the purchase is cancelled" in before
+    p.set_quantity(1, "A", 1, 3, NOW)
+    after = parse_html(card_text(EN, p, card_summary(p), NOW))
+    assert "at most 8 each · 1 more fills the next pack · 17 more for €7.90" in after
+    p.set_quantity(2, "B", 1, 2, NOW)
+    full = parse_html(card_text(EN, p, card_summary(p), NOW))
+    assert "3 more fill the next pack" in full and "15 more for €7.90" in full
+
+
+def test_a_card_waiting_for_the_heads_decision_has_no_plus_one() -> None:
+    p = replace(honey(1), awaiting_head_decision=True)  # type: ignore[type-var]
+    markup = card_keyboard(EN, p, "bot")
+    assert markup is not None
+    labels = [b.text for row in markup.inline_keyboard for b in row]
+    assert labels == ["My order", "Details"]
+    assert "the head decides what happens next" in card_text(EN, p, card_summary(p), NOW)

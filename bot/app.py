@@ -46,6 +46,7 @@ from handlers.head_panel import (
 from handlers.helpers import add_helper, helpers_button, remove_helper_button
 from handlers.language import language_button, language_command
 from handlers.my_orders import (
+    ask_to_leave,
     choose_slot,
     editor_button,
     head_answers_withdrawal,
@@ -206,6 +207,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
     application.add_handler(
         CallbackQueryHandler(choose_slot, pattern=is_action(Action.PICKUP_CHOOSE))
+    )
+    application.add_handler(
+        CallbackQueryHandler(ask_to_leave, pattern=is_action(Action.ORDER_ASK_LEAVE))
     )
     for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM, Action.WITHDRAWAL_DECLINE):
         application.add_handler(

@@ -33,7 +33,8 @@ class Action(StrEnum):
     ORDER_REFRESH = "or"  # purchase: the editor under the button, redrawn
     ORDER_ADD = "oa"  # purchase, item, +1 or -1
     ORDER_TOLERANCE = "ot"  # purchase, item, +1 or -1
-    ORDER_WITHDRAW = "ow"  # purchase
+    ORDER_WITHDRAW = "ow"  # purchase: after the member said yes
+    ORDER_ASK_LEAVE = "ol"  # purchase: Withdraw, asking once before it
     ORDER_ASK_WITHDRAW = "oq"  # purchase
     ORDER_PAID = "op"  # purchase: "I paid"
     WITHDRAWAL_ACCEPT = "ha"  # purchase, member, request: shows what accepting would change
@@ -89,6 +90,7 @@ ARITY = {
     Action.ORDER_ADD: 3,
     Action.ORDER_TOLERANCE: 3,
     Action.ORDER_WITHDRAW: 1,
+    Action.ORDER_ASK_LEAVE: 1,
     Action.ORDER_ASK_WITHDRAW: 1,
     Action.ORDER_PAID: 1,
     Action.WITHDRAWAL_ACCEPT: 3,

@@ -20,7 +20,7 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
-from handlers.order_view import editor_keyboard, editor_text
+from handlers.order_view import editor_keyboard, editor_text, leave_keyboard
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     actor_for,
@@ -163,6 +163,29 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         purchase_id,
         edit=query.message if isinstance(query.message, Message) else None,
     )
+
+
+async def ask_to_leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Withdraw pressed: the editor asks once, since leaving removes the whole order."""
+    pressed = await callback_or_refusal(update, context)
+    if pressed is None:
+        return
+    query, callback = pressed
+    t = person_translator(update, context)
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    if message is None:
+        return
+    purchase_id = callback.args[0]
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        return
+    question = t.gettext(
+        "Withdraw from {title}? Your whole order is removed, and your place in the packs goes "
+        "to the next in line."
+    ).format(title=notices.title(purchase))
+    await redraw(message, question, leave_keyboard(t, purchase_id))
 
 
 async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

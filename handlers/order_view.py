@@ -42,9 +42,10 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
         if line.tolerance:
             lines.append(
                 "   "
-                + t.gettext("would also take up to {units} more to fill a pack").format(
-                    units=line.tolerance
-                )
+                + t.gettext(
+                    "you would also take up to {units} more to fill a pack: you may get up to "
+                    "{most}"
+                ).format(units=line.tolerance, most=line.quantity + line.tolerance)
             )
         position = _pack_position(t, line, open_orders)
         if position:
@@ -65,6 +66,15 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
             )
         else:
             lines.append(t.gettext("<b>Total due {total}</b>").format(total=total))
+    if open_orders and any(line.item.pack_size > 1 for line in view.lines):
+        lines.append("")
+        lines.append(
+            "ℹ️ "
+            + t.gettext(
+                "“Fill a pack”: how many more of an item you would also take, so that a pack "
+                "that is almost full goes to the supplier; you are never given more than that."
+            )
+        )
     payment = _payment_line(t, purchase, view)
     if payment:
         lines.append(payment)
@@ -130,6 +140,14 @@ def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> s
     return state + "\n" + instructions
 
 
+def leave_keyboard(t: Translator, purchase_id: int) -> InlineKeyboardMarkup:
+    """Withdraw asks once: leaving removes the whole order (there is no undo)."""
+    return InlineKeyboardMarkup([
+        [_button(t.gettext("Yes, withdraw me"), Action.ORDER_WITHDRAW, purchase_id)],
+        [_button(t.gettext("No, keep my order"), Action.ORDER_REFRESH, purchase_id)],
+    ])  # fmt: skip
+
+
 def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(label[:60], callback_data=encode(action, *args))
 
@@ -149,16 +167,17 @@ def editor_keyboard(
                 continue
             rows.append([_button(f"−1 {item.name}", Action.ORDER_ADD, pid, item.item_id, -1), plus])
             if item.pack_size > 1:
-                less, more = t.gettext("Fill a pack −1"), t.gettext("Fill a pack +1")
+                less = t.gettext("{item}: fill a pack −1").format(item=item.name)
+                more = t.gettext("{item}: fill a pack +1").format(item=item.name)
                 rows.append([
                     _button(less, Action.ORDER_TOLERANCE, pid, item.item_id, -1),
                     _button(more, Action.ORDER_TOLERANCE, pid, item.item_id, 1),
                 ])  # fmt: skip
         if ordered:
-            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_WITHDRAW, pid)])
+            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
     elif ordered and purchase.status in WITHDRAWABLE:
         if purchase.in_transfer_window(now):
-            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_WITHDRAW, pid)])
+            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
         else:
             rows.append(
                 [_button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]

@@ -162,7 +162,11 @@ async def test_purchases_lists_several_and_opens_each_panel(community: Community
     editor = await c.sandbox.wait_for_message(c.bob.id, "You have not ordered anything yet")
     await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
-    assert (await c.sandbox.tap(c.bob, edited, "Withdraw")).text == "You are out of this purchase."
+    await c.sandbox.tap(c.bob, edited, "Withdraw")
+    asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
+    assert (await c.sandbox.tap(c.bob, asked, "Yes, withdraw me")).text == (
+        "You are out of this purchase."
+    )
     sent = await c.sandbox.send(c.head, "/purchases")
     listing = await c.sandbox.wait_for_message(c.head.id, "The purchases you lead", after=sent)
     assert [b["text"] for b in listing.buttons()] == [

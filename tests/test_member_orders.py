@@ -68,13 +68,25 @@ async def test_the_editor_changes_quantities_and_tolerance_and_shows_the_packs(
     assert "4 wait for the next pack: 2 more units fill it" in text
     assert "Goods €50.00 · fee €2.50 · delivery €20.00" in text
     assert "Total €72.50" in text
-    await c.sandbox.tap(c.alice, edited, "Fill a pack +1")
-    await c.sandbox.tap(c.alice, edited, "Fill a pack +1")
-    edited = await c.sandbox.wait_for_edit(editor, "would also take up to 2 more to fill a pack")
+    # The pack buttons name their item; what they mean is said once.
+    assert "“Fill a pack”: how many more of an item you would also take" in text
+    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1")
+    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1")
+    edited = await c.sandbox.wait_for_edit(
+        editor, "you would also take up to 2 more to fill a pack: you may get up to 6"
+    )
     assert "all in full packs so far" in (edited.text or "")
     await c.sandbox.tap(c.alice, edited, "−1 Honey 1 kg")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 3")
-    answer = await c.sandbox.tap(c.alice, edited, "Withdraw")
+    # Withdraw asks once; No keeps everything.
+    await c.sandbox.tap(c.alice, edited, "Withdraw")
+    asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
+    await c.sandbox.tap(c.alice, asked, "No, keep my order")
+    edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 3")
+    assert await quantity(c, c.alice.id) == 3
+    await c.sandbox.tap(c.alice, edited, "Withdraw")
+    asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
+    answer = await c.sandbox.tap(c.alice, asked, "Yes, withdraw me")
     assert answer.text == "You are out of this purchase."
     await c.sandbox.wait_for_edit(editor, "You have not ordered anything yet")
     assert await quantity(c, c.alice.id) == 0

@@ -79,7 +79,9 @@ async def test_a_new_head_accepts_and_a_member_withdraws_after_the_stop(
     # Bob may leave although the purchase has stopped: the head changed.
     sent = await c.sandbox.send(c.bob, "/orders")
     editor = await c.sandbox.wait_for_message(c.bob.id, "Total due", after=sent)
-    answer = await c.sandbox.tap(c.bob, editor, "Withdraw")
+    await c.sandbox.tap(c.bob, editor, "Withdraw")
+    asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
+    answer = await c.sandbox.tap(c.bob, asked, "Yes, withdraw me")
     assert answer.text == "You are out of this purchase."
     assert (await stored(c)).participant_ids() == [c.alice.id]
 

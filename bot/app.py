@@ -220,6 +220,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     )
     for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
                    Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
+                   Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
+                   Action.HEAD_ARRIVED_CONFIRM,
                    Action.HEAD_COMPLETE_ANYWAY,
                    Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
                    Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,

@@ -41,11 +41,14 @@ class Action(StrEnum):
     WITHDRAWAL_CONFIRM = "hk"  # purchase, member, request: accept, after seeing that
     WITHDRAWAL_DECLINE = "hd"  # purchase, member, request
     HEAD_STOP = "hs"  # purchase
-    HEAD_GO_AHEAD = "hg"  # purchase: stop although short of the minimum
+    HEAD_GO_AHEAD = "hg"  # purchase: asks whether to stop although short of the minimum
+    HEAD_GO_AHEAD_CONFIRM = "hh"  # purchase: yes, stop although short
     HEAD_EXTEND = "he"  # purchase, hours
     HEAD_CANCEL = "hc"  # purchase
-    HEAD_ORDERED = "ho"  # purchase
-    HEAD_ARRIVED = "hr"  # purchase
+    HEAD_ORDERED = "ho"  # purchase: asks first (everyone is told)
+    HEAD_ORDERED_CONFIRM = "hb"  # purchase
+    HEAD_ARRIVED = "hr"  # purchase: asks first, naming the pickup slots
+    HEAD_ARRIVED_CONFIRM = "hj"  # purchase
     HEAD_COMPLETE = "hf"  # purchase
     HEAD_COMPLETE_ANYWAY = "hz"  # purchase: close with open balances (they stay on record)
     HEAD_DROP_UNPAID = "hn"  # purchase: what dropping those who paid nothing would change
@@ -98,6 +101,9 @@ ARITY = {
     Action.WITHDRAWAL_DECLINE: 3,
     Action.HEAD_STOP: 1,
     Action.HEAD_GO_AHEAD: 1,
+    Action.HEAD_GO_AHEAD_CONFIRM: 1,
+    Action.HEAD_ORDERED_CONFIRM: 1,
+    Action.HEAD_ARRIVED_CONFIRM: 1,
     Action.HEAD_EXTEND: 2,
     Action.HEAD_CANCEL: 1,
     Action.HEAD_ORDERED: 1,

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot import notices
 from bot.i18n import Translator, pick_language
 from bot.notices import progress, slot_text, unreachable_text
 from domain import ledger, services
@@ -87,9 +88,9 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
 
     rows: list[list[InlineKeyboardButton]] = []
     if purchase.status is PurchaseStatus.OPEN:
-        if purchase.awaiting_head_decision:
+        if purchase.awaiting_head_decision or not purchase.moq_met():
             rows.append([button(t.gettext("Go ahead anyway"), Action.HEAD_GO_AHEAD)])
-        else:
+        if not purchase.awaiting_head_decision:
             rows.append([button(t.gettext("Stop now"), Action.HEAD_STOP)])
         rows.append([button(t.gettext("Extend by 24 h"), Action.HEAD_EXTEND, 24)])
         if not purchase.awaiting_head_decision:
@@ -346,7 +347,15 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         match callback.action:
             case Action.HEAD_STOP:
                 await services.stop_now(uow, purchase_id, actor)
-            case Action.HEAD_GO_AHEAD:
+            case Action.HEAD_GO_AHEAD | Action.HEAD_ORDERED | Action.HEAD_ARRIVED:
+                # They tell every member: the panel asks once, saying what will happen.
+                managed = await managed_purchase(context, purchase_id, actor)
+                if callback.action is not Action.HEAD_ARRIVED or managed.pickup_slots:
+                    await query.answer()
+                    await _confirm(query, t, managed, callback.action)
+                    return
+                await services.mark_arrived(uow, purchase_id, actor, [])  # asks for the pickup
+            case Action.HEAD_GO_AHEAD_CONFIRM:
                 await services.go_ahead_anyway(uow, purchase_id, actor)
             case Action.HEAD_EXTEND:
                 hours = callback.args[1]
@@ -355,9 +364,9 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 await services.postpone(uow, purchase_id, actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
                 await _ask_for_reason(update, context, purchase_id, actor, t)
-            case Action.HEAD_ORDERED:
+            case Action.HEAD_ORDERED_CONFIRM:
                 await services.mark_ordered(uow, purchase_id, actor)
-            case Action.HEAD_ARRIVED:
+            case Action.HEAD_ARRIVED_CONFIRM:
                 await services.mark_arrived(uow, purchase_id, actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, actor)
@@ -410,6 +419,43 @@ async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             panel_text(t, purchase, status_line(t, purchase, rt.clock())),
             panel_keyboard(t, purchase),
         )
+
+
+CONFIRMED_BY = {
+    Action.HEAD_GO_AHEAD: Action.HEAD_GO_AHEAD_CONFIRM,
+    Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
+    Action.HEAD_ARRIVED: Action.HEAD_ARRIVED_CONFIRM,
+}
+
+
+async def _confirm(query: CallbackQuery, t: Translator, purchase: Purchase, action: Action) -> None:
+    """The panel becomes the question, with Yes and Back (Back redraws the panel)."""
+    members = members_count(t, len(purchase.participant_ids()))
+    if action is Action.HEAD_GO_AHEAD:
+        question = t.gettext(
+            "The minimum order of {title} is not reached: {progress}. Stop now and order "
+            "anyway? I tell each member their final order ({members})."
+        ).format(title=notices.title(purchase), progress=progress(t, purchase), members=members)
+        yes = t.gettext("✅ Yes, go ahead")
+    elif action is Action.HEAD_ORDERED:
+        question = t.gettext(
+            "Mark {title} ordered from the supplier? I tell all its members ({members})."
+        ).format(title=notices.title(purchase), members=members)
+        yes = t.gettext("✅ Yes, it is ordered")
+    else:
+        slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
+        question = t.gettext(
+            "Have the goods of {title} arrived? I send the pickup codes now ({members}), for:\n"
+            "{slots}\nTo pick up elsewhere or at another time, send /arrived {id} with the slots."
+        ).format(title=notices.title(purchase), members=members, slots=slots, id=purchase.id)
+        yes = t.gettext("✅ Yes, they are here")
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton(yes, callback_data=encode(CONFIRMED_BY[action], purchase.id))],
+        [InlineKeyboardButton(t.gettext("↩️ Back"), callback_data=encode(Action.HEAD_PANEL,
+                                                                          purchase.id))],
+    ])  # fmt: skip
+    if isinstance(query.message, Message):
+        await redraw(query.message, question, markup)
 
 
 async def _tell_reach(

@@ -17,7 +17,7 @@ from domain.adjustments import ESTIMATED
 from domain.errors import N_, DomainError, LimitExceeded, NotFound
 from domain.events import AmountsChanged
 from domain.ports import AlreadyProcessed
-from domain.purchase import Purchase
+from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
 from handlers.callback_data import Action, Callback, encode
 from handlers.order_view import editor_keyboard, editor_text, leave_keyboard
@@ -83,13 +83,33 @@ async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if len(purchases) == 1:
         await send_editor(update, context, purchases[0].id)
         return
+    # Running ones first, newest first; of the finished, the latest few (the rest stay in
+    # the head's exports).
+    running = sorted((p for p in purchases if p.status in RUNNING), key=lambda p: -p.id)
+    finished = sorted((p for p in purchases if p.status not in RUNNING), key=lambda p: -p.id)
     buttons = [
-        [InlineKeyboardButton(p.title[:60], callback_data=encode(Action.ORDER_OPEN, p.id))]
-        for p in purchases
+        [
+            InlineKeyboardButton(
+                order_label(t, p, user.id), callback_data=encode(Action.ORDER_OPEN, p.id)
+            )
+        ]
+        for p in running + finished[:FINISHED_ORDERS_SHOWN]
     ]
     await message.reply_text(
         t.gettext("Your purchases:"), reply_markup=InlineKeyboardMarkup(buttons)
     )
+
+
+FINISHED_ORDERS_SHOWN = 5
+
+
+def order_label(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """ "Farm gouda · open · €16.80": which purchase, where it stands, what the member owes."""
+    view = member_order(purchase, member_id)
+    parts = [purchase.title[:40], t.gettext(STATUS_WORDS[purchase.status])]
+    if view.due is not None:
+        parts.append(t.money(view.due.total))
+    return " · ".join(parts)
 
 
 async def open_editor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,7 +20,14 @@ from domain.purchase import PurchaseStatus
 from domain.purchase_form import TemplateContext, parse_template
 from sandbox.model import RecordedCall, SandboxMessage
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
-from tests.support.scenario import TIMEZONE, Community, community_running, local, template
+from tests.support.scenario import (
+    TIMEZONE,
+    Community,
+    community_running,
+    local,
+    tap_and_confirm,
+    template,
+)
 
 
 @pytest.fixture
@@ -176,7 +183,7 @@ async def test_members_the_bot_cannot_reach_are_named_to_the_head(community: Com
     # The reach figures count them out from now on.
     await c.say(c.head, "/message 1 Pickup moves to 19:00", "Sent to 1 participant.")
     refused = len(forbidden(c))
-    await c.sandbox.tap(c.head, panel, "Mark ordered")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     await c.sandbox.wait_for_edit(panel, "Ordered")
     # The "ordered" notices meet 403s from Bob, Dana and Carol again; the head is not told
     # again (two notifier rounds are half a second apart: a second is time enough).
@@ -205,9 +212,9 @@ async def test_a_member_who_opens_the_bot_late_gets_what_they_missed(sqlite_url:
         panel = await c.panel()
         await c.sandbox.tap(c.head, panel, "Stop now")
         await c.sandbox.wait_for_edit(panel, "Stopped")
-        await c.sandbox.tap(c.head, panel, "Mark ordered")
+        await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
         await c.sandbox.wait_for_edit(panel, "Ordered")
-        await c.sandbox.tap(c.head, panel, "Mark arrived")
+        await tap_and_confirm(c.sandbox, c.head, panel, "Mark arrived")
         await c.sandbox.wait_for_edit(panel, "Arrived")
         await eventually(lambda: c.sandbox.emulator.rate_limited == [], 5)
         assert c.sandbox.bot_messages(c.bob.id) == []  # nothing could reach him

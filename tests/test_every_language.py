@@ -13,12 +13,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.i18n import Translator, pick_language
-from handlers.callback_data import Action, encode
+from handlers.callback_data import Action, decode, encode
 from handlers.language import NAMES
 from sandbox.driver import Match, Sandbox
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import TIMEZONE, local
+
+
+def label_of(message: SandboxMessage, action: Action) -> str:
+    """The button of `action` under `message`, whatever the language calls it."""
+    return next(
+        b["text"]
+        for b in message.buttons()
+        if (pressed := decode(b.get("callback_data"))) and pressed.action is action
+    )
+
+
+def has(message: SandboxMessage, action: Action) -> bool:
+    return any(
+        (pressed := decode(b.get("callback_data"))) and pressed.action is action
+        for b in message.buttons()
+    )
 
 
 @dataclass(frozen=True)
@@ -128,7 +144,7 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
 
             # the head's edit form, in this language, reads back as it was written
             panel = await reply(sandbox, head, "/purchases", with_buttons)
-            await sandbox.tap(head, panel, panel.buttons()[2]["text"])  # edit
+            await sandbox.tap(head, panel, label_of(panel, Action.HEAD_EDIT))
             form = await sandbox.wait_for_message(head.id, "/edit 1", after=panel)
             unchanged = await reply(sandbox, head, form.text or "")
             reader = Translator(pick_language(language.code))
@@ -168,11 +184,15 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             await sandbox.tap(head, panel, labels[5])  # participants
             await sandbox.tap(head, panel, labels[6])  # export
             await eventually(lambda: len(sandbox.documents(head.id)) == 2)
-            await sandbox.tap(head, panel, labels[0])  # mark ordered
-            await eventually(lambda: marked(sandbox, alice.id, "📦"))
-            panel = await reply(sandbox, head, "/purchases", with_buttons)
-            await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # mark arrived
-            await eventually(lambda: marked(sandbox, alice.id, "📦", count=2))
+            for ask, confirm, count in (
+                (Action.HEAD_ORDERED, Action.HEAD_ORDERED_CONFIRM, 1),
+                (Action.HEAD_ARRIVED, Action.HEAD_ARRIVED_CONFIRM, 2),
+            ):
+                panel = await reply(sandbox, head, "/purchases", with_buttons)
+                await sandbox.tap(head, panel, label_of(panel, ask))  # it asks once
+                asked = await sandbox.wait_for_edit(panel, lambda m, c=confirm: has(m, c))
+                await sandbox.tap(head, asked, label_of(asked, confirm))
+                await eventually(lambda n=count: marked(sandbox, alice.id, "📦", count=n))
             async with runtime.database.unit_of_work() as uow:
                 arrived = await uow.purchases.get(1)
             assert arrived is not None

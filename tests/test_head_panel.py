@@ -109,7 +109,8 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
     [Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_CANCEL, Action.HEAD_ORDERED,
      Action.HEAD_ARRIVED, Action.HEAD_COMPLETE, Action.HEAD_COMPLETE_ANYWAY,
      Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_PANEL, Action.HEAD_MESSAGE,
-     Action.HEAD_PAYMENTS, Action.HEAD_SUPPLY, Action.HEAD_EDIT, Action.HEAD_TRANSFER],
+     Action.HEAD_PAYMENTS, Action.HEAD_SUPPLY, Action.HEAD_EDIT, Action.HEAD_TRANSFER,
+     Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM, Action.HEAD_ARRIVED_CONFIRM],
 )  # fmt: skip
 async def test_a_member_forging_head_controls_is_refused(
     community: Community, action: Action
@@ -185,3 +186,39 @@ async def test_purchases_lists_several_and_opens_each_panel(community: Community
         "Not done: only the head of this purchase (or a platform admin) can do this"
     )
     assert not any("🛒" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+
+
+async def test_going_ahead_below_the_minimum_and_marking_ordered_ask_once(
+    community: Community,
+) -> None:
+    c = community
+    sent = await c.sandbox.start(c.alice)
+    await c.sandbox.wait_for_message(c.alice.id, after=sent)
+    card = await c.publish()  # a minimum of 30 units
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    panel = await c.panel()
+    labels = [b["text"] for b in panel.buttons()]
+    assert labels[:2] == ["Go ahead anyway", "Stop now"]
+    await c.sandbox.tap(c.head, panel, "Go ahead anyway")
+    asked = await c.sandbox.wait_for_edit(panel, "is not reached: 1/30 units")
+    assert "I tell each member their final order (1 member)" in (asked.text or "")
+    # Back changes nothing.
+    await c.sandbox.tap(c.head, asked, "↩️ Back")
+    back = await c.sandbox.wait_for_edit(panel, lambda m: "Go ahead anyway" in str(m.buttons()))
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None and purchase.status.value == "open"
+    await c.sandbox.tap(c.head, back, "Go ahead anyway")
+    asked = await c.sandbox.wait_for_edit(panel, "is not reached")
+    await c.sandbox.tap(c.head, asked, "✅ Yes, go ahead")
+    stopped = await c.sandbox.wait_for_edit(panel, lambda m: "Mark ordered" in str(m.buttons()))
+    await c.sandbox.wait_for_message(c.chat.id, "has stopped")
+    # Mark ordered names who is told, and acts only on Yes.
+    await c.sandbox.tap(c.head, stopped, "Mark ordered")
+    asked = await c.sandbox.wait_for_edit(
+        panel, "ordered from the supplier? I tell all its members"
+    )
+    assert not any("ordered from the supplier" in (m.text or "")
+                   for m in c.sandbox.bot_messages(c.alice.id))  # fmt: skip
+    await c.sandbox.tap(c.head, asked, "✅ Yes, it is ordered")
+    await c.sandbox.wait_for_message(c.alice.id, "is ordered from the supplier")

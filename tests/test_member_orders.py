@@ -116,9 +116,17 @@ async def test_orders_lists_every_purchase_and_details_lets_one_join_from_privat
     editor = await c.sandbox.wait_for_message(c.bob.id, lambda m: bool(m.buttons()), after=details)
     await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg")
     listing = await c.say(c.bob, "/orders", "Your purchases:")
-    assert [b["text"] for b in listing.buttons()] == ["Wildflower honey from Altai", "Buckwheat"]
-    await c.sandbox.tap(c.bob, listing, "Buckwheat")
+    # Each with where it stands and what Bob owes, the newest first.
+    labels = [b["text"] for b in listing.buttons()]
+    assert labels == ["Buckwheat · open · €33.13", "Wildflower honey from Altai · open · €27.35"]
+    await c.sandbox.tap(c.bob, listing, labels[0])
     await c.sandbox.wait_for_message(c.bob.id, "Honey 1 kg: 1", after=listing)
+    # A finished purchase goes below the running ones.
+    await services.cancel(c.runtime.database.unit_of_work(), 2, Actor(c.head.id), "no honey")
+    listing = await c.say(c.bob, "/orders", "Your purchases:")
+    labels = [b["text"] for b in listing.buttons()]
+    assert labels[0].startswith("Wildflower honey from Altai · open")
+    assert labels[1].startswith("Buckwheat · cancelled")
 
 
 async def test_after_the_stop_a_member_asks_and_the_head_decides(community: Community) -> None:

@@ -20,7 +20,7 @@ from domain.payments import Means
 from domain.purchase import Purchase, PurchaseStatus
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local
+from tests.support.scenario import Community, community_running, local, tap_and_confirm
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 
@@ -269,9 +269,9 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         stop = await c.sandbox.wait_for_message(c.alice.id, "🛑")
         assert "You pay the head when you pick up your goods." in (stop.text or "")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Mark ordered")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
-        await c.sandbox.tap(c.head, control, "Mark arrived")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
         notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code")
         due = eur("20.80")  # 2 × 8.40 + the whole 4.00 delivery
         assert f"Please bring €{due.amount}: you pay the head at pickup." in (notice.text or "")
@@ -311,9 +311,9 @@ async def test_complete_asks_before_closing_with_money_still_open(sqlite_url: st
         await c.sandbox.tap(c.head, control, "Stop now")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         await c.say(c.head, "/paid 1 Alice Zebra 18.80", "Recorded")
-        await c.sandbox.tap(c.head, control, "Mark ordered")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
-        await c.sandbox.tap(c.head, control, "Mark arrived")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
         await c.sandbox.wait_for_edit(control, "Arrived")
         await c.sandbox.tap(c.head, control, "Complete")
         ask = await c.sandbox.wait_for_message(c.head.id, "Not completed yet", after=control)

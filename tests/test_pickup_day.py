@@ -29,7 +29,7 @@ from handlers.packing_list import FONTS, TICK_BOX, matrix_rows, packing_pdf
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support import builders
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local
+from tests.support.scenario import Community, community_running, local, tap_and_confirm
 
 
 def cheese() -> str:
@@ -63,9 +63,9 @@ async def arrived(c: Community) -> None:
     await c.sandbox.tap(c.head, control, "Stop now")
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Mark ordered")
+    await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
     await c.sandbox.wait_for_edit(control, "Ordered")
-    await c.sandbox.tap(c.head, control, "Mark arrived")
+    await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
     await c.sandbox.wait_for_message(c.bob.id, "Your pickup code")
 
 
@@ -355,6 +355,11 @@ async def test_the_packing_list_prints_in_every_language(
                                (Action.HEAD_EXPORT, PurchaseStatus.ARRIVED)):  # fmt: skip
             control = await c.panel()
             await c.sandbox.tap(c.head, control, button_for(control, action))
+            if action in (Action.HEAD_ORDERED, Action.HEAD_ARRIVED):  # each asks once
+                asked = await c.sandbox.wait_for_edit(control, lambda m: len(m.buttons()) == 2)
+                confirm = {Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
+                           Action.HEAD_ARRIVED: Action.HEAD_ARRIVED_CONFIRM}[action]  # fmt: skip
+                await c.sandbox.tap(c.head, asked, button_for(asked, confirm))
             await status_becomes(c, status)
         await eventually(lambda: any(n.endswith(".pdf") for n, _ in c.sandbox.documents(c.head.id)))
         files = dict(c.sandbox.documents(c.head.id))

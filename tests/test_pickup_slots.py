@@ -22,7 +22,7 @@ from sandbox.model import SandboxMessage
 from tests.support import builders
 from tests.support.builders import NOW
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local
+from tests.support.scenario import Community, community_running, local, tap_and_confirm
 
 HEAD = Actor(builders.HEAD)
 A, B, C = 1, 2, 3
@@ -230,9 +230,9 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         control = await c.panel()
         await c.sandbox.tap(c.head, control, "Stop now")
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Mark ordered")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
-        await c.sandbox.tap(c.head, control, "Mark arrived")
+        await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
 
         # Alice's notice names her slot only; Bob's lists the three and lets him choose.
         alices = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code")
@@ -313,11 +313,11 @@ async def test_fifty_members_choose_one_slot_of_ten_places_at_once(database_url:
             await c.sandbox.wait_for_message(member.id, after=sent)
         presses = [await c.sandbox.press(m, card, "+1 Gouda") for m in members]
         await asyncio.gather(*(c.sandbox.answer_of(p, 60) for p in presses))
-        for action in (Action.HEAD_STOP, Action.HEAD_ORDERED, Action.HEAD_ARRIVED):
+        control = await c.panel()
+        await c.sandbox.tap(c.head, control, "Stop now")
+        for label in ("Mark ordered", "Mark arrived"):
             control = await c.panel()
-            await c.sandbox.answer_of(
-                await c.sandbox.press(c.head, control, data=encode(action, 1))
-            )
+            await tap_and_confirm(c.sandbox, c.head, control, label)
         notices = [
             await c.sandbox.wait_for_message(m.id, "Your pickup code", timeout=30) for m in members
         ]

@@ -15,7 +15,7 @@ from domain.purchase import PurchaseStatus
 from sandbox.model import SandboxUser
 from storage.unit_of_work import Database
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
-from tests.support.scenario import Community, community_running, local, template
+from tests.support.scenario import Community, community_running, local, tap_and_confirm, template
 
 DAY = timedelta(days=1)
 
@@ -87,10 +87,10 @@ async def test_the_whole_timeline_from_open_to_completed(
     await c.sandbox.wait_for_edit(card, "Stopped")
 
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Mark ordered")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     panel = await c.sandbox.wait_for_edit(panel, "Ordered")
     await c.sandbox.wait_for_message(c.alice.id, "is ordered from the supplier")
-    await c.sandbox.tap(c.head, panel, "Mark arrived")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Mark arrived")
     await c.sandbox.wait_for_message(c.chat.id, "have arrived")
     notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
     code = (notice.text or "").split("Your pickup code: ", 1)[1][:4]
@@ -179,7 +179,7 @@ async def test_short_of_the_minimum_under_ask_the_head_decides_with_buttons(
     assert (answer.text or "").startswith("You're in")
     await jump(c, clock, -timedelta(minutes=1))
     second = await c.sandbox.wait_for_message(c.head.id, "short of the minimum", after=question)
-    await c.sandbox.tap(c.head, second, "Go ahead anyway")
+    await tap_and_confirm(c.sandbox, c.head, second, "Go ahead anyway")
     await c.sandbox.wait_for_message(c.chat.id, "has stopped: 2 members, 2/30 units")
 
 
@@ -259,12 +259,13 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     panel = await c.panel()
     await c.sandbox.tap(c.head, panel, "Stop now")
     panel = await c.sandbox.wait_for_edit(panel, "Stopped")
-    await c.sandbox.tap(c.head, panel, "Mark ordered")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     panel = await c.sandbox.wait_for_edit(panel, "Ordered")
-    await c.sandbox.tap(c.head, panel, "Mark arrived")
-    await c.sandbox.wait_for_message(
-        c.head.id, "/arrived 1 2026-11-27 10:00-12:00 | Community hall"
-    )
+    await c.sandbox.tap(c.head, panel, "Mark arrived")  # no pickup to confirm: it asks for one
+    asked = await c.sandbox.wait_for_message(c.head.id, "10:00-12:00 | Community hall")
+    # The example is a date ahead (five days from today), not a fixed one long past.
+    example = (asked.text or "").split("/arrived 1 ", 1)[1][:10]
+    assert example > datetime.now(UTC).strftime("%Y-%m-%d")
     await c.say(c.head, "/arrived 1 tomorrow | hall", "write the pickup as")
     await c.say(c.head, "/arrived", "Write it like this")
     await c.say(

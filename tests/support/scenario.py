@@ -79,6 +79,22 @@ class Community:
         return await self.sandbox.wait_for_message(user.id, answer, after=sent)
 
 
+async def tap_and_confirm(
+    sandbox: Sandbox, user: SandboxUser, message: SandboxMessage, label: str
+) -> SandboxMessage:
+    """Press a control that asks once (Mark ordered, Mark arrived, Go ahead anyway) and its
+    "✅ Yes"; returns the message, as it stands after the answer."""
+    await sandbox.tap(user, message, label)
+    asked = await sandbox.wait_for_edit(
+        message, lambda m: any(b["text"].startswith("✅ Yes") for b in m.buttons())
+    )
+    yes = next(b["text"] for b in asked.buttons() if b["text"].startswith("✅ Yes"))
+    await sandbox.tap(user, asked, yes)
+    return await sandbox.wait_for_edit(
+        message, lambda m: not any(b["text"].startswith("✅ Yes") for b in m.buttons())
+    )
+
+
 @asynccontextmanager
 async def community_running(
     database_url: str, clock: ShiftedClock | None = None, language: str = "en"

@@ -15,7 +15,7 @@ from domain.billing import AmountDue
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account
 from domain.money import Money
-from domain.purchase import STATUS_WORDS, PaymentMode, PickupSlot, Purchase
+from domain.purchase import STATUS_WORDS, WITHDRAWABLE, PaymentMode, PickupSlot, Purchase
 from handlers.callback_data import Action, encode
 
 
@@ -37,7 +37,9 @@ def due_text(t: Translator, due: AmountDue) -> str:
 def progress(t: Translator, purchase: Purchase) -> str:
     units = purchase.firm_units()
     if purchase.moq is not None and purchase.moq.units is not None:
-        return t.gettext("{units}/{goal} units").format(units=units, goal=purchase.moq.units)
+        return t.ngettext("{units}/{goal} unit", "{units}/{goal} units", purchase.moq.units).format(
+            units=units, goal=purchase.moq.units
+        )
     if purchase.moq is not None and purchase.moq.money is not None:
         return f"{t.money(purchase.goods_total_requested())} / {t.money(purchase.moq.money)}"
     return t.ngettext("{units} unit", "{units} units", units).format(units=units)
@@ -119,10 +121,10 @@ def supplier_summary(
         total = cost if total is None else total + cost
         packs = (
             " "
-            + t.gettext("({packs} packs of {size})").format(
-                packs=allocation.packs, size=item.pack_size
-            )
-            if item.pack_size > 1
+            + t.ngettext(
+                "({packs} pack of {size})", "({packs} packs of {size})", allocation.packs
+            ).format(packs=allocation.packs, size=item.pack_size)
+            if item.pack_size > 1 and allocation.packs
             else ""
         )
         text.append(f"• {escape(item.name)}: {units}{packs} × {t.money(price)} = {t.money(cost)}")
@@ -954,7 +956,15 @@ def transfer_offer(t: Translator, purchase: Purchase, number: int) -> dict[str, 
     return {"text": text, "parse_mode": "HTML", "reply_markup": markup}
 
 
-def new_head_to_member(t: Translator, purchase: Purchase, name: str, until: datetime) -> str:
+def new_head_to_member(
+    t: Translator, purchase: Purchase, name: str, until: datetime, collected: bool = False
+) -> str:
+    """Members may withdraw after a change of head, until the goods are there: one who has
+    them (or whose goods arrived) hears only who leads now."""
+    if collected or purchase.status not in WITHDRAWABLE:
+        return t.gettext("🤝 {name} now leads {title}.").format(
+            name=escape(name), title=title(purchase)
+        )
     return t.gettext(
         "🤝 {name} now leads {title}. If you would rather not stay, you may withdraw "
         "until {when}, even after the stop: /orders"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -300,9 +300,13 @@ class _PurchaseNotices:
         return member.name if member else str(member_id)
 
     async def _to_members(
-        self, event: LoggedEvent, kind: str, render: Callable[[Translator, int], str]
+        self,
+        event: LoggedEvent,
+        kind: str,
+        render: Callable[[Translator, int], str],
+        members: Iterable[int] | None = None,
     ) -> None:
-        for member in self.purchase.participant_ids():
+        for member in self.purchase.participant_ids() if members is None else members:
             await self.send(
                 f"{kind}:{self.purchase.id}:{member}", member, render(self.t(member), member)
             )
@@ -473,7 +477,9 @@ class _PurchaseNotices:
         )
         for member in purchase.participant_ids():
             if member != new:
-                text = notices.new_head_to_member(self.t(member), purchase, name, until)
+                text = notices.new_head_to_member(
+                    self.t(member), purchase, name, until, member in purchase.handed_over
+                )
                 await self.send(f"head-changed:{event.id}:{member}", member, text)
         to_new = self.t(new).gettext(
             "✅ You lead {title} now. /purchases opens its panel and the list of participants."
@@ -566,9 +572,12 @@ class _PurchaseNotices:
         )
 
     async def on_PurchaseOrdered(self, event: LoggedEvent) -> None:  # noqa: N802
+        # Only those who get something: a member the supplier's cut left with nothing was
+        # told so by the change itself, and "ordered" would say the opposite.
         await self._to_members(
-            event, "ordered", lambda t, _m: notices.ordered_text(t, self.purchase)
-        )
+            event, "ordered", lambda t, _m: notices.ordered_text(t, self.purchase),
+            members=sorted(self.purchase.final_lines()),
+        )  # fmt: skip
 
     async def on_GoodsArrived(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase

@@ -165,7 +165,9 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         )
     lines.append("")
     if summary.moq is not None and summary.moq.units is not None:
-        goal = t.gettext("{units}/{goal} units").format(units=summary.units, goal=summary.moq.units)
+        goal = t.ngettext("{units}/{goal} unit", "{units}/{goal} units", summary.moq.units).format(
+            units=summary.units, goal=summary.moq.units
+        )
     elif summary.moq is not None and summary.moq.money is not None:
         goal = f"{t.money(summary.goods_total)} / {t.money(summary.moq.money)}"
     else:

@@ -23,8 +23,15 @@ def _pack_position(t: Translator, line: LineView, open_orders: bool) -> str:
     if line.short == 0:
         return t.gettext("all in full packs so far") if open_orders else t.gettext("all in packs")
     if open_orders:
-        return t.gettext("{short} wait for the next pack: {more} more units fill it").format(
-            short=line.short, more=line.units_to_next_pack
+        more = line.units_to_next_pack
+        return (
+            t.ngettext(
+                "{short} waits for the next pack", "{short} wait for the next pack", line.short
+            ).format(short=line.short)
+            + ": "
+            + t.ngettext("{more} more unit fills it", "{more} more units fill it", more).format(
+                more=more
+            )
         )
     return t.gettext("{short} did not fit in a pack").format(short=line.short)
 

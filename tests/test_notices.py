@@ -20,6 +20,8 @@ from domain.ledger import Account
 from domain.money import Money
 from domain.permissions import Actor
 from domain.purchase import Moq, PaymentMode, PickupSlot, Purchase, PurchaseStatus
+from domain.views import member_order
+from handlers.order_view import editor_text
 from sandbox.formatting import parse_html, utf16_length
 from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase
@@ -180,3 +182,30 @@ def test_a_window_says_its_date_once_when_it_is_one_day(
     plain = re.compile(r"[\u2009\u202f]")  # Babel's thin and narrow spaces, as plain ones
     assert plain.sub(" ", t.window(starts, starts + timedelta(hours=2))) == one_day
     assert plain.sub(" ", t.window(starts, starts + timedelta(days=1, hours=2))) == two_days
+
+
+def test_after_a_change_of_head_only_those_who_still_can_are_told_they_may_withdraw() -> None:
+    t = Translator("en", "Europe/Berlin")
+    until = NOW + timedelta(hours=24)
+    running = purchase(status=PurchaseStatus.ORDERED)
+    assert "you may withdraw" in notices.new_head_to_member(t, running, "Ann", until)
+    collected = notices.new_head_to_member(t, running, "Ann", until, collected=True)
+    arrived = purchase(status=PurchaseStatus.ARRIVED)
+    for text in (collected, notices.new_head_to_member(t, arrived, "Ann", until)):
+        assert text == "🤝 Ann now leads <b>Wildflower honey</b>."
+
+
+def test_a_number_next_to_a_word_agrees_with_it() -> None:
+    t = Translator("en", "Europe/Berlin")
+    p = purchase([item(1, "6.00", name="Butter", pack_size=6)], moq=Moq(units=1))
+    p.set_quantity(1, "A", 1, 7, NOW)
+    assert "1 waits for the next pack: 5 more units fill it" in editor_text(
+        t, p, member_order(p, 1), NOW
+    )
+    p.set_quantity(1, "A", 1, 11, NOW)
+    assert "5 wait for the next pack: 1 more unit fills it" in editor_text(
+        t, p, member_order(p, 1), NOW
+    )
+    assert notices.progress(t, p) == "11/1 unit"
+    p.stop_now(Actor(p.head_id))
+    assert "Butter: 6 (1 pack of 6)" in notices.supplier_summary(t, p, [])

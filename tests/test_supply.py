@@ -3,6 +3,7 @@ was paid, every way the head's lines can be wrong, and the whole flow through th
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -21,7 +22,7 @@ from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import head_report
 from domain.supply import SupplyLine, confirm_supply, parse_supply
 from tests.support.builders import HEAD, NOW, eur, item, purchase
-from tests.support.scenario import Community, community_running
+from tests.support.scenario import Community, community_running, tap_and_confirm
 from tests.test_head_panel import stopped_purchase
 
 A, B, C = 1, 2, 3
@@ -221,3 +222,11 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
         ("Honey 0.5 kg", 1, 1, Decimal("8.00"), Decimal("8.00")),
     ]
     assert Decimal(str(supplier[3][4])) == Decimal("8.00")
+
+    # Marked ordered: Bob, who still gets his honey, is told; Alice, left with nothing, is not.
+    await tap_and_confirm(c.sandbox, c.head, await c.panel(), "Mark ordered")
+    await c.sandbox.wait_for_message(c.bob.id, "is ordered from the supplier")
+    await asyncio.sleep(1)
+    assert not any(
+        "is ordered from the supplier" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id)
+    )

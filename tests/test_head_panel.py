@@ -195,7 +195,7 @@ async def test_going_ahead_below_the_minimum_and_marking_ordered_ask_once(
     sent = await c.sandbox.start(c.alice)
     await c.sandbox.wait_for_message(c.alice.id, after=sent)
     card = await c.publish()  # a minimum of 30 units
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")  # not in packs: she gets it
     panel = await c.panel()
     labels = [b["text"] for b in panel.buttons()]
     assert labels[:2] == ["Go ahead anyway", "Stop now"]

@@ -82,13 +82,29 @@ def stopped_to_member(
         for item_id in allocation
         if allocation[item_id].short.get(member_id)
     }
+    # An item short of its own minimum is dropped whole: a reason of its own, not the packs.
+    dropped = [
+        purchase.item(item_id)
+        for item_id in short
+        if (moq := purchase.item(item_id).moq_units) is not None
+        and purchase.item_units(item_id) < moq
+    ]
+    unfilled = {i: u for i, u in short.items() if i not in {item.item_id for item in dropped}}
     text = [t.gettext("🛑 {title} has stopped.").format(title=title(purchase))]
     if final:
         text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, final)))
-    else:
+    elif unfilled and not dropped:
         text.append(t.gettext("Your units did not fill a pack, so you get nothing this time."))
-    if short:
-        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, short)))
+    else:
+        text.append(t.gettext("You get nothing this time."))
+    if unfilled:
+        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, unfilled)))
+    text += [
+        t.gettext(
+            "{item} did not reach its minimum of {count} in total, so it is not ordered."
+        ).format(item=escape(item.name), count=item.moq_units)
+        for item in dropped
+    ]
     due = dues.get(member_id)
     if due is not None and due.total.minor:
         text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))

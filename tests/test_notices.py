@@ -209,3 +209,18 @@ def test_a_number_next_to_a_word_agrees_with_it() -> None:
     assert notices.progress(t, p) == "11/1 unit"
     p.stop_now(Actor(p.head_id))
     assert "Butter: 6 (1 pack of 6)" in notices.supplier_summary(t, p, [])
+
+
+def test_a_member_dropped_by_an_items_minimum_is_told_why() -> None:
+    t = Translator("en", "Europe/Berlin")
+    p = purchase(
+        [item(1, "3.10", name="Butter", moq_units=10), item(2, "6.00", name="Cheese", pack_size=6)],
+        moq=Moq(units=1),
+    )
+    p.set_quantity(1, "A", 1, 2, NOW)
+    p.set_quantity(1, "A", 2, 1, NOW)
+    p.stop_now(Actor(p.head_id))
+    text = notices.stopped_to_member(t, p, 1, amounts_due(p))
+    assert "You get nothing this time." in text
+    assert "Butter did not reach its minimum of 10 in total, so it is not ordered." in text
+    assert "Not filled: 1 × Cheese" in text and "did not fill a pack" not in text

@@ -26,7 +26,7 @@ from domain.community import Community
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account, accounts
 from domain.money import Money
-from domain.purchase import Purchase
+from domain.purchase import Purchase, PurchaseStatus
 from handlers.callback_data import Action, encode
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import Database, SqlUnitOfWork
@@ -38,6 +38,8 @@ DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
 MAX_DIGEST_LINES = 40
 # Purchases whose unreachable members are told to their heads in one round.
 UNREACHABLE_PER_ROUND = 20
+# Events one digest covers at most (the rest go in the next): a rush of 150 joins is one.
+DIGEST_EVENTS = 2000
 # Events handled in one transaction. On SQLite the transaction holds the write turn that
 # deadlines and taps wait for: a round of 500 stops (5,000 notices) held it for seconds.
 EVENTS_PER_ROUND = 10
@@ -263,7 +265,12 @@ class _PurchaseNotices:
         self.languages = await self.uow.telegram.languages(sorted(people))
         handled: list[int] = []
         digest = [e for e in events if e.kind in DIGEST_KINDS]
-        if digest and await self._digest_due(digest):
+        if digest and purchase.status is not PurchaseStatus.OPEN:
+            handled.extend(e.id for e in digest)  # the stop's summary said where it ended
+        elif digest and await self._digest_due(digest):
+            # Everything since the last digest, not only the events this round loaded.
+            pending = await self.uow.events.unhandled_of(purchase.id, DIGEST_KINDS, DIGEST_EVENTS)
+            digest = sorted({e.id: e for e in [*pending, *digest]}.values(), key=lambda e: e.id)
             await self.send(
                 f"digest:{purchase.id}:{digest[-1].id}",
                 purchase.head_id,

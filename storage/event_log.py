@@ -69,6 +69,26 @@ class SqlEventLog:
         rows = await self._session.scalars(query)
         return [LoggedEvent(r.id, r.purchase_id, r.kind, r.payload, r.occurred_at) for r in rows]
 
+    async def unhandled_of(
+        self, purchase_id: int, kinds: frozenset[str], limit: int
+    ) -> list[LoggedEvent]:
+        """One purchase's events of these kinds not handled yet, oldest first: everything a
+        digest is about, not only what the last round happened to load."""
+        query = (
+            select(DomainEventRow)
+            .where(
+                DomainEventRow.handled_at.is_(None),
+                DomainEventRow.purchase_id == purchase_id,
+                DomainEventRow.kind.in_(kinds),
+            )
+            .order_by(DomainEventRow.id)
+            .limit(limit)
+        )
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = await self._session.scalars(query)
+        return [LoggedEvent(r.id, r.purchase_id, r.kind, r.payload, r.occurred_at) for r in rows]
+
     async def mark_handled(self, ids: list[int], now: datetime) -> None:
         if ids:
             await self._session.execute(

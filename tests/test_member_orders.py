@@ -273,3 +273,29 @@ async def test_three_hundred_members_tap_at_once(database_url: str) -> None:
         final = await c.sandbox.wait_for_edit(card, "250 members", timeout=15)
         assert "Stopped" in (final.text or "")
         assert c.sandbox.emulator.rate_limited == []
+
+
+async def test_a_rush_of_joins_is_one_digest_and_none_comes_after_the_stop(
+    community: Community,
+) -> None:
+    c = community
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.start(c.head)
+    members = [c.sandbox.user(f"Neighbour {n}") for n in range(25)]
+    for member in members:
+        c.sandbox.join(c.chat, member)
+    presses = [await c.sandbox.press(m, card, "+1 Honey 0.5 kg") for m in members]
+    await asyncio.gather(*(c.sandbox.answer_of(p, 30) for p in presses))
+    digest = await c.sandbox.wait_for_message(c.head.id, "Changes in Wildflower honey", timeout=15)
+    text = digest.text or ""
+    assert text.count(" joined: 1 × Honey 0.5 kg") == 25  # everyone since the last, at once
+    assert "Now 25 members, 25 units." in text
+    # Joins left undigested at the stop: the stop's summary closes them, no digest after it.
+    late = c.sandbox.user("Late Larry")
+    c.sandbox.join(c.chat, late)
+    await c.sandbox.tap(late, card, "+1 Honey 0.5 kg")
+    await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+    await c.sandbox.wait_for_message(c.head.id, "has stopped. Supplier order", timeout=15)
+    await asyncio.sleep(2.5)
+    digests = [m for m in c.sandbox.bot_messages(c.head.id) if "Changes in" in (m.text or "")]
+    assert len(digests) == 1

@@ -84,11 +84,14 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
             )
         )
     members = len(purchase.participant_ids())
-    lines.append(
-        t.ngettext(
+    units = purchase.firm_units()
+    if units == 1:  # "1 unit", not "1 units"
+        now = t.ngettext("Now {count} member, 1 unit.", "Now {count} members, 1 unit.", members)
+    else:
+        now = t.ngettext(
             "Now {count} member, {units} units.", "Now {count} members, {units} units.", members
-        ).format(count=members, units=purchase.firm_units())
-    )
+        )
+    lines.append(now.format(count=members, units=units))
     return "\n".join(lines)
 
 

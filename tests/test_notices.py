@@ -224,3 +224,11 @@ def test_a_member_dropped_by_an_items_minimum_is_told_why() -> None:
     assert "You get nothing this time." in text
     assert "Butter did not reach its minimum of 10 in total, so it is not ordered." in text
     assert "Not filled: 1 × Cheese" in text and "did not fill a pack" not in text
+
+
+def test_a_digest_of_one_unit_says_unit() -> None:
+    t = Translator("en", "Europe/Berlin")
+    p = purchase()
+    p.set_quantity(1, "A", 1, 1, NOW)
+    event = LoggedEvent(1, p.id, "MemberJoined", {"member_id": 1}, NOW)
+    assert digest_text(t, p, [event]).endswith("Now 1 member, 1 unit.")

@@ -17,7 +17,12 @@ from handlers.card_view import status_line
 from handlers.runtime import keyboard
 
 
-def _pack_position(t: Translator, line: LineView, open_orders: bool) -> str:
+def _pack_position(t: Translator, purchase: Purchase, line: LineView, open_orders: bool) -> str:
+    supplied = purchase.supply.get(line.item.item_id)
+    ordered = purchase.ordered_units(line.item.item_id)
+    if not open_orders and line.short and supplied is not None and supplied.units < ordered:
+        # Fewer came than were ordered: the supplier's doing, not the packs'.
+        return t.gettext("{short} not sent: the supplier confirmed fewer").format(short=line.short)
     if line.item.pack_size == 1:
         return ""
     if line.short == 0:
@@ -54,7 +59,7 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
                     "{most}"
                 ).format(units=line.tolerance, most=line.quantity + line.tolerance)
             )
-        position = _pack_position(t, line, open_orders)
+        position = _pack_position(t, purchase, line, open_orders)
         if position:
             lines.append("   " + position)
     if view.due is not None:

@@ -19,7 +19,14 @@ from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account
 from domain.money import Money
 from domain.permissions import Actor
-from domain.purchase import Moq, PaymentMode, PickupSlot, Purchase, PurchaseStatus
+from domain.purchase import (
+    Moq,
+    PaymentMode,
+    PickupSlot,
+    Purchase,
+    PurchaseStatus,
+    SupplyConfirmation,
+)
 from domain.views import member_order
 from handlers.order_view import editor_text
 from sandbox.formatting import parse_html, utf16_length
@@ -232,3 +239,13 @@ def test_a_digest_of_one_unit_says_unit() -> None:
     p.set_quantity(1, "A", 1, 1, NOW)
     event = LoggedEvent(1, p.id, "MemberJoined", {"member_id": 1}, NOW)
     assert digest_text(t, p, [event]).endswith("Now 1 member, 1 unit.")
+
+
+def test_after_a_supplier_cut_the_editor_names_the_supplier_not_the_packs() -> None:
+    t = Translator("en", "Europe/Berlin")
+    p = purchase([item(1, "6.00", name="Butter", pack_size=2)], moq=Moq(units=1))
+    p.set_quantity(1, "A", 1, 4, NOW)
+    p.stop_now(Actor(p.head_id))
+    p.supply[1] = SupplyConfirmation(2)
+    text = editor_text(t, p, member_order(p, 1), NOW)
+    assert "2 not sent: the supplier confirmed fewer" in text and "did not fit" not in text

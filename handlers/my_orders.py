@@ -173,6 +173,10 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except DomainError as error:
         changing_order = callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
         await query.answer(refusal(t, error) if changing_order else not_done(t, error))
+        # An old editor's buttons may no longer fit (the purchase stopped meanwhile): it is
+        # redrawn as things stand, so its figures and buttons are current again.
+        if isinstance(query.message, Message):
+            await send_editor(update, context, purchase_id, edit=query.message)
         return
     if callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
         rt.cards.request(purchase_id)

@@ -299,3 +299,20 @@ async def test_a_rush_of_joins_is_one_digest_and_none_comes_after_the_stop(
     await asyncio.sleep(2.5)
     digests = [m for m in c.sandbox.bot_messages(c.head.id) if "Changes in" in (m.text or "")]
     assert len(digests) == 1
+
+
+async def test_an_old_editor_pressed_after_the_stop_is_redrawn_as_things_stand(
+    community: Community,
+) -> None:
+    c = community
+    await c.publish(template(**{"Min order": "1 units"}))
+    await c.sandbox.start(c.alice, "o1")
+    editor = await c.sandbox.wait_for_message(c.alice.id, "You have not ordered anything yet")
+    await c.sandbox.tap(c.alice, editor, "+1 Honey 0.5 kg")
+    editor = await c.sandbox.wait_for_edit(editor, "Honey 0.5 kg: 1")
+    await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+    answer = await c.sandbox.tap(c.alice, editor, "+1 Honey 0.5 kg")  # still shown there
+    assert (answer.text or "").startswith("Not added: the purchase is stopped")
+    redrawn = await c.sandbox.wait_for_edit(editor, "Stopped")
+    assert not any(b["text"].startswith("+1") for b in redrawn.buttons())
+    assert await quantity(c, c.alice.id, item_id=2) == 1

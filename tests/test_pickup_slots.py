@@ -22,7 +22,8 @@ from sandbox.model import SandboxMessage
 from tests.support import builders
 from tests.support.builders import NOW
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from tests.support.scenario import community_running, local, tap_and_confirm
+from tests.test_pickup_day import stored
 
 HEAD = Actor(builders.HEAD)
 A, B, C = 1, 2, 3
@@ -170,13 +171,6 @@ def cheese(day: str) -> str:
             "Payment: postpay",
         ]
     )
-
-
-async def stored(c: Community) -> Purchase:
-    async with c.runtime.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(1)
-    assert purchase is not None
-    return purchase
 
 
 def slot_data(number: int, in_editor: int = 0) -> str:

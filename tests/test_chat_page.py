@@ -174,6 +174,18 @@ def _play(browser: Any, url: str, group_id: int, purchase: str, screenshot: Path
     browser.get(url)
     wait.until(shown.element_to_be_clickable(group)).click()
     assert Select(browser.find_element(By.ID, "person")).first_selected_option.text == "Hanna"
+    # The language picker shows its choice whole ("English", not "Englis").
+    picker = browser.find_element(By.ID, "new-language")
+    fits = """
+        const select = arguments[0], probe = document.createElement("span");
+        probe.style.font = getComputedStyle(select).font;
+        probe.textContent = select.options[select.selectedIndex].text;
+        document.body.appendChild(probe);
+        const needed = probe.offsetWidth + 16 + 20;  /* padding, and the arrow */
+        probe.remove();
+        return select.getBoundingClientRect().width >= needed;
+    """
+    assert browser.execute_script(fits, picker)
 
     box = browser.find_element(By.ID, "text")
     for index, line in enumerate(["/new", *purchase.splitlines()]):

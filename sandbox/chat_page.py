@@ -167,6 +167,7 @@ class ChatPage:
             "bot": self.emulator.bot.username,
             "me": user.id,
             "chat": chat.id,
+            "started": user.started_bot,
             "people": [
                 {"id": u.id, "name": u.first_name, "language": u.language_code}
                 for u in self.people()
@@ -225,6 +226,9 @@ class ChatPage:
         text = str(body.get("text") or "").strip()
         if not text:
             raise web.HTTPBadRequest(text="nothing to send")
+        if chat.is_private and not user.started_bot and text.split()[0] != "/start":
+            # Telegram shows only Start in a bot's chat that was never started.
+            raise web.HTTPBadRequest(text="press Start first")
         await self.sandbox.send(user, text, chat=chat)
         return web.json_response({"ok": True})
 

@@ -68,6 +68,8 @@ async def test_the_page_api_refuses_bad_requests_and_changes_nothing(sqlite_url:
                 ("/api/send", {"user": 999, "chat": c.chat.id, "text": "hi"}),
                 ("/api/send", {"user": c.bob.id, "chat": -42, "text": "hi"}),
                 ("/api/send", {"user": c.bob.id, "chat": c.chat.id, "text": "  "}),
+                # Bob never pressed Start: his chat with the bot takes nothing else.
+                ("/api/send", {"user": c.bob.id, "chat": c.bob.id, "text": "hello"}),
                 ("/api/press", {"user": c.bob.id, "chat": c.chat.id, "message": 1, "row": 7}),
                 ("/api/open", {"user": c.bob.id, "url": "https://example.org/"}),
                 ("/api/people", {"name": ""}),
@@ -199,10 +201,17 @@ def _play(browser: Any, url: str, group_id: int, purchase: str, screenshot: Path
     for member in ("Alice Zebra", "Bob"):
         Select(browser.find_element(By.ID, "person")).select_by_visible_text(member)
         wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), member))
+        # Their chat with the bot, never started: as in Telegram, only Start, no typing.
+        bot_chat = (By.CSS_SELECTOR, "#chats li:not([data-chat-id^='-'])")
+        wait.until(shown.element_to_be_clickable(bot_chat)).click()
+        wait.until(shown.element_to_be_clickable((By.ID, "start")))
+        assert not browser.find_element(By.ID, "text").is_displayed()
+        wait.until(shown.element_to_be_clickable(group)).click()
         wait.until(shown.element_to_be_clickable((By.XPATH, plus_one))).click()
         wait.until(shown.text_to_be_present_in_element((By.ID, "toast"), "You're in"))
         # As in Telegram, the first tap of someone who never started the bot opens its chat.
         wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), "private chat"))
+        wait.until(shown.visibility_of_element_located((By.ID, "text")))  # started by the link
         wait.until(shown.element_to_be_clickable(group)).click()
         wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), "community chat"))
 

@@ -20,6 +20,8 @@ from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 
 LANGUAGES = ("en", "ru", "zh-hans")
+# A photo a person sends from the page, at most (Telegram takes 10 MB; receipts are small).
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PRESS_TIMEOUT = 10.0
 # Telegram HTML tag → the tag the page renders it with (and the class it gets).
 TAGS = {
@@ -98,6 +100,7 @@ class ChatPage:
         app.router.add_get("/", self._page)
         app.router.add_get("/api/state", self._state)
         app.router.add_post("/api/send", self._send)
+        app.router.add_post("/api/photo", self._photo)
         app.router.add_post("/api/press", self._press)
         app.router.add_post("/api/open", self._open)
         app.router.add_post("/api/people", self._add_person)
@@ -230,6 +233,26 @@ class ChatPage:
             # Telegram shows only Start in a bot's chat that was never started.
             raise web.HTTPBadRequest(text="press Start first")
         await self.sandbox.send(user, text, chat=chat)
+        return web.json_response({"ok": True})
+
+    async def _photo(self, request: web.Request) -> web.Response:
+        """A photo sent in one's private chat with the bot (a payment receipt, say): a form
+        with `user` and `photo`, as the page's 📎 sends it."""
+        try:
+            form = await request.post()
+        except ValueError:
+            raise web.HTTPBadRequest(text="send a form with user and photo") from None
+        user = self._user(form.get("user"))
+        photo = form.get("photo")
+        if user is None or not isinstance(photo, web.FileField):
+            raise web.HTTPBadRequest(text="send a form with user and photo")
+        if not user.started_bot:
+            raise web.HTTPBadRequest(text="press Start first")
+        data = photo.file.read(MAX_PHOTO_BYTES + 1)
+        if not data or len(data) > MAX_PHOTO_BYTES or not photo.content_type.startswith("image/"):
+            raise web.HTTPBadRequest(text="that is not a photo of at most 5 MB")
+        caption = str(form.get("caption") or "") or None
+        await self.sandbox.send_photo(user, data, caption)
         return web.json_response({"ok": True})
 
     async def _press(self, request: web.Request) -> web.Response:

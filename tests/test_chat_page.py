@@ -237,3 +237,25 @@ async def test_a_purchase_opened_and_joined_in_the_browser(sqlite_url: str) -> N
         toasts = [p.answer.text for p in c.sandbox.emulator.callbacks.values() if p.answer]
         assert len(toasts) == 2
         assert all(text and text.startswith("You're in") for text in toasts)
+
+
+async def test_a_photo_sent_from_the_page_reaches_the_bot_as_a_receipt(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c, page_running(c) as page:
+        sent = await c.sandbox.start(c.alice)
+        await c.sandbox.wait_for_message(c.alice.id, after=sent)
+        png = b"\\x89PNG\\r\\n\\x1a\\n" + b"\\0" * 64
+        async with aiohttp.ClientSession(page.url) as http:
+            form = aiohttp.FormData()
+            form.add_field("user", str(c.alice.id))
+            form.add_field("photo", png, filename="receipt.png", content_type="image/png")
+            async with http.post("/api/photo", data=form) as response:
+                assert response.status == 200, await response.text()
+            # Not a photo, or from someone who never pressed Start: refused.
+            for user, content_type in ((c.alice.id, "text/plain"), (c.bob.id, "image/png")):
+                form = aiohttp.FormData()
+                form.add_field("user", str(user))
+                form.add_field("photo", png, filename="x", content_type=content_type)
+                async with http.post("/api/photo", data=form) as response:
+                    assert response.status == 400
+        await c.sandbox.wait_for_message(c.alice.id, "none of your purchases is waiting")
+        assert sum(bool(m.photo) for m in c.sandbox.emulator.chat_messages(c.alice.id)) == 1

@@ -83,7 +83,7 @@ async def test_the_whole_timeline_from_open_to_completed(
     bob = await c.sandbox.wait_for_message(c.bob.id, "has stopped")
     assert "You get: 1 × Honey 1 kg, 1 × Honey 0.5 kg" in (bob.text or "")
     summary = await c.sandbox.wait_for_message(c.head.id, "Supplier order")
-    assert "Honey 1 kg: 6 (1 packs of 6) × €12.50 = €75.00" in (summary.text or "")
+    assert "Honey 1 kg: 6 (1 pack of 6) × €12.50 = €75.00" in (summary.text or "")
     await c.sandbox.wait_for_edit(card, "Stopped")
 
     panel = await c.panel()

@@ -247,9 +247,14 @@ def slot_text(t: Translator, slot: PickupSlot) -> str:
     )
 
 
+def slot_label(t: Translator, slot: PickupSlot) -> str:
+    """A slot as plain text, for buttons, toasts and sheets (`slot_text` is the HTML one)."""
+    return f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
+
+
 def slot_choice_label(t: Translator, purchase: Purchase, slot: PickupSlot, chosen: bool) -> str:
     """A slot as a button: "✅ Hall, Dec 7, 2026 10:00 AM – 12:00 PM · 3 places left"."""
-    label = ("✅ " if chosen else "") + f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
+    label = ("✅ " if chosen else "") + slot_label(t, slot)
     left = purchase.places_left(slot)
     if left == 0:  # the member's own place is the last one: nothing to count
         label += "" if chosen else " · " + t.gettext("full")

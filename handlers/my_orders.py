@@ -234,12 +234,10 @@ async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     except DomainError as error:
         await query.answer(not_done(t, error), show_alert=True)
-        await _redraw_slots(update, context, purchase_id, message, bool(in_editor == 1))
+        await _redraw_slots(update, context, purchase_id, message, bool(in_editor))
         return
     await query.answer(
-        t.gettext("You pick up: {slot}").format(
-            slot=f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
-        )[:200]
+        t.gettext("You pick up: {slot}").format(slot=notices.slot_label(t, slot))[:200]
     )
     await _redraw_slots(update, context, purchase_id, message, bool(in_editor))
 

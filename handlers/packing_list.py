@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.i18n import Translator
+from bot.notices import slot_label
 from domain.purchase import PickupSlot, Purchase
 from domain.reports import MemberLine, Report
 
@@ -63,13 +64,11 @@ def slot_heading(t: Translator, purchase: Purchase, slot: PickupSlot | None) -> 
             if len(purchase.pickup_slots) < 2
             else t.gettext("No pickup slot chosen yet")
         )
-    return f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}"
+    return slot_label(t, slot)
 
 
 def windows_text(t: Translator, purchase: Purchase) -> str:
-    return "; ".join(
-        f"{slot.place}, {t.window(slot.starts_at, slot.ends_at)}" for slot in purchase.pickup_slots
-    )
+    return "; ".join(slot_label(t, slot) for slot in purchase.pickup_slots)
 
 
 def lines_of(purchase: Purchase, member: MemberLine) -> str:

@@ -120,7 +120,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await application.update_queue.put(update)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
         rt.taps = TapBatcher(rt.database)
-        rt.timeline = Timeline(rt.database, rt.clock)
+        rt.timeline = Timeline(rt.database, rt.clock, rt.cards.request)
 
         def purchase_changed(purchase_id: int) -> None:
             rt.cards.request(purchase_id)

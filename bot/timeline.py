@@ -5,6 +5,10 @@ per moment, rebuilt from the rows at start-up and whenever a purchase changes; a
 30 seconds does the same work for anything a timer missed (a restart, a clock jump). Every
 action is idempotent: the deadline goes through the domain (a second stop is a no-op) and
 every message has an outbox key, so firing twice has the effect of firing once.
+
+An open purchase also has one timer for the next step of its card's countdown (see
+domain.countdown): it asks for a card edit and plans the step after, so the countdown a
+member reads is right to the minute in the last hour without a timer per minute.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import notices
 from bot.i18n import Translator, pick_language
-from domain import adjustments, ledger, services
+from domain import adjustments, countdown, ledger, services
 from domain.community import Community
 from domain.purchase import REMINDER_LEADS, Purchase, PurchaseStatus, reminder_due
 from storage.repositories import PurchaseTimes
@@ -45,9 +49,15 @@ TIMED = (PurchaseStatus.OPEN, *COLLECTING)
 
 
 class Timeline:
-    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Callable[[], datetime],
+        refresh_card: Callable[[int], None] = lambda purchase_id: None,
+    ) -> None:
         self._database = database
         self._clock = clock
+        self._refresh_card = refresh_card
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": 3600}
         )
@@ -65,6 +75,10 @@ class Timeline:
         self._reminded: set[tuple[int, datetime, timedelta]] = set()
         # The same for the pay-by reminder and the pay-by offer: (purchase, which, pay-by).
         self._payment_moments: set[tuple[int, str, datetime]] = set()
+        # Open purchases' deadlines, and the countdown each card was last refreshed for, so
+        # the sweep edits a card whose countdown step a timer missed, and only such a card.
+        self._deadlines: dict[int, datetime] = {}
+        self._countdowns: dict[int, timedelta] = {}
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -107,14 +121,16 @@ class Timeline:
             return  # the next start plans every purchase from the database
         self._track(asyncio.get_running_loop().create_task(self._plan(purchase_id)))
 
-    def _moments(self, times: PurchaseTimes) -> list[tuple[datetime, Action]]:
+    def _moments(self, times: PurchaseTimes, now: datetime) -> list[tuple[datetime, Action]]:
         if times.status is PurchaseStatus.OPEN:
             reminders = [
                 (times.deadline - lead, self.remind)
                 for lead in REMINDER_LEADS
                 if times.created_at <= times.deadline - lead
             ]
-            return [*reminders, (times.deadline, self.deadline)]
+            step = countdown.next_change(times.deadline, now)
+            steps = [] if step is None else [(step, self.countdown)]
+            return [*reminders, *steps, (times.deadline, self.deadline)]
         moments: list[tuple[datetime, Action]] = []
         if times.pay_by is not None:
             if pay_reminder_due_at(times.deadline, times.pay_by) is not None:
@@ -134,9 +150,12 @@ class Timeline:
 
     def _plan_times(self, purchase_id: int, times: PurchaseTimes | None) -> None:
         wanted: dict[str, tuple[datetime, Action]] = {}
+        self._deadlines.pop(purchase_id, None)
         if times is not None:
             now = self._clock()
-            for when, action in self._moments(times):
+            if times.status is PurchaseStatus.OPEN:
+                self._deadlines[purchase_id] = times.deadline
+            for when, action in self._moments(times, now):
                 if when > now:
                     wanted[f"{action.__name__}:{purchase_id}:{int(when.timestamp())}"] = (
                         when,
@@ -179,6 +198,7 @@ class Timeline:
             if (lead := reminder_due(t.deadline, t.created_at, now)) is not None
         }
         self._reminded &= reminders  # forget what is no longer due
+        self._catch_up_countdowns({t.id: t.deadline for t in soon}, now)
         for purchase_id, _deadline, _lead in sorted(reminders - self._reminded):
             await self.remind(purchase_id)
         for purchase_id in arrived:
@@ -201,6 +221,30 @@ class Timeline:
                 await uow.commit()
             self._pruned_at = now
             log.info("pruned %s old rows", gone)
+
+    async def countdown(self, purchase_id: int) -> None:
+        """A step of a card's countdown: edit the card, and plan the next step."""
+        deadline = self._deadlines.get(purchase_id)
+        if deadline is not None:
+            # As the card will show it: the timer fires on the very instant of the step.
+            self._countdowns[purchase_id] = countdown.shown(
+                deadline, self._clock() + countdown.EPSILON
+            )
+        self._refresh_card(purchase_id)
+        self.plan(purchase_id)
+
+    def _catch_up_countdowns(self, deadlines: dict[int, datetime], now: datetime) -> None:
+        """Edit the cards whose countdown moved on since their last step (a timer missed it:
+        a restart, a clock jump). At start-up every card is taken as shown right: a restart
+        does not edit every open card at once."""
+        countdowns = {}
+        for purchase_id, deadline in deadlines.items():
+            countdowns[purchase_id] = countdown.shown(deadline, now)
+            last = self._countdowns.get(purchase_id)
+            if last is not None and last != countdowns[purchase_id]:
+                self._refresh_card(purchase_id)
+                self.plan(purchase_id)  # and its timer for the next step, from now
+        self._countdowns = countdowns
 
     def reaching_deadlines(self) -> bool:
         """Whether deadline timers are running: the notifier lets them have the database first."""

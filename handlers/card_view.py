@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.settings import SUPPORTED_LANGUAGES
+from domain import countdown
 from domain.errors import N_, InvalidPurchase
 from domain.purchase import DeliverySplit, PaymentMode, Purchase, PurchaseStatus, ShortPolicy
 from domain.views import CardSummary, ItemProgress, card_summary
@@ -64,17 +65,20 @@ def check_card_fits(purchase: Purchase, timezone: str, now: datetime) -> None:
 
 
 def time_left(t: Translator, deadline: datetime, now: datetime) -> str:
-    seconds = int((deadline - now).total_seconds())
-    if seconds <= 0:
+    """The card's countdown, as precise as the timeline keeps it (see domain.countdown)."""
+    left = countdown.shown(deadline, now)
+    if not left:
         return t.gettext("the deadline has passed")
-    days, rest = divmod(seconds, 86400)
+    days, rest = divmod(int(left.total_seconds()), 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
         return t.gettext("stops in {days} d {hours} h").format(days=days, hours=hours)
-    if hours:
+    if hours and minutes:
         return t.gettext("stops in {hours} h {minutes} min").format(hours=hours, minutes=minutes)
-    return t.gettext("stops in {minutes} min").format(minutes=max(minutes, 1))
+    if hours:
+        return t.gettext("stops in {hours} h").format(hours=hours)
+    return t.gettext("stops in {minutes} min").format(minutes=minutes)
 
 
 def progress_bar(percent: int) -> str:

@@ -88,7 +88,12 @@ def test_status_lines(status: PurchaseStatus, shown: str) -> None:
 
 
 def test_time_left_and_progress_bar() -> None:
-    assert time_left(EN, NOW + timedelta(hours=5, minutes=7), NOW) == "stops in 5 h 7 min"
+    # Rounded down to the countdown's step: ten minutes in the last day, a minute in the last
+    # hour (the card is edited at each step, so it is never behind by more).
+    assert time_left(EN, NOW + timedelta(hours=5, minutes=17), NOW) == "stops in 5 h 10 min"
+    assert time_left(EN, NOW + timedelta(hours=5, minutes=7), NOW) == "stops in 5 h"
+    assert time_left(EN, NOW + timedelta(minutes=59, seconds=59), NOW) == "stops in 59 min"
+    assert time_left(EN, NOW + timedelta(days=2, hours=3, minutes=59), NOW) == "stops in 2 d 3 h"
     assert time_left(EN, NOW + timedelta(seconds=20), NOW) == "stops in 1 min"
     assert time_left(EN, NOW, NOW) == "the deadline has passed"
     assert progress_bar(0) == "░" * 10

@@ -59,7 +59,8 @@ async def test_the_whole_timeline_from_open_to_completed(
     c = community
     await started(c, c.head, c.alice, c.bob)
     card = await c.publish(template(**{"Min order": "6 units", "Delivery": ""}))
-    await eventually(lambda: len(c.runtime.timeline.planned(1)) == 3)  # 24 h, 1 h, deadline
+    # 24 h and 1 h before, the deadline, and the card countdown's next step.
+    await eventually(lambda: len(c.runtime.timeline.planned(1)) == 4)
     for _ in range(5):
         await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
     await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
@@ -141,6 +142,28 @@ async def test_short_of_the_minimum_under_fail_everyone_is_told(
     await c.sandbox.wait_for_message(c.chat.id, "did not reach its minimum order (1/30 units)")
     await c.sandbox.wait_for_message(c.alice.id, "Nothing is due")
     await c.sandbox.wait_for_edit(card, "Failed")
+
+
+async def test_the_card_s_countdown_is_edited_at_each_minute_of_the_last_hour(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    card = await c.publish()
+    assert re.search(r"stops in \d d \d+ h —", card.text or "")
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    # A clock jump no timer saw: the sweep edits the card and plans the next step.
+    await jump(c, clock, timedelta(minutes=16, seconds=30))
+    await c.sandbox.wait_for_edit(card, "stops in 16 min —")
+    step = purchase.deadline - timedelta(minutes=16)
+    await eventually(lambda: step in c.runtime.timeline.planned(1))
+    # That step's timer fires: the card reads one minute less, and the next step is planned.
+    clock.offset = step - datetime.now(UTC)
+    await c.runtime.timeline.countdown(1)
+    await c.sandbox.wait_for_edit(card, "stops in 15 min —")
+    await eventually(lambda: step + timedelta(minutes=1) in c.runtime.timeline.planned(1))
+    assert step not in c.runtime.timeline.planned(1)
 
 
 async def test_short_of_the_minimum_under_extend_it_is_extended_once_and_announced(

@@ -263,7 +263,7 @@ def _account_to_record(
     name = _member_name(purchase, member_id)
     if expected is not None and expected != shown(account):
         raise IllegalTransition(
-            N_("the amount changed meanwhile: {name} now has {amount}; open Payments again"),
+            N_("the amount changed meanwhile: {name} now has {amount}"),
             name=name,
             amount=shown(account),
         )

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot import notices
 from bot.i18n import Translator
 from domain import adjustments, ledger, services
-from domain.errors import DomainError
+from domain.errors import DomainError, IllegalTransition
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
 from domain.payments import EntryKind
@@ -30,6 +30,7 @@ from handlers.runtime import (
     managed_purchase,
     person_translator,
     purchase_command,
+    redraw,
     runtime,
 )
 
@@ -169,6 +170,15 @@ def may_drop(purchase: Purchase, now_passed_pay_by: bool) -> bool:
     return purchase.status in adjustments.DROPPABLE and now_passed_pay_by
 
 
+async def current_payments(
+    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor, t: Translator
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """The payments view as it is now, for the head (or a platform admin) only."""
+    purchase = await managed_purchase(context, purchase_id, actor)
+    passed = purchase.pay_by is not None and runtime(context).clock() >= purchase.pay_by
+    return payments_messages(t, purchase, may_drop(purchase, passed))
+
+
 async def send_payments(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -178,31 +188,39 @@ async def send_payments(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    rt = runtime(context)
-    purchase = await managed_purchase(context, purchase_id, actor)
-    passed = purchase.pay_by is not None and rt.clock() >= purchase.pay_by
-    for text, markup in payments_messages(t, purchase, may_drop(purchase, passed)):
+    for text, markup in await current_payments(context, purchase_id, actor, t):
         await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
 
 
-PAYMENT_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT, Action.PAYMENT_CASH,
-                   Action.REFUND_GIVEN)  # fmt: skip
+# The buttons of the payments list, and of a member's "I paid" (a notice or a receipt photo).
+LIST_ANSWERS = (Action.PAYMENT_CASH, Action.REFUND_GIVEN)
+CLAIM_ANSWERS = (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT)
+PAYMENT_ANSWERS = (*CLAIM_ANSWERS, *LIST_ANSWERS)
 
 
-def _without_member_buttons(
-    markup: InlineKeyboardMarkup | None, member_id: int
+def _answers(button: InlineKeyboardButton, actions: tuple[Action, ...], member_id: int) -> bool:
+    """Whether the button answers this member's money with one of `actions`."""
+    data = decode(button.callback_data) if isinstance(button.callback_data, str) else None
+    return data is not None and data.action in actions and data.args[1] == member_id
+
+
+def _member_replaced(
+    markup: InlineKeyboardMarkup | None,
+    member_id: int,
+    actions: tuple[Action, ...],
+    replacement: InlineKeyboardButton | None = None,
 ) -> list[list[InlineKeyboardButton]]:
-    """The keyboard's rows minus the buttons answering one member's payment."""
+    """The keyboard's rows with the member's buttons for `actions` replaced, or taken out."""
     rows = []
     for row in markup.inline_keyboard if markup else ():
         kept = []
         for button in row:
-            data = decode(button.callback_data) if isinstance(button.callback_data, str) else None
-            answers_member = data is not None and data.action in PAYMENT_ANSWERS
-            if not (answers_member and data is not None and data.args[1] == member_id):
+            if not _answers(button, actions, member_id):
                 kept.append(button)
+            elif replacement is not None:
+                kept.append(replacement)
         if kept:
             rows.append(kept)
     return rows
@@ -213,7 +231,7 @@ async def _close_buttons(message: object, member_id: int, outcome: str) -> None:
     with no buttons gets the outcome written under it."""
     if not isinstance(message, Message):
         return
-    rows = _without_member_buttons(message.reply_markup, member_id)
+    rows = _member_replaced(message.reply_markup, member_id, PAYMENT_ANSWERS)
     if rows:
         await message.edit_reply_markup(InlineKeyboardMarkup(rows))
     elif message.text:
@@ -222,10 +240,49 @@ async def _close_buttons(message: object, member_id: int, outcome: str) -> None:
         await message.edit_reply_markup(None)
 
 
+def _member_button(
+    messages: list[tuple[str, InlineKeyboardMarkup | None]], member_id: int
+) -> InlineKeyboardButton | None:
+    """The member's button in the payments view as it is now, if they still have one."""
+    buttons = (
+        button
+        for _, markup in messages
+        for row in (markup.inline_keyboard if markup else ())
+        for button in row
+    )
+    return next((b for b in buttons if _answers(b, LIST_ANSWERS, member_id)), None)
+
+
+async def _redraw_list(
+    context: ContextTypes.DEFAULT_TYPE,
+    message: object,
+    purchase_id: int,
+    member_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    """After a press on the payments list, answered or refused, the list shows the money as it
+    is now: redrawn whole when it fits one message; in a longer list, the member's button is
+    replaced by their current one, or goes when nothing is open for them."""
+    if not isinstance(message, Message):
+        return
+    now = await current_payments(context, purchase_id, actor, t)
+    if len(now) == 1:
+        await redraw(message, *now[0])
+        return
+    rows = _member_replaced(
+        message.reply_markup, member_id, LIST_ANSWERS, _member_button(now, member_id)
+    )
+    markup = InlineKeyboardMarkup(rows) if rows else None
+    if markup != message.reply_markup:
+        await message.edit_reply_markup(markup)
+
+
 async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The head answers one member's money: a claim found or not found (from an "I paid"
     notice or a receipt photo), money received or given back (from the payments list). Each
-    button acts only on what it showed: an answered claim or a changed amount is refused."""
+    button acts only on what it showed: an answered claim or a changed amount is refused, and
+    the message it was under then shows what is true now."""
     pressed = await callback_or_refusal(update, context)
     if pressed is None:
         return
@@ -251,6 +308,13 @@ async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYP
             )
     except AlreadyProcessed:
         return
+    except IllegalTransition as error:  # answered or changed meanwhile: a stale message
+        await query.answer(not_done(t, error), show_alert=True)
+        if action in LIST_ANSWERS:
+            await _redraw_list(context, query.message, purchase_id, member_id, actor, t)
+        else:
+            await _close_buttons(query.message, member_id, escape(not_done(t, error)))
+        return
     except DomainError as error:
         await query.answer(not_done(t, error), show_alert=True)
         return
@@ -264,7 +328,10 @@ async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYP
         t.gettext("Member told.") if action is Action.PAYMENT_REJECT
         else t.gettext("Recorded; the member is told.")
     )  # fmt: skip
-    await _close_buttons(query.message, member_id, outcome)
+    if action in LIST_ANSWERS:
+        await _redraw_list(context, query.message, purchase_id, member_id, actor, t)
+    else:
+        await _close_buttons(query.message, member_id, outcome)
 
 
 def money_usage(t: Translator, command: str, purchase_id: int) -> str:

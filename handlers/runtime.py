@@ -152,7 +152,7 @@ def keyboard(raw: dict[str, Any] | None) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
-async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Edit a message in place; one that already shows exactly this is left as it is (Telegram
     refuses such an edit, and pressing Refresh on an unchanged panel is not an error)."""
     try:

@@ -248,13 +248,47 @@ async def test_a_refund_is_recorded_from_the_payments_view(community: Community)
     # The same button again (say, from an older copy of the list) is stale now.
     data = encode(Action.REFUND_GIVEN, 1, c.alice.id, alice_due.minor)
     answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, listing, data))
-    assert answer.text == (
-        "Not done: the amount changed meanwhile: Alice Zebra now has €0.00; open Payments again"
-    )
+    assert answer.text == ("Not done: the amount changed meanwhile: Alice Zebra now has €0.00")
     alice = ledger.account_of(await stored(c), c.alice.id)
     assert (alice.paid, alice.refunded, alice.balance.minor) == (alice_due, alice_due, 0)
     listing = await payments(c, after=listing)
     assert "#1 Alice Zebra" not in (listing.text or "")  # settled: nothing open for her
+
+
+async def test_an_old_payments_list_and_claim_show_what_is_true_now(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    due = amounts_due(await stored(c))
+    alice, bob = due[c.alice.id].total, due[c.bob.id].total
+    alice_order = await editor(c, c.alice)
+    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    claim = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
+    listing = await payments(c, after=claim)
+    assert f"collected €0.00 · to collect €{(alice + bob).amount}" in (listing.text or "")
+
+    # Money recorded elsewhere (typed) makes the list stale: its press is refused with what is
+    # true now, and the list is redrawn with the figures and buttons of now.
+    await c.say(c.head, f"/paid 1 bob {bob.amount}", "Recorded")
+    answer = await c.sandbox.tap(c.head, listing, button(listing, "✅ Bob"))
+    assert answer.text == "Not done: the amount changed meanwhile: Bob now has €0.00"
+    listing = await c.sandbox.wait_for_edit(listing, f"collected €{bob.amount}")
+    assert not any(b["text"].startswith("✅ Bob") for b in listing.buttons())
+    assert len((await stored(c)).ledger) == 1
+
+    # A press that is answered redraws the list too: the head reads the new totals at once.
+    answer = await c.sandbox.tap(c.head, listing, button(listing, "✅ Alice"))
+    assert answer.text == "Recorded; the member is told."
+    listing = await c.sandbox.wait_for_edit(listing, "Everyone has paid.")
+    assert f"collected €{(alice + bob).amount}" in (listing.text or "")
+    assert listing.buttons() == []
+
+    # Alice's "I paid" was settled by that: its buttons answer with that and go.
+    answer = await c.sandbox.tap(c.head, claim, "✅ Received")
+    reason = "Not done: a payment recorded later settled this one already"
+    assert answer.text == reason
+    claim = await c.sandbox.wait_for_edit(claim, reason)
+    assert claim.buttons() == []
+    assert len((await stored(c)).ledger) == 2
 
 
 async def test_forged_and_early_payment_buttons_are_refused(community: Community) -> None:

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from telegram import Bot
 
+from domain.purchase import PurchaseStatus
 from sandbox.chat_page import ChatPage, message_html
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, template
@@ -154,8 +155,12 @@ def chromium(profile: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def play_in_the_browser(url: str, group_id: int, purchase: str, screenshot: Path) -> str:
-    """Hanna opens a purchase; Alice and Bob each tap +1; returns the card's text at the end."""
+def play_in_the_browser(
+    url: str, group_id: int, purchase: str, screenshot: Path
+) -> tuple[str, str]:
+    """Hanna opens a purchase; Alice and Bob each tap +1; Bob withdraws; Hanna goes ahead below
+    the minimum, marks it ordered and arrived. Returns the card's text after the joins and at
+    the end."""
     with tempfile.TemporaryDirectory() as profile, chromium(Path(profile)) as browser:
         try:
             return _play(browser, url, group_id, purchase, screenshot)
@@ -164,7 +169,10 @@ def play_in_the_browser(url: str, group_id: int, purchase: str, screenshot: Path
             raise
 
 
-def _play(browser: Any, url: str, group_id: int, purchase: str, screenshot: Path) -> str:
+def _play(
+    browser: Any, url: str, group_id: int, purchase: str, screenshot: Path
+) -> tuple[str, str]:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as shown
@@ -219,24 +227,77 @@ def _play(browser: Any, url: str, group_id: int, purchase: str, screenshot: Path
     wait.until(shown.text_to_be_present_in_element((By.XPATH, card), "2 members"))
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(screenshot))
-    return str(browser.find_element(By.XPATH, card).text)
+    joined = str(browser.find_element(By.XPATH, card).text)
+
+    def press(label: str) -> None:
+        """Tap the newest button with this label (the page redraws edited messages, so the
+        element is found afresh until the tap lands)."""
+        button = f"(//div[contains(@class,'message')]//button[normalize-space()='{label}'])[last()]"
+
+        def tapped(driver: Any) -> bool:
+            try:
+                driver.find_element(By.XPATH, button).click()
+            except WebDriverException:  # not there yet, or redrawn under the pointer
+                return False
+            return True
+
+        wait.until(tapped)
+
+    def in_private_chat(person: str, command: str) -> None:
+        Select(browser.find_element(By.ID, "person")).select_by_visible_text(person)
+        wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), person))
+        bot_chat = (By.CSS_SELECTOR, "#chats li:not([data-chat-id^='-'])")
+        wait.until(shown.element_to_be_clickable(bot_chat)).click()
+        wait.until(shown.visibility_of_element_located((By.ID, "chat-sub")))
+        start = browser.find_elements(By.ID, "start")
+        if start and start[0].is_displayed():  # Hanna published from the group: never started
+            start[0].click()
+        wait.until(shown.visibility_of_element_located((By.ID, "text"))).send_keys(
+            command, Keys.ENTER
+        )
+
+    # Withdraw asks once; only the second tap takes Bob out.
+    in_private_chat("Bob", "/orders")
+    press("Withdraw")
+    press("Yes, withdraw me")
+    wait.until(shown.text_to_be_present_in_element((By.ID, "toast"), "You are out"))
+    # The head's three controls that tell every member each ask once, then act.
+    in_private_chat("Hanna", "/purchases")
+    for control, yes in (
+        ("Go ahead anyway", "✅ Yes, go ahead"),
+        ("Mark ordered", "✅ Yes, it is ordered"),
+        ("Mark arrived", "✅ Yes, they are here"),
+    ):
+        press(control)
+        press(yes)
+    panel = "//div[contains(@class,'message')][.//button[normalize-space()='Complete']]"
+    wait.until(shown.presence_of_element_located((By.XPATH, panel)))
+    wait.until(shown.element_to_be_clickable(group)).click()
+    last_card = "//div[contains(@class,'message')][contains(., '🛒 Wildflower honey')]"
+    wait.until(shown.text_to_be_present_in_element((By.XPATH, last_card), "Arrived"))
+    return joined, str(browser.find_element(By.XPATH, last_card).text)
 
 
 async def test_a_purchase_opened_and_joined_in_the_browser(sqlite_url: str) -> None:
     async with community_running(sqlite_url) as c, page_running(c) as page:
         screenshot = ARTIFACTS / "chat-page.png"
         screenshot.unlink(missing_ok=True)
-        card_text = await asyncio.to_thread(
-            play_in_the_browser, page.url, c.chat.id, template(), screenshot
+        # Without packs, so that the one unit left after Bob withdraws is ordered.
+        purchase = template(Item="Honey 1 kg | 12.50 | max 10")
+        card_text, final_card = await asyncio.to_thread(
+            play_in_the_browser, page.url, c.chat.id, purchase, screenshot
         )
         assert "Wildflower honey from Altai" in card_text
         assert "2 members" in card_text
+        assert "1 member" in final_card and "Arrived" in final_card
         assert screenshot.stat().st_size > 10_000
-        card = next(m for m in c.sandbox.bot_messages(c.chat.id) if m.buttons())
-        assert "2 members" in (card.text or "")
         toasts = [p.answer.text for p in c.sandbox.emulator.callbacks.values() if p.answer]
-        assert len(toasts) == 2
-        assert all(text and text.startswith("You're in") for text in toasts)
+        assert [text for text in toasts if text and text.startswith("You're in")] == toasts[:2]
+        async with c.runtime.database.unit_of_work() as uow:
+            stored = await uow.purchases.get(1)
+        assert stored is not None and stored.status is PurchaseStatus.ARRIVED
+        assert sorted(stored.participant_ids()) == [c.alice.id]
+        assert any("Your pickup code" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
 
 
 async def test_a_photo_sent_from_the_page_reaches_the_bot_as_a_receipt(sqlite_url: str) -> None:

@@ -168,6 +168,7 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
             )
         )
     lines.append("")
+    goal: str | None
     if summary.moq is not None and summary.moq.units is not None:
         goal = t.ngettext("{units}/{goal} unit", "{units}/{goal} units", summary.moq.units).format(
             units=summary.units, goal=summary.moq.units
@@ -175,10 +176,16 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
     elif summary.moq is not None and summary.moq.money is not None:
         goal = f"{t.money(summary.goods_total)} / {t.money(summary.moq.money)}"
     else:
-        goal = t.ngettext("{units} unit", "{units} units", summary.units).format(
-            units=summary.units
+        goal = None
+    if goal is not None:
+        lines.append(
+            f"{progress_bar(summary.progress_percent)} {goal} ({summary.progress_percent}%)"
         )
-    lines.append(f"{progress_bar(summary.progress_percent)} {goal} ({summary.progress_percent}%)")
+    else:  # no minimum: a bar would fill up towards nothing
+        lines.append(
+            "📦 "
+            + t.ngettext("{units} unit", "{units} units", summary.units).format(units=summary.units)
+        )
     lines.append("👥 " + members_count(t, summary.members_count))
     if purchase.short_policy is ShortPolicy.EXTEND and purchase.extend_by:
         hours = int(purchase.extend_by.total_seconds() // 3600)

@@ -48,6 +48,13 @@ def test_card_for_zero_one_and_many_members(members: int, count_line: str, progr
     assert "Member" not in plain
 
 
+def test_without_a_minimum_the_card_counts_units_without_a_bar() -> None:
+    p = replace(honey(3), moq=None)  # type: ignore[type-var]
+    plain = parse_html(card_text(EN, p, card_summary(p), NOW))
+    assert "📦 6 units\n👥 3 members" in plain
+    assert "░" not in plain and "▓" not in plain and "units (" not in plain
+
+
 def test_text_a_head_typed_is_escaped() -> None:
     p = replace(honey(0), title="<script>Tea & Co</script>")  # type: ignore[type-var]
     text = card_text(EN, p, card_summary(p), NOW)

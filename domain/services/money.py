@@ -1,0 +1,87 @@
+"""Use cases of the money: a member's "I paid", the head's answer, money recorded and
+given back, the supplier's confirmation, reminding the unpaid and taking them out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain import adjustments, ledger
+from domain.events import AmountsChanged
+from domain.money import Money
+from domain.payments import EntryKind
+from domain.permissions import Actor
+from domain.ports import UnitOfWork
+from domain.purchase import Purchase
+from domain.services.unit import apply, load
+
+
+async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
+    await apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
+
+
+async def confirm_claim(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, claim: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: ledger.confirm_claim(p, actor, member_id, claim, now))
+
+
+async def reject_claim(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, claim: int
+) -> None:
+    await apply(uow, purchase_id, lambda p: ledger.reject_claim(p, actor, member_id, claim))
+
+
+async def record_money(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    member_id: int,
+    kind: EntryKind,
+    amount: Money,
+    now: datetime,
+    expected: Money | None = None,
+) -> None:
+    """The head received money from a member (a payment) or gave some back (a refund)."""
+    record = ledger.record_payment if kind is EntryKind.PAYMENT else ledger.record_refund
+    await apply(uow, purchase_id, lambda p: record(p, actor, member_id, amount, now, expected))
+
+
+async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
+    """The head's lines of what the supplier confirmed; returns the members affected."""
+    changed: list[int] = []
+
+    def change(purchase: Purchase) -> None:
+        impact = adjustments.confirm_supply(purchase, actor, text)
+        changed[:] = [m.member_id for m in impact.members] if impact else []
+
+    await apply(uow, purchase_id, change)
+    return changed
+
+
+async def remind_unpaid(uow: UnitOfWork, purchase_id: int, actor: Actor) -> list[int]:
+    """Ask every member who still owes to pay; returns who is reminded."""
+    reminded: list[int] = []
+    await apply(uow, purchase_id, lambda p: reminded.extend(ledger.remind_unpaid(p, actor)))
+    return reminded
+
+
+async def drop_preview(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, now: datetime
+) -> tuple[Purchase, AmountsChanged]:
+    """Who paid nothing, and what dropping them would change; nothing is saved."""
+    async with uow:
+        purchase = await load(uow, purchase_id)
+        return purchase, adjustments.drop_preview(purchase, actor, now)
+
+
+async def drop_unpaid(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, now: datetime, expected: int
+) -> AmountsChanged | None:
+    impact: list[AmountsChanged | None] = []
+    await apply(
+        uow,
+        purchase_id,
+        lambda p: impact.append(adjustments.drop_unpaid(p, actor, now, expected)),
+    )
+    return impact[-1]

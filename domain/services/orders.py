@@ -1,0 +1,152 @@
+"""Use cases of a member's order: +1 and −1 (one at a time, or a batch of taps in one
+transaction), tolerance, and withdrawing (freely while open, by the head's answer after).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import adjustments
+from domain.errors import N_, DomainError, NotFound
+from domain.events import AmountsChanged
+from domain.permissions import Actor
+from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
+from domain.purchase import Purchase
+from domain.services.unit import CONFLICT_RETRIES, apply, load
+from domain.views import MemberOrderView, member_orders
+from domain.views import member_order as member_order_view
+
+
+async def add_units(
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    member_name: str,
+    item_id: int,
+    delta: int,
+    now: datetime,
+) -> MemberOrderView:
+    """A tap on +1 or -1: change one line by `delta` units."""
+    purchase = await apply(
+        uow,
+        purchase_id,
+        lambda p: p.add_units(member_id, member_name, item_id, delta, now),
+    )
+    return member_order_view(purchase, member_id)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One member's +1 (or −1) on a purchase, from one Telegram update."""
+
+    update_id: int
+    member_id: int
+    member_name: str
+    item_id: int
+    delta: int
+    now: datetime
+
+
+TapOutcome = MemberOrderView | DomainError | AlreadyProcessed
+
+
+async def add_units_together(
+    uow: UnitOfWork, purchase_id: int, taps: list[Tap]
+) -> list[TapOutcome]:
+    """Several members' taps on one purchase in one transaction, in the order they came: each
+    outcome is what the tap would have had in a transaction of its own — the member's order,
+    the rule that refused it (nothing of it is saved), or AlreadyProcessed for a redelivery."""
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                repeated = await uow.already_processed([tap.update_id for tap in taps])
+                purchase = await uow.purchases.get(purchase_id)
+                outcomes: list[DomainError | AlreadyProcessed | None] = []
+                for tap in taps:
+                    if tap.update_id in repeated:
+                        outcomes.append(AlreadyProcessed(tap.update_id))
+                    elif purchase is None:
+                        outcomes.append(NotFound(N_("no such purchase")))
+                    else:
+                        try:
+                            purchase.add_units(
+                                tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
+                            )
+                            outcomes.append(None)
+                        except DomainError as error:  # checked before anything changed
+                            outcomes.append(error)
+                accepted = [tap.update_id for tap, o in zip(taps, outcomes, strict=True) if not o]
+                await uow.mark_processed(accepted)
+                await uow.commit()
+            break
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
+    applied = {tap.member_id for tap, outcome in zip(taps, outcomes, strict=True) if not outcome}
+    views = member_orders(purchase, applied) if purchase is not None and applied else {}
+    return [
+        views[tap.member_id] if outcome is None else outcome
+        for tap, outcome in zip(taps, outcomes, strict=True)
+    ]
+
+
+async def set_tolerance(
+    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, tolerance: int, now: datetime
+) -> MemberOrderView:
+    purchase = await apply(
+        uow, purchase_id, lambda p: p.set_tolerance(member_id, item_id, tolerance, now)
+    )
+    return member_order_view(purchase, member_id)
+
+
+async def take_back_unit(
+    uow: UnitOfWork, purchase_id: int, member_id: int, member_name: str, item_id: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.take_back_unit(member_id, member_name, item_id, now))
+
+
+async def change_tolerance(
+    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, delta: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.change_tolerance(member_id, item_id, delta, now))
+
+
+async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
+    await apply(uow, purchase_id, lambda p: adjustments.withdraw(p, member_id, now))
+
+
+async def request_withdrawal(
+    uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.request_withdrawal(member_id, now))
+
+
+async def withdrawal_preview(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int, now: datetime
+) -> tuple[Purchase, AmountsChanged]:
+    """What accepting request `number` would change; nothing is saved."""
+    async with uow:
+        purchase = await load(uow, purchase_id)
+        return purchase, adjustments.withdrawal_preview(purchase, actor, member_id, number, now)
+
+
+async def accept_withdrawal(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int, now: datetime
+) -> AmountsChanged | None:
+    """The head lets the member go; returns what it moved for others (None before the stop)."""
+    impact: list[AmountsChanged | None] = []
+    await apply(
+        uow,
+        purchase_id,
+        lambda p: impact.append(adjustments.accept_withdrawal(p, actor, member_id, number, now)),
+    )
+    return impact[-1]
+
+
+async def decline_withdrawal(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.decline_withdrawal(actor, member_id, number))

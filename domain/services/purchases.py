@@ -1,0 +1,196 @@
+"""Use cases of a purchase as a whole: registering a community, drafts and publishing,
+the deadline, the head's stop, extension, edits and cancellation, ordered, the head's
+transfer, and the read models (card, a member's order, the participant list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.community import Community
+from domain.permissions import Actor
+from domain.ports import Conflict, UnitOfWork
+from domain.purchase import Purchase
+from domain.purchase_form import PurchaseEdit
+from domain.services.unit import CONFLICT_RETRIES, apply, load
+from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
+from domain.views import member_order as member_order_view
+from domain.views import participants as participants_view
+
+
+async def register_community(uow: UnitOfWork, community: Community) -> Community:
+    """Remember a group the bot was added to; an existing one keeps its settings."""
+    async with uow:
+        existing = await uow.communities.get(community.chat_id)
+        if existing is not None:
+            return existing
+        await uow.communities.add(community)
+        await uow.commit()
+    return community
+
+
+async def publish_purchase(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool = True,
+) -> int:
+    """Validate a head's new purchase, store it and open it at once; returns its id. (The bot
+    itself saves a draft first and opens it once its card is posted: `save_draft`.)"""
+    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=True)
+
+
+async def save_draft(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool = True,
+) -> int:
+    """Validate a head's new purchase and store it as a draft, not yet seen by anyone: it
+    opens once its card is posted, or goes if the card cannot be (`discard_draft`)."""
+    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=False)
+
+
+async def _store_new(
+    uow: UnitOfWork,
+    purchase: Purchase,
+    now: datetime,
+    max_fee_percent: Decimal,
+    reuse_pay_to: bool,
+    open_now: bool,
+) -> int:
+    """Without payment details of its own a purchase takes the head's from their last one
+    (unless the head said there are none: `reuse_pay_to` False)."""
+    purchase.validate(now, max_fee_percent)
+    async with uow:
+        if not purchase.pay_to and reuse_pay_to:
+            purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
+        await uow.purchases.add(purchase)
+        if open_now:
+            purchase.publish(now)
+        await uow.commit()
+    return purchase.id
+
+
+async def discard_draft(uow: UnitOfWork, purchase_id: int) -> None:
+    """A draft whose card could not be posted: nothing of it remains."""
+    async with uow:
+        await uow.purchases.remove_draft(purchase_id)
+        await uow.commit()
+
+
+async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:
+    """The scheduler's job at a deadline; firing twice has the effect of firing once."""
+    await apply(uow, purchase_id, lambda p: p.reach_deadline(now))
+
+
+async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetime) -> None:
+    """Many deadlines in one transaction: what a minute with thousands of them needs."""
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                for purchase in await uow.purchases.get_many(purchase_ids):
+                    purchase.reach_deadline(now)
+                await uow.commit()
+            return
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
+
+
+async def stop_now(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await apply(uow, purchase_id, lambda p: p.stop_now(actor))
+
+
+async def go_ahead_anyway(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await apply(uow, purchase_id, lambda p: p.go_ahead_anyway(actor))
+
+
+async def extend(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, new_deadline: datetime, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.extend(actor, new_deadline, now))
+
+
+async def edit_purchase(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    edit: PurchaseEdit,
+    now: datetime,
+    check: Callable[[Purchase], None] = lambda _: None,
+) -> tuple[str, ...]:
+    """Change the terms a head may change while orders are open; returns what changed.
+    `check` may refuse the edited purchase before anything is saved (a card too long)."""
+    changed: list[str] = []
+
+    def change(purchase: Purchase) -> None:
+        changed[:] = purchase.edit(
+            actor, now, title=edit.title, description=edit.description,
+            deadline=edit.deadline, pickup=edit.pickups, items=edit.items,
+            pay_to=edit.pay_to, pay_by=edit.pay_by,
+        )  # fmt: skip
+        check(purchase)
+
+    await apply(uow, purchase_id, change)
+    return tuple(changed)
+
+
+async def postpone(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, delta: timedelta, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.postpone(actor, delta, now))
+
+
+async def cancel(uow: UnitOfWork, purchase_id: int, actor: Actor, reason: str) -> None:
+    await apply(uow, purchase_id, lambda p: p.cancel(actor, reason))
+
+
+async def mark_ordered(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:
+    await apply(uow, purchase_id, lambda p: p.mark_ordered(actor))
+
+
+async def offer_transfer(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, to_member_id: int
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.offer_transfer(actor, to_member_id))
+
+
+async def accept_transfer(
+    uow: UnitOfWork, purchase_id: int, user_id: int, number: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.accept_transfer(user_id, number, now))
+
+
+async def decline_transfer(uow: UnitOfWork, purchase_id: int, user_id: int, number: int) -> None:
+    await apply(uow, purchase_id, lambda p: p.decline_transfer(user_id, number))
+
+
+async def reassign(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, new_head_id: int, now: datetime
+) -> None:
+    await apply(uow, purchase_id, lambda p: p.reassign(actor, new_head_id, now))
+
+
+async def card(uow: UnitOfWork, purchase_id: int) -> CardSummary:
+    """The aggregates the public card shows."""
+    async with uow:
+        return card_summary(await load(uow, purchase_id))
+
+
+async def my_order(uow: UnitOfWork, purchase_id: int, member_id: int) -> MemberOrderView:
+    async with uow:
+        return member_order_view(await load(uow, purchase_id), member_id)
+
+
+async def participant_list(
+    uow: UnitOfWork, purchase_id: int, actor: Actor
+) -> list[ParticipantView]:
+    async with uow:
+        return participants_view(await load(uow, purchase_id), actor)

@@ -28,6 +28,7 @@ from bot.i18n import Translator, pick_language
 from bot.notices import progress, slot_text, unreachable_text
 from domain import ledger, services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
+from domain.form_fields import Examples, parse_pickups
 from domain.ledger import OpenBalances
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
@@ -38,7 +39,6 @@ from domain.purchase import (
     Purchase,
     PurchaseStatus,
 )
-from domain.purchase_form import Examples, parse_pickups
 from domain.reports import Report
 from domain.supply import CONFIRMABLE
 from handlers.callback_data import Action, encode

@@ -7,8 +7,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from domain.errors import DomainError
+from domain.form_fields import FormError
 from domain.ports import AlreadyProcessed
-from domain.purchase_form import FormError, TemplateContext, parse_template
+from domain.purchase_form import TemplateContext, parse_template
 from handlers.callback_data import Start, deep_link
 from handlers.community import GROUP_TYPES
 from handlers.purchase_card import publish_and_post

@@ -35,13 +35,9 @@ from bot.i18n import Translator
 from bot.notices import how_to_pay
 from domain.community import Community
 from domain.errors import N_, DomainError
-from domain.ports import AlreadyProcessed
-from domain.purchase import PaymentMode, Purchase
-from domain.purchase_form import (
+from domain.form_fields import (
     Examples,
     FormError,
-    PurchaseForm,
-    TemplateContext,
     names_split,
     parse_deadline,
     parse_delivery,
@@ -54,9 +50,11 @@ from domain.purchase_form import (
     parse_pickups,
     parse_regions,
     parse_split,
-    parse_template,
     parse_text,
 )
+from domain.ports import AlreadyProcessed
+from domain.purchase import PaymentMode, Purchase
+from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from domain.views import card_summary
 from handlers.callback_data import Action, Start, decode, encode, is_action, parse_start
 from handlers.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visible_length

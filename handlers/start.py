@@ -11,8 +11,8 @@ from telegram.ext import ContextTypes
 from bot import notices
 from bot.pickup_qr import pickup_link, qr_png, token_in
 from domain import ledger
+from domain.form_fields import Examples
 from domain.purchase import PurchaseStatus
-from domain.purchase_form import Examples
 from domain.views import card_summary
 from handlers.callback_data import Start, parse_start
 from handlers.card_view import card_text

@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 
 from domain import events
 from domain.errors import IllegalTransition, InvalidPurchase, LimitExceeded, NotAllowed, NotFound
+from domain.form_fields import FormError, parse_pickups
 from domain.permissions import Actor
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus, numbered_slots
-from domain.purchase_form import FormError, TemplateContext, parse_pickups, parse_template
+from domain.purchase_form import TemplateContext, parse_template
 from handlers.callback_data import Action, encode
 from handlers.packing_list import TICK_BOX
 from sandbox.model import SandboxMessage

@@ -7,17 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from domain.purchase import DeliverySplit, Moq, PaymentMode, PriceTier, ShortPolicy
-from domain.purchase_form import (
+from domain.form_fields import (
     FormError,
-    PurchaseEdit,
-    PurchaseForm,
-    TemplateContext,
-    item_template,
     parse_deadline,
     parse_delivery,
     parse_duration,
-    parse_edit,
     parse_fee,
     parse_if_short,
     parse_item,
@@ -25,8 +19,16 @@ from domain.purchase_form import (
     parse_payment,
     parse_pickup,
     parse_regions,
-    parse_template,
     parse_text,
+)
+from domain.purchase import DeliverySplit, Moq, PaymentMode, PriceTier, ShortPolicy
+from domain.purchase_form import (
+    PurchaseEdit,
+    PurchaseForm,
+    TemplateContext,
+    item_template,
+    parse_edit,
+    parse_template,
 )
 from tests.support.builders import NOW, eur
 

@@ -53,8 +53,8 @@ clean:
 
 # Re-extract the translatable strings and merge them into every catalog.
 messages: $(INSTALLED)
-	$(VENV)/bin/pybabel extract --no-location --no-wrap -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -o bot/locales/messages.pot .
+	$(VENV)/bin/pybabel extract --no-location --no-wrap -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -o texts/locales/messages.pot .
 	for lang in ru zh_Hans; do \
-	  test -f bot/locales/$$lang/LC_MESSAGES/messages.po || $(VENV)/bin/pybabel init -i bot/locales/messages.pot -d bot/locales -l $$lang; \
-	  $(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i bot/locales/messages.pot -d bot/locales -l $$lang; \
+	  test -f texts/locales/$$lang/LC_MESSAGES/messages.po || $(VENV)/bin/pybabel init -i texts/locales/messages.pot -d texts/locales -l $$lang; \
+	  $(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i texts/locales/messages.pot -d texts/locales -l $$lang; \
 	done

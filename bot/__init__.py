@@ -1,1 +1,2 @@
-"""Composition root of GroupBuy bot: settings, application factory, CLI, logging, i18n."""
+"""Composition root of GroupBuy bot: settings, the Application factory, the CLI, logging and
+the webhook server. It builds the runtime (runtime/) and registers the handlers (handlers/)."""

@@ -20,18 +20,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.card_refresher import CardRefresher
-from bot.connections import ConnectionSet
-from bot.i18n import Translator
-from bot.inbox import Inbox, InboxBot
-from bot.notifier import Notifier, NotifierTiming
-from bot.outbox_sender import OutboxSender, stop_task
-from bot.rate_limiter import TelegramRateLimiter
 from bot.settings import Settings
-from bot.tap_batcher import TapBatcher
-from bot.timeline import Timeline
-from bot.update_processor import PerPersonUpdateProcessor
-from handlers.callback_data import Action, is_action
 from handlers.community import bot_added, settings_command
 from handlers.edit_purchase import edit_command
 from handlers.failure import on_error
@@ -63,7 +52,18 @@ from handlers.runtime import Runtime, utc_now
 from handlers.start import reminders, show_help, start, unknown_button
 from handlers.supply_form import supplier_confirmed
 from handlers.transfer import admin_command, head_offers_transfer, member_answers_transfer
+from runtime.card_refresher import CardRefresher
+from runtime.connections import ConnectionSet
+from runtime.inbox import Inbox, InboxBot
+from runtime.notifier import Notifier, NotifierTiming
+from runtime.outbox_sender import OutboxSender, stop_task
+from runtime.rate_limiter import TelegramRateLimiter
+from runtime.tap_batcher import TapBatcher
+from runtime.timeline import Timeline
+from runtime.update_processor import PerPersonUpdateProcessor
 from storage.unit_of_work import Database
+from texts.callback_data import Action, is_action
+from texts.i18n import Translator
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 

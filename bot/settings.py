@@ -11,7 +11,8 @@ from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SUPPORTED_LANGUAGES = ("en", "ru", "zh_Hans")
+from texts.i18n import SUPPORTED_LANGUAGES
+
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What Telegram accepts as a webhook's secret_token.

@@ -22,8 +22,8 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application
 
-from bot.inbox import lighten
 from bot.settings import Settings
+from runtime.inbox import lighten
 
 log = logging.getLogger(__name__)
 

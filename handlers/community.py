@@ -11,8 +11,6 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
-from bot.settings import SUPPORTED_LANGUAGES
 from domain.community import Community, OpenRule
 from handlers.runtime import (
     community_translator,
@@ -21,6 +19,7 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 

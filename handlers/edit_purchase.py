@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
@@ -17,9 +16,10 @@ from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import TemplateContext, item_template, parse_edit, slot_template
-from handlers.card_view import check_card_fits
 from handlers.purchase_card import not_done
 from handlers.runtime import actor_for, person_translator, purchase_command, runtime
+from texts.card_view import check_card_fits
+from texts.i18n import Translator
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from babel.numbers import get_currency_symbol
 from openpyxl import Workbook
 
-from bot.i18n import Translator
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
@@ -24,6 +23,7 @@ from handlers.packing_list import (
     slot_heading,
     windows_text,
 )
+from texts.i18n import Translator
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:

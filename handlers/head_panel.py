@@ -23,9 +23,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.i18n import Translator, pick_language
-from bot.notices import progress, slot_text, unreachable_text
 from domain import ledger, services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.form_fields import Examples, parse_pickups
@@ -41,8 +38,6 @@ from domain.purchase import (
 )
 from domain.reports import Report
 from domain.supply import CONFIRMABLE
-from handlers.callback_data import Action, encode
-from handlers.card_view import members_count, status_line
 from handlers.edit_purchase import send_edit_form
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.packing_list import FontsMissing, packing_pdf
@@ -61,6 +56,11 @@ from handlers.runtime import (
 from handlers.supply_form import send_supply_form
 from handlers.transfer import send_candidates
 from storage.repositories import PurchaseHeadline
+from texts import notices
+from texts.callback_data import Action, encode
+from texts.card_view import members_count, status_line
+from texts.i18n import Translator, pick_language
+from texts.notices import progress, slot_text, unreachable_text
 
 MAX_EXTENSION_HOURS = 24 * 30
 READ_ONLY = (

@@ -14,14 +14,11 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.i18n import Translator
 from domain import services
 from domain.errors import DomainError
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.views import find_member
-from handlers.callback_data import Action, encode
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     actor_for,
@@ -32,6 +29,9 @@ from handlers.runtime import (
     purchase_command,
     runtime,
 )
+from texts import notices
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
 
 
 def helpers_text(t: Translator, purchase: Purchase) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -6,9 +6,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
-from handlers.callback_data import Action, encode
 from handlers.runtime import callback_or_refusal, person_translator, runtime
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
 
 # Index 0 follows the person's Telegram app again; the others are our catalogs.
 CHOICES: tuple[str | None, ...] = (None, "en", "ru", "zh_Hans")

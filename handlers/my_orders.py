@@ -10,8 +10,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.i18n import Translator, pick_language
 from domain import ledger, services
 from domain.adjustments import ESTIMATED
 from domain.errors import N_, DomainError, LimitExceeded, NotFound
@@ -19,17 +17,12 @@ from domain.events import AmountsChanged
 from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
-from handlers.callback_data import Action, Callback, encode
-from handlers.order_view import editor_keyboard, editor_text, leave_keyboard
 from handlers.purchase_card import not_done, refusal
-from handlers.runtime import (
-    actor_for,
-    callback_or_refusal,
-    keyboard,
-    person_translator,
-    redraw,
-    runtime,
-)
+from handlers.runtime import actor_for, callback_or_refusal, person_translator, redraw, runtime
+from texts import notices
+from texts.callback_data import Action, Callback, encode, keyboard
+from texts.i18n import Translator, pick_language
+from texts.order_view import editor_keyboard, editor_text, leave_keyboard
 
 
 async def send_editor(

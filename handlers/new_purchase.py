@@ -10,10 +10,10 @@ from domain.errors import DomainError
 from domain.form_fields import FormError
 from domain.ports import AlreadyProcessed
 from domain.purchase_form import TemplateContext, parse_template
-from handlers.callback_data import Start, deep_link
 from handlers.community import GROUP_TYPES
 from handlers.purchase_card import publish_and_post
 from handlers.runtime import community_translator, ensure_community, is_chat_admin, runtime
+from texts.callback_data import Start, deep_link
 
 
 async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,10 +17,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from bot.i18n import Translator
-from bot.notices import slot_label
 from domain.purchase import PickupSlot, Purchase
 from domain.reports import MemberLine, Report
+from texts.i18n import Translator
+from texts.notices import slot_label
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 FONTS = {

@@ -11,8 +11,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.i18n import Translator
 from domain import adjustments, ledger, services
 from domain.errors import DomainError, IllegalTransition
 from domain.ledger import Account, PaymentStatus
@@ -22,7 +20,6 @@ from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.views import find_member, member_numbers
-from handlers.callback_data import Action, decode, encode
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     actor_for,
@@ -33,6 +30,9 @@ from handlers.runtime import (
     redraw,
     runtime,
 )
+from texts import notices
+from texts.callback_data import Action, decode, encode
+from texts.i18n import Translator
 
 MEMBERS_PER_MESSAGE = 30
 

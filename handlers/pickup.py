@@ -11,15 +11,12 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.i18n import Translator
 from domain import ledger, services
 from domain.errors import DomainError
 from domain.money import Money
 from domain.permissions import can_hand_over, ensure_can_hand_over
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus, normal_code
-from handlers.callback_data import Action, encode
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Runtime,
@@ -29,6 +26,9 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+from texts import notices
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
 
 # The arrived purchases a head's code is looked up in.
 ARRIVED_SHOWN = 50

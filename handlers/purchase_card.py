@@ -13,7 +13,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError
@@ -21,8 +20,6 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
-from handlers.callback_data import Start, deep_link
-from handlers.card_view import card_keyboard, card_text, check_card_fits
 from handlers.runtime import (
     Runtime,
     callback_or_refusal,
@@ -31,6 +28,9 @@ from handlers.runtime import (
     runtime,
 )
 from storage.telegram_state import CardLocation
+from texts.callback_data import Start, deep_link
+from texts.card_view import card_keyboard, card_text, check_card_fits
+from texts.i18n import Translator
 
 log = logging.getLogger(__name__)
 

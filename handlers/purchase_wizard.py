@@ -31,8 +31,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Translator
-from bot.notices import how_to_pay
 from domain.community import Community
 from domain.errors import N_, DomainError
 from domain.form_fields import (
@@ -56,8 +54,6 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from domain.views import card_summary
-from handlers.callback_data import Action, Start, decode, encode, is_action, parse_start
-from handlers.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visible_length
 from handlers.purchase_card import publish_and_post
 from handlers.runtime import (
     is_chat_admin,
@@ -66,6 +62,10 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+from texts.callback_data import Action, Start, decode, encode, is_action, parse_start
+from texts.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visible_length
+from texts.i18n import Translator
+from texts.notices import how_to_pay
 
 WIZARD = "wizard"  # the conversation's kind while a head is in it
 DONE = "done"  # after it: only which community they opened a purchase in last

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Protocol
 
 from telegram import (
     CallbackQuery,
     Chat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -20,22 +20,21 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.card_refresher import CardRefresher
-from bot.i18n import Translator, pick_language
-from bot.inbox import Inbox
-from bot.notifier import Notifier
-from bot.outbox_sender import OutboxSender
-from bot.settings import Settings
-from bot.tap_batcher import TapBatcher
-from bot.timeline import Timeline
 from domain import services
 from domain.community import Community
 from domain.errors import N_, NotFound
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Purchase
 from domain.reports import Report, head_report
-from handlers.callback_data import Callback, decode
+from runtime.card_refresher import CardRefresher
+from runtime.inbox import Inbox
+from runtime.notifier import Notifier
+from runtime.outbox_sender import OutboxSender
+from runtime.tap_batcher import TapBatcher
+from runtime.timeline import Timeline
 from storage.unit_of_work import Database
+from texts.callback_data import Callback, decode
+from texts.i18n import Translator, pick_language
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
@@ -44,9 +43,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Config(Protocol):
+    """The settings handlers read (bot.settings.Settings has them): handlers do not import
+    the composition root."""
+
+    @property
+    def admin_ids(self) -> tuple[int, ...]: ...
+    @property
+    def default_currency(self) -> str: ...
+    @property
+    def default_language(self) -> str: ...
+    @property
+    def default_timezone(self) -> str: ...
+    @property
+    def max_fee_percent(self) -> Decimal: ...
+
+
 @dataclass
 class Runtime:
-    settings: Settings
+    settings: Config
     database: Database
     clock: Callable[[], datetime] = utc_now
     # Made right after, since they read this runtime or need the bot.
@@ -141,15 +156,6 @@ async def callback_or_refusal(
         )
         return None
     return query, callback
-
-
-def keyboard(raw: dict[str, Any] | None) -> InlineKeyboardMarkup:
-    """Buttons the notices build as Bot API JSON (for the outbox), for a handler to send."""
-    rows = (raw or {}).get("inline_keyboard", [])
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-         for row in rows]
-    )  # fmt: skip
 
 
 async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -8,17 +8,17 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import notices
-from bot.pickup_qr import pickup_link, qr_png, token_in
 from domain import ledger
 from domain.form_fields import Examples
 from domain.purchase import PurchaseStatus
 from domain.views import card_summary
-from handlers.callback_data import Start, parse_start
-from handlers.card_view import card_text
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
-from handlers.runtime import keyboard, person_translator, runtime
+from handlers.runtime import person_translator, runtime
+from texts import notices
+from texts.callback_data import Start, keyboard, parse_start
+from texts.card_view import card_text
+from texts.pickup_qr import pickup_link, qr_png, token_in
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
 from domain import services
 from domain.errors import DomainError
 from domain.permissions import Actor
@@ -20,6 +19,7 @@ from handlers.runtime import (
     purchase_command,
     runtime,
 )
+from texts.i18n import Translator
 
 
 def supply_form(t: Translator, purchase: Purchase) -> str:

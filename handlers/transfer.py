@@ -9,14 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator
 from domain import services
 from domain.errors import N_, DomainError, NotFound
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
-from handlers.callback_data import Action, encode
-from handlers.card_view import members_count
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     actor_for,
@@ -25,6 +22,9 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+from texts.callback_data import Action, encode
+from texts.card_view import members_count
+from texts.i18n import Translator
 
 CANDIDATES_PER_MESSAGE = 30
 ADMIN_LIST_LIMIT = 50

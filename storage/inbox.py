@@ -1,4 +1,4 @@
-"""The inbox: updates as Telegram sent them, kept until handled (see bot/inbox.py)."""
+"""The inbox: updates as Telegram sent them, kept until handled (see runtime/inbox.py)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.callback_data import (
+from texts.callback_data import (
     ARITY,
     Action,
     Callback,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.card_refresher import CardRefresher
+from runtime.card_refresher import CardRefresher
 
 
 class Edits:

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.i18n import Translator
 from domain.purchase import Moq, PickupSlot, PriceTier, PurchaseStatus
 from domain.views import card_summary
-from handlers.callback_data import decode
-from handlers.card_view import card_keyboard, card_text, progress_bar, time_left
 from sandbox.formatting import parse_html
 from tests.support.builders import NOW, eur, item, purchase
+from texts.callback_data import decode
+from texts.card_view import card_keyboard, card_text, progress_bar, time_left
+from texts.i18n import Translator
 
 EN = Translator("en", "Europe/Berlin")
 

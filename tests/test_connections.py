@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from bot.connections import ConnectionSet
+from runtime.connections import ConnectionSet
 
 
 @dataclass

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bot.outbox_sender import BATCH
 from domain import services
 from domain.community import Community
 from domain.purchase import Moq, PurchaseStatus
+from runtime.outbox_sender import BATCH
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxUser
 from sandbox.process import BotProcess

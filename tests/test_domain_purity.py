@@ -8,7 +8,8 @@ from pathlib import Path
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 FORBIDDEN = {
     "telegram", "sqlalchemy", "aiosqlite", "asyncpg", "alembic", "apscheduler",
-    "aiohttp", "httpx", "bot", "handlers", "storage", "sandbox", "socket", "requests",
+    "aiohttp", "httpx", "bot", "runtime", "texts", "handlers", "storage", "sandbox", "socket",
+    "requests",
 }  # fmt: skip
 
 

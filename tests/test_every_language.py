@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.i18n import Translator, pick_language
-from handlers.callback_data import Action, decode, encode
 from handlers.language import NAMES
 from sandbox.driver import Match, Sandbox
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import TIMEZONE, local
+from texts.callback_data import Action, decode, encode
+from texts.i18n import Translator, pick_language
 
 
 def label_of(message: SandboxMessage, action: Action) -> str:

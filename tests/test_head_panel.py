@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.billing import amounts_due
-from handlers.callback_data import Action, encode
 from tests.support.scenario import Community, community_running, template
+from texts.callback_data import Action, encode
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, Translator, pick_language
+from texts.i18n import LOCALES_DIR, Translator, pick_language
 
 REPO = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
@@ -17,7 +17,7 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 def strings_in_code() -> set[str]:
     found: set[str] = set()
-    for folder in ("bot", "handlers", "domain"):
+    for folder in ("bot", "runtime", "texts", "handlers", "domain"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             REPO / folder, keywords=KEYWORDS, comment_tags=()
         ):

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.inbox import Inbox
+from runtime.inbox import Inbox
 from sandbox.driver import Sandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage, SandboxUser
 from sandbox.process import BotProcess
@@ -123,7 +123,7 @@ async def test_a_claimed_update_needs_no_mark_and_the_others_get_one(sqlite_url:
 
 
 def test_a_tap_is_kept_without_the_card_it_was_pressed_on() -> None:
-    from bot.inbox import lighten
+    from runtime.inbox import lighten
 
     card = {
         "message_id": 5, "date": 1, "chat": {"id": -1, "type": "supergroup"},

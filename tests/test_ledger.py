@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import Translator
 from domain import adjustments, events, ledger
 from domain.adjustments import Cause
 from domain.billing import amounts_due
@@ -31,6 +30,7 @@ from domain.purchase import (
 )
 from domain.supply import SupplyLine, confirm_supply
 from tests.support.builders import HEAD, NOW, eur, item, purchase
+from texts.i18n import Translator
 
 A, B, C = 1, 2, 3
 HEAD_ACTOR = Actor(HEAD)

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.notifier import NotifierTiming
 from domain import services
 from domain.permissions import Actor
-from handlers.callback_data import Action, encode
+from runtime.notifier import NotifierTiming
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, template
+from texts.callback_data import Action, encode
 
 HONEY = "Honey 1 kg | 12.50 | pack 6 | max 10"
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from bot.i18n import Translator, pick_language
 from domain import ledger
 from domain.money import Money
 from domain.payments import Means
@@ -21,6 +20,7 @@ from domain.purchase import Purchase, PurchaseStatus
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, eventually
 from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from texts.i18n import Translator, pick_language
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 

@@ -9,9 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import notices
-from bot.i18n import Translator
-from bot.notifier import digest_text
 from domain import ledger
 from domain.adjustments import Cause
 from domain.billing import amounts_due
@@ -28,10 +25,13 @@ from domain.purchase import (
     SupplyConfirmation,
 )
 from domain.views import member_order
-from handlers.order_view import editor_text
+from runtime.notifier import digest_text
 from sandbox.formatting import parse_html, utf16_length
 from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase
+from texts import notices
+from texts.i18n import Translator
+from texts.order_view import editor_text
 
 LANGUAGES = ["en", "ru", "zh_Hans"]
 LEFTOVER = re.compile(r"\{\w*\}")

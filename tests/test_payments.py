@@ -18,10 +18,10 @@ from domain.billing import amounts_due
 from domain.ledger import PaymentStatus
 from domain.payments import ClaimState
 from domain.purchase import Purchase
-from handlers.callback_data import Action, encode
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.scenario import Community, community_running, template
 from tests.test_head_panel import stopped_purchase
+from texts.callback_data import Action, encode
 
 
 @pytest.fixture

@@ -19,17 +19,17 @@ import zxingcpp
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.i18n import Translator
-from bot.notices import pickup_reminder
 from domain.permissions import Actor
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus
 from domain.reports import head_report
-from handlers.callback_data import Action, decode
 from handlers.packing_list import FONTS, TICK_BOX, matrix_rows, packing_pdf
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support import builders
 from tests.support.running import ShiftedClock, eventually
 from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from texts.callback_data import Action, decode
+from texts.i18n import Translator
+from texts.notices import pickup_reminder
 
 
 def cheese() -> str:

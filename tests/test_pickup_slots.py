@@ -17,7 +17,6 @@ from domain.form_fields import FormError, parse_pickups
 from domain.permissions import Actor
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus, numbered_slots
 from domain.purchase_form import TemplateContext, parse_template
-from handlers.callback_data import Action, encode
 from handlers.packing_list import TICK_BOX
 from sandbox.model import SandboxMessage
 from tests.support import builders
@@ -25,6 +24,7 @@ from tests.support.builders import NOW
 from tests.support.running import ShiftedClock, eventually
 from tests.support.scenario import community_running, local, tap_and_confirm
 from tests.test_pickup_day import stored
+from texts.callback_data import Action, encode
 
 HEAD = Actor(builders.HEAD)
 A, B, C = 1, 2, 3

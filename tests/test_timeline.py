@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.timeline import Timeline
 from domain.purchase import PurchaseStatus
+from runtime.timeline import Timeline
 from sandbox.model import SandboxUser
 from storage.unit_of_work import Database
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from domain.purchase import Purchase
-from handlers.callback_data import Action, encode
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.scenario import Community, community_running
 from tests.test_head_panel import stopped_purchase
+from texts.callback_data import Action, encode
 
 HEAD_ONLY = "Not done: only the head of this purchase (or a platform admin) can do this"
 

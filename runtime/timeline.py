@@ -22,13 +22,13 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import notices
-from bot.i18n import Translator, pick_language
 from domain import adjustments, countdown, ledger, services
 from domain.community import Community
 from domain.purchase import REMINDER_LEADS, Purchase, PurchaseStatus, reminder_due
 from storage.repositories import PurchaseTimes
 from storage.unit_of_work import Database, SqlUnitOfWork
+from texts import notices
+from texts.i18n import Translator, pick_language
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from bot.i18n import Translator
 from domain.adjustments import Cause
 from domain.billing import AmountDue
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account
 from domain.money import Money
 from domain.purchase import STATUS_WORDS, WITHDRAWABLE, PaymentMode, PickupSlot, Purchase
-from handlers.callback_data import Action, encode
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
 
 
 def lines_text(purchase: Purchase, lines: dict[int, int]) -> str:

@@ -8,13 +8,12 @@ from html.parser import HTMLParser
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
-from bot.settings import SUPPORTED_LANGUAGES
 from domain import countdown
 from domain.errors import N_, InvalidPurchase
 from domain.purchase import DeliverySplit, PaymentMode, Purchase, PurchaseStatus, ShortPolicy
 from domain.views import CardSummary, ItemProgress, card_summary
-from handlers.callback_data import Action, Start, deep_link, encode
+from texts.callback_data import Action, Start, deep_link, encode
+from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
 MAX_PLUS_ONE_BUTTONS = 4
 PROGRESS_CELLS = 10

@@ -18,10 +18,10 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.background import BackgroundLoop
-from bot.pickup_qr import qr_png
+from runtime.background import BackgroundLoop
 from storage.outbox import OutboxMessage
 from storage.unit_of_work import Database
+from texts.pickup_qr import qr_png
 
 log = logging.getLogger(__name__)
 

@@ -17,19 +17,19 @@ from functools import cached_property
 from html import escape
 from typing import Any
 
-from bot import notices
-from bot.background import BackgroundLoop
-from bot.i18n import Translator, pick_language
-from bot.pickup_qr import pickup_link
 from domain.billing import AmountDue, amounts_due
 from domain.community import Community
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.purchase import Purchase, PurchaseStatus
-from handlers.callback_data import Action, encode
+from runtime.background import BackgroundLoop
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import Database, SqlUnitOfWork
+from texts import notices
+from texts.callback_data import Action, encode
+from texts.i18n import Translator, pick_language
+from texts.pickup_qr import pickup_link
 
 log = logging.getLogger(__name__)
 

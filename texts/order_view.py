@@ -7,14 +7,13 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
-from bot.notices import how_to_pay, pickup_choice_markup, slot_text
 from domain.ledger import PaymentStatus
 from domain.purchase import RUNNING, PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
-from handlers.callback_data import Action, encode
-from handlers.card_view import status_line
-from handlers.runtime import keyboard
+from texts.callback_data import Action, encode, keyboard
+from texts.card_view import status_line
+from texts.i18n import Translator
+from texts.notices import how_to_pay, pickup_choice_markup, slot_text
 
 
 def _pack_position(t: Translator, purchase: Purchase, line: LineView, open_orders: bool) -> str:

@@ -1,6 +1,6 @@
 """Translation and locale formatting: one gettext catalog per language, formatted by Babel.
 
-The catalogs are the `.po` files under `bot/locales`; they are compiled in memory on first use,
+The catalogs are the `.po` files under `texts/locales`; they are compiled in memory on first use,
 so there is no build step and no compiled file to keep in step with its source.
 """
 
@@ -21,12 +21,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-from bot.settings import SUPPORTED_LANGUAGES
 from domain.errors import DomainError, Term
 from domain.money import Money
 from domain.purchase import STATUS_WORDS, PurchaseStatus
 
 LOCALES_DIR = Path(__file__).parent / "locales"
+# The languages the bot speaks: English (the source) and the catalogs under LOCALES_DIR.
+SUPPORTED_LANGUAGES = ("en", "ru", "zh_Hans")
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 if TYPE_CHECKING:
-    from bot.inbox import Inbox
+    from runtime.inbox import Inbox
 
 MAX_CONCURRENT_UPDATES = 256
 

@@ -2,7 +2,8 @@
 
 Callback data is at most 64 bytes and comes from the client, so it is never trusted: anything
 that does not parse exactly decodes to None, and handlers still check every id against the
-database and the person pressing.
+database and the person pressing. Also the keyboards the notices build as Bot API JSON, made
+into python-telegram-bot's types for a handler to send.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum, unique
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 VERSION = "1"
 MAX_BYTES = 64
@@ -209,3 +213,12 @@ def parse_start(payload: str) -> tuple[Start, int] | None:
 
 def deep_link(bot_username: str, kind: Start, number: int) -> str:
     return f"https://t.me/{bot_username}?start={start_payload(kind, number)}"
+
+
+def keyboard(raw: dict[str, Any] | None) -> InlineKeyboardMarkup:
+    """Buttons the notices build as Bot API JSON (for the outbox), for a handler to send."""
+    rows = (raw or {}).get("inline_keyboard", [])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+         for row in rows]
+    )  # fmt: skip

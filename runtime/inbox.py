@@ -23,10 +23,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ExtBot
 
-from bot.background import BackgroundLoop
-from handlers.callback_data import Action, decode
+from runtime.background import BackgroundLoop
 from storage.inbox import SqliteInboxWriter
 from storage.unit_of_work import Database
+from texts.callback_data import Action, decode
 
 log = logging.getLogger(__name__)
 

@@ -111,33 +111,36 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     os.environ.setdefault("PTB_TIMEDELTA", "true")
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        rt = Runtime(settings, Database(settings.database_url), clock)
-        rt.inbox = Inbox(rt.database, rt.clock)
+        # The runtime's pieces get the database itself; handlers see it through its ports.
+        database = Database(settings.database_url)
+        application.bot_data["database"] = database
+        rt = Runtime(settings, database, clock)
+        rt.inbox = Inbox(database, rt.clock)
         bot.use_inbox(rt.inbox)
         processor.inbox = rt.inbox
         # What a previous run kept but did not finish goes first, in the order it came.
         for update in await rt.inbox.left_over(bot):
             await application.update_queue.put(update)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
-        rt.taps = TapBatcher(rt.database)
-        rt.timeline = Timeline(rt.database, rt.clock, rt.cards.request)
+        rt.taps = TapBatcher(database)
+        rt.timeline = Timeline(database, rt.clock, rt.cards.request)
 
         def purchase_changed(purchase_id: int) -> None:
             rt.cards.request(purchase_id)
             rt.timeline.plan(purchase_id)
 
         rt.notifier = Notifier(
-            rt.database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed,
+            database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed,
             yield_to=rt.timeline.reaching_deadlines,
         )  # fmt: skip
-        rt.sender = OutboxSender(rt.database, application.bot, rt.clock)
+        rt.sender = OutboxSender(database, application.bot, rt.clock)
         await rt.timeline.start()
         rt.background = [
             asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
             asyncio.get_running_loop().create_task(rt.sender.run_forever()),
             asyncio.get_running_loop().create_task(rt.inbox.run_forever()),
         ]
-        async with rt.database.unit_of_work() as uow:
+        async with database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
         rt.background.append(
@@ -162,9 +165,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await rt.cards.close()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        rt: Runtime | None = application.bot_data.get("runtime")
-        if rt is not None:
-            await rt.database.dispose()
+        database: Database | None = application.bot_data.get("database")
+        if database is not None:
+            await database.dispose()
 
     bot = InboxBot(
         settings.bot_token.get_secret_value(),

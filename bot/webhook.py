@@ -81,11 +81,11 @@ class WebhookServer:
 
     async def _health(self, _request: web.Request) -> web.Response:
         """200 while the bot runs and its database answers; 503 when the database does not."""
-        runtime = self._application.bot_data.get("runtime")
-        if runtime is None or not self._application.running:
+        database = self._application.bot_data.get("database")
+        if self._application.bot_data.get("runtime") is None or not self._application.running:
             return web.json_response({"status": "starting"}, status=503)
         try:
-            async with runtime.database.sessions() as session:
+            async with database.sessions() as session:
                 await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
         except Exception as error:  # any failure of the database is "unhealthy", with why
             return web.json_response(

@@ -1,14 +1,17 @@
-"""What the use cases need from storage, as protocols; storage/ implements them."""
+"""What the use cases need from storage, as protocols; storage/ implements them. The last
+ones are what handlers read besides: the read models and the bot's own notes on people and
+chats, so that handlers reach storage only through these."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from domain.community import Community
 from domain.events import Event
-from domain.purchase import Purchase
+from domain.purchase import RUNNING, Purchase, PurchaseStatus
 
 
 class Conflict(Exception):
@@ -86,3 +89,108 @@ class UnitOfWork(Protocol):
 
     def collected_events(self) -> list[Event]:
         """The events raised by the aggregates committed in this unit of work."""
+
+
+@dataclass(frozen=True)
+class PurchaseHeadline:
+    """One line of a list of purchases (the head's /purchases, the admin's overview)."""
+
+    id: int
+    title: str
+    head_id: int
+    status: PurchaseStatus
+    members: int  # with at least one unit
+
+
+@dataclass(frozen=True)
+class CardLocation:
+    chat_id: int
+    message_id: int
+
+
+class PurchaseReads(PurchaseRepository, Protocol):
+    """The purchases as handlers read them, besides loading them for a change."""
+
+    async def headlines(
+        self,
+        limit: int,
+        head_id: int | None = None,
+        statuses: tuple[PurchaseStatus, ...] = RUNNING,
+    ) -> list[PurchaseHeadline]: ...
+
+    async def ids_with_status(self, *statuses: PurchaseStatus) -> list[int]: ...
+
+    async def helped(self, user_id: int, status: PurchaseStatus) -> list[int]: ...
+
+    async def pickup_tokens(self, purchase_id: int) -> dict[int, str]: ...
+
+    async def pickup_by_token(self, token: str) -> tuple[int, int] | None: ...
+
+
+class TelegramState(Protocol):
+    """What the bot keeps about people and chats: who started it, their language and
+    reminders, where a purchase's card is, and where a person is in a conversation."""
+
+    async def card(self, purchase_id: int) -> CardLocation | None: ...
+
+    async def set_card(self, purchase_id: int, location: CardLocation) -> None: ...
+
+    async def mark_started(self, user_id: int, now: datetime, language: str | None) -> bool: ...
+
+    async def set_reminders(self, user_id: int, on: bool) -> None: ...
+
+    async def languages(self, user_ids: list[int]) -> dict[int, str]: ...
+
+    async def choose_language(self, user_id: int, language: str | None, now: datetime) -> None: ...
+
+    async def started_among(self, user_ids: list[int]) -> set[int]: ...
+
+    async def told_unreachable(
+        self, purchase_id: int, user_ids: list[int], now: datetime
+    ) -> None: ...
+
+    async def conversation(self, user_id: int) -> tuple[str, dict[str, Any]] | None: ...
+
+    async def save_conversation(
+        self, user_id: int, kind: str, state: dict[str, Any], now: datetime
+    ) -> None: ...
+
+    async def save_community(self, community: Community) -> None: ...
+
+
+class Outbox(Protocol):
+    async def enqueue(
+        self,
+        key: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+        purchase_id: int | None = None,
+    ) -> bool:
+        """Add a message unless one with this key exists; True when it was added."""
+
+
+class HandlerUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work as handlers use it: the use cases' ports, the read models, the bot's
+    notes on people and chats, and the outbox."""
+
+    @property
+    def purchases(self) -> PurchaseReads: ...
+
+    @property
+    def telegram(self) -> TelegramState: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def purchase_and_community(
+        self, purchase_id: int
+    ) -> tuple[Purchase, Community] | tuple[None, None]: ...
+
+
+class Database(Protocol):
+    """Where units of work come from: one per update (`update_id` makes a redelivery a no-op)
+    or per job."""
+
+    def unit_of_work(self, update_id: int | None = None) -> HandlerUnitOfWork: ...

@@ -28,7 +28,7 @@ from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.form_fields import Examples, parse_pickups
 from domain.ledger import OpenBalances
 from domain.permissions import Actor, ensure_can_manage
-from domain.ports import AlreadyProcessed
+from domain.ports import AlreadyProcessed, PurchaseHeadline
 from domain.purchase import (
     FINISHED,
     RUNNING,
@@ -55,7 +55,6 @@ from handlers.runtime import (
 )
 from handlers.supply_form import send_supply_form
 from handlers.transfer import send_candidates
-from storage.repositories import PurchaseHeadline
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.card_view import members_count, status_line

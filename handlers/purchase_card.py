@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError
-from domain.ports import AlreadyProcessed
+from domain.ports import AlreadyProcessed, CardLocation
 from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
@@ -27,7 +27,6 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
-from storage.telegram_state import CardLocation
 from texts.callback_data import Start, deep_link
 from texts.card_view import card_keyboard, card_text, check_card_fits
 from texts.i18n import Translator

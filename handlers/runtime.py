@@ -24,6 +24,7 @@ from domain import services
 from domain.community import Community
 from domain.errors import N_, NotFound
 from domain.permissions import Actor, ensure_can_manage
+from domain.ports import Database
 from domain.purchase import Purchase
 from domain.reports import Report, head_report
 from runtime.card_refresher import CardRefresher
@@ -32,7 +33,6 @@ from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
-from storage.unit_of_work import Database
 from texts.callback_data import Callback, decode
 from texts.i18n import Translator, pick_language
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Row, Table, delete, func, insert, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
-from domain.ports import Conflict
+from domain.ports import Conflict, PurchaseHeadline
 from domain.purchase import RUNNING, Handover, Purchase, PurchaseStatus, SupplyConfirmation
 from storage.mapping import (
     claim_columns,
@@ -151,17 +151,6 @@ class PurchaseTimes:
     pickup_starts: tuple[datetime, ...] = ()
     pay_by: datetime | None = None
     pickup_ends: tuple[datetime, ...] = ()
-
-
-@dataclass(frozen=True)
-class PurchaseHeadline:
-    """One line of a list of purchases (the head's /purchases, the admin's overview)."""
-
-    id: int
-    title: str
-    head_id: int
-    status: PurchaseStatus
-    members: int  # with at least one unit
 
 
 class SqlPurchaseRepository:

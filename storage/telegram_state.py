@@ -3,7 +3,6 @@ community settings changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
+from domain.ports import CardLocation
 from storage.mapping import community_to_row
 from storage.outbox import OutboxStatus
 from storage.tables import (
@@ -21,12 +21,6 @@ from storage.tables import (
     PurchaseCardRow,
     UnreachableMemberRow,
 )
-
-
-@dataclass(frozen=True)
-class CardLocation:
-    chat_id: int
-    message_id: int
 
 
 class SqlTelegramState:

@@ -12,46 +12,29 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
-from handlers.community import bot_added, settings_command
-from handlers.edit_purchase import edit_command
+from handlers import (
+    community,
+    edit_purchase,
+    head_panel,
+    helpers,
+    language,
+    my_orders,
+    new_purchase,
+    payments,
+    pickup,
+    purchase_card,
+    purchase_wizard,
+    start,
+    supply_form,
+    transfer,
+)
 from handlers.failure import on_error
-from handlers.head_panel import (
-    arrived_with_pickup,
-    cancel_with_reason,
-    head_button,
-    list_purchases,
-    message_all,
-    open_panel,
-)
-from handlers.helpers import add_helper, helpers_button, remove_helper_button
-from handlers.language import language_button, language_command
-from handlers.my_orders import (
-    ask_to_leave,
-    choose_slot,
-    editor_button,
-    head_answers_withdrawal,
-    list_orders,
-    open_editor,
-    receipt_photo,
-)
-from handlers.new_purchase import new_in_group
-from handlers.payments import drop_button, head_answers_payment, typed_amount
-from handlers.pickup import hand_over_by_code, handover_button
-from handlers.purchase_card import card_editor, resume_publishing, tap_plus_one
-from handlers.purchase_wizard import wizard_handlers
+from handlers.purchase_card import card_editor, resume_publishing
 from handlers.runtime import Runtime, utc_now
-from handlers.start import reminders, show_help, start, unknown_button
-from handlers.supply_form import supplier_confirmed
-from handlers.transfer import admin_command, head_offers_transfer, member_answers_transfer
 from runtime.card_refresher import CardRefresher
 from runtime.connections import ConnectionSet
 from runtime.inbox import Inbox, InboxBot
@@ -62,8 +45,7 @@ from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
 from runtime.update_processor import PerPersonUpdateProcessor
 from storage.unit_of_work import Database
-from texts.callback_data import Action, is_action
-from texts.i18n import Translator
+from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -74,9 +56,9 @@ def file_url_for(base_url: str) -> str:
 
 
 async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
-    for language in ("en", "ru", "zh_Hans"):
-        _ = Translator(language).gettext
-        code = None if language == "en" else language.split("_")[0]
+    for spoken in SUPPORTED_LANGUAGES:
+        _ = Translator(spoken).gettext
+        code = None if spoken == "en" else spoken.split("_")[0]
         await application.bot.set_my_commands(
             [
                 BotCommand("start", _("What this bot is for")),
@@ -97,6 +79,12 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
             scope=BotCommandScopeAllGroupChats(),
             language_code=code,
         )
+
+
+HANDLER_MODULES = (
+    purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
+    head_panel, transfer, payments, pickup, helpers, supply_form, edit_purchase,
+)  # fmt: skip
 
 
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
@@ -188,104 +176,14 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         .post_shutdown(post_shutdown)
         .build()
     )
-    for handler, group in wizard_handlers():
+    # Each handlers module lists its own; the wizard first (its group runs before the rest),
+    # and a button nobody else took is answered last.
+    for module in HANDLER_MODULES:
+        for handler, group in module.HANDLERS:
+            application.add_handler(handler, group)
+    for handler, group in start.FALLBACKS:
         application.add_handler(handler, group)
-    application.add_handler(CommandHandler("start", start, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CommandHandler("help", show_help))
-    application.add_handler(
-        CommandHandler("reminders", reminders, filters=filters.ChatType.PRIVATE)
-    )
-    application.add_handler(CommandHandler("language", language_command))
-    application.add_handler(
-        CallbackQueryHandler(language_button, pattern=is_action(Action.LANGUAGE))
-    )
-    application.add_handler(CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS))
-    application.add_handler(CommandHandler("settings", settings_command))
-    application.add_handler(CommandHandler("orders", list_orders, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(tap_plus_one, pattern=is_action(Action.JOIN)))
-    for action in (Action.ORDER_OPEN, Action.ORDER_REFRESH):
-        application.add_handler(CallbackQueryHandler(open_editor, pattern=is_action(action)))
-    for action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
-                   Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID):  # fmt: skip
-        application.add_handler(CallbackQueryHandler(editor_button, pattern=is_action(action)))
-    application.add_handler(
-        CallbackQueryHandler(choose_slot, pattern=is_action(Action.PICKUP_CHOOSE))
-    )
-    application.add_handler(
-        CallbackQueryHandler(ask_to_leave, pattern=is_action(Action.ORDER_ASK_LEAVE))
-    )
-    for action in (Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM, Action.WITHDRAWAL_DECLINE):
-        application.add_handler(
-            CallbackQueryHandler(head_answers_withdrawal, pattern=is_action(action))
-        )
-    application.add_handler(
-        CommandHandler("purchases", list_purchases, filters=filters.ChatType.PRIVATE)
-    )
-    for action in (Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND, Action.HEAD_CANCEL,
-                   Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
-                   Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
-                   Action.HEAD_ARRIVED_CONFIRM,
-                   Action.HEAD_COMPLETE_ANYWAY,
-                   Action.HEAD_PANEL, Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT,
-                   Action.HEAD_MESSAGE, Action.HEAD_PAYMENTS,
-                   Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
-                   Action.HEAD_SUPPLY, Action.HEAD_EDIT):  # fmt: skip
-        application.add_handler(CallbackQueryHandler(head_button, pattern=is_action(action)))
-    application.add_handler(
-        CallbackQueryHandler(head_offers_transfer, pattern=is_action(Action.TRANSFER_OFFER))
-    )
-    for action in (Action.TRANSFER_ACCEPT, Action.TRANSFER_DECLINE):
-        application.add_handler(
-            CallbackQueryHandler(member_answers_transfer, pattern=is_action(action))
-        )
-    application.add_handler(
-        CommandHandler("admin", admin_command, filters=filters.ChatType.PRIVATE)
-    )
-    for action in (Action.PAYMENT_CONFIRM, Action.PAYMENT_REJECT, Action.PAYMENT_CASH,
-                   Action.REFUND_GIVEN):  # fmt: skip
-        application.add_handler(
-            CallbackQueryHandler(head_answers_payment, pattern=is_action(action))
-        )
-    for action in (Action.HEAD_DROP_UNPAID, Action.HEAD_DROP_CONFIRM):
-        application.add_handler(CallbackQueryHandler(drop_button, pattern=is_action(action)))
-    for action in (Action.HANDOVER, Action.HANDOVER_LATER, Action.HANDOVER_UNDO):
-        application.add_handler(CallbackQueryHandler(handover_button, pattern=is_action(action)))
-    application.add_handler(CommandHandler("helper", add_helper))
-    application.add_handler(
-        CallbackQueryHandler(remove_helper_button, pattern=is_action(Action.HELPER_REMOVE))
-    )
-    application.add_handler(
-        CallbackQueryHandler(helpers_button, pattern=is_action(Action.HEAD_HELPERS))
-    )
-    for command in ("paid", "refund"):
-        application.add_handler(
-            CommandHandler(command, typed_amount, filters=filters.ChatType.PRIVATE)
-        )
-    application.add_handler(CallbackQueryHandler(open_panel, pattern=is_action(Action.HEAD_OPEN)))
-    application.add_handler(
-        CommandHandler("arrived", arrived_with_pickup, filters=filters.ChatType.PRIVATE)
-    )
-    application.add_handler(
-        CommandHandler("message", message_all, filters=filters.ChatType.PRIVATE)
-    )
-    application.add_handler(
-        CommandHandler("cancel_purchase", cancel_with_reason, filters=filters.ChatType.PRIVATE)
-    )
-    application.add_handler(
-        CommandHandler("supply", supplier_confirmed, filters=filters.ChatType.PRIVATE)
-    )
-    application.add_handler(CommandHandler("edit", edit_command, filters=filters.ChatType.PRIVATE))
-    application.add_handler(
-        MessageHandler(
-            # A pickup code as people type it: any case, spaces anywhere ("kx 7p").
-            filters.ChatType.PRIVATE & filters.Regex(r"^\s*(?:[A-Za-z0-9]\s*){4}$"),
-            hand_over_by_code,
-        )
-    )
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, receipt_photo))
-    application.add_handler(CallbackQueryHandler(unknown_button))
     application.add_error_handler(on_error)
-    application.add_handler(ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
     return application
 
 

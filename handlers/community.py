@@ -9,10 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import is_currency
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ChatMemberHandler,
+    ContextTypes,
+)
 
 from domain.community import Community, OpenRule
 from handlers.runtime import (
+    Registration,
+    anywhere,
     community_translator,
     ensure_community,
     is_chat_admin,
@@ -138,3 +143,9 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         + "\n\n"
         + describe(community_translator(outcome), outcome)
     )
+
+
+HANDLERS: list[Registration] = [
+    anywhere("settings", settings_command),
+    (ChatMemberHandler(bot_added, ChatMemberHandler.MY_CHAT_MEMBER), 0),
+]

@@ -7,7 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import services
 from domain.community import Community
@@ -17,7 +19,14 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import TemplateContext, item_template, parse_edit, slot_template
 from handlers.purchase_card import not_done
-from handlers.runtime import actor_for, person_translator, purchase_command, runtime
+from handlers.runtime import (
+    Registration,
+    actor_for,
+    in_private,
+    person_translator,
+    purchase_command,
+    runtime,
+)
 from texts.card_view import check_card_fits
 from texts.i18n import Translator
 
@@ -122,3 +131,6 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     rt.cards.request(purchase_id)
     rt.timeline.plan(purchase_id)  # the deadline and pickup timers, at once
     await message.reply_text(t.gettext("Saved. The card shows the new terms."))
+
+
+HANDLERS: list[Registration] = [in_private("edit", edit_command)]

@@ -21,7 +21,9 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import ledger, services
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
@@ -44,10 +46,13 @@ from handlers.packing_list import FontsMissing, packing_pdf
 from handlers.payments import payment_mark, send_payments
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Registration,
     actor_for,
     callback_or_refusal,
+    in_private,
     load_report,
     managed_purchase,
+    on_buttons,
     person_translator,
     purchase_command,
     redraw,
@@ -702,3 +707,19 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         sent + ("\n" + unreachable_text(t, unreachable) if unreachable else ""),
         parse_mode=ParseMode.HTML,
     )
+
+
+HANDLERS: list[Registration] = [
+    in_private("purchases", list_purchases),
+    *on_buttons(head_button, Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND,
+                Action.HEAD_CANCEL, Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
+                Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
+                Action.HEAD_ARRIVED_CONFIRM, Action.HEAD_COMPLETE_ANYWAY, Action.HEAD_PANEL,
+                Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE,
+                Action.HEAD_PAYMENTS, Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
+                Action.HEAD_SUPPLY, Action.HEAD_EDIT),
+    *on_buttons(open_panel, Action.HEAD_OPEN),
+    in_private("arrived", arrived_with_pickup),
+    in_private("message", message_all),
+    in_private("cancel_purchase", cancel_with_reason),
+]  # fmt: skip

@@ -12,7 +12,9 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import services
 from domain.errors import DomainError
@@ -21,10 +23,13 @@ from domain.purchase import Purchase
 from domain.views import find_member
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Registration,
     actor_for,
+    anywhere,
     callback_or_refusal,
     is_chat_member,
     managed_purchase,
+    on_buttons,
     person_translator,
     purchase_command,
     runtime,
@@ -156,3 +161,10 @@ async def remove_helper_button(update: Update, context: ContextTypes.DEFAULT_TYP
     purchase = await managed_purchase(context, purchase_id, actor)
     text, markup = helpers_text(t, purchase)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+HANDLERS: list[Registration] = [
+    anywhere("helper", add_helper),
+    *on_buttons(remove_helper_button, Action.HELPER_REMOVE),
+    *on_buttons(helpers_button, Action.HEAD_HELPERS),
+]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
-from handlers.runtime import callback_or_refusal, person_translator, runtime
+# Index 0 follows the person's Telegram app again; the others are our catalogs.
+from handlers.runtime import (
+    Registration,
+    anywhere,
+    callback_or_refusal,
+    on_buttons,
+    person_translator,
+    runtime,
+)
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
-# Index 0 follows the person's Telegram app again; the others are our catalogs.
 CHOICES: tuple[str | None, ...] = (None, "en", "ru", "zh_Hans")
 # Each language named in itself, so a person who cannot read the current one finds theirs.
 NAMES = {"en": "English", "ru": "Русский", "zh_Hans": "简体中文"}
@@ -76,3 +85,9 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     t = person_translator(update, context)
     await query.answer(t.gettext("Done."))
     await query.edit_message_text(language_text(t), reply_markup=language_keyboard(t, chosen))
+
+
+HANDLERS: list[Registration] = [
+    anywhere("language", language_command),
+    *on_buttons(language_button, Action.LANGUAGE),
+]

@@ -8,7 +8,11 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from domain import ledger, services
 from domain.adjustments import ESTIMATED
@@ -18,7 +22,16 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
 from handlers.purchase_card import not_done, refusal
-from handlers.runtime import actor_for, callback_or_refusal, person_translator, redraw, runtime
+from handlers.runtime import (
+    Registration,
+    actor_for,
+    callback_or_refusal,
+    in_private,
+    on_buttons,
+    person_translator,
+    redraw,
+    runtime,
+)
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
 from texts.i18n import Translator, pick_language
@@ -414,3 +427,16 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             title=purchase.title
         )
     )
+
+
+HANDLERS: list[Registration] = [
+    in_private("orders", list_orders),
+    *on_buttons(open_editor, Action.ORDER_OPEN, Action.ORDER_REFRESH),
+    *on_buttons(editor_button, Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
+                Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID),
+    *on_buttons(choose_slot, Action.PICKUP_CHOOSE),
+    *on_buttons(ask_to_leave, Action.ORDER_ASK_LEAVE),
+    *on_buttons(head_answers_withdrawal, Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM,
+                Action.WITHDRAWAL_DECLINE),
+    (MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, receipt_photo), 0),
+]  # fmt: skip

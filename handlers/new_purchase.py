@@ -4,7 +4,11 @@ below the command, the purchase published at once."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from domain.errors import DomainError
 from domain.form_fields import FormError
@@ -12,7 +16,13 @@ from domain.ports import AlreadyProcessed
 from domain.purchase_form import TemplateContext, parse_template
 from handlers.community import GROUP_TYPES
 from handlers.purchase_card import publish_and_post
-from handlers.runtime import community_translator, ensure_community, is_chat_admin, runtime
+from handlers.runtime import (
+    Registration,
+    community_translator,
+    ensure_community,
+    is_chat_admin,
+    runtime,
+)
 from texts.callback_data import Start, deep_link
 
 
@@ -76,3 +86,8 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 ]
             ),
         )
+
+
+HANDLERS: list[Registration] = [
+    (CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS), 0),
+]

@@ -9,7 +9,9 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import adjustments, ledger, services
 from domain.errors import DomainError, IllegalTransition
@@ -22,9 +24,12 @@ from domain.purchase import Purchase
 from domain.views import find_member, member_numbers
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Registration,
     actor_for,
     callback_or_refusal,
+    in_private,
     managed_purchase,
+    on_buttons,
     person_translator,
     purchase_command,
     redraw,
@@ -437,3 +442,11 @@ async def drop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+HANDLERS: list[Registration] = [
+    *on_buttons(head_answers_payment, *PAYMENT_ANSWERS),
+    *on_buttons(drop_button, Action.HEAD_DROP_UNPAID, Action.HEAD_DROP_CONFIRM),
+    in_private("paid", typed_amount),
+    in_private("refund", typed_amount),
+]

@@ -9,7 +9,11 @@ from html import escape
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from domain import ledger, services
 from domain.errors import DomainError
@@ -18,11 +22,15 @@ from domain.permissions import can_hand_over, ensure_can_hand_over
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase, PurchaseStatus, normal_code
 from handlers.purchase_card import not_done
+
+# The arrived purchases a head's code is looked up in.
 from handlers.runtime import (
+    Registration,
     Runtime,
     actor_for,
     callback_or_refusal,
     managed_purchase,
+    on_buttons,
     person_translator,
     runtime,
 )
@@ -30,7 +38,6 @@ from texts import notices
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
-# The arrived purchases a head's code is looked up in.
 ARRIVED_SHOWN = 50
 
 
@@ -226,3 +233,16 @@ async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
         return
     text, markup = handover_card(t, purchase, found[1], actor.user_id)
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+HANDLERS: list[Registration] = [
+    *on_buttons(handover_button, Action.HANDOVER, Action.HANDOVER_LATER, Action.HANDOVER_UNDO),
+    (
+        MessageHandler(
+            # A pickup code as people type it: any case, spaces anywhere ("kx 7p").
+            filters.ChatType.PRIVATE & filters.Regex(r"^\s*(?:[A-Za-z0-9]\s*){4}$"),
+            hand_over_by_code,
+        ),
+        0,
+    ),
+]

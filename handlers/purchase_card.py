@@ -21,13 +21,15 @@ from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
 from handlers.runtime import (
+    Registration,
     Runtime,
     callback_or_refusal,
     community_translator,
+    on_buttons,
     person_translator,
     runtime,
 )
-from texts.callback_data import Start, deep_link
+from texts.callback_data import Action, Start, deep_link
 from texts.card_view import card_keyboard, card_text, check_card_fits
 from texts.i18n import Translator
 
@@ -202,3 +204,6 @@ async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
         url=deep_link(context.bot.username, Start.MY_ORDER, purchase_id),
     )
+
+
+HANDLERS: list[Registration] = on_buttons(tap_plus_one, Action.JOIN)

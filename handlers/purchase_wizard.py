@@ -816,7 +816,7 @@ async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wi
 WIZARD_GROUP = -1
 
 
-def wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
+def _wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
     """The wizard's handlers with their groups, private chats only."""
     private = filters.ChatType.PRIVATE
     buttons: list[tuple[BaseHandler[Any, Any, Any], int]] = [
@@ -838,3 +838,6 @@ def wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
         (CommandHandler("new", new_in_private, filters=private), WIZARD_GROUP),
         *buttons,
     ]
+
+
+HANDLERS = _wizard_handlers()

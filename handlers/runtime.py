@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import (
     CallbackQuery,
@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from domain import services
 from domain.community import Community
@@ -33,10 +33,28 @@ from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
-from texts.callback_data import Callback, decode
+from texts.callback_data import Action, Callback, decode, is_action
 from texts.i18n import Translator, pick_language
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+# A handler and its group: each handlers module lists its own in HANDLERS, and the Application
+# factory (bot/app.py) only collects them.
+Registration = tuple[BaseHandler[Any, Any, Any], int]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]
+
+
+def on_buttons(handler: Handler, *actions: Action) -> list[Registration]:
+    """The handler answers the buttons of these actions."""
+    return [(CallbackQueryHandler(handler, pattern=is_action(action)), 0) for action in actions]
+
+
+def in_private(command: str, handler: Handler) -> Registration:
+    """A command that works in the private chat with the bot only."""
+    return CommandHandler(command, handler, filters=filters.ChatType.PRIVATE), 0
+
+
+def anywhere(command: str, handler: Handler) -> Registration:
+    return CommandHandler(command, handler), 0
 
 
 def utc_now() -> datetime:

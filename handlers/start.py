@@ -6,7 +6,10 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    CallbackQueryHandler,
+    ContextTypes,
+)
 
 from domain import ledger
 from domain.form_fields import Examples
@@ -14,7 +17,13 @@ from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
-from handlers.runtime import person_translator, runtime
+from handlers.runtime import (
+    Registration,
+    anywhere,
+    in_private,
+    person_translator,
+    runtime,
+)
 from texts import notices
 from texts.callback_data import Start, keyboard, parse_start
 from texts.card_view import card_text
@@ -200,3 +209,12 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if choice == "on"
         else t.gettext("Deadline reminders are off.")
     )
+
+
+HANDLERS: list[Registration] = [
+    in_private("start", start),
+    anywhere("help", show_help),
+    in_private("reminders", reminders),
+]
+# Last of all: a button no other handler took (an old or forged one) gets a polite answer.
+FALLBACKS: list[Registration] = [(CallbackQueryHandler(unknown_button), 0)]

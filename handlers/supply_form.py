@@ -4,7 +4,9 @@ back with /supply; the domain re-allocates and members are told."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import services
 from domain.errors import DomainError
@@ -13,7 +15,9 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Registration,
     actor_for,
+    in_private,
     managed_purchase,
     person_translator,
     purchase_command,
@@ -93,3 +97,6 @@ async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE)
         if changed
         else t.gettext("Saved. No member's lines or amount changed.")
     )
+
+
+HANDLERS: list[Registration] = [in_private("supply", supplier_confirmed)]

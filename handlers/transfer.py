@@ -7,7 +7,9 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    ContextTypes,
+)
 
 from domain import services
 from domain.errors import N_, DomainError, NotFound
@@ -16,9 +18,12 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Registration,
     actor_for,
     callback_or_refusal,
+    in_private,
     managed_purchase,
+    on_buttons,
     person_translator,
     runtime,
 )
@@ -185,3 +190,10 @@ async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             id=purchase_id, user=new_head
         )
     )
+
+
+HANDLERS: list[Registration] = [
+    *on_buttons(head_offers_transfer, Action.TRANSFER_OFFER),
+    *on_buttons(member_answers_transfer, Action.TRANSFER_ACCEPT, Action.TRANSFER_DECLINE),
+    in_private("admin", admin_command),
+]

@@ -46,13 +46,14 @@ from handlers.packing_list import FontsMissing, packing_pdf
 from handlers.payments import payment_mark, send_payments
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
     Registration,
     actor_for,
-    callback_or_refusal,
     in_private,
     load_report,
     managed_purchase,
     on_buttons,
+    on_press,
     person_translator,
     purchase_command,
     redraw,
@@ -320,108 +321,111 @@ async def send_panel(
     )
 
 
-async def open_panel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def open_panel(press: Press) -> None:
     """A purchase tapped in the /purchases (or /admin) list."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
     try:
-        await send_panel(update, context, callback.args[0], actor_for(update, context))
+        await send_panel(press.update, press.context, press.callback.args[0], press.actor)
     except DomainError as error:
-        await query.answer(not_done(person_translator(update, context), error))
+        await press.query.answer(not_done(press.t, error))
         return
-    await query.answer()
+    await press.query.answer()
 
 
-async def head_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def head_button(press: Press) -> None:
     """A control of the panel (or of the "what now?" message at a short deadline)."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    actor = actor_for(update, context)
-    purchase_id = callback.args[0]
-    uow = rt.database.unit_of_work(update.update_id)
-    now = rt.clock()
+    purchase_id = press.callback.args[0]
+    uow = press.unit_of_work()
+    now = press.rt.clock()
     reminded: list[int] = []
     try:
-        match callback.action:
+        match press.callback.action:
             case Action.HEAD_STOP:
-                await services.stop_now(uow, purchase_id, actor)
+                await services.stop_now(uow, purchase_id, press.actor)
             case Action.HEAD_GO_AHEAD | Action.HEAD_ORDERED | Action.HEAD_ARRIVED:
                 # They tell every member: the panel asks once, saying what will happen.
-                managed = await managed_purchase(context, purchase_id, actor)
-                if callback.action is not Action.HEAD_ARRIVED or managed.pickup_slots:
-                    await query.answer()
-                    await _confirm(query, t, managed, callback.action)
+                managed = await managed_purchase(press.context, purchase_id, press.actor)
+                if press.callback.action is not Action.HEAD_ARRIVED or managed.pickup_slots:
+                    await press.query.answer()
+                    await _confirm(press.query, press.t, managed, press.callback.action)
                     return
-                await services.mark_arrived(uow, purchase_id, actor, [])  # asks for the pickup
+                await services.mark_arrived(
+                    uow, purchase_id, press.actor, []
+                )  # asks for the pickup
             case Action.HEAD_GO_AHEAD_CONFIRM:
-                await services.go_ahead_anyway(uow, purchase_id, actor)
+                await services.go_ahead_anyway(uow, purchase_id, press.actor)
             case Action.HEAD_EXTEND:
-                hours = callback.args[1]
+                hours = press.callback.args[1]
                 if not 1 <= hours <= MAX_EXTENSION_HOURS:
                     raise NotFound(N_("no such extension"))
-                await services.postpone(uow, purchase_id, actor, timedelta(hours=hours), now)
+                await services.postpone(uow, purchase_id, press.actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
-                await _ask_for_reason(update, context, purchase_id, actor, t)
+                await _ask_for_reason(
+                    press.update, press.context, purchase_id, press.actor, press.t
+                )
             case Action.HEAD_ORDERED_CONFIRM:
-                await services.mark_ordered(uow, purchase_id, actor)
+                await services.mark_ordered(uow, purchase_id, press.actor)
             case Action.HEAD_ARRIVED_CONFIRM:
-                await services.mark_arrived(uow, purchase_id, actor, [])
+                await services.mark_arrived(uow, purchase_id, press.actor, [])
             case Action.HEAD_COMPLETE:
-                await services.complete(uow, purchase_id, actor)
+                await services.complete(uow, purchase_id, press.actor)
             case Action.HEAD_COMPLETE_ANYWAY:
-                await services.complete(uow, purchase_id, actor, with_open_balances=True)
+                await services.complete(uow, purchase_id, press.actor, with_open_balances=True)
             case Action.HEAD_PARTICIPANTS:
-                await _send_participants(update, context, purchase_id, actor, t)
+                await _send_participants(
+                    press.update, press.context, purchase_id, press.actor, press.t
+                )
             case Action.HEAD_EXPORT:
-                await _send_exports(update, context, purchase_id, actor, t)
+                await _send_exports(press.update, press.context, purchase_id, press.actor, press.t)
             case Action.HEAD_EDIT:
-                await send_edit_form(update, context, purchase_id, actor, t)
+                await send_edit_form(press.update, press.context, purchase_id, press.actor, press.t)
             case Action.HEAD_SUPPLY:
-                await send_supply_form(update, context, purchase_id, actor, t)
+                await send_supply_form(
+                    press.update, press.context, purchase_id, press.actor, press.t
+                )
             case Action.HEAD_TRANSFER:
-                await send_candidates(update, context, purchase_id, actor, t)
+                await send_candidates(
+                    press.update, press.context, purchase_id, press.actor, press.t
+                )
             case Action.HEAD_PAYMENTS:
-                await send_payments(update, context, purchase_id, actor, t)
+                await send_payments(press.update, press.context, purchase_id, press.actor, press.t)
             case Action.HEAD_REMIND_UNPAID:
-                reminded = await services.remind_unpaid(uow, purchase_id, actor)
+                reminded = await services.remind_unpaid(uow, purchase_id, press.actor)
             case Action.HEAD_MESSAGE:
-                await managed_purchase(context, purchase_id, actor)
-                chat = update.effective_chat
+                await managed_purchase(press.context, purchase_id, press.actor)
+                chat = press.update.effective_chat
                 assert chat is not None
-                await context.bot.send_message(chat.id, message_usage(t, purchase_id))
+                await press.context.bot.send_message(chat.id, message_usage(press.t, purchase_id))
             case _:  # HEAD_PANEL: redraw, for the head only like every control here
-                await managed_purchase(context, purchase_id, actor)
+                await managed_purchase(press.context, purchase_id, press.actor)
     except AlreadyProcessed:
         return
     except PickupNeeded:
-        await query.answer()
-        await _ask_for_pickup(update, context, purchase_id, t)
+        await press.query.answer()
+        await _ask_for_pickup(press.update, press.context, purchase_id, press.t)
         return
     except OpenBalances as error:
-        await query.answer()
-        await _ask_to_close_open(update, context, purchase_id, t, error)
+        await press.query.answer()
+        await _ask_to_close_open(press.update, press.context, purchase_id, press.t, error)
         return
     except DomainError as error:
-        await query.answer(not_done(t, error))
+        await press.query.answer(not_done(press.t, error))
         return
-    if callback.action is Action.HEAD_REMIND_UNPAID:
-        await _tell_reach(update, context, query, t, purchase_id, reminded)
+    if press.callback.action is Action.HEAD_REMIND_UNPAID:
+        await _tell_reach(press.update, press.context, press.query, press.t, purchase_id, reminded)
         return  # the button is under the payments list, which stays as it is
-    await query.answer(t.gettext("Done.") if callback.action not in READ_ONLY else None)
-    rt.cards.request(purchase_id)
-    async with rt.database.unit_of_work() as uow:
+    await press.query.answer(
+        press.t.gettext("Done.") if press.callback.action not in READ_ONLY else None
+    )
+    press.rt.cards.request(purchase_id)
+    async with press.rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
-    if purchase is not None and isinstance(query.message, Message):
+    if purchase is not None and isinstance(press.query.message, Message):
         await redraw(
-            query.message,
-            panel_text(t, purchase, status_line(t, purchase, rt.clock())),
-            panel_keyboard(t, purchase),
+            press.query.message,
+            panel_text(press.t, purchase, status_line(press.t, purchase, press.rt.clock())),
+            panel_keyboard(press.t, purchase),
         )
 
 

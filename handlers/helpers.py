@@ -23,13 +23,14 @@ from domain.purchase import Purchase
 from domain.views import find_member
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
     Registration,
     actor_for,
     anywhere,
-    callback_or_refusal,
     is_chat_member,
     managed_purchase,
     on_buttons,
+    on_press,
     person_translator,
     purchase_command,
     runtime,
@@ -119,48 +120,36 @@ async def _in_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_i
         return False
 
 
-async def helpers_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def helpers_button(press: Press) -> None:
     """The panel's Helpers: who helps, each with Remove, and how to add one."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
     try:
-        purchase = await managed_purchase(context, callback.args[0], actor_for(update, context))
+        purchase = await managed_purchase(press.context, press.callback.args[0], press.actor)
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
-    await query.answer()
-    text, markup = helpers_text(t, purchase)
-    await context.bot.send_message(
-        query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    await press.query.answer()
+    text, markup = helpers_text(press.t, purchase)
+    await press.context.bot.send_message(
+        press.query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
 
 
-async def remove_helper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    actor = actor_for(update, context)
-    purchase_id, user_id = callback.args[0], callback.args[1]
+@on_press
+async def remove_helper_button(press: Press) -> None:
+    purchase_id, user_id = press.callback.args[0], press.callback.args[1]
     try:
-        await managed_purchase(context, purchase_id, actor)
-        await services.remove_helper(
-            rt.database.unit_of_work(update.update_id), purchase_id, actor, user_id
-        )
+        await managed_purchase(press.context, purchase_id, press.actor)
+        await services.remove_helper(press.unit_of_work(), purchase_id, press.actor, user_id)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
-    await query.answer(t.gettext("Removed."))
-    purchase = await managed_purchase(context, purchase_id, actor)
-    text, markup = helpers_text(t, purchase)
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await press.query.answer(press.t.gettext("Removed."))
+    purchase = await managed_purchase(press.context, purchase_id, press.actor)
+    text, markup = helpers_text(press.t, purchase)
+    await press.query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 HANDLERS: list[Registration] = [

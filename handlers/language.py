@@ -10,10 +10,11 @@ from telegram.ext import (
 
 # Index 0 follows the person's Telegram app again; the others are our catalogs.
 from handlers.runtime import (
+    Press,
     Registration,
     anywhere,
-    callback_or_refusal,
     on_buttons,
+    on_press,
     person_translator,
     runtime,
 )
@@ -61,20 +62,15 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await message.reply_text(language_text(t), reply_markup=language_keyboard(t, chosen))
 
 
-async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    pressed = await callback_or_refusal(update, context)
-    user = update.effective_user
-    if pressed is None or user is None:
-        return
-    query, callback = pressed
-    index = callback.args[0]
+@on_press
+async def language_button(press: Press) -> None:
+    query, rt = press.query, press.rt
+    user = query.from_user
+    index = press.callback.args[0]
     if not 0 <= index < len(CHOICES):
-        await query.answer(
-            person_translator(update, context).gettext("This button is no longer valid.")
-        )
+        await query.answer(press.t.gettext("This button is no longer valid."))
         return
     chosen = CHOICES[index]
-    rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         await uow.telegram.choose_language(user.id, chosen, rt.clock())
         await uow.commit()
@@ -82,7 +78,7 @@ async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         rt.chosen_languages.pop(user.id, None)
     else:
         rt.chosen_languages[user.id] = chosen
-    t = person_translator(update, context)
+    t = person_translator(press.update, press.context)  # the language just chosen
     await query.answer(t.gettext("Done."))
     await query.edit_message_text(language_text(t), reply_markup=language_keyboard(t, chosen))
 

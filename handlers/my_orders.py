@@ -23,11 +23,11 @@ from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
+    Press,
     Registration,
-    actor_for,
-    callback_or_refusal,
     in_private,
     on_buttons,
+    on_press,
     person_translator,
     redraw,
     runtime,
@@ -118,16 +118,13 @@ def order_label(t: Translator, purchase: Purchase, member_id: int) -> str:
     return " · ".join(parts)
 
 
-async def open_editor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def open_editor(press: Press) -> None:
     """Open an editor from the /orders list, or refresh the editor the button is under."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
-    in_place = message if callback.action is Action.ORDER_REFRESH else None
-    await send_editor(update, context, callback.args[0], edit=in_place)
+    await press.query.answer()
+    message = press.query.message if isinstance(press.query.message, Message) else None
+    in_place = message if press.callback.action is Action.ORDER_REFRESH else None
+    await send_editor(press.update, press.context, press.callback.args[0], edit=in_place)
 
 
 def _toast(t: Translator, callback: Callback) -> str:
@@ -140,21 +137,16 @@ def _toast(t: Translator, callback: Callback) -> str:
     }.get(callback.action, "")
 
 
-async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def editor_button(press: Press) -> None:
     """A button of the editor; it always acts for the person pressing, never for an id in it."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    user = query.from_user
-    purchase_id = callback.args[0]
-    now = rt.clock()
-    uow = rt.database.unit_of_work(update.update_id)
+    user = press.query.from_user
+    purchase_id = press.callback.args[0]
+    now = press.rt.clock()
+    uow = press.unit_of_work()
     try:
-        if callback.action is Action.ORDER_ADD:
-            _, item_id, delta = callback.args
+        if press.callback.action is Action.ORDER_ADD:
+            _, item_id, delta = press.callback.args
             if delta not in (1, -1):
                 raise LimitExceeded(N_("change one unit at a time"))
             if delta < 0:
@@ -163,89 +155,82 @@ async def editor_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 )
             else:
                 await services.add_units(uow, purchase_id, user.id, user.full_name, item_id, 1, now)
-        elif callback.action is Action.ORDER_TOLERANCE:
-            _, item_id, delta = callback.args
+        elif press.callback.action is Action.ORDER_TOLERANCE:
+            _, item_id, delta = press.callback.args
             if delta not in (1, -1):
                 raise LimitExceeded(N_("change one unit at a time"))
             await services.change_tolerance(uow, purchase_id, user.id, item_id, delta, now)
-        elif callback.action is Action.ORDER_WITHDRAW:
+        elif press.callback.action is Action.ORDER_WITHDRAW:
             await services.withdraw(uow, purchase_id, user.id, now)
-        elif callback.action is Action.ORDER_ASK_WITHDRAW:
+        elif press.callback.action is Action.ORDER_ASK_WITHDRAW:
             await services.request_withdrawal(uow, purchase_id, user.id, now)
-        elif callback.action is Action.ORDER_PAID:
+        elif press.callback.action is Action.ORDER_PAID:
             await services.claim_payment(uow, purchase_id, user.id, now)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        changing_order = callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
-        await query.answer(refusal(t, error) if changing_order else not_done(t, error))
+        changing_order = press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
+        await press.query.answer(
+            refusal(press.t, error) if changing_order else not_done(press.t, error)
+        )
         # An old editor's buttons may no longer fit (the purchase stopped meanwhile): it is
         # redrawn as things stand, so its figures and buttons are current again.
-        if isinstance(query.message, Message):
-            await send_editor(update, context, purchase_id, edit=query.message)
+        if isinstance(press.query.message, Message):
+            await send_editor(press.update, press.context, purchase_id, edit=press.query.message)
         return
-    if callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
-        rt.cards.request(purchase_id)
-    await query.answer(_toast(t, callback))
+    if press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
+        press.rt.cards.request(purchase_id)
+    await press.query.answer(_toast(press.t, press.callback))
     await send_editor(
-        update,
-        context,
+        press.update,
+        press.context,
         purchase_id,
-        edit=query.message if isinstance(query.message, Message) else None,
+        edit=press.query.message if isinstance(press.query.message, Message) else None,
     )
 
 
-async def ask_to_leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def ask_to_leave(press: Press) -> None:
     """Withdraw pressed: the editor asks once, since leaving removes the whole order."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
+    await press.query.answer()
+    message = press.query.message if isinstance(press.query.message, Message) else None
     if message is None:
         return
-    purchase_id = callback.args[0]
-    async with runtime(context).database.unit_of_work() as uow:
+    purchase_id = press.callback.args[0]
+    async with press.rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
         return
-    question = t.gettext(
+    question = press.t.gettext(
         "Withdraw from {title}? Your whole order is removed, and your place in the packs goes "
         "to the next in line."
     ).format(title=notices.title(purchase))
-    await redraw(message, question, leave_keyboard(t, purchase_id))
+    await redraw(message, question, leave_keyboard(press.t, purchase_id))
 
 
-async def choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def choose_slot(press: Press) -> None:
     """A member taps a pickup slot (under their pickup notice, a reminder or the order
     editor): it is theirs unless it is full or over, and the buttons show the places left."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, number, in_editor = callback.args
-    message = query.message if isinstance(query.message, Message) else None
+    purchase_id, number, in_editor = press.callback.args
+    message = press.query.message if isinstance(press.query.message, Message) else None
     try:
         if in_editor not in (0, 1):
             raise NotFound(N_("this pickup slot is not offered any more"))
         slot = await services.choose_pickup(
-            rt.database.unit_of_work(update.update_id), purchase_id, query.from_user.id, number,
-            rt.clock(),
+            press.unit_of_work(), purchase_id, press.query.from_user.id, number,
+            press.rt.clock(),
         )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
-        await _redraw_slots(update, context, purchase_id, message, bool(in_editor))
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        await _redraw_slots(press.update, press.context, purchase_id, message, bool(in_editor))
         return
-    await query.answer(
-        t.gettext("You pick up: {slot}").format(slot=notices.slot_label(t, slot))[:200]
+    await press.query.answer(
+        press.t.gettext("You pick up: {slot}").format(slot=notices.slot_label(press.t, slot))[:200]
     )
-    await _redraw_slots(update, context, purchase_id, message, bool(in_editor))
+    await _redraw_slots(press.update, press.context, purchase_id, message, bool(in_editor))
 
 
 async def _redraw_slots(
@@ -275,49 +260,46 @@ async def _redraw_slots(
             raise
 
 
-async def head_answers_withdrawal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def head_answers_withdrawal(press: Press) -> None:
     """The head answers a member's request to withdraw after the stop. Accept first shows
     what letting them go would change for the others (a lost price tier, packs no longer
     full, shares re-split) and asks again; the buttons act on this request only."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, member_id, number = callback.args
-    actor = actor_for(update, context)
-    now = rt.clock()
-    action = callback.action
+    purchase_id, member_id, number = press.callback.args
+    now = press.rt.clock()
+    action = press.callback.action
     try:
         if action is Action.WITHDRAWAL_ACCEPT:
             purchase, impact = await services.withdrawal_preview(
-                rt.database.unit_of_work(), purchase_id, actor, member_id, number, now
+                press.rt.database.unit_of_work(), purchase_id, press.actor, member_id, number, now
             )
             if purchase.status not in ESTIMATED:
-                await query.answer()
-                await _show_withdrawal_preview(query.message, t, purchase, impact, member_id,
-                                               number)  # fmt: skip
+                await press.query.answer()
+                await _show_withdrawal_preview(
+                    press.query.message, press.t, purchase, impact, member_id, number
+                )
                 return
             action = Action.WITHDRAWAL_CONFIRM  # amounts are estimates still: nothing to show
-        uow = rt.database.unit_of_work(update.update_id)
+        uow = press.unit_of_work()
         if action is Action.WITHDRAWAL_CONFIRM:
-            await services.accept_withdrawal(uow, purchase_id, actor, member_id, number, now)
+            await services.accept_withdrawal(uow, purchase_id, press.actor, member_id, number, now)
         else:
-            await services.decline_withdrawal(uow, purchase_id, actor, member_id, number)
+            await services.decline_withdrawal(uow, purchase_id, press.actor, member_id, number)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
     accepted = action is Action.WITHDRAWAL_CONFIRM
     if accepted:
-        rt.cards.request(purchase_id)
-    await query.answer(t.gettext("Accepted.") if accepted else t.gettext("Declined."))
-    if isinstance(query.message, Message) and query.message.text:
-        outcome = t.gettext("✅ Accepted") if accepted else t.gettext("❌ Declined")
-        await query.message.edit_text(
-            escape(query.message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML
+        press.rt.cards.request(purchase_id)
+    await press.query.answer(
+        press.t.gettext("Accepted.") if accepted else press.t.gettext("Declined.")
+    )
+    if isinstance(press.query.message, Message) and press.query.message.text:
+        outcome = press.t.gettext("✅ Accepted") if accepted else press.t.gettext("❌ Declined")
+        await press.query.message.edit_text(
+            escape(press.query.message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML
         )
 
 

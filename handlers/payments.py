@@ -24,12 +24,13 @@ from domain.purchase import Purchase
 from domain.views import find_member, member_numbers
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
     Registration,
     actor_for,
-    callback_or_refusal,
     in_private,
     managed_purchase,
     on_buttons,
+    on_press,
     person_translator,
     purchase_command,
     redraw,
@@ -283,60 +284,58 @@ async def _redraw_list(
         await message.edit_reply_markup(markup)
 
 
-async def head_answers_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def head_answers_payment(press: Press) -> None:
     """The head answers one member's money: a claim found or not found (from an "I paid"
     notice or a receipt photo), money received or given back (from the payments list). Each
     button acts only on what it showed: an answered claim or a changed amount is refused, and
     the message it was under then shows what is true now."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, member_id, value = callback.args
-    actor = actor_for(update, context)
-    uow = rt.database.unit_of_work(update.update_id)
-    now = rt.clock()
-    action = callback.action
+    purchase_id, member_id, value = press.callback.args
+    uow = press.unit_of_work()
+    now = press.rt.clock()
+    action = press.callback.action
     try:
         if action is Action.PAYMENT_CONFIRM:
-            await services.confirm_claim(uow, purchase_id, actor, member_id, value, now)
+            await services.confirm_claim(uow, purchase_id, press.actor, member_id, value, now)
         elif action is Action.PAYMENT_REJECT:
-            await services.reject_claim(uow, purchase_id, actor, member_id, value)
+            await services.reject_claim(uow, purchase_id, press.actor, member_id, value)
         else:
-            purchase = await managed_purchase(context, purchase_id, actor)
+            purchase = await managed_purchase(press.context, purchase_id, press.actor)
             shown = Money(value, purchase.currency)
             kind = EntryKind.PAYMENT if action is Action.PAYMENT_CASH else EntryKind.REFUND
             await services.record_money(
-                uow, purchase_id, actor, member_id, kind, shown, now, expected=shown
+                uow, purchase_id, press.actor, member_id, kind, shown, now, expected=shown
             )
     except AlreadyProcessed:
         return
     except IllegalTransition as error:  # answered or changed meanwhile: a stale message
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         if action in LIST_ANSWERS:
-            await _redraw_list(context, query.message, purchase_id, member_id, actor, t)
+            await _redraw_list(
+                press.context, press.query.message, purchase_id, member_id, press.actor, press.t
+            )
         else:
-            await _close_buttons(query.message, member_id, escape(not_done(t, error)))
+            await _close_buttons(press.query.message, member_id, escape(not_done(press.t, error)))
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
     outcome = {
-        Action.PAYMENT_CONFIRM: t.gettext("✅ Received"),
-        Action.PAYMENT_REJECT: t.gettext("❌ Not received"),
-        Action.PAYMENT_CASH: t.gettext("✅ Received"),
-        Action.REFUND_GIVEN: t.gettext("↩️ Given back"),
+        Action.PAYMENT_CONFIRM: press.t.gettext("✅ Received"),
+        Action.PAYMENT_REJECT: press.t.gettext("❌ Not received"),
+        Action.PAYMENT_CASH: press.t.gettext("✅ Received"),
+        Action.REFUND_GIVEN: press.t.gettext("↩️ Given back"),
     }[action]
-    await query.answer(
-        t.gettext("Member told.") if action is Action.PAYMENT_REJECT
-        else t.gettext("Recorded; the member is told.")
+    await press.query.answer(
+        press.t.gettext("Member told.") if action is Action.PAYMENT_REJECT
+        else press.t.gettext("Recorded; the member is told.")
     )  # fmt: skip
     if action in LIST_ANSWERS:
-        await _redraw_list(context, query.message, purchase_id, member_id, actor, t)
+        await _redraw_list(
+            press.context, press.query.message, purchase_id, member_id, press.actor, press.t
+        )
     else:
-        await _close_buttons(query.message, member_id, outcome)
+        await _close_buttons(press.query.message, member_id, outcome)
 
 
 def money_usage(t: Translator, command: str, purchase_id: int) -> str:
@@ -392,56 +391,52 @@ def balance_text(t: Translator, account: Account) -> str:
     return t.gettext("Their balance is settled.")
 
 
-async def drop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def drop_button(press: Press) -> None:
     """Take out those who paid nothing: first what it would change, then, confirmed, do it."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    actor = actor_for(update, context)
-    purchase_id = callback.args[0]
-    now = rt.clock()
+    purchase_id = press.callback.args[0]
+    now = press.rt.clock()
     try:
-        if callback.action is Action.HEAD_DROP_UNPAID:
+        if press.callback.action is Action.HEAD_DROP_UNPAID:
             purchase, impact = await services.drop_preview(
-                rt.database.unit_of_work(), purchase_id, actor, now
+                press.rt.database.unit_of_work(), purchase_id, press.actor, now
             )
         else:
             await services.drop_unpaid(
-                rt.database.unit_of_work(update.update_id), purchase_id, actor, now,
-                callback.args[1],
+                press.unit_of_work(), purchase_id, press.actor, now,
+                press.callback.args[1],
             )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
-    if callback.action is Action.HEAD_DROP_CONFIRM:
-        rt.cards.request(purchase_id)
-        await query.answer(t.gettext("Done. Everyone affected is told."))
-        if isinstance(query.message, Message) and query.message.text:
-            await query.message.edit_text(
-                escape(query.message.text) + "\n\n" + t.gettext("✂️ Taken out."),
+    if press.callback.action is Action.HEAD_DROP_CONFIRM:
+        press.rt.cards.request(purchase_id)
+        await press.query.answer(press.t.gettext("Done. Everyone affected is told."))
+        if isinstance(press.query.message, Message) and press.query.message.text:
+            await press.query.message.edit_text(
+                escape(press.query.message.text) + "\n\n" + press.t.gettext("✂️ Taken out."),
                 parse_mode=ParseMode.HTML,
             )
         return
-    await query.answer()
+    await press.query.answer()
     names = {m: _name(purchase, m) for m in purchase.members}
-    heading = t.ngettext(
+    heading = press.t.ngettext(
         "Take out the {count} member who paid nothing ({names})? Then:",
         "Take out the {count} members who paid nothing ({names})? Then:",
         len(impact.members_out),
     ).format(count=len(impact.members_out), names=notices.names_text(names, impact.members_out))
-    text = notices.change_preview(t, purchase, impact, names, heading, {})
+    text = notices.change_preview(press.t, purchase, impact, names, heading, {})
     markup = InlineKeyboardMarkup([[
-        _button(t.gettext("✂️ Yes, take them out"), Action.HEAD_DROP_CONFIRM, purchase_id,
+        _button(press.t.gettext("✂️ Yes, take them out"), Action.HEAD_DROP_CONFIRM, purchase_id,
                 ledger.fingerprint(impact.members_out)),
     ]])  # fmt: skip
-    chat = update.effective_chat
+    chat = press.update.effective_chat
     assert chat is not None
-    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await press.context.bot.send_message(
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
 
 
 HANDLERS: list[Registration] = [

@@ -25,12 +25,13 @@ from handlers.purchase_card import not_done
 
 # The arrived purchases a head's code is looked up in.
 from handlers.runtime import (
+    Press,
     Registration,
     Runtime,
     actor_for,
-    callback_or_refusal,
     managed_purchase,
     on_buttons,
+    on_press,
     person_translator,
     runtime,
 )
@@ -144,61 +145,59 @@ async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         )
 
 
-async def handover_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def handover_button(press: Press) -> None:
     """Handed over (with the money shown received or given back), or not now."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    actor = actor_for(update, context)
-    purchase_id, member_id = callback.args[0], callback.args[1]
+    purchase_id, member_id = press.callback.args[0], press.callback.args[1]
     try:
-        if callback.action is Action.HANDOVER_UNDO:  # the head's alone
-            purchase = await managed_purchase(context, purchase_id, actor)
+        if press.callback.action is Action.HANDOVER_UNDO:  # the head's alone
+            purchase = await managed_purchase(press.context, purchase_id, press.actor)
         else:
-            purchase = await managed_purchase(context, purchase_id, actor, ensure_can_hand_over)
-        if callback.action is Action.HANDOVER_LATER:
-            await query.answer(t.gettext("Nothing recorded."))
-            if isinstance(query.message, Message):
-                await query.message.edit_reply_markup(None)
+            purchase = await managed_purchase(
+                press.context, purchase_id, press.actor, ensure_can_hand_over
+            )
+        if press.callback.action is Action.HANDOVER_LATER:
+            await press.query.answer(press.t.gettext("Nothing recorded."))
+            if isinstance(press.query.message, Message):
+                await press.query.message.edit_reply_markup(None)
             return
-        if callback.action is Action.HANDOVER_UNDO:
+        if press.callback.action is Action.HANDOVER_UNDO:
             await services.undo_handover(
-                rt.database.unit_of_work(update.update_id), purchase_id, actor, member_id,
-                rt.clock(),
+                press.unit_of_work(), purchase_id, press.actor, member_id,
+                press.rt.clock(),
             )  # fmt: skip
-            await query.answer(
-                t.gettext("Handover undone: {name} has not collected yet.").format(
+            await press.query.answer(
+                press.t.gettext("Handover undone: {name} has not collected yet.").format(
                     name=_name(purchase, member_id)
                 ),
                 show_alert=True,
             )
-            await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
+            await _redraw(
+                press.query, press.t, press.rt, purchase_id, member_id, press.actor.user_id
+            )
             return
         handover = purchase.handed_over.get(member_id)
         if handover is not None:
-            await query.answer(
-                t.gettext("Already handed over on {when} by {name}.").format(
-                    when=t.when(handover.at),
-                    name=handed_by(t, purchase, handover.by, actor.user_id),
+            await press.query.answer(
+                press.t.gettext("Already handed over on {when} by {name}.").format(
+                    when=press.t.when(handover.at),
+                    name=handed_by(press.t, purchase, handover.by, press.actor.user_id),
                 ),
                 show_alert=True,
             )
             return
-        settled = Money(callback.args[2], purchase.currency)
+        settled = Money(press.callback.args[2], purchase.currency)
         await services.hand_over(
-            rt.database.unit_of_work(update.update_id), purchase_id, actor, member_id,
-            rt.clock(), settled if settled.minor else None,
+            press.unit_of_work(), purchase_id, press.actor, member_id,
+            press.rt.clock(), settled if settled.minor else None,
         )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error), show_alert=True)
+        await press.query.answer(not_done(press.t, error), show_alert=True)
         return
-    await query.answer(t.gettext("Handed over."))
-    await _redraw(query, t, rt, purchase_id, member_id, actor.user_id)
+    await press.query.answer(press.t.gettext("Handed over."))
+    await _redraw(press.query, press.t, press.rt, purchase_id, member_id, press.actor.user_id)
 
 
 async def _redraw(

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -21,12 +21,12 @@ from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
 from handlers.runtime import (
+    Press,
     Registration,
     Runtime,
-    callback_or_refusal,
     community_translator,
     on_buttons,
-    person_translator,
+    on_press,
     runtime,
 )
 from texts.callback_data import Action, Start, deep_link
@@ -172,20 +172,13 @@ def not_done(t: Translator, error: DomainError) -> str:
     return t.gettext("Not done: {reason}").format(reason=t.reason(error))
 
 
-async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def tap_plus_one(press: Press) -> None:
     """+1 under the card: one more unit for the person tapping, answered at once."""
-    query = update.callback_query
-    if query is None:
-        return
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    _, callback = pressed
-    t = person_translator(update, context)
-    purchase_id, item_id = callback.args
-    rt = runtime(context)
+    purchase_id, item_id = press.callback.args
+    query, t, rt = press.query, press.t, press.rt
     user = query.from_user
-    tap = Tap(update.update_id, user.id, user.full_name, item_id, 1, rt.clock())
+    tap = Tap(press.update.update_id, user.id, user.full_name, item_id, 1, rt.clock())
     try:
         # With the other taps on this card that arrive meanwhile, in one transaction.
         result = await rt.taps.add_units(purchase_id, tap)
@@ -202,7 +195,7 @@ async def tap_plus_one(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     # A bot cannot write first: the link opens the private chat, where the order is shown.
     await query.answer(
         order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
-        url=deep_link(context.bot.username, Start.MY_ORDER, purchase_id),
+        url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from domain import services
 from domain.community import Community
 from domain.errors import N_, NotFound
 from domain.permissions import Actor, ensure_can_manage
-from domain.ports import Database
+from domain.ports import Database, HandlerUnitOfWork
 from domain.purchase import Purchase
 from domain.reports import Report, head_report
 from runtime.card_refresher import CardRefresher
@@ -174,6 +175,44 @@ async def callback_or_refusal(
         )
         return None
     return query, callback
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button pressed and decoded: what every callback handler starts from."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    query: CallbackQuery
+    callback: Callback
+    t: Translator  # the person's language
+    rt: Runtime
+    actor: Actor
+
+    def unit_of_work(self) -> HandlerUnitOfWork:
+        """A unit of work for this update: a redelivered press changes nothing twice."""
+        return self.rt.database.unit_of_work(self.update.update_id)
+
+
+def on_press(handle: Callable[[Press], Awaitable[None]]) -> Handler:
+    """The callback prologue, written once: decode the button (a forged or unknown one gets a
+    polite refusal and reaches no handler), then hand the handler the press with the person's
+    translator, the runtime and the actor."""
+
+    @functools.wraps(handle)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        pressed = await callback_or_refusal(update, context)
+        if pressed is None:
+            return
+        query, callback = pressed
+        t, rt, actor = (
+            person_translator(update, context),
+            runtime(context),
+            actor_for(update, context),
+        )
+        await handle(Press(update, context, query, callback, t, rt, actor))
+
+    return handler
 
 
 async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -18,12 +18,13 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
     Registration,
     actor_for,
-    callback_or_refusal,
     in_private,
     managed_purchase,
     on_buttons,
+    on_press,
     person_translator,
     runtime,
 )
@@ -72,61 +73,52 @@ async def _close_with(message: object, outcome: str) -> None:
         await message.edit_text(escape(message.text) + "\n\n" + outcome, parse_mode=ParseMode.HTML)
 
 
-async def head_offers_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, member_id = callback.args
-    uow = rt.database.unit_of_work(update.update_id)
+@on_press
+async def head_offers_transfer(press: Press) -> None:
+    purchase_id, member_id = press.callback.args
+    uow = press.unit_of_work()
     try:
-        await services.offer_transfer(uow, purchase_id, actor_for(update, context), member_id)
+        await services.offer_transfer(uow, purchase_id, press.actor, member_id)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error))
+        await press.query.answer(not_done(press.t, error))
         return
-    async with rt.database.unit_of_work() as reader:
+    async with press.rt.database.unit_of_work() as reader:
         purchase = await reader.purchases.get(purchase_id)
     member = purchase.members.get(member_id) if purchase else None
     name = member.name if member else str(member_id)
-    await query.answer(t.gettext("Offered. {name} must accept.").format(name=name))
-    await _close_with(
-        query.message, t.gettext("➡️ Offered to {name}; waiting for them to accept.").format(
-            name=escape(name)
-        )
-    )  # fmt: skip
+    await press.query.answer(press.t.gettext("Offered. {name} must accept.").format(name=name))
+    offered = press.t.gettext("➡️ Offered to {name}; waiting for them to accept.")
+    await _close_with(press.query.message, offered.format(name=escape(name)))
 
 
-async def member_answers_transfer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@on_press
+async def member_answers_transfer(press: Press) -> None:
     """The member offered the purchase takes it over, or declines."""
-    pressed = await callback_or_refusal(update, context)
-    if pressed is None:
-        return
-    query, callback = pressed
-    t = person_translator(update, context)
-    rt = runtime(context)
-    purchase_id, number = callback.args
-    accepted = callback.action is Action.TRANSFER_ACCEPT
-    uow = rt.database.unit_of_work(update.update_id)
+    purchase_id, number = press.callback.args
+    accepted = press.callback.action is Action.TRANSFER_ACCEPT
+    uow = press.unit_of_work()
     try:
         if accepted:
-            await services.accept_transfer(uow, purchase_id, query.from_user.id, number, rt.clock())
+            await services.accept_transfer(
+                uow, purchase_id, press.query.from_user.id, number, press.rt.clock()
+            )
         else:
-            await services.decline_transfer(uow, purchase_id, query.from_user.id, number)
+            await services.decline_transfer(uow, purchase_id, press.query.from_user.id, number)
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await query.answer(not_done(t, error))
+        await press.query.answer(not_done(press.t, error))
         return
-    await query.answer(
-        t.gettext("You lead this purchase now.") if accepted else t.gettext("Declined.")
+    await press.query.answer(
+        press.t.gettext("You lead this purchase now.") if accepted else press.t.gettext("Declined.")
     )
     await _close_with(
-        query.message,
-        t.gettext("✅ You lead it now: /purchases") if accepted else t.gettext("❌ Declined"),
+        press.query.message,
+        press.t.gettext("✅ You lead it now: /purchases")
+        if accepted
+        else press.t.gettext("❌ Declined"),
     )
 
 

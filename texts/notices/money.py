@@ -1,0 +1,427 @@
+"""Notices of money: a member's "I paid" and the head's answer, refunds, reminders to pay,
+the pay-by time, and every change that moves amounts after the stop (to each member, to
+the head, and the preview the head sees first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from domain.adjustments import Cause
+from domain.events import AmountsChanged, MemberAmounts
+from domain.ledger import Account
+from domain.money import Money
+from domain.purchase import PaymentMode, Purchase
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
+from texts.notices.common import MAX_NAMES, how_to_pay, lines_text, link, names_text, title
+
+
+def payment_claimed(
+    t: Translator, purchase: Purchase, member_id: int, name: str, amount: Money, claim: int
+) -> dict[str, Any]:
+    """For the head: a member says they paid, with the buttons that answer this claim."""
+    text = t.gettext("💰 {name} says they paid {amount} for {title}.").format(
+        name=f'<a href="tg://user?id={member_id}">{escape(name)}</a>',
+        amount=t.money(amount),
+        title=title(purchase),
+    )
+    return {
+        "text": text,
+        "parse_mode": "HTML",
+        "reply_markup": payment_buttons(t, purchase.id, member_id, claim),
+    }
+
+
+def payment_buttons(t: Translator, purchase_id: int, member_id: int, claim: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {
+                    "text": t.gettext("✅ Received"),
+                    "callback_data": encode(Action.PAYMENT_CONFIRM, purchase_id, member_id, claim),
+                },
+                {
+                    "text": t.gettext("❌ Not received"),
+                    "callback_data": encode(Action.PAYMENT_REJECT, purchase_id, member_id, claim),
+                },
+            ]
+        ]
+    }
+
+
+def still_to_pay(t: Translator, purchase: Purchase, account: Account) -> str:
+    """After a payment: settled, or what is left and how to pay it."""
+    if account.to_pay.minor:
+        return t.gettext("{rest} is still to pay.").format(rest=t.money(account.to_pay))
+    if account.owed_back.minor:
+        return t.gettext("That is more than is due: the head owes you {amount} back.").format(
+            amount=t.money(account.owed_back)
+        )
+    return t.gettext("You have paid everything that is due.")
+
+
+def payment_confirmed(
+    t: Translator, purchase: Purchase, amount: Money, account: Account, by: int | None = None
+) -> str:
+    """`by`: who recorded it, when a helper did (at the pickup) rather than the head."""
+    if by is not None and by in purchase.helpers:
+        received = t.gettext(
+            "✅ {name}, helping the head, has received your payment of {amount} for {title}."
+        ).format(name=escape(purchase.helpers[by]), amount=t.money(amount), title=title(purchase))
+    else:
+        received = t.gettext("✅ The head has received your payment of {amount} for {title}.")
+        received = received.format(amount=t.money(amount), title=title(purchase))
+    return received + " " + still_to_pay(t, purchase, account)
+
+
+def payment_rejected(t: Translator, purchase: Purchase, amount: Money | None) -> str:
+    return t.gettext(
+        "⚠️ The head could not find your payment of {amount} for {title}. "
+        "Please check it and tap “I paid” again in /orders, or write to the head."
+    ).format(amount=t.money(amount) if amount is not None else "—", title=title(purchase))
+
+
+def refund_recorded(
+    t: Translator, purchase: Purchase, amount: Money, account: Account, by: int | None = None
+) -> str:
+    if by is not None and by in purchase.helpers:
+        text = t.gettext("↩️ {name}, helping the head, gave you back {amount} for {title}.")
+        text = text.format(
+            name=escape(purchase.helpers[by]), amount=t.money(amount), title=title(purchase)
+        )
+    else:
+        text = t.gettext("↩️ The head gave you back {amount} for {title}.").format(
+            amount=t.money(amount), title=title(purchase)
+        )
+    if account.owed_back.minor:
+        text += " " + t.gettext("{amount} is still to come back to you.").format(
+            amount=t.money(account.owed_back)
+        )
+    elif account.to_pay.minor:
+        text += " " + t.gettext("{rest} is still to pay.").format(rest=t.money(account.to_pay))
+    return text
+
+
+def unpaid_reminder(t: Translator, purchase: Purchase, account: Account) -> str:
+    return (
+        t.gettext("💰 A reminder from the head: please pay {amount} for {title}.").format(
+            amount=t.money(account.to_pay), title=title(purchase)
+        )
+        + "\n"
+        + how_to_pay(t, purchase)
+        + "\n"
+        + t.gettext("Once you have paid, tap “I paid” in /orders.")
+    )
+
+
+def pay_by_reminder(t: Translator, purchase: Purchase, account: Account) -> str:
+    assert purchase.pay_by is not None
+    return (
+        t.gettext("⏰ Please pay {amount} for {title} by {when}.").format(
+            amount=t.money(account.to_pay), title=title(purchase), when=t.when(purchase.pay_by)
+        )
+        + "\n"
+        + how_to_pay(t, purchase)
+        + "\n"
+        + t.gettext("Once you have paid, tap “I paid” in /orders.")
+    )
+
+
+def pay_by_passed(
+    t: Translator, purchase: Purchase, names: Mapping[int, str], never_paid: list[int],
+    owing: Mapping[int, Account],
+) -> dict[str, Any]:  # fmt: skip
+    """For the head at the pay-by time: who still owes, and the offer to drop those who paid
+    nothing (it shows what that would change first)."""
+    text = [
+        t.gettext("⏰ The pay-by time of {title} has come. Still to pay:").format(
+            title=title(purchase)
+        )
+    ]
+    for member, account in list(owing.items())[:MAX_NAMES]:
+        mark = "" if member in never_paid else " · " + t.gettext("paid part")
+        text.append(f"• {link(member, names.get(member, str(member)))}: "
+                    f"{t.money(account.to_pay)}{mark}")  # fmt: skip
+    if len(owing) > MAX_NAMES:
+        text.append(t.gettext("and {count} more").format(count=len(owing) - MAX_NAMES))
+    rows = []
+    if never_paid:
+        text.append(
+            t.ngettext(
+                "You may take out the {count} member who paid nothing; I show you first what "
+                "that changes for the others.",
+                "You may take out the {count} members who paid nothing; I show you first what "
+                "that changes for the others.",
+                len(never_paid),
+            ).format(count=len(never_paid))
+        )
+        rows.append(
+            [{"text": t.gettext("✂️ Take out those who paid nothing"),
+              "callback_data": encode(Action.HEAD_DROP_UNPAID, purchase.id)}]
+        )  # fmt: skip
+    rows.append(
+        [{"text": t.gettext("💶 Payments"),
+          "callback_data": encode(Action.HEAD_PAYMENTS, purchase.id)}]
+    )  # fmt: skip
+    markup = {"inline_keyboard": rows}
+    return {"text": "\n".join(text), "parse_mode": "HTML", "reply_markup": markup}
+
+
+def _minor(purchase: Purchase, minor: int) -> Money:
+    return Money(minor, purchase.currency)
+
+
+def _total_after(change: MemberAmounts) -> int:
+    return change.goods_after + change.fee_after + change.delivery_after
+
+
+def _total_before(change: MemberAmounts) -> int:
+    return change.goods_before + change.fee_before + change.delivery_before
+
+
+def _tier_reached(purchase: Purchase, item_id: int, price: int) -> int | None:
+    """The threshold of the tier that has this price, when one has."""
+    item = purchase.item(item_id)
+    return next((tier.min_units for tier in item.tiers if tier.unit_price.minor == price), None)
+
+
+def price_reason(t: Translator, purchase: Purchase, item_id: int, before: int, after: int) -> str:
+    """Why an item's unit price moved: the supplier's price, or a price tier lost or won."""
+    confirmed = purchase.supply.get(item_id)
+    if confirmed is not None and confirmed.unit_price is not None:
+        return t.gettext("the supplier's price")
+    threshold = _tier_reached(purchase, item_id, before if after > before else after)
+    if threshold is None:
+        return ""
+    if after > before:
+        return t.gettext("the order no longer reaches {units} units").format(units=threshold)
+    return t.gettext("the order now reaches {units} units").format(units=threshold)
+
+
+def price_line(t: Translator, purchase: Purchase, item_id: int, before: int, after: int) -> str:
+    line = t.gettext("{item}: {after} a unit instead of {before}").format(
+        item=escape(purchase.item(item_id).name),
+        after=t.money(_minor(purchase, after)),
+        before=t.money(_minor(purchase, before)),
+    )
+    reason = price_reason(t, purchase, item_id, before, after)
+    return "• " + line + (" — " + reason if reason else "")
+
+
+def cause_for_members(t: Translator, cause: Cause) -> str:
+    return {
+        Cause.WITHDRAWAL: t.gettext("a member left the purchase"),
+        Cause.SUPPLY: t.gettext("the supplier confirmed the order"),
+        Cause.DROPPED: t.gettext("members who had not paid by the pay-by time were taken out"),
+    }[cause]
+
+
+def _units_line(
+    t: Translator, purchase: Purchase, cause: Cause, item_id: int, before: int, after: int
+) -> str:
+    name = escape(purchase.item(item_id).name)
+    if cause is Cause.SUPPLY:
+        why = t.gettext("the supplier sends fewer packs") if after < before else ""
+    elif after < before:
+        why = t.gettext("without the units that left, a pack is no longer full")
+    else:
+        why = t.gettext("a pack is full now")
+    line = t.gettext("{item}: you get {after} instead of {before}").format(
+        item=name, after=after, before=before
+    )
+    return "• " + line + (" — " + why if why else "")
+
+
+def money_after(t: Translator, purchase: Purchase, change: MemberAmounts) -> str:
+    """What the member owes or is owed once the change is made, and how to pay."""
+    balance = _total_after(change) - change.paid + change.refunded
+    paid = change.paid - change.refunded
+    if balance < 0:
+        return t.gettext("You had paid {paid}: the head owes you {amount} back.").format(
+            paid=t.money(_minor(purchase, paid)), amount=t.money(_minor(purchase, -balance))
+        )
+    if balance == 0:
+        return t.gettext("You have paid everything that is due.") if paid else ""
+    rest = t.money(_minor(purchase, balance))
+    text = (
+        t.gettext("You had paid {paid}: {rest} is still to pay.").format(
+            paid=t.money(_minor(purchase, paid)), rest=rest
+        )
+        if paid
+        else t.gettext("To pay: {rest}.").format(rest=rest)
+    )
+    if purchase.payment_mode is PaymentMode.POSTPAY:
+        return text + " " + t.gettext("You pay the head when you pick up your goods.")
+    return (
+        text
+        + "\n"
+        + how_to_pay(t, purchase)
+        + "\n"
+        + t.gettext("Once you have paid, tap “I paid” in /orders.")
+    )
+
+
+def amounts_changed_to_member(
+    t: Translator, purchase: Purchase, impact: AmountsChanged, change: MemberAmounts
+) -> str:
+    """One member's message: what changed in their order and amount, why, what they owe."""
+    cause = Cause(impact.cause)
+    if change.member_id in impact.members_out:
+        if cause is Cause.DROPPED:
+            out = t.gettext(
+                "✂️ You were taken out of {title}: it was not paid by the pay-by time. "
+                "Nothing is due from you."
+            ).format(title=title(purchase))
+        else:
+            out = t.gettext(
+                "You are no longer in {title}; nothing is due from you."
+            ).format(title=title(purchase))  # fmt: skip
+        back = change.paid - change.refunded
+        if back > 0:
+            out += "\n" + t.gettext("You paid {amount}: the head owes it back to you.").format(
+                amount=t.money(_minor(purchase, back))
+            )
+        return out
+    text = [
+        t.gettext("💶 Your order in {title} has changed: {cause}.").format(
+            title=title(purchase), cause=cause_for_members(t, cause)
+        )
+    ]
+    before, after = dict(change.lines_before), dict(change.lines_after)
+    for item in purchase.items:
+        units_before, units_after = before.get(item.item_id, 0), after.get(item.item_id, 0)
+        if units_before != units_after:
+            text.append(_units_line(t, purchase, cause, item.item_id, units_before, units_after))
+    for item_id, price_before, price_after in impact.prices:
+        if item_id in after:
+            text.append(price_line(t, purchase, item_id, price_before, price_after))
+    if after and change.delivery_before != change.delivery_after:
+        text.append(
+            "• "
+            + t.gettext("your share of the delivery: {after} instead of {before}").format(
+                after=t.money(_minor(purchase, change.delivery_after)),
+                before=t.money(_minor(purchase, change.delivery_before)),
+            )
+        )
+    if after:
+        text.append(
+            t.gettext("You get: {lines}").format(lines=lines_text(purchase, after))
+        )  # fmt: skip
+        text.append(
+            t.gettext("Amount due: {after} (it was {before})").format(
+                after=t.money(_minor(purchase, _total_after(change))),
+                before=t.money(_minor(purchase, _total_before(change))),
+            )
+        )
+    else:
+        text.append(t.gettext("You get nothing now, so nothing is due."))
+    money = money_after(t, purchase, change)
+    if money:
+        text.append(money)
+    return "\n".join(text)
+
+
+def impact_lines(
+    t: Translator, purchase: Purchase, impact: AmountsChanged, names: Mapping[int, str]
+) -> list[str]:
+    """For the head: each member whose amount moves (before → after, and the money on
+    record), each price and pack count that moves."""
+    lines = []
+    shown = [c for c in impact.members if c.member_id not in impact.members_out]
+    for change in shown[:MAX_NAMES]:
+        name = link(change.member_id, names.get(change.member_id, str(change.member_id)))
+        was = t.money(_minor(purchase, _total_before(change)))
+        now = t.money(_minor(purchase, _total_after(change)))
+        entry = f"• {name}: {was} → {now}"
+        paid = change.paid - change.refunded
+        balance = _total_after(change) - paid
+        if paid and balance > 0:
+            entry += " · " + t.gettext("paid {paid}: {rest} to collect").format(
+                paid=t.money(_minor(purchase, paid)), rest=t.money(_minor(purchase, balance))
+            )
+        elif paid and balance < 0:
+            entry += " · " + t.gettext("paid {paid}: you owe {amount} back").format(
+                paid=t.money(_minor(purchase, paid)), amount=t.money(_minor(purchase, -balance))
+            )
+        lines.append(entry)
+    if len(shown) > MAX_NAMES:
+        lines.append(t.gettext("and {count} more").format(count=len(shown) - MAX_NAMES))
+    for item_id, before, after in impact.prices:
+        lines.append(price_line(t, purchase, item_id, before, after))
+    for item_id, before, after in impact.packs:
+        lines.append(
+            "• "
+            + t.gettext("{item}: {after} packs instead of {before}").format(
+                item=escape(purchase.item(item_id).name), after=after, before=before
+            )
+        )
+    return lines
+
+
+def _out_paid(purchase: Purchase, impact: AmountsChanged, names: Mapping[int, str],
+              t: Translator) -> list[str]:  # fmt: skip
+    """Members leaving who had paid: the head owes them their money back."""
+    lines = []
+    for change in impact.members:
+        back = change.paid - change.refunded
+        if change.member_id in impact.members_out and back > 0:
+            lines.append(
+                t.gettext("{name} paid {amount}: you owe it back.").format(
+                    name=link(change.member_id, names.get(change.member_id, "?")),
+                    amount=t.money(_minor(purchase, back)),
+                )
+            )
+    return lines
+
+
+def amounts_changed_to_head(
+    t: Translator, purchase: Purchase, impact: AmountsChanged, names: Mapping[int, str]
+) -> str:
+    cause = Cause(impact.cause)
+    out = names_text(names, impact.members_out)
+    heading = {
+        Cause.WITHDRAWAL: t.gettext("💶 {names} left {title}."),
+        Cause.SUPPLY: t.gettext("💶 The supplier's confirmation of {title} is saved."),
+        Cause.DROPPED: t.gettext("💶 Taken out of {title} for not paying: {names}."),
+    }[cause].format(names=out, title=title(purchase))
+    changed = [c for c in impact.members if c.member_id not in impact.members_out]
+    text = [heading]
+    if changed:
+        text.append(
+            t.ngettext(
+                "The amount of {count} member changed; they are told what and why:",
+                "The amounts of {count} members changed; each is told what and why:",
+                len(changed),
+            ).format(count=len(changed))
+        )
+    else:
+        text.append(t.gettext("No other member's amount changed."))
+    text += impact_lines(t, purchase, impact, names)
+    text += _out_paid(purchase, impact, names, t)
+    return "\n".join(text)
+
+
+def change_preview(
+    t: Translator,
+    purchase: Purchase,
+    impact: AmountsChanged,
+    names: Mapping[int, str],
+    heading: str,
+    out_paid: Mapping[int, int],
+) -> str:
+    """For the head before deciding: what the change would move."""
+    text = [heading]
+    lines = impact_lines(t, purchase, impact, names)
+    text += lines if lines else [t.gettext("No other member's amount would change.")]
+    for member, back in out_paid.items():
+        if back > 0:
+            text.append(
+                t.gettext("{name} paid {amount}: you would owe it back.").format(
+                    name=link(member, names.get(member, "?")),
+                    amount=t.money(_minor(purchase, back)),
+                )
+            )
+    return "\n".join(text)

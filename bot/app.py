@@ -19,6 +19,7 @@ from bot.settings import Settings
 from handlers import (
     community,
     edit_purchase,
+    head_commands,
     head_panel,
     helpers,
     language,
@@ -83,7 +84,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
-    head_panel, transfer, payments, pickup, helpers, supply_form, edit_purchase,
+    head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
 )  # fmt: skip
 
 

@@ -1,0 +1,232 @@
+"""What a head types instead of pressing: `/arrived` with the pickup slots (asked for when
+the goods arrive with none announced), `/cancel_purchase` with the reason members are told,
+and `/message` to every participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from telegram import (
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    ContextTypes,
+)
+
+from domain import services
+from domain.errors import N_, DomainError, NotFound
+from domain.form_fields import Examples, parse_pickups
+from domain.permissions import Actor, ensure_can_manage
+from domain.ports import AlreadyProcessed
+from domain.purchase import (
+    PurchaseStatus,
+)
+from handlers.purchase_card import not_done
+from handlers.runtime import (
+    Registration,
+    actor_for,
+    in_private,
+    managed_purchase,
+    person_translator,
+    purchase_command,
+    runtime,
+)
+from texts.i18n import Translator, pick_language
+from texts.notices import unreachable_text
+
+MAX_REASON_LENGTH = 500
+
+
+MAX_BROADCAST_LENGTH = 3000
+
+
+async def ask_for_pickup(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, t: Translator
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    example = Examples.of(t.timezone, runtime(context).clock())
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "Where and when do members pick up? Send it like this:\n"
+            "/arrived {id} {example} | Community hall"
+        ).format(id=purchase_id, example=example.pickup)
+        + "\n"
+        + t.gettext(
+            "Several places or times: one line each, and members choose. Add | 20 to let at "
+            "most 20 members choose a slot."
+        ),
+    )
+
+
+async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/arrived <purchase> <date> <from>-<to> | <place> [| capacity], one line per slot: goods
+    are in, pick up there and then. Sent again once they are in, it moves the pickup (members
+    are told; choices of slots that stay are kept)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    rt = runtime(context)
+    purchase_id, pickup = purchase_command(message.text)
+    if purchase_id is None or not pickup:
+        await message.reply_text(
+            t.gettext("Write it like this: /arrived 7 {example} | Community hall").format(
+                example=Examples.of(t.timezone, rt.clock()).pickup
+            )
+        )
+        return
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    try:
+        if purchase is None or community is None:
+            raise NotFound(N_("no such purchase"))
+        slots = parse_pickups(pickup, community.timezone, rt.clock())
+        await services.mark_arrived(
+            rt.database.unit_of_work(update.update_id), purchase_id,
+            actor_for(update, context), slots, now=rt.clock(),
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    if purchase.status is PurchaseStatus.ARRIVED:
+        await message.reply_text(t.gettext("Done. Members are told where and when to come now."))
+        return
+    await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
+
+
+async def ask_for_reason(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    """Cancelling tells every member and cannot be undone: it takes a typed reason, never one
+    tap on a panel a thumb can brush."""
+    chat = update.effective_chat
+    assert chat is not None
+    await managed_purchase(context, purchase_id, actor)
+    await context.bot.send_message(chat.id, cancel_usage(t, purchase_id))
+
+
+async def _purchase_and_text(
+    message: Message, t: Translator, usage: Callable[[Translator, int], str], limit: int
+) -> tuple[int, str] | None:
+    """`/command <purchase> <text>`: the two, or None after telling the person how to write
+    it (with their purchase number when they gave one) or that the text is too long."""
+    assert message.text is not None
+    purchase_id, text = purchase_command(message.text)
+    if purchase_id is None or not text:
+        await message.reply_text(usage(t, purchase_id or 7))
+        return None
+    if len(text) > limit:
+        await message.reply_text(
+            t.gettext("That is longer than {limit} characters; please shorten it.").format(
+                limit=limit
+            )
+        )
+        return None
+    return purchase_id, text
+
+
+def cancel_usage(t: Translator, purchase_id: int) -> str:
+    return t.gettext(
+        "Cancelling tells every member and cannot be undone. To cancel, send the reason "
+        "members will read, like this:\n/cancel_purchase {id} The supplier closed for the season"
+    ).format(id=purchase_id)
+
+
+async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel_purchase <purchase> <reason>: cancel; every member and the chat get the reason."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    command = await _purchase_and_text(message, t, cancel_usage, MAX_REASON_LENGTH)
+    if command is None:
+        return
+    purchase_id, reason = command
+    rt = runtime(context)
+    try:
+        await services.cancel(
+            rt.database.unit_of_work(update.update_id), purchase_id,
+            actor_for(update, context), reason,
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    rt.cards.request(purchase_id)
+    await message.reply_text(t.gettext("Cancelled. Every member gets your reason."))
+
+
+def message_usage(t: Translator, purchase_id: int) -> str:
+    return t.gettext(
+        "Write to every participant privately like this:\n"
+        "/message {id} The truck is late, pickup moves to 19:00"
+    ).format(id=purchase_id)
+
+
+async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/message <purchase> <text>: the head writes once, every participant gets it privately."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    command = await _purchase_and_text(message, t, message_usage, MAX_BROADCAST_LENGTH)
+    if command is None:
+        return
+    purchase_id, words = command
+    rt = runtime(context)
+    try:
+        async with rt.database.unit_of_work(update.update_id) as uow:
+            purchase, community = await uow.purchase_and_community(purchase_id)
+            if purchase is None or community is None:
+                raise NotFound(N_("no such purchase"))
+            ensure_can_manage(purchase, actor_for(update, context))
+            participants = purchase.participant_ids()
+            started = await uow.telegram.started_among(participants)
+            members = [m for m in participants if m in started]
+            out_of_reach = [m for m in participants if m not in started]
+            unreachable = [purchase.members[m].name for m in out_of_reach]
+            languages = await uow.telegram.languages(members)
+            now = rt.clock()
+            await uow.telegram.told_unreachable(purchase_id, out_of_reach, now)
+            for member in members:
+                reader = Translator(
+                    pick_language(languages.get(member), community.language), community.timezone
+                )
+                text = reader.gettext("📣 From the head of {title}:").format(
+                    title=f"<b>{escape(purchase.title)}</b>"
+                )
+                await uow.outbox.enqueue(
+                    f"message:{purchase_id}:{update.update_id}:{member}", member,
+                    {"text": text + "\n" + escape(words), "parse_mode": "HTML"}, now,
+                    purchase_id=purchase_id,
+                )  # fmt: skip
+            await uow.commit()
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    sent = t.ngettext(
+        "Sent to {count} participant.", "Sent to {count} participants.", len(members)
+    ).format(count=len(members))
+    await message.reply_text(
+        sent + ("\n" + unreachable_text(t, unreachable) if unreachable else ""),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+HANDLERS: list[Registration] = [
+    in_private("arrived", arrived_with_pickup),
+    in_private("message", message_all),
+    in_private("cancel_purchase", cancel_with_reason),
+]

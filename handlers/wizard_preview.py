@@ -1,0 +1,136 @@
+"""The wizard's last screens: the preview of the card with Publish, Edit and Cancel, the
+menu of fields to change, and publishing (the card posted in the community's chat).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    ContextTypes,
+)
+
+from domain.errors import DomainError
+from domain.views import card_summary
+from handlers.purchase_card import publish_and_post
+from handlers.runtime import (
+    person_translator,
+    runtime,
+)
+from handlers.wizard_steps import (
+    DONE,
+    FIELD_LABELS,
+    Step,
+    Wizard,
+    field_label,
+    payment_terms,
+)
+from texts.callback_data import Action, encode
+from texts.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visible_length
+from texts.i18n import Translator
+
+
+async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    buttons = [
+        InlineKeyboardButton(field_label(t, step), callback_data=encode(Action.WIZARD_FIELD, step))
+        for step in FIELD_LABELS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    back = t.gettext("↩️ Back to the preview")
+    to_preview = encode(Action.WIZARD_FIELD, Step.PREVIEW)
+    rows.append([InlineKeyboardButton(back, callback_data=to_preview)])
+    await context.bot.send_message(
+        chat.id, t.gettext("What do you want to change?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard) -> None:
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    rt = runtime(context)
+    t = person_translator(update, context, wizard.community)
+    edit_button = InlineKeyboardButton(t.gettext("Edit"), callback_data=encode(Action.WIZARD_EDIT))
+    cancel_button = InlineKeyboardButton(
+        t.gettext("Cancel"), callback_data=encode(Action.WIZARD_CANCEL)
+    )
+    try:
+        purchase = wizard.form.to_purchase(
+            wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
+            rt.settings.max_fee_percent,
+        )  # fmt: skip
+        check_card_fits(purchase, wizard.community.timezone, rt.clock())
+    except DomainError as error:
+        await context.bot.send_message(
+            chat.id,
+            t.gettext("Almost there, but: {reason}. Press Edit to fix it.").format(
+                reason=escape(t.reason(error))
+            ),
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup([[edit_button, cancel_button]]),
+        )
+        return
+    heading = t.gettext("Preview of the card for {title}:").format(
+        title=escape(wizard.community.title)
+    )
+    preview = heading + "\n\n" + card_text(t, purchase, card_summary(purchase), rt.clock())
+    terms = payment_terms(t, purchase)
+    if visible_length(preview + "\n\n" + terms) <= MAX_MESSAGE_LENGTH:
+        preview += "\n\n" + terms
+    else:  # a card near the limit: its payment terms go first, in a message of their own
+        await context.bot.send_message(chat.id, terms, parse_mode=ParseMode.HTML)
+    publish_button = InlineKeyboardButton(
+        t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
+    )
+    await context.bot.send_message(
+        chat.id,
+        preview,
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[publish_button], [edit_button, cancel_button]]),
+    )
+
+
+async def publish(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, t: Translator
+) -> None:
+    rt = runtime(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    try:
+        purchase = wizard.form.to_purchase(
+            wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
+            rt.settings.max_fee_percent,
+        )  # fmt: skip
+        # The head answered "where do members pay": an empty answer means none.
+        await publish_and_post(
+            context, purchase, wizard.community, update.update_id, reuse_pay_to=False,
+            saved=lambda: end_wizard(update, context, wizard.community.chat_id),
+        )  # fmt: skip
+    except DomainError as error:
+        await context.bot.send_message(
+            chat.id, t.gettext("Not published: {reason}").format(reason=t.reason(error))
+        )
+        return
+    await context.bot.send_message(
+        chat.id,
+        t.gettext("Published in {title}. Members can join from the card there.").format(
+            title=wizard.community.title
+        ),
+    )
+
+
+async def end_wizard(update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int) -> None:
+    """Out of the wizard (the purchase is saved, or dropped): only the community is kept."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        state: dict[str, Any] = {"community_id": community_id}
+        await uow.telegram.save_conversation(user.id, DONE, state, rt.clock())
+        await uow.commit()

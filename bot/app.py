@@ -38,8 +38,9 @@ from handlers.purchase_card import card_editor, resume_publishing
 from handlers.runtime import Runtime, utc_now
 from runtime.card_refresher import CardRefresher
 from runtime.connections import ConnectionSet
+from runtime.event_notices import NotifierTiming
 from runtime.inbox import Inbox, InboxBot
-from runtime.notifier import Notifier, NotifierTiming
+from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender, stop_task
 from runtime.rate_limiter import TelegramRateLimiter
 from runtime.tap_batcher import TapBatcher

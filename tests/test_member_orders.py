@@ -11,7 +11,7 @@ import pytest
 
 from domain import services
 from domain.permissions import Actor
-from runtime.notifier import NotifierTiming
+from runtime.event_notices import NotifierTiming
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, template
 from texts.callback_data import Action, encode

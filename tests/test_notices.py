@@ -25,7 +25,7 @@ from domain.purchase import (
     SupplyConfirmation,
 )
 from domain.views import member_order
-from runtime.notifier import digest_text
+from runtime.event_notices import digest_text
 from sandbox.formatting import parse_html, utf16_length
 from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase

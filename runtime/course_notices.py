@@ -1,0 +1,253 @@
+"""The notices of a purchase's course: changed terms, a change of head, the stop (to the chat,
+each member and the head), failure, cancellation, extension, the head's decision, the minimum
+reached, sold out, ordered, arrived with pickup codes, helpers, handovers and the end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from runtime.event_notices import EventNotices
+from storage.event_log import LoggedEvent
+from texts import notices
+from texts.pickup_qr import pickup_link
+
+
+class CourseNotices(EventNotices):
+    async def on_PurchaseEdited(self, event: LoggedEvent) -> None:  # noqa: N802
+        fields = [str(name) for name in event.payload["fields"]]
+        purchase = self.purchase
+        if not {"deadline", "pickup", "pay_to", "pay_by"} & set(fields):
+            return  # the refreshed card says the rest
+        if purchase.accepts_payments() and not {"deadline", "pickup"} & set(fields):
+            # New payment details while collecting: for whoever still has to pay.
+            told = [m for m, account in self.accounts.items() if account.to_pay.minor]
+        else:
+            told = purchase.participant_ids()
+        for member in told:
+            t = self.t(member)
+            text = notices.terms_changed(t, purchase, fields, member)
+            choice = (
+                notices.pickup_choice_markup(t, purchase, member, self.now)
+                if "pickup" in fields
+                else None
+            )  # a slot they chose may be gone, or new ones came
+            await self.send(f"edited:{event.id}:{member}", member, text, choice)
+
+    async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["to_member_id"])
+        offer = notices.transfer_offer(self.t(member), self.purchase, int(event.payload["number"]))
+        await self.send(f"transfer-offer:{event.id}", member, offer["text"], offer["reply_markup"])
+
+    async def on_TransferDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase, member = self.purchase, int(event.payload["member_id"])
+        text = (
+            self.t(purchase.head_id)
+            .gettext("{name} would rather not lead {title}; you still lead it.")
+            .format(name=escape(self._name(member)), title=notices.title(purchase))
+        )
+        await self.send(f"transfer-declined:{event.id}", purchase.head_id, text)
+
+    async def on_HeadChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        old, new = int(event.payload["old_head_id"]), int(event.payload["new_head_id"])
+        until = datetime.fromisoformat(str(event.payload["withdrawal_window_ends"]))
+        name = self._name(new)
+        await self.send(
+            f"head-changed:{event.id}:chat",
+            purchase.community_id,
+            notices.new_head_in_chat(self.t(), purchase, name),
+        )
+        for member in purchase.participant_ids():
+            if member != new:
+                text = notices.new_head_to_member(
+                    self.t(member), purchase, name, until, member in purchase.handed_over
+                )
+                await self.send(f"head-changed:{event.id}:{member}", member, text)
+        to_new = self.t(new).gettext(
+            "✅ You lead {title} now. /purchases opens its panel and the list of participants."
+        )
+        await self.send(
+            f"head-changed:{event.id}:new", new, to_new.format(title=notices.title(purchase))
+        )
+        if old not in purchase.participant_ids():
+            to_old = self.t(old).gettext("{name} now leads {title}; you no longer manage it.")
+            await self.send(
+                f"head-changed:{event.id}:old",
+                old,
+                to_old.format(name=escape(name), title=notices.title(purchase)),
+            )
+
+    async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        bot = self.bot_username
+        await self.send(
+            f"stopped:{purchase.id}:chat",
+            purchase.community_id,
+            notices.stopped_in_chat(self.t(), purchase, bot),
+        )
+        await self._to_members(
+            event, "stopped", lambda t, m: notices.stopped_to_member(t, purchase, m, self.dues)
+        )
+        unreachable = await self._unreachable(purchase.participant_ids())
+        await self.send(
+            f"stopped:{purchase.id}:head",
+            purchase.head_id,
+            notices.supplier_summary(
+                self.t(purchase.head_id), purchase, [self._name(m) for m in unreachable]
+            ),
+        )
+
+    async def on_PurchaseFailed(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        await self.send(
+            f"failed:{purchase.id}:chat",
+            purchase.community_id,
+            notices.failed_text(self.t(), purchase),
+        )
+        await self._to_members(event, "failed", lambda t, _m: notices.failed_text(t, purchase))
+        await self.send(
+            f"failed:{purchase.id}:head",
+            purchase.head_id,
+            notices.failed_text(self.t(purchase.head_id), purchase),
+        )
+
+    async def on_PurchaseCancelled(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        reason = str(event.payload.get("reason", ""))
+        await self.send(
+            f"cancelled:{purchase.id}:chat",
+            purchase.community_id,
+            notices.cancelled_text(self.t(), purchase, reason),
+        )
+        await self._to_members(
+            event,
+            "cancelled",
+            lambda t, m: notices.cancelled_to_member(t, purchase, reason, self.accounts.get(m)),
+        )
+
+    async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802
+        await self.send(
+            f"extended:{event.id}",
+            self.purchase.community_id,
+            notices.extended_text(self.t(), self.purchase),
+        )
+
+    async def on_HeadDecisionNeeded(self, event: LoggedEvent) -> None:  # noqa: N802
+        payload = notices.decision_needed(self.t(self.purchase.head_id), self.purchase)
+        await self.send(
+            f"decide:{event.id}", self.purchase.head_id, payload["text"], payload["reply_markup"]
+        )
+
+    async def on_MoqReached(self, event: LoggedEvent) -> None:  # noqa: N802
+        await self.send(
+            f"moq:{self.purchase.id}",
+            self.purchase.head_id,
+            notices.moq_reached(self.t(self.purchase.head_id), self.purchase),
+        )
+
+    async def on_SoldOut(self, event: LoggedEvent) -> None:  # noqa: N802
+        item_id = int(event.payload["item_id"])
+        await self.send(
+            f"soldout:{self.purchase.id}:{item_id}",
+            self.purchase.head_id,
+            notices.sold_out(self.t(self.purchase.head_id), self.purchase, item_id),
+        )
+
+    async def on_PurchaseOrdered(self, event: LoggedEvent) -> None:  # noqa: N802
+        # Only those who get something: a member the supplier's cut left with nothing was
+        # told so by the change itself, and "ordered" would say the opposite.
+        await self._to_members(
+            event, "ordered", lambda t, _m: notices.ordered_text(t, self.purchase),
+            members=sorted(self.purchase.final_lines()),
+        )  # fmt: skip
+
+    async def on_GoodsArrived(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        await self.send(
+            f"arrived:{purchase.id}:chat",
+            purchase.community_id,
+            notices.arrived_in_chat(self.t(), purchase, self.bot_username),
+        )
+        receiving = list(purchase.pickup_codes)
+        tokens = await self.uow.purchases.pickup_tokens(purchase.id)
+        for member in receiving:
+            t = self.t(member)
+            await self.send(
+                f"pickup:{purchase.id}:{member}",
+                member,
+                notices.pickup_notice(t, purchase, member, self.accounts.get(member)),
+                notices.pickup_choice_markup(t, purchase, member, self.now),
+            )
+            if member in tokens:  # the QR code to show instead of saying the code
+                link = pickup_link(self.bot_username, tokens[member])
+                caption = notices.pickup_qr_caption(self.t(member), purchase, member)
+                await self.uow.outbox.enqueue(
+                    f"pickup-qr:{purchase.id}:{member}", member,
+                    {"qr": link, "caption": caption, "parse_mode": "HTML"}, self.now,
+                    purchase_id=purchase.id,
+                )  # fmt: skip
+        unreachable = await self._unreachable(receiving)
+        if unreachable:
+            await self.send(
+                f"arrived:{purchase.id}:unreachable",
+                purchase.head_id,
+                notices.unreachable_text(
+                    self.t(purchase.head_id), [self._name(m) for m in unreachable]
+                ),
+            )
+
+    async def on_HelperAdded(self, event: LoggedEvent) -> None:  # noqa: N802
+        helper = int(event.payload["user_id"])
+        await self.send(
+            f"helper:{self.purchase.id}:{helper}:{event.id}",
+            helper,
+            notices.helper_added(self.t(helper), self.purchase),
+        )
+
+    async def on_HelperRemoved(self, event: LoggedEvent) -> None:  # noqa: N802
+        helper = int(event.payload["user_id"])
+        await self.send(
+            f"helper-off:{self.purchase.id}:{helper}:{event.id}",
+            helper,
+            notices.helper_removed(self.t(helper), self.purchase),
+        )
+
+    async def on_HandoverUndone(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        await self.send(
+            f"undone:{self.purchase.id}:{member}:{event.id}",
+            member,
+            notices.handover_undone_text(self.t(member), self.purchase, member),
+        )
+
+    async def on_PurchaseCompleted(self, event: LoggedEvent) -> None:  # noqa: N802
+        """The head hears what was not collected (the leftovers); those members are told;
+        the card, which now says Completed, is unpinned."""
+        purchase = self.purchase
+        waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
+        await self.send(
+            f"completed:{purchase.id}:head",
+            purchase.head_id,
+            notices.completed_to_head(self.t(purchase.head_id), purchase, waiting),
+        )
+        for member in waiting:
+            await self.send(
+                f"completed:{purchase.id}:{member}",
+                member,
+                notices.completed_to_member(self.t(member), purchase, member),
+            )
+        card = await self.uow.telegram.card(purchase.id)
+        if card is not None:
+            await self.uow.outbox.enqueue(
+                f"unpin:{purchase.id}", card.chat_id, {"unpin": card.message_id}, self.now
+            )
+
+    async def on_HandedOver(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        await self.send(
+            f"received:{self.purchase.id}:{member}",
+            member,
+            notices.handed_over_text(self.t(member), self.purchase, member),
+        )

@@ -1,0 +1,231 @@
+"""How one purchase's new events become messages: the digest of joins and changes for the
+head, and the base every kind of notice builds on (the recipients' languages, every member's
+amount and account once per round, enqueueing in the caller's transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from html import escape
+from typing import Any
+
+from domain.billing import AmountDue, amounts_due
+from domain.community import Community
+from domain.events import AmountsChanged, MemberAmounts
+from domain.ledger import Account, accounts
+from domain.money import Money
+from domain.purchase import Purchase, PurchaseStatus
+from storage.event_log import LoggedEvent
+from storage.unit_of_work import SqlUnitOfWork
+from texts.i18n import Translator, pick_language
+
+DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
+
+
+# A Telegram message holds 4096 characters: a digest of a rush names the first people only.
+MAX_DIGEST_LINES = 40
+
+
+# Events one digest covers at most (the rest go in the next): a rush of 150 joins is one.
+DIGEST_EVENTS = 2000
+
+
+@dataclass
+class NotifierTiming:
+    digest_interval: timedelta = timedelta(minutes=1)
+    # A digest waits until the newest change is this old, so a burst lands in one digest.
+    digest_settle: timedelta = timedelta(seconds=5)
+
+
+def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) -> str:
+    """Who did what since the last digest, one line a person, then where the purchase stands."""
+    latest: dict[int, tuple[str, dict[str, Any]]] = {}
+    joined: set[int] = set()
+    for event in events:
+        member = int(event.payload["member_id"])
+        if event.kind == "MemberJoined":
+            joined.add(member)
+        latest.setdefault(member, (event.kind, event.payload))
+        if event.kind != "MemberJoined":
+            latest[member] = (event.kind, event.payload)
+    lines = [t.gettext("Changes in <b>{title}</b>:").format(title=escape(purchase.title))]
+    shown = list(latest.items())[:MAX_DIGEST_LINES]
+    for member_id, (kind, _payload) in shown:
+        name = escape(purchase.members[member_id].name) if member_id in purchase.members else "?"
+        order = ", ".join(
+            f"{quantity} × {escape(purchase.item(item_id).name)}"
+            for item_id, (quantity, _tol) in purchase.lines(member_id).items()
+        )
+        if kind == "MemberWithdrew" or not order:
+            lines.append("• " + t.gettext("{name} withdrew").format(name=name))
+        elif member_id in joined:
+            lines.append("• " + t.gettext("{name} joined: {order}").format(name=name, order=order))
+        else:
+            lines.append("• " + t.gettext("{name} now has {order}").format(name=name, order=order))
+    if len(latest) > len(shown):
+        lines.append(
+            t.gettext("…and {count} more; /purchases shows everyone.").format(
+                count=len(latest) - len(shown)
+            )
+        )
+    members = len(purchase.participant_ids())
+    units = purchase.firm_units()
+    if units == 1:  # "1 unit", not "1 units"
+        now = t.ngettext("Now {count} member, 1 unit.", "Now {count} members, 1 unit.", members)
+    else:
+        now = t.ngettext(
+            "Now {count} member, {units} units.", "Now {count} members, {units} units.", members
+        )
+    lines.append(now.format(count=members, units=units))
+    return "\n".join(lines)
+
+
+AMOUNT_KEYS = (
+    "goods_before", "fee_before", "delivery_before", "goods_after", "fee_after", "delivery_after",
+    "paid", "refunded",
+)  # fmt: skip
+
+
+def _lines(pairs: Any) -> tuple[tuple[int, int], ...]:
+    return tuple((int(item), int(units)) for item, units in pairs)
+
+
+def impact_from(payload: dict[str, Any], purchase_id: int) -> AmountsChanged:
+    """An AmountsChanged event back from its row in the event log (JSON lists and objects)."""
+    members = tuple(
+        MemberAmounts(
+            int(m["member_id"]),
+            _lines(m["lines_before"]),
+            _lines(m["lines_after"]),
+            *(int(m[key]) for key in AMOUNT_KEYS),
+        )
+        for m in payload["members"]
+    )
+    return AmountsChanged(
+        purchase_id,
+        str(payload["cause"]),
+        tuple(int(m) for m in payload["members_out"]),
+        members,
+        tuple((int(i), int(b), int(a)) for i, b, a in payload["prices"]),
+        tuple((int(i), int(b), int(a)) for i, b, a in payload["packs"]),
+        tuple((int(i), int(b), int(a)) for i, b, a in payload.get("ordered", ())),
+    )
+
+
+class EventNotices:
+    """The messages one purchase's new events call for, enqueued in the caller's transaction.
+    One method per event kind, `on_<kind>`, in the notices built on this."""
+
+    def __init__(
+        self,
+        timing: NotifierTiming,
+        bot_username: str,
+        uow: SqlUnitOfWork,
+        purchase: Purchase,
+        community: Community,
+        now: datetime,
+    ) -> None:
+        self.timing = timing
+        self.bot_username = bot_username
+        self.uow = uow
+        self.purchase = purchase
+        self.community = community
+        self.now = now
+        self.languages: dict[int, str] = {}
+
+    @cached_property
+    def dues(self) -> dict[int, AmountDue]:
+        """Every member's amount, once for all the notices of this round: one member's exact
+        share is a split over all members."""
+        return amounts_due(self.purchase)
+
+    @cached_property
+    def accounts(self) -> dict[int, Account]:
+        """Every member's money (due, paid, refunded), once for the round, as `dues` is."""
+        return accounts(self.purchase)
+
+    def account(self, member_id: int) -> Account:
+        zero = Money.zero(self.purchase.currency)
+        return self.accounts.get(member_id) or Account(member_id, zero, zero, zero)
+
+    def t(self, user_id: int | None = None) -> Translator:
+        """The recipient's language (the community's for the chat)."""
+        language = self.languages.get(user_id) if user_id is not None else None
+        return Translator(pick_language(language, self.community.language), self.community.timezone)
+
+    async def send(
+        self, key: str, chat_id: int, text: str, markup: dict[str, Any] | None = None
+    ) -> None:
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        if markup is not None:
+            payload["reply_markup"] = markup
+        # A private message that cannot be delivered is named to the head (not the head's own).
+        about = self.purchase.id if 0 < chat_id != self.purchase.head_id else None
+        await self.uow.outbox.enqueue(key, chat_id, payload, self.now, purchase_id=about)
+
+    async def handle(self, events: list[LoggedEvent]) -> list[int]:
+        purchase = self.purchase
+        people = {purchase.head_id, *purchase.participant_ids()} | {
+            int(e.payload[key])
+            for e in events
+            for key in ("member_id", "user_id")
+            if key in e.payload
+        }
+        self.languages = await self.uow.telegram.languages(sorted(people))
+        handled: list[int] = []
+        digest = [e for e in events if e.kind in DIGEST_KINDS]
+        if digest and purchase.status is not PurchaseStatus.OPEN:
+            handled.extend(e.id for e in digest)  # the stop's summary said where it ended
+        elif digest and await self._digest_due(digest):
+            # Everything since the last digest, not only the events this round loaded.
+            pending = await self.uow.events.unhandled_of(purchase.id, DIGEST_KINDS, DIGEST_EVENTS)
+            digest = sorted({e.id: e for e in [*pending, *digest]}.values(), key=lambda e: e.id)
+            await self.send(
+                f"digest:{purchase.id}:{digest[-1].id}",
+                purchase.head_id,
+                digest_text(self.t(purchase.head_id), purchase, digest),
+            )
+            await self.uow.events.set_last_digest(purchase.id, self.now)
+            handled.extend(e.id for e in digest)
+        for event in events:
+            if event.kind in DIGEST_KINDS:
+                continue
+            handled.append(event.id)
+            react = getattr(self, f"on_{event.kind}", None)
+            if react is not None:
+                await react(event)
+        return handled
+
+    async def _digest_due(self, events: list[LoggedEvent]) -> bool:
+        timing = self.timing
+        if self.now - events[-1].occurred_at < timing.digest_settle:
+            return False
+        last = await self.uow.events.last_digest(self.purchase.id)
+        return last is None or self.now - last >= timing.digest_interval
+
+    async def _unreachable(self, member_ids: list[int]) -> list[int]:
+        """Who of these the bot cannot write to. The head's summary names them, so the 403s
+        of this round do not bring another message about them."""
+        started = await self.uow.telegram.started_among(member_ids)
+        unreachable = [m for m in member_ids if m not in started]
+        await self.uow.telegram.told_unreachable(self.purchase.id, unreachable, self.now)
+        return unreachable
+
+    def _name(self, member_id: int) -> str:
+        member = self.purchase.members.get(member_id)
+        return member.name if member else str(member_id)
+
+    async def _to_members(
+        self,
+        event: LoggedEvent,
+        kind: str,
+        render: Callable[[Translator, int], str],
+        members: Iterable[int] | None = None,
+    ) -> None:
+        for member in self.purchase.participant_ids() if members is None else members:
+            await self.send(
+                f"{kind}:{self.purchase.id}:{member}", member, render(self.t(member), member)
+            )

@@ -1,0 +1,133 @@
+"""The notices of money and of members leaving after the stop: a request to withdraw and the
+head's answer, "I paid" and its answer, refunds, reminders to pay, and every change that
+moves members' amounts.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from runtime.event_notices import EventNotices, impact_from
+from storage.event_log import LoggedEvent
+from texts import notices
+from texts.callback_data import Action, encode
+
+
+class MoneyNotices(EventNotices):
+    async def on_WithdrawalRequested(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        member = int(event.payload["member_id"])
+        t = self.t(purchase.head_id)
+        text = t.gettext(
+            "{name} asks to be withdrawn from <b>{title}</b> after the stop. Their order: {order}"
+        ).format(
+            name=escape(self._name(member)),
+            title=escape(purchase.title),
+            order=notices.lines_text(
+                purchase, {i: q for i, (q, _) in purchase.lines(member).items()}
+            ),
+        )
+        number = int(event.payload["number"])
+        markup = {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": t.gettext("Accept"),
+                        "callback_data": encode(
+                            Action.WITHDRAWAL_ACCEPT, purchase.id, member, number
+                        ),
+                    },
+                    {
+                        "text": t.gettext("Decline"),
+                        "callback_data": encode(
+                            Action.WITHDRAWAL_DECLINE, purchase.id, member, number
+                        ),
+                    },
+                ]
+            ]
+        }
+        await self.send(f"withdrawal-request:{event.id}", purchase.head_id, text, markup)
+
+    async def on_WithdrawalDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+        member = int(event.payload["member_id"])
+        text = (
+            self.t(member)
+            .gettext(
+                "The head declined your request to withdraw from <b>{title}</b>; "
+                "your order stays as it is."
+            )
+            .format(title=escape(self.purchase.title))
+        )
+        await self.send(f"declined:{event.id}", member, text)
+
+    async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase, member = self.purchase, int(event.payload["member_id"])
+        number = int(event.payload["claim"])
+        claim = next((c for c in purchase.claims if c.number == number), None)
+        if claim is None:
+            return
+        amount = claim.amount if claim.amount is not None else self.account(member).to_pay
+        notice = notices.payment_claimed(
+            self.t(purchase.head_id), purchase, member, self._name(member), amount, number
+        )
+        await self.send(
+            f"payment-claimed:{event.id}", purchase.head_id, notice["text"], notice["reply_markup"]
+        )
+
+    async def on_PaymentConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
+        member, number = int(event.payload["member_id"]), int(event.payload["entry"])
+        entry = next((e for e in self.purchase.ledger if e.number == number), None)
+        if entry is None:
+            return
+        text = notices.payment_confirmed(
+            self.t(member), self.purchase, entry.amount, self.account(member), entry.recorded_by
+        )
+        await self.send(f"payment-confirmed:{event.id}", member, text)
+
+    async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
+        member, number = int(event.payload["member_id"]), int(event.payload["claim"])
+        claim = next((c for c in self.purchase.claims if c.number == number), None)
+        amount = claim.amount if claim is not None else None
+        text = notices.payment_rejected(self.t(member), self.purchase, amount)
+        await self.send(f"payment-rejected:{event.id}", member, text)
+
+    async def on_RefundRecorded(self, event: LoggedEvent) -> None:  # noqa: N802
+        member, number = int(event.payload["member_id"]), int(event.payload["entry"])
+        entry = next((e for e in self.purchase.ledger if e.number == number), None)
+        if entry is None:
+            return
+        text = notices.refund_recorded(
+            self.t(member), self.purchase, entry.amount, self.account(member), entry.recorded_by
+        )
+        await self.send(f"refund:{event.id}", member, text)
+
+    async def on_UnpaidReminded(self, event: LoggedEvent) -> None:  # noqa: N802
+        for member in (int(m) for m in event.payload["member_ids"]):
+            account = self.account(member)
+            if account.to_pay.minor:
+                text = notices.unpaid_reminder(self.t(member), self.purchase, account)
+                await self.send(f"unpaid:{event.id}:{member}", member, text)
+
+    async def on_AmountsChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+        """Each member whose lines or amount moved gets one message; the head a summary, and
+        the supplier order again when what goes to the supplier changed."""
+        purchase = self.purchase
+        impact = impact_from(event.payload, purchase.id)
+        for change in impact.members:
+            text = notices.amounts_changed_to_member(
+                self.t(change.member_id), purchase, impact, change
+            )
+            await self.send(f"amounts:{event.id}:{change.member_id}", change.member_id, text)
+        names = {m: self._name(m) for m in purchase.members}
+        head = self.t(purchase.head_id)
+        await self.send(
+            f"amounts:{event.id}:head",
+            purchase.head_id,
+            notices.amounts_changed_to_head(head, purchase, impact, names),
+        )
+        if impact.ordered or impact.prices:  # what goes to the supplier changed
+            await self.send(
+                f"amounts:{event.id}:supplier",
+                purchase.head_id,
+                notices.supplier_summary(head, purchase, [], updated=True),
+            )

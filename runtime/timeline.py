@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from domain import adjustments, countdown, ledger, services
 from domain.community import Community
 from domain.purchase import REMINDER_LEADS, Purchase, PurchaseStatus, reminder_due
-from storage.repositories import PurchaseTimes
+from storage.purchase_reads import PurchaseTimes
 from storage.unit_of_work import Database, SqlUnitOfWork
 from texts import notices
 from texts.i18n import Translator, pick_language

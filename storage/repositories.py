@@ -9,19 +9,16 @@ a version check.
 from __future__ import annotations
 
 import secrets
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
-from domain.ports import Conflict, PurchaseHeadline
-from domain.purchase import RUNNING, Handover, Purchase, PurchaseStatus, SupplyConfirmation
+from domain.ports import Conflict
+from domain.purchase import Purchase, PurchaseStatus
+from storage.aggregate_cache import AggregateCache, StoredRows, Tracked, claim_rows, slot_key
 from storage.mapping import (
-    claim_columns,
     community_from_row,
     community_to_row,
     entry_columns,
@@ -29,138 +26,37 @@ from storage.mapping import (
     purchase_columns,
     purchase_from_rows,
 )
+from storage.purchase_reads import PurchaseReads
+from storage.purchase_tables import (
+    choices,
+    claims,
+    codes,
+    entries,
+    helpers,
+    items,
+    members,
+    purchases,
+    requests,
+    slots,
+    supplies,
+    withdrawals,
+)
 from storage.tables import (
     CommunityRow,
-    ItemRow,
-    LedgerEntryRow,
-    MemberRow,
-    OrderRequestRow,
-    PaymentClaimRow,
-    PickupChoiceRow,
-    PickupCodeRow,
-    PickupSlotRow,
-    PurchaseHelperRow,
-    PurchaseRow,
-    SupplyConfirmationRow,
-    WithdrawalRequestRow,
-    metadata,
 )
-
-purchases = metadata.tables[PurchaseRow.__tablename__]
-items = metadata.tables[ItemRow.__tablename__]
-slots = metadata.tables[PickupSlotRow.__tablename__]
-members = metadata.tables[MemberRow.__tablename__]
-requests = metadata.tables[OrderRequestRow.__tablename__]
-withdrawals = metadata.tables[WithdrawalRequestRow.__tablename__]
-helpers = metadata.tables[PurchaseHelperRow.__tablename__]
-codes = metadata.tables[PickupCodeRow.__tablename__]
-choices = metadata.tables[PickupChoiceRow.__tablename__]
-claims = metadata.tables[PaymentClaimRow.__tablename__]
-entries = metadata.tables[LedgerEntryRow.__tablename__]
-supplies = metadata.tables[SupplyConfirmationRow.__tablename__]
-
 
 # 16 random bytes: 22 characters of a deep link's start parameter (64 at most).
 PICKUP_TOKEN_BYTES = 16
 
 
-@dataclass
-class _Stored:
-    """What the database holds for a purchase, as last loaded or written."""
-
-    last_seq: int = 0
-    members: set[int] = field(default_factory=set)
-    items: dict[int, dict[str, object]] = field(default_factory=dict)
-    slots: list[tuple[object, ...]] = field(default_factory=list)
-    withdrawals: dict[int, int] = field(default_factory=dict)
-    codes: dict[int, tuple[str, Handover | None]] = field(default_factory=dict)
-    claims: list[dict[str, object]] = field(default_factory=list)
-    last_entry: int = 0
-    supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
-    helpers: dict[int, str] = field(default_factory=dict)
-    choices: dict[int, int] = field(default_factory=dict)
-
-    def copy(self) -> _Stored:
-        return replace(
-            self,
-            members=set(self.members),
-            items=dict(self.items),
-            slots=list(self.slots),
-            withdrawals=dict(self.withdrawals),
-            codes=dict(self.codes),
-            claims=list(self.claims),
-            supply=dict(self.supply),
-            helpers=dict(self.helpers),
-            choices=dict(self.choices),
-        )
-
-
-@dataclass
-class _Tracked:
-    purchase: Purchase
-    stored: _Stored
-
-
-class AggregateCache:
-    """The last committed state of recently used purchases, per process.
-
-    A unit of work still reads the purchase row (and locks it on PostgreSQL); only when the
-    row's version equals the cached one does it skip reading the children, the order log above
-    all, which otherwise makes every tap cost more as a purchase grows. Another process's
-    write changes the version, so a stale entry is never used.
-    """
-
-    def __init__(self, limit: int = 256) -> None:
-        self._limit = limit
-        self._entries: OrderedDict[int, tuple[Purchase, _Stored]] = OrderedDict()
-
-    def get(self, purchase_id: int, version: int) -> _Tracked | None:
-        entry = self._entries.get(purchase_id)
-        if entry is None or entry[0].version != version:
-            return None
-        self._entries.move_to_end(purchase_id)
-        return _Tracked(entry[0].copy(), entry[1].copy())
-
-    def forget(self, purchase_id: int) -> None:
-        """A purchase deleted: SQLite may give its id to the next one, also at version 1."""
-        self._entries.pop(purchase_id, None)
-
-    def put(self, tracked: _Tracked) -> None:
-        self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
-        self._entries.move_to_end(tracked.purchase.id)
-        while len(self._entries) > self._limit:
-            self._entries.popitem(last=False)
-
-
-def _claim_rows(purchase: Purchase) -> list[dict[str, object]]:
-    return [claim_columns(claim) for claim in purchase.claims]
-
-
-def _slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
-    return [(s.number, s.place, s.starts_at, s.ends_at, s.capacity) for s in purchase.pickup_slots]
-
-
-@dataclass(frozen=True)
-class PurchaseTimes:
-    """What a purchase's timers depend on, read without its members and order log."""
-
-    id: int
-    status: PurchaseStatus
-    deadline: datetime
-    created_at: datetime
-    pickup_starts: tuple[datetime, ...] = ()
-    pay_by: datetime | None = None
-    pickup_ends: tuple[datetime, ...] = ()
-
-
-class SqlPurchaseRepository:
+class SqlPurchaseRepository(PurchaseReads):
     """Purchases with their items, members and order log; tracks what it handed out."""
 
     def __init__(self, session: AsyncSession, lock_rows: bool, cache: AggregateCache) -> None:
         self._session = session
         self._lock_rows = lock_rows
         self._cache = cache
-        self._tracked: dict[int, _Tracked] = {}
+        self._tracked: dict[int, Tracked] = {}
 
     async def add(self, purchase: Purchase) -> None:
         result = await self._session.execute(
@@ -170,7 +66,7 @@ class SqlPurchaseRepository:
         )
         purchase.id = result.scalar_one()
         purchase.version = 1
-        self._tracked[purchase.id] = _Tracked(purchase, _Stored())
+        self._tracked[purchase.id] = Tracked(purchase, StoredRows())
         await self._write_children(self._tracked[purchase.id])
 
     async def remove_draft(self, purchase_id: int) -> None:
@@ -200,7 +96,7 @@ class SqlPurchaseRepository:
             grouped[row.purchase_id].append(row)
         return grouped
 
-    async def _load(self, rows: list[Row[Any]]) -> list[_Tracked]:
+    async def _load(self, rows: list[Row[Any]]) -> list[Tracked]:
         """Whole aggregates from their purchase rows: one query per child table for them all,
         so reaching a hundred deadlines at once costs what reaching one does."""
         if not rows:
@@ -222,22 +118,22 @@ class SqlPurchaseRepository:
         loaded = []
         for row in rows:
             purchase = purchase_from_rows(row, *(table[int(row.id)] for table in children))
-            stored = _Stored(
+            stored = StoredRows(
                 last_seq=purchase.requests[-1].seq if purchase.requests else 0,
                 members=set(purchase.members),
                 items={item.item_id: item_columns(item) for item in purchase.items},
-                slots=_slot_key(purchase),
+                slots=slot_key(purchase),
                 withdrawals=dict(purchase.withdrawal_requests),
                 codes={
                     m: (c, purchase.handed_over.get(m)) for m, c in purchase.pickup_codes.items()
                 },
-                claims=_claim_rows(purchase),
+                claims=claim_rows(purchase),
                 last_entry=purchase.ledger[-1].number if purchase.ledger else 0,
                 supply=dict(purchase.supply),
                 helpers=dict(purchase.helpers),
                 choices=dict(purchase.pickup_choices),
             )
-            loaded.append(_Tracked(purchase, stored))
+            loaded.append(Tracked(purchase, stored))
         return loaded
 
     async def get(self, purchase_id: int) -> Purchase | None:
@@ -285,146 +181,10 @@ class SqlPurchaseRepository:
         found = await self._load_many(list(ids))
         return [p for p in found if member_id in p.participant_ids()]
 
-    async def last_pay_to(self, head_id: int) -> str:
-        """The payment details of the head's latest purchase that had some: their default."""
-        found = await self._session.scalar(
-            select(purchases.c.pay_to)
-            .where(purchases.c.head_id == head_id, purchases.c.pay_to != "")
-            .order_by(purchases.c.id.desc())
-            .limit(1)
-        )
-        return found or ""
-
-    async def ids_due(self, now: datetime) -> list[int]:
-        ids = await self._session.scalars(
-            select(purchases.c.id)
-            .where(purchases.c.status == PurchaseStatus.OPEN.value, purchases.c.deadline <= now)
-            .order_by(purchases.c.deadline)
-        )
-        return list(ids)
-
-    async def ids_with_status(self, *statuses: PurchaseStatus) -> list[int]:
-        ids = await self._session.scalars(
-            select(purchases.c.id).where(purchases.c.status.in_([s.value for s in statuses]))
-        )
-        return list(ids)
-
-    async def times(
-        self, statuses: tuple[PurchaseStatus, ...], ids: list[int] | None = None
-    ) -> list[PurchaseTimes]:
-        """The timing of every purchase in `statuses` (of `ids` only, when given): what
-        planning timers for thousands of purchases needs, in two queries."""
-        query = select(
-            purchases.c.id,
-            purchases.c.status,
-            purchases.c.deadline,
-            purchases.c.created_at,
-            purchases.c.pay_by,
-        ).where(purchases.c.status.in_([s.value for s in statuses]))
-        if ids is not None:
-            query = query.where(purchases.c.id.in_(ids))
-        rows = list(await self._session.execute(query))
-        starts: dict[int, list[datetime]] = {}
-        ends: dict[int, list[datetime]] = {}
-        arrived = [r.id for r in rows if r.status == PurchaseStatus.ARRIVED.value]
-        if arrived:
-            slot_rows = await self._session.execute(
-                select(slots.c.purchase_id, slots.c.starts_at, slots.c.ends_at)
-                .where(slots.c.purchase_id.in_(arrived))
-                .order_by(slots.c.purchase_id, slots.c.position)
-            )
-            for purchase_id, starts_at, ends_at in slot_rows:
-                starts.setdefault(purchase_id, []).append(starts_at)
-                ends.setdefault(purchase_id, []).append(ends_at)
-        return [
-            PurchaseTimes(
-                r.id,
-                PurchaseStatus(r.status),
-                r.deadline,
-                r.created_at,
-                tuple(starts.get(r.id, ())),
-                r.pay_by,
-                tuple(ends.get(r.id, ())),
-            )
-            for r in rows
-        ]
-
-    async def pay_by_before(
-        self, statuses: tuple[PurchaseStatus, ...], until: datetime
-    ) -> list[tuple[int, datetime, datetime]]:
-        """(id, deadline, pay-by) of the purchases in `statuses` whose pay-by time is at or
-        before `until`: what the sweep checks for payment reminders and the pay-by offer."""
-        rows = await self._session.execute(
-            select(purchases.c.id, purchases.c.deadline, purchases.c.pay_by).where(
-                purchases.c.status.in_([s.value for s in statuses]),
-                purchases.c.pay_by.is_not(None),
-                purchases.c.pay_by <= until,
-            )
-        )
-        return [(r.id, r.deadline, r.pay_by) for r in rows]
-
-    async def headlines(
-        self,
-        limit: int,
-        head_id: int | None = None,
-        statuses: tuple[PurchaseStatus, ...] = RUNNING,
-    ) -> list[PurchaseHeadline]:
-        """The newest purchases in `statuses` (led by `head_id`, when given), with how many
-        members take part but without the members and the order log."""
-        query = select(
-            purchases.c.id, purchases.c.title, purchases.c.head_id, purchases.c.status
-        ).where(purchases.c.status.in_([s.value for s in statuses]))
-        if head_id is not None:
-            query = query.where(purchases.c.head_id == head_id)
-        rows = list(await self._session.execute(query.order_by(purchases.c.id.desc()).limit(limit)))
-        members: Counter[int] = Counter()
-        if rows:
-            # One row per member with units left, of each purchase listed.
-            members.update(
-                await self._session.scalars(
-                    select(requests.c.purchase_id)
-                    .where(requests.c.purchase_id.in_([r.id for r in rows]))
-                    .group_by(requests.c.purchase_id, requests.c.member_id)
-                    .having(func.sum(requests.c.firm_delta) > 0)
-                )
-            )
-        return [
-            PurchaseHeadline(r.id, r.title, r.head_id, PurchaseStatus(r.status), members[r.id])
-            for r in rows
-        ]
-
     def remember_committed(self) -> None:
         """After the commit: what was written is now the state to reuse."""
         for tracked in self._tracked.values():
             self._cache.put(tracked)
-
-    async def helped(self, user_id: int, status: PurchaseStatus) -> list[int]:
-        """Ids of the purchases in `status` that this person helps hand over, newest first."""
-        rows = await self._session.execute(
-            select(helpers.c.purchase_id)
-            .join(purchases, purchases.c.id == helpers.c.purchase_id)
-            .where(helpers.c.user_id == user_id, purchases.c.status == status.value)
-            .order_by(helpers.c.purchase_id.desc())
-        )
-        return [int(purchase_id) for purchase_id in rows.scalars()]
-
-    async def pickup_tokens(self, purchase_id: int) -> dict[int, str]:
-        """member → the token of their pickup QR code."""
-        rows = await self._session.execute(
-            select(codes.c.member_id, codes.c.token).where(
-                codes.c.purchase_id == purchase_id, codes.c.token.is_not(None)
-            )
-        )
-        return {int(member_id): str(token) for member_id, token in rows.tuples()}
-
-    async def pickup_by_token(self, token: str) -> tuple[int, int] | None:
-        """(purchase, member) whose pickup QR code carries this token, if any."""
-        row = (
-            await self._session.execute(
-                select(codes.c.purchase_id, codes.c.member_id).where(codes.c.token == token)
-            )
-        ).first()
-        return (int(row[0]), int(row[1])) if row is not None else None
 
     async def write_changes(self) -> list[Purchase]:
         """Write every tracked aggregate's changes under its version; returns them.
@@ -443,7 +203,7 @@ class SqlPurchaseRepository:
             await self._write_children(tracked)
         return [tracked.purchase for tracked in self._tracked.values()]
 
-    async def _write_children(self, tracked: _Tracked) -> None:
+    async def _write_children(self, tracked: Tracked) -> None:
         """Bring the child rows in line with the aggregate; the order log is only appended to."""
         purchase, stored = tracked.purchase, tracked.stored
         pid = purchase.id
@@ -458,7 +218,7 @@ class SqlPurchaseRepository:
                     .values(**columns)
                 )
             stored.items[item.item_id] = columns
-        if _slot_key(purchase) != stored.slots:
+        if slot_key(purchase) != stored.slots:
             await self._session.execute(delete(slots).where(slots.c.purchase_id == pid))
             if purchase.pickup_slots:
                 await self._session.execute(
@@ -470,7 +230,7 @@ class SqlPurchaseRepository:
                         for i, s in enumerate(purchase.pickup_slots)
                     ],
                 )  # fmt: skip
-            stored.slots = _slot_key(purchase)
+            stored.slots = slot_key(purchase)
         new_members = [m for m in purchase.members.values() if m.user_id not in stored.members]
         if new_members:
             await self._session.execute(
@@ -550,7 +310,7 @@ class SqlPurchaseRepository:
                     .values(**done)
                 )
             stored.codes[member_id] = (code, handover)
-        wanted = _claim_rows(purchase)
+        wanted = claim_rows(purchase)
         if wanted != stored.claims:
             # A handful of rows per purchase, answered one tap at a time: rewrite them.
             await self._session.execute(delete(claims).where(claims.c.purchase_id == pid))

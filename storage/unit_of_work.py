@@ -22,11 +22,12 @@ from domain.community import Community
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase
+from storage.aggregate_cache import AggregateCache
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
 from storage.outbox import OutboxStatus, SqlOutbox
-from storage.repositories import AggregateCache, SqlCommunityRepository, SqlPurchaseRepository
+from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import DomainEventRow, InboxRow, OutboxRow, ProcessedUpdateRow
 from storage.telegram_state import SqlTelegramState
 from storage.write_turn import WriteTurn

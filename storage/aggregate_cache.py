@@ -1,0 +1,90 @@
+"""What a unit of work remembers of the purchases it loaded: the rows as read (so that only
+the difference is written, under a version check) and a small cache of committed aggregates
+across units of work, keyed by version.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+
+from domain.purchase import Handover, Purchase, SupplyConfirmation
+from storage.mapping import (
+    claim_columns,
+)
+
+
+@dataclass
+class StoredRows:
+    """What the database holds for a purchase, as last loaded or written."""
+
+    last_seq: int = 0
+    members: set[int] = field(default_factory=set)
+    items: dict[int, dict[str, object]] = field(default_factory=dict)
+    slots: list[tuple[object, ...]] = field(default_factory=list)
+    withdrawals: dict[int, int] = field(default_factory=dict)
+    codes: dict[int, tuple[str, Handover | None]] = field(default_factory=dict)
+    claims: list[dict[str, object]] = field(default_factory=list)
+    last_entry: int = 0
+    supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
+    helpers: dict[int, str] = field(default_factory=dict)
+    choices: dict[int, int] = field(default_factory=dict)
+
+    def copy(self) -> StoredRows:
+        return replace(
+            self,
+            members=set(self.members),
+            items=dict(self.items),
+            slots=list(self.slots),
+            withdrawals=dict(self.withdrawals),
+            codes=dict(self.codes),
+            claims=list(self.claims),
+            supply=dict(self.supply),
+            helpers=dict(self.helpers),
+            choices=dict(self.choices),
+        )
+
+
+@dataclass
+class Tracked:
+    purchase: Purchase
+    stored: StoredRows
+
+
+class AggregateCache:
+    """The last committed state of recently used purchases, per process.
+
+    A unit of work still reads the purchase row (and locks it on PostgreSQL); only when the
+    row's version equals the cached one does it skip reading the children, the order log above
+    all, which otherwise makes every tap cost more as a purchase grows. Another process's
+    write changes the version, so a stale entry is never used.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[int, tuple[Purchase, StoredRows]] = OrderedDict()
+
+    def get(self, purchase_id: int, version: int) -> Tracked | None:
+        entry = self._entries.get(purchase_id)
+        if entry is None or entry[0].version != version:
+            return None
+        self._entries.move_to_end(purchase_id)
+        return Tracked(entry[0].copy(), entry[1].copy())
+
+    def forget(self, purchase_id: int) -> None:
+        """A purchase deleted: SQLite may give its id to the next one, also at version 1."""
+        self._entries.pop(purchase_id, None)
+
+    def put(self, tracked: Tracked) -> None:
+        self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
+        self._entries.move_to_end(tracked.purchase.id)
+        while len(self._entries) > self._limit:
+            self._entries.popitem(last=False)
+
+
+def claim_rows(purchase: Purchase) -> list[dict[str, object]]:
+    return [claim_columns(claim) for claim in purchase.claims]
+
+
+def slot_key(purchase: Purchase) -> list[tuple[object, ...]]:
+    return [(s.number, s.place, s.starts_at, s.ends_at, s.capacity) for s in purchase.pickup_slots]

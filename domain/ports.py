@@ -160,15 +160,11 @@ class TelegramState(Protocol):
 
 class Outbox(Protocol):
     async def enqueue(
-        self,
-        key: str,
-        chat_id: int,
-        payload: dict[str, Any],
-        now: datetime,
-        not_before: datetime | None = None,
+        self, key: str, chat_id: int, payload: dict[str, Any], now: datetime, *,
         purchase_id: int | None = None,
-    ) -> bool:
-        """Add a message unless one with this key exists; True when it was added."""
+    ) -> bool:  # fmt: skip
+        """A message to send, once: one with the same key is never sent again (with
+        `purchase_id`, a recipient it cannot reach is named to that purchase's head)."""
 
 
 class HandlerUnitOfWork(UnitOfWork, Protocol):

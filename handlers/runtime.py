@@ -66,16 +66,11 @@ class Config(Protocol):
     """The settings handlers read (bot.settings.Settings has them): handlers do not import
     the composition root."""
 
-    @property
-    def admin_ids(self) -> tuple[int, ...]: ...
-    @property
-    def default_currency(self) -> str: ...
-    @property
-    def default_language(self) -> str: ...
-    @property
-    def default_timezone(self) -> str: ...
-    @property
-    def max_fee_percent(self) -> Decimal: ...
+    admin_ids: tuple[int, ...]
+    default_currency: str
+    default_language: str
+    default_timezone: str
+    max_fee_percent: Decimal
 
 
 @dataclass

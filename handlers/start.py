@@ -17,13 +17,7 @@ from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
-from handlers.runtime import (
-    Registration,
-    anywhere,
-    in_private,
-    person_translator,
-    runtime,
-)
+from handlers.runtime import Registration, anywhere, in_private, person_translator, runtime
 from texts import notices
 from texts.callback_data import Start, keyboard, parse_start
 from texts.card_view import card_text

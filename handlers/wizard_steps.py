@@ -14,25 +14,9 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from domain import form_fields as fields
 from domain.community import Community
 from domain.errors import N_
-from domain.form_fields import (
-    Examples,
-    FormError,
-    names_split,
-    parse_deadline,
-    parse_delivery,
-    parse_fee,
-    parse_if_short,
-    parse_item,
-    parse_moq,
-    parse_pay_by,
-    parse_payment,
-    parse_pickups,
-    parse_regions,
-    parse_split,
-    parse_text,
-)
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from texts.callback_data import Action, encode
@@ -90,7 +74,7 @@ class Wizard:
 
     def answer(self, step: Step, text: str, now: datetime, max_fee: Decimal) -> None:
         """Take an answer: parsed into the form and checked with what was answered before
-        against every rule of a purchase (FormError, and nothing changes, when it is not
+        against every rule of a purchase (fields.FormError, and nothing changes, when it is not
         right), then kept."""
         trial = replace(self.form, items=list(self.form.items), pickups=list(self.form.pickups))
         apply_answer(trial, step, text, self.context(now))
@@ -130,7 +114,7 @@ class Wizard:
         if wizard.template:
             try:
                 wizard.form = parse_template(wizard.template, context)
-            except FormError:
+            except fields.FormError:
                 wizard.form = PurchaseForm()
         for raw_step, text in state["answers"]:
             step = Step(int(raw_step))
@@ -139,14 +123,14 @@ class Wizard:
                 continue
             try:
                 wizard.answer(step, str(text), now, max_fee)
-            except FormError:
+            except fields.FormError:
                 continue
         return wizard
 
 
 def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetime) -> str:
     community = wizard.community
-    example = Examples.of(community.timezone, now)
+    example = fields.Examples.of(community.timezone, now)
     return {
         Step.TITLE: t.gettext(
             "What are you buying? Send a short title, e.g. Wildflower honey from Altai"
@@ -214,39 +198,43 @@ def _set(name: str, parse: Callable[[str, TemplateContext], object]) -> Parser:
 
 
 def _delivery(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    form.delivery_cost, form.delivery_split = parse_delivery(text, ctx.currency)
+    form.delivery_cost, form.delivery_split = fields.parse_delivery(text, ctx.currency)
 
 
 def _if_short(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    form.short_policy, form.extend_by = parse_if_short(text)
+    form.short_policy, form.extend_by = fields.parse_if_short(text)
 
 
 def _item(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    form.items.append(parse_item(text, ctx.currency))
+    form.items.append(fields.parse_item(text, ctx.currency))
 
 
 def _pay_by(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    pay_by = parse_pay_by(text, ctx.timezone, ctx.now)
+    pay_by = fields.parse_pay_by(text, ctx.timezone, ctx.now)
     if form.deadline is not None and pay_by <= form.deadline:
-        raise FormError(N_("the pay-by time must come after the deadline"))
+        raise fields.FormError(N_("the pay-by time must come after the deadline"))
     form.pay_by = pay_by
 
 
 PARSERS: dict[Step, Parser] = {
-    Step.TITLE: _set("title", lambda text, _: parse_text(text, "title")),
-    Step.DESCRIPTION: _set("description", lambda text, _: parse_text(text, "description")),
-    Step.SUPPLIER: _set("supplier", lambda text, _: parse_text(text, "supplier")),
+    Step.TITLE: _set("title", lambda text, _: fields.parse_text(text, "title")),
+    Step.DESCRIPTION: _set("description", lambda text, _: fields.parse_text(text, "description")),
+    Step.SUPPLIER: _set("supplier", lambda text, _: fields.parse_text(text, "supplier")),
     Step.ITEMS: _item,
-    Step.MOQ: _set("moq", lambda text, ctx: parse_moq(text, ctx.currency)),
-    Step.DEADLINE: _set("deadline", lambda text, ctx: parse_deadline(text, ctx.timezone, ctx.now)),
-    Step.PICKUP: _set("pickups", lambda text, ctx: parse_pickups(text, ctx.timezone, ctx.now)),
-    Step.FEE: _set("fee_percent", lambda text, _: parse_fee(text)),
+    Step.MOQ: _set("moq", lambda text, ctx: fields.parse_moq(text, ctx.currency)),
+    Step.DEADLINE: _set(
+        "deadline", lambda text, ctx: fields.parse_deadline(text, ctx.timezone, ctx.now)
+    ),
+    Step.PICKUP: _set(
+        "pickups", lambda text, ctx: fields.parse_pickups(text, ctx.timezone, ctx.now)
+    ),
+    Step.FEE: _set("fee_percent", lambda text, _: fields.parse_fee(text)),
     Step.DELIVERY: _delivery,
-    Step.DELIVERY_SPLIT: _set("delivery_split", lambda text, _: parse_split(text)),
-    Step.REGIONS: _set("regions", lambda text, _: parse_regions(text)),
+    Step.DELIVERY_SPLIT: _set("delivery_split", lambda text, _: fields.parse_split(text)),
+    Step.REGIONS: _set("regions", lambda text, _: fields.parse_regions(text)),
     Step.IF_SHORT: _if_short,
-    Step.PAYMENT: _set("payment_mode", lambda text, _: parse_payment(text)),
-    Step.PAY_TO: _set("pay_to", lambda text, _: parse_text(text, "pay_to")),
+    Step.PAYMENT: _set("payment_mode", lambda text, _: fields.parse_payment(text)),
+    Step.PAY_TO: _set("pay_to", lambda text, _: fields.parse_text(text, "pay_to")),
     Step.PAY_BY: _pay_by,
 }
 
@@ -315,7 +303,7 @@ def apply_answer(form: PurchaseForm, step: Step, text: str, context: TemplateCon
 def step_after(wizard: Wizard, step: Step) -> Step:
     if step is Step.DELIVERY and wizard.form.delivery_cost is not None:
         typed = next((text for s, text in reversed(wizard.answers) if s is Step.DELIVERY), "")
-        if not names_split(typed or ""):
+        if not fields.names_split(typed or ""):
             return Step.DELIVERY_SPLIT  # a cost alone: ask how to share it, with buttons
     if wizard.editing:
         return Step.PREVIEW

@@ -6,7 +6,6 @@ packing list), and how many members a message to all of them reached.
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from telegram import (
     CallbackQuery,
@@ -19,53 +18,17 @@ from telegram.ext import (
 )
 
 from domain.permissions import Actor
-from domain.purchase import (
-    Purchase,
-)
-from domain.reports import Report
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.packing_list import FontsMissing, packing_pdf
-from handlers.payments import payment_mark
 from handlers.runtime import (
     load_report,
     runtime,
 )
 from texts.i18n import Translator
 from texts.notices import unreachable_text
-
-PARTICIPANTS_PER_MESSAGE = 30
+from texts.participants import participant_messages
 
 log = logging.getLogger(__name__)
-
-
-def participant_messages(t: Translator, purchase: Purchase, report: Report) -> list[str]:
-    """The private participant list, split so each message stays under Telegram's limit."""
-    entries = []
-    for member in report.members:
-        if not member.lines:
-            continue  # left after paying: the payments list shows what they are owed
-        lines = ", ".join(
-            f"{units} × {escape(purchase.item(item_id).name)}"
-            for item_id, units in member.lines.items()
-        )
-        entry = (
-            f'• <a href="tg://user?id={member.member_id}">{escape(member.name)}</a>: {lines} — '
-            f"{t.money(member.due.total)}"
-        )
-        paid = payment_mark(t, member.account.status) if member.account else ""
-        if paid:
-            entry += f" · {paid}"
-        if member.pickup_code:
-            entry += f" · {member.pickup_code}" + (" ✓" if member.handed_over else "")
-        entries.append(entry)
-    header = t.gettext("Participants of <b>{title}</b> (only you see this):").format(
-        title=escape(purchase.title)
-    )
-    chunks = [
-        entries[i : i + PARTICIPANTS_PER_MESSAGE]
-        for i in range(0, len(entries), PARTICIPANTS_PER_MESSAGE)
-    ]
-    return [header + "\n" + "\n".join(chunk) for chunk in chunks] or [header]
 
 
 async def send_participants(

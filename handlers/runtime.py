@@ -1,4 +1,6 @@
-"""What every handler needs, made once at start-up: settings, database, clock, card refresher."""
+"""What every handler needs: the Runtime made once at start-up (settings, database, clock and
+the runtime's pieces), the person's translator and actor, `@on_press` for buttons, and the
+helpers each handlers module lists its HANDLERS with."""
 
 from __future__ import annotations
 

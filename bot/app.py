@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import AsyncIterator, Callable
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.error import Conflict, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
 )
 from telegram.request import HTTPXRequest
 
+from bot.cluster import Cluster
 from bot.settings import Settings
 from handlers import (
     community,
@@ -40,15 +50,23 @@ from runtime.card_refresher import CardRefresher
 from runtime.connections import ConnectionSet
 from runtime.event_notices import NotifierTiming
 from runtime.inbox import Inbox, InboxBot
+from runtime.lanes import LaneDispatcher
+from runtime.metrics import UPDATES_HANDLED
 from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender, stop_task
-from runtime.rate_limiter import TelegramRateLimiter
+from runtime.rate_limiter import SharedRateLimiter, TelegramRateLimiter
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
 from runtime.update_processor import PerPersonUpdateProcessor
+from storage.cluster import POLLING, SingletonLock
+from storage.database import HeldByAnotherProcess, is_sqlite
 from storage.unit_of_work import Database
 from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
+log = logging.getLogger(__name__)
+
+# What python-telegram-bot's run_polling waits for in one getUpdates.
+POLL_TIMEOUT = 10
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
@@ -89,6 +107,42 @@ HANDLER_MODULES = (
 )  # fmt: skip
 
 
+async def hold_polling(application: Application, url: str) -> None:  # type: ignore[type-arg]
+    """Make this the one process polling Telegram for the PostgreSQL database at `url` (for
+    as long as it runs): Telegram gives each update to one getUpdates, so two pollers would
+    each miss the other's updates (and Telegram answers both with 409 Conflict)."""
+    poller = SingletonLock(url, POLLING)
+    await poller.open()
+    if not await poller.try_take():
+        await poller.close()
+        raise HeldByAnotherProcess(
+            "another bot process is polling Telegram for this database; polling means one "
+            "process: stop the other one, or run several in webhook mode (docs/deploy.md)"
+        )
+    application.bot_data["poller"] = poller
+
+
+def handler_of(
+    application: Application,  # type: ignore[type-arg]
+    rt: Runtime,
+) -> Callable[[dict[str, Any]], Awaitable[bool]]:
+    """What a lane does with an update kept in the inbox: handle it now, and say whether
+    its handler claimed it in the transaction of its change."""
+
+    async def handle(data: dict[str, Any]) -> bool:
+        update_id = int(data["update_id"])
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception:  # Telegram's, yet unreadable: logged, not retried forever
+            log.exception("update %s in the inbox cannot be read; skipped", update_id)
+            return False
+        await application.process_update(update)
+        UPDATES_HANDLED.inc()
+        return rt.inbox.take_claim(update_id)
+
+    return handle
+
+
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
     """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers.
 
@@ -100,7 +154,13 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     # without this every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+    shared_limits = not is_sqlite(settings.database_url)
+    limiter = SharedRateLimiter() if shared_limits else TelegramRateLimiter()
+    webhook = settings.webhook_url is not None
+
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        if not webhook and not is_sqlite(settings.database_url):
+            await hold_polling(application, settings.database_url)
         # The runtime's pieces get the database itself; handlers see it through its ports.
         database = Database(settings.database_url)
         application.bot_data["database"] = database
@@ -108,9 +168,6 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         rt.inbox = Inbox(database, rt.clock)
         bot.use_inbox(rt.inbox)
         processor.inbox = rt.inbox
-        # What a previous run kept but did not finish goes first, in the order it came.
-        for update in await rt.inbox.left_over(bot):
-            await application.update_queue.put(update)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
         rt.taps = TapBatcher(database)
         rt.timeline = Timeline(database, rt.clock, rt.cards.request)
@@ -124,40 +181,74 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             yield_to=rt.timeline.reaching_deadlines,
         )  # fmt: skip
         rt.sender = OutboxSender(database, application.bot, rt.clock)
-        await rt.timeline.start()
-        rt.background = [
-            asyncio.get_running_loop().create_task(rt.notifier.run_forever()),
-            asyncio.get_running_loop().create_task(rt.sender.run_forever()),
-            asyncio.get_running_loop().create_task(rt.inbox.run_forever()),
-        ]
         async with database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
-        rt.background.append(
-            asyncio.get_running_loop().create_task(resume_publishing(application.bot, rt))
-        )
+        rt.background = [asyncio.get_running_loop().create_task(rt.inbox.run_forever())]
+
+        async def lead() -> None:
+            """The timers, the notices, the sender and the cards: one process's work."""
+            await rt.timeline.start()
+            loop = asyncio.get_running_loop()
+            rt.background += [
+                loop.create_task(rt.notifier.run_forever()),
+                loop.create_task(rt.sender.run_forever()),
+                loop.create_task(resume_publishing(application.bot, rt)),
+            ]
+
+        lanes = webhook and not database.is_sqlite
+        if not lanes:
+            # What a previous run kept but did not finish goes first, in the order it came.
+            # (With lanes, several processes share the inbox: their sweep takes what waits.)
+            for update in await rt.inbox.left_over(bot):
+                await application.update_queue.put(update)
+        if database.is_sqlite:
+            await lead()
+        else:
+            assert isinstance(limiter, SharedRateLimiter)
+            cluster = Cluster(settings.database_url, rt, limiter, lead, lost=stop_soon)
+            application.bot_data["cluster"] = cluster
+            dispatcher = LaneDispatcher(cluster.lanes, rt.clock, handler_of(application, rt))
+            await cluster.start(dispatcher if lanes else None)
         await _set_commands(application)
+
+    def stop_soon() -> None:
+        """The leader's lock was lost: stop, so that the new leader is alone."""
+        stopping: asyncio.Event | None = application.bot_data.get("stopping")
+        if stopping is not None:  # webhook mode (bot/webhook.py)
+            stopping.set()
+        else:
+            application.stop_running()
 
     async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         # Runs before python-telegram-bot closes the bot's HTTP client: the sender finishes
         # the batch it is sending and records it, so a graceful stop sends nothing twice.
         rt: Runtime | None = application.bot_data.get("runtime")
+        cluster: Cluster | None = application.bot_data.get("cluster")
         if rt is not None:
+            if cluster is not None and cluster.dispatcher is not None:
+                await cluster.dispatcher.stop()  # the lanes under way finish their update
             await rt.taps.close()
-            # The notifier re-plans timers and asks for card edits: it stops before those do.
-            await rt.notifier.stop()
-            await rt.timeline.stop()
-            await rt.sender.stop()
+            if cluster is None or cluster.leading:
+                # The notifier re-plans timers and asks for card edits: it stops before those.
+                await rt.notifier.stop()
+                await rt.timeline.stop()
+                await rt.sender.stop()
             # Last: every update handled so far is recorded, so the next start repeats none.
             await rt.inbox.stop()
             for task in rt.background:
                 await stop_task(task)
             await rt.cards.close()
+        if cluster is not None:
+            await cluster.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         database: Database | None = application.bot_data.get("database")
         if database is not None:
             await database.dispose()
+        poller: SingletonLock | None = application.bot_data.get("poller")
+        if poller is not None:
+            await poller.close()
 
     bot = InboxBot(
         settings.bot_token.get_secret_value(),
@@ -166,7 +257,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         request=ConnectionSet(),
         # What python-telegram-bot uses for getUpdates when not told otherwise.
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=TelegramRateLimiter(),
+        rate_limiter=limiter,
     )
     processor = PerPersonUpdateProcessor()
     application = (
@@ -226,11 +317,56 @@ async def polling(
         await stop_running(application)
 
 
-def run_application(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Serve updates until stopped: by webhook when WEBHOOK_URL is set, else by long polling."""
+def run_application(application: Application, settings: Settings) -> int:  # type: ignore[type-arg]
+    """Serve updates until stopped: by webhook when WEBHOOK_URL is set, else by long polling.
+    Returns the exit code: 2 when another process polls with this token (Telegram's 409)."""
     if settings.webhook_url is None:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-        return
+        return asyncio.run(serve_polling(application))
     from bot.webhook import serve_webhook
 
     asyncio.run(serve_webhook(application, settings))
+    return 0
+
+
+ANOTHER_POLLER = (
+    "Telegram answers that another process is polling with this bot token (409 Conflict); "
+    "stop the other one: one process polls, several need webhook mode (docs/deploy.md)"
+)
+
+
+async def serve_polling(application: Application) -> int:  # type: ignore[type-arg]
+    """Long-poll until SIGINT or SIGTERM, then stop gracefully (what `run_polling` does, plus
+    a clear stop when Telegram answers 409: another process polls with the same token)."""
+    stopping = asyncio.Event()
+    application.bot_data["stopping"] = stopping
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    conflict = False
+    bot = application.bot
+    assert isinstance(bot, InboxBot) and application.updater is not None
+
+    def polling_failed(error: TelegramError) -> None:
+        nonlocal conflict
+        if isinstance(error, Conflict) and not bot.has_polled:
+            conflict = True
+            stopping.set()
+        elif isinstance(error, Conflict):  # this one polled first: the newcomer stops
+            log.warning("another process polls with this bot token; it should stop")
+        else:
+            log.warning("fetching updates failed: %s; trying again", error)
+
+    try:
+        await start_running(application)
+        await application.updater.start_polling(
+            poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+            error_callback=polling_failed,
+        )  # fmt: skip
+        await stopping.wait()
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        await stop_running(application)
+    if conflict:
+        raise HeldByAnotherProcess(ANOTHER_POLLER)
+    return 0

@@ -18,7 +18,13 @@ from bot.logging_setup import REDACTED, TOKEN_PATTERN, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from sandbox.emulator import TelegramSandbox
 from storage.backup import BackupError, backup_sqlite
-from storage.database import DatabaseUnavailable, check_sqlite_folder, explain_failure
+from storage.database import (
+    DatabaseUnavailable,
+    HeldByAnotherProcess,
+    check_sqlite_folder,
+    explain_failure,
+    hold_sqlite_file,
+)
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -85,15 +91,26 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_sandbox(settings))
-        except PagePortTaken as error:
+        except (PagePortTaken, HeldByAnotherProcess) as error:
             print(f"groupbuy: {error}", file=sys.stderr)
             return EXIT_CONFIG_ERROR
         return 0
 
-    _migrate_or_exit(settings)
-    log.info("database is up to date; starting the bot")
-    run_application(build_application(settings), settings)
-    return 0
+    try:
+        held = hold_sqlite_file(settings.database_url)  # until the bot stops
+    except HeldByAnotherProcess as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    try:
+        _migrate_or_exit(settings)
+        log.info("database is up to date; starting the bot")
+        return run_application(build_application(settings), settings)
+    except HeldByAnotherProcess as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    finally:
+        if held is not None:
+            held.close()
 
 
 def _migrate_or_exit(settings: Settings) -> None:
@@ -117,11 +134,20 @@ def _database_exit(settings: Settings, error: DatabaseUnavailable) -> None:
 
 async def run_sandbox(settings: Settings) -> None:
     """The bot against the local sandbox, with its own database unless one was configured."""
+    if "database_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
+    held = hold_sqlite_file(settings.database_url)
+    try:
+        await _run_sandbox(settings)
+    finally:
+        if held is not None:
+            held.close()
+
+
+async def _run_sandbox(settings: Settings) -> None:
     from bot.app import build_application
     from sandbox.console import run_console
 
-    if "database_url" not in settings.model_fields_set:
-        settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
     await upgrade(settings.database_url)
 
     def build(emulator: TelegramSandbox) -> Application:  # type: ignore[type-arg]

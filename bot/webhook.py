@@ -1,6 +1,7 @@
 """Webhook mode: a small aiohttp server that takes Telegram's updates, keeps each in the inbox
 before answering 200 (Telegram forgets an update once it is answered), and hands it to the
-application; plus a health endpoint for the reverse proxy and the operator.
+application (on PostgreSQL: to its lane, which any of several processes may hold,
+runtime/lanes.py); plus a health endpoint for the load balancer and Prometheus metrics.
 
 It listens on WEBHOOK_LISTEN (loopback by default): WEBHOOK_URL is the public address, usually a
 reverse proxy that terminates TLS in front of it. Every request must carry WEBHOOK_SECRET in
@@ -10,6 +11,7 @@ Telegram's X-Telegram-Bot-Api-Secret-Token header; anything else is refused and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -18,17 +20,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 from telegram.ext import Application
 
 from bot.settings import Settings
 from runtime.inbox import lighten
+from runtime.metrics import INBOX_DEPTH, LEADER, OUTBOX_DEPTH, REGISTRY
+from storage.inbox import lane_of
+from storage.migrate import is_up_to_date
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+# How long a stopping worker of several answers 503 to health checks, still taking updates,
+# before it closes: longer than the load balancer needs to stop sending it any
+# (deploy/haproxy.cfg: two failed checks 0.5 s apart).
+DRAIN_SECONDS = 1.5
 # Telegram's updates are small; a larger body is not one of them.
 MAX_BODY_BYTES = 1 << 20
 
@@ -41,11 +51,13 @@ class WebhookServer:
         self._secret = settings.webhook_secret.get_secret_value().encode()
         self.path = "/" + urlsplit(settings.webhook_url).path.lstrip("/")
         self._runner: web.AppRunner | None = None
+        self.draining = False
 
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(self.path, self._update)
         app.router.add_get(HEALTH_PATH, self._health)
+        app.router.add_get(METRICS_PATH, self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen_host, self._settings.listen_port)
@@ -71,6 +83,10 @@ class WebhookServer:
         lighten(data)
         # Kept before the 200: once answered, Telegram never sends this update again.
         await runtime.inbox.keep([data])
+        cluster = self._application.bot_data.get("cluster")
+        if cluster is not None and cluster.dispatcher is not None:
+            cluster.dispatcher.arrived(lane_of(data))
+            return web.Response(text="ok")
         try:
             update = Update.de_json(data, self._application.bot)
         except Exception:  # Telegram's, yet unreadable: answered, so it is not sent again
@@ -80,18 +96,39 @@ class WebhookServer:
         return web.Response(text="ok")
 
     async def _health(self, _request: web.Request) -> web.Response:
-        """200 while the bot runs and its database answers; 503 when the database does not."""
+        """200 once the bot runs, its database answers and has every migration this code
+        knows; 503 otherwise, with why (the load balancer sends updates only on a 200)."""
         database = self._application.bot_data.get("database")
+        if self.draining:
+            return web.json_response({"status": "stopping"}, status=503)
         if self._application.bot_data.get("runtime") is None or not self._application.running:
             return web.json_response({"status": "starting"}, status=503)
         try:
-            async with database.sessions() as session:
-                await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
+            async with database.engine.connect() as connection:
+                current = await asyncio.wait_for(is_up_to_date(connection), 5)
         except Exception as error:  # any failure of the database is "unhealthy", with why
             return web.json_response(
                 {"status": "database unavailable", "error": type(error).__name__}, status=503
             )
-        return web.json_response({"status": "ok"})
+        if not current:
+            return web.json_response({"status": "migrations not applied"}, status=503)
+        cluster = self._application.bot_data.get("cluster")
+        leading = cluster is None or cluster.leading
+        return web.json_response({"status": "ok", "leader": leading})
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        """Prometheus' text format: this process's counters, and the queues' depths now."""
+        database = self._application.bot_data.get("database")
+        if database is not None:
+            with contextlib.suppress(Exception):  # the counters are still worth showing
+                async with database.unit_of_work() as uow:
+                    INBOX_DEPTH.set(await uow.inbox.depth())
+                    OUTBOX_DEPTH.set(await uow.outbox.depth())
+        cluster = self._application.bot_data.get("cluster")
+        LEADER.set(1 if cluster is None or cluster.leading else 0)
+        return web.Response(
+            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
 
 async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
@@ -100,6 +137,7 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
 
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     stopping = asyncio.Event()
+    application.bot_data["stopping"] = stopping  # the leader's lost lock stops the process too
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
@@ -113,6 +151,9 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
             allowed_updates=ALLOWED_UPDATES,
         )
         await stopping.wait()
+        if "cluster" in application.bot_data:  # behind a load balancer: let it turn away
+            server.draining = True
+            await asyncio.sleep(DRAIN_SECONDS)
     finally:
         await server.stop()
         await stop_running(application)

@@ -78,6 +78,7 @@ async def language_button(press: Press) -> None:
         rt.chosen_languages.pop(user.id, None)
     else:
         rt.chosen_languages[user.id] = chosen
+    rt.language_chosen(user.id, chosen)  # other processes keep the same cache
     t = person_translator(press.update, press.context)  # the language just chosen
     await query.answer(t.gettext("Done."))
     await query.edit_message_text(language_text(t), reply_markup=language_keyboard(t, chosen))

@@ -91,6 +91,8 @@ class Runtime:
     # Who chose a language with /language (user id → language): loaded at start-up and kept
     # in step by the handler, so picking a person's language costs no query per update.
     chosen_languages: dict[int, str] = field(default_factory=dict)
+    # Told of every choice, so that other processes of the bot update their cache too.
+    language_chosen: Callable[[int, str | None], None] = lambda _user_id, _language: None
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -33,8 +33,14 @@ class CardRefresher:
         self._last_edit: dict[int, float] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._closing = asyncio.Event()
+        # In a process that does not lead (runtime/leadership.py): asks the leader, which
+        # edits every card, so edits stay coalesced across processes.
+        self.forward: Callable[[int], None] | None = None
 
     def request(self, purchase_id: int) -> None:
+        if self.forward is not None:
+            self.forward(purchase_id)
+            return
         if self._closing.is_set():
             return  # the card is rendered from the database: the next edit shows this change
         self._dirty.add(purchase_id)

@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.ext import ExtBot
 
 from runtime.background import BackgroundLoop
+from runtime.metrics import UPDATES_HANDLED
 from storage.inbox import SqliteInboxWriter
 from storage.unit_of_work import Database
 from texts.callback_data import Action, decode
@@ -137,15 +138,20 @@ class Inbox(BackgroundLoop):
             self._claimed.clear()  # the worst is a mark more
         self._claimed.update(update_ids)
 
+    def take_claim(self, update_id: int) -> bool:
+        """Whether the update's handler claimed it in its unit of work (forgetting it here)."""
+        if update_id in self._claimed:
+            self._claimed.discard(update_id)
+            return True
+        return False
+
     def handled(self, update: object) -> None:
         """The handler returned: the update is done. Most handlers claimed it in the
         transaction of their change, which marks it done already (a tap in a rush costs no
         second write); the others' are written with the next batch."""
-        if isinstance(update, Update):
-            if update.update_id in self._claimed:
-                self._claimed.discard(update.update_id)
-            else:
-                self._handled.append(update.update_id)
+        UPDATES_HANDLED.inc()
+        if isinstance(update, Update) and not self.take_claim(update.update_id):
+            self._handled.append(update.update_id)
 
     async def run_once(self) -> int:
         if not self._handled:
@@ -189,6 +195,8 @@ class InboxBot(ExtBot[Any]):
     updates before it are written: they are handled meanwhile, the long poll waits."""
 
     inbox: Inbox | None = None
+    # Whether a getUpdates has succeeded: a 409 before that means another process polls.
+    has_polled = False
     # The last batch fetched, and its write: the next getUpdates confirms it.
     _unconfirmed: list[dict[str, Any]] = []  # noqa: RUF012 - replaced, never changed in place
     _writing: asyncio.Future[list[None]] | None = None
@@ -216,6 +224,8 @@ class InboxBot(ExtBot[Any]):
                 await asyncio.sleep(RETRY_SECONDS)
                 self._set(_writing=inbox.keep(self._unconfirmed))
         result = await super()._post(endpoint, data, **kwargs)
+        if not self.has_polled:
+            self._set(has_polled=True)
         if result:
             for update in result:
                 lighten(update)

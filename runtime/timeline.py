@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain import countdown, services
 from domain.purchase import REMINDER_LEADS, PurchaseStatus, reminder_due
+from runtime.metrics import DEADLINE_LATENESS
 from runtime.timed_notices import (
     COLLECTING,
     HOUR,
@@ -78,6 +79,9 @@ class Timeline(TimedNotices):
         # the sweep edits a card whose countdown step a timer missed, and only such a card.
         self._deadlines: dict[int, datetime] = {}
         self._countdowns: dict[int, timedelta] = {}
+        # In a process that does not lead (runtime/leadership.py): hands re-planning to the
+        # leader, whose timeline runs the timers.
+        self.forward: Callable[[int], None] | None = None
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -116,6 +120,9 @@ class Timeline(TimedNotices):
 
     def plan(self, purchase_id: int) -> None:
         """Re-plan a purchase's timers from the database (after any change to it)."""
+        if self.forward is not None:
+            self.forward(purchase_id)
+            return
         if self._stopping:
             return  # the next start plans every purchase from the database
         self._track(asyncio.get_running_loop().create_task(self._plan(purchase_id)))
@@ -264,8 +271,12 @@ class Timeline(TimedNotices):
         try:
             while self._due:
                 batch = list(itertools.islice(self._due, DEADLINE_BATCH))
+                now = self._clock()
                 for purchase_id in batch:
                     del self._due[purchase_id]
+                    deadline = self._deadlines.get(purchase_id)
+                    if deadline is not None and deadline <= now:
+                        DEADLINE_LATENESS.observe((now - deadline).total_seconds())
                 try:
                     await services.reach_deadlines(
                         self._database.unit_of_work(), batch, self._clock()

@@ -55,6 +55,16 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
+def sender_of(update: dict[str, Any]) -> int:
+    """Whose update it is (its sender, else its chat): the webhook delivers each one's in turn."""
+    for kind in UPDATE_TYPES:
+        body = update.get(kind)
+        if isinstance(body, dict):
+            sender = body.get("from") or body.get("chat") or {}
+            return int(sender.get("id", 0))
+    return 0
+
+
 def bad_request(reason: str) -> ApiError:
     return ApiError(400, f"Bad Request: {reason}")
 
@@ -133,6 +143,8 @@ class TelegramSandbox:
         self.calls: list[RecordedCall] = []
         self.webhook_url = ""
         self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        self._polls = 0  # getUpdates calls so far: a newer one ends an older one waiting
         self._pending_updates: list[dict[str, Any]] = []
         self.sent_updates: dict[int, dict[str, Any]] = {}
         self._allowed_updates: list[str] = []
@@ -284,6 +296,8 @@ class TelegramSandbox:
     def redeliver(self, update_id: int) -> None:
         """Deliver an update again with the same id, as Telegram does after a crash."""
         self._pending_updates.append(self.sent_updates[update_id])
+        if self.webhook_url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
         asyncio.get_running_loop().create_task(self._notify())
 
     def _deliverable(self) -> list[dict[str, Any]]:
@@ -311,9 +325,22 @@ class TelegramSandbox:
         if offset:
             # Updates are forgotten only once the bot confirms them with a higher offset.
             self._pending_updates = [u for u in self._pending_updates if u["update_id"] >= offset]
+        # As Telegram: a getUpdates while another one waits ends the waiting one with 409
+        # (two processes polling with one token take turns failing).
+        self._polls += 1
+        this_poll = self._polls
+        await self._notify()
         if not self._deliverable() and timeout:
             with contextlib.suppress(TimeoutError):
-                await self.wait_until(self._deliverable, timeout)
+                await self.wait_until(
+                    lambda: self._deliverable() or self._polls != this_poll, timeout
+                )
+        if self._polls != this_poll:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         return self._deliverable()[:limit]
 
     async def api_setwebhook(self, params: Params) -> bool:
@@ -325,6 +352,7 @@ class TelegramSandbox:
                 raise bad_request("bad webhook: the sandbox delivers to 127.0.0.1 only")
         self.webhook_url = url
         self.webhook_secret = params.get("secret_token")
+        self.webhook_max_connections = min(max(params.int("max_connections", 40), 1), 100)
         if params.bool("drop_pending_updates"):
             self._pending_updates.clear()
         # One deliverer at a time, as Telegram sends one update after another: a task still
@@ -348,21 +376,53 @@ class TelegramSandbox:
         }
 
     async def _deliver_webhook(self) -> None:
+        """Post pending updates to the webhook as Telegram does: up to `max_connections` at
+        once, each person's one after another (the next waits for the answer to the last),
+        and again after a pause until the bot answers 2xx."""
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        connector = aiohttp.TCPConnector(limit=self.webhook_max_connections)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            try:
+                while self.webhook_url and (self._pending_updates or in_flight):
+                    self._post_next_updates(session, in_flight)
+                    if not in_flight:
+                        await asyncio.sleep(0.05)
+                        continue
+                    await asyncio.wait(set(in_flight.values()), return_when=asyncio.FIRST_COMPLETED)
+                    for update_id in [i for i, task in in_flight.items() if task.done()]:
+                        del in_flight[update_id]
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+
+    def _post_next_updates(
+        self, session: aiohttp.ClientSession, in_flight: dict[int, asyncio.Task[None]]
+    ) -> None:
+        busy = {sender_of(self.sent_updates[update_id]) for update_id in in_flight}
+        room = self.webhook_max_connections - len(in_flight)
+        for update in list(self._pending_updates):
+            who = sender_of(update)
+            if room <= 0:
+                break
+            if update["update_id"] in in_flight or who in busy:
+                continue
+            busy.add(who)
+            room -= 1
+            in_flight[update["update_id"]] = asyncio.create_task(self._post_update(session, update))
+
+    async def _post_update(self, session: aiohttp.ClientSession, update: dict[str, Any]) -> None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
-        async with aiohttp.ClientSession() as session:
-            while self.webhook_url and self._pending_updates:
-                update = self._pending_updates[0]
-                try:
-                    async with session.post(self.webhook_url, json=update, headers=headers) as r:
-                        delivered = 200 <= r.status < 300
-                except aiohttp.ClientError:
-                    delivered = False
-                if delivered:
-                    if update in self._pending_updates:  # setWebhook may have dropped it
-                        self._pending_updates.remove(update)
-                    await self._notify()
-                else:
-                    await asyncio.sleep(0.2)
+        try:
+            async with session.post(self.webhook_url, json=update, headers=headers) as response:
+                delivered = 200 <= response.status < 300
+        except aiohttp.ClientError:
+            delivered = False
+        if delivered:
+            if update in self._pending_updates:  # setWebhook may have dropped it
+                self._pending_updates.remove(update)
+            await self._notify()
+        else:
+            await asyncio.sleep(0.2)  # the person's next update waits behind this one
 
     # --- chats and members ------------------------------------------------------------------
 

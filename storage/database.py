@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -17,6 +18,37 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 class DatabaseUnavailable(Exception):
     """The database cannot be opened; the message says why in one line, for an operator."""
+
+
+class HeldByAnotherProcess(Exception):
+    """Another bot process holds what only one may (an SQLite file, polling); one line."""
+
+
+def hold_sqlite_file(url: str) -> IO[bytes] | None:
+    """Make this the one process using the SQLite database at `url` for as long as the
+    returned file stays open (None: not SQLite, or an in-memory database). SQLite means one
+    process: a second bot on the same file would interleave with the first's write turn and
+    both would run every timer."""
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        return None
+    path = Path(parsed.database).expanduser().resolve()
+    if not path.parent.is_dir():
+        return None  # check_sqlite_folder says so, in its words
+    held = path.open("ab")  # created if missing; SQLite's own locks are fcntl's, not flock's
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        held.close()
+        raise HeldByAnotherProcess(
+            f"another bot process is running on the SQLite database {path}; SQLite means "
+            "one process: stop the other one, or use PostgreSQL to run several"
+        ) from None
+    return held
 
 
 def is_sqlite(url: str) -> bool:

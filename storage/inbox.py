@@ -9,13 +9,32 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import SQLITE_BUSY_TIMEOUT_MS
 from storage.tables import InboxRow, ProcessedUpdateRow
+
+# Lanes are the int4 second key of an advisory lock (storage/cluster.py): persons fold into them.
+LANES = 2**31 - 1
+
+
+def lane_of(update: dict[str, Any]) -> int:
+    """The lane of an update as Telegram sent it (runtime/lanes.py): its sender, else its
+    chat, else lane 0."""
+    for kind, body in update.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        sender = body.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return int(sender["id"]) % LANES
+        message = body.get("message")
+        chat = body.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return int(chat["id"]) % LANES
+    return 0
 
 
 class SqlInbox:
@@ -26,7 +45,13 @@ class SqlInbox:
     async def store(self, updates: Iterable[tuple[int, dict[str, Any]]], now: datetime) -> set[int]:
         """Keep these (update id, payload) pairs; returns the ids that were not kept before."""
         rows = [
-            {"update_id": update_id, "payload": payload, "received_at": now, "handled_at": None}
+            {
+                "update_id": update_id,
+                "payload": payload,
+                "lane": lane_of(payload),
+                "received_at": now,
+                "handled_at": None,
+            }
             for update_id, payload in updates
         ]
         if not rows:
@@ -51,6 +76,16 @@ class SqlInbox:
             .limit(limit)
         )
         return [(update_id, payload) for update_id, payload in rows.tuples()]
+
+    async def depth(self) -> int:
+        """Updates kept and not yet handled, for the metrics."""
+        claimed = select(ProcessedUpdateRow.update_id).where(
+            ProcessedUpdateRow.update_id == InboxRow.update_id
+        )
+        count = await self._session.scalar(
+            select(func.count()).where(InboxRow.handled_at.is_(None), ~claimed.exists())
+        )
+        return int(count or 0)
 
     async def mark_handled(self, update_ids: list[int], now: datetime) -> None:
         if update_ids:

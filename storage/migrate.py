@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.database import create_engine
+from storage.cluster import MIGRATIONS, SINGLETON_LOCKS
+from storage.database import create_engine, is_sqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -20,14 +24,35 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+_MIGRATIONS_LOCK = f"SELECT pg_advisory_xact_lock({SINGLETON_LOCKS}, {MIGRATIONS})"
+
+
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` up to `revision`."""
+    """Bring the database at `url` up to `revision`. Several processes starting at once on
+    one PostgreSQL take turns: the first migrates, the others then find nothing to do."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            if not is_sqlite(url):
+                await connection.execute(text(_MIGRATIONS_LOCK))
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
     finally:
         await engine.dispose()
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def is_up_to_date(connection: AsyncConnection) -> bool:
+    """Whether the database has every migration this code knows (and no newer one)."""
+    try:
+        current = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception:  # no alembic_version table: never migrated
+        return False
+    return bool(current == head_revision())
 
 
 async def new_revision(url: str, message: str) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,6 +120,12 @@ class SqlOutbox:
             claimed_until=None,
             last_error=error[:1000],
         )
+
+    async def depth(self) -> int:
+        """Messages not yet sent nor given up (due now or later), for the metrics."""
+        waiting = OutboxRow.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
+        count = await self._session.scalar(select(func.count()).where(waiting))
+        return int(count or 0)
 
     async def status_of(self, key: str) -> tuple[OutboxStatus, int, str] | None:
         row = (

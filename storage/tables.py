@@ -291,10 +291,16 @@ class InboxRow(Base):
     are handled at the next start."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_handled_at_update_id", "handled_at", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_handled_at_update_id", "handled_at", "update_id"),
+        Index("ix_inbox_lane_handled_at", "lane", "handled_at"),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Whose update it is, folded into a number (runtime/lanes.py): with several processes, one
+    # person's updates are handled by one of them at a time, in order.
+    lane: Mapped[int] = mapped_column(server_default="0")
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
 
@@ -318,6 +324,26 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class SendPaceRow(Base):
+    """When the next message may go, for the whole bot (chat_id 0) and per chat: the send
+    limits that several processes on one PostgreSQL share (runtime/shared_limits.py)."""
+
+    __tablename__ = "send_pace"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    next_at: Mapped[datetime]
+
+
+class CardRequestRow(Base):
+    """A card to edit, asked by a process that does not lead of the one that does (which
+    edits every card, so edits stay coalesced): kept, so a change of leader loses none."""
+
+    __tablename__ = "card_requests"
+
+    purchase_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    requested_at: Mapped[datetime]
 
 
 class UnreachableMemberRow(Base):

@@ -1,0 +1,159 @@
+"""The bot as one of several processes on one PostgreSQL (docs/deploy.md).
+
+Every process handles updates (in webhook mode each takes its people's lanes, runtime/lanes.py)
+and paces its sends through the database (runtime/rate_limiter.py's SharedRateLimiter). One of
+them leads (runtime/leadership.py): it runs the timeline, the notifier, the outbox sender and
+every card edit. The others hand the leader what it must do: card edits (kept in the database,
+so none is lost while the leader changes) and timers to re-plan (a notification; a new leader
+plans every timer from the database anyway). A person's language chosen on one process reaches
+the others' caches by notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from handlers.runtime import Runtime
+from runtime.lanes import LaneDispatcher
+from runtime.leadership import Leadership
+from runtime.metrics import LEADER
+from runtime.rate_limiter import SharedRateLimiter
+from storage.cluster import LEADER as LEADER_LOCK
+from storage.cluster import CardRequests, LaneLocks, SendPace, SingletonLock
+
+log = logging.getLogger(__name__)
+
+CARDS_CHANNEL = "groupbuy_cards"
+PLANS_CHANNEL = "groupbuy_plans"
+LANGUAGES_CHANNEL = "groupbuy_languages"
+# Requests to the leader made within this long go together.
+FORWARD_DELAY_SECONDS = 0.1
+
+
+class Cluster:
+    def __init__(
+        self,
+        url: str,
+        rt: Runtime,
+        limiter: SharedRateLimiter,
+        lead: Callable[[], Awaitable[None]],
+        lost: Callable[[], None],
+    ) -> None:
+        self._rt = rt
+        self._limiter = limiter
+        self.lanes = LaneLocks(url)
+        self.pace = SendPace(url)
+        self._cards = CardRequests(self.lanes)
+        self._lead = lead
+        self.leadership = Leadership(
+            SingletonLock(url, LEADER_LOCK), self._start_leading, lost,
+            listen={
+                CARDS_CHANNEL: lambda _payload: self._spawn(self._edit_requested_cards()),
+                PLANS_CHANNEL: self._plans_heard,
+                LANGUAGES_CHANNEL: self._language_heard,
+            },
+        )  # fmt: skip
+        self.dispatcher: LaneDispatcher | None = None
+        self._cards_to_ask: set[int] = set()
+        self._plans_to_ask: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def leading(self) -> bool:
+        return self.leadership.leading
+
+    async def start(self, dispatcher: LaneDispatcher | None) -> None:
+        """Connect, take the lead if nobody has it (a process alone leads at once), and keep
+        trying for it in the background."""
+        self.dispatcher = dispatcher
+        await self.lanes.open()
+        await self.pace.open()
+        self._limiter.use(self.pace)
+        self._rt.cards.forward = self._ask_card
+        self._rt.timeline.forward = self._ask_plan
+        self._rt.language_chosen = self._tell_language
+        await self.leadership.open()
+        await self.leadership.run_once()
+        self._spawn(self.leadership.run_forever(idle_seconds=1.0))
+        if dispatcher is not None:
+            self._spawn(dispatcher.run_forever(idle_seconds=0.5))
+
+    async def _start_leading(self) -> None:
+        self._rt.cards.forward = None
+        self._rt.timeline.forward = None
+        LEADER.set(1)
+        await self._lead()
+        await self._edit_requested_cards()
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- what the others hand the leader --------------------------------------------------
+
+    def _ask_card(self, purchase_id: int) -> None:
+        if not self._cards_to_ask:
+            self._spawn(self._flush_cards())
+        self._cards_to_ask.add(purchase_id)
+
+    async def _flush_cards(self) -> None:
+        await asyncio.sleep(FORWARD_DELAY_SECONDS)
+        asked, self._cards_to_ask = sorted(self._cards_to_ask), set()
+        try:
+            await self._cards.ask(asked, self._rt.clock(), CARDS_CHANNEL)
+        except Exception:  # the card shows the change with its next edit
+            log.exception("could not ask the leader to edit cards %s", asked)
+
+    async def _edit_requested_cards(self) -> None:
+        if self.leading:
+            for purchase_id in await self._cards.take_all():
+                self._rt.cards.request(purchase_id)
+
+    def _ask_plan(self, purchase_id: int) -> None:
+        if not self._plans_to_ask:
+            self._spawn(self._flush_plans())
+        self._plans_to_ask.add(purchase_id)
+
+    async def _flush_plans(self) -> None:
+        await asyncio.sleep(FORWARD_DELAY_SECONDS)
+        asked, self._plans_to_ask = sorted(self._plans_to_ask), set()
+        try:
+            await self.lanes.notify(PLANS_CHANNEL, ",".join(map(str, asked)))
+        except Exception:  # the leader's sweep re-plans from the database
+            log.exception("could not ask the leader to re-plan %s", asked)
+
+    def _plans_heard(self, payload: str) -> None:
+        if self.leading:
+            for purchase_id in payload.split(","):
+                with contextlib.suppress(ValueError):
+                    self._rt.timeline.plan(int(purchase_id))
+
+    def _tell_language(self, user_id: int, language: str | None) -> None:
+        self._spawn(self.lanes.notify(LANGUAGES_CHANNEL, f"{user_id}:{language or ''}"))
+
+    def _language_heard(self, payload: str) -> None:
+        user, _, language = payload.partition(":")
+        with contextlib.suppress(ValueError):
+            if language:
+                self._rt.chosen_languages[int(user)] = language
+            else:
+                self._rt.chosen_languages.pop(int(user), None)
+
+    async def stop(self) -> None:
+        """After the lanes and the leader's work stopped: let the locks and connections go."""
+        await self.leadership.stop()
+        if self._tasks:  # requests still being handed on go out
+            await asyncio.wait(set(self._tasks), timeout=1.0)
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        LEADER.set(0)
+        await self.pace.close()
+        await self.lanes.close()

@@ -1,0 +1,126 @@
+"""Several processes, one inbox: each person's updates are handled by one process at a time,
+in the order they came, whichever process the load balancer gave them to.
+
+An update's lane is its person (or chat), folded into a number. A process that keeps an update
+in the inbox then tries to take its lane (a PostgreSQL advisory lock, storage/cluster.py). If it
+gets it, it handles everything waiting in the lane, oldest first, and lets go; if another
+process has the lane, that process finds the update when it looks again, which it does after
+letting go. A process that dies loses its locks with its connections; the sweep here (every
+process runs one) takes any lane whose updates have waited too long. An update is done once its
+handler's unit of work claimed it (in the same transaction as its change) or, for a handler
+that changed nothing, once it is marked handled, which happens before the lane is let go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from runtime.background import BackgroundLoop
+from storage.cluster import LaneLocks
+
+log = logging.getLogger(__name__)
+
+# An update that waited this long with its lane free was missed (its process died, or its
+# arrival fell between another process's last look and its letting go).
+MISSED_AFTER = timedelta(seconds=2)
+MAX_LANES_AT_ONCE = 256
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class LaneDispatcher(BackgroundLoop):
+    """Runs the lanes this process takes; its loop is the sweep for missed lanes."""
+
+    name = "inbox lanes"
+    # A lane found waiting may be another live process's, busy: look again a little later.
+    rest_after_work = 0.5
+
+    def __init__(
+        self,
+        locks: LaneLocks,
+        clock: Callable[[], datetime],
+        handle: Callable[[dict[str, Any]], Awaitable[bool]],
+    ) -> None:
+        """`handle(update)` handles one update and returns whether its handler claimed it."""
+        super().__init__()
+        self._locks = locks
+        self._clock = clock
+        self._handle = handle
+        self._running: dict[int, asyncio.Task[None]] = {}
+        # Lanes of this process where an update arrived while it handled the lane.
+        self._look_again: set[int] = set()
+        self._slots = asyncio.Semaphore(MAX_LANES_AT_ONCE)
+        self._closing = False
+        self.handled_count = 0
+
+    def arrived(self, lane: int) -> None:
+        """An update of this lane is in the inbox now."""
+        if self._closing:
+            return  # kept: another process, or the next start, handles it
+        if lane in self._running:
+            self._look_again.add(lane)
+            return
+        self._running[lane] = asyncio.get_running_loop().create_task(self._run(lane))
+
+    async def _run(self, lane: int) -> None:
+        try:
+            async with self._slots:
+                while not self._closing:
+                    waiting = await self._locks.take(lane)
+                    if waiting is None:
+                        return  # another process has it
+                    try:
+                        while waiting:
+                            for update_id, update in waiting:
+                                if self._closing:
+                                    break  # the rest waits in the inbox for another process
+                                await self._handle_one(update_id, update)
+                            waiting = []
+                            if lane in self._look_again and not self._closing:
+                                self._look_again.discard(lane)
+                                waiting = await self._locks.waiting(lane)
+                    finally:
+                        self._look_again.discard(lane)
+                        more = await self._locks.release(lane)
+                    if not more:
+                        return
+        except Exception:  # the updates stay in the inbox; the sweep tries the lane again
+            log.exception("lane %s failed; its updates wait for the next look", lane)
+        finally:
+            self._running.pop(lane, None)
+
+    async def _handle_one(self, update_id: int, update: dict[str, Any]) -> None:
+        claimed = await self._handle(update)
+        if not claimed:
+            # Before the lane is let go: the next process to take it must not handle it again.
+            await self._locks.mark_handled([update_id], self._clock())
+        self.handled_count += 1
+
+    async def run_once(self) -> int:
+        """The sweep: take the lanes whose updates waited too long."""
+        if self._closing:
+            return 0
+        lanes = await self._locks.lanes_waiting(self._clock() - MISSED_AFTER)
+        taken = 0
+        for lane in lanes:
+            if lane not in self._running:
+                self.arrived(lane)
+                taken += 1
+        return taken
+
+    async def stop(self) -> None:
+        """Take no new lanes; let the ones running finish the update in hand."""
+        self._closing = True
+        await super().stop()
+        running = set(self._running.values())
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_TIMEOUT_SECONDS)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

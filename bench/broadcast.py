@@ -1,8 +1,13 @@
 """Broadcast: the head marks the goods arrived and every member gets a pickup notice with a
-personal code, through the outbox, with the sandbox enforcing Telegram's flood limits. Then
-the same with the bot killed (SIGKILL) halfway and restarted.
+personal code (a text and its QR code: two messages), through the outbox, with the sandbox
+enforcing Telegram's flood limits. Then the same with the bot killed (SIGKILL) halfway and
+restarted.
+
+With --workers, the bot runs as that many processes on one PostgreSQL behind HAProxy in
+webhook mode (docs/deploy.md), and the one killed halfway is the leader, which sends.
 
     python -m bench.broadcast [--members 5000] [--database sqlite|postgresql|both]
+    python -m bench.broadcast --workers 1,3 [--members 1500]
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.common import (
     Deliveries,
@@ -29,6 +35,7 @@ from domain.permissions import Actor
 from domain.purchase import PickupSlot
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
+from sandbox.fleet import Fleet
 from sandbox.process import BotProcess
 from storage.unit_of_work import Database
 
@@ -39,6 +46,7 @@ TELEGRAM_LIMIT = 30  # messages a second, overall
 class Result:
     name: str
     members: int
+    messages: int
     seconds: float
     rate_limited: int
     duplicates: int
@@ -46,7 +54,7 @@ class Result:
 
     @property
     def per_second(self) -> float:
-        return self.members / self.seconds if self.seconds else 0.0
+        return (self.messages - 1) / self.seconds if self.seconds else 0.0
 
 
 async def prepare(sandbox: Sandbox, url: str, members: int) -> tuple[int, int]:
@@ -76,7 +84,49 @@ async def prepare(sandbox: Sandbox, url: str, members: int) -> tuple[int, int]:
     return purchase_id, head.id
 
 
-async def broadcast(kind: str, members: int, kill_halfway: bool) -> Result:
+class OneProcess:
+    """The bot as one process, polling."""
+
+    def __init__(self, emulator: TelegramSandbox, url: str, folder: Path) -> None:
+        self._emulator, self._url, self._log = emulator, url, folder / "bot.log"
+        self._bot: BotProcess | None = None
+
+    async def start(self) -> None:
+        self._bot = await BotProcess.start(self._emulator, self._url, self._log)
+
+    async def kill_the_sender(self) -> None:
+        assert self._bot is not None
+        await self._bot.stop(signal.SIGKILL)
+        await self.start()
+
+    async def stop(self) -> None:
+        if self._bot is not None:
+            await self._bot.stop()
+        report_errors(self._log)
+
+
+class Workers:
+    """The bot as `count` webhook workers behind HAProxy; the leader sends."""
+
+    def __init__(self, emulator: TelegramSandbox, url: str, folder: Path, count: int) -> None:
+        self._fleet = Fleet(emulator, url, folder)
+        self._count = count
+
+    async def start(self) -> None:
+        await self._fleet.start(self._count)
+
+    async def kill_the_sender(self) -> None:
+        leader = await self._fleet.leader()
+        await self._fleet.kill(leader)
+        await self._fleet.start_worker(leader)  # as systemd restarts it
+
+    async def stop(self) -> None:
+        await self._fleet.stop()
+        for log in self._fleet.folder.glob("worker*.log"):
+            report_errors(log)
+
+
+async def broadcast(kind: str, members: int, kill_halfway: bool, workers: int = 0) -> Result:
     async with work_folder() as folder, database_of(kind, folder) as url:
         emulator = TelegramSandbox()
         await emulator.start()
@@ -84,53 +134,58 @@ async def broadcast(kind: str, members: int, kill_halfway: bool) -> Result:
             sandbox = Sandbox(emulator)
             await prepare(sandbox, url, members)
             deliveries = Deliveries(emulator)
-            log = folder / "bot.log"
-            bot = await BotProcess.start(emulator, url, log)
+            bot = (
+                Workers(emulator, url, folder, workers)
+                if workers
+                else OneProcess(emulator, url, folder)
+            )
+            await bot.start()
             try:
                 if kill_halfway:
                     await wait_until(lambda: deliveries.update() >= members // 2, members)
-                    await bot.stop(signal.SIGKILL)
-                    bot = await BotProcess.start(emulator, url, log)
+                    await bot.kill_the_sender()
 
                 def everyone_has_one() -> bool:
                     deliveries.update()
                     return len(deliveries.per_chat) >= members
 
-                await wait_until(everyone_has_one, members / 10 + 120)
+                await wait_until(everyone_has_one, members / 5 + 120)
                 await asyncio.sleep(2)  # a late duplicate would land by now
             finally:
                 await bot.stop()
             deliveries.update()
-            report_errors(log)
         finally:
             await emulator.stop()
     times = deliveries.times
-    name = f"{kind}, killed at 50%" if kill_halfway else kind
+    name = f"{workers} worker{'s' if workers > 1 else ''}, {kind}" if workers else kind
+    if kill_halfway:
+        name += ", killed at 50%"
     return Result(
-        name, members, times[-1] - times[0] if times else 0.0, deliveries.rate_limited(),
-        sum(count - 1 for count in deliveries.per_chat.values()),
+        name, members, len(times), times[-1] - times[0] if times else 0.0,
+        deliveries.rate_limited(), sum(count - 1 for count in deliveries.per_chat.values()),
         members - len(deliveries.per_chat),
     )  # fmt: skip
 
 
 def table(results: list[Result]) -> str:
     rows = [
-        f"{'run':<26}{'members':>8}{'seconds':>9}{'msgs/s':>8}{'of 30/s':>9}"
+        f"{'run':<36}{'members':>8}{'msgs':>7}{'seconds':>9}{'msgs/s':>8}{'of 30/s':>9}"
         f"{'429s':>6}{'dupes':>7}{'lost':>6}"
     ]
     for r in results:
         rows.append(
-            f"{r.name:<26}{r.members:>8}{r.seconds:>9.1f}{r.per_second:>8.1f}"
+            f"{r.name:<36}{r.members:>8}{r.messages:>7}{r.seconds:>9.1f}{r.per_second:>8.1f}"
             f"{r.per_second / TELEGRAM_LIMIT:>9.2f}{r.rate_limited:>6}{r.duplicates:>7}{r.lost:>6}"
         )
     return "\n".join(rows)
 
 
-async def main(members: int, kinds: list[str]) -> None:
+async def main(members: int, kinds: list[str], workers: list[int]) -> None:
     results = []
-    for kind in kinds:
+    runs = [(kind, 0) for kind in kinds] if not workers else [("postgresql", n) for n in workers]
+    for kind, count in runs:
         for kill in (False, True):
-            results.append(await broadcast(kind, members, kill))
+            results.append(await broadcast(kind, members, kill, count))
             print(table(results[-1:]).splitlines()[-1], flush=True)
     print(f"\nbroadcast: a pickup notice to each of {members} members, flood limits on")
     print(table(results))
@@ -139,5 +194,9 @@ async def main(members: int, kinds: list[str]) -> None:
 if __name__ == "__main__":
     parser = benchmark_parser(__doc__)
     parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument(
+        "--workers", default="", help="comma-separated worker counts (PostgreSQL, HAProxy)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.members, kinds_chosen(args)))
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    asyncio.run(main(args.members, kinds_chosen(args), counts))

@@ -119,7 +119,8 @@ async def seed(
 
 class Deliveries:
     """Messages the sandbox accepted into private chats, read incrementally from its call log
-    (cheap enough to poll while the bot sends)."""
+    (cheap enough to poll while the bot sends): `per_chat` counts the texts (one notice each),
+    `times` every message, photos included (what Telegram's 30/s counts)."""
 
     def __init__(self, emulator: TelegramSandbox) -> None:
         self._emulator = emulator
@@ -128,15 +129,17 @@ class Deliveries:
         self.times: list[float] = []
 
     def update(self) -> int:
+        """Texts delivered so far."""
         calls = self._emulator.calls
         for call in calls[self._read :]:
-            if call.method == "sendMessage" and call.status == 200:
+            if call.method in ("sendMessage", "sendPhoto") and call.status == 200:
                 chat_id = int(call.params["chat_id"])
                 if chat_id > 0:
-                    self.per_chat[chat_id] += 1
                     self.times.append(call.at)
+                    if call.method == "sendMessage":
+                        self.per_chat[chat_id] += 1
         self._read = len(calls)
-        return len(self.times)
+        return self.per_chat.total()
 
     def rate_limited(self) -> int:
         return len(self._emulator.rate_limited)

@@ -54,7 +54,7 @@ from runtime.lanes import LaneDispatcher
 from runtime.metrics import UPDATES_HANDLED
 from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender, stop_task
-from runtime.rate_limiter import SharedRateLimiter, TelegramRateLimiter
+from runtime.rate_limiter import TelegramRateLimiter
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
 from runtime.update_processor import PerPersonUpdateProcessor
@@ -154,8 +154,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     # without this every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-    shared_limits = not is_sqlite(settings.database_url)
-    limiter = SharedRateLimiter() if shared_limits else TelegramRateLimiter()
+    limiter = TelegramRateLimiter()  # on PostgreSQL the cluster gives it the shared pace
     webhook = settings.webhook_url is not None
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
@@ -205,8 +204,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         if database.is_sqlite:
             await lead()
         else:
-            assert isinstance(limiter, SharedRateLimiter)
-            cluster = Cluster(settings.database_url, rt, limiter, lead, lost=stop_soon)
+            cluster = Cluster(settings.database_url, rt, limiter, lead, stop_soon, lanes)
             application.bot_data["cluster"] = cluster
             dispatcher = LaneDispatcher(cluster.lanes, rt.clock, handler_of(application, rt))
             await cluster.start(dispatcher if lanes else None)

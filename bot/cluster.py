@@ -1,8 +1,8 @@
 """The bot as one of several processes on one PostgreSQL (docs/deploy.md).
 
 Every process handles updates (in webhook mode each takes its people's lanes, runtime/lanes.py)
-and paces its sends through the database (runtime/rate_limiter.py's SharedRateLimiter). One of
-them leads (runtime/leadership.py): it runs the timeline, the notifier, the outbox sender and
+and paces its sends through the database (runtime/rate_limiter.py with storage/cluster.py's
+SendPace). One of them leads (runtime/leadership.py): it runs the timeline, the notifier, the outbox sender and
 every card edit. The others hand the leader what it must do: card edits (kept in the database,
 so none is lost while the leader changes) and timers to re-plan (a notification; a new leader
 plans every timer from the database anyway). A person's language chosen on one process reaches
@@ -21,7 +21,7 @@ from handlers.runtime import Runtime
 from runtime.lanes import LaneDispatcher
 from runtime.leadership import Leadership
 from runtime.metrics import LEADER
-from runtime.rate_limiter import SharedRateLimiter
+from runtime.rate_limiter import TelegramRateLimiter
 from storage.cluster import LEADER as LEADER_LOCK
 from storage.cluster import CardRequests, LaneLocks, SendPace, SingletonLock
 
@@ -39,13 +39,16 @@ class Cluster:
         self,
         url: str,
         rt: Runtime,
-        limiter: SharedRateLimiter,
+        limiter: TelegramRateLimiter,
         lead: Callable[[], Awaitable[None]],
         lost: Callable[[], None],
+        lanes: bool,
     ) -> None:
+        """`lanes`: whether this process takes updates from the inbox's lanes (webhook mode);
+        a poller uses one connection of theirs only to hand requests to the leader."""
         self._rt = rt
         self._limiter = limiter
-        self.lanes = LaneLocks(url)
+        self.lanes = LaneLocks(url, connections=4 if lanes else 1)
         self.pace = SendPace(url)
         self._cards = CardRequests(self.lanes)
         self._lead = lead

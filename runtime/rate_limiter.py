@@ -1,25 +1,31 @@
-"""Sending within Telegram's limits: python-telegram-bot's AIORateLimiter (30 messages/s
-overall, 20 per minute per group, retry after a 429) plus the pace Telegram asks for in each
-private chat, about one message a second after a short burst, which AIORateLimiter lacks.
+"""Sending within Telegram's limits: about 30 messages a second for the whole bot, about one a
+second per private chat after a short burst, 20 a minute per group; and a 429 is waited out
+and retried.
 
-Telegram's limits are per bot, not per process: several processes on one PostgreSQL pace their
-sends together through the database (`SharedRateLimiter`, storage/cluster.py's SendPace)."""
+Each limit is a pace (the generic cell rate algorithm: a token bucket kept as the one moment
+its next slot ends). A send takes its chat's next slot and waits for it, then the bot's next
+slot and waits for that one (taking both at once would keep a bot slot unused while the chat's
+comes). Slots are absolute moments, so a send that wakes a millisecond late does not push the
+ones after it back: the bot sends at its full pace.
+
+Telegram's limits are per bot, not per process: on PostgreSQL every process paces through the
+database (storage/cluster.py's SendPace), in one process it is kept in memory (`LocalPace`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 from runtime.metrics import MESSAGES_SENT, RATE_LIMITED
-from storage.cluster import SendPace
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +34,11 @@ SENDING_METHODS = frozenset({
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
     "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage",
 })  # fmt: skip
-MAX_TRACKED_CHATS = 4096
-
-JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
-
-
-# Telegram counts arrivals in any one second. A leaky bucket as deep as its rate (what
-# AIORateLimiter builds from "30 per 1 s") releases a full second's worth at once after a pause
-# and the next second's worth on top: up to twice the rate within one second, which drew 429s
-# in the broadcast test. A bucket of one keeps any second within OVERALL_RATE + 1 sends, and
-# 29.4/s leaves a send ~20 ms of lateness before a second could hold 31.
+# Chat 0 is no chat: its pace is the whole bot's.
+WHOLE_BOT = 0
+# Telegram counts arrivals in any one second. One send at a time (a burst of 1) at 29.4/s
+# keeps any second within 30, with ~20 ms of lateness to spare before one could hold 31; a
+# bucket as deep as its rate would let twice the rate through in one second after a pause.
 OVERALL_RATE = 29.4
 OVERALL_BURST = 1
 # A group's 20 a minute, as Telegram applies it: a bucket of 18 filling at 18 a minute (a
@@ -46,38 +47,76 @@ GROUP_PER_MINUTE = 18
 GROUP_BURST = 18
 PRIVATE_PER_SECOND = 1.0
 PRIVATE_BURST = 2
+MAX_RETRIES = 3
+
+JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
 
-class TelegramRateLimiter(AIORateLimiter):
-    """Paces sends under Telegram's published limits: 30/s overall (here 29.4/s one at a
-    time, so no second holds more than 30), 20/min per group (here 18/min after a burst of
-    18), and about one a second per private chat after a burst (here a burst of 2)."""
+class Pace(Protocol):
+    async def reserve(self, chat_id: int, interval: float, burst: int) -> tuple[datetime, float]:
+        """Take the chat's next slot: when it opens, and the seconds to wait for it."""
+        ...
 
-    def __init__(
-        self,
-        private_per_second: float = PRIVATE_PER_SECOND,
-        private_burst: int = PRIVATE_BURST,
-        max_retries: int = 3,
-    ) -> None:
-        super().__init__(
-            overall_max_rate=OVERALL_BURST, overall_time_period=OVERALL_BURST / OVERALL_RATE,
-            group_max_rate=GROUP_BURST, group_time_period=GROUP_BURST * 60 / GROUP_PER_MINUTE,
-            max_retries=max_retries,
-        )  # fmt: skip
-        self._private_burst = private_burst
-        self._private_period = private_burst / private_per_second
-        self._private: dict[int, AsyncLimiter] = {}
 
-    def _private_limiter(self, chat_id: int) -> AsyncLimiter:
-        if chat_id not in self._private:
-            if len(self._private) >= MAX_TRACKED_CHATS:
-                # Drop chats whose bucket is full again: they have been quiet long enough.
-                for key in [
-                    k for k, v in self._private.items() if v.has_capacity(self._private_burst)
-                ]:
-                    del self._private[key]
-            self._private[chat_id] = AsyncLimiter(self._private_burst, self._private_period)
-        return self._private[chat_id]
+class LocalPace:
+    """The paces of one process, in memory."""
+
+    MAX_TRACKED_CHATS = 4096
+
+    def __init__(self) -> None:
+        self._next: dict[int, float] = {}  # chat → monotonic moment its next slot ends
+
+    async def reserve(self, chat_id: int, interval: float, burst: int) -> tuple[datetime, float]:
+        now = time.monotonic()
+        if len(self._next) >= self.MAX_TRACKED_CHATS:  # quiet chats weigh nothing: forget them
+            self._next = {chat: end for chat, end in self._next.items() if end > now}
+        ends = max(self._next.get(chat_id, now), now) + interval
+        self._next[chat_id] = ends
+        wait = max(0.0, ends - interval - (burst - 1) * interval - now)
+        return datetime.now(UTC) + timedelta(seconds=wait), wait
+
+
+def chat_of(data: dict[str, Any]) -> int | None:
+    chat_id: Any = data.get("chat_id")
+    with contextlib.suppress(TypeError, ValueError):
+        return int(chat_id)
+    return None
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """Paces sends under Telegram's limits (see the module's docstring), in this process until
+    `use` gives it a shared pace, and in this process again whenever that one fails."""
+
+    def __init__(self, max_retries: int = MAX_RETRIES) -> None:
+        self._local = LocalPace()
+        self._shared: Pace | None = None
+        self._retries = max_retries
+
+    def use(self, pace: Pace) -> None:
+        self._shared = pace
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def _reserve(self, chat_id: int, interval: float, burst: int) -> float:
+        if self._shared is not None:
+            try:
+                return (await self._shared.reserve(chat_id, interval, burst))[1]
+            except Exception:  # the database is away: pace in this process meanwhile
+                log.warning("the shared send pace is unavailable; pacing in this process")
+        return (await self._local.reserve(chat_id, interval, burst))[1]
+
+    async def _wait_for_slots(self, chat_id: int | None) -> None:
+        if chat_id is not None and chat_id != WHOLE_BOT:
+            if chat_id > 0:
+                interval, burst = 1 / PRIVATE_PER_SECOND, PRIVATE_BURST
+            else:
+                interval, burst = 60 / GROUP_PER_MINUTE, GROUP_BURST
+            await asyncio.sleep(await self._reserve(chat_id, interval, burst))
+        await asyncio.sleep(await self._reserve(WHOLE_BOT, 1 / OVERALL_RATE, OVERALL_BURST))
 
     async def process_request(
         self,
@@ -90,76 +129,8 @@ class TelegramRateLimiter(AIORateLimiter):
     ) -> JSONResult:
         if endpoint not in SENDING_METHODS:
             return await callback(*args, **kwargs)
-        MESSAGES_SENT.labels(endpoint).inc()
-
-        async def counted(*call_args: Any, **call_kwargs: Any) -> JSONResult:
-            try:
-                return await callback(*call_args, **call_kwargs)
-            except RetryAfter:
-                RATE_LIMITED.inc()
-                raise
-
-        chat_id = chat_of(data)
-        if chat_id is not None and chat_id > 0:
-            async with self._private_limiter(chat_id):
-                return await super().process_request(
-                    counted, args, kwargs, endpoint, data, rate_limit_args
-                )
-        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
-
-
-def chat_of(data: dict[str, Any]) -> int | None:
-    chat_id: Any = data.get("chat_id")
-    with contextlib.suppress(TypeError, ValueError):
-        return int(chat_id)
-    return None
-
-
-class SharedRateLimiter(TelegramRateLimiter):
-    """The same limits, held in PostgreSQL for every process of the bot: each send first
-    takes its chat's next slot, waits for it, then takes the bot's next slot and waits for
-    that one (taking both at once would keep an overall slot unused while the chat's comes).
-    Until `use` gives it the database, and if the database fails, it paces in-process."""
-
-    def __init__(self, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
-        self._pace: SendPace | None = None
-        self._retries = max_retries
-
-    def use(self, pace: SendPace) -> None:
-        self._pace = pace
-
-    async def _wait_for_slots(self, chat_id: int | None) -> None:
-        assert self._pace is not None
-        if chat_id is not None and chat_id > 0:
-            interval, burst = 1 / PRIVATE_PER_SECOND, PRIVATE_BURST
-        else:
-            interval, burst = 60 / GROUP_PER_MINUTE, GROUP_BURST
-        if chat_id is not None and chat_id != 0:
-            await asyncio.sleep(await self._pace.reserve(chat_id, interval, burst))
-        await asyncio.sleep(await self._pace.reserve(0, 1 / OVERALL_RATE, OVERALL_BURST))
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> JSONResult:
-        if endpoint not in SENDING_METHODS or self._pace is None:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
         for attempt in range(self._retries + 1):
-            try:
-                await self._wait_for_slots(chat_of(data))
-            except Exception:  # the database is away: the send goes at this process's pace
-                log.warning("the shared send pace is unavailable; pacing in this process")
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
+            await self._wait_for_slots(chat_of(data))
             MESSAGES_SENT.labels(endpoint).inc()
             try:
                 return await callback(*args, **kwargs)
@@ -169,5 +140,6 @@ class SharedRateLimiter(TelegramRateLimiter):
                     raise
                 delay = error.retry_after
                 seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
+                log.info("Telegram asks to wait %s s before the next %s", seconds, endpoint)
                 await asyncio.sleep(float(seconds) + 0.1)
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable: the last attempt returns or raises")

@@ -66,6 +66,10 @@ class LockConnection:
         async with self._turn:
             return list(await self.connection.fetch(query, *args))
 
+    async def fetchrow(self, query: str, *args: object) -> Any:
+        async with self._turn:
+            return await self.connection.fetchrow(query, *args)
+
     async def fetchval(self, query: str, *args: object) -> Any:
         async with self._turn:
             return await self.connection.fetchval(query, *args)
@@ -243,25 +247,21 @@ class SendPace:
     async def close(self) -> None:
         await self._connection.close()
 
-    async def reserve(self, chat_id: int, interval: float, burst: int) -> float:
+    async def reserve(self, chat_id: int, interval: float, burst: int) -> tuple[datetime, float]:
         """Take the next slot of `chat_id` (sends `interval` seconds apart, `burst` at once
-        after a pause); returns the seconds to wait before sending in it."""
+        after a pause); returns when the slot opens and the seconds to wait for it."""
         tolerance = (burst - 1) * interval
-        wait = await self._connection.fetchval(
+        row = await self._connection.fetchrow(
             """INSERT INTO send_pace AS pace (chat_id, next_at)
                VALUES ($1, clock_timestamp() + make_interval(secs => $2))
                ON CONFLICT (chat_id) DO UPDATE
                  SET next_at = greatest(pace.next_at, clock_timestamp())
                                + make_interval(secs => $2)
-               RETURNING extract(epoch FROM next_at - clock_timestamp())::float8 - $2 - $3""",
+               RETURNING next_at - make_interval(secs => $2 + $3) AS opens,
+                         clock_timestamp() AS now""",
             chat_id,
             interval,
             tolerance,
         )
-        return max(0.0, float(wait))
-
-    async def forget_idle(self) -> None:
-        """Chats whose slot passed long ago weigh nothing on the limits: drop their rows."""
-        await self._connection.fetchval(
-            "DELETE FROM send_pace WHERE next_at < clock_timestamp() - interval '1 hour'"
-        )
+        opens: datetime = row["opens"]
+        return opens, max(0.0, (opens - row["now"]).total_seconds())

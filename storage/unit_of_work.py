@@ -28,7 +28,13 @@ from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
-from storage.tables import DomainEventRow, InboxRow, OutboxRow, ProcessedUpdateRow
+from storage.tables import (
+    DomainEventRow,
+    InboxRow,
+    OutboxRow,
+    ProcessedUpdateRow,
+    SendPaceRow,
+)
 from storage.telegram_state import SqlTelegramState
 from storage.write_turn import WriteTurn
 
@@ -197,6 +203,8 @@ class SqlUnitOfWork:
             delete(DomainEventRow).where(DomainEventRow.handled_at < month),
             # Telegram redelivers for a day at most: a week-old update is history either way.
             delete(InboxRow).where(InboxRow.received_at < week),
+            # A chat whose next slot passed a day ago weighs nothing on the send limits.
+            delete(SendPaceRow).where(SendPaceRow.next_at < now - timedelta(days=1)),
         ):
             result = await self._session.execute(statement)
             gone += int(result.rowcount)  # type: ignore[attr-defined]

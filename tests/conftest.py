@@ -77,6 +77,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def postgres_url(postgres_template: PostgresCluster) -> AsyncIterator[str]:
+    """A freshly migrated PostgreSQL database, for what only PostgreSQL does (several
+    processes on one database)."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    await postgres_template.create_database(name, TEMPLATE_DATABASE)
+    try:
+        yield postgres_template.url(name)
+    finally:
+        await postgres_template.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """A fresh migrated SQLite database, for bot tests that need one but not both kinds."""
     copy = tmp_path / "bot.db"

@@ -11,7 +11,6 @@ import random
 import re
 import shutil
 import signal
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -27,11 +26,9 @@ from domain.purchase import Moq, PurchaseStatus
 from sandbox.driver import Sandbox
 from sandbox.fleet import Fleet, find_haproxy
 from sandbox.model import SandboxMessage, SandboxUser
-from sandbox.postgres import PostgresCluster
 from sandbox.process import BotProcess
 from storage.tables import OrderRequestRow
 from storage.unit_of_work import Database
-from tests.conftest import TEMPLATE_DATABASE
 from tests.support.builders import item, purchase
 from tests.support.running import eventually, sandbox_running
 from tests.support.scenario import local
@@ -45,20 +42,15 @@ TAPS_PER_MEMBER = 2
 def haproxy() -> str:
     found = find_haproxy()
     if found is None:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail("HAProxy is needed for the scale-out tests (apt-get install haproxy)")
+        if os.environ.get("REQUIRE_HAPROXY") == "1":
+            pytest.fail("REQUIRE_HAPROXY=1 but HAProxy is not installed (apt-get install haproxy)")
         pytest.skip("HAProxy is not installed")
     return found
 
 
 @pytest.fixture
-async def pg_url(postgres_template: PostgresCluster) -> AsyncIterator[str]:
-    name = f"fleet_{uuid.uuid4().hex[:12]}"
-    await postgres_template.create_database(name, TEMPLATE_DATABASE)
-    try:
-        yield postgres_template.url(name)
-    finally:
-        await postgres_template.execute(f"DROP DATABASE {name} WITH (FORCE)")
+def pg_url(postgres_url: str) -> str:
+    return postgres_url
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ class StoredRows:
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
     helpers: dict[int, str] = field(default_factory=dict)
     choices: dict[int, int] = field(default_factory=dict)
+    layout_version: int = 0
 
     def copy(self) -> StoredRows:
         return replace(
@@ -69,6 +70,19 @@ class AggregateCache:
         if entry is None or entry[0].version != version:
             return None
         self._entries.move_to_end(purchase_id)
+        return Tracked(entry[0].copy(), entry[1].copy())
+
+    def behind(self, purchase_id: int, version: int, layout_version: int) -> Tracked | None:
+        """The cached copy of an older version whose children differ from the row's only by
+        members and order requests added since (another process's taps): caught up by
+        reading those alone."""
+        entry = self._entries.get(purchase_id)
+        if (
+            entry is None
+            or entry[0].version >= version
+            or entry[1].layout_version != layout_version
+        ):
+            return None
         return Tracked(entry[0].copy(), entry[1].copy())
 
     def forget(self, purchase_id: int) -> None:

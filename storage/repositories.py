@@ -8,15 +8,28 @@ a version check.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community
 from domain.ports import Conflict
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import Member, Purchase, PurchaseStatus, Request
 from storage.aggregate_cache import AggregateCache, StoredRows, Tracked, claim_rows, slot_key
 from storage.mapping import (
     community_from_row,
@@ -45,6 +58,14 @@ from storage.tables import (
     CommunityRow,
 )
 
+# The aggregate's fields its child tables hold; the rest come from the purchase's own row.
+CHILD_FIELDS = frozenset({
+    "items", "pickup_slots", "withdrawal_requests", "members", "requests", "pickup_codes",
+    "handed_over", "helpers", "pickup_choices", "claims", "ledger", "supply", "events",
+})  # fmt: skip
+ROW_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Purchase) if f.init and f.name not in CHILD_FIELDS
+)
 # 16 random bytes: 22 characters of a deep link's start parameter (64 at most).
 PICKUP_TOKEN_BYTES = 16
 
@@ -119,6 +140,7 @@ class SqlPurchaseRepository(PurchaseReads):
         for row in rows:
             purchase = purchase_from_rows(row, *(table[int(row.id)] for table in children))
             stored = StoredRows(
+                layout_version=int(row.layout_version),
                 last_seq=purchase.requests[-1].seq if purchase.requests else 0,
                 members=set(purchase.members),
                 items={item.item_id: item_columns(item) for item in purchase.items},
@@ -136,6 +158,50 @@ class SqlPurchaseRepository(PurchaseReads):
             loaded.append(Tracked(purchase, stored))
         return loaded
 
+    async def _catch_up(self, behind: list[tuple[Row[Any], Tracked]]) -> list[Tracked]:
+        """Cached copies brought up to their rows: the row's own columns, and the members and
+        order requests added since (two queries for them all, not one per child table)."""
+        if not behind:
+            return []
+        added = or_(*(
+            and_(requests.c.purchase_id == row.id, requests.c.seq > old.stored.last_seq)
+            for row, old in behind
+        ))  # fmt: skip
+        new_requests: dict[int, list[Row[Any]]] = defaultdict(list)
+        for found in await self._session.execute(
+            select(requests).where(added).order_by(requests.c.purchase_id, requests.c.seq)
+        ):
+            new_requests[found.purchase_id].append(found)
+        joined = {(r.purchase_id, r.member_id) for rows in new_requests.values() for r in rows}
+        new_members: dict[int, list[Row[Any]]] = defaultdict(list)
+        if joined:
+            for found in await self._session.execute(
+                select(members).where(
+                    tuple_(members.c.purchase_id, members.c.user_id).in_(sorted(joined))
+                )
+            ):
+                new_members[found.purchase_id].append(found)
+        caught_up = []
+        for row, old in behind:
+            purchase, stored = old.purchase, old.stored
+            fresh = purchase_from_rows(row, (), (), (), (), (), ())
+            for name in ROW_FIELDS:
+                setattr(purchase, name, getattr(fresh, name))
+            for member in sorted(new_members[row.id], key=lambda m: m.user_id):
+                if member.user_id not in stored.members:
+                    purchase.members[member.user_id] = Member(
+                        member.user_id, member.name, member.joined_at
+                    )
+                    stored.members.add(member.user_id)
+            purchase.members = dict(sorted(purchase.members.items()))
+            for r in new_requests[row.id]:
+                purchase.requests.append(
+                    Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
+                )
+                stored.last_seq = r.seq
+            caught_up.append(Tracked(purchase, stored))
+        return caught_up
+
     async def get(self, purchase_id: int) -> Purchase | None:
         found = await self.get_many([purchase_id])
         return found[0] if found else None
@@ -148,14 +214,18 @@ class SqlPurchaseRepository(PurchaseReads):
             query = select(purchases).where(purchases.c.id.in_(wanted)).order_by(purchases.c.id)
             if self._lock_rows:
                 query = query.with_for_update()
-            to_load = []
+            to_load, behind = [], []
             for row in await self._session.execute(query):
                 cached = self._cache.get(row.id, row.version)
-                if cached is None:
-                    to_load.append(row)
-                else:
+                if cached is not None:
                     self._tracked[row.id] = cached
-            for tracked in await self._load(to_load):
+                elif (
+                    old := self._cache.behind(row.id, row.version, row.layout_version)
+                ) is not None:
+                    behind.append((row, old))
+                else:
+                    to_load.append(row)
+            for tracked in [*await self._load(to_load), *await self._catch_up(behind)]:
                 self._cache.put(tracked)
                 self._tracked[tracked.purchase.id] = tracked
         return [self._tracked[i].purchase for i in purchase_ids if i in self._tracked]
@@ -200,18 +270,28 @@ class SqlPurchaseRepository(PurchaseReads):
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the purchase changed meanwhile")
-            await self._write_children(tracked)
+            if await self._write_children(tracked):
+                tracked.stored.layout_version = purchase.version + 1
+                await self._session.execute(
+                    update(purchases)
+                    .where(purchases.c.id == purchase.id)
+                    .values(layout_version=purchase.version + 1)
+                )
         return [tracked.purchase for tracked in self._tracked.values()]
 
-    async def _write_children(self, tracked: Tracked) -> None:
-        """Bring the child rows in line with the aggregate; the order log is only appended to."""
+    async def _write_children(self, tracked: Tracked) -> bool:
+        """Bring the child rows in line with the aggregate; the order log is only appended to.
+        Returns whether anything changed beyond members and order requests added."""
         purchase, stored = tracked.purchase, tracked.stored
         pid = purchase.id
+        layout_changed = False
         for item in purchase.items:
             columns = item_columns(item)
             if item.item_id not in stored.items:
+                layout_changed = True
                 await self._session.execute(insert(items).values(purchase_id=pid, **columns))
             elif stored.items[item.item_id] != columns:
+                layout_changed = True
                 await self._session.execute(
                     update(items)
                     .where(items.c.purchase_id == pid, items.c.item_id == item.item_id)
@@ -219,6 +299,7 @@ class SqlPurchaseRepository(PurchaseReads):
                 )
             stored.items[item.item_id] = columns
         if slot_key(purchase) != stored.slots:
+            layout_changed = True
             await self._session.execute(delete(slots).where(slots.c.purchase_id == pid))
             if purchase.pickup_slots:
                 await self._session.execute(
@@ -249,6 +330,7 @@ class SqlPurchaseRepository(PurchaseReads):
             )  # fmt: skip
             stored.last_seq = new_requests[-1].seq
         if purchase.helpers != stored.helpers:
+            layout_changed = True
             await self._session.execute(delete(helpers).where(helpers.c.purchase_id == pid))
             if purchase.helpers:
                 await self._session.execute(
@@ -260,6 +342,7 @@ class SqlPurchaseRepository(PurchaseReads):
                 )
             stored.helpers = dict(purchase.helpers)
         if purchase.pickup_choices != stored.choices:
+            layout_changed = True
             # Only the members whose choice moved: a rush of choices writes one row each.
             moved = {
                 m for m in purchase.pickup_choices.keys() | stored.choices.keys()
@@ -280,6 +363,7 @@ class SqlPurchaseRepository(PurchaseReads):
                 )  # fmt: skip
             stored.choices = dict(purchase.pickup_choices)
         if purchase.withdrawal_requests != stored.withdrawals:
+            layout_changed = True
             await self._session.execute(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
             if purchase.withdrawal_requests:
                 await self._session.execute(
@@ -297,6 +381,7 @@ class SqlPurchaseRepository(PurchaseReads):
                 "handed_over_by": handover.by if handover else None,
             }
             if member_id not in stored.codes:
+                layout_changed = True
                 await self._session.execute(
                     insert(codes).values(
                         purchase_id=pid, member_id=member_id, code=code,
@@ -304,6 +389,7 @@ class SqlPurchaseRepository(PurchaseReads):
                     )
                 )  # fmt: skip
             elif stored.codes[member_id][1] != handover:
+                layout_changed = True
                 await self._session.execute(
                     update(codes)
                     .where(codes.c.purchase_id == pid, codes.c.member_id == member_id)
@@ -312,6 +398,7 @@ class SqlPurchaseRepository(PurchaseReads):
             stored.codes[member_id] = (code, handover)
         wanted = claim_rows(purchase)
         if wanted != stored.claims:
+            layout_changed = True
             # A handful of rows per purchase, answered one tap at a time: rewrite them.
             await self._session.execute(delete(claims).where(claims.c.purchase_id == pid))
             if wanted:
@@ -321,11 +408,13 @@ class SqlPurchaseRepository(PurchaseReads):
             stored.claims = wanted
         new_entries = [e for e in purchase.ledger if e.number > stored.last_entry]
         if new_entries:
+            layout_changed = True
             await self._session.execute(
                 insert(entries), [{"purchase_id": pid, **entry_columns(e)} for e in new_entries]
             )
             stored.last_entry = new_entries[-1].number
         if purchase.supply != stored.supply:
+            layout_changed = True
             await self._session.execute(delete(supplies).where(supplies.c.purchase_id == pid))
             await self._session.execute(
                 insert(supplies),
@@ -335,6 +424,7 @@ class SqlPurchaseRepository(PurchaseReads):
                  for item_id, confirmed in sorted(purchase.supply.items())],
             )  # fmt: skip
             stored.supply = dict(purchase.supply)
+        return layout_changed
 
 
 class SqlCommunityRepository:

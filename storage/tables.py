@@ -128,6 +128,10 @@ class PurchaseRow(Base):
     withdrawal_window_ends: Mapped[datetime | None]
     withdrawal_requests_made: Mapped[int] = mapped_column(server_default="0")
     version: Mapped[int] = mapped_column()
+    # The version that last changed a child other than by adding members and order requests:
+    # a process whose cached copy has this layout catches up by reading only what was added
+    # (storage/repositories.py), where several processes take turns changing one purchase.
+    layout_version: Mapped[int] = mapped_column(server_default="0")
 
 
 class ItemRow(Base):

@@ -5,15 +5,22 @@ update."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
+from domain import services
+from domain.community import Community
+from domain.permissions import Actor
+from domain.purchase import Moq, PurchaseStatus
 from storage.cluster import LEADER, LaneLocks, SendPace, SingletonLock
 from storage.inbox import LANES, lane_of
 from storage.migrate import is_up_to_date
 from storage.unit_of_work import Database
+from tests.support.builders import item, purchase
 
 
 @pytest.fixture
@@ -127,3 +134,46 @@ async def test_health_knows_whether_the_migrations_are_applied(pg_url: str) -> N
             assert await is_up_to_date(connection) is False
     finally:
         await database.dispose()
+
+
+async def test_a_copy_cached_by_one_process_catches_up_with_another_s_taps(pg_url: str) -> None:
+    """Two processes tap on one card in turns: each one's cached copy is brought up by reading
+    only the taps added since, and ends up as a fresh load would; a change beyond taps (the
+    cancellation here) makes it load the whole purchase again."""
+    now = datetime.now(UTC)
+    first, second = Database(pg_url), Database(pg_url)
+    try:
+        await services.register_community(
+            first.unit_of_work(), Community(-100, "Block 5", "UTC", "EUR", "en")
+        )
+        draft = replace(
+            purchase([item(1), item(2)], status=PurchaseStatus.DRAFT, moq=Moq(units=1)),
+            id=0, community_id=-100, head_id=1, deadline=now + timedelta(days=1),
+        )  # fmt: skip
+        purchase_id = await services.publish_purchase(first.unit_of_work(), draft, now, Decimal(10))
+        for n in range(6):
+            database = (first, second)[n % 2]
+            await services.add_units(
+                database.unit_of_work(), purchase_id, 100 + n, f"M{n}", 1 + n % 2, 1, now
+            )
+        await services.add_units(first.unit_of_work(), purchase_id, 100, "M0", 1, 2, now)
+        fresh = Database(pg_url)
+        try:
+            async with fresh.unit_of_work() as uow:
+                loaded = await uow.purchases.get(purchase_id)
+            async with first.unit_of_work() as uow:
+                cached = await uow.purchases.get(purchase_id)
+        finally:
+            await fresh.dispose()
+        assert loaded is not None and cached is not None
+        assert cached.requests == loaded.requests and cached.members == loaded.members
+        assert cached.version == loaded.version and cached.firm_units() == loaded.firm_units()
+        assert cached.firm_units() == 8
+        # A change beyond taps: the other process's copy is not caught up but loaded again.
+        await services.cancel(second.unit_of_work(), purchase_id, Actor(1), "supplier gone")
+        async with first.unit_of_work() as uow:
+            again = await uow.purchases.get(purchase_id)
+        assert again is not None and again.status is PurchaseStatus.CANCELLED
+    finally:
+        await first.dispose()
+        await second.dispose()

@@ -1,5 +1,6 @@
 """the inbox's lanes (one person's updates, handled by one process at a time) and the shared
-send pace of several bot processes, and the card edits they ask of the leader
+send pace of several bot processes, the card edits they ask of the leader, and
+each purchase's layout version (what a cached copy must re-read)
 
 Revision ID: 0013
 Revises: 0012
@@ -18,6 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("purchases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("layout_version", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lane", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index("ix_inbox_lane_handled_at", ["lane", "handled_at"], unique=False)
@@ -37,6 +42,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("purchases", schema=None) as batch_op:
+        batch_op.drop_column("layout_version")
     op.drop_table("card_requests")
     op.drop_table("send_pace")
     with op.batch_alter_table("inbox", schema=None) as batch_op:

@@ -2,11 +2,11 @@
 
 Every process handles updates (in webhook mode each takes its people's lanes, runtime/lanes.py)
 and paces its sends through the database (runtime/rate_limiter.py with storage/cluster.py's
-SendPace). One of them leads (runtime/leadership.py): it runs the timeline, the notifier, the outbox sender and
-every card edit. The others hand the leader what it must do: card edits (kept in the database,
-so none is lost while the leader changes) and timers to re-plan (a notification; a new leader
-plans every timer from the database anyway). A person's language chosen on one process reaches
-the others' caches by notification.
+SendPace). One of them leads (runtime/leadership.py): it runs the timeline, the notifier, the
+outbox sender and every card edit. The others hand the leader what it must do: card edits
+(kept in the database, so none is lost while the leader changes) and timers to re-plan (a
+notification; a new leader plans every timer from the database anyway). A person's language
+chosen on one process reaches the others' caches by notification.
 """
 
 from __future__ import annotations

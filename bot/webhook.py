@@ -112,9 +112,7 @@ class WebhookServer:
             )
         if not current:
             return web.json_response({"status": "migrations not applied"}, status=503)
-        cluster = self._application.bot_data.get("cluster")
-        leading = cluster is None or cluster.leading
-        return web.json_response({"status": "ok", "leader": leading})
+        return web.json_response({"status": "ok"})
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         """Prometheus' text format: this process's counters, and the queues' depths now."""

@@ -5,6 +5,7 @@ addresses in its environment; the sandbox delivers updates to HAProxy as Telegra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -119,13 +120,14 @@ class Fleet:
         ]
 
     async def leader(self, timeout: float = 15) -> int:
-        """The worker that leads now (waiting for one to take over, if none does)."""
+        """The worker that leads now (its /metrics say groupbuy_leader 1), waiting for one to
+        take over if none does."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             for n in self.running():
-                answer = await self.health(n)
-                if answer is not None and answer.get("leader"):
-                    return n
+                with contextlib.suppress(aiohttp.ClientError):
+                    if "\ngroupbuy_leader 1.0" in await self.metrics(n):
+                        return n
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("no worker leads")
             await asyncio.sleep(0.1)

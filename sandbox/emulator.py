@@ -220,6 +220,12 @@ class TelegramSandbox:
             params = await self._read_params(request)
             result = await method(params)
         except ApiError as error:
+            if error.status == 409 and (
+                request.transport is None or request.transport.is_closing()
+            ):
+                # A long poll its bot gave up (a stop cancels it, then confirms the offset
+                # with one more getUpdates): ended, but nobody was there to be told.
+                return self._error(error)
             self._record(name, params, error.status, error.description, error.retry_after)
             return self._error(error)
         self._record(name, params, 200)

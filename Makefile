@@ -37,6 +37,8 @@ bench: $(INSTALLED)
 	$(PY) -m bench.sandbox_throughput
 	$(PY) -m bench.tap_rush
 	$(PY) -m bench.broadcast
+	$(PY) -m bench.broadcast --workers 1,3 --members 1500
+	$(PY) -m bench.scale_out
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.memory
 

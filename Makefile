@@ -32,7 +32,7 @@ unit: $(INSTALLED)
 test: lint typecheck unit
 
 # Benchmarks print measured tables; they are not part of `make test`.
-# Each runs on SQLite and on a throwaway PostgreSQL server (--database picks one); about 45 min.
+# Each runs on SQLite and on a throwaway PostgreSQL server (--database picks one); about an hour.
 bench: $(INSTALLED)
 	$(PY) -m bench.sandbox_throughput
 	$(PY) -m bench.tap_rush

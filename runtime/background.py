@@ -53,3 +53,15 @@ class BackgroundLoop:
         self._stopping.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), self.stop_timeout)
+
+
+async def finish_or_cancel(tasks: set[asyncio.Task[None]], timeout: float) -> None:
+    """Let these tasks finish; cancel those still running after `timeout`, and wait for them."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=timeout)
+    for task in late:
+        task.cancel()
+    for task in late:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from runtime.background import finish_or_cancel
+
 log = logging.getLogger(__name__)
 
 MIN_SECONDS_BETWEEN_EDITS = 3.0
@@ -86,12 +88,4 @@ class CardRefresher:
         would leave its database connection to be closed under the cancellation, which the
         pool reports as an error (a stop right after 1,000 deadlines did)."""
         self._closing.set()
-        workers = set(self._workers.values())
-        if not workers:
-            return
-        _, waiting = await asyncio.wait(workers, timeout=timeout)
-        for task in waiting:
-            task.cancel()
-        for task in waiting:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await finish_or_cancel(set(self._workers.values()), timeout)

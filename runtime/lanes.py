@@ -14,13 +14,12 @@ that changed nothing, once it is marked handled, which happens before the lane i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from runtime.background import BackgroundLoop
+from runtime.background import BackgroundLoop, finish_or_cancel
 from storage.cluster import LaneLocks
 
 log = logging.getLogger(__name__)
@@ -116,11 +115,4 @@ class LaneDispatcher(BackgroundLoop):
         """Take no new lanes; let the ones running finish the update in hand."""
         self._closing = True
         await super().stop()
-        running = set(self._running.values())
-        if running:
-            _, late = await asyncio.wait(running, timeout=STOP_TIMEOUT_SECONDS)
-            for task in late:
-                task.cancel()
-            for task in late:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await finish_or_cancel(set(self._running.values()), STOP_TIMEOUT_SECONDS)

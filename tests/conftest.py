@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         shutil.copy(request.getfixturevalue("sqlite_template"), copy)
         yield f"sqlite+aiosqlite:///{copy}"
         return
-    cluster: PostgresCluster = request.getfixturevalue("postgres_template")
+    async with cloned_database(request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+@asynccontextmanager
+async def cloned_database(cluster: PostgresCluster) -> AsyncIterator[str]:
+    """A fresh clone of the migrated template database, dropped afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     await cluster.create_database(name, TEMPLATE_DATABASE)
     try:
@@ -80,12 +87,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def postgres_url(postgres_template: PostgresCluster) -> AsyncIterator[str]:
     """A freshly migrated PostgreSQL database, for what only PostgreSQL does (several
     processes on one database)."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    await postgres_template.create_database(name, TEMPLATE_DATABASE)
-    try:
-        yield postgres_template.url(name)
-    finally:
-        await postgres_template.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    async with cloned_database(postgres_template) as url:
+        yield url
 
 
 @pytest.fixture

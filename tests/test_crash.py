@@ -6,54 +6,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
-from domain import services
-from domain.community import Community
-from domain.purchase import Moq, PurchaseStatus
 from runtime.outbox_sender import BATCH
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxUser
 from sandbox.process import BotProcess
-from storage.unit_of_work import Database
-from tests.support.builders import item, purchase
 from tests.support.running import eventually, sandbox_running
+from tests.support.seeding import purchase_stopping_soon
 
 MEMBERS = 200
-
-
-async def prepare(
-    url: str, title: str, chat_id: int, head: SandboxUser, members: list[SandboxUser]
-) -> int:
-    """A purchase with MEMBERS members, its deadline two seconds away; returns its id."""
-    database = Database(url)
-    now = datetime.now(UTC)
-    try:
-        await services.register_community(
-            database.unit_of_work(), Community(chat_id, "Block 5", "UTC", "EUR", "en")
-        )
-        draft = replace(
-            purchase([item(1)], status=PurchaseStatus.DRAFT, moq=Moq(units=1)),
-            id=0, title=title, community_id=chat_id, head_id=head.id,
-            deadline=now + timedelta(seconds=2),
-        )  # fmt: skip
-        purchase_id = await services.publish_purchase(
-            database.unit_of_work(), draft, now, Decimal(10)
-        )
-        for member in members:
-            await services.add_units(
-                database.unit_of_work(), purchase_id, member.id, member.first_name, 1, 1, now
-            )
-        async with database.unit_of_work() as uow:
-            for person in (head, *members):
-                await uow.telegram.mark_started(person.id, now, "en")
-            await uow.commit()
-    finally:
-        await database.dispose()
-    return purchase_id
 
 
 def notices_per_member(sandbox: Sandbox, members: list[SandboxUser], title: str) -> list[int]:
@@ -73,7 +35,7 @@ async def broadcast_interrupted(
         person.started_bot = True
     chat = sandbox.group(f"{title} chat", members=members, admins=[head])
     await sandbox.add_bot(chat, by=head, as_admin=True)
-    await prepare(url, title, chat.id, head, members)
+    await purchase_stopping_soon(url, title, chat.id, head, members)
     log = tmp_path / "bot.log"
     bot = await BotProcess.start(sandbox.emulator, url, log)
     try:

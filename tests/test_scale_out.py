@@ -12,26 +12,21 @@ import re
 import shutil
 import signal
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from domain import services
-from domain.community import Community
-from domain.purchase import Moq, PurchaseStatus
 from sandbox.driver import Sandbox
 from sandbox.fleet import Fleet, find_haproxy
 from sandbox.model import SandboxMessage, SandboxUser
 from sandbox.process import BotProcess
 from storage.tables import OrderRequestRow
 from storage.unit_of_work import Database
-from tests.support.builders import item, purchase
 from tests.support.running import eventually, sandbox_running
 from tests.support.scenario import local
+from tests.support.seeding import purchase_stopping_soon
 
 CARDS = 8
 MEMBERS = 150
@@ -145,37 +140,6 @@ def handled_count(metrics: str) -> float:
     return float(found.group(1))
 
 
-async def prepare_deadline(
-    url: str, chat_id: int, head: SandboxUser, members: list[SandboxUser], seconds: float
-) -> datetime:
-    """A published purchase whose deadline is `seconds` away, each member with one unit."""
-    database = Database(url)
-    now = datetime.now(UTC)
-    deadline = now + timedelta(seconds=seconds)
-    try:
-        await services.register_community(
-            database.unit_of_work(), Community(chat_id, "Block 5", "UTC", "EUR", "en")
-        )
-        draft = replace(
-            purchase([item(1)], status=PurchaseStatus.DRAFT, moq=Moq(units=1)),
-            id=0, title="Tea", community_id=chat_id, head_id=head.id, deadline=deadline,
-        )  # fmt: skip
-        purchase_id = await services.publish_purchase(
-            database.unit_of_work(), draft, now, Decimal(10)
-        )
-        for member in members:
-            await services.add_units(
-                database.unit_of_work(), purchase_id, member.id, member.first_name, 1, 1, now
-            )
-        async with database.unit_of_work() as uow:
-            for person in (head, *members):
-                await uow.telegram.mark_started(person.id, now, "en")
-            await uow.commit()
-    finally:
-        await database.dispose()
-    return deadline
-
-
 async def test_the_leader_killed_before_a_deadline_the_stop_comes_once_and_on_time(
     haproxy: str, pg_url: str, tmp_path: Path
 ) -> None:
@@ -185,7 +149,7 @@ async def test_the_leader_killed_before_a_deadline_the_stop_comes_once_and_on_ti
         for person in (head, *members):
             person.started_bot = True
         chat = sandbox.group("Block 5", members=members, admins=[head])
-        deadline = await prepare_deadline(pg_url, chat.id, head, members, seconds=12)
+        deadline = await purchase_stopping_soon(pg_url, "Tea", chat.id, head, members, 18)
         workers = Fleet(sandbox.emulator, pg_url, tmp_path)
         try:
             await workers.start(3)

@@ -40,6 +40,7 @@ class Leadership(BackgroundLoop):
         self._lost = lost
         self._listen = listen or {}
         self.leading = False
+        self._lost_it = False  # then the process stops: it must not lead again meanwhile
 
     async def open(self) -> None:
         await self._lock.open()
@@ -47,10 +48,13 @@ class Leadership(BackgroundLoop):
             await self._lock.listen(channel, heard)
 
     async def run_once(self) -> int:
+        if self._lost_it:
+            return 0
         if self.leading:
             if not await self._lock.still_held():
                 log.critical("lost the leader's database connection; stopping this process")
                 self.leading = False
+                self._lost_it = True
                 self._lost()
             return 1
         if not self._lock.is_alive():  # the database went away: connect again, then try

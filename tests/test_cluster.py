@@ -16,6 +16,7 @@ from domain import services
 from domain.community import Community
 from domain.permissions import Actor
 from domain.purchase import Moq, PurchaseStatus
+from runtime.leadership import Leadership
 from storage.cluster import LEADER, LaneLocks, SendPace, SingletonLock
 from storage.inbox import LANES, lane_of
 from storage.migrate import is_up_to_date
@@ -177,3 +178,41 @@ async def test_a_copy_cached_by_one_process_catches_up_with_another_s_taps(pg_ur
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_leader_whose_lock_connection_breaks_stops_and_does_not_lead_again(
+    pg_url: str,
+) -> None:
+    led: list[str] = []
+    lock = SingletonLock(pg_url, LEADER)
+
+    async def lead() -> None:
+        led.append("lead")
+
+    leadership = Leadership(lock, lead, lambda: led.append("lost"))
+    await leadership.open()
+    other = SingletonLock(pg_url, LEADER)
+    await other.open()
+    try:
+        await leadership.run_once()
+        assert leadership.leading and led == ["lead"]
+        database = Database(pg_url)
+        try:
+            async with database.engine.begin() as connection:  # as if the network broke
+                await connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND granted"
+                    )
+                )
+        finally:
+            await database.dispose()
+        await leadership.run_once()
+        assert not leadership.leading and led == ["lead", "lost"]
+        assert await other.try_take() is True  # another process leads now
+        await other.close()
+        await leadership.run_once()  # the lock is free again, yet this process stops
+        assert led == ["lead", "lost"] and not leadership.leading
+    finally:
+        await other.close()
+        await lock.close()

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 # An update that waited this long with its lane free was missed (its process died, or its
 # arrival fell between another process's last look and its letting go).
 MISSED_AFTER = timedelta(seconds=2)
+# The sweep looks at the last ten minutes of the inbox, and at all of it once a minute or so
+# (what waited longer than ten minutes: an outage of every process).
+RECENT = timedelta(minutes=10)
+WHOLE_INBOX_EVERY = 120  # sweeps
 MAX_LANES_AT_ONCE = 256
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -54,6 +58,7 @@ class LaneDispatcher(BackgroundLoop):
         self._look_again: set[int] = set()
         self._slots = asyncio.Semaphore(MAX_LANES_AT_ONCE)
         self._closing = False
+        self._sweeps = 0
         self.handled_count = 0
 
     def arrived(self, lane: int) -> None:
@@ -103,7 +108,10 @@ class LaneDispatcher(BackgroundLoop):
         """The sweep: take the lanes whose updates waited too long."""
         if self._closing:
             return 0
-        lanes = await self._locks.lanes_waiting(self._clock() - MISSED_AFTER)
+        now = self._clock()
+        self._sweeps += 1
+        recent = now - RECENT if self._sweeps % WHOLE_INBOX_EVERY != 1 else None
+        lanes = await self._locks.lanes_waiting(now - MISSED_AFTER, recent)
         taken = 0
         for lane in lanes:
             if lane not in self._running:

@@ -147,16 +147,22 @@ class LaneLocks:
                 now,
             )
 
-    async def lanes_waiting(self, received_before: datetime, limit: int = 500) -> list[int]:
-        """Lanes with an update that has waited since before `received_before`: those of a
-        process that died, or whose last look was missed."""
+    async def lanes_waiting(
+        self, received_before: datetime, received_after: datetime | None = None, limit: int = 500
+    ) -> list[int]:
+        """Lanes with an update that has waited since before `received_before` (and, when
+        given, came after `received_after`): those of a process that died, or whose last look
+        was missed. A claimed update keeps no handled mark, so the window keeps the frequent
+        sweep off the week of claimed taps the inbox holds."""
         rows = await self.control.fetch(
             """SELECT DISTINCT i.lane FROM inbox AS i
                WHERE i.handled_at IS NULL AND i.received_at < $1
+                 AND i.received_at > coalesce($2, '-infinity'::timestamptz)
                  AND NOT EXISTS (SELECT 1 FROM processed_updates AS p
                                  WHERE p.update_id = i.update_id)
-               LIMIT $2""",
+               LIMIT $3""",
             received_before,
+            received_after,
             limit,
         )
         return [int(row["lane"]) for row in rows]

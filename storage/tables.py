@@ -298,6 +298,7 @@ class InboxRow(Base):
     __table_args__ = (
         Index("ix_inbox_handled_at_update_id", "handled_at", "update_id"),
         Index("ix_inbox_lane_handled_at", "lane", "handled_at"),
+        Index("ix_inbox_handled_at_received_at", "handled_at", "received_at"),
     )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -26,6 +26,9 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lane", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index("ix_inbox_lane_handled_at", ["lane", "handled_at"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_handled_at_received_at", ["handled_at", "received_at"], unique=False
+        )
     op.create_table(
         "send_pace",
         sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -47,5 +50,6 @@ def downgrade() -> None:
     op.drop_table("card_requests")
     op.drop_table("send_pace")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_handled_at_received_at")
         batch_op.drop_index("ix_inbox_lane_handled_at")
         batch_op.drop_column("lane")

@@ -34,6 +34,33 @@ LANGUAGES_CHANNEL = "groupbuy_languages"
 FORWARD_DELAY_SECONDS = 0.1
 
 
+class HandOn:
+    """Purchase ids asked for within FORWARD_DELAY_SECONDS of each other, handed on to the
+    leader together (a rush of taps on a worker that does not lead makes one request)."""
+
+    def __init__(
+        self,
+        spawn: Callable[[Awaitable[Any]], None],
+        what: str,
+        send: Callable[[list[int]], Awaitable[None]],
+    ) -> None:
+        self._spawn, self._what, self._send = spawn, what, send
+        self._asked: set[int] = set()
+
+    def __call__(self, purchase_id: int) -> None:
+        if not self._asked:
+            self._spawn(self._flush())
+        self._asked.add(purchase_id)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(FORWARD_DELAY_SECONDS)
+        asked, self._asked = sorted(self._asked), set()
+        try:
+            await self._send(asked)
+        except Exception:  # a lost request only delays: see each sender
+            log.exception("could not hand the leader %s for %s", self._what, asked)
+
+
 class Cluster:
     def __init__(
         self,
@@ -61,9 +88,9 @@ class Cluster:
             },
         )  # fmt: skip
         self.dispatcher: LaneDispatcher | None = None
-        self._cards_to_ask: set[int] = set()
-        self._plans_to_ask: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._ask_card = HandOn(self._spawn, "card edits", self._send_card_requests)
+        self._ask_plan = HandOn(self._spawn, "timer plans", self._send_plan_requests)
 
     @property
     def leading(self) -> bool:
@@ -99,36 +126,18 @@ class Cluster:
 
     # --- what the others hand the leader --------------------------------------------------
 
-    def _ask_card(self, purchase_id: int) -> None:
-        if not self._cards_to_ask:
-            self._spawn(self._flush_cards())
-        self._cards_to_ask.add(purchase_id)
+    async def _send_card_requests(self, purchase_ids: list[int]) -> None:
+        # Kept, then the leader is woken: the card shows the change with its next edit at worst.
+        await self._cards.ask(purchase_ids, self._rt.clock(), CARDS_CHANNEL)
 
-    async def _flush_cards(self) -> None:
-        await asyncio.sleep(FORWARD_DELAY_SECONDS)
-        asked, self._cards_to_ask = sorted(self._cards_to_ask), set()
-        try:
-            await self._cards.ask(asked, self._rt.clock(), CARDS_CHANNEL)
-        except Exception:  # the card shows the change with its next edit
-            log.exception("could not ask the leader to edit cards %s", asked)
+    async def _send_plan_requests(self, purchase_ids: list[int]) -> None:
+        # A notification only: the leader's sweep re-plans from the database anyway.
+        await self.lanes.notify(PLANS_CHANNEL, ",".join(map(str, purchase_ids)))
 
     async def _edit_requested_cards(self) -> None:
         if self.leading:
             for purchase_id in await self._cards.take_all():
                 self._rt.cards.request(purchase_id)
-
-    def _ask_plan(self, purchase_id: int) -> None:
-        if not self._plans_to_ask:
-            self._spawn(self._flush_plans())
-        self._plans_to_ask.add(purchase_id)
-
-    async def _flush_plans(self) -> None:
-        await asyncio.sleep(FORWARD_DELAY_SECONDS)
-        asked, self._plans_to_ask = sorted(self._plans_to_ask), set()
-        try:
-            await self.lanes.notify(PLANS_CHANNEL, ",".join(map(str, asked)))
-        except Exception:  # the leader's sweep re-plans from the database
-            log.exception("could not ask the leader to re-plan %s", asked)
 
     def _plans_heard(self, payload: str) -> None:
         if self.leading:

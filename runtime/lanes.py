@@ -59,7 +59,6 @@ class LaneDispatcher(BackgroundLoop):
         self._slots = asyncio.Semaphore(MAX_LANES_AT_ONCE)
         self._closing = False
         self._sweeps = 0
-        self.handled_count = 0
 
     def arrived(self, lane: int) -> None:
         """An update of this lane is in the inbox now."""
@@ -102,7 +101,6 @@ class LaneDispatcher(BackgroundLoop):
         if not claimed:
             # Before the lane is let go: the next process to take it must not handle it again.
             await self._locks.mark_handled([update_id], self._clock())
-        self.handled_count += 1
 
     async def run_once(self) -> int:
         """The sweep: take the lanes whose updates waited too long."""

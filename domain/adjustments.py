@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain import events, supply
+from domain import events, supply, weights
 from domain.billing import AmountDue, item_unit_prices
 from domain.errors import N_, IllegalTransition, NotFound
 from domain.ledger import Account, accounts, dues_of, fingerprint, never_paid
@@ -33,6 +33,7 @@ class Cause(StrEnum):
     WITHDRAWAL = "withdrawal"  # a member left after the stop
     SUPPLY = "supply"  # the supplier confirmed fewer packs or another price
     DROPPED = "dropped"  # members who had not paid by the pay-by time were dropped
+    WEIGHED = "weighed"  # the head entered the real weights of goods sold by weight
 
 
 # Before the stop amounts are estimates that move with every tap; nobody has paid yet.
@@ -195,6 +196,12 @@ def confirm_supply(purchase: Purchase, actor: Actor, text: str) -> events.Amount
     """The head's lines of what the supplier confirmed."""
     lines = supply.parse_supply(text, purchase)
     return settle(purchase, Cause.SUPPLY, lambda: supply.confirm_supply(purchase, actor, lines))
+
+
+def enter_weights(purchase: Purchase, actor: Actor, text: str) -> events.AmountsChanged | None:
+    """The head's lines of what each member's pieces weigh."""
+    grams = weights.parse_weights(text, purchase)
+    return settle(purchase, Cause.WEIGHED, lambda: weights.enter_weights(purchase, actor, grams))
 
 
 # After arrival the goods are here and pickup codes are out: dropping happens before that.

@@ -78,7 +78,7 @@ class ItemAllocation:
         return max(0, self.pack_size - remainder - self.tolerance_total)
 
 
-def _fill(queue: list[QueueEntry], capacity: int) -> tuple[dict[int, int], dict[int, int], int]:
+def serve(queue: list[QueueEntry], capacity: int) -> tuple[dict[int, int], dict[int, int], int]:
     """Serve the queue in order up to `capacity`: (served per member, unserved per member, left)."""
     served: dict[int, int] = {}
     unserved: dict[int, int] = {}
@@ -114,6 +114,6 @@ def allocate(
         packs += 1
     if supplied_packs is not None:
         packs = min(packs, supplied_packs)
-    firm, short, left = _fill(firm_queue, packs * pack_size)
-    tolerance, _unused, _ = _fill(tolerance_queue, left)
+    firm, short, left = serve(firm_queue, packs * pack_size)
+    tolerance, _unused, _ = serve(tolerance_queue, left)
     return ItemAllocation(pack_size, firm_total, tolerance_total, packs, firm, tolerance, short)

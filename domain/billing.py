@@ -66,8 +66,15 @@ def _shares(purchase: Purchase) -> _Shares:
     units = units_per_member(purchase)
     prices = {item_id: price.minor for item_id, price in item_unit_prices(purchase, units).items()}
     member_ids = list(units)
+    weighed = {item.item_id: item for item in purchase.items if item.by_weight}
     goods = [
-        sum(prices[item_id] * count for item_id, count in units[m].items()) for m in member_ids
+        sum(
+            purchase.line_goods_minor(m, weighed[item_id], count, prices[item_id])
+            if item_id in weighed
+            else prices[item_id] * count
+            for item_id, count in units[m].items()
+        )
+        for m in member_ids
     ]
     fee_total = Money(sum(goods), purchase.currency).percent(purchase.fee_percent).minor
     fees = split_minor(fee_total, goods)
@@ -91,12 +98,14 @@ def amounts_due(purchase: Purchase, only: Collection[int] | None = None) -> dict
     amounts nobody asked for, which is what a batch of taps' toasts would mostly do."""
     shares = _shares(purchase)
     currency, estimate = purchase.currency, _is_estimate(purchase)
+    # Goods sold by weight stay estimates until the head enters the real weights.
+    unweighed = purchase.awaiting_weighing() if any(i.by_weight for i in purchase.items) else set()
     return {
         member_id: AmountDue(
             Money(shares.goods[i], currency),
             Money(shares.fees[i], currency),
             Money(shares.deliveries[i], currency),
-            estimate,
+            estimate or member_id in unweighed,
         )
         for i, member_id in enumerate(shares.member_ids)
         if only is None or member_id in only

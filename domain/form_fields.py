@@ -7,7 +7,7 @@ The wizard asks them one at a time; the template (`domain.purchase_form`) reads 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 from domain.errors import N_, DomainError, InvalidPurchase, Term
 from domain.money import InvalidAmount, Money
 from domain.purchase import (
+    MAX_ESTIMATE_GRAMS,
+    MAX_VARIANT_LENGTH,
+    MAX_VARIANTS,
     DeliverySplit,
     Item,
     Moq,
@@ -112,8 +115,85 @@ ITEM_OPTION_ALIASES = {
 ITEM_OPTION = re.compile(r"(\D+?)\s*(\d+)\s*(?:units?|pcs|шт\.?|штук|件|个|瓶|盒|袋)?")
 
 
+# "variants S, M, L" (each a line of its own) and "row S, M, L" (sold only in full rows).
+VARIANT_WORDS = {
+    "variants": False, "variant": False, "sizes": False, "colours": False, "colors": False,
+    "flavours": False, "flavors": False, "варианты": False, "размеры": False, "цвета": False,
+    "вкусы": False, "规格": False, "尺码": False, "颜色": False, "口味": False,
+    "row": True, "rows": True, "size row": True, "ряд": True, "ряды": True,
+    "размерный ряд": True, "整手": True, "一手": True,
+}  # fmt: skip
+# "18.00 per kg", "18.00/kg", "18.00 за кг", "18.00 每公斤": the price is per kilogram.
+PER_KG = re.compile(
+    r"(.+?)\s*(?:per\s*kg|/\s*kg|за\s*кг|/\s*кг|每公斤|/\s*公斤|每千克)", re.IGNORECASE
+)
+# "about 0.5 kg", "~500 g", "около 0,5 кг", "约0.5公斤": what one piece weighs, about.
+ESTIMATE = re.compile(
+    r"(?:about|approx\.?|~|около|примерно|约|大约)\s*([\d.,]+)\s*(kg|g|кг|г|公斤|千克|克)",
+    re.IGNORECASE,
+)
+GRAM_WORDS = ("g", "г", "克")
+VARIANT_SEPARATORS = re.compile(r"[,，、;；/]")
+
+
+def _variant_option(option: str) -> tuple[bool, list[str]] | None:
+    """(in rows, the variants) when the option lists variants; None for any other option."""
+    lowered = option.lower()
+    for word in sorted(VARIANT_WORDS, key=len, reverse=True):
+        rest = lowered[len(word) :]
+        # "sizes S" and "размеры S" need a space or a colon; "尺码S" is written without.
+        if lowered.startswith(word) and (not rest or not rest[0].isalnum() or not word.isascii()):
+            values = option[len(word) :].strip().lstrip(":：").strip()
+            return VARIANT_WORDS[word], [v.strip() for v in VARIANT_SEPARATORS.split(values)]
+    return None
+
+
+def _variants(in_rows: bool, names: list[str]) -> list[str]:
+    if any(not name for name in names) or len(names) < 2:
+        raise FormError(
+            N_("list at least two variants, separated by commas, e.g. variants S, M, L")
+        )
+    if len(names) > MAX_VARIANTS:
+        raise FormError(N_("an item has at most {limit} variants"), limit=MAX_VARIANTS)
+    for name in names:
+        if len(name) > MAX_VARIANT_LENGTH:
+            raise FormError(
+                N_('the variant "{variant}" is longer than {limit} characters'),
+                variant=name[:40], limit=MAX_VARIANT_LENGTH,
+            )  # fmt: skip
+    if len({name.lower() for name in names}) < len(names):
+        raise FormError(N_("each variant is named once"))
+    return names
+
+
+def _estimate_grams(match: re.Match[str]) -> int:
+    try:
+        amount = Decimal(match[1].replace(",", "."))
+    except InvalidOperation:
+        raise FormError(N_("write what a piece weighs like about 0.5 kg")) from None
+    grams = amount if match[2].lower() in GRAM_WORDS else amount * 1000
+    if (
+        not grams.is_finite()
+        or grams != grams.to_integral_value()
+        or not 1 <= grams <= MAX_ESTIMATE_GRAMS
+    ):
+        raise FormError(N_("a piece weighs between 0.001 and 100 kg, e.g. about 0.5 kg"))
+    return int(grams)
+
+
 def parse_item(text: str, currency: str) -> Item:
-    """`Honey 1 kg | 12.50 | pack 6 | max 10`, tiers as `12.50; 11.90 from 60`."""
+    """One item line that has no variants (see `parse_item_line`)."""
+    items = parse_item_line(text, currency)
+    if len(items) > 1:
+        raise FormError(N_("write one item without variants here"))
+    return items[0]
+
+
+def parse_item_line(text: str, currency: str) -> list[Item]:
+    """`Honey 1 kg | 12.50 | pack 6 | max 10`, tiers as `12.50; 11.90 from 60`; an item with
+    variants (`| variants S, M, L`, or `| row S, M, L` sold in full rows) is a line per
+    variant; one sold by weight is priced per kg with what a piece weighs (`18.00 per kg |
+    about 0.5 kg`)."""
     parts = [part.strip() for part in text.split("|")]
     if len(parts) < 2 or not parts[0]:
         raise FormError(N_("write an item as: name | price, e.g. Honey 1 kg | 12.50 | pack 6"))
@@ -121,7 +201,8 @@ def parse_item(text: str, currency: str) -> Item:
     price_parts = [p.strip() for p in parts[1].split(";") if p.strip()]
     if not price_parts:
         raise FormError(N_("give the item a price, e.g. 12.50"))
-    price = _money(price_parts[0], currency)
+    per_kg = PER_KG.fullmatch(price_parts[0])
+    price = _money(per_kg[1] if per_kg else price_parts[0], currency)
     tiers = []
     for tier_text in price_parts[1:]:
         match = re.fullmatch(r"(\S+)\s+(?:from|от|起)\s+(\S+)", tier_text, re.IGNORECASE)
@@ -133,17 +214,37 @@ def parse_item(text: str, currency: str) -> Item:
             PriceTier(_whole(match[2], Term(N_("a tier threshold")), 2), _money(match[1], currency))
         )
     options: dict[str, int] = {}
+    variants: list[str] = []
+    in_rows = False
+    estimate: int | None = None
     for option in parts[2:]:
+        listed = _variant_option(option)
+        if listed is not None:
+            if variants:
+                raise FormError(N_("give the variants once"))
+            in_rows, variants = listed[0], _variants(*listed)
+            continue
+        weighs = ESTIMATE.fullmatch(option)
+        if weighs is not None:
+            estimate = _estimate_grams(weighs)
+            continue
         # "pack 6", "每箱6个"; else "pack six" still names the option its number is wrong for.
         match = ITEM_OPTION.fullmatch(option) or re.fullmatch(r"(\S+)\s+(\S+)", option)
         key = match[1].strip().lower() if match else ""
         key = ITEM_OPTION_ALIASES.get(key, key)
         if not match or key not in ITEM_OPTIONS:
             raise FormError(
-                N_('unknown item option "{option}"; use pack N, min N, max N, stock N or moq N'),
+                N_(
+                    'unknown item option "{option}"; use pack N, min N, max N, stock N, moq N, '
+                    "variants A, B, row A, B or about 0.5 kg"
+                ),
                 option=option,
             )
         options[ITEM_OPTIONS[key]] = _whole(match[2], key)
+    if per_kg and estimate is None:
+        raise FormError(N_("say about what a piece weighs, e.g. | about 0.5 kg"))
+    if estimate is not None and not per_kg:
+        raise FormError(N_("a weight estimate is for an item priced per kg, e.g. 18.00 per kg"))
     item = Item(
         item_id=0,
         name=name,
@@ -154,12 +255,14 @@ def parse_item(text: str, currency: str) -> Item:
         member_max=options.get("member_max"),
         stock=options.get("stock"),
         moq_units=options.get("moq_units"),
+        in_rows=in_rows,
+        estimate_grams=estimate,
     )
     try:
         item.validate()
     except InvalidPurchase as error:
         raise FormError(error.message, **error.values) from None
-    return item
+    return [replace(item, variant=variant) for variant in variants] or [item]
 
 
 def parse_moq(text: str, currency: str) -> Moq:

@@ -121,18 +121,34 @@ class PurchaseLifecycle(PurchaseOrders):
             )
         new_items = list(self.items)
         for changed in items:
-            index = next(
-                (i for i, it in enumerate(new_items) if it.name.lower() == changed.name.lower()),
-                None,
-            )
-            if index is None:
-                raise NotFound(N_("there is no item named {name}"), name=changed.name)
-            current = new_items[index]
-            if any(r.item_id == current.item_id for r in self.requests):
-                raise NotAllowed(
-                    N_("{item}: members have ordered it, so its terms stay"), item=current.name
+            # A variant changes as the line it is ("T-shirt, M"); the item's name alone
+            # changes all its variants.
+            indexes = [
+                i for i, it in enumerate(new_items) if it.label.lower() == changed.label.lower()
+            ] or [
+                i
+                for i, it in enumerate(new_items)
+                if it.variant and not changed.variant and it.name.lower() == changed.name.lower()
+            ]
+            if not indexes:
+                raise NotFound(N_("there is no item named {name}"), name=changed.label)
+            for index in indexes:
+                current = new_items[index]
+                if any(r.item_id == current.item_id for r in self.requests):
+                    raise NotAllowed(
+                        N_("{item}: members have ordered it, so its terms stay"),
+                        item=current.label,
+                    )
+                new_items[index] = replace(
+                    changed,
+                    item_id=current.item_id,
+                    # the name as the head wrote it ("wax" for "Wax"); a variant's stays its item's
+                    name=current.name if current.variant else changed.name,
+                    variant=current.variant,
+                    group=current.group,
+                    in_rows=current.in_rows,
+                    photo=changed.photo or current.photo,
                 )
-            new_items[index] = replace(changed, item_id=current.item_id)
         candidate = replace(
             self,
             title=self.title if title is None else title,

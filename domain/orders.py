@@ -19,6 +19,7 @@ from domain.errors import (
 from domain.money import Money
 from domain.order_log import Member, Request
 from domain.purchase_state import PurchaseState
+from domain.rows import RowsState, allocate_rows, rows_state
 from domain.terms import (
     MAX_UNITS_PER_LINE,
     Item,
@@ -230,10 +231,43 @@ class PurchaseOrders(PurchaseState):
         tolerance = build_queue((r.member_id, r.tolerance_delta) for r in mine if r.tolerance_delta)
         return firm, tolerance
 
+    def row_groups(self) -> dict[int, list[int]]:
+        """Groups sold in full rows: group number → its variants' item ids, in order."""
+        groups: dict[int, list[int]] = {}
+        for item in self.items:
+            if item.in_rows:
+                groups.setdefault(item.group, []).append(item.item_id)
+        return groups
+
+    def variants_of(self, group: int) -> list[Item]:
+        return [item for item in self.items if item.group == group]
+
+    def rows_state(self, group: int) -> RowsState:
+        variants = [item.item_id for item in self.variants_of(group)]
+        return rows_state({item_id: self.item_units(item_id) for item_id in variants}, variants)
+
+    def _row_allocations(self, confirmed: bool) -> dict[int, ItemAllocation]:
+        result: dict[int, ItemAllocation] = {}
+        for variants in self.row_groups().values():
+            supplied = [self.supply[i].units for i in variants if confirmed and i in self.supply]
+            result.update(
+                allocate_rows(
+                    {item_id: self._queues(item_id)[0] for item_id in variants},
+                    variants,
+                    min(supplied) if supplied else None,
+                )
+            )
+        return result
+
     def allocation(self) -> dict[int, ItemAllocation]:
-        """Packs and units per item by Foodsoft's rule; an item short of its own MOQ is dropped."""
+        """Packs and units per item by Foodsoft's rule (full rows for goods sold in rows); an
+        item short of its own MOQ is dropped."""
+        rows = self._row_allocations(confirmed=True)
         result = {}
         for item in self.items:
+            if item.item_id in rows:
+                result[item.item_id] = rows[item.item_id]
+                continue
             firm, tolerance = self._queues(item.item_id)
             if item.moq_units is not None and self.item_units(item.item_id) < item.moq_units:
                 firm_total = sum(entry.units for entry in firm)
@@ -255,6 +289,8 @@ class PurchaseOrders(PurchaseState):
     def ordered_units(self, item_id: int) -> int:
         """Units of the item in the supplier order at the stop, before any confirmation."""
         item = self.item(item_id)
+        if item.in_rows:
+            return self._row_allocations(confirmed=False)[item_id].units
         if item.moq_units is not None and self.item_units(item_id) < item.moq_units:
             return 0
         firm, tolerance = self._queues(item_id)
@@ -267,11 +303,38 @@ class PurchaseOrders(PurchaseState):
             return confirmed.unit_price
         return self.item(item_id).price_for(units)
 
+    def weighed_grams(self, member_id: int, item: Item, units: int) -> int:
+        """A line of an item sold by weight: the real weight once entered, else the estimate."""
+        real = self.weights.get((member_id, item.item_id))
+        return real if real is not None else units * (item.estimate_grams or 0)
+
+    def line_goods_minor(self, member_id: int, item: Item, units: int, price_minor: int) -> int:
+        """What a member's line of goods costs in minor units: units × price, or for an item
+        sold by weight its grams × the price per kg, half a cent rounded up."""
+        if item.estimate_grams is None:
+            return price_minor * units
+        return (price_minor * self.weighed_grams(member_id, item, units) * 2 + 1000) // 2000
+
+    def awaiting_weighing(self) -> set[int]:
+        """Members with a line sold by weight whose real weight is not entered yet."""
+        weighed = {item.item_id for item in self.items if item.by_weight}
+        return {
+            member_id
+            for member_id, lines in self.final_lines().items()
+            if any(i in weighed and (member_id, i) not in self.weights for i in lines)
+        }
+
     def goods_total_requested(self) -> Money:
         total = Money.zero(self.currency)
         for item in self.items:
             units = self.item_units(item.item_id)
-            total += item.price_for(units) * units
+            if item.by_weight:
+                units_grams = units * (item.estimate_grams or 0)
+                total += Money(
+                    (item.unit_price.minor * units_grams * 2 + 1000) // 2000, total.currency
+                )
+            else:
+                total += item.price_for(units) * units
         return total
 
     def final_lines(self) -> dict[int, dict[int, int]]:

@@ -18,7 +18,7 @@ from domain.form_fields import (
     parse_delivery,
     parse_fee,
     parse_if_short,
-    parse_item,
+    parse_item_line,
     parse_moq,
     parse_pay_by,
     parse_payment,
@@ -63,6 +63,12 @@ class PurchaseForm:
     payment_mode: PaymentMode = PaymentMode.PREPAY
     pay_to: str = ""
     pay_by: datetime | None = None
+
+    def add_items(self, items: list[Item]) -> None:
+        """One item line's items; its variants are a group named by the first one's number
+        (items are numbered by their place)."""
+        first = len(self.items) + 1
+        self.items.extend(replace(item, group=first) if item.variant else item for item in items)
 
     def to_purchase(
         self, community_id: int, head_id: int, currency: str, now: datetime, max_fee: Decimal
@@ -265,10 +271,11 @@ def slot_template(slot: PickupSlot, timezone: str) -> str:
 
 
 def item_template(item: Item) -> str:
-    """An item as the template writes it, for a head to copy and change."""
+    """An item as the template writes it, for a head to copy and change (a variant by its
+    label, "T-shirt, M": it changes as the line it is)."""
+    price = f"{item.unit_price.amount} per kg" if item.by_weight else str(item.unit_price.amount)
     prices = "; ".join(
-        [str(item.unit_price.amount)]
-        + [f"{tier.unit_price.amount} from {tier.min_units}" for tier in item.tiers]
+        [price] + [f"{tier.unit_price.amount} from {tier.min_units}" for tier in item.tiers]
     )
     options = [
         f"{name} {value}"
@@ -281,7 +288,9 @@ def item_template(item: Item) -> str:
         )
         if value is not None
     ]
-    return " | ".join([item.name, prices, *options])
+    if item.estimate_grams is not None:
+        options.append(f"about {Decimal(item.estimate_grams).scaleb(-3).normalize():f} kg")
+    return " | ".join([item.label, prices, *options])
 
 
 def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -> None:
@@ -292,7 +301,7 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
     elif key == "supplier":
         form.supplier = parse_text(value, "supplier", required=False)
     elif key == "item":
-        form.items.append(parse_item(value, context.currency))
+        form.add_items(parse_item_line(value, context.currency))
     elif key == "moq":
         form.moq = parse_moq(value, context.currency)
     elif key == "deadline":

@@ -88,6 +88,10 @@ class PurchaseState:
     claims: list[PaymentClaim] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
     supply: dict[int, SupplyConfirmation] = field(default_factory=dict)
+    # (member, item) → grams: the real weight of a member's pieces of an item sold by weight.
+    weights: dict[tuple[int, int], int] = field(default_factory=dict)
+    # A Telegram file id: the purchase's photo on its card.
+    photo: str = ""
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
     _log_sums: LogSums | None = field(default=None, init=False, compare=False, repr=False)
 
@@ -114,6 +118,7 @@ class PurchaseState:
             claims=list(self.claims),
             ledger=list(self.ledger),
             supply=dict(self.supply),
+            weights=dict(self.weights),
             events=[],
         )
 
@@ -146,6 +151,7 @@ class PurchaseState:
                     item=item.name,
                     currency=self.currency,
                 )
+        self._validate_groups()
         if now is not None and self.deadline <= now:
             raise InvalidPurchase(N_("the deadline is in the past"))
         if not Decimal(0) <= self.fee_percent <= max_fee_percent:
@@ -188,6 +194,32 @@ class PurchaseState:
                 )
             if self.pay_by <= self.deadline:
                 raise InvalidPurchase(N_("the pay-by time must come after the deadline"))
+
+    def _validate_groups(self) -> None:
+        """Variants of one item follow each other, named by the first one's number, each
+        named once; sold in rows all of them or none, and a row has two variants at least."""
+        groups: dict[int, list[Item]] = {}
+        for item in self.items:
+            if bool(item.group) != bool(item.variant) or (item.in_rows and not item.group):
+                raise InvalidPurchase(N_("{item}: a variant belongs to an item"), item=item.label)
+            if item.group:
+                groups.setdefault(item.group, []).append(item)
+        for group, variants in groups.items():
+            numbers = [item.item_id for item in variants]
+            if numbers != list(range(group, group + len(variants))):
+                raise InvalidPurchase(
+                    N_("{item}: its variants follow each other"), item=variants[0].name
+                )
+            if len({item.variant.lower() for item in variants}) < len(variants):
+                raise InvalidPurchase(
+                    N_("{item}: each variant is named once"), item=variants[0].name
+                )
+            rows = {item.in_rows for item in variants}
+            if len(rows) > 1 or (True in rows and len(variants) < 2):
+                raise InvalidPurchase(
+                    N_("{item}: a row is made of two variants or more, all of them"),
+                    item=variants[0].name,
+                )
 
     def _move(self, target: PurchaseStatus) -> bool:
         """Go to `target`; False when already there (a repeated transition is a no-op)."""

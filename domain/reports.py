@@ -19,6 +19,8 @@ class SupplierLine:
     packs: int
     unit_price: Money
     total: Money
+    # An item sold by weight: its weight in grams (entered, or estimated), the price per kg.
+    grams: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,17 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
         count = sum(lines.get(item.item_id, 0) for lines in units.values())
         price = purchase.unit_price(item.item_id, count)
         packs = allocation[item.item_id].packs if item.pack_size > 1 else count
-        supplier.append(SupplierLine(item, count, packs, price, price * count))
+        if item.by_weight:
+            member_units = [
+                (m, lines[item.item_id]) for m, lines in units.items() if lines.get(item.item_id)
+            ]
+            grams = sum(purchase.weighed_grams(m, item, n) for m, n in member_units)
+            minor = sum(purchase.line_goods_minor(m, item, n, price.minor) for m, n in member_units)
+            supplier.append(
+                SupplierLine(item, count, packs, price, Money(minor, price.currency), grams)
+            )
+        else:
+            supplier.append(SupplierLine(item, count, packs, price, price * count))
     dues = dues_of(purchase)
     estimates = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
     money = {} if estimates else accounts(purchase)

@@ -170,9 +170,25 @@ class PriceTier:
     unit_price: Money
 
 
+# Variants of one item (sizes, colours): at most this many, each a line of the price list.
+MAX_VARIANTS = 12
+MAX_VARIANT_LENGTH = 30
+# A weighed piece is estimated at between a gram and a hundred kilograms.
+MAX_ESTIMATE_GRAMS = 100_000
+
+
 @dataclass(frozen=True)
 class Item:
-    """One line of the price list."""
+    """One line of the price list.
+
+    A variant (size, colour, flavour) is a line of its own, with its own stock and limits:
+    `variant` names it and `group` is the number of the first line of its item, so that "T-shirt
+    S, M, L" is three lines of group 1 (0: an item without variants). `in_rows`: the supplier
+    sells the group only in full rows, one of each variant (`domain.rows`).
+
+    `estimate_grams`: the item is sold by weight, `unit_price` is per kilogram, and members
+    order pieces estimated at this weight each until the head enters the real weights.
+    `photo` is a Telegram file id (nothing of ours is stored)."""
 
     item_id: int
     name: str
@@ -184,10 +200,39 @@ class Item:
     member_max: int | None = None
     stock: int | None = None
     moq_units: int | None = None
+    variant: str = ""
+    group: int = 0
+    in_rows: bool = False
+    estimate_grams: int | None = None
+    photo: str = ""
+
+    @property
+    def label(self) -> str:
+        """The item as people read it: "T-shirt, M" for a variant."""
+        return f"{self.name}, {self.variant}" if self.variant else self.name
+
+    @property
+    def by_weight(self) -> bool:
+        return self.estimate_grams is not None
 
     def validate(self) -> None:
         if not self.name.strip():
             raise InvalidPurchase(N_("an item needs a name"))
+        if self.in_rows and self.pack_size > 1:
+            raise InvalidPurchase(
+                N_("{item}: sold in rows, so it has no pack size: a row is its pack"),
+                item=self.name,
+            )
+        if self.in_rows and self.moq_units is not None:
+            raise InvalidPurchase(
+                N_("{item}: sold in rows, so its minimum is one full row"), item=self.name
+            )
+        if self.by_weight and self.tiers:
+            raise InvalidPurchase(N_("{item}: a price per kg has no price tiers"), item=self.name)
+        if self.estimate_grams is not None and not 1 <= self.estimate_grams <= MAX_ESTIMATE_GRAMS:
+            raise InvalidPurchase(
+                N_("{item}: a piece weighs between 0.001 and 100 kg"), item=self.name
+            )
         if self.unit_price.minor <= 0:
             raise InvalidPurchase(N_("{item}: the price must be more than zero"), item=self.name)
         if self.pack_size < 1:

@@ -56,6 +56,11 @@ def _item_from_row(row: Any, currency: str) -> Item:
         member_max=row.member_max,
         stock=row.stock,
         moq_units=row.moq_units,
+        variant=row.variant,
+        group=row.group_id,
+        in_rows=row.in_rows,
+        estimate_grams=row.estimate_grams,
+        photo=row.photo,
     )
 
 
@@ -71,6 +76,11 @@ def item_columns(item: Item) -> dict[str, object]:
         "member_max": item.member_max,
         "stock": item.stock,
         "moq_units": item.moq_units,
+        "variant": item.variant,
+        "group_id": item.group,
+        "in_rows": item.in_rows,
+        "estimate_grams": item.estimate_grams,
+        "photo": item.photo,
     }
 
 
@@ -132,6 +142,8 @@ def purchase_from_rows(
         withdrawal_window_ends=row.withdrawal_window_ends,
         withdrawal_requests={w.member_id: w.number for w in withdrawal_rows},
         withdrawal_requests_made=row.withdrawal_requests_made,
+        weights={(member, item): grams for member, item, grams in row.weights},
+        photo=row.photo,
         members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in member_rows},
         requests=[
             Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
@@ -225,4 +237,6 @@ def purchase_columns(purchase: Purchase) -> dict[str, object]:
         "transfer_offers_made": purchase.transfer_offers_made,
         "withdrawal_window_ends": purchase.withdrawal_window_ends,
         "withdrawal_requests_made": purchase.withdrawal_requests_made,
+        "weights": [[m, i, grams] for (m, i), grams in sorted(purchase.weights.items())],
+        "photo": purchase.photo,
     }

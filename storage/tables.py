@@ -127,6 +127,9 @@ class PurchaseRow(Base):
     transfer_offers_made: Mapped[int] = mapped_column(server_default="0")
     withdrawal_window_ends: Mapped[datetime | None]
     withdrawal_requests_made: Mapped[int] = mapped_column(server_default="0")
+    # [[member_id, item_id, grams], ...]: real weights of goods sold by weight.
+    weights: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
+    photo: Mapped[str] = mapped_column(String(255), server_default="")
     version: Mapped[int] = mapped_column()
     # The version that last changed a child other than by adding members and order requests:
     # a process whose cached copy has this layout catches up by reading only what was added
@@ -149,6 +152,13 @@ class ItemRow(Base):
     member_max: Mapped[int | None]
     stock: Mapped[int | None]
     moq_units: Mapped[int | None]
+    variant: Mapped[str] = mapped_column(String(64), server_default="")
+    # The first variant's item id (0: no variants), and whether the group sells in full rows.
+    group_id: Mapped[int] = mapped_column(server_default="0")
+    in_rows: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    estimate_grams: Mapped[int | None]
+    # A Telegram file id.
+    photo: Mapped[str] = mapped_column(String(255), server_default="")
 
 
 class PickupSlotRow(Base):
@@ -421,3 +431,18 @@ class HeadDigestRow(Base):
 
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     last_sent_at: Mapped[datetime]
+
+
+class PriceListRow(Base):
+    """A supplier's price list a head imported, kept to be offered the next time: the item
+    lines as the template writes them (read again through the same validators)."""
+
+    __tablename__ = "price_lists"
+    __table_args__ = (UniqueConstraint("head_id", "supplier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    head_id: Mapped[int] = mapped_column(BigInteger)
+    supplier: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    lines: Mapped[list[str]] = mapped_column(JSON)
+    saved_at: Mapped[datetime]

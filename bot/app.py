@@ -37,6 +37,7 @@ from handlers import (
     new_purchase,
     payments,
     pickup,
+    price_lists,
     purchase_card,
     purchase_wizard,
     start,
@@ -104,6 +105,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
+    price_lists,
 )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ class Cause(StrEnum):
     SUPPLY = "supply"  # the supplier confirmed fewer packs or another price
     DROPPED = "dropped"  # members who had not paid by the pay-by time were dropped
     WEIGHED = "weighed"  # the head entered the real weights of goods sold by weight
+    ROW_COMPLETED = "row_completed"  # a member took another size that completed a row
 
 
 # Before the stop amounts are estimates that move with every tap; nobody has paid yet.
@@ -202,6 +203,16 @@ def enter_weights(purchase: Purchase, actor: Actor, text: str) -> events.Amounts
     """The head's lines of what each member's pieces weigh."""
     grams = weights.parse_weights(text, purchase)
     return settle(purchase, Cause.WEIGHED, lambda: weights.enter_weights(purchase, actor, grams))
+
+
+def move_in_row(
+    purchase: Purchase, member_id: int, source: int, target: int, now: datetime
+) -> events.AmountsChanged | None:
+    """A member short of a full row takes another size that completes one: the others in
+    that row get their units now, and each is told."""
+    return settle(
+        purchase, Cause.ROW_COMPLETED, lambda: purchase.move_in_row(member_id, source, target, now)
+    )
 
 
 # After arrival the goods are here and pickup codes are out: dropping happens before that.

@@ -133,6 +133,8 @@ ESTIMATE = re.compile(
     re.IGNORECASE,
 )
 GRAM_WORDS = ("g", "г", "克")
+# "| swap" on a row: members short of a full row may take another size that completes one.
+SWAP_WORDS = ("swap", "swaps", "замена", "можно заменить", "可换", "可调换")
 VARIANT_SEPARATORS = re.compile(r"[,，、;；/]")
 
 
@@ -148,7 +150,19 @@ def _variant_option(option: str) -> tuple[bool, list[str]] | None:
     return None
 
 
-def _variants(in_rows: bool, names: list[str]) -> list[str]:
+# "S:5": a variant with its own stock (five of size S), the rest with the item's.
+VARIANT_STOCK = re.compile(r"(.+?)\s*[:：]\s*(\d{1,7})")
+
+
+def _variants(in_rows: bool, listed: list[str]) -> list[tuple[str, int | None]]:
+    """The variants as named, each with its own stock when written "S:5"."""
+    variants: list[tuple[str, int | None]] = []
+    for text in listed:
+        match = VARIANT_STOCK.fullmatch(text)
+        name = match[1].strip() if match else text
+        stock = _whole(match[2], Term(N_("a variant's stock"))) if match else None
+        variants.append((name, stock))
+    names = [name for name, _stock in variants]
     if any(not name for name in names) or len(names) < 2:
         raise FormError(
             N_("list at least two variants, separated by commas, e.g. variants S, M, L")
@@ -163,7 +177,7 @@ def _variants(in_rows: bool, names: list[str]) -> list[str]:
             )  # fmt: skip
     if len({name.lower() for name in names}) < len(names):
         raise FormError(N_("each variant is named once"))
-    return names
+    return variants
 
 
 def _estimate_grams(match: re.Match[str]) -> int:
@@ -214,10 +228,14 @@ def parse_item_line(text: str, currency: str) -> list[Item]:
             PriceTier(_whole(match[2], Term(N_("a tier threshold")), 2), _money(match[1], currency))
         )
     options: dict[str, int] = {}
-    variants: list[str] = []
+    variants: list[tuple[str, int | None]] = []
     in_rows = False
     estimate: int | None = None
+    swaps = False
     for option in parts[2:]:
+        if " ".join(option.lower().split()) in SWAP_WORDS:
+            swaps = True
+            continue
         listed = _variant_option(option)
         if listed is not None:
             if variants:
@@ -236,7 +254,7 @@ def parse_item_line(text: str, currency: str) -> list[Item]:
             raise FormError(
                 N_(
                     'unknown item option "{option}"; use pack N, min N, max N, stock N, moq N, '
-                    "variants A, B, row A, B or about 0.5 kg"
+                    "variants A, B, row A, B, swap or about 0.5 kg"
                 ),
                 option=option,
             )
@@ -256,13 +274,23 @@ def parse_item_line(text: str, currency: str) -> list[Item]:
         stock=options.get("stock"),
         moq_units=options.get("moq_units"),
         in_rows=in_rows,
+        swaps=swaps,
         estimate_grams=estimate,
     )
     try:
         item.validate()
     except InvalidPurchase as error:
         raise FormError(error.message, **error.values) from None
-    return [replace(item, variant=variant) for variant in variants] or [item]
+    made = [
+        replace(item, variant=name, stock=item.stock if stock is None else stock)
+        for name, stock in variants
+    ]
+    for variant in made:
+        try:
+            variant.validate()
+        except InvalidPurchase as error:
+            raise FormError(error.message, **error.values) from None
+    return made or [item]
 
 
 def parse_moq(text: str, currency: str) -> Moq:

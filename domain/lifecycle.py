@@ -98,13 +98,15 @@ class PurchaseLifecycle(PurchaseOrders):
         items: Iterable[Item] = (),
         pay_to: str | None = None,
         pay_by: datetime | None = None,
+        photo: tuple[str, str] | None = None,
     ) -> tuple[str, ...]:
         """Change terms; returns the names of the fields that changed.
 
         The terms members joined for change only while orders are open; an item is named as
         it is (its number is not typed) and changes only while nobody has it in their order.
         Where and by when to pay may change while the purchase runs (a wrong account number
-        must be mended after the stop too).
+        must be mended after the stop too), and so may a photo: `photo` is (whose, file id),
+        whose the name of an item, or empty for the purchase's own.
         """
         ensure_can_manage(self, actor)
         items = list(items)
@@ -147,10 +149,27 @@ class PurchaseLifecycle(PurchaseOrders):
                     variant=current.variant,
                     group=current.group,
                     in_rows=current.in_rows,
+                    swaps=current.swaps,
                     photo=changed.photo or current.photo,
                 )
+        own_photo = self.photo
+        if photo is not None:
+            whose, file_id = photo
+            if not whose:
+                own_photo = file_id
+            else:
+                named = [
+                    i
+                    for i, it in enumerate(new_items)
+                    if whose.lower() in (it.label.lower(), it.name.lower())
+                ]
+                if not named:
+                    raise NotFound(N_("there is no item named {name}"), name=whose)
+                for index in named:
+                    new_items[index] = replace(new_items[index], photo=file_id)
         candidate = replace(
             self,
+            photo=own_photo,
             title=self.title if title is None else title,
             description=self.description if description is None else description,
             deadline=self.deadline if deadline is None else deadline,
@@ -172,6 +191,7 @@ class PurchaseLifecycle(PurchaseOrders):
             "items": (self.items, candidate.items),
             "pay_to": (self.pay_to, candidate.pay_to),
             "pay_by": (self.pay_by, candidate.pay_by),
+            "photo": (self.photo, candidate.photo),
         }
         changed_fields = tuple(name for name, (old, new) in fields.items() if old != new)
         if changed_fields:
@@ -180,6 +200,7 @@ class PurchaseLifecycle(PurchaseOrders):
             self._set_slots(candidate.pickup_slots)
             self.items = candidate.items
             self.pay_to, self.pay_by = candidate.pay_to, candidate.pay_by
+            self.photo = candidate.photo
             self.events.append(events.PurchaseEdited(self.id, changed_fields))
         return changed_fields
 

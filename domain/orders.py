@@ -19,7 +19,7 @@ from domain.errors import (
 from domain.money import Money
 from domain.order_log import Member, Request
 from domain.purchase_state import PurchaseState
-from domain.rows import RowsState, allocate_rows, rows_state
+from domain.rows import RowsState, allocate_rows, completing_moves, rows_state
 from domain.terms import (
     MAX_UNITS_PER_LINE,
     Item,
@@ -113,11 +113,11 @@ class PurchaseOrders(PurchaseState):
             raise LimitExceeded(N_("at most {limit} units of one item"), limit=MAX_UNITS_PER_LINE)
         if item.member_max is not None and quantity > item.member_max:
             raise LimitExceeded(
-                N_("at most {limit} of {item} per member"), limit=item.member_max, item=item.name
+                N_("at most {limit} of {item} per member"), limit=item.member_max, item=item.label
             )
         if item.member_min is not None and 0 < quantity < item.member_min:
             raise LimitExceeded(
-                N_("at least {limit} of {item} per member"), limit=item.member_min, item=item.name
+                N_("at least {limit} of {item} per member"), limit=item.member_min, item=item.label
             )
         if item.stock is not None:
             left = item.stock - self.item_units(item_id) + current
@@ -126,7 +126,7 @@ class PurchaseOrders(PurchaseState):
                     N_("{item} is sold out")
                     if left == 0
                     else N_("only {left} of {item} left for you"),
-                    item=item.name,
+                    item=item.label,
                     left=left,
                 )
         was_member = self.takes_part(member_id)
@@ -181,7 +181,7 @@ class PurchaseOrders(PurchaseState):
             return
         if item.pack_size == 1:
             raise LimitExceeded(
-                N_("{item} is not sold in packs, so tolerance does not apply"), item=item.name
+                N_("{item} is not sold in packs, so tolerance does not apply"), item=item.label
             )
         if not 0 <= tolerance < item.pack_size:
             raise LimitExceeded(
@@ -245,6 +245,37 @@ class PurchaseOrders(PurchaseState):
     def rows_state(self, group: int) -> RowsState:
         variants = [item.item_id for item in self.variants_of(group)]
         return rows_state({item_id: self.item_units(item_id) for item_id in variants}, variants)
+
+    def row_moves(self, member_id: int) -> list[tuple[int, int]]:
+        """The moves (from item, to item) that would put one of this member's units outside a
+        full row into one that completes it: after the stop, where the head allows swaps."""
+        if self.status is not PurchaseStatus.STOPPED:
+            return []
+        allocation = self.allocation()
+        moves: list[tuple[int, int]] = []
+        for group, variants in self.row_groups().items():
+            if not self.item(group).swaps or any(i in self.supply for i in variants):
+                continue
+            short = {i: allocation[i].short.get(member_id, 0) for i in variants}
+            units = {i: self.item_units(i) for i in variants}
+            moves += [
+                (source, target)
+                for source, target in completing_moves(units, variants, short)
+                if self.item(target).stock is None or units[target] < (self.item(target).stock or 0)
+            ]
+        return moves
+
+    def move_in_row(self, member_id: int, source: int, target: int, now: datetime) -> None:
+        """A member short of a full row takes another size that completes one (see
+        `row_moves`). This fills others' rows too: `domain.adjustments.move_in_row` is the
+        way in that tells them."""
+        if (source, target) not in self.row_moves(member_id):
+            raise LimitExceeded(N_("that size no longer completes a row"))
+        self._append(member_id, source, -1, 0, now)
+        self._append(member_id, target, 1, 0, now)
+        self.events.append(
+            events.OrderChanged(self.id, member_id, target, self.quantity(member_id, target), 0)
+        )
 
     def _row_allocations(self, confirmed: bool) -> dict[int, ItemAllocation]:
         result: dict[int, ItemAllocation] = {}

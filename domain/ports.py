@@ -11,6 +11,7 @@ from typing import Any, Protocol, Self
 
 from domain.community import Community
 from domain.events import Event
+from domain.price_list import PriceList
 from domain.purchase import RUNNING, Purchase, PurchaseStatus
 
 
@@ -39,6 +40,9 @@ class PurchaseRepository(Protocol):
 
     async def last_pay_to(self, head_id: int) -> str:
         """The payment details of the head's latest purchase that had some ("" for none)."""
+
+    async def last_community_id(self, head_id: int) -> int | None:
+        """The community of the head's latest purchase, if they led one."""
 
     async def list_for_member(self, member_id: int) -> list[Purchase]: ...
 
@@ -167,6 +171,18 @@ class Outbox(Protocol):
         `purchase_id`, a recipient it cannot reach is named to that purchase's head)."""
 
 
+class PriceLists(Protocol):
+    """The price lists heads imported, one per head and supplier."""
+
+    async def save(
+        self, head_id: int, supplier: str, currency: str, lines: tuple[str, ...], now: datetime
+    ) -> int: ...
+
+    async def get(self, price_list_id: int, head_id: int) -> PriceList | None: ...
+
+    async def of_head(self, head_id: int, limit: int) -> list[PriceList]: ...
+
+
 class HandlerUnitOfWork(UnitOfWork, Protocol):
     """The unit of work as handlers use it: the use cases' ports, the read models, the bot's
     notes on people and chats, and the outbox."""
@@ -179,6 +195,9 @@ class HandlerUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def price_lists(self) -> PriceLists: ...
 
     async def purchase_and_community(
         self, purchase_id: int

@@ -63,6 +63,8 @@ class PurchaseForm:
     payment_mode: PaymentMode = PaymentMode.PREPAY
     pay_to: str = ""
     pay_by: datetime | None = None
+    # A Telegram file id: the purchase's photo (its items' are on them).
+    photo: str = ""
 
     def add_items(self, items: list[Item]) -> None:
         """One item line's items; its variants are a group named by the first one's number
@@ -101,6 +103,7 @@ class PurchaseForm:
             extend_by=self.extend_by,
             pay_to=self.pay_to,
             pay_by=self.pay_by,
+            photo=self.photo,
         )
         try:
             purchase.validate(now, max_fee)
@@ -143,6 +146,7 @@ KEYS = {
     "pay to": "pay to", "оплата на": "pay to", "реквизиты": "pay to", "куда платить": "pay to",
     "收款": "pay to", "收款方式": "pay to",
     "pay by": "pay by", "оплатить до": "pay by", "срок оплаты": "pay by", "付款截止": "pay by",
+    "photo": "photo", "фото": "photo", "图片": "photo", "照片": "photo",
 }  # fmt: skip
 
 
@@ -210,7 +214,7 @@ def parse_template(text: str, context: TemplateContext, first_line: int = 1) -> 
 
 # What can change once members may have joined: the rest (fee, minimum, delivery, payment...)
 # are what people joined for.
-EDITABLE = ("title", "description", "deadline", "pickup", "item", "pay to", "pay by")
+EDITABLE = ("title", "description", "deadline", "pickup", "item", "pay to", "pay by", "photo")
 
 
 @dataclass
@@ -222,12 +226,22 @@ class PurchaseEdit:
     items: list[Item] = field(default_factory=list)
     pay_to: str | None = None
     pay_by: datetime | None = None
+    # "Photo: Honey" under a photo's caption: whose photo it is (empty: the purchase's); the
+    # file id comes with the message (`with_photo`).
+    photo_of: str | None = None
+    photo: tuple[str, str] | None = None  # (whose, file id)
+
+    def with_photo(self, file_id: str) -> PurchaseEdit:
+        return replace(self, photo=(self.photo_of or "", file_id))
 
 
 def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> PurchaseEdit:
     """The `Key: value` lines of an edit: only the keys of EDITABLE."""
     edit = PurchaseEdit()
     for number, key, key_text, value in _key_values(text, first_line):
+        if key == "photo":
+            edit.photo_of = " ".join(value.split())
+            continue
         if key in ("pay to", "pay by") and not value:
             continue  # the form shows them empty when there are none yet: nothing to change
         if key not in EDITABLE:
@@ -255,7 +269,7 @@ def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> Purc
             edit.pay_by = form.pay_by
         else:
             edit.items.extend(form.items)
-    if edit == PurchaseEdit():
+    if edit == PurchaseEdit(photo_of=edit.photo_of) and edit.photo_of is None:
         raise FormError(N_("write at least one line to change, e.g. Title: Walnuts"))
     return edit
 
@@ -322,3 +336,98 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
         form.pay_by = parse_pay_by(value, context.timezone, context.now)
     else:
         form.payment_mode = parse_payment(value)
+
+
+# A purchase opened again stops at least this long from now.
+AGAIN_LEAD = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Again:
+    """A purchase to open again: its template (terms and items) with its dates moved on by
+    whole weeks, and its item lines with the photo of each (empty: none), for the wizard to
+    read as if the head had typed them."""
+
+    template: str
+    items: list[tuple[str, str]]
+    photo: str
+
+
+def _item_lines(items: list[Item]) -> list[tuple[str, str]]:
+    """Item lines as typed: an item's variants on one line again, with its first variant's
+    terms (and each variant's own stock)."""
+    lines: list[tuple[str, str]] = []
+    for item in items:
+        if item.group and item.item_id != item.group:
+            continue
+        if not item.group:
+            lines.append((item_template(item), item.photo))
+            continue
+        group = [v for v in items if v.group == item.group]
+        variants = [v.variant for v in group]
+        alone = item_template(replace(item, variant=""))
+        if len({v.stock for v in group}) > 1:  # each its own stock: "S:5, M:10"
+            variants = [f"{v.variant}:{v.stock}" if v.stock else v.variant for v in group]
+            alone = item_template(replace(item, variant="", stock=None))
+        name, _, rest = alone.partition(" | ")
+        price, _, options = rest.partition(" | ")
+        word = "row" if item.in_rows else "variants"
+        parts = [name, price, f"{word} {', '.join(variants)}"] + ([options] if options else [])
+        if item.swaps:
+            parts.append("swap")
+        lines.append((" | ".join(parts), item.photo))
+    return lines
+
+
+def again_of(purchase: Purchase, timezone: str, now: datetime) -> Again:
+    """The terms, items and photos of `purchase` for a new one, its deadline, pickups and
+    pay-by time moved on by the same whole weeks (local time kept: a Friday 18:00 stop stays
+    a Friday 18:00 stop) so that it stops an hour from now at the earliest."""
+    zone = ZoneInfo(timezone)
+    weeks = 1
+    while purchase.deadline + timedelta(weeks=weeks) < now + AGAIN_LEAD:
+        weeks += 1
+
+    def moved(instant: datetime) -> datetime:
+        local = instant.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks)
+        return local.replace(tzinfo=zone)
+
+    local = "%Y-%m-%d %H:%M"
+    lines = [f"Title: {purchase.title}"]
+    if purchase.description:
+        lines.append("Description: " + " ".join(purchase.description.split()))
+    if purchase.supplier:
+        lines.append(f"Supplier: {purchase.supplier}")
+    items = _item_lines(purchase.items)
+    lines += [f"Item: {line}" for line, _photo in items]
+    if purchase.moq is not None:
+        moq = purchase.moq
+        lines.append(
+            f"Min order: {moq.units} units"
+            if moq.units is not None
+            else f"Min order: {moq.money.amount if moq.money else ''} {purchase.currency}"
+        )
+    lines.append(f"Deadline: {moved(purchase.deadline):{local}}")
+    for slot in purchase.pickup_slots:
+        # A slot is typed within one day ("2026-12-07 10:00-12:00"), so it is written so.
+        window = f"{moved(slot.starts_at):{local}}-{moved(slot.ends_at):%H:%M}"
+        lines.append(
+            " | ".join([f"Pickup: {window}", slot.place]
+                       + ([str(slot.capacity)] if slot.capacity else []))
+        )  # fmt: skip
+    lines.append(f"Fee: {purchase.fee_percent}%")
+    if purchase.delivery_cost is not None:
+        split = purchase.delivery_split.value.replace("_", " ")
+        lines.append(f"Delivery: {purchase.delivery_cost.amount} {split}")
+    if purchase.regions:
+        lines.append("Regions: " + ", ".join(purchase.regions))
+    policy = purchase.short_policy.value
+    if purchase.extend_by is not None and policy == "extend":
+        policy = f"extend {int(purchase.extend_by.total_seconds() // 60)}m"
+    lines.append(f"If short: {policy}")
+    lines.append(f"Payment: {purchase.payment_mode.value}")
+    if purchase.pay_to:
+        lines.append("Pay to: " + " ".join(purchase.pay_to.split()))
+    if purchase.pay_by is not None:
+        lines.append(f"Pay by: {moved(purchase.pay_by):{local}}")
+    return Again("\n".join(lines), items, purchase.photo)

@@ -19,8 +19,10 @@ class SupplierLine:
     packs: int
     unit_price: Money
     total: Money
-    # An item sold by weight: its weight in grams (entered, or estimated), the price per kg.
+    # An item sold by weight: its weight in grams, the price per kg; `estimated` while some of
+    # it is not weighed yet.
     grams: int = 0
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,8 @@ class Report:
         return sum(totals[1:], totals[0]) if totals else None
 
 
-def head_report(purchase: Purchase, actor: Actor) -> Report:
-    """For the head and platform admins only: it names the members."""
-    ensure_can_manage(purchase, actor)
+def supplier_lines(purchase: Purchase) -> list[SupplierLine]:
+    """The supplier order, item by item: what was asked while open, allocated after the stop."""
     units = units_per_member(purchase)
     allocation = purchase.allocation()
     supplier = []
@@ -56,16 +57,24 @@ def head_report(purchase: Purchase, actor: Actor) -> Report:
         price = purchase.unit_price(item.item_id, count)
         packs = allocation[item.item_id].packs if item.pack_size > 1 else count
         if item.by_weight:
-            member_units = [
-                (m, lines[item.item_id]) for m, lines in units.items() if lines.get(item.item_id)
+            lines = [
+                (m, member[item.item_id]) for m, member in units.items() if item.item_id in member
             ]
-            grams = sum(purchase.weighed_grams(m, item, n) for m, n in member_units)
-            minor = sum(purchase.line_goods_minor(m, item, n, price.minor) for m, n in member_units)
-            supplier.append(
-                SupplierLine(item, count, packs, price, Money(minor, price.currency), grams)
-            )
+            grams = sum(purchase.weighed_grams(m, item, n) for m, n in lines)
+            minor = sum(purchase.line_goods_minor(m, item, n, price.minor) for m, n in lines)
+            estimated = any((m, item.item_id) not in purchase.weights for m, _n in lines)
+            total = Money(minor, price.currency)
+            supplier.append(SupplierLine(item, count, packs, price, total, grams, estimated))
         else:
             supplier.append(SupplierLine(item, count, packs, price, price * count))
+    return supplier
+
+
+def head_report(purchase: Purchase, actor: Actor) -> Report:
+    """For the head and platform admins only: it names the members."""
+    ensure_can_manage(purchase, actor)
+    units = units_per_member(purchase)
+    supplier = supplier_lines(purchase)
     dues = dues_of(purchase)
     estimates = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
     money = {} if estimates else accounts(purchase)

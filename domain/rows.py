@@ -50,6 +50,27 @@ def rows_state(units: Mapping[int, int], variants: Sequence[int]) -> RowsState:
     return RowsState(full, {item_id: units.get(item_id, 0) > full for item_id in variants})
 
 
+def completing_moves(
+    units: Mapping[int, int], variants: Sequence[int], short: Mapping[int, int]
+) -> list[tuple[int, int]]:
+    """Where a member short of a full row may move one unit so that one more row is full:
+    (from, to) pairs, `short` their units outside full rows per variant.
+
+    The next row is completed by one move only when it lacks a single size, and the unit moves
+    from a size with at least two units beyond the full rows (else its own row would go short
+    instead). Worked example (row S, M, L): S 3, M 2, L 1 make one full row; row 2 lacks L
+    alone, and S's third unit may move to L: S 2, M 2, L 2 make two."""
+    state = rows_state(units, variants)
+    if len(state.missing) != 1:
+        return []
+    (target,) = state.missing
+    return [
+        (source, target)
+        for source in variants
+        if source != target and short.get(source, 0) and units.get(source, 0) >= state.full + 2
+    ]
+
+
 def allocate_rows(
     queues: Mapping[int, list[QueueEntry]],
     variants: Sequence[int],

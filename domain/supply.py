@@ -68,14 +68,14 @@ def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) ->
         if line.units > ordered:
             raise InvalidPurchase(
                 N_("{item}: {units} is more than the {ordered} units ordered"),
-                item=item.name, units=line.units, ordered=ordered,
+                item=item.label, units=line.units, ordered=ordered,
             )  # fmt: skip
         if line.units % item.pack_size:
             raise InvalidPurchase(
                 N_("{item}: the supplier sends whole packs of {size}"),
-                item=item.name, size=item.pack_size,
+                item=item.label, size=item.pack_size,
             )  # fmt: skip
         if line.unit_price is not None and line.unit_price.minor <= 0:
-            raise InvalidPurchase(N_("{item}: the price must be more than zero"), item=item.name)
+            raise InvalidPurchase(N_("{item}: the price must be more than zero"), item=item.label)
     for line in lines:
         purchase.supply[line.item_id] = SupplyConfirmation(line.units, line.unit_price)

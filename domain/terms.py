@@ -203,6 +203,9 @@ class Item:
     variant: str = ""
     group: int = 0
     in_rows: bool = False
+    # Sold in rows, and the head lets members short of a full row take another size that
+    # completes one, after the stop (`domain.rows`).
+    swaps: bool = False
     estimate_grams: int | None = None
     photo: str = ""
 
@@ -221,6 +224,11 @@ class Item:
         if self.in_rows and self.pack_size > 1:
             raise InvalidPurchase(
                 N_("{item}: sold in rows, so it has no pack size: a row is its pack"),
+                item=self.name,
+            )
+        if self.swaps and not self.in_rows:
+            raise InvalidPurchase(
+                N_("{item}: sizes are swapped only in rows: write row S, M, L | swap"),
                 item=self.name,
             )
         if self.in_rows and self.moq_units is not None:

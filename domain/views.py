@@ -4,7 +4,7 @@ names only for the head and platform admins."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.billing import AmountDue, amounts_due
@@ -13,6 +13,7 @@ from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Item, Moq, PriceTier, Purchase, PurchaseStatus
+from domain.rows import RowsState
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class CardSummary:
     moq: Moq | None
     progress_percent: int
     items: tuple[ItemProgress, ...]
+    # Groups sold in full rows: how their rows are being filled (counts, no names).
+    rows: dict[int, RowsState] = field(default_factory=dict)
+    # And the rows in the supplier order (after a supplier's confirmation, what it sends).
+    rows_ordered: dict[int, int] = field(default_factory=dict)
 
 
 def card_summary(purchase: Purchase) -> CardSummary:
@@ -71,6 +76,8 @@ def card_summary(purchase: Purchase) -> CardSummary:
         purchase.moq,
         progress,
         items,
+        {group: purchase.rows_state(group) for group in purchase.row_groups()},
+        {group: allocation[group].units for group in purchase.row_groups()},
     )
 
 

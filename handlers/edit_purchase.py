@@ -9,15 +9,24 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import (
     ContextTypes,
+    MessageHandler,
+    filters,
 )
 
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
+from domain.form_fields import FormError
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
-from domain.purchase_form import TemplateContext, item_template, parse_edit, slot_template
+from domain.purchase_form import (
+    PurchaseEdit,
+    TemplateContext,
+    item_template,
+    parse_edit,
+    slot_template,
+)
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Registration,
@@ -83,6 +92,11 @@ async def send_edit_form(
             "are, and send it back. Items appear only while nobody has ordered them; the fee, "
             "minimum and delivery stay as members joined for them. After the stop only where "
             "and by when to pay can change."
+        )
+        + "\n"
+        + t.gettext(
+            "A new photo: send it with the form's first line as its caption, and a line "
+            "Photo: <item> under it for an item's photo."
         ),
     )
     await context.bot.send_message(
@@ -93,28 +107,38 @@ async def send_edit_form(
 async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/edit <purchase> with `Key: value` lines: change the terms while orders are open."""
     message = update.effective_message
-    assert message is not None and message.text is not None
+    assert message is not None
+    text = message.text or message.caption or ""
+    photo = message.photo[-1].file_id if message.photo else None
     t = person_translator(update, context)
     rt = runtime(context)
-    purchase_id, rest = purchase_command(message.text)
+    purchase_id, rest = purchase_command(text)
     if purchase_id is None:
         await message.reply_text(t.gettext("Press “Edit” on the purchase's panel (/purchases)."))
         return
     actor = actor_for(update, context)
     now = rt.clock()
     try:
-        if not rest:
+        if not rest and photo is None:
             await send_edit_form(update, context, purchase_id, actor, t)
             return
         async with rt.database.unit_of_work() as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
-        edit = parse_edit(
-            rest,
-            TemplateContext(purchase.currency, community.timezone, now),
-            first_line=message.text[: message.text.find(rest)].count("\n") + 1,  # /edit counts
+        edit = (
+            parse_edit(
+                rest,
+                TemplateContext(purchase.currency, community.timezone, now),
+                first_line=text[: text.find(rest)].count("\n") + 1,  # the /edit line counts
+            )
+            if rest
+            else PurchaseEdit()
         )
+        if photo is not None:
+            edit = edit.with_photo(photo)
+        elif edit.photo_of is not None:
+            raise FormError(N_("send the photo with the Photo: line as its caption"))
         timezone = community.timezone
         changed = await services.edit_purchase(
             rt.database.unit_of_work(update.update_id), purchase_id, actor, edit, now,
@@ -130,7 +154,25 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     rt.cards.request(purchase_id)
     rt.timeline.plan(purchase_id)  # the deadline and pickup timers, at once
+    if changed == ("photo",) or (photo is not None and changed == ("items",)):
+        await message.reply_text(
+            t.gettext(
+                "Saved. Members see the new photo in Details and in their order; the chat keeps "
+                "the photos the card was published with."
+            )
+        )
+        return
     await message.reply_text(t.gettext("Saved. The card shows the new terms."))
 
 
-HANDLERS: list[Registration] = [in_private("edit", edit_command)]
+HANDLERS: list[Registration] = [
+    in_private("edit", edit_command),
+    # A photo with "/edit 12" as its caption: the purchase's photo, or "Photo: Honey" an item's.
+    (
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.PHOTO & filters.CaptionRegex(r"^/edit(@\w+)?(\s|$)"),
+            edit_command,
+        ),
+        0,
+    ),
+]

@@ -34,7 +34,7 @@ def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[lis
     ]]  # fmt: skip
     for line in report.supplier:
         rows.append(
-            [line.item.name, line.units, line.packs, line.unit_price.amount, line.total.amount]
+            [line.item.label, line.units, line.packs, line.unit_price.amount, line.total.amount]
         )
     total = report.supplier_total
     if total is not None:

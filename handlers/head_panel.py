@@ -51,7 +51,7 @@ from handlers.runtime import (
     redraw,
     runtime,
 )
-from handlers.supply_form import send_supply_form
+from handlers.supply_form import send_supply_form, send_weights_form
 from handlers.transfer import send_candidates
 from texts import notices
 from texts.callback_data import Action, encode
@@ -69,6 +69,7 @@ READ_ONLY = (
     Action.HEAD_PAYMENTS,
     Action.HEAD_TRANSFER,
     Action.HEAD_SUPPLY,
+    Action.HEAD_WEIGH,
     Action.HEAD_EDIT,
     Action.HEAD_CANCEL,  # asks for the reason; /cancel_purchase cancels
 )
@@ -189,6 +190,10 @@ async def head_button(press: Press) -> None:
                 await send_supply_form(
                     press.update, press.context, purchase_id, press.actor, press.t
                 )
+            case Action.HEAD_WEIGH:
+                await send_weights_form(
+                    press.update, press.context, purchase_id, press.actor, press.t
+                )
             case Action.HEAD_TRANSFER:
                 await send_candidates(
                     press.update, press.context, purchase_id, press.actor, press.t
@@ -305,6 +310,6 @@ HANDLERS: list[Registration] = [
                 Action.HEAD_ARRIVED_CONFIRM, Action.HEAD_COMPLETE_ANYWAY, Action.HEAD_PANEL,
                 Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE,
                 Action.HEAD_PAYMENTS, Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
-                Action.HEAD_SUPPLY, Action.HEAD_EDIT),
+                Action.HEAD_SUPPLY, Action.HEAD_EDIT, Action.HEAD_WEIGH),
     *on_buttons(open_panel, Action.HEAD_OPEN),
 ]  # fmt: skip

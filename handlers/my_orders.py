@@ -134,6 +134,7 @@ def _toast(t: Translator, callback: Callback) -> str:
         Action.ORDER_WITHDRAW: t.gettext("You are out of this purchase."),
         Action.ORDER_ASK_WITHDRAW: t.gettext("Asked. The head will answer."),
         Action.ORDER_PAID: t.gettext("Noted. The head will confirm your payment."),
+        Action.ORDER_ROW_MOVE: t.gettext("Done: the row is full, and you are in it."),
     }.get(callback.action, "")
 
 
@@ -166,6 +167,9 @@ async def editor_button(press: Press) -> None:
             await services.request_withdrawal(uow, purchase_id, user.id, now)
         elif press.callback.action is Action.ORDER_PAID:
             await services.claim_payment(uow, purchase_id, user.id, now)
+        elif press.callback.action is Action.ORDER_ROW_MOVE:
+            _, source, target = press.callback.args
+            await services.move_in_row(uow, purchase_id, user.id, source, target, now)
     except AlreadyProcessed:
         return
     except DomainError as error:
@@ -178,7 +182,12 @@ async def editor_button(press: Press) -> None:
         if isinstance(press.query.message, Message):
             await send_editor(press.update, press.context, purchase_id, edit=press.query.message)
         return
-    if press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW):
+    if press.callback.action in (
+        Action.ORDER_ADD,
+        Action.ORDER_TOLERANCE,
+        Action.ORDER_WITHDRAW,
+        Action.ORDER_ROW_MOVE,
+    ):
         press.rt.cards.request(purchase_id)
     await press.query.answer(_toast(press.t, press.callback))
     await send_editor(
@@ -415,10 +424,16 @@ HANDLERS: list[Registration] = [
     in_private("orders", list_orders),
     *on_buttons(open_editor, Action.ORDER_OPEN, Action.ORDER_REFRESH),
     *on_buttons(editor_button, Action.ORDER_ADD, Action.ORDER_TOLERANCE, Action.ORDER_WITHDRAW,
-                Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID),
+                Action.ORDER_ASK_WITHDRAW, Action.ORDER_PAID, Action.ORDER_ROW_MOVE),
     *on_buttons(choose_slot, Action.PICKUP_CHOOSE),
     *on_buttons(ask_to_leave, Action.ORDER_ASK_LEAVE),
     *on_buttons(head_answers_withdrawal, Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM,
                 Action.WITHDRAWAL_DECLINE),
-    (MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, receipt_photo), 0),
+    (
+        # a caption that starts with a command is that command's (/new, /edit with a photo)
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.PHOTO & ~filters.CaptionRegex(r"^/"), receipt_photo
+        ),
+        0,
+    ),
 ]  # fmt: skip

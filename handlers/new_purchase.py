@@ -1,5 +1,6 @@
 """/new in a community chat: a button into the private-chat wizard, or, with the template
-below the command, the purchase published at once."""
+below the command, the purchase published at once (sent as a photo's caption, with the photo
+above its card)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     filters,
 )
 
@@ -38,7 +40,15 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not community.may_open_purchases(await is_chat_admin(context, chat.id, user.id)):
         await message.reply_text(t.gettext("In this community only chat admins open purchases."))
         return
-    body = (message.text or "").partition("\n")[2]
+    body = (message.text or message.caption or "").partition("\n")[2]
+    if message.document is not None:  # a picture sent as a file: Telegram keeps no photo of it
+        await message.reply_text(
+            t.gettext(
+                "The purchase was not published: that is a file, not a photo. Send the picture "
+                "as a photo with the template as its caption."
+            )
+        )
+        return
     if not body.strip():
         link = deep_link(context.bot.username, Start.NEW_PURCHASE, chat.id)
         await message.reply_text(
@@ -55,6 +65,8 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             TemplateContext(community.currency, community.timezone, rt.clock()),
             first_line=2,  # below the /new line
         )
+        if message.photo:
+            form.photo = message.photo[-1].file_id
         purchase = form.to_purchase(
             chat.id, user.id, community.currency, rt.clock(), rt.settings.max_fee_percent
         )
@@ -88,6 +100,19 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
 
 
+# "/new" (or "/new@bot") at the start of a caption: Telegram's commands are text only.
+NEW_COMMAND = r"^/new(@\w+)?(\s|$)"
+
+
 HANDLERS: list[Registration] = [
     (CommandHandler("new", new_in_group, filters=filters.ChatType.GROUPS), 0),
+    (
+        MessageHandler(
+            filters.ChatType.GROUPS
+            & (filters.PHOTO | filters.Document.ALL)
+            & filters.CaptionRegex(NEW_COMMAND),
+            new_in_group,
+        ),
+        0,
+    ),
 ]

@@ -73,7 +73,7 @@ def windows_text(t: Translator, purchase: Purchase) -> str:
 
 def lines_of(purchase: Purchase, member: MemberLine) -> str:
     return ", ".join(
-        f"{units} × {purchase.item(item_id).name}" for item_id, units in member.lines.items()
+        f"{units} × {purchase.item(item_id).label}" for item_id, units in member.lines.items()
     )
 
 
@@ -129,7 +129,7 @@ def matrix_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
         item for item in purchase.items if any(item.item_id in m.lines for m in report.members)
     ]
     rows: list[list[object]] = [[t.gettext("Member"), t.gettext("Pickup code"),
-                                 *(item.name for item in items)]]  # fmt: skip
+                                 *(item.label for item in items)]]  # fmt: skip
     members = receiving(report)
     for member in members:
         rows.append([member.name, member.pickup_code,

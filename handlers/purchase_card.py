@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -30,7 +30,7 @@ from handlers.runtime import (
     runtime,
 )
 from texts.callback_data import Action, Start, deep_link
-from texts.card_view import card_keyboard, card_text, check_card_fits
+from texts.card_view import card_keyboard, card_text, check_card_fits, photo_album
 from texts.i18n import Translator
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,26 @@ async def publish_and_post(
     return purchase_id
 
 
+async def send_photos(
+    bot: Bot, chat_id: int, t: Translator, purchase: Purchase, items_only: bool = False
+) -> None:
+    """The purchase's photos before its card: one photo, or an album of them. A photo
+    Telegram no longer serves (a price list's address gone) costs the photos, not the card."""
+    album = photo_album(t, purchase, items_only)
+    try:
+        if len(album) == 1:
+            ((file_id, caption),) = album
+            await bot.send_photo(chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML)
+        elif album:
+            await bot.send_media_group(
+                chat_id,
+                [InputMediaPhoto(file_id, caption=caption, parse_mode=ParseMode.HTML)
+                 for file_id, caption in album],
+            )  # fmt: skip
+    except TelegramError as error:
+        log.info("photos of purchase %s not sent: %s", purchase.id, error.message)
+
+
 class CardNotPosted(DomainError):
     """Telegram refused the card (the bot left the chat, may not write there...)."""
 
@@ -75,6 +95,7 @@ async def post_card(bot: Bot, rt: Runtime, purchase_id: int) -> None:
     t = community_translator(community)
     shown = draft.copy()
     shown.status = PurchaseStatus.OPEN  # the card shows what members will see
+    await send_photos(bot, community.chat_id, t, shown)
     try:
         message = await bot.send_message(
             community.chat_id,
@@ -152,7 +173,7 @@ def order_toast(t: Translator, view: MemberOrderView, item_id: int) -> str:
     line = next(line for line in view.lines if line.item.item_id == item_id)
     total = t.money(view.due.total) if view.due else ""
     toast = t.gettext("You're in: {quantity} × {item} — {total} in all").format(
-        quantity=line.quantity, item=line.item.name, total=total
+        quantity=line.quantity, item=line.item.label, total=total
     )
     if view.due is not None and view.due.is_estimate and view.due.delivery.minor:
         # The first to join carries the whole delivery cost until others share it.

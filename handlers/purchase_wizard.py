@@ -11,6 +11,8 @@ so a redelivered message is not taken twice.
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from telegram import Update
@@ -25,16 +27,25 @@ from telegram.ext import (
 )
 
 from domain.community import Community
+from domain.errors import N_, DomainError, IllegalTransition, NotFound
 from domain.form_fields import (
     FormError,
 )
 from domain.ports import AlreadyProcessed
-from domain.purchase import PaymentMode
-from domain.purchase_form import parse_template
+from domain.price_list import PriceList, split_line
+from domain.purchase import FINISHED, PaymentMode
+from domain.purchase_form import again_of, parse_template
+from handlers.new_purchase import NEW_COMMAND
+from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
+    head_community,
     is_chat_admin,
     is_chat_member,
     load_community,
+    managed_purchase,
+    on_buttons,
+    on_press,
     person_translator,
     runtime,
 )
@@ -97,6 +108,12 @@ async def _ask(
     if step is Step.PREVIEW:
         wizard.editing = False
     await _save(update, context, wizard, wizard.community.chat_id)
+    if step is Step.ITEMS and update.effective_user is not None:
+        async with runtime(context).database.unit_of_work() as uow:
+            saved = await uow.price_lists.of_head(update.effective_user.id, OFFERED_PRICE_LISTS)
+        wizard.price_lists = [
+            (p.id, p.supplier) for p in saved if p.currency == wizard.community.currency
+        ]
     if step is Step.PREVIEW:
         await show_preview(update, context, wizard)
         return
@@ -159,13 +176,18 @@ async def _may_open(
     return True
 
 
-async def _begin(update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
+async def _begin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community, photo: str = ""
+) -> None:
     user = update.effective_user
     assert user is not None
     if not await _may_open(update, context, community):
         return
     t = person_translator(update, context, community)
     wizard = Wizard(community, last_pay_to=await _last_pay_to(context, user.id))
+    if photo:
+        rt = runtime(context)
+        wizard.answer(Step.PHOTO, photo, rt.clock(), rt.settings.max_fee_percent)
     intro = t.gettext("Let's open a purchase in {title}. I'll ask a few questions.").format(
         title=community.title
     )
@@ -183,17 +205,17 @@ async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
 async def _last_community(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Community | None:
     """The community the person last opened (or began to open) a purchase in."""
     async with runtime(context).database.unit_of_work() as uow:
-        found = await uow.telegram.conversation(user_id)
-        if found is None:
-            return None
-        return await uow.communities.get(int(found[1]["community_id"]))
+        return await head_community(uow, user_id)
 
 
 async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/new in the private chat: the template after it, or the wizard, for the last community."""
+    """/new in the private chat: the template after it, or the wizard, for the last community;
+    sent as a photo's caption, the photo is the purchase's."""
     message = update.effective_message
     user = update.effective_user
-    assert message is not None and message.text is not None and user is not None
+    assert message is not None and user is not None
+    text = message.text or message.caption or ""
+    photo = message.photo[-1].file_id if message.photo else ""
     t = person_translator(update, context)
     community = await _last_community(context, user.id)
     if community is None:
@@ -201,14 +223,17 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             t.gettext("First send /new in your community chat, then tap the button I answer with.")
         )
         return
-    body = message.text.partition("\n")[2]
+    body = text.partition("\n")[2]
     if not body.strip():
-        await _begin(update, context, community)
+        await _begin(update, context, community, photo)
         return
     t = person_translator(update, context, community)
     wizard = Wizard(community, template=body)
     try:
         wizard.form = parse_template(body, wizard.context(runtime(context).clock()), first_line=2)
+        if photo:
+            rt = runtime(context)
+            wizard.answer(Step.PHOTO, photo, rt.clock(), rt.settings.max_fee_percent)
     except FormError as error:
         await message.reply_text(
             t.gettext("The template has a problem, nothing was saved: {reason}").format(
@@ -254,7 +279,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _save(update, context, wizard, wizard.community.chat_id)
             await message.reply_text(
                 t.gettext("Added item {number}: {name}. Send another, or press Done.").format(
-                    number=len(wizard.form.items), name=wizard.form.items[-1].name
+                    number=len(wizard.form.items), name=wizard.form.items[-1].label
                 ),
                 reply_markup=step_keyboard(t, step, wizard),
             )
@@ -263,6 +288,193 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except AlreadyProcessed:
         pass
     raise ApplicationHandlerStop
+
+
+async def photo_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo from someone in the wizard: with an item line as its caption, that item with
+    its picture; without a caption, the purchase's picture. Anyone else's photo goes on to
+    the other handlers (a payment receipt)."""
+    message = update.effective_message
+    assert message is not None and message.photo
+    caption = (message.caption or "").strip()
+    if caption.startswith("/"):
+        return  # a command's photo (/edit 12 with a new photo)
+    wizard = await _load(update, context)
+    if wizard is None:
+        return
+    t = person_translator(update, context, wizard.community)
+    rt = runtime(context)
+    file_id = message.photo[-1].file_id
+    try:
+        if caption:
+            wizard.answer(Step.ITEM_PHOTO, f"{file_id}\n{caption}", rt.clock(),
+                          rt.settings.max_fee_percent)  # fmt: skip
+        else:
+            wizard.answer(Step.PHOTO, file_id, rt.clock(), rt.settings.max_fee_percent)
+    except FormError as error:
+        await message.reply_text(
+            t.gettext(
+                "That doesn't work: {reason}. Send the photo again with the item as its caption, "
+                "e.g. Honey 1 kg | 12.50"
+            ).format(reason=t.reason(error))
+        )
+        raise ApplicationHandlerStop from None
+    try:
+        await _save(update, context, wizard, wizard.community.chat_id)
+        if caption:
+            said = t.gettext("Added item {number}: {name}, with its photo.").format(
+                number=len(wizard.form.items), name=wizard.form.items[-1].label
+            )
+        else:
+            said = t.gettext("This is the purchase's photo now: it comes above its card.")
+        await message.reply_text(said, reply_markup=step_keyboard(t, wizard.step, wizard))
+    except AlreadyProcessed:
+        pass
+    raise ApplicationHandlerStop
+
+
+async def not_a_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A picture sent as a file, or a sticker, from someone in the wizard: Telegram keeps no
+    photo of it, so it cannot go above a card."""
+    message = update.effective_message
+    assert message is not None
+    wizard = await _load(update, context)
+    if wizard is None:
+        return
+    t = person_translator(update, context, wizard.community)
+    await message.reply_text(
+        t.gettext(
+            "That is not a photo (a file or a sticker): nothing was added. Send the picture as "
+            "a photo, with the item as its caption for an item's picture."
+        )
+    )
+    raise ApplicationHandlerStop
+
+
+# The head's latest price lists offered at the items question, at most.
+OFFERED_PRICE_LISTS = 3
+
+
+def _add_price_list(wizard: Wizard, price_list: PriceList, now: datetime, max_fee: Decimal) -> None:
+    """The list's supplier (unless one is given) and items, as if the head typed them."""
+    if price_list.currency != wizard.community.currency:
+        raise FormError(
+            N_("this price list is in {currency}; the community pays in {community}"),
+            currency=price_list.currency, community=wizard.community.currency,
+        )  # fmt: skip
+    if not wizard.form.supplier:
+        wizard.answer(Step.SUPPLIER, price_list.supplier, now, max_fee)
+    for saved in price_list.lines:
+        photo, line = split_line(saved)
+        if photo:
+            wizard.answer(Step.ITEM_PHOTO, f"{photo}\n{line}", now, max_fee)
+        else:
+            wizard.answer(Step.ITEMS, line, now, max_fee)
+
+
+async def _price_list_items(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, list_id: int, t: Translator
+) -> None:
+    """📋 Items of <supplier> at the items question: that price list's items, added."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        price_list = await uow.price_lists.get(list_id, user.id)
+    if price_list is None:
+        await context.bot.send_message(chat.id, t.gettext("This button is no longer valid."))
+        return
+    try:
+        _add_price_list(wizard, price_list, rt.clock(), rt.settings.max_fee_percent)
+    except FormError as error:
+        await context.bot.send_message(
+            chat.id, t.gettext("Nothing was added: {reason}").format(reason=t.reason(error))
+        )
+        return
+    await _save(update, context, wizard, wizard.community.chat_id)
+    await context.bot.send_message(
+        chat.id,
+        t.ngettext(
+            "{count} item now. Send another, or press Done.",
+            "{count} items now. Send another, or press Done.",
+            len(wizard.form.items),
+        ).format(count=len(wizard.form.items)),
+        reply_markup=step_keyboard(t, Step.ITEMS, wizard),
+    )
+
+
+@on_press
+async def use_price_list(press: Press) -> None:
+    """Open a purchase with these items, under a price list's preview: a purchase in the
+    making for the head's community with the list's supplier and items, asked the rest."""
+    user_id = press.actor.user_id
+    async with press.rt.database.unit_of_work() as uow:
+        price_list = await uow.price_lists.get(press.callback.args[0], user_id)
+    community = await _last_community(press.context, user_id)
+    if price_list is None or community is None:
+        await press.query.answer(press.t.gettext("This button is no longer valid."))
+        return
+    await press.query.answer()
+    if not await _may_open(press.update, press.context, community):
+        return
+    wizard = Wizard(community, last_pay_to=await _last_pay_to(press.context, user_id))
+    try:
+        _add_price_list(wizard, price_list, press.rt.clock(), press.rt.settings.max_fee_percent)
+    except FormError as error:
+        await press.context.bot.send_message(
+            user_id, press.t.gettext("Nothing was added: {reason}").format(
+                reason=press.t.reason(error)
+            ),
+        )  # fmt: skip
+        return
+    intro = press.t.gettext(
+        "The items of {supplier} are in. Now the rest of the purchase in {title}."
+    ).format(supplier=price_list.supplier, title=community.title)
+    with contextlib.suppress(AlreadyProcessed):
+        await _ask(press.update, press.context, wizard, Step.TITLE, intro)
+
+
+@on_press
+async def open_again(press: Press) -> None:
+    """🔁 Open again on a finished purchase's panel: a new purchase in the making with its
+    terms, items and photos and its dates a whole number of weeks later, shown as the preview
+    to publish, or to change first."""
+    try:
+        purchase = await managed_purchase(press.context, press.callback.args[0], press.actor)
+        if purchase.status not in FINISHED:
+            raise IllegalTransition(N_("a purchase is opened again once it is finished"))
+        community = await load_community(press.context, purchase.community_id)
+        if community is None:
+            raise NotFound(N_("no such community"))
+    except DomainError as error:
+        await press.query.answer(not_done(press.t, error))
+        return
+    await press.query.answer()
+    if not await _may_open(press.update, press.context, community):
+        return
+    now, max_fee = press.rt.clock(), press.rt.settings.max_fee_percent
+    again = again_of(purchase, community.timezone, now)
+    wizard = Wizard(community, template=again.template)
+    wizard.form = parse_template(again.template, wizard.context(now))
+    wizard.items_again()
+    try:
+        for line, photo in again.items:
+            if photo:
+                wizard.answer(Step.ITEM_PHOTO, f"{photo}\n{line}", now, max_fee)
+            else:
+                wizard.answer(Step.ITEMS, line, now, max_fee)
+        if again.photo:
+            wizard.answer(Step.PHOTO, again.photo, now, max_fee)
+    except FormError as error:  # a rule that changed since (a lower fee cap)
+        await press.context.bot.send_message(
+            press.query.from_user.id,
+            press.t.gettext("It cannot be opened again as it was: {reason}").format(
+                reason=press.t.reason(error)
+            ),
+        )
+        return
+    with contextlib.suppress(AlreadyProcessed):
+        await _ask(press.update, press.context, wizard, Step.PREVIEW)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -318,6 +530,8 @@ async def _pressed(
         await _ask(update, context, wizard, field_step)
     elif action is Action.WIZARD_PUBLISH:
         await publish(update, context, wizard, t)
+    elif action is Action.WIZARD_PRICE_LIST:
+        await _price_list_items(update, context, wizard, args[0], t)
 
 
 async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -367,7 +581,7 @@ def _wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
         (CallbackQueryHandler(button, pattern=is_action(action)), 0)
         for action in (Action.WIZARD_SKIP, Action.WIZARD_DONE, Action.WIZARD_PUBLISH,
                        Action.WIZARD_EDIT, Action.WIZARD_CANCEL, Action.WIZARD_FIELD,
-                       Action.WIZARD_CHOICE)
+                       Action.WIZARD_CHOICE, Action.WIZARD_PRICE_LIST)
     ]  # fmt: skip
     return [
         (MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer), WIZARD_GROUP),
@@ -380,7 +594,20 @@ def _wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
             WIZARD_GROUP,
         ),
         (CommandHandler("new", new_in_private, filters=private), WIZARD_GROUP),
+        (
+            MessageHandler(
+                private & filters.PHOTO & filters.CaptionRegex(NEW_COMMAND), new_in_private
+            ),
+            WIZARD_GROUP,
+        ),
+        (MessageHandler(private & filters.PHOTO, photo_answer), WIZARD_GROUP),
+        (
+            MessageHandler(private & (filters.Document.IMAGE | filters.Sticker.ALL), not_a_photo),
+            WIZARD_GROUP,
+        ),
         *buttons,
+        *on_buttons(open_again, Action.HEAD_AGAIN),
+        *on_buttons(use_price_list, Action.PRICE_LIST_USE),
     ]
 
 

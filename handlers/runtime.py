@@ -224,6 +224,16 @@ async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | Non
             raise
 
 
+async def head_community(uow: HandlerUnitOfWork, user_id: int) -> Community | None:
+    """The community a head works in now: where they last began to open a purchase, or else
+    that of the latest purchase they lead."""
+    found = await uow.telegram.conversation(user_id)
+    if found is not None and "community_id" in found[1]:
+        return await uow.communities.get(int(found[1]["community_id"]))
+    community_id = await uow.purchases.last_community_id(user_id)
+    return None if community_id is None else await uow.communities.get(community_id)
+
+
 async def managed_purchase(
     context: ContextTypes.DEFAULT_TYPE,
     purchase_id: int,

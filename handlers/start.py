@@ -17,6 +17,7 @@ from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
+from handlers.purchase_card import send_photos
 from handlers.runtime import Registration, anywhere, in_private, person_translator, runtime
 from texts import notices
 from texts.callback_data import Start, keyboard, parse_start
@@ -39,7 +40,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if pickup_token is not None:
         await open_by_token(update, context, pickup_token)
     elif parsed is not None and parsed[0] is Start.MY_ORDER:
-        await send_editor(update, context, parsed[1])
+        await show_order(update, context, parsed[1])
     elif parsed is not None and parsed[0] is Start.DETAILS:
         await show_details(update, context, parsed[1])
     else:
@@ -107,6 +108,18 @@ async def catch_up(
 CATCH_UP_STATUSES = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED)
 
 
+async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int) -> None:
+    """The order editor from the card's My order: the items' photos first, when they have."""
+    message = update.effective_message
+    assert message is not None
+    async with runtime(context).database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is not None and community is not None:
+        t = person_translator(update, context, community)
+        await send_photos(context.bot, message.chat_id, t, purchase, items_only=True)
+    await send_editor(update, context, purchase_id)
+
+
 async def show_details(
     update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int
 ) -> None:
@@ -119,6 +132,7 @@ async def show_details(
     if purchase is not None and community is not None:
         t = person_translator(update, context, community)
         summary = card_summary(purchase)
+        await send_photos(context.bot, message.chat_id, t, purchase)
         await message.reply_text(
             card_text(t, purchase, summary, rt.clock()), parse_mode=ParseMode.HTML
         )

@@ -1,17 +1,20 @@
-"""What the supplier confirmed: the head gets a form of the order to copy, change and send
-back with /supply; the domain re-allocates and members are told."""
+"""What the supplier confirmed, and what goods sold by weight weigh: the head gets a form to
+copy, fill in and send back with /supply (or /weights); the domain re-allocates or re-prices and
+members are told."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import (
     ContextTypes,
 )
 
-from domain import services
-from domain.errors import DomainError
+from domain import services, weights
+from domain.errors import N_, DomainError, NotFound
 from domain.permissions import Actor
-from domain.ports import AlreadyProcessed
+from domain.ports import AlreadyProcessed, UnitOfWork
 from domain.purchase import Purchase
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -24,6 +27,8 @@ from handlers.runtime import (
     runtime,
 )
 from texts.i18n import Translator
+
+FormSender = Callable[[Update, ContextTypes.DEFAULT_TYPE, int, Actor, Translator], Awaitable[None]]
 
 
 def supply_form(t: Translator, purchase: Purchase) -> str:
@@ -38,7 +43,7 @@ def supply_form(t: Translator, purchase: Purchase) -> str:
             if item.pack_size > 1
             else t.gettext("ordered {units}").format(units=ordered)
         )
-        lines.append(f"{item.item_id}. {item.name}: {units} ({note})")
+        lines.append(f"{item.item_id}. {item.label}: {units} ({note})")
     return "\n".join(lines)
 
 
@@ -63,26 +68,64 @@ async def send_supply_form(
     await context.bot.send_message(chat.id, supply_form(t, purchase))
 
 
-async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/supply <purchase> with one line per item: what the supplier confirmed."""
+def weights_form(t: Translator, purchase: Purchase) -> str:
+    """The head's form: one numbered line per member's goods sold by weight, the estimate (or
+    the weight entered) after the colon, to be overwritten with what the scale says."""
+    lines = [f"/weights {purchase.id}"]
+    for line in weights.weighing_lines(purchase):
+        name = purchase.members[line.member_id].name if line.member_id in purchase.members else ""
+        item = purchase.item(line.item_id)
+        grams = line.grams if line.grams is not None else line.estimate_grams
+        note = t.ngettext("{count} piece", "{count} pieces", line.units).format(count=line.units)
+        lines.append(f"{line.number}. {name} — {item.label}, {note}: {t.kilograms(grams)}")
+    return "\n".join(lines)
+
+
+async def send_weights_form(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    purchase = await managed_purchase(context, purchase_id, actor)
+    if not weights.weighing_lines(purchase):
+        raise NotFound(N_("nobody gets goods sold by weight in this purchase"))
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "What do the goods weigh? Copy the next message, write each member's weight in kg "
+            "after the colon (3: 1.04), delete the lines you have not weighed yet, and send it "
+            "back. Each member is told their amount, and what they paid is settled against it."
+        ),
+    )
+    await context.bot.send_message(chat.id, weights_form(t, purchase))
+
+
+async def _form_answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    usage: str,
+    send_form: FormSender,
+    save: Callable[[UnitOfWork, int, Actor, str], Awaitable[list[int]]],
+) -> None:
+    """/supply or /weights <purchase> with the form's lines: saved, and who it moved."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
     rt = runtime(context)
     purchase_id, rest = purchase_command(message.text)
     if purchase_id is None:
-        await message.reply_text(
-            t.gettext("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
-        )
+        await message.reply_text(t.gettext(usage))
         return
     actor = actor_for(update, context)
     try:
         if not rest:
-            await send_supply_form(update, context, purchase_id, actor, t)
+            await send_form(update, context, purchase_id, actor, t)
             return
-        changed = await services.confirm_supply(
-            rt.database.unit_of_work(update.update_id), purchase_id, actor, rest
-        )
+        changed = await save(rt.database.unit_of_work(update.update_id), purchase_id, actor, rest)
     except AlreadyProcessed:
         return
     except DomainError as error:
@@ -99,4 +142,19 @@ async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
 
 
-HANDLERS: list[Registration] = [in_private("supply", supplier_confirmed)]
+async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/supply <purchase> with one line per item: what the supplier confirmed."""
+    usage = N_("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
+    await _form_answer(update, context, usage, send_supply_form, services.confirm_supply)
+
+
+async def weighed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/weights <purchase> with numbered lines: what members' goods sold by weight weigh."""
+    usage = N_("Press “⚖️ Enter weights” on the purchase's panel (/purchases).")
+    await _form_answer(update, context, usage, send_weights_form, services.enter_weights)
+
+
+HANDLERS: list[Registration] = [
+    in_private("supply", supplier_confirmed),
+    in_private("weights", weighed),
+]

@@ -15,7 +15,7 @@ from telegram.ext import (
 
 from domain.errors import DomainError
 from domain.views import card_summary
-from handlers.purchase_card import publish_and_post
+from handlers.purchase_card import publish_and_post, send_photos
 from handlers.runtime import (
     person_translator,
     runtime,
@@ -78,6 +78,7 @@ async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizar
     heading = t.gettext("Preview of the card for {title}:").format(
         title=escape(wizard.community.title)
     )
+    await send_photos(context.bot, chat.id, t, purchase)
     preview = heading + "\n\n" + card_text(t, purchase, card_summary(purchase), rt.clock())
     terms = payment_terms(t, purchase)
     if visible_length(preview + "\n\n" + terms) <= MAX_MESSAGE_LENGTH:

@@ -48,6 +48,10 @@ class Step(IntEnum):
     # After DELIVERY when the cost came without how to share it (numbered last: saved
     # wizards keep their step numbers).
     DELIVERY_SPLIT = 15
+    # Not questions: a photo the head sent at any step, kept as an answer (its file id, and
+    # for an item's photo the item line of its caption below it).
+    PHOTO = 16
+    ITEM_PHOTO = 17
 
 
 OPTIONAL = {Step.DESCRIPTION, Step.SUPPLIER, Step.MOQ, Step.PICKUP, Step.FEE, Step.DELIVERY,
@@ -68,6 +72,8 @@ class Wizard:
     template: str = ""
     answers: list[tuple[Step, str | None]] = field(default_factory=list)
     form: PurchaseForm = field(default_factory=PurchaseForm)
+    # The head's saved price lists (id, supplier) offered at the items question; not kept.
+    price_lists: list[tuple[int, str]] = field(default_factory=list)
 
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
@@ -142,6 +148,13 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetim
             "e.g. Honey 1 kg | 12.50 | pack 6 | max 10\n"
             "Options: pack N, min N, max N, stock N, moq N. "
             "Cheaper from a quantity: 12.50; 11.90 from 60"
+        )
+        + "\n"
+        + t.gettext(
+            "Sizes or colours: | variants S, M, L (or | row S, M, L when the supplier sells only "
+            "full rows). By weight: Cheese | 18.00 per kg | about 0.5 kg. A photo with the item "
+            "as its caption adds the item with its picture; a photo without a caption is the "
+            "purchase's picture."
         ),
         Step.MOQ: t.gettext(
             "The minimum order for the whole purchase, e.g. 30 units or 500 {currency}"
@@ -206,7 +219,19 @@ def _if_short(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
 
 
 def _item(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    form.items.append(fields.parse_item(text, ctx.currency))
+    form.add_items(fields.parse_item_line(text, ctx.currency))
+
+
+def _photo(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
+    form.photo = text
+
+
+def _item_photo(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
+    """ "<file id>\n<item line>": the item (each of its variants) with its photo."""
+    file_id, _, line = text.partition("\n")
+    form.add_items(
+        [replace(item, photo=file_id) for item in fields.parse_item_line(line, ctx.currency)]
+    )
 
 
 def _pay_by(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
@@ -236,6 +261,8 @@ PARSERS: dict[Step, Parser] = {
     Step.PAYMENT: _set("payment_mode", lambda text, _: fields.parse_payment(text)),
     Step.PAY_TO: _set("pay_to", lambda text, _: fields.parse_text(text, "pay_to")),
     Step.PAY_BY: _pay_by,
+    Step.PHOTO: _photo,
+    Step.ITEM_PHOTO: _item_photo,
 }
 
 
@@ -279,6 +306,14 @@ def step_keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMa
         buttons.append(
             InlineKeyboardButton(label[:60], callback_data=encode(Action.WIZARD_CHOICE, step, 0))
         )
+    if step is Step.ITEMS:
+        buttons += [
+            InlineKeyboardButton(
+                t.gettext("📋 Items of {supplier}").format(supplier=supplier)[:60],
+                callback_data=encode(Action.WIZARD_PRICE_LIST, list_id),
+            )
+            for list_id, supplier in wizard.price_lists
+        ]
     if step is Step.ITEMS and wizard.form.items:
         buttons.append(
             InlineKeyboardButton(
@@ -336,6 +371,8 @@ def is_current(wizard: Wizard, action: Action, args: tuple[int, ...]) -> bool:
         return step is Step.PAY_TO and args[1] == 0 and bool(wizard.last_pay_to)
     if action is Action.WIZARD_FIELD:
         return step is Step.PREVIEW and 0 <= args[0] <= Step.PREVIEW  # PREVIEW: back to it
+    if action is Action.WIZARD_PRICE_LIST:
+        return step is Step.ITEMS  # whose list it is, the handler checks
     return step is Step.PREVIEW  # Edit and Publish
 
 

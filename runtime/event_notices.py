@@ -56,7 +56,7 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
     for member_id, (kind, _payload) in shown:
         name = escape(purchase.members[member_id].name) if member_id in purchase.members else "?"
         order = ", ".join(
-            f"{quantity} × {escape(purchase.item(item_id).name)}"
+            f"{quantity} × {escape(purchase.item(item_id).label)}"
             for item_id, (quantity, _tol) in purchase.lines(member_id).items()
         )
         if kind == "MemberWithdrew" or not order:

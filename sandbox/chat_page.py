@@ -236,23 +236,31 @@ class ChatPage:
         return web.json_response({"ok": True})
 
     async def _photo(self, request: web.Request) -> web.Response:
-        """A photo sent in one's private chat with the bot (a payment receipt, say): a form
-        with `user` and `photo`, as the page's 📎 sends it."""
+        """A photo or a file sent from the page's 📎 (a receipt, a purchase's picture with its
+        template as the caption, a supplier's price list): a form with `user`, `chat` (their
+        private chat by default), `photo` and an optional `caption`. A picture goes as a photo,
+        anything else as a document, as the Telegram app sends them."""
         try:
             form = await request.post()
         except ValueError:
             raise web.HTTPBadRequest(text="send a form with user and photo") from None
         user = self._user(form.get("user"))
-        photo = form.get("photo")
-        if user is None or not isinstance(photo, web.FileField):
+        upload = form.get("photo")
+        if user is None or not isinstance(upload, web.FileField):
             raise web.HTTPBadRequest(text="send a form with user and photo")
-        if not user.started_bot:
+        chat = self._chat_for(user, form.get("chat") or user.id)
+        if chat.is_private and not user.started_bot:
             raise web.HTTPBadRequest(text="press Start first")
-        data = photo.file.read(MAX_PHOTO_BYTES + 1)
-        if not data or len(data) > MAX_PHOTO_BYTES or not photo.content_type.startswith("image/"):
-            raise web.HTTPBadRequest(text="that is not a photo of at most 5 MB")
+        data = upload.file.read(MAX_PHOTO_BYTES + 1)
+        if not data or len(data) > MAX_PHOTO_BYTES:
+            raise web.HTTPBadRequest(text="send a file of at most 5 MB")
         caption = str(form.get("caption") or "") or None
-        await self.sandbox.send_photo(user, data, caption)
+        if upload.content_type.startswith("image/"):
+            await self.sandbox.send_photo(user, data, caption, chat=chat)
+        else:
+            await self.sandbox.send_document(
+                user, upload.filename, data, upload.content_type, caption, chat=chat
+            )
         return web.json_response({"ok": True})
 
     async def _press(self, request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.emulator import TelegramSandbox
@@ -130,15 +131,59 @@ class Sandbox:
         return message
 
     async def send_photo(
-        self, user: SandboxUser, data: bytes, caption: str | None = None
+        self,
+        user: SandboxUser,
+        data: bytes,
+        caption: str | None = None,
+        chat: SandboxChat | None = None,
     ) -> SandboxMessage:
-        """`user` sends a photo (a receipt, say) in their private chat with the bot."""
-        target = self.emulator.chats[user.id]
-        user.started_bot = True
-        stored = self.emulator._store_file(("photo.jpg", "image/jpeg", data))
-        photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                  "width": 800, "height": 600, "file_size": len(data)}]  # fmt: skip
-        message = self.emulator._new_message(target, user.id, photo=photo, caption=caption)
+        """`user` sends a photo in `chat` (their private chat with the bot by default), with
+        `caption` under it: a receipt, or a purchase's picture with its template."""
+        stored = self.emulator.store(("photo.jpg", "image/jpeg", data), "photo")
+        return self._send_file(user, chat, caption, photo=self.emulator.photo_sizes(stored))
+
+    async def send_document(
+        self,
+        user: SandboxUser,
+        file_name: str,
+        data: bytes,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        chat: SandboxChat | None = None,
+    ) -> SandboxMessage:
+        """`user` sends a file (a supplier's price list, say) as a document."""
+        stored = self.emulator.store((file_name, mime_type, data), "document")
+        return self._send_file(user, chat, caption, document=self.emulator._document(stored))
+
+    async def send_sticker(
+        self, user: SandboxUser, chat: SandboxChat | None = None
+    ) -> SandboxMessage:
+        """`user` sends a sticker: something that is neither text nor a photo."""
+        stored = self.emulator.store(("sticker.webp", "image/webp", b"RIFF0000WEBP"), "sticker")
+        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                   "type": "regular", "emoji": "👍"}  # fmt: skip
+        target = chat or self.emulator.chats[user.id]
+        self._require_member(target, user)
+        message = self.emulator._new_message(target, user.id)
+        sent = self.emulator.message_to_api(message) | {"sticker": sticker}
+        self.emulator.push_update("message", sent)
+        return message
+
+    def _send_file(
+        self, user: SandboxUser, chat: SandboxChat | None, caption: str | None, **fields: Any
+    ) -> SandboxMessage:
+        target = chat or self.emulator.chats[user.id]
+        self._require_member(target, user)
+        if target.is_private:
+            user.started_bot, user.blocked_bot = True, False
+        entities = []
+        if caption and caption.startswith("/"):
+            command = caption.split()[0]
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command)})
+        message = self.emulator._new_message(
+            target, user.id, caption=caption, caption_entities=entities, **fields
+        )
         self.emulator.push_update("message", self.emulator.message_to_api(message))
         return message
 

@@ -64,6 +64,7 @@ class SandboxMessage:
     document: dict[str, Any] | None = None
     photo: list[dict[str, Any]] | None = None
     caption: str | None = None
+    caption_entities: list[dict[str, Any]] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False
@@ -106,10 +107,14 @@ class StoredFile:
     file_name: str
     mime_type: str
     data: bytes
+    # What Telegram made of it: "photo", "document" or "sticker"; a file id is sent again
+    # only as what it is (a document's id is no photo).
+    kind: str = "document"
 
     @property
     def file_path(self) -> str:
-        return f"documents/{self.file_unique_id}_{self.file_name}"
+        folder = "photos" if self.kind == "photo" else "documents"
+        return f"{folder}/{self.file_unique_id}_{self.file_name}"
 
 
 @dataclass

@@ -59,6 +59,7 @@ def _item_from_row(row: Any, currency: str) -> Item:
         variant=row.variant,
         group=row.group_id,
         in_rows=row.in_rows,
+        swaps=row.swaps,
         estimate_grams=row.estimate_grams,
         photo=row.photo,
     )
@@ -79,6 +80,7 @@ def item_columns(item: Item) -> dict[str, object]:
         "variant": item.variant,
         "group_id": item.group,
         "in_rows": item.in_rows,
+        "swaps": item.swaps,
         "estimate_grams": item.estimate_grams,
         "photo": item.photo,
     }

@@ -52,6 +52,15 @@ class PurchaseReads:
         )
         return found or ""
 
+    async def last_community_id(self, head_id: int) -> int | None:
+        found = await self._session.scalar(
+            select(purchases.c.community_id)
+            .where(purchases.c.head_id == head_id)
+            .order_by(purchases.c.id.desc())
+            .limit(1)
+        )
+        return None if found is None else int(found)
+
     async def ids_due(self, now: datetime) -> list[int]:
         ids = await self._session.scalars(
             select(purchases.c.id)

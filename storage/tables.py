@@ -156,6 +156,7 @@ class ItemRow(Base):
     # The first variant's item id (0: no variants), and whether the group sells in full rows.
     group_id: Mapped[int] = mapped_column(server_default="0")
     in_rows: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    swaps: Mapped[bool] = mapped_column(Boolean, server_default=false())
     estimate_grams: Mapped[int | None]
     # A Telegram file id.
     photo: Mapped[str] = mapped_column(String(255), server_default="")

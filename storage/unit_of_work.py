@@ -27,6 +27,7 @@ from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
 from storage.outbox import OutboxStatus, SqlOutbox
+from storage.price_lists import SqlPriceLists
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import (
     DomainEventRow,
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
     telegram: SqlTelegramState
     events: SqlEventLog
     inbox: SqlInbox
+    price_lists: SqlPriceLists
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
         self.telegram = SqlTelegramState(self._session, is_postgres=not self._database.is_sqlite)
         self.events = SqlEventLog(self._session, is_postgres=not self._database.is_sqlite)
         self.inbox = SqlInbox(self._session, is_postgres=not self._database.is_sqlite)
+        self.price_lists = SqlPriceLists(self._session, is_postgres=not self._database.is_sqlite)
         try:
             if self._update_id is not None:
                 if not await self._claim_update(self._update_id):

@@ -4,6 +4,7 @@ by weight settled through the ledger, and the item lines that make them."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,8 +19,15 @@ from domain.form_fields import FormError, parse_item_line
 from domain.ledger import account_of
 from domain.money import Money
 from domain.permissions import Actor
-from domain.purchase import Item, Purchase, PurchaseStatus
-from domain.purchase_form import PurchaseForm, item_template
+from domain.price_list import PriceListError, read_rows, split_line
+from domain.purchase import Item, PickupSlot, Purchase, PurchaseStatus, numbered_slots
+from domain.purchase_form import (
+    PurchaseForm,
+    TemplateContext,
+    again_of,
+    item_template,
+    parse_template,
+)
 from domain.reports import head_report
 from domain.rows import allocate_rows, rows_state
 from tests.support.builders import HEAD, NOW, eur, purchase
@@ -150,6 +158,8 @@ def test_an_item_line_with_variants_makes_a_line_per_variant() -> None:
     assert [i.variant for i in rows] == ["S", "M", "L"] and all(i.in_rows for i in rows)
     chinese = parse_item_line("T恤 | 9.90 | 尺码S、M、L", "EUR")
     assert [i.variant for i in chinese] == ["S", "M", "L"]
+    own = parse_item_line("Socks | 2.00 | variants red:5, blue | stock 3", "EUR")
+    assert [(i.variant, i.stock) for i in own] == [("red", 5), ("blue", 3)]
     form = PurchaseForm()
     form.add_items(parse_item_line("Honey | 5.00", "EUR"))
     form.add_items(items)
@@ -170,6 +180,7 @@ def test_an_item_sold_by_weight_has_a_price_per_kg_and_an_estimate() -> None:
         ("T-shirt | 9.90 | variants S", "at least two variants"),
         ("T-shirt | 9.90 | variants S, s", "each variant is named once"),
         ("T-shirt | 9.90 | variants S,, M", "at least two variants"),
+        ("T-shirt | 9.90 | variants S:0, M", "at least 1"),
         ("T-shirt | 9.90 | row S, M | pack 6", "no pack size"),
         ("T-shirt | 9.90 | row S, M | moq 6", "one full row"),
         ("T-shirt | 9.90 | variants " + ", ".join(str(n) for n in range(13)), "at most 12"),
@@ -255,3 +266,146 @@ def test_only_the_head_weighs_and_only_after_the_stop() -> None:
     with pytest.raises(DomainError):
         adjustments.enter_weights(stopped, Actor(1), "1: 1.0")
     assert stopped.weights == {}
+
+
+# --- price lists and opening again ------------------------------------------------------------
+
+
+def test_a_price_list_s_rows_become_the_item_lines_typing_them_would_give() -> None:
+    rows = [
+        ["Altai Farm, December", "", ""],
+        ["Наименование", "Цена", "Ед.", "Упаковка", "Размеры", "Вес", "Фото", "Артикул"],
+        ["Honey", "12.50", "1 kg", "6", "", "", "https://example.org/h.jpg", "A-1"],
+        ["T-shirt", "9.90", "", "", "row S, M, L", "", "", "A-2"],
+        ["Cheese", "18", "", "", "", "0.5", "", "A-3"],
+        ["", "", "", "", "", "", "", ""],
+    ]
+    read = read_rows(rows, "EUR")
+    assert read.problems == ()
+    assert read.lines == (
+        "https://example.org/h.jpg\nHoney 1 kg | 12.50 | pack 6",
+        "T-shirt | 9.90 | row S, M, L",
+        "Cheese | 18 per kg | about 0.5 kg",
+    )
+    assert split_line(read.lines[0]) == ("https://example.org/h.jpg", "Honey 1 kg | 12.50 | pack 6")
+
+
+def test_every_bad_row_is_named_and_a_whole_file_s_problem_is_refused() -> None:
+    read = read_rows(
+        [["name", "price", "stock"], ["Honey", "-1", ""], ["Jam", "2", "x"], ["jam", "3", ""]],
+        "EUR",
+    )
+    assert [(p.row, p.reason.message) for p in read.problems] == [
+        (2, "{what} must be more than zero"),
+        (3, "{what} must be a whole number, e.g. 6"),
+    ]  # "jam" is fine: the bad "Jam" row made no item
+    with pytest.raises(PriceListError, match="names no"):
+        read_rows([["title", "cost"], ["Honey", "1"]], "EUR")
+    with pytest.raises(PriceListError, match="5000 items"):
+        read_rows([["name", "price"]] + [[f"Item {n}", "1"] for n in range(5000)], "EUR")
+    with pytest.raises(PriceListError, match="no items"):
+        read_rows([["name", "price"]], "EUR")
+    many = [["name", "price", "variants"]] + [
+        [f"Shirt {n}", "1", "S, M, L, XL, XXL"] for n in range(11)
+    ]
+    with pytest.raises(PriceListError, match="make 55 items"):
+        read_rows(many, "EUR")
+
+
+def test_open_again_moves_the_dates_by_whole_weeks_and_keeps_everything_else() -> None:
+    slot = PickupSlot("Hall", NOW + timedelta(days=5), NOW + timedelta(days=5, hours=2), 20)
+    source = purchase(
+        [
+            *shirts(in_rows=False, stock=4)[:2],
+            Item(3, "Cheese", eur("18.00"), estimate_grams=500, photo="PHOTO-1"),
+        ],
+        pickup_slots=numbered_slots([], [slot]),
+        fee_percent=Decimal("2.5"),
+        photo="PHOTO-0",
+        supplier="Altai Farm",
+        pay_to="IBAN DE12",
+    )
+    source.items[1] = replace(source.items[1], stock=9)
+    later = NOW + timedelta(days=20)  # the old deadline was 17 days ago
+    again = again_of(source, "Europe/Berlin", later)
+    form = parse_template(again.template, TemplateContext("EUR", "Europe/Berlin", later))
+    form.items.clear()
+    for line, photo in again.items:
+        form.add_items([replace(item, photo=photo) for item in parse_item_line(line, "EUR")])
+    form.photo = again.photo
+    copy = form.to_purchase(-100, HEAD, "EUR", later, Decimal(10))
+    assert copy.deadline - source.deadline == timedelta(weeks=3)
+    assert copy.pickup_slots[0].starts_at - slot.starts_at == timedelta(weeks=3)
+    assert [(i.label, i.stock, i.group, i.estimate_grams, i.photo) for i in copy.items] == [
+        ("T-shirt, S", 4, 1, None, ""), ("T-shirt, M", 9, 1, None, ""),
+        ("Cheese", None, 0, 500, "PHOTO-1"),
+    ]  # fmt: skip
+    assert (copy.fee_percent, copy.photo, copy.supplier, copy.pay_to) == (
+        Decimal("2.5"), "PHOTO-0", "Altai Farm", "IBAN DE12",
+    )  # fmt: skip
+
+
+# --- a size that completes a row ------------------------------------------------------------
+
+
+def swapping(**fields: object) -> Purchase:
+    items = [replace(item, swaps=True) for item in shirts()[:3]]
+    return purchase(items, **fields)  # type: ignore[arg-type]
+
+
+def test_a_member_short_of_a_row_may_take_the_size_that_fills_it_when_the_head_allows() -> None:
+    p = swapping()
+    for member, item_id in ((1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 3)):
+        p.set_quantity(member, f"M{member}", item_id, 1, NOW)
+    assert p.row_moves(3) == []  # while orders are open, anyone may simply order an L
+    p = replace(p, status=PurchaseStatus.STOPPED)
+    assert p.rows_state(1).full == 1 and p.rows_state(1).missing == [3]
+    assert p.row_moves(3) == [(1, 3)] and p.row_moves(2) == [(1, 3)]
+    assert p.row_moves(5) == []  # M has one unit beyond the full row: moving it empties its place
+    assert p.row_moves(1) == []  # A's S is in the full row
+    impact = adjustments.move_in_row(p, 3, 1, 3, NOW)
+    assert impact is not None and impact.cause == "row_completed"
+    assert p.allocation()[1].units == 2
+    assert p.final_lines()[3] == {3: 1}  # C has an L now, in row 2
+    assert {m.member_id for m in impact.members} == {2, 3, 5}  # B's S and E's M are in now
+    with pytest.raises(DomainError, match="no longer completes a row"):
+        adjustments.move_in_row(p, 2, 1, 3, NOW)
+
+
+def test_without_the_head_s_leave_or_after_the_order_no_size_is_swapped() -> None:
+    p = purchase(shirts()[:3])
+    for member, item_id in ((1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 3)):
+        p.set_quantity(member, f"M{member}", item_id, 1, NOW)
+    p = replace(p, status=PurchaseStatus.STOPPED)
+    assert p.row_moves(3) == []
+    with pytest.raises(DomainError):
+        p.move_in_row(3, 1, 3, NOW)
+    ordered = replace(swapping(), status=PurchaseStatus.ORDERED)
+    assert ordered.row_moves(3) == []
+    with pytest.raises(FormError, match="only in rows"):
+        parse_item_line("T-shirt | 9.90 | variants S, M | swap", "EUR")
+    (row, *_rest) = parse_item_line("T-shirt | 9.90 | ряд S, M | замена", "EUR")
+    assert row.swaps and row.in_rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes)
+def test_every_size_offered_fills_one_more_row_and_takes_from_nobody(
+    taps: list[tuple[int, int, int]],
+) -> None:
+    p = swapping()
+    for member, item_id, delta in taps:
+        p.add_units(member, f"M{member}", item_id % 3 + 1, delta, NOW)
+    p = replace(p, status=PurchaseStatus.STOPPED)
+    rows = p.rows_state(1).full
+    before = p.final_lines()
+    for member in {m for m, _i, _d in taps}:
+        for source, target in p.row_moves(member):
+            trial = p.copy()
+            trial.move_in_row(member, source, target, NOW)
+            assert trial.rows_state(1).full == rows + 1
+            after = trial.final_lines()
+            for other, lines in before.items():
+                if other != member:
+                    for item_id, units in lines.items():
+                        assert after.get(other, {}).get(item_id, 0) >= units

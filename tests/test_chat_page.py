@@ -24,6 +24,11 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent /
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 BOT = "groupbuy_sandbox_bot"
+# A 2×2 PNG, the purchase's photo.
+PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000104944415478"
+    "9c6378b640038818201400320e06b9cec1db810000000049454e44ae426082"
+)
 
 
 def _message(source: str) -> SandboxMessage:
@@ -197,14 +202,23 @@ def _play(
     """
     assert browser.execute_script(fits, picker)
 
+    # The template as the caption of a photo, sent with the 📎: the card comes under it.
     box = browser.find_element(By.ID, "text")
     for index, line in enumerate(["/new", *purchase.splitlines()]):
         if index:
             box.send_keys(Keys.SHIFT, Keys.ENTER)
         box.send_keys(line)
-    box.send_keys(Keys.ENTER)
+    picture = screenshot.parent / "honey.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    picture.write_bytes(PHOTO)
+    browser.find_element(By.ID, "photo").send_keys(str(picture))
     plus_one = "//div[contains(@class,'message')]//button[normalize-space()='+1 Honey 1 kg']"
     wait.until(shown.element_to_be_clickable((By.XPATH, plus_one)))
+    photo = "//div[contains(@class,'message')][not(contains(@class,'mine'))]//img[@class='photo']"
+    wait.until(lambda driver: driver.execute_script(
+        "const img = arguments[0]; return img.complete && img.naturalWidth > 0;",
+        driver.find_element(By.XPATH, photo),
+    ))  # fmt: skip
 
     for member in ("Alice Zebra", "Bob"):
         Select(browser.find_element(By.ID, "person")).select_by_visible_text(member)
@@ -273,7 +287,10 @@ def _play(
     panel = "//div[contains(@class,'message')][.//button[normalize-space()='Complete']]"
     wait.until(shown.presence_of_element_located((By.XPATH, panel)))
     wait.until(shown.element_to_be_clickable(group)).click()
-    last_card = "//div[contains(@class,'message')][contains(., '🛒 Wildflower honey')]"
+    # The card, not the photo above it (whose caption is the title too): the one with 👥.
+    last_card = (
+        "//div[contains(@class,'message')][contains(., '🛒 Wildflower honey')][contains(., '👥')]"
+    )
     wait.until(shown.text_to_be_present_in_element((By.XPATH, last_card), "Arrived"))
     return joined, str(browser.find_element(By.XPATH, last_card).text)
 
@@ -311,12 +328,20 @@ async def test_a_photo_sent_from_the_page_reaches_the_bot_as_a_receipt(sqlite_ur
             form.add_field("photo", png, filename="receipt.png", content_type="image/png")
             async with http.post("/api/photo", data=form) as response:
                 assert response.status == 200, await response.text()
-            # Not a photo, or from someone who never pressed Start: refused.
-            for user, content_type in ((c.alice.id, "text/plain"), (c.bob.id, "image/png")):
-                form = aiohttp.FormData()
-                form.add_field("user", str(user))
-                form.add_field("photo", png, filename="x", content_type=content_type)
-                async with http.post("/api/photo", data=form) as response:
-                    assert response.status == 400
+            # From someone who never pressed Start: refused.
+            form = aiohttp.FormData()
+            form.add_field("user", str(c.bob.id))
+            form.add_field("photo", png, filename="x.png", content_type="image/png")
+            async with http.post("/api/photo", data=form) as response:
+                assert response.status == 400
+            # Anything but a picture goes as a file, as the app sends it (a price list).
+            form = aiohttp.FormData()
+            form.add_field("user", str(c.alice.id))
+            form.add_field("photo", b"name,price", filename="list.csv", content_type="text/csv")
+            async with http.post("/api/photo", data=form) as response:
+                assert response.status == 200, await response.text()
         await c.sandbox.wait_for_message(c.alice.id, "none of your purchases is waiting")
-        assert sum(bool(m.photo) for m in c.sandbox.emulator.chat_messages(c.alice.id)) == 1
+        await c.sandbox.wait_for_message(c.alice.id, "A price list is for a purchase")
+        sent = c.sandbox.emulator.chat_messages(c.alice.id)
+        assert sum(bool(m.photo) for m in sent) == 1
+        assert [m.document["file_name"] for m in sent if m.document] == ["list.csv"]

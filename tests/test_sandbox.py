@@ -10,6 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from telegram import Bot, InputFile, InputMediaPhoto, Message
+from telegram.error import BadRequest
 
 from sandbox.driver import Sandbox
 from sandbox.limits import Limits
@@ -291,8 +293,63 @@ async def test_documents_upload_and_download(sandbox: Sandbox) -> None:
         async with session.get(download) as response:
             assert await response.read() == b"item;units\nHoney;12\n"
     assert sandbox.documents(alice.id) == [("order.csv", b"item;units\nHoney;12\n")]
-    status, _ = await call(sandbox, "sendPhoto", chat_id=alice.id, photo=file_id)
+    # A file id is sent again only as what it is: a document is no photo.
+    status, body = await call(sandbox, "sendPhoto", chat_id=alice.id, photo=file_id)
+    assert (status, body["description"]) == (
+        400, "Bad Request: can't use file of type Document as Photo",
+    )  # fmt: skip
+    status, _ = await call(sandbox, "sendDocument", chat_id=alice.id, document=file_id)
     assert status == 200
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000104944415478"
+    "9c6378b640038818201400320e06b9cec1db810000000049454e44ae426082"
+)
+
+
+async def test_photos_albums_and_captions_as_telegram_checks_them() -> None:
+    """Through python-telegram-bot itself: what the bot's photo cards rely on (flood control
+    off: these are many messages to one chat at once)."""
+    async with sandbox_running(Limits(enabled=False)) as sandbox:
+        await _photos_albums_and_captions(sandbox)
+
+
+async def _photos_albums_and_captions(sandbox: Sandbox) -> None:
+    alice = started_user(sandbox)
+    async with Bot(sandbox.emulator.token, base_url=sandbox.emulator.base_url) as bot:
+        sent = await bot.send_photo(alice.id, PNG, caption="<b>Honey</b>", parse_mode="HTML")
+        assert sent.photo and sent.caption == "Honey"
+        file_id = sent.photo[-1].file_id
+        again = await bot.send_photo(alice.id, file_id)  # a photo's id is sent again as is
+        assert again.photo[-1].file_id == file_id
+        with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+            await bot.send_photo(alice.id, file_id, caption="x" * 1025)
+        with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+            await bot.send_photo(alice.id, InputFile(b"not a picture", filename="x.txt"))
+        by_url = await bot.send_photo(alice.id, "https://example.org/honey.jpg")
+        assert by_url.photo  # fetched by Telegram; the sandbox keeps a stand-in picture
+        album = await bot.send_media_group(
+            alice.id,
+            [InputMediaPhoto(file_id, caption="one"), InputMediaPhoto(PNG, caption="two")],
+        )
+        assert [m.caption for m in album] == ["one", "two"]
+        assert album[1].message_id == album[0].message_id + 1
+        for media in ([InputMediaPhoto(file_id)], [InputMediaPhoto(file_id)] * 11):
+            with pytest.raises(BadRequest, match=r"(?i)wrong number of media"):
+                await bot.send_media_group(alice.id, media)
+        edited = await bot.edit_message_caption(alice.id, sent.message_id, caption="Jam")
+        assert isinstance(edited, Message) and edited.caption == "Jam"
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+            await bot.edit_message_caption(alice.id, sent.message_id, caption="Jam")
+        with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+            await bot.edit_message_caption(alice.id, sent.message_id, caption="y" * 1025)
+        text = await bot.send_message(alice.id, "no photo here")
+        with pytest.raises(BadRequest, match=r"(?i)no caption in the message to edit"):
+            await bot.edit_message_caption(alice.id, text.message_id, caption="Jam")
+    assert [caption for caption, _ in sandbox.photos(alice.id)] == [
+        "Jam", None, None, "one", "two",
+    ]  # fmt: skip
 
 
 async def test_form_encoded_parameters_like_python_telegram_bot_sends(sandbox: Sandbox) -> None:

@@ -81,6 +81,11 @@ class Action(StrEnum):
     HEAD_HELPERS = "gh"  # purchase: who helps hand over, to add or remove
     PICKUP_CHOOSE = "gs"  # purchase, slot number, 1 under the order editor (0 elsewhere)
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
+    HEAD_AGAIN = "ag"  # purchase: a new draft with its terms, items and photos
+    HEAD_WEIGH = "wt"  # purchase: the form for the real weights of goods sold by weight
+    PRICE_LIST_USE = "pl"  # price list: a purchase in the making with its items
+    WIZARD_PRICE_LIST = "wl"  # price list: its items, at the wizard's items question
+    ORDER_ROW_MOVE = "om"  # purchase, from item, to item: the size that completes a row
 
 
 ARITY = {
@@ -140,6 +145,11 @@ ARITY = {
     Action.HEAD_HELPERS: 1,
     Action.PICKUP_CHOOSE: 3,
     Action.LANGUAGE: 1,
+    Action.HEAD_AGAIN: 1,
+    Action.HEAD_WEIGH: 1,
+    Action.PRICE_LIST_USE: 1,
+    Action.WIZARD_PRICE_LIST: 1,
+    Action.ORDER_ROW_MOVE: 3,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

@@ -10,7 +10,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain import countdown
 from domain.errors import N_, InvalidPurchase
-from domain.purchase import DeliverySplit, PaymentMode, Purchase, PurchaseStatus, ShortPolicy
+from domain.money import Money
+from domain.purchase import (
+    DeliverySplit,
+    Item,
+    PaymentMode,
+    Purchase,
+    PurchaseStatus,
+    ShortPolicy,
+)
+from domain.rows import RowsState
 from domain.views import CardSummary, ItemProgress, card_summary
 from texts.callback_data import Action, Start, deep_link, encode
 from texts.i18n import SUPPORTED_LANGUAGES, Translator
@@ -134,7 +143,12 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
     lines.append("")
     for progress in summary.items:
         item = progress.item
-        line = f"• {escape(item.name)} — {t.money(progress.unit_price)}"
+        if item.group and item.item_id != item.group:
+            continue  # a variant: its item's line below names them all
+        if item.group:
+            lines += group_lines(t, purchase, summary, item.group)
+            continue
+        line = f"• {escape(item.label)} — {price_text(t, item, progress.unit_price)}"
         if item.pack_size > 1:
             line += " " + t.gettext("(pack of {size})").format(size=item.pack_size)
         if progress.next_tier is not None:
@@ -198,6 +212,75 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
     return "\n".join(lines)
 
 
+def price_text(t: Translator, item: Item, price: Money) -> str:
+    """ "9.90", or for goods sold by weight "18.00 per kg, a piece about 0.5 kg"."""
+    if item.estimate_grams is None:
+        return t.money(price)
+    return t.gettext("{price} per kg, a piece about {weight} kg").format(
+        price=t.money(price), weight=t.kilograms(item.estimate_grams)
+    )
+
+
+def rows_line(t: Translator, purchase: Purchase, state: RowsState) -> str:
+    """ "2 full rows · row 3: S ✓ M ✓ L — XL —": what the next row still needs."""
+    marks = " ".join(
+        f"{escape(purchase.item(item_id).variant)} {'✓' if taken else '—'}"
+        for item_id, taken in state.next_row.items()
+    )
+    full = t.ngettext("{count} full row", "{count} full rows", state.full).format(count=state.full)
+    row = t.gettext("row {number}: {marks}").format(number=state.next_row_number, marks=marks)
+    return f"{full} · {row}"
+
+
+def group_lines(t: Translator, purchase: Purchase, summary: CardSummary, group: int) -> list[str]:
+    """An item with variants: one line with its price and variants (what is left of each in
+    stock), and for goods sold in rows how the rows are being filled."""
+    variants = [p for p in summary.items if p.item.group == group]
+    first = variants[0].item
+    names = []
+    for progress in variants:
+        name = escape(progress.item.variant)
+        if progress.item.stock is not None:
+            left = progress.item.stock - progress.units
+            name += (
+                " ("
+                + (
+                    t.gettext("sold out")
+                    if left <= 0
+                    else t.gettext("{left} left").format(left=left)
+                )
+                + ")"
+            )
+        names.append(name)
+    prices = {p.unit_price for p in variants}
+    price = (
+        price_text(t, first, variants[0].unit_price)
+        if len(prices) == 1
+        else t.gettext("from {price}").format(price=t.money(min(prices, key=lambda m: m.minor)))
+    )
+    lines = [f"• {escape(first.name)} — {price}"]
+    if first.in_rows:
+        lines.append(
+            "   " + t.gettext("in full rows of {variants}").format(variants=", ".join(names))
+        )
+        state = summary.rows.get(group)
+        if state is not None and purchase.status is PurchaseStatus.OPEN:
+            if state.full or state.started:
+                lines.append("   " + rows_line(t, purchase, state))
+        elif purchase.status is not PurchaseStatus.DRAFT:
+            ordered = summary.rows_ordered.get(group, 0)
+            lines.append(
+                "   "
+                + t.ngettext("{count} full row", "{count} full rows", ordered).format(count=ordered)
+            )
+    else:
+        lines.append("   " + ", ".join(names))
+    rules = item_rules(t, variants[0], purchase.status is PurchaseStatus.OPEN)
+    if rules:
+        lines.append("   " + " · ".join(rules))
+    return lines
+
+
 def item_rules(t: Translator, progress: ItemProgress, open_orders: bool) -> list[str]:
     """What a member must know before tapping: their limits, the item's own minimum, and
     while orders are open how far the next pack and the next price are."""
@@ -237,10 +320,12 @@ def card_keyboard(
     rows = [
         [
             InlineKeyboardButton(
-                f"+1 {item.name}"[:60], callback_data=encode(Action.JOIN, purchase.id, item.item_id)
+                f"+1 {item.label}"[:60],
+                callback_data=encode(Action.JOIN, purchase.id, item.item_id),
             )
         ]
-        for item in purchase.items[:MAX_PLUS_ONE_BUTTONS]
+        # a variant is chosen in the order editor: +1 cannot know which
+        for item in [item for item in purchase.items if not item.group][:MAX_PLUS_ONE_BUTTONS]
         if not purchase.awaiting_head_decision
     ]
     rows.append(
@@ -254,6 +339,27 @@ def card_keyboard(
         ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+# Telegram's album takes 10 photos at most; the card's own text says the rest.
+MAX_ALBUM = 10
+
+
+def photo_album(
+    t: Translator, purchase: Purchase, items_only: bool = False
+) -> list[tuple[str, str]]:
+    """The photos above a card (the purchase's, then its items'), each with its caption as
+    Telegram HTML: (file id, caption). An item's variants share their item's photo."""
+    album: list[tuple[str, str]] = []
+    if purchase.photo and not items_only:
+        album.append((purchase.photo, f"🛒 <b>{escape(purchase.title)}</b>"))
+    seen = {file_id for file_id, _caption in album}
+    for item in purchase.items:
+        if item.photo and item.photo not in seen:
+            seen.add(item.photo)
+            name = item.name if item.group else item.label
+            album.append((item.photo, f"{escape(name)} — {price_text(t, item, item.unit_price)}"))
+    return album[:MAX_ALBUM]
 
 
 def members_count(t: Translator, count: int) -> str:

@@ -82,6 +82,12 @@ class Translator:
     def number(self, number: int) -> str:
         return str(format_decimal(number, locale=self.locale))
 
+    def kilograms(self, grams: int) -> str:
+        """Grams as kilograms in the locale's digits: "0.5", "1.104", "0,5"."""
+        return str(
+            format_decimal(Decimal(grams).scaleb(-3), locale=self.locale, format="#,##0.###")
+        )
+
     def when(self, instant: datetime) -> str:
         """An aware instant shown in the community's timezone ("Nov 25, 2026 6:00 PM")."""
         local = instant.astimezone(ZoneInfo(self.timezone))

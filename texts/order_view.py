@@ -16,12 +16,16 @@ from texts.i18n import Translator
 from texts.notices import how_to_pay, pickup_choice_markup, slot_text
 
 
-def _pack_position(t: Translator, purchase: Purchase, line: LineView, open_orders: bool) -> str:
+def _pack_position(
+    t: Translator, purchase: Purchase, line: LineView, open_orders: bool, member_id: int
+) -> str:
     supplied = purchase.supply.get(line.item.item_id)
     ordered = purchase.ordered_units(line.item.item_id)
     if not open_orders and line.short and supplied is not None and supplied.units < ordered:
         # Fewer came than were ordered: the supplier's doing, not the packs'.
         return t.gettext("{short} not sent: the supplier confirmed fewer").format(short=line.short)
+    if line.item.in_rows:
+        return _row_position(t, purchase, line, open_orders, member_id)
     if line.item.pack_size == 1:
         return ""
     if line.short == 0:
@@ -40,15 +44,58 @@ def _pack_position(t: Translator, purchase: Purchase, line: LineView, open_order
     return t.gettext("{short} did not fit in a pack").format(short=line.short)
 
 
+def _row_position(
+    t: Translator, purchase: Purchase, line: LineView, open_orders: bool, member_id: int
+) -> str:
+    """Goods sold in rows: whether the member's units are in full rows, and if not, which
+    sizes would complete the row they wait in (anyone may take one)."""
+    if line.short == 0:
+        return (
+            t.gettext("all in full rows so far") if open_orders else t.gettext("all in full rows")
+        )
+    state = purchase.rows_state(line.item.group)
+    if not open_orders:
+        short = t.gettext("{short} not in a full row: not ordered").format(short=line.short)
+        moves = [
+            target
+            for source, target in purchase.row_moves(member_id)
+            if source == line.item.item_id
+        ]
+        if moves:
+            short += " — " + t.gettext(
+                "{size} instead would fill the row (the button below)"
+            ).format(size=escape(purchase.item(moves[0]).variant))
+        return short
+    missing = ", ".join(purchase.item(item_id).variant for item_id in state.missing)
+    return t.ngettext(
+        "{short} waits in row {row}, which still needs {missing}",
+        "{short} wait in row {row} and after, which still needs {missing}",
+        line.short,
+    ).format(short=line.short, row=state.next_row_number, missing=escape(missing))
+
+
+def _weight(t: Translator, purchase: Purchase, member_id: int, line: LineView) -> str:
+    """ "(about 1 kg)", or once weighed "(1.104 kg)"."""
+    grams = purchase.weights.get((member_id, line.item.item_id))
+    if grams is not None:
+        return " " + t.gettext("({weight} kg weighed)").format(weight=t.kilograms(grams))
+    units = line.allocated if line.allocated else line.quantity
+    return " " + t.gettext("(about {weight} kg)").format(
+        weight=t.kilograms(units * (line.item.estimate_grams or 0))
+    )
+
+
 def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: datetime) -> str:
     open_orders = purchase.accepts_orders(now)
     lines = [f"🛒 <b>{escape(purchase.title)}</b>", status_line(t, purchase, now), ""]
     if not view.lines:
         lines.append(t.gettext("You have not ordered anything yet."))
     for line in view.lines:
-        entry = f"• {escape(line.item.name)}: {line.quantity}"
+        entry = f"• {escape(line.item.label)}: {line.quantity}"
         if not open_orders and line.allocated != line.quantity:
             entry += " → " + t.gettext("you get {units}").format(units=line.allocated)
+        if line.item.by_weight:
+            entry += _weight(t, purchase, view.member_id, line)
         lines.append(entry)
         if line.tolerance:
             lines.append(
@@ -58,7 +105,7 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
                     "{most}"
                 ).format(units=line.tolerance, most=line.quantity + line.tolerance)
             )
-        position = _pack_position(t, purchase, line, open_orders)
+        position = _pack_position(t, purchase, line, open_orders, view.member_id)
         if position:
             lines.append("   " + position)
     if view.due is not None:
@@ -71,9 +118,15 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
             )
         )
         total = t.money(view.due.total)
-        if view.due.is_estimate:
+        if view.due.is_estimate and purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN):
             lines.append(
                 t.gettext("<b>Total {total}</b> (an estimate until the stop)").format(total=total)
+            )
+        elif view.due.is_estimate:
+            lines.append(
+                t.gettext("<b>Total {total}</b> (an estimate until your goods are weighed)").format(
+                    total=total
+                )
             )
         else:
             lines.append(t.gettext("<b>Total due {total}</b>").format(total=total))
@@ -172,14 +225,16 @@ def editor_keyboard(
     ordered = {line.item.item_id for line in view.lines}
     if purchase.accepts_orders(now):
         for item in purchase.items:
-            plus = _button(f"+1 {item.name}", Action.ORDER_ADD, pid, item.item_id, 1)
+            plus = _button(f"+1 {item.label}", Action.ORDER_ADD, pid, item.item_id, 1)
             if item.item_id not in ordered:
                 rows.append([plus])
                 continue
-            rows.append([_button(f"−1 {item.name}", Action.ORDER_ADD, pid, item.item_id, -1), plus])
+            rows.append(
+                [_button(f"−1 {item.label}", Action.ORDER_ADD, pid, item.item_id, -1), plus]
+            )
             if item.pack_size > 1:
-                less = t.gettext("{item}: fill a pack −1").format(item=item.name)
-                more = t.gettext("{item}: fill a pack +1").format(item=item.name)
+                less = t.gettext("{item}: fill a pack −1").format(item=item.label)
+                more = t.gettext("{item}: fill a pack +1").format(item=item.label)
                 rows.append([
                     _button(less, Action.ORDER_TOLERANCE, pid, item.item_id, -1),
                     _button(more, Action.ORDER_TOLERANCE, pid, item.item_id, 1),
@@ -187,6 +242,11 @@ def editor_keyboard(
         if ordered:
             rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
     elif ordered and purchase.status in WITHDRAWABLE:
+        for source, target in purchase.row_moves(view.member_id):
+            label = t.gettext("Take {size} instead of {instead}: it fills a row").format(
+                size=purchase.item(target).variant, instead=purchase.item(source).variant
+            )
+            rows.append([_button(label, Action.ORDER_ROW_MOVE, pid, source, target)])
         if purchase.in_transfer_window(now):
             rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
         else:

@@ -14,12 +14,14 @@ from telegram import (
 from domain import ledger
 from domain.ports import PurchaseHeadline
 from domain.purchase import (
+    FINISHED,
     RUNNING,
     STATUS_WORDS,
     Purchase,
     PurchaseStatus,
 )
 from domain.supply import CONFIRMABLE
+from domain.weights import WEIGHABLE
 from texts.callback_data import Action, encode
 from texts.card_view import members_count
 from texts.i18n import Translator
@@ -57,6 +59,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         ])  # fmt: skip
     if purchase.status in CONFIRMABLE:
         rows.append([button(t.gettext("What the supplier confirmed"), Action.HEAD_SUPPLY)])
+    if purchase.status in WEIGHABLE and any(item.by_weight for item in purchase.items):
+        rows.append([button(t.gettext("⚖️ Enter weights"), Action.HEAD_WEIGH)])
     if purchase.status in (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED):
         rows.append([button(t.gettext("Payment details"), Action.HEAD_EDIT)])
     # Collecting, or money on record (cancelled after collecting: whom to pay back).
@@ -70,6 +74,8 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
         rows.append([button(t.gettext("Message all"), Action.HEAD_MESSAGE)])
     if purchase.status in RUNNING and set(purchase.participant_ids()) - {purchase.head_id}:
         rows.append([button(t.gettext("Hand over to another member"), Action.HEAD_TRANSFER)])
+    if purchase.status in FINISHED:
+        rows.append([button(t.gettext("🔁 Open again"), Action.HEAD_AGAIN)])
     rows.append([button(t.gettext("Refresh"), Action.HEAD_PANEL)])
     return InlineKeyboardMarkup(rows)
 

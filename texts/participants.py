@@ -23,7 +23,7 @@ def participant_messages(t: Translator, purchase: Purchase, report: Report) -> l
         if not member.lines:
             continue  # left after paying: the payments list shows what they are owed
         lines = ", ".join(
-            f"{units} × {escape(purchase.item(item_id).name)}"
+            f"{units} × {escape(purchase.item(item_id).label)}"
             for item_id, units in member.lines.items()
         )
         entry = (

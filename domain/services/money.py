@@ -1,9 +1,10 @@
 """Use cases of the money: a member's "I paid", the head's answer, money recorded and
-given back, the supplier's confirmation, reminding the unpaid and taking them out.
+given back, the supplier's confirmation, the real weights, reminding the unpaid and taking them out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from domain import adjustments, ledger
@@ -47,16 +48,28 @@ async def record_money(
     await apply(uow, purchase_id, lambda p: record(p, actor, member_id, amount, now, expected))
 
 
-async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
-    """The head's lines of what the supplier confirmed; returns the members affected."""
+async def _settled(
+    uow: UnitOfWork, purchase_id: int, adjust: Callable[[Purchase], AmountsChanged | None]
+) -> list[int]:
+    """One of `domain.adjustments`' changes; returns the members whose lines or amount moved."""
     changed: list[int] = []
 
     def change(purchase: Purchase) -> None:
-        impact = adjustments.confirm_supply(purchase, actor, text)
+        impact = adjust(purchase)
         changed[:] = [m.member_id for m in impact.members] if impact else []
 
     await apply(uow, purchase_id, change)
     return changed
+
+
+async def confirm_supply(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
+    """The head's lines of what the supplier confirmed; returns the members affected."""
+    return await _settled(uow, purchase_id, lambda p: adjustments.confirm_supply(p, actor, text))
+
+
+async def enter_weights(uow: UnitOfWork, purchase_id: int, actor: Actor, text: str) -> list[int]:
+    """The head's lines of what members' goods sold by weight weigh; the members affected."""
+    return await _settled(uow, purchase_id, lambda p: adjustments.enter_weights(p, actor, text))
 
 
 async def remind_unpaid(uow: UnitOfWork, purchase_id: int, actor: Actor) -> list[int]:

@@ -118,6 +118,15 @@ async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datet
     await apply(uow, purchase_id, lambda p: adjustments.withdraw(p, member_id, now))
 
 
+async def move_in_row(
+    uow: UnitOfWork, purchase_id: int, member_id: int, source: int, target: int, now: datetime
+) -> None:
+    """A member short of a full row takes the size that completes one."""
+    await apply(
+        uow, purchase_id, lambda p: adjustments.move_in_row(p, member_id, source, target, now)
+    )
+
+
 async def request_withdrawal(
     uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime
 ) -> None:

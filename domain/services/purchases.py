@@ -134,7 +134,7 @@ async def edit_purchase(
         changed[:] = purchase.edit(
             actor, now, title=edit.title, description=edit.description,
             deadline=edit.deadline, pickup=edit.pickups, items=edit.items,
-            pay_to=edit.pay_to, pay_by=edit.pay_by,
+            pay_to=edit.pay_to, pay_by=edit.pay_by, photo=edit.photo,
         )  # fmt: skip
         check(purchase)
 

@@ -15,7 +15,7 @@ from texts.i18n import Translator
 
 def lines_text(purchase: Purchase, lines: dict[int, int]) -> str:
     return ", ".join(
-        f"{units} × {escape(purchase.item(item_id).name)}" for item_id, units in lines.items()
+        f"{units} × {escape(purchase.item(item_id).label)}" for item_id, units in lines.items()
     )
 
 

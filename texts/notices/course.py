@@ -13,6 +13,7 @@ from typing import Any
 from domain.billing import AmountDue
 from domain.ledger import Account
 from domain.purchase import STATUS_WORDS, WITHDRAWABLE, PaymentMode, Purchase
+from domain.reports import supplier_lines
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 from texts.notices.common import due_text, how_to_pay, lines_text, progress, title, unreachable_text
@@ -51,23 +52,50 @@ def stopped_to_member(
     ]
     unfilled = {i: u for i, u in short.items() if i not in {item.item_id for item in dropped}}
     text = [t.gettext("🛑 {title} has stopped.").format(title=title(purchase))]
+    in_rows = {i: u for i, u in unfilled.items() if purchase.item(i).in_rows}
+    in_packs = {i: u for i, u in unfilled.items() if i not in in_rows}
     if final:
         text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, final)))
-    elif unfilled and not dropped:
+    elif in_packs and not dropped:
         text.append(t.gettext("Your units did not fill a pack, so you get nothing this time."))
+    elif in_rows and not dropped:
+        text.append(t.gettext("Your sizes did not complete a row, so you get nothing this time."))
     else:
         text.append(t.gettext("You get nothing this time."))
-    if unfilled:
-        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, unfilled)))
+    if in_packs:
+        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, in_packs)))
+    if in_rows:
+        text.append(
+            t.gettext("Not in a full row of sizes, so not ordered: {lines}").format(
+                lines=lines_text(purchase, in_rows)
+            )
+        )
+        for source, target in purchase.row_moves(member_id):
+            text.append(
+                t.gettext(
+                    "You may take {size} instead of {instead}: it fills a row. Open /orders to "
+                    "take it."
+                ).format(
+                    size=escape(purchase.item(target).variant),
+                    instead=escape(purchase.item(source).variant),
+                )
+            )
     text += [
         t.gettext(
             "{item} did not reach its minimum of {count} in total, so it is not ordered."
-        ).format(item=escape(item.name), count=item.moq_units)
+        ).format(item=escape(item.label), count=item.moq_units)
         for item in dropped
     ]
     due = dues.get(member_id)
     if due is not None and due.total.minor:
         text.append(t.gettext("Amount due: {due}").format(due=due_text(t, due)))
+        if due.is_estimate:
+            text.append(
+                t.gettext(
+                    "Goods sold by weight are counted at their estimate until the head weighs "
+                    "them; you are told the exact amount then."
+                )
+            )
         if purchase.payment_mode is PaymentMode.PREPAY:
             text.append(how_to_pay(t, purchase))
             text.append(t.gettext("Once you have paid, tap “I paid” in /orders."))
@@ -88,22 +116,31 @@ def supplier_summary(
     )
     text = [heading.format(title=title(purchase))]
     total = None
-    finals = purchase.final_lines()
-    for item in purchase.items:
-        allocation = purchase.allocation()[item.item_id]
-        units = sum(lines.get(item.item_id, 0) for lines in finals.values())
-        price = purchase.unit_price(item.item_id, units)
-        cost = price * units
-        total = cost if total is None else total + cost
+    for line in supplier_lines(purchase):
+        item = line.item
+        total = line.total if total is None else total + line.total
         packs = (
             " "
             + t.ngettext(
-                "({packs} pack of {size})", "({packs} packs of {size})", allocation.packs
-            ).format(packs=allocation.packs, size=item.pack_size)
-            if item.pack_size > 1 and allocation.packs
+                "({packs} pack of {size})", "({packs} packs of {size})", line.packs
+            ).format(packs=line.packs, size=item.pack_size)
+            if item.pack_size > 1 and line.packs
             else ""
         )
-        text.append(f"• {escape(item.name)}: {units}{packs} × {t.money(price)} = {t.money(cost)}")
+        if item.by_weight:
+            weight = (
+                t.gettext("about {weight} kg") if line.estimated else t.gettext("{weight} kg")
+            ).format(weight=t.kilograms(line.grams))
+            amount = t.gettext("{weight} × {price} per kg").format(
+                weight=weight, price=t.money(line.unit_price)
+            )
+            amount = (
+                t.ngettext("{count} piece", "{count} pieces", line.units).format(count=line.units)
+                + f", {amount}"
+            )
+        else:
+            amount = f"{line.units}{packs} × {t.money(line.unit_price)}"
+        text.append(f"• {escape(item.label)}: {amount} = {t.money(line.total)}")
     if total is not None:
         text.append(t.gettext("Goods in all: {total}").format(total=t.money(total)))
     if unreachable:
@@ -203,7 +240,7 @@ def moq_reached(t: Translator, purchase: Purchase) -> str:
 
 def sold_out(t: Translator, purchase: Purchase, item_id: int) -> str:
     return t.gettext("{item} in {title} is sold out.").format(
-        item=escape(purchase.item(item_id).name), title=title(purchase)
+        item=escape(purchase.item(item_id).label), title=title(purchase)
     )
 
 

@@ -203,7 +203,7 @@ def price_reason(t: Translator, purchase: Purchase, item_id: int, before: int, a
 
 def price_line(t: Translator, purchase: Purchase, item_id: int, before: int, after: int) -> str:
     line = t.gettext("{item}: {after} a unit instead of {before}").format(
-        item=escape(purchase.item(item_id).name),
+        item=escape(purchase.item(item_id).label),
         after=t.money(_minor(purchase, after)),
         before=t.money(_minor(purchase, before)),
     )
@@ -216,15 +216,19 @@ def cause_for_members(t: Translator, cause: Cause) -> str:
         Cause.WITHDRAWAL: t.gettext("a member left the purchase"),
         Cause.SUPPLY: t.gettext("the supplier confirmed the order"),
         Cause.DROPPED: t.gettext("members who had not paid by the pay-by time were taken out"),
+        Cause.WEIGHED: t.gettext("your goods sold by weight were weighed"),
+        Cause.ROW_COMPLETED: t.gettext("a member took the size that fills a row"),
     }[cause]
 
 
 def _units_line(
     t: Translator, purchase: Purchase, cause: Cause, item_id: int, before: int, after: int
 ) -> str:
-    name = escape(purchase.item(item_id).name)
+    name = escape(purchase.item(item_id).label)
     if cause is Cause.SUPPLY:
         why = t.gettext("the supplier sends fewer packs") if after < before else ""
+    elif cause is Cause.ROW_COMPLETED:
+        why = t.gettext("its row of sizes is full now") if after > before else ""
     elif after < before:
         why = t.gettext("without the units that left, a pack is no longer full")
     else:
@@ -298,6 +302,21 @@ def amounts_changed_to_member(
     for item_id, price_before, price_after in impact.prices:
         if item_id in after:
             text.append(price_line(t, purchase, item_id, price_before, price_after))
+    for item_id in after:
+        grams = purchase.weights.get((change.member_id, item_id))
+        if cause is Cause.WEIGHED and grams is not None:
+            item = purchase.item(item_id)
+            text.append(
+                "• "
+                + t.gettext(
+                    "{item}: {weight} kg at {price} per kg (about {estimate} kg ordered)"
+                ).format(
+                    item=escape(item.label),
+                    weight=t.kilograms(grams),
+                    price=t.money(item.unit_price),
+                    estimate=t.kilograms(after[item_id] * (item.estimate_grams or 0)),
+                )
+            )
     if after and change.delivery_before != change.delivery_after:
         text.append(
             "• "
@@ -355,7 +374,7 @@ def impact_lines(
         lines.append(
             "• "
             + t.gettext("{item}: {after} packs instead of {before}").format(
-                item=escape(purchase.item(item_id).name), after=after, before=before
+                item=escape(purchase.item(item_id).label), after=after, before=before
             )
         )
     return lines
@@ -386,6 +405,8 @@ def amounts_changed_to_head(
         Cause.WITHDRAWAL: t.gettext("💶 {names} left {title}."),
         Cause.SUPPLY: t.gettext("💶 The supplier's confirmation of {title} is saved."),
         Cause.DROPPED: t.gettext("💶 Taken out of {title} for not paying: {names}."),
+        Cause.WEIGHED: t.gettext("⚖️ The weights of {title} are saved."),
+        Cause.ROW_COMPLETED: t.gettext("👕 A row of sizes in {title} is full now."),
     }[cause].format(names=out, title=title(purchase))
     changed = [c for c in impact.members if c.member_id not in impact.members_out]
     text = [heading]

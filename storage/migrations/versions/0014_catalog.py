@@ -26,6 +26,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("in_rows", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("swaps", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
         batch_op.add_column(sa.Column("estimate_grams", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("photo", sa.String(length=255), server_default="", nullable=False)
@@ -56,6 +59,7 @@ def downgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_column("photo")
         batch_op.drop_column("estimate_grams")
+        batch_op.drop_column("swaps")
         batch_op.drop_column("in_rows")
         batch_op.drop_column("group_id")
         batch_op.drop_column("variant")

@@ -47,6 +47,16 @@ def supply_form(t: Translator, purchase: Purchase) -> str:
     return "\n".join(lines)
 
 
+async def _send_form(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, how: str, form: str
+) -> None:
+    """How to fill the form in, then the form to copy: two messages."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, how)
+    await context.bot.send_message(chat.id, form)
+
+
 async def send_supply_form(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -54,18 +64,13 @@ async def send_supply_form(
     actor: Actor,
     t: Translator,
 ) -> None:
-    chat = update.effective_chat
-    assert chat is not None
     purchase = await managed_purchase(context, purchase_id, actor)
-    await context.bot.send_message(
-        chat.id,
-        t.gettext(
-            "What did the supplier confirm? Copy the next message, change the units (whole "
-            "packs), add @ and the new unit price where it changed (1. Honey: 6 @ 13.00), and "
-            "send it back. Members who get less are told, and the amounts follow."
-        ),
+    how = t.gettext(
+        "What did the supplier confirm? Copy the next message, change the units (whole "
+        "packs), add @ and the new unit price where it changed (1. Honey: 6 @ 13.00), and "
+        "send it back. Members who get less are told, and the amounts follow."
     )
-    await context.bot.send_message(chat.id, supply_form(t, purchase))
+    await _send_form(update, context, how, supply_form(t, purchase))
 
 
 def weights_form(t: Translator, purchase: Purchase) -> str:
@@ -88,20 +93,15 @@ async def send_weights_form(
     actor: Actor,
     t: Translator,
 ) -> None:
-    chat = update.effective_chat
-    assert chat is not None
     purchase = await managed_purchase(context, purchase_id, actor)
     if not weights.weighing_lines(purchase):
         raise NotFound(N_("nobody gets goods sold by weight in this purchase"))
-    await context.bot.send_message(
-        chat.id,
-        t.gettext(
-            "What do the goods weigh? Copy the next message, write each member's weight in kg "
-            "after the colon (3: 1.04), delete the lines you have not weighed yet, and send it "
-            "back. Each member is told their amount, and what they paid is settled against it."
-        ),
+    how = t.gettext(
+        "What do the goods weigh? Copy the next message, write each member's weight in kg "
+        "after the colon (3: 1.04), delete the lines you have not weighed yet, and send it "
+        "back. Each member is told their amount, and what they paid is settled against it."
     )
-    await context.bot.send_message(chat.id, weights_form(t, purchase))
+    await _send_form(update, context, how, weights_form(t, purchase))
 
 
 async def _form_answer(

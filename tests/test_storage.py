@@ -21,6 +21,7 @@ from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import (
     DeliverySplit,
     Handover,
+    Item,
     Moq,
     PaymentMode,
     PickupSlot,
@@ -414,3 +415,36 @@ async def test_events_a_notifier_may_defer_come_after_the_others(database: Datab
     assert "PurchaseStopped" in [e.kind for e in first]
     assert [e.kind in joins for e in everything] == sorted(e.kind in joins for e in everything)
     assert len(everything) == len({e.id for e in everything})
+
+
+async def test_the_catalog_round_trips_photos_variants_rows_and_weights(database: Database) -> None:
+    shirts = [
+        Item(n, "T-shirt", eur("9.90"), variant=size, group=1, in_rows=True, swaps=True,
+             photo="PHOTO-SHIRT", stock=n + 3)
+        for n, size in enumerate(("S", "M", "L"), 1)
+    ]  # fmt: skip
+    cheese = Item(4, "Cheese", eur("18.00"), estimate_grams=500, photo="PHOTO-CHEESE")
+    purchase_id = await open_purchase(database, items=[*shirts, cheese], photo="PHOTO-0")
+    uow = database.unit_of_work()
+    await services.add_units(uow, purchase_id, 1, "Alice", 4, 2, NOW)
+    await services.stop_now(database.unit_of_work(), purchase_id, Actor(HEAD))
+    await services.enter_weights(database.unit_of_work(), purchase_id, Actor(HEAD), "1: 1.104")
+    async with database.unit_of_work() as saving:
+        saved = await saving.price_lists.save(HEAD, "Altai", "EUR", ("a | 1", "b | 2"), NOW)
+        again = await saving.price_lists.save(HEAD, "Altai", "EUR", ("c | 3",), NOW)
+        await saving.commit()
+    assert again == saved  # one list per head and supplier: the new file replaces the old
+
+    fresh = Database(database.url)  # an empty cache: every row is read back
+    try:
+        loaded = await load(fresh, purchase_id)
+        async with fresh.unit_of_work() as reading:
+            price_list = await reading.price_lists.get(saved, HEAD)
+            assert await reading.price_lists.get(saved, HEAD + 1) is None
+            assert [p.supplier for p in await reading.price_lists.of_head(HEAD, 3)] == ["Altai"]
+    finally:
+        await fresh.dispose()
+    assert loaded.items == [*shirts, cheese]
+    assert loaded.photo == "PHOTO-0"
+    assert loaded.weights == {(1, 4): 1104}
+    assert price_list is not None and price_list.lines == ("c | 3",)

@@ -58,6 +58,7 @@ from handlers.wizard_steps import (
     Step,
     Wizard,
     is_current,
+    last_added,
     prompt,
     step_after,
     step_keyboard,
@@ -117,6 +118,13 @@ async def _ask(
     if step is Step.PREVIEW:
         await show_preview(update, context, wizard)
         return
+    await _question(update, context, wizard, step, intro)
+
+
+async def _question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, step: Step, intro: str
+) -> None:
+    """Ask the question of `step` (after `intro`), with its buttons."""
     t = person_translator(update, context, wizard.community)
     chat = update.effective_chat
     assert chat is not None
@@ -279,7 +287,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _save(update, context, wizard, wizard.community.chat_id)
             await message.reply_text(
                 t.gettext("Added item {number}: {name}. Send another, or press Done.").format(
-                    number=len(wizard.form.items), name=wizard.form.items[-1].label
+                    number=last_added(wizard.form)[0], name=last_added(wizard.form)[1]
                 ),
                 reply_markup=step_keyboard(t, step, wizard),
             )
@@ -323,11 +331,14 @@ async def photo_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await _save(update, context, wizard, wizard.community.chat_id)
         if caption:
             said = t.gettext("Added item {number}: {name}, with its photo.").format(
-                number=len(wizard.form.items), name=wizard.form.items[-1].label
+                number=last_added(wizard.form)[0], name=last_added(wizard.form)[1]
             )
         else:
             said = t.gettext("This is the purchase's photo now: it comes above its card.")
-        await message.reply_text(said, reply_markup=step_keyboard(t, wizard.step, wizard))
+        if wizard.step in (Step.ITEMS, Step.PREVIEW):
+            await message.reply_text(said, reply_markup=step_keyboard(t, wizard.step, wizard))
+        else:  # the question the head was answering, again
+            await _question(update, context, wizard, wizard.step, said)
     except AlreadyProcessed:
         pass
     raise ApplicationHandlerStop

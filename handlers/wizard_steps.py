@@ -134,6 +134,17 @@ class Wizard:
         return wizard
 
 
+def last_added(form: PurchaseForm) -> tuple[int, str]:
+    """The item just added, as the head wrote it: its number among the items (an item with
+    variants counts once) and its name, with its variants ("Jam: cherry, plum")."""
+    last = form.items[-1]
+    number = len({item.group or -index for index, item in enumerate(form.items, 1)})
+    if not last.group:
+        return number, last.label
+    variants = [item.variant for item in form.items if item.group == last.group]
+    return number, f"{last.name}: {', '.join(variants)}"
+
+
 def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetime) -> str:
     community = wizard.community
     example = fields.Examples.of(community.timezone, now)

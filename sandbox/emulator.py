@@ -603,6 +603,8 @@ class TelegramSandbox:
             data["caption"] = message.caption
         if message.caption_entities:
             data["caption_entities"] = message.caption_entities
+        if message.media_group_id is not None:
+            data["media_group_id"] = message.media_group_id
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         return data
@@ -774,6 +776,7 @@ class TelegramSandbox:
         self._ensure_can_post(chat)
         self._check_flood(chat)
         sent = []
+        album = f"{next(self._ids):012d}"
         for stored, caption, html in prepared:
             fields: dict[str, Any] = (
                 {"photo": self.photo_sizes(stored)}
@@ -781,8 +784,9 @@ class TelegramSandbox:
                 else {"document": self._document(stored)}
             )
             message = self._new_message(
-                chat, self.bot.id, caption=caption or None, html=html, **fields
-            )
+                chat, self.bot.id, caption=caption or None, html=html, media_group_id=album,
+                **fields,
+            )  # fmt: skip
             sent.append(self.message_to_api(message))
         return sent
 

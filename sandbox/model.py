@@ -65,6 +65,7 @@ class SandboxMessage:
     photo: list[dict[str, Any]] | None = None
     caption: str | None = None
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
+    media_group_id: str | None = None  # the album a photo was sent in
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False

@@ -306,7 +306,7 @@ async def test_an_xlsx_price_list_is_previewed_saved_and_opens_a_purchase(
     preview = await c.sandbox.wait_for_message(c.head.id, "The price list of", after=sent)
     assert "The price list of <b>Altai Farm</b>: 5 items, saved." in (preview.html or "")
     text = preview.text or ""
-    assert "• Honey 1 kg — €12.50 · (pack of 6)" in text
+    assert "• Honey 1 kg — €12.50 (pack of 6)" in text
     assert "• T-shirt — €9.90 · in full rows of S, M, L" in text
     assert "• Wax / candles — €3.00 · 40 left" in text
     assert "1 with a photo" in text

@@ -334,6 +334,8 @@ async def _photos_albums_and_captions(sandbox: Sandbox) -> None:
             [InputMediaPhoto(file_id, caption="one"), InputMediaPhoto(PNG, caption="two")],
         )
         assert [m.caption for m in album] == ["one", "two"]
+        assert album[0].media_group_id is not None
+        assert album[0].media_group_id == album[1].media_group_id != sent.media_group_id
         assert album[1].message_id == album[0].message_id + 1
         for media in ([InputMediaPhoto(file_id)], [InputMediaPhoto(file_id)] * 11):
             with pytest.raises(BadRequest, match=r"(?i)wrong number of media"):

@@ -32,7 +32,7 @@ def price_list_preview(t: Translator, supplier: str, items: list[Item], photos: 
         line = f"• {escape(name)} — {price_text(t, item, item.unit_price)}"
         terms = []
         if item.pack_size > 1:
-            terms.append(t.gettext("(pack of {size})").format(size=item.pack_size))
+            line += " " + t.gettext("(pack of {size})").format(size=item.pack_size)
         if item.stock is not None:
             terms.append(t.gettext("{left} left").format(left=item.stock))
         if item.variant:

@@ -155,7 +155,22 @@ async def price_list_file(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop
 
 
+async def picture_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A picture sent as a file (a receipt, a purchase's photo with /edit): Telegram keeps no
+    photo of it, so it is asked for again as a photo."""
+    message = update.effective_message
+    assert message is not None
+    t = person_translator(update, context)
+    await message.reply_text(
+        t.gettext(
+            "That is a picture sent as a file, not a photo: nothing was done. Send it again as "
+            "a photo."
+        )
+    )
+
+
 HANDLERS: list[Registration] = [
+    (MessageHandler(filters.ChatType.PRIVATE & filters.Document.IMAGE, picture_as_file), 0),
     (
         MessageHandler(
             filters.ChatType.PRIVATE & filters.Document.ALL & ~filters.Document.IMAGE,

@@ -188,8 +188,19 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "by amount, per unit or per member. If short: fail, ask or extend 24h. Payment: "
         "prepay or postpay."
     )
+    catalog = (
+        _(
+            "Sizes or colours: | variants S, M, L (or | row S, M, L when the supplier sells only "
+            "full rows). By weight: Cheese | 18.00 per kg | about 0.5 kg. A photo with the item "
+            "as its caption adds the item with its picture; a photo without a caption is the "
+            "purchase's picture."
+        )
+        + " "
+        + _("A supplier's price list sent here as a CSV or XLSX file becomes items.")
+    )
     await message.reply_text(
-        f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}",
+        f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}\n"
+        f"{escape(catalog)}",
         parse_mode=ParseMode.HTML,
     )
 

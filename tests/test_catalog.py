@@ -82,6 +82,10 @@ async def test_a_picture_sent_as_a_file_or_a_sticker_is_not_a_photo(community: C
     await c.sandbox.send_document(c.head, "honey.jpg", PNG, "image/jpeg")
     await c.sandbox.wait_for_message(c.head.id, lambda m: (m.text or "").count("not a photo") == 1)
     assert await c.purchases_stored() == 0
+    await c.say(c.head, "/cancel", "Cancelled")
+    # Outside the wizard too (a receipt, a new photo for /edit): asked again as a photo.
+    sent = await c.sandbox.send_document(c.alice, "receipt.jpg", PNG, "image/jpeg")
+    await c.sandbox.wait_for_message(c.alice.id, "picture sent as a file", after=sent)
 
 
 async def test_photos_sent_in_the_private_chat_come_as_an_album_above_the_card(

@@ -466,9 +466,9 @@ async def open_again(press: Press) -> None:
     now, max_fee = press.rt.clock(), press.rt.settings.max_fee_percent
     again = again_of(purchase, community.timezone, now)
     wizard = Wizard(community, template=again.template)
-    wizard.form = parse_template(again.template, wizard.context(now))
-    wizard.items_again()
     try:
+        wizard.form = parse_template(again.template, wizard.context(now))
+        wizard.items_again()
         for line, photo in again.items:
             if photo:
                 wizard.answer(Step.ITEM_PHOTO, f"{photo}\n{line}", now, max_fee)

@@ -58,6 +58,8 @@ class _Shares:
     goods: list[int]
     fees: list[int]
     deliveries: list[int]
+    # Members with goods sold by weight not weighed yet: their amounts are estimates still.
+    unweighed: frozenset[int] = frozenset()
 
 
 def _shares(purchase: Purchase) -> _Shares:
@@ -85,7 +87,12 @@ def _shares(purchase: Purchase) -> _Shares:
     else:
         weights = goods
     delivery = purchase.delivery_cost.minor if purchase.delivery_cost else 0
-    return _Shares(member_ids, goods, fees, split_minor(delivery, weights))
+    unweighed = frozenset(
+        m
+        for m in (member_ids if weighed else ())  # most purchases weigh nothing: no loop
+        if any(i in weighed and (m, i) not in purchase.weights for i in units[m])
+    )
+    return _Shares(member_ids, goods, fees, split_minor(delivery, weights), unweighed)
 
 
 def _is_estimate(purchase: Purchase) -> bool:
@@ -98,14 +105,12 @@ def amounts_due(purchase: Purchase, only: Collection[int] | None = None) -> dict
     amounts nobody asked for, which is what a batch of taps' toasts would mostly do."""
     shares = _shares(purchase)
     currency, estimate = purchase.currency, _is_estimate(purchase)
-    # Goods sold by weight stay estimates until the head enters the real weights.
-    unweighed = purchase.awaiting_weighing() if any(i.by_weight for i in purchase.items) else set()
     return {
         member_id: AmountDue(
             Money(shares.goods[i], currency),
             Money(shares.fees[i], currency),
             Money(shares.deliveries[i], currency),
-            estimate or member_id in unweighed,
+            estimate or member_id in shares.unweighed,
         )
         for i, member_id in enumerate(shares.member_ids)
         if only is None or member_id in only

@@ -28,6 +28,11 @@ from domain.terms import (
 )
 
 
+def per_kg_minor(price_minor: int, grams: int) -> int:
+    """What `grams` cost at `price_minor` per kilogram, half a minor unit rounded up."""
+    return (price_minor * grams * 2 + 1000) // 2000
+
+
 class PurchaseOrders(PurchaseState):
     """Orders: what members asked for, and what they get by the pack rule."""
 
@@ -344,26 +349,15 @@ class PurchaseOrders(PurchaseState):
         sold by weight its grams × the price per kg, half a cent rounded up."""
         if item.estimate_grams is None:
             return price_minor * units
-        return (price_minor * self.weighed_grams(member_id, item, units) * 2 + 1000) // 2000
-
-    def awaiting_weighing(self) -> set[int]:
-        """Members with a line sold by weight whose real weight is not entered yet."""
-        weighed = {item.item_id for item in self.items if item.by_weight}
-        return {
-            member_id
-            for member_id, lines in self.final_lines().items()
-            if any(i in weighed and (member_id, i) not in self.weights for i in lines)
-        }
+        return per_kg_minor(price_minor, self.weighed_grams(member_id, item, units))
 
     def goods_total_requested(self) -> Money:
         total = Money.zero(self.currency)
         for item in self.items:
             units = self.item_units(item.item_id)
             if item.by_weight:
-                units_grams = units * (item.estimate_grams or 0)
-                total += Money(
-                    (item.unit_price.minor * units_grams * 2 + 1000) // 2000, total.currency
-                )
+                grams = units * (item.estimate_grams or 0)
+                total += Money(per_kg_minor(item.unit_price.minor, grams), total.currency)
             else:
                 total += item.price_for(units) * units
         return total

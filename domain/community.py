@@ -21,6 +21,8 @@ class Community:
     currency: str
     language: str
     open_rule: OpenRule = OpenRule.ANYONE
+    # Where it is, as campaigns name the regions they serve ("North", "River district").
+    region: str = ""
 
     def may_open_purchases(self, is_chat_admin: bool) -> bool:
         return self.open_rule is OpenRule.ANYONE or is_chat_admin

@@ -42,8 +42,11 @@ class PurchaseLifecycle(PurchaseOrders):
             self.events.append(events.PurchasePublished(self.id))
 
     def reach_deadline(self, now: datetime) -> None:
-        """What the deadline does: stop, or follow the short-MOQ policy. Safe to repeat."""
+        """What the deadline does: stop, or follow the short-MOQ policy. Safe to repeat. A
+        campaign's purchase waits for its campaign (`close_with_campaign`)."""
         if self.status is not PurchaseStatus.OPEN or now < self.deadline:
+            return
+        if self.campaign_id is not None:
             return
         if self.moq_met():
             self._stop()
@@ -60,9 +63,30 @@ class PurchaseLifecycle(PurchaseOrders):
             self._move(PurchaseStatus.FAILED)
             self.events.append(events.PurchaseFailed(self.id))
 
+    def close_with_campaign(self, allotment: dict[int, int]) -> None:
+        """The campaign's cut-off: stopped with the units the campaign's packs give this
+        community (`domain.campaign`), or failed when nobody ordered anything. Safe to repeat."""
+        if self.status is not PurchaseStatus.OPEN:
+            return
+        if self.firm_units() == 0:
+            self._move(PurchaseStatus.FAILED)
+            self.events.append(events.PurchaseFailed(self.id))
+            return
+        self.allotment = dict(allotment)
+        self._stop()
+
+    def _ensure_not_campaign(self) -> None:
+        if self.campaign_id is not None:
+            raise NotAllowed(
+                N_("this purchase is part of {campaign}: it stops with the campaign at its "
+                   "cut-off, on the campaign's items"),
+                campaign=self.campaign_title,
+            )  # fmt: skip
+
     def stop_now(self, actor: Actor) -> None:
         """The head presses Stop: only when the minimum order is reached."""
         ensure_can_manage(self, actor)
+        self._ensure_not_campaign()
         if self.status is PurchaseStatus.OPEN and not self.moq_met():
             raise MoqNotReached(
                 N_("the minimum order is not reached: go ahead anyway, extend, or cancel")
@@ -76,6 +100,7 @@ class PurchaseLifecycle(PurchaseOrders):
 
     def extend(self, actor: Actor, new_deadline: datetime, now: datetime) -> None:
         ensure_can_manage(self, actor)
+        self._ensure_not_campaign()
         if self.status is not PurchaseStatus.OPEN:
             raise IllegalTransition(
                 N_("the purchase is {status}; it cannot be extended"), status=self.status
@@ -110,6 +135,8 @@ class PurchaseLifecycle(PurchaseOrders):
         """
         ensure_can_manage(self, actor)
         items = list(items)
+        if deadline is not None or items:
+            self._ensure_not_campaign()
         terms = (title, description, deadline, pickup)
         if (any(value is not None for value in terms) or items) and not self.accepts_orders(now):
             raise OrdersClosed(

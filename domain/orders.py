@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import events
-from domain.allocation import ItemAllocation, QueueEntry, allocate, build_queue
+from domain.allocation import ItemAllocation, QueueEntry, allocate, allot, timed_queue
 from domain.errors import (
     N_,
     LimitExceeded,
@@ -232,9 +232,16 @@ class PurchaseOrders(PurchaseState):
 
     def _queues(self, item_id: int) -> tuple[list[QueueEntry], list[QueueEntry]]:
         mine = [r for r in self.requests if r.item_id == item_id]
-        firm = build_queue((r.member_id, r.firm_delta) for r in mine if r.firm_delta)
-        tolerance = build_queue((r.member_id, r.tolerance_delta) for r in mine if r.tolerance_delta)
+        firm = timed_queue((r.member_id, r.firm_delta, r.at) for r in mine if r.firm_delta)
+        tolerance = timed_queue(
+            (r.member_id, r.tolerance_delta, r.at) for r in mine if r.tolerance_delta
+        )
         return firm, tolerance
+
+    def queues(self, item_id: int) -> tuple[list[QueueEntry], list[QueueEntry]]:
+        """The item's firm and tolerance queues, first requested first: what a campaign
+        allocates across its communities."""
+        return self._queues(item_id)
 
     def row_groups(self) -> dict[int, list[int]]:
         """Groups sold in full rows: group number → its variants' item ids, in order."""
@@ -305,7 +312,11 @@ class PurchaseOrders(PurchaseState):
                 result[item.item_id] = rows[item.item_id]
                 continue
             firm, tolerance = self._queues(item.item_id)
-            if item.moq_units is not None and self.item_units(item.item_id) < item.moq_units:
+            if item.item_id in self.allotment:
+                confirmed = self.supply.get(item.item_id)
+                units = self.allotment[item.item_id] if confirmed is None else confirmed.units
+                result[item.item_id] = allot(firm, tolerance, item.pack_size, units)
+            elif item.moq_units is not None and self.item_units(item.item_id) < item.moq_units:
                 firm_total = sum(entry.units for entry in firm)
                 short: dict[int, int] = {}
                 for entry in firm:
@@ -325,6 +336,8 @@ class PurchaseOrders(PurchaseState):
     def ordered_units(self, item_id: int) -> int:
         """Units of the item in the supplier order at the stop, before any confirmation."""
         item = self.item(item_id)
+        if item_id in self.allotment:
+            return self.allotment[item_id]
         if item.in_rows:
             return self._row_allocations(confirmed=False)[item_id].units
         if item.moq_units is not None and self.item_units(item_id) < item.moq_units:

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from domain.campaign import Campaign, CampaignStatus
 from domain.community import Community
 from domain.events import Event
 from domain.price_list import PriceList
@@ -46,6 +47,10 @@ class PurchaseRepository(Protocol):
 
     async def list_for_member(self, member_id: int) -> list[Purchase]: ...
 
+    async def of_campaign(self, campaign_id: int) -> list[Purchase]:
+        """The purchases heads adopted from a campaign (not drafts)."""
+        ...
+
     async def ids_due(self, now: datetime) -> list[int]:
         """Open purchases whose deadline is at or before `now`."""
 
@@ -54,6 +59,22 @@ class CommunityRepository(Protocol):
     async def get(self, chat_id: int) -> Community | None: ...
 
     async def add(self, community: Community) -> None: ...
+
+
+class Campaigns(Protocol):
+    async def add(self, campaign: Campaign) -> None: ...
+
+    async def get(self, campaign_id: int) -> Campaign | None: ...
+
+    async def save(self, campaign: Campaign) -> None: ...
+
+    async def listed(self, status: CampaignStatus | None = None) -> list[Campaign]: ...
+
+    async def due(self, now: datetime) -> list[int]: ...
+
+    async def is_operator(self, user_id: int) -> bool: ...
+
+    async def grant_operator(self, user_id: int, granted_by: int, now: datetime) -> bool: ...
 
 
 class UnitOfWork(Protocol):
@@ -68,6 +89,9 @@ class UnitOfWork(Protocol):
 
     @property
     def communities(self) -> CommunityRepository: ...
+
+    @property
+    def campaigns(self) -> Campaigns: ...
 
     async def __aenter__(self) -> Self: ...
 

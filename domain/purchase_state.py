@@ -92,6 +92,12 @@ class PurchaseState:
     weights: dict[tuple[int, int], int] = field(default_factory=dict)
     # A Telegram file id: the purchase's photo on its card.
     photo: str = ""
+    # A purchase a head adopted from a platform campaign (`domain.campaign`): it stops with the
+    # campaign, and the campaign's packs, filled across communities, give it its units per
+    # item (`allotment`); a supplier's confirmation of fewer packs then comes as `supply`.
+    campaign_id: int | None = None
+    campaign_title: str = ""
+    allotment: dict[int, int] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
     _log_sums: LogSums | None = field(default=None, init=False, compare=False, repr=False)
 
@@ -119,6 +125,7 @@ class PurchaseState:
             ledger=list(self.ledger),
             supply=dict(self.supply),
             weights=dict(self.weights),
+            allotment=dict(self.allotment),
             events=[],
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.errors import N_, IllegalTransition, InvalidPurchase, NotFound
+from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed, NotFound
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
@@ -56,6 +56,12 @@ def parse_supply(text: str, purchase: Purchase) -> list[SupplyLine]:
 def confirm_supply(purchase: Purchase, actor: Actor, lines: list[SupplyLine]) -> None:
     """Apply the supplier's confirmation, all lines or none."""
     ensure_can_manage(purchase, actor)
+    if purchase.campaign_id is not None:
+        raise NotAllowed(
+            N_("the supplier of {campaign} confirms to its operator, for every community at "
+               "once"),
+            campaign=purchase.campaign_title,
+        )  # fmt: skip
     if purchase.status not in CONFIRMABLE:
         raise IllegalTransition(
             N_("the supplier's confirmation is entered after the stop and before arrival; "

@@ -198,6 +198,8 @@ class Timeline(TimedNotices):
             arrived = await uow.purchases.ids_with_status(PurchaseStatus.ARRIVED)
         self._due.update(dict.fromkeys(due))
         await self._reach_due()
+        # A campaign nobody adopted has no deadline timer of its own to close it.
+        await services.close_due_campaigns(self._database.unit_of_work(), now)
         reminders = {
             (t.id, t.deadline, lead)
             for t in soon

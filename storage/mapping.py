@@ -35,16 +35,23 @@ def community_to_row(community: Community) -> CommunityRow:
         currency=community.currency,
         language=community.language,
         open_rule=community.open_rule.value,
+        region=community.region,
     )
 
 
 def community_from_row(row: CommunityRow) -> Community:
     return Community(
-        row.chat_id, row.title, row.timezone, row.currency, row.language, OpenRule(row.open_rule)
+        row.chat_id,
+        row.title,
+        row.timezone,
+        row.currency,
+        row.language,
+        OpenRule(row.open_rule),
+        row.region,
     )
 
 
-def _item_from_row(row: Any, currency: str) -> Item:
+def item_from_row(row: Any, currency: str) -> Item:
     return Item(
         item_id=row.item_id,
         name=row.name,
@@ -116,7 +123,7 @@ def purchase_from_rows(
         description=row.description,
         supplier=row.supplier,
         currency=currency,
-        items=[_item_from_row(item, currency) for item in item_rows],
+        items=[item_from_row(item, currency) for item in item_rows],
         deadline=row.deadline,
         created_at=row.created_at,
         moq=moq,
@@ -146,6 +153,9 @@ def purchase_from_rows(
         withdrawal_requests_made=row.withdrawal_requests_made,
         weights={(member, item): grams for member, item, grams in row.weights},
         photo=row.photo,
+        campaign_id=row.campaign_id,
+        campaign_title=row.campaign_title,
+        allotment={item: units for item, units in row.allotment},
         members={m.user_id: Member(m.user_id, m.name, m.joined_at) for m in member_rows},
         requests=[
             Request(r.seq, r.member_id, r.item_id, r.firm_delta, r.tolerance_delta, r.at)
@@ -241,4 +251,7 @@ def purchase_columns(purchase: Purchase) -> dict[str, object]:
         "withdrawal_requests_made": purchase.withdrawal_requests_made,
         "weights": [[m, i, grams] for (m, i), grams in sorted(purchase.weights.items())],
         "photo": purchase.photo,
+        "campaign_id": purchase.campaign_id,
+        "campaign_title": purchase.campaign_title,
+        "allotment": [[item, units] for item, units in sorted(purchase.allotment.items())],
     }

@@ -206,6 +206,16 @@ class SqlPurchaseRepository(PurchaseReads):
         found = await self.get_many([purchase_id])
         return found[0] if found else None
 
+    async def of_campaign(self, campaign_id: int) -> list[Purchase]:
+        """The purchases heads adopted from a campaign, in the order they were published."""
+        found = await self._session.scalars(
+            select(purchases.c.id)
+            .where(purchases.c.campaign_id == campaign_id)
+            .where(purchases.c.status != PurchaseStatus.DRAFT.value)
+            .order_by(purchases.c.id)
+        )
+        return await self.get_many(list(found))
+
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load purchases for change (those that exist, in the order asked); on PostgreSQL
         their rows stay locked until the transaction ends, so concurrent changers queue."""

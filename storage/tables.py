@@ -6,7 +6,7 @@ back timezone-aware on SQLite too; percentages are exact decimal text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -75,6 +76,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {  # noqa: RUF012 -- SQLAlchemy reads it as is
         datetime: UTCDateTime,
+        date: Date,
         Decimal: DecimalText,
         int: Integer,
     }
@@ -92,6 +94,8 @@ class CommunityRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(16))
     open_rule: Mapped[str] = mapped_column(String(16))
+    # Where the community is, as campaigns name the regions they serve.
+    region: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class PurchaseRow(Base):
@@ -130,6 +134,10 @@ class PurchaseRow(Base):
     # [[member_id, item_id, grams], ...]: real weights of goods sold by weight.
     weights: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
     photo: Mapped[str] = mapped_column(String(255), server_default="")
+    campaign_id: Mapped[int | None] = mapped_column(index=True)
+    campaign_title: Mapped[str] = mapped_column(String(255), server_default="")
+    # [[item_id, units], ...]: the community's part of its campaign's packs at the cut-off.
+    allotment: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
     version: Mapped[int] = mapped_column()
     # The version that last changed a child other than by adding members and order requests:
     # a process whose cached copy has this layout catches up by reading only what was added
@@ -447,3 +455,40 @@ class PriceListRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[str]] = mapped_column(JSON)
     saved_at: Mapped[datetime]
+
+
+class CampaignRow(Base):
+    """An operator's campaign: its catalog and its numbers per item as JSON (read back
+    through the domain's validators), its cut-off and status as columns to be found by."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    supplier: Mapped[str] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # [{item columns..., "supply_minor", "min_minor", "max_minor"}, ...]
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    cut_off: Mapped[datetime] = mapped_column(index=True)
+    delivery: Mapped[date]
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    commission_kind: Mapped[str] = mapped_column(String(16))
+    commission_percent: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    ordered: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
+    supplied: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(server_default="1")
+
+
+class PlatformRoleRow(Base):
+    """People a platform admin made operators: they run campaigns."""
+
+    __tablename__ = "platform_roles"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[int] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime]

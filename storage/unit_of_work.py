@@ -23,6 +23,7 @@ from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase
 from storage.aggregate_cache import AggregateCache
+from storage.campaigns import SqlCampaigns
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
     events: SqlEventLog
     inbox: SqlInbox
     price_lists: SqlPriceLists
+    campaigns: SqlCampaigns
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -100,6 +102,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self._session, is_postgres=not self._database.is_sqlite)
         self.inbox = SqlInbox(self._session, is_postgres=not self._database.is_sqlite)
         self.price_lists = SqlPriceLists(self._session, is_postgres=not self._database.is_sqlite)
+        self.campaigns = SqlCampaigns(self._session)
         try:
             if self._update_id is not None:
                 if not await self._claim_update(self._update_id):

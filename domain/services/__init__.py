@@ -5,6 +5,16 @@ person; a domain error leaves the database untouched because nothing was committ
 module per concern; callers use them as `services.<use case>`.
 """
 
+from domain.services.campaigns import (
+    check_adoption,
+    close_campaign,
+    close_due_campaigns,
+    confirm_campaign_supply,
+    create_campaign,
+    grant_operator,
+    load_campaign,
+    may_run_campaigns,
+)
 from domain.services.money import (
     claim_payment,
     confirm_claim,
@@ -79,11 +89,16 @@ __all__ = [
     "cancel",
     "card",
     "change_tolerance",
+    "check_adoption",
     "choose_pickup",
     "claim_payment",
+    "close_campaign",
+    "close_due_campaigns",
     "complete",
+    "confirm_campaign_supply",
     "confirm_claim",
     "confirm_supply",
+    "create_campaign",
     "decline_transfer",
     "decline_withdrawal",
     "discard_draft",
@@ -94,9 +109,12 @@ __all__ = [
     "enter_weights",
     "extend",
     "go_ahead_anyway",
+    "grant_operator",
     "hand_over",
+    "load_campaign",
     "mark_arrived",
     "mark_ordered",
+    "may_run_campaigns",
     "move_in_row",
     "my_order",
     "offer_transfer",

@@ -14,6 +14,7 @@ from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
 from domain.purchase import Purchase
 from domain.purchase_form import PurchaseEdit
+from domain.services.campaigns import close_due_campaigns
 from domain.services.unit import CONFLICT_RETRIES, apply, load
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
@@ -84,8 +85,10 @@ async def discard_draft(uow: UnitOfWork, purchase_id: int) -> None:
 
 
 async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:
-    """The scheduler's job at a deadline; firing twice has the effect of firing once."""
+    """The scheduler's job at a deadline; firing twice has the effect of firing once. A
+    campaign's purchase stops with its campaign, all of whose parts stop together."""
     await apply(uow, purchase_id, lambda p: p.reach_deadline(now))
+    await close_due_campaigns(uow, now)
 
 
 async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetime) -> None:
@@ -97,6 +100,7 @@ async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetim
                 for purchase in await uow.purchases.get_many(purchase_ids):
                     purchase.reach_deadline(now)
                 await uow.commit()
+            await close_due_campaigns(uow, now)
             return
         except Conflict:
             if attempt >= CONFLICT_RETRIES:

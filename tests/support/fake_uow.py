@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from domain.campaign import Campaign, CampaignStatus
 from domain.community import Community
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
@@ -54,6 +55,10 @@ class FakePurchases:
     async def list_for_member(self, member_id: int) -> list[Purchase]:
         return [p for p in self.committed.values() if member_id in p.participant_ids()]
 
+    async def of_campaign(self, campaign_id: int) -> list[Purchase]:
+        ids = [p.id for p in self.committed.values() if p.campaign_id == campaign_id]
+        return await self.get_many(sorted(ids))
+
     async def ids_due(self, now: datetime) -> list[int]:
         return [
             p.id
@@ -73,10 +78,47 @@ class FakeCommunities:
         self.rows[community.chat_id] = community
 
 
+class FakeCampaigns:
+    def __init__(self) -> None:
+        self.stored: dict[int, Campaign] = {}
+        self.operators: set[int] = set()
+
+    async def add(self, campaign: Campaign) -> None:
+        campaign.id = len(self.stored) + 1
+        self.stored[campaign.id] = campaign
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        found = self.stored.get(campaign_id)
+        return None if found is None else copy.deepcopy(found)
+
+    async def save(self, campaign: Campaign) -> None:
+        campaign.version += 1
+        self.stored[campaign.id] = copy.deepcopy(campaign)
+
+    async def listed(self, status: CampaignStatus | None = None) -> list[Campaign]:
+        return [c for c in self.stored.values() if status is None or c.status is status]
+
+    async def due(self, now: datetime) -> list[int]:
+        return [
+            c.id
+            for c in self.stored.values()
+            if c.status is CampaignStatus.OPEN and c.cut_off <= now
+        ]
+
+    async def is_operator(self, user_id: int) -> bool:
+        return user_id in self.operators
+
+    async def grant_operator(self, user_id: int, granted_by: int, now: datetime) -> bool:
+        fresh = user_id not in self.operators
+        self.operators.add(user_id)
+        return fresh
+
+
 class FakeUnitOfWork:
     def __init__(self, conflicts_to_raise: int = 0) -> None:
         self.purchases = FakePurchases()
         self.communities = FakeCommunities()
+        self.campaigns = FakeCampaigns()
         self.commits = 0
         self.processed_updates: set[int] = set()
         self.update_id: int | None = None

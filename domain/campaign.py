@@ -1,0 +1,279 @@
+"""The platform level (seed 002's 帮卖, "help-sell"): an operator's campaign that heads in many
+communities sell as their own purchases. The campaign holds the catalog with supply prices and
+the bounds of the heads' prices, a cut-off, a delivery date, the regions it serves and the
+heads' commission rule. At the cut-off every adopted purchase stops together and packs are
+filled across all of them (`domain.allocation.allocate_across`); each community's purchase
+then hands its part out to its own members (`Purchase.close_with_campaign`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.allocation import CampaignAllocation, allocate_across
+from domain.community import Community
+from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed, NotFound
+from domain.money import Money
+from domain.permissions import Actor
+from domain.purchase import Item, Purchase, PurchaseStatus, ShortPolicy
+from domain.terms import MAX_ITEMS, MAX_TITLE_LENGTH
+
+MAX_REGIONS = 20
+MAX_COMMISSION_PERCENT = Decimal(50)
+# A campaign's purchases after the cut-off whose packs the supplier may still cut.
+CONFIRMABLE = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED)
+# A part that still counts in the campaign's order: not failed or cancelled.
+COUNTED = (
+    PurchaseStatus.OPEN,
+    PurchaseStatus.STOPPED,
+    PurchaseStatus.ORDERED,
+    PurchaseStatus.ARRIVED,
+    PurchaseStatus.COMPLETED,
+)
+
+
+class CommissionKind(StrEnum):
+    PERCENT = "percent"  # a percentage of the goods the head handed over
+    MARGIN = "margin"  # the head's price less the supply price, on the goods handed over
+
+
+@dataclass(frozen=True)
+class CommissionRule:
+    kind: CommissionKind
+    percent: Decimal = Decimal(0)
+
+
+class CampaignStatus(StrEnum):
+    OPEN = "open"  # heads adopt it; members order in each community
+    CLOSED = "closed"  # the cut-off passed: one consolidated order
+
+
+@dataclass(frozen=True)
+class CampaignItem:
+    """One line of the campaign's catalog: the item as heads sell it (its price the suggested
+    one), what the supplier charges, and the range a head's price must stay in."""
+
+    item: Item
+    supply_price: Money
+    min_price: Money
+    max_price: Money
+
+
+def normal_region(region: str) -> str:
+    return " ".join(region.split()).casefold()
+
+
+@dataclass
+class Campaign:
+    operator_id: int
+    title: str
+    supplier: str
+    currency: str
+    timezone: str
+    items: list[CampaignItem]
+    cut_off: datetime
+    delivery: date
+    regions: tuple[str, ...]
+    commission: CommissionRule
+    created_at: datetime
+    status: CampaignStatus = CampaignStatus.OPEN
+    id: int = 0
+    version: int = 0
+    # item → packs in the consolidated order at the cut-off, and what the supplier confirmed.
+    ordered: dict[int, int] = field(default_factory=dict)
+    supplied: dict[int, int] = field(default_factory=dict)
+
+    def validate(self, now: datetime) -> None:
+        if not self.title.strip() or len(self.title) > MAX_TITLE_LENGTH:
+            raise InvalidPurchase(
+                N_("the campaign needs a title of at most {limit} characters"),
+                limit=MAX_TITLE_LENGTH,
+            )
+        if not self.items or len(self.items) > MAX_ITEMS:
+            raise InvalidPurchase(N_("a campaign has 1 to {limit} items"), limit=MAX_ITEMS)
+        if self.cut_off <= now:
+            raise InvalidPurchase(N_("the cut-off is in the past; give a later date and time"))
+        if self.delivery < self.cut_off.date():
+            raise InvalidPurchase(N_("the delivery date comes after the cut-off"))
+        if not self.regions or len(self.regions) > MAX_REGIONS:
+            raise InvalidPurchase(N_("name the regions the campaign serves, e.g. North, River"))
+        percent = self.commission.percent
+        if self.commission.kind is CommissionKind.PERCENT and not (
+            0 < percent <= MAX_COMMISSION_PERCENT
+        ):
+            raise InvalidPurchase(
+                N_("the commission is more than 0% and at most {limit}%"),
+                limit=MAX_COMMISSION_PERCENT,
+            )
+        for line in self.items:
+            item = line.item
+            item.validate()
+            if item.in_rows or item.moq_units is not None:
+                raise InvalidPurchase(
+                    N_("{item}: a campaign's packs fill across communities, so its items "
+                       "have no rows and no minimum of their own"),
+                    item=item.label,
+                )  # fmt: skip
+            if not line.supply_price.minor > 0:
+                raise InvalidPurchase(
+                    N_("{item}: the supply price must be more than zero"), item=item.label
+                )
+            if not line.min_price <= item.unit_price <= line.max_price:
+                raise InvalidPurchase(
+                    N_("{item}: the suggested price is within the heads' range"),
+                    item=item.label,
+                )
+            if self.commission.kind is CommissionKind.MARGIN and line.min_price < line.supply_price:
+                raise InvalidPurchase(
+                    N_("{item}: with a margin commission a head's price is at least the "
+                       "supply price"),
+                    item=item.label,
+                )  # fmt: skip
+
+    def item(self, item_id: int) -> CampaignItem:
+        for line in self.items:
+            if line.item.item_id == item_id:
+                return line
+        raise NotFound(N_("there is no item number {item}"), item=item_id)
+
+    def serves(self, region: str) -> bool:
+        return normal_region(region) in {normal_region(r) for r in self.regions}
+
+    def accepts_adoptions(self, now: datetime) -> bool:
+        return self.status is CampaignStatus.OPEN and now < self.cut_off
+
+    def check_adoption(self, community: Community, now: datetime, adopted: bool) -> None:
+        """May this campaign be sold in `community` now (`adopted`: it already is there)?"""
+        if not self.accepts_adoptions(now):
+            raise IllegalTransition(
+                N_("the campaign {campaign} is past its cut-off"), campaign=self.title
+            )
+        if not community.region:
+            raise NotAllowed(
+                N_("this community has no region yet: its admins set it with /region <name>")
+            )
+        if not self.serves(community.region):
+            raise NotAllowed(
+                N_("the campaign {campaign} does not serve {region}"),
+                campaign=self.title, region=community.region,
+            )  # fmt: skip
+        if adopted:
+            raise NotAllowed(
+                N_("{community} already sells the campaign {campaign}"),
+                community=community.title, campaign=self.title,
+            )  # fmt: skip
+        if community.currency != self.currency:
+            raise NotAllowed(
+                N_("the campaign is in {currency}; this community pays in {community_currency}"),
+                currency=self.currency, community_currency=community.currency,
+            )  # fmt: skip
+
+    def adopt(self, purchase: Purchase, community: Community, now: datetime, adopted: bool) -> None:
+        """Make a head's purchase this campaign's part in their community: the campaign's items
+        in its order, each at a price within its range, stopping at the cut-off."""
+        self.check_adoption(community, now, adopted)
+        if len(purchase.items) != len(self.items):
+            raise InvalidPurchase(
+                N_("a campaign's purchase sells the campaign's {count} items, as they are"),
+                count=len(self.items),
+            )
+        for offered, line in zip(purchase.items, self.items, strict=True):
+            wanted = line.item
+            if (offered.label.casefold(), offered.pack_size, offered.estimate_grams) != (
+                wanted.label.casefold(), wanted.pack_size, wanted.estimate_grams,
+            ):  # fmt: skip
+                raise InvalidPurchase(
+                    N_("item {number} of the campaign is {item}, as the campaign sells it"),
+                    number=wanted.item_id, item=wanted.label,
+                )  # fmt: skip
+            if offered.in_rows or offered.moq_units is not None:
+                raise InvalidPurchase(
+                    N_("{item}: packs fill across the campaign; no rows or minimum of its own"),
+                    item=offered.label,
+                )
+            for price in (offered.unit_price, *(tier.unit_price for tier in offered.tiers)):
+                if not line.min_price <= price <= line.max_price:
+                    raise InvalidPurchase(
+                        N_("{item}: the campaign lets you sell it for {low} to {high}"),
+                        item=offered.label, low=line.min_price, high=line.max_price,
+                    )  # fmt: skip
+        if purchase.deadline != self.cut_off:
+            raise InvalidPurchase(N_("a campaign's purchase stops at the campaign's cut-off"))
+        if purchase.moq is not None or purchase.short_policy is not ShortPolicy.FAIL:
+            raise InvalidPurchase(
+                N_("a campaign's purchase has no minimum order of its own: the campaign's "
+                   "packs decide")
+            )  # fmt: skip
+        purchase.campaign_id = self.id
+        purchase.campaign_title = self.title
+
+    def allocation(
+        self, parts: Iterable[Purchase], supplied: dict[int, int] | None = None
+    ) -> dict[int, CampaignAllocation]:
+        """Per item: packs across the counted parts (purchase ids) and each part's units."""
+        counted = [p for p in parts if p.status in COUNTED]
+        result: dict[int, CampaignAllocation] = {}
+        for line in self.items:
+            item_id = line.item.item_id
+            result[item_id] = allocate_across(
+                {p.id: p.queues(item_id) for p in counted},
+                line.item.pack_size,
+                None if supplied is None else supplied.get(item_id),
+            )
+        return result
+
+    def close(self, parts: Sequence[Purchase], now: datetime) -> None:
+        """The cut-off: one consolidated order, and every part stops with its share of it (or
+        fails, with nothing ordered). Safe to repeat."""
+        if self.status is not CampaignStatus.OPEN or now < self.cut_off:
+            return
+        allocation = self.allocation([p for p in parts if p.status is PurchaseStatus.OPEN])
+        for part in parts:
+            part.close_with_campaign(
+                {item_id: found.allotted.get(part.id, 0) for item_id, found in allocation.items()}
+            )
+        self.ordered = {item_id: found.packs for item_id, found in allocation.items()}
+        self.status = CampaignStatus.CLOSED
+
+
+def ensure_can_run(campaign: Campaign, actor: Actor) -> None:
+    if not (actor.is_admin or actor.user_id == campaign.operator_id):
+        raise NotAllowed(N_("only the campaign's operator (or a platform admin) can do this"))
+
+
+def confirm_supply(campaign: Campaign, actor: Actor, packs: dict[int, int]) -> None:
+    """What the supplier confirmed, in packs per item: never more than the consolidated
+    order held; all lines or none. The parts follow with `supply_for_parts`."""
+    ensure_can_run(campaign, actor)
+    if campaign.status is not CampaignStatus.CLOSED:
+        raise IllegalTransition(N_("the supplier's confirmation comes after the cut-off"))
+    for item_id, count in packs.items():
+        line = campaign.item(item_id)
+        ordered = campaign.ordered.get(item_id, 0)
+        if count > ordered:
+            raise InvalidPurchase(
+                N_("{item}: {packs} is more than the {ordered} packs ordered"),
+                item=line.item.label, packs=count, ordered=ordered,
+            )  # fmt: skip
+        if count < 0:
+            raise InvalidPurchase(N_("{item}: packs are 0 or more"), item=line.item.label)
+    campaign.supplied.update(packs)
+
+
+def supply_for_parts(campaign: Campaign, parts: Sequence[Purchase]) -> dict[int, dict[int, int]]:
+    """Each confirmable part's units per item of what the supplier confirmed: the packs filled
+    again across them by the same rule, the latest requests going short first."""
+    confirmable = [p for p in parts if p.status in CONFIRMABLE]
+    allocation = campaign.allocation(confirmable, campaign.supplied)
+    return {
+        part.id: {
+            item_id: found.allotted.get(part.id, 0)
+            for item_id, found in allocation.items()
+            if item_id in campaign.supplied
+        }
+        for part in confirmable
+    }

@@ -27,6 +27,7 @@ from telegram.request import HTTPXRequest
 from bot.cluster import Cluster
 from bot.settings import Settings
 from handlers import (
+    campaigns,
     community,
     edit_purchase,
     head_commands,
@@ -105,7 +106,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists,
+    price_lists, campaigns,
 )  # fmt: skip
 
 

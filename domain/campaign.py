@@ -124,7 +124,7 @@ class Campaign:
                 )
             if not line.min_price <= item.unit_price <= line.max_price:
                 raise InvalidPurchase(
-                    N_("{item}: the suggested price is within the heads' range"),
+                    N_("{item}: the suggested price must be within the heads' range"),
                     item=item.label,
                 )
             if self.commission.kind is CommissionKind.MARGIN and line.min_price < line.supply_price:

@@ -14,6 +14,7 @@ import contextlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import (
@@ -26,6 +27,8 @@ from telegram.ext import (
     filters,
 )
 
+from domain import services
+from domain.campaign import Campaign
 from domain.community import Community
 from domain.errors import N_, DomainError, IllegalTransition, NotFound
 from domain.form_fields import (
@@ -33,8 +36,8 @@ from domain.form_fields import (
 )
 from domain.ports import AlreadyProcessed
 from domain.price_list import PriceList, split_line
-from domain.purchase import FINISHED, PaymentMode
-from domain.purchase_form import again_of, parse_template
+from domain.purchase import FINISHED, PaymentMode, PurchaseStatus
+from domain.purchase_form import again_of, item_template, parse_template
 from handlers.new_purchase import NEW_COMMAND
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -488,6 +491,55 @@ async def open_again(press: Press) -> None:
         await _ask(press.update, press.context, wizard, Step.PREVIEW)
 
 
+def campaign_template(campaign: Campaign, community: Community) -> str:
+    """The purchase that sells a campaign, as the template writes it: the campaign's items at
+    the suggested prices, stopping at its cut-off; the head adds the pickup and may change
+    their prices within the campaign's range and their fee."""
+    cut_off = campaign.cut_off.astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d %H:%M")
+    lines = [f"Title: {campaign.title}"]
+    if campaign.supplier:
+        lines.append(f"Supplier: {campaign.supplier}")
+    lines += [f"Item: {item_template(line.item)}" for line in campaign.items]
+    lines.append(f"Deadline: {cut_off}")
+    return "\n".join(lines)
+
+
+@on_press
+async def adopt_campaign(press: Press) -> None:
+    """🤝 Sell <campaign> in <community> (from /campaigns in the private chat): a purchase in
+    the making with the campaign's items and cut-off, shown as the preview to complete."""
+    campaign_id, community_id = press.callback.args
+    now = press.rt.clock()
+    try:
+        community = await load_community(press.context, community_id)
+        if community is None:
+            raise NotFound(N_("no such community"))
+        async with press.rt.database.unit_of_work() as uow:
+            campaign = await services.load_campaign(uow, campaign_id)
+            parts = await uow.purchases.of_campaign(campaign_id)
+        adopted = any(
+            p.community_id == community.chat_id and p.status is not PurchaseStatus.CANCELLED
+            for p in parts
+        )
+        campaign.check_adoption(community, now, adopted)
+    except DomainError as error:
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        return
+    await press.query.answer()
+    if not await _may_open(press.update, press.context, community):
+        return
+    template = campaign_template(campaign, community)
+    wizard = Wizard(community, template=template, campaign_id=campaign.id)
+    wizard.form = parse_template(template, wizard.context(now))
+    intro = press.t.gettext(
+        "{campaign} in {title}: add where and when members pick up, and change your prices "
+        "within the campaign's range or your fee if you like, then publish."
+    ).format(campaign=campaign.title, title=community.title)
+    await press.context.bot.send_message(press.query.from_user.id, intro)
+    with contextlib.suppress(AlreadyProcessed):
+        await _ask(press.update, press.context, wizard, Step.PREVIEW)
+
+
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Skip, Done, Publish, Edit, Cancel and the field list, checked against the wizard's step."""
     query = update.callback_query
@@ -619,6 +671,7 @@ def _wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
         *buttons,
         *on_buttons(open_again, Action.HEAD_AGAIN),
         *on_buttons(use_price_list, Action.PRICE_LIST_USE),
+        *on_buttons(adopt_campaign, Action.CAMPAIGN_ADOPT),
     ]
 
 

@@ -15,6 +15,7 @@ from domain import ledger
 from domain.form_fields import Examples
 from domain.purchase import PurchaseStatus
 from domain.views import card_summary
+from handlers.campaigns import adoptable_from_link
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
@@ -43,6 +44,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_order(update, context, parsed[1])
     elif parsed is not None and parsed[0] is Start.DETAILS:
         await show_details(update, context, parsed[1])
+    elif parsed is not None and parsed[0] is Start.CAMPAIGNS:
+        await adoptable_from_link(update, context, parsed[1])
     else:
         _ = person_translator(update, context).gettext
         await message.reply_text(
@@ -54,7 +57,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         )
     if missed:
-        shown = parsed[1] if parsed is not None and parsed[0] is not Start.NEW_PURCHASE else None
+        shown = (
+            parsed[1]
+            if parsed is not None and parsed[0] in (Start.MY_ORDER, Start.DETAILS)
+            else None
+        )
         await catch_up(update, context, shown)
 
 

@@ -13,6 +13,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from domain import services
 from domain.errors import DomainError
 from domain.views import card_summary
 from handlers.purchase_card import publish_and_post, send_photos
@@ -108,6 +109,11 @@ async def publish(
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
             rt.settings.max_fee_percent,
         )  # fmt: skip
+        if wizard.campaign_id is not None:
+            await services.check_adoption(
+                rt.database.unit_of_work(), wizard.campaign_id, purchase, wizard.community,
+                rt.clock(),
+            )  # fmt: skip
         # The head answered "where do members pay": an empty answer means none.
         await publish_and_post(
             context, purchase, wizard.community, update.update_id, reuse_pay_to=False,

@@ -74,6 +74,8 @@ class Wizard:
     form: PurchaseForm = field(default_factory=PurchaseForm)
     # The head's saved price lists (id, supplier) offered at the items question; not kept.
     price_lists: list[tuple[int, str]] = field(default_factory=list)
+    # The platform campaign the purchase sells, when the head adopted one (`domain.campaign`).
+    campaign_id: int | None = None
 
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
@@ -100,6 +102,7 @@ class Wizard:
             "last_pay_to": self.last_pay_to,
             "template": self.template,
             "answers": [[int(step), text] for step, text in self.answers],
+            "campaign_id": self.campaign_id,
         }
 
     @classmethod
@@ -116,6 +119,8 @@ class Wizard:
             str(state["last_pay_to"]),
             str(state["template"]),
         )
+        campaign_id = state.get("campaign_id")
+        wizard.campaign_id = None if campaign_id is None else int(campaign_id)
         context = wizard.context(now)
         if wizard.template:
             try:

@@ -84,6 +84,7 @@ class Action(StrEnum):
     HEAD_AGAIN = "ag"  # purchase: a new draft with its terms, items and photos
     HEAD_WEIGH = "wt"  # purchase: the form for the real weights of goods sold by weight
     PRICE_LIST_USE = "pl"  # price list: a purchase in the making with its items
+    CAMPAIGN_ADOPT = "ca"  # campaign, community: a purchase in the making that sells it
     WIZARD_PRICE_LIST = "wl"  # price list: its items, at the wizard's items question
     ORDER_ROW_MOVE = "om"  # purchase, from item, to item: the size that completes a row
 
@@ -148,6 +149,7 @@ ARITY = {
     Action.HEAD_AGAIN: 1,
     Action.HEAD_WEIGH: 1,
     Action.PRICE_LIST_USE: 1,
+    Action.CAMPAIGN_ADOPT: 2,
     Action.WIZARD_PRICE_LIST: 1,
     Action.ORDER_ROW_MOVE: 3,
 }
@@ -205,9 +207,10 @@ class Start(StrEnum):
     NEW_PURCHASE = "n"  # community chat id
     MY_ORDER = "o"  # purchase id
     DETAILS = "d"  # purchase id
+    CAMPAIGNS = "c"  # community chat id: the campaigns a head there may adopt
 
 
-START_PATTERN = re.compile(r"([nod])(-?\d{1,19})")
+START_PATTERN = re.compile(r"([nodc])(-?\d{1,19})")
 
 
 def start_payload(kind: Start, number: int) -> str:

@@ -140,6 +140,12 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         lines.append(escape(purchase.description))
     if purchase.supplier:
         lines.append(t.gettext("Supplier: {supplier}").format(supplier=escape(purchase.supplier)))
+    if purchase.campaign_id is not None:
+        lines.append(
+            t.gettext("🤝 Part of {campaign}: packs fill across all its communities").format(
+                campaign=escape(purchase.campaign_title)
+            )
+        )
     lines.append("")
     for progress in summary.items:
         item = progress.item

@@ -1,0 +1,149 @@
+"""The campaign an operator types: one `Key: value` message, read with the purchase
+template's validators (`domain.form_fields`), naming the line of the first problem.
+
+    Title: Autumn honey
+    Supplier: Altai Bee Farm
+    Cut-off: 2026-12-10 18:00
+    Delivery: 2026-12-12
+    Regions: North, River
+    Commission: 10%            (or: margin)
+    Item: Honey 0.5 kg | 8.00 | pack 6 | supply 5.00 | range 7.00-9.00
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
+from domain.errors import N_, DomainError
+from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
+from domain.money import Money
+
+KEYS = {
+    "title": "title", "название": "title", "标题": "title",
+    "supplier": "supplier", "поставщик": "supplier", "供应商": "supplier",
+    "cut-off": "cut-off", "cutoff": "cut-off", "стоп": "cut-off", "截单": "cut-off",
+    "delivery": "delivery", "доставка": "delivery", "送达": "delivery",
+    "regions": "regions", "регионы": "regions", "地区": "regions",
+    "commission": "commission", "комиссия": "commission", "佣金": "commission",
+    "item": "item", "товар": "item", "商品": "item",
+}  # fmt: skip
+SUPPLY_WORDS = ("supply", "закупка", "供货")
+RANGE_WORDS = ("range", "диапазон", "价格区间")
+MARGIN_WORDS = ("margin", "наценка", "差价")
+MAX_FORM_LENGTH = 8000
+
+
+def _money(text: str, currency: str) -> Money:
+    return Money.parse(text.strip(), currency)
+
+
+def parse_campaign_item(text: str, currency: str, item_id: int) -> CampaignItem:
+    """An item line as the purchase template writes it, plus `supply <price>` and an optional
+    `range <low>-<high>` (without one, a head sells at the suggested price only)."""
+    parts = [part.strip() for part in text.split("|")]
+    supply: Money | None = None
+    low = high = None
+    rest = []
+    for part in parts:
+        word, _, value = part.partition(" ")
+        if word.lower() in SUPPLY_WORDS:
+            supply = _money(value, currency)
+        elif word.lower() in RANGE_WORDS:
+            bounds = re.split(r"\s*[-–—]\s*", value.strip())
+            if len(bounds) != 2:
+                raise FormError(N_("write the range of the heads' price as range 7.00-9.00"))
+            low, high = (_money(bound, currency) for bound in bounds)
+        else:
+            rest.append(part)
+    items = parse_item_line(" | ".join(rest), currency)
+    if len(items) != 1:
+        raise FormError(N_("a campaign's item is one line, without variants"))
+    if supply is None:
+        raise FormError(N_("give the supply price, e.g. | supply 5.00"))
+    (item,) = items
+    return CampaignItem(
+        replace(item, item_id=item_id),
+        supply,
+        low or item.unit_price,
+        high or item.unit_price,
+    )
+
+
+def _commission(text: str) -> CommissionRule:
+    value = " ".join(text.lower().split())
+    if value in MARGIN_WORDS:
+        return CommissionRule(CommissionKind.MARGIN)
+    try:
+        return CommissionRule(CommissionKind.PERCENT, Decimal(value.rstrip("%").strip()))
+    except InvalidOperation:
+        raise FormError(N_("write the commission as 10% or margin")) from None
+
+
+def _delivery(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise FormError(N_("write the delivery date as 2026-12-12")) from None
+
+
+def parse_campaign(
+    text: str, currency: str, timezone: str, now: datetime, first_line: int = 2
+) -> Campaign:
+    """The whole form, checked as a whole (`Campaign.validate`)."""
+    if len(text) > MAX_FORM_LENGTH:
+        raise FormError(N_("the message is longer than {limit} characters"), limit=MAX_FORM_LENGTH)
+    found: dict[str, str] = {}
+    items: list[CampaignItem] = []
+    for number, raw in enumerate(text.splitlines(), first_line):
+        line = raw.strip()
+        if not line:
+            continue
+        key_text, colon, value = line.replace("：", ":").partition(":")
+        key = KEYS.get(" ".join(key_text.lower().split()))
+        if not colon or key is None:
+            raise FormError(
+                N_('line {number}: "{key}" is not a known key'), number=number,
+                key=key_text.strip()[:40],
+            )  # fmt: skip
+        try:
+            if key == "item":
+                items.append(parse_campaign_item(value, currency, len(items) + 1))
+            elif key == "cut-off":
+                found[key] = value
+                parse_deadline(value, timezone, now)
+            else:
+                found[key] = value
+        except DomainError as error:
+            raise FormError(
+                N_("line {number} ({key}): {reason}"), number=number, key=key_text.strip(),
+                reason=error,
+            ) from None  # fmt: skip
+    missing = [key for key in ("title", "cut-off", "delivery", "regions", "commission")
+               if key not in found]  # fmt: skip
+    if missing:
+        raise FormError(N_("the campaign needs a line {key}: ..."), key=missing[0].capitalize())
+    campaign = Campaign(
+        operator_id=0,
+        title=parse_text(found["title"], "title"),
+        supplier=" ".join(found.get("supplier", "").split()),
+        currency=currency,
+        timezone=timezone,
+        items=items,
+        cut_off=parse_deadline(found["cut-off"], timezone, now),
+        delivery=_delivery(found["delivery"]),
+        regions=parse_regions(found["regions"]),
+        commission=_commission(found["commission"]),
+        created_at=now,
+    )
+    campaign.validate(now)
+    return campaign
+
+
+def cut_off_local(campaign: Campaign) -> str:
+    """The cut-off as the purchase template writes a deadline, in the campaign's timezone."""
+    return campaign.cut_off.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,515 @@
+"""The platform in Telegram: a platform admin makes operators (/operator), a community's
+admins say where it is (/region), operators create campaigns (/newcampaign) and follow them
+(/campaigns, /campaign), get the consolidated order (/campaign_order) and enter the
+supplier's answer (/campaign_supply); heads see the campaigns open for their region
+(/campaigns) and adopt one, and everyone involved gets their commission statement
+(/commission)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from openpyxl import Workbook
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from domain import services
+from domain.allocation import CampaignAllocation
+from domain.campaign import Campaign, CampaignStatus, ensure_can_run
+from domain.campaign_form import parse_campaign
+from domain.commission import CommissionLine, commission_lines
+from domain.community import Community
+from domain.errors import N_, DomainError, InvalidPurchase, NotAllowed
+from domain.permissions import Actor
+from domain.ports import HandlerUnitOfWork
+from domain.purchase import Purchase
+from domain.supply import LINE
+from handlers.exports import csv_text
+from handlers.packing_list import FONTS, FontsMissing
+from handlers.purchase_card import not_done
+from handlers.runtime import (
+    Registration,
+    actor_for,
+    anywhere,
+    head_community,
+    in_private,
+    is_chat_admin,
+    person_translator,
+    purchase_command,
+    runtime,
+)
+from texts.callback_data import Action, Start, deep_link, encode
+from texts.campaign_view import (
+    Part,
+    adoptable_text,
+    board_text,
+    order_rows,
+    statement_rows,
+)
+from texts.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+MAX_REGION_LENGTH = 64
+EXAMPLE_FORM = (
+    "/newcampaign\n"
+    "Title: Autumn honey\n"
+    "Supplier: Altai Bee Farm\n"
+    "Cut-off: {cut_off}\n"
+    "Delivery: {delivery}\n"
+    "Regions: North, River\n"
+    "Commission: 10%\n"
+    "Item: Honey 0.5 kg | 8.00 | pack 6 | supply 5.00 | range 7.00-9.00\n"
+    "Item: Beeswax candle | 3.00 | supply 2.00 | range 2.50-3.50"
+)
+
+
+async def _reply(update: Update, text: str, **kwargs: object) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+
+
+async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/operator <user id>: a platform admin lets someone run campaigns."""
+    t = person_translator(update, context)
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit():
+        await _reply(update, t.gettext("Write /operator and the person's Telegram user id."))
+        return
+    rt = runtime(context)
+    try:
+        granted = await services.grant_operator(
+            rt.database.unit_of_work(update.update_id), actor_for(update, context), int(args[0]),
+            rt.clock(),
+        )  # fmt: skip
+    except DomainError as error:
+        await _reply(update, not_done(t, error))
+        return
+    text = (
+        t.gettext("{user} runs campaigns now: /newcampaign in the private chat with me.")
+        if granted
+        else t.gettext("{user} runs campaigns already.")
+    )
+    await _reply(update, text.format(user=args[0]))
+
+
+async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/region <name> in a community chat: where it is, as campaigns name regions."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        community = await uow.communities.get(chat.id)
+    t = person_translator(update, context, community)
+    if community is None:
+        await _reply(update, t.gettext("/region is for a community chat the bot is in."))
+        return
+    region = " ".join(context.args or [])
+    if not region:
+        await _reply(
+            update,
+            t.gettext("This community's region: {region}. Admins change it with /region <name>.")
+            .format(region=community.region or "-"),
+        )  # fmt: skip
+        return
+    if not (actor_for(update, context).is_admin or await is_chat_admin(context, chat.id, user.id)):
+        await _reply(update, t.gettext("Only the chat's admins set its region."))
+        return
+    if len(region) > MAX_REGION_LENGTH or not any(char.isalnum() for char in region):
+        await _reply(update, t.gettext("Name the region in a few words, e.g. /region North."))
+        return
+    community.region = region
+    async with rt.database.unit_of_work(update.update_id) as uow:
+        await uow.telegram.save_community(community)
+        await uow.commit()
+    await _reply(
+        update,
+        t.gettext("Region saved: {region}. Heads here see its campaigns with /campaigns.").format(
+            region=region
+        ),
+    )
+
+
+async def new_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newcampaign with the form below it; alone, the form to copy."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    rt = runtime(context)
+    t = person_translator(update, context)
+    actor = actor_for(update, context)
+    if not await services.may_run_campaigns(rt.database.unit_of_work(), actor):
+        await _reply(update, not_done(t, NotAllowed(N_("only an operator runs campaigns"))))
+        return
+    _command, _, form = message.text.partition("\n")
+    now = rt.clock()
+    if not form.strip():
+        soon = (now + timedelta(days=7)).astimezone(ZoneInfo(rt.settings.default_timezone))
+        example = EXAMPLE_FORM.format(
+            cut_off=soon.strftime("%Y-%m-%d 18:00"),
+            delivery=(soon + timedelta(days=2)).strftime("%Y-%m-%d"),
+        )
+        await _reply(
+            update,
+            t.gettext(
+                "A campaign is one message: copy the next one, change it and send it back. "
+                "Prices are in {currency}, times in {timezone}. Each item: the heads' suggested "
+                "price, | supply <the supplier's price>, and | range <low>-<high> for the "
+                "heads' own price. Commission: a percentage of goods, or margin."
+            ).format(currency=rt.settings.default_currency, timezone=rt.settings.default_timezone),
+        )
+        await _reply(update, example)
+        return
+    try:
+        campaign = parse_campaign(
+            form, rt.settings.default_currency, rt.settings.default_timezone, now
+        )
+        campaign_id = await services.create_campaign(
+            rt.database.unit_of_work(update.update_id), actor, campaign, now
+        )
+    except DomainError as error:
+        await _reply(update, not_done(t, error))
+        return
+    await _reply(
+        update,
+        t.gettext(
+            "Campaign #{number} {title} is open. Heads in {regions} see it with /campaigns in "
+            "their community; /campaign {number} shows how it goes."
+        ).format(number=campaign_id, title=campaign.title, regions=", ".join(campaign.regions)),
+    )
+
+
+async def _open_for(uow: HandlerUnitOfWork, community: Community, now: datetime) -> list[Campaign]:
+    if not community.region:
+        return []
+    found = await uow.campaigns.listed(CampaignStatus.OPEN)
+    return [c for c in found if c.serves(community.region) and c.accepts_adoptions(now)]
+
+
+async def campaigns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/campaigns: in a community, those open for its region; in private, an operator's
+    campaigns, and for a head those of their community with a button to adopt each."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    rt = runtime(context)
+    now = rt.clock()
+    async with rt.database.unit_of_work() as uow:
+        community = (
+            await uow.communities.get(chat.id)
+            if chat.type != "private"
+            else await head_community(uow, user.id)
+        )
+        open_here = [] if community is None else await _open_for(uow, community, now)
+        every = await uow.campaigns.listed()
+        operator = await uow.campaigns.is_operator(user.id)
+    t = person_translator(update, context, community)
+    actor = actor_for(update, context)
+    if chat.type == "private" and (operator or actor.is_admin):
+        mine = [c for c in every if actor.is_admin or c.operator_id == user.id]
+        lines = [t.gettext("Your campaigns (/campaign <number> for one):")] + [
+            f"#{c.id} {c.title} — {c.status.value}" for c in mine
+        ]
+        await _reply(update, "\n".join(lines) if mine else t.gettext("No campaigns yet."))
+    if community is None:
+        if chat.type == "private" and not (operator or actor.is_admin):
+            await _reply(update, t.gettext("Open a purchase in your community first (/new)."))
+        return
+    if chat.type == "private":
+        await show_adoptable(update, context, community)
+        return
+    text = adoptable_text(t, community, open_here)
+    markup = None
+    if open_here:
+        link = deep_link(context.bot.username, Start.CAMPAIGNS, community.chat_id)
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.gettext("🤝 Adopt one (heads)"), url=link)]]
+        )
+    await _reply(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def show_adoptable(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community
+) -> None:
+    """In the private chat: the campaigns open for the community, a button to adopt each."""
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        open_here = await _open_for(uow, community, rt.clock())
+    t = person_translator(update, context, community)
+    buttons = [
+        [InlineKeyboardButton(
+            t.gettext("🤝 Sell {title} in {community}").format(
+                title=c.title, community=community.title
+            ),
+            callback_data=encode(Action.CAMPAIGN_ADOPT, c.id, community.chat_id),
+        )]
+        for c in open_here
+    ]  # fmt: skip
+    await _reply(
+        update,
+        adoptable_text(t, community, open_here),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+    )
+
+
+async def adoptable_from_link(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int
+) -> None:
+    """/start c<chat id>: the link under /campaigns in a community chat."""
+    async with runtime(context).database.unit_of_work() as uow:
+        community = await uow.communities.get(community_id)
+    if community is None:
+        t = person_translator(update, context)
+        await _reply(update, not_done(t, NotAllowed(N_("no such community"))))
+        return
+    await show_adoptable(update, context, community)
+
+
+async def _run_campaign(
+    uow: HandlerUnitOfWork, campaign_id: int, actor: Actor
+) -> tuple[Campaign, list[Part]]:
+    """The campaign and its parts, for its operator (or a platform admin) only."""
+    campaign = await services.load_campaign(uow, campaign_id)
+    ensure_can_run(campaign, actor)
+    parts = []
+    for purchase in await uow.purchases.of_campaign(campaign_id):
+        community = await uow.communities.get(purchase.community_id)
+        if community is not None:
+            parts.append(Part(purchase, community))
+    return campaign, parts
+
+
+def _allocation(campaign: Campaign, parts: list[Part]) -> dict[int, CampaignAllocation]:
+    """Live while open; after the cut-off the order as closed (less what the supplier cut)."""
+    if campaign.status is CampaignStatus.OPEN:
+        return campaign.allocation([p.purchase for p in parts])
+    return {
+        line.item.item_id: CampaignAllocation(
+            line.item.pack_size,
+            sum(p.purchase.item_units(line.item.item_id) for p in parts),
+            sum(t for p in parts for t in _tolerances(p.purchase, line.item.item_id)),
+            campaign.supplied.get(line.item.item_id, campaign.ordered.get(line.item.item_id, 0)),
+            {p.purchase.id: p.purchase.ordered_units(line.item.item_id)
+             if line.item.item_id not in p.purchase.supply
+             else p.purchase.supply[line.item.item_id].units for p in parts},
+        )
+        for line in campaign.items
+    }  # fmt: skip
+
+
+def _tolerances(purchase: Purchase, item_id: int) -> list[int]:
+    return [entry.units for entry in purchase.queues(item_id)[1]]
+
+
+async def _campaign_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Campaign, list[Part], str, Translator] | None:
+    """`/<command> <campaign>`: the campaign for its operator, or an answer saying why not."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    t = person_translator(update, context)
+    number, rest = purchase_command(message.text)
+    if number is None:
+        await _reply(update, t.gettext("Write the campaign's number after the command."))
+        return None
+    try:
+        async with runtime(context).database.unit_of_work() as uow:
+            campaign, parts = await _run_campaign(uow, number, actor_for(update, context))
+    except DomainError as error:
+        await _reply(update, not_done(t, error))
+        return None
+    return campaign, parts, rest, t
+
+
+async def campaign_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/campaign <number>: the operator's live board."""
+    found = await _campaign_command(update, context)
+    if found is None:
+        return
+    campaign, parts, _rest, t = found
+    text = board_text(t, campaign, parts, _allocation(campaign, parts))
+    await _reply(update, text, parse_mode=ParseMode.HTML)
+
+
+def _csv(rows: list[list[object]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[csv_text(value) for value in row] for row in rows])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx(title: str, rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for row in rows:
+        sheet.append([str(v) if not isinstance(v, int | str) else v for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _pdf(title: str, rows: list[list[object]]) -> bytes:
+    for path in FONTS.values():
+        if not path.is_file():
+            raise FontsMissing(str(path))
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
+    for (family, style), path in FONTS.items():
+        pdf.add_font(family, style, str(path))
+    pdf.set_fallback_fonts(["cjk"], exact_match=False)
+    pdf.add_page()
+    pdf.set_font("main", "B", 14)
+    pdf.multi_cell(0, 7, title)
+    pdf.ln(3)
+    pdf.set_font("main", "", 9)
+    bold = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+    # The two tables of the order (items; communities), each with its own heading row.
+    blank = rows.index([]) if [] in rows else len(rows)
+    for table_rows in (rows[:blank], rows[blank + 1 :]):
+        if not table_rows:
+            continue
+        with pdf.table(headings_style=bold, line_height=5) as table:
+            width = len(table_rows[0])
+            for row in table_rows:
+                cells = table.row()
+                for value in [*row, *[""] * (width - len(row))][:width]:
+                    cells.cell(str(value))
+        pdf.ln(4)
+    return bytes(pdf.output())
+
+
+async def campaign_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/campaign_order <number>: the consolidated supplier order as CSV, XLSX and PDF."""
+    found = await _campaign_command(update, context)
+    if found is None:
+        return
+    campaign, parts, _rest, t = found
+    chat = update.effective_chat
+    assert chat is not None
+    rows = order_rows(t, campaign, parts, _allocation(campaign, parts))
+    title = t.gettext("Supplier order of {title}").format(title=campaign.title)
+    name = f"campaign-{campaign.id}"
+    await context.bot.send_document(chat.id, InputFile(_csv(rows), filename=f"{name}.csv"),
+                                    caption=title)  # fmt: skip
+    await context.bot.send_document(chat.id, InputFile(_xlsx(title, rows), filename=f"{name}.xlsx"))
+    try:
+        pdf = _pdf(title, rows)
+    except FontsMissing as missing:
+        log.warning("no campaign order PDF: the font %s is not installed", missing)
+        return
+    await context.bot.send_document(chat.id, InputFile(pdf, filename=f"{name}.pdf"))
+
+
+def parse_packs(text: str, campaign: Campaign) -> dict[int, int]:
+    """`1. Honey: 3` per line: packs per item, as /campaign_supply's form writes them."""
+    packs: dict[int, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=2):
+        if not raw.strip():
+            continue
+        match = LINE.fullmatch(raw)
+        if match is None or match[3] is not None:
+            raise InvalidPurchase(
+                N_('line {line}: write "<item number>. <name>: <packs>", e.g. "1. Honey: 3"'),
+                line=number,
+            )
+        packs[campaign.item(int(match[1])).item.item_id] = int(match[2])
+    if not packs:
+        raise InvalidPurchase(N_("write at least one item line"))
+    return packs
+
+
+async def campaign_supply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/campaign_supply <number> with a line per item: the packs the supplier confirmed."""
+    found = await _campaign_command(update, context)
+    if found is None:
+        return
+    campaign, _parts, rest, t = found
+    rt = runtime(context)
+    if not rest:
+        form = [f"/campaign_supply {campaign.id}"] + [
+            f"{line.item.item_id}. {line.item.label}: {campaign.ordered.get(line.item.item_id, 0)}"
+            for line in campaign.items
+        ]
+        await _reply(
+            update,
+            t.gettext(
+                "What did the supplier confirm? Copy the next message, change the packs and "
+                "send it back. Every community's members who get less are told."
+            ),
+        )
+        await _reply(update, "\n".join(form))
+        return
+    try:
+        told = await services.confirm_campaign_supply(
+            rt.database.unit_of_work(update.update_id), campaign.id, actor_for(update, context),
+            parse_packs(rest, campaign),
+        )  # fmt: skip
+    except DomainError as error:
+        await _reply(update, not_done(t, error))
+        return
+    await _reply(
+        update,
+        t.ngettext(
+            "Saved. {count} member gets their new lines and amounts.",
+            "Saved. {count} members get their new lines and amounts.",
+            told,
+        ).format(count=told),
+    )
+
+
+async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/commission: the statement of a head's campaigns (an operator's: of all heads of their
+    campaigns), per campaign and month, as CSV and XLSX."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    t = person_translator(update, context)
+    actor = actor_for(update, context)
+    lines: list[CommissionLine] = []
+    titles: dict[int, str] = {}
+    names: dict[int, str] = {}
+    async with runtime(context).database.unit_of_work() as uow:
+        for campaign in await uow.campaigns.listed():
+            runs = actor.is_admin or campaign.operator_id == user.id
+            for purchase in await uow.purchases.of_campaign(campaign.id):
+                if not (runs or purchase.head_id == user.id):
+                    continue
+                community = await uow.communities.get(purchase.community_id)
+                timezone = community.timezone if community else campaign.timezone
+                titles[purchase.community_id] = community.title if community else ""
+                names[campaign.id] = campaign.title
+                lines += commission_lines(campaign, purchase, timezone)
+    if not names:
+        await _reply(update, t.gettext("No campaign of yours has commission to show yet."))
+        return
+    rows = statement_rows(t, lines, titles, names)
+    caption = t.gettext("Commission statement")
+    if lines:
+        total = sum((line.commission for line in lines[1:]), lines[0].commission)
+        caption += f": {t.money(total)}"
+    await context.bot.send_document(
+        chat.id, InputFile(_csv(rows), filename="commission.csv"), caption=caption
+    )
+    await context.bot.send_document(
+        chat.id, InputFile(_xlsx(t.gettext("Commission statement"), rows),
+                           filename="commission.xlsx"),
+    )  # fmt: skip
+
+
+HANDLERS: list[Registration] = [
+    in_private("operator", make_operator),
+    anywhere("region", set_region),
+    in_private("newcampaign", new_campaign),
+    anywhere("campaigns", campaigns),
+    in_private("campaign", campaign_board),
+    in_private("campaign_order", campaign_order),
+    in_private("campaign_supply", campaign_supply),
+    in_private("commission", commission),
+]

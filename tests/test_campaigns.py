@@ -16,7 +16,11 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from domain.purchase import PurchaseStatus
+from domain import services
+from domain.commission import commission_lines
+from domain.money import Money
+from domain.permissions import Actor
+from domain.purchase import PickupSlot, PurchaseStatus
 from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
@@ -188,3 +192,43 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     await p.sandbox.wait_for_message(p.members[2][0].id, changed)
     await p.sandbox.wait_for_message(p.members[1][1].id, changed)
     assert not any(changed in (m.text or "") for m in p.sandbox.bot_messages(p.members[0][0].id))
+
+    # Block 1's goods arrive and Member 1a gets theirs: Hanna's commission is 10% of them, the
+    # statement (CSV, XLSX) says so to her and to the operator, and to nobody else.
+    head = Actor(p.heads[0].id)
+    uow = p.runtime.database.unit_of_work()
+    await services.mark_ordered(uow, parts[0].id, head)
+    start = p.clock() + timedelta(days=1)
+    await services.mark_arrived(
+        uow, parts[0].id, head, [PickupSlot("Hall", start, start + timedelta(hours=1))]
+    )
+    await services.hand_over(uow, parts[0].id, head, p.members[0][0].id, p.clock())
+    async with p.runtime.database.unit_of_work() as read:
+        handed = await read.purchases.get(parts[0].id)
+        closed = await read.campaigns.get(1)
+    assert handed is not None and closed is not None
+    (line,) = commission_lines(closed, handed, TIMEZONE)
+    assert (line.goods, line.commission) == (
+        Money.parse("16.00", "EUR"),
+        Money.parse("1.60", "EUR"),
+    )
+    await p.say(p.members[0][0], "/commission", "No campaign of yours")
+    for person in (p.heads[0], p.operator):
+        sent = await p.say(person, "/commission", "")
+        await p.sandbox.emulator.wait_until(
+            lambda who=person.id: "commission.xlsx" in dict(p.sandbox.documents(who))
+        )
+        statement = dict(p.sandbox.documents(person.id))
+        rows = list(csv.reader(io.StringIO(statement["commission.csv"].decode("utf-8-sig"))))
+        assert rows[1] == [
+            "Autumn honey",
+            "Block 1",
+            str(p.heads[0].id),
+            line.month,
+            "16.00",
+            "0.00",
+            "1.60",
+        ]
+        assert len(rows) == 2 and sent.caption == "Commission statement: €1.60"
+        sheet = load_workbook(io.BytesIO(statement["commission.xlsx"])).active
+        assert sheet is not None and list(sheet.iter_rows(values_only=True))[1][6] == "1.60"

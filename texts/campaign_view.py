@@ -97,7 +97,12 @@ def board_text(
     for part in parts:
         purchase = part.purchase
         money = totals(purchase, accounts(purchase))
-        units = sum(found.allotted.get(purchase.id, 0) for found in allocation.values())
+        # While open, what its members asked for; after the cut-off, its share of the packs.
+        units = (
+            sum(purchase.item_units(line.item.item_id) for line in campaign.items)
+            if campaign.status is CampaignStatus.OPEN
+            else sum(found.allotted.get(purchase.id, 0) for found in allocation.values())
+        )
         collected_all += money.collected
         owed_all += money.to_collect
         lines.append(

@@ -164,7 +164,9 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         if item.stock is not None:
             line += " · " + t.gettext("{left} left").format(left=item.stock - progress.units)
         lines.append(line)
-        rules = item_rules(t, progress, purchase.status is PurchaseStatus.OPEN)
+        rules = item_rules(
+            t, progress, purchase.status is PurchaseStatus.OPEN, purchase.campaign_id is None
+        )
         if rules:
             lines.append("   " + " · ".join(rules))
     lines.append("")
@@ -281,15 +283,20 @@ def group_lines(t: Translator, purchase: Purchase, summary: CardSummary, group: 
             )
     else:
         lines.append("   " + ", ".join(names))
-    rules = item_rules(t, variants[0], purchase.status is PurchaseStatus.OPEN)
+    rules = item_rules(
+        t, variants[0], purchase.status is PurchaseStatus.OPEN, purchase.campaign_id is None
+    )
     if rules:
         lines.append("   " + " · ".join(rules))
     return lines
 
 
-def item_rules(t: Translator, progress: ItemProgress, open_orders: bool) -> list[str]:
+def item_rules(
+    t: Translator, progress: ItemProgress, open_orders: bool, own_packs: bool = True
+) -> list[str]:
     """What a member must know before tapping: their limits, the item's own minimum, and
-    while orders are open how far the next pack and the next price are."""
+    while orders are open how far the next pack and the next price are (a campaign's packs,
+    `own_packs` False, fill across its communities: this one's units alone do not say)."""
     item = progress.item
     rules = []
     if item.member_min is not None:
@@ -298,7 +305,7 @@ def item_rules(t: Translator, progress: ItemProgress, open_orders: bool) -> list
         rules.append(t.gettext("at most {count} each").format(count=item.member_max))
     if item.moq_units is not None:
         rules.append(t.gettext("needs {count} in total").format(count=item.moq_units))
-    if open_orders and item.pack_size > 1 and progress.units % item.pack_size:
+    if own_packs and open_orders and item.pack_size > 1 and progress.units % item.pack_size:
         more = progress.units_to_next_pack
         rules.append(
             t.ngettext(

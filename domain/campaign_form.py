@@ -13,15 +13,17 @@ template's validators (`domain.form_fields`), naming the line of the first probl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.errors import N_, DomainError
 from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
 from domain.money import Money
+from domain.purchase_form import in_line, key_values
 
 KEYS = {
     "title": "title", "название": "title", "标题": "title",
@@ -35,7 +37,6 @@ KEYS = {
 SUPPLY_WORDS = ("supply", "закупка", "供货")
 RANGE_WORDS = ("range", "диапазон", "价格区间")
 MARGIN_WORDS = ("margin", "наценка", "差价")
-MAX_FORM_LENGTH = 8000
 
 
 def _money(text: str, currency: str) -> Money:
@@ -94,56 +95,44 @@ def _delivery(text: str) -> date:
 def parse_campaign(
     text: str, currency: str, timezone: str, now: datetime, first_line: int = 2
 ) -> Campaign:
-    """The whole form, checked as a whole (`Campaign.validate`)."""
-    if len(text) > MAX_FORM_LENGTH:
-        raise FormError(N_("the message is longer than {limit} characters"), limit=MAX_FORM_LENGTH)
-    found: dict[str, str] = {}
+    """The whole form, each line read as it comes (a wrong one is named), then checked as a
+    whole (`Campaign.validate`)."""
+    readers: dict[str, Callable[[str], object]] = {
+        "title": lambda value: parse_text(value, "title"),
+        "supplier": lambda value: " ".join(value.split()),
+        "cut-off": lambda value: parse_deadline(value, timezone, now),
+        "delivery": _delivery,
+        "regions": parse_regions,
+        "commission": _commission,
+    }
+    found: dict[str, Any] = {}
     items: list[CampaignItem] = []
-    for number, raw in enumerate(text.splitlines(), first_line):
-        line = raw.strip()
-        if not line:
-            continue
-        key_text, colon, value = line.replace("：", ":").partition(":")
-        key = KEYS.get(" ".join(key_text.lower().split()))
-        if not colon or key is None:
-            raise FormError(
-                N_('line {number}: "{key}" is not a known key'), number=number,
-                key=key_text.strip()[:40],
-            )  # fmt: skip
+    for number, key, key_text, value in key_values(text, first_line, KEYS, ("item",)):
         try:
             if key == "item":
                 items.append(parse_campaign_item(value, currency, len(items) + 1))
-            elif key == "cut-off":
-                found[key] = value
-                parse_deadline(value, timezone, now)
             else:
-                found[key] = value
+                found[key] = readers[key](value)
+        except FormError as error:
+            raise in_line(number, key_text, error) from None
         except DomainError as error:
-            raise FormError(
-                N_("line {number} ({key}): {reason}"), number=number, key=key_text.strip(),
-                reason=error,
-            ) from None  # fmt: skip
+            raise in_line(number, key_text, FormError(error.message, **error.values)) from None
     missing = [key for key in ("title", "cut-off", "delivery", "regions", "commission")
                if key not in found]  # fmt: skip
     if missing:
         raise FormError(N_("the campaign needs a line {key}: ..."), key=missing[0].capitalize())
     campaign = Campaign(
         operator_id=0,
-        title=parse_text(found["title"], "title"),
-        supplier=" ".join(found.get("supplier", "").split()),
+        title=found["title"],
+        supplier=found.get("supplier", ""),
         currency=currency,
         timezone=timezone,
         items=items,
-        cut_off=parse_deadline(found["cut-off"], timezone, now),
-        delivery=_delivery(found["delivery"]),
-        regions=parse_regions(found["regions"]),
-        commission=_commission(found["commission"]),
+        cut_off=found["cut-off"],
+        delivery=found["delivery"],
+        regions=found["regions"],
+        commission=found["commission"],
         created_at=now,
     )
     campaign.validate(now)
     return campaign
-
-
-def cut_off_local(campaign: Campaign) -> str:
-    """The cut-off as the purchase template writes a deadline, in the campaign's timezone."""
-    return campaign.cut_off.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")

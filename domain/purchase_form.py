@@ -161,10 +161,15 @@ class TemplateContext:
 REPEATABLE = ("item", "pickup")
 
 
-def _key_values(text: str, first_line: int) -> Iterator[tuple[int, str, str, str]]:
+def key_values(
+    text: str,
+    first_line: int,
+    keys: dict[str, str] = KEYS,
+    repeatable: tuple[str, ...] = REPEATABLE,
+) -> Iterator[tuple[int, str, str, str]]:
     """(line number, key, the key as typed, value) for each `Key: value` line; the lines are
     numbered as the person sees them in their message, whose line `first_line` the text
-    starts on (the `/new` line above it counts)."""
+    starts on (the `/new` line above it counts). `keys` maps what may be typed to the key."""
     if len(text) > MAX_TEMPLATE_LENGTH:
         raise FormError(
             N_("the message is longer than {limit} characters"), limit=MAX_TEMPLATE_LENGTH
@@ -175,14 +180,14 @@ def _key_values(text: str, first_line: int) -> Iterator[tuple[int, str, str, str
         if not line:
             continue
         key_text, colon, value = line.replace("：", ":").partition(":")
-        key = KEYS.get(" ".join(key_text.lower().split()))
+        key = keys.get(" ".join(key_text.lower().split()))
         if not colon or key is None:
             raise FormError(
                 N_('line {number}: "{key}" is not a known key'),
                 number=number,
                 key=key_text.strip()[:40],
             )
-        if key not in REPEATABLE and key in seen:
+        if key not in repeatable and key in seen:
             raise FormError(
                 N_("line {number}: {key} is given twice"), number=number, key=key_text.strip()
             )
@@ -190,7 +195,7 @@ def _key_values(text: str, first_line: int) -> Iterator[tuple[int, str, str, str
         yield number, key, key_text.strip(), value.strip()
 
 
-def _in_line(number: int, key_text: str, error: FormError) -> FormError:
+def in_line(number: int, key_text: str, error: FormError) -> FormError:
     return FormError(
         N_("line {number} ({key}): {reason}"), number=number, key=key_text, reason=error
     )
@@ -200,12 +205,12 @@ def parse_template(text: str, context: TemplateContext, first_line: int = 1) -> 
     """Read `Key: value` lines (keys in English, Russian or Chinese, any case)."""
     form = PurchaseForm()
     seen: set[str] = set()
-    for number, key, key_text, value in _key_values(text, first_line):
+    for number, key, key_text, value in key_values(text, first_line):
         seen.add(key)
         try:
             _apply(form, key, value, context)
         except FormError as error:
-            raise _in_line(number, key_text, error) from None
+            raise in_line(number, key_text, error) from None
     for key, name in (("title", N_("Title")), ("item", N_("Item")), ("deadline", N_("Deadline"))):
         if key not in seen:
             raise FormError(N_("the {key}: line is missing"), key=Term(name))
@@ -238,7 +243,7 @@ class PurchaseEdit:
 def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> PurchaseEdit:
     """The `Key: value` lines of an edit: only the keys of EDITABLE."""
     edit = PurchaseEdit()
-    for number, key, key_text, value in _key_values(text, first_line):
+    for number, key, key_text, value in key_values(text, first_line):
         if key == "photo":
             edit.photo_of = " ".join(value.split())
             continue
@@ -254,7 +259,7 @@ def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> Purc
         try:
             _apply(form, key, value, context)
         except FormError as error:
-            raise _in_line(number, key_text, error) from None
+            raise in_line(number, key_text, error) from None
         if key == "title":
             edit.title = form.title
         elif key == "description":

@@ -4,7 +4,7 @@ supplier's cut, and the heads' commission to the cent."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,9 +22,10 @@ from domain.campaign import (
     confirm_supply,
     supply_for_parts,
 )
+from domain.campaign_form import parse_campaign
 from domain.commission import commission_lines
 from domain.community import Community
-from domain.errors import IllegalTransition, InvalidPurchase, NotAllowed
+from domain.errors import DomainError, IllegalTransition, InvalidPurchase, NotAllowed
 from domain.permissions import Actor
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus, SupplyConfirmation
 from tests.support.builders import HEAD, NOW, eur, item, purchase
@@ -306,3 +307,50 @@ def test_a_margin_commission_is_the_head_s_price_less_the_supply_price() -> None
     (line,) = commission_lines(c, p, "Europe/Berlin")
     # 6 × (8.50 − 5.00); a refund of what was overpaid is no refund of goods.
     assert (line.goods, line.commission) == (eur("51.00"), eur("21.00"))
+
+
+# --- the operator's form ----------------------------------------------------------------------
+
+FORM = """Title: Autumn honey
+Supplier: Altai Bee Farm
+Cut-off: 2026-11-25 18:00
+Delivery: 2026-11-27
+Regions: North, River
+Commission: 10%
+Item: Honey | 8.00 | pack 6 | supply 5.00 | range 7.00-9.00
+Item: Wax | 3.00 | supply 2.00"""
+
+
+def test_the_operator_s_form_reads_as_a_campaign() -> None:
+    read = parse_campaign(FORM, "EUR", "Europe/Berlin", NOW)
+    assert (read.title, read.regions, read.commission.percent) == (
+        "Autumn honey", ("North", "River"), Decimal(10),
+    )  # fmt: skip
+    honey, wax = read.items
+    assert (honey.item.pack_size, honey.supply_price, honey.min_price, honey.max_price) == (
+        6, eur("5.00"), eur("7.00"), eur("9.00"),
+    )  # fmt: skip
+    assert (wax.min_price, wax.max_price) == (eur("3.00"), eur("3.00"))
+    assert read.cut_off == datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    margin = parse_campaign(FORM.replace("10%", "margin"), "EUR", "Europe/Berlin", NOW)
+    assert margin.commission.kind is CommissionKind.MARGIN
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("Commission: 10%", "Commission: lots", "line 7 .*10% or margin"),
+        ("Commission: 10%", "Commission: 80%", "at most 50%"),
+        ("Regions: North, River\n", "", "needs a line Regions"),
+        ("Supplier:", "Sponsor:", 'line 3: "Sponsor" is not a known key'),
+        ("| supply 2.00", "", "line 9 .*supply price"),
+        ("range 7.00-9.00", "range 7.00", "line 8 .*range 7.00-9.00"),
+        ("range 7.00-9.00", "range 8.50-9.00", "suggested price must be within"),
+        ("2026-11-25 18:00", "2026-11-20 18:00", "line 4 .*in the past"),
+        ("Delivery: 2026-11-27", "Delivery: 2026-11-24", "delivery date comes after"),
+        ("Item: Wax | 3.00", "Item: Wax | 3,00 | variants A, B", "line 9 .*without variants"),
+    ],
+)
+def test_a_wrong_line_of_the_form_is_named(old: str, new: str, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        parse_campaign(FORM.replace(old, new), "EUR", "Europe/Berlin", NOW, first_line=2)

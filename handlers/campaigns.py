@@ -350,7 +350,7 @@ def _xlsx(title: str, rows: list[list[object]]) -> bytes:
     assert sheet is not None
     sheet.title = title[:31]
     for row in rows:
-        sheet.append([str(v) if not isinstance(v, int | str) else v for v in row])
+        sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

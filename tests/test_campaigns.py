@@ -6,8 +6,12 @@ the supplier's cut, which reaches the members of each community."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,6 +69,13 @@ async def platform(sqlite_url: str) -> AsyncIterator[Platform]:
                 await sandbox.start(person)
                 await sandbox.wait_for_message(person.id, "Hello")
             yield Platform(sandbox, runtime, clock, admin, operator, heads, members, chats)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """What the PDF prints, read back with Debian's poppler-utils."""
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, check=True, capture_output=True
+    ).stdout.decode()
 
 
 def campaign_form() -> str:
@@ -179,6 +190,11 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     assert cells[1][:4] == ("Honey 0.5 kg", 6, 2, 12)
     assert Decimal(str(cells[1][5])) == Decimal("60.00")
     assert documents["campaign-1.pdf"].startswith(b"%PDF")
+    if shutil.which("pdftotext") or os.environ.get("REQUIRE_PDF_TOOLS") == "1":
+        printed = await asyncio.to_thread(pdf_text, documents["campaign-1.pdf"])
+        assert "Supplier order of Autumn honey" in printed
+        assert all(f"Block {n}" in printed for n in (1, 2, 3))
+        assert "60.00" in printed and "62.00" in printed
 
     # The supplier sends one box: refused beyond the order, then the cut reaches each
     # community, the latest requests (Block 3's, then Block 2's) going short first.
@@ -231,4 +247,5 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
         ]
         assert len(rows) == 2 and sent.caption == "Commission statement: €1.60"
         sheet = load_workbook(io.BytesIO(statement["commission.xlsx"])).active
-        assert sheet is not None and list(sheet.iter_rows(values_only=True))[1][6] == "1.60"
+        assert sheet is not None
+        assert Decimal(str(list(sheet.iter_rows(values_only=True))[1][6])) == Decimal("1.60")

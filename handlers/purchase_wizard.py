@@ -36,7 +36,7 @@ from domain.form_fields import (
 )
 from domain.ports import AlreadyProcessed
 from domain.price_list import PriceList, split_line
-from domain.purchase import FINISHED, PaymentMode, PurchaseStatus
+from domain.purchase import FINISHED, PaymentMode
 from domain.purchase_form import again_of, item_template, parse_template
 from handlers.new_purchase import NEW_COMMAND
 from handlers.purchase_card import not_done
@@ -514,14 +514,9 @@ async def adopt_campaign(press: Press) -> None:
         community = await load_community(press.context, community_id)
         if community is None:
             raise NotFound(N_("no such community"))
-        async with press.rt.database.unit_of_work() as uow:
-            campaign = await services.load_campaign(uow, campaign_id)
-            parts = await uow.purchases.of_campaign(campaign_id)
-        adopted = any(
-            p.community_id == community.chat_id and p.status is not PurchaseStatus.CANCELLED
-            for p in parts
+        campaign = await services.campaign_to_adopt(
+            press.rt.database.unit_of_work(), campaign_id, community, now
         )
-        campaign.check_adoption(community, now, adopted)
     except DomainError as error:
         await press.query.answer(not_done(press.t, error), show_alert=True)
         return

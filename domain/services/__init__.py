@@ -6,6 +6,7 @@ module per concern; callers use them as `services.<use case>`.
 """
 
 from domain.services.campaigns import (
+    campaign_to_adopt,
     check_adoption,
     close_campaign,
     close_due_campaigns,
@@ -86,6 +87,7 @@ __all__ = [
     "add_helper",
     "add_units",
     "add_units_together",
+    "campaign_to_adopt",
     "cancel",
     "card",
     "change_tolerance",

@@ -12,7 +12,7 @@ from domain.community import Community
 from domain.errors import N_, NotAllowed, NotFound
 from domain.permissions import Actor
 from domain.ports import Conflict, UnitOfWork
-from domain.purchase import Purchase, SupplyConfirmation
+from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
 from domain.services.unit import CONFLICT_RETRIES
 
 
@@ -51,17 +51,28 @@ async def load_campaign(uow: UnitOfWork, campaign_id: int) -> Campaign:
     return campaign
 
 
+async def campaign_to_adopt(
+    uow: UnitOfWork, campaign_id: int, community: Community, now: datetime
+) -> Campaign:
+    """The campaign, if it may be sold in `community` now (else refused with the reason)."""
+    async with uow:
+        campaign = await load_campaign(uow, campaign_id)
+        parts = await uow.purchases.of_campaign(campaign_id)
+    adopted = any(
+        p.community_id == community.chat_id and p.status is not PurchaseStatus.CANCELLED
+        for p in parts
+    )
+    campaign.check_adoption(community, now, adopted)
+    return campaign
+
+
 async def check_adoption(
     uow: UnitOfWork, campaign_id: int, purchase: Purchase, community: Community, now: datetime
 ) -> Campaign:
     """Make a head's new purchase the campaign's part in their community (it is stored by the
     caller, as any purchase); refused with the reason when it may not be."""
-    async with uow:
-        campaign = await load_campaign(uow, campaign_id)
-        parts = await uow.purchases.of_campaign(campaign_id)
-    adopted = any(p.community_id == community.chat_id and p.status.value != "cancelled"
-                  for p in parts)  # fmt: skip
-    campaign.adopt(purchase, community, now, adopted)
+    campaign = await campaign_to_adopt(uow, campaign_id, community, now)
+    campaign.adopt(purchase, community, now, adopted=False)
     return campaign
 
 

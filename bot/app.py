@@ -96,6 +96,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
         await application.bot.set_my_commands(
             [
                 BotCommand("new", _("Open a purchase")),
+                BotCommand("campaigns", _("Campaigns to sell here")),
                 BotCommand("settings", _("Community settings")),
             ],
             scope=BotCommandScopeAllGroupChats(),

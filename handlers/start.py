@@ -205,9 +205,14 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         + " "
         + _("A supplier's price list sent here as a CSV or XLSX file becomes items.")
     )
+    platform = _(
+        "Campaigns of the platform: /region <name> in your community chat, then /campaigns "
+        "there lists those you can sell; operators: /newcampaign, /campaign, /campaign_order, "
+        "/campaign_supply; everyone involved: /commission."
+    )
     await message.reply_text(
         f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}\n"
-        f"{escape(catalog)}",
+        f"{escape(catalog)}\n\n{escape(platform)}",
         parse_mode=ParseMode.HTML,
     )
 

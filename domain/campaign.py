@@ -231,7 +231,10 @@ class Campaign:
         fails, with nothing ordered). Safe to repeat."""
         if self.status is not CampaignStatus.OPEN or now < self.cut_off:
             return
-        allocation = self.allocation([p for p in parts if p.status is PurchaseStatus.OPEN])
+        # Only the parts that stop: one where nobody ordered firm units fails, so its tolerance
+        # alone must not fill a pack for the others.
+        stopping = [p for p in parts if p.status is PurchaseStatus.OPEN and p.firm_units() > 0]
+        allocation = self.allocation(stopping)
         for part in parts:
             part.close_with_campaign(
                 {item_id: found.allotted.get(part.id, 0) for item_id, found in allocation.items()}

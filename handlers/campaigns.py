@@ -7,7 +7,6 @@ supplier's answer (/campaign_supply); heads see the campaigns open for their reg
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from domain.permissions import Actor
 from domain.ports import HandlerUnitOfWork
 from domain.purchase import Purchase
 from domain.supply import LINE
-from handlers.exports import csv_text
+from handlers.exports import csv_bytes
 from handlers.packing_list import FONTS, FontsMissing
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -338,12 +337,6 @@ async def campaign_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply(update, text, parse_mode=ParseMode.HTML)
 
 
-def _csv(rows: list[list[object]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([[csv_text(value) for value in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 def _xlsx(title: str, rows: list[list[object]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
@@ -397,7 +390,7 @@ async def campaign_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     rows = order_rows(t, campaign, parts, _allocation(campaign, parts))
     title = t.gettext("Supplier order of {title}").format(title=campaign.title)
     name = f"campaign-{campaign.id}"
-    await context.bot.send_document(chat.id, InputFile(_csv(rows), filename=f"{name}.csv"),
+    await context.bot.send_document(chat.id, InputFile(csv_bytes(rows), filename=f"{name}.csv"),
                                     caption=title)  # fmt: skip
     await context.bot.send_document(chat.id, InputFile(_xlsx(title, rows), filename=f"{name}.xlsx"))
     try:
@@ -495,7 +488,7 @@ async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         total = sum((line.commission for line in lines[1:]), lines[0].commission)
         caption += f": {t.money(total)}"
     await context.bot.send_document(
-        chat.id, InputFile(_csv(rows), filename="commission.csv"), caption=caption
+        chat.id, InputFile(csv_bytes(rows), filename="commission.csv"), caption=caption
     )
     await context.bot.send_document(
         chat.id, InputFile(_xlsx(t.gettext("Commission statement"), rows),

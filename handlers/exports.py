@@ -98,12 +98,15 @@ def csv_text(value: object) -> object:
     return value
 
 
-def supplier_csv(t: Translator, purchase: Purchase, report: Report) -> bytes:
+def csv_bytes(rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
-    rows = supplier_rows(t, purchase, report)
     csv.writer(buffer).writerows([[csv_text(value) for value in row] for row in rows])
     # A byte-order mark lets spreadsheet programs read the UTF-8 (Cyrillic, Chinese) right.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def supplier_csv(t: Translator, purchase: Purchase, report: Report) -> bytes:
+    return csv_bytes(supplier_rows(t, purchase, report))
 
 
 def money_format(t: Translator, currency: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.geo import PickupPoint
+
 
 class OpenRule(StrEnum):
     """Who may open purchases in the community."""
@@ -23,6 +25,8 @@ class Community:
     open_rule: OpenRule = OpenRule.ANYONE
     # Where it is, as campaigns name the regions they serve ("North", "River district").
     region: str = ""
+    # Where its goods are unloaded and picked up, on the map (the delivery routes' stop).
+    pickup: PickupPoint | None = None
 
     def may_open_purchases(self, is_chat_admin: bool) -> bool:
         return self.open_rule is OpenRule.ANYONE or is_chat_admin

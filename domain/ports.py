@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -14,6 +15,8 @@ from domain.community import Community
 from domain.events import Event
 from domain.price_list import PriceList
 from domain.purchase import RUNNING, Purchase, PurchaseStatus
+from domain.routes import RoutePlan
+from domain.scorecard import Rating
 
 
 class Conflict(Exception):
@@ -54,6 +57,14 @@ class PurchaseRepository(Protocol):
     async def ids_due(self, now: datetime) -> list[int]:
         """Open purchases whose deadline is at or before `now`."""
 
+    async def awaiting_delivery(self) -> list[Purchase]:
+        """Stopped or ordered purchases: their goods are still on the way."""
+        ...
+
+    async def heads_between(self, starts: datetime, ends: datetime) -> list[int]:
+        """Heads who ran a purchase with its deadline in [starts, ends)."""
+        ...
+
 
 class CommunityRepository(Protocol):
     async def get(self, chat_id: int) -> Community | None: ...
@@ -77,6 +88,36 @@ class Campaigns(Protocol):
     async def grant_operator(self, user_id: int, granted_by: int, now: datetime) -> bool: ...
 
 
+class Logistics(Protocol):
+    """After selling: route plans and their drivers, members' ratings, KPI thresholds."""
+
+    async def add_plan(self, plan: RoutePlan) -> None: ...
+
+    async def get_plan(self, plan_id: int) -> RoutePlan | None: ...
+
+    async def save_plan(self, plan: RoutePlan) -> None: ...
+
+    async def is_driver(self, user_id: int) -> bool: ...
+
+    async def grant_driver(self, user_id: int, granted_by: int, now: datetime) -> bool: ...
+
+    async def rate(self, rating: Rating) -> bool:
+        """Keep a rating; False when the member rated the purchase before."""
+        ...
+
+    async def comment(self, purchase_id: int, member_id: int, comment: str) -> bool: ...
+
+    async def ratings_of_heads(self, head_ids: list[int]) -> list[Rating]: ...
+
+    async def thresholds(self) -> dict[str, Decimal]: ...
+
+    async def set_threshold(self, measure: str, value: Decimal, by: int, now: datetime) -> None: ...
+
+    async def stopped_at(self, purchase_ids: list[int]) -> dict[int, datetime]:
+        """When each purchase stopped, from the events recorded (kept for the scorecards)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called.
 
@@ -92,6 +133,9 @@ class UnitOfWork(Protocol):
 
     @property
     def campaigns(self) -> Campaigns: ...
+
+    @property
+    def logistics(self) -> Logistics: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.community import Community, OpenRule
+from domain.geo import GeoPoint, PickupPoint
 from domain.money import Money
 from domain.payments import ClaimState, EntryKind, LedgerEntry, Means, PaymentClaim
 from domain.purchase import (
@@ -36,6 +37,9 @@ def community_to_row(community: Community) -> CommunityRow:
         language=community.language,
         open_rule=community.open_rule.value,
         region=community.region,
+        pickup_lat=community.pickup.point.lat if community.pickup else None,
+        pickup_lon=community.pickup.point.lon if community.pickup else None,
+        pickup_address=community.pickup.address if community.pickup else "",
     )
 
 
@@ -48,6 +52,9 @@ def community_from_row(row: CommunityRow) -> Community:
         row.language,
         OpenRule(row.open_rule),
         row.region,
+        None
+        if row.pickup_lat is None or row.pickup_lon is None
+        else PickupPoint(GeoPoint(row.pickup_lat, row.pickup_lon), row.pickup_address),
     )
 
 

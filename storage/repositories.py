@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -215,6 +216,27 @@ class SqlPurchaseRepository(PurchaseReads):
             .order_by(purchases.c.id)
         )
         return await self.get_many(list(found))
+
+    async def awaiting_delivery(self) -> list[Purchase]:
+        """Stopped or ordered purchases, loaded for change: their goods are on the way."""
+        found = await self._session.scalars(
+            select(purchases.c.id)
+            .where(purchases.c.status.in_([PurchaseStatus.STOPPED.value,
+                                           PurchaseStatus.ORDERED.value]))
+            .order_by(purchases.c.id)
+        )  # fmt: skip
+        return await self.get_many(list(found))
+
+    async def heads_between(self, starts: datetime, ends: datetime) -> list[int]:
+        """Heads who ran a purchase (not a draft, not cancelled) with a deadline in the span."""
+        found = await self._session.scalars(
+            select(purchases.c.head_id)
+            .where(purchases.c.deadline >= starts, purchases.c.deadline < ends)
+            .where(purchases.c.status.notin_([PurchaseStatus.DRAFT.value,
+                                              PurchaseStatus.CANCELLED.value]))
+            .distinct()
+        )  # fmt: skip
+        return sorted(found)
 
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load purchases for change (those that exist, in the order asked); on PostgreSQL

@@ -96,6 +96,10 @@ class CommunityRow(Base):
     open_rule: Mapped[str] = mapped_column(String(16))
     # Where the community is, as campaigns name the regions they serve.
     region: Mapped[str] = mapped_column(String(64), server_default="")
+    # The pickup point on the map, where the delivery routes stop (none until a head says).
+    pickup_lat: Mapped[float | None]
+    pickup_lon: Mapped[float | None]
+    pickup_address: Mapped[str] = mapped_column(String(200), server_default="")
 
 
 class PurchaseRow(Base):
@@ -492,3 +496,60 @@ class PlatformRoleRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     granted_by: Mapped[int] = mapped_column(BigInteger)
     granted_at: Mapped[datetime]
+
+
+class DriverRow(Base):
+    """People an operator made drivers: they get a line of a route plan to drive."""
+
+    __tablename__ = "drivers"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    granted_by: Mapped[int] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime]
+
+
+class RoutePlanRow(Base):
+    """A delivery day's lines, stored whole (a few dozen stops) under a version check; each
+    stop as the driver marked it, and where the operator's live view of the plan is."""
+
+    __tablename__ = "route_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    campaign_id: Mapped[int | None] = mapped_column(index=True)
+    operator_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    fleet: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tariff: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    delivered: Mapped[list[list[Any]]] = mapped_column(JSON, server_default="[]")
+    problems: Mapped[list[list[Any]]] = mapped_column(JSON, server_default="[]")
+    board_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    board_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(server_default="1")
+
+
+class RatingRow(Base):
+    """A member's rating of a completed purchase: once, 1 to 5, with an optional comment."""
+
+    __tablename__ = "ratings"
+
+    purchase_id: Mapped[int] = mapped_column(
+        ForeignKey("purchases.id"), primary_key=True, autoincrement=False
+    )
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    head_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    rated_at: Mapped[datetime]
+
+
+class ScoreThresholdRow(Base):
+    """The operators' KPI thresholds for the heads' scorecards: one row per measure."""
+
+    __tablename__ = "score_thresholds"
+
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[Decimal]
+    set_by: Mapped[int] = mapped_column(BigInteger)
+    set_at: Mapped[datetime]

@@ -27,6 +27,7 @@ from storage.campaigns import SqlCampaigns
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
+from storage.logistics import SqlLogistics
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.price_lists import SqlPriceLists
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
@@ -79,6 +80,7 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     price_lists: SqlPriceLists
     campaigns: SqlCampaigns
+    logistics: SqlLogistics
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self._session, is_postgres=not self._database.is_sqlite)
         self.price_lists = SqlPriceLists(self._session, is_postgres=not self._database.is_sqlite)
         self.campaigns = SqlCampaigns(self._session)
+        self.logistics = SqlLogistics(self._session)
         try:
             if self._update_id is not None:
                 if not await self._claim_update(self._update_id):
@@ -206,7 +209,10 @@ class SqlUnitOfWork:
             delete(OutboxRow).where(
                 OutboxRow.status == OutboxStatus.SENT.value, OutboxRow.sent_at < month
             ),
-            delete(DomainEventRow).where(DomainEventRow.handled_at < month),
+            # A purchase's stop stays: the heads' scorecards read when it came.
+            delete(DomainEventRow).where(
+                DomainEventRow.handled_at < month, DomainEventRow.kind != "PurchaseStopped"
+            ),
             # Telegram redelivers for a day at most: a week-old update is history either way.
             delete(InboxRow).where(InboxRow.received_at < week),
             # A chat whose next slot passed a day ago weighs nothing on the send limits.

@@ -1,0 +1,262 @@
+"""Use cases after selling: the operator's drivers and route plans, a driver delivering a stop
+(the purchases there move to arrived and the head is told), the members' ratings and the
+heads' scorecards with the operator's thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from domain.errors import N_, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
+from domain.permissions import Actor
+from domain.ports import Conflict, UnitOfWork
+from domain.purchase import Purchase, PurchaseStatus
+from domain.routes import RoutePlan, Stop, stop_for
+from domain.scorecard import (
+    DEFAULT_THRESHOLDS,
+    MAX_COMMENT_LENGTH,
+    Measure,
+    Milestones,
+    Rating,
+    Scorecard,
+    rating_for,
+    scorecards,
+)
+from domain.services.pickup import draw_pickup_code
+from domain.services.unit import CONFLICT_RETRIES, load
+
+ON_THE_WAY = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED)
+
+
+async def _ensure_operator(uow: UnitOfWork, actor: Actor) -> None:
+    if not (actor.is_admin or await uow.campaigns.is_operator(actor.user_id)):
+        raise NotAllowed(N_("only an operator (made so by a platform admin) plans deliveries"))
+
+
+async def grant_driver(uow: UnitOfWork, actor: Actor, user_id: int, now: datetime) -> bool:
+    """An operator makes someone a driver; False when they were one already."""
+    async with uow:
+        await _ensure_operator(uow, actor)
+        granted = await uow.logistics.grant_driver(user_id, actor.user_id, now)
+        await uow.commit()
+    return granted
+
+
+def _delivered_on(purchase: Purchase, day: date, timezone: str) -> bool:
+    """A single purchase goes out on the day of its first pickup slot."""
+    starts = [slot.starts_at for slot in purchase.pickup_slots]
+    return bool(starts) and min(starts).astimezone(ZoneInfo(timezone)).date() == day
+
+
+async def delivery_stops(
+    uow: UnitOfWork, actor: Actor, day: date, campaign_id: int | None
+) -> list[Stop]:
+    """Every community with goods on the way that day, one stop each: a campaign's parts, or
+    (without one) the stopped and ordered purchases whose first pickup slot is that day. A
+    community without a pickup point on the map is named, so its head can add it."""
+    async with uow:
+        await _ensure_operator(uow, actor)
+        if campaign_id is not None:
+            campaign = await uow.campaigns.get(campaign_id)
+            if campaign is None:
+                raise NotFound(N_("no such campaign"))
+            found = [p for p in await uow.purchases.of_campaign(campaign_id)
+                     if p.status in ON_THE_WAY]  # fmt: skip
+        else:
+            found = []
+            for purchase in await uow.purchases.awaiting_delivery():
+                community = await uow.communities.get(purchase.community_id)
+                if community is not None and _delivered_on(purchase, day, community.timezone):
+                    found.append(purchase)
+        by_community: dict[int, list[Purchase]] = {}
+        for purchase in found:
+            if purchase.final_lines():
+                by_community.setdefault(purchase.community_id, []).append(purchase)
+        stops = []
+        for community_id, purchases in by_community.items():
+            community = await uow.communities.get(community_id)
+            if community is None:
+                continue
+            if community.pickup is None:
+                raise InvalidPurchase(
+                    N_("{community} has no pickup point on the map yet: its head sends /point "
+                       "there (or shares a location with me)"),
+                    community=community.title,
+                )  # fmt: skip
+            stops.append(stop_for(community_id, community.title, community.pickup, purchases))
+    if not stops:
+        raise NotFound(N_("nothing to deliver: no community with goods on the way that day"))
+    return stops
+
+
+async def save_plan(uow: UnitOfWork, actor: Actor, plan: RoutePlan) -> int:
+    """Keep a solved plan; its drivers must be drivers (an operator may drive too)."""
+    async with uow:
+        await _ensure_operator(uow, actor)
+        for line in plan.lines:
+            if line.driver_id != actor.user_id and not await uow.logistics.is_driver(
+                line.driver_id
+            ):
+                raise NotAllowed(
+                    N_("{user} is not a driver yet: make them one with /driver {user}"),
+                    user=str(line.driver_id),
+                )
+        plan.operator_id = actor.user_id
+        await uow.logistics.add_plan(plan)
+        await uow.commit()
+    return plan.id
+
+
+async def load_plan(uow: UnitOfWork, plan_id: int) -> RoutePlan:
+    plan = await uow.logistics.get_plan(plan_id)
+    if plan is None:
+        raise NotFound(N_("no such route plan"))
+    return plan
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A stop marked delivered: the plan as it is now, and what became of each purchase."""
+
+    plan: RoutePlan
+    stop: Stop
+    first_time: bool
+    arrived: tuple[int, ...]  # purchases now arrived: members got their pickup codes
+    need_pickup: tuple[int, ...]  # purchases with no pickup slot: the head sets one
+
+
+def _receive(
+    purchase: Purchase, driver: Actor, draw_code: Callable[[], str], now: datetime
+) -> bool:
+    """The goods are at the point: ordered if it was only stopped, arrived when the head has
+    said where and when to pick up. The platform delivers on the operator's plan, so it acts
+    with the platform's right, for these two moves only."""
+    platform = Actor(driver.user_id, is_admin=True)
+    if purchase.status is PurchaseStatus.STOPPED:
+        purchase.mark_ordered(platform)
+    if purchase.status is not PurchaseStatus.ORDERED:
+        return purchase.status is PurchaseStatus.ARRIVED
+    try:
+        purchase.mark_arrived(platform, [], draw_code, now)
+    except PickupNeeded:
+        return False
+    return True
+
+
+async def deliver_stop(
+    uow: UnitOfWork, plan_id: int, driver: Actor, community_id: int, now: datetime,
+    draw_code: Callable[[], str] = draw_pickup_code,
+) -> Delivery:  # fmt: skip
+    """The driver left the goods at a stop of their line: its purchases move to arrived, in
+    the same transaction as the plan. Marking it again changes nothing."""
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                plan = await load_plan(uow, plan_id)
+                first = plan.mark_delivered(driver.user_id, community_id, now)
+                stop = plan.stop_of_driver(driver.user_id, community_id)
+                arrived, need_pickup = [], []
+                if first:
+                    for purchase_id in stop.purchase_ids:
+                        purchase = await load(uow, purchase_id)
+                        if _receive(purchase, driver, draw_code, now):
+                            arrived.append(purchase_id)
+                        else:
+                            need_pickup.append(purchase_id)
+                    await uow.logistics.save_plan(plan)
+                    await uow.commit()
+            return Delivery(plan, stop, first, tuple(arrived), tuple(need_pickup))
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
+
+
+async def report_problem(
+    uow: UnitOfWork, plan_id: int, driver: Actor, community_id: int, note: str
+) -> tuple[RoutePlan, Stop]:
+    attempt = 1
+    while True:
+        try:
+            async with uow:
+                plan = await load_plan(uow, plan_id)
+                plan.report_problem(driver.user_id, community_id, note)
+                await uow.logistics.save_plan(plan)
+                await uow.commit()
+            return plan, plan.stop_of_driver(driver.user_id, community_id)
+        except Conflict:
+            if attempt >= CONFLICT_RETRIES:
+                raise
+            attempt += 1
+
+
+async def rate_purchase(
+    uow: UnitOfWork, purchase_id: int, member_id: int, stars: int, now: datetime
+) -> Rating:
+    """A member rates a completed purchase they got goods from: once."""
+    async with uow:
+        rating = rating_for(await load(uow, purchase_id), member_id, stars, now)
+        if not await uow.logistics.rate(rating):
+            raise InvalidPurchase(N_("you rated this purchase already; a rating is given once"))
+        await uow.commit()
+    return rating
+
+
+async def comment_rating(uow: UnitOfWork, purchase_id: int, member_id: int, comment: str) -> None:
+    text = " ".join(comment.split())
+    if not text:
+        raise InvalidPurchase(N_("write the comment in a few words"))
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise InvalidPurchase(
+            N_("a comment is at most {limit} characters"), limit=MAX_COMMENT_LENGTH
+        )
+    async with uow:
+        if not await uow.logistics.comment(purchase_id, member_id, text):
+            raise InvalidPurchase(N_("this rating has its comment already"))
+        await uow.commit()
+
+
+async def thresholds(uow: UnitOfWork) -> dict[Measure, Decimal]:
+    """The operators' thresholds, the defaults where none was set."""
+    async with uow:
+        stored = await uow.logistics.thresholds()
+    return DEFAULT_THRESHOLDS | {Measure(k): v for k, v in stored.items() if k in set(Measure)}
+
+
+async def set_thresholds(
+    uow: UnitOfWork, actor: Actor, values: dict[Measure, Decimal], now: datetime
+) -> None:
+    async with uow:
+        await _ensure_operator(uow, actor)
+        for measure, value in values.items():
+            await uow.logistics.set_threshold(measure.value, value, actor.user_id, now)
+        await uow.commit()
+
+
+async def head_scorecards(
+    uow: UnitOfWork, head_ids: Sequence[int], timezone: str, now: datetime
+) -> dict[tuple[int, str], Scorecard]:
+    """Every month's scorecard of these heads, from all they ran."""
+    async with uow:
+        purchases: list[Purchase] = []
+        for head_id in head_ids:
+            purchases += await uow.purchases.list_for_head(head_id)
+        ratings = await uow.logistics.ratings_of_heads(list(head_ids))
+        stopped = await uow.logistics.stopped_at([p.id for p in purchases])
+    milestones = {purchase_id: Milestones(at) for purchase_id, at in stopped.items()}
+    return scorecards(purchases, ratings, milestones, timezone, now)
+
+
+async def month_ranking(
+    uow: UnitOfWork, actor: Actor, starts: datetime, ends: datetime, timezone: str,
+    now: datetime,
+) -> dict[tuple[int, str], Scorecard]:  # fmt: skip
+    """The scorecards of every head who ran a purchase in the month (for operators)."""
+    async with uow:
+        await _ensure_operator(uow, actor)
+        heads = await uow.purchases.heads_between(starts, ends)
+    return await head_scorecards(uow, heads, timezone, now)

@@ -34,6 +34,7 @@ from handlers import (
     head_panel,
     helpers,
     language,
+    logistics,
     my_orders,
     new_purchase,
     payments,
@@ -97,6 +98,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
             [
                 BotCommand("new", _("Open a purchase")),
                 BotCommand("campaigns", _("Campaigns to sell here")),
+                BotCommand("point", _("Pickup point on the map")),
                 BotCommand("settings", _("Community settings")),
             ],
             scope=BotCommandScopeAllGroupChats(),
@@ -107,7 +109,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns,
+    price_lists, campaigns, logistics,
 )  # fmt: skip
 
 

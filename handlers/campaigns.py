@@ -7,14 +7,10 @@ supplier's answer (/campaign_supply); heads see the campaigns open for their reg
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-from openpyxl import Workbook
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
@@ -30,8 +26,8 @@ from domain.permissions import Actor
 from domain.ports import HandlerUnitOfWork
 from domain.purchase import Purchase
 from domain.supply import LINE
-from handlers.exports import csv_bytes
-from handlers.packing_list import FONTS, FontsMissing
+from handlers.exports import csv_bytes, table_pdf, table_xlsx
+from handlers.packing_list import FontsMissing
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Registration,
@@ -337,48 +333,6 @@ async def campaign_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply(update, text, parse_mode=ParseMode.HTML)
 
 
-def _xlsx(title: str, rows: list[list[object]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _pdf(title: str, rows: list[list[object]]) -> bytes:
-    for path in FONTS.values():
-        if not path.is_file():
-            raise FontsMissing(str(path))
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(title)
-    for (family, style), path in FONTS.items():
-        pdf.add_font(family, style, str(path))
-    pdf.set_fallback_fonts(["cjk"], exact_match=False)
-    pdf.add_page()
-    pdf.set_font("main", "B", 14)
-    pdf.multi_cell(0, 7, title)
-    pdf.ln(3)
-    pdf.set_font("main", "", 9)
-    bold = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-    # The two tables of the order (items; communities), each with its own heading row.
-    blank = rows.index([]) if [] in rows else len(rows)
-    for table_rows in (rows[:blank], rows[blank + 1 :]):
-        if not table_rows:
-            continue
-        with pdf.table(headings_style=bold, line_height=5) as table:
-            width = len(table_rows[0])
-            for row in table_rows:
-                cells = table.row()
-                for value in [*row, *[""] * (width - len(row))][:width]:
-                    cells.cell(str(value))
-        pdf.ln(4)
-    return bytes(pdf.output())
-
-
 async def campaign_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/campaign_order <number>: the consolidated supplier order as CSV, XLSX and PDF."""
     found = await _campaign_command(update, context)
@@ -392,9 +346,11 @@ async def campaign_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     name = f"campaign-{campaign.id}"
     await context.bot.send_document(chat.id, InputFile(csv_bytes(rows), filename=f"{name}.csv"),
                                     caption=title)  # fmt: skip
-    await context.bot.send_document(chat.id, InputFile(_xlsx(title, rows), filename=f"{name}.xlsx"))
+    await context.bot.send_document(
+        chat.id, InputFile(table_xlsx(title, rows), filename=f"{name}.xlsx")
+    )
     try:
-        pdf = _pdf(title, rows)
+        pdf = table_pdf(title, rows)
     except FontsMissing as missing:
         log.warning("no campaign order PDF: the font %s is not installed", missing)
         return
@@ -491,7 +447,7 @@ async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         chat.id, InputFile(csv_bytes(rows), filename="commission.csv"), caption=caption
     )
     await context.bot.send_document(
-        chat.id, InputFile(_xlsx(t.gettext("Commission statement"), rows),
+        chat.id, InputFile(table_xlsx(t.gettext("Commission statement"), rows),
                            filename="commission.xlsx"),
     )  # fmt: skip
 

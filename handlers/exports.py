@@ -10,12 +10,16 @@ import io
 from decimal import Decimal
 
 from babel.numbers import get_currency_symbol
+from fpdf import FPDF
+from fpdf.fonts import FontFace
 from openpyxl import Workbook
 
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
 from handlers.packing_list import (
+    FONTS,
+    FontsMissing,
     by_slot,
     lines_of,
     matrix_rows,
@@ -151,3 +155,49 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def table_xlsx(title: str, rows: list[list[object]]) -> bytes:
+    """One sheet of `rows` (the platform's statements: campaign orders, commission, routes)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def table_pdf(title: str, rows: list[list[object]]) -> bytes:
+    """A printable A4 of `rows`: tables parted by an empty row, each with its heading row."""
+    for path in FONTS.values():
+        if not path.is_file():
+            raise FontsMissing(str(path))
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
+    for (family, style), path in FONTS.items():
+        pdf.add_font(family, style, str(path))
+    pdf.set_fallback_fonts(["cjk"], exact_match=False)
+    pdf.add_page()
+    pdf.set_font("main", "B", 14)
+    pdf.multi_cell(0, 7, title)
+    pdf.ln(3)
+    pdf.set_font("main", "", 9)
+    bold = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+    tables: list[list[list[object]]] = [[]]
+    for row in rows:
+        if row:
+            tables[-1].append(row)
+        else:
+            tables.append([])
+    for table_rows in (table for table in tables if table):
+        with pdf.table(headings_style=bold, line_height=5) as table:
+            width = len(table_rows[0])
+            for row in table_rows:
+                cells = table.row()
+                for value in [*row, *[""] * (width - len(row))][:width]:
+                    cells.cell(str(value))
+        pdf.ln(4)
+    return bytes(pdf.output())

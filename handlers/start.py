@@ -210,9 +210,14 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "there lists those you can sell; operators: /newcampaign, /campaign, /campaign_order, "
         "/campaign_supply; everyone involved: /commission."
     )
+    delivery = _(
+        "Delivery and scorecards: /point lat, lon and the address (or a shared location) puts "
+        "your pickup point on the map; operators: /driver, /routes, /scorecards, /thresholds; "
+        "drivers: /myline; heads: /scorecard."
+    )
     await message.reply_text(
         f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}\n"
-        f"{escape(catalog)}\n\n{escape(platform)}",
+        f"{escape(catalog)}\n\n{escape(platform)}\n{escape(delivery)}",
         parse_mode=ParseMode.HTML,
     )
 

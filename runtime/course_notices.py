@@ -11,6 +11,7 @@ from html import escape
 from runtime.event_notices import EventNotices
 from storage.event_log import LoggedEvent
 from texts import notices
+from texts.logistics_view import rating_request
 from texts.pickup_qr import pickup_link
 
 
@@ -238,6 +239,10 @@ class CourseNotices(EventNotices):
                 member,
                 notices.completed_to_member(self.t(member), purchase, member),
             )
+        for member in purchase.final_lines():  # everyone who got goods rates it, once
+            question = rating_request(self.t(member), purchase)
+            await self.send(f"rate:{purchase.id}:{member}", member, question["text"],
+                            question["reply_markup"])  # fmt: skip
         card = await self.uow.telegram.card(purchase.id)
         if card is not None:
             await self.uow.outbox.enqueue(

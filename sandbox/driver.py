@@ -170,6 +170,20 @@ class Sandbox:
         self.emulator.push_update("message", sent)
         return message
 
+    async def send_location(
+        self, user: SandboxUser, latitude: float, longitude: float,
+        chat: SandboxChat | None = None,
+    ) -> SandboxMessage:  # fmt: skip
+        """`user` shares a point on the map (📎 → Location), as Telegram's apps send it."""
+        target = chat or self.emulator.chats[user.id]
+        self._require_member(target, user)
+        message = self.emulator._new_message(target, user.id)
+        location = {"latitude": latitude, "longitude": longitude}
+        self.emulator.push_update(
+            "message", self.emulator.message_to_api(message) | {"location": location}
+        )
+        return message
+
     def _send_file(
         self, user: SandboxUser, chat: SandboxChat | None, caption: str | None, **fields: Any
     ) -> SandboxMessage:

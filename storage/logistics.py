@@ -156,6 +156,13 @@ class SqlLogistics:
             raise Conflict(f"route plan {plan.id} changed meanwhile")
         plan.version += 1
 
+    async def recent_plans(self, limit: int) -> list[RoutePlan]:
+        """The latest plans, the newest first."""
+        rows = await self._session.scalars(
+            select(RoutePlanRow).order_by(RoutePlanRow.id.desc()).limit(limit)
+        )
+        return [_from_row(row) for row in rows]
+
     async def set_board(self, plan_id: int, chat_id: int, message_id: int) -> None:
         await self._session.execute(
             update(RoutePlanRow)

@@ -95,6 +95,11 @@ class Translator:
         clock = format_time(local, format="short", locale=self.locale)
         return f"{day} {clock}"
 
+    def clock(self, instant: datetime) -> str:
+        """The time of day only, in the timezone ("9:12 AM", "09:12"): for a day's schedule."""
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        return str(format_time(local, format="short", locale=self.locale))
+
     def window(self, starts: datetime, ends: datetime) -> str:
         """A time window, its date said once when it is one day ("Dec 7, 2026 10:00 AM –
         12:00 PM"), in full at both ends when it spans days."""

@@ -1,0 +1,311 @@
+"""What is read after selling: the operator's route plan (lines, stops in order, km, load,
+the cost per community, live as drivers mark stops), a driver's manifest with its buttons and
+rows for the PDF, the members' rating question, and the heads' scorecards and ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from domain.money import Money
+from domain.purchase import Purchase
+from domain.routes import Line, RoutePlan, Stop, Visit
+from domain.scorecard import LOWER_IS_BETTER, Measure, Scorecard
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
+from texts.notices import title
+
+
+def km(t: Translator, value: float) -> str:
+    return str(format_decimal(round(value, 1), locale=t.locale, format="#,##0.0"))
+
+
+def unload_text(t: Translator, stop: Stop) -> str:
+    return "; ".join(
+        t.ngettext("{item}: {packs} pack ({units} units)", "{item}: {packs} packs ({units} units)",
+                   line.packs).format(item=escape(line.label), packs=line.packs, units=line.units)
+        for line in stop.unload
+    )  # fmt: skip
+
+
+def _mark(plan: RoutePlan, stop: Stop) -> str:
+    if stop.community_id in plan.delivered:
+        return "✅"
+    if stop.community_id in plan.problems:
+        return "⚠️"
+    return "⏳"
+
+
+def plan_text(t: Translator, plan: RoutePlan) -> str:
+    """The operator's view: every line with its stops, live as drivers mark them."""
+    costs = plan.costs()
+    stops = sum(len(line.visits) for line in plan.lines)
+    done = len(plan.delivered)
+    head = t.gettext(
+        "🚚 <b>Route plan #{number}</b> for {day}: {lines} lines, {stops} stops, {km} km. "
+        "Delivered {done} of {stops}."
+    ).format(
+        number=plan.id, day=format_date(plan.day, format="medium", locale=t.locale),
+        lines=len(plan.lines), stops=stops, km=km(t, plan.km), done=done,
+    )  # fmt: skip
+    parts = [head]
+    for line in plan.lines:
+        driver = f'<a href="tg://user?id={line.driver_id}">{line.driver_id}</a>'
+        summary = t.gettext(
+            "\n<b>Line {number}</b> · driver {driver} · {km} km · {load} of {capacity} "
+            "packs · back at {back} · {cost}"
+        )
+        parts.append(summary.format(
+            number=line.number, driver=driver, km=km(t, line.km), load=line.load,
+            capacity=plan.fleet.capacity, back=t.clock(line.returns), cost=t.money(line.cost),
+        ))  # fmt: skip
+        for position, visit in enumerate(line.visits, start=1):
+            stop = visit.stop
+            problem = plan.problems.get(stop.community_id)
+            parts.append(
+                f"{_mark(plan, stop)} {position}. {t.clock(visit.arrives)} "
+                f"{escape(stop.title)} — "
+                + t.ngettext("{packs} pack", "{packs} packs", stop.load).format(packs=stop.load)
+                + f" · {t.money(costs[stop.community_id])}"
+                + (f"\n    ⚠️ {escape(problem)}" if problem else "")
+            )
+    return "\n".join(parts)
+
+
+def cost_rows(t: Translator, plan: RoutePlan) -> list[list[object]]:
+    """The cost per community, for the operator's CSV (what feeds the members' delivery)."""
+    costs = plan.costs()
+    rows: list[list[object]] = [[
+        t.gettext("Line"), t.gettext("Stop"), t.gettext("Community"), t.gettext("Arrives"),
+        t.gettext("Packs"), t.gettext("km from the point before"),
+        t.gettext("Delivery ({currency})").format(currency=plan.tariff.currency),
+    ]]  # fmt: skip
+    for line in plan.lines:
+        for position, visit in enumerate(line.visits, start=1):
+            stop = visit.stop
+            rows.append([line.number, position, stop.title, t.clock(visit.arrives), stop.load,
+                         round(visit.km, 1), costs[stop.community_id].amount])  # fmt: skip
+    return rows
+
+
+def _stop_block(t: Translator, plan: RoutePlan, position: int, visit: Visit, head: str) -> str:
+    stop = visit.stop
+    lines = [
+        f"{_mark(plan, stop)} <b>{position}. {escape(stop.title)}</b> · ~{t.clock(visit.arrives)}",
+        t.gettext("Head: {name}").format(
+            name=f'<a href="tg://user?id={stop.head_id}">{escape(head)}</a>'
+        ),
+        t.gettext("Address: {address}").format(address=escape(stop.pickup.address or "-")),
+        f'<a href="{stop.pickup.point.map_link()}">{t.gettext("Map")}</a> · {stop.pickup.point}',
+        t.gettext("Unload: {lines}").format(lines=unload_text(t, stop)),
+    ]
+    problem = plan.problems.get(stop.community_id)
+    if problem:
+        lines.append(t.gettext("Problem: {note}").format(note=escape(problem)))
+    return "\n".join(lines)
+
+
+def manifest_text(t: Translator, plan: RoutePlan, line: Line, heads: Mapping[int, str]) -> str:
+    """A driver's line: where to go in order, whom to meet, what to unload."""
+    intro = t.gettext(
+        "🚚 <b>Your line {number}</b> for {day}: {stops} stops, {km} km, {load} packs. "
+        "Leave the depot at {start}; back by {back}. Press ✅ at each stop when the goods "
+        "are unloaded."
+    ).format(
+        number=line.number, day=format_date(plan.day, format="medium", locale=t.locale),
+        stops=len(line.visits), km=km(t, line.km), load=line.load,
+        start=t.clock(plan.fleet.starts), back=t.clock(line.returns),
+    )  # fmt: skip
+    blocks = [
+        _stop_block(t, plan, position, visit, heads.get(visit.stop.head_id, "-"))
+        for position, visit in enumerate(line.visits, start=1)
+    ]
+    return "\n\n".join([intro, *blocks])
+
+
+def manifest_markup(t: Translator, plan: RoutePlan, line: Line) -> InlineKeyboardMarkup | None:
+    """A row per stop still to deliver: Delivered, or Problem (a note or photo comes next)."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("✅ {position}. Delivered").format(position=position),
+                callback_data=encode(Action.ROUTE_DELIVERED, plan.id, visit.stop.community_id),
+            ),
+            InlineKeyboardButton(
+                t.gettext("⚠️ Problem"),
+                callback_data=encode(Action.ROUTE_PROBLEM, plan.id, visit.stop.community_id),
+            ),
+        ]
+        for position, visit in enumerate(line.visits, start=1)
+        if visit.stop.community_id not in plan.delivered
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def manifest_rows(
+    t: Translator, plan: RoutePlan, line: Line, heads: Mapping[int, str]
+) -> list[list[object]]:
+    rows: list[list[object]] = [[
+        "☐", "#", t.gettext("Arrives"), t.gettext("Community"), t.gettext("Head"),
+        t.gettext("Address"), t.gettext("Unload"),
+    ]]  # fmt: skip
+    for position, visit in enumerate(line.visits, start=1):
+        stop = visit.stop
+        rows.append([
+            "☐", position, t.clock(visit.arrives), stop.title,
+            heads.get(stop.head_id, str(stop.head_id)),
+            f"{stop.pickup.address}\n{stop.pickup.point}".strip(),
+            unload_text(t, stop).replace("; ", "\n"),
+        ])  # fmt: skip
+    return rows
+
+
+def delivered_to_head(t: Translator, stop: Stop, arrived: bool) -> str:
+    text = t.gettext("🚚 The driver has delivered the goods to {place}: {lines}.").format(
+        place=escape(stop.pickup.address or stop.title), lines=unload_text(t, stop)
+    )
+    if arrived:
+        return text + " " + t.gettext("Members got their pickup codes.")
+    return (
+        text
+        + " "
+        + t.gettext(
+            "Say where and when members pick up with the Arrived button on your panel (/purchases)."
+        )
+    )
+
+
+def problem_to_head(t: Translator, stop: Stop, note: str) -> str:
+    return t.gettext(
+        "⚠️ The driver reports a problem with the delivery to {place}: {note}. The operator "
+        "knows; the goods are not marked delivered."
+    ).format(place=escape(stop.pickup.address or stop.title), note=escape(note))
+
+
+def rating_request(t: Translator, purchase: Purchase) -> dict[str, Any]:
+    """The question to members once a purchase is completed, as Bot API JSON for the outbox."""
+    return {
+        "text": t.gettext(
+            "🏁 {title} is complete. How was it? Rate it from 1 to 5 (once; your head sees the "
+            "average, not who rated)."
+        ).format(title=title(purchase)),
+        "reply_markup": {
+            "inline_keyboard": [[
+                {"text": "⭐" * stars if stars <= 1 else f"{stars} ⭐",
+                 "callback_data": encode(Action.RATE, purchase.id, stars)}
+                for stars in range(1, 6)
+            ]]
+        },
+    }  # fmt: skip
+
+
+MEASURE_NAMES: dict[Measure, str] = {
+    Measure.FILL_RATE: "fill_rate",
+    Measure.ON_TIME_STOP: "on_time_stop",
+    Measure.ON_TIME_HANDOVER: "on_time_handover",
+    Measure.NOT_COLLECTED: "not_collected",
+    Measure.RATING: "rating",
+    Measure.COMPLAINTS: "complaints",
+}
+
+
+def measure_label(t: Translator, measure: Measure) -> str:
+    return {
+        Measure.FILL_RATE: t.gettext("fill rate"),
+        Measure.ON_TIME_STOP: t.gettext("on-time stop"),
+        Measure.ON_TIME_HANDOVER: t.gettext("on-time handover"),
+        Measure.NOT_COLLECTED: t.gettext("not collected"),
+        Measure.RATING: t.gettext("rating"),
+        Measure.COMPLAINTS: t.gettext("complaints"),
+    }[measure]
+
+
+def _pct(t: Translator, value: Decimal | None) -> str:
+    return "—" if value is None else f"{format_decimal(value, locale=t.locale)} %"
+
+
+def _monies(t: Translator, amounts: Mapping[str, Money]) -> str:
+    return ", ".join(t.money(m) for m in amounts.values()) or "—"
+
+
+def thresholds_text(t: Translator, thresholds: Mapping[Measure, Decimal]) -> str:
+    lines = [t.gettext("KPI thresholds (a head past one is flagged for review, never removed):")]
+    for measure, value in thresholds.items():
+        sign = "≤" if measure in LOWER_IS_BETTER else "≥"
+        lines.append(f"{MEASURE_NAMES[measure]}: {sign} {format_decimal(value, locale=t.locale)}"
+                     f" ({measure_label(t, measure)})")  # fmt: skip
+    return "\n".join(lines)
+
+
+def scorecard_text(
+    t: Translator, card: Scorecard, thresholds: Mapping[Measure, Decimal], name: str
+) -> str:
+    flags = card.flags(thresholds)
+    rating = (
+        "—" if card.rating is None
+        else t.gettext("{rating} of 5 from {count}").format(
+            rating=format_decimal(card.rating, locale=t.locale), count=card.ratings)
+    )  # fmt: skip
+    lines = [
+        t.gettext("📊 <b>{name}</b> · {month}").format(name=escape(name), month=card.month),
+        t.gettext("Purchases: {count}").format(count=card.purchases),
+        t.gettext("Members: {members}, of them repeat: {repeat}").format(
+            members=card.members, repeat=card.repeat_members
+        ),
+        t.gettext("Goods: {amount}").format(amount=_monies(t, card.goods)),
+        t.gettext("Fill rate: {value}").format(value=_pct(t, card.fill_rate)),
+        t.gettext("On-time stop: {value}").format(value=_pct(t, card.on_time_stop)),
+        t.gettext("On-time handover: {value}").format(value=_pct(t, card.on_time_handover)),
+        t.gettext("Not collected: {value}").format(value=_pct(t, card.not_collected)),
+        t.gettext("Refunds: {count} ({amount})").format(
+            count=card.refunds, amount=_monies(t, card.refunded)
+        ),
+        t.gettext("Rating: {rating}; complaints: {complaints}").format(
+            rating=rating, complaints=card.complaints
+        ),
+    ]
+    if flags:
+        lines.append(
+            t.gettext("🚩 For review: {measures}").format(
+                measures=", ".join(measure_label(t, m) for m in flags)
+            )
+        )
+    return "\n".join(lines)
+
+
+def ranking_text(
+    t: Translator, month: str, cards: list[Scorecard], thresholds: Mapping[Measure, Decimal],
+    names: Mapping[int, str],
+) -> str:  # fmt: skip
+    """Heads of the month, the best first (rating, then fill rate, then members); flagged
+    heads say what for."""
+    if not cards:
+        return t.gettext("No head ran a purchase in {month}.").format(month=month)
+
+    def rank(card: Scorecard) -> tuple[Decimal, Decimal, int]:
+        return (card.rating or Decimal(0), card.fill_rate or Decimal(0), card.members)
+
+    heading = t.gettext("🏆 <b>Heads in {month}</b> (/scorecard {head} for one):")
+    lines = [heading.format(month=month, head=escape(t.gettext("<head id>")))]
+    template = t.gettext(
+        "{place}. {name} · {purchases} purchases · {members} members · fill {fill} · "
+        "rating {rating}"
+    )
+    for place, card in enumerate(sorted(cards, key=rank, reverse=True), start=1):
+        flags = card.flags(thresholds)
+        rating = "—" if card.rating is None else format_decimal(card.rating, locale=t.locale)
+        line = template.format(
+            place=place, name=escape(names.get(card.head_id, str(card.head_id))),
+            purchases=card.purchases, members=card.members, fill=_pct(t, card.fill_rate),
+            rating=rating,
+        )  # fmt: skip
+        if flags:
+            line += " 🚩 " + ", ".join(measure_label(t, m) for m in flags)
+        lines.append(line)
+    return "\n".join(lines)

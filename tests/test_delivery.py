@@ -95,9 +95,9 @@ async def manifest_of(c: Community, driver: SandboxUser, after: int = 0) -> Sand
 
 
 async def test_the_driver_delivers_the_stop_and_the_head_and_members_hear_it(
-    sqlite_url: str,
+    database_url: str,
 ) -> None:
-    async with community_running(sqlite_url) as c:
+    async with community_running(database_url) as c:
         await stopped_with_a_point(c)
         dave, eve = await drivers(c)
         day = local(6)[:10]

@@ -176,7 +176,7 @@ def delivered_to_head(t: Translator, stop: Stop, arrived: bool) -> str:
         text
         + " "
         + t.gettext(
-            "Say where and when members pick up with the Arrived button on your panel (/purchases)."
+            "Say where and when members pick up with Mark arrived on your panel (/purchases)."
         )
     )
 

@@ -41,6 +41,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.scale_out
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.memory
+	$(PY) -m bench.routes
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

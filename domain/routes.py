@@ -22,7 +22,7 @@ from domain.money import Money
 from domain.purchase import Purchase
 
 Distance = Callable[[GeoPoint, GeoPoint], float]  # km; great_circle_km unless a matrix is given
-MAX_DRIVERS = 50
+MAX_DRIVERS = 200  # a platform of a thousand pickup points, about ten a line
 MAX_SPEED_KMH = 130
 MAX_STOP_MINUTES = 240
 

@@ -310,7 +310,8 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except DomainError as error:
         await _reply(update, not_done(t, error))
         return
-    board = await _reply(update, plan_text(t, plan), parse_mode=ParseMode.HTML)
+    drivers = await _names(context, [line.driver_id for line in plan.lines])
+    board = await _reply(update, plan_text(t, plan, drivers), parse_mode=ParseMode.HTML)
     async with rt.database.unit_of_work() as uow:
         await uow.logistics.set_board(plan.id, board.chat_id, board.message_id)
         await uow.commit()
@@ -362,9 +363,10 @@ async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) ->
         return
     language = rt.chosen_languages.get(plan.operator_id, rt.settings.default_language)
     t = Translator(language, rt.settings.default_timezone)
+    drivers = await _names(context, [line.driver_id for line in plan.lines])
     try:
         await context.bot.edit_message_text(
-            plan_text(t, plan), board[0], board[1], parse_mode=ParseMode.HTML
+            plan_text(t, plan, drivers), board[0], board[1], parse_mode=ParseMode.HTML
         )
     except TelegramError as error:
         if "not modified" not in str(error):

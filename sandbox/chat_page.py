@@ -101,6 +101,7 @@ class ChatPage:
         app.router.add_get("/api/state", self._state)
         app.router.add_post("/api/send", self._send)
         app.router.add_post("/api/photo", self._photo)
+        app.router.add_post("/api/location", self._location)
         app.router.add_post("/api/press", self._press)
         app.router.add_post("/api/open", self._open)
         app.router.add_post("/api/people", self._add_person)
@@ -157,6 +158,7 @@ class ChatPage:
             "buttons": buttons,
             "document": document,
             "photo": f"/files/{quote(message.photo[-1]['file_id'])}" if message.photo else None,
+            "location": message.location,
             "edited": message.edits > 0,
             "pinned": message.pinned,
         }
@@ -261,6 +263,22 @@ class ChatPage:
             await self.sandbox.send_document(
                 user, upload.filename, data, upload.content_type, caption, chat=chat
             )
+        return web.json_response({"ok": True})
+
+    async def _location(self, request: web.Request) -> web.Response:
+        """A point shared from the page's 📍 (📎 → Location in the app): `latitude` and
+        `longitude` in the person's private chat (or `chat`)."""
+        user, body = await self._body(request)
+        chat = self._chat_for(user, body.get("chat"))
+        if chat.is_private and not user.started_bot:
+            raise web.HTTPBadRequest(text="press Start first")
+        try:
+            latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise web.HTTPBadRequest(text="give latitude and longitude as numbers") from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise web.HTTPBadRequest(text="Telegram shares only points on the map")
+        await self.sandbox.send_location(user, latitude, longitude, chat=chat)
         return web.json_response({"ok": True})
 
     async def _press(self, request: web.Request) -> web.Response:

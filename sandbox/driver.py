@@ -178,10 +178,8 @@ class Sandbox:
         target = chat or self.emulator.chats[user.id]
         self._require_member(target, user)
         message = self.emulator._new_message(target, user.id)
-        location = {"latitude": latitude, "longitude": longitude}
-        self.emulator.push_update(
-            "message", self.emulator.message_to_api(message) | {"location": location}
-        )
+        message.location = {"latitude": latitude, "longitude": longitude}
+        self.emulator.push_update("message", self.emulator.message_to_api(message))
         return message
 
     def _send_file(

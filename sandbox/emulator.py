@@ -599,6 +599,8 @@ class TelegramSandbox:
             data["document"] = message.document
         if message.photo is not None:
             data["photo"] = message.photo
+        if message.location is not None:
+            data["location"] = message.location
         if message.caption:
             data["caption"] = message.caption
         if message.caption_entities:

@@ -66,6 +66,7 @@ class SandboxMessage:
     caption: str | None = None
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     media_group_id: str | None = None  # the album a photo was sent in
+    location: dict[str, float] | None = None  # a point a person shared: latitude, longitude
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False

@@ -33,3 +33,12 @@ async def test_memory_run_reports_startup_and_peak() -> None:
     assert isfinite(result.startup_seconds)
     assert result.peak_rss_mb > 0
     print(f"\n{memory.table([result])}")
+
+
+def test_the_route_planner_serves_every_stop_and_beats_the_sweep() -> None:
+    from bench import routes
+
+    row = routes.run(30, seconds=1)
+    assert row.lines >= 1 and row.km > 0 and row.sweep_km > 0
+    assert row.km <= row.sweep_km  # the solver is never worse than the hand-drawn sweep here
+    print(f"\n{routes.table([row])}")

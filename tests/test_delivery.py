@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,21 @@ def test_the_manifest_pdf_reads_back(tmp_path: Path) -> None:
         subprocess.run(["pdftotext", str(pdf), str(text_file)], check=True)
         text = text_file.read_text()
     assert "Ханна" in text and "Тверская 1" in text and "Мёд" in text and "10:20" in text
+
+
+def test_a_plan_of_two_hundred_stops_fits_one_message_and_so_does_each_manifest() -> None:
+    from bench.routes import TARIFF, city
+    from domain.route_solver import solve_lines
+    from domain.routes import RoutePlan
+    from texts.i18n import Translator
+    from texts.logistics_view import MESSAGE_LIMIT, manifest_text, plan_text
+
+    stops, fleet = city(200)
+    fleet = replace(fleet, capacity=fleet.capacity * 3)  # long lines: thirty stops and more
+    lines = solve_lines(stops, fleet, TARIFF, seconds=1)
+    plan = RoutePlan(fleet.starts.date(), None, 1, fleet, TARIFF, lines, fleet.starts, id=3)
+    t = Translator("en", "Europe/Berlin")
+    board = plan_text(t, plan)
+    assert len(board) <= MESSAGE_LIMIT and "Line 1" in board and "✅ 0/" in board
+    for line in lines:
+        assert len(manifest_text(t, plan, line, {})) <= MESSAGE_LIMIT

@@ -42,21 +42,36 @@ def _mark(plan: RoutePlan, stop: Stop) -> str:
     return "⏳"
 
 
-def plan_text(t: Translator, plan: RoutePlan) -> str:
+# Telegram takes 4,096 characters a message: a plan too long to list every stop shows its lines
+# with how many stops each has delivered (the CSV beside it lists every stop).
+MESSAGE_LIMIT = 4000
+
+
+def plan_text(t: Translator, plan: RoutePlan, drivers: Mapping[int, str] | None = None) -> str:
     """The operator's view: every line with its stops, live as drivers mark them."""
+    names = drivers or {}
+    full = _plan_text(t, plan, names, stops_listed=True)
+    return full if len(full) <= MESSAGE_LIMIT else _plan_text(t, plan, names, stops_listed=False)
+
+
+def _plan_text(t: Translator, plan: RoutePlan, names: Mapping[int, str], stops_listed: bool) -> str:
     costs = plan.costs()
     stops = sum(len(line.visits) for line in plan.lines)
     done = len(plan.delivered)
     head = t.gettext(
-        "🚚 <b>Route plan #{number}</b> for {day}: {lines} lines, {stops} stops, {km} km. "
-        "Delivered {done} of {stops}."
+        "🚚 <b>Route plan #{number}</b> for {day}: {lines}, {stops}, {km} km. Delivered {done} "
+        "of {total}."
     ).format(
         number=plan.id, day=format_date(plan.day, format="medium", locale=t.locale),
-        lines=len(plan.lines), stops=stops, km=km(t, plan.km), done=done,
+        lines=t.ngettext("{count} line", "{count} lines", len(plan.lines)).format(
+            count=len(plan.lines)),
+        stops=t.ngettext("{count} stop", "{count} stops", stops).format(count=stops),
+        km=km(t, plan.km), done=done, total=stops,
     )  # fmt: skip
     parts = [head]
     for line in plan.lines:
-        driver = f'<a href="tg://user?id={line.driver_id}">{line.driver_id}</a>'
+        name = escape(names.get(line.driver_id, str(line.driver_id)))
+        driver = f'<a href="tg://user?id={line.driver_id}">{name}</a>'
         summary = t.gettext(
             "\n<b>Line {number}</b> · driver {driver} · {km} km · {load} of {capacity} "
             "packs · back at {back} · {cost}"
@@ -65,6 +80,13 @@ def plan_text(t: Translator, plan: RoutePlan) -> str:
             number=line.number, driver=driver, km=km(t, line.km), load=line.load,
             capacity=plan.fleet.capacity, back=t.clock(line.returns), cost=t.money(line.cost),
         ))  # fmt: skip
+        if not stops_listed:
+            delivered = sum(v.stop.community_id in plan.delivered for v in line.visits)
+            problems = sum(v.stop.community_id in plan.problems for v in line.visits)
+            parts[-1] += f" · ✅ {delivered}/{len(line.visits)}" + (
+                f" · ⚠️ {problems}" if problems else ""
+            )
+            continue
         for position, visit in enumerate(line.visits, start=1):
             stop = visit.stop
             problem = plan.problems.get(stop.community_id)
@@ -114,19 +136,33 @@ def _stop_block(t: Translator, plan: RoutePlan, position: int, visit: Visit, hea
 def manifest_text(t: Translator, plan: RoutePlan, line: Line, heads: Mapping[int, str]) -> str:
     """A driver's line: where to go in order, whom to meet, what to unload."""
     intro = t.gettext(
-        "🚚 <b>Your line {number}</b> for {day}: {stops} stops, {km} km, {load} packs. "
-        "Leave the depot at {start}; back by {back}. Press ✅ at each stop when the goods "
-        "are unloaded."
+        "🚚 <b>Your line {number}</b> for {day}: {stops}, {km} km, {packs}. Leave the depot "
+        "at {start}; back by {back}. Press ✅ at each stop when the goods are unloaded."
     ).format(
         number=line.number, day=format_date(plan.day, format="medium", locale=t.locale),
-        stops=len(line.visits), km=km(t, line.km), load=line.load,
+        stops=t.ngettext("{count} stop", "{count} stops", len(line.visits)).format(
+            count=len(line.visits)),
+        km=km(t, line.km),
+        packs=t.ngettext("{packs} pack", "{packs} packs", line.load).format(packs=line.load),
         start=t.clock(plan.fleet.starts), back=t.clock(line.returns),
     )  # fmt: skip
     blocks = [
         _stop_block(t, plan, position, visit, heads.get(visit.stop.head_id, "-"))
         for position, visit in enumerate(line.visits, start=1)
     ]
-    return "\n\n".join([intro, *blocks])
+    text = "\n\n".join([intro, *blocks])
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    # A long line: one row a stop here; the PDF beside it has the heads and addresses.
+    rows = [
+        f"{_mark(plan, v.stop)} {position}. ~{t.clock(v.arrives)} {escape(v.stop.title)} — "
+        f"{unload_text(t, v.stop)}"
+        for position, v in enumerate(line.visits, start=1)
+    ]
+    while len("\n".join([intro, *rows, "…"])) > MESSAGE_LIMIT and rows:
+        rows.pop()
+    shown = len(rows) < len(line.visits)
+    return "\n".join([intro, *rows, *(["…"] if shown else [])])
 
 
 def manifest_markup(t: Translator, plan: RoutePlan, line: Line) -> InlineKeyboardMarkup | None:

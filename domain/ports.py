@@ -5,7 +5,7 @@ chats, so that handlers reach storage only through these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -98,6 +98,9 @@ class Logistics(Protocol):
     async def save_plan(self, plan: RoutePlan) -> None: ...
 
     async def recent_plans(self, limit: int) -> list[RoutePlan]: ...
+
+    async def latest_plan_id(self, day: date, campaign_id: int | None) -> int | None:
+        """The newest plan of the day: a plan made again replaces the one before."""
 
     async def set_board(self, plan_id: int, chat_id: int, message_id: int) -> None:
         """Where the operator's live view of the plan is."""

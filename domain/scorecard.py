@@ -156,6 +156,7 @@ class Scorecard:
     ratings: int = 0
     rating: Decimal | None = None
     complaints: int = 0
+    comments: list[str] = field(default_factory=list)  # the latest first, without names
 
     def value(self, measure: Measure) -> Decimal | None:
         if measure is Measure.COMPLAINTS:
@@ -260,13 +261,15 @@ def scorecards(
                         milestones.get(purchase.id, Milestones()), now)  # fmt: skip
         if purchase.status in STOPPED_OR_LATER:
             seen[purchase.head_id] |= set(purchase.final_lines())
-    for rating in ratings:
+    for rating in sorted(ratings, key=lambda r: r.rated_at, reverse=True):
         rated = month_of_purchase.get(rating.purchase_id)
         if rated is None:
             continue
         cards[rated].ratings += 1
         counts[rated].stars += rating.stars
         cards[rated].complaints += rating.is_complaint
+        if rating.comment:
+            cards[rated].comments.append(rating.comment)
     for key, card in cards.items():
         c = counts[key]
         card.members, card.repeat_members = len(c.members), len(c.repeat)

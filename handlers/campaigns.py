@@ -8,6 +8,7 @@ supplier's answer (/campaign_supply); heads see the campaigns open for their reg
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,28 +73,50 @@ async def _reply(update: Update, text: str, **kwargs: object) -> None:
     await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
 
 
-async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/operator <user id>: a platform admin lets someone run campaigns."""
+async def grant_by_id(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    grant: Callable[[HandlerUnitOfWork, Actor, int, datetime], Awaitable[bool]],
+    texts: tuple[str, str, str],
+) -> None:
+    """`/<command> <user id>`: give someone a platform role through `grant`; `texts` are the
+    usage, the answer when granted and when they had it already (translated here)."""
     t = person_translator(update, context)
+    usage, granted_text, already_text = texts
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
-        await _reply(update, t.gettext("Write /operator and the person's Telegram user id."))
+        await _reply(update, t.gettext(usage))
         return
     rt = runtime(context)
     try:
-        granted = await services.grant_operator(
+        granted = await grant(
             rt.database.unit_of_work(update.update_id), actor_for(update, context), int(args[0]),
             rt.clock(),
         )  # fmt: skip
     except DomainError as error:
         await _reply(update, not_done(t, error))
         return
-    text = (
-        t.gettext("{user} runs campaigns now: /newcampaign in the private chat with me.")
-        if granted
-        else t.gettext("{user} runs campaigns already.")
-    )
-    await _reply(update, text.format(user=args[0]))
+    await _reply(update, t.gettext(granted_text if granted else already_text).format(user=args[0]))
+
+
+async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/operator <user id>: a platform admin lets someone run campaigns."""
+    await grant_by_id(update, context, services.grant_operator, (
+        N_("Write /operator and the person's Telegram user id."),
+        N_("{user} runs campaigns now: /newcampaign in the private chat with me."),
+        N_("{user} runs campaigns already."),
+    ))  # fmt: skip
+
+
+async def operator_or_refusal(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, refusal: str
+) -> Actor | None:
+    """The person, when they are an operator (or a platform admin); else `refusal` is said."""
+    actor = actor_for(update, context)
+    if await services.may_run_campaigns(runtime(context).database.unit_of_work(), actor):
+        return actor
+    await _reply(update, not_done(person_translator(update, context), NotAllowed(refusal)))
+    return None
 
 
 async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,9 +162,8 @@ async def new_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert message is not None and message.text is not None
     rt = runtime(context)
     t = person_translator(update, context)
-    actor = actor_for(update, context)
-    if not await services.may_run_campaigns(rt.database.unit_of_work(), actor):
-        await _reply(update, not_done(t, NotAllowed(N_("only an operator runs campaigns"))))
+    actor = await operator_or_refusal(update, context, N_("only an operator runs campaigns"))
+    if actor is None:
         return
     _command, _, form = message.text.partition("\n")
     now = rt.clock()

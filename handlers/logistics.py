@@ -27,6 +27,7 @@ from domain.route_form import parse_route_form
 from domain.route_solver import solve_lines
 from domain.routes import Line, RoutePlan
 from domain.scorecard import Measure, Scorecard, check_threshold
+from handlers.campaigns import grant_by_id, operator_or_refusal
 from handlers.charts import scorecard_chart
 from handlers.exports import csv_bytes, table_pdf
 from handlers.packing_list import FontsMissing
@@ -200,26 +201,11 @@ async def shared_location(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def make_driver(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/driver <user id>: an operator lets someone drive a line."""
-    t = person_translator(update, context)
-    args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
-        await _reply(update, t.gettext("Write /driver and the person's Telegram user id."))
-        return
-    rt = runtime(context)
-    try:
-        granted = await services.grant_driver(
-            rt.database.unit_of_work(update.update_id), actor_for(update, context), int(args[0]),
-            rt.clock(),
-        )  # fmt: skip
-    except DomainError as error:
-        await _reply(update, not_done(t, error))
-        return
-    text = (
-        t.gettext("{user} drives now: name them under Drivers in /routes.")
-        if granted
-        else t.gettext("{user} drives already.")
-    )
-    await _reply(update, text.format(user=args[0]))
+    await grant_by_id(update, context, services.grant_driver, (
+        N_("Write /driver and the person's Telegram user id."),
+        N_("{user} drives now: name them under Drivers in /routes."),
+        N_("{user} drives already."),
+    ))  # fmt: skip
 
 
 async def _head_names(context: ContextTypes.DEFAULT_TYPE, line: Line) -> dict[int, str]:
@@ -263,9 +249,8 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert message is not None and message.text is not None
     rt = runtime(context)
     t = person_translator(update, context)
-    actor = actor_for(update, context)
-    if not await services.may_run_campaigns(rt.database.unit_of_work(), actor):
-        await _reply(update, not_done(t, NotAllowed(N_("only an operator plans deliveries"))))
+    actor = await operator_or_refusal(update, context, N_("only an operator plans deliveries"))
+    if actor is None:
         return
     first_line, _, form = message.text.partition("\n")
     words = first_line.split()
@@ -433,7 +418,7 @@ async def problem(press: Press) -> None:
     plan_id, community_id = press.callback.args
     try:
         async with press.rt.database.unit_of_work() as uow:
-            plan = await services.load_plan(uow, plan_id)
+            plan = await services.current_plan(uow, plan_id)
         stop = plan.stop_of_driver(press.actor.user_id, community_id)
         if community_id in plan.delivered:
             raise NotAllowed(N_("this stop is marked delivered already"))
@@ -442,8 +427,7 @@ async def problem(press: Press) -> None:
         return
     async with press.unit_of_work() as uow:
         found = await uow.telegram.conversation(press.actor.user_id)
-        state = dict(found[1]) if found else {}
-        state |= {"plan_id": plan_id, "community_id_of_stop": community_id}
+        state = _interrupting(found) | {"plan_id": plan_id, "community_id_of_stop": community_id}
         await uow.telegram.save_conversation(press.actor.user_id, PROBLEM, state, press.rt.clock())
         await uow.commit()
     await press.query.answer()
@@ -455,14 +439,24 @@ async def problem(press: Press) -> None:
         )  # fmt: skip
 
 
+def _interrupting(found: tuple[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """A note or comment asked for in the middle of something else (a purchase being opened in
+    the wizard): what it was, to go back to after the note."""
+    if found is None or found[0] in (PROBLEM, COMMENT):
+        return {"previous": found[1].get("previous") if found else None}
+    return {"previous": {"kind": found[0], "state": found[1]}}
+
+
 async def _end_conversation(
     context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any]
 ) -> None:
-    """Back to where the person was: the community they worked in stays remembered."""
+    """Back to where the person was before the note or comment was asked for."""
     rt = runtime(context)
-    kept = {k: v for k, v in state.items() if k == "community_id"}
+    previous = state.get("previous") or {"kind": "done", "state": {}}
     async with rt.database.unit_of_work() as uow:
-        await uow.telegram.save_conversation(user_id, "done", kept, rt.clock())
+        await uow.telegram.save_conversation(
+            user_id, str(previous["kind"]), dict(previous["state"]), rt.clock()
+        )
         await uow.commit()
 
 
@@ -479,8 +473,9 @@ async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
     kind, state = found
     t = person_translator(update, context)
     if kind == COMMENT:
-        await _comment(update, context, state, t)
-        raise ApplicationHandlerStop
+        if await _comment(update, context, state, t):
+            raise ApplicationHandlerStop
+        return  # the comment was not asked for any more: the message is for someone else
     note = message.text or message.caption or ""
     if message.photo:
         note = (note + " " + t.gettext("(photo)")).strip()
@@ -490,6 +485,8 @@ async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 update, context), int(state["community_id_of_stop"]), note,
         )  # fmt: skip
     except DomainError as error:
+        if not isinstance(error, InvalidPurchase):  # delivered meanwhile: nothing to note
+            await _end_conversation(context, user.id, state)
         await _reply(update, not_done(t, error))
         raise ApplicationHandlerStop from None
     await _end_conversation(context, user.id, state)
@@ -526,8 +523,10 @@ async def rate(press: Press) -> None:
         return
     async with press.rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(press.actor.user_id)
-        state = dict(found[1]) if found else {}
-        state |= {"rated_purchase_id": purchase_id, "rated_at": now.isoformat()}
+        state = _interrupting(found) | {
+            "rated_purchase_id": purchase_id,
+            "rated_at": now.isoformat(),
+        }
         await uow.telegram.save_conversation(press.actor.user_id, COMMENT, state, now)
         await uow.commit()
     await press.query.answer(press.t.gettext("Thank you!"))
@@ -545,14 +544,16 @@ async def rate(press: Press) -> None:
 
 async def _comment(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], t: Translator
-) -> None:
+) -> bool:
+    """The member's comment on their rating, when it comes soon after it; False when this
+    message is not one (too late, or a photo), and it goes on to the other handlers."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     rt = runtime(context)
     await _end_conversation(context, user.id, state)
     rated_at = datetime.fromisoformat(str(state["rated_at"]))
     if rt.clock() - rated_at > COMMENT_WITHIN or not message.text:
-        return
+        return False
     try:
         await services.comment_rating(
             rt.database.unit_of_work(update.update_id), int(state["rated_purchase_id"]), user.id,
@@ -560,8 +561,9 @@ async def _comment(
         )  # fmt: skip
     except DomainError as error:
         await _reply(update, not_done(t, error))
-        return
+        return True
     await _reply(update, t.gettext("Your comment is kept with your rating. Thank you!"))
+    return True
 
 
 # --- scorecards ----------------------------------------------------------------------------
@@ -658,9 +660,8 @@ async def set_thresholds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert message is not None and message.text is not None
     rt = runtime(context)
     t = person_translator(update, context)
-    actor = actor_for(update, context)
-    if not await services.may_run_campaigns(rt.database.unit_of_work(), actor):
-        await _reply(update, not_done(t, NotAllowed(N_("only an operator sets thresholds"))))
+    actor = await operator_or_refusal(update, context, N_("only an operator sets thresholds"))
+    if actor is None:
         return
     _command, _, form = message.text.partition("\n")
     form = form or message.text.partition(" ")[2]

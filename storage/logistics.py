@@ -4,7 +4,7 @@ whole (a few dozen stops), under a version check like a campaign."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -162,6 +162,17 @@ class SqlLogistics:
             select(RoutePlanRow).order_by(RoutePlanRow.id.desc()).limit(limit)
         )
         return [_from_row(row) for row in rows]
+
+    async def latest_plan_id(self, day: date, campaign_id: int | None) -> int | None:
+        """The newest plan of the day (of the campaign, or of single purchases)."""
+        query = select(func.max(RoutePlanRow.id)).where(RoutePlanRow.day == day)
+        query = query.where(
+            RoutePlanRow.campaign_id.is_(None)
+            if campaign_id is None
+            else RoutePlanRow.campaign_id == campaign_id
+        )
+        found: int | None = await self._session.scalar(query)
+        return found
 
     async def set_board(self, plan_id: int, chat_id: int, message_id: int) -> None:
         await self._session.execute(

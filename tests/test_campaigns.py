@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -249,3 +250,27 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
         sheet = load_workbook(io.BytesIO(statement["commission.xlsx"])).active
         assert sheet is not None
         assert Decimal(str(list(sheet.iter_rows(values_only=True))[1][6])) == Decimal("1.60")
+
+    # The delivery day of the campaign: Blocks 2 and 3 still wait for their goods (Block 1's
+    # arrived above). Without their pickup points on the map the plan is refused, naming one.
+    form = "\n".join([
+        "/routes 1", "Depot: 52.5200, 13.4050", f"Drivers: {p.operator.id}", "Capacity: 10",
+        "Start: 07:00", "End: 19:00", "Cost: 1.20 per km",
+    ])  # fmt: skip
+    await p.say(p.operator, form, "Block 2 has no pickup point on the map yet")
+    for index, point in ((1, "52.5400, 13.4200 Hall 2"), (2, "52.5000, 13.3800 Hall 3")):
+        sent = await p.sandbox.send(p.heads[index], f"/point {point}", chat=p.chats[index])
+        await p.sandbox.wait_for_message(p.chats[index].id, "Pickup point", after=sent)
+    await p.say(p.heads[1], form, "Not done: only an operator")
+    board = await p.say(p.operator, form, "Route plan #1")
+    assert "2 stops" in (board.text or "") and "Block 1" not in (board.text or "")
+    manifest = await p.sandbox.wait_for_message(p.operator.id, "Your line 1")
+    stop = re.search(r"(\d+)\. Block 2", manifest.text or "")
+    assert stop is not None
+    await p.sandbox.tap(p.operator, manifest, f"✅ {stop[1]}. Delivered")
+    # A campaign's part without a pickup slot: ordered now, and its head asked for the pickup.
+    asked = await p.sandbox.wait_for_message(p.heads[1].id, "The driver has delivered")
+    assert "Mark arrived" in (asked.text or "")
+    async with p.runtime.database.unit_of_work() as uow:
+        delivered = await uow.purchases.get(parts[1].id)
+    assert delivered is not None and delivered.status is PurchaseStatus.ORDERED

@@ -173,6 +173,13 @@ async def test_a_problem_with_a_note_reaches_the_head_and_the_operator(sqlite_ur
         assert "Hall locked" in (told.text or "")
         await c.sandbox.wait_for_edit(board, "Hall locked")
         assert await purchase_status(c) is PurchaseStatus.STOPPED  # not delivered
+        # The operator plans the day again: the old manifest's buttons are refused.
+        sent = await c.sandbox.send(c.admin, routes_form(local(6)[:10], [dave], 10))
+        await c.sandbox.wait_for_message(c.admin.id, "Route plan #2", after=sent)
+        await manifest_of(c, dave, after=manifest.message_id)
+        old = await c.sandbox.answer_of(await c.sandbox.press(dave, manifest, "✅ 1. Delivered"))
+        assert "made again as #2" in (old.text or "")
+        assert await purchase_status(c) is PurchaseStatus.STOPPED
         # The head shares a new location in the private chat: the point moves, the
         # address stays.
         sent = await c.sandbox.send_location(c.head, 52.5321, 13.3850)
@@ -236,6 +243,7 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         assert "Fill rate: 100 %" in text and "Not collected: —" in text
         assert "3.5 of 5 from 2" in text and "complaints: 1" in text
         assert "For review: rating" in text  # below the default 4.0
+        assert "— The cheese came late" in text and "Alice" not in text
         await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.photo), after=sent)
         _caption, png = c.sandbox.photos(c.head.id)[-1]
         assert Image.open(io.BytesIO(png)).size[0] > 300

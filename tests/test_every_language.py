@@ -226,8 +226,10 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
         # Item buttons carry the item's own name, and each language is named in itself.
         own_names = {*NAMES.values(), *(f"✓ {name}" for name in NAMES.values())}
         for text in shown:
-            # A payment button is a member's name and amount.
-            named = text.startswith(("+1 ", *(f"✅ {n}" for n in PEOPLE)))
+            # A payment button is a member's name and amount; a rating is a number of stars.
+            named = text.startswith(("+1 ", *(f"✅ {n}" for n in PEOPLE))) or bool(
+                re.fullmatch(r"(\d )?⭐", text)
+            )
             if text and not named and text not in own_names:
                 assert language.script.search(text), f"not in {language.setting}: {text!r}"
         for text in toasts:

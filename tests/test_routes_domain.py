@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidPurchase, NotAllowed
+from domain.errors import DomainError, InvalidPurchase, NotAllowed
 from domain.geo import GeoPoint, PickupPoint, great_circle_km, parse_pickup_point
 from domain.money import Money
 from domain.route_solver import solve_lines
@@ -220,3 +220,53 @@ def test_the_first_pickup_slot_is_the_stops_due_time() -> None:
     stop = stop_for(-5, "Hall", PickupPoint(DEPOT), [bought])
     assert stop.closes == slot.starts_at
     assert fleet().due(stop) == slot.starts_at
+
+
+FORM = """Depot: 52.5200, 13.4050
+Drivers: 20001, 20002
+Capacity: 40
+Start: 07:30
+End: 19:00
+Speed: 25
+Stop: 12
+Cost: 1.20 per km"""
+
+
+def test_the_operators_form_reads_into_the_fleet_and_the_tariff() -> None:
+    from domain.route_form import parse_route_form
+
+    day = DAY_STARTS.date()
+    fleet, tariff = parse_route_form(FORM, day, "Europe/Berlin", "EUR")
+    assert fleet.drivers == (20001, 20002) and fleet.capacity == 40
+    assert fleet.starts == datetime(2026, 12, 5, 6, 30, tzinfo=UTC)  # 07:30 in Berlin
+    assert fleet.ends == datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+    assert (fleet.speed_kmh, fleet.stop_minutes) == (25, 12)
+    assert tariff == Tariff(per_km=Money(120, "EUR"))
+    short = "Склад: 52.52, 13.40\nВодители: 1"  # the keys in Russian, defaults for the rest
+    fleet, tariff = parse_route_form(short + "\nВместимость: 5\nСтоимость: 15 за остановку",
+                                     day, "UTC", "EUR")  # fmt: skip
+    assert (fleet.speed_kmh, fleet.stop_minutes, tariff.per_stop) == (30, 10, Money(1500, "EUR"))
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (("Capacity: 40", "Capacity: forty"), "whole number"),
+        (("Start: 07:30", "Start: 7 am"), "07:00"),
+        (("End: 19:00", "End: 25:00"), "07:00"),
+        (("Drivers: 20001, 20002", "Drivers: Dave"), "user ids"),
+        (("Cost: 1.20 per km", "Cost: 1.20 per mile"), "per stop"),
+        (("Cost: 1.20 per km", "Cost: cheap"), "per stop"),
+        (("Depot: 52.5200, 13.4050", "Depot: 95, 13"), "latitude"),
+        (("Drivers: 20001, 20002\n", ""), "Drivers"),
+        (("Stop: 12", "Stop: 12\nStop: 5"), "twice"),
+        (("End: 19:00", "End: 06:00"), "end after it starts"),
+        (("Speed: 25", "Weather: fine"), "not a known key"),
+    ],
+)
+def test_a_wrong_line_of_the_form_is_named(change: tuple[str, str], said: str) -> None:
+    from domain.route_form import parse_route_form
+
+    with pytest.raises(DomainError) as refused:
+        parse_route_form(FORM.replace(*change), DAY_STARTS.date(), "Europe/Berlin", "EUR")
+    assert said in str(refused.value)

@@ -101,6 +101,7 @@ def test_the_scripted_month_adds_up() -> None:
     assert anna.not_collected == Decimal(25)  # member 4 of the 4 with codes
     assert (anna.refunds, anna.refunded) == (1, {"EUR": eur("20.00")})
     assert (anna.ratings, anna.rating, anna.complaints) == (3, Decimal("3.7"), 1)
+    assert anna.comments == ["late"]
     assert anna.flags(DEFAULT_THRESHOLDS) == [
         Measure.ON_TIME_STOP, Measure.ON_TIME_HANDOVER, Measure.NOT_COLLECTED, Measure.RATING,
     ]  # fmt: skip

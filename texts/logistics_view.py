@@ -45,6 +45,7 @@ def _mark(plan: RoutePlan, stop: Stop) -> str:
 # Telegram takes 4,096 characters a message: a plan too long to list every stop shows its lines
 # with how many stops each has delivered (the CSV beside it lists every stop).
 MESSAGE_LIMIT = 4000
+COMMENTS_SHOWN = 5  # the month's latest on a scorecard
 
 
 def plan_text(t: Translator, plan: RoutePlan, drivers: Mapping[int, str] | None = None) -> str:
@@ -228,7 +229,7 @@ def rating_request(t: Translator, purchase: Purchase) -> dict[str, Any]:
     """The question to members once a purchase is completed, as Bot API JSON for the outbox."""
     return {
         "text": t.gettext(
-            "🏁 {title} is complete. How was it? Rate it from 1 to 5 (once; your head sees the "
+            "⭐ {title} is complete. How was it? Rate it from 1 to 5 (once; your head sees the "
             "average, not who rated)."
         ).format(title=title(purchase)),
         "reply_markup": {
@@ -306,6 +307,9 @@ def scorecard_text(
             rating=rating, complaints=card.complaints
         ),
     ]
+    if card.comments:
+        lines.append(t.gettext("Members' comments:"))
+        lines += [f"— {escape(comment)}" for comment in card.comments[:COMMENTS_SHOWN]]
     if flags:
         lines.append(
             t.gettext("🚩 For review: {measures}").format(

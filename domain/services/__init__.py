@@ -18,6 +18,7 @@ from domain.services.campaigns import (
 )
 from domain.services.logistics import (
     comment_rating,
+    current_plan,
     deliver_stop,
     delivery_stops,
     grant_driver,
@@ -116,6 +117,7 @@ __all__ = [
     "confirm_claim",
     "confirm_supply",
     "create_campaign",
+    "current_plan",
     "decline_transfer",
     "decline_withdrawal",
     "deliver_stop",

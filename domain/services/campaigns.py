@@ -11,9 +11,9 @@ from domain.campaign import Campaign, confirm_supply, ensure_can_run, supply_for
 from domain.community import Community
 from domain.errors import N_, NotAllowed, NotFound
 from domain.permissions import Actor
-from domain.ports import Conflict, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
-from domain.services.unit import CONFLICT_RETRIES
+from domain.services.unit import retried
 
 
 async def grant_operator(uow: UnitOfWork, actor: Actor, user_id: int, now: datetime) -> bool:
@@ -78,22 +78,18 @@ async def check_adoption(
 
 async def close_campaign(uow: UnitOfWork, campaign_id: int, now: datetime) -> None:
     """The cut-off: every part stops together with its share of the packs. Safe to repeat."""
-    attempt = 1
-    while True:
-        try:
-            async with uow:
-                campaign = await load_campaign(uow, campaign_id)
-                parts = await uow.purchases.of_campaign(campaign_id)
-                status = campaign.status
-                campaign.close(parts, now)
-                if campaign.status is not status:
-                    await uow.campaigns.save(campaign)
-                await uow.commit()
-            return
-        except Conflict:
-            if attempt >= CONFLICT_RETRIES:
-                raise
-            attempt += 1
+
+    async def work() -> None:
+        async with uow:
+            campaign = await load_campaign(uow, campaign_id)
+            parts = await uow.purchases.of_campaign(campaign_id)
+            status = campaign.status
+            campaign.close(parts, now)
+            if campaign.status is not status:
+                await uow.campaigns.save(campaign)
+            await uow.commit()
+
+    await retried(work)
 
 
 async def close_due_campaigns(uow: UnitOfWork, now: datetime) -> list[int]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import N_, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
 from domain.permissions import Actor
-from domain.ports import Conflict, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
 from domain.routes import RoutePlan, Stop, stop_for
 from domain.scorecard import (
@@ -26,7 +26,7 @@ from domain.scorecard import (
     scorecards,
 )
 from domain.services.pickup import draw_pickup_code
-from domain.services.unit import CONFLICT_RETRIES, load
+from domain.services.unit import load, retried
 
 ON_THE_WAY = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED)
 
@@ -117,6 +117,18 @@ async def load_plan(uow: UnitOfWork, plan_id: int) -> RoutePlan:
     return plan
 
 
+async def current_plan(uow: UnitOfWork, plan_id: int) -> RoutePlan:
+    """A plan drivers still act on: one planned again since is refused, naming the new one."""
+    plan = await load_plan(uow, plan_id)
+    latest = await uow.logistics.latest_plan_id(plan.day, plan.campaign_id)
+    if latest is not None and latest != plan.id:
+        raise NotAllowed(
+            N_("this plan was made again as #{number}: use its manifest (/myline)"),
+            number=latest,
+        )
+    return plan
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A stop marked delivered: the plan as it is now, and what became of each purchase."""
@@ -152,46 +164,41 @@ async def deliver_stop(
 ) -> Delivery:  # fmt: skip
     """The driver left the goods at a stop of their line: its purchases move to arrived, in
     the same transaction as the plan. Marking it again changes nothing."""
-    attempt = 1
-    while True:
-        try:
-            async with uow:
-                plan = await load_plan(uow, plan_id)
-                first = plan.mark_delivered(driver.user_id, community_id, now)
-                stop = plan.stop_of_driver(driver.user_id, community_id)
-                arrived, need_pickup = [], []
-                if first:
-                    for purchase_id in stop.purchase_ids:
-                        purchase = await load(uow, purchase_id)
-                        if _receive(purchase, driver, draw_code, now):
-                            arrived.append(purchase_id)
-                        else:
-                            need_pickup.append(purchase_id)
-                    await uow.logistics.save_plan(plan)
-                    await uow.commit()
-            return Delivery(plan, stop, first, tuple(arrived), tuple(need_pickup))
-        except Conflict:
-            if attempt >= CONFLICT_RETRIES:
-                raise
-            attempt += 1
+
+    async def work() -> Delivery:
+        async with uow:
+            plan = await current_plan(uow, plan_id)
+            first = plan.mark_delivered(driver.user_id, community_id, now)
+            stop = plan.stop_of_driver(driver.user_id, community_id)
+            arrived, need_pickup = [], []
+            if first:
+                for purchase_id in stop.purchase_ids:
+                    purchase = await load(uow, purchase_id)
+                    if _receive(purchase, driver, draw_code, now):
+                        arrived.append(purchase_id)
+                    else:
+                        need_pickup.append(purchase_id)
+                await uow.logistics.save_plan(plan)
+                await uow.commit()
+        return Delivery(plan, stop, first, tuple(arrived), tuple(need_pickup))
+
+    return await retried(work)
 
 
 async def report_problem(
     uow: UnitOfWork, plan_id: int, driver: Actor, community_id: int, note: str
 ) -> tuple[RoutePlan, Stop]:
-    attempt = 1
-    while True:
-        try:
-            async with uow:
-                plan = await load_plan(uow, plan_id)
-                plan.report_problem(driver.user_id, community_id, note)
-                await uow.logistics.save_plan(plan)
-                await uow.commit()
-            return plan, plan.stop_of_driver(driver.user_id, community_id)
-        except Conflict:
-            if attempt >= CONFLICT_RETRIES:
-                raise
-            attempt += 1
+    """The driver's note (or photo) on a stop of their line that is not delivered."""
+
+    async def work() -> tuple[RoutePlan, Stop]:
+        async with uow:
+            plan = await current_plan(uow, plan_id)
+            plan.report_problem(driver.user_id, community_id, note)
+            await uow.logistics.save_plan(plan)
+            await uow.commit()
+        return plan, plan.stop_of_driver(driver.user_id, community_id)
+
+    return await retried(work)
 
 
 async def rate_purchase(

@@ -47,27 +47,33 @@ def edit_form(t: Translator, purchase: Purchase, community: Community, now: date
     are open everything members did not join for (items only while nobody ordered them),
     after the stop where and by when to pay."""
     zone = ZoneInfo(community.timezone)
+    # Each key is looked up outside the f-strings, where the catalogs' extractor finds it.
+    key = {
+        "title": t.gettext("Title"), "description": t.gettext("Description"),
+        "deadline": t.gettext("Deadline"), "pickup": t.gettext("Pickup"),
+        "item": t.gettext("Item"), "pay_to": t.gettext("Pay to"), "pay_by": t.gettext("Pay by"),
+    }  # fmt: skip
     lines = [f"/edit {purchase.id}"]
     if purchase.accepts_orders(now):
         lines += [
-            f"{t.gettext('Title')}: {purchase.title}",
-            f"{t.gettext('Description')}: {purchase.description}",
-            f"{t.gettext('Deadline')}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
+            f"{key['title']}: {purchase.title}",
+            f"{key['description']}: {purchase.description}",
+            f"{key['deadline']}: {purchase.deadline.astimezone(zone).strftime(LOCAL_FORMAT)}",
         ]
         lines += [
-            f"{t.gettext('Pickup')}: {slot_template(slot, community.timezone)}"
+            f"{key['pickup']}: {slot_template(slot, community.timezone)}"
             for slot in purchase.pickup_slots
         ]
         ordered = {request.item_id for request in purchase.requests}
         lines += [
-            f"{t.gettext('Item')}: {item_template(item)}"
+            f"{key['item']}: {item_template(item)}"
             for item in purchase.items
             if item.item_id not in ordered
         ]
-    lines.append(f"{t.gettext('Pay to')}: {purchase.pay_to}")
+    lines.append(f"{key['pay_to']}: {purchase.pay_to}")
     if purchase.payment_mode is PaymentMode.PREPAY:
         pay_by = purchase.pay_by.astimezone(zone).strftime(LOCAL_FORMAT) if purchase.pay_by else ""
-        lines.append(f"{t.gettext('Pay by')}: {pay_by}")
+        lines.append(f"{key['pay_by']}: {pay_by}")
     return "\n".join(lines)
 
 

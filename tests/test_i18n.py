@@ -109,3 +109,34 @@ def test_a_refusal_is_translated_with_each_value_formatted_for_the_reader() -> N
     assert Translator("en").reason(DomainError("odd {text}")) == "odd {text}"
     # amounts (none of today's messages carries one) are formatted like every other amount
     assert ru.reason(DomainError("{amount}", amount=Money(123450, "RUB"))) == "1\xa0234,50\xa0₽"
+
+
+def test_no_message_is_marked_inside_an_f_string_where_the_extractor_cannot_see_it() -> None:
+    """Babel's extractor does not look into f-strings: a message marked there would never reach
+    the catalogs and would stay English in every language."""
+    import ast
+
+    hidden = []
+    for folder in ("bot", "runtime", "texts", "handlers", "domain"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if not isinstance(node, ast.JoinedStr):
+                    continue
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Call) and isinstance(
+                        inner.func, ast.Attribute | ast.Name
+                    ):
+                        name = (
+                            inner.func.attr
+                            if isinstance(inner.func, ast.Attribute)
+                            else inner.func.id
+                        )
+                        if (
+                            name in KEYWORDS
+                            and inner.args
+                            and isinstance(inner.args[0], ast.Constant)
+                        ):
+                            hidden.append(
+                                f"{path.relative_to(REPO)}:{inner.lineno} {inner.args[0].value!r}"
+                            )
+    assert hidden == []

@@ -57,7 +57,8 @@ def adoptable_text(t: Translator, community: Community, campaigns: list[Campaign
         lines.append(f"\n<b>{escape(campaign.title)}</b> — {escape(campaign.supplier)}")
         lines.append(terms_line(t, campaign))
         for line in campaign.items:
-            pack = f" ({t.gettext('pack of {size}').format(size=line.item.pack_size)})"
+            # Outside an f-string, where the catalogs' extractor finds it.
+            pack = " " + t.gettext("(pack of {size})").format(size=line.item.pack_size)
             lines.append(
                 "• "
                 + escape(line.item.label)

@@ -119,13 +119,14 @@ def cost_rows(t: Translator, plan: RoutePlan) -> list[list[object]]:
 
 def _stop_block(t: Translator, plan: RoutePlan, position: int, visit: Visit, head: str) -> str:
     stop = visit.stop
+    map_word = t.gettext("Map")  # not inside the f-string: the catalogs' extractor skips those
     lines = [
         f"{_mark(plan, stop)} <b>{position}. {escape(stop.title)}</b> · ~{t.clock(visit.arrives)}",
         t.gettext("Head: {name}").format(
             name=f'<a href="tg://user?id={stop.head_id}">{escape(head)}</a>'
         ),
         t.gettext("Address: {address}").format(address=escape(stop.pickup.address or "-")),
-        f'<a href="{stop.pickup.point.map_link()}">{t.gettext("Map")}</a> · {stop.pickup.point}',
+        f'<a href="{stop.pickup.point.map_link()}">{map_word}</a> · {stop.pickup.point}',
         t.gettext("Unload: {lines}").format(lines=unload_text(t, stop)),
     ]
     problem = plan.problems.get(stop.community_id)
@@ -302,7 +303,9 @@ def scorecard_text(
         t.gettext("Not collected: {value}").format(value=_pct(t, card.not_collected)),
         t.gettext("Refunds: {count} ({amount})").format(
             count=card.refunds, amount=_monies(t, card.refunded)
-        ),
+        )
+        if card.refunds
+        else t.gettext("Refunds: none"),
         t.gettext("Rating: {rating}; complaints: {complaints}").format(
             rating=rating, complaints=card.complaints
         ),

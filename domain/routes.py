@@ -216,6 +216,7 @@ class RoutePlan:
     created_at: datetime
     id: int = 0
     version: int = 0
+    timezone: str = "UTC"  # where the day is: its times are shown there
     # community → when the driver marked it delivered, or the problem they reported.
     delivered: dict[int, datetime] = field(default_factory=dict)
     problems: dict[int, str] = field(default_factory=dict)

@@ -11,6 +11,7 @@ import logging
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,8 +105,8 @@ async def _save_point(
             '📍 Pickup point of {community} saved: {address} (<a href="{map}">map</a>). The '
             "delivery routes stop here."
         ).format(
-            community=community.title,
-            address=pickup.address or str(pickup.point),
+            community=escape(community.title),
+            address=escape(pickup.address or str(pickup.point)),
             map=pickup.point.map_link(),
         ),
         parse_mode=ParseMode.HTML,
@@ -290,7 +291,9 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         stops = await services.delivery_stops(rt.database.unit_of_work(), actor, day, campaign_id)
         # The solver is CPU-bound for seconds: off the event loop, so other taps go on.
         lines = await asyncio.to_thread(solve_lines, stops, fleet, tariff, seconds=SOLVE_SECONDS)
-        plan = RoutePlan(day, campaign_id, actor.user_id, fleet, tariff, lines, now)
+        plan = RoutePlan(
+            day, campaign_id, actor.user_id, fleet, tariff, lines, now, timezone=timezone
+        )
         await services.save_plan(rt.database.unit_of_work(update.update_id), actor, plan)
     except DomainError as error:
         await _reply(update, not_done(t, error))
@@ -308,7 +311,9 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     unreachable = []
     for line in plan.lines:
         try:
-            await send_manifest(context, plan, line, t)
+            await send_manifest(
+                context, plan, line, _translator_of(context, line.driver_id, plan.timezone)
+            )
         except TelegramError:
             unreachable.append(str(line.driver_id))
     if unreachable:
@@ -336,7 +341,13 @@ async def my_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         await _reply(update, t.gettext("You drive no line yet."))
         return
-    await send_manifest(context, plan, line, Translator(t.language, rt.settings.default_timezone))
+    await send_manifest(context, plan, line, Translator(t.language, plan.timezone))
+
+
+def _translator_of(context: ContextTypes.DEFAULT_TYPE, user_id: int, timezone: str) -> Translator:
+    """Someone written to first (not answered): the language they chose, else the default."""
+    rt = runtime(context)
+    return Translator(rt.chosen_languages.get(user_id, rt.settings.default_language), timezone)
 
 
 async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) -> None:
@@ -346,8 +357,7 @@ async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) ->
         board = await uow.logistics.board(plan.id)
     if board is None:
         return
-    language = rt.chosen_languages.get(plan.operator_id, rt.settings.default_language)
-    t = Translator(language, rt.settings.default_timezone)
+    t = _translator_of(context, plan.operator_id, plan.timezone)
     drivers = await _names(context, [line.driver_id for line in plan.lines])
     try:
         await context.bot.edit_message_text(
@@ -380,7 +390,7 @@ async def _redraw_manifest(press: Press, plan: RoutePlan) -> None:
     if line is None or not isinstance(message, Message):
         return
     heads = await _head_names(press.context, line)
-    t = Translator(press.t.language, press.rt.settings.default_timezone)
+    t = Translator(press.t.language, plan.timezone)
     await redraw(message, manifest_text(t, plan, line, heads), manifest_markup(t, plan, line))
 
 

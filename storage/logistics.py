@@ -23,8 +23,9 @@ def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _fleet_to_json(fleet: Fleet) -> dict[str, Any]:
+def _fleet_to_json(fleet: Fleet, timezone: str) -> dict[str, Any]:
     return {
+        "timezone": timezone,
         "depot": [fleet.depot.lat, fleet.depot.lon],
         "drivers": list(fleet.drivers),
         "capacity": fleet.capacity,
@@ -104,7 +105,7 @@ def _columns(plan: RoutePlan) -> dict[str, Any]:
         "day": plan.day,
         "campaign_id": plan.campaign_id,
         "operator_id": plan.operator_id,
-        "fleet": _fleet_to_json(plan.fleet),
+        "fleet": _fleet_to_json(plan.fleet, plan.timezone),
         "tariff": _tariff_to_json(plan.tariff),
         "lines": [_line_to_json(line) for line in plan.lines],
         "delivered": sorted([c, at.isoformat()] for c, at in plan.delivered.items()),
@@ -125,6 +126,7 @@ def _from_row(row: RoutePlanRow) -> RoutePlan:
         created_at=row.created_at,
         id=row.id,
         version=row.version,
+        timezone=row.fleet.get("timezone", "UTC"),
         delivered={c: datetime.fromisoformat(at) for c, at in row.delivered},
         problems={c: note for c, note in row.problems},
     )

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from domain.campaign import ensure_can_run
 from domain.errors import N_, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
@@ -63,6 +64,7 @@ async def delivery_stops(
             campaign = await uow.campaigns.get(campaign_id)
             if campaign is None:
                 raise NotFound(N_("no such campaign"))
+            ensure_can_run(campaign, actor)  # its own operator (or a platform admin)
             found = [p for p in await uow.purchases.of_campaign(campaign_id)
                      if p.status in ON_THE_WAY]  # fmt: skip
         else:

@@ -25,6 +25,12 @@ from tests.support.scenario import Community, community_running, local, tap_and_
 from texts.callback_data import Action, encode
 
 
+def photo_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def gouda() -> str:
     return "\n".join([
         "Title: Farm gouda",
@@ -180,6 +186,16 @@ async def test_a_problem_with_a_note_reaches_the_head_and_the_operator(sqlite_ur
         old = await c.sandbox.answer_of(await c.sandbox.press(dave, manifest, "✅ 1. Delivered"))
         assert "made again as #2" in (old.text or "")
         assert await purchase_status(c) is PurchaseStatus.STOPPED
+        # A photo as the problem: it reaches the head and the operator.
+        current = await manifest_of(c, dave, after=manifest.message_id)
+        await c.sandbox.tap(dave, current, "⚠️ Problem")
+        asked = await c.sandbox.wait_for_message(dave.id, "What went wrong", after=current)
+        await c.sandbox.send_photo(dave, photo_bytes(), "Broken crate")
+        await c.sandbox.wait_for_message(dave.id, "Noted", after=asked)
+        await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.photo))
+        await c.sandbox.wait_for_message(c.admin.id, lambda m: bool(m.photo))
+        told = await c.sandbox.wait_for_message(c.head.id, "Broken crate (photo)")
+        assert "problem" in (told.text or "")
         # The head shares a new location in the private chat: the point moves, the
         # address stays.
         sent = await c.sandbox.send_location(c.head, 52.5321, 13.3850)

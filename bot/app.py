@@ -25,6 +25,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.cluster import Cluster
+from bot.mini_app import MiniAppServer
 from bot.settings import Settings
 from handlers import (
     campaigns,
@@ -189,6 +190,13 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         async with database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
+        rt.mini_app_url = settings.mini_app_url  # in webhook mode the webhook server serves it
+        if settings.mini_app_listen is not None and not webhook:
+            host, _, port = settings.mini_app_listen.rpartition(":")
+            server = MiniAppServer(application, host.strip("[]"), int(port))
+            application.bot_data["mini_app"] = server
+            local = await server.start()
+            rt.mini_app_url = settings.mini_app_url or local
         rt.background = [asyncio.get_running_loop().create_task(rt.inbox.run_forever())]
 
         async def lead() -> None:
@@ -247,6 +255,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await cluster.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        server: MiniAppServer | None = application.bot_data.get("mini_app")
+        if server is not None:
+            await server.stop()
         database: Database | None = application.bot_data.get("database")
         if database is not None:
             await database.dispose()

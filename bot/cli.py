@@ -155,6 +155,8 @@ async def _run_sandbox(settings: Settings) -> None:
             update={
                 "bot_token": SecretStr(emulator.token),
                 "bot_api_base_url": emulator.base_url,
+                # The catalog Mini App on the loopback: the chat page opens it in a frame.
+                "mini_app_listen": settings.mini_app_listen or "127.0.0.1:0",
             }
         )
         return build_application(sandboxed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     # in front of it, so loopback is the safe default.
     webhook_listen: str = "127.0.0.1:8443"
     log_level: str = "INFO"
+    # The catalog Mini App: MINI_APP_URL is its public https address (BotFather's Mini App URL,
+    # ending in /app), served by the webhook server in webhook mode; in polling mode
+    # MINI_APP_LISTEN ("host:port") starts a small server for it (the sandbox starts one on the
+    # loopback by itself). Without either, the buttons work as before and there is no app.
+    mini_app_url: str | None = None
+    mini_app_listen: str | None = None
     # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
     sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
 
@@ -55,7 +62,7 @@ class Settings(BaseSettings):
                 raise ValueError("expected the form 123456:ABC-DEF... as given by @BotFather")
         return value
 
-    @field_validator("webhook_url", mode="before")
+    @field_validator("webhook_url", "mini_app_url", "mini_app_listen", mode="before")
     @classmethod
     def _blank_url_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -125,6 +132,24 @@ class Settings(BaseSettings):
         if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:8443")
         return value.strip()
+
+    @field_validator("mini_app_listen")
+    @classmethod
+    def _mini_app_host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, colon, port = value.strip().rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:8081 (0: any port)")
+        return value.strip()
+
+    @field_validator("mini_app_url")
+    @classmethod
+    def _https_mini_app(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps over https only.
+        if value is not None and urlsplit(value).scheme != "https":
+            raise ValueError("a Mini App URL is https://..., as BotFather takes it")
+        return value
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:

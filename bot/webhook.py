@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 from telegram.ext import Application
 
+from bot.mini_app import MiniAppRoutes
 from bot.settings import Settings
 from runtime.inbox import lighten
 from runtime.metrics import INBOX_DEPTH, LEADER, OUTBOX_DEPTH, REGISTRY
@@ -58,6 +59,8 @@ class WebhookServer:
         app.router.add_post(self.path, self._update)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_get(METRICS_PATH, self._metrics)
+        if self._settings.mini_app_url is not None:  # the catalog Mini App, at /app
+            MiniAppRoutes(self._application).add_to(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen_host, self._settings.listen_port)

@@ -88,6 +88,8 @@ class Runtime:
     timeline: Timeline = field(init=False)
     inbox: Inbox = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    # Where the catalog Mini App is served (bot/mini_app.py), when it is: its web_app buttons.
+    mini_app_url: str | None = None
     # Who chose a language with /language (user id → language): loaded at start-up and kept
     # in step by the handler, so picking a person's language costs no query per update.
     chosen_languages: dict[int, str] = field(default_factory=dict)

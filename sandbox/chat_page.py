@@ -12,7 +12,7 @@ import json
 from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -105,6 +105,7 @@ class ChatPage:
         app.router.add_post("/api/press", self._press)
         app.router.add_post("/api/open", self._open)
         app.router.add_post("/api/people", self._add_person)
+        app.router.add_post("/api/web_app", self._web_app)
         app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -140,7 +141,13 @@ class ChatPage:
         rows = (message.reply_markup or {}).get("inline_keyboard", [])
         buttons = [
             [
-                {"text": b["text"], "row": r, "column": c, "url": b.get("url")}
+                {
+                    "text": b["text"],
+                    "row": r,
+                    "column": c,
+                    "url": b.get("url"),
+                    "web_app": bool(b.get("web_app")),
+                }
                 for c, b in enumerate(row)
             ]
             for r, row in enumerate(rows)
@@ -306,6 +313,30 @@ class ChatPage:
         except ValueError as error:
             raise web.HTTPBadRequest(text=str(error)) from None
         return web.json_response({"chat": user.id})
+
+    async def _web_app(self, request: web.Request) -> web.Response:
+        """A Mini App button pressed: its address with the launch data a Telegram app would
+        give it for the person acting (signed for the bot), and a light theme, as Telegram
+        passes them in the address's fragment. The page opens it in a frame."""
+        user, body = await self._body(request)
+        chat = self._chat_for(user, body.get("chat"))
+        try:
+            message = self.emulator.messages[(chat.id, int(body["message"]))]
+            rows = (message.reply_markup or {}).get("inline_keyboard", [])
+            button = rows[int(body["row"])][int(body["column"])]
+            address = str(button["web_app"]["url"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise web.HTTPBadRequest(text="no Mini App button there") from None
+        theme = {"bg_color": "#ffffff", "text_color": "#1b1b1f", "hint_color": "#707579",
+                 "button_color": "#3390ec", "button_text_color": "#ffffff",
+                 "secondary_bg_color": "#f1f3f5"}  # fmt: skip
+        fragment = urlencode({
+            "tgWebAppData": self.emulator.web_app_init_data(user),
+            "tgWebAppVersion": "8.0",
+            "tgWebAppPlatform": "web",
+            "tgWebAppThemeParams": json.dumps(theme, separators=(",", ":")),
+        }, quote_via=quote)  # fmt: skip
+        return web.json_response({"url": f"{address}#{fragment}", "title": button["text"]})
 
     async def _add_person(self, request: web.Request) -> web.Response:
         body = await self._json(request)

@@ -155,6 +155,8 @@ def button(spec: dict[str, str]) -> dict[str, Any]:
         (button({"text": "A", "callback_data": "é" * 33}), "Bad Request: BUTTON_DATA_INVALID"),
         (button({"text": "A", "url": "ftp://x"}), "Bad Request: BUTTON_URL_INVALID"),
         (button({"text": " ", "callback_data": "a"}), "text buttons are unallowed"),
+        (button({"text": "A", "web_app": {"url": "http://example.org/app"}}),
+         "Bad Request: BUTTON_URL_INVALID"),
     ],
 )  # fmt: skip
 async def test_telegrams_validations(

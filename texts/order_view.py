@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from domain.ledger import PaymentStatus
 from domain.purchase import RUNNING, PaymentMode, Purchase, PurchaseStatus
@@ -217,12 +217,20 @@ def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
 
 
 def editor_keyboard(
-    t: Translator, purchase: Purchase, view: MemberOrderView, now: datetime
+    t: Translator,
+    purchase: Purchase,
+    view: MemberOrderView,
+    now: datetime,
+    mini_app_url: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """+1/-1 per item and tolerance while orders are open; then withdraw, or ask to."""
+    """+1/-1 per item and tolerance while orders are open (and the catalog Mini App, when the
+    bot serves one); then withdraw, or ask to."""
     rows: list[list[InlineKeyboardButton]] = []
     pid = purchase.id
     ordered = {line.item.item_id for line in view.lines}
+    if purchase.accepts_orders(now) and mini_app_url is not None:
+        catalog = WebAppInfo(f"{mini_app_url}?purchase={pid}")
+        rows.append([InlineKeyboardButton(t.gettext("🛍 Catalog"), web_app=catalog)])
     if purchase.accepts_orders(now):
         for item in purchase.items:
             plus = _button(f"+1 {item.label}", Action.ORDER_ADD, pid, item.item_id, 1)

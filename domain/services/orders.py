@@ -93,6 +93,28 @@ async def add_units_together(
     ]
 
 
+async def set_lines(
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    member_name: str,
+    lines: dict[int, tuple[int, int]],
+    now: datetime,
+) -> MemberOrderView:
+    """A member's whole order as the Mini App sends it (item → quantity and tolerance), in one
+    transaction by the same rules as the buttons (limits, stock, minimums, orders open); one
+    refused line refuses them all."""
+
+    def change(purchase: Purchase) -> None:
+        for item_id, (quantity, tolerance) in sorted(lines.items()):
+            if quantity != purchase.quantity(member_id, item_id):
+                purchase.set_quantity(member_id, member_name, item_id, quantity, now)
+            if quantity and tolerance != purchase.tolerance(member_id, item_id):
+                purchase.set_tolerance(member_id, item_id, tolerance, now)
+
+    return member_order_view(await apply(uow, purchase_id, change), member_id)
+
+
 async def set_tolerance(
     uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, tolerance: int, now: datetime
 ) -> MemberOrderView:

@@ -97,8 +97,9 @@ async def tap_and_confirm(
 
 @asynccontextmanager
 async def community_running(
-    database_url: str, clock: ShiftedClock | None = None, language: str = "en"
-) -> AsyncIterator[Community]:
+    database_url: str, clock: ShiftedClock | None = None, language: str = "en",
+    **settings: object,
+) -> AsyncIterator[Community]:  # fmt: skip
     """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there;
     Olga is a platform admin. Everyone's Telegram app, and the community, speak `language`."""
     async with sandbox_running() as sandbox:
@@ -108,7 +109,12 @@ async def community_running(
         admin = sandbox.user("Olga")
         chat = sandbox.group("Block 5", members=[alice, bob], admins=[head])
         async with bot_running(
-            sandbox, database_url, clock, default_timezone=TIMEZONE, admin_ids=(admin.id,)
+            sandbox,
+            database_url,
+            clock,
+            default_timezone=TIMEZONE,
+            admin_ids=(admin.id,),
+            **settings,
         ) as runtime:
             await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
             greeting = await sandbox.wait_for_message(chat.id)

@@ -1,0 +1,125 @@
+"""The Mini App's two requests, for the person Telegram's launch data names: the purchase as a
+catalog (items with variants and rows, prices and tiers, how far the next pack is, the
+person's own lines) and the whole order saved in one unit of work by the same use case rules
+as the buttons. The web layer (bot/mini_app.py) checks the launch data and turns these into
+JSON responses; a refusal comes back with its reason in the person's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import services
+from domain.errors import N_, DomainError, InvalidPurchase, NotFound
+from domain.purchase import Purchase, PurchaseStatus
+from domain.views import card_summary
+from handlers.runtime import Runtime
+from runtime.mini_app_auth import MiniAppUser
+from texts.card_view import item_rules, price_text
+from texts.i18n import Translator, pick_language
+
+MAX_LINES = 200  # more lines than any purchase has items is not an order
+
+
+class Refused(Exception):
+    """A request the page made that is refused with the reason, already translated."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _translator(rt: Runtime, person: MiniAppUser, community_language: str, timezone: str
+                ) -> Translator:  # fmt: skip
+    language = pick_language(
+        rt.chosen_languages.get(person.user_id), person.language_code, community_language,
+        rt.settings.default_language,
+    )  # fmt: skip
+    return Translator(language, timezone)
+
+
+async def _load(rt: Runtime, person: MiniAppUser, purchase_id: int) -> tuple[Purchase, Translator]:
+    """The purchase and the person's translator (in its community's timezone)."""
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None or community is None or purchase.status is PurchaseStatus.DRAFT:
+        t = _translator(rt, person, rt.settings.default_language, rt.settings.default_timezone)
+        raise Refused(404, t.reason(NotFound(N_("no such purchase"))))
+    return purchase, _translator(rt, person, community.language, community.timezone)
+
+
+def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: bool
+               ) -> dict[str, Any]:  # fmt: skip
+    """The purchase as the page shows it, the member's lines with it."""
+    summary = card_summary(purchase)
+    items = []
+    for progress in summary.items:
+        item = progress.item
+        left = None if item.stock is None else max(item.stock - progress.units, 0)
+        items.append({
+            "id": item.item_id,
+            "name": item.name,
+            "variant": item.variant,
+            "label": item.label,
+            "price": price_text(t, item, progress.unit_price),
+            "pack": item.pack_size,
+            "min": item.member_min,
+            "max": item.member_max,
+            "left": left,
+            "rules": item_rules(t, progress, open_orders, purchase.campaign_id is None),
+            "quantity": purchase.quantity(member_id, item.item_id),
+            "tolerance": purchase.tolerance(member_id, item.item_id),
+        })  # fmt: skip
+    return {
+        "id": purchase.id,
+        "title": purchase.title,
+        "open": open_orders,
+        "language": t.language,
+        "items": items,
+        "texts": {
+            "save": t.gettext("Save my order"),
+            "saved": t.gettext("Saved: your order is updated."),
+            "closed": t.gettext("Orders are closed for this purchase."),
+            "tolerance": t.gettext("Also take up to this many more to fill a pack"),
+            "left": t.gettext("{left} left"),
+            "sold_out": t.gettext("sold out"),
+        },
+    }
+
+
+async def catalog(rt: Runtime, person: MiniAppUser, purchase_id: int) -> dict[str, Any]:
+    purchase, t = await _load(rt, person, purchase_id)
+    return catalog_of(t, purchase, person.user_id, purchase.accepts_orders(rt.clock()))
+
+
+def _lines(body: object) -> dict[int, tuple[int, int]]:
+    """`{"lines": [{"item": 1, "quantity": 2, "tolerance": 0}, ...]}` as the page sends it."""
+    raw = body.get("lines") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_LINES:
+        raise InvalidPurchase(N_("send the order as its lines"))
+    lines: dict[int, tuple[int, int]] = {}
+    for line in raw:
+        values = [line.get(key) if isinstance(line, dict) else None
+                  for key in ("item", "quantity", "tolerance")]  # fmt: skip
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise InvalidPurchase(N_("send the order as its lines"))
+        item_id, quantity, tolerance = (int(v) for v in values)  # type: ignore[arg-type]
+        lines[item_id] = (quantity, tolerance)
+    return lines
+
+
+async def save(rt: Runtime, person: MiniAppUser, purchase_id: int, body: object) -> dict[str, Any]:
+    """The member's order as the page sent it, then the catalog as it now stands."""
+    purchase, t = await _load(rt, person, purchase_id)
+    try:
+        lines = _lines(body)
+        for item_id in lines:
+            purchase.item(item_id)  # an item of another purchase is refused here
+        await services.set_lines(
+            rt.database.unit_of_work(), purchase_id, person.user_id, person.first_name, lines,
+            rt.clock(),
+        )  # fmt: skip
+    except DomainError as error:
+        raise Refused(400, t.reason(error)) from None
+    rt.cards.request(purchase_id)
+    return await catalog(rt, person, purchase_id)

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from handlers import mini_app
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 INIT_DATA_HEADER = "X-Telegram-Init-Data"
 PAGE_PATH = "/app"
 MAX_BODY_BYTES = 64 * 1024
+PHOTOS_KEPT = 200
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -36,11 +38,16 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
 class MiniAppRoutes:
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self._application = application
+        # Photos fetched from Telegram, the latest few: a catalog shows the same ones to many.
+        self._photos: dict[str, bytes] = {}
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(PAGE_PATH, self._page)
         app.router.add_get(PAGE_PATH + "/api/purchase/{purchase_id:\\d{1,18}}", self._catalog)
         app.router.add_post(PAGE_PATH + "/api/purchase/{purchase_id:\\d{1,18}}", self._save)
+        app.router.add_get(
+            PAGE_PATH + "/photo/{purchase_id:\\d{1,18}}/{item_id:\\d{1,9}}", self._photo
+        )
 
     @property
     def _runtime(self) -> Runtime:
@@ -85,6 +92,35 @@ class MiniAppRoutes:
         except mini_app.Refused as refused:
             return _json({"error": refused.reason}, refused.status)
         return _json(body)
+
+    async def _photo(self, request: web.Request) -> web.Response:
+        """An item's photo: an <img> sends no header, so the launch data comes as `init`."""
+        try:
+            person = validate_init_data(
+                request.query.get("init", ""), self._application.bot.token, self._runtime.clock()
+            )
+            file_id = await mini_app.photo_of(
+                self._runtime, person, int(request.match_info["purchase_id"]),
+                int(request.match_info["item_id"]),
+            )  # fmt: skip
+        except InitDataRefused as refused:
+            return _json({"error": str(refused)}, 401)
+        except mini_app.Refused as refused:
+            return _json({"error": refused.reason}, refused.status)
+        data = self._photos.get(file_id)
+        if data is None:
+            try:
+                data = bytes(await (await self._application.bot.get_file(file_id))
+                             .download_as_bytearray())  # fmt: skip
+            except TelegramError as error:
+                log.warning("an item's photo could not be fetched from Telegram: %s", error)
+                return _json({"error": "the photo is not available"}, 502)
+            if len(self._photos) >= PHOTOS_KEPT:
+                self._photos.pop(next(iter(self._photos)))
+            self._photos[file_id] = data
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        return web.Response(body=data, content_type=kind,
+                            headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
 
 
 class MiniAppServer:

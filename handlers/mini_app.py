@@ -61,6 +61,7 @@ def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: b
             "name": item.name,
             "variant": item.variant,
             "label": item.label,
+            "photo": bool(item.photo),
             "price": price_text(t, item, progress.unit_price),
             "pack": item.pack_size,
             "min": item.member_min,
@@ -123,3 +124,15 @@ async def save(rt: Runtime, person: MiniAppUser, purchase_id: int, body: object)
         raise Refused(400, t.reason(error)) from None
     rt.cards.request(purchase_id)
     return await catalog(rt, person, purchase_id)
+
+
+async def photo_of(rt: Runtime, person: MiniAppUser, purchase_id: int, item_id: int) -> str:
+    """The Telegram file id of an item's photo, for a person the launch data names."""
+    purchase, t = await _load(rt, person, purchase_id)
+    try:
+        item = purchase.item(item_id)
+    except DomainError as error:
+        raise Refused(404, t.reason(error)) from None
+    if not item.photo:
+        raise Refused(404, t.reason(NotFound(N_("this item has no photo"))))
+    return item.photo

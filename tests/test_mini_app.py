@@ -187,3 +187,34 @@ def order_in_the_browser(url: str, screenshot: Path) -> str:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(screenshot))
         return said
+
+
+async def test_an_items_photo_is_shown_to_the_person_the_launch_data_names(
+    sqlite_url: str,
+) -> None:
+    from tests.support.scenario import template
+    from tests.test_catalog import PNG
+
+    async with community_running(sqlite_url, mini_app_listen="127.0.0.1:0") as c:
+        await c.sandbox.start(c.head)
+        await c.say(c.head, f"/start n{c.chat.id}", "What are you buying?")
+        preview = await c.say(c.head, "/new\n" + template(Item2=""), "Preview of the card")
+        await c.sandbox.send_photo(c.head, PNG, "Jam | 4.00 | max 2")
+        await c.sandbox.wait_for_message(c.head.id, "Added item 2: Jam, with its photo.")
+        await c.sandbox.tap(c.head, preview, "Publish")
+        await c.sandbox.wait_for_message(c.chat.id, "🛒")
+        base = c.runtime.mini_app_url
+        assert base is not None
+        alice = c.sandbox.emulator.web_app_init_data(c.alice)
+        status, catalog = await request(base + "/api/purchase/1", alice)
+        assert status == 200
+        assert [(i["label"], i["photo"]) for i in catalog["items"]] == [
+            ("Honey 1 kg", False), ("Jam", True),
+        ]  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/photo/1/2", params={"init": alice}) as response:
+                assert response.status == 200 and await response.read() == PNG
+            for query, status in (({}, 401), ({"init": alice + "0"}, 401), ({"init": alice}, 404)):
+                item = 1 if status == 404 else 2  # Honey has no photo
+                async with http.get(f"{base}/photo/1/{item}", params=query) as response:
+                    assert response.status == status

@@ -29,6 +29,7 @@ from bot.mini_app import MiniAppServer
 from bot.settings import Settings
 from handlers import (
     campaigns,
+    checkout,
     community,
     edit_purchase,
     head_commands,
@@ -71,7 +72,7 @@ log = logging.getLogger(__name__)
 
 # What python-telegram-bot's run_polling waits for in one getUpdates.
 POLL_TIMEOUT = 10
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
 
 
 def file_url_for(base_url: str) -> str:
@@ -110,7 +111,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns, logistics,
+    price_lists, campaigns, logistics, checkout,
 )  # fmt: skip
 
 
@@ -182,9 +183,11 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             rt.cards.request(purchase_id)
             rt.timeline.plan(purchase_id)
 
+        if settings.payment_provider_token is not None:
+            rt.payment_token = settings.payment_provider_token.get_secret_value()
         rt.notifier = Notifier(
             database, rt.clock, NotifierTiming(), application.bot.username, purchase_changed,
-            yield_to=rt.timeline.reaching_deadlines,
+            yield_to=rt.timeline.reaching_deadlines, pay_in_telegram=rt.payment_token is not None,
         )  # fmt: skip
         rt.sender = OutboxSender(database, application.bot, rt.clock)
         async with database.unit_of_work() as uow:

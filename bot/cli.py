@@ -54,7 +54,7 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
     password; none of them may reach a log line or the terminal."""
     secrets = [
         secret.get_secret_value()
-        for secret in (settings.bot_token, settings.webhook_secret)
+        for secret in (settings.bot_token, settings.webhook_secret, settings.payment_provider_token)
         if secret is not None
     ]
     password = make_url(settings.database_url).password
@@ -157,6 +157,9 @@ async def _run_sandbox(settings: Settings) -> None:
                 "bot_api_base_url": emulator.base_url,
                 # The catalog Mini App on the loopback: the chat page opens it in a frame.
                 "mini_app_listen": settings.mini_app_listen or "127.0.0.1:0",
+                # Telegram Payments as the sandbox stands in for them: its own test provider.
+                "payment_provider_token": settings.payment_provider_token
+                or SecretStr(emulator.payment_provider_token),
             }
         )
         return build_application(sandboxed)

@@ -45,10 +45,14 @@ class Settings(BaseSettings):
     # loopback by itself). Without either, the buttons work as before and there is no app.
     mini_app_url: str | None = None
     mini_app_listen: str | None = None
+    # Telegram Payments: the provider token BotFather gives under Payments. With it, members
+    # of prepaid purchases can pay what they owe with an invoice in Telegram (the money goes
+    # to the provider account behind the token); without it, they pay the head as before.
+    payment_provider_token: SecretStr | None = None
     # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
     sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
 
-    @field_validator("bot_token", "webhook_secret", mode="before")
+    @field_validator("bot_token", "webhook_secret", "payment_provider_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -155,6 +155,14 @@ class PaymentConfirmed(Event):
 
 
 @dataclass(frozen=True)
+class PaidInTelegram(Event):
+    """A member paid in Telegram; the ledger recorded it (no head had to confirm it)."""
+
+    member_id: int
+    entry: int  # the ledger entry's number
+
+
+@dataclass(frozen=True)
 class PaymentRejected(Event):
     member_id: int
     claim: int

@@ -169,7 +169,7 @@ def _next_entry(purchase: Purchase) -> int:
     return purchase.ledger[-1].number + 1 if purchase.ledger else 1
 
 
-def _settle_open_claims(purchase: Purchase, member_id: int, to: ClaimState) -> None:
+def settle_open_claims(purchase: Purchase, member_id: int, to: ClaimState) -> None:
     purchase.claims = [
         PaymentClaim(c.number, c.member_id, c.amount, c.at, to)
         if c.member_id == member_id and c.state is ClaimState.OPEN
@@ -220,7 +220,7 @@ def confirm_claim(
     _ensure_collecting(purchase)
     claim = _open_claim(purchase, member_id, number)
     amount = claim.amount if claim.amount is not None else account_of(purchase, member_id).to_pay
-    _settle_open_claims(purchase, member_id, ClaimState.RECEIVED)
+    settle_open_claims(purchase, member_id, ClaimState.RECEIVED)
     entry = LedgerEntry(
         _next_entry(purchase), member_id, EntryKind.PAYMENT, amount, now, actor.user_id,
         Means.TRANSFER, claim.number,
@@ -235,7 +235,7 @@ def reject_claim(purchase: Purchase, actor: Actor, member_id: int, number: int) 
     ensure_can_manage(purchase, actor)
     _ensure_collecting(purchase)
     _open_claim(purchase, member_id, number)
-    _settle_open_claims(purchase, member_id, ClaimState.NOT_FOUND)
+    settle_open_claims(purchase, member_id, ClaimState.NOT_FOUND)
     purchase.events.append(events.PaymentRejected(purchase.id, member_id, number))
 
 
@@ -300,7 +300,7 @@ def record_payment(
     purchase.ledger.append(entry)
     if amount == account.to_pay:
         # What the member said they sent is settled by this money, whichever way it came.
-        _settle_open_claims(purchase, member_id, ClaimState.SETTLED)
+        settle_open_claims(purchase, member_id, ClaimState.SETTLED)
     purchase.events.append(events.PaymentConfirmed(purchase.id, member_id, entry.number))
     return entry
 

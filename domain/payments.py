@@ -44,6 +44,7 @@ class EntryKind(StrEnum):
 class Means(StrEnum):
     TRANSFER = "transfer"  # a claim the head confirmed
     CASH = "cash"  # handed over in person (at pickup, or recorded from the payments list)
+    TELEGRAM = "telegram"  # paid in Telegram, through the payment provider the bot uses
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,8 @@ class LedgerEntry:
     recorded_by: int
     means: Means
     claim: int | None = None  # the claim it answered, for a confirmed transfer
+    # A payment made in Telegram: the charge as Telegram names it (one entry per charge, so
+    # a payment reported twice is recorded once) and as the provider does (a refund goes
+    # through the provider, with this id).
+    charge: str | None = None
+    provider_charge: str | None = None

@@ -60,7 +60,7 @@ async def send_editor(
     now = rt.clock()
     view = member_order(purchase, user.id)
     text = editor_text(t, purchase, view, now)
-    markup = editor_keyboard(t, purchase, view, now, rt.mini_app_url)
+    markup = editor_keyboard(t, purchase, view, now, rt.mini_app_url, rt.payment_token is not None)
     if edit is None:
         await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup

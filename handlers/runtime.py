@@ -90,6 +90,9 @@ class Runtime:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     # Where the catalog Mini App is served (bot/mini_app.py), when it is: its web_app buttons.
     mini_app_url: str | None = None
+    # The payment provider's token (Telegram Payments), when one is set up: prepaid purchases
+    # may then be paid with an invoice. Kept out of the runtime's repr, as every secret is.
+    payment_token: str | None = field(default=None, repr=False)
     # Who chose a language with /language (user id → language): loaded at start-up and kept
     # in step by the handler, so picking a person's language costs no query per update.
     chosen_languages: dict[int, str] = field(default_factory=dict)

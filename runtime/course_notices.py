@@ -89,7 +89,12 @@ class CourseNotices(EventNotices):
             notices.stopped_in_chat(self.t(), purchase, bot),
         )
         await self._to_members(
-            event, "stopped", lambda t, m: notices.stopped_to_member(t, purchase, m, self.dues)
+            event,
+            "stopped",
+            lambda t, m: notices.stopped_to_member(
+                t, purchase, m, self.dues, self.payable_in_telegram(m)
+            ),
+            markup=self.pay_markup,
         )
         unreachable = await self._unreachable(purchase.participant_ids())
         await self.send(

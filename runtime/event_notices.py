@@ -18,8 +18,10 @@ from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.purchase import Purchase, PurchaseStatus
+from domain.terms import PaymentMode
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import SqlUnitOfWork
+from texts import notices
 from texts.i18n import Translator, pick_language
 
 DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
@@ -127,8 +129,11 @@ class EventNotices:
         purchase: Purchase,
         community: Community,
         now: datetime,
+        pay_in_telegram: bool = False,
     ) -> None:
         self.timing = timing
+        # A payment provider is set up: prepaid purchases' notices carry a *Pay* button.
+        self.pay_in_telegram = pay_in_telegram
         self.bot_username = bot_username
         self.uow = uow
         self.purchase = purchase
@@ -224,8 +229,28 @@ class EventNotices:
         kind: str,
         render: Callable[[Translator, int], str],
         members: Iterable[int] | None = None,
+        markup: Callable[[Translator, int], dict[str, Any] | None] = lambda _t, _m: None,
     ) -> None:
         for member in self.purchase.participant_ids() if members is None else members:
+            t = self.t(member)
             await self.send(
-                f"{kind}:{self.purchase.id}:{member}", member, render(self.t(member), member)
+                f"{kind}:{self.purchase.id}:{member}", member, render(t, member), markup(t, member)
             )
+
+    def payable_in_telegram(self, member_id: int) -> bool:
+        """Whether the member's notice carries a *Pay* button: what they owe now may be paid
+        in Telegram (a prepaid purchase collecting, no "I paid" waiting for the head)."""
+        purchase = self.purchase
+        account = self.account(member_id)
+        return (
+            self.pay_in_telegram
+            and purchase.payment_mode is PaymentMode.PREPAY
+            and purchase.accepts_payments()
+            and account.to_pay.minor > 0
+            and account.open_claim is None
+        )
+
+    def pay_markup(self, t: Translator, member_id: int) -> dict[str, Any] | None:
+        if not self.payable_in_telegram(member_id):
+            return None
+        return notices.pay_markup(t, self.purchase.id, self.account(member_id).to_pay)

@@ -84,6 +84,20 @@ class MoneyNotices(EventNotices):
         )
         await self.send(f"payment-confirmed:{event.id}", member, text)
 
+    async def on_PaidInTelegram(self, event: LoggedEvent) -> None:  # noqa: N802
+        purchase = self.purchase
+        member, number = int(event.payload["member_id"]), int(event.payload["entry"])
+        entry = next((e for e in purchase.ledger if e.number == number), None)
+        if entry is None:
+            return
+        account = self.account(member)
+        text = notices.paid_in_telegram(self.t(member), purchase, entry.amount, account)
+        await self.send(f"paid-in-telegram:{event.id}", member, text)
+        to_head = notices.paid_in_telegram_to_head(
+            self.t(purchase.head_id), purchase, member, self._name(member), entry.amount, account
+        )
+        await self.send(f"paid-in-telegram:{event.id}:head", purchase.head_id, to_head)
+
     async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
         member, number = int(event.payload["member_id"]), int(event.payload["claim"])
         claim = next((c for c in self.purchase.claims if c.number == number), None)
@@ -105,8 +119,10 @@ class MoneyNotices(EventNotices):
         for member in (int(m) for m in event.payload["member_ids"]):
             account = self.account(member)
             if account.to_pay.minor:
-                text = notices.unpaid_reminder(self.t(member), self.purchase, account)
-                await self.send(f"unpaid:{event.id}:{member}", member, text)
+                t = self.t(member)
+                text = notices.unpaid_reminder(t, self.purchase, account)
+                pay = self.pay_markup(t, member)
+                await self.send(f"unpaid:{event.id}:{member}", member, text, pay)
 
     async def on_AmountsChanged(self, event: LoggedEvent) -> None:  # noqa: N802
         """Each member whose lines or amount moved gets one message; the head a summary, and

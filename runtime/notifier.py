@@ -45,8 +45,10 @@ class Notifier(BackgroundLoop):
         bot_username: str = "",
         on_change: Callable[[int], None] = lambda _: None,
         yield_to: Callable[[], bool] = lambda: False,
+        pay_in_telegram: bool = False,
     ) -> None:
         super().__init__()
+        self.pay_in_telegram = pay_in_telegram
         self._database = database
         self._clock = clock
         self.timing = timing
@@ -73,8 +75,9 @@ class Notifier(BackgroundLoop):
                     handled.extend(e.id for e in purchase_events)
                     continue
                 done = await PurchaseNotices(
-                    self.timing, self.bot_username, uow, purchase, community, now
-                ).handle(purchase_events)
+                    self.timing, self.bot_username, uow, purchase, community, now,
+                    self.pay_in_telegram,
+                ).handle(purchase_events)  # fmt: skip
                 handled.extend(done)
                 if any(e.kind not in DIGEST_KINDS for e in purchase_events):
                     changed.add(purchase_id)

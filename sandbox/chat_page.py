@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import json
+from decimal import Decimal
 from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
+from babel.numbers import format_currency, get_currency_precision
 
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
@@ -106,6 +108,7 @@ class ChatPage:
         app.router.add_post("/api/open", self._open)
         app.router.add_post("/api/people", self._add_person)
         app.router.add_post("/api/web_app", self._web_app)
+        app.router.add_post("/api/pay", self._pay)
         app.router.add_get("/files/{file_id}", self._file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -166,9 +169,34 @@ class ChatPage:
             "document": document,
             "photo": f"/files/{quote(message.photo[-1]['file_id'])}" if message.photo else None,
             "location": message.location,
+            "invoice": self._invoice_json(message),
+            "payment": self._payment_text(message),
             "edited": message.edits > 0,
             "pinned": message.pinned,
         }
+
+    @staticmethod
+    def _amount(minor: int, currency: str) -> str:
+        digits = get_currency_precision(currency)
+        return format_currency(Decimal(minor).scaleb(-digits), currency, locale="en")
+
+    def _invoice_json(self, message: SandboxMessage) -> dict[str, Any] | None:
+        invoice = message.invoice
+        if invoice is None:
+            return None
+        return {
+            "title": invoice["title"],
+            "description": invoice["description"],
+            "amount": self._amount(invoice["total_amount"], invoice["currency"]),
+            "paid": message.invoice_paid,
+        }
+
+    def _payment_text(self, message: SandboxMessage) -> str | None:
+        payment = message.successful_payment
+        if payment is None:
+            return None
+        amount = self._amount(payment["total_amount"], payment["currency"])
+        return f"You paid {amount} (test payment, charge {payment['provider_payment_charge_id']})"
 
     async def _state(self, request: web.Request) -> web.Response:
         user = self._user(request.query.get("user")) or self.people()[0]
@@ -337,6 +365,24 @@ class ChatPage:
             "tgWebAppThemeParams": json.dumps(theme, separators=(",", ":")),
         }, quote_via=quote)  # fmt: skip
         return web.json_response({"url": f"{address}#{fragment}", "title": button["text"]})
+
+    async def _pay(self, request: web.Request) -> web.Response:
+        """Pay on an invoice (the sandbox's test provider charges nothing real): the bot is
+        asked at checkout, and pays only on its ok; its refusal is what the app shows."""
+        user, body = await self._body(request)
+        chat = self._chat_for(user, body.get("chat"))
+        try:
+            message = self.emulator.messages[(chat.id, int(body["message"]))]
+        except (KeyError, TypeError, ValueError):
+            raise web.HTTPBadRequest(text="no such message") from None
+        if message.invoice is None:
+            raise web.HTTPBadRequest(text="that message is no invoice")
+        if message.invoice_paid:
+            raise web.HTTPBadRequest(text="this invoice is paid already: Telegram shows a receipt")
+        pending = await self.sandbox.pay(user, message)
+        if pending.ok is None:
+            return web.json_response({"ok": False, "error": "the bot did not answer in time"})
+        return web.json_response({"ok": pending.ok, "error": pending.error_message})
 
     async def _add_person(self, request: web.Request) -> web.Response:
         body = await self._json(request)

@@ -28,6 +28,7 @@ from sandbox.limits import FloodControl, Limits
 from sandbox.model import (
     CallbackAnswer,
     PendingCallback,
+    PendingCheckout,
     RecordedCall,
     SandboxChat,
     SandboxMessage,
@@ -37,11 +38,17 @@ from sandbox.model import (
 
 log = logging.getLogger(__name__)
 
-UPDATE_TYPES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
+UPDATE_TYPES = (
+    "message", "edited_message", "callback_query", "my_chat_member", "chat_member",
+    "pre_checkout_query",
+)  # fmt: skip
+# How long Telegram waits for the bot's answer to a pre-checkout query before it gives up.
+CHECKOUT_TIMEOUT = 10.0
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Fields Telegram takes as JSON objects; form-encoded clients send them as JSON text.
 JSON_FIELDS = {
     "reply_markup", "allowed_updates", "entities", "commands", "link_preview_options", "media",
+    "prices",
 }  # fmt: skip
 # What a picture's bytes begin with (PNG, JPEG, GIF, WebP's RIFF): Telegram decodes a photo.
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")
@@ -149,6 +156,10 @@ class TelegramSandbox:
         # Each chat's messages in order, so reading one chat costs that chat, not every chat.
         self._by_chat: dict[int, list[SandboxMessage]] = {}
         self.callbacks: dict[str, PendingCallback] = {}
+        self.checkouts: dict[str, PendingCheckout] = {}
+        # The test payment provider's token, as BotFather gives one ("<id>:TEST:<secret>"):
+        # an invoice with any other token is refused, as Telegram refuses an unknown one.
+        self.payment_provider_token = f"{bot_id}:TEST:{secrets.token_urlsafe(12)}"
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.calls: list[RecordedCall] = []
@@ -624,6 +635,10 @@ class TelegramSandbox:
             data["media_group_id"] = message.media_group_id
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
+        if message.invoice is not None:
+            data["invoice"] = message.invoice
+        if message.successful_payment is not None:
+            data["successful_payment"] = message.successful_payment
         return data
 
     async def api_sendmessage(self, params: Params) -> dict[str, Any]:
@@ -859,6 +874,71 @@ class TelegramSandbox:
             None if text is None else str(text), params.bool("show_alert"), params.get("url")
         )
         pending.answered_at = time.perf_counter()
+        pending.answered.set()
+        return True
+
+    # --- payments ---------------------------------------------------------------------------
+
+    async def api_sendinvoice(self, params: Params) -> dict[str, Any]:
+        """An invoice message, checked as Telegram checks one: the limits of its texts and
+        payload, a known provider token, a currency and prices that add up to more than 0."""
+        chat = self._chat(params)
+        title = str(params.required("title"))
+        description = str(params.required("description"))
+        payload = str(params.required("payload"))
+        currency = str(params.required("currency"))
+        if not 1 <= len(title) <= 32:
+            raise bad_request("INVOICE_TITLE_INVALID" if title else "title is empty")
+        if not 1 <= len(description) <= 255:
+            raise bad_request("INVOICE_DESCRIPTION_INVALID")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise bad_request("INVOICE_PAYLOAD_INVALID")
+        if str(params.get("provider_token") or "") != self.payment_provider_token:
+            raise bad_request("PAYMENT_PROVIDER_INVALID")
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            raise bad_request("CURRENCY_INVALID")
+        prices = params.required("prices")
+        if not isinstance(prices, list) or not prices:
+            raise bad_request("can't parse prices JSON object")
+        total = 0
+        for price in prices:
+            amount = price.get("amount") if isinstance(price, dict) else None
+            if not isinstance(amount, int) or isinstance(amount, bool):
+                raise bad_request("can't parse prices JSON object")
+            if not str(price.get("label", "")).strip():
+                raise bad_request("label is empty")
+            total += amount
+        if total <= 0:
+            raise bad_request("CURRENCY_TOTAL_AMOUNT_INVALID")
+        markup = self._markup(params, chat)
+        self._ensure_can_post(chat)
+        self._check_flood(chat)
+        message = self._new_message(chat, self.bot.id, reply_markup=markup)
+        message.invoice = {
+            "title": title,
+            "description": description,
+            "start_parameter": str(params.get("start_parameter") or ""),
+            "currency": currency,
+            "total_amount": total,
+        }
+        message.invoice_payload = payload
+        return self.message_to_api(message)
+
+    async def api_answerprecheckoutquery(self, params: Params) -> bool:
+        pending = self.checkouts.get(str(params.required("pre_checkout_query_id")))
+        if (
+            pending is None
+            or pending.ok is not None
+            or time.perf_counter() - pending.asked_at > CHECKOUT_TIMEOUT
+        ):
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        ok = params.bool("ok")
+        error = params.get("error_message")
+        if not ok and not str(error or "").strip():
+            raise bad_request("ERROR_MESSAGE_EMPTY")
+        pending.ok, pending.error_message = ok, None if ok else str(error)
         pending.answered.set()
         return True
 

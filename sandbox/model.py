@@ -67,6 +67,12 @@ class SandboxMessage:
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     media_group_id: str | None = None  # the album a photo was sent in
     location: dict[str, float] | None = None  # a point a person shared: latitude, longitude
+    # An invoice the bot sent (title, description, currency, total_amount as Telegram shows
+    # them) and the payload it carries, which Telegram hands back at checkout only.
+    invoice: dict[str, Any] | None = None
+    invoice_payload: str | None = None
+    invoice_paid: bool = False  # the app shows a receipt instead of Pay once it is paid
+    successful_payment: dict[str, Any] | None = None  # the service message of a payment
     edit_date: int | None = None
     deleted: bool = False
     pinned: bool = False
@@ -100,6 +106,25 @@ class PendingCallback:
     update_id: int = 0
     pressed_at: float = 0.0  # time.perf_counter() when the person pressed
     answered_at: float = 0.0  # and when the bot's answer arrived
+
+
+@dataclass
+class PendingCheckout:
+    """A person pressed Pay on an invoice: the pre-checkout query sent to the bot, its answer
+    (once), and the payment that followed an ok."""
+
+    id: str
+    user_id: int
+    payload: str
+    currency: str
+    total_amount: int
+    ok: bool | None = None  # the bot's answer; None while it has not answered
+    error_message: str | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    asked_at: float = 0.0  # time.perf_counter() when Telegram asked the bot
+    # The service message the payment came as, and its update (to deliver it again).
+    payment: SandboxMessage | None = None
+    payment_update_id: int = 0
 
 
 @dataclass

@@ -206,7 +206,8 @@ def claim_columns(claim: PaymentClaim) -> dict[str, object]:
 def entry_from_row(row: Any, currency: str) -> LedgerEntry:
     return LedgerEntry(
         row.number, row.member_id, EntryKind(row.kind), Money(row.amount_minor, currency),
-        row.at, row.recorded_by, Means(row.means), row.claim_number,
+        row.at, row.recorded_by, Means(row.means), row.claim_number, row.telegram_charge_id,
+        row.provider_charge_id,
     )  # fmt: skip
 
 
@@ -220,6 +221,8 @@ def entry_columns(entry: LedgerEntry) -> dict[str, object]:
         "recorded_by": entry.recorded_by,
         "means": entry.means.value,
         "claim_number": entry.claim,
+        "telegram_charge_id": entry.charge,
+        "provider_charge_id": entry.provider_charge,
     }
 
 

@@ -287,6 +287,10 @@ class LedgerEntryRow(Base):
     recorded_by: Mapped[int] = mapped_column(BigInteger)
     means: Mapped[str] = mapped_column(String(16))
     claim_number: Mapped[int | None]
+    # A payment made in Telegram: its charge ids. Telegram's is unique, so no charge is
+    # recorded twice even by two processes at once.
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_charge_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class SupplyConfirmationRow(Base):

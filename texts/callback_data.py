@@ -41,6 +41,7 @@ class Action(StrEnum):
     ORDER_ASK_LEAVE = "ol"  # purchase: Withdraw, asking once before it
     ORDER_ASK_WITHDRAW = "oq"  # purchase
     ORDER_PAID = "op"  # purchase: "I paid"
+    ORDER_PAY = "oi"  # purchase: an invoice to pay in Telegram what is due now
     WITHDRAWAL_ACCEPT = "ha"  # purchase, member, request: shows what accepting would change
     WITHDRAWAL_CONFIRM = "hk"  # purchase, member, request: accept, after seeing that
     WITHDRAWAL_DECLINE = "hd"  # purchase, member, request
@@ -109,6 +110,7 @@ ARITY = {
     Action.ORDER_ASK_LEAVE: 1,
     Action.ORDER_ASK_WITHDRAW: 1,
     Action.ORDER_PAID: 1,
+    Action.ORDER_PAY: 1,
     Action.WITHDRAWAL_ACCEPT: 3,
     Action.WITHDRAWAL_CONFIRM: 3,
     Action.WITHDRAWAL_DECLINE: 3,

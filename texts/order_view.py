@@ -222,9 +222,11 @@ def editor_keyboard(
     view: MemberOrderView,
     now: datetime,
     mini_app_url: str | None = None,
+    pay_in_telegram: bool = False,
 ) -> InlineKeyboardMarkup:
     """+1/-1 per item and tolerance while orders are open (and the catalog Mini App, when the
-    bot serves one); then withdraw, or ask to."""
+    bot serves one); then withdraw, or ask to; "I paid" (and *Pay* with an invoice, when a
+    payment provider is set up) while money is due."""
     rows: list[list[InlineKeyboardButton]] = []
     pid = purchase.id
     ordered = {line.item.item_id for line in view.lines}
@@ -268,6 +270,9 @@ def editor_keyboard(
         and account.to_pay.minor
         and account.open_claim is None
     ):
+        if pay_in_telegram and purchase.payment_mode is PaymentMode.PREPAY:
+            label = t.gettext("💳 Pay {amount} in Telegram").format(amount=t.money(account.to_pay))
+            rows.append([_button(label, Action.ORDER_PAY, pid)])
         rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
     choice = pickup_choice_markup(t, purchase, view.member_id, now, in_editor=True)
     if choice is not None and _chooses_slot(purchase, view):

@@ -10,7 +10,8 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from domain import ledger
+from domain import checkout, ledger
+from domain.checkout import Invoice
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
 from domain.purchase import Purchase
@@ -75,7 +76,7 @@ def _owing_line(t: Translator, purchase: Purchase, number: int, account: Account
 
 
 def _owed_line(t: Translator, purchase: Purchase, number: int, account: Account) -> str:
-    return (
+    line = (
         f"• #{number} {notices.link(account.member_id, plain_name(purchase, account.member_id))}: "
         + t.money(account.owed_back)
         + " "
@@ -83,6 +84,9 @@ def _owed_line(t: Translator, purchase: Purchase, number: int, account: Account)
             paid=t.money(account.paid - account.refunded), due=t.money(account.due)
         )
     )
+    # Money taken by the payment provider goes back through it: the head needs the charge.
+    charges = charges_line(t, purchase, account.member_id)
+    return line + (f" · {charges}" if charges else "")
 
 
 Line = Callable[[Translator, Purchase, int, Account], str]
@@ -132,9 +136,8 @@ def payments_messages(
         "/refund {id} <name or #number> <amount>"
     ).format(id=purchase.id)
     messages: list[tuple[str, InlineKeyboardMarkup | None]] = []
-    for start in range(0, len(entries), MEMBERS_PER_MESSAGE):
-        chunk = entries[start : start + MEMBERS_PER_MESSAGE]
-        lines = ([headline] if start == 0 else []) + [text for text, _ in chunk]
+    for chunk in _chunks(entries, len(headline)):
+        lines = ([headline] if not messages else []) + [text for text, _ in chunk]
         rows = [[button] for _, button in chunk if button is not None]
         messages.append(("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None))
     last_text, last_markup = messages[-1]
@@ -153,6 +156,30 @@ def payments_messages(
     return messages
 
 
+# What one message of the list holds at most, in characters: under Telegram's 4,096 with the
+# headline and the hint of the last one (lines with Telegram charges are long).
+MESSAGE_CHARACTERS = 3300
+
+
+def _chunks(
+    entries: list[tuple[str, InlineKeyboardButton | None]], headline: int
+) -> list[list[tuple[str, InlineKeyboardButton | None]]]:
+    """The list's lines in messages of at most MEMBERS_PER_MESSAGE buttons and
+    MESSAGE_CHARACTERS characters (the first holds the headline too)."""
+    chunks: list[list[tuple[str, InlineKeyboardButton | None]]] = [[]]
+    size = headline
+    for entry in entries:
+        buttons = sum(1 for _, button in chunks[-1] if button is not None)
+        if chunks[-1] and (
+            buttons >= MEMBERS_PER_MESSAGE or size + len(entry[0]) + 1 > MESSAGE_CHARACTERS
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += len(entry[0]) + 1
+    return chunks
+
+
 def money_usage(t: Translator, command: str, purchase_id: int) -> str:
     return t.gettext(
         "Write it like this: /{command} {id} <name or #number> <amount>, "
@@ -166,3 +193,50 @@ def balance_text(t: Translator, account: Account) -> str:
     if account.owed_back.minor:
         return t.gettext("You still owe them {amount}.").format(amount=t.money(account.owed_back))
     return t.gettext("Their balance is settled.")
+
+
+# Telegram's limits on an invoice (sendInvoice): a title of 32 characters, a description of
+# 255, both plain text.
+INVOICE_TITLE_LIMIT = 32
+INVOICE_DESCRIPTION_LIMIT = 255
+
+
+def invoice_texts(t: Translator, purchase: Purchase, invoice: Invoice) -> tuple[str, str, str]:
+    """An invoice's title, description and the label of its one price, in Telegram's limits:
+    the purchase, the member's goods, and what the amount is (all that is due, or the rest)."""
+    title = purchase.title.strip() or t.gettext("Purchase #{id}").format(id=purchase.id)
+    final = purchase.final_lines().get(invoice.member_id, {})
+    goods = ", ".join(
+        f"{units} × {purchase.item(item_id).label}" for item_id, units in final.items()
+    )
+    account = ledger.account_of(purchase, invoice.member_id)
+    if account.paid.minor > account.refunded.minor:
+        label = t.gettext("Still to pay")
+    else:
+        label = t.gettext("Amount due")
+    description = t.gettext("Purchase #{id}: {goods}").format(id=purchase.id, goods=goods or "—")
+    return (
+        _cut(title, INVOICE_TITLE_LIMIT),
+        _cut(description, INVOICE_DESCRIPTION_LIMIT),
+        label,
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def charges_line(t: Translator, purchase: Purchase, member_id: int) -> str:
+    """The member's payments made in Telegram, for a refund through the payment provider."""
+    charges = [
+        t.gettext("{amount}, provider charge {charge}").format(
+            amount=t.money(entry.amount),
+            charge=f"<code>{escape(entry.provider_charge or entry.charge or '')}</code>",
+        )
+        for entry in checkout.charges_of(purchase, member_id)
+    ]
+    if not charges:
+        return ""
+    return t.gettext("paid in Telegram: {charges}; give it back through the provider").format(
+        charges="; ".join(charges)
+    )

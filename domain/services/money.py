@@ -1,5 +1,6 @@
 """Use cases of the money: a member's "I paid", the head's answer, money recorded and
-given back, the supplier's confirmation, the real weights, reminding the unpaid and taking them out.
+given back, the supplier's confirmation, the real weights, reminding the unpaid and taking them out,
+and paying in Telegram.
 """
 
 from __future__ import annotations
@@ -7,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from domain import adjustments, ledger
+from domain import adjustments, checkout, ledger
 from domain.events import AmountsChanged
 from domain.money import Money
-from domain.payments import EntryKind
+from domain.payments import EntryKind, LedgerEntry
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import Purchase
@@ -98,3 +99,40 @@ async def drop_unpaid(
         lambda p: impact.append(adjustments.drop_unpaid(p, actor, now, expected)),
     )
     return impact[-1]
+
+
+# --- paying in Telegram ----------------------------------------------------------------------
+
+
+async def invoice_for(
+    uow: UnitOfWork, purchase_id: int, member_id: int
+) -> tuple[Purchase, checkout.Invoice]:
+    """The invoice for what the member owes now, and the purchase it is for (read only:
+    nothing changes until they pay)."""
+    async with uow:
+        purchase = await load(uow, purchase_id)
+    return purchase, checkout.invoice_for(purchase, member_id)
+
+
+async def check_checkout(uow: UnitOfWork, purchase_id: int, attempt: checkout.Checkout) -> None:
+    """Whether Telegram may charge this checkout (read only), else the reason it may not."""
+    async with uow:
+        checkout.check_checkout(await load(uow, purchase_id), attempt)
+
+
+async def record_charge(
+    uow: UnitOfWork,
+    purchase_id: int,
+    attempt: checkout.Checkout,
+    charge: str,
+    provider_charge: str,
+    now: datetime,
+) -> LedgerEntry | None:
+    """A payment Telegram reports, in the ledger once (None when its charge is there already)."""
+    recorded: list[LedgerEntry | None] = []
+
+    def change(purchase: Purchase) -> None:
+        recorded[:] = [checkout.record_charge(purchase, attempt, charge, provider_charge, now)]
+
+    await apply(uow, purchase_id, change)
+    return recorded[0]

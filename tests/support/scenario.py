@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from handlers.runtime import Runtime
@@ -98,11 +99,14 @@ async def tap_and_confirm(
 @asynccontextmanager
 async def community_running(
     database_url: str, clock: ShiftedClock | None = None, language: str = "en",
-    **settings: object,
+    payments: bool = False, **settings: object,
 ) -> AsyncIterator[Community]:  # fmt: skip
     """Hanna (head, chat admin), Alice Zebra and Bob in "Block 5", the bot an admin there;
-    Olga is a platform admin. Everyone's Telegram app, and the community, speak `language`."""
+    Olga is a platform admin. Everyone's Telegram app, and the community, speak `language`.
+    With `payments`, the bot has the sandbox's payment provider token (Telegram Payments)."""
     async with sandbox_running() as sandbox:
+        if payments:
+            settings["payment_provider_token"] = SecretStr(sandbox.emulator.payment_provider_token)
         head, alice, bob = (
             sandbox.user(name, language_code=language) for name in ("Hanna", "Alice Zebra", "Bob")
         )

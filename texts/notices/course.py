@@ -34,8 +34,13 @@ def stopped_in_chat(t: Translator, purchase: Purchase, bot_username: str) -> str
 
 
 def stopped_to_member(
-    t: Translator, purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue]
+    t: Translator,
+    purchase: Purchase,
+    member_id: int,
+    dues: Mapping[int, AmountDue],
+    pay_in_telegram: bool = False,
 ) -> str:
+    """What the member gets and owes; `pay_in_telegram` when a *Pay* button goes with it."""
     final = purchase.final_lines().get(member_id, {})
     allocation = purchase.allocation()
     short = {
@@ -99,6 +104,8 @@ def stopped_to_member(
         if purchase.payment_mode is PaymentMode.PREPAY:
             text.append(how_to_pay(t, purchase))
             text.append(t.gettext("Once you have paid, tap “I paid” in /orders."))
+            if pay_in_telegram:
+                text.append(t.gettext("Or pay right here in Telegram with the button below."))
         else:
             text.append(t.gettext("You pay the head when you pick up your goods."))
     return "\n".join(text)

@@ -446,3 +446,36 @@ def change_preview(
                 )
             )
     return "\n".join(text)
+
+
+def pay_markup(t: Translator, purchase_id: int, amount: Money) -> dict[str, Any]:
+    """A *Pay* button under a notice: it sends an invoice for what is due when it is pressed."""
+    label = t.gettext("💳 Pay {amount} in Telegram").format(amount=t.money(amount))
+    button = {"text": label, "callback_data": encode(Action.ORDER_PAY, purchase_id)}
+    return {"inline_keyboard": [[button]]}
+
+
+def paid_in_telegram(t: Translator, purchase: Purchase, amount: Money, account: Account) -> str:
+    """For the member: Telegram charged them and the payment is on record."""
+    text = t.gettext("✅ Your payment of {amount} for {title} is received (paid in Telegram).")
+    return (
+        text.format(amount=t.money(amount), title=title(purchase))
+        + " "
+        + still_to_pay(t, purchase, account)
+    )
+
+
+def paid_in_telegram_to_head(
+    t: Translator, purchase: Purchase, member_id: int, name: str, amount: Money, account: Account
+) -> str:
+    """For the head: a member paid through the payment provider; nothing to confirm."""
+    text = t.gettext("💳 {name} paid {amount} for {title} in Telegram.").format(
+        name=link(member_id, name), amount=t.money(amount), title=title(purchase)
+    )
+    if account.owed_back.minor:
+        text += " " + t.gettext("That is more than is due: you owe them {amount} back.").format(
+            amount=t.money(account.owed_back)
+        )
+    elif account.to_pay.minor:
+        text += " " + t.gettext("They still owe {amount}.").format(amount=t.money(account.to_pay))
+    return text

@@ -102,6 +102,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
                 BotCommand("campaigns", _("Campaigns to sell here")),
                 BotCommand("point", _("Pickup point on the map")),
                 BotCommand("settings", _("Community settings")),
+                BotCommand("paytoken", _("Payments in Telegram")),
             ],
             scope=BotCommandScopeAllGroupChats(),
             language_code=code,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import events
+from domain.community import Community
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed
 from domain.ledger import account_of
 from domain.money import Money
@@ -24,6 +25,25 @@ from domain.terms import PaymentMode
 
 # "gb1:<purchase>:<member>:<amount in minor units>", well under Telegram's 128 bytes.
 PAYLOAD = re.compile(r"gb1:(\d{1,19}):(\d{1,19}):(\d{1,19})")
+# A payment provider token as @BotFather gives it: the provider's id, TEST or LIVE, a secret.
+PROVIDER_TOKEN = re.compile(r"\d{1,20}:(?:TEST|LIVE):[^\s:]{1,230}")
+
+
+def provider_token(text: str) -> str:
+    """A provider token a chat admin sent, checked for its shape (Telegram checks the rest
+    when the first invoice is made with it)."""
+    token = text.strip()
+    if PROVIDER_TOKEN.fullmatch(token) is None:
+        raise InvalidPurchase(
+            N_("that is not a payment provider token: @BotFather gives one like 123456:TEST:abc")
+        )
+    return token
+
+
+def token_for(community: Community | None, platform_token: str | None) -> str | None:
+    """The token invoices of this community are made with: its own, else the platform's."""
+    own = community.payment_token if community is not None else None
+    return own or platform_token
 
 
 @dataclass(frozen=True)

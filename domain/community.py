@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.geo import PickupPoint
@@ -27,6 +27,9 @@ class Community:
     region: str = ""
     # Where its goods are unloaded and picked up, on the map (the delivery routes' stop).
     pickup: PickupPoint | None = None
+    # Telegram Payments with the community's own provider (a chat admin set it): its members'
+    # invoices are paid to that account. A secret: kept out of the repr, so out of logs.
+    payment_token: str | None = field(default=None, repr=False)
 
     def may_open_purchases(self, is_chat_admin: bool) -> bool:
         return self.open_rule is OpenRule.ANYONE or is_chat_admin

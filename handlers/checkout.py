@@ -9,10 +9,14 @@ changes nothing) and the ledger keeps the charge id (the same charge is recorded
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from telegram import LabeledPrice, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -22,13 +26,27 @@ from telegram.ext import (
     filters,
 )
 
-from domain import services
+from domain import checkout, services
 from domain.checkout import Checkout, parse_payload
+from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
 from domain.ports import AlreadyProcessed
 from handlers.purchase_card import not_done
-from handlers.runtime import Press, Registration, on_buttons, on_press, person_translator, runtime
-from texts.callback_data import Action
+from handlers.runtime import (
+    Press,
+    Registration,
+    anywhere,
+    community_translator,
+    ensure_community,
+    is_chat_admin,
+    load_community,
+    on_buttons,
+    on_press,
+    person_translator,
+    runtime,
+)
+from texts.callback_data import Action, Start, deep_link
+from texts.i18n import Translator
 from texts.payments_view import invoice_texts
 
 log = logging.getLogger(__name__)
@@ -39,19 +57,21 @@ async def pay_button(press: Press) -> None:
     """*Pay*: an invoice in the private chat for exactly what the member owes now."""
     t, rt = press.t, press.rt
     user = press.query.from_user
-    token = rt.payment_token
-    if token is None:
-        await press.query.answer(
-            t.gettext("Paying in Telegram is not set up; pay the head as the purchase says."),
-            show_alert=True,
-        )
-        return
     try:
         purchase, invoice = await services.invoice_for(
             rt.database.unit_of_work(), press.callback.args[0], user.id
         )
     except DomainError as error:
         await press.query.answer(not_done(t, error), show_alert=True)
+        return
+    token = checkout.token_for(
+        await load_community(press.context, purchase.community_id), rt.payment_token
+    )
+    if token is None:
+        await press.query.answer(
+            t.gettext("Paying in Telegram is not set up; pay the head as the purchase says."),
+            show_alert=True,
+        )
         return
     title, description, label = invoice_texts(t, purchase, invoice)
     try:
@@ -141,7 +161,185 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     raise ApplicationHandlerStop  # a payment is nobody else's input (a wizard's, a receipt's)
 
 
+# --- a community's own provider token --------------------------------------------------------
+
+PAY_TOKEN = "pay_token"  # the conversation: the next private message is a community's token
+# The token is asked for right after the link is followed; a message much later is not it.
+TOKEN_WITHIN = timedelta(minutes=15)
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def where_payments_go(t: Translator, community: Community, platform_token: str | None) -> str:
+    if community.payment_token is not None:
+        return t.gettext(
+            "Payments in Telegram in this community go to its own provider account (a token a "
+            "chat admin set). /paytoken off removes it."
+        )
+    if platform_token is not None:
+        return t.gettext(
+            "Payments in Telegram go to the platform's provider account. A chat admin can set "
+            "this community's own token with the button."
+        )
+    return t.gettext(
+        "Paying in Telegram is off here: members pay the head as each purchase says. A chat "
+        "admin can set a payment provider token (from @BotFather → Payments) with the button."
+    )
+
+
+async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/paytoken in a community chat: where its members' payments in Telegram go, and for chat
+    admins a link to send the community's own token in private (never in the group);
+    /paytoken off removes it."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert message is not None and chat is not None and user is not None
+    rt = runtime(context)
+    if chat.type not in GROUP_TYPES:
+        t = person_translator(update, context)
+        await message.reply_text(
+            t.gettext("Send /paytoken in your community chat; I take the token here after that.")
+        )
+        return
+    community = await ensure_community(context, chat)
+    t = community_translator(community)
+    args = context.args or []
+    if args and args != ["off"]:
+        # A token posted for the whole chat to see: gone at once, and the sender told.
+        with contextlib.suppress(TelegramError):
+            await message.delete()
+        await context.bot.send_message(
+            chat.id,
+            t.gettext(
+                "⚠️ Never post a payment token in the group: I deleted that message. If anyone "
+                "saw it, revoke the token in @BotFather. Send /paytoken and use the button to "
+                "give it to me in private."
+            ),
+        )
+        return
+    if not await is_chat_admin(context, chat.id, user.id):
+        await message.reply_text(t.gettext("Only chat admins can set where payments go."))
+        return
+    if args == ["off"]:
+        community = replace(community, payment_token=None)
+        await _save(context, community)
+        await message.reply_text(
+            t.gettext("Removed: this community has no token of its own now.")
+            + "\n"
+            + where_payments_go(t, community, rt.payment_token)
+        )
+        return
+    link = deep_link(context.bot.username, Start.PAY_TOKEN, chat.id)
+    button = InlineKeyboardButton(t.gettext("🔐 Send the token in private"), url=link)
+    await message.reply_text(
+        where_payments_go(t, community, rt.payment_token),
+        reply_markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def _save(context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
+    async with runtime(context).database.unit_of_work() as uow:
+        await uow.telegram.save_community(community)
+        await uow.commit()
+
+
+async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """The link from /paytoken, followed in private: a chat admin's next message is the
+    community's token."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    rt = runtime(context)
+    t = person_translator(update, context)
+    community = await load_community(context, chat_id)
+    if community is None or not await _admin_of(context, chat_id, user.id):
+        await message.reply_text(
+            t.gettext("Only a chat admin of that community can set its payment token.")
+        )
+        return
+    async with rt.database.unit_of_work() as uow:
+        found = await uow.telegram.conversation(user.id)
+        state: dict[str, Any] = {
+            "community_id": chat_id,
+            "asked_at": rt.clock().isoformat(),
+            # Asked in the middle of something else (a purchase being opened): back to it after.
+            "previous": (
+                found[1].get("previous")
+                if found is not None and found[0] == PAY_TOKEN
+                else None
+                if found is None
+                else {"kind": found[0], "state": found[1]}
+            ),
+        }
+        await uow.telegram.save_conversation(user.id, PAY_TOKEN, state, rt.clock())
+        await uow.commit()
+    await message.reply_text(
+        t.gettext(
+            "Send me the payment provider token for {title} now, as @BotFather gives it "
+            "(/mybots → this bot → Payments; it looks like 123456:TEST:abc). I delete your "
+            "message once I have it."
+        ).format(title=community.title)
+    )
+
+
+async def _admin_of(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    try:
+        return await is_chat_admin(context, chat_id, user_id)
+    except TelegramError:  # the bot was removed from the chat, or it never existed
+        return False
+
+
+async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The message after the link: the token, saved for the community and deleted from the
+    chat. Anyone else's message, or one long after, goes on to the other handlers."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        found = await uow.telegram.conversation(user.id)
+        if found is None or found[0] != PAY_TOKEN:
+            return
+        state = found[1]
+        previous = state.get("previous") or {"kind": "done", "state": {}}
+        await uow.telegram.save_conversation(
+            user.id, str(previous["kind"]), dict(previous["state"]), rt.clock()
+        )
+        await uow.commit()
+    if rt.clock() - datetime.fromisoformat(str(state["asked_at"])) > TOKEN_WITHIN:
+        return
+    t = person_translator(update, context)
+    chat_id = int(state["community_id"])
+    try:
+        token = checkout.provider_token(message.text or "")
+    except DomainError as error:
+        await message.reply_text(
+            not_done(t, error)
+            + "\n"
+            + t.gettext("Send /paytoken in the community chat again to try once more.")
+        )
+        raise ApplicationHandlerStop from None
+    community = await load_community(context, chat_id)
+    if community is None or not await _admin_of(context, chat_id, user.id):
+        await message.reply_text(
+            t.gettext("Only a chat admin of that community can set its payment token.")
+        )
+        raise ApplicationHandlerStop
+    await _save(context, replace(community, payment_token=token))
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    await message.reply_text(
+        t.gettext(
+            "Saved for {title}: members of its prepaid purchases can pay in Telegram now, to "
+            "the provider account of this token. I deleted your message with it."
+        ).format(title=community.title)
+    )
+    raise ApplicationHandlerStop
+
+
 HANDLERS: list[Registration] = [
+    anywhere("paytoken", pay_token_command),
+    # Before the other conversations (the wizard's, a driver's note): the token goes nowhere else.
+    (
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, token_reply),
+        -3,
+    ),
     *on_buttons(pay_button, Action.ORDER_PAY),
     (PreCheckoutQueryHandler(pre_checkout), 0),
     # Before any conversation waiting for a person's next message: a payment is never input.

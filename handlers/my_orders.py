@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from domain import ledger, services
+from domain import checkout, ledger, services
 from domain.adjustments import ESTIMATED
 from domain.errors import N_, DomainError, LimitExceeded, NotFound
 from domain.events import AmountsChanged
@@ -60,7 +60,8 @@ async def send_editor(
     now = rt.clock()
     view = member_order(purchase, user.id)
     text = editor_text(t, purchase, view, now)
-    markup = editor_keyboard(t, purchase, view, now, rt.mini_app_url, rt.payment_token is not None)
+    pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
+    markup = editor_keyboard(t, purchase, view, now, rt.mini_app_url, pays_in_telegram)
     if edit is None:
         await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup

@@ -16,6 +16,7 @@ from domain.form_fields import Examples
 from domain.purchase import PurchaseStatus
 from domain.views import card_summary
 from handlers.campaigns import adoptable_from_link
+from handlers.checkout import ask_for_token
 from handlers.my_orders import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
@@ -46,6 +47,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_details(update, context, parsed[1])
     elif parsed is not None and parsed[0] is Start.CAMPAIGNS:
         await adoptable_from_link(update, context, parsed[1])
+    elif parsed is not None and parsed[0] is Start.PAY_TOKEN:
+        await ask_for_token(update, context, parsed[1])
     else:
         _ = person_translator(update, context).gettext
         await message.reply_text(
@@ -215,9 +218,13 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "your pickup point on the map; operators: /driver, /routes, /scorecards, /thresholds; "
         "drivers: /myline; heads: /scorecard."
     )
+    paying = _(
+        "Paying in Telegram: chat admins send /paytoken in the community chat to set its own "
+        "payment provider token; members of prepaid purchases then tap 💳 Pay."
+    )
     await message.reply_text(
         f"{commands}\n\n{opening}\n<pre>{escape(template)}</pre>\n{escape(options)}\n"
-        f"{escape(catalog)}\n\n{escape(platform)}\n{escape(delivery)}",
+        f"{escape(catalog)}\n\n{escape(platform)}\n{escape(delivery)}\n{escape(paying)}",
         parse_mode=ParseMode.HTML,
     )
 

@@ -243,7 +243,7 @@ class EventNotices:
         purchase = self.purchase
         account = self.account(member_id)
         return (
-            self.pay_in_telegram
+            (self.pay_in_telegram or self.community.payment_token is not None)
             and purchase.payment_mode is PaymentMode.PREPAY
             and purchase.accepts_payments()
             and account.to_pay.minor > 0

@@ -160,6 +160,7 @@ class TelegramSandbox:
         # The test payment provider's token, as BotFather gives one ("<id>:TEST:<secret>"):
         # an invoice with any other token is refused, as Telegram refuses an unknown one.
         self.payment_provider_token = f"{bot_id}:TEST:{secrets.token_urlsafe(12)}"
+        self.provider_tokens = {self.payment_provider_token}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.calls: list[RecordedCall] = []
@@ -893,7 +894,7 @@ class TelegramSandbox:
             raise bad_request("INVOICE_DESCRIPTION_INVALID")
         if not 1 <= len(payload.encode()) <= 128:
             raise bad_request("INVOICE_PAYLOAD_INVALID")
-        if str(params.get("provider_token") or "") != self.payment_provider_token:
+        if str(params.get("provider_token") or "") not in self.provider_tokens:
             raise bad_request("PAYMENT_PROVIDER_INVALID")
         if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
             raise bad_request("CURRENCY_INVALID")
@@ -923,6 +924,13 @@ class TelegramSandbox:
         }
         message.invoice_payload = payload
         return self.message_to_api(message)
+
+    def connect_provider(self) -> str:
+        """Another provider account connected in @BotFather → Payments (a head's own): the
+        token Telegram gives for it, which invoices may use from now on."""
+        token = f"{secrets.randbelow(10**9)}:TEST:{secrets.token_urlsafe(12)}"
+        self.provider_tokens.add(token)
+        return token
 
     async def api_answerprecheckoutquery(self, params: Params) -> bool:
         pending = self.checkouts.get(str(params.required("pre_checkout_query_id")))

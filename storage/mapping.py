@@ -40,6 +40,7 @@ def community_to_row(community: Community) -> CommunityRow:
         pickup_lat=community.pickup.point.lat if community.pickup else None,
         pickup_lon=community.pickup.point.lon if community.pickup else None,
         pickup_address=community.pickup.address if community.pickup else "",
+        payment_token=community.payment_token,
     )
 
 
@@ -55,6 +56,7 @@ def community_from_row(row: CommunityRow) -> Community:
         None
         if row.pickup_lat is None or row.pickup_lon is None
         else PickupPoint(GeoPoint(row.pickup_lat, row.pickup_lon), row.pickup_address),
+        row.payment_token,
     )
 
 

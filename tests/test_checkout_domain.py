@@ -10,6 +10,7 @@ import pytest
 
 from domain import checkout, events, ledger
 from domain.checkout import Checkout, check_checkout, invoice_for, parse_payload, record_charge
+from domain.community import Community
 from domain.errors import IllegalTransition, InvalidPurchase, NotAllowed
 from domain.ledger import PaymentStatus, account_of
 from domain.payments import ClaimState, Means
@@ -167,3 +168,20 @@ def test_a_payment_settles_an_open_claim_only_when_it_covers_what_is_owed() -> N
 @pytest.mark.parametrize("minor", [1, 1780, 10**18])
 def test_every_invoice_payload_reads_back(minor: int) -> None:
     assert parse_payload(f"gb1:7:{A}:{minor}") == (7, A, minor)
+
+
+def test_a_provider_token_has_the_shape_botfather_gives_and_the_community_s_comes_first() -> None:
+    assert checkout.provider_token(" 284685063:TEST:NThlNjJhZDU4YjYx \n") == (
+        "284685063:TEST:NThlNjJhZDU4YjYx"
+    )
+    assert checkout.provider_token("350862534:LIVE:ZTA0-x_y=") == "350862534:LIVE:ZTA0-x_y="
+    for wrong in ("", "my password", "123:PROD:abc", "123:TEST:", "123:TEST:a b", "x:TEST:abc"):
+        assert refusal(InvalidPurchase, lambda wrong=wrong: checkout.provider_token(wrong)) == (  # type: ignore[misc]
+            "that is not a payment provider token: @BotFather gives one like 123456:TEST:abc"
+        )
+    own = Community(-100, "Block 5", "UTC", "EUR", "en", payment_token="1:TEST:own")
+    plain = Community(-101, "Block 6", "UTC", "EUR", "en")
+    assert checkout.token_for(own, "2:TEST:platform") == "1:TEST:own"
+    assert checkout.token_for(plain, "2:TEST:platform") == "2:TEST:platform"
+    assert checkout.token_for(None, None) is None and checkout.token_for(plain, None) is None
+    assert "1:TEST:own" not in repr(own)

@@ -249,3 +249,56 @@ async def test_the_chat_page_shows_the_invoice_and_pays_it(community: Community)
     finally:
         await page.stop()
     assert len((await stored(c)).ledger) == 1
+
+
+async def test_a_chat_admin_sets_the_community_s_own_token_in_private(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:  # no platform token
+        sandbox, emulator = c.sandbox, c.sandbox.emulator
+        await sandbox.start(c.head)
+        sent = await sandbox.send(c.bob, "/paytoken", chat=c.chat)
+        await sandbox.wait_for_message(c.chat.id, "Only chat admins can set where", after=sent)
+        sent = await sandbox.send(c.head, "/paytoken", chat=c.chat)
+        shown = await sandbox.wait_for_message(c.chat.id, "Paying in Telegram is off", after=sent)
+        [link] = [b["url"] for b in shown.buttons()]
+        assert link == f"https://t.me/{emulator.bot.username}?start=t{c.chat.id}"
+
+        # A token posted in the group is deleted at once, and nothing is saved.
+        leaked = await sandbox.send(c.head, "/paytoken 1:TEST:leaked", chat=c.chat)
+        await sandbox.wait_for_message(c.chat.id, "Never post a payment token", after=leaked)
+        assert emulator.messages[(c.chat.id, leaked.message_id)].deleted
+
+        # Bob follows the link: he is no chat admin.
+        await sandbox.open_link(c.bob, link)
+        await sandbox.wait_for_message(c.bob.id, "Only a chat admin of that community")
+
+        asked = await sandbox.open_link(c.head, link)
+        await sandbox.wait_for_message(c.head.id, "Send me the payment provider token", after=asked)
+        wrong = await sandbox.send(c.head, "my password")
+        await sandbox.wait_for_message(
+            c.head.id, "Not done: that is not a payment provider token", after=wrong
+        )
+        token = emulator.connect_provider()
+        asked = await sandbox.open_link(c.head, link)
+        await sandbox.wait_for_message(c.head.id, "Send me the payment provider token", after=asked)
+        given = await sandbox.send(c.head, token)
+        await sandbox.wait_for_message(c.head.id, "Saved for Block 5", after=given)
+        assert emulator.messages[(c.head.id, given.message_id)].deleted
+        async with c.runtime.database.unit_of_work() as uow:
+            community = await uow.communities.get(c.chat.id)
+        assert community is not None and community.payment_token == token
+        assert token not in repr(community)
+
+        # The community's members now pay with its token.
+        await stopped_purchase(c)
+        notice = await sandbox.wait_for_message(c.alice.id, "has stopped")
+        invoice = await invoice_of(c, notice)
+        [call] = [call for call in emulator.calls if call.method == "sendInvoice"]
+        assert call.params["provider_token"] == token
+        assert (await sandbox.pay(c.alice, invoice)).ok
+        await sandbox.wait_for_message(c.alice.id, "is received (paid in Telegram)")
+
+        sent = await sandbox.send(c.head, "/paytoken off", chat=c.chat)
+        await sandbox.wait_for_message(c.chat.id, "Removed", after=sent)
+        order = await editor(c, c.bob)
+        assert not any(b["text"].startswith("💳") for b in order.buttons())
+        assert "I paid" in [b["text"] for b in order.buttons()]

@@ -216,9 +216,10 @@ class Start(StrEnum):
     MY_ORDER = "o"  # purchase id
     DETAILS = "d"  # purchase id
     CAMPAIGNS = "c"  # community chat id: the campaigns a head there may adopt
+    PAY_TOKEN = "t"  # community chat id: a chat admin sends its payment provider token next
 
 
-START_PATTERN = re.compile(r"([nodc])(-?\d{1,19})")
+START_PATTERN = re.compile(r"([nodct])(-?\d{1,19})")
 
 
 def start_payload(kind: Start, number: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -24,8 +24,26 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or "runtime" not in context.bot_data:
         return
     t = person_translator(update, context)
+    message = update.effective_message
     try:
-        if update.callback_query is not None:
+        if update.pre_checkout_query is not None:
+            # Said at once, rather than leaving Telegram to give up after its 10 seconds.
+            await update.pre_checkout_query.answer(
+                ok=False,
+                error_message=t.gettext(
+                    "Something went wrong; nothing was charged. Please try again."
+                ),
+            )
+        elif message is not None and message.successful_payment is not None:
+            # The money moved: "try again" would have them pay twice.
+            await message.reply_text(
+                t.gettext(
+                    "⚠️ Your payment went through, but I could not record it just now. Do not "
+                    "pay again: show the head this charge id: <code>{charge}</code>"
+                ).format(charge=message.successful_payment.telegram_payment_charge_id),
+                parse_mode=ParseMode.HTML,
+            )
+        elif update.callback_query is not None:
             # Already answered (the fault came after the toast) is refused; that is fine.
             await update.callback_query.answer(
                 t.gettext("Something went wrong and nothing was changed. Please tap again."),

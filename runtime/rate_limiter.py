@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # Methods that post or change a message; reads such as getChatMember are not limited.
 SENDING_METHODS = frozenset({
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
-    "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage",
+    "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage", "sendInvoice",
 })  # fmt: skip
 # Chat 0 is no chat: its pace is the whole bot's.
 WHOLE_BOT = 0

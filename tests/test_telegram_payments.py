@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 
 from domain.billing import amounts_due
 from domain.payments import Means
@@ -302,3 +303,26 @@ async def test_a_chat_admin_sets_the_community_s_own_token_in_private(sqlite_url
         order = await editor(c, c.bob)
         assert not any(b["text"].startswith("💳") for b in order.buttons())
         assert "I paid" in [b["text"] for b in order.buttons()]
+
+
+async def test_a_fault_while_paying_never_asks_to_pay_again(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
+    invoice = await invoice_of(c, notice)
+    async with c.runtime.database.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE ledger_entries RENAME TO ledger_away"))
+    try:
+        # The checkout reads the purchase (kept in memory) and passes; recording the payment
+        # fails. The member is told not to pay again, with the charge to show the head.
+        charged = await c.sandbox.pay(c.alice, invoice)
+        assert charged.ok
+        told = await c.sandbox.wait_for_message(c.alice.id, "Do not pay again")
+        assert charged.payment is not None and charged.payment.successful_payment is not None
+        charge = charged.payment.successful_payment["telegram_payment_charge_id"]
+        assert f"<code>{charge}</code>" in (told.html or "")
+        assert not any("try again" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+    finally:
+        async with c.runtime.database.engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE ledger_away RENAME TO ledger_entries"))
+    assert (await stored(c)).ledger == []

@@ -288,7 +288,9 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     try:
         fleet, tariff = parse_route_form(form, day, timezone, currency)
-        stops = await services.delivery_stops(rt.database.unit_of_work(), actor, day, campaign_id)
+        stops = await services.delivery_stops(
+            rt.database.unit_of_work(), actor, day, campaign_id, fleet.drivers
+        )
         # The solver is CPU-bound for seconds: off the event loop, so other taps go on.
         lines = await asyncio.to_thread(solve_lines, stops, fleet, tariff, seconds=SOLVE_SECONDS)
         plan = RoutePlan(

@@ -130,10 +130,11 @@ class MoneyNotices(EventNotices):
         purchase = self.purchase
         impact = impact_from(event.payload, purchase.id)
         for change in impact.members:
-            text = notices.amounts_changed_to_member(
-                self.t(change.member_id), purchase, impact, change
-            )
-            await self.send(f"amounts:{event.id}:{change.member_id}", change.member_id, text)
+            t = self.t(change.member_id)
+            text = notices.amounts_changed_to_member(t, purchase, impact, change)
+            # Owing more now: the rest may be paid in Telegram from here.
+            pay = self.pay_markup(t, change.member_id)
+            await self.send(f"amounts:{event.id}:{change.member_id}", change.member_id, text, pay)
         names = {m: self._name(m) for m in purchase.members}
         head = self.t(purchase.head_id)
         await self.send(

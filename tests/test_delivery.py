@@ -114,6 +114,10 @@ async def test_the_driver_delivers_the_stop_and_the_head_and_members_hear_it(
         # Without a pickup slot that day: nothing to deliver.
         nothing = await c.say(c.admin, routes_form(local(9)[:10], [dave], 10), "Not done")
         assert "nothing to deliver" in (nothing.text or "")
+        # Bob is no driver: refused before anything is solved, although one vehicle would do.
+        not_a_driver = await c.say(c.admin, routes_form(day, [dave, c.bob], 10), "Not done")
+        assert f"{c.bob.id} is not a driver yet" in (not_a_driver.text or "")
+        assert not any("Your line" in (m.text or "") for m in c.sandbox.bot_messages(dave.id))
 
         sent = await c.sandbox.send(c.admin, routes_form(day, [dave, eve], 10))
         board = await c.sandbox.wait_for_message(c.admin.id, "Route plan", after=sent)

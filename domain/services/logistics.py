@@ -4,7 +4,7 @@ heads' scorecards with the operator's thresholds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,14 +52,30 @@ def _delivered_on(purchase: Purchase, day: date, timezone: str) -> bool:
     return bool(starts) and min(starts).astimezone(ZoneInfo(timezone)).date() == day
 
 
+async def _ensure_drivers(uow: UnitOfWork, actor: Actor, driver_ids: Iterable[int]) -> None:
+    """Everyone named to drive is a driver (an operator may drive too)."""
+    for driver_id in driver_ids:
+        if driver_id != actor.user_id and not await uow.logistics.is_driver(driver_id):
+            raise NotAllowed(
+                N_("{user} is not a driver yet: make them one with /driver {user}"),
+                user=str(driver_id),
+            )
+
+
 async def delivery_stops(
-    uow: UnitOfWork, actor: Actor, day: date, campaign_id: int | None
+    uow: UnitOfWork,
+    actor: Actor,
+    day: date,
+    campaign_id: int | None,
+    drivers: Iterable[int] = (),
 ) -> list[Stop]:
     """Every community with goods on the way that day, one stop each: a campaign's parts, or
     (without one) the stopped and ordered purchases whose first pickup slot is that day. A
-    community without a pickup point on the map is named, so its head can add it."""
+    community without a pickup point on the map is named, so its head can add it. The
+    `drivers` of the day are checked first, before anything is solved for them."""
     async with uow:
         await _ensure_operator(uow, actor)
+        await _ensure_drivers(uow, actor, drivers)
         if campaign_id is not None:
             campaign = await uow.campaigns.get(campaign_id)
             if campaign is None:
@@ -98,14 +114,7 @@ async def save_plan(uow: UnitOfWork, actor: Actor, plan: RoutePlan) -> int:
     """Keep a solved plan; its drivers must be drivers (an operator may drive too)."""
     async with uow:
         await _ensure_operator(uow, actor)
-        for line in plan.lines:
-            if line.driver_id != actor.user_id and not await uow.logistics.is_driver(
-                line.driver_id
-            ):
-                raise NotAllowed(
-                    N_("{user} is not a driver yet: make them one with /driver {user}"),
-                    user=str(line.driver_id),
-                )
+        await _ensure_drivers(uow, actor, plan.fleet.drivers)
         plan.operator_id = actor.user_id
         await uow.logistics.add_plan(plan)
         await uow.commit()

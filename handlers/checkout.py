@@ -1,6 +1,7 @@
 """Paying in Telegram (Telegram Payments): *Pay* sends an invoice for what the member owes
 now, the checkout Telegram asks about is answered after checking that amount is still due,
-and the payment Telegram reports goes into the ledger once per charge.
+and the payment Telegram reports goes into the ledger once per charge. A chat admin may give
+the community its own provider token (/paytoken), in private only.
 
 Telegram waits 10 seconds for the checkout's answer; it is one read of the purchase. The
 payment comes as a message: its unit of work carries the update id (a redelivered update
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -31,6 +32,7 @@ from domain.checkout import Checkout, parse_payload
 from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
 from domain.ports import AlreadyProcessed
+from handlers.community import GROUP_TYPES
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Press,
@@ -166,7 +168,6 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
 PAY_TOKEN = "pay_token"  # the conversation: the next private message is a community's token
 # The token is asked for right after the link is followed; a message much later is not it.
 TOKEN_WITHIN = timedelta(minutes=15)
-GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
 def where_payments_go(t: Translator, community: Community, platform_token: str | None) -> str:

@@ -332,12 +332,17 @@ class Sandbox:
     ) -> PendingCheckout:
         """Pay on `invoice`: the pre-checkout query, and when the bot answers ok within
         Telegram's 10 seconds, the payment as a service message in `user`'s chat."""
-        pending = self.checkout(user, invoice, **changed)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(pending.answered.wait(), CHECKOUT_TIMEOUT)
+        pending = await self.checked(self.checkout(user, invoice, **changed))
         if pending.ok:
             self.paid(user, pending)
             self.emulator.messages[(invoice.chat_id, invoice.message_id)].invoice_paid = True
+        return pending
+
+    async def checked(self, pending: PendingCheckout) -> PendingCheckout:
+        """The checkout once the bot answered it, or Telegram's 10 seconds passed (then its
+        `ok` is still None: Telegram tells the person the bot did not answer)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pending.answered.wait(), CHECKOUT_TIMEOUT)
         return pending
 
     def paid(self, user: SandboxUser, pending: PendingCheckout) -> SandboxMessage:

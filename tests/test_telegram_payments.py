@@ -16,12 +16,11 @@ from sqlalchemy import text
 
 from domain.billing import amounts_due
 from domain.payments import Means
-from domain.purchase import Purchase
 from sandbox.chat_page import ChatPage
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running
 from tests.test_head_panel import stopped_purchase
-from tests.test_payments import editor, payments
+from tests.test_payments import editor, payments, stored
 from texts.callback_data import Action, encode
 
 
@@ -29,13 +28,6 @@ from texts.callback_data import Action, encode
 async def community(sqlite_url: str) -> AsyncIterator[Community]:
     async with community_running(sqlite_url, payments=True) as running:
         yield running
-
-
-async def stored(c: Community) -> Purchase:
-    async with c.runtime.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(1)
-    assert purchase is not None
-    return purchase
 
 
 async def invoice_of(c: Community, notice: SandboxMessage) -> SandboxMessage:
@@ -100,7 +92,7 @@ async def test_a_member_pays_the_amount_due_and_it_is_recorded_once(database_url
 
         # The same invoice paid twice: refused at checkout, no money moves.
         twice = c.sandbox.checkout(c.alice, invoice)
-        await asyncio.wait_for(twice.answered.wait(), 10)
+        await c.sandbox.checked(twice)
         assert twice.ok is False
         assert twice.error_message == "Not done: you owe nothing for this purchase now"
         order = await editor(c, c.alice)
@@ -117,7 +109,7 @@ async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community
 
     async def refusal(**checkout: object) -> str | None:
         pending = c.sandbox.checkout(c.alice, invoice, **checkout)  # type: ignore[arg-type]
-        await asyncio.wait_for(pending.answered.wait(), 10)
+        await c.sandbox.checked(pending)
         assert pending.ok is False
         return pending.error_message
 
@@ -130,7 +122,7 @@ async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community
 
     # Forwarded to Bob, Alice's invoice is not his to pay.
     bobs = c.sandbox.checkout(c.bob, invoice)
-    await asyncio.wait_for(bobs.answered.wait(), 10)
+    await c.sandbox.checked(bobs)
     assert (bobs.ok, bobs.error_message) == (
         False,
         "Not done: this invoice is for another member: tap Pay in your own /orders",
@@ -150,7 +142,7 @@ async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community
     # A payment Telegram reports that no checkout allowed (another currency): not recorded,
     # and the member is given the charge to claim it back.
     forged = c.sandbox.checkout(c.alice, invoice, currency="USD")
-    await asyncio.wait_for(forged.answered.wait(), 10)
+    await c.sandbox.checked(forged)
     c.sandbox.paid(c.alice, forged)
     warning = await c.sandbox.wait_for_message(c.alice.id, "could not be recorded")
     assert "this purchase is paid in EUR, not in USD" in (warning.text or "")
@@ -191,7 +183,7 @@ async def test_a_refund_owed_names_the_charge_to_refund(community: Community) ->
     # Paying in Telegram after the cancel: refused at checkout.
     late = c.sandbox.checkout(c.bob, payload=f"gb1:1:{c.bob.id}:100", currency="EUR",
                               total_amount=100)  # fmt: skip
-    await asyncio.wait_for(late.answered.wait(), 10)
+    await c.sandbox.checked(late)
     assert (
         late.error_message == "Not done: payments are not collected while the purchase is cancelled"
     )

@@ -87,8 +87,9 @@ class MiniAppRoutes:
             sent = None
         try:
             body = await mini_app.save(
-                self._runtime, person, int(request.match_info["purchase_id"]), sent
-            )
+                self._application.bot, self._runtime, person,
+                int(request.match_info["purchase_id"]), sent,
+            )  # fmt: skip
         except mini_app.Refused as refused:
             return _json({"error": refused.reason}, refused.status)
         return _json(body)

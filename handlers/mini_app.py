@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Bot
+
 from domain import services
 from domain.errors import N_, DomainError, InvalidPurchase, NotFound
 from domain.purchase import Purchase, PurchaseStatus
 from domain.views import card_summary
+from handlers.my_orders import redraw_remembered_editor
 from handlers.runtime import Runtime
 from runtime.mini_app_auth import MiniAppUser
 from texts.card_view import item_rules, price_text
@@ -109,8 +112,11 @@ def _lines(body: object) -> dict[int, tuple[int, int]]:
     return lines
 
 
-async def save(rt: Runtime, person: MiniAppUser, purchase_id: int, body: object) -> dict[str, Any]:
-    """The member's order as the page sent it, then the catalog as it now stands."""
+async def save(
+    bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int, body: object
+) -> dict[str, Any]:
+    """The member's order as the page sent it, then the catalog as it now stands; the card
+    in the chat and the member's editor in the private chat follow."""
     purchase, t = await _load(rt, person, purchase_id)
     try:
         lines = _lines(body)
@@ -123,6 +129,7 @@ async def save(rt: Runtime, person: MiniAppUser, purchase_id: int, body: object)
     except DomainError as error:
         raise Refused(400, t.reason(error)) from None
     rt.cards.request(purchase_id)
+    await redraw_remembered_editor(bot, rt, t, person.user_id, purchase_id)
     return await catalog(rt, person, purchase_id)
 
 

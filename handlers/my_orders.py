@@ -3,9 +3,10 @@ and the head's answer to a request to withdraw after the stop."""
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -16,6 +17,7 @@ from telegram.ext import (
 
 from domain import checkout, ledger, services
 from domain.adjustments import ESTIMATED
+from domain.community import Community
 from domain.errors import N_, DomainError, LimitExceeded, NotFound
 from domain.events import AmountsChanged
 from domain.ports import AlreadyProcessed
@@ -25,6 +27,7 @@ from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     Press,
     Registration,
+    Runtime,
     in_private,
     on_buttons,
     on_press,
@@ -36,6 +39,8 @@ from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
 from texts.i18n import Translator, pick_language
 from texts.order_view import editor_keyboard, editor_text, leave_keyboard
+
+log = logging.getLogger(__name__)
 
 
 async def send_editor(
@@ -57,17 +62,52 @@ async def send_editor(
             chat.id, t.gettext("That purchase does not exist (any more).")
         )
         return
-    now = rt.clock()
-    view = member_order(purchase, user.id)
-    text = editor_text(t, purchase, view, now)
-    pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
-    markup = editor_keyboard(t, purchase, view, now, rt.mini_app_url, pays_in_telegram)
+    text, markup = editor_of(rt, t, purchase, community, user.id)
     if edit is None:
-        await context.bot.send_message(
+        edit = await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+    else:
+        await redraw(edit, text, markup)
+    if chat.id == user.id:
+        rt.remember_editor(user.id, purchase_id, edit.message_id)
+
+
+def editor_of(
+    rt: Runtime, t: Translator, purchase: Purchase, community: Community | None, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The person's editor of one purchase as it stands now: its text and buttons."""
+    now = rt.clock()
+    view = member_order(purchase, user_id)
+    pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
+    return (
+        editor_text(t, purchase, view, now),
+        editor_keyboard(t, purchase, view, now, rt.mini_app_url, pays_in_telegram),
+    )
+
+
+async def redraw_remembered_editor(
+    bot: Bot, rt: Runtime, t: Translator, user_id: int, purchase_id: int
+) -> None:
+    """The editor the person last saw in their private chat, redrawn after their order was
+    changed elsewhere (the catalog Mini App); nothing when there is none to redraw."""
+    message_id = rt.editors.get((user_id, purchase_id))
+    if message_id is None:
         return
-    await redraw(edit, text, markup)
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None:
+        return
+    text, markup = editor_of(rt, t, purchase, community, user_id)
+    try:
+        await bot.edit_message_text(
+            text, chat_id=user_id, message_id=message_id, parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )  # fmt: skip
+    except BadRequest as error:
+        if "not modified" not in error.message:  # deleted meanwhile, or too old to edit
+            rt.editors.pop((user_id, purchase_id), None)
+            log.info("the order editor was not redrawn: %s", error)
 
 
 async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +99,19 @@ class Runtime:
     chosen_languages: dict[int, str] = field(default_factory=dict)
     # Told of every choice, so that other processes of the bot update their cache too.
     language_chosen: Callable[[int, str | None], None] = lambda _user_id, _language: None
+    # The latest order editor each person saw in their private chat, per purchase ((user,
+    # purchase) → message id): an order saved in the catalog Mini App redraws it. In memory,
+    # the latest EDITORS_KEPT only; one forgotten is redrawn by the person's Refresh.
+    editors: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
+
+    def remember_editor(self, user_id: int, purchase_id: int, message_id: int) -> None:
+        self.editors[(user_id, purchase_id)] = message_id
+        self.editors.move_to_end((user_id, purchase_id))
+        while len(self.editors) > EDITORS_KEPT:
+            self.editors.popitem(last=False)
+
+
+EDITORS_KEPT = 10_000
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -154,6 +154,10 @@ async def test_a_member_orders_in_the_mini_app_and_the_card_follows(sqlite_url: 
         assert after.quantity(c.alice.id, 1) == 4 and after.tolerance(c.alice.id, 1) == 1
         card = next(m for m in c.sandbox.emulator.chat_messages(c.chat.id) if m.pinned)
         await c.sandbox.wait_for_edit(card, "4 units")
+        # The editor she opened the catalog from shows the saved order too.
+        redrawn = await c.sandbox.wait_for_edit(editor, "Gouda: 4")
+        assert "also take up to 1 more" in (redrawn.text or "")
+        assert redrawn.buttons()[0]["text"] == "🛍 Catalog"
         assert screenshot.stat().st_size > 10_000
 
 

@@ -42,6 +42,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.memory
 	$(PY) -m bench.routes
+	$(PY) -m bench.checkout_rush
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

@@ -140,6 +140,8 @@ class EventNotices:
         self.community = community
         self.now = now
         self.languages: dict[int, str] = {}
+        # Payments made in Telegram this round (event, member, amount): one note to the head.
+        self.paid_in_telegram: list[tuple[int, int, Money]] = []
 
     @cached_property
     def dues(self) -> dict[int, AmountDue]:
@@ -202,7 +204,11 @@ class EventNotices:
             react = getattr(self, f"on_{event.kind}", None)
             if react is not None:
                 await react(event)
+        await self.finish()
         return handled
+
+    async def finish(self) -> None:
+        """After the round's events: what is said once for several of them."""
 
     async def _digest_due(self, events: list[LoggedEvent]) -> bool:
         timing = self.timing

@@ -93,10 +93,27 @@ class MoneyNotices(EventNotices):
         account = self.account(member)
         text = notices.paid_in_telegram(self.t(member), purchase, entry.amount, account)
         await self.send(f"paid-in-telegram:{event.id}", member, text)
-        to_head = notices.paid_in_telegram_to_head(
-            self.t(purchase.head_id), purchase, member, self._name(member), entry.amount, account
-        )
-        await self.send(f"paid-in-telegram:{event.id}:head", purchase.head_id, to_head)
+        self.paid_in_telegram.append((event.id, member, entry.amount))
+
+    async def finish(self) -> None:
+        """The head hears of the payments made in Telegram this round in one message: a rush
+        of members paying after the stop is not a rush of notices in the head's chat."""
+        await super().finish()
+        paid, self.paid_in_telegram = self.paid_in_telegram, []
+        if not paid:
+            return
+        purchase, t = self.purchase, self.t(self.purchase.head_id)
+        key = f"paid-in-telegram:{paid[0][0]}-{paid[-1][0]}:head"
+        if len(paid) == 1:
+            _event, member, amount = paid[0]
+            text = notices.paid_in_telegram_to_head(
+                t, purchase, member, self._name(member), amount, self.account(member)
+            )
+        else:
+            text = notices.paid_in_telegram_together(
+                t, purchase, [(self._name(member), amount) for _event, member, amount in paid]
+            )
+        await self.send(key, purchase.head_id, text)
 
     async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
         member, number = int(event.payload["member_id"]), int(event.payload["claim"])

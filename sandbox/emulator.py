@@ -947,6 +947,7 @@ class TelegramSandbox:
         if not ok and not str(error or "").strip():
             raise bad_request("ERROR_MESSAGE_EMPTY")
         pending.ok, pending.error_message = ok, None if ok else str(error)
+        pending.answered_at = time.perf_counter()
         pending.answered.set()
         return True
 

@@ -122,6 +122,7 @@ class PendingCheckout:
     error_message: str | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     asked_at: float = 0.0  # time.perf_counter() when Telegram asked the bot
+    answered_at: float = 0.0  # and when the bot's answer arrived
     # The service message the payment came as, and its update (to deliver it again).
     payment: SandboxMessage | None = None
     payment_update_id: int = 0

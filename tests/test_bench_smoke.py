@@ -42,3 +42,13 @@ def test_the_route_planner_serves_every_stop_and_beats_the_sweep() -> None:
     assert row.lines >= 1 and row.km > 0 and row.sweep_km > 0
     assert row.km <= row.sweep_km  # the solver is never worse than the hand-drawn sweep here
     print(f"\n{routes.table([row])}")
+
+
+async def test_every_checkout_of_a_rush_is_answered_and_every_payment_recorded_once(
+    sqlite_url: str,
+) -> None:
+    from bench import checkout_rush
+
+    bot = await checkout_rush.run_bot(20, sqlite_url)
+    assert (bot.answered_in_time, bot.recorded) == (20, 20)
+    print(f"\n{checkout_rush.table([bot])}")

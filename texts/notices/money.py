@@ -16,7 +16,15 @@ from domain.money import Money
 from domain.purchase import PaymentMode, Purchase
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
-from texts.notices.common import MAX_NAMES, how_to_pay, lines_text, link, names_text, title
+from texts.notices.common import (
+    MAX_NAMES,
+    how_to_pay,
+    lines_text,
+    link,
+    names_joined,
+    names_text,
+    title,
+)  # fmt: skip
 
 
 def payment_claimed(
@@ -463,6 +471,20 @@ def paid_in_telegram(t: Translator, purchase: Purchase, amount: Money, account: 
         + " "
         + still_to_pay(t, purchase, account)
     )
+
+
+def paid_in_telegram_together(
+    t: Translator, purchase: Purchase, paid: list[tuple[str, Money]]
+) -> str:
+    """For the head: several members paid through the payment provider since the last note
+    (a rush after the stop is one message, not one per member); nothing to confirm."""
+    total = sum((amount for _name, amount in paid), Money.zero(purchase.currency))
+    names = names_joined(t, [f"{name} {t.money(amount)}" for name, amount in paid])
+    return t.ngettext(
+        "💳 Paid in Telegram for {title}: {names} ({count} payment, {total} in all).",
+        "💳 Paid in Telegram for {title}: {names} ({count} payments, {total} in all).",
+        len(paid),
+    ).format(title=title(purchase), names=names, count=len(paid), total=t.money(total))
 
 
 def paid_in_telegram_to_head(

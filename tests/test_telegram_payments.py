@@ -18,10 +18,13 @@ from domain.billing import amounts_due
 from domain.payments import Means
 from sandbox.chat_page import ChatPage
 from sandbox.model import SandboxMessage
+from tests.support.builders import eur, purchase
 from tests.support.scenario import Community, community_running
 from tests.test_head_panel import stopped_purchase
 from tests.test_payments import editor, payments, stored
+from texts import notices
 from texts.callback_data import Action, encode
+from texts.i18n import Translator
 
 
 @pytest.fixture
@@ -318,3 +321,15 @@ async def test_a_fault_while_paying_never_asks_to_pay_again(community: Community
         async with c.runtime.database.engine.begin() as connection:
             await connection.execute(text("ALTER TABLE ledger_away RENAME TO ledger_entries"))
     assert (await stored(c)).ledger == []
+
+
+def test_the_head_s_note_of_several_payments_names_each_and_the_total() -> None:
+    p = purchase()
+    paid = [("Alice <3", eur("12.50")), ("Bob", eur("7.00"))]
+    assert notices.paid_in_telegram_together(Translator("en"), p, paid) == (
+        "💳 Paid in Telegram for <b>Wildflower honey</b>: Alice &lt;3 €12.50, Bob €7.00 "
+        "(2 payments, €19.50 in all)."
+    )
+    many = [(f"N{n}", eur("1.00")) for n in range(45)]
+    text = notices.paid_in_telegram_together(Translator("ru"), p, many)
+    assert "и ещё 5" in text and "45 платежей" in text

@@ -17,9 +17,9 @@ from datetime import datetime
 from domain import events
 from domain.community import Community
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed
-from domain.ledger import account_of
+from domain.ledger import account_of, settle_open_claims
 from domain.money import Money
-from domain.payments import ClaimState, EntryKind, LedgerEntry, Means, PaymentClaim
+from domain.payments import ClaimState, EntryKind, LedgerEntry, Means
 from domain.purchase import Purchase
 from domain.terms import PaymentMode
 
@@ -160,12 +160,7 @@ def record_charge(
     purchase.ledger.append(entry)
     if amount >= owed:
         # An "I paid" left open (sent another way) is settled: nothing is owed any more.
-        purchase.claims = [
-            PaymentClaim(c.number, c.member_id, c.amount, c.at, ClaimState.SETTLED)
-            if c.member_id == member_id and c.state is ClaimState.OPEN
-            else c
-            for c in purchase.claims
-        ]
+        settle_open_claims(purchase, member_id, ClaimState.SETTLED)
     purchase.events.append(events.PaidInTelegram(purchase.id, member_id, entry.number))
     return entry
 

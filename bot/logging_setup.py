@@ -1,4 +1,5 @@
-"""Logging, set up once for the process, with the bot token redacted from every line."""
+"""Logging, set up once for the process, with the bot token (and payment provider tokens)
+redacted from every line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import re
 # A Telegram token looks like "123456789:AA...": redact anything of that shape, not only the
 # configured token, so a token pasted into a message or a URL never reaches the log either.
 TOKEN_PATTERN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+# A payment provider token ("284685063:TEST:..." or ":LIVE:"), the platform's or one a chat
+# admin gave their community: none of them is in the settings' list of secrets.
+PROVIDER_TOKEN_PATTERN = re.compile(r"\b\d+:(?:TEST|LIVE):[^\s'\",:}]+")
 REDACTED = "[redacted]"
 
 
@@ -22,7 +26,7 @@ class RedactingFormatter(logging.Formatter):
         line = super().format(record)
         for secret in self._secrets:
             line = line.replace(secret, REDACTED)
-        return TOKEN_PATTERN.sub(REDACTED, line)
+        return PROVIDER_TOKEN_PATTERN.sub(REDACTED, TOKEN_PATTERN.sub(REDACTED, line))
 
 
 def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:

@@ -42,3 +42,9 @@ def test_a_traceback_mentioning_the_token_is_redacted() -> None:
 @pytest.mark.parametrize("harmless", ["order 12345:67 ready", "ratio 3:1"])
 def test_ordinary_text_with_colons_is_left_alone(harmless: str) -> None:
     assert format_line(harmless) == harmless
+
+
+@pytest.mark.parametrize("token", ["284685063:TEST:NThlNjJhZDU4YjYx", "350862534:LIVE:ZTA0-x_y="])
+def test_a_payment_provider_token_is_redacted_wherever_it_came_from(token: str) -> None:
+    line = format_line("sendInvoice with {'provider_token': '%s', 'currency': 'EUR'}", token)
+    assert token not in line and "'provider_token': '[redacted]'" in line

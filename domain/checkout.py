@@ -16,8 +16,8 @@ from datetime import datetime
 
 from domain import events
 from domain.community import Community
-from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed
-from domain.ledger import account_of, settle_open_claims
+from domain.errors import N_, DomainError, IllegalTransition, InvalidPurchase, NotAllowed
+from domain.ledger import Account, account_of, settle_open_claims
 from domain.money import Money
 from domain.payments import ClaimState, EntryKind, LedgerEntry, Means
 from domain.purchase import Purchase
@@ -80,6 +80,21 @@ def parse_payload(payload: str) -> tuple[int, int, int] | None:
 
 def _ensure_payable(purchase: Purchase, member_id: int) -> Money:
     """What the member owes now, while it may be paid in Telegram."""
+    account = account_of(purchase, member_id)
+    _check_payable(purchase, account)
+    return account.to_pay
+
+
+def payable(purchase: Purchase, account: Account) -> bool:
+    """Whether this account may be paid in Telegram now (what a *Pay* button is shown for)."""
+    try:
+        _check_payable(purchase, account)
+    except DomainError:
+        return False
+    return True
+
+
+def _check_payable(purchase: Purchase, account: Account) -> None:
     if purchase.payment_mode is not PaymentMode.PREPAY:
         raise IllegalTransition(N_("this purchase is paid to the head at pickup"))
     if not purchase.accepts_payments():
@@ -87,7 +102,6 @@ def _ensure_payable(purchase: Purchase, member_id: int) -> Money:
             N_("payments are not collected while the purchase is {status}"),
             status=purchase.status,
         )
-    account = account_of(purchase, member_id)
     if account.open_claim is not None:
         # They sent it some other way already: paying here too would pay twice.
         raise IllegalTransition(
@@ -96,7 +110,6 @@ def _ensure_payable(purchase: Purchase, member_id: int) -> Money:
         )
     if account.to_pay.minor == 0:
         raise IllegalTransition(N_("you owe nothing for this purchase now"))
-    return account.to_pay
 
 
 def invoice_for(purchase: Purchase, member_id: int) -> Invoice:

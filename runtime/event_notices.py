@@ -12,13 +12,13 @@ from functools import cached_property
 from html import escape
 from typing import Any
 
+from domain import checkout
 from domain.billing import AmountDue, amounts_due
 from domain.community import Community
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.purchase import Purchase, PurchaseStatus
-from domain.terms import PaymentMode
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import SqlUnitOfWork
 from texts import notices
@@ -246,15 +246,9 @@ class EventNotices:
     def payable_in_telegram(self, member_id: int) -> bool:
         """Whether the member's notice carries a *Pay* button: what they owe now may be paid
         in Telegram (a prepaid purchase collecting, no "I paid" waiting for the head)."""
-        purchase = self.purchase
-        account = self.account(member_id)
         return (
-            (self.pay_in_telegram or self.community.payment_token is not None)
-            and purchase.payment_mode is PaymentMode.PREPAY
-            and purchase.accepts_payments()
-            and account.to_pay.minor > 0
-            and account.open_claim is None
-        )
+            self.pay_in_telegram or self.community.payment_token is not None
+        ) and checkout.payable(self.purchase, self.account(member_id))
 
     def pay_markup(self, t: Translator, member_id: int) -> dict[str, Any] | None:
         if not self.payable_in_telegram(member_id):

@@ -72,7 +72,10 @@ def test_no_invoice_when_nothing_may_be_paid_in_telegram() -> None:
     assert refusal(IllegalTransition, lambda: invoice_for(p, 99)) == (
         "you owe nothing for this purchase now"
     )
+    assert checkout.payable(p, account_of(p, A)) and not checkout.payable(p, account_of(p, 99))
+    assert not checkout.payable(open_one, account_of(open_one, A))
     ledger.claim_payment(p, A, NOW)
+    assert not checkout.payable(p, account_of(p, A))
     assert refusal(IllegalTransition, lambda: invoice_for(p, A)) == (
         "you said you paid €17.80 already; the head will confirm it"
     )

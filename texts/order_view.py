@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
+from domain import checkout
 from domain.ledger import PaymentStatus
 from domain.purchase import RUNNING, PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
@@ -270,7 +271,7 @@ def editor_keyboard(
         and account.to_pay.minor
         and account.open_claim is None
     ):
-        if pay_in_telegram and purchase.payment_mode is PaymentMode.PREPAY:
+        if pay_in_telegram and checkout.payable(purchase, account):
             label = t.gettext("💳 Pay {amount} in Telegram").format(amount=t.money(account.to_pay))
             rows.append([_button(label, Action.ORDER_PAY, pid)])
         rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])

@@ -14,7 +14,6 @@ import contextlib
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 from telegram.constants import ParseMode
@@ -39,13 +38,16 @@ from handlers.runtime import (
     Registration,
     anywhere,
     community_translator,
+    end_conversation,
     ensure_community,
+    interrupting,
     is_chat_admin,
     load_community,
     on_buttons,
     on_press,
     person_translator,
     runtime,
+    save_community,
 )
 from texts.callback_data import Action, Start, deep_link
 from texts.i18n import Translator
@@ -221,7 +223,7 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     if args == ["off"]:
         community = replace(community, payment_token=None)
-        await _save(context, community)
+        await save_community(context, community)
         await message.reply_text(
             t.gettext("Removed: this community has no token of its own now.")
             + "\n"
@@ -234,12 +236,6 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         where_payments_go(t, community, rt.payment_token),
         reply_markup=InlineKeyboardMarkup([[button]]),
     )
-
-
-async def _save(context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
-    async with runtime(context).database.unit_of_work() as uow:
-        await uow.telegram.save_community(community)
-        await uow.commit()
 
 
 async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
@@ -257,17 +253,9 @@ async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat
         return
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
-        state: dict[str, Any] = {
+        state = interrupting(found, (PAY_TOKEN,)) | {
             "community_id": chat_id,
             "asked_at": rt.clock().isoformat(),
-            # Asked in the middle of something else (a purchase being opened): back to it after.
-            "previous": (
-                found[1].get("previous")
-                if found is not None and found[0] == PAY_TOKEN
-                else None
-                if found is None
-                else {"kind": found[0], "state": found[1]}
-            ),
         }
         await uow.telegram.save_conversation(user.id, PAY_TOKEN, state, rt.clock())
         await uow.commit()
@@ -295,14 +283,10 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
-        if found is None or found[0] != PAY_TOKEN:
-            return
-        state = found[1]
-        previous = state.get("previous") or {"kind": "done", "state": {}}
-        await uow.telegram.save_conversation(
-            user.id, str(previous["kind"]), dict(previous["state"]), rt.clock()
-        )
-        await uow.commit()
+    if found is None or found[0] != PAY_TOKEN:
+        return
+    state = found[1]
+    await end_conversation(context, user.id, state)
     if rt.clock() - datetime.fromisoformat(str(state["asked_at"])) > TOKEN_WITHIN:
         return
     t = person_translator(update, context)
@@ -322,7 +306,7 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             t.gettext("Only a chat admin of that community can set its payment token.")
         )
         raise ApplicationHandlerStop
-    await _save(context, replace(community, payment_token=token))
+    await save_community(context, replace(community, payment_token=token))
     with contextlib.suppress(TelegramError):
         await message.delete()
     await message.reply_text(

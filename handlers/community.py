@@ -22,7 +22,7 @@ from handlers.runtime import (
     ensure_community,
     is_chat_admin,
     person_translator,
-    runtime,
+    save_community,
 )
 from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
@@ -135,9 +135,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if isinstance(outcome, str):
         await message.reply_text(outcome, parse_mode=ParseMode.HTML)
         return
-    async with runtime(context).database.unit_of_work() as uow:
-        await uow.telegram.save_community(outcome)
-        await uow.commit()
+    await save_community(context, outcome)
     await message.reply_text(
         community_translator(outcome).gettext("Saved.")
         + "\n\n"

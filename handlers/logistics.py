@@ -38,8 +38,10 @@ from handlers.runtime import (
     Registration,
     actor_for,
     anywhere,
+    end_conversation,
     head_community,
     in_private,
+    interrupting,
     is_chat_admin,
     on_buttons,
     on_press,
@@ -439,7 +441,10 @@ async def problem(press: Press) -> None:
         return
     async with press.unit_of_work() as uow:
         found = await uow.telegram.conversation(press.actor.user_id)
-        state = _interrupting(found) | {"plan_id": plan_id, "community_id_of_stop": community_id}
+        state = interrupting(found, (PROBLEM, COMMENT)) | {
+            "plan_id": plan_id,
+            "community_id_of_stop": community_id,
+        }
         await uow.telegram.save_conversation(press.actor.user_id, PROBLEM, state, press.rt.clock())
         await uow.commit()
     await press.query.answer()
@@ -449,27 +454,6 @@ async def problem(press: Press) -> None:
             press.t.gettext("What went wrong at {stop}? Write a few words or send a photo.")
             .format(stop=stop.title)
         )  # fmt: skip
-
-
-def _interrupting(found: tuple[str, dict[str, Any]] | None) -> dict[str, Any]:
-    """A note or comment asked for in the middle of something else (a purchase being opened in
-    the wizard): what it was, to go back to after the note."""
-    if found is None or found[0] in (PROBLEM, COMMENT):
-        return {"previous": found[1].get("previous") if found else None}
-    return {"previous": {"kind": found[0], "state": found[1]}}
-
-
-async def _end_conversation(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any]
-) -> None:
-    """Back to where the person was before the note or comment was asked for."""
-    rt = runtime(context)
-    previous = state.get("previous") or {"kind": "done", "state": {}}
-    async with rt.database.unit_of_work() as uow:
-        await uow.telegram.save_conversation(
-            user_id, str(previous["kind"]), dict(previous["state"]), rt.clock()
-        )
-        await uow.commit()
 
 
 async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -498,10 +482,10 @@ async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
         )  # fmt: skip
     except DomainError as error:
         if not isinstance(error, InvalidPurchase):  # delivered meanwhile: nothing to note
-            await _end_conversation(context, user.id, state)
+            await end_conversation(context, user.id, state)
         await _reply(update, not_done(t, error))
         raise ApplicationHandlerStop from None
-    await _end_conversation(context, user.id, state)
+    await end_conversation(context, user.id, state)
     await _reply(update, t.gettext("Noted. The head and the operator are told."))
     async with rt.database.unit_of_work() as uow:
         community = await uow.communities.get(stop.community_id)
@@ -535,7 +519,7 @@ async def rate(press: Press) -> None:
         return
     async with press.rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(press.actor.user_id)
-        state = _interrupting(found) | {
+        state = interrupting(found, (PROBLEM, COMMENT)) | {
             "rated_purchase_id": purchase_id,
             "rated_at": now.isoformat(),
         }
@@ -562,7 +546,7 @@ async def _comment(
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     rt = runtime(context)
-    await _end_conversation(context, user.id, state)
+    await end_conversation(context, user.id, state)
     rated_at = datetime.fromisoformat(str(state["rated_at"]))
     if rt.clock() - rated_at > COMMENT_WITHIN or not message.text:
         return False

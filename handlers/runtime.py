@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -161,6 +161,40 @@ async def ensure_community(
 async def load_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Community | None:
     async with runtime(context).database.unit_of_work() as uow:
         return await uow.communities.get(chat_id)
+
+
+async def save_community(context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
+    async with runtime(context).database.unit_of_work() as uow:
+        await uow.telegram.save_community(community)
+        await uow.commit()
+
+
+# --- short conversations: the next message is an answer, then back to what was going on ----
+
+
+Conversation = tuple[str, dict[str, Any]]
+
+
+def interrupting(found: Conversation | None, short_kinds: Collection[str]) -> dict[str, Any]:
+    """A short answer (a driver's note, a comment, a token) asked for in the middle of
+    something else (a purchase being opened in the wizard): what it was, to go back to after.
+    Asked again while one of `short_kinds` waits, the older answer's way back is kept."""
+    if found is None or found[0] in short_kinds:
+        return {"previous": found[1].get("previous") if found else None}
+    return {"previous": {"kind": found[0], "state": found[1]}}
+
+
+async def end_conversation(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any]
+) -> None:
+    """Back to where the person was before the short answer was asked for."""
+    rt = runtime(context)
+    previous = state.get("previous") or {"kind": "done", "state": {}}
+    async with rt.database.unit_of_work() as uow:
+        await uow.telegram.save_conversation(
+            user_id, str(previous["kind"]), dict(previous["state"]), rt.clock()
+        )
+        await uow.commit()
 
 
 async def is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:

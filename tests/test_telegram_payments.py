@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from domain.billing import amounts_due
+from domain.money import Money
 from domain.payments import Means
 from sandbox.chat_page import ChatPage
 from sandbox.model import SandboxMessage
@@ -41,6 +42,14 @@ async def invoice_of(c: Community, notice: SandboxMessage) -> SandboxMessage:
     return await c.sandbox.wait_for_message(
         c.alice.id, lambda m: m.invoice is not None, after=notice
     )
+
+
+async def stopped_and_invoiced(c: Community) -> tuple[Money, SandboxMessage, SandboxMessage]:
+    """The purchase stopped; what Alice owes, her stop notice, and the invoice its Pay sent."""
+    await stopped_purchase(c)
+    due = amounts_due(await stored(c))[c.alice.id].total
+    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
+    return due, notice, await invoice_of(c, notice)
 
 
 async def test_a_member_pays_the_amount_due_and_it_is_recorded_once(database_url: str) -> None:
@@ -105,10 +114,7 @@ async def test_a_member_pays_the_amount_due_and_it_is_recorded_once(database_url
 
 async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community) -> None:
     c = community
-    await stopped_purchase(c)
-    due = amounts_due(await stored(c))[c.alice.id].total
-    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
-    invoice = await invoice_of(c, notice)
+    due, _notice, invoice = await stopped_and_invoiced(c)
 
     async def refusal(**checkout: object) -> str | None:
         pending = c.sandbox.checkout(c.alice, invoice, **checkout)  # type: ignore[arg-type]
@@ -168,10 +174,8 @@ async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community
 
 async def test_a_refund_owed_names_the_charge_to_refund(community: Community) -> None:
     c = community
-    await stopped_purchase(c)
-    due = amounts_due(await stored(c))[c.alice.id].total
-    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
-    paid = await c.sandbox.pay(c.alice, await invoice_of(c, notice))
+    due, _notice, invoice = await stopped_and_invoiced(c)
+    paid = await c.sandbox.pay(c.alice, invoice)
     await c.sandbox.wait_for_message(c.alice.id, "is received (paid in Telegram)")
     assert paid.payment is not None and paid.payment.successful_payment is not None
     charge = paid.payment.successful_payment["provider_payment_charge_id"]
@@ -210,10 +214,7 @@ async def test_without_a_provider_token_nothing_offers_to_pay_in_telegram(
 
 async def test_the_chat_page_shows_the_invoice_and_pays_it(community: Community) -> None:
     c = community
-    await stopped_purchase(c)
-    due = amounts_due(await stored(c))[c.alice.id].total
-    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
-    invoice = await invoice_of(c, notice)
+    due, notice, invoice = await stopped_and_invoiced(c)
     page = ChatPage(c.sandbox, c.chat)
     await page.start(0)
     try:
@@ -302,9 +303,7 @@ async def test_a_chat_admin_sets_the_community_s_own_token_in_private(sqlite_url
 
 async def test_a_fault_while_paying_never_asks_to_pay_again(community: Community) -> None:
     c = community
-    await stopped_purchase(c)
-    notice = await c.sandbox.wait_for_message(c.alice.id, "has stopped")
-    invoice = await invoice_of(c, notice)
+    _due, _notice, invoice = await stopped_and_invoiced(c)
     async with c.runtime.database.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE ledger_entries RENAME TO ledger_away"))
     try:

@@ -204,7 +204,7 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     community = await ensure_community(context, chat)
     t = community_translator(community)
-    args = context.args or []
+    args = [arg.lower() for arg in context.args or []]  # "/paytoken OFF" is off too
     if args and args != ["off"]:
         # A token posted for the whole chat to see: gone at once, and the sender told.
         with contextlib.suppress(TelegramError):

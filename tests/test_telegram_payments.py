@@ -294,7 +294,7 @@ async def test_a_chat_admin_sets_the_community_s_own_token_in_private(sqlite_url
         assert (await sandbox.pay(c.alice, invoice)).ok
         await sandbox.wait_for_message(c.alice.id, "is received (paid in Telegram)")
 
-        sent = await sandbox.send(c.head, "/paytoken off", chat=c.chat)
+        sent = await sandbox.send(c.head, "/paytoken OFF", chat=c.chat)
         await sandbox.wait_for_message(c.chat.id, "Removed", after=sent)
         order = await editor(c, c.bob)
         assert not any(b["text"].startswith("💳") for b in order.buttons())

@@ -49,7 +49,7 @@ from handlers import (
     transfer,
 )
 from handlers.failure import on_error
-from handlers.purchase_card import card_editor, resume_publishing
+from handlers.purchase_card import card_editor, finish_posting
 from handlers.runtime import Runtime, utc_now
 from runtime.card_refresher import CardRefresher
 from runtime.connections import ConnectionSet
@@ -210,7 +210,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             rt.background += [
                 loop.create_task(rt.notifier.run_forever()),
                 loop.create_task(rt.sender.run_forever()),
-                loop.create_task(resume_publishing(application.bot, rt)),
+                loop.create_task(finish_posting(application.bot, rt)),
             ]
 
         lanes = webhook and not database.is_sqlite

@@ -41,6 +41,18 @@ class PurchaseLifecycle(PurchaseOrders):
         if self._move(PurchaseStatus.OPEN):
             self.events.append(events.PurchasePublished(self.id))
 
+    def return_to_draft(self) -> None:
+        """Its card could not be posted, so nobody saw it: back to a draft. Once someone
+        ordered (by a link, while the card was being sent) it stays open. Safe to repeat."""
+        if self.status is PurchaseStatus.DRAFT:
+            return
+        if self.status is not PurchaseStatus.OPEN or self.participant_ids():
+            raise IllegalTransition(
+                N_("the purchase is {status}; it cannot become {target}"),
+                status=self.status, target=PurchaseStatus.DRAFT,
+            )  # fmt: skip
+        self.status = PurchaseStatus.DRAFT
+
     def reach_deadline(self, now: datetime) -> None:
         """What the deadline does: stop, or follow the short-MOQ policy. Safe to repeat. A
         campaign's purchase waits for its campaign (`close_with_campaign`)."""

@@ -213,9 +213,18 @@ class TelegramState(Protocol):
     """What the bot keeps about people and chats: who started it, their language and
     reminders, where a purchase's card is, and where a person is in a conversation."""
 
-    async def card(self, purchase_id: int) -> CardLocation | None: ...
+    async def card(self, purchase_id: int) -> CardLocation | None:
+        """Where the card is; None while it is being posted."""
 
     async def set_card(self, purchase_id: int, location: CardLocation) -> None: ...
+
+    async def card_to_post(self, purchase_id: int, chat_id: int) -> None:
+        """The purchase's card is about to be posted in `chat_id` (no message yet)."""
+
+    async def forget_card(self, purchase_id: int) -> None: ...
+
+    async def cards_being_posted(self) -> list[int]:
+        """Purchases whose card was to be posted and was not recorded as posted."""
 
     async def mark_started(self, user_id: int, now: datetime, language: str | None) -> bool: ...
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from datetime import timedelta
 
 from telegram import Bot, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from domain import services
@@ -44,15 +45,16 @@ async def publish_and_post(
     reuse_pay_to: bool = True,
     saved: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
-    """Check that the card fits, store the purchase as a draft, post its card in the community
-    chat, then open the purchase and record the card in one transaction (and pin it). A card
-    that cannot be posted leaves nothing behind: no open purchase nobody can see. `saved` runs
-    once the draft is stored (the wizard ends there: pressing Publish again makes no twin)."""
+    """Check that the card fits, open the purchase noting that its card is to be posted (one
+    transaction), post the card in the community chat and record where it is (and pin it).
+    Taps on the card count from the moment it appears; a card Telegram refuses returns the
+    purchase to a draft nobody sees (`CardNotPosted` says why). `saved` runs once the purchase
+    is stored (the wizard ends there: pressing Publish again makes no twin)."""
     rt = runtime(context)
     check_card_fits(purchase, community.timezone, rt.clock())
-    purchase_id = await services.save_draft(
+    purchase_id = await services.open_with_card(
         rt.database.unit_of_work(update_id), purchase, rt.clock(), rt.settings.max_fee_percent,
-        reuse_pay_to,
+        community.chat_id, reuse_pay_to,
     )  # fmt: skip
     if saved is not None:
         await saved()
@@ -85,77 +87,125 @@ class CardNotPosted(DomainError):
 
 
 async def post_card(bot: Bot, rt: Runtime, purchase_id: int) -> None:
-    """Post a saved draft's card and open the purchase with it; the draft goes when Telegram
-    refuses the card. A crash between posting and recording is finished at the next start
-    (`resume_publishing`)."""
+    """Post the card of a purchase opened for it and record where it is. Refused, the purchase
+    goes back to a draft and `CardNotPosted` says why. Unanswered (a time-out: the card may or
+    may not be in the chat), it stays to be posted: a tap on the card adopts it, else
+    `finish_posting` posts it again."""
     async with rt.database.unit_of_work() as uow:
-        draft, community = await uow.purchase_and_community(purchase_id)
-    if draft is None or community is None:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None or community is None or purchase.status is PurchaseStatus.DRAFT:
         return
     t = community_translator(community)
-    shown = draft.copy()
-    shown.status = PurchaseStatus.OPEN  # the card shows what members will see
-    await send_photos(bot, community.chat_id, t, shown)
+    await send_photos(bot, community.chat_id, t, purchase)
     try:
         message = await bot.send_message(
             community.chat_id,
-            card_text(t, shown, card_summary(shown), rt.clock()),
+            card_text(t, purchase, card_summary(purchase), rt.clock()),
             parse_mode=ParseMode.HTML,
-            reply_markup=card_keyboard(t, shown, bot.username),
+            reply_markup=card_keyboard(t, purchase, bot.username),
         )
     except TelegramError as error:
-        await services.discard_draft(rt.database.unit_of_work(), purchase_id)
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            log.warning("card of purchase %s: no answer from Telegram (%s)", purchase_id, error)
+            return
+        if await services.card_refused(rt.database.unit_of_work(), purchase_id):
+            raise CardNotPosted(
+                N_("I could not post the card in {chat} ({reason}), so nothing was published"),
+                chat=community.title, reason=error.message,
+            ) from None  # fmt: skip
         raise CardNotPosted(
-            N_("I could not post the card in {chat} ({reason}), so nothing was published"),
+            N_("I could not post the card in {chat} ({reason}); members already ordered by "
+               "its link, so the purchase stays open without a card"),
             chat=community.title, reason=error.message,
         ) from None  # fmt: skip
-    try:
-        async with rt.database.unit_of_work() as uow:
-            purchase = await uow.purchases.get(purchase_id)
-            assert purchase is not None
-            purchase.publish(rt.clock())
-            location = CardLocation(message.chat_id, message.message_id)
-            await uow.telegram.set_card(purchase_id, location)
-            await uow.commit()
-    except DomainError:  # its deadline passed while a crashed process left it a draft
-        with contextlib.suppress(TelegramError):
-            await message.delete()
-        await services.discard_draft(rt.database.unit_of_work(), purchase_id)
-        raise
-    try:
-        await message.pin(disable_notification=True)
-    except BadRequest as error:
-        log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
-
-
-# A draft this old was left by a process that stopped between posting and recording its card.
-ORPHAN_DRAFT_AGE = timedelta(minutes=1)
-
-
-async def resume_publishing(bot: Bot, rt: Runtime) -> None:
-    """At start-up: drafts a crashed process saved but did not finish publishing are posted
-    now (a card it may have posted stays in the chat, and its buttons work)."""
-    async with rt.database.unit_of_work() as uow:
-        drafts = await uow.purchases.get_many(
-            await uow.purchases.ids_with_status(PurchaseStatus.DRAFT)
-        )
-    for draft in drafts:
-        if rt.clock() - draft.created_at < ORPHAN_DRAFT_AGE:
-            continue
+    if await record_card(bot, rt, purchase_id, CardLocation(message.chat_id, message.message_id)):
         try:
-            await post_card(bot, rt, draft.id)
-        except DomainError as error:  # the deadline passed meanwhile, or the card was refused
-            log.warning("draft %s not published after a restart: %s", draft.id, error)
+            await message.pin(disable_notification=True)
+        except BadRequest as error:
+            log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
+
+
+async def record_card(bot: Bot, rt: Runtime, purchase_id: int, location: CardLocation) -> bool:
+    """Note where the card went, unless another one was recorded meanwhile (a tap adopted a
+    card whose send went unanswered): then this one is a twin and goes. The card is redrawn
+    when taps came in before it was recorded."""
+    purchase = None
+    async with rt.database.unit_of_work() as uow:
+        recorded = await uow.telegram.card(purchase_id)
+        if recorded is None:
+            await uow.telegram.set_card(purchase_id, location)
+            purchase = await uow.purchases.get(purchase_id)
+            await uow.commit()
+    if recorded is not None and recorded != location:
+        await retire_card(bot, location)
+        return False
+    if purchase is not None and purchase.participant_ids():
+        rt.cards.request(purchase_id)
+    return True
+
+
+async def retire_card(bot: Bot, location: CardLocation) -> None:
+    """A second card of one purchase (a send that went unanswered, then posted again): the
+    one recorded stays, this one goes, so no card shows a stale count."""
+    try:
+        await bot.delete_message(location.chat_id, location.message_id)
+    except TelegramError as error:  # too old to delete: at least its buttons go
+        log.info("card twin %s not deleted: %s", location, error)
+        with contextlib.suppress(TelegramError):
+            await bot.edit_message_reply_markup(location.chat_id, location.message_id)
+
+
+# A card still to be posted this long after its purchase opened was left by a process that
+# stopped (or got no answer) between posting and recording it; younger ones may be under way.
+UNPOSTED_CARD_AGE = timedelta(minutes=1)
+
+
+async def finish_posting(bot: Bot, rt: Runtime) -> None:
+    """The leader's sweep, at start-up and then every half a minute: cards a stopped process
+    (or an unanswered send) left to be posted are posted now. A card it may have posted stays
+    in the chat with working buttons; the first tap on it retires it (`adopt_or_retire`)."""
+    while True:
+        async with rt.database.unit_of_work() as uow:
+            waiting = await uow.purchases.get_many(await uow.telegram.cards_being_posted())
+        for purchase in waiting:
+            if rt.clock() - purchase.created_at < UNPOSTED_CARD_AGE:
+                continue
+            try:
+                await post_card(bot, rt, purchase.id)
+            except DomainError as error:  # the card was refused
+                log.warning("card of purchase %s not posted: %s", purchase.id, error)
+        await asyncio.sleep(UNPOSTED_CARD_AGE.total_seconds() / 2)
+
+
+async def adopt_or_retire(
+    bot: Bot, rt: Runtime, purchase_id: int, seen: CardLocation
+) -> CardLocation | None:
+    """A tap came from `seen`, a card of this purchase in its community chat. While its card
+    awaits recording, that is the card (its send went unanswered); a card other than the one
+    recorded is a twin. Returns the card recorded now."""
+    async with rt.database.unit_of_work() as uow:
+        recorded = await uow.telegram.card(purchase_id)
+    if recorded is None:
+        return seen if await record_card(bot, rt, purchase_id, seen) else None
+    if recorded != seen:
+        await retire_card(bot, seen)
+    return recorded
 
 
 def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
     """The function the card refresher calls: render the card from the database and edit it."""
 
     async def edit(purchase_id: int) -> None:
+        seen = rt.cards.take_seen(purchase_id)
         async with rt.database.unit_of_work() as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
             location = await uow.telegram.card(purchase_id)
-        if purchase is None or location is None or community is None:
+        if purchase is None or community is None:
+            return
+        for card in seen - {location}:
+            if card.chat_id == community.chat_id:
+                location = await adopt_or_retire(bot, rt, purchase_id, card)
+        if location is None:
             return
         t = community_translator(community)
         await bot.edit_message_text(
@@ -208,7 +258,8 @@ async def tap_plus_one(press: Press) -> None:
     except DomainError as error:
         await query.answer(refusal(t, error), show_alert=False)
         return
-    rt.cards.request(purchase_id)
+    card = query.message  # the card tapped: `card_editor` checks it is the one recorded
+    rt.cards.request(purchase_id, CardLocation(card.chat.id, card.message_id) if card else None)
     view = result.view
     if result.started:
         await query.answer(order_toast(t, view, item_id))

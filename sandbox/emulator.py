@@ -164,6 +164,9 @@ class TelegramSandbox:
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.calls: list[RecordedCall] = []
+        # Method name (lower case) → seconds its answer is held after the call took effect:
+        # Telegram answering late (the message is in the chat; the bot does not know yet).
+        self.late_answers: dict[str, float] = {}
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_max_connections = 40
@@ -253,6 +256,8 @@ class TelegramSandbox:
             self._record(name, params, error.status, error.description, error.retry_after)
             return self._error(error)
         self._record(name, params, 200)
+        if name.lower() in self.late_answers:
+            await asyncio.sleep(self.late_answers[name.lower()])
         return web.json_response({"ok": True, "result": result})
 
     def _record(

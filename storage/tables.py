@@ -406,13 +406,14 @@ class ConversationRow(Base):
 
 
 class PurchaseCardRow(Base):
-    """Where a purchase's card was posted, so later changes can edit it."""
+    """Where a purchase's card was posted, so later changes can edit it. A purchase opens with
+    this row and no message yet: its card is being posted (taps on it already count)."""
 
     __tablename__ = "purchase_cards"
 
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class BotUserRow(Base):

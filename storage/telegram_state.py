@@ -30,7 +30,25 @@ class SqlTelegramState:
 
     async def card(self, purchase_id: int) -> CardLocation | None:
         row = await self._session.get(PurchaseCardRow, purchase_id)
-        return None if row is None else CardLocation(row.chat_id, row.message_id)
+        if row is None or row.message_id is None:  # none, or still being posted
+            return None
+        return CardLocation(row.chat_id, row.message_id)
+
+    async def card_to_post(self, purchase_id: int, chat_id: int) -> None:
+        self._session.add(PurchaseCardRow(purchase_id=purchase_id, chat_id=chat_id))
+
+    async def forget_card(self, purchase_id: int) -> None:
+        await self._session.execute(
+            delete(PurchaseCardRow).where(PurchaseCardRow.purchase_id == purchase_id)
+        )
+
+    async def cards_being_posted(self) -> list[int]:
+        rows = await self._session.scalars(
+            select(PurchaseCardRow.purchase_id)
+            .where(PurchaseCardRow.message_id.is_(None))
+            .order_by(PurchaseCardRow.purchase_id)
+        )
+        return list(rows)
 
     async def set_card(self, purchase_id: int, location: CardLocation) -> None:
         statement = self._insert(PurchaseCardRow).values(

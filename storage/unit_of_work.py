@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.community import Community
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
-from domain.purchase import Purchase
+from domain.purchase import Purchase, PurchaseStatus
 from storage.aggregate_cache import AggregateCache
 from storage.campaigns import SqlCampaigns
 from storage.database import create_engine, is_sqlite
@@ -190,8 +190,11 @@ class SqlUnitOfWork:
     async def purchase_and_community(
         self, purchase_id: int
     ) -> tuple[Purchase, Community] | tuple[None, None]:
-        """A purchase and the community it runs in, or (None, None) when either is gone."""
+        """A purchase and the community it runs in, or (None, None) when either is gone. A
+        draft (a purchase whose card could not be posted) is nobody's to see or act on."""
         purchase = await self.purchases.get(purchase_id)
+        if purchase is not None and purchase.status is PurchaseStatus.DRAFT:
+            return None, None
         community = await self.communities.get(purchase.community_id) if purchase else None
         if purchase is None or community is None:
             return None, None

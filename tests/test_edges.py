@@ -1,6 +1,6 @@
 """The edges, through the sandbox and the real Application: a wizard that survives a restart,
-a card too long for Telegram, a card that cannot be posted, a draft left by a crash, hostile
-names in the exports, members the bot cannot reach, and a member who opens the bot late."""
+a card too long for Telegram, hostile names in the exports, members the bot cannot reach, and a
+member who opens the bot late."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from domain import services
-from domain.purchase import PurchaseStatus
-from domain.purchase_form import TemplateContext, parse_template
 from sandbox.model import RecordedCall, SandboxMessage
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import (
@@ -89,42 +83,6 @@ async def test_a_card_too_long_for_telegram_is_refused_before_anything_is_saved(
     almost = await c.say(c.head, "/new\n" + text, "Almost there, but: the card would be")
     assert [button["text"] for button in almost.buttons()] == ["Edit", "Cancel"]
     assert await c.purchases_stored() == 0
-
-
-async def test_a_card_that_cannot_be_posted_leaves_no_purchase_behind(
-    community: Community,
-) -> None:
-    c = community
-    await c.sandbox.start(c.head, f"n{c.chat.id}")
-    await c.sandbox.wait_for_message(c.head.id, "What are you buying?")
-    await c.say(c.head, "/cancel", "Cancelled")
-    preview = await c.say(c.head, "/new\n" + template(), "Preview of the card")
-    c.chat.members[c.sandbox.emulator.bot.id] = "left"  # removed from the group meanwhile
-    await c.sandbox.tap(c.head, preview, "Publish")
-    refused = await c.sandbox.wait_for_message(c.head.id, "Not published", after=preview)
-    assert "I could not post the card in Block 5" in (refused.text or "")
-    assert "nothing was published" in (refused.text or "")
-    assert await c.purchases_stored() == 0
-
-
-async def test_a_draft_left_by_a_crash_is_published_at_the_next_start(sqlite_url: str) -> None:
-    async with community_running(sqlite_url) as c:
-        now = datetime.now(UTC)
-        form = parse_template(template(), TemplateContext("EUR", TIMEZONE, now))
-        draft = form.to_purchase(c.chat.id, c.head.id, "EUR", now, Decimal(10))
-        draft = replace(draft, created_at=now - timedelta(minutes=5))
-        purchase_id = await services.save_draft(
-            c.runtime.database.unit_of_work(), draft, now, Decimal(10)
-        )
-        # A new start finds the draft the crashed process had saved, and publishes it.
-        async with bot_running(c.sandbox, sqlite_url, default_timezone=TIMEZONE) as again:
-            card = await c.sandbox.wait_for_message(c.chat.id, "🛒 Wildflower honey", timeout=15)
-            assert card.buttons()
-            async with again.database.unit_of_work() as uow:
-                published = await uow.purchases.get(purchase_id)
-                location = await uow.telegram.card(purchase_id)
-            assert published is not None and published.status is PurchaseStatus.OPEN
-            assert location is not None and location.message_id == card.message_id
 
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+SUM(1,2)", "-2+3", "@cmd"]

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.community import Community
+from domain.errors import IllegalTransition
 from domain.permissions import Actor
-from domain.ports import Conflict, UnitOfWork
+from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
 from domain.purchase import Purchase
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
-from domain.services.unit import CONFLICT_RETRIES, apply, load
+from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
 from domain.views import participants as participants_view
@@ -40,48 +41,63 @@ async def publish_purchase(
     reuse_pay_to: bool = True,
 ) -> int:
     """Validate a head's new purchase, store it and open it at once; returns its id. (The bot
-    itself saves a draft first and opens it once its card is posted: `save_draft`.)"""
-    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=True)
+    itself also notes where its card goes, in the same unit of work: `open_with_card`.)"""
+    async with uow:
+        await _store_open(uow, purchase, now, max_fee_percent, reuse_pay_to)
+        await uow.commit()
+    return purchase.id
 
 
-async def save_draft(
-    uow: UnitOfWork,
+async def open_with_card(
+    uow: HandlerUnitOfWork,
     purchase: Purchase,
     now: datetime,
     max_fee_percent: Decimal,
+    chat_id: int,
     reuse_pay_to: bool = True,
 ) -> int:
-    """Validate a head's new purchase and store it as a draft, not yet seen by anyone: it
-    opens once its card is posted, or goes if the card cannot be (`discard_draft`)."""
-    return await _store_new(uow, purchase, now, max_fee_percent, reuse_pay_to, open_now=False)
+    """Store and open a head's new purchase and note that its card is to be posted in
+    `chat_id`, in one unit of work: a tap on the card the moment it appears counts, and a
+    process that stops before the card is recorded leaves a trace to finish from."""
+    async with uow:
+        await _store_open(uow, purchase, now, max_fee_percent, reuse_pay_to)
+        await uow.telegram.card_to_post(purchase.id, chat_id)
+        await uow.commit()
+    return purchase.id
 
 
-async def _store_new(
+async def _store_open(
     uow: UnitOfWork,
     purchase: Purchase,
     now: datetime,
     max_fee_percent: Decimal,
     reuse_pay_to: bool,
-    open_now: bool,
-) -> int:
+) -> None:
     """Without payment details of its own a purchase takes the head's from their last one
     (unless the head said there are none: `reuse_pay_to` False)."""
     purchase.validate(now, max_fee_percent)
-    async with uow:
-        if not purchase.pay_to and reuse_pay_to:
-            purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
-        await uow.purchases.add(purchase)
-        if open_now:
-            purchase.publish(now)
-        await uow.commit()
-    return purchase.id
+    if not purchase.pay_to and reuse_pay_to:
+        purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
+    await uow.purchases.add(purchase)
+    purchase.publish(now)
 
 
-async def discard_draft(uow: UnitOfWork, purchase_id: int) -> None:
-    """A draft whose card could not be posted: nothing of it remains."""
-    async with uow:
-        await uow.purchases.remove_draft(purchase_id)
-        await uow.commit()
+async def card_refused(uow: HandlerUnitOfWork, purchase_id: int) -> bool:
+    """Telegram refused the card: the purchase nobody saw goes back to a draft, and no card
+    is awaited any more. False when someone ordered meanwhile (by a link): it stays open."""
+
+    async def work() -> bool:
+        async with uow:
+            purchase = await load(uow, purchase_id)
+            try:
+                purchase.return_to_draft()
+            except IllegalTransition:
+                return False
+            await uow.telegram.forget_card(purchase_id)
+            await uow.commit()
+        return True
+
+    return await retried(work)
 
 
 async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:

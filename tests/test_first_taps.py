@@ -1,0 +1,126 @@
+"""The taps made the moment a card appears count, however late Telegram answers its send; a
+card Telegram refuses publishes nothing; a card whose send went unanswered is never a second
+live card."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.purchase import PurchaseStatus
+from sandbox.driver import Sandbox
+from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
+from tests.support.running import ShiftedClock, bot_running, sandbox_running
+from tests.support.scenario import TIMEZONE, Community, community_running, template
+
+HONEY = "+1 Honey 1 kg"
+
+
+async def tap_honey(c: Community, user: SandboxUser, card: SandboxMessage, units: int) -> None:
+    answer = await c.sandbox.tap(user, card, HONEY)
+    assert answer.text is not None and answer.text.startswith(f"You're in: {units} × Honey 1 kg")
+
+
+async def units_of(c: Community, purchase_id: int, user: SandboxUser) -> int:
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    assert purchase is not None
+    return purchase.quantity(user.id, 1)
+
+
+async def test_taps_on_a_card_whose_send_is_answered_late_all_count_once(
+    database_url: str,
+) -> None:
+    async with community_running(database_url) as c:
+        # Telegram shows the card at once but answers the bot's send 1.5 s later.
+        c.sandbox.emulator.late_answers["sendmessage"] = 1.5
+        sent = await c.sandbox.send(c.head, "/new\n" + template(), chat=c.chat)
+        card = await c.sandbox.wait_for_message(c.chat.id, "🛒", after=sent)
+        await tap_honey(c, c.alice, card, 1)
+        await tap_honey(c, c.bob, card, 1)
+        await tap_honey(c, c.alice, card, 2)
+        c.sandbox.emulator.late_answers.clear()
+        # Once the send is answered, the card is recorded and redrawn with those taps.
+        edited = await c.sandbox.wait_for_edit(card, "👥 2 members")
+        assert edited.buttons()
+        assert (await units_of(c, 1, c.alice), await units_of(c, 1, c.bob)) == (2, 1)
+        async with c.runtime.database.unit_of_work() as uow:
+            location = await uow.telegram.card(1)
+        assert location is not None and location.message_id == card.message_id
+        cards = [m for m in c.sandbox.emulator.chat_messages(c.chat.id) if "🛒" in (m.text or "")]
+        assert cards == [edited]
+
+
+async def test_a_refused_card_returns_the_purchase_to_a_draft_and_says_why(
+    database_url: str,
+) -> None:
+    async with community_running(database_url) as c:
+        await c.sandbox.start(c.head, f"n{c.chat.id}")
+        await c.sandbox.wait_for_message(c.head.id, "What are you buying?")
+        await c.say(c.head, "/cancel", "Cancelled")
+        preview = await c.say(c.head, "/new\n" + template(), "Preview of the card")
+        c.chat.members[c.sandbox.emulator.bot.id] = "left"  # removed from the group meanwhile
+        await c.sandbox.tap(c.head, preview, "Publish")
+        refused = await c.sandbox.wait_for_message(c.head.id, "Not published", after=preview)
+        assert "I could not post the card in Block 5" in (refused.text or "")
+        assert "nothing was published" in (refused.text or "")
+        async with c.runtime.database.unit_of_work() as uow:
+            draft = await uow.purchases.get(1)
+            assert await uow.telegram.card(1) is None
+            assert await uow.telegram.cards_being_posted() == []
+        assert draft is not None and draft.status is PurchaseStatus.DRAFT
+        # Nobody can order in a purchase nobody saw, even by its link.
+        await c.sandbox.start(c.alice, "o1")
+        await c.sandbox.wait_for_message(c.alice.id, "does not exist")
+
+
+async def post_unanswered(sandbox: Sandbox, head: SandboxUser, chat: SandboxChat) -> SandboxMessage:
+    """The head publishes; Telegram shows the card but never answers the send in time (the
+    bot gives up waiting after its read time-out and says "Published." to the head)."""
+    sandbox.emulator.late_answers["sendmessage"] = 6
+    sent = await sandbox.send(head, "/new\n" + template(), chat=chat)
+    card = await sandbox.wait_for_message(chat.id, "🛒", after=sent)
+    await sandbox.wait_for_message(chat.id, "Published.", after=card, timeout=15)
+    sandbox.emulator.late_answers.clear()
+    return card
+
+
+async def test_an_unanswered_card_is_adopted_by_its_first_tap(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        card = await post_unanswered(c.sandbox, c.head, c.chat)
+        async with c.runtime.database.unit_of_work() as uow:
+            assert await uow.telegram.cards_being_posted() == [1]
+        await tap_honey(c, c.alice, card, 1)
+        await c.sandbox.wait_for_edit(card, "👥 1 member")
+        async with c.runtime.database.unit_of_work() as uow:
+            location = await uow.telegram.card(1)
+        assert location is not None and location.message_id == card.message_id
+
+
+async def test_a_card_left_unrecorded_by_a_stop_is_posted_again_and_its_twin_retired(
+    sqlite_url: str,
+) -> None:
+    clock = ShiftedClock()
+    async with sandbox_running() as sandbox:
+        head, alice = sandbox.user("Hanna"), sandbox.user("Alice")
+        chat = sandbox.group("Block 5", members=[alice], admins=[head])
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE):
+            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
+            await sandbox.wait_for_message(chat.id)
+            first = await post_unanswered(sandbox, head, chat)
+        # The next start, minutes on, finds the card never recorded and posts it again.
+        clock.advance(timedelta(minutes=5))
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
+            second = await sandbox.wait_for_message(
+                chat.id, lambda m: (m.text or "").startswith("🛒"), after=first
+            )
+            assert second.buttons()
+            # A tap on the first card still counts, and that twin goes.
+            answer = await sandbox.tap(alice, first, HONEY)
+            assert (answer.text or "").startswith("You're in: 1 × Honey 1 kg")
+            key = (chat.id, first.message_id)
+            await sandbox.emulator.wait_until(lambda: sandbox.emulator.messages[key].deleted)
+            await sandbox.wait_for_edit(second, "👥 1 member")
+            async with again.database.unit_of_work() as uow:
+                location = await uow.telegram.card(1)
+                assert await uow.telegram.cards_being_posted() == []
+            assert location is not None and location.message_id == second.message_id

@@ -147,6 +147,20 @@ def test_the_whole_lifecycle_goes_one_way_and_repeats_are_no_ops() -> None:
         p.cancel(HEAD_ACTOR, "too late")
 
 
+def test_a_purchase_whose_card_was_refused_goes_back_to_a_draft_unless_someone_ordered() -> None:
+    unseen = purchase()
+    unseen.return_to_draft()
+    unseen.return_to_draft()
+    assert unseen.status is PurchaseStatus.DRAFT
+    ordered = purchase()
+    ordered.set_quantity(A, "A", 1, 1, NOW)
+    with pytest.raises(IllegalTransition, match="open; it cannot become draft"):
+        ordered.return_to_draft()
+    assert ordered.status is PurchaseStatus.OPEN
+    with pytest.raises(IllegalTransition, match="stopped; it cannot become draft"):
+        purchase(status=PurchaseStatus.STOPPED).return_to_draft()
+
+
 def test_publishing_after_the_deadline_is_refused() -> None:
     with pytest.raises(InvalidPurchase):
         purchase(status=PurchaseStatus.DRAFT).publish(LATER)

@@ -6,7 +6,7 @@ block = sandbox.group("Block 5", members=[alice], admins=[head])
 await sandbox.add_bot(block, by=head)
 sent = await sandbox.send(head, "/new", chat=block)
 reply = await sandbox.wait_for_message(block.id, "private chat", after=sent)
-answer = await sandbox.tap(alice, card, "+1 Honey")
+await sandbox.tap(alice, card, "+1 Honey", answer="You're in: 1 × Honey")
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ from sandbox.model import (
 )
 
 Match = str | re.Pattern[str] | Callable[[SandboxMessage], bool]
+
+
+def _answers(answered: CallbackAnswer, expected: str | re.Pattern[str]) -> bool:
+    text = answered.text or ""
+    if isinstance(expected, re.Pattern):
+        return expected.search(text) is not None
+    return text.startswith(expected) if expected else not text
 
 
 def _matches(message: SandboxMessage, match: Match) -> bool:
@@ -283,10 +290,20 @@ class Sandbox:
         return pending.answer
 
     async def tap(
-        self, user: SandboxUser, message: SandboxMessage, label: str, timeout: float = 10.0
+        self,
+        user: SandboxUser,
+        message: SandboxMessage,
+        label: str,
+        timeout: float = 10.0,
+        *,
+        answer: str | re.Pattern[str] | None = None,
     ) -> CallbackAnswer:
-        """Press a button and wait for its toast."""
-        return await self.answer_of(await self.press(user, message, label), timeout)
+        """Press a button and wait for its toast. With `answer`, the toast must be that: a
+        text it starts with ("" for a press answered without a word), or a pattern in it."""
+        answered = await self.answer_of(await self.press(user, message, label), timeout)
+        if answer is not None and not _answers(answered, answer):
+            raise AssertionError(f"{label!r} was answered {answered.text!r}, not {answer!r}")
+        return answered
 
     # --- paying -----------------------------------------------------------------------------
 

@@ -1,15 +1,18 @@
-"""Fixtures shared by every test: a real PostgreSQL server for the whole run, and a fresh
-migrated database of each kind (SQLite, PostgreSQL) for every storage test."""
+"""Fixtures shared by every test: a real PostgreSQL server for the whole run (one for all of
+xdist's workers), and a fresh migrated database of each kind (SQLite, PostgreSQL) for every
+storage test."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,84 @@ from storage.unit_of_work import Database
 TEMPLATE_DATABASE = "groupbuy_template"
 
 
+# What the whole run shares, made once by the process that starts the run (with xdist, the
+# controller, which hands it to each worker): one PostgreSQL server with a migrated template
+# database, and a migrated SQLite file. Without xdist the session fixtures make them lazily.
+SHARED = pytest.StashKey["SharedServers"]()
+
+
+@dataclass
+class SharedServers:
+    cluster: PostgresCluster | None
+    sqlite_template: Path
+
+    @classmethod
+    def start(cls, root: Path) -> SharedServers:
+        sqlite_template = root / "template.db"
+        run_blocking(upgrade(f"sqlite+aiosqlite:///{sqlite_template}"))
+        bin_dir = find_postgres_bin()
+        if bin_dir is None:
+            return cls(None, sqlite_template)
+        cluster = PostgresCluster.start(bin_dir)
+        try:
+            migrate_template(cluster)
+        except BaseException:
+            cluster.stop()
+            raise
+        return cls(cluster, sqlite_template)
+
+    def to_worker(self) -> dict[str, str]:
+        shared = {"sqlite_template": str(self.sqlite_template)}
+        if self.cluster is not None:
+            cluster = self.cluster
+            shared |= {"pg_bin": str(cluster.bin_dir), "pg_root": str(cluster.root),
+                       "pg_port": str(cluster.port), "pg_run_as": cluster.run_as or ""}  # fmt: skip
+        return shared
+
+
+def migrate_template(cluster: PostgresCluster) -> None:
+    run_blocking(cluster.create_database(TEMPLATE_DATABASE))
+    run_blocking(upgrade(cluster.url(TEMPLATE_DATABASE)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return  # a worker, or a run without xdist: the session fixtures start what they need
+    root = Path(tempfile.mkdtemp(prefix="groupbuy-tests-"))
+    config.stash[SHARED] = SharedServers.start(root)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's hook, in the controller: each worker is told where the shared servers are."""
+    shared = node.config.stash.get(SHARED, None)
+    if shared is not None:
+        node.workerinput["groupbuy"] = shared.to_worker()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shared = config.stash.get(SHARED, None)
+    if shared is not None:
+        if shared.cluster is not None:
+            shared.cluster.stop()
+        shutil.rmtree(shared.sqlite_template.parent, ignore_errors=True)
+
+
+def given_by_controller(config: pytest.Config) -> dict[str, str] | None:
+    given: dict[str, str] | None = getattr(config, "workerinput", {}).get("groupbuy")
+    return given
+
+
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """Start PostgreSQL once per run; skip without binaries, unless REQUIRE_POSTGRES=1 (CI)."""
+def postgres_cluster(request: pytest.FixtureRequest) -> Iterator[PostgresCluster]:
+    """PostgreSQL once per run; skip without binaries, unless REQUIRE_POSTGRES=1 (CI)."""
+    given = given_by_controller(request.config)
+    if given is not None and "pg_port" in given:
+        yield PostgresCluster(
+            Path(given["pg_bin"]), Path(given["pg_root"]), int(given["pg_port"]),
+            given["pg_run_as"] or None,
+        )  # fmt: skip
+        return  # the controller stops it when the whole run ends
     bin_dir = find_postgres_bin()
     if bin_dir is None:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -32,6 +110,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql")
     cluster = PostgresCluster.start(bin_dir)
     try:
+        migrate_template(cluster)
         yield cluster
     finally:
         cluster.stop()
@@ -45,8 +124,13 @@ def run_blocking(coroutine: Coroutine[Any, Any, None]) -> None:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sqlite_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """An SQLite file migrated once; each test gets a copy."""
+    given = given_by_controller(request.config)
+    if given is not None:
+        return Path(given["sqlite_template"])
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     run_blocking(upgrade(f"sqlite+aiosqlite:///{path}"))
     return path
@@ -54,9 +138,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_cluster: PostgresCluster) -> PostgresCluster:
-    """A PostgreSQL database migrated once; each test gets a clone (CREATE DATABASE TEMPLATE)."""
-    run_blocking(postgres_cluster.create_database(TEMPLATE_DATABASE))
-    run_blocking(upgrade(postgres_cluster.url(TEMPLATE_DATABASE)))
+    """The server, with a database migrated once that each test clones (CREATE DATABASE
+    TEMPLATE)."""
     return postgres_cluster
 
 

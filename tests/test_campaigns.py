@@ -103,11 +103,11 @@ async def adopt(p: Platform, index: int) -> SandboxMessage:
     link = listing.buttons()[0]["url"]
     offer = await p.sandbox.open_link(head, link)
     offer = await p.sandbox.wait_for_message(head.id, lambda m: bool(m.buttons()), after=offer)
-    await p.sandbox.tap(head, offer, f"🤝 Sell Autumn honey in Block {index + 1}")
+    await p.sandbox.tap(head, offer, f"🤝 Sell Autumn honey in Block {index + 1}", answer="")
     preview = await p.sandbox.wait_for_message(
         head.id, lambda m: any(b["text"] == "Publish" for b in m.buttons()), after=offer
     )
-    await p.sandbox.tap(head, preview, "Publish")
+    await p.sandbox.tap(head, preview, "Publish", answer="")
     await p.sandbox.wait_for_message(head.id, "Published in", after=preview)
     return await p.sandbox.wait_for_message(chat.id, "Part of Autumn honey", after=sent)
 
@@ -140,9 +140,13 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     # Every community orders 4 of the boxes of 6: none fills a box alone, together they fill 2.
     for card, members in zip(cards, p.members, strict=True):
         for member in members:
-            for _ in range(2):
-                await p.sandbox.tap(member, card, "+1 Honey 0.5 kg")
-    await p.sandbox.tap(p.members[2][1], cards[2], "+1 Beeswax candle")
+            for units in (1, 2):
+                await p.sandbox.tap(
+                    member, card, "+1 Honey 0.5 kg", answer=f"You're in: {units} × Honey 0.5 kg"
+                )
+    await p.sandbox.tap(
+        p.members[2][1], cards[2], "+1 Beeswax candle", answer="You're in: 1 × Beeswax candle"
+    )
 
     async with p.runtime.database.unit_of_work() as uow:
         parts = await uow.purchases.of_campaign(1)
@@ -267,7 +271,9 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     manifest = await p.sandbox.wait_for_message(p.operator.id, "Your line 1")
     stop = re.search(r"(\d+)\. Block 2", manifest.text or "")
     assert stop is not None
-    await p.sandbox.tap(p.operator, manifest, f"✅ {stop[1]}. Delivered")
+    await p.sandbox.tap(
+        p.operator, manifest, f"✅ {stop[1]}. Delivered", answer="Delivered. The head is told."
+    )
     # A campaign's part without a pickup slot: ordered now, and its head asked for the pickup.
     asked = await p.sandbox.wait_for_message(p.heads[1].id, "The driver has delivered")
     assert "Mark arrived" in (asked.text or "")

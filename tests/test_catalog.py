@@ -60,7 +60,7 @@ async def test_a_photo_with_the_template_puts_the_card_under_it(community: Commu
     assert photo_id(photo) == photo_id(sent)  # the head's own photo, by its file id
     assert card.message_id == photo.message_id + 1 and card.photo is None  # the live text card
     assert (await stored(c)).photo == photo_id(sent)
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await c.sandbox.wait_for_edit(card, "👥 1 member")  # the card still lives
     # Details in the private chat: the photo, then the card.
     details = next(b["url"] for b in card.buttons() if b["text"] == "Details")
@@ -101,7 +101,7 @@ async def test_photos_sent_in_the_private_chat_come_as_an_album_above_the_card(
     await c.sandbox.wait_for_message(c.head.id, "This is the purchase's photo now")
     bad = await c.sandbox.send_photo(c.head, PNG, "Jam | lots")
     await c.sandbox.wait_for_message(c.head.id, "That doesn't work", after=bad)
-    await c.sandbox.tap(c.head, preview, "Publish")
+    await c.sandbox.tap(c.head, preview, "Publish", answer="")
     card = await c.sandbox.wait_for_message(c.chat.id, is_card)
     album = [m for m in c.sandbox.bot_messages(c.chat.id) if m.photo is not None]
     assert [m.caption for m in album] == ["🛒 Wildflower honey from Altai", "Jam — €4.00"]
@@ -156,19 +156,19 @@ async def test_variants_and_size_rows_from_the_card_to_the_supplier_order(
     assert [b["text"] for b in card.buttons()] == ["My order", "Details"]  # sizes are chosen
     alice = await editor(c, card, "alice")
     for label in ("+1 T-shirt, S", "+1 T-shirt, M", "+1 Socks, red"):
-        await c.sandbox.tap(c.alice, alice, label)
+        await c.sandbox.tap(c.alice, alice, label, answer="Updated.")
     alice = await c.sandbox.wait_for_edit(alice, "Socks, red: 1")
     assert "1 waits in row 1, which still needs L" in (alice.text or "")
     bob = await editor(c, card, "bob")
-    await c.sandbox.tap(c.bob, bob, "+1 T-shirt, L")
+    await c.sandbox.tap(c.bob, bob, "+1 T-shirt, L", answer="Updated.")
     bob = await c.sandbox.wait_for_edit(bob, "T-shirt, L: 1")
     assert "all in full rows so far" in (bob.text or "")
-    await c.sandbox.tap(c.bob, bob, "+1 T-shirt, S")
+    await c.sandbox.tap(c.bob, bob, "+1 T-shirt, S", answer="Updated.")
     bob = await c.sandbox.wait_for_edit(bob, "T-shirt, S: 1")
     assert "1 waits in row 2, which still needs M, L" in (bob.text or "")
     await c.sandbox.wait_for_edit(card, "1 full row · row 2: S ✓ M — L —")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     stop = "has stopped."
     told = await c.sandbox.wait_for_message(c.bob.id, stop)
     assert "You get: 1 × T-shirt, L" in (told.text or "")
@@ -178,7 +178,7 @@ async def test_variants_and_size_rows_from_the_card_to_the_supplier_order(
     assert "• Socks, red: 1 × €2.00 = €2.00" in (order.text or "")
     await c.sandbox.wait_for_edit(card, "1 full row\n")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
     rows = list(workbook["Supplier order"].iter_rows(values_only=True))
@@ -199,12 +199,12 @@ async def test_goods_sold_by_weight_are_settled_when_weighed_at_the_pickup(
     )
     card = await c.publish(body)
     assert "€18.00 per kg, a piece about 0.5 kg" in (card.text or "")
-    for _ in range(2):
-        await c.sandbox.tap(c.alice, card, "+1 Cheese")
-    await c.sandbox.tap(c.bob, card, "+1 Cheese")
+    for units in (1, 2):
+        await c.sandbox.tap(c.alice, card, "+1 Cheese", answer=f"You're in: {units} × Cheese")
+    await c.sandbox.tap(c.bob, card, "+1 Cheese", answer="You're in: 1 × Cheese")
     await c.sandbox.wait_for_edit(card, "👥 2 members")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     told = await c.sandbox.wait_for_message(c.alice.id, "has stopped.")
     assert "Amount due: €18.00" in (told.text or "")
     assert "counted at their estimate until the head weighs them" in (told.text or "")
@@ -215,7 +215,7 @@ async def test_goods_sold_by_weight_are_settled_when_weighed_at_the_pickup(
     panel = await c.panel()
     panel = await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     panel = await tap_and_confirm(c.sandbox, c.head, panel, "Mark arrived")
-    await c.sandbox.tap(c.head, panel, "⚖️ Enter weights")
+    await c.sandbox.tap(c.head, panel, "⚖️ Enter weights", answer="")
     form = await c.sandbox.wait_for_message(c.head.id, "/weights 1")
     assert (
         form.text
@@ -315,25 +315,25 @@ async def test_an_xlsx_price_list_is_previewed_saved_and_opens_a_purchase(
     assert "• Wax / candles — €3.00 · 40 left" in text
     assert "1 with a photo" in text
     assert await price_lists_saved(c) == 1
-    await c.sandbox.tap(c.head, preview, "Open a purchase with these items")
+    await c.sandbox.tap(c.head, preview, "Open a purchase with these items", answer="")
     await c.sandbox.wait_for_message(c.head.id, "The items of Altai Farm are in")
     described = await c.say(c.head, "Honey and shirts", "Describe it")
-    await c.sandbox.tap(c.head, described, "Skip")
+    await c.sandbox.tap(c.head, described, "Skip", answer="")
     supplier = await c.sandbox.wait_for_message(c.head.id, "Who is the supplier?", after=described)
-    await c.sandbox.tap(c.head, supplier, "Skip")
+    await c.sandbox.tap(c.head, supplier, "Skip", answer="")
     items = await c.sandbox.wait_for_message(c.head.id, "Send the items", after=supplier)
     assert "Done with items" in [b["text"] for b in items.buttons()]
     await c.say(c.head, "/cancel", "Cancelled")
     # The next time, the saved list is offered at the items question.
     await c.say(c.head, f"/start n{c.chat.id}", "What are you buying?")
     described = await c.say(c.head, "Winter honey", "Describe it")
-    await c.sandbox.tap(c.head, described, "Skip")
+    await c.sandbox.tap(c.head, described, "Skip", answer="")
     supplier = await c.sandbox.wait_for_message(c.head.id, "Who is the supplier?", after=described)
-    await c.sandbox.tap(c.head, supplier, "Skip")
+    await c.sandbox.tap(c.head, supplier, "Skip", answer="")
     items = await c.sandbox.wait_for_message(c.head.id, "Send the items", after=supplier)
-    await c.sandbox.tap(c.head, items, "📋 Items of Altai Farm")
+    await c.sandbox.tap(c.head, items, "📋 Items of Altai Farm", answer="")
     added = await c.sandbox.wait_for_message(c.head.id, "5 items now", after=items)
-    await c.sandbox.tap(c.head, added, "Done with items")
+    await c.sandbox.tap(c.head, added, "Done with items", answer="")
     await c.sandbox.wait_for_message(c.head.id, "The minimum order", after=added)
     # Another head cannot use it, even with a forged button.
     forged = c.sandbox.press_forged(c.bob, preview, encode(Action.PRICE_LIST_USE, 1))
@@ -346,17 +346,17 @@ async def test_open_again_copies_terms_items_and_photos_a_week_later(community: 
         c.head, PNG, "/new\n" + template(Item2="Jam | 4.00 | variants cherry, plum"), chat=c.chat
     )
     card = await c.sandbox.wait_for_message(c.chat.id, is_card, after=sent)
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await c.say(c.head, "/cancel_purchase 1 the farm closed for the winter", "Cancelled")
     panel = await c.panel()
     assert "🔁 Open again" in [b["text"] for b in panel.buttons()]
-    await c.sandbox.tap(c.head, panel, "🔁 Open again")
+    await c.sandbox.tap(c.head, panel, "🔁 Open again", answer="")
     preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card")
     text = preview.text or ""
     assert "Honey 1 kg — €12.50 (pack of 6)" in text and "cherry, plum" in text
     assert "Supplier: Altai Bee Farm" in text
     before = await stored(c)
-    await c.sandbox.tap(c.head, preview, "Publish")
+    await c.sandbox.tap(c.head, preview, "Publish", answer="")
     again = await c.sandbox.wait_for_message(c.chat.id, is_card, after=card)
     assert again.message_id > card.message_id
     copy = await stored(c, 2)
@@ -393,10 +393,10 @@ async def test_a_member_short_of_a_row_takes_the_size_that_fills_it(community: C
     )  # fmt: skip
     for who in ("alice", "bob"):
         opened = await editor(c, card, who)
-        await c.sandbox.tap(getattr(c, who), opened, "+1 T-shirt, S")
+        await c.sandbox.tap(getattr(c, who), opened, "+1 T-shirt, S", answer="Updated.")
         await c.sandbox.wait_for_edit(opened, "T-shirt, S: 1")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     told = await c.sandbox.wait_for_message(c.alice.id, "has stopped.")
     assert "You may take M instead of S: it fills a row." in (told.text or "")
     sent = await c.sandbox.send(c.alice, "/orders")

@@ -78,10 +78,10 @@ async def stopped_with_a_point(c: Community) -> None:
     assert "openstreetmap.org" in saved.html and "5 Main St" in (saved.text or "")
     card = await c.publish(gouda())
     for person, taps in ((c.alice, 5), (c.bob, 3)):
-        for _ in range(taps):
-            await c.sandbox.tap(person, card, "+1 Gouda")
+        for units in range(1, taps + 1):
+            await c.sandbox.tap(person, card, "+1 Gouda", answer=f"You're in: {units} × Gouda")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Stop now")
+    await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
 
 
@@ -176,7 +176,7 @@ async def test_a_problem_with_a_note_reaches_the_head_and_the_operator(sqlite_ur
         sent = await c.sandbox.send(c.admin, routes_form(local(6)[:10], [dave], 10))
         board = await c.sandbox.wait_for_message(c.admin.id, "Route plan", after=sent)
         manifest = await manifest_of(c, dave)
-        await c.sandbox.tap(dave, manifest, "⚠️ Problem")
+        await c.sandbox.tap(dave, manifest, "⚠️ Problem", answer="")
         await c.sandbox.wait_for_message(dave.id, "What went wrong")
         await c.say(dave, "Hall locked, nobody answers", "Noted")
         told = await c.sandbox.wait_for_message(c.head.id, "problem")
@@ -192,7 +192,7 @@ async def test_a_problem_with_a_note_reaches_the_head_and_the_operator(sqlite_ur
         assert await purchase_status(c) is PurchaseStatus.STOPPED
         # A photo as the problem: it reaches the head and the operator.
         current = await manifest_of(c, dave, after=manifest.message_id)
-        await c.sandbox.tap(dave, current, "⚠️ Problem")
+        await c.sandbox.tap(dave, current, "⚠️ Problem", answer="")
         asked = await c.sandbox.wait_for_message(dave.id, "What went wrong", after=current)
         await c.sandbox.send_photo(dave, photo_bytes(), "Broken crate")
         await c.sandbox.wait_for_message(dave.id, "Noted", after=asked)
@@ -225,10 +225,10 @@ async def complete(c: Community) -> None:
         handover = await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.buttons()),
                                                     after=sent)  # fmt: skip
         label = next(b["text"] for b in handover.buttons() if "Hand" in b["text"])
-        await c.sandbox.tap(c.head, handover, label)
+        await c.sandbox.tap(c.head, handover, label, answer="Handed over.")
         await c.sandbox.wait_for_message(person.id, "You have received")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Complete")
+    await c.sandbox.tap(c.head, control, "Complete", answer="Done.")
 
 
 async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str) -> None:
@@ -236,7 +236,7 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         await stopped_with_a_point(c)
         await complete(c)
         question = await c.sandbox.wait_for_message(c.alice.id, "Rate it from 1 to 5")
-        await c.sandbox.tap(c.alice, question, "2 ⭐")
+        await c.sandbox.tap(c.alice, question, "2 ⭐", answer="Thank you!")
         await c.sandbox.wait_for_edit(question, "Thank you")
         await c.say(c.alice, "The cheese came late", "comment is kept")
         again = await c.sandbox.answer_of(
@@ -244,7 +244,7 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         )
         assert "once" in (again.text or "")
         bobs = await c.sandbox.wait_for_message(c.bob.id, "Rate it from 1 to 5")
-        await c.sandbox.tap(c.bob, bobs, "5 ⭐")
+        await c.sandbox.tap(c.bob, bobs, "5 ⭐", answer="Thank you!")
         forged = await c.sandbox.answer_of(
             c.sandbox.press_forged(c.bob, bobs, encode(Action.RATE, 1, 9))
         )

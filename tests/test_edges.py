@@ -52,7 +52,7 @@ async def test_a_restart_in_the_middle_of_the_wizard_resumes_the_question(
         async with bot_running(sandbox, sqlite_url, default_timezone=TIMEZONE) as again:
             await say("Altai Bee Farm", "Send the items")
             added = await say("Honey 1 kg | 12.50", "Added item 1")
-            await sandbox.tap(head, added, "Done with items")
+            await sandbox.tap(head, added, "Done with items", answer="")
             await sandbox.wait_for_message(head.id, "minimum order", after=added)
             await say("/back", "Send the items")  # /back too, after the restart
             await say("Honey 0.5 kg | 7.00", "Added item 2")
@@ -97,9 +97,14 @@ async def test_hostile_names_stay_text_in_both_exports(community: Community) -> 
     card = await c.publish(template(Item=f"{hostile_item} | 12.50", Item2="", **{
         "Min order": "1 units"}))  # fmt: skip
     for person in people:
-        await c.sandbox.tap(person, card, card.buttons()[0]["text"])
+        await c.sandbox.tap(
+            person,
+            card,
+            card.buttons()[0]["text"],
+            answer='You\'re in: 1 × =1+2*HYPERLINK("http://evil.example")',
+        )
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     files = dict(c.sandbox.documents(c.head.id))
     workbook = load_workbook(io.BytesIO(files["purchase-1.xlsx"]))
@@ -123,11 +128,11 @@ async def test_members_the_bot_cannot_reach_are_named_to_the_head(community: Com
         await c.say(person, "/start", "Hello")
     card = await c.publish(template(**{"Min order": "1 units"}))
     for person in (c.alice, c.bob, dana, carol):
-        await c.sandbox.tap(person, card, "+1 Honey 0.5 kg")
+        await c.sandbox.tap(person, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     c.sandbox.block(c.bob)  # Bob and Dana block it after joining
     c.sandbox.block(dana)
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     # Carol is named in the head's stop summary, known before anything was sent ...
     summary = await c.sandbox.wait_for_message(c.head.id, "has stopped. Supplier order")
     assert "I cannot write to these members" in (summary.text or "")
@@ -166,9 +171,11 @@ async def test_a_member_who_opens_the_bot_late_gets_what_they_missed(sqlite_url:
     async with community_running(sqlite_url, clock) as c:
         await c.say(c.head, "/start", "Hello")
         card = await c.publish(template(**{"Min order": "1 units", "Deadline": local(2)}))
-        await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")  # Bob never opened the bot
+        await c.sandbox.tap(
+            c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg"
+        )  # Bob never opened the bot
         panel = await c.panel()
-        await c.sandbox.tap(c.head, panel, "Stop now")
+        await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
         await c.sandbox.wait_for_edit(panel, "Stopped")
         await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
         await c.sandbox.wait_for_edit(panel, "Ordered")

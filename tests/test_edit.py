@@ -23,10 +23,10 @@ async def test_the_head_edits_an_open_purchase(community: Community) -> None:
     sent = await c.sandbox.start(c.alice)
     await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
 
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Edit")
+    await c.sandbox.tap(c.head, panel, "Edit", answer="")
     form = await c.sandbox.wait_for_message(c.head.id, "/edit 1", after=panel)
     lines = (form.text or "").splitlines()
     assert lines[:2] == ["/edit 1", "Title: Wildflower honey from Altai"]

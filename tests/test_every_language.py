@@ -16,7 +16,7 @@ from handlers.language import NAMES
 from sandbox.driver import Match, Sandbox
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
-from tests.support.scenario import TIMEZONE, local
+from tests.support.scenario import TIMEZONE, joined_toast, local
 from texts.callback_data import Action, decode, encode
 from texts.i18n import Translator, pick_language
 
@@ -136,17 +136,19 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             sent = await sandbox.send(head, "/new\n" + language.template(), chat=chat)
             card = await sandbox.wait_for_message(chat.id, with_buttons, after=sent)
             plus_one, second_item = card.buttons()[0]["text"], card.buttons()[1]["text"]
-            for _ in range(5):
-                await sandbox.tap(alice, card, plus_one)
-            await sandbox.tap(bob, card, plus_one)
-            await sandbox.tap(bob, card, second_item)
+            reader = Translator(pick_language(language.code))
+            for units in range(1, 6):
+                await sandbox.tap(alice, card, plus_one,
+                                  answer=joined_toast(reader, units, plus_one[3:]))  # fmt: skip
+            await sandbox.tap(bob, card, plus_one, answer=joined_toast(reader, 1, plus_one[3:]))
+            await sandbox.tap(bob, card, second_item,
+                              answer=joined_toast(reader, 1, second_item[3:]))  # fmt: skip
             editor = await reply(sandbox, alice, "/orders")
 
             # the head's edit form, in this language, reads back as it was written
             panel = await reply(sandbox, head, "/purchases", with_buttons)
-            await sandbox.tap(head, panel, label_of(panel, Action.HEAD_EDIT))
+            await sandbox.tap(head, panel, label_of(panel, Action.HEAD_EDIT), answer="")
             form = await sandbox.wait_for_message(head.id, "/edit 1", after=panel)
-            reader = Translator(pick_language(language.code))
             nothing = reader.gettext("Nothing changed: those are the terms already.")
             # A notice (the minimum reached) may come in between: wait for the answer itself.
             unchanged = await reply(sandbox, head, form.text or "", nothing)
@@ -173,27 +175,31 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             # confirmed, payments, participants, export...
             panel = await reply(sandbox, head, "/purchases", with_buttons)
             labels = [b["text"] for b in panel.buttons()]
-            await sandbox.tap(head, panel, labels[2])  # the supplier's confirmation form
+            await sandbox.tap(head, panel, labels[2], answer="")  # the supplier's confirmation form
             await sandbox.wait_for_message(head.id, "/supply 1", after=panel)
-            await sandbox.tap(head, panel, labels[3])  # payment details
+            await sandbox.tap(head, panel, labels[3], answer="")  # payment details
             await sandbox.wait_for_message(head.id, "/edit 1", after=panel)
-            await sandbox.tap(head, panel, labels[4])  # payments
+            await sandbox.tap(head, panel, labels[4], answer="")  # payments
             payments = await sandbox.wait_for_message(head.id, with_buttons, after=panel)
-            await sandbox.tap(head, payments, payments.buttons()[-1]["text"])  # remind unpaid
+            reminded = reader.ngettext("Reminded {count} member.", "Reminded {count} members.", 1)
+            await sandbox.tap(head, payments, payments.buttons()[-1]["text"],
+                              answer=reminded.format(count=1))  # remind unpaid  # fmt: skip
             await eventually(lambda: marked(sandbox, bob.id, "💰"))  # Alice said she paid
-            await sandbox.tap(head, claim, claim.buttons()[0]["text"])  # received
+            await sandbox.tap(head, claim, claim.buttons()[0]["text"],
+                              answer=reader.gettext("Recorded; the member is told."))  # fmt: skip
             await eventually(lambda: marked(sandbox, alice.id, "✅"))
-            await sandbox.tap(head, panel, labels[5])  # participants
-            await sandbox.tap(head, panel, labels[6])  # export
+            await sandbox.tap(head, panel, labels[5], answer="")  # participants
+            await sandbox.tap(head, panel, labels[6], answer="")  # export
             await eventually(lambda: len(sandbox.documents(head.id)) == 2)
             for ask, confirm, count in (
                 (Action.HEAD_ORDERED, Action.HEAD_ORDERED_CONFIRM, 1),
                 (Action.HEAD_ARRIVED, Action.HEAD_ARRIVED_CONFIRM, 2),
             ):
                 panel = await reply(sandbox, head, "/purchases", with_buttons)
-                await sandbox.tap(head, panel, label_of(panel, ask))  # it asks once
+                await sandbox.tap(head, panel, label_of(panel, ask), answer="")  # it asks once
                 asked = await sandbox.wait_for_edit(panel, lambda m, c=confirm: has(m, c))
-                await sandbox.tap(head, asked, label_of(asked, confirm))
+                await sandbox.tap(head, asked, label_of(asked, confirm),
+                                  answer=reader.gettext("Done."))  # fmt: skip
                 await eventually(lambda n=count: marked(sandbox, alice.id, "📦", count=n))
             async with runtime.database.unit_of_work() as uow:
                 arrived = await uow.purchases.get(1)
@@ -201,14 +207,17 @@ async def test_a_whole_purchase_in_one_language_leaves_nothing_untranslated(
             await reply(sandbox, head, "QQQQ")
             code = arrived.pickup_codes[bob.id].lower()
             handover = await reply(sandbox, head, code[:2] + " " + code[2:], with_buttons)
-            await sandbox.tap(head, handover, handover.buttons()[0]["text"])  # cash received
+            await sandbox.tap(head, handover, handover.buttons()[0]["text"],
+                              answer=reader.gettext("Handed over."))  # with the cash  # fmt: skip
             await eventually(lambda: marked(sandbox, bob.id, "✅", count=2))  # paid, handed over
             handover = await reply(sandbox, head, arrived.pickup_codes[alice.id], with_buttons)
-            await sandbox.tap(head, handover, handover.buttons()[0]["text"])  # handed over
+            await sandbox.tap(head, handover, handover.buttons()[0]["text"],
+                              answer=reader.gettext("Handed over."))  # fmt: skip
             await eventually(lambda: marked(sandbox, alice.id, "✅", count=2))
             await reply(sandbox, head, arrived.pickup_codes[alice.id])  # already handed over
             panel = await reply(sandbox, head, "/purchases", with_buttons)
-            await sandbox.tap(head, panel, panel.buttons()[0]["text"])  # complete
+            await sandbox.tap(head, panel, panel.buttons()[0]["text"],
+                              answer=reader.gettext("Done."))  # complete  # fmt: skip
             await sandbox.wait_for_edit(panel, lambda m: m.edits > 0)
             assert editor.text
 

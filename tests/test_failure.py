@@ -36,7 +36,7 @@ async def units(c: Community) -> int:
 async def test_a_failing_tap_is_answered_and_changes_nothing(community: Community) -> None:
     c = community
     card = await c.publish(template())
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await order_log_moved(c, away=True)
     answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
     assert answer.text == SORRY_TAP

@@ -59,7 +59,7 @@ async def test_a_refused_card_returns_the_purchase_to_a_draft_and_says_why(
         await c.say(c.head, "/cancel", "Cancelled")
         preview = await c.say(c.head, "/new\n" + template(), "Preview of the card")
         c.chat.members[c.sandbox.emulator.bot.id] = "left"  # removed from the group meanwhile
-        await c.sandbox.tap(c.head, preview, "Publish")
+        await c.sandbox.tap(c.head, preview, "Publish", answer="")
         refused = await c.sandbox.wait_for_message(c.head.id, "Not published", after=preview)
         assert "I could not post the card in Block 5" in (refused.text or "")
         assert "nothing was published" in (refused.text or "")

@@ -27,12 +27,12 @@ async def stopped_purchase(c: Community) -> None:
         sent = await c.sandbox.start(person)
         await c.sandbox.wait_for_message(person.id, "Hello", after=sent)
     card = await c.publish(template(**{"Min order": "1 units"}))
-    for _ in range(7):
-        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    for units in range(1, 8):
+        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer=f"You're in: {units} × Honey")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     await c.sandbox.wait_for_edit(panel, "Stopped")
 
 
@@ -42,7 +42,7 @@ async def test_participants_are_listed_for_the_head_with_links_and_amounts(
     c = community
     await stopped_purchase(c)
     panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
-    await c.sandbox.tap(c.head, panel, "Participants")
+    await c.sandbox.tap(c.head, panel, "Participants", answer="")
     listing = await c.sandbox.wait_for_message(c.head.id, "Participants of")
     text = listing.text or ""
     assert "Alice Zebra: 6 × Honey 1 kg — €" in text  # 6 of 7+1 fit the one pack, first come
@@ -54,7 +54,7 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
     c = community
     await stopped_purchase(c)
     panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
-    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     files = dict(c.sandbox.documents(c.head.id))
     async with c.runtime.database.unit_of_work() as uow:
@@ -117,7 +117,7 @@ async def test_a_member_forging_head_controls_is_refused(
 ) -> None:
     c = community
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     sent = await c.sandbox.start(c.alice)
     hello = await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
     answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.alice, hello, encode(action, 1)))
@@ -138,7 +138,7 @@ async def test_the_head_messages_every_participant_privately(community: Communit
     c = community
     await stopped_purchase(c)
     panel = next(m for m in reversed(c.sandbox.bot_messages(c.head.id)) if m.buttons())
-    await c.sandbox.tap(c.head, panel, "Message all")
+    await c.sandbox.tap(c.head, panel, "Message all", answer="")
     await c.sandbox.wait_for_message(c.head.id, "/message 1 The truck is late")
     await c.say(c.head, "/message 1", "Write to every participant privately")
     await c.say(
@@ -158,12 +158,12 @@ async def test_purchases_lists_several_and_opens_each_panel(community: Community
     c = community
     honey = await c.publish(template(Title="Honey"))
     await c.publish(template(Title="Walnuts"))
-    await c.sandbox.tap(c.alice, honey, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, honey, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await c.sandbox.start(c.bob, "o1")  # Bob joins and leaves again: he does not count
     editor = await c.sandbox.wait_for_message(c.bob.id, "You have not ordered anything yet")
-    await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg", answer="Updated.")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
-    await c.sandbox.tap(c.bob, edited, "Withdraw")
+    await c.sandbox.tap(c.bob, edited, "Withdraw", answer="")
     asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
     assert (await c.sandbox.tap(c.bob, asked, "Yes, withdraw me")).text == (
         "You are out of this purchase."
@@ -174,7 +174,7 @@ async def test_purchases_lists_several_and_opens_each_panel(community: Community
         "Walnuts · open · 0 members",
         "Honey · open · 1 member",
     ]
-    await c.sandbox.tap(c.head, listing, "Honey · open · 1 member")
+    await c.sandbox.tap(c.head, listing, "Honey · open · 1 member", answer="")
     panel = await c.sandbox.wait_for_message(c.head.id, "🛒 Honey", after=listing)
     assert "Stop now" in [b["text"] for b in panel.buttons()]
     # Someone else's purchase does not open, whatever the button says.
@@ -195,30 +195,32 @@ async def test_going_ahead_below_the_minimum_and_marking_ordered_ask_once(
     sent = await c.sandbox.start(c.alice)
     await c.sandbox.wait_for_message(c.alice.id, after=sent)
     card = await c.publish()  # a minimum of 30 units
-    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")  # not in packs: she gets it
+    await c.sandbox.tap(
+        c.alice, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg"
+    )  # not in packs: she gets it
     panel = await c.panel()
     labels = [b["text"] for b in panel.buttons()]
     assert labels[:2] == ["Go ahead anyway", "Stop now"]
-    await c.sandbox.tap(c.head, panel, "Go ahead anyway")
+    await c.sandbox.tap(c.head, panel, "Go ahead anyway", answer="")
     asked = await c.sandbox.wait_for_edit(panel, "is not reached: 1/30 units")
     assert "I tell each member their final order (1 member)" in (asked.text or "")
     # Back changes nothing.
-    await c.sandbox.tap(c.head, asked, "↩️ Back")
+    await c.sandbox.tap(c.head, asked, "↩️ Back", answer="")
     back = await c.sandbox.wait_for_edit(panel, lambda m: "Go ahead anyway" in str(m.buttons()))
     async with c.runtime.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(1)
     assert purchase is not None and purchase.status.value == "open"
-    await c.sandbox.tap(c.head, back, "Go ahead anyway")
+    await c.sandbox.tap(c.head, back, "Go ahead anyway", answer="")
     asked = await c.sandbox.wait_for_edit(panel, "is not reached")
-    await c.sandbox.tap(c.head, asked, "✅ Yes, go ahead")
+    await c.sandbox.tap(c.head, asked, "✅ Yes, go ahead", answer="Done.")
     stopped = await c.sandbox.wait_for_edit(panel, lambda m: "Mark ordered" in str(m.buttons()))
     await c.sandbox.wait_for_message(c.chat.id, "has stopped")
     # Mark ordered names who is told, and acts only on Yes.
-    await c.sandbox.tap(c.head, stopped, "Mark ordered")
+    await c.sandbox.tap(c.head, stopped, "Mark ordered", answer="")
     asked = await c.sandbox.wait_for_edit(
         panel, "ordered from the supplier? I tell all its members"
     )
     assert not any("ordered from the supplier" in (m.text or "")
                    for m in c.sandbox.bot_messages(c.alice.id))  # fmt: skip
-    await c.sandbox.tap(c.head, asked, "✅ Yes, it is ordered")
+    await c.sandbox.tap(c.head, asked, "✅ Yes, it is ordered", answer="Done.")
     await c.sandbox.wait_for_message(c.alice.id, "is ordered from the supplier")

@@ -42,9 +42,9 @@ async def test_a_member_switches_to_russian_and_refusals_and_notices_follow(
 
         # Bob kept his Telegram language; the head's Cancel reaches each in their own.
         await c.say(c.bob, "/start", "Hello")
-        await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+        await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
         panel = await c.panel()
-        await c.sandbox.tap(c.head, panel, "Cancel the purchase")
+        await c.sandbox.tap(c.head, panel, "Cancel the purchase", answer="")
         await c.sandbox.wait_for_message(c.head.id, "/cancel_purchase 1")
         await c.say(c.head, "/cancel_purchase 1 The bees are asleep", "Cancelled")
         await c.sandbox.wait_for_message(c.alice.id, "Организатор отменил закупку")
@@ -60,7 +60,7 @@ async def test_the_choice_survives_a_restart_and_can_go_back_to_the_app_language
         async with bot_running(sandbox, sqlite_url):
             sent = await sandbox.send(dana, "/language")
             menu = await sandbox.wait_for_message(dana.id, "I speak English", after=sent)
-            await sandbox.tap(dana, menu, "简体中文")
+            await sandbox.tap(dana, menu, "简体中文", answer="好了。")
         # A real restart takes longer than Telegram's per-chat window; the new process cannot
         # know what the old one sent in it.
         await asyncio.sleep(2)
@@ -69,7 +69,7 @@ async def test_the_choice_survives_a_restart_and_can_go_back_to_the_app_language
             await sandbox.wait_for_message(dana.id, "/language：我和你说哪种语言", after=sent)
             sent = await sandbox.send(dana, "/language")
             menu = await sandbox.wait_for_message(dana.id, "我现在和你说简体中文", after=sent)
-            await sandbox.tap(dana, menu, "跟随我的 Telegram 设置")
+            await sandbox.tap(dana, menu, "跟随我的 Telegram 设置", answer="Done.")
             await sandbox.wait_for_edit(menu, "I speak English with you")
             sent = await sandbox.send(dana, "/help")
             await sandbox.wait_for_message(dana.id, "/language: the language I speak", after=sent)

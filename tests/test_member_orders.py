@@ -62,7 +62,7 @@ async def test_the_editor_changes_quantities_and_tolerance_and_shows_the_packs(
     await c.sandbox.start(c.alice, "o1")
     editor = await c.sandbox.wait_for_message(c.alice.id, "You have not ordered anything yet")
     for _ in range(4):
-        await c.sandbox.tap(c.alice, editor, "+1 Honey 1 kg")
+        await c.sandbox.tap(c.alice, editor, "+1 Honey 1 kg", answer="Updated.")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 4")
     text = edited.text or ""
     assert "4 wait for the next pack: 2 more units fill it" in text
@@ -70,21 +70,21 @@ async def test_the_editor_changes_quantities_and_tolerance_and_shows_the_packs(
     assert "Total €72.50" in text
     # The pack buttons name their item; what they mean is said once.
     assert "“Fill a pack”: how many more of an item you would also take" in text
-    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1")
-    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1")
+    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1", answer="Updated.")
+    await c.sandbox.tap(c.alice, edited, "Honey 1 kg: fill a pack +1", answer="Updated.")
     edited = await c.sandbox.wait_for_edit(
         editor, "you would also take up to 2 more to fill a pack: you may get up to 6"
     )
     assert "all in full packs so far" in (edited.text or "")
-    await c.sandbox.tap(c.alice, edited, "−1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, edited, "−1 Honey 1 kg", answer="Updated.")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 3")
     # Withdraw asks once; No keeps everything.
-    await c.sandbox.tap(c.alice, edited, "Withdraw")
+    await c.sandbox.tap(c.alice, edited, "Withdraw", answer="")
     asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
-    await c.sandbox.tap(c.alice, asked, "No, keep my order")
+    await c.sandbox.tap(c.alice, asked, "No, keep my order", answer="")
     edited = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 3")
     assert await quantity(c, c.alice.id) == 3
-    await c.sandbox.tap(c.alice, edited, "Withdraw")
+    await c.sandbox.tap(c.alice, edited, "Withdraw", answer="")
     asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
     answer = await c.sandbox.tap(c.alice, asked, "Yes, withdraw me")
     assert answer.text == "You are out of this purchase."
@@ -95,8 +95,8 @@ async def test_the_editor_changes_quantities_and_tolerance_and_shows_the_packs(
 async def test_limits_are_refused_with_the_reason(community: Community) -> None:
     c = community
     card = await c.publish(template(Item="Honey 1 kg | 12.50 | max 2"))
-    for _ in range(2):
-        await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    for units in (1, 2):
+        await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer=f"You're in: {units} × Honey")
     answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
     assert answer.text == "Not added: at most 2 of Honey 1 kg per member"
     assert await quantity(c, c.bob.id) == 2
@@ -109,17 +109,17 @@ async def test_orders_lists_every_purchase_and_details_lets_one_join_from_privat
     await c.say(c.bob, "/orders", "You are not in any purchase yet")
     first = await c.publish()
     await c.publish(template(Title="Buckwheat"))
-    await c.sandbox.tap(c.bob, first, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.bob, first, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     sent = await c.sandbox.start(c.bob, "d2")
     details = await c.sandbox.wait_for_message(c.bob.id, "Organizer fee: 5%", after=sent)
     assert "Buckwheat" in (details.text or "")
     editor = await c.sandbox.wait_for_message(c.bob.id, lambda m: bool(m.buttons()), after=details)
-    await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.bob, editor, "+1 Honey 1 kg", answer="Updated.")
     listing = await c.say(c.bob, "/orders", "Your purchases:")
     # Each with where it stands and what Bob owes, the newest first.
     labels = [b["text"] for b in listing.buttons()]
     assert labels == ["Buckwheat · open · €33.13", "Wildflower honey from Altai · open · €27.35"]
-    await c.sandbox.tap(c.bob, listing, labels[0])
+    await c.sandbox.tap(c.bob, listing, labels[0], answer="")
     await c.sandbox.wait_for_message(c.bob.id, "Honey 1 kg: 1", after=listing)
     # A finished purchase goes below the running ones.
     await services.cancel(c.runtime.database.unit_of_work(), 2, Actor(c.head.id), "no honey")
@@ -133,26 +133,28 @@ async def test_after_the_stop_a_member_asks_and_the_head_decides(community: Comm
     c = community
     card = await c.publish(template(**{"Min order": "1 units"}))
     await c.sandbox.start(c.head)
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await c.sandbox.start(c.alice, "o1")
     editor = await c.sandbox.wait_for_message(c.alice.id, "Honey 1 kg: 1")
     await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
     c.runtime.cards.request(1)
     await c.sandbox.wait_for_edit(card, "Stopped")
     assert c.sandbox.emulator.messages[(card.chat_id, card.message_id)].buttons() == []
-    await c.sandbox.tap(c.alice, editor, "Refresh")
+    await c.sandbox.tap(c.alice, editor, "Refresh", answer="")
     editor = await c.sandbox.wait_for_edit(editor, "Stopped")
     answer = await c.sandbox.tap(c.alice, editor, "Ask the head to withdraw me")
     assert answer.text == "Asked. The head will answer."
     request = await c.sandbox.wait_for_message(c.head.id, "asks to be withdrawn")
     assert "Alice Zebra" in (request.text or "")
-    await c.sandbox.tap(c.head, request, "Decline")
+    await c.sandbox.tap(c.head, request, "Decline", answer="Declined.")
     await c.sandbox.wait_for_message(c.alice.id, "declined your request")
     await c.sandbox.wait_for_edit(request, "Declined")
     assert await quantity(c, c.alice.id) == 1
-    await c.sandbox.tap(c.alice, editor, "Ask the head to withdraw me")
+    await c.sandbox.tap(
+        c.alice, editor, "Ask the head to withdraw me", answer="Asked. The head will answer."
+    )
     second = await c.sandbox.wait_for_message(c.head.id, "asks to be withdrawn", after=request)
-    await c.sandbox.tap(c.head, second, "Accept")
+    await c.sandbox.tap(c.head, second, "Accept", answer="")
     # After the stop the head first sees what letting her go changes, then confirms.
     preview = await c.sandbox.wait_for_edit(second, "If you accept, Alice Zebra leaves")
     assert "No other member's amount would change." in (preview.text or "")
@@ -160,7 +162,7 @@ async def test_after_the_stop_a_member_asks_and_the_head_decides(community: Comm
     stale = encode(Action.WITHDRAWAL_CONFIRM, 1, c.alice.id, 1)  # the declined first request
     answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, preview, stale))
     assert answer.text == "Not done: this request to withdraw has been answered already"
-    await c.sandbox.tap(c.head, preview, "✅ Yes, withdraw Alice Zebra")
+    await c.sandbox.tap(c.head, preview, "✅ Yes, withdraw Alice Zebra", answer="Accepted.")
     await c.sandbox.wait_for_edit(preview, "✅ Accepted")
     await c.sandbox.wait_for_message(c.alice.id, "You are no longer in")
     assert await quantity(c, c.alice.id) == 0
@@ -173,8 +175,8 @@ async def test_the_head_gets_one_digest_of_a_burst_with_names(community: Communi
     carol = c.sandbox.user("Carol")
     c.sandbox.join(c.chat, carol)
     for member in (c.alice, c.bob, carol):
-        await c.sandbox.tap(member, card, "+1 Honey 1 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+        await c.sandbox.tap(member, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 2 × Honey 1 kg")
     digest = await c.sandbox.wait_for_message(c.head.id, "Changes in Wildflower honey")
     text = digest.text or ""
     assert "Alice Zebra joined: 1 × Honey 1 kg" in text
@@ -226,7 +228,7 @@ async def test_forged_buttons_get_a_refusal_and_change_nothing(
 ) -> None:
     c = community
     card = await c.publish()
-    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     await c.sandbox.start(c.alice)
     await c.sandbox.wait_for_message(c.alice.id, "Hello!")
     message: SandboxMessage = c.sandbox.bot_messages(c.alice.id)[-1]
@@ -244,7 +246,7 @@ async def test_forged_buttons_get_a_refusal_and_change_nothing(
 async def test_a_stale_card_after_the_stop_refuses_taps(community: Community) -> None:
     c = community
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
     answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")  # the old card still has buttons
     assert answer.text == "Not added: the purchase is stopped; orders can no longer change"
@@ -293,7 +295,7 @@ async def test_a_rush_of_joins_is_one_digest_and_none_comes_after_the_stop(
     # Joins left undigested at the stop: the stop's summary closes them, no digest after it.
     late = c.sandbox.user("Late Larry")
     c.sandbox.join(c.chat, late)
-    await c.sandbox.tap(late, card, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(late, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
     await c.sandbox.wait_for_message(c.head.id, "has stopped. Supplier order", timeout=15)
     await asyncio.sleep(2.5)
@@ -308,7 +310,7 @@ async def test_an_old_editor_pressed_after_the_stop_is_redrawn_as_things_stand(
     await c.publish(template(**{"Min order": "1 units"}))
     await c.sandbox.start(c.alice, "o1")
     editor = await c.sandbox.wait_for_message(c.alice.id, "You have not ordered anything yet")
-    await c.sandbox.tap(c.alice, editor, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.alice, editor, "+1 Honey 0.5 kg", answer="Updated.")
     editor = await c.sandbox.wait_for_edit(editor, "Honey 0.5 kg: 1")
     await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
     answer = await c.sandbox.tap(c.alice, editor, "+1 Honey 0.5 kg")  # still shown there

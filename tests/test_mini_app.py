@@ -39,7 +39,7 @@ async def opened(c: Community) -> Purchase:
         sent = await c.sandbox.start(person)
         await c.sandbox.wait_for_message(person.id, after=sent)
     card = await c.publish(cheese())
-    await c.sandbox.tap(c.alice, card, "+1 Gouda")
+    await c.sandbox.tap(c.alice, card, "+1 Gouda", answer="You're in: 1 × Gouda")
     return await stored(c)
 
 
@@ -127,7 +127,7 @@ async def test_launch_data_is_checked_and_the_order_follows_the_buttons_rules(
         assert after.quantity(c.alice.id, gouda["id"]) == 1  # Alice's stays hers
 
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         status, answer = await request(api, alice, order)
         assert status == 400 and "stopped" in answer["error"], answer
@@ -205,7 +205,7 @@ async def test_an_items_photo_is_shown_to_the_person_the_launch_data_names(
         preview = await c.say(c.head, "/new\n" + template(Item2=""), "Preview of the card")
         await c.sandbox.send_photo(c.head, PNG, "Jam | 4.00 | max 2")
         await c.sandbox.wait_for_message(c.head.id, "Added item 2: Jam, with its photo.")
-        await c.sandbox.tap(c.head, preview, "Publish")
+        await c.sandbox.tap(c.head, preview, "Publish", answer="")
         await c.sandbox.wait_for_message(c.chat.id, "🛒")
         base = c.runtime.mini_app_url
         assert base is not None

@@ -19,7 +19,13 @@ from domain.payments import Means
 from domain.purchase import Purchase, PurchaseStatus
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from tests.support.scenario import (
+    Community,
+    community_running,
+    joined_toast,
+    local,
+    tap_and_confirm,
+)
 from texts.i18n import Translator, pick_language
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
@@ -68,12 +74,16 @@ async def panel(c: Community) -> SandboxMessage:
     )
 
 
-async def joined(c: Community, card: SandboxMessage, alice: int, bob: int) -> None:
+ENGLISH = Translator(pick_language("en"), "Europe/Berlin")
+
+
+async def joined(
+    c: Community, card: SandboxMessage, alice: int, bob: int, t: Translator = ENGLISH
+) -> None:
     label = next(b["text"] for b in card.buttons() if b["text"].startswith("+1"))
-    for _ in range(alice):
-        await c.sandbox.tap(c.alice, card, label)
-    for _ in range(bob):
-        await c.sandbox.tap(c.bob, card, label)
+    for person, taps in ((c.alice, alice), (c.bob, bob)):
+        for units in range(1, taps + 1):
+            await c.sandbox.tap(person, card, label, answer=joined_toast(t, units, "Gouda"))
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -84,9 +94,9 @@ async def test_a_withdrawal_after_the_stop_tells_the_paid_member_she_owes_three_
     async with community_running(sqlite_url, language=language) as c:
         await started(c, c.head, c.alice, c.bob)
         card = await c.publish(gouda())
-        await joined(c, card, alice=2, bob=8)
+        await joined(c, card, alice=2, bob=8, t=t)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, t.gettext("Stop now"))
+        await c.sandbox.tap(c.head, control, t.gettext("Stop now"), answer=t.gettext("Done."))
         stop = await c.sandbox.wait_for_message(c.alice.id, "🛑")
         stop_text = stop.text or ""
         assert t.money(eur("17.80")) in stop_text
@@ -95,19 +105,22 @@ async def test_a_withdrawal_after_the_stop_tells_the_paid_member_she_owes_three_
 
         # Alice pays 17.80; the head finds it.
         editor = await orders(c, c.alice)
-        await c.sandbox.tap(c.alice, editor, t.gettext("I paid"))
+        noted = t.gettext("Noted. The head will confirm your payment.")
+        await c.sandbox.tap(c.alice, editor, t.gettext("I paid"), answer=noted)
         claim = await c.sandbox.wait_for_message(c.head.id, "💰")
         assert t.money(eur("17.80")) in (claim.text or "")
-        await c.sandbox.tap(c.head, claim, t.gettext("✅ Received"))
+        recorded = t.gettext("Recorded; the member is told.")
+        await c.sandbox.tap(c.head, claim, t.gettext("✅ Received"), answer=recorded)
         await c.sandbox.wait_for_message(c.alice.id, "✅")
 
         # Bob asks to leave; the head sees what it would change before accepting.
         editor = await orders(c, c.bob)
-        await c.sandbox.tap(c.bob, editor, t.gettext("Ask the head to withdraw me"))
+        asked = t.gettext("Asked. The head will answer.")
+        await c.sandbox.tap(c.bob, editor, t.gettext("Ask the head to withdraw me"), answer=asked)
         request = await c.sandbox.wait_for_message(
             c.head.id, lambda m: "Bob" in (m.text or "") and len(m.buttons()) == 2
         )
-        await c.sandbox.tap(c.head, request, t.gettext("Accept"))
+        await c.sandbox.tap(c.head, request, t.gettext("Accept"), answer="")
         preview = await c.sandbox.wait_for_edit(request, "→")
         preview_text = preview.text or ""
         assert f"Alice Zebra: {t.money(eur('17.80'))} → {t.money(eur('20.80'))}" in preview_text
@@ -158,7 +171,7 @@ async def test_a_withdrawal_after_the_stop_tells_the_paid_member_she_owes_three_
         ) in (editor.text or "")
         assert t.gettext("I paid") in [b["text"] for b in editor.buttons()]
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, t.gettext("Payments"))
+        await c.sandbox.tap(c.head, control, t.gettext("Payments"), answer="")
         listing = await c.sandbox.wait_for_message(c.head.id, "💶", after=control)
         listing_text = listing.text or ""
         assert (
@@ -190,7 +203,7 @@ async def test_a_withdrawal_after_the_stop_tells_the_paid_member_she_owes_three_
         assert t.money(eur("3.00")) in (reminder.text or "")
 
         # The export's balances add up to what is still open.
-        await c.sandbox.tap(c.head, control, t.gettext("Export"))
+        await c.sandbox.tap(c.head, control, t.gettext("Export"), answer="")
         await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
         workbook = load_workbook(
             io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"])
@@ -214,9 +227,9 @@ async def test_the_pay_by_time_reminds_then_offers_to_take_out_who_paid_nothing(
         await started(c, c.head, c.alice, c.bob, carol)
         card = await c.publish(gouda())
         await joined(c, card, alice=2, bob=3)
-        await c.sandbox.tap(carol, card, "+1 Gouda")
+        await c.sandbox.tap(carol, card, "+1 Gouda", answer="You're in: 1 × Gouda")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         # 3 members share the 4.00 delivery: 1.34 (the odd cent to the first), 1.33, 1.33.
         await c.say(c.head, "/paid 1 Alice Zebra 18.14", "Recorded: €18.14 received")
@@ -241,7 +254,7 @@ async def test_the_pay_by_time_reminds_then_offers_to_take_out_who_paid_nothing(
         offer = await c.sandbox.wait_for_message(c.head.id, "The pay-by time of")
         assert "Bob" in (offer.text or "") and "Carol" in (offer.text or "")
         assert "You may take out the 1 member who paid nothing" in (offer.text or "")
-        await c.sandbox.tap(c.head, offer, "✂️ Take out those who paid nothing")
+        await c.sandbox.tap(c.head, offer, "✂️ Take out those who paid nothing", answer="")
         preview = await c.sandbox.wait_for_message(c.head.id, "Take out the 1 member", after=offer)
         assert "(Bob)?" in (preview.text or "")
         assert "Alice Zebra: €18.14 → €18.80" in (preview.text or "")  # 4.00 shared by two now
@@ -265,7 +278,7 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         card = await c.publish(gouda(Payment="postpay", **{"Pay by": ""}))
         await joined(c, card, alice=2, bob=0)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         stop = await c.sandbox.wait_for_message(c.alice.id, "🛑")
         assert "You pay the head when you pick up your goods." in (stop.text or "")
         control = await panel(c)
@@ -298,7 +311,7 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         assert [b["text"] for b in again.buttons()] == ["↩️ Undo the handover"]
 
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Complete")  # every balance settled
+        await c.sandbox.tap(c.head, control, "Complete", answer="Done.")  # every balance settled
         await c.sandbox.wait_for_edit(control, "Completed")
 
 
@@ -308,18 +321,18 @@ async def test_complete_asks_before_closing_with_money_still_open(sqlite_url: st
         card = await c.publish(gouda(**{"Pay by": ""}))
         await joined(c, card, alice=2, bob=1)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         await c.say(c.head, "/paid 1 Alice Zebra 18.80", "Recorded")
         await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
         await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
         await c.sandbox.wait_for_edit(control, "Arrived")
-        await c.sandbox.tap(c.head, control, "Complete")
+        await c.sandbox.tap(c.head, control, "Complete", answer="")
         ask = await c.sandbox.wait_for_message(c.head.id, "Not completed yet", after=control)
         assert "€10.40 is still to collect" in (ask.text or "")  # Bob: 8.40 + 2.00
         assert (await stored(c)).status is PurchaseStatus.ARRIVED
-        await c.sandbox.tap(c.head, ask, "Close with open balances")
+        await c.sandbox.tap(c.head, ask, "Close with open balances", answer="Done.")
         await c.sandbox.wait_for_edit(ask, "Completed")
         purchase = await stored(c)
         assert purchase.status is PurchaseStatus.COMPLETED
@@ -335,10 +348,10 @@ async def test_reach_counts_only_members_the_bot_can_write_to(sqlite_url: str) -
         sent = c.sandbox.bot_messages(c.head.id)[-1]
         assert "I cannot write to these members" in (sent.text or "") and "Bob" in (sent.text or "")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Payments")
+        await c.sandbox.tap(c.head, control, "Payments", answer="")
         listing = await c.sandbox.wait_for_message(c.head.id, "Payments of", after=control)
         answer = await c.sandbox.tap(c.head, listing, "📣 Remind all unpaid")
         assert answer.text == "Reminded 1 member."

@@ -70,7 +70,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     await say(c, c.head, "Raw honey, 2025 harvest", "Who is the supplier?")
     ask_items = await say(c, c.head, "/back", "Describe it")
     assert ask_items.buttons()[0]["text"] == "Skip"
-    await c.sandbox.tap(c.head, ask_items, "Skip")
+    await c.sandbox.tap(c.head, ask_items, "Skip", answer="")
     await c.sandbox.wait_for_message(c.head.id, "Who is the supplier?", after=ask_items)
     # The description's Skip, pressed again now, must not skip the supplier.
     stale = await c.sandbox.tap(c.head, ask_items, "Skip")
@@ -83,7 +83,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     added = await say(c, c.head, "Honey 1 kg | 12.50 | pack 6 | max 10", "Added item 1")
     await say(c, c.head, "Honey 0.5 kg | 7.00", "Added item 2")
     done = c.sandbox.bot_messages(c.head.id)[-1]
-    await c.sandbox.tap(c.head, done, "Done with items")
+    await c.sandbox.tap(c.head, done, "Done with items", answer="")
     await c.sandbox.wait_for_message(c.head.id, "minimum order", after=added)
     await say(c, c.head, "10 units", "When do orders stop?")
     # wrong answer 2: a deadline in the past
@@ -100,7 +100,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     await say(c, c.head, "EU", "If the minimum is not reached")
     when = await say(c, c.head, "ask", "When do members pay?")
     assert [b["text"] for b in when.buttons()] == ["Prepay", "Postpay"]
-    await c.sandbox.tap(c.head, when, "Prepay")
+    await c.sandbox.tap(c.head, when, "Prepay", answer="")
     where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
     assert [b["text"] for b in where.buttons()] == ["Skip"]  # no earlier purchase to reuse
     await say(c, c.head, "IBAN DE12 3456 7890 1234, A. Hanna", "By when must members pay?")
@@ -112,7 +112,7 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     assert "Prepay: members pay after the stop, before you order." in (preview.text or "")
     assert "Pay to: IBAN DE12 3456 7890 1234, A. Hanna" in (preview.text or "")
     assert await purchases_stored(c.runtime) == 0  # nothing saved before Publish
-    await c.sandbox.tap(c.head, preview, "Publish")
+    await c.sandbox.tap(c.head, preview, "Publish", answer="")
     await c.sandbox.wait_for_message(c.head.id, "Published in Block 5", after=preview)
     card = await c.sandbox.wait_for_message(c.chat.id, "Wildflower honey")
     assert card.pinned
@@ -128,12 +128,12 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     # The next purchase offers the same details again, as one button.
     await c.sandbox.start(c.head, f"n{c.chat.id}")
     skip = await say(c, c.head, "Walnuts", "Describe it")
-    await c.sandbox.tap(c.head, skip, "Skip")
+    await c.sandbox.tap(c.head, skip, "Skip", answer="")
     skip = await c.sandbox.wait_for_message(c.head.id, "Who is the supplier?", after=skip)
-    await c.sandbox.tap(c.head, skip, "Skip")
+    await c.sandbox.tap(c.head, skip, "Skip", answer="")
     await c.sandbox.wait_for_message(c.head.id, "Send the items", after=skip)
     added = await say(c, c.head, "Walnuts 1 kg | 9.00", "Added item 1")
-    await c.sandbox.tap(c.head, added, "Done with items")
+    await c.sandbox.tap(c.head, added, "Done with items", answer="")
     await c.sandbox.wait_for_message(c.head.id, "minimum order", after=added)
     for answer, question in (
         ("10", "When do orders stop?"),
@@ -145,18 +145,18 @@ async def test_the_wizard_end_to_end_with_wrong_answers_and_back(community: Comm
     # A cost alone: how to share it comes as buttons; so does what happens if short.
     split = await say(c, c.head, "12", "How do members share the delivery cost of €12.00?")
     assert [b["text"] for b in split.buttons()] == ["By amount", "Per unit", "Per member"]
-    await c.sandbox.tap(c.head, split, "Per member")
+    await c.sandbox.tap(c.head, split, "Per member", answer="")
     await c.sandbox.wait_for_message(c.head.id, "Where do you deliver?", after=split)
     short = await say(c, c.head, "EU", "If the minimum is not reached")
     assert [b["text"] for b in short.buttons()] == [
         "Cancel the purchase", "Ask me", "Extend by 24 h", "Skip"
     ]  # fmt: skip
-    await c.sandbox.tap(c.head, short, "Ask me")
+    await c.sandbox.tap(c.head, short, "Ask me", answer="")
     when = await c.sandbox.wait_for_message(c.head.id, "When do members pay?", after=short)
-    await c.sandbox.tap(c.head, when, "Postpay")
+    await c.sandbox.tap(c.head, when, "Postpay", answer="")
     where = await c.sandbox.wait_for_message(c.head.id, "Where do members pay you?", after=when)
     again = "As last time: IBAN DE12 3456 7890 1234, A. Hanna"[:60]
-    await c.sandbox.tap(c.head, where, again)
+    await c.sandbox.tap(c.head, where, again, answer="")
     # Postpaid: paid at pickup, so no pay-by question.
     preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=where)
     assert "Postpay: members pay at pickup." in (preview.text or "")
@@ -175,19 +175,19 @@ async def test_the_wizard_can_edit_a_field_from_the_preview_and_cancel(
     preview = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=sent)
     # The preview says when the purchase would stop, next to "Draft".
     assert "Draft, not published yet\n⏰ stops in" in (preview.text or "")
-    await c.sandbox.tap(c.head, preview, "Edit")
+    await c.sandbox.tap(c.head, preview, "Edit", answer="")
     menu = await c.sandbox.wait_for_message(c.head.id, "What do you want to change?", after=preview)
     # The menu leads back to the preview without changing anything.
-    await c.sandbox.tap(c.head, menu, "↩️ Back to the preview")
+    await c.sandbox.tap(c.head, menu, "↩️ Back to the preview", answer="")
     again = await c.sandbox.wait_for_message(c.head.id, "Preview of the card", after=menu)
     assert again.text == preview.text
-    await c.sandbox.tap(c.head, again, "Edit")
+    await c.sandbox.tap(c.head, again, "Edit", answer="")
     menu = await c.sandbox.wait_for_message(c.head.id, "What do you want to change?", after=again)
-    await c.sandbox.tap(c.head, menu, "Title")
+    await c.sandbox.tap(c.head, menu, "Title", answer="")
     await c.sandbox.wait_for_message(c.head.id, "What are you buying?", after=menu)
     second = await say(c, c.head, "Buckwheat honey", "Preview of the card")
     assert "Buckwheat honey" in (second.text or "")
-    await c.sandbox.tap(c.head, second, "Cancel")
+    await c.sandbox.tap(c.head, second, "Cancel", answer="")
     await c.sandbox.wait_for_message(c.head.id, "Cancelled", after=second)
     assert await purchases_stored(c.runtime) == 0
 

@@ -44,7 +44,7 @@ async def editor(c: Community, member: SandboxUser, match: str = "Total due") ->
 
 async def payments(c: Community, after: SandboxMessage | int = 0) -> SandboxMessage:
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Payments")
+    await c.sandbox.tap(c.head, panel, "Payments", answer="")
     return await c.sandbox.wait_for_message(c.head.id, "Payments of", after=max_id(after, panel))
 
 
@@ -80,7 +80,9 @@ async def test_a_member_says_they_paid_and_the_head_confirms_or_rejects(
     assert "You have paid everything that is due." in (told.text or "")
 
     bob_order = await editor(c, c.bob)
-    await c.sandbox.tap(c.bob, bob_order, "I paid")
+    await c.sandbox.tap(
+        c.bob, bob_order, "I paid", answer="Noted. The head will confirm your payment."
+    )
     claim = await c.sandbox.wait_for_message(c.head.id, "Bob says they paid")
     answer = await c.sandbox.tap(c.head, claim, "❌ Not received")
     assert answer.text == "Member told."
@@ -98,13 +100,17 @@ async def test_a_stale_payment_button_never_undoes_a_later_decision(community: C
     c = community
     await stopped_purchase(c)
     alice_order = await editor(c, c.alice)
-    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    await c.sandbox.tap(
+        c.alice, alice_order, "I paid", answer="Noted. The head will confirm your payment."
+    )
     first = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
-    await c.sandbox.tap(c.head, first, "❌ Not received")
+    await c.sandbox.tap(c.head, first, "❌ Not received", answer="Member told.")
     alice_order = await editor(c, c.alice)
-    await c.sandbox.tap(c.alice, alice_order, "I paid")  # she says so again: a new claim
+    await c.sandbox.tap(
+        c.alice, alice_order, "I paid", answer="Noted. The head will confirm your payment."
+    )  # she says so again: a new claim
     second = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid", after=first)
-    await c.sandbox.tap(c.head, second, "✅ Received")
+    await c.sandbox.tap(c.head, second, "✅ Received", answer="Recorded; the member is told.")
     await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
 
     # The old claim's buttons (a second copy of the notice, or a client that kept them)
@@ -143,7 +149,9 @@ async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
     purchase = await stored(c)
     due = amounts_due(purchase)
     alice_order = await editor(c, c.alice)
-    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    await c.sandbox.tap(
+        c.alice, alice_order, "I paid", answer="Noted. The head will confirm your payment."
+    )
     await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
 
     panel = await c.panel()
@@ -172,7 +180,7 @@ async def test_the_head_sees_who_owes_reminds_them_and_records_cash(
     assert any(b["text"].startswith("✅ Alice") for b in listing.buttons())
     await c.sandbox.wait_for_message(c.bob.id, "The head has received your payment")
 
-    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
     members = list(workbook["Members"].iter_rows(values_only=True))
@@ -220,7 +228,9 @@ async def test_a_refund_is_recorded_from_the_payments_view(community: Community)
     await stopped_purchase(c)
     alice_due = amounts_due(await stored(c))[c.alice.id].total
     listing = await payments(c)
-    await c.sandbox.tap(c.head, listing, button(listing, "✅ Alice"))
+    await c.sandbox.tap(
+        c.head, listing, button(listing, "✅ Alice"), answer="Recorded; the member is told."
+    )
     await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
     await c.say(
         c.head,
@@ -261,7 +271,9 @@ async def test_an_old_payments_list_and_claim_show_what_is_true_now(community: C
     due = amounts_due(await stored(c))
     alice, bob = due[c.alice.id].total, due[c.bob.id].total
     alice_order = await editor(c, c.alice)
-    await c.sandbox.tap(c.alice, alice_order, "I paid")
+    await c.sandbox.tap(
+        c.alice, alice_order, "I paid", answer="Noted. The head will confirm your payment."
+    )
     claim = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra says they paid")
     listing = await payments(c, after=claim)
     assert f"collected €0.00 · to collect €{(alice + bob).amount}" in (listing.text or "")
@@ -297,7 +309,7 @@ async def test_forged_and_early_payment_buttons_are_refused(community: Community
         sent = await c.sandbox.start(person)
         await c.sandbox.wait_for_message(person.id, "Hello", after=sent)
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     hello = c.sandbox.bot_messages(c.alice.id)[-1]
 
     async def forged(user: SandboxUser, data: str) -> str | None:
@@ -308,7 +320,7 @@ async def test_forged_and_early_payment_buttons_are_refused(community: Community
         "Not done: payments are not collected while the purchase is open"
     )
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     await c.sandbox.wait_for_edit(panel, "Stopped")
     assert await forged(c.bob, encode(Action.ORDER_PAID, 1)) == (
         "Not done: there is nothing to pay: no goods in this purchase"
@@ -353,7 +365,9 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     await stopped_purchase(c)
     due = amounts_due(await stored(c))
     listing = await payments(c)
-    await c.sandbox.tap(c.head, listing, button(listing, "✅ Alice"))
+    await c.sandbox.tap(
+        c.head, listing, button(listing, "✅ Alice"), answer="Recorded; the member is told."
+    )
     await c.sandbox.wait_for_message(c.alice.id, "The head has received your payment")
 
     panel = await c.panel()

@@ -26,9 +26,15 @@ from handlers.packing_list import FONTS, TICK_BOX, matrix_rows, packing_pdf
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support import builders
 from tests.support.running import ShiftedClock, eventually
-from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from tests.support.scenario import (
+    Community,
+    community_running,
+    joined_toast,
+    local,
+    tap_and_confirm,
+)
 from texts.callback_data import Action, decode
-from texts.i18n import Translator
+from texts.i18n import Translator, pick_language
 from texts.notices import pickup_reminder
 
 
@@ -57,10 +63,10 @@ async def arrived(c: Community) -> None:
         sent = await c.sandbox.start(person)
         await c.sandbox.wait_for_message(person.id, after=sent)
     card = await c.publish(cheese())
-    for person in (c.alice, c.alice, c.bob):
-        await c.sandbox.tap(person, card, "+1 Gouda")
+    for person, units in ((c.alice, 1), (c.alice, 2), (c.bob, 1)):
+        await c.sandbox.tap(person, card, "+1 Gouda", answer=f"You're in: {units} × Gouda")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Stop now")
+    await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
     control = await c.panel()
     await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
@@ -101,7 +107,9 @@ async def test_the_qr_code_opens_the_handover_for_the_head_and_nothing_for_anyon
         handover = await c.sandbox.wait_for_message(c.head.id, "📦 Alice Zebra", after=opened)
         assert "Hand over: 2 × Gouda" in (handover.text or "")
         assert "To collect: €16.80" in (handover.text or "")
-        await c.sandbox.tap(c.head, handover, "✅ Handed over, €16.80 received")
+        await c.sandbox.tap(
+            c.head, handover, "✅ Handed over, €16.80 received", answer="Handed over."
+        )
         await c.sandbox.wait_for_edit(handover, "Already handed over on")
 
         # Alice herself, Bob and a stranger learn nothing from it; neither does a made-up token.
@@ -120,7 +128,7 @@ async def test_a_mistaken_handover_is_undone_and_the_member_told(sqlite_url: str
         await arrived(c)
         code = (await stored(c)).pickup_codes[c.bob.id]
         card = await c.say(c.head, code.lower(), "📦 Bob")
-        await c.sandbox.tap(c.head, card, "Handed over, not paid yet")
+        await c.sandbox.tap(c.head, card, "Handed over, not paid yet", answer="Handed over.")
         done = await c.sandbox.wait_for_edit(card, "Already handed over on")
         await c.sandbox.wait_for_message(c.bob.id, "You have received your goods")
         assert [b["text"] for b in done.buttons()] == ["↩️ Undo the handover"]
@@ -132,7 +140,7 @@ async def test_a_mistaken_handover_is_undone_and_the_member_told(sqlite_url: str
         assert c.bob.id not in (await stored(c)).handed_over
         # The card offers the handover again, and it can be done again.
         again = await c.sandbox.wait_for_edit(card, lambda m: "Already" not in (m.text or ""))
-        await c.sandbox.tap(c.head, again, "Handed over, not paid yet")
+        await c.sandbox.tap(c.head, again, "Handed over, not paid yet", answer="Handed over.")
         await c.sandbox.wait_for_edit(card, "Already handed over on")
         assert c.bob.id in (await stored(c)).handed_over
 
@@ -149,7 +157,9 @@ async def test_the_end_of_the_day_and_complete_name_who_did_not_collect(sqlite_u
         purchase = await stored(c)
         codes = purchase.pickup_codes
         handover = await c.say(c.head, codes[c.alice.id], "📦 Alice Zebra")
-        await c.sandbox.tap(c.head, handover, "✅ Handed over, €16.80 received")
+        await c.sandbox.tap(
+            c.head, handover, "✅ Handed over, €16.80 received", answer="Handed over."
+        )
         await c.sandbox.wait_for_edit(handover, "Already handed over on")
 
         [slot] = purchase.pickup_slots
@@ -168,7 +178,7 @@ async def test_the_end_of_the_day_and_complete_name_who_did_not_collect(sqlite_u
         card = next(m for m in c.sandbox.emulator.chat_messages(c.chat.id) if m.pinned)
         await c.say(c.head, "/paid 1 Bob 8.40", "Recorded")  # so Complete does not ask
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Complete")
+        await c.sandbox.tap(c.head, control, "Complete", answer="Done.")
         done = await c.sandbox.wait_for_message(c.head.id, "🏁 Farm gouda is complete")
         assert "kept on the record as leftovers (1 member)" in (done.text or "")
         assert f"Bob — {codes[c.bob.id]} — 1 × Gouda" in (done.text or "")
@@ -243,7 +253,7 @@ async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url:
         # Carol hands Alice's goods over by code and takes the cash.
         card = await c.say(carol, codes[c.alice.id], "📦 Alice Zebra")
         assert "To collect: €16.80" in (card.text or "")
-        await c.sandbox.tap(carol, card, "✅ Handed over, €16.80 received")
+        await c.sandbox.tap(carol, card, "✅ Handed over, €16.80 received", answer="Handed over.")
         done = await c.sandbox.wait_for_edit(card, "Already handed over on")
         assert done.buttons() == []  # undoing is the head's
         purchase = await stored(c)
@@ -269,10 +279,10 @@ async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url:
 
         # The head removes her; her codes no longer open anything.
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Helpers")
+        await c.sandbox.tap(c.head, control, "Helpers", answer="")
         listed = await c.sandbox.wait_for_message(c.head.id, "Helpers of", after=control)
         assert "Carol" in (listed.text or "")
-        await c.sandbox.tap(c.head, listed, "✖ Remove Carol")
+        await c.sandbox.tap(c.head, listed, "✖ Remove Carol", answer="Removed.")
         await c.sandbox.wait_for_edit(listed, "has no helpers")
         await c.sandbox.wait_for_message(carol.id, "You no longer hand over")
         assert (await stored(c)).helpers == {}
@@ -346,20 +356,23 @@ async def test_the_packing_list_prints_in_every_language(
             await c.sandbox.wait_for_message(person.id, after=sent)
         card = await c.publish(cheese().replace("Gouda | 8.40", f"{item} | 8.40"))
         label = next(b["text"] for b in card.buttons() if b["text"].startswith("+1"))
-        for person in (c.alice, c.alice, neighbour):
-            await c.sandbox.tap(person, card, label)
+        t = Translator(pick_language(language.split("_")[0]))
+        for person, units in ((c.alice, 1), (c.alice, 2), (neighbour, 1)):
+            await c.sandbox.tap(person, card, label, answer=joined_toast(t, units, item))
         # The panel in the head's language: its buttons by what they do.
         for action, status in ((Action.HEAD_STOP, PurchaseStatus.STOPPED),
                                (Action.HEAD_ORDERED, PurchaseStatus.ORDERED),
                                (Action.HEAD_ARRIVED, PurchaseStatus.ARRIVED),
                                (Action.HEAD_EXPORT, PurchaseStatus.ARRIVED)):  # fmt: skip
             control = await c.panel()
-            await c.sandbox.tap(c.head, control, button_for(control, action))
+            answer = t.gettext("Done.") if action is Action.HEAD_STOP else ""
+            await c.sandbox.tap(c.head, control, button_for(control, action), answer=answer)
             if action in (Action.HEAD_ORDERED, Action.HEAD_ARRIVED):  # each asks once
                 asked = await c.sandbox.wait_for_edit(control, lambda m: len(m.buttons()) == 2)
                 confirm = {Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
                            Action.HEAD_ARRIVED: Action.HEAD_ARRIVED_CONFIRM}[action]  # fmt: skip
-                await c.sandbox.tap(c.head, asked, button_for(asked, confirm))
+                await c.sandbox.tap(c.head, asked, button_for(asked, confirm),
+                                    answer=t.gettext("Done."))  # fmt: skip
             await status_becomes(c, status)
         await eventually(lambda: any(n.endswith(".pdf") for n, _ in c.sandbox.documents(c.head.id)))
         files = dict(c.sandbox.documents(c.head.id))

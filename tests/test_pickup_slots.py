@@ -199,7 +199,7 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         card = await c.publish(cheese(day))
         assert (card.text or "").count("📍") == 3
         for person in (c.alice, c.bob, carol):
-            await c.sandbox.tap(person, card, "+1 Gouda")
+            await c.sandbox.tap(person, card, "+1 Gouda", answer="You're in: 1 × Gouda")
 
         # Before the stop, in the order editor: Alice takes the one place of the morning.
         editor = await c.say(c.alice, "/orders", "Choose where and when you pick up")
@@ -223,7 +223,7 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         assert (await stored(c)).pickup_choices == {c.alice.id: 1}
 
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         control = await c.panel()
         await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
@@ -254,7 +254,12 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         full = await c.sandbox.answer_of(await c.sandbox.press(carol, asked, data=slot_data(1)))
         assert "full" in (full.text or "")
         afternoon = next(b for b in labels(asked) if "2:00 – 4:00 PM" in plain(b))
-        await c.sandbox.tap(carol, asked, afternoon)
+        await c.sandbox.tap(
+            carol,
+            asked,
+            afternoon,
+            answer="You pick up: Community hall, Dec 13, 2026 2:00\u2009–\u20094:00\u202fPM",
+        )
 
         # An hour before the evening: Bob, for his own slot.
         clock.offset = evening.starts_at - timedelta(hours=1) - datetime.now(UTC)
@@ -309,7 +314,7 @@ async def test_fifty_members_choose_one_slot_of_ten_places_at_once(database_url:
         presses = [await c.sandbox.press(m, card, "+1 Gouda") for m in members]
         await asyncio.gather(*(c.sandbox.answer_of(p, 60) for p in presses))
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now")
+        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
         for label in ("Mark ordered", "Mark arrived"):
             control = await c.panel()
             await tap_and_confirm(c.sandbox, c.head, control, label)

@@ -201,7 +201,7 @@ async def test_a_wizard_moves_between_workers_and_publishes(fleet: tuple[Sandbox
     await say(sandbox, head, "Raw honey", "Who is the supplier?")
     await say(sandbox, head, "Altai Bee Farm", "Send the items")
     added = await say(sandbox, head, "Honey 1 kg | 12.50", "Added item 1")
-    await sandbox.tap(head, added, "Done with items")
+    await sandbox.tap(head, added, "Done with items", answer="")
     await sandbox.wait_for_message(head.id, "minimum order", after=added, timeout=20)
     for answer, question in (
         ("10 units", "When do orders stop?"),
@@ -213,10 +213,10 @@ async def test_a_wizard_moves_between_workers_and_publishes(fleet: tuple[Sandbox
     ):
         await say(sandbox, head, answer, question)
     when = await say(sandbox, head, "ask", "When do members pay?")
-    await sandbox.tap(head, when, "Postpay")
+    await sandbox.tap(head, when, "Postpay", answer="")
     where = await sandbox.wait_for_message(head.id, "Where do members pay you?", after=when)
     preview = await say(sandbox, head, "Cash at pickup", "Preview of the card")
-    await sandbox.tap(head, preview, "Publish")
+    await sandbox.tap(head, preview, "Publish", answer="")
     await sandbox.wait_for_message(head.id, "Published in Block 5", after=where, timeout=20)
     await sandbox.wait_for_message(chat.id, "Wildflower honey", timeout=20)
     after = [handled_count(await workers.metrics(n)) for n in range(3)]

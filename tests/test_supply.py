@@ -166,12 +166,12 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
     assert stopped is not None
     alice_due = amounts_due(stopped)[c.alice.id].total
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Payments")
+    await c.sandbox.tap(c.head, panel, "Payments", answer="")
     listing = await c.sandbox.wait_for_message(c.head.id, "Payments of")
     alice_button = next(b["text"] for b in listing.buttons() if b["text"].startswith("✅ Alice"))
-    await c.sandbox.tap(c.head, listing, alice_button)
+    await c.sandbox.tap(c.head, listing, alice_button, answer="Recorded; the member is told.")
 
-    await c.sandbox.tap(c.head, panel, "What the supplier confirmed")
+    await c.sandbox.tap(c.head, panel, "What the supplier confirmed", answer="")
     form = await c.sandbox.wait_for_message(c.head.id, "/supply 1", after=panel)
     assert form.text == (
         "/supply 1\n1. Honey 1 kg: 6 (ordered 6, packs of 6)\n2. Honey 0.5 kg: 1 (ordered 1)"
@@ -207,10 +207,10 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
     order = await c.sandbox.wait_for_message(c.head.id, "Updated supplier order")
     assert "Honey 1 kg: 0" in (order.text or "")
 
-    await c.sandbox.tap(c.head, panel, "Payments")
+    await c.sandbox.tap(c.head, panel, "Payments", answer="")
     listing = await c.sandbox.wait_for_message(c.head.id, "Payments of", after=listing)
     assert f"#1 Alice Zebra: €{alice_due.amount} (paid" in (listing.text or "")
-    await c.sandbox.tap(c.head, panel, "Export")
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
     await c.sandbox.emulator.wait_until(lambda: len(c.sandbox.documents(c.head.id)) == 2)
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
     supplier = list(workbook["Supplier order"].iter_rows(values_only=True))

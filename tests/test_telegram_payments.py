@@ -162,7 +162,7 @@ async def test_a_checkout_is_refused_when_it_no_longer_fits(community: Community
     order = await editor(c, c.alice)
     label = next(b["text"] for b in order.buttons() if b["text"].startswith("💳 Pay"))
     assert label == f"💳 Pay €{rest // 100}.{rest % 100:02d} in Telegram"
-    await c.sandbox.tap(c.alice, order, label)
+    await c.sandbox.tap(c.alice, order, label, answer="Invoice sent: tap Pay under it.")
     fresh = await c.sandbox.wait_for_message(
         c.alice.id, lambda m: m.invoice is not None, after=order
     )

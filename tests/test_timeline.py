@@ -61,10 +61,10 @@ async def test_the_whole_timeline_from_open_to_completed(
     card = await c.publish(template(**{"Min order": "6 units", "Delivery": ""}))
     # 24 h and 1 h before, the deadline, and the card countdown's next step.
     await eventually(lambda: len(c.runtime.timeline.planned(1)) == 4)
-    for _ in range(5):
-        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg")
+    for units in range(1, 6):
+        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer=f"You're in: {units} × Honey")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
 
     await jump(c, clock, timedelta(hours=23))
     await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours. Your order: 5 × Honey 1 kg")
@@ -116,13 +116,13 @@ async def test_the_whole_timeline_from_open_to_completed(
     )
     handed = await c.sandbox.send(c.head, code.lower())
     handover = await c.sandbox.wait_for_message(c.head.id, "Alice Zebra — code", after=handed)
-    await c.sandbox.tap(c.head, handover, "Handed over, not paid yet")
+    await c.sandbox.tap(c.head, handover, "Handed over, not paid yet", answer="Handed over.")
     await c.sandbox.wait_for_message(c.alice.id, "You have received your goods")
     panel_sent = await c.sandbox.send(c.head, "/purchases")
     panel = await c.sandbox.wait_for_message(c.head.id, "Handed over: 1 of 2", after=panel_sent)
-    await c.sandbox.tap(c.head, panel, "Complete")
+    await c.sandbox.tap(c.head, panel, "Complete", answer="")
     ask = await c.sandbox.wait_for_message(c.head.id, "Not completed yet", after=panel)
-    await c.sandbox.tap(c.head, ask, "Close with open balances")
+    await c.sandbox.tap(c.head, ask, "Close with open balances", answer="Done.")
     await c.sandbox.wait_for_edit(ask, "Completed")
     # nothing was sent twice
     for person in (c.alice, c.bob):
@@ -137,7 +137,7 @@ async def test_short_of_the_minimum_under_fail_everyone_is_told(
     c = community
     await started(c, c.alice)
     card = await c.publish(template(**{"If short": "fail"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await jump(c, clock, -timedelta(minutes=1))
     await c.sandbox.wait_for_message(c.chat.id, "did not reach its minimum order (1/30 units)")
     await c.sandbox.wait_for_message(c.alice.id, "Nothing is due")
@@ -171,7 +171,7 @@ async def test_short_of_the_minimum_under_extend_it_is_extended_once_and_announc
 ) -> None:
     c = community
     card = await c.publish()  # If short: extend 24h
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await jump(c, clock, timedelta(0))
     await c.sandbox.wait_for_message(
         c.chat.id, "The deadline of Wildflower honey from Altai is now"
@@ -187,14 +187,14 @@ async def test_short_of_the_minimum_under_ask_the_head_decides_with_buttons(
     c = community
     await started(c, c.head, c.alice)
     card = await c.publish(template(**{"If short": "ask"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await jump(c, clock, -timedelta(minutes=1))
     question = await c.sandbox.wait_for_message(
         c.head.id, "reached its deadline short of the minimum"
     )
     answer = await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
     assert answer.text == "Not added: the deadline has passed; orders can no longer change"
-    await c.sandbox.tap(c.head, question, "Extend by 24 h")
+    await c.sandbox.tap(c.head, question, "Extend by 24 h", answer="Done.")
     await c.sandbox.wait_for_message(
         c.chat.id, "The deadline of Wildflower honey from Altai is now"
     )
@@ -221,7 +221,7 @@ async def test_a_stop_missed_while_the_bot_was_down_happens_once_after_restart(
                 head, "/new\n" + template(**{"Min order": "1 units"}), chat=chat
             )
             card = await sandbox.wait_for_message(chat.id, "🛒", after=sent)
-            await sandbox.tap(alice, card, "+1 Honey 1 kg")
+            await sandbox.tap(alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
             async with runtime.database.unit_of_work() as uow:
                 stored = await uow.purchases.get(1)
             assert stored is not None
@@ -243,7 +243,7 @@ async def test_the_timer_stops_a_purchase_on_time_without_the_sweep(community: C
     c = community
     await started(c, c.alice)
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     deadline = datetime.now(UTC) + timedelta(seconds=2)
     async with c.runtime.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(1)
@@ -265,8 +265,8 @@ async def test_a_member_can_turn_reminders_off(community: Community, clock: Shif
     c = community
     await started(c, c.alice, c.bob)
     card = await c.publish()
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
-    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await c.say(c.bob, "/reminders off", "Deadline reminders are off.")
     await jump(c, clock, timedelta(hours=23))
     await c.sandbox.wait_for_message(c.alice.id, "stops in 24 hours")
@@ -278,13 +278,15 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     c = community
     await started(c, c.head, c.alice)
     card = await c.publish(template(Pickup="", **{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now")
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
     panel = await c.sandbox.wait_for_edit(panel, "Stopped")
     await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     panel = await c.sandbox.wait_for_edit(panel, "Ordered")
-    await c.sandbox.tap(c.head, panel, "Mark arrived")  # no pickup to confirm: it asks for one
+    await c.sandbox.tap(
+        c.head, panel, "Mark arrived", answer=""
+    )  # no pickup to confirm: it asks for one
     asked = await c.sandbox.wait_for_message(c.head.id, "10:00-12:00 | Community hall")
     # The example is a date ahead (five days from today), not a fixed one long past.
     example = (asked.text or "").split("/arrived 1 ", 1)[1][:10]
@@ -341,7 +343,7 @@ async def test_after_a_long_outage_a_stale_reminder_is_not_sent(
     c = community
     await started(c, c.alice)
     card = await c.publish(template(**{"Min order": "1 units"}))
-    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg")
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     await jump(c, clock, timedelta(minutes=10))  # both reminder moments passed while down
     await jump(c, clock, -timedelta(seconds=1))
     await c.sandbox.wait_for_message(c.alice.id, "has stopped")

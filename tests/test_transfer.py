@@ -37,7 +37,7 @@ async def forged(c: Community, user: SandboxUser, data: str) -> str | None:
 
 async def offer_to(c: Community, name: str) -> SandboxMessage:
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Hand over to another member")
+    await c.sandbox.tap(c.head, panel, "Hand over to another member", answer="")
     choice = await c.sandbox.wait_for_message(c.head.id, "Who should lead", after=panel)
     assert sorted(b["text"] for b in choice.buttons()) == ["Alice Zebra", "Bob"]
     answer = await c.sandbox.tap(c.head, choice, name)
@@ -73,13 +73,13 @@ async def test_a_new_head_accepts_and_a_member_withdraws_after_the_stop(
     panel = await c.sandbox.wait_for_message(
         c.alice.id, lambda m: bool(m.buttons()) and "🛒" in (m.text or ""), after=sent
     )
-    await c.sandbox.tap(c.alice, panel, "Participants")
+    await c.sandbox.tap(c.alice, panel, "Participants", answer="")
     await c.sandbox.wait_for_message(c.alice.id, "Participants of")
 
     # Bob may leave although the purchase has stopped: the head changed.
     sent = await c.sandbox.send(c.bob, "/orders")
     editor = await c.sandbox.wait_for_message(c.bob.id, "Total due", after=sent)
-    await c.sandbox.tap(c.bob, editor, "Withdraw")
+    await c.sandbox.tap(c.bob, editor, "Withdraw", answer="")
     asked = await c.sandbox.wait_for_edit(editor, "Your whole order is removed")
     answer = await c.sandbox.tap(c.bob, asked, "Yes, withdraw me")
     assert answer.text == "You are out of this purchase."
@@ -110,9 +110,11 @@ async def test_an_offer_declined_keeps_the_head_and_an_admin_reassigns(
     assert f"#1 Wildflower honey from Altai — head {c.head.id}, stopped · 2 members" in (
         overview.text or ""
     )
-    await c.sandbox.tap(c.admin, overview, "#1 Wildflower honey from Altai")
+    await c.sandbox.tap(c.admin, overview, "#1 Wildflower honey from Altai", answer="")
     admin_panel = await c.sandbox.wait_for_message(c.admin.id, "🛒", after=overview)
-    await c.sandbox.tap(c.admin, admin_panel, "Participants")  # an admin sees what a head sees
+    await c.sandbox.tap(
+        c.admin, admin_panel, "Participants", answer=""
+    )  # an admin sees what a head sees
     await c.sandbox.wait_for_message(c.admin.id, "Participants of")
     sent = await c.sandbox.send(c.admin, "/admin reassign 1 x")
     usage = await c.sandbox.wait_for_message(c.admin.id, after=sent)

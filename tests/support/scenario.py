@@ -16,6 +16,7 @@ from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.tables import PurchaseRow
 from tests.support.running import ShiftedClock, bot_running, sandbox_running
+from texts.i18n import Translator
 
 TIMEZONE = "Europe/Berlin"
 
@@ -80,17 +81,23 @@ class Community:
         return await self.sandbox.wait_for_message(user.id, answer, after=sent)
 
 
+def joined_toast(t: Translator, units: int, item: str) -> str:
+    """How a +1 tap is answered in `t`'s language, up to the total (which fees move)."""
+    toast = t.gettext("You're in: {quantity} × {item} — {total} in all")
+    return toast.format(quantity=units, item=item, total="\0").split("\0")[0]
+
+
 async def tap_and_confirm(
     sandbox: Sandbox, user: SandboxUser, message: SandboxMessage, label: str
 ) -> SandboxMessage:
     """Press a control that asks once (Mark ordered, Mark arrived, Go ahead anyway) and its
     "✅ Yes"; returns the message, as it stands after the answer."""
-    await sandbox.tap(user, message, label)
+    await sandbox.tap(user, message, label, answer="")
     asked = await sandbox.wait_for_edit(
         message, lambda m: any(b["text"].startswith("✅ Yes") for b in m.buttons())
     )
     yes = next(b["text"] for b in asked.buttons() if b["text"].startswith("✅ Yes"))
-    await sandbox.tap(user, asked, yes)
+    await sandbox.tap(user, asked, yes, answer="Done.")
     return await sandbox.wait_for_edit(
         message, lambda m: not any(b["text"].startswith("✅ Yes") for b in m.buttons())
     )

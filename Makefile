@@ -23,9 +23,13 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
+# The suite mostly waits (on Telegram's limits, timers, other processes), so it runs in more
+# xdist workers than there are cores; tests/conftest.py starts one PostgreSQL for all of them.
+TEST_WORKERS ?= 4
+
 unit: $(INSTALLED)
 	$(VENV)/bin/coverage erase
-	$(VENV)/bin/coverage run -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=
 	$(VENV)/bin/coverage report --include='domain/*' --fail-under=95
 	$(VENV)/bin/coverage report
 

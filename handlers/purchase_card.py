@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, InputMediaPhoto
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
@@ -163,7 +163,7 @@ UNPOSTED_CARD_AGE = timedelta(minutes=1)
 async def finish_posting(bot: Bot, rt: Runtime) -> None:
     """The leader's sweep, at start-up and then every half a minute: cards a stopped process
     (or an unanswered send) left to be posted are posted now. A card it may have posted stays
-    in the chat with working buttons; the first tap on it retires it (`adopt_or_retire`)."""
+    in the chat with working buttons; the first tap on it retires it (`check_card`)."""
     while True:
         async with rt.database.unit_of_work() as uow:
             waiting = await uow.purchases.get_many(await uow.telegram.cards_being_posted())
@@ -177,35 +177,30 @@ async def finish_posting(bot: Bot, rt: Runtime) -> None:
         await asyncio.sleep(UNPOSTED_CARD_AGE.total_seconds() / 2)
 
 
-async def adopt_or_retire(
-    bot: Bot, rt: Runtime, purchase_id: int, seen: CardLocation
-) -> CardLocation | None:
-    """A tap came from `seen`, a card of this purchase in its community chat. While its card
-    awaits recording, that is the card (its send went unanswered); a card other than the one
-    recorded is a twin. Returns the card recorded now."""
+async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: CardLocation) -> None:
+    """A tap came from `tapped`, a card of this purchase in a group. While its card awaits
+    recording, that is the card (its send went unanswered: adopted); a card other than the one
+    recorded is a twin (retired). A tap on the card already known costs no query."""
+    if rt.recorded_cards.get(purchase_id) == (tapped.chat_id, tapped.message_id):
+        return
     async with rt.database.unit_of_work() as uow:
         recorded = await uow.telegram.card(purchase_id)
-    if recorded is None:
-        return seen if await record_card(bot, rt, purchase_id, seen) else None
-    if recorded != seen:
-        await retire_card(bot, seen)
-    return recorded
+    if recorded is None and await record_card(bot, rt, purchase_id, tapped):
+        recorded = tapped
+    elif recorded is not None and recorded != tapped and recorded.chat_id == tapped.chat_id:
+        await retire_card(bot, tapped)
+    if recorded is not None:
+        rt.remember_card(purchase_id, recorded.chat_id, recorded.message_id)
 
 
 def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
     """The function the card refresher calls: render the card from the database and edit it."""
 
     async def edit(purchase_id: int) -> None:
-        seen = rt.cards.take_seen(purchase_id)
         async with rt.database.unit_of_work() as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
             location = await uow.telegram.card(purchase_id)
-        if purchase is None or community is None:
-            return
-        for card in seen - {location}:
-            if card.chat_id == community.chat_id:
-                location = await adopt_or_retire(bot, rt, purchase_id, card)
-        if location is None:
+        if purchase is None or location is None or community is None:
             return
         t = community_translator(community)
         await bot.edit_message_text(
@@ -258,17 +253,20 @@ async def tap_plus_one(press: Press) -> None:
     except DomainError as error:
         await query.answer(refusal(t, error), show_alert=False)
         return
-    card = query.message  # the card tapped: `card_editor` checks it is the one recorded
-    rt.cards.request(purchase_id, CardLocation(card.chat.id, card.message_id) if card else None)
+    rt.cards.request(purchase_id)
     view = result.view
     if result.started:
         await query.answer(order_toast(t, view, item_id))
-        return
-    # A bot cannot write first: the link opens the private chat, where the order is shown.
-    await query.answer(
-        order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
-        url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
-    )
+    else:  # A bot cannot write first: the link opens the private chat, where the order shows.
+        await query.answer(
+            order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
+            url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
+        )
+    card = query.message
+    if card is not None and card.chat.type != ChatType.PRIVATE:
+        await check_card(
+            press.context.bot, rt, purchase_id, CardLocation(card.chat.id, card.message_id)
+        )
 
 
 HANDLERS: list[Registration] = on_buttons(tap_plus_one, Action.JOIN)

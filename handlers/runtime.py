@@ -104,6 +104,17 @@ class Runtime:
     # the latest EDITORS_KEPT only; one forgotten is redrawn by the person's Refresh.
     editors: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
 
+    # Where each purchase's card is known to be (purchase id → (chat, message)), as its taps
+    # found it recorded: a tap on that card costs no query to check it is the card. The latest
+    # CARDS_KEPT only; a card recorded never moves.
+    recorded_cards: OrderedDict[int, tuple[int, int]] = field(default_factory=OrderedDict)
+
+    def remember_card(self, purchase_id: int, chat_id: int, message_id: int) -> None:
+        self.recorded_cards[purchase_id] = (chat_id, message_id)
+        self.recorded_cards.move_to_end(purchase_id)
+        while len(self.recorded_cards) > CARDS_KEPT:
+            self.recorded_cards.popitem(last=False)
+
     def remember_editor(self, user_id: int, purchase_id: int, message_id: int) -> None:
         self.editors[(user_id, purchase_id)] = message_id
         self.editors.move_to_end((user_id, purchase_id))
@@ -112,6 +123,7 @@ class Runtime:
 
 
 EDITORS_KEPT = 10_000
+CARDS_KEPT = 10_000
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

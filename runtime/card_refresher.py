@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from domain.ports import CardLocation
 from runtime.background import finish_or_cancel
 
 log = logging.getLogger(__name__)
@@ -35,31 +34,22 @@ class CardRefresher:
         self._dirty: set[int] = set()
         self._last_edit: dict[int, float] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
-        self._seen: dict[int, set[CardLocation]] = {}
         self._closing = asyncio.Event()
         # In a process that does not lead (runtime/leadership.py): asks the leader, which
         # edits every card, so edits stay coalesced across processes.
         self.forward: Callable[[int], None] | None = None
 
-    def request(self, purchase_id: int, seen: CardLocation | None = None) -> None:
-        """`seen`: the card a tap came from, for the edit to check that it is the recorded
-        one (`take_seen`): a card whose send went unanswered is adopted, a twin retired."""
+    def request(self, purchase_id: int) -> None:
         if self.forward is not None:
             self.forward(purchase_id)
             return
         if self._closing.is_set():
             return  # the card is rendered from the database: the next edit shows this change
         self._dirty.add(purchase_id)
-        if seen is not None:
-            self._seen.setdefault(purchase_id, set()).add(seen)
         if purchase_id not in self._workers:
             self._workers[purchase_id] = asyncio.get_running_loop().create_task(
                 self._work(purchase_id)
             )
-
-    def take_seen(self, purchase_id: int) -> set[CardLocation]:
-        """The cards taps came from since the last edit of this purchase's card."""
-        return self._seen.pop(purchase_id, set())
 
     async def _work(self, purchase_id: int) -> None:
         try:

@@ -20,7 +20,7 @@ async def test_broadcast_reaches_everyone_once_even_across_a_kill() -> None:
 
 async def test_scheduler_stops_every_purchase_and_catches_up_after_a_restart() -> None:
     stops, catch_up = await scheduler.run(
-        "sqlite", purchases=40, members=3, overdue=10, lead=6, spread=4
+        "sqlite", purchases=20, members=3, overdue=5, lead=6, spread=4
     )
     assert isfinite(stops.worst)  # every purchase stopped
     assert all(late >= 0 for late in stops.worst_by_ten_seconds)

@@ -44,14 +44,12 @@ class PurchaseLifecycle(PurchaseOrders):
     def return_to_draft(self) -> None:
         """Its card could not be posted, so nobody saw it: back to a draft. Once someone
         ordered (by a link, while the card was being sent) it stays open. Safe to repeat."""
-        if self.status is PurchaseStatus.DRAFT:
-            return
-        if self.status is not PurchaseStatus.OPEN or self.participant_ids():
+        if self.participant_ids():
             raise IllegalTransition(
                 N_("the purchase is {status}; it cannot become {target}"),
                 status=self.status, target=PurchaseStatus.DRAFT,
             )  # fmt: skip
-        self.status = PurchaseStatus.DRAFT
+        self._move(PurchaseStatus.DRAFT)
 
     def reach_deadline(self, now: datetime) -> None:
         """What the deadline does: stop, or follow the short-MOQ policy. Safe to repeat. A

@@ -34,9 +34,6 @@ class PurchaseRepository(Protocol):
     async def get(self, purchase_id: int) -> Purchase | None:
         """Load a purchase for change; concurrent changers of the same purchase wait or retry."""
 
-    async def remove_draft(self, purchase_id: int) -> None:
-        """Delete a purchase that is still a draft (nobody saw it); anything else stays."""
-
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load several purchases for change at once (those that exist, in the order asked)."""
 
@@ -216,10 +213,15 @@ class TelegramState(Protocol):
     async def card(self, purchase_id: int) -> CardLocation | None:
         """Where the card is; None while it is being posted."""
 
-    async def set_card(self, purchase_id: int, location: CardLocation) -> None: ...
-
     async def card_to_post(self, purchase_id: int, chat_id: int) -> None:
         """The purchase's card is about to be posted in `chat_id` (no message yet)."""
+
+    async def card_awaited(self, purchase_id: int) -> int | None:
+        """The chat the purchase's card is being posted in, while none is recorded."""
+
+    async def card_posted(self, purchase_id: int, location: CardLocation) -> bool:
+        """Record the card, if it is still awaited in that chat; False when another card
+        was recorded first (or none is awaited there)."""
 
     async def forget_card(self, purchase_id: int) -> None: ...
 

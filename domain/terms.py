@@ -99,7 +99,7 @@ FINISHED = (PurchaseStatus.COMPLETED, PurchaseStatus.FAILED, PurchaseStatus.CANC
 
 # Which statuses each status may be reached from; everything else is illegal.
 ALLOWED_FROM: dict[PurchaseStatus, frozenset[PurchaseStatus]] = {
-    PurchaseStatus.DRAFT: frozenset(),
+    PurchaseStatus.DRAFT: frozenset({PurchaseStatus.OPEN}),  # a card never posted: nobody saw it
     PurchaseStatus.OPEN: frozenset({PurchaseStatus.DRAFT}),
     PurchaseStatus.STOPPED: frozenset({PurchaseStatus.OPEN}),
     PurchaseStatus.FAILED: frozenset({PurchaseStatus.OPEN}),

@@ -9,9 +9,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, InputMediaPhoto
+from telegram import Bot, InputMediaPhoto, Message
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from domain import services
@@ -32,7 +32,7 @@ from handlers.runtime import (
 )
 from texts.callback_data import Action, Start, deep_link
 from texts.card_view import card_keyboard, card_text, check_card_fits, photo_album
-from texts.i18n import Translator
+from texts.i18n import Translator, pick_language
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +86,40 @@ class CardNotPosted(DomainError):
     """Telegram refused the card (the bot left the chat, may not write there...)."""
 
 
-async def post_card(bot: Bot, rt: Runtime, purchase_id: int) -> None:
+def _may_be_posted(error: TelegramError) -> bool:
+    """No answer (the card may be in the chat) or "not now" (flood control): the card is still
+    to be posted. Anything else is Telegram's refusal."""
+    if isinstance(error, RetryAfter):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+async def post_card(bot: Bot, rt: Runtime, purchase_id: int, photos: bool = True) -> None:
     """Post the card of a purchase opened for it and record where it is. Refused, the purchase
     goes back to a draft and `CardNotPosted` says why. Unanswered (a time-out: the card may or
     may not be in the chat), it stays to be posted: a tap on the card adopts it, else
-    `finish_posting` posts it again."""
+    `finish_posting` posts it again. A purchase that stopped or went meanwhile gets no card."""
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
-    if purchase is None or community is None or purchase.status is PurchaseStatus.DRAFT:
+        chat_id = await uow.telegram.card_awaited(purchase_id)
+        if chat_id is not None and (purchase is None or purchase.status is not PurchaseStatus.OPEN):
+            await uow.telegram.forget_card(purchase_id)
+            await uow.commit()
+            return
+    if purchase is None or community is None or chat_id is None:
         return
     t = community_translator(community)
-    await send_photos(bot, community.chat_id, t, purchase)
+    if photos:
+        await send_photos(bot, chat_id, t, purchase)
     try:
         message = await bot.send_message(
-            community.chat_id,
+            chat_id,
             card_text(t, purchase, card_summary(purchase), rt.clock()),
             parse_mode=ParseMode.HTML,
             reply_markup=card_keyboard(t, purchase, bot.username),
         )
     except TelegramError as error:
-        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        if _may_be_posted(error):
             log.warning("card of purchase %s: no answer from Telegram (%s)", purchase_id, error)
             return
         if await services.card_refused(rt.database.unit_of_work(), purchase_id):
@@ -114,34 +128,35 @@ async def post_card(bot: Bot, rt: Runtime, purchase_id: int) -> None:
                 chat=community.title, reason=error.message,
             ) from None  # fmt: skip
         raise CardNotPosted(
-            N_("I could not post the card in {chat} ({reason}); members already ordered by "
-               "its link, so the purchase stays open without a card"),
+            N_("I could not post the card in {chat} ({reason}); the purchase stays open, "
+               "without a card, for those who already ordered by its link"),
             chat=community.title, reason=error.message,
         ) from None  # fmt: skip
-    if await record_card(bot, rt, purchase_id, CardLocation(message.chat_id, message.message_id)):
-        try:
-            await message.pin(disable_notification=True)
-        except BadRequest as error:
-            log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
+    await record_card(bot, rt, purchase_id, CardLocation(message.chat_id, message.message_id))
 
 
-async def record_card(bot: Bot, rt: Runtime, purchase_id: int, location: CardLocation) -> bool:
-    """Note where the card went, unless another one was recorded meanwhile (a tap adopted a
-    card whose send went unanswered): then this one is a twin and goes. The card is redrawn
-    when taps came in before it was recorded."""
-    purchase = None
+async def record_card(bot: Bot, rt: Runtime, purchase_id: int, location: CardLocation) -> None:
+    """Note where the card went, if its card is still awaited there. Of two cards (a tap
+    adopted one whose send went unanswered, another process posted it again) the one recorded
+    first stays, pinned, and redrawn when taps came before it was recorded; the other goes."""
     async with rt.database.unit_of_work() as uow:
-        recorded = await uow.telegram.card(purchase_id)
-        if recorded is None:
-            await uow.telegram.set_card(purchase_id, location)
-            purchase = await uow.purchases.get(purchase_id)
-            await uow.commit()
-    if recorded is not None and recorded != location:
-        await retire_card(bot, location)
-        return False
+        first = await uow.telegram.card_posted(purchase_id, location)
+        await uow.commit()
+    if not first:
+        async with rt.database.unit_of_work() as uow:
+            recorded = await uow.telegram.card(purchase_id)
+        if recorded is not None and recorded != location:
+            await retire_card(bot, location)
+        return
+    rt.remember_card(purchase_id, location.chat_id, location.message_id)
+    async with rt.database.unit_of_work() as uow:  # read after the card is recorded: no tap
+        purchase = await uow.purchases.get(purchase_id)  # before it goes without a redraw
     if purchase is not None and purchase.participant_ids():
         rt.cards.request(purchase_id)
-    return True
+    try:
+        await bot.pin_chat_message(location.chat_id, location.message_id, disable_notification=True)
+    except TelegramError as error:
+        log.info("card of purchase %s not pinned: %s", purchase_id, error.message)
 
 
 async def retire_card(bot: Bot, location: CardLocation) -> None:
@@ -156,41 +171,78 @@ async def retire_card(bot: Bot, location: CardLocation) -> None:
 
 
 # A card still to be posted this long after its purchase opened was left by a process that
-# stopped (or got no answer) between posting and recording it; younger ones may be under way.
-UNPOSTED_CARD_AGE = timedelta(minutes=1)
+# stopped (or got no answer) between posting and recording it; younger ones may be under way
+# (a send waits its turn under a busy group's 20 messages a minute).
+UNPOSTED_CARD_AGE = timedelta(minutes=5)
+SWEEP_SECONDS = 30.0
 
 
 async def finish_posting(bot: Bot, rt: Runtime) -> None:
     """The leader's sweep, at start-up and then every half a minute: cards a stopped process
-    (or an unanswered send) left to be posted are posted now. A card it may have posted stays
-    in the chat with working buttons; the first tap on it retires it (`check_card`)."""
+    (or an unanswered send) left to be posted are posted now (without the photos, which went
+    before the first try). A card it may have posted stays in the chat with working buttons;
+    the first tap on it retires it (`check_card`). A fault is logged and the sweep goes on."""
     while True:
-        async with rt.database.unit_of_work() as uow:
-            waiting = await uow.purchases.get_many(await uow.telegram.cards_being_posted())
-        for purchase in waiting:
-            if rt.clock() - purchase.created_at < UNPOSTED_CARD_AGE:
-                continue
-            try:
-                await post_card(bot, rt, purchase.id)
-            except DomainError as error:  # the card was refused
-                log.warning("card of purchase %s not posted: %s", purchase.id, error)
-        await asyncio.sleep(UNPOSTED_CARD_AGE.total_seconds() / 2)
+        try:
+            await post_waiting_cards(bot, rt)
+        except Exception:  # a database blip must not end the sweep for the leader's life
+            log.exception("posting the cards that wait failed; trying again")
+        await asyncio.sleep(SWEEP_SECONDS)
 
 
-async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: CardLocation) -> None:
-    """A tap came from `tapped`, a card of this purchase in a group. While its card awaits
-    recording, that is the card (its send went unanswered: adopted); a card other than the one
-    recorded is a twin (retired). A tap on the card already known costs no query."""
-    if rt.recorded_cards.get(purchase_id) == (tapped.chat_id, tapped.message_id):
+async def post_waiting_cards(bot: Bot, rt: Runtime) -> None:
+    async with rt.database.unit_of_work() as uow:
+        waiting = await uow.purchases.get_many(await uow.telegram.cards_being_posted())
+    for purchase in waiting:
+        if rt.clock() - purchase.created_at < UNPOSTED_CARD_AGE:
+            continue
+        try:
+            await post_card(bot, rt, purchase.id, photos=False)
+        except CardNotPosted as error:  # the head was told "Published" (or nothing) before
+            await tell_head_not_posted(rt, purchase.id, error)
+
+
+async def tell_head_not_posted(rt: Runtime, purchase_id: int, error: DomainError) -> None:
+    async with rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+        if purchase is None:
+            return
+        community = await uow.communities.get(purchase.community_id)
+        languages = await uow.telegram.languages([purchase.head_id])
+        fallback = community.language if community else None
+        t = Translator(
+            pick_language(languages.get(purchase.head_id), fallback),
+            community.timezone if community else "UTC",
+        )
+        text = t.gettext("Purchase “{title}”: {reason}").format(
+            title=purchase.title, reason=t.reason(error)
+        )
+        await uow.outbox.enqueue(
+            f"card-refused:{purchase_id}", purchase.head_id, {"text": text}, rt.clock()
+        )
+        await uow.commit()
+
+
+async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: Message) -> None:
+    """A tap came from `tapped`, the bot's own card of this purchase in a group. While the
+    purchase's card awaits recording there, that is the card (its send went unanswered: it is
+    adopted); a card other than the one recorded is a twin (retired). A tap on the card this
+    process already knows costs no query."""
+    location = CardLocation(tapped.chat.id, tapped.message_id)
+    if rt.recorded_cards.get(purchase_id) == (location.chat_id, location.message_id):
         return
+    if tapped.from_user is None or tapped.from_user.id != bot.id or tapped.forward_origin:
+        return  # not the bot's own card (a forwarded copy): nothing to adopt or retire
     async with rt.database.unit_of_work() as uow:
         recorded = await uow.telegram.card(purchase_id)
-    if recorded is None and await record_card(bot, rt, purchase_id, tapped):
-        recorded = tapped
-    elif recorded is not None and recorded != tapped and recorded.chat_id == tapped.chat_id:
-        await retire_card(bot, tapped)
-    if recorded is not None:
-        rt.remember_card(purchase_id, recorded.chat_id, recorded.message_id)
+        awaited_in = await uow.telegram.card_awaited(purchase_id)
+    if recorded is None:
+        if awaited_in == location.chat_id:
+            await record_card(bot, rt, purchase_id, location)
+        return
+    if recorded != location and recorded.chat_id == location.chat_id:
+        await retire_card(bot, location)
+    rt.remember_card(purchase_id, recorded.chat_id, recorded.message_id)
 
 
 def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
@@ -263,10 +315,8 @@ async def tap_plus_one(press: Press) -> None:
             url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
         )
     card = query.message
-    if card is not None and card.chat.type != ChatType.PRIVATE:
-        await check_card(
-            press.context.bot, rt, purchase_id, CardLocation(card.chat.id, card.message_id)
-        )
+    if isinstance(card, Message) and card.chat.type != ChatType.PRIVATE:
+        await check_card(press.context.bot, rt, purchase_id, card)
 
 
 HANDLERS: list[Registration] = on_buttons(tap_plus_one, Action.JOIN)

@@ -29,7 +29,7 @@ from domain.community import Community
 from domain.errors import N_, NotFound
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import Database, HandlerUnitOfWork
-from domain.purchase import Purchase
+from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import Report, head_report
 from runtime.card_refresher import CardRefresher
 from runtime.inbox import Inbox
@@ -309,7 +309,7 @@ async def managed_purchase(
     such as a helper handing goods over; NotFound or NotAllowed else."""
     async with runtime(context).database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
+    if purchase is None or purchase.status is PurchaseStatus.DRAFT:  # a card never posted
         raise NotFound(N_("no such purchase"))
     allowed(purchase, actor)
     return purchase

@@ -91,19 +91,6 @@ class SqlPurchaseRepository(PurchaseReads):
         self._tracked[purchase.id] = Tracked(purchase, StoredRows())
         await self._write_children(self._tracked[purchase.id])
 
-    async def remove_draft(self, purchase_id: int) -> None:
-        found = await self._session.scalar(
-            select(purchases.c.status).where(purchases.c.id == purchase_id)
-        )
-        if found != PurchaseStatus.DRAFT.value:
-            return
-        # A draft has only what it was made with: its items and pickup slots.
-        for child in (items, slots):
-            await self._session.execute(delete(child).where(child.c.purchase_id == purchase_id))
-        await self._session.execute(delete(purchases).where(purchases.c.id == purchase_id))
-        self._tracked.pop(purchase_id, None)
-        self._cache.forget(purchase_id)
-
     async def _children(
         self, table: Table, purchase_ids: list[int], order: ColumnElement[Any]
     ) -> dict[int, list[Row[Any]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,16 +50,22 @@ class SqlTelegramState:
         )
         return list(rows)
 
-    async def set_card(self, purchase_id: int, location: CardLocation) -> None:
-        statement = self._insert(PurchaseCardRow).values(
-            purchase_id=purchase_id, chat_id=location.chat_id, message_id=location.message_id
-        )
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["purchase_id"],
-                set_={"chat_id": location.chat_id, "message_id": location.message_id},
+    async def card_awaited(self, purchase_id: int) -> int | None:
+        row = await self._session.get(PurchaseCardRow, purchase_id)
+        return row.chat_id if row is not None and row.message_id is None else None
+
+    async def card_posted(self, purchase_id: int, location: CardLocation) -> bool:
+        # One statement: of two processes recording a card at once, exactly one wins.
+        result = await self._session.execute(
+            update(PurchaseCardRow)
+            .where(
+                PurchaseCardRow.purchase_id == purchase_id,
+                PurchaseCardRow.chat_id == location.chat_id,
+                PurchaseCardRow.message_id.is_(None),
             )
+            .values(message_id=location.message_id)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_started(self, user_id: int, now: datetime, language: str | None) -> bool:
         """Remember that the person opened the bot (and when, last); True when the bot could

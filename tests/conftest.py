@@ -69,7 +69,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return  # a worker, or a run without xdist: the session fixtures start what they need
     root = Path(tempfile.mkdtemp(prefix="groupbuy-tests-"))
-    config.stash[SHARED] = SharedServers.start(root)
+    try:
+        config.stash[SHARED] = SharedServers.start(root)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
 
 
 @pytest.hookimpl(optionalhook=True)

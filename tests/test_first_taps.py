@@ -4,9 +4,12 @@ live card."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from domain.purchase import PurchaseStatus
+from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, bot_running, sandbox_running
@@ -96,24 +99,50 @@ async def test_an_unanswered_card_is_adopted_by_its_first_tap(sqlite_url: str) -
         assert location is not None and location.message_id == card.message_id
 
 
+@asynccontextmanager
+async def stopped_with_its_card_unrecorded(
+    url: str, clock: ShiftedClock
+) -> AsyncIterator[tuple[Sandbox, SandboxUser, SandboxUser, SandboxChat, SandboxMessage]]:
+    """A bot that stopped while its card's send went unanswered: the card is in the chat,
+    the purchase open, its card never recorded. Yields the sandbox, the head (who started the
+    bot), Alice, the chat and that card."""
+    async with sandbox_running() as sandbox:
+        head, alice = sandbox.user("Hanna"), sandbox.user("Alice")
+        head.started_bot = True
+        chat = sandbox.group("Block 5", members=[alice], admins=[head])
+        async with bot_running(sandbox, url, clock, default_timezone=TIMEZONE):
+            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
+            await sandbox.wait_for_message(chat.id)
+            first = await post_unanswered(sandbox, head, chat)
+        yield sandbox, head, alice, chat, first
+
+
+async def recorded_card(runtime: Runtime) -> int | None:
+    async with runtime.database.unit_of_work() as uow:
+        location = await uow.telegram.card(1)
+    return location.message_id if location else None
+
+
 async def test_a_card_left_unrecorded_by_a_stop_is_posted_again_and_its_twin_retired(
     sqlite_url: str,
 ) -> None:
     clock = ShiftedClock()
-    async with sandbox_running() as sandbox:
-        head, alice = sandbox.user("Hanna"), sandbox.user("Alice")
-        chat = sandbox.group("Block 5", members=[alice], admins=[head])
-        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE):
-            await sandbox.add_bot(chat, by=head, as_admin=True, can_pin=True)
-            await sandbox.wait_for_message(chat.id)
-            first = await post_unanswered(sandbox, head, chat)
+    async with stopped_with_its_card_unrecorded(sqlite_url, clock) as (
+        sandbox,
+        _,
+        alice,
+        chat,
+        first,
+    ):
         # The next start, minutes on, finds the card never recorded and posts it again.
-        clock.advance(timedelta(minutes=5))
+        clock.advance(timedelta(minutes=6))
         async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
             second = await sandbox.wait_for_message(
                 chat.id, lambda m: (m.text or "").startswith("🛒"), after=first
             )
             assert second.buttons()
+            # Recorded, then pinned: from now on the first card is the twin.
+            await sandbox.wait_for_edit(second, lambda m: m.pinned)
             # A tap on the first card still counts, and that twin goes.
             answer = await sandbox.tap(alice, first, HONEY)
             assert (answer.text or "").startswith("You're in: 1 × Honey 1 kg")
@@ -121,6 +150,22 @@ async def test_a_card_left_unrecorded_by_a_stop_is_posted_again_and_its_twin_ret
             await sandbox.emulator.wait_until(lambda: sandbox.emulator.messages[key].deleted)
             await sandbox.wait_for_edit(second, "👥 1 member")
             async with again.database.unit_of_work() as uow:
-                location = await uow.telegram.card(1)
                 assert await uow.telegram.cards_being_posted() == []
-            assert location is not None and location.message_id == second.message_id
+            assert await recorded_card(again) == second.message_id
+
+
+async def test_a_card_the_sweep_cannot_post_returns_to_a_draft_and_the_head_is_told(
+    sqlite_url: str,
+) -> None:
+    clock = ShiftedClock()
+    unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
+    async with unrecorded as (sandbox, head, _, chat, _):
+        chat.members[sandbox.emulator.bot.id] = "kicked"  # removed from the group meanwhile
+        clock.advance(timedelta(minutes=6))
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
+            told = await sandbox.wait_for_message(head.id, "Wildflower honey from Altai")
+            assert "I could not post the card in Block 5" in (told.text or "")
+            async with again.database.unit_of_work() as uow:
+                draft = await uow.purchases.get(1)
+                assert await uow.telegram.cards_being_posted() == []
+            assert draft is not None and draft.status is PurchaseStatus.DRAFT

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
+from domain import services
+from domain.community import Community
 from domain.payments import ClaimState
+from domain.purchase import PurchaseStatus
 from storage.database import create_engine
 from storage.migrate import downgrade, upgrade
 from storage.tables import metadata
 from storage.unit_of_work import Database
+from tests.support import builders
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -110,3 +116,40 @@ async def test_payments_of_before_the_ledger_are_carried_over(database_url: str)
     ]
     assert (purchase.withdrawal_requests, purchase.withdrawal_requests_made) == ({3: 1}, 1)
     assert purchase.pay_to == "" and purchase.pay_by is None
+
+
+async def test_drafts_of_before_open_with_their_card_to_be_posted_unless_past_due(
+    database_url: str,
+) -> None:
+    """A draft the version before left (stopped before its card was posted) is opened with its
+    card to be posted, as publishing now does; one whose deadline passed stays a draft."""
+    now = datetime.now(UTC)
+    database = Database(database_url)
+    try:
+        community = Community(builders.purchase().community_id, "Block 5", "UTC", "EUR", "en")
+        await services.register_community(database.unit_of_work(), community)
+        ids = []
+        for deadline in (now + timedelta(days=3), now - timedelta(days=1)):
+            draft = replace(builders.purchase(), id=0, deadline=deadline)
+            ids.append(await services.publish_purchase(
+                database.unit_of_work(), draft, deadline - timedelta(days=1), Decimal(10)
+            ))  # fmt: skip
+    finally:
+        await database.dispose()
+    await downgrade(database_url, "0017")
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE purchases SET status = 'draft'"))
+    finally:
+        await engine.dispose()
+    await upgrade(database_url)
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            due, past = await uow.purchases.get_many(ids)
+            awaited = [await uow.telegram.card_awaited(purchase_id) for purchase_id in ids]
+    finally:
+        await database.dispose()
+    assert (due.status, past.status) == (PurchaseStatus.OPEN, PurchaseStatus.DRAFT)
+    assert awaited == [builders.purchase().community_id, None]

@@ -84,18 +84,20 @@ async def _store_open(
 
 async def card_refused(uow: HandlerUnitOfWork, purchase_id: int) -> bool:
     """Telegram refused the card: the purchase nobody saw goes back to a draft, and no card
-    is awaited any more. False when someone ordered meanwhile (by a link): it stays open."""
+    is awaited any more. False when someone ordered meanwhile (by a link): it stays open,
+    without a card."""
 
     async def work() -> bool:
         async with uow:
             purchase = await load(uow, purchase_id)
             try:
                 purchase.return_to_draft()
+                back = True
             except IllegalTransition:
-                return False
+                back = False
             await uow.telegram.forget_card(purchase_id)
             await uow.commit()
-        return True
+        return back
 
     return await retried(work)
 

@@ -35,12 +35,6 @@ class FakePurchases:
         self.seen[purchase_id] = copy.deepcopy(stored)
         return self.seen[purchase_id]
 
-    async def remove_draft(self, purchase_id: int) -> None:
-        stored = self.committed.get(purchase_id) or self.seen.get(purchase_id)
-        if stored is not None and stored.status is PurchaseStatus.DRAFT:
-            self.committed.pop(purchase_id, None)
-            self.seen.pop(purchase_id, None)
-
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         found = [await self.get(purchase_id) for purchase_id in purchase_ids]
         return [purchase for purchase in found if purchase is not None]

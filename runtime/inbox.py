@@ -39,10 +39,12 @@ REMEMBERED_UPDATES = 100_000
 RETRY_SECONDS = 1.0
 
 
-# What a +1 on a card needs of the card's message: where it is. Telegram sends the whole card
-# (its text, entities and keyboard) with every press, and parsing that was about a tenth of a
-# tap's cost in a rush.
-TAP_MESSAGE_FIELDS = frozenset({"message_id", "date", "chat", "message_thread_id"})
+# What a +1 on a card needs of the card's message: where it is, and whose it is (the bot's own
+# card, not a forwarded copy: `check_card`). Telegram sends the whole card (its text, entities
+# and keyboard) with every press, and parsing that was about a tenth of a tap's cost in a rush.
+TAP_MESSAGE_FIELDS = frozenset(
+    {"message_id", "date", "chat", "message_thread_id", "from", "forward_origin"}
+)
 
 
 def lighten(update: dict[str, Any]) -> dict[str, Any]:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from domain import services
+from domain.permissions import Actor
 from domain.purchase import PurchaseStatus
 from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
-from tests.support.running import ShiftedClock, bot_running, sandbox_running
+from storage.unit_of_work import Database
+from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import TIMEZONE, Community, community_running, template
 
 HONEY = "+1 Honey 1 kg"
@@ -169,3 +172,50 @@ async def test_a_card_the_sweep_cannot_post_returns_to_a_draft_and_the_head_is_t
                 draft = await uow.purchases.get(1)
                 assert await uow.telegram.cards_being_posted() == []
             assert draft is not None and draft.status is PurchaseStatus.DRAFT
+
+
+async def test_a_card_the_sweep_cannot_post_after_someone_ordered_leaves_it_open_and_says_so(
+    sqlite_url: str,
+) -> None:
+    clock = ShiftedClock()
+    unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
+    async with unrecorded as (sandbox, head, alice, chat, _):
+        # Alice ordered by the card's link meanwhile; then the bot was removed from the group.
+        database = Database(sqlite_url)
+        try:
+            await services.add_units(
+                database.unit_of_work(), 1, alice.id, "Alice", 1, 1, datetime.now(UTC)
+            )
+        finally:
+            await database.dispose()
+        chat.members[sandbox.emulator.bot.id] = "kicked"
+        clock.advance(timedelta(minutes=6))
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
+            told = await sandbox.wait_for_message(head.id, "Wildflower honey from Altai")
+            assert "the purchase stays open, without a card" in (told.text or "")
+            async with again.database.unit_of_work() as uow:
+                still = await uow.purchases.get(1)
+                assert await uow.telegram.cards_being_posted() == []
+            assert still is not None and still.status is PurchaseStatus.OPEN
+            assert still.quantity(alice.id, 1) == 1
+
+
+async def test_a_purchase_cancelled_while_its_card_waited_gets_no_card(sqlite_url: str) -> None:
+    clock = ShiftedClock()
+    unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
+    async with unrecorded as (sandbox, head, _, chat, first):
+        database = Database(sqlite_url)
+        try:
+            await services.cancel(database.unit_of_work(), 1, Actor(head.id), "wrong honey")
+        finally:
+            await database.dispose()
+        clock.advance(timedelta(minutes=6))
+        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
+
+            async def nothing_awaited() -> bool:
+                async with again.database.unit_of_work() as uow:
+                    return await uow.telegram.cards_being_posted() == []
+
+            await eventually(nothing_awaited)  # the sweep, at start-up, let the card go
+        cards = [m for m in sandbox.bot_messages(chat.id, first) if (m.text or "").startswith("🛒")]
+        assert cards == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -61,9 +62,15 @@ async def bot_running(
 
 
 async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait until `condition()` is truthy, for work the bot does in the background."""
+    """Wait until `condition()` is truthy, for work the bot does in the background; a
+    condition that is a coroutine (a row to read) is awaited each time."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
+    while True:
+        met = condition()
+        if inspect.isawaitable(met):
+            met = await met
+        if met:
+            return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.05)

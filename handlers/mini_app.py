@@ -12,7 +12,7 @@ from telegram import Bot
 
 from domain import services
 from domain.errors import N_, DomainError, InvalidPurchase, NotFound
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import Purchase
 from domain.views import card_summary
 from handlers.my_orders import redraw_remembered_editor
 from handlers.runtime import Runtime
@@ -45,7 +45,7 @@ async def _load(rt: Runtime, person: MiniAppUser, purchase_id: int) -> tuple[Pur
     """The purchase and the person's translator (in its community's timezone)."""
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
-    if purchase is None or community is None or purchase.status is PurchaseStatus.DRAFT:
+    if purchase is None or community is None:  # drafts are hidden there too
         t = _translator(rt, person, rt.settings.default_language, rt.settings.default_timezone)
         raise Refused(404, t.reason(NotFound(N_("no such purchase"))))
     return purchase, _translator(rt, person, community.language, community.timezone)

@@ -166,8 +166,9 @@ async def test_a_card_the_sweep_cannot_post_returns_to_a_draft_and_the_head_is_t
         chat.members[sandbox.emulator.bot.id] = "kicked"  # removed from the group meanwhile
         clock.advance(timedelta(minutes=6))
         async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
-            told = await sandbox.wait_for_message(head.id, "Wildflower honey from Altai")
-            assert "I could not post the card in Block 5" in (told.text or "")
+            told = await sandbox.wait_for_message(head.id, "I could not post the card")
+            assert (told.text or "").startswith("Purchase “Wildflower honey from Altai”: I could")
+            assert "nothing was published" in (told.text or "")
             async with again.database.unit_of_work() as uow:
                 draft = await uow.purchases.get(1)
                 assert await uow.telegram.cards_being_posted() == []
@@ -191,7 +192,8 @@ async def test_a_card_the_sweep_cannot_post_after_someone_ordered_leaves_it_open
         chat.members[sandbox.emulator.bot.id] = "kicked"
         clock.advance(timedelta(minutes=6))
         async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
-            told = await sandbox.wait_for_message(head.id, "Wildflower honey from Altai")
+            told = await sandbox.wait_for_message(head.id, "I could not post the card")
+            assert (told.text or "").startswith("Purchase “Wildflower honey from Altai”: I could")
             assert "the purchase stays open, without a card" in (told.text or "")
             async with again.database.unit_of_work() as uow:
                 still = await uow.purchases.get(1)

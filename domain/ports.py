@@ -223,7 +223,8 @@ class TelegramState(Protocol):
         """Record the card, if it is still awaited in that chat; False when another card
         was recorded first (or none is awaited there)."""
 
-    async def forget_card(self, purchase_id: int) -> None: ...
+    async def forget_awaited_card(self, purchase_id: int) -> bool:
+        """No card is awaited any more; False when none was (a card was recorded meanwhile)."""
 
     async def cards_being_posted(self) -> list[int]:
         """Purchases whose card was to be posted and was not recorded as posted."""

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.constants import ChatType, ParseMode
@@ -30,6 +30,7 @@ from handlers.runtime import (
     on_press,
     runtime,
 )
+from runtime.inbox import PRESSED_ON_IT
 from texts.callback_data import Action, Start, deep_link
 from texts.card_view import card_keyboard, card_text, check_card_fits, photo_album
 from texts.i18n import Translator, pick_language
@@ -103,7 +104,7 @@ async def post_card(bot: Bot, rt: Runtime, purchase_id: int, photos: bool = True
         purchase, community = await uow.purchase_and_community(purchase_id)
         chat_id = await uow.telegram.card_awaited(purchase_id)
         if chat_id is not None and (purchase is None or purchase.status is not PurchaseStatus.OPEN):
-            await uow.telegram.forget_card(purchase_id)
+            await uow.telegram.forget_awaited_card(purchase_id)
             await uow.commit()
             return
     if purchase is None or community is None or chat_id is None:
@@ -122,11 +123,14 @@ async def post_card(bot: Bot, rt: Runtime, purchase_id: int, photos: bool = True
         if _may_be_posted(error):
             log.warning("card of purchase %s: no answer from Telegram (%s)", purchase_id, error)
             return
-        if await services.card_refused(rt.database.unit_of_work(), purchase_id):
+        now = await services.card_refused(rt.database.unit_of_work(), purchase_id)
+        if now is PurchaseStatus.DRAFT:
             raise CardNotPosted(
                 N_("I could not post the card in {chat} ({reason}), so nothing was published"),
                 chat=community.title, reason=error.message,
             ) from None  # fmt: skip
+        if now is not PurchaseStatus.OPEN:  # a card was recorded meanwhile, or it stopped
+            return
         raise CardNotPosted(
             N_("I could not post the card in {chat} ({reason}); the purchase stays open, "
                "without a card, for those who already ordered by its link"),
@@ -145,7 +149,7 @@ async def record_card(bot: Bot, rt: Runtime, purchase_id: int, location: CardLoc
     if not first:
         async with rt.database.unit_of_work() as uow:
             recorded = await uow.telegram.card(purchase_id)
-        if recorded is not None and recorded != location:
+        if recorded != location:  # another card won, or none is awaited any more
             await retire_card(bot, location)
         return
     rt.remember_card(purchase_id, location.chat_id, location.message_id)
@@ -182,24 +186,33 @@ async def finish_posting(bot: Bot, rt: Runtime) -> None:
     (or an unanswered send) left to be posted are posted now (without the photos, which went
     before the first try). A card it may have posted stays in the chat with working buttons;
     the first tap on it retires it (`check_card`). A fault is logged and the sweep goes on."""
+    tried: dict[int, datetime] = {}  # purchase → when this sweep last posted its card
     while True:
         try:
-            await post_waiting_cards(bot, rt)
+            await post_waiting_cards(bot, rt, tried)
         except Exception:  # a database blip must not end the sweep for the leader's life
             log.exception("posting the cards that wait failed; trying again")
         await asyncio.sleep(SWEEP_SECONDS)
 
 
-async def post_waiting_cards(bot: Bot, rt: Runtime) -> None:
+async def post_waiting_cards(bot: Bot, rt: Runtime, tried: dict[int, datetime]) -> None:
+    """Each card waiting five minutes since its purchase opened, or since this sweep last
+    posted it (a card Telegram keeps not answering is not posted every half a minute)."""
     async with rt.database.unit_of_work() as uow:
         waiting = await uow.purchases.get_many(await uow.telegram.cards_being_posted())
     for purchase in waiting:
-        if rt.clock() - purchase.created_at < UNPOSTED_CARD_AGE:
+        since = max(purchase.created_at, tried.get(purchase.id, purchase.created_at))
+        if rt.clock() - since < UNPOSTED_CARD_AGE:
             continue
+        tried[purchase.id] = rt.clock()
         try:
             await post_card(bot, rt, purchase.id, photos=False)
         except CardNotPosted as error:  # the head was told "Published" (or nothing) before
             await tell_head_not_posted(rt, purchase.id, error)
+        except Exception:  # one purchase's fault holds up none of the others
+            log.exception("the card of purchase %s was not posted", purchase.id)
+    for gone in set(tried) - {purchase.id for purchase in waiting}:
+        del tried[gone]
 
 
 async def tell_head_not_posted(rt: Runtime, purchase_id: int, error: DomainError) -> None:
@@ -231,6 +244,8 @@ async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: Message) -
     location = CardLocation(tapped.chat.id, tapped.message_id)
     if rt.recorded_cards.get(purchase_id) == (location.chat_id, location.message_id):
         return
+    if tapped.api_kwargs.get(PRESSED_ON_IT) is not True:
+        return  # the data pressed is on none of its buttons (forged): not this purchase's card
     if tapped.from_user is None or tapped.from_user.id != bot.id or tapped.forward_origin:
         return  # not the bot's own card (a forwarded copy): nothing to adopt or retire
     async with rt.database.unit_of_work() as uow:
@@ -239,6 +254,8 @@ async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: Message) -
     if recorded is None:
         if awaited_in == location.chat_id:
             await record_card(bot, rt, purchase_id, location)
+        elif awaited_in is None:  # its card was let go (the purchase stopped while it waited)
+            await retire_card(bot, location)
         return
     if recorded != location and recorded.chat_id == location.chat_id:
         await retire_card(bot, location)
@@ -304,6 +321,7 @@ async def tap_plus_one(press: Press) -> None:
         return  # a redelivered tap: it was counted and answered the first time
     except DomainError as error:
         await query.answer(refusal(t, error), show_alert=False)
+        await check_tapped_card(press, purchase_id)  # a twin left open-looking goes too
         return
     rt.cards.request(purchase_id)
     view = result.view
@@ -314,9 +332,13 @@ async def tap_plus_one(press: Press) -> None:
             order_toast(t, view, item_id) + "\n" + t.gettext("Open the bot to see your order."),
             url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
         )
-    card = query.message
+    await check_tapped_card(press, purchase_id)
+
+
+async def check_tapped_card(press: Press, purchase_id: int) -> None:
+    card = press.query.message
     if isinstance(card, Message) and card.chat.type != ChatType.PRIVATE:
-        await check_card(press.context.bot, rt, purchase_id, card)
+        await check_card(press.context.bot, press.rt, purchase_id, card)
 
 
 HANDLERS: list[Registration] = on_buttons(tap_plus_one, Action.JOIN)

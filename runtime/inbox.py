@@ -45,10 +45,14 @@ RETRY_SECONDS = 1.0
 TAP_MESSAGE_FIELDS = frozenset(
     {"message_id", "date", "chat", "message_thread_id", "from", "forward_origin"}
 )
+# Kept instead of the keyboard: whether the button pressed is one of the message's own (a
+# modified client can send any callback data from any message; Telegram sets the message).
+PRESSED_ON_IT = "groupbuy_pressed_on_it"
 
 
 def lighten(update: dict[str, Any]) -> dict[str, Any]:
-    """Drop, in place, the card a +1 press carries (nothing handling a +1 reads it)."""
+    """Drop, in place, the card a +1 press carries (nothing handling a +1 reads it), noting
+    whether the data pressed is on its keyboard."""
     query = update.get("callback_query")
     if not isinstance(query, dict) or not isinstance(query.get("message"), dict):
         return update
@@ -57,7 +61,16 @@ def lighten(update: dict[str, Any]) -> dict[str, Any]:
     if pressed is not None and pressed.action is Action.JOIN:
         message = query["message"]
         query["message"] = {k: v for k, v in message.items() if k in TAP_MESSAGE_FIELDS}
+        query["message"][PRESSED_ON_IT] = data in _callback_data(message.get("reply_markup"))
     return update
+
+
+def _callback_data(markup: object) -> set[object]:
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list):
+        return set()
+    return {b.get("callback_data") for row in rows if isinstance(row, list)
+            for b in row if isinstance(b, dict)}  # fmt: skip
 
 
 class Inbox(BackgroundLoop):

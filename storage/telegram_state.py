@@ -37,10 +37,13 @@ class SqlTelegramState:
     async def card_to_post(self, purchase_id: int, chat_id: int) -> None:
         self._session.add(PurchaseCardRow(purchase_id=purchase_id, chat_id=chat_id))
 
-    async def forget_card(self, purchase_id: int) -> None:
-        await self._session.execute(
-            delete(PurchaseCardRow).where(PurchaseCardRow.purchase_id == purchase_id)
+    async def forget_awaited_card(self, purchase_id: int) -> bool:
+        result = await self._session.execute(
+            delete(PurchaseCardRow).where(
+                PurchaseCardRow.purchase_id == purchase_id, PurchaseCardRow.message_id.is_(None)
+            )
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def cards_being_posted(self) -> list[int]:
         rows = await self._session.scalars(

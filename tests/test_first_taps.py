@@ -17,6 +17,7 @@ from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.unit_of_work import Database
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import TIMEZONE, Community, community_running, template
+from texts.callback_data import Action, encode
 
 HONEY = "+1 Honey 1 kg"
 
@@ -45,7 +46,8 @@ async def test_taps_on_a_card_whose_send_is_answered_late_all_count_once(
         await tap_honey(c, c.bob, card, 1)
         await tap_honey(c, c.alice, card, 2)
         c.sandbox.emulator.late_answers.clear()
-        # Once the send is answered, the card is recorded and redrawn with those taps.
+        # The first tap found the card awaited and recorded it (the send's answer, later, finds
+        # it recorded); the card is redrawn with those taps.
         edited = await c.sandbox.wait_for_edit(card, "👥 2 members")
         assert edited.buttons()
         assert (await units_of(c, 1, c.alice), await units_of(c, 1, c.bob)) == (2, 1)
@@ -221,3 +223,17 @@ async def test_a_purchase_cancelled_while_its_card_waited_gets_no_card(sqlite_ur
             await eventually(nothing_awaited)  # the sweep, at start-up, let the card go
         cards = [m for m in sandbox.bot_messages(chat.id, first) if (m.text or "").startswith("🛒")]
         assert cards == []
+
+
+async def test_a_forged_press_on_another_card_retires_nothing(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        honey = await c.publish()
+        tea = await c.publish(template(Title="Green tea", Item="Tea | 5.00", Item2=""))
+        # Bob's modified client sends honey's +1 from the tea card: it counts for honey (as
+        # his tap on the honey card would), and the tea card, which does not carry it, stays.
+        forged = c.sandbox.press_forged(c.bob, tea, encode(Action.JOIN, 1, 1))
+        answer = await c.sandbox.answer_of(forged)
+        assert (answer.text or "").startswith("You're in: 1 × Honey 1 kg")
+        await tap_honey(c, c.bob, honey, 2)  # handled after the forged press, being his
+        assert not c.sandbox.emulator.messages[(c.chat.id, tea.message_id)].deleted
+        assert not c.sandbox.emulator.messages[(c.chat.id, honey.message_id)].deleted

@@ -137,7 +137,11 @@ def test_a_tap_is_kept_without_the_card_it_was_pressed_on() -> None:
     tap = lighten(press("1:j:7:2"))
     assert tap["callback_query"]["message"] == {  # type: ignore[index]
         "message_id": 5, "date": 1, "chat": {"id": -1, "type": "supergroup"},
+        "groupbuy_pressed_on_it": False,  # forged: no button of the card carries it
     }  # fmt: skip
+    card["reply_markup"] = {"inline_keyboard": [[{"text": "+1", "callback_data": "1:j:7:2"}]]}
+    on_it = lighten(press("1:j:7:2"))["callback_query"]["message"]  # type: ignore[index]
+    assert on_it["groupbuy_pressed_on_it"] is True  # type: ignore[index]
     # Any other button keeps its message: the payments view reads its own keyboard.
     for data in ("1:hy:7", "1:j:7", "forged"):
         assert lighten(press(data))["callback_query"]["message"] == card  # type: ignore[index]

@@ -5,6 +5,7 @@ transfer, and the read models (card, a member's order, the participant list).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from domain.community import Community
 from domain.errors import IllegalTransition
 from domain.permissions import Actor
 from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
-from domain.purchase import Purchase
+from domain.purchase import Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
 from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
@@ -82,22 +83,22 @@ async def _store_open(
     purchase.publish(now)
 
 
-async def card_refused(uow: HandlerUnitOfWork, purchase_id: int) -> bool:
-    """Telegram refused the card: the purchase nobody saw goes back to a draft, and no card
-    is awaited any more. False when someone ordered meanwhile (by a link): it stays open,
-    without a card."""
+async def card_refused(uow: HandlerUnitOfWork, purchase_id: int) -> PurchaseStatus | None:
+    """Telegram refused the card: no card is awaited any more, and the open purchase nobody
+    saw goes back to a draft. Returns its status now: open when someone ordered meanwhile (by
+    a link), so it stays open without a card; None when a card was recorded meanwhile (a tap
+    adopted one whose send went unanswered): then nothing changes."""
 
-    async def work() -> bool:
+    async def work() -> PurchaseStatus | None:
         async with uow:
             purchase = await load(uow, purchase_id)
-            try:
-                purchase.return_to_draft()
-                back = True
-            except IllegalTransition:
-                back = False
-            await uow.telegram.forget_card(purchase_id)
+            if not await uow.telegram.forget_awaited_card(purchase_id):
+                return None
+            if purchase.status is PurchaseStatus.OPEN:
+                with contextlib.suppress(IllegalTransition):  # someone ordered: it stays open
+                    purchase.return_to_draft()
             await uow.commit()
-        return back
+        return purchase.status
 
     return await retried(work)
 

@@ -55,6 +55,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A card still awaited: its purchase goes back to the draft that version posts at start-up.
+    op.execute(
+        "UPDATE purchases SET status = 'draft' WHERE status = 'open' AND id IN "
+        "(SELECT purchase_id FROM purchase_cards WHERE message_id IS NULL)"
+    )
     op.execute("DELETE FROM purchase_cards WHERE message_id IS NULL")
     with op.batch_alter_table("purchase_cards", schema=None) as batch_op:
         batch_op.alter_column("message_id", existing_type=sa.BigInteger(), nullable=False)

@@ -90,9 +90,8 @@ class CardNotPosted(DomainError):
 def _may_be_posted(error: TelegramError) -> bool:
     """No answer (the card may be in the chat) or "not now" (flood control): the card is still
     to be posted. Anything else is Telegram's refusal."""
-    if isinstance(error, RetryAfter):
-        return True
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    unanswered = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    return unanswered or isinstance(error, RetryAfter)
 
 
 async def post_card(bot: Bot, rt: Runtime, purchase_id: int, photos: bool = True) -> None:
@@ -211,15 +210,15 @@ async def post_waiting_cards(bot: Bot, rt: Runtime, tried: dict[int, datetime]) 
             await tell_head_not_posted(rt, purchase.id, error)
         except Exception:  # one purchase's fault holds up none of the others
             log.exception("the card of purchase %s was not posted", purchase.id)
-    for gone in set(tried) - {purchase.id for purchase in waiting}:
-        del tried[gone]
+    still = {purchase.id: tried[purchase.id] for purchase in waiting if purchase.id in tried}
+    tried.clear()  # forget the cards posted since: only those still waiting are remembered
+    tried.update(still)
 
 
 async def tell_head_not_posted(rt: Runtime, purchase_id: int, error: DomainError) -> None:
     async with rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
-        if purchase is None:
-            return
+        assert purchase is not None  # purchases are never deleted
         community = await uow.communities.get(purchase.community_id)
         languages = await uow.telegram.languages([purchase.head_id])
         fallback = community.language if community else None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from domain import services
 from domain.permissions import Actor
 from domain.purchase import PurchaseStatus
-from handlers.runtime import Runtime
+from handlers.runtime import CARDS_KEPT, Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.unit_of_work import Database
@@ -207,7 +207,7 @@ async def test_a_card_the_sweep_cannot_post_after_someone_ordered_leaves_it_open
 async def test_a_purchase_cancelled_while_its_card_waited_gets_no_card(sqlite_url: str) -> None:
     clock = ShiftedClock()
     unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
-    async with unrecorded as (sandbox, head, _, chat, first):
+    async with unrecorded as (sandbox, head, alice, chat, first):
         database = Database(sqlite_url)
         try:
             await services.cancel(database.unit_of_work(), 1, Actor(head.id), "wrong honey")
@@ -221,8 +221,25 @@ async def test_a_purchase_cancelled_while_its_card_waited_gets_no_card(sqlite_ur
                     return await uow.telegram.cards_being_posted() == []
 
             await eventually(nothing_awaited)  # the sweep, at start-up, let the card go
-        cards = [m for m in sandbox.bot_messages(chat.id, first) if (m.text or "").startswith("🛒")]
-        assert cards == []
+            cards = [
+                m for m in sandbox.bot_messages(chat.id, first) if m.text and m.text[0] == "🛒"
+            ]
+            assert cards == []
+            # The card shown before the stop still looks open: its first tap is refused, and
+            # the card goes.
+            answer = await sandbox.tap(alice, first, HONEY, answer="Not added: ")
+            assert "cancelled" in (answer.text or "")
+            key = (chat.id, first.message_id)
+            await sandbox.emulator.wait_until(lambda: sandbox.emulator.messages[key].deleted)
+
+
+def test_a_process_remembers_the_latest_cards_only() -> None:
+    remembered = Runtime(settings=None, database=None)  # type: ignore[arg-type]
+    for purchase_id in range(CARDS_KEPT + 2):
+        remembered.remember_card(purchase_id, -100, purchase_id)
+    assert len(remembered.recorded_cards) == CARDS_KEPT
+    assert 0 not in remembered.recorded_cards and 1 not in remembered.recorded_cards
+    assert remembered.recorded_cards[CARDS_KEPT + 1] == (-100, CARDS_KEPT + 1)
 
 
 async def test_a_forged_press_on_another_card_retires_nothing(sqlite_url: str) -> None:

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain import services
 from domain.permissions import Actor
 from domain.purchase import PurchaseStatus
@@ -159,49 +161,39 @@ async def test_a_card_left_unrecorded_by_a_stop_is_posted_again_and_its_twin_ret
             assert await recorded_card(again) == second.message_id
 
 
-async def test_a_card_the_sweep_cannot_post_returns_to_a_draft_and_the_head_is_told(
-    sqlite_url: str,
-) -> None:
-    clock = ShiftedClock()
-    unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
-    async with unrecorded as (sandbox, head, _, chat, _):
-        chat.members[sandbox.emulator.bot.id] = "kicked"  # removed from the group meanwhile
-        clock.advance(timedelta(minutes=6))
-        async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
-            told = await sandbox.wait_for_message(head.id, "I could not post the card")
-            assert (told.text or "").startswith("Purchase “Wildflower honey from Altai”: I could")
-            assert "nothing was published" in (told.text or "")
-            async with again.database.unit_of_work() as uow:
-                draft = await uow.purchases.get(1)
-                assert await uow.telegram.cards_being_posted() == []
-            assert draft is not None and draft.status is PurchaseStatus.DRAFT
-
-
-async def test_a_card_the_sweep_cannot_post_after_someone_ordered_leaves_it_open_and_says_so(
-    sqlite_url: str,
+@pytest.mark.parametrize(
+    ("ordered", "status", "told"),
+    [
+        (False, PurchaseStatus.DRAFT, "nothing was published"),
+        (True, PurchaseStatus.OPEN, "the purchase stays open, without a card"),  # by its link
+    ],
+)
+async def test_a_card_the_sweep_cannot_post_is_let_go_and_the_head_is_told(
+    sqlite_url: str, ordered: bool, status: PurchaseStatus, told: str
 ) -> None:
     clock = ShiftedClock()
     unrecorded = stopped_with_its_card_unrecorded(sqlite_url, clock)
     async with unrecorded as (sandbox, head, alice, chat, _):
-        # Alice ordered by the card's link meanwhile; then the bot was removed from the group.
-        database = Database(sqlite_url)
-        try:
-            await services.add_units(
-                database.unit_of_work(), 1, alice.id, "Alice", 1, 1, datetime.now(UTC)
-            )
-        finally:
-            await database.dispose()
-        chat.members[sandbox.emulator.bot.id] = "kicked"
+        if ordered:  # Alice ordered by the card's link meanwhile
+            database = Database(sqlite_url)
+            try:
+                await services.add_units(
+                    database.unit_of_work(), 1, alice.id, "Alice", 1, 1, datetime.now(UTC)
+                )
+            finally:
+                await database.dispose()
+        chat.members[sandbox.emulator.bot.id] = "kicked"  # removed from the group meanwhile
         clock.advance(timedelta(minutes=6))
         async with bot_running(sandbox, sqlite_url, clock, default_timezone=TIMEZONE) as again:
-            told = await sandbox.wait_for_message(head.id, "I could not post the card")
-            assert (told.text or "").startswith("Purchase “Wildflower honey from Altai”: I could")
-            assert "the purchase stays open, without a card" in (told.text or "")
+            notice = await sandbox.wait_for_message(head.id, "I could not post the card")
+            text = notice.text or ""
+            assert text.startswith("Purchase “Wildflower honey from Altai”: I could not post")
+            assert told in text
             async with again.database.unit_of_work() as uow:
-                still = await uow.purchases.get(1)
+                purchase = await uow.purchases.get(1)
                 assert await uow.telegram.cards_being_posted() == []
-            assert still is not None and still.status is PurchaseStatus.OPEN
-            assert still.quantity(alice.id, 1) == 1
+            assert purchase is not None and purchase.status is status
+            assert purchase.quantity(alice.id, 1) == int(ordered)
 
 
 async def test_a_purchase_cancelled_while_its_card_waited_gets_no_card(sqlite_url: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from telegram import (
     CallbackQuery,
@@ -110,20 +110,25 @@ class Runtime:
     recorded_cards: OrderedDict[int, tuple[int, int]] = field(default_factory=OrderedDict)
 
     def remember_card(self, purchase_id: int, chat_id: int, message_id: int) -> None:
-        self.recorded_cards[purchase_id] = (chat_id, message_id)
-        self.recorded_cards.move_to_end(purchase_id)
-        while len(self.recorded_cards) > CARDS_KEPT:
-            self.recorded_cards.popitem(last=False)
+        remember_latest(self.recorded_cards, purchase_id, (chat_id, message_id), CARDS_KEPT)
 
     def remember_editor(self, user_id: int, purchase_id: int, message_id: int) -> None:
-        self.editors[(user_id, purchase_id)] = message_id
-        self.editors.move_to_end((user_id, purchase_id))
-        while len(self.editors) > EDITORS_KEPT:
-            self.editors.popitem(last=False)
+        remember_latest(self.editors, (user_id, purchase_id), message_id, EDITORS_KEPT)
 
 
 EDITORS_KEPT = 10_000
 CARDS_KEPT = 10_000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember_latest(memory: OrderedDict[K, V], key: K, value: V, kept: int) -> None:
+    """Note `value` as the newest entry, forgetting the oldest beyond `kept`."""
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > kept:
+        memory.popitem(last=False)
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -34,10 +34,11 @@ from handlers.runtime import (
     person_translator,
     redraw,
     runtime,
+    written_to_translator,
 )
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator
 from texts.order_view import editor_keyboard, editor_text, leave_keyboard
 
 log = logging.getLogger(__name__)
@@ -434,10 +435,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     claim = ledger.account_of(claimed, user.id).open_claim if claimed else None
     if claim is None or claim.amount is None:
         return  # answered meanwhile
-    head_t = Translator(
-        pick_language(languages.get(purchase.head_id), community.language if community else None),
-        community.timezone if community else "UTC",
-    )
+    head_t = written_to_translator(languages, purchase.head_id, community)
     caption = head_t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
         name=escape(user.full_name),
         title=f"<b>{escape(purchase.title)}</b>",

@@ -29,11 +29,12 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     runtime,
+    written_to_translator,
 )
 from runtime.inbox import PRESSED_ON_IT
 from texts.callback_data import Action, Start, deep_link
 from texts.card_view import card_keyboard, card_text, check_card_fits, photo_album
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +222,7 @@ async def tell_head_not_posted(rt: Runtime, purchase_id: int, error: DomainError
         assert purchase is not None  # purchases are never deleted
         community = await uow.communities.get(purchase.community_id)
         languages = await uow.telegram.languages([purchase.head_id])
-        fallback = community.language if community else None
-        t = Translator(
-            pick_language(languages.get(purchase.head_id), fallback),
-            community.timezone if community else "UTC",
-        )
+        t = written_to_translator(languages, purchase.head_id, community)
         text = t.gettext("Purchase “{title}”: {reason}").format(
             title=purchase.title, reason=t.reason(error)
         )

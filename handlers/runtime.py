@@ -159,6 +159,16 @@ def person_translator(
     return Translator(language, timezone)
 
 
+def written_to_translator(
+    languages: dict[int, str], user_id: int, community: Community | None
+) -> Translator:
+    """Someone the bot writes to first, with no update of theirs at hand: the language stored
+    for them (`TelegramState.languages`), else the community's, in its timezone."""
+    fallback = community.language if community else None
+    timezone = community.timezone if community else "UTC"
+    return Translator(pick_language(languages.get(user_id), fallback), timezone)
+
+
 async def ensure_community(
     context: ContextTypes.DEFAULT_TYPE, chat: Chat, language: str | None = None
 ) -> Community:

@@ -38,8 +38,7 @@ class SharedServers:
 
     @classmethod
     def start(cls, root: Path) -> SharedServers:
-        sqlite_template = root / "template.db"
-        run_blocking(upgrade(f"sqlite+aiosqlite:///{sqlite_template}"))
+        sqlite_template = migrated_sqlite(root / "template.db")
         bin_dir = find_postgres_bin()
         if bin_dir is None:
             return cls(None, sqlite_template)
@@ -58,6 +57,11 @@ class SharedServers:
             shared |= {"pg_bin": str(cluster.bin_dir), "pg_root": str(cluster.root),
                        "pg_port": str(cluster.port), "pg_run_as": cluster.run_as or ""}  # fmt: skip
         return shared
+
+
+def migrated_sqlite(path: Path) -> Path:
+    run_blocking(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
 
 
 def migrate_template(cluster: PostgresCluster) -> None:
@@ -135,9 +139,7 @@ def sqlite_template(
     given = given_by_controller(request.config)
     if given is not None:
         return Path(given["sqlite_template"])
-    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    run_blocking(upgrade(f"sqlite+aiosqlite:///{path}"))
-    return path
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite-template") / "template.db")
 
 
 @pytest.fixture(scope="session")

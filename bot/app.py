@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ from bot.cluster import Cluster
 from bot.mini_app import MiniAppServer
 from bot.settings import Settings
 from handlers import (
+    admission,
     campaigns,
     checkout,
     community,
@@ -49,6 +51,7 @@ from handlers import (
     transfer,
 )
 from handlers.failure import on_error
+from handlers.flood import turn_away
 from handlers.purchase_card import card_editor, finish_posting
 from handlers.runtime import Runtime, utc_now
 from runtime.card_refresher import CardRefresher
@@ -72,7 +75,11 @@ log = logging.getLogger(__name__)
 
 # What python-telegram-bot's run_polling waits for in one getUpdates.
 POLL_TIMEOUT = 10
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "pre_checkout_query"]
+# chat_member: who joins and leaves a community chat (Telegram sends it where the bot is an
+# administrator), which keeps the remembered memberships current (handlers/admission.py).
+ALLOWED_UPDATES = [
+    "message", "callback_query", "my_chat_member", "chat_member", "pre_checkout_query",
+]  # fmt: skip
 
 
 def file_url_for(base_url: str) -> str:
@@ -112,7 +119,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns, logistics, checkout,
+    price_lists, campaigns, logistics, checkout, admission,
 )  # fmt: skip
 
 
@@ -152,6 +159,18 @@ def handler_of(
     return handle
 
 
+def turn_away_of(
+    application: Application,  # type: ignore[type-arg]
+    rt: Runtime,
+) -> Callable[[dict[str, Any], bool], Awaitable[None]]:
+    """What a lane does with an update of a flood it does not take: tell the person."""
+
+    async def refuse(data: dict[str, Any], first: bool) -> None:
+        await turn_away(rt, Update.de_json(data, application.bot), first)
+
+    return refuse
+
+
 def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
     """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers.
 
@@ -176,6 +195,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         rt.inbox = Inbox(database, rt.clock)
         bot.use_inbox(rt.inbox)
         processor.inbox = rt.inbox
+        processor.turn_away = functools.partial(turn_away, rt)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
         rt.taps = TapBatcher(database)
         rt.timeline = Timeline(database, rt.clock, rt.cards.request)
@@ -224,7 +244,10 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         else:
             cluster = Cluster(settings.database_url, rt, limiter, lead, stop_soon, lanes)
             application.bot_data["cluster"] = cluster
-            dispatcher = LaneDispatcher(cluster.lanes, rt.clock, handler_of(application, rt))
+            dispatcher = LaneDispatcher(
+                cluster.lanes, rt.clock, handler_of(application, rt),
+                turn_away_of(application, rt),
+            )  # fmt: skip
             await cluster.start(dispatcher if lanes else None)
         await _set_commands(application)
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 CARDS_CHANNEL = "groupbuy_cards"
 PLANS_CHANNEL = "groupbuy_plans"
 LANGUAGES_CHANNEL = "groupbuy_languages"
+MEMBERS_CHANNEL = "groupbuy_members"  # chat:person:1 (in) or 0 (out), as Telegram told one
 # Requests to the leader made within this long go together.
 FORWARD_DELAY_SECONDS = 0.1
 
@@ -85,6 +86,7 @@ class Cluster:
                 CARDS_CHANNEL: lambda _payload: self._spawn(self._edit_requested_cards()),
                 PLANS_CHANNEL: self._plans_heard,
                 LANGUAGES_CHANNEL: self._language_heard,
+                MEMBERS_CHANNEL: self._membership_heard,
             },
         )  # fmt: skip
         self.dispatcher: LaneDispatcher | None = None
@@ -106,6 +108,7 @@ class Cluster:
         self._rt.cards.forward = self._ask_card
         self._rt.timeline.forward = self._ask_plan
         self._rt.language_chosen = self._tell_language
+        self._rt.members.told = self._tell_membership
         await self.leadership.open()
         await self.leadership.run_once()
         self._spawn(self.leadership.run_forever(idle_seconds=1.0))
@@ -155,6 +158,14 @@ class Cluster:
                 self._rt.chosen_languages[int(user)] = language
             else:
                 self._rt.chosen_languages.pop(int(user), None)
+
+    def _tell_membership(self, chat_id: int, user_id: int, is_in: bool) -> None:
+        self._spawn(self.lanes.notify(MEMBERS_CHANNEL, f"{chat_id}:{user_id}:{int(is_in)}"))
+
+    def _membership_heard(self, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            chat_id, user_id, is_in = (int(part) for part in payload.split(":"))
+            self._rt.members.note(chat_id, user_id, bool(is_in))
 
     async def stop(self) -> None:
         """After the lanes and the leader's work stopped: let the locks and connections go."""

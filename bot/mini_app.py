@@ -68,8 +68,9 @@ class MiniAppRoutes:
         try:
             person = self._person(request)
             body = await mini_app.catalog(
-                self._runtime, person, int(request.match_info["purchase_id"])
-            )
+                self._application.bot, self._runtime, person,
+                int(request.match_info["purchase_id"]),
+            )  # fmt: skip
         except InitDataRefused as refused:
             return _json({"error": str(refused)}, 401)
         except mini_app.Refused as refused:
@@ -101,8 +102,8 @@ class MiniAppRoutes:
                 request.query.get("init", ""), self._application.bot.token, self._runtime.clock()
             )
             file_id = await mini_app.photo_of(
-                self._runtime, person, int(request.match_info["purchase_id"]),
-                int(request.match_info["item_id"]),
+                self._application.bot, self._runtime, person,
+                int(request.match_info["purchase_id"]), int(request.match_info["item_id"]),
             )  # fmt: skip
         except InitDataRefused as refused:
             return _json({"error": str(refused)}, 401)

@@ -80,6 +80,8 @@ class Campaign:
     regions: tuple[str, ...]
     commission: CommissionRule
     created_at: datetime
+    # The default of the purchases heads adopt from it (domain/membership.py).
+    open_to_link: bool = False
     status: CampaignStatus = CampaignStatus.OPEN
     id: int = 0
     version: int = 0

@@ -22,6 +22,7 @@ from typing import Any
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.errors import N_, DomainError
 from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
+from domain.membership import parse_who_can_join
 from domain.money import Money
 from domain.purchase_form import in_line, key_values
 
@@ -33,6 +34,8 @@ KEYS = {
     "regions": "regions", "регионы": "regions", "地区": "regions",
     "commission": "commission", "комиссия": "commission", "佣金": "commission",
     "item": "item", "товар": "item", "商品": "item",
+    "who can join": "who can join", "кто может участвовать": "who can join",
+    "谁可以参加": "who can join",
 }  # fmt: skip
 SUPPLY_WORDS = ("supply", "закупка", "供货")
 RANGE_WORDS = ("range", "диапазон", "价格区间")
@@ -104,6 +107,7 @@ def parse_campaign(
         "delivery": _delivery,
         "regions": parse_regions,
         "commission": _commission,
+        "who can join": parse_who_can_join,
     }
     found: dict[str, Any] = {}
     items: list[CampaignItem] = []
@@ -133,6 +137,7 @@ def parse_campaign(
         regions=found["regions"],
         commission=found["commission"],
         created_at=now,
+        open_to_link=found.get("who can join", False),
     )
     campaign.validate(now)
     return campaign

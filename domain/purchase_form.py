@@ -26,6 +26,7 @@ from domain.form_fields import (
     parse_regions,
     parse_text,
 )
+from domain.membership import parse_who_can_join
 from domain.money import Money
 from domain.purchase import (
     DeliverySplit,
@@ -65,6 +66,7 @@ class PurchaseForm:
     pay_by: datetime | None = None
     # A Telegram file id: the purchase's photo (its items' are on them).
     photo: str = ""
+    open_to_link: bool = False
 
     def add_items(self, items: list[Item]) -> None:
         """One item line's items; its variants are a group named by the first one's number
@@ -104,6 +106,7 @@ class PurchaseForm:
             pay_to=self.pay_to,
             pay_by=self.pay_by,
             photo=self.photo,
+            open_to_link=self.open_to_link,
         )
         try:
             purchase.validate(now, max_fee)
@@ -147,6 +150,8 @@ KEYS = {
     "收款": "pay to", "收款方式": "pay to",
     "pay by": "pay by", "оплатить до": "pay by", "срок оплаты": "pay by", "付款截止": "pay by",
     "photo": "photo", "фото": "photo", "图片": "photo", "照片": "photo",
+    "who can join": "who can join", "кто может участвовать": "who can join",
+    "谁可以参加": "who can join",
 }  # fmt: skip
 
 
@@ -337,6 +342,8 @@ def _apply(form: PurchaseForm, key: str, value: str, context: TemplateContext) -
         form.short_policy, form.extend_by = parse_if_short(value)
     elif key == "pay to":
         form.pay_to = parse_text(value, "pay_to")
+    elif key == "who can join":
+        form.open_to_link = parse_who_can_join(value)
     elif key == "pay by":
         form.pay_by = parse_pay_by(value, context.timezone, context.now)
     else:
@@ -435,4 +442,6 @@ def again_of(purchase: Purchase, timezone: str, now: datetime) -> Again:
         lines.append("Pay to: " + " ".join(purchase.pay_to.split()))
     if purchase.pay_by is not None:
         lines.append(f"Pay by: {moved(purchase.pay_by):{local}}")
+    if purchase.open_to_link:
+        lines.append("Who can join: anyone with the link")
     return Again("\n".join(lines), items, purchase.photo)

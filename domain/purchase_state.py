@@ -92,6 +92,8 @@ class PurchaseState:
     weights: dict[tuple[int, int], int] = field(default_factory=dict)
     # A Telegram file id: the purchase's photo on its card.
     photo: str = ""
+    # Anyone with the card's link may join (domain/membership.py); else the chat's members.
+    open_to_link: bool = False
     # A purchase a head adopted from a platform campaign (`domain.campaign`): it stops with the
     # campaign, and the campaign's packs, filled across communities, give it its units per
     # item (`allotment`); a supplier's confirmation of fewer packs then comes as `supply`.

@@ -14,6 +14,7 @@ from domain import services
 from domain.errors import N_, DomainError, InvalidPurchase, NotFound
 from domain.purchase import Purchase
 from domain.views import card_summary
+from handlers.admission import admission_for, for_members_only, may_see
 from handlers.my_orders import redraw_remembered_editor
 from handlers.runtime import Runtime
 from runtime.mini_app_auth import MiniAppUser
@@ -41,14 +42,24 @@ def _translator(rt: Runtime, person: MiniAppUser, community_language: str, timez
     return Translator(language, timezone)
 
 
-async def _load(rt: Runtime, person: MiniAppUser, purchase_id: int) -> tuple[Purchase, Translator]:
-    """The purchase and the person's translator (in its community's timezone)."""
+async def _load(
+    bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int
+) -> tuple[Purchase, Translator]:
+    """The purchase and the person's translator (in its community's timezone); a stranger to
+    it is refused here, and reads whose purchase it is (docs/security.md)."""
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is None or community is None:  # drafts are hidden there too
         t = _translator(rt, person, rt.settings.default_language, rt.settings.default_timezone)
         raise Refused(404, t.reason(NotFound(N_("no such purchase"))))
-    return purchase, _translator(rt, person, community.language, community.timezone)
+    t = _translator(rt, person, community.language, community.timezone)
+    try:
+        shown = await may_see(rt, bot, person.user_id, purchase)
+    except DomainError as error:  # Telegram did not answer
+        raise Refused(503, t.reason(error)) from None
+    if not shown:
+        raise Refused(403, for_members_only(t, community))
+    return purchase, t
 
 
 def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: bool
@@ -91,8 +102,8 @@ def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: b
     }
 
 
-async def catalog(rt: Runtime, person: MiniAppUser, purchase_id: int) -> dict[str, Any]:
-    purchase, t = await _load(rt, person, purchase_id)
+async def catalog(bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int) -> dict[str, Any]:
+    purchase, t = await _load(bot, rt, person, purchase_id)
     return catalog_of(t, purchase, person.user_id, purchase.accepts_orders(rt.clock()))
 
 
@@ -117,25 +128,28 @@ async def save(
 ) -> dict[str, Any]:
     """The member's order as the page sent it, then the catalog as it now stands; the card
     in the chat and the member's editor in the private chat follow."""
-    purchase, t = await _load(rt, person, purchase_id)
+    purchase, t = await _load(bot, rt, person, purchase_id)
     try:
         lines = _lines(body)
         for item_id in lines:
             purchase.item(item_id)  # an item of another purchase is refused here
+        admission = await admission_for(rt, bot, person.user_id, purchase)
         await services.set_lines(
             rt.database.unit_of_work(), purchase_id, person.user_id, person.first_name, lines,
-            rt.clock(),
+            rt.clock(), admission,
         )  # fmt: skip
     except DomainError as error:
         raise Refused(400, t.reason(error)) from None
     rt.cards.request(purchase_id)
     await redraw_remembered_editor(bot, rt, t, person.user_id, purchase_id)
-    return await catalog(rt, person, purchase_id)
+    return await catalog(bot, rt, person, purchase_id)
 
 
-async def photo_of(rt: Runtime, person: MiniAppUser, purchase_id: int, item_id: int) -> str:
+async def photo_of(
+    bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int, item_id: int
+) -> str:
     """The Telegram file id of an item's photo, for a person the launch data names."""
-    purchase, t = await _load(rt, person, purchase_id)
+    purchase, t = await _load(bot, rt, person, purchase_id)
     try:
         item = purchase.item(item_id)
     except DomainError as error:

@@ -20,9 +20,11 @@ from domain.adjustments import ESTIMATED
 from domain.community import Community
 from domain.errors import N_, DomainError, LimitExceeded, NotFound
 from domain.events import AmountsChanged
+from domain.membership import NOBODY, Admission
 from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
+from handlers.admission import admission_for, for_members_only, may_see
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     Press,
@@ -62,6 +64,10 @@ async def send_editor(
         await context.bot.send_message(
             chat.id, t.gettext("That purchase does not exist (any more).")
         )
+        return
+    if not await may_see(rt, context.bot, user.id, purchase):
+        if edit is None:  # a press under some message was answered by its toast already
+            await context.bot.send_message(chat.id, for_members_only(t, community))
         return
     text, markup = editor_of(rt, t, purchase, community, user.id)
     if edit is None:
@@ -197,12 +203,18 @@ async def editor_button(press: Press) -> None:
                     uow, purchase_id, user.id, user.full_name, item_id, now
                 )
             else:
-                await services.add_units(uow, purchase_id, user.id, user.full_name, item_id, 1, now)
+                admission = await _raising(press, purchase_id)
+                await services.add_units(
+                    uow, purchase_id, user.id, user.full_name, item_id, 1, now, admission
+                )
         elif press.callback.action is Action.ORDER_TOLERANCE:
             _, item_id, delta = press.callback.args
             if delta not in (1, -1):
                 raise LimitExceeded(N_("change one unit at a time"))
-            await services.change_tolerance(uow, purchase_id, user.id, item_id, delta, now)
+            admission = await _raising(press, purchase_id) if delta > 0 else NOBODY
+            await services.change_tolerance(
+                uow, purchase_id, user.id, item_id, delta, now, admission
+            )
         elif press.callback.action is Action.ORDER_WITHDRAW:
             await services.withdraw(uow, purchase_id, user.id, now)
         elif press.callback.action is Action.ORDER_ASK_WITHDRAW:
@@ -238,6 +250,15 @@ async def editor_button(press: Press) -> None:
         purchase_id,
         edit=press.query.message if isinstance(press.query.message, Message) else None,
     )
+
+
+async def _raising(press: Press, purchase_id: int) -> Admission:
+    """The person raising their order, as the purchase's community sees them now."""
+    async with press.rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        raise NotFound(N_("no such purchase"))
+    return await admission_for(press.rt, press.context.bot, press.query.from_user.id, purchase)
 
 
 @on_press

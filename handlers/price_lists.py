@@ -1,19 +1,12 @@
 """A supplier's price list sent as a file in the private chat: read (CSV or XLSX) into rows of
 text here, into items by `domain.price_list`, and shown as a preview with every bad row named;
-a good one is saved for the head and supplier and offered when they open a purchase."""
+a good one is saved for the head and supplier and offered when they open a purchase. The file
+is read in a process of its own under hard limits (runtime/table_reader.py)."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import zipfile
 from dataclasses import replace
-from datetime import date, datetime
-from decimal import Decimal
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
@@ -28,66 +21,7 @@ from texts.catalog_view import bad_rows_text, price_list_preview
 
 # A price list is a table of text: a bigger file is not one (Telegram lets bots fetch 20 MB).
 MAX_FILE_BYTES = 2_000_000
-# Rows read from a sheet at most; a longer one is refused by its count anyway.
-MAX_SHEET_ROWS = 100_000
 READABLE = (".csv", ".txt", ".xlsx")
-UTF_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-            (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet cell as the head sees it: 6 (not 6.0), 12.5, text as it is."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        number = Decimal(repr(value))
-        return str(number.quantize(Decimal(1))) if number == number.to_integral() else str(number)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def _csv_rows(data: bytes) -> list[list[str]]:
-    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise PriceListError(N_("the file is not a CSV table of text"))
-    encoding = next((name for bom, name in UTF_BOMS if data.startswith(bom)), "utf-8")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        raise PriceListError(
-            N_("the file is not in UTF-8; save it as “CSV UTF-8” (or as XLSX) and send it again")
-        ) from None
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise PriceListError(N_("the file is not an XLSX workbook")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
-            if number > MAX_SHEET_ROWS:
-                raise PriceListError(
-                    N_("the sheet has more than {limit} rows"), limit=MAX_SHEET_ROWS
-                )
-            rows.append([_cell(value) for value in row])
-        return rows
-    finally:
-        workbook.close()
-
-
-def table_of(file_name: str, data: bytes) -> list[list[str]]:
-    """The rows of a price list file, by its kind: CSV or XLSX."""
-    if file_name.lower().endswith(".xlsx"):
-        return _xlsx_rows(data)
-    return _csv_rows(data)
 
 
 def items_of(lines: tuple[str, ...], currency: str) -> list[Item]:
@@ -126,7 +60,12 @@ async def price_list_file(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         if not name.lower().endswith(READABLE):
             raise PriceListError(N_("I read price lists from CSV or XLSX files"))
         data = bytes(await (await document.get_file()).download_as_bytearray())
-        read = read_rows(table_of(name, data), community.currency)
+        if len(data) > MAX_FILE_BYTES:  # the size Telegram announced was not the file's
+            raise PriceListError(
+                N_("the file is larger than {limit} MB"), limit=MAX_FILE_BYTES // 1_000_000
+            )
+        # In a process of its own, under hard limits: everyone else is answered meanwhile.
+        read = read_rows(await rt.tables.rows(name, data), community.currency)
         supplier = supplier_name(message.caption or "", name)
     except (PriceListError, FormError) as error:
         await message.reply_text(

@@ -17,10 +17,12 @@ from telegram.ext import ContextTypes
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError
+from domain.membership import NOBODY, Admission
 from domain.ports import AlreadyProcessed, CardLocation
 from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
+from handlers.admission import admission_for, admission_in_chat
 from handlers.runtime import (
     Press,
     Registration,
@@ -309,8 +311,11 @@ async def tap_plus_one(press: Press) -> None:
     purchase_id, item_id = press.callback.args
     query, t, rt = press.query, press.t, press.rt
     user = query.from_user
-    tap = Tap(press.update.update_id, user.id, user.full_name, item_id, 1, rt.clock())
     try:
+        admission = await tap_admission(press, purchase_id)
+        tap = Tap(
+            press.update.update_id, user.id, user.full_name, item_id, 1, rt.clock(), admission
+        )
         # With the other taps on this card that arrive meanwhile, in one transaction.
         result = await rt.taps.add_units(purchase_id, tap)
     except AlreadyProcessed:
@@ -329,6 +334,17 @@ async def tap_plus_one(press: Press) -> None:
             url=deep_link(press.context.bot.username, Start.MY_ORDER, purchase_id),
         )
     await check_tapped_card(press, purchase_id)
+
+
+async def tap_admission(press: Press, purchase_id: int) -> Admission:
+    """Who the tapping person is for this purchase: a member of the chat the card is in costs
+    nothing once known; a tap from anywhere else is asked of the purchase's own chat."""
+    bot, user_id, card = press.context.bot, press.query.from_user.id, press.query.message
+    if card is not None and card.chat.type != ChatType.PRIVATE:
+        return await admission_in_chat(press.rt, bot, user_id, card.chat.id, purchase_id)
+    async with press.rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    return NOBODY if purchase is None else await admission_for(press.rt, bot, user_id, purchase)
 
 
 async def check_tapped_card(press: Press, purchase_id: int) -> None:

@@ -500,6 +500,8 @@ def campaign_template(campaign: Campaign, community: Community) -> str:
     if campaign.supplier:
         lines.append(f"Supplier: {campaign.supplier}")
     lines += [f"Item: {item_template(line.item)}" for line in campaign.items]
+    if campaign.open_to_link:
+        lines.append("Who can join: anyone with the link")
     lines.append(f"Deadline: {cut_off}")
     return "\n".join(lines)
 
@@ -586,6 +588,9 @@ async def _pressed(
         if field_step is Step.ITEMS:
             wizard.items_again()
         await _ask(update, context, wizard, field_step)
+    elif action is Action.WIZARD_ACCESS:
+        wizard.form.open_to_link = bool(args[0])
+        await _ask(update, context, wizard, Step.PREVIEW)
     elif action is Action.WIZARD_PUBLISH:
         await publish(update, context, wizard, t)
     elif action is Action.WIZARD_PRICE_LIST:
@@ -639,7 +644,7 @@ def _wizard_handlers() -> list[tuple[BaseHandler[Any, Any, Any], int]]:
         (CallbackQueryHandler(button, pattern=is_action(action)), 0)
         for action in (Action.WIZARD_SKIP, Action.WIZARD_DONE, Action.WIZARD_PUBLISH,
                        Action.WIZARD_EDIT, Action.WIZARD_CANCEL, Action.WIZARD_FIELD,
-                       Action.WIZARD_CHOICE, Action.WIZARD_PRICE_LIST)
+                       Action.WIZARD_CHOICE, Action.WIZARD_PRICE_LIST, Action.WIZARD_ACCESS)
     ]  # fmt: skip
     return [
         (MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer), WIZARD_GROUP),

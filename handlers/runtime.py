@@ -33,8 +33,10 @@ from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import Report, head_report
 from runtime.card_refresher import CardRefresher
 from runtime.inbox import Inbox
+from runtime.membership import Memberships
 from runtime.notifier import Notifier
 from runtime.outbox_sender import OutboxSender
+from runtime.table_reader import TableReader
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
 from texts.callback_data import Action, Callback, decode, is_action
@@ -99,6 +101,10 @@ class Runtime:
     chosen_languages: dict[int, str] = field(default_factory=dict)
     # Told of every choice, so that other processes of the bot update their cache too.
     language_chosen: Callable[[int, str | None], None] = lambda _user_id, _language: None
+    # Who is in which community chat, as Telegram said lately (handlers/admission.py).
+    members: Memberships = field(default_factory=Memberships)
+    # Uploaded tables are read in processes of their own, a few at a time.
+    tables: TableReader = field(default_factory=TableReader)
     # The latest order editor each person saw in their private chat, per purchase ((user,
     # purchase) → message id): an order saved in the catalog Mini App redraws it. In memory,
     # the latest EDITORS_KEPT only; one forgotten is redrawn by the person's Refresh.

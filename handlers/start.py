@@ -12,9 +12,11 @@ from telegram.ext import (
 )
 
 from domain import ledger
+from domain.community import Community
 from domain.form_fields import Examples
-from domain.purchase import PurchaseStatus
+from domain.purchase import Purchase, PurchaseStatus
 from domain.views import card_summary
+from handlers.admission import for_members_only, may_see
 from handlers.campaigns import adoptable_from_link
 from handlers.checkout import ask_for_token
 from handlers.my_orders import send_editor
@@ -125,9 +127,24 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, purchas
     async with runtime(context).database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is not None and community is not None:
+        if not await _shown_to(update, context, purchase, community):
+            return
         t = person_translator(update, context, community)
         await send_photos(context.bot, message.chat_id, t, purchase, items_only=True)
     await send_editor(update, context, purchase_id)
+
+
+async def _shown_to(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase: Purchase, community: Community
+) -> bool:
+    """Whether the person may see the purchase; a stranger is told whose it is instead."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    if await may_see(runtime(context), context.bot, user.id, purchase):
+        return True
+    t = person_translator(update, context, community)
+    await message.reply_text(for_members_only(t, community))
+    return False
 
 
 async def show_details(
@@ -140,6 +157,8 @@ async def show_details(
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is not None and community is not None:
+        if not await _shown_to(update, context, purchase, community):
+            return
         t = person_translator(update, context, community)
         summary = card_summary(purchase)
         await send_photos(context.bot, message.chat_id, t, purchase)

@@ -15,6 +15,7 @@ from telegram.ext import (
 
 from domain import services
 from domain.errors import DomainError
+from domain.purchase import Purchase
 from domain.views import card_summary
 from handlers.purchase_card import publish_and_post, send_photos
 from handlers.runtime import (
@@ -93,8 +94,20 @@ async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizar
         chat.id,
         preview,
         parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup([[publish_button], [edit_button, cancel_button]]),
+        reply_markup=InlineKeyboardMarkup(
+            [[publish_button], [access_button(t, purchase)], [edit_button, cancel_button]]
+        ),
     )
+
+
+def access_button(t: Translator, purchase: Purchase) -> InlineKeyboardButton:
+    """Who may join, switched in the preview: the chat's members (as every purchase starts) or
+    anyone the card's link reaches (docs/security.md)."""
+    if purchase.open_to_link:
+        label, opened = t.gettext("🔒 Members of the chat only"), 0
+    else:
+        label, opened = t.gettext("🔓 Let anyone with the link join"), 1
+    return InlineKeyboardButton(label, callback_data=encode(Action.WIZARD_ACCESS, opened))
 
 
 async def publish(

@@ -103,6 +103,8 @@ class Wizard:
             "template": self.template,
             "answers": [[int(step), text] for step, text in self.answers],
             "campaign_id": self.campaign_id,
+            # Switched in the preview, or as the template said: kept as it stands now.
+            "open_to_link": self.form.open_to_link,
         }
 
     @classmethod
@@ -136,6 +138,7 @@ class Wizard:
                 wizard.answer(step, str(text), now, max_fee)
             except fields.FormError:
                 continue
+        wizard.form.open_to_link = bool(state.get("open_to_link", wizard.form.open_to_link))
         return wizard
 
 
@@ -389,6 +392,8 @@ def is_current(wizard: Wizard, action: Action, args: tuple[int, ...]) -> bool:
         return step is Step.PREVIEW and 0 <= args[0] <= Step.PREVIEW  # PREVIEW: back to it
     if action is Action.WIZARD_PRICE_LIST:
         return step is Step.ITEMS  # whose list it is, the handler checks
+    if action is Action.WIZARD_ACCESS:
+        return step is Step.PREVIEW and args[0] in (0, 1)
     return step is Step.PREVIEW  # Edit and Publish
 
 

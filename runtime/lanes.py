@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from runtime.background import BackgroundLoop, finish_or_cancel
+from runtime.metrics import UPDATES_REFUSED
+from runtime.update_processor import MAX_WAITING
 from storage.cluster import LaneLocks
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,13 @@ class LaneDispatcher(BackgroundLoop):
         locks: LaneLocks,
         clock: Callable[[], datetime],
         handle: Callable[[dict[str, Any]], Awaitable[bool]],
+        turn_away: Callable[[dict[str, Any], bool], Awaitable[None]] | None = None,
     ) -> None:
-        """`handle(update)` handles one update and returns whether its handler claimed it."""
+        """`handle(update)` handles one update and returns whether its handler claimed it;
+        `turn_away(update, first)` tells the person an update beyond MAX_WAITING of theirs
+        was not taken (`first`: the first of this flood), which is then marked handled."""
         super().__init__()
+        self._turn_away = turn_away
         self._locks = locks
         self._clock = clock
         self._handle = handle
@@ -77,7 +83,11 @@ class LaneDispatcher(BackgroundLoop):
                     if waiting is None:
                         return  # another process has it
                     try:
+                        first_refusal = True
                         while waiting:
+                            if len(waiting) > MAX_WAITING:  # one person's flood
+                                await self._refuse(waiting[MAX_WAITING:], first_refusal)
+                                waiting, first_refusal = waiting[:MAX_WAITING], False
                             for update_id, update in waiting:
                                 if self._closing:
                                     break  # the rest waits in the inbox for another process
@@ -95,6 +105,19 @@ class LaneDispatcher(BackgroundLoop):
             log.exception("lane %s failed; its updates wait for the next look", lane)
         finally:
             self._running.pop(lane, None)
+
+    async def _refuse(self, refused: list[tuple[int, dict[str, Any]]], first: bool) -> None:
+        """Updates beyond what one person may have waiting (the oldest MAX_WAITING are
+        taken): turned away, and marked handled so that no process or restart takes them."""
+        for _update_id, update in refused:
+            UPDATES_REFUSED.inc()
+            if self._turn_away is not None:
+                try:
+                    await self._turn_away(update, first)
+                except Exception:  # a courtesy: the update is not taken either way
+                    log.exception("could not tell a person their update was not taken")
+            first = False
+        await self._locks.mark_handled([update_id for update_id, _ in refused], self._clock())
 
     async def _handle_one(self, update_id: int, update: dict[str, Any]) -> None:
         claimed = await self._handle(update)

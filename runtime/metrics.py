@@ -19,6 +19,17 @@ MESSAGES_SENT = Counter(
 RATE_LIMITED = Counter(
     "groupbuy_telegram_429", "Answers 429 (Too Many Requests) from Telegram", registry=REGISTRY
 )
+MEMBERSHIP_CHECKS = Counter(
+    "groupbuy_membership_checks",
+    "Whether a person is in a community chat: remembered, or asked of Telegram",
+    ["source"],
+    registry=REGISTRY,
+)
+UPDATES_REFUSED = Counter(
+    "groupbuy_updates_refused",
+    "Updates not taken because their person already had too many waiting (a flood)",
+    registry=REGISTRY,
+)
 DEADLINE_LATENESS = Histogram(
     "groupbuy_deadline_lateness_seconds",
     "How long after its deadline a purchase was stopped",

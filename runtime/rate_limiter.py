@@ -1,5 +1,6 @@
 """Sending within Telegram's limits: about 30 messages a second for the whole bot, about one a
-second per private chat after a short burst, 20 a minute per group; and a 429 is waited out
+second per chat after a short burst (private chats and groups alike), and under 20 a minute per
+group, every card, topic and post of the group sharing that one budget; a 429 is waited out
 and retried.
 
 Each limit is a pace (the generic cell rate algorithm: a token bucket kept as the one moment
@@ -45,6 +46,14 @@ OVERALL_BURST = 1
 # stricter pace made a head's command in a busy group wait behind the card's edits).
 GROUP_PER_MINUTE = 18
 GROUP_BURST = 18
+# ... and about one a second: two cards posted together and their first edits, half a second
+# apart, were answered 429. No burst of our own: what Telegram allows as a burst is left for a
+# process that restarts (its pace, kept in memory, starts afresh) to spend.
+GROUP_PER_SECOND = 1.0
+GROUP_SECOND_BURST = 1
+# A group's per-second pace is kept under a key of its own: the group's id moved beyond any
+# chat id Telegram gives (they stay within 52 bits).
+GROUP_SECOND_KEYS = -(10**16)
 PRIVATE_PER_SECOND = 1.0
 PRIVATE_BURST = 2
 MAX_RETRIES = 3
@@ -83,6 +92,18 @@ def chat_of(data: dict[str, Any]) -> int | None:
     return None
 
 
+def paces_of(chat_id: int | None) -> list[tuple[int, float, int]]:
+    """The paces a send to this chat waits for, in turn: (key, interval, burst)."""
+    paces: list[tuple[int, float, int]] = []
+    if chat_id is not None and chat_id > 0:
+        paces.append((chat_id, 1 / PRIVATE_PER_SECOND, PRIVATE_BURST))
+    elif chat_id is not None and chat_id != WHOLE_BOT:
+        paces.append((chat_id, 60 / GROUP_PER_MINUTE, GROUP_BURST))
+        paces.append((GROUP_SECOND_KEYS + chat_id, 1 / GROUP_PER_SECOND, GROUP_SECOND_BURST))
+    paces.append((WHOLE_BOT, 1 / OVERALL_RATE, OVERALL_BURST))
+    return paces
+
+
 class TelegramRateLimiter(BaseRateLimiter[int]):
     """Paces sends under Telegram's limits (see the module's docstring), in this process until
     `use` gives it a shared pace, and in this process again whenever that one fails."""
@@ -110,13 +131,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         return (await self._local.reserve(chat_id, interval, burst))[1]
 
     async def _wait_for_slots(self, chat_id: int | None) -> None:
-        if chat_id is not None and chat_id != WHOLE_BOT:
-            if chat_id > 0:
-                interval, burst = 1 / PRIVATE_PER_SECOND, PRIVATE_BURST
-            else:
-                interval, burst = 60 / GROUP_PER_MINUTE, GROUP_BURST
-            await asyncio.sleep(await self._reserve(chat_id, interval, burst))
-        await asyncio.sleep(await self._reserve(WHOLE_BOT, 1 / OVERALL_RATE, OVERALL_BURST))
+        for key, interval, burst in paces_of(chat_id):
+            await asyncio.sleep(await self._reserve(key, interval, burst))
 
     async def process_request(
         self,

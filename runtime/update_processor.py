@@ -2,31 +2,52 @@
 
 python-telegram-bot's default handles one update at a time, so a rush of taps would queue
 behind each other; its plain concurrent mode could reorder one person's messages mid-wizard.
+
+An update waits for its person's turn before it takes one of the slots (so one person's
+backlog never holds the slots others need), and a person may have MAX_WAITING updates waiting
+at most: beyond that, an update is turned away (`turn_away`: a press is answered saying it
+was not taken, and the person gets one note to slow down) and recorded as handled, so that no
+restart applies it later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from runtime.metrics import UPDATES_REFUSED
+
 if TYPE_CHECKING:
     from runtime.inbox import Inbox
 
+log = logging.getLogger(__name__)
+
 MAX_CONCURRENT_UPDATES = 256
+UNBOUNDED = 1 << 30  # the base class's slots: see do_process_update
+# What one person may have waiting (the one being handled counted): far more than a person
+# tapping fast sends in the seconds one answer takes, far less than a script's flood.
+MAX_WAITING = 20
+
+# Told of an update turned away, and whether it is the first of this flood (the note).
+TurnAway = Callable[[Update, bool], Awaitable[None]]
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(UNBOUNDED)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         # Set once the database is open: skips a second delivery, records what was handled.
         self.inbox: Inbox | None = None
+        self.turn_away: TurnAway | None = None
+        self._told: set[int] = set()  # people told to slow down, until their backlog drains
 
     @staticmethod
     def _key(update: object) -> int:
@@ -38,16 +59,22 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         return 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The person's turn first, then a slot: waiting holds no slot. (The base class's own
+        slots are taken before this runs, so they are made too many to ever run out: a few
+        hundred updates of one person filled every one of them.)"""
         inbox = self.inbox
         if inbox is not None and not inbox.begin(update):
-            if inspect.iscoroutine(coroutine):
-                coroutine.close()  # the same update, delivered again: handled once already
+            _close(coroutine)  # the same update, delivered again: handled once already
             return
         key = self._key(update)
+        if key and self._waiting.get(key, 0) >= MAX_WAITING:
+            _close(coroutine)
+            await self._turn_away(key, update)
+            return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             if inbox is not None:
@@ -57,9 +84,28 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 # Forget idle people so the table does not grow with every user ever seen.
                 del self._waiting[key]
                 del self._locks[key]
+                self._told.discard(key)
+
+    async def _turn_away(self, key: int, update: object) -> None:
+        UPDATES_REFUSED.inc()
+        first = key not in self._told
+        self._told.add(key)
+        try:
+            if self.turn_away is not None and isinstance(update, Update):
+                await self.turn_away(update, first)
+        except Exception:  # telling them is a courtesy: the update is not taken either way
+            log.exception("could not tell a person their update was not taken")
+        finally:
+            if self.inbox is not None:
+                self.inbox.handled(update)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def _close(coroutine: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(coroutine):
+        coroutine.close()

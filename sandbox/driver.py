@@ -85,8 +85,39 @@ class Sandbox:
         self.emulator.chats[chat_id] = chat
         return chat
 
-    def join(self, chat: SandboxChat, user: SandboxUser) -> None:
+    def join(self, chat: SandboxChat, user: SandboxUser, tell: bool = True) -> int | None:
+        """The user joins the group; Telegram tells a bot that administers it (chat_member),
+        unless `tell` is off (a member since before the bot heard of anything). Returns that
+        update's id, when one was sent."""
+        old = chat.members.get(user.id, "left")
         chat.members.setdefault(user.id, "member")
+        return self._member_changed(chat, user, old) if tell else None
+
+    def leave(self, chat: SandboxChat, user: SandboxUser, banned: bool = False) -> int | None:
+        """The user leaves the group (or is banned from it): as `join`, the other way."""
+        old = chat.members.get(user.id, "left")
+        chat.members[user.id] = "kicked" if banned else "left"
+        return self._member_changed(chat, user, old)
+
+    def _member_changed(self, chat: SandboxChat, user: SandboxUser, old: str) -> int | None:
+        new = chat.members[user.id]
+        bot_is_admin = chat.members.get(self.emulator.bot.id) == "administrator"
+        if old == new or not bot_is_admin:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # set up before anything runs: nobody to tell
+            return None
+        return self.emulator.push_update(
+            "chat_member",
+            {
+                "chat": chat.to_api(self.emulator.users),
+                "from": user.to_api(),
+                "date": int(time.time()),
+                "old_chat_member": {"status": old, "user": user.to_api()},
+                "new_chat_member": self.emulator._member(chat, user.id),
+            },
+        )
 
     async def add_bot(
         self, chat: SandboxChat, by: SandboxUser, as_admin: bool = False, can_pin: bool = False

@@ -73,6 +73,27 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
+# What a restricted member may not do (getChatMember lists every right of theirs).
+RESTRICTED_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+    "can_react_to_messages",
+)
+
+
 def sender_of(update: dict[str, Any]) -> int:
     """Whose update it is (its sender, else its chat): the webhook delivers each one's in turn."""
     for kind in UPDATE_TYPES:
@@ -499,6 +520,11 @@ class TelegramSandbox:
             }  # fmt: skip
         elif status == "creator":
             member["is_anonymous"] = False
+        elif status == "kicked":
+            member["until_date"] = 0  # banned for good
+        elif status.startswith("restricted"):  # "restricted" (still in) or "restricted-left"
+            member |= {"status": "restricted", "is_member": status == "restricted",
+                       "until_date": 0} | dict.fromkeys(RESTRICTED_RIGHTS, False)  # fmt: skip
         return member
 
     async def api_getme(self, params: Params) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class Limits:
     private_burst: float = 3
     group_per_minute: float = 20
     group_burst: float = 20
+    # Groups are paced per second too, as Telegram answers a burst of sends to one group.
+    group_per_second: float = 1
+    group_second_burst: float = 3
     max_text_length: int = 4096
     max_caption_length: int = 1024
     max_callback_data_bytes: int = 64
@@ -51,6 +54,7 @@ class FloodControl:
         self.limits = limits
         self._overall = TokenBucket(limits.overall_per_second, limits.overall_burst)
         self._chats: dict[int, TokenBucket] = {}
+        self._group_seconds: dict[int, TokenBucket] = {}
 
     def _bucket(self, chat_id: int, private: bool) -> TokenBucket:
         if chat_id not in self._chats:
@@ -65,10 +69,15 @@ class FloodControl:
         """0 and a token taken when the send may go; else whole seconds to wait (≥ 1)."""
         if not self.limits.enabled:
             return 0
-        chat = self._bucket(chat_id, private)
-        wait = max(self._overall.wait_needed(now), chat.wait_needed(now))
+        buckets = [self._overall, self._bucket(chat_id, private)]
+        if not private:
+            buckets.append(self._group_seconds.setdefault(
+                chat_id,
+                TokenBucket(self.limits.group_per_second, self.limits.group_second_burst),
+            ))  # fmt: skip
+        wait = max(bucket.wait_needed(now) for bucket in buckets)
         if wait > 0:
             return max(1, math.ceil(wait))
-        self._overall.take()
-        chat.take()
+        for bucket in buckets:
+            bucket.take()
         return 0

@@ -140,6 +140,7 @@ class PurchaseRow(Base):
     # [[member_id, item_id, grams], ...]: real weights of goods sold by weight.
     weights: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
     photo: Mapped[str] = mapped_column(String(255), server_default="")
+    open_to_link: Mapped[bool] = mapped_column(server_default=false())
     campaign_id: Mapped[int | None] = mapped_column(index=True)
     campaign_title: Mapped[str] = mapped_column(String(255), server_default="")
     # [[item_id, units], ...]: the community's part of its campaign's packs at the cut-off.
@@ -487,6 +488,8 @@ class CampaignRow(Base):
     regions: Mapped[list[str]] = mapped_column(JSON)
     commission_kind: Mapped[str] = mapped_column(String(16))
     commission_percent: Mapped[Decimal]
+    # Its communities' purchases are open to anyone with the link unless a head says not.
+    open_to_link: Mapped[bool] = mapped_column(server_default=false())
     status: Mapped[str] = mapped_column(String(16), index=True)
     ordered: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")
     supplied: Mapped[list[list[int]]] = mapped_column(JSON, server_default="[]")

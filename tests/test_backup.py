@@ -13,7 +13,7 @@ import pytest
 from domain import services
 from storage.backup import BackupError, backup_sqlite
 from storage.unit_of_work import Database
-from tests.support.builders import NOW
+from tests.support.builders import ADMITTED, NOW
 from tests.test_cli_and_settings import REPO
 from tests.test_storage import open_purchase
 
@@ -31,7 +31,7 @@ async def test_backup_while_members_keep_joining(sqlite_template: Path, tmp_path
         while not stop.is_set():
             member += 1
             await services.add_units(
-                database.unit_of_work(), purchase_id, member, f"M{member}", 1, 1, NOW
+                database.unit_of_work(), purchase_id, member, f"M{member}", 1, 1, NOW, ADMITTED
             )
         return member
 

@@ -17,7 +17,7 @@ from domain.errors import NotAllowed
 from domain.permissions import Actor
 from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
 from storage.unit_of_work import Database
-from tests.support.builders import NOW, item, purchase
+from tests.support.builders import ADMITTED, NOW, item, purchase
 from tests.test_campaign_domain import CUT_OFF, OPERATOR, campaign
 
 ADMIN = Actor(1, is_admin=True)
@@ -60,7 +60,7 @@ async def test_a_campaign_and_its_parts_round_trip_through_the_cut_off_and_the_c
         for member in (1, 2):
             await services.add_units(
                 database.unit_of_work(), purchase_id, 10 * number + member, "M", 1, 2,
-                NOW + timedelta(minutes=number * 10 + member),
+                NOW + timedelta(minutes=number * 10 + member), ADMITTED,
             )  # fmt: skip
     # Before the cut-off nothing closes; at it, both parts stop together, once.
     assert await services.close_due_campaigns(database.unit_of_work(), NOW) == []

@@ -21,7 +21,7 @@ from storage.cluster import LEADER, LaneLocks, SendPace, SingletonLock
 from storage.inbox import LANES, lane_of
 from storage.migrate import is_up_to_date
 from storage.unit_of_work import Database
-from tests.support.builders import item, purchase
+from tests.support.builders import ADMITTED, item, purchase
 
 
 @pytest.fixture
@@ -155,9 +155,9 @@ async def test_a_copy_cached_by_one_process_catches_up_with_another_s_taps(pg_ur
         for n in range(6):
             database = (first, second)[n % 2]
             await services.add_units(
-                database.unit_of_work(), purchase_id, 100 + n, f"M{n}", 1 + n % 2, 1, now
+                database.unit_of_work(), purchase_id, 100 + n, f"M{n}", 1 + n % 2, 1, now, ADMITTED
             )
-        await services.add_units(first.unit_of_work(), purchase_id, 100, "M0", 1, 2, now)
+        await services.add_units(first.unit_of_work(), purchase_id, 100, "M0", 1, 2, now, ADMITTED)
         fresh = Database(pg_url)
         try:
             async with fresh.unit_of_work() as uow:
@@ -201,8 +201,11 @@ async def test_a_leader_whose_lock_connection_breaks_stops_and_does_not_lead_aga
             async with database.engine.begin() as connection:  # as if the network broke
                 await connection.execute(
                     text(
+                        # This test's database only: the server is shared with tests that
+                        # run at the same time, whose processes hold advisory locks too.
                         "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND granted"
+                        "WHERE locktype = 'advisory' AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
                     )
                 )
         finally:

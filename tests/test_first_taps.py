@@ -17,6 +17,7 @@ from handlers.runtime import CARDS_KEPT, Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.unit_of_work import Database
+from tests.support.builders import ADMITTED
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
 from tests.support.scenario import TIMEZONE, Community, community_running, template
 from texts.callback_data import Action, encode
@@ -178,7 +179,7 @@ async def test_a_card_the_sweep_cannot_post_is_let_go_and_the_head_is_told(
             database = Database(sqlite_url)
             try:
                 await services.add_units(
-                    database.unit_of_work(), 1, alice.id, "Alice", 1, 1, datetime.now(UTC)
+                    database.unit_of_work(), 1, alice.id, "Alice", 1, 1, datetime.now(UTC), ADMITTED
                 )
             finally:
                 await database.dispose()

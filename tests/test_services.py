@@ -15,7 +15,7 @@ from domain.ledger import OpenBalances
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Moq, PickupSlot, PurchaseStatus, ShortPolicy
-from tests.support.builders import HEAD, NOW, item, purchase
+from tests.support.builders import ADMITTED, HEAD, NOW, item, purchase
 from tests.support.fake_uow import FakeUnitOfWork
 
 A, B = 1, 2
@@ -47,8 +47,8 @@ async def test_invalid_purchase_is_not_stored() -> None:
 async def test_a_tap_adds_a_unit_and_returns_the_members_order() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow)
-    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
-    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert view.lines[0].quantity == 2
     assert view.due is not None
     assert view.due.total.minor == 2500
@@ -59,24 +59,24 @@ async def test_a_tap_adds_a_unit_and_returns_the_members_order() -> None:
 async def test_a_refused_tap_commits_nothing() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow, items=[item(1, stock=1), item(2)])
-    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     commits = uow.commits
     with pytest.raises(OutOfStock):
-        await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW)
+        await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW, ADMITTED)
     assert uow.commits == commits
     assert uow.purchases.committed[purchase_id].participant_ids() == [A]
 
 
 async def test_unknown_purchase_is_not_found() -> None:
     with pytest.raises(NotFound):
-        await services.add_units(FakeUnitOfWork(), 404, A, "Alice", 1, 1, NOW)
+        await services.add_units(FakeUnitOfWork(), 404, A, "Alice", 1, 1, NOW, ADMITTED)
 
 
 async def test_tolerance_and_withdrawal() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow, items=[item(1, pack_size=6)])
-    await services.add_units(uow, purchase_id, A, "Alice", 1, 2, NOW)
-    view = await services.set_tolerance(uow, purchase_id, A, 1, 4, NOW)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 2, NOW, ADMITTED)
+    view = await services.set_tolerance(uow, purchase_id, A, 1, 4, NOW, ADMITTED)
     assert view.lines[0].tolerance == 4
     await services.withdraw(uow, purchase_id, A, NOW)
     assert uow.purchases.committed[purchase_id].participant_ids() == []
@@ -85,7 +85,7 @@ async def test_tolerance_and_withdrawal() -> None:
 async def test_the_deadline_job_is_idempotent() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow, moq=Moq(units=1))
-    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert await uow.purchases.ids_due(LATER) == [purchase_id]
     await services.reach_deadline(uow, purchase_id, LATER)
     await services.reach_deadline(uow, purchase_id, LATER)
@@ -96,8 +96,8 @@ async def test_the_deadline_job_is_idempotent() -> None:
 async def test_the_head_runs_the_purchase_to_the_end() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow, short_policy=ShortPolicy.ASK, moq=Moq(units=10))
-    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
-    await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
+    await services.add_units(uow, purchase_id, B, "Bob", 1, 1, NOW, ADMITTED)
     await services.extend(uow, purchase_id, HEAD_ACTOR, LATER, NOW)
     await services.go_ahead_anyway(uow, purchase_id, HEAD_ACTOR)
     await services.request_withdrawal(uow, purchase_id, B, NOW)
@@ -129,7 +129,7 @@ async def test_the_head_runs_the_purchase_to_the_end() -> None:
 async def test_stop_cancel_and_transfer_use_cases() -> None:
     uow = FakeUnitOfWork()
     first = await published(uow)
-    await services.add_units(uow, first, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow, first, A, "Alice", 1, 1, NOW, ADMITTED)
     await services.stop_now(uow, first, HEAD_ACTOR)
     await services.offer_transfer(uow, first, HEAD_ACTOR, A)
     await services.accept_transfer(uow, first, A, 1, NOW)
@@ -143,7 +143,7 @@ async def test_stop_cancel_and_transfer_use_cases() -> None:
 async def test_only_the_head_sees_participants() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow)
-    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert [p.name for p in await services.participant_list(uow, purchase_id, HEAD_ACTOR)] == [
         "Alice"
     ]
@@ -162,9 +162,9 @@ async def test_a_community_is_registered_once_and_keeps_its_settings() -> None:
 async def test_a_redelivered_update_is_refused_on_entry() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow)
-    await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW)
+    await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     with pytest.raises(AlreadyProcessed):
-        await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW)
+        await services.add_units(uow.for_update(42), purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert uow.purchases.committed[purchase_id].quantity(A, 1) == 1
 
 
@@ -172,11 +172,11 @@ async def test_a_conflict_is_retried_and_then_given_up() -> None:
     uow = FakeUnitOfWork()
     purchase_id = await published(uow)
     uow.conflicts_to_raise = 2
-    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+    view = await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert view.lines[0].quantity == 1
     uow.conflicts_to_raise = services.CONFLICT_RETRIES
     with pytest.raises(Conflict):
-        await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW)
+        await services.add_units(uow, purchase_id, A, "Alice", 1, 1, NOW, ADMITTED)
     assert uow.purchases.committed[purchase_id].quantity(A, 1) == 1
 
 
@@ -185,12 +185,14 @@ async def test_taps_written_together_each_get_their_own_outcome() -> None:
     purchase_id = await published(uow, items=[item(1, stock=2, member_max=1)])
     uow.processed_updates.add(10)  # update 10 was handled before a crash: a redelivery now
     taps = [
-        services.Tap(10, A, "A", 1, 1, NOW),
-        services.Tap(11, A, "A", 1, 1, NOW),
-        services.Tap(12, A, "A", 1, 1, NOW),  # A's second unit: over the per-member max
-        services.Tap(13, B, "B", 1, 1, NOW),
-        services.Tap(14, 3, "C", 1, 1, NOW),  # stock 2 sold out: that stopped the purchase
-        services.Tap(15, 4, "D", 9, 1, NOW),  # no such item
+        services.Tap(10, A, "A", 1, 1, NOW, ADMITTED),
+        services.Tap(11, A, "A", 1, 1, NOW, ADMITTED),
+        services.Tap(12, A, "A", 1, 1, NOW, ADMITTED),  # A's second unit: over the per-member max
+        services.Tap(13, B, "B", 1, 1, NOW, ADMITTED),
+        services.Tap(
+            14, 3, "C", 1, 1, NOW, ADMITTED
+        ),  # stock 2 sold out: that stopped the purchase
+        services.Tap(15, 4, "D", 9, 1, NOW, ADMITTED),  # no such item
     ]
     commits = uow.commits
     outcomes = await services.add_units_together(uow, purchase_id, taps)
@@ -202,5 +204,7 @@ async def test_taps_written_together_each_get_their_own_outcome() -> None:
     assert uow.purchases.committed[purchase_id].participant_ids() == [A, B]
     # Refused taps are not recorded as handled: redelivered, they are refused again.
     assert uow.processed_updates == {10, 11, 13}
-    missing = await services.add_units_together(uow, 404, [services.Tap(20, A, "A", 1, 1, NOW)])
+    missing = await services.add_units_together(
+        uow, 404, [services.Tap(20, A, "A", 1, 1, NOW, ADMITTED)]
+    )
     assert isinstance(missing[0], NotFound)

@@ -33,7 +33,7 @@ from domain.purchase import (
 )
 from storage.tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
-from tests.support.builders import HEAD, NOW, eur, item, purchase
+from tests.support.builders import ADMITTED, HEAD, NOW, eur, item, purchase
 
 COMMUNITY = Community(-100, "Block 5", "Europe/Berlin", "EUR", "en", OpenRule.ADMINS)
 
@@ -73,9 +73,9 @@ async def test_a_purchase_round_trips_with_every_field(database: Database) -> No
         extend_by=timedelta(hours=24),
     )  # fmt: skip
     uow = database.unit_of_work()
-    await services.add_units(uow, purchase_id, 1, "Alice", 1, 4, NOW)
-    await services.set_tolerance(uow, purchase_id, 1, 1, 2, NOW)
-    await services.add_units(uow, purchase_id, 2, "Bob ⚡ 王", 2, 1, NOW)
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 4, NOW, ADMITTED)
+    await services.set_tolerance(uow, purchase_id, 1, 1, 2, NOW, ADMITTED)
+    await services.add_units(uow, purchase_id, 2, "Bob ⚡ 王", 2, 1, NOW, ADMITTED)
     await services.offer_transfer(uow, purchase_id, Actor(HEAD), 1)
 
     # Through a second Database, whose cache is empty: this reads every row back.
@@ -112,8 +112,8 @@ async def test_headlines_count_the_members_with_units_left(database: Database) -
     busy, empty = await open_purchase(database), await open_purchase(database, title="Walnuts")
     uow = database.unit_of_work()
     for member in (1, 2, 3):
-        await services.add_units(uow, busy, member, f"M{member}", 1, 2, NOW)
-    await services.add_units(uow, busy, 3, "M3", 1, -2, NOW)  # took it all back
+        await services.add_units(uow, busy, member, f"M{member}", 1, 2, NOW, ADMITTED)
+    await services.add_units(uow, busy, 3, "M3", 1, -2, NOW, ADMITTED)  # took it all back
     async with database.unit_of_work() as reading:
         lines = await reading.purchases.headlines(10, HEAD)
     assert [(line.id, line.title, line.members) for line in lines] == [
@@ -126,8 +126,8 @@ async def test_withdrawal_requests_and_new_slots_are_saved(database: Database) -
     purchase_id = await open_purchase(database)
     uow = database.unit_of_work()
     head = Actor(HEAD)
-    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW)
-    await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW, ADMITTED)
+    await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW, ADMITTED)
     await services.stop_now(uow, purchase_id, head)
     await services.request_withdrawal(uow, purchase_id, 2, NOW)
     requested = await load(database, purchase_id)
@@ -151,7 +151,7 @@ async def test_claims_ledger_entries_and_handovers_are_saved(database: Database)
     uow = database.unit_of_work()
     head = Actor(HEAD)
     for member in (1, 2, 3):
-        await services.add_units(uow, purchase_id, member, f"M{member}", 1, 1, NOW)
+        await services.add_units(uow, purchase_id, member, f"M{member}", 1, 1, NOW, ADMITTED)
     await services.stop_now(uow, purchase_id, head)
     await services.claim_payment(uow, purchase_id, 1, NOW)
     await services.claim_payment(uow, purchase_id, 2, NOW)
@@ -208,7 +208,7 @@ async def test_many_purchases_load_at_once_and_reach_their_deadlines(database: D
     ids = [await open_purchase(database) for _ in range(3)]
     uow = database.unit_of_work()
     for member, purchase_id in enumerate(ids, 1):
-        await services.add_units(uow, purchase_id, member, f"M{member}", 1, member, NOW)
+        await services.add_units(uow, purchase_id, member, f"M{member}", 1, member, NOW, ADMITTED)
     fresh = Database(database.url)  # nothing cached: every child table is read for all three
     try:
         async with fresh.unit_of_work() as reader:
@@ -232,8 +232,13 @@ async def test_many_purchases_load_at_once_and_reach_their_deadlines(database: D
 
 async def test_taps_written_together_record_their_updates_once(database: Database) -> None:
     purchase_id = await open_purchase(database, items=[item(1, member_max=1)])
-    taps = [services.Tap(100 + member, member, f"M{member}", 1, 1, NOW) for member in (1, 2, 3)]
-    taps.append(services.Tap(200, 1, "M1", 1, 1, NOW))  # over the max: refused, not recorded
+    taps = [
+        services.Tap(100 + member, member, f"M{member}", 1, 1, NOW, ADMITTED)
+        for member in (1, 2, 3)
+    ]
+    taps.append(
+        services.Tap(200, 1, "M1", 1, 1, NOW, ADMITTED)
+    )  # over the max: refused, not recorded
     outcomes = await services.add_units_together(database.unit_of_work(), purchase_id, taps)
     assert [type(o).__name__ for o in outcomes] == ["MemberOrderView"] * 3 + ["LimitExceeded"]
     again = await services.add_units_together(database.unit_of_work(), purchase_id, taps)
@@ -265,9 +270,9 @@ async def test_nothing_is_written_without_commit_or_on_error(database: Database)
 async def test_a_refused_change_leaves_the_database_as_it_was(database: Database) -> None:
     purchase_id = await open_purchase(database, items=[item(1, stock=1), item(2)])
     uow = database.unit_of_work()
-    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW)
+    await services.add_units(uow, purchase_id, 1, "Alice", 1, 1, NOW, ADMITTED)
     with pytest.raises(OutOfStock):
-        await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW)
+        await services.add_units(uow, purchase_id, 2, "Bob", 1, 1, NOW, ADMITTED)
     loaded = await load(database, purchase_id)
     assert loaded.participant_ids() == [1]
     assert loaded.version == 3  # stored, published, one change
@@ -275,10 +280,12 @@ async def test_a_refused_change_leaves_the_database_as_it_was(database: Database
 
 async def test_the_same_update_processed_twice_changes_state_once(database: Database) -> None:
     purchase_id = await open_purchase(database)
-    await services.add_units(database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW)
+    await services.add_units(
+        database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW, ADMITTED
+    )
     with pytest.raises(AlreadyProcessed):
         await services.add_units(
-            database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW
+            database.unit_of_work(update_id=501), purchase_id, 1, "A", 1, 1, NOW, ADMITTED
         )
     assert (await load(database, purchase_id)).quantity(1, 1) == 1
 
@@ -286,10 +293,10 @@ async def test_the_same_update_processed_twice_changes_state_once(database: Data
 async def test_a_refused_update_can_be_redelivered_and_is_refused_again(database: Database) -> None:
     purchase_id = await open_purchase(database, items=[item(1, member_max=1)])
     uow = database.unit_of_work
-    await services.add_units(uow(update_id=1), purchase_id, 1, "A", 1, 1, NOW)
+    await services.add_units(uow(update_id=1), purchase_id, 1, "A", 1, 1, NOW, ADMITTED)
     for _ in range(2):  # the refusal committed nothing, so the claim was rolled back too
         with pytest.raises(Exception, match="at most 1"):
-            await services.add_units(uow(update_id=2), purchase_id, 1, "A", 1, 1, NOW)
+            await services.add_units(uow(update_id=2), purchase_id, 1, "A", 1, 1, NOW, ADMITTED)
 
 
 async def test_a_stale_version_is_a_conflict_not_a_lost_update(database: Database) -> None:
@@ -322,7 +329,7 @@ async def test_200_concurrent_joins_on_stock_150_sell_exactly_150(
         try:
             await services.add_units(
                 database.unit_of_work(update_id=10_000 + member_id),
-                purchase_id, member_id, f"Member {member_id}", 1, 1, NOW,
+                purchase_id, member_id, f"Member {member_id}", 1, 1, NOW, ADMITTED,
             )  # fmt: skip
         except OutOfStock as refusal:
             return str(refusal)
@@ -353,15 +360,15 @@ async def test_communities_keep_their_settings(database: Database) -> None:
 
 async def test_another_process_writing_makes_the_cached_purchase_stale(database: Database) -> None:
     purchase_id = await open_purchase(database)
-    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW)
+    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW, ADMITTED)
     other = Database(database.url)  # another bot process on the same database
     try:
-        await services.add_units(other.unit_of_work(), purchase_id, 2, "B", 1, 2, NOW)
+        await services.add_units(other.unit_of_work(), purchase_id, 2, "B", 1, 2, NOW, ADMITTED)
     finally:
         await other.dispose()
     seen = await load(database, purchase_id)
     assert seen.lines(2) == {1: (2, 0)}
-    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW)
+    await services.add_units(database.unit_of_work(), purchase_id, 1, "A", 1, 1, NOW, ADMITTED)
     assert (await load(database, purchase_id)).item_units(1) == 4
 
 
@@ -381,7 +388,9 @@ async def test_old_update_ids_sent_messages_and_handled_events_are_pruned(
     database: Database,
 ) -> None:
     purchase_id = await open_purchase(database)
-    await services.add_units(database.unit_of_work(update_id=7), purchase_id, 1, "A", 1, 1, NOW)
+    await services.add_units(
+        database.unit_of_work(update_id=7), purchase_id, 1, "A", 1, 1, NOW, ADMITTED
+    )
     async with database.unit_of_work() as uow:
         await uow.outbox.enqueue("old", 1, {"text": "x"}, NOW)
         await uow.outbox.enqueue("pending", 2, {"text": "x"}, NOW)
@@ -404,7 +413,9 @@ async def test_old_update_ids_sent_messages_and_handled_events_are_pruned(
 async def test_events_a_notifier_may_defer_come_after_the_others(database: Database) -> None:
     purchase_id = await open_purchase(database)
     for member in range(1, 6):  # five joins, then the stop
-        await services.add_units(database.unit_of_work(), purchase_id, member, "A", 1, 1, NOW)
+        await services.add_units(
+            database.unit_of_work(), purchase_id, member, "A", 1, 1, NOW, ADMITTED
+        )
     await services.reach_deadline(database.unit_of_work(), purchase_id, NOW + timedelta(days=30))
     joins = frozenset({"MemberJoined", "OrderChanged"})
     async with database.unit_of_work() as uow:
@@ -426,7 +437,7 @@ async def test_the_catalog_round_trips_photos_variants_rows_and_weights(database
     cheese = Item(4, "Cheese", eur("18.00"), estimate_grams=500, photo="PHOTO-CHEESE")
     purchase_id = await open_purchase(database, items=[*shirts, cheese], photo="PHOTO-0")
     uow = database.unit_of_work()
-    await services.add_units(uow, purchase_id, 1, "Alice", 4, 2, NOW)
+    await services.add_units(uow, purchase_id, 1, "Alice", 4, 2, NOW, ADMITTED)
     await services.stop_now(database.unit_of_work(), purchase_id, Actor(HEAD))
     await services.enter_weights(database.unit_of_work(), purchase_id, Actor(HEAD), "1: 1.104")
     async with database.unit_of_work() as saving:

@@ -91,6 +91,7 @@ class Action(StrEnum):
     ROUTE_DELIVERED = "rd"  # route plan, community: the driver left the goods there
     ROUTE_PROBLEM = "rp"  # route plan, community: the driver reports a problem next
     RATE = "rs"  # purchase, stars (1 to 5): a member's rating of a completed purchase
+    WIZARD_ACCESS = "wa"  # 1: anyone with the link may join; 0: the chat's members only
 
 
 ARITY = {
@@ -160,6 +161,7 @@ ARITY = {
     Action.ROUTE_DELIVERED: 2,
     Action.ROUTE_PROBLEM: 2,
     Action.RATE: 2,
+    Action.WIZARD_ACCESS: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

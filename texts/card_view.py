@@ -146,6 +146,8 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
                 campaign=escape(purchase.campaign_title)
             )
         )
+    if purchase.open_to_link:
+        lines.append(t.gettext("🔓 Open to anyone with the link, in this chat or not"))
     lines.append("")
     for progress in summary.items:
         item = progress.item

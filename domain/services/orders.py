@@ -1,5 +1,10 @@
 """Use cases of a member's order: +1 and −1 (one at a time, or a batch of taps in one
 transaction), tolerance, and withdrawing (freely while open, by the head's answer after).
+
+Every use case that creates or raises an order takes the person's `Admission` (what the way
+in verified with Telegram) and checks it against the purchase it loaded: the one place where
+a purchase is kept for its community (domain/membership.py). Lowering an order, withdrawing,
+paying and collecting ask nothing of it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from datetime import datetime
 from domain import adjustments
 from domain.errors import N_, DomainError, NotFound
 from domain.events import AmountsChanged
+from domain.membership import Admission, ensure_admitted
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
 from domain.purchase import Purchase
@@ -26,14 +32,16 @@ async def add_units(
     item_id: int,
     delta: int,
     now: datetime,
+    admission: Admission,
 ) -> MemberOrderView:
     """A tap on +1 or -1: change one line by `delta` units."""
-    purchase = await apply(
-        uow,
-        purchase_id,
-        lambda p: p.add_units(member_id, member_name, item_id, delta, now),
-    )
-    return member_order_view(purchase, member_id)
+
+    def change(purchase: Purchase) -> None:
+        if delta > 0:
+            ensure_admitted(purchase, member_id, admission)
+        purchase.add_units(member_id, member_name, item_id, delta, now)
+
+    return member_order_view(await apply(uow, purchase_id, change), member_id)
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Tap:
     item_id: int
     delta: int
     now: datetime
+    admission: Admission
 
 
 TapOutcome = MemberOrderView | DomainError | AlreadyProcessed
@@ -71,6 +80,8 @@ async def add_units_together(
                         outcomes.append(NotFound(N_("no such purchase")))
                     else:
                         try:
+                            if tap.delta > 0:
+                                ensure_admitted(purchase, tap.member_id, tap.admission)
                             purchase.add_units(
                                 tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
                             )
@@ -100,12 +111,19 @@ async def set_lines(
     member_name: str,
     lines: dict[int, tuple[int, int]],
     now: datetime,
+    admission: Admission,
 ) -> MemberOrderView:
     """A member's whole order as the Mini App sends it (item → quantity and tolerance), in one
     transaction by the same rules as the buttons (limits, stock, minimums, orders open); one
     refused line refuses them all."""
 
     def change(purchase: Purchase) -> None:
+        if any(
+            quantity > purchase.quantity(member_id, item_id)
+            or tolerance > purchase.tolerance(member_id, item_id)
+            for item_id, (quantity, tolerance) in lines.items()
+        ):
+            ensure_admitted(purchase, member_id, admission)
         for item_id, (quantity, tolerance) in sorted(lines.items()):
             if quantity != purchase.quantity(member_id, item_id):
                 purchase.set_quantity(member_id, member_name, item_id, quantity, now)
@@ -116,12 +134,20 @@ async def set_lines(
 
 
 async def set_tolerance(
-    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, tolerance: int, now: datetime
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    item_id: int,
+    tolerance: int,
+    now: datetime,
+    admission: Admission,
 ) -> MemberOrderView:
-    purchase = await apply(
-        uow, purchase_id, lambda p: p.set_tolerance(member_id, item_id, tolerance, now)
-    )
-    return member_order_view(purchase, member_id)
+    def change(purchase: Purchase) -> None:
+        if tolerance > purchase.tolerance(member_id, item_id):
+            ensure_admitted(purchase, member_id, admission)
+        purchase.set_tolerance(member_id, item_id, tolerance, now)
+
+    return member_order_view(await apply(uow, purchase_id, change), member_id)
 
 
 async def take_back_unit(
@@ -131,9 +157,20 @@ async def take_back_unit(
 
 
 async def change_tolerance(
-    uow: UnitOfWork, purchase_id: int, member_id: int, item_id: int, delta: int, now: datetime
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    item_id: int,
+    delta: int,
+    now: datetime,
+    admission: Admission,
 ) -> None:
-    await apply(uow, purchase_id, lambda p: p.change_tolerance(member_id, item_id, delta, now))
+    def change(purchase: Purchase) -> None:
+        if delta > 0:
+            ensure_admitted(purchase, member_id, admission)
+        purchase.change_tolerance(member_id, item_id, delta, now)
+
+    await apply(uow, purchase_id, change)
 
 
 async def withdraw(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:

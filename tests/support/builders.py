@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.membership import Admission
 from domain.money import Money
 from domain.purchase import Item, Purchase, PurchaseStatus
 
@@ -40,3 +41,8 @@ def purchase(
     )
     made.validate(NOW, Decimal(10))
     return replace(made, status=status)
+
+
+# For the use cases' tests of other rules (limits, stock, storage): someone the gate let in.
+# The gate itself is tested through every way in, in tests/hostile/.
+ADMITTED = Admission(staff=True)

@@ -11,7 +11,7 @@ from domain.community import Community
 from domain.purchase import Moq, PurchaseStatus
 from sandbox.model import SandboxUser
 from storage.unit_of_work import Database
-from tests.support.builders import item, purchase
+from tests.support.builders import ADMITTED, item, purchase
 
 
 async def purchase_stopping_soon(
@@ -40,7 +40,14 @@ async def purchase_stopping_soon(
         )
         for member in members:
             await services.add_units(
-                database.unit_of_work(), purchase_id, member.id, member.first_name, 1, 1, now
+                database.unit_of_work(),
+                purchase_id,
+                member.id,
+                member.first_name,
+                1,
+                1,
+                now,
+                ADMITTED,
             )
         async with database.unit_of_work() as uow:
             for person in (head, *members):

@@ -1,0 +1,76 @@
+"""Who is in which community chat now, as Telegram says (getChatMember), remembered so that a
+member's taps cost no API call each: "in" for minutes, "out" for seconds (someone refused who
+joins the chat is let in moments later), and either dropped or set at once when Telegram tells
+the bot of a change (a `chat_member` update, a member joining or leaving in the chat). With
+several processes, such a change is told to the others too (`told`, bot/cluster.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cachetools import TTLCache
+from telegram import Bot, ChatMember
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
+
+from runtime.metrics import MEMBERSHIP_CHECKS
+
+# A member stays known this long: someone removed from the chat may still order for up to
+# this long where the bot does not hear of it (no chat_member updates without admin rights).
+IN_FOR_SECONDS = 300.0
+# A refusal stays known this long: a stranger's flood costs one API call per this long, and
+# someone who joins the chat a moment after being refused is let in soon after.
+OUT_FOR_SECONDS = 2.0
+KEPT = 100_000  # (chat, person) pairs remembered each way; the oldest go first
+
+
+IN = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER})
+
+
+def is_in(member: ChatMember) -> bool:
+    """Creator, administrator and member are in; restricted counts while still a member;
+    left and kicked (banned) are out."""
+    if member.status in IN:
+        return True
+    return member.status == ChatMemberStatus.RESTRICTED and getattr(member, "is_member", False)
+
+
+class Memberships:
+    def __init__(
+        self, in_for: float = IN_FOR_SECONDS, out_for: float = OUT_FOR_SECONDS, kept: int = KEPT
+    ) -> None:
+        self._in: TTLCache[tuple[int, int], bool] = TTLCache(maxsize=kept, ttl=in_for)
+        self._out: TTLCache[tuple[int, int], bool] = TTLCache(maxsize=kept, ttl=out_for)
+        # Told of every change Telegram reported, so that other processes hear it too.
+        self.told: Callable[[int, int, bool], None] = lambda _chat, _person, _is_in: None
+
+    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        """Whether the person is in the chat now. Telegram not answering (a time-out, a 429)
+        is raised as its error: nobody is let in, or turned away, on a guess."""
+        key = (chat_id, user_id)
+        if key in self._in:
+            MEMBERSHIP_CHECKS.labels("remembered").inc()
+            return True
+        if key in self._out:
+            MEMBERSHIP_CHECKS.labels("remembered").inc()
+            return False
+        MEMBERSHIP_CHECKS.labels("asked").inc()
+        try:
+            verdict = is_in(await bot.get_chat_member(chat_id, user_id))
+        except (BadRequest, Forbidden):  # no such person or chat, or the bot is not in it
+            verdict = False
+        self.note(chat_id, user_id, verdict)
+        return verdict
+
+    def note(self, chat_id: int, user_id: int, verdict: bool) -> None:
+        """What Telegram just said of the person in the chat."""
+        key = (chat_id, user_id)
+        self._in.pop(key, None)
+        self._out.pop(key, None)
+        (self._in if verdict else self._out)[key] = True
+
+    def heard(self, chat_id: int, user_id: int, verdict: bool) -> None:
+        """A change Telegram reported to the bot: noted here and told to the other processes."""
+        self.note(chat_id, user_id, verdict)
+        self.told(chat_id, user_id, verdict)

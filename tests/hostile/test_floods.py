@@ -1,0 +1,162 @@
+"""No person, file or chat stalls the bot for everyone else: one person's flood of several
+hundred updates while another member is answered before it drains (and what was not taken is
+answered so and never applied later); crafted spreadsheets and CSV files refused with the limit
+named while another member is answered first; several cards and their edits in one group
+without a 429. The times these take are measured in bench/ (flood_isolation, file_limits)."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from runtime import update_processor
+from sandbox.emulator import sender_of
+from sandbox.model import SandboxMessage
+from storage.tables import InboxRow, ProcessedUpdateRow
+from tests.support.running import eventually
+from tests.support.scenario import Community, community_running, local, template
+from texts.callback_data import Action, encode
+
+NOT_TAKEN = "Too many at once: this press was not taken."
+SLOW_DOWN = "You are sending faster than I can answer"
+HELP = "/help: this list"
+
+
+async def done(c: Community, update_ids: list[int]) -> bool:
+    """Every one of these updates is recorded as handled (or claimed by its change)."""
+    async with c.runtime.database.sessions() as session:
+        handled = set(
+            await session.scalars(
+                select(InboxRow.update_id).where(
+                    InboxRow.update_id.in_(update_ids), InboxRow.handled_at.is_not(None)
+                )
+            )
+        )
+        claimed = set(
+            await session.scalars(
+                select(ProcessedUpdateRow.update_id).where(
+                    ProcessedUpdateRow.update_id.in_(update_ids)
+                )
+            )
+        )
+    return handled | claimed == set(update_ids)
+
+
+async def test_one_persons_flood_holds_up_nobody_else(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fewer taken, so that the replies to what was taken drain within the test.
+    monkeypatch.setattr(update_processor, "MAX_WAITING", 5)
+    async with community_running(sqlite_url) as c:
+        card = await c.publish()
+        for person in (c.alice, c.bob):
+            sent = await c.sandbox.start(person)
+            await c.sandbox.wait_for_message(person.id, after=sent)
+        before = max(c.sandbox.emulator.sent_updates)
+        for _ in range(300):
+            await c.sandbox.send(c.bob, "/help")
+        presses = [c.sandbox.press_forged(c.bob, card, encode(Action.JOIN, 1, 1)) for _ in range(3)]
+        # Another member taps meanwhile: answered while Bob's replies still trickle out
+        # (one a second in his chat).
+        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+        replies = [m for m in c.sandbox.bot_messages(c.bob.id) if HELP in (m.text or "")]
+        assert len(replies) < 5
+        for pressed in presses:  # beyond what he may have waiting: told, not counted
+            assert (await c.sandbox.answer_of(pressed)).text.startswith(NOT_TAKEN)
+        await eventually(
+            lambda: len([m for m in c.sandbox.bot_messages(c.bob.id)
+                         if HELP in (m.text or "")]) == 5,
+            timeout=15,
+        )  # fmt: skip
+        notes = [m for m in c.sandbox.bot_messages(c.bob.id) if SLOW_DOWN in (m.text or "")]
+        assert len(notes) == 1
+        async with c.runtime.database.unit_of_work() as uow:
+            purchase = await uow.purchases.get(1)
+        assert purchase is not None and purchase.quantity(c.bob.id, 1) == 0
+        ids = [
+            update_id for update_id, update in c.sandbox.emulator.sent_updates.items()
+            if sender_of(update) == c.bob.id and update_id > before
+        ]  # fmt: skip
+        await eventually(lambda: done(c, ids), timeout=10)
+
+
+def sheet(rows: int = 3) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Name", "Price"])
+    for number in range(rows):
+        sheet.append([f"Item {number}", 2.5])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def rewritten(data: bytes, part: str, change: object) -> bytes:
+    """The workbook with one of its parts changed (a crafted file)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == part else content)  # type: ignore[operator]
+    return out.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+CRAFTED = {
+    # A few kilobytes declaring a sheet of every row and column Excel has.
+    "declared.xlsx": (
+        rewritten(sheet(), SHEET, lambda xml: re.sub(
+            rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', xml)),
+        "the sheet has more than 10,000 rows",
+    ),
+    # A cell of 200 MB of text, packed into a few hundred kilobytes.
+    "bomb.xlsx": (
+        rewritten(sheet(), SHEET, lambda xml: xml.replace(
+            b"</sheetData>",
+            b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"A" * 200_000_000
+            + b"</t></is></c></row></sheetData>")),
+        "the file unpacks to more than 30 MB",
+    ),
+    # Rows and rows of a CSV, within the size a price list may have.
+    "long.csv": (b"Name,Price\n" + b"a,1\n" * 400_000, "the sheet has more than 10,000 rows"),
+    "wide.csv": (b"Name,Price" + b",x" * 300 + b"\n" + b"a,1" + b",y" * 300 + b"\n",
+                 "the sheet has more than 60 columns"),
+}  # fmt: skip
+
+
+async def test_crafted_files_are_refused_with_the_limit_named_and_others_answered_first(
+    sqlite_url: str,
+) -> None:
+    async with community_running(sqlite_url) as c:
+        card = await c.publish()  # the head's community, where a price list is for
+        for name, (data, limit) in CRAFTED.items():
+            sent = await c.sandbox.send_document(c.head, name, data)
+            # Alice taps while the file is read: answered before the head hears of it.
+            await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in:")
+            answered = await c.sandbox.wait_for_message(
+                c.head.id, "The price list was not saved", after=sent, timeout=20
+            )
+            assert limit in (answered.text or ""), (name, answered.text)
+        async with c.runtime.database.unit_of_work() as uow:
+            assert await uow.price_lists.of_head(c.head.id, 5) == []
+
+
+async def test_cards_and_their_edits_in_one_group_share_one_pace(sqlite_url: str) -> None:
+    """Three cards posted at once and tapped: every post and edit in the group paced, no
+    429 (community_running fails on any)."""
+    async with community_running(sqlite_url) as c:
+        cards: list[SandboxMessage] = []
+        for title in ("Honey", "Cheese", "Apples"):
+            cards.append(await c.publish(template(Title=title, Deadline=local(2 + len(cards)))))
+        for card in cards:
+            await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in:")
+            await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer="You're in:")
+        for card in cards:
+            await c.sandbox.wait_for_edit(card, lambda m: "2 members" in (m.text or ""), timeout=20)
+        assert c.sandbox.emulator.rate_limited == []

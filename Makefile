@@ -46,6 +46,8 @@ bench: $(INSTALLED)
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.memory
 	$(PY) -m bench.routes
+	$(PY) -m bench.flood_isolation
+	$(PY) -m bench.file_limits
 	$(PY) -m bench.checkout_rush
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.

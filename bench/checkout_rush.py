@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application, ContextTypes, PreCheckoutQueryHandler
 
 from bench.common import (
     benchmark_parser,
+    bot_settings,
     database_of,
     kinds_chosen,
     open_purchase,
@@ -29,7 +29,6 @@ from bench.common import (
     work_folder,
 )  # fmt: skip
 from bot.app import build_application, polling
-from bot.settings import Settings
 from domain import ledger
 from domain.checkout import invoice_for
 from domain.community import Community
@@ -100,10 +99,7 @@ async def run_bot(members: int, url: str) -> Result:
     head.started_bot = True
     people = members_of(sandbox, members)
     purchase_id, payloads = await stopped_purchase(url, head, people)
-    settings = Settings(
-        bot_token=SecretStr(emulator.token), bot_api_base_url=emulator.base_url,
-        database_url=url, log_level="WARNING",
-    )  # fmt: skip
+    settings = bot_settings(emulator, url)
     database = Database(url)
 
     async def ledger_now() -> Purchase:

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from pydantic import SecretStr
 from sqlalchemy import insert
 
+from bot.settings import Settings
 from domain.community import Community
 from domain.money import Money
 from domain.purchase import Item, Moq, Purchase
@@ -25,6 +27,14 @@ from storage.tables import BotUserRow
 from storage.unit_of_work import Database
 
 KINDS = ("sqlite", "postgresql")
+
+
+def bot_settings(emulator: TelegramSandbox, database_url: str) -> Settings:
+    """The bot's settings against the sandbox, quiet but for warnings."""
+    return Settings(
+        bot_token=SecretStr(emulator.token), bot_api_base_url=emulator.base_url,
+        database_url=database_url, log_level="WARNING",
+    )  # fmt: skip
 
 
 def benchmark_parser(description: str | None) -> argparse.ArgumentParser:

@@ -43,6 +43,7 @@ print(json.dumps({"rows": rows, "peak_kb": resource.getrusage(resource.RUSAGE_SE
 
 
 def sheet(rows: int = 50) -> bytes:
+    """A price list of `rows` items, as a spreadsheet program saves it."""
     workbook = Workbook()
     worksheet = workbook.active
     assert worksheet is not None
@@ -54,14 +55,16 @@ def sheet(rows: int = 50) -> bytes:
     return out.getvalue()
 
 
-def rewritten(data: bytes, change: Callable[[bytes], bytes]) -> bytes:
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def rewritten(data: bytes, change: Callable[[bytes], bytes], part: str = SHEET) -> bytes:
+    """The workbook with one of its parts changed: a crafted file."""
     source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                content = change(content)
-            target.writestr(info.filename, content)
+            target.writestr(info.filename, change(content) if info.filename == part else content)
     return out.getvalue()
 
 

@@ -13,11 +13,8 @@ import asyncio
 import statistics
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
-
-from bench.common import benchmark_parser, database_of, work_folder
+from bench.common import benchmark_parser, bot_settings, database_of, work_folder
 from bot.app import build_application, polling
-from bot.settings import Settings
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
@@ -56,10 +53,7 @@ async def one_round(flood: int, taps: int, url: str) -> tuple[float, float, int]
     sandbox = Sandbox(emulator)
     head = sandbox.user("Hanna")
     chat = sandbox.group("Block 5", admins=[head])
-    settings = Settings(
-        bot_token=SecretStr(emulator.token), bot_api_base_url=emulator.base_url,
-        database_url=url, log_level="WARNING",
-    )  # fmt: skip
+    settings = bot_settings(emulator, url)
     try:
         async with polling(build_application(settings)):
             await sandbox.add_bot(chat, by=head, as_admin=True)

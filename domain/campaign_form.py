@@ -22,7 +22,7 @@ from typing import Any
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.errors import N_, DomainError
 from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
-from domain.membership import parse_who_can_join
+from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase_form import in_line, key_values
 
@@ -34,8 +34,7 @@ KEYS = {
     "regions": "regions", "регионы": "regions", "地区": "regions",
     "commission": "commission", "комиссия": "commission", "佣金": "commission",
     "item": "item", "товар": "item", "商品": "item",
-    "who can join": "who can join", "кто может участвовать": "who can join",
-    "谁可以参加": "who can join",
+    **WHO_CAN_JOIN_KEYS,
 }  # fmt: skip
 SUPPLY_WORDS = ("supply", "закупка", "供货")
 RANGE_WORDS = ("range", "диапазон", "价格区间")

@@ -80,7 +80,11 @@ def may_see(purchase: PurchaseState, person_id: int, admission: Admission) -> bo
     return admitted(purchase, person_id, admission) or holds_stake(purchase, person_id)
 
 
-# What a template's (or a campaign form's) `Who can join:` line may say.
+# The key of that line, in our three languages, and what it may say.
+WHO_CAN_JOIN_KEYS = {
+    "who can join": "who can join", "кто может участвовать": "who can join",
+    "谁可以参加": "who can join",
+}  # fmt: skip
 LINK_WORDS = ("anyone with the link", "anyone", "link", "все по ссылке", "по ссылке", "все",
               "任何有链接的人", "有链接的人", "任何人", "链接")  # fmt: skip
 MEMBER_WORDS = ("members", "chat members", "members of the chat", "участники", "участники чата",

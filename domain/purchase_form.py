@@ -26,7 +26,7 @@ from domain.form_fields import (
     parse_regions,
     parse_text,
 )
-from domain.membership import parse_who_can_join
+from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase import (
     DeliverySplit,
@@ -150,8 +150,7 @@ KEYS = {
     "收款": "pay to", "收款方式": "pay to",
     "pay by": "pay by", "оплатить до": "pay by", "срок оплаты": "pay by", "付款截止": "pay by",
     "photo": "photo", "фото": "photo", "图片": "photo", "照片": "photo",
-    "who can join": "who can join", "кто может участвовать": "who can join",
-    "谁可以参加": "who can join",
+    **WHO_CAN_JOIN_KEYS,
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler, ContextTypes, MessageHandler, filters
 
+from domain import membership
 from domain.community import Community
 from domain.errors import N_, NotAllowed
 from domain.membership import NOBODY, Admission, holds_stake, needs_membership
@@ -49,10 +50,15 @@ async def _asked(rt: Runtime, bot: Bot, chat_id: int, user_id: int) -> bool:
 async def admission_in_chat(
     rt: Runtime, bot: Bot, user_id: int, chat_id: int, purchase_id: int
 ) -> Admission:
-    """A tap under a message in `chat_id` (a card in its group): a member there costs no
-    query; anyone else is looked at more closely, since the purchase may not need it."""
-    if await _asked(rt, bot, chat_id, user_id):
+    """A tap under a message in `chat_id` (a card in its group): someone remembered to be in
+    that chat costs nothing; anyone else is looked at with the purchase, which may not need
+    Telegram asked at all (open to anyone with the link, its head's or helper's own)."""
+    if rt.members.known_in(chat_id, user_id):
         return Admission(member_of=chat_id)
+    return await admission_by_id(rt, bot, user_id, purchase_id)
+
+
+async def admission_by_id(rt: Runtime, bot: Bot, user_id: int, purchase_id: int) -> Admission:
     async with rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is None:
@@ -70,12 +76,11 @@ async def admission_for(rt: Runtime, bot: Bot, user_id: int, purchase: Purchase)
 
 
 async def may_see(rt: Runtime, bot: Bot, user_id: int, purchase: Purchase) -> bool:
-    """Whether the purchase's prices and payment details may be shown to the person: she
-    may order in it, or what she ordered there is hers to see."""
-    if holds_stake(purchase, user_id) or not needs_membership(purchase, user_id):
+    """Whether the purchase's prices and payment details may be shown to the person
+    (`domain.membership.may_see`); what she ordered there costs no question."""
+    if holds_stake(purchase, user_id):
         return True
-    admission = await admission_for(rt, bot, user_id, purchase)
-    return admission.staff or admission.member_of == purchase.community_id
+    return membership.may_see(purchase, user_id, await admission_for(rt, bot, user_id, purchase))
 
 
 def for_members_only(t: Translator, community: Community | None) -> str:

@@ -24,7 +24,7 @@ from domain.membership import NOBODY, Admission
 from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
-from handlers.admission import admission_for, for_members_only, may_see
+from handlers.admission import admission_by_id, for_members_only, may_see
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     Press,
@@ -254,11 +254,7 @@ async def editor_button(press: Press) -> None:
 
 async def _raising(press: Press, purchase_id: int) -> Admission:
     """The person raising their order, as the purchase's community sees them now."""
-    async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    if purchase is None:
-        raise NotFound(N_("no such purchase"))
-    return await admission_for(press.rt, press.context.bot, press.query.from_user.id, purchase)
+    return await admission_by_id(press.rt, press.context.bot, press.query.from_user.id, purchase_id)
 
 
 @on_press

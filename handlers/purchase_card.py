@@ -17,12 +17,12 @@ from telegram.ext import ContextTypes
 from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError
-from domain.membership import NOBODY, Admission
+from domain.membership import Admission
 from domain.ports import AlreadyProcessed, CardLocation
 from domain.purchase import Purchase, PurchaseStatus
 from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
-from handlers.admission import admission_for, admission_in_chat
+from handlers.admission import admission_by_id, admission_in_chat
 from handlers.runtime import (
     Press,
     Registration,
@@ -342,9 +342,7 @@ async def tap_admission(press: Press, purchase_id: int) -> Admission:
     bot, user_id, card = press.context.bot, press.query.from_user.id, press.query.message
     if card is not None and card.chat.type != ChatType.PRIVATE:
         return await admission_in_chat(press.rt, bot, user_id, card.chat.id, purchase_id)
-    async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
-    return NOBODY if purchase is None else await admission_for(press.rt, bot, user_id, purchase)
+    return await admission_by_id(press.rt, bot, user_id, purchase_id)
 
 
 async def check_tapped_card(press: Press, purchase_id: int) -> None:

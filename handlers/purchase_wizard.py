@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -588,9 +588,13 @@ async def _pressed(
         if field_step is Step.ITEMS:
             wizard.items_again()
         await _ask(update, context, wizard, field_step)
-    elif action is Action.WIZARD_ACCESS:
+    elif action is Action.WIZARD_ACCESS:  # the preview, redrawn in place
         wizard.form.open_to_link = bool(args[0])
-        await _ask(update, context, wizard, Step.PREVIEW)
+        await _save(update, context, wizard, wizard.community.chat_id)
+        pressed = update.callback_query.message if update.callback_query else None
+        await show_preview(
+            update, context, wizard, edit=pressed if isinstance(pressed, Message) else None
+        )
     elif action is Action.WIZARD_PUBLISH:
         await publish(update, context, wizard, t)
     elif action is Action.WIZARD_PRICE_LIST:

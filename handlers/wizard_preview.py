@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     ContextTypes,
@@ -20,6 +20,7 @@ from domain.views import card_summary
 from handlers.purchase_card import publish_and_post, send_photos
 from handlers.runtime import (
     person_translator,
+    redraw,
     runtime,
 )
 from handlers.wizard_steps import (
@@ -51,7 +52,14 @@ async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Trans
     )
 
 
-async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard) -> None:
+async def show_preview(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    wizard: Wizard,
+    edit: Message | None = None,
+) -> None:
+    """The card as it would be published, with Publish, who may join, Edit and Cancel; with
+    `edit`, that preview is redrawn in place (its photos are above it already)."""
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None and user is not None
@@ -80,24 +88,24 @@ async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, wizar
     heading = t.gettext("Preview of the card for {title}:").format(
         title=escape(wizard.community.title)
     )
-    await send_photos(context.bot, chat.id, t, purchase)
     preview = heading + "\n\n" + card_text(t, purchase, card_summary(purchase), rt.clock())
     terms = payment_terms(t, purchase)
-    if visible_length(preview + "\n\n" + terms) <= MAX_MESSAGE_LENGTH:
+    terms_apart = visible_length(preview + "\n\n" + terms) > MAX_MESSAGE_LENGTH
+    if not terms_apart:
         preview += "\n\n" + terms
-    else:  # a card near the limit: its payment terms go first, in a message of their own
-        await context.bot.send_message(chat.id, terms, parse_mode=ParseMode.HTML)
     publish_button = InlineKeyboardButton(
         t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
     )
-    await context.bot.send_message(
-        chat.id,
-        preview,
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(
-            [[publish_button], [access_button(t, purchase)], [edit_button, cancel_button]]
-        ),
+    markup = InlineKeyboardMarkup(
+        [[publish_button], [access_button(t, purchase)], [edit_button, cancel_button]]
     )
+    if edit is not None:
+        await redraw(edit, preview, markup)
+        return
+    await send_photos(context.bot, chat.id, t, purchase)
+    if terms_apart:  # a card near the limit: its payment terms go first, in a message of their own
+        await context.bot.send_message(chat.id, terms, parse_mode=ParseMode.HTML)
+    await context.bot.send_message(chat.id, preview, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def access_button(t: Translator, purchase: Purchase) -> InlineKeyboardButton:

@@ -19,9 +19,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from cachetools import TTLCache
+
 from runtime.background import BackgroundLoop, finish_or_cancel
 from runtime.metrics import UPDATES_REFUSED
-from runtime.update_processor import MAX_WAITING
+from runtime.update_processor import beyond_cap
 from storage.cluster import LaneLocks
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ RECENT = timedelta(minutes=10)
 WHOLE_INBOX_EVERY = 120  # sweeps
 MAX_LANES_AT_ONCE = 256
 STOP_TIMEOUT_SECONDS = 10.0
+# A person whose flood was turned away is told to slow down once in this long, per process.
+TOLD_FOR_SECONDS = 60.0
 
 
 class LaneDispatcher(BackgroundLoop):
@@ -56,6 +60,7 @@ class LaneDispatcher(BackgroundLoop):
         was not taken (`first`: the first of this flood), which is then marked handled."""
         super().__init__()
         self._turn_away = turn_away
+        self._told: TTLCache[int, bool] = TTLCache(maxsize=10_000, ttl=TOLD_FOR_SECONDS)
         self._locks = locks
         self._clock = clock
         self._handle = handle
@@ -83,11 +88,8 @@ class LaneDispatcher(BackgroundLoop):
                     if waiting is None:
                         return  # another process has it
                     try:
-                        first_refusal = True
                         while waiting:
-                            if len(waiting) > MAX_WAITING:  # one person's flood
-                                await self._refuse(waiting[MAX_WAITING:], first_refusal)
-                                waiting, first_refusal = waiting[:MAX_WAITING], False
+                            waiting = await self._taken(lane, waiting)
                             for update_id, update in waiting:
                                 if self._closing:
                                     break  # the rest waits in the inbox for another process
@@ -106,18 +108,26 @@ class LaneDispatcher(BackgroundLoop):
         finally:
             self._running.pop(lane, None)
 
-    async def _refuse(self, refused: list[tuple[int, dict[str, Any]]], first: bool) -> None:
-        """Updates beyond what one person may have waiting (the oldest MAX_WAITING are
-        taken): turned away, and marked handled so that no process or restart takes them."""
+    async def _taken(
+        self, lane: int, waiting: list[tuple[int, dict[str, Any]]]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """What waits in the lane, less what is beyond the cap of one person's waiting
+        updates (runtime/update_processor.py): those are turned away, and marked handled so
+        that no process or restart takes them. A lane is told to slow down once a minute."""
+        beyond = beyond_cap([update for _, update in waiting])
+        refused = [entry for entry, out in zip(waiting, beyond, strict=True) if out]
         for _update_id, update in refused:
             UPDATES_REFUSED.inc()
+            first = lane not in self._told
+            self._told[lane] = True
             if self._turn_away is not None:
                 try:
                     await self._turn_away(update, first)
                 except Exception:  # a courtesy: the update is not taken either way
                     log.exception("could not tell a person their update was not taken")
-            first = False
-        await self._locks.mark_handled([update_id for update_id, _ in refused], self._clock())
+        if refused:
+            await self._locks.mark_handled([update_id for update_id, _ in refused], self._clock())
+        return [entry for entry, out in zip(waiting, beyond, strict=True) if not out]
 
     async def _handle_one(self, update_id: int, update: dict[str, Any]) -> None:
         claimed = await self._handle(update)

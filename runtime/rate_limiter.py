@@ -130,9 +130,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 log.warning("the shared send pace is unavailable; pacing in this process")
         return (await self._local.reserve(chat_id, interval, burst))[1]
 
-    async def _wait_for_slots(self, chat_id: int | None) -> None:
+    async def _wait_for_slots(self, chat_id: int | None, messages: int) -> None:
+        """A slot of each pace; of a group's 18 a minute, one per message (an album of five
+        photos is one request but five of the group's messages)."""
         for key, interval, burst in paces_of(chat_id):
-            await asyncio.sleep(await self._reserve(key, interval, burst))
+            per_message = chat_id is not None and chat_id < 0 and key == chat_id
+            for _ in range(messages if per_message else 1):
+                await asyncio.sleep(await self._reserve(key, interval, burst))
 
     async def process_request(
         self,
@@ -145,8 +149,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> JSONResult:
         if endpoint not in SENDING_METHODS:
             return await callback(*args, **kwargs)
+        media = data.get("media") if endpoint == "sendMediaGroup" else None
+        messages = len(media) if isinstance(media, list | tuple) and media else 1
         for attempt in range(self._retries + 1):
-            await self._wait_for_slots(chat_of(data))
+            await self._wait_for_slots(chat_of(data), messages)
             MESSAGES_SENT.labels(endpoint).inc()
             try:
                 return await callback(*args, **kwargs)

@@ -6,7 +6,8 @@ runtime.table_child <kind>` with the file on stdin writes `{"rows": [[...], ...]
 Limits, each named in the refusal (runtime/table_reader.py turns the reason into words):
 memory and CPU time (set on itself first), the unpacked size of a workbook's parts (zip and
 shared-string bombs), a sheet's declared and real rows and columns (a few kilobytes may declare
-a sheet of millions of empty cells, which a reader would fill in).
+a sheet of millions of empty cells, which a reader would fill in), and the text it answers
+with (a cell's length and the whole), so that what the bot takes back is small too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import os
 import resource
 import sys
 import zipfile
@@ -27,6 +29,10 @@ MAX_CPU_SECONDS = 10
 MAX_UNPACKED_MB = 30
 MAX_ROWS = 10_000
 MAX_COLUMNS = 60
+# What the bot takes back: a cell of a price list is a name or a number, and the whole text
+# stays small whatever the file repeats (one shared string in every cell, say).
+MAX_CELL_CHARACTERS = 1_000
+MAX_TEXT_MB = 5
 UTF_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
             (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
 
@@ -50,12 +56,25 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def _checked(rows: list[list[str]], row: list[str]) -> None:
-    if len(rows) >= MAX_ROWS:
-        raise Refused("rows", MAX_ROWS)
-    if len(row) > MAX_COLUMNS and any(row[MAX_COLUMNS:]):
-        raise Refused("columns", MAX_COLUMNS)
-    rows.append(row[:MAX_COLUMNS])
+class Table:
+    """The rows read so far, each checked against the limits as it comes."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[str]] = []
+        self._characters = 0
+
+    def add(self, row: list[str]) -> None:
+        if len(self.rows) >= MAX_ROWS:
+            raise Refused("rows", MAX_ROWS)
+        if len(row) > MAX_COLUMNS and any(row[MAX_COLUMNS:]):
+            raise Refused("columns", MAX_COLUMNS)
+        row = row[:MAX_COLUMNS]
+        if any(len(value) > MAX_CELL_CHARACTERS for value in row):
+            raise Refused("cell", MAX_CELL_CHARACTERS)
+        self._characters += sum(len(value) for value in row)
+        if self._characters > MAX_TEXT_MB * 1_000_000:
+            raise Refused("text", MAX_TEXT_MB)
+        self.rows.append(row)
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -70,13 +89,13 @@ def csv_rows(data: bytes) -> list[list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows: list[list[str]] = []
+    table = Table()
     try:
         for row in csv.reader(io.StringIO(text), dialect):
-            _checked(rows, list(row))
+            table.add(list(row))
     except csv.Error:
         raise Refused("not_csv") from None
-    return rows
+    return table.rows
 
 
 def _unpacked_size_checked(data: bytes) -> None:
@@ -109,10 +128,10 @@ def xlsx_rows(data: bytes) -> list[list[str]]:
         if (sheet.max_column or 0) > MAX_COLUMNS:
             raise Refused("columns", MAX_COLUMNS)
         sheet.reset_dimensions()  # rows as they are in the file, never padded
-        rows: list[list[str]] = []
+        table = Table()
         for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
-            _checked(rows, [cell(value) for value in values])
-        return rows
+            table.add([cell(value) for value in values])
+        return table.rows
     finally:
         workbook.close()
 
@@ -133,6 +152,8 @@ def main() -> None:
     memory = MAX_MEMORY_MB * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (MAX_CPU_SECONDS, MAX_CPU_SECONDS + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a limit's signal writes no core file
+    os.nice(10)  # the bot's own work comes first on a small machine
     data = sys.stdin.buffer.read()
     answer = read(sys.argv[1] if len(sys.argv) > 1 else "csv", data)
     answer["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

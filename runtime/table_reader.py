@@ -35,7 +35,15 @@ REASONS = {
     "unpacked": N_("the file unpacks to more than {limit} MB"),
     "memory": N_("reading the file needs more than {limit} MB of memory"),
     "time": N_("reading the file takes more than {limit} seconds"),
+    "cell": N_("a cell holds more than {limit} characters"),
+    "text": N_("the file holds more than {limit} MB of text"),
+    "busy": N_("too many files are being read right now; send it again in a minute"),
+    "failed": N_("the file could not be read"),
 }
+# Files waiting for a reader, at most: an upload beyond them is refused at once.
+MAX_WAITING_FILES = 4
+# What the reader may answer with: the text limit, as JSON with room for quoting.
+MAX_ANSWER_BYTES = 4 * table_child.MAX_TEXT_MB * 1_000_000
 
 
 def _refusal(reason: str, limit: object = None) -> PriceListError:
@@ -47,10 +55,20 @@ class TableReader:
 
     def __init__(self, at_once: int = READERS_AT_ONCE) -> None:
         self._turns = asyncio.Semaphore(at_once)
+        self._waiting = 0
 
     async def rows(self, file_name: str, data: bytes) -> list[list[str]]:
-        async with self._turns:
+        if self._waiting >= MAX_WAITING_FILES:  # each waits holding an update's slot
+            raise _refusal("busy")
+        self._waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self._waiting -= 1
+        try:
             return await read_table(file_name, data)
+        finally:
+            self._turns.release()
 
 
 async def read_table(file_name: str, data: bytes) -> list[list[str]]:
@@ -60,10 +78,10 @@ async def read_table(file_name: str, data: bytes) -> list[list[str]]:
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", table_child.__name__, kind,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        out, _ = await asyncio.wait_for(child.communicate(data), MAX_SECONDS)
+        out, err = await asyncio.wait_for(child.communicate(data), MAX_SECONDS)
     except TimeoutError:
         raise _refusal("time", int(MAX_SECONDS)) from None
     finally:
@@ -71,13 +89,18 @@ async def read_table(file_name: str, data: bytes) -> list[list[str]]:
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
             await child.wait()
+    if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU limit
+        raise _refusal("time", table_child.MAX_CPU_SECONDS)
     try:
+        if len(out) > MAX_ANSWER_BYTES:
+            raise ValueError("an answer longer than the reader gives")
         answer = json.loads(out)
-    except ValueError:  # killed by a limit before it could answer
-        log.info("a table reader ended with %s and no answer", child.returncode)
-        if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-            raise _refusal("time", table_child.MAX_CPU_SECONDS) from None
-        raise _refusal("memory", table_child.MAX_MEMORY_MB) from None
+    except ValueError:
+        log.warning(
+            "a table reader ended with %s and no answer: %s",
+            child.returncode, err.decode(errors="replace")[-500:],
+        )  # fmt: skip
+        raise _refusal("failed") from None
     if "refused" in answer:
         raise _refusal(str(answer["refused"]), answer.get("limit"))
     rows: list[list[str]] = answer["rows"]

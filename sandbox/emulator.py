@@ -563,8 +563,8 @@ class TelegramSandbox:
 
     # --- messages ---------------------------------------------------------------------------
 
-    def _check_flood(self, chat: SandboxChat) -> None:
-        wait = self.flood.retry_after(chat.id, chat.is_private, time.monotonic())
+    def _check_flood(self, chat: SandboxChat, messages: int = 1) -> None:
+        wait = self.flood.retry_after(chat.id, chat.is_private, time.monotonic(), messages)
         if wait:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
@@ -852,7 +852,7 @@ class TelegramSandbox:
             stored = self._store_file(Params(entry, params.files).file("media"), kind)
             prepared.append((stored, caption, html))
         self._ensure_can_post(chat)
-        self._check_flood(chat)
+        self._check_flood(chat, len(prepared))
         sent = []
         album = f"{next(self._ids):012d}"
         for stored, caption, html in prepared:

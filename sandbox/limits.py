@@ -19,14 +19,14 @@ class TokenBucket:
         if self.tokens < 0:
             self.tokens = self.burst
 
-    def wait_needed(self, now: float) -> float:
-        """0 when a token is free now; otherwise the seconds until one is."""
+    def wait_needed(self, now: float, count: int = 1) -> float:
+        """0 when `count` tokens are free now; otherwise the seconds until they are."""
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= count else (count - self.tokens) / self.rate
 
-    def take(self) -> None:
-        self.tokens -= 1
+    def take(self, count: int = 1) -> None:
+        self.tokens -= count
 
 
 @dataclass
@@ -65,19 +65,21 @@ class FloodControl:
             self._chats[chat_id] = bucket
         return self._chats[chat_id]
 
-    def retry_after(self, chat_id: int, private: bool, now: float) -> int:
-        """0 and a token taken when the send may go; else whole seconds to wait (≥ 1)."""
+    def retry_after(self, chat_id: int, private: bool, now: float, messages: int = 1) -> int:
+        """0 and tokens taken when the send may go; else whole seconds to wait (≥ 1). An
+        album is one request, and `messages` of a group's messages a minute."""
+        chat = self._bucket(chat_id, private)
+        needs = [(self._overall, 1), (chat, 1 if private else messages)]
+        if not private:
+            second = self._group_seconds.setdefault(
+                chat_id, TokenBucket(self.limits.group_per_second, self.limits.group_second_burst)
+            )
+            needs.append((second, 1))
         if not self.limits.enabled:
             return 0
-        buckets = [self._overall, self._bucket(chat_id, private)]
-        if not private:
-            buckets.append(self._group_seconds.setdefault(
-                chat_id,
-                TokenBucket(self.limits.group_per_second, self.limits.group_second_burst),
-            ))  # fmt: skip
-        wait = max(bucket.wait_needed(now) for bucket in buckets)
+        wait = max(bucket.wait_needed(now, count) for bucket, count in needs)
         if wait > 0:
             return max(1, math.ceil(wait))
-        for bucket in buckets:
-            bucket.take()
+        for bucket, count in needs:
+            bucket.take(count)
         return 0

@@ -12,6 +12,7 @@ from domain import events, ledger, services
 from domain.community import Community
 from domain.errors import InvalidPurchase, NotAllowed, NotFound, OutOfStock
 from domain.ledger import OpenBalances
+from domain.membership import NOBODY, Admission
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Moq, PickupSlot, PurchaseStatus, ShortPolicy
@@ -189,9 +190,7 @@ async def test_taps_written_together_each_get_their_own_outcome() -> None:
         services.Tap(11, A, "A", 1, 1, NOW, ADMITTED),
         services.Tap(12, A, "A", 1, 1, NOW, ADMITTED),  # A's second unit: over the per-member max
         services.Tap(13, B, "B", 1, 1, NOW, ADMITTED),
-        services.Tap(
-            14, 3, "C", 1, 1, NOW, ADMITTED
-        ),  # stock 2 sold out: that stopped the purchase
+        services.Tap(14, 3, "C", 1, 1, NOW, ADMITTED),  # stock 2 sold out: the purchase stopped
         services.Tap(15, 4, "D", 9, 1, NOW, ADMITTED),  # no such item
     ]
     commits = uow.commits
@@ -208,3 +207,32 @@ async def test_taps_written_together_each_get_their_own_outcome() -> None:
         uow, 404, [services.Tap(20, A, "A", 1, 1, NOW, ADMITTED)]
     )
     assert isinstance(missing[0], NotFound)
+
+
+async def test_a_strangers_tap_among_members_taps_is_refused_alone() -> None:
+    """The membership rule in a batch: each tap is checked against the purchase with its own
+    admission; the stranger's is refused and nothing of hers is saved, the others count."""
+    uow = FakeUnitOfWork()
+    purchase_id = await published(uow)
+    community = uow.purchases.committed[purchase_id].community_id
+    member, elsewhere = Admission(member_of=community), Admission(member_of=community + 1)
+    taps = [
+        services.Tap(30, A, "A", 1, 1, NOW, member),
+        services.Tap(31, 3, "Stranger", 1, 1, NOW, NOBODY),
+        services.Tap(32, 4, "Of another chat", 1, 1, NOW, elsewhere),
+        services.Tap(33, B, "B", 1, 1, NOW, member),
+        services.Tap(34, HEAD, "Head", 1, 1, NOW, NOBODY),  # her own purchase: no question
+    ]
+    outcomes = await services.add_units_together(uow, purchase_id, taps)
+    assert [type(o).__name__ for o in outcomes] == [
+        "MemberOrderView", "NotAMember", "NotAMember", "MemberOrderView", "MemberOrderView",
+    ]  # fmt: skip
+    assert uow.purchases.committed[purchase_id].participant_ids() == sorted([A, B, HEAD])
+    assert uow.processed_updates == {30, 33, 34}
+    # The same stranger, once the purchase is open to anyone with the link.
+    opened = replace(uow.purchases.committed[purchase_id], open_to_link=True)
+    uow.purchases.committed[purchase_id] = opened
+    again = await services.add_units_together(
+        uow, purchase_id, [services.Tap(35, 3, "Stranger", 1, 1, NOW, NOBODY)]
+    )
+    assert type(again[0]).__name__ == "MemberOrderView"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
+from bench.file_limits import rewritten, sheet
 from runtime import update_processor
 from sandbox.emulator import sender_of
 from sandbox.model import SandboxMessage
@@ -85,49 +86,82 @@ async def test_one_persons_flood_holds_up_nobody_else(
         await eventually(lambda: done(c, ids), timeout=10)
 
 
-def sheet(rows: int = 3) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(["Name", "Price"])
-    for number in range(rows):
-        sheet.append([f"Item {number}", 2.5])
+def repeated_shared_string() -> bytes:
+    """1,000 rows of 60 cells, each pointing at one 900-character shared string: a small
+    file that reads as 54 MB of text."""
+    cells = "".join(f'<c r="{column}1" t="s"><v>0</v></c>' for column in ("A", "B"))
+    row = "".join('<c t="s"><v>0</v></c>' for _ in range(60))
+    rows = "".join(f'<row r="{n}">{row}</row>' for n in range(2, 1002))
+    shared = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        f'uniqueCount="1"><si><t>{"x" * 900}</t></si></sst>'
+    )
+    data = rewritten(
+        sheet(0),
+        lambda xml: re.sub(
+            rb"<sheetData>.*</sheetData>",
+            f'<sheetData><row r="1">{cells}</row>{rows}</sheetData>'.encode(),
+            xml,
+            flags=re.S,
+        ),
+    )
+    data = rewritten(
+        data,
+        lambda xml: xml.replace(
+            b"</Types>",
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        ),
+        "[Content_Types].xml",
+    )
+    data = rewritten(
+        data,
+        lambda xml: xml.replace(
+            b"</Relationships>",
+            b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        ),
+        "xl/_rels/workbook.xml.rels",
+    )
     out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def rewritten(data: bytes, part: str, change: object) -> bytes:
-    """The workbook with one of its parts changed (a crafted file)."""
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
-            content = source.read(info.filename)
-            target.writestr(info.filename, change(content) if info.filename == part else content)  # type: ignore[operator]
+            target.writestr(info, source.read(info.filename))
+        target.writestr("xl/sharedStrings.xml", shared)
     return out.getvalue()
 
 
-SHEET = "xl/worksheets/sheet1.xml"
-CRAFTED = {
-    # A few kilobytes declaring a sheet of every row and column Excel has.
-    "declared.xlsx": (
-        rewritten(sheet(), SHEET, lambda xml: re.sub(
-            rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', xml)),
-        "the sheet has more than 10,000 rows",
-    ),
-    # A cell of 200 MB of text, packed into a few hundred kilobytes.
-    "bomb.xlsx": (
-        rewritten(sheet(), SHEET, lambda xml: xml.replace(
-            b"</sheetData>",
-            b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"A" * 200_000_000
-            + b"</t></is></c></row></sheetData>")),
-        "the file unpacks to more than 30 MB",
-    ),
-    # Rows and rows of a CSV, within the size a price list may have.
-    "long.csv": (b"Name,Price\n" + b"a,1\n" * 400_000, "the sheet has more than 10,000 rows"),
-    "wide.csv": (b"Name,Price" + b",x" * 300 + b"\n" + b"a,1" + b",y" * 300 + b"\n",
-                 "the sheet has more than 60 columns"),
-}  # fmt: skip
+def crafted() -> dict[str, tuple[bytes, str]]:
+    """Each crafted file and the limit its refusal names; built when a test needs them."""
+    return {
+        # A few kilobytes declaring a sheet of every row and column Excel has.
+        "declared.xlsx": (
+            rewritten(sheet(), lambda xml: re.sub(
+                rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', xml)),
+            "the sheet has more than 10,000 rows",
+        ),
+        # A cell of 40 MB of text, packed into a few tens of kilobytes.
+        "bomb.xlsx": (
+            rewritten(sheet(), lambda xml: xml.replace(
+                b"</sheetData>",
+                b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"A" * 40_000_000
+                + b"</t></is></c></row></sheetData>")),
+            "the file unpacks to more than 30 MB",
+        ),
+        "repeated.xlsx": (repeated_shared_string(), "the file holds more than 5 MB of text"),
+        # Rows and rows of a CSV, within the size a price list may have.
+        "long.csv": (b"Name,Price\n" + b"a,1\n" * 400_000, "the sheet has more than 10,000 rows"),
+        "wide.csv": (b"Name,Price" + b",x" * 300 + b"\n" + b"a,1" + b",y" * 300 + b"\n",
+                     "the sheet has more than 60 columns"),
+    }  # fmt: skip
+
+
+def first_call_after(c: Community, method: str, sent_at: float, chat_id: int) -> float:
+    return min(
+        call.at for call in c.sandbox.emulator.calls
+        if call.method == method and call.at > sent_at
+        and str(call.params.get("chat_id", chat_id)) == str(chat_id)
+    )  # fmt: skip
 
 
 async def test_crafted_files_are_refused_with_the_limit_named_and_others_answered_first(
@@ -135,7 +169,8 @@ async def test_crafted_files_are_refused_with_the_limit_named_and_others_answere
 ) -> None:
     async with community_running(sqlite_url) as c:
         card = await c.publish()  # the head's community, where a price list is for
-        for name, (data, limit) in CRAFTED.items():
+        for name, (data, limit) in crafted().items():
+            sent_at = time.monotonic()
             sent = await c.sandbox.send_document(c.head, name, data)
             # Alice taps while the file is read: answered before the head hears of it.
             await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in:")
@@ -143,6 +178,9 @@ async def test_crafted_files_are_refused_with_the_limit_named_and_others_answere
                 c.head.id, "The price list was not saved", after=sent, timeout=20
             )
             assert limit in (answered.text or ""), (name, answered.text)
+            tapped = first_call_after(c, "answerCallbackQuery", sent_at, c.alice.id)
+            refused = first_call_after(c, "sendMessage", sent_at, c.head.id)
+            assert tapped < refused, name
         async with c.runtime.database.unit_of_work() as uow:
             assert await uow.price_lists.of_head(c.head.id, 5) == []
 
@@ -160,3 +198,23 @@ async def test_cards_and_their_edits_in_one_group_share_one_pace(sqlite_url: str
         for card in cards:
             await c.sandbox.wait_for_edit(card, lambda m: "2 members" in (m.text or ""), timeout=20)
         assert c.sandbox.emulator.rate_limited == []
+
+
+def test_the_cap_counts_an_album_once_and_never_turns_away_money_or_news() -> None:
+    """What the processor and the lanes turn away of one person's waiting updates."""
+    cap = update_processor.MAX_WAITING
+
+    def text(n: int) -> dict[str, object]:
+        return {"update_id": n, "message": {"message_id": n, "text": "hi"}}
+
+    def photo(n: int, album: str) -> dict[str, object]:
+        return {"update_id": n, "message": {"message_id": n, "media_group_id": album}}
+
+    paid = {"update_id": 900, "message": {"message_id": 900, "successful_payment": {"x": 1}}}
+    news = {"update_id": 901, "chat_member": {"chat": {"id": -1}}}
+    asked = {"update_id": 902, "pre_checkout_query": {"id": "q"}}
+    flood = [text(n) for n in range(cap)] + [text(100), paid, news, asked, text(101)]
+    assert update_processor.beyond_cap(flood) == [False] * cap + [True, False, False, False, True]
+    albums = [photo(n, f"album {n // 10}") for n in range(30)]  # three albums of ten
+    assert not any(update_processor.beyond_cap([text(n) for n in range(cap - 3)] + albums))
+    assert update_processor.beyond_cap([text(n) for n in range(cap - 2)] + albums)[-1]

@@ -112,7 +112,7 @@ def access_button(t: Translator, purchase: Purchase) -> InlineKeyboardButton:
     """Who may join, switched in the preview: the chat's members (as every purchase starts) or
     anyone the card's link reaches (docs/security.md)."""
     if purchase.open_to_link:
-        label, opened = t.gettext("🔒 Members of the chat only"), 0
+        label, opened = t.gettext("🔒 Keep it to the chat's members"), 0
     else:
         label, opened = t.gettext("🔓 Let anyone with the link join"), 1
     return InlineKeyboardButton(label, callback_data=encode(Action.WIZARD_ACCESS, opened))
@@ -145,12 +145,13 @@ async def publish(
             chat.id, t.gettext("Not published: {reason}").format(reason=t.reason(error))
         )
         return
-    await context.bot.send_message(
-        chat.id,
-        t.gettext("Published in {title}. Members can join from the card there.").format(
-            title=wizard.community.title
-        ),
-    )
+    published = (
+        t.gettext("Published in {title}. Members can join from the card there, and anyone "
+                  "with its link.")
+        if purchase.open_to_link
+        else t.gettext("Published in {title}. Members can join from the card there.")
+    )  # fmt: skip
+    await context.bot.send_message(chat.id, published.format(title=wizard.community.title))
 
 
 async def end_wizard(update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int) -> None:

@@ -225,7 +225,7 @@ async def test_the_wizard_preview_switches_who_can_join_and_keeps_it(sqlite_url:
         assert "🔓 Open to anyone" not in (preview.text or "")
         await c.sandbox.tap(c.head, preview, "🔓 Let anyone with the link join", answer="")
         opened = await c.sandbox.wait_for_edit(preview, "🔓 Open to anyone with the link")
-        assert "🔒 Members of the chat only" in str(opened.buttons())
+        assert "🔒 Keep it to the chat's members" in str(opened.buttons())
         # Kept through a trip elsewhere in the wizard (its state is read again each time).
         await c.sandbox.tap(c.head, opened, "Edit", answer="")
         menu = await c.sandbox.wait_for_message(c.head.id, "What do you want to change?")

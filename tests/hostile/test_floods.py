@@ -6,15 +6,13 @@ without a 429. The times these take are measured in bench/ (flood_isolation, fil
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import zipfile
 
 import pytest
 from sqlalchemy import select
 
-from bench.file_limits import rewritten, sheet
+from bench.file_limits import repeated_shared_string, rewritten, sheet
 from runtime import update_processor
 from sandbox.emulator import sender_of
 from sandbox.model import SandboxMessage
@@ -84,51 +82,6 @@ async def test_one_persons_flood_holds_up_nobody_else(
             if sender_of(update) == c.bob.id and update_id > before
         ]  # fmt: skip
         await eventually(lambda: done(c, ids), timeout=10)
-
-
-def repeated_shared_string() -> bytes:
-    """1,000 rows of 60 cells, each pointing at one 900-character shared string: a small
-    file that reads as 54 MB of text."""
-    cells = "".join(f'<c r="{column}1" t="s"><v>0</v></c>' for column in ("A", "B"))
-    row = "".join('<c t="s"><v>0</v></c>' for _ in range(60))
-    rows = "".join(f'<row r="{n}">{row}</row>' for n in range(2, 1002))
-    shared = (
-        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
-        f'uniqueCount="1"><si><t>{"x" * 900}</t></si></sst>'
-    )
-    data = rewritten(
-        sheet(0),
-        lambda xml: re.sub(
-            rb"<sheetData>.*</sheetData>",
-            f'<sheetData><row r="1">{cells}</row>{rows}</sheetData>'.encode(),
-            xml,
-            flags=re.S,
-        ),
-    )
-    data = rewritten(
-        data,
-        lambda xml: xml.replace(
-            b"</Types>",
-            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-        ),
-        "[Content_Types].xml",
-    )
-    data = rewritten(
-        data,
-        lambda xml: xml.replace(
-            b"</Relationships>",
-            b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        ),
-        "xl/_rels/workbook.xml.rels",
-    )
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            target.writestr(info, source.read(info.filename))
-        target.writestr("xl/sharedStrings.xml", shared)
-    return out.getvalue()
 
 
 def crafted() -> dict[str, tuple[bytes, str]]:

@@ -16,17 +16,41 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import insert
 
+from bot.app import build_application, polling
 from bot.settings import Settings
 from domain.community import Community
 from domain.money import Money
 from domain.purchase import Item, Moq, Purchase
+from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
+from sandbox.model import SandboxChat, SandboxMessage
 from sandbox.postgres import PostgresCluster, find_postgres_bin
 from storage.migrate import upgrade
 from storage.tables import BotUserRow
 from storage.unit_of_work import Database
 
 KINDS = ("sqlite", "postgresql")
+
+
+@asynccontextmanager
+async def bot_with_card(
+    database_url: str, template: str, title: str
+) -> AsyncIterator[tuple[Sandbox, SandboxChat, SandboxMessage]]:
+    """The bot polling a fresh sandbox, a head's group with the bot an admin there, and the
+    card the head published by `template` (found by its `title`)."""
+    emulator = TelegramSandbox()
+    await emulator.start()
+    sandbox = Sandbox(emulator)
+    head = sandbox.user("Hanna")
+    chat = sandbox.group("Block 5", admins=[head])
+    try:
+        async with polling(build_application(bot_settings(emulator, database_url))):
+            await sandbox.add_bot(chat, by=head, as_admin=True)
+            sent = await sandbox.send(head, template, chat=chat)
+            card = await sandbox.wait_for_message(chat.id, title, after=sent, timeout=30)
+            yield sandbox, chat, card
+    finally:
+        await emulator.stop()
 
 
 def bot_settings(emulator: TelegramSandbox, database_url: str) -> Settings:

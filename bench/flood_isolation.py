@@ -13,10 +13,8 @@ import asyncio
 import statistics
 from datetime import UTC, datetime, timedelta
 
-from bench.common import benchmark_parser, bot_settings, database_of, work_folder
-from bot.app import build_application, polling
+from bench.common import benchmark_parser, bot_with_card, database_of, work_folder
 from sandbox.driver import Sandbox
-from sandbox.emulator import TelegramSandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 
 
@@ -48,31 +46,20 @@ def members(sandbox: Sandbox, chat: SandboxChat, count: int, name: str) -> list[
 async def one_round(flood: int, taps: int, url: str) -> tuple[float, float, int]:
     """Median answer time of `taps` taps, quiet and during a flood; and the flood's updates
     the bot turned away."""
-    emulator = TelegramSandbox()
-    await emulator.start()
-    sandbox = Sandbox(emulator)
-    head = sandbox.user("Hanna")
-    chat = sandbox.group("Block 5", admins=[head])
-    settings = bot_settings(emulator, url)
-    try:
-        async with polling(build_application(settings)):
-            await sandbox.add_bot(chat, by=head, as_admin=True)
-            sent = await sandbox.send(head, template(), chat=chat)
-            card = await sandbox.wait_for_message(chat.id, "Flood honey", after=sent, timeout=30)
-            quiet = await taps_answered(sandbox, card, members(sandbox, chat, taps, "Quiet"))
-            flooder = members(sandbox, chat, 1, "Flooder")[0]
-            await sandbox.start(flooder)
-            for number in range(flood):
-                if number % 10 == 9:
-                    sandbox.press_forged(flooder, card, "1:j:1:1")
-                else:
-                    await sandbox.send(flooder, "/help")
-            during = await taps_answered(sandbox, card, members(sandbox, chat, taps, "During"))
-            answers = [c for c in emulator.calls if c.method.lower() == "answercallbackquery"]
-            turned_away = sum("not taken" in str(c.params.get("text", "")) for c in answers)
-            return statistics.median(quiet), statistics.median(during), turned_away
-    finally:
-        await emulator.stop()
+    async with bot_with_card(url, template(), "Flood honey") as (sandbox, chat, card):
+        quiet = await taps_answered(sandbox, card, members(sandbox, chat, taps, "Quiet"))
+        flooder = members(sandbox, chat, 1, "Flooder")[0]
+        await sandbox.start(flooder)
+        for number in range(flood):
+            if number % 10 == 9:
+                sandbox.press_forged(flooder, card, "1:j:1:1")
+            else:
+                await sandbox.send(flooder, "/help")
+        during = await taps_answered(sandbox, card, members(sandbox, chat, taps, "During"))
+        calls = sandbox.emulator.calls
+        answers = [c for c in calls if c.method.lower() == "answercallbackquery"]
+        turned_away = sum("not taken" in str(c.params.get("text", "")) for c in answers)
+        return statistics.median(quiet), statistics.median(during), turned_away
 
 
 async def main(flood: int, taps: int, rounds: int) -> None:

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bench.common import benchmark_parser, bot_settings, database_of, kinds_chosen, work_folder
-from bot.app import build_application, polling
+from bench.common import benchmark_parser, bot_with_card, database_of, kinds_chosen, work_folder
+from bot.app import polling
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage
@@ -86,27 +86,15 @@ def measured(
 
 
 async def run_bot(members: int, database_url: str) -> Result:
-    emulator = TelegramSandbox()
-    await emulator.start()
-    sandbox = Sandbox(emulator)
-    head = sandbox.user("Hanna")
-    chat = sandbox.group("Block 5", admins=[head])
-    settings = bot_settings(emulator, database_url)
-    try:
-        async with polling(build_application(settings)):
-            await sandbox.add_bot(chat, by=head, as_admin=True)
-            sent = await sandbox.send(head, template(), chat=chat)
-            card = await sandbox.wait_for_message(chat.id, "Rush honey", after=sent, timeout=30)
-            presses = await rush(sandbox, card, chat, members)
-            database = Database(database_url)
-            async with database.sessions() as session:
-                rows = await session.scalar(select(func.count()).select_from(OrderRequestRow))
-                units = await session.scalar(select(func.sum(OrderRequestRow.firm_delta)))
-            await database.dispose()
-            await asyncio.sleep(3.5)  # let the last coalesced card edit land
-            return measured("bot", presses, sandbox, card, rows == members and units == members)
-    finally:
-        await emulator.stop()
+    async with bot_with_card(database_url, template(), "Rush honey") as (sandbox, chat, card):
+        presses = await rush(sandbox, card, chat, members)
+        database = Database(database_url)
+        async with database.sessions() as session:
+            rows = await session.scalar(select(func.count()).select_from(OrderRequestRow))
+            units = await session.scalar(select(func.sum(OrderRequestRow.firm_delta)))
+        await database.dispose()
+        await asyncio.sleep(3.5)  # let the last coalesced card edit land
+        return measured("bot", presses, sandbox, card, rows == members and units == members)
 
 
 async def answer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -52,3 +52,27 @@ async def test_every_checkout_of_a_rush_is_answered_and_every_payment_recorded_o
     bot = await checkout_rush.run_bot(20, sqlite_url)
     assert (bot.answered_in_time, bot.recorded) == (20, 20)
     print(f"\n{checkout_rush.table([bot])}")
+
+
+async def test_a_flood_is_turned_away_while_others_taps_are_answered(sqlite_url: str) -> None:
+    from bench import flood_isolation
+
+    quiet, during, turned_away = await flood_isolation.one_round(40, 3, sqlite_url)
+    assert quiet > 0 and during > 0  # every tap answered (taps_answered checks each answer)
+    assert turned_away >= 1  # presses beyond the 20 waiting were told so
+
+
+async def test_tap_rush_counts_every_first_tap_once(sqlite_url: str) -> None:
+    from bench import tap_rush
+
+    result = await tap_rush.run_bot(30, sqlite_url)
+    assert result.exact and result.taps == 30 and result.rate_limited == 0
+
+
+async def test_crafted_files_are_refused_and_the_loop_never_held() -> None:
+    from bench import file_limits
+
+    data = file_limits.rewritten(file_limits.sheet(), file_limits.declared(b"A1:XFD1048576"))
+    seconds, stall, outcome = await file_limits.now_reading("xlsx", data)
+    assert outcome.startswith("refused: the sheet has more than") and seconds > 0
+    assert stall < seconds  # the loop kept turning while another process read the file

@@ -99,7 +99,7 @@ async def show_preview(
     markup = InlineKeyboardMarkup(
         [[publish_button], [access_button(t, purchase)], [edit_button, cancel_button]]
     )
-    if edit is not None:
+    if edit is not None and not terms_apart:
         await redraw(edit, preview, markup)
         return
     await send_photos(context.bot, chat.id, t, purchase)

@@ -23,7 +23,7 @@ from cachetools import TTLCache
 
 from runtime.background import BackgroundLoop, finish_or_cancel
 from runtime.metrics import UPDATES_REFUSED
-from runtime.update_processor import beyond_cap
+from runtime.update_processor import TELLING_AT_ONCE, beyond_cap
 from storage.cluster import LaneLocks
 
 log = logging.getLogger(__name__)
@@ -116,11 +116,17 @@ class LaneDispatcher(BackgroundLoop):
         that no process or restart takes them. A lane is told to slow down once a minute."""
         beyond = beyond_cap([update for _, update in waiting])
         refused = [entry for entry, out in zip(waiting, beyond, strict=True) if out]
+        told = 0
         for _update_id, update in refused:
             UPDATES_REFUSED.inc()
             first = lane not in self._told
             self._told[lane] = True
-            if self._turn_away is not None:
+            # The note, and a few presses answered "not taken": the rest of a flood is only
+            # recorded, so that its answers never crowd out everyone else's.
+            if self._turn_away is None or told >= TELLING_AT_ONCE:
+                continue
+            if first or "callback_query" in update:
+                told += 1
                 try:
                     await self._turn_away(update, first)
                 except Exception:  # a courtesy: the update is not taken either way

@@ -46,9 +46,10 @@ class Memberships:
     ) -> None:
         self._in: TTLCache[tuple[int, int], bool] = TTLCache(maxsize=kept, ttl=in_for)
         self._out: TTLCache[tuple[int, int], bool] = TTLCache(maxsize=kept, ttl=out_for)
-        # How many changes were heard of each pair lately: an answer to a question asked
-        # before the latest change is older than it, and is not remembered over it.
-        self._changes: TTLCache[tuple[int, int], int] = TTLCache(maxsize=kept, ttl=in_for)
+        # When a change was last heard of each pair (a count of changes in this process): an
+        # answer to a question asked before it is older than it, and is not remembered over it.
+        self._changes_heard = 0
+        self._changed: TTLCache[tuple[int, int], int] = TTLCache(maxsize=kept, ttl=in_for)
         # Told of every change Telegram reported, so that other processes hear it too.
         self.told: Callable[[int, int, bool], None] = lambda _chat, _person, _is_in: None
 
@@ -65,9 +66,9 @@ class Memberships:
             MEMBERSHIP_CHECKS.labels("remembered").inc()
             return key in self._in
         MEMBERSHIP_CHECKS.labels("asked").inc()
-        changes = self._changes.get(key, 0)
+        asked_at = self._changes_heard
         verdict = await self._ask(bot, chat_id, user_id)
-        if self._changes.get(key, 0) != changes:  # a change was heard meanwhile: it is newer
+        if self._changed.get(key, 0) > asked_at:  # a change was heard meanwhile: it is newer
             return key in self._in
         self._remember(key, verdict)
         return verdict
@@ -95,7 +96,8 @@ class Memberships:
         """A change Telegram reported (here, or to another process): it wins over any answer
         to a question asked before it."""
         key = (chat_id, user_id)
-        self._changes[key] = self._changes.get(key, 0) + 1
+        self._changes_heard += 1
+        self._changed[key] = self._changes_heard
         self._remember(key, verdict)
 
     def heard(self, chat_id: int, user_id: int, verdict: bool) -> None:

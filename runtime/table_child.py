@@ -61,7 +61,7 @@ class Table:
 
     def __init__(self) -> None:
         self.rows: list[list[str]] = []
-        self._characters = 0
+        self._bytes = 0
 
     def add(self, row: list[str]) -> None:
         if len(self.rows) >= MAX_ROWS:
@@ -71,8 +71,8 @@ class Table:
         row = row[:MAX_COLUMNS]
         if any(len(value) > MAX_CELL_CHARACTERS for value in row):
             raise Refused("cell", MAX_CELL_CHARACTERS)
-        self._characters += sum(len(value) for value in row)
-        if self._characters > MAX_TEXT_MB * 1_000_000:
+        self._bytes += sum(len(value.encode()) for value in row)  # as the answer carries it
+        if self._bytes > MAX_TEXT_MB * 1_000_000:
             raise Refused("text", MAX_TEXT_MB)
         self.rows.append(row)
 
@@ -90,10 +90,13 @@ def csv_rows(data: bytes) -> list[list[str]]:
     except csv.Error:
         dialect = csv.excel
     table = Table()
+    csv.field_size_limit(MAX_CELL_CHARACTERS + 1)
     try:
         for row in csv.reader(io.StringIO(text), dialect):
             table.add(list(row))
-    except csv.Error:
+    except csv.Error as error:
+        if "field larger" in str(error):
+            raise Refused("cell", MAX_CELL_CHARACTERS) from None
         raise Refused("not_csv") from None
     return table.rows
 

@@ -155,6 +155,8 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
             self.inbox.handled(update)
         if self.turn_away is None or not isinstance(update, Update):
             return
+        if not first and update.callback_query is None:
+            return  # nothing to tell: the note went with the first
         if self._queued_tellings >= TELLING_QUEUED and not first:
             return  # a flood's presses: their answers would crowd out everyone else's
         self._queued_tellings += 1

@@ -20,10 +20,12 @@ class TokenBucket:
             self.tokens = self.burst
 
     def wait_needed(self, now: float, count: int = 1) -> float:
-        """0 when `count` tokens are free now; otherwise the seconds until they are."""
+        """0 when `count` tokens are free now (a full bucket takes any album); otherwise the
+        seconds until they are."""
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        return 0.0 if self.tokens >= count else (count - self.tokens) / self.rate
+        needed = min(count, self.burst)
+        return 0.0 if self.tokens >= needed else (needed - self.tokens) / self.rate
 
     def take(self, count: int = 1) -> None:
         self.tokens -= count

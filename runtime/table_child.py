@@ -69,6 +69,8 @@ class Table:
         if len(row) > MAX_COLUMNS and any(row[MAX_COLUMNS:]):
             raise Refused("columns", MAX_COLUMNS)
         row = row[:MAX_COLUMNS]
+        while row and not row[-1]:  # what a reader fills in up to the widest row
+            row.pop()
         if any(len(value) > MAX_CELL_CHARACTERS for value in row):
             raise Refused("cell", MAX_CELL_CHARACTERS)
         self._bytes += sum(len(value.encode()) for value in row)  # as the answer carries it

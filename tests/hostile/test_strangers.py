@@ -238,3 +238,14 @@ async def test_the_wizard_preview_switches_who_can_join_and_keeps_it(sqlite_url:
         pressed = c.sandbox.press_forged(guest, card, encode(Action.JOIN, 1, 1))
         assert (await c.sandbox.answer_of(pressed)).text.startswith("You're in: 1 ×")
         assert (await stored(c)).open_to_link
+
+
+async def test_a_platform_admin_outside_the_chat_is_not_held_to_it(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        await c.publish()
+        sent = await c.sandbox.start(c.admin)  # Olga, in ADMIN_IDS, not in "Block 5"
+        await c.sandbox.wait_for_message(c.admin.id, after=sent)
+        sent = await c.sandbox.start(c.admin, "o1")
+        editor = await c.sandbox.wait_for_message(c.admin.id, "Wildflower", after=sent)
+        await c.sandbox.tap(c.admin, editor, "+1 Honey 1 kg", answer="Updated.")
+        assert (await stored(c)).quantity(c.admin.id, 1) == 1

@@ -124,7 +124,6 @@ def money_format(t: Translator, currency: str) -> str:
 
 
 def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
-    workbook = Workbook()
     sheets = [
         (t.gettext("Supplier order"), supplier_rows(t, purchase, report)),
         (t.gettext("Members"), member_rows(t, purchase, report)),
@@ -132,42 +131,50 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
         (t.gettext("Packing list"), packing_rows(t, purchase, report)),
         (t.gettext("Items per member"), matrix_rows(t, purchase, report)),
     ]
+    # Which columns hold money (counted from 1), per sheet.
+    money_columns = {0: {4, 5}, 1: {3, 4, 5, 6, 7, 8, 9}}
+    return workbook_bytes(sheets, money_columns, money_format(t, purchase.currency))
+
+
+def table_xlsx(title: str, rows: list[list[object]]) -> bytes:
+    """One sheet of `rows` (the platform's statements: campaign orders, commission, routes)."""
+    return workbook_bytes([(title, rows)])
+
+
+# What a sheet's name may not hold (Excel's rule, which openpyxl enforces), and its length.
+SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+SHEET_NAME_LENGTH = 31
+
+
+def workbook_bytes(
+    sheets: list[tuple[str, list[list[object]]]],
+    money_columns: dict[int, set[int]] | None = None,
+    number_format: str = "",
+) -> bytes:
+    """The one XLSX writer of the bot's files: every text cell stays text, whatever it starts
+    with (a member, an item or a community named "=HYPERLINK(...)" is never a formula), and
+    a sheet's name is made one Excel takes (a campaign's title may hold a "/")."""
+    workbook = Workbook()
     first = workbook.active
     assert first is not None
     workbook.remove(first)
-    # Which columns hold money (counted from 1), per sheet.
-    money_columns = {0: {4, 5}, 1: {3, 4, 5, 6, 7, 8, 9}}
-    number_format = money_format(t, purchase.currency)
     for index, (title, rows) in enumerate(sheets):
-        sheet = workbook.create_sheet(title[:31])
+        name = title.translate(SHEET_NAME_FORBIDDEN).strip("' ")[:SHEET_NAME_LENGTH]
+        sheet = workbook.create_sheet(name or str(index + 1))
         for row in rows:
             sheet.append(row)
         for cells in sheet.iter_rows():
             for cell in cells:
                 if isinstance(cell.value, str):
-                    # Text stays text, whatever it starts with: never a formula.
                     cell.data_type = "s"
                     cell.number_format = "@"
-        for column in money_columns.get(index, ()):
+        for column in (money_columns or {}).get(index, ()):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
                 if isinstance(cell.value, int | float | Decimal):
                     cell.number_format = number_format
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
-
-
-def table_xlsx(title: str, rows: list[list[object]]) -> bytes:
-    """One sheet of `rows` (the platform's statements: campaign orders, commission, routes)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def table_pdf(title: str, rows: list[list[object]]) -> bytes:

@@ -26,8 +26,10 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.cluster import Cluster
+from bot.metrics_server import MetricsServer
 from bot.mini_app import MiniAppServer
 from bot.settings import Settings
+from bot.takeover import PollerHold, refuse_beside_webhook
 from handlers import (
     admission,
     campaigns,
@@ -214,6 +216,10 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         async with database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
         application.bot_data["runtime"] = rt
+        if settings.metrics_listen is not None:
+            metrics = MetricsServer(application, settings.metrics_listen)
+            application.bot_data["metrics"] = metrics
+            await metrics.start()
         rt.mini_app_url = settings.mini_app_url  # in webhook mode the webhook server serves it
         if settings.mini_app_listen is not None and not webhook:
             host, _, port = settings.mini_app_listen.rpartition(":")
@@ -282,9 +288,10 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await cluster.stop()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        server: MiniAppServer | None = application.bot_data.get("mini_app")
-        if server is not None:
-            await server.stop()
+        for name in ("mini_app", "metrics"):
+            server: MiniAppServer | MetricsServer | None = application.bot_data.get(name)
+            if server is not None:
+                await server.stop()
         database: Database | None = application.bot_data.get("database")
         if database is not None:
             await database.dispose()
@@ -363,7 +370,7 @@ def run_application(application: Application, settings: Settings) -> int:  # typ
     """Serve updates until stopped: by webhook when WEBHOOK_URL is set, else by long polling.
     Returns the exit code: 2 when another process polls with this token (Telegram's 409)."""
     if settings.webhook_url is None:
-        return asyncio.run(serve_polling(application))
+        return asyncio.run(serve_polling(application, settings))
     from bot.webhook import serve_webhook
 
     asyncio.run(serve_webhook(application, settings))
@@ -374,32 +381,46 @@ ANOTHER_POLLER = (
     "Telegram answers that another process is polling with this bot token (409 Conflict); "
     "stop the other one: one process polls, several need webhook mode (docs/deploy.md)"
 )
+WEBHOOK_SET_MEANWHILE = (
+    "Telegram answers that a webhook was set for this bot meanwhile (409 Conflict): webhook "
+    "workers take its updates now; this poller stops (docs/deploy.md)"
+)
 
 
-async def serve_polling(application: Application) -> int:  # type: ignore[type-arg]
+async def serve_polling(application: Application, settings: Settings) -> int:  # type: ignore[type-arg]
     """Long-poll until SIGINT or SIGTERM, then stop gracefully (what `run_polling` does, plus
-    a clear stop when Telegram answers 409: another process polls with the same token)."""
+    a clear stop when Telegram answers 409: another process polls with the same token, or a
+    webhook is set, bot/takeover.py)."""
     stopping = asyncio.Event()
     application.bot_data["stopping"] = stopping
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    conflict = False
+    conflict: str | None = None
     bot = application.bot
     assert isinstance(bot, InboxBot) and application.updater is not None
+    taking_over = await refuse_beside_webhook(application, settings)
 
     def polling_failed(error: TelegramError) -> None:
         nonlocal conflict
-        if isinstance(error, Conflict) and not bot.has_polled:
-            conflict = True
+        if isinstance(error, Conflict) and "webhook" in str(error).lower():
+            conflict = WEBHOOK_SET_MEANWHILE  # the workers took their updates back
+            stopping.set()
+        elif isinstance(error, Conflict) and not bot.has_polled:
+            conflict = ANOTHER_POLLER
             stopping.set()
         elif isinstance(error, Conflict):  # this one polled first: the newcomer stops
             log.warning("another process polls with this bot token; it should stop")
         else:
             log.warning("fetching updates failed: %s; trying again", error)
 
+    hold: PollerHold | None = None
     try:
         await start_running(application)
+        if taking_over:
+            rt: Runtime = application.bot_data["runtime"]
+            hold = PollerHold(application.bot_data["database"], rt.clock)
+            await hold.take()
         await application.updater.start_polling(
             poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
             error_callback=polling_failed,
@@ -408,7 +429,9 @@ async def serve_polling(application: Application) -> int:  # type: ignore[type-a
     finally:
         if application.updater.running:
             await application.updater.stop()
+        if hold is not None:
+            await hold.release()
         await stop_running(application)
-    if conflict:
-        raise HeldByAnotherProcess(ANOTHER_POLLER)
+    if conflict is not None:
+        raise HeldByAnotherProcess(conflict)
     return 0

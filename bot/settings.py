@@ -16,8 +16,11 @@ from texts.i18n import SUPPORTED_LANGUAGES
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# What Telegram accepts as a webhook's secret_token.
-WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# What Telegram accepts as a webhook's secret_token, at least 16 characters long: a short one
+# can be guessed, and whoever knows it can send the bot forged updates.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
+MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+SECRET_RULE = f"16 to 256 characters of A-Z a-z 0-9 _ - (make one with: {MAKE_A_SECRET})"
 
 
 class Settings(BaseSettings):
@@ -49,6 +52,14 @@ class Settings(BaseSettings):
     # of prepaid purchases can pay what they owe with an invoice in Telegram (the money goes
     # to the provider account behind the token); without it, they pay the head as before.
     payment_provider_token: SecretStr | None = None
+    # Prometheus' /metrics on an address of its own ("host:port"; port 0: any), never on the
+    # webhook's, which the load balancer forwards from outside. Off when unset.
+    metrics_listen: str | None = None
+    # A process without WEBHOOK_URL refuses to poll while Telegram has a webhook set for the
+    # token (the production workers'); true: take the updates over, and the workers stop.
+    take_over_webhook: bool = False
+    # How often webhook workers check that the webhook is still theirs (bot/takeover.py).
+    webhook_check_seconds: float = Field(default=30, gt=0, le=3600)
     # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
     sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
 
@@ -66,7 +77,9 @@ class Settings(BaseSettings):
                 raise ValueError("expected the form 123456:ABC-DEF... as given by @BotFather")
         return value
 
-    @field_validator("webhook_url", "mini_app_url", "mini_app_listen", mode="before")
+    @field_validator(
+        "webhook_url", "mini_app_url", "mini_app_listen", "metrics_listen", mode="before"
+    )
     @classmethod
     def _blank_url_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -126,7 +139,7 @@ class Settings(BaseSettings):
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
-            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+            raise ValueError(f"use {SECRET_RULE}")
         return value
 
     @field_validator("webhook_listen")
@@ -137,9 +150,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:8443")
         return value.strip()
 
-    @field_validator("mini_app_listen")
+    @field_validator("mini_app_listen", "metrics_listen")
     @classmethod
-    def _mini_app_host_and_port(cls, value: str | None) -> str | None:
+    def _own_host_and_port(cls, value: str | None) -> str | None:
         if value is None:
             return None
         host, colon, port = value.strip().rpartition(":")
@@ -161,7 +174,7 @@ class Settings(BaseSettings):
         if self.webhook_url is not None and self.webhook_secret is None:
             raise ValueError(
                 "WEBHOOK_SECRET: webhook mode (WEBHOOK_URL is set) needs a secret, so that only "
-                "Telegram can send updates; set it to 1-256 characters of A-Z a-z 0-9 _ -"
+                f"Telegram can send updates; set it to {SECRET_RULE}"
             )
         return self
 

@@ -1,7 +1,8 @@
 """Webhook mode: a small aiohttp server that takes Telegram's updates, keeps each in the inbox
 before answering 200 (Telegram forgets an update once it is answered), and hands it to the
 application (on PostgreSQL: to its lane, which any of several processes may hold,
-runtime/lanes.py); plus a health endpoint for the load balancer and Prometheus metrics.
+runtime/lanes.py); plus a health endpoint for the load balancer. (Prometheus' metrics are on
+METRICS_LISTEN, never here: bot/metrics_server.py.)
 
 It listens on WEBHOOK_LISTEN (loopback by default): WEBHOOK_URL is the public address, usually a
 reverse proxy that terminates TLS in front of it. Every request must carry WEBHOOK_SECRET in
@@ -11,7 +12,6 @@ Telegram's X-Telegram-Bot-Api-Secret-Token header; anything else is refused and 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -20,22 +20,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 from telegram.ext import Application
 
 from bot.mini_app import MiniAppRoutes
 from bot.settings import Settings
+from bot.takeover import held_takeover, taken_over_message, watch_webhook
 from runtime.inbox import lighten
-from runtime.metrics import INBOX_DEPTH, LEADER, OUTBOX_DEPTH, REGISTRY
+from runtime.outbox_sender import stop_task
+from storage.database import HeldByAnotherProcess
 from storage.inbox import lane_of
 from storage.migrate import is_up_to_date
+from storage.takeover import Takeover
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
-METRICS_PATH = "/metrics"
 # How long a stopping worker of several answers 503 to health checks, still taking updates,
 # before it closes: longer than the load balancer needs to stop sending it any
 # (deploy/haproxy.cfg: two failed checks 0.5 s apart).
@@ -58,7 +59,6 @@ class WebhookServer:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(self.path, self._update)
         app.router.add_get(HEALTH_PATH, self._health)
-        app.router.add_get(METRICS_PATH, self._metrics)
         if self._settings.mini_app_url is not None:  # the catalog Mini App, at /app
             MiniAppRoutes(self._application).add_to(app)
         self._runner = web.AppRunner(app, access_log=None)
@@ -117,23 +117,10 @@ class WebhookServer:
             return web.json_response({"status": "migrations not applied"}, status=503)
         return web.json_response({"status": "ok"})
 
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        """Prometheus' text format: this process's counters, and the queues' depths now."""
-        database = self._application.bot_data.get("database")
-        if database is not None:
-            with contextlib.suppress(Exception):  # the counters are still worth showing
-                async with database.unit_of_work() as uow:
-                    INBOX_DEPTH.set(await uow.inbox.depth())
-                    OUTBOX_DEPTH.set(await uow.outbox.depth())
-        cluster = self._application.bot_data.get("cluster")
-        LEADER.set(1 if cluster is None or cluster.leading else 0)
-        return web.Response(
-            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
 
 async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Run the bot in webhook mode until SIGINT or SIGTERM, then stop it gracefully."""
+    """Run the bot in webhook mode until SIGINT or SIGTERM, then stop it gracefully; raises
+    HeldByAnotherProcess when a poller holds a take-over of the updates (bot/takeover.py)."""
     from bot.app import ALLOWED_UPDATES, start_running, stop_running
 
     assert settings.webhook_url is not None and settings.webhook_secret is not None
@@ -143,18 +130,28 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     server = WebhookServer(application, settings)
+    watch: asyncio.Task[None] | None = None
     try:
         await start_running(application)
-        await server.start()
-        await application.bot.set_webhook(
-            url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        await stopping.wait()
-        if "cluster" in application.bot_data:  # behind a load balancer: let it turn away
-            server.draining = True
-            await asyncio.sleep(DRAIN_SECONDS)
+        held = await held_takeover(application)
+        if held is not None:  # a poller has the updates: this worker does not start
+            application.bot_data["taken_over"] = held
+        else:
+            await server.start()
+            await application.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            watch = loop.create_task(watch_webhook(application, settings))
+            await stopping.wait()
+            if "cluster" in application.bot_data:  # behind a load balancer: let it turn away
+                server.draining = True
+                await asyncio.sleep(DRAIN_SECONDS)
     finally:
+        await stop_task(watch)
         await server.stop()
         await stop_running(application)
+    taken_over: Takeover | None = application.bot_data.get("taken_over")
+    if taken_over is not None:
+        raise HeldByAnotherProcess(taken_over_message(taken_over))

@@ -41,11 +41,16 @@ def free_port() -> int:
 @dataclass
 class Worker:
     port: int
+    metrics_port: int
     process: BotProcess | None = None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def metrics_address(self) -> str:
+        return f"127.0.0.1:{self.metrics_port}"
 
 
 @dataclass
@@ -68,10 +73,11 @@ class Fleet:
         if haproxy is None:
             raise RuntimeError("HAProxy is not installed (apt-get install haproxy)")
         self.lb_port = free_port()
-        self.workers = [Worker(free_port()) for _ in range(MAX_WORKERS)]
+        self.workers = [Worker(free_port(), free_port()) for _ in range(MAX_WORKERS)]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GROUPBUY_LB_LISTEN": f"127.0.0.1:{self.lb_port}",
+            "GROUPBUY_WEBHOOK_PATH": WEBHOOK_PATH,
             **{f"GROUPBUY_WORKER_{n + 1}": w.address for n, w in enumerate(self.workers)},
         }
         with (self.folder / "haproxy.log").open("ab") as output:
@@ -90,7 +96,8 @@ class Fleet:
         worker.process = await BotProcess.start(
             self.emulator, self.database_url, self.folder / f"worker{n + 1}.log",
             WEBHOOK_URL=self.webhook_url, WEBHOOK_SECRET=WEBHOOK_SECRET,
-            WEBHOOK_LISTEN=worker.address, **self._settings,
+            WEBHOOK_LISTEN=worker.address, METRICS_LISTEN=worker.metrics_address,
+            **self._settings,
         )  # fmt: skip
         if wait:
             await self.wait_ready(n)
@@ -133,7 +140,7 @@ class Fleet:
             await asyncio.sleep(0.1)
 
     async def metrics(self, n: int) -> str:
-        url = f"http://{self.workers[n].address}/metrics"
+        url = f"http://{self.workers[n].metrics_address}/metrics"
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             return await response.text()
 

@@ -563,3 +563,16 @@ class ScoreThresholdRow(Base):
     value: Mapped[Decimal]
     set_by: Mapped[int] = mapped_column(BigInteger)
     set_at: Mapped[datetime]
+
+
+class WebhookTakeoverRow(Base):
+    """A process that polls although Telegram had a webhook set, told to take the updates over
+    (TAKE_OVER_WEBHOOK): while `held_until` is ahead, webhook workers stop and do not start.
+    One row at most (id 1); the poller renews it as it runs and lets it go when it stops."""
+
+    __tablename__ = "webhook_takeover"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    taken_by: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime]
+    held_until: Mapped[datetime]

@@ -38,6 +38,7 @@ from storage.tables import (
     ProcessedUpdateRow,
     SendPaceRow,
 )
+from storage.takeover import SqlTakeovers
 from storage.telegram_state import SqlTelegramState
 from storage.write_turn import WriteTurn
 
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
     price_lists: SqlPriceLists
     campaigns: SqlCampaigns
     logistics: SqlLogistics
+    takeovers: SqlTakeovers
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -106,6 +108,7 @@ class SqlUnitOfWork:
         self.price_lists = SqlPriceLists(self._session, is_postgres=not self._database.is_sqlite)
         self.campaigns = SqlCampaigns(self._session)
         self.logistics = SqlLogistics(self._session)
+        self.takeovers = SqlTakeovers(self._session)
         try:
             if self._update_id is not None:
                 if not await self._claim_update(self._update_id):

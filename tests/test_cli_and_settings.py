@@ -135,13 +135,13 @@ def test_check_config_hides_the_database_password_and_every_secret(tmp_path: Pat
     url = "postgresql+asyncpg://bob:S3cr3t-pass@db.example:5432/groupbuy"
     result = groupbuy(
         "check-config", tmp_path=tmp_path, BOT_TOKEN=FAKE_TOKEN, DATABASE_URL=url,
-        WEBHOOK_URL="https://bot.example/hook", WEBHOOK_SECRET="hook-s3cret",
+        WEBHOOK_URL="https://bot.example/hook", WEBHOOK_SECRET="hook-s3cret-of-twenty",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "DATABASE_URL=postgresql+asyncpg://bob:***@db.example:5432/groupbuy" in result.stdout
     assert "WEBHOOK_SECRET=(set, hidden)" in result.stdout
     assert "WEBHOOK_LISTEN=127.0.0.1:8443" in result.stdout
-    for secret in ("S3cr3t-pass", "hook-s3cret", FAKE_TOKEN):
+    for secret in ("S3cr3t-pass", "hook-s3cret-of-twenty", FAKE_TOKEN):
         assert secret not in result.stdout + result.stderr
 
 
@@ -150,9 +150,19 @@ def test_check_config_hides_the_database_password_and_every_secret(tmp_path: Pat
     [
         ({"WEBHOOK_URL": "https://bot.example/hook"}, "WEBHOOK_SECRET: webhook mode"),
         (
-            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "not allowed!"},
-            "WEBHOOK_SECRET: use 1 to 256 characters",
+            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "not allowed! at all"},
+            "WEBHOOK_SECRET: use 16 to 256 characters",
         ),
+        (  # one character, or fifteen, can be guessed: whoever does may forge updates
+            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "x"},
+            "WEBHOOK_SECRET: use 16 to 256 characters of A-Z a-z 0-9 _ - (make one with: "
+            'python3 -c "import secrets; print(secrets.token_urlsafe(32))")',
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "fifteen-chars15"},
+            "WEBHOOK_SECRET: use 16 to 256 characters",
+        ),
+        ({"METRICS_LISTEN": "9100"}, "METRICS_LISTEN: '9100' is not host:port"),
         ({"WEBHOOK_LISTEN": "8443"}, "WEBHOOK_LISTEN: '8443' is not host:port"),
         ({"WEBHOOK_LISTEN": "0.0.0.0:99999"}, "WEBHOOK_LISTEN: '0.0.0.0:99999' is not host:port"),
     ],

@@ -270,7 +270,7 @@ async def test_the_webhook_takes_only_signed_updates_and_answers_health(
     hook = f"http://127.0.0.1:{port}/telegram/hook"
     bot = await BotProcess.start(
         sandbox.emulator, url, tmp_path / "bot.log", WEBHOOK_URL=hook,
-        WEBHOOK_SECRET="right-secret", WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        WEBHOOK_SECRET="right-secret-of-the-bot", WEBHOOK_LISTEN=f"127.0.0.1:{port}",
     )  # fmt: skip
     try:
         async with aiohttp.ClientSession() as http:
@@ -298,7 +298,7 @@ async def test_the_webhook_takes_only_signed_updates_and_answers_health(
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
                 async with http.post(hook, json=forged, headers=headers) as response:
                     assert response.status == 401
-            right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+            right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret-of-the-bot"}
             async with http.post(hook, data=b"{not json", headers=right) as response:
                 assert response.status == 400
         # Through Telegram (the sandbox signs with the secret it was given), it works.

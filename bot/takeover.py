@@ -1,0 +1,148 @@
+"""One bot token, one way of taking its updates. A process without WEBHOOK_URL would delete the
+production workers' webhook as it starts polling (python-telegram-bot's start_polling does),
+and when it stopped no webhook would be set: production would silently receive nothing. So:
+
+- before polling, a process asks Telegram (getWebhookInfo) and, while a webhook is set,
+  refuses in one line (exit 2) unless TAKE_OVER_WEBHOOK says to take the updates over;
+- a take-over is recorded in the database and held while the poller runs (renewed every
+  RENEW_EVERY, let go when it stops, lapsing HOLD_FOR after it dies): webhook workers that see
+  it stop (exit 2), and none starts while it is held;
+- the leading webhook worker checks every WEBHOOK_CHECK_SECONDS that the webhook is still its
+  own, and sets it again when it is gone without a take-over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.settings import Settings
+from handlers.runtime import Runtime
+from storage.database import HeldByAnotherProcess
+from storage.takeover import Takeover
+from storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+
+HOLD_FOR = timedelta(seconds=90)
+RENEW_EVERY = 20.0
+
+
+def _where(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def taken_over_message(takeover: Takeover) -> str:
+    return (
+        f"a polling process ({takeover.taken_by}) took this bot's updates over at "
+        f"{takeover.taken_at:%Y-%m-%d %H:%M:%S} UTC (TAKE_OVER_WEBHOOK); this webhook worker "
+        "stops. Stop that process before starting the workers again (docs/deploy.md)"
+    )
+
+
+async def refuse_beside_webhook(application: Application, settings: Settings) -> bool:  # type: ignore[type-arg]
+    """Before polling: raises HeldByAnotherProcess while Telegram has a webhook set for this
+    token, unless TAKE_OVER_WEBHOOK; returns whether this poller takes a webhook's place."""
+    await application.bot.initialize()
+    info = await application.bot.get_webhook_info()
+    if not info.url:
+        return False
+    if not settings.take_over_webhook:
+        raise HeldByAnotherProcess(
+            f"Telegram sends this bot's updates to a webhook ({_where(info.url)}): webhook "
+            "workers take them, and polling would take them away. Not polling; to take the "
+            "updates over anyway (the workers stop), set TAKE_OVER_WEBHOOK=true (docs/deploy.md)"
+        )
+    log.warning("taking this bot's updates over from the webhook at %s", _where(info.url))
+    return True
+
+
+class PollerHold:
+    """The take-over, recorded and held while this poller runs."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+        self._database, self._clock = database, clock
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def take(self) -> None:
+        now = self._clock()
+        async with self._database.unit_of_work() as uow:
+            await uow.takeovers.take(self.name, now, now + HOLD_FOR)
+            await uow.commit()
+        self._task = asyncio.get_running_loop().create_task(self._renew_forever())
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await self._hold_until(self._clock() + HOLD_FOR)
+            except Exception:  # the database is away for a moment: the hold lasts HOLD_FOR
+                log.exception("the take-over of the webhook's updates could not be renewed")
+
+    async def _hold_until(self, until: datetime) -> None:
+        async with self._database.unit_of_work() as uow:
+            await uow.takeovers.hold(self.name, until)
+            await uow.commit()
+
+    async def release(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):  # not let go: it lapses after HOLD_FOR
+            await self._hold_until(self._clock())
+
+
+async def held_takeover(application: Application) -> Takeover | None:  # type: ignore[type-arg]
+    """The take-over a poller holds now, if one does."""
+    database: Database = application.bot_data["database"]
+    rt: Runtime = application.bot_data["runtime"]
+    async with database.unit_of_work() as uow:
+        takeover = await uow.takeovers.current()
+    return takeover if takeover is not None and takeover.held_until > rt.clock() else None
+
+
+async def watch_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """A webhook worker's watch: stop when a poller took over; the leader sets the webhook
+    again when it is gone without a take-over."""
+    from bot.app import ALLOWED_UPDATES
+
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    stopping: asyncio.Event = application.bot_data["stopping"]
+    while not stopping.is_set():
+        await asyncio.sleep(settings.webhook_check_seconds)
+        try:
+            takeover = await held_takeover(application)
+            if takeover is not None:
+                log.warning("%s", taken_over_message(takeover))
+                application.bot_data["taken_over"] = takeover
+                stopping.set()
+                return
+            cluster = application.bot_data.get("cluster")
+            if cluster is not None and not cluster.leading:
+                continue
+            info = await application.bot.get_webhook_info()
+            if info.url != settings.webhook_url:
+                log.warning(
+                    "the webhook was gone (%s) with no take-over recorded; setting it again",
+                    _where(info.url) if info.url else "none set",
+                )
+                await application.bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+        except (TelegramError, OSError) as error:
+            log.warning("the webhook could not be checked: %s", error)
+        except Exception:  # the database is away for a moment: the next check tries again
+            log.exception("the webhook's take-over could not be checked")

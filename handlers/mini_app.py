@@ -1,7 +1,8 @@
-"""The Mini App's two requests, for the person Telegram's launch data names: the purchase as a
-catalog (items with variants and rows, prices and tiers, how far the next pack is, the
-person's own lines) and the whole order saved in one unit of work by the same use case rules
-as the buttons. The web layer (bot/mini_app.py) checks the launch data and turns these into
+"""The Mini App's requests, for the person its session names: the session itself (only for a
+purchase the person may see), the purchase as a catalog (items with variants and rows, prices
+and tiers, how far the next pack is, the person's own lines), the whole order saved in one unit
+of work by the same use case rules as the buttons, and an item's photo. The web layer
+(bot/mini_app.py) checks launch data, sessions and signed photo addresses and turns these into
 JSON responses; a refusal comes back with its reason in the person's language."""
 
 from __future__ import annotations
@@ -60,6 +61,22 @@ async def _load(
     if not shown:
         raise Refused(403, for_members_only(t, community))
     return purchase, t
+
+
+async def may_open(bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int) -> None:
+    """A session is opened only for a purchase the person may see: Refused otherwise."""
+    await _load(bot, rt, person, purchase_id)
+
+
+def reopen(rt: Runtime, user_id: int | None, language_code: str | None) -> str:
+    """What the page says when its launch data is refused: the only way on is Telegram's."""
+    language = pick_language(
+        rt.chosen_languages.get(user_id) if user_id is not None else None, language_code,
+        rt.settings.default_language,
+    )  # fmt: skip
+    return Translator(language).gettext(
+        "This page has expired: close it and open the catalog again from the chat."
+    )
 
 
 def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: bool
@@ -145,11 +162,15 @@ async def save(
     return await catalog(bot, rt, person, purchase_id)
 
 
-async def photo_of(
-    bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int, item_id: int
-) -> str:
-    """The Telegram file id of an item's photo, for a person the launch data names."""
-    purchase, t = await _load(bot, rt, person, purchase_id)
+async def photo_of(rt: Runtime, purchase_id: int, item_id: int) -> str:
+    """The Telegram file id of an item's photo. Its address was signed for a person the
+    catalog was shown to, minutes ago (bot/mini_app.py), so no one is asked again here."""
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None or community is None:
+        t = Translator(rt.settings.default_language, rt.settings.default_timezone)
+        raise Refused(404, t.reason(NotFound(N_("no such purchase"))))
+    t = Translator(community.language, community.timezone)
     try:
         item = purchase.item(item_id)
     except DomainError as error:

@@ -1,14 +1,16 @@
 """The catalog Mini App against the sandbox and the real Application: its requests over real
-HTTP with launch data the sandbox signs as Telegram does (missing, forged, stale, tampered:
-401 and nothing changes), the order saved by the buttons' rules (beyond a limit or after the
-stop: the reason, nothing changes), and a member using it in headless Chromium through the
-chat page's frame, the card following."""
+HTTP with launch data the sandbox signs as Telegram does, traded for a session as the page does
+(missing, forged, stale, tampered: 401 and nothing changes), the order saved by the buttons'
+rules (beyond a limit or after the stop: the reason, nothing changes), photos by addresses
+that lapse, and a member using it in headless Chromium through the chat page's frame, the card
+following. The session itself, the headers and the body limit: tests/test_mini_app_session.py."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -58,13 +60,35 @@ def forged_for(user: SandboxUser, token: str, at: float | None = None) -> str:
     return urlencode(fields | {"hash": sign(fields, token)}, quote_via=quote)
 
 
-async def request(url: str, init_data: str | None, body: Any = None) -> tuple[int, dict[str, Any]]:
-    headers = {} if init_data is None else {HEADER: init_data}
+async def call(
+    url: str, headers: dict[str, str], body: Any = None, method: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """One request; GET without a body, POST with one, unless told."""
+    kwargs: dict[str, Any] = {} if body is None else {"json": body}
     async with aiohttp.ClientSession() as http:
-        call = http.get if body is None else http.post
-        kwargs: dict[str, Any] = {} if body is None else {"json": body}
-        async with call(url, headers=headers, **kwargs) as response:
+        verb = method or ("GET" if body is None else "POST")
+        async with http.request(verb, url, headers=headers, **kwargs) as response:
             return response.status, await response.json()
+
+
+def session_url(url: str) -> str:
+    """Where the page trades launch data for a session of the purchase `url` is about."""
+    return url.replace("/api/purchase/", "/api/session/")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def request(url: str, init_data: str | None, body: Any = None) -> tuple[int, dict[str, Any]]:
+    """A request as the page makes it: the launch data traded for a session first (a refused
+    trade is the answer), then the request with the session; without launch data, bare."""
+    if init_data is None:
+        return await call(url, {}, body)
+    status, opened = await call(session_url(url), {HEADER: init_data}, method="POST")
+    if status != 200:
+        return status, opened
+    return await call(url, bearer(opened["token"]), body)
 
 
 async def test_launch_data_is_checked_and_the_order_follows_the_buttons_rules(
@@ -96,6 +120,8 @@ async def test_launch_data_is_checked_and_the_order_follows_the_buttons_rules(
             for body in (None, order):
                 status, answer = await request(api, refused, body)
                 assert status == 401, (refused, answer)
+                if refused is not None:  # the launch data refused: the page says what to do
+                    assert answer["error"].startswith("This page has expired: close it")
         assert (await stored(c)).all_lines() == before.all_lines()
 
         # Beyond the limit, an item of no such purchase, a line that is not a line: the
@@ -193,13 +219,15 @@ def order_in_the_browser(url: str, screenshot: Path) -> str:
         return said
 
 
-async def test_an_items_photo_is_shown_to_the_person_the_launch_data_names(
+async def test_an_items_photo_is_shown_by_an_address_that_lapses_and_names_no_one(
     sqlite_url: str,
 ) -> None:
+    from tests.support.running import ShiftedClock
     from tests.support.scenario import template
     from tests.test_catalog import PNG
 
-    async with community_running(sqlite_url, mini_app_listen="127.0.0.1:0") as c:
+    clock = ShiftedClock()
+    async with community_running(sqlite_url, clock, mini_app_listen="127.0.0.1:0") as c:
         await c.sandbox.start(c.head)
         await c.say(c.head, f"/start n{c.chat.id}", "What are you buying?")
         preview = await c.say(c.head, "/new\n" + template(Item2=""), "Preview of the card")
@@ -209,16 +237,33 @@ async def test_an_items_photo_is_shown_to_the_person_the_launch_data_names(
         await c.sandbox.wait_for_message(c.chat.id, "🛒")
         base = c.runtime.mini_app_url
         assert base is not None
+        origin = base.removesuffix("/app")
         alice = c.sandbox.emulator.web_app_init_data(c.alice)
         status, catalog = await request(base + "/api/purchase/1", alice)
         assert status == 200
-        assert [(i["label"], i["photo"]) for i in catalog["items"]] == [
-            ("Honey 1 kg", False), ("Jam", True),
-        ]  # fmt: skip
+        honey, jam = catalog["items"]
+        assert (honey["label"], honey["photo"], jam["label"]) == ("Honey 1 kg", None, "Jam")
+        photo = jam["photo"]
+        assert photo.startswith("/app/photo/1/2?exp=") and "&sig=" in photo
+        # Proxies log addresses: neither the launch data nor anything of it is in this one.
+        for part in (alice, "hash", "auth_date", str(c.alice.id), "init"):
+            assert part not in photo
         async with aiohttp.ClientSession() as http:
-            async with http.get(f"{base}/photo/1/2", params={"init": alice}) as response:
+            async with http.get(origin + photo) as response:
                 assert response.status == 200 and await response.read() == PNG
-            for query, status in (({}, 401), ({"init": alice + "0"}, 401), ({"init": alice}, 404)):
-                item = 1 if status == 404 else 2  # Honey has no photo
-                async with http.get(f"{base}/photo/1/{item}", params=query) as response:
-                    assert response.status == status
+                life = int(response.headers["Cache-Control"].removeprefix("private, max-age="))
+                assert 15 * 60 - 5 <= life <= 20 * 60
+            forged = [
+                photo.replace("/photo/1/2", "/photo/1/1"),  # another item's
+                photo[:-2] + ("AA" if not photo.endswith("AA") else "BB"),  # signature changed
+                photo.replace("exp=", "exp=1"),  # expiry moved
+                f"/app/photo/1/2?init={quote(alice)}",  # launch data no longer opens it
+                "/app/photo/1/2",
+            ]
+            for address in forged:
+                async with http.get(origin + address) as response:
+                    assert response.status == 401, address
+            # Past its expiry the same address opens nothing.
+            clock.advance(timedelta(minutes=21))
+            async with http.get(origin + photo) as response:
+                assert response.status == 401

@@ -41,6 +41,7 @@ from handlers import (
     helpers,
     language,
     logistics,
+    my_data,
     my_orders,
     new_purchase,
     payments,
@@ -100,6 +101,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
                 BotCommand("orders", _("My orders")),
                 BotCommand("purchases", _("Purchases I lead")),
                 BotCommand("language", _("Language")),
+                BotCommand("mydata", _("What the bot keeps about me")),
                 BotCommand("help", _("Commands")),
             ],
             scope=BotCommandScopeAllPrivateChats(),
@@ -121,7 +123,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns, logistics, checkout, admission,
+    price_lists, campaigns, logistics, checkout, admission, my_data,
 )  # fmt: skip
 
 

@@ -125,6 +125,31 @@ class Logistics(Protocol):
         ...
 
 
+class PersonalData(Protocol):
+    """What the bot holds about one person, across every table: to show her, and to forget
+    her (domain/personal_data.py says how)."""
+
+    async def purchases_of(self, user_id: int) -> list[int]:
+        """Every purchase whose records name her: as member, head, helper, payer or rater."""
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about her, as plain JSON-ready data."""
+
+    async def pseudonymise(self, purchase_id: int, user_id: int) -> int | None:
+        """Replace her name and id in one purchase's records by its next pseudonym; returns
+        it, or None when nothing there named her. A purchase loaded in this unit of work
+        before must be loaded again."""
+
+    async def forget_at_end(self, purchase_id: int, user_id: int, now: datetime) -> None:
+        """Remember to pseudonymise her when the purchase ends."""
+
+    async def waiting_in(self, purchase_id: int) -> list[int]:
+        """Who asked to be forgotten when this purchase ends."""
+
+    async def forget_person(self, user_id: int) -> None:
+        """Her profile, conversation, notes and messages kept, outside any purchase."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called.
 
@@ -143,6 +168,9 @@ class UnitOfWork(Protocol):
 
     @property
     def logistics(self) -> Logistics: ...
+
+    @property
+    def personal_data(self) -> PersonalData: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -191,6 +191,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "/paid, /refund: money a member paid you or you gave back (for heads)\n"
         "/reminders off: no deadline reminders\n"
         "/language: the language I speak with you\n"
+        "/mydata: what I keep about you, and forgetting it\n"
         "/help: this list\n"
         "Add me to your community chat to run group purchases there."
     )

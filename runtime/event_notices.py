@@ -18,6 +18,7 @@ from domain.community import Community
 from domain.events import AmountsChanged, MemberAmounts
 from domain.ledger import Account, accounts
 from domain.money import Money
+from domain.personal_data import is_pseudonym
 from domain.purchase import Purchase, PurchaseStatus
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import SqlUnitOfWork
@@ -166,6 +167,8 @@ class EventNotices:
     async def send(
         self, key: str, chat_id: int, text: str, markup: dict[str, Any] | None = None
     ) -> None:
+        if is_pseudonym(chat_id):  # someone forgotten: nobody to write to
+            return
         payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
@@ -221,7 +224,7 @@ class EventNotices:
         """Who of these the bot cannot write to. The head's summary names them, so the 403s
         of this round do not bring another message about them."""
         started = await self.uow.telegram.started_among(member_ids)
-        unreachable = [m for m in member_ids if m not in started]
+        unreachable = [m for m in member_ids if m not in started and not is_pseudonym(m)]
         await self.uow.telegram.told_unreachable(self.purchase.id, unreachable, self.now)
         return unreachable
 

@@ -270,6 +270,12 @@ class SqlPurchaseRepository(PurchaseReads):
         found = await self._load_many(list(ids))
         return [p for p in found if member_id in p.participant_ids()]
 
+    def forget_loaded(self, purchase_id: int) -> None:
+        """Its rows were rewritten beside the aggregate (storage/personal_data.py): the next
+        `get` reads it again, and the copy loaded before is neither written nor cached."""
+        self._tracked.pop(purchase_id, None)
+        self._cache.forget(purchase_id)
+
     def remember_committed(self) -> None:
         """After the commit: what was written is now the state to reuse."""
         for tracked in self._tracked.values():

@@ -29,6 +29,7 @@ from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
 from storage.logistics import SqlLogistics
 from storage.outbox import OutboxStatus, SqlOutbox
+from storage.personal_data import SqlPersonalData
 from storage.price_lists import SqlPriceLists
 from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
 from storage.tables import (
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
     campaigns: SqlCampaigns
     logistics: SqlLogistics
     takeovers: SqlTakeovers
+    personal_data: SqlPersonalData
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -109,6 +111,9 @@ class SqlUnitOfWork:
         self.campaigns = SqlCampaigns(self._session)
         self.logistics = SqlLogistics(self._session)
         self.takeovers = SqlTakeovers(self._session)
+        self.personal_data = SqlPersonalData(
+            self._session, not self._database.is_sqlite, self.purchases
+        )
         try:
             if self._update_id is not None:
                 if not await self._claim_update(self._update_id):

@@ -61,6 +61,11 @@ from domain.services.orders import (
     withdraw,
     withdrawal_preview,
 )
+from domain.services.personal_data import (
+    erasure_plan,
+    forget_me,
+    my_data,
+)
 from domain.services.pickup import (
     add_helper,
     choose_pickup,
@@ -133,7 +138,9 @@ __all__ = [
     "drop_unpaid",
     "edit_purchase",
     "enter_weights",
+    "erasure_plan",
     "extend",
+    "forget_me",
     "go_ahead_anyway",
     "grant_driver",
     "grant_operator",
@@ -147,6 +154,7 @@ __all__ = [
     "may_run_campaigns",
     "month_ranking",
     "move_in_row",
+    "my_data",
     "my_order",
     "offer_transfer",
     "open_with_card",

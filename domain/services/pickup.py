@@ -14,7 +14,8 @@ from domain.payments import Means
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
-from domain.services.unit import apply
+from domain.services.personal_data import forget_those_waiting
+from domain.services.unit import apply, load, retried
 
 
 def draw_pickup_code() -> str:
@@ -88,4 +89,13 @@ async def undo_handover(
 async def complete(
     uow: UnitOfWork, purchase_id: int, actor: Actor, with_open_balances: bool = False
 ) -> None:
-    await apply(uow, purchase_id, lambda p: ledger.complete(p, actor, with_open_balances))
+    """The head closes the purchase; whoever asked to be forgotten when it ends is, in the
+    same transaction."""
+
+    async def work() -> None:
+        async with uow:
+            await forget_those_waiting(uow, purchase_id)
+            ledger.complete(await load(uow, purchase_id), actor, with_open_balances)
+            await uow.commit()
+
+    await retried(work)

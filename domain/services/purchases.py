@@ -17,6 +17,7 @@ from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
+from domain.services.personal_data import forget_those_waiting
 from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
@@ -172,7 +173,15 @@ async def postpone(
 
 
 async def cancel(uow: UnitOfWork, purchase_id: int, actor: Actor, reason: str) -> None:
-    await apply(uow, purchase_id, lambda p: p.cancel(actor, reason))
+    """A cancelled purchase ends too: whoever asked to be forgotten when it ends is."""
+
+    async def work() -> None:
+        async with uow:
+            await forget_those_waiting(uow, purchase_id)
+            (await load(uow, purchase_id)).cancel(actor, reason)
+            await uow.commit()
+
+    await retried(work)
 
 
 async def mark_ordered(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:

@@ -108,11 +108,19 @@ class FakeCampaigns:
         return fresh
 
 
+class FakePersonalData:
+    """Nobody waits to be forgotten: what the service tests of ending a purchase need."""
+
+    async def waiting_in(self, purchase_id: int) -> list[int]:
+        return []
+
+
 class FakeUnitOfWork:
     def __init__(self, conflicts_to_raise: int = 0) -> None:
         self.purchases = FakePurchases()
         self.communities = FakeCommunities()
         self.campaigns = FakeCampaigns()
+        self.personal_data = FakePersonalData()
         self.commits = 0
         self.processed_updates: set[int] = set()
         self.update_id: int | None = None

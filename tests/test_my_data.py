@@ -211,3 +211,29 @@ async def test_a_head_of_a_running_purchase_is_told_why_not_and_nothing_changes(
         assert await session.get(BotUserRow, c.head.id) is not None
         head_id = await session.scalar(select(PurchaseRow.head_id).where(PurchaseRow.id == pid))
     assert head_id == c.head.id
+
+
+async def test_a_purchase_that_fails_at_its_deadline_forgets_whoever_waited_for_its_end(
+    community: Community,
+) -> None:
+    """She asks between the deadline and the sweep: bound to a purchase that has not stopped,
+    she waits for its end, which is a failure; she is forgotten then, not left waiting."""
+    c = community
+    db, now = c.runtime.database, datetime.now(UTC)
+    draft = replace(
+        purchase([item(1)], status=PurchaseStatus.DRAFT, moq=Moq(units=10)),
+        id=0, title="Rye flour", community_id=c.chat.id, head_id=c.head.id,
+        deadline=now + timedelta(hours=1),
+    )  # fmt: skip
+    pid = await services.publish_purchase(db.unit_of_work(), draft, now, Decimal(10))
+    await services.add_units(db.unit_of_work(), pid, c.alice.id, "Alice", 1, 2, now, ADMITTED)
+    later = now + timedelta(hours=2)
+    await services.forget_me(db.unit_of_work(), c.alice.id, later)
+    assert (await rows(c, pid))["waiting"] == [c.alice.id]
+    await services.reach_deadline(db.unit_of_work(), pid, later)
+    ended = await rows(c, pid)
+    assert ended["waiting"] == [] and not names_her(ended, c)
+    assert len(ended["requests"]) == 1  # her order stays on record, under a number
+    async with db.sessions() as session:
+        status = await session.scalar(select(PurchaseRow.status).where(PurchaseRow.id == pid))
+    assert status == PurchaseStatus.FAILED.value

@@ -102,3 +102,13 @@ async def forget_those_waiting(uow: UnitOfWork, purchase_id: int) -> None:
     should ending be refused)."""
     for user_id in await uow.personal_data.waiting_in(purchase_id):
         await uow.personal_data.pseudonymise(purchase_id, user_id)
+
+
+async def forget_in_failed(uow: UnitOfWork, failed: list[int]) -> None:
+    """Purchases that failed at their deadline ended too: whoever asked to be forgotten when
+    they end (she asked between the deadline and the sweep that failed it) is, at once."""
+    for purchase_id in failed:
+        async with uow:
+            if await uow.personal_data.waiting_in(purchase_id):
+                await forget_those_waiting(uow, purchase_id)
+                await uow.commit()

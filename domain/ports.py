@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from domain.campaign import Campaign, CampaignStatus
-from domain.community import Community
+from domain.community import Community, CommunityChange
 from domain.events import Event
 from domain.price_list import PriceList
 from domain.purchase import RUNNING, Purchase, PurchaseStatus
@@ -67,6 +67,10 @@ class CommunityRepository(Protocol):
     async def get(self, chat_id: int) -> Community | None: ...
 
     async def add(self, community: Community) -> None: ...
+
+    async def change(self, chat_id: int, changes: CommunityChange) -> None:
+        """Write these settings only: what someone else changed meanwhile (a token removed
+        while /settings was answered) is not undone by a copy read before."""
 
 
 class Campaigns(Protocol):
@@ -276,8 +280,6 @@ class TelegramState(Protocol):
     async def save_conversation(
         self, user_id: int, kind: str, state: dict[str, Any], now: datetime
     ) -> None: ...
-
-    async def save_community(self, community: Community) -> None: ...
 
 
 class Outbox(Protocol):

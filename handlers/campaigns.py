@@ -144,9 +144,8 @@ async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if len(region) > MAX_REGION_LENGTH or not any(char.isalnum() for char in region):
         await _reply(update, t.gettext("Name the region in a few words, e.g. /region North."))
         return
-    community.region = region
     async with rt.database.unit_of_work(update.update_id) as uow:
-        await uow.telegram.save_community(community)
+        await uow.communities.change(community.chat_id, {"region": region})
         await uow.commit()
     await _reply(
         update,

@@ -37,6 +37,7 @@ from handlers.runtime import (
     Press,
     Registration,
     anywhere,
+    change_community,
     community_translator,
     end_conversation,
     ensure_community,
@@ -47,7 +48,6 @@ from handlers.runtime import (
     on_press,
     person_translator,
     runtime,
-    save_community,
 )
 from texts.callback_data import Action, Start, deep_link
 from texts.i18n import Translator
@@ -222,8 +222,9 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await message.reply_text(t.gettext("Only chat admins can set where payments go."))
         return
     if args == ["off"]:
+        # Written whatever was loaded: only this column, so nothing read before comes back.
+        await change_community(context, chat.id, {"payment_token": None})
         community = replace(community, payment_token=None)
-        await save_community(context, community)
         await message.reply_text(
             t.gettext("Removed: this community has no token of its own now.")
             + "\n"
@@ -306,7 +307,7 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             t.gettext("Only a chat admin of that community can set its payment token.")
         )
         raise ApplicationHandlerStop
-    await save_community(context, replace(community, payment_token=token))
+    await change_community(context, chat_id, {"payment_token": token})
     with contextlib.suppress(TelegramError):
         await message.delete()
     await message.reply_text(

@@ -14,15 +14,15 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from domain.community import Community, OpenRule
+from domain.community import Community, OpenRule, changes_between
 from handlers.runtime import (
     Registration,
     anywhere,
+    change_community,
     community_translator,
     ensure_community,
     is_chat_admin,
     person_translator,
-    save_community,
 )
 from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
@@ -135,7 +135,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if isinstance(outcome, str):
         await message.reply_text(outcome, parse_mode=ParseMode.HTML)
         return
-    await save_community(context, outcome)
+    await change_community(context, chat.id, changes_between(community, outcome))
     await message.reply_text(
         community_translator(outcome).gettext("Saved.")
         + "\n\n"

@@ -96,9 +96,8 @@ async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
 async def _save_point(
     update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community, pickup: PickupPoint
 ) -> None:
-    community.pickup = pickup
     async with runtime(context).database.unit_of_work(update.update_id) as uow:
-        await uow.telegram.save_community(community)
+        await uow.communities.change(community.chat_id, {"pickup": pickup})
         await uow.commit()
     t = person_translator(update, context, community)
     await _reply(

@@ -25,7 +25,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from domain import services
-from domain.community import Community
+from domain.community import Community, CommunityChange
 from domain.errors import N_, NotFound
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import Database, HandlerUnitOfWork
@@ -196,9 +196,16 @@ async def load_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Co
         return await uow.communities.get(chat_id)
 
 
-async def save_community(context: ContextTypes.DEFAULT_TYPE, community: Community) -> None:
-    async with runtime(context).database.unit_of_work() as uow:
-        await uow.telegram.save_community(community)
+async def change_community(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    changes: CommunityChange,
+    update_id: int | None = None,
+) -> None:
+    """Write these settings of the community, and only these (a copy read before the last
+    `await` may be stale: a whole save could undo a change made meanwhile)."""
+    async with runtime(context).database.unit_of_work(update_id) as uow:
+        await uow.communities.change(chat_id, changes)
         await uow.commit()
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from domain.community import Community, OpenRule
+from domain.community import Community, CommunityChange, OpenRule
 from domain.geo import GeoPoint, PickupPoint
 from domain.money import Money
 from domain.payments import ClaimState, EntryKind, LedgerEntry, Means, PaymentClaim
@@ -32,16 +32,34 @@ def community_to_row(community: Community) -> CommunityRow:
     return CommunityRow(
         chat_id=community.chat_id,
         title=community.title,
-        timezone=community.timezone,
-        currency=community.currency,
-        language=community.language,
-        open_rule=community.open_rule.value,
-        region=community.region,
-        pickup_lat=community.pickup.point.lat if community.pickup else None,
-        pickup_lon=community.pickup.point.lon if community.pickup else None,
-        pickup_address=community.pickup.address if community.pickup else "",
-        payment_token=community.payment_token,
+        **community_columns(
+            {
+                "timezone": community.timezone,
+                "currency": community.currency,
+                "language": community.language,
+                "open_rule": community.open_rule,
+                "region": community.region,
+                "pickup": community.pickup,
+                "payment_token": community.payment_token,
+            }
+        ),
     )
+
+
+def community_columns(changes: CommunityChange) -> dict[str, Any]:
+    """The columns these settings are stored in."""
+    columns: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "pickup":
+            pickup = cast(PickupPoint | None, value)
+            columns["pickup_lat"] = pickup.point.lat if pickup else None
+            columns["pickup_lon"] = pickup.point.lon if pickup else None
+            columns["pickup_address"] = pickup.address if pickup else ""
+        elif name == "open_rule":
+            columns["open_rule"] = cast(OpenRule, value).value
+        else:
+            columns[name] = value
+    return columns
 
 
 def community_from_row(row: CommunityRow) -> Community:

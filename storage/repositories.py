@@ -28,13 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.community import Community
 from domain.ports import Conflict
 from domain.purchase import Member, Purchase, PurchaseStatus, Request
 from storage.aggregate_cache import AggregateCache, StoredRows, Tracked, claim_rows, slot_key
 from storage.mapping import (
-    community_from_row,
-    community_to_row,
     entry_columns,
     item_columns,
     purchase_columns,
@@ -54,9 +51,6 @@ from storage.purchase_tables import (
     slots,
     supplies,
     withdrawals,
-)
-from storage.tables import (
-    CommunityRow,
 )
 
 # The aggregate's fields its child tables hold; the rest come from the purchase's own row.
@@ -450,15 +444,3 @@ class SqlPurchaseRepository(PurchaseReads):
             )  # fmt: skip
             stored.supply = dict(purchase.supply)
         return layout_changed
-
-
-class SqlCommunityRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, chat_id: int) -> Community | None:
-        row = await self._session.get(CommunityRow, chat_id)
-        return None if row is None else community_from_row(row)
-
-    async def add(self, community: Community) -> None:
-        self._session.add(community_to_row(community))

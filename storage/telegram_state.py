@@ -1,5 +1,5 @@
 """What the Telegram side remembers beside the domain: card locations, who started the bot,
-community settings changes."""
+where a person is in a conversation."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.community import Community
 from domain.ports import CardLocation
-from storage.mapping import community_to_row
 from storage.outbox import OutboxStatus
 from storage.tables import (
     BotUserRow,
@@ -224,7 +222,3 @@ class SqlTelegramState:
                 index_elements=["user_id"], set_={"kind": kind, "state": state, "updated_at": now}
             )
         )
-
-    async def save_community(self, community: Community) -> None:
-        row = community_to_row(community)
-        await self._session.merge(row)

@@ -24,6 +24,7 @@ from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase, PurchaseStatus
 from storage.aggregate_cache import AggregateCache
 from storage.campaigns import SqlCampaigns
+from storage.communities import SqlCommunityRepository
 from storage.database import create_engine, is_sqlite
 from storage.event_log import SqlEventLog
 from storage.inbox import SqlInbox
@@ -31,7 +32,7 @@ from storage.logistics import SqlLogistics
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.personal_data import SqlPersonalData
 from storage.price_lists import SqlPriceLists
-from storage.repositories import SqlCommunityRepository, SqlPurchaseRepository
+from storage.repositories import SqlPurchaseRepository
 from storage.tables import (
     DomainEventRow,
     InboxRow,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from domain.campaign import Campaign, CampaignStatus
-from domain.community import Community
+from domain.community import Community, CommunityChange
 from domain.events import Event
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase, PurchaseStatus
@@ -70,6 +71,9 @@ class FakeCommunities:
 
     async def add(self, community: Community) -> None:
         self.rows[community.chat_id] = community
+
+    async def change(self, chat_id: int, changes: CommunityChange) -> None:
+        self.rows[chat_id] = replace(self.rows[chat_id], **changes)
 
 
 class FakeCampaigns:

@@ -71,6 +71,7 @@ from runtime.timeline import Timeline
 from runtime.update_processor import PerPersonUpdateProcessor
 from storage.cluster import POLLING, SingletonLock
 from storage.database import HeldByAnotherProcess, is_sqlite
+from storage.secrets import Secrets
 from storage.unit_of_work import Database
 from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
@@ -193,7 +194,9 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         if not webhook and not is_sqlite(settings.database_url):
             await hold_polling(application, settings.database_url)
         # The runtime's pieces get the database itself; handlers see it through its ports.
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, Secrets(settings.secrets_keys))
+        if not database.keeps_secrets:
+            log.warning("SECRETS_KEY is not set: chat admins cannot set their own payment token")
         application.bot_data["database"] = database
         rt = Runtime(settings, database, clock)
         rt.inbox = Inbox(database, rt.clock)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from telegram.ext import Application
@@ -25,7 +26,9 @@ from storage.database import (
     explain_failure,
     hold_sqlite_file,
 )
-from storage.migrate import upgrade
+from storage.migrate import MigrationRefused, upgrade
+from storage.secrets import Secrets
+from storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ def _secrets(settings: Settings) -> tuple[str, ...]:
         for secret in (settings.bot_token, settings.webhook_secret, settings.payment_provider_token)
         if secret is not None
     ]
+    secrets += settings.secrets_keys
     password = make_url(settings.database_url).password
     if password:
         secrets.append(str(password))
@@ -68,7 +72,7 @@ def shown(settings: Settings) -> dict[str, str]:
     secrets = _secrets(settings)
     result = {}
     for name, value in settings.model_dump().items():
-        if name in {"bot_token", "webhook_secret"}:
+        if name in {"bot_token", "webhook_secret", "secrets_key"}:
             text = "(set, hidden)" if value else ""
         elif name == "database_url":
             text = make_url(value).render_as_string(hide_password=True)
@@ -119,7 +123,10 @@ def _migrate_or_exit(settings: Settings) -> None:
     url = settings.database_url
     try:
         check_sqlite_folder(url)
-        asyncio.run(upgrade(url))
+        asyncio.run(upgrade(url, secrets_keys=settings.secrets_keys))
+    except MigrationRefused as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None
     except DatabaseUnavailable as error:
         _database_exit(settings, error)
     except Exception as error:  # any driver's failure to connect lands here
@@ -133,9 +140,15 @@ def _database_exit(settings: Settings, error: DatabaseUnavailable) -> None:
 
 
 async def run_sandbox(settings: Settings) -> None:
-    """The bot against the local sandbox, with its own database unless one was configured."""
+    """The bot against the local sandbox, with its own database unless one was configured,
+    and a key of its own for this run unless SECRETS_KEY is set (the sandbox's payment
+    providers last one run too: a token an earlier run kept counts as unset)."""
     if "database_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
+    if settings.secrets_key is None:
+        settings = settings.model_copy(
+            update={"secrets_key": SecretStr(Fernet.generate_key().decode())}
+        )
     held = hold_sqlite_file(settings.database_url)
     try:
         await _run_sandbox(settings)
@@ -148,7 +161,7 @@ async def _run_sandbox(settings: Settings) -> None:
     from bot.app import build_application
     from sandbox.console import run_console
 
-    await upgrade(settings.database_url)
+    await upgrade(settings.database_url, secrets_keys=settings.secrets_keys)
 
     def build(emulator: TelegramSandbox) -> Application:  # type: ignore[type-arg]
         sandboxed = settings.model_copy(
@@ -193,6 +206,36 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_secrets(settings: Settings, _args: argparse.Namespace) -> int:
+    """Encrypt every stored payment token again with SECRETS_KEY's first key (rotation)."""
+    if not settings.secrets_keys:
+        print("groupbuy: SECRETS_KEY is not set; see docs/security.md", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    _migrate_or_exit(settings)
+    resealed, unreadable = asyncio.run(_rotate(settings))
+    print(f"{resealed} payment tokens encrypted with the first key of SECRETS_KEY")
+    if unreadable:
+        chats = ", ".join(str(chat_id) for chat_id in unreadable)
+        print(
+            f"groupbuy: no key of SECRETS_KEY decrypts the token of communities {chats}; "
+            "they are left as they are (and count as unset)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def _rotate(settings: Settings) -> tuple[int, list[int]]:
+    database = Database(settings.database_url, Secrets(settings.secrets_keys))
+    try:
+        async with database.unit_of_work() as uow:
+            found = await uow.communities.reseal_tokens()
+            await uow.commit()
+    finally:
+        await database.dispose()
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupbuy",
@@ -205,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("migrate", cmd_migrate),
         ("check-config", cmd_check_config),
         ("backup", cmd_backup),
+        ("rotate-secrets", cmd_rotate_secrets),
     ):
         summary = (handler.__doc__ or "").strip()
         command = commands.add_parser(name, help=summary, description=summary)

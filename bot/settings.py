@@ -12,6 +12,7 @@ from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.secrets import parse_keys
 from texts.i18n import SUPPORTED_LANGUAGES
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
@@ -60,10 +61,16 @@ class Settings(BaseSettings):
     take_over_webhook: bool = False
     # How often webhook workers check that the webhook is still theirs (bot/takeover.py).
     webhook_check_seconds: float = Field(default=30, gt=0, le=3600)
+    # The key communities' own payment tokens are encrypted with in the database (a Fernet
+    # key; "new,old" while rotating: the first encrypts, each decrypts). Without it chat
+    # admins cannot set a token. docs/security.md: making one, rotating, backing it up.
+    secrets_key: SecretStr | None = None
     # Only used without BOT_TOKEN: the port of the sandbox's chat page on 127.0.0.1.
     sandbox_page_port: int = Field(default=8080, ge=0, le=65535)
 
-    @field_validator("bot_token", "webhook_secret", "payment_provider_token", mode="before")
+    @field_validator(
+        "bot_token", "webhook_secret", "payment_provider_token", "secrets_key", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -76,6 +83,18 @@ class Settings(BaseSettings):
             if not bot_id.isdigit() or not secret:
                 raise ValueError("expected the form 123456:ABC-DEF... as given by @BotFather")
         return value
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())
+        return value
+
+    @property
+    def secrets_keys(self) -> tuple[str, ...]:
+        """SECRETS_KEY's keys, the one that encrypts first."""
+        return () if self.secrets_key is None else parse_keys(self.secrets_key.get_secret_value())
 
     @field_validator(
         "webhook_url", "mini_app_url", "mini_app_listen", "metrics_listen", mode="before"

@@ -27,6 +27,11 @@ class AlreadyProcessed(Exception):
     """This Telegram update was handled before (a redelivery): do nothing, answer nothing new."""
 
 
+class NoSecretsKey(Exception):
+    """A secret (a community's payment token) was to be stored, and the operator set no
+    SECRETS_KEY to encrypt it with: it is refused, never stored in plain text."""
+
+
 class PurchaseRepository(Protocol):
     async def add(self, purchase: Purchase) -> None:
         """Store a new purchase and give it its id."""
@@ -198,6 +203,10 @@ class UnitOfWork(Protocol):
         """Record these updates as handled, in this transaction; raises Conflict when another
         process recorded one of them meanwhile."""
 
+    async def keep_update_without_text(self, update: dict[str, Any]) -> None:
+        """This unit of work's update (as Telegram sent it) carried a secret: from this
+        transaction on, the inbox keeps it without its text."""
+
     def collected_events(self) -> list[Event]:
         """The events raised by the aggregates committed in this unit of work."""
 
@@ -329,3 +338,8 @@ class Database(Protocol):
     or per job."""
 
     def unit_of_work(self, update_id: int | None = None) -> HandlerUnitOfWork: ...
+
+    @property
+    def keeps_secrets(self) -> bool:
+        """Whether secrets (a community's payment token) can be stored: SECRETS_KEY is set."""
+        ...

@@ -36,7 +36,9 @@ from handlers.purchase_card import not_done
 from handlers.runtime import (
     Press,
     Registration,
+    Runtime,
     anywhere,
+    back_to_previous,
     change_community,
     community_translator,
     end_conversation,
@@ -189,6 +191,13 @@ def where_payments_go(t: Translator, community: Community, platform_token: str |
     )
 
 
+def no_key(t: Translator) -> str:
+    return t.gettext(
+        "I cannot keep a payment token safely yet: the bot's operator has to set SECRETS_KEY "
+        "(the key tokens are encrypted with) first. Nothing was saved."
+    )
+
+
 async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/paytoken in a community chat: where its members' payments in Telegram go, and for chat
     admins a link to send the community's own token in private (never in the group);
@@ -206,9 +215,14 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     t = community_translator(community)
     args = [arg.lower() for arg in context.args or []]  # "/paytoken OFF" is off too
     if args and args != ["off"]:
-        # A token posted for the whole chat to see: gone at once, and the sender told.
+        # A token posted for the whole chat to see: gone at once, from the chat and from the
+        # inbox's copy of the update, and the sender told.
         with contextlib.suppress(TelegramError):
             await message.delete()
+        try:
+            await forget_text(rt, update)
+        except AlreadyProcessed:
+            return
         await context.bot.send_message(
             chat.id,
             t.gettext(
@@ -222,7 +236,7 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await message.reply_text(t.gettext("Only chat admins can set where payments go."))
         return
     if args == ["off"]:
-        # Written whatever was loaded: only this column, so nothing read before comes back.
+        # Written whatever was loaded: a token no key decrypts (it loads as none) goes too.
         await change_community(context, chat.id, {"payment_token": None})
         community = replace(community, payment_token=None)
         await message.reply_text(
@@ -231,12 +245,25 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             + where_payments_go(t, community, rt.payment_token)
         )
         return
+    if not rt.database.keeps_secrets:
+        await message.reply_text(
+            where_payments_go(t, community, rt.payment_token) + "\n\n" + no_key(t)
+        )
+        return
     link = deep_link(context.bot.username, Start.PAY_TOKEN, chat.id)
     button = InlineKeyboardButton(t.gettext("🔐 Send the token in private"), url=link)
     await message.reply_text(
         where_payments_go(t, community, rt.payment_token),
         reply_markup=InlineKeyboardMarkup([[button]]),
     )
+
+
+async def forget_text(rt: Runtime, update: Update) -> None:
+    """The inbox keeps this update without its text from now on (it carried a token); raises
+    AlreadyProcessed for an update done before."""
+    async with rt.database.unit_of_work(update.update_id) as uow:
+        await uow.keep_update_without_text(update.to_dict())
+        await uow.commit()
 
 
 async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
@@ -251,6 +278,9 @@ async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat
         await message.reply_text(
             t.gettext("Only a chat admin of that community can set its payment token.")
         )
+        return
+    if not rt.database.keeps_secrets:
+        await message.reply_text(no_key(t))
         return
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
@@ -278,7 +308,12 @@ async def _admin_of(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: i
 
 async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The message after the link: the token, saved for the community and deleted from the
-    chat. Anyone else's message, or one long after, goes on to the other handlers."""
+    chat. Anyone else's message, or one long after, goes on to the other handlers.
+
+    The token, the conversation's end and the inbox's copy of the message without its text
+    are written in one transaction with the update's claim: after a crash before it, the
+    update is handled again from the inbox; after it, the update is done and holds no token.
+    """
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     rt = runtime(context)
@@ -287,29 +322,44 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if found is None or found[0] != PAY_TOKEN:
         return
     state = found[1]
-    await end_conversation(context, user.id, state)
     if rt.clock() - datetime.fromisoformat(str(state["asked_at"])) > TOKEN_WITHIN:
+        await end_conversation(context, user.id, state)
         return
     t = person_translator(update, context)
     chat_id = int(state["community_id"])
+    # Out of the chat before anything else (even a mistyped token is nearly one); deleting
+    # again after a crash is harmless.
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    token, refusal = None, None
+    community = await load_community(context, chat_id)
     try:
         token = checkout.provider_token(message.text or "")
     except DomainError as error:
-        await message.reply_text(
+        refusal = (
             not_done(t, error)
             + "\n"
             + t.gettext("Send /paytoken in the community chat again to try once more.")
         )
-        raise ApplicationHandlerStop from None
-    community = await load_community(context, chat_id)
-    if community is None or not await _admin_of(context, chat_id, user.id):
-        await message.reply_text(
-            t.gettext("Only a chat admin of that community can set its payment token.")
+    if refusal is None and (community is None or not await _admin_of(context, chat_id, user.id)):
+        token, refusal = (
+            None,
+            t.gettext("Only a chat admin of that community can set its payment token."),
         )
+    if refusal is None and not rt.database.keeps_secrets:
+        token, refusal = None, no_key(t)
+    try:
+        async with rt.database.unit_of_work(update.update_id) as uow:
+            await uow.keep_update_without_text(update.to_dict())
+            await back_to_previous(uow, user.id, state, rt.clock())
+            if token is not None:
+                await uow.communities.change(chat_id, {"payment_token": token})
+            await uow.commit()
+    except AlreadyProcessed:
+        raise ApplicationHandlerStop from None
+    if refusal is not None or community is None:
+        await message.reply_text(refusal or "")
         raise ApplicationHandlerStop
-    await change_community(context, chat_id, {"payment_token": token})
-    with contextlib.suppress(TelegramError):
-        await message.delete()
     await message.reply_text(
         t.gettext(
             "Saved for {title}: members of its prepaid purchases can pay in Telegram now, to "

@@ -229,12 +229,19 @@ async def end_conversation(
 ) -> None:
     """Back to where the person was before the short answer was asked for."""
     rt = runtime(context)
-    previous = state.get("previous") or {"kind": "done", "state": {}}
     async with rt.database.unit_of_work() as uow:
-        await uow.telegram.save_conversation(
-            user_id, str(previous["kind"]), dict(previous["state"]), rt.clock()
-        )
+        await back_to_previous(uow, user_id, state, rt.clock())
         await uow.commit()
+
+
+async def back_to_previous(
+    uow: HandlerUnitOfWork, user_id: int, state: dict[str, Any], now: datetime
+) -> None:
+    """`end_conversation` inside a unit of work that changes more."""
+    previous = state.get("previous") or {"kind": "done", "state": {}}
+    await uow.telegram.save_conversation(
+        user_id, str(previous["kind"]), dict(previous["state"]), now
+    )
 
 
 async def is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:

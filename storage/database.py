@@ -76,6 +76,9 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Text a write replaces (an update's token blanked in the inbox) is zeroed in its page,
+        # not left for a backup to copy; FAST: only where that costs no extra I/O.
+        cursor.execute("PRAGMA secure_delete=FAST")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -37,6 +37,16 @@ def lane_of(update: dict[str, Any]) -> int:
     return 0
 
 
+def without_text(update: dict[str, Any]) -> dict[str, Any]:
+    """The update with the text (and its formatting) taken out of the message it carries."""
+    return {
+        kind: {k: v for k, v in body.items() if k not in ("text", "entities")}
+        if isinstance(body, dict)
+        else body
+        for kind, body in update.items()
+    }
+
+
 class SqlInbox:
     def __init__(self, session: AsyncSession, is_postgres: bool) -> None:
         self._session = session
@@ -63,6 +73,19 @@ class SqlInbox:
             .returning(InboxRow.update_id)
         )
         return set(result.scalars())
+
+    async def keep_without_text(
+        self, update_id: int, payload: dict[str, Any], now: datetime
+    ) -> None:
+        """Keep this update without the text it carried (a secret), whether its copy is here
+        already or not yet (on SQLite another connection writes it, and a write coming
+        after this one keeps this)."""
+        blank = without_text(payload)
+        await self._session.execute(
+            self._insert(InboxRow)
+            .values(update_id=update_id, payload=blank, lane=lane_of(blank), received_at=now)
+            .on_conflict_do_update(index_elements=["update_id"], set_={"payload": blank})
+        )
 
     async def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """The oldest updates neither handled nor claimed by a handler's unit of work."""

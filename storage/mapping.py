@@ -25,10 +25,11 @@ from domain.purchase import (
     ShortPolicy,
     SupplyConfirmation,
 )
+from storage.secrets import Secrets
 from storage.tables import CommunityRow
 
 
-def community_to_row(community: Community) -> CommunityRow:
+def community_to_row(community: Community, secrets: Secrets) -> CommunityRow:
     return CommunityRow(
         chat_id=community.chat_id,
         title=community.title,
@@ -41,13 +42,14 @@ def community_to_row(community: Community) -> CommunityRow:
                 "region": community.region,
                 "pickup": community.pickup,
                 "payment_token": community.payment_token,
-            }
+            },
+            secrets,
         ),
     )
 
 
-def community_columns(changes: CommunityChange) -> dict[str, Any]:
-    """The columns these settings are stored in."""
+def community_columns(changes: CommunityChange, secrets: Secrets) -> dict[str, Any]:
+    """The columns these settings are stored in; a payment token only encrypted."""
     columns: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "pickup":
@@ -57,12 +59,17 @@ def community_columns(changes: CommunityChange) -> dict[str, Any]:
             columns["pickup_address"] = pickup.address if pickup else ""
         elif name == "open_rule":
             columns["open_rule"] = cast(OpenRule, value).value
+        elif name == "payment_token":
+            columns["payment_token_encrypted"] = (
+                None if value is None else secrets.seal(cast(str, value))
+            )
         else:
             columns[name] = value
     return columns
 
 
-def community_from_row(row: CommunityRow) -> Community:
+def community_from_row(row: CommunityRow, secrets: Secrets) -> Community:
+    sealed = row.payment_token_encrypted
     return Community(
         row.chat_id,
         row.title,
@@ -74,7 +81,7 @@ def community_from_row(row: CommunityRow) -> Community:
         None
         if row.pickup_lat is None or row.pickup_lon is None
         else PickupPoint(GeoPoint(row.pickup_lat, row.pickup_lon), row.pickup_address),
-        row.payment_token,
+        None if sealed is None else secrets.open(sealed, f"community {row.chat_id}"),
     )
 
 

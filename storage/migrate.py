@@ -17,25 +17,37 @@ from storage.database import create_engine, is_sqlite
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+class MigrationRefused(Exception):
+    """A migration cannot run as things stand; the message says what the operator must do.
+    Nothing of it was applied."""
+
+
+def alembic_config(
+    connection: Connection | None = None, secrets_keys: tuple[str, ...] = ()
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    # SECRETS_KEY's keys, for the migrations that encrypt or decrypt stored secrets.
+    config.attributes["secrets_keys"] = secrets_keys
     return config
 
 
 _MIGRATIONS_LOCK = f"SELECT pg_advisory_xact_lock({SINGLETON_LOCKS}, {MIGRATIONS})"
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "head", secrets_keys: tuple[str, ...] = ()) -> None:
     """Bring the database at `url` up to `revision`. Several processes starting at once on
-    one PostgreSQL take turns: the first migrates, the others then find nothing to do."""
+    one PostgreSQL take turns: the first migrates, the others then find nothing to do.
+    `secrets_keys` (SECRETS_KEY) encrypt the secrets stored before they were."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             if not is_sqlite(url):
                 await connection.execute(text(_MIGRATIONS_LOCK))
-            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+            await connection.run_sync(
+                lambda sync: command.upgrade(alembic_config(sync, secrets_keys), revision)
+            )
     finally:
         await engine.dispose()
 
@@ -69,13 +81,13 @@ async def new_revision(url: str, message: str) -> None:
         await engine.dispose()
 
 
-async def downgrade(url: str, revision: str) -> None:
+async def downgrade(url: str, revision: str, secrets_keys: tuple[str, ...] = ()) -> None:
     """Take the database at `url` back down to `revision` ("base" removes every table)."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(
-                lambda sync: command.downgrade(alembic_config(sync), revision)
+                lambda sync: command.downgrade(alembic_config(sync, secrets_keys), revision)
             )
     finally:
         await engine.dispose()

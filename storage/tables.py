@@ -100,8 +100,9 @@ class CommunityRow(Base):
     pickup_lat: Mapped[float | None]
     pickup_lon: Mapped[float | None]
     pickup_address: Mapped[str] = mapped_column(String(200), server_default="")
-    # The community's own payment provider token (Telegram Payments), set by a chat admin.
-    payment_token: Mapped[str | None] = mapped_column(String(255))
+    # The community's own payment provider token (Telegram Payments), set by a chat admin:
+    # Fernet text under SECRETS_KEY (storage/secrets.py), never the token itself.
+    payment_token_encrypted: Mapped[str | None] = mapped_column(Text)
 
 
 class PurchaseRow(Base):

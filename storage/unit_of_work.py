@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,7 @@ from storage.outbox import OutboxStatus, SqlOutbox
 from storage.personal_data import SqlPersonalData
 from storage.price_lists import SqlPriceLists
 from storage.repositories import SqlPurchaseRepository
+from storage.secrets import Secrets
 from storage.tables import (
     DomainEventRow,
     InboxRow,
@@ -51,8 +52,10 @@ RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 class Database:
     """The engine and session factory for one DATABASE_URL; made once per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, secrets: Secrets | None = None) -> None:
         self.url = url
+        # Without SECRETS_KEY, secrets are refused (storage/secrets.py).
+        self.secrets = secrets or Secrets()
         self.is_sqlite = is_sqlite(url)
         self.engine: AsyncEngine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -64,6 +67,10 @@ class Database:
 
     def unit_of_work(self, update_id: int | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, update_id)
+
+    @property
+    def keeps_secrets(self) -> bool:
+        return self.secrets.can_seal
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -103,7 +110,7 @@ class SqlUnitOfWork:
         self.purchases = SqlPurchaseRepository(
             self._session, lock_rows=not self._database.is_sqlite, cache=self._database.aggregates
         )
-        self.communities = SqlCommunityRepository(self._session)
+        self.communities = SqlCommunityRepository(self._session, self._database.secrets)
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
         self.telegram = SqlTelegramState(self._session, is_postgres=not self._database.is_sqlite)
         self.events = SqlEventLog(self._session, is_postgres=not self._database.is_sqlite)
@@ -156,6 +163,10 @@ class SqlUnitOfWork:
         if result.rowcount != len(update_ids):  # type: ignore[attr-defined]
             raise Conflict("an update was handled by another process meanwhile")
         self._claimed.extend(update_ids)
+
+    async def keep_update_without_text(self, update: dict[str, Any]) -> None:
+        assert self._update_id is not None, "a unit of work made for an update"
+        await self.inbox.keep_without_text(self._update_id, update, datetime.now(UTC))
 
     async def __aexit__(
         self,

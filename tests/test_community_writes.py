@@ -5,38 +5,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import text
-
 from domain import services
 from domain.community import Community, OpenRule, changes_between
-from sandbox.driver import Sandbox
-from sandbox.model import SandboxChat, SandboxUser
+from storage.secrets import Secrets
 from storage.unit_of_work import Database
+from tests.support.running import SECRETS_KEY
 from tests.support.scenario import community_running
+from tests.test_token_at_rest import asked_for_the_token, raw_token
 
 TOKEN = "381764678:TEST:secret-of-block-5"
 BLOCK_5 = Community(-100, "Block 5", "UTC", "EUR", "en")
-
-
-async def raw_token(url: str, chat_id: int) -> str | None:
-    database = Database(url)
-    try:
-        async with database.engine.connect() as connection:
-            return await connection.scalar(
-                text("SELECT payment_token FROM communities WHERE chat_id = :chat"),
-                {"chat": chat_id},
-            )
-    finally:
-        await database.dispose()
-
-
-async def asked_for_the_token(sandbox: Sandbox, head: SandboxUser, chat: SandboxChat) -> None:
-    """The head sends /paytoken in the group and follows its link: the bot waits for the token."""
-    sent = await sandbox.send(head, "/paytoken", chat=chat)
-    shown = await sandbox.wait_for_message(chat.id, "Paying in Telegram", after=sent)
-    [link] = [b["url"] for b in shown.buttons()]
-    asked = await sandbox.open_link(head, link)
-    await sandbox.wait_for_message(head.id, "Send me the payment provider token", after=asked)
 
 
 async def test_a_stale_copy_written_after_a_revocation_leaves_the_token_removed(
@@ -44,7 +22,7 @@ async def test_a_stale_copy_written_after_a_revocation_leaves_the_token_removed(
 ) -> None:
     """/settings read the community (token and all) before an await; /paytoken off removed
     the token meanwhile; the settings change written afterwards leaves it removed."""
-    database = Database(database_url)
+    database = Database(database_url, Secrets((SECRETS_KEY,)))
     try:
         await services.register_community(database.unit_of_work(), BLOCK_5)
         async with database.unit_of_work() as uow:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bot.app import build_application, polling
@@ -16,6 +17,9 @@ from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.limits import Limits
+
+# The bot's key for secrets at rest, as `make run` makes one: a new one each test run.
+SECRETS_KEY = Fernet.generate_key().decode()
 
 
 @asynccontextmanager
@@ -49,12 +53,13 @@ async def bot_running(
     clock: Callable[[], datetime] | None = None,
     **settings: object,
 ) -> AsyncIterator[Runtime]:
-    """Our bot, with its handlers, polling the sandbox and using `database_url`."""
+    """Our bot, with its handlers, polling the sandbox and using `database_url` (and
+    SECRETS_KEY unless `secrets_key` says otherwise)."""
     configured = Settings(
         bot_token=SecretStr(sandbox.emulator.token),
         bot_api_base_url=sandbox.emulator.base_url,
         database_url=database_url,
-        **settings,  # type: ignore[arg-type]
+        **{"secrets_key": SecretStr(SECRETS_KEY)} | settings,  # type: ignore[arg-type]
     )
     application = build_application(configured, clock or ShiftedClock())
     async with polling(application):

@@ -1,7 +1,7 @@
 """erasure requests: people forgotten when a purchase they are bound to ends
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-20 06:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

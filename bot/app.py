@@ -195,8 +195,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await hold_polling(application, settings.database_url)
         # The runtime's pieces get the database itself; handlers see it through its ports.
         database = Database(settings.database_url, Secrets(settings.secrets_keys))
-        if not database.keeps_secrets:
-            log.warning("SECRETS_KEY is not set: chat admins cannot set their own payment token")
+        if not database.keeps_secrets:  # a chat admin who tries is told to ask the operator
+            log.info("SECRETS_KEY is not set: chat admins cannot set their own payment token")
         application.bot_data["database"] = database
         rt = Runtime(settings, database, clock)
         rt.inbox = Inbox(database, rt.clock)

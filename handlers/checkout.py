@@ -174,11 +174,21 @@ PAY_TOKEN = "pay_token"  # the conversation: the next private message is a commu
 TOKEN_WITHIN = timedelta(minutes=15)
 
 
-def where_payments_go(t: Translator, community: Community, platform_token: str | None) -> str:
+def where_payments_go(
+    t: Translator, community: Community, platform_token: str | None, button: bool = True
+) -> str:
+    """Where members' payments in Telegram go; `button`: whether a chat admin is offered the
+    button to set a token (not while the bot has no key to keep one)."""
     if community.payment_token is not None:
         return t.gettext(
             "Payments in Telegram in this community go to its own provider account (a token a "
             "chat admin set). /paytoken off removes it."
+        )
+    if not button:
+        if platform_token is not None:
+            return t.gettext("Payments in Telegram go to the platform's provider account.")
+        return t.gettext(
+            "Paying in Telegram is off here: members pay the head as each purchase says."
         )
     if platform_token is not None:
         return t.gettext(
@@ -247,7 +257,7 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     if not rt.database.keeps_secrets:
         await message.reply_text(
-            where_payments_go(t, community, rt.payment_token) + "\n\n" + no_key(t)
+            where_payments_go(t, community, rt.payment_token, button=False) + "\n\n" + no_key(t)
         )
         return
     link = deep_link(context.bot.username, Start.PAY_TOKEN, chat.id)

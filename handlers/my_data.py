@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime, timedelta
+
 from telegram import InputFile, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from domain import services
@@ -19,6 +23,9 @@ from handlers.runtime import (
 )
 from texts import my_data_view as view
 from texts.callback_data import Action
+
+# How long "Yes, forget me" stands for the plan it was shown under.
+CONFIRM_WITHIN = timedelta(minutes=10)
 
 
 async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,7 +65,7 @@ async def forget_ask(press: Press) -> None:
     if plan.refusal is not None:
         text, markup = view.refusal(t, plan.refusal), None
     else:
-        text, markup = view.confirmation(t, plan), view.confirm_markup(t, user_id)
+        text, markup = view.confirmation(t, plan), view.confirm_markup(t, user_id, rt.clock())
     await press.context.bot.send_message(
         user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
@@ -66,10 +73,19 @@ async def forget_ask(press: Press) -> None:
 
 @on_press
 async def forget_confirm(press: Press) -> None:
-    """Forget her; a second press finds nothing more to do."""
+    """Forget her, as she was told minutes ago; the buttons go with it, so an old Yes pressed
+    after she joined something new cannot take that away unread."""
     if not await _is_hers(press):
         return
     user_id, rt, t = press.actor.user_id, press.rt, press.t
+    asked_at = datetime.fromtimestamp(press.callback.args[1], UTC)
+    if not timedelta(0) <= rt.clock() - asked_at <= CONFIRM_WITHIN:
+        await press.query.answer(
+            t.gettext("This question is too old: send /mydata and ask again."), show_alert=True
+        )
+        await _without_buttons(press)
+        return
+    await _without_buttons(press)
     plan = await services.forget_me(rt.database.unit_of_work(), user_id, rt.clock())
     if plan.refusal is not None:  # she took a role since she was asked
         await press.query.answer()
@@ -86,8 +102,23 @@ async def forget_confirm(press: Press) -> None:
     await press.context.bot.send_message(user_id, view.done(t, plan), parse_mode=ParseMode.HTML)
 
 
+@on_press
+async def forget_cancel(press: Press) -> None:
+    """She keeps her data: the question goes, nothing changes."""
+    if not await _is_hers(press):
+        return
+    await press.query.answer(press.t.gettext("Kept: nothing was forgotten."))
+    await _without_buttons(press)
+
+
+async def _without_buttons(press: Press) -> None:
+    with contextlib.suppress(TelegramError):  # already without them (a second press)
+        await press.query.edit_message_reply_markup(None)
+
+
 HANDLERS: list[Registration] = [
     anywhere("mydata", my_data_command),
     *on_buttons(forget_ask, Action.FORGET_ASK),
     *on_buttons(forget_confirm, Action.FORGET_CONFIRM),
+    *on_buttons(forget_cancel, Action.FORGET_CANCEL),
 ]

@@ -149,7 +149,9 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
 
     # Someone else's forged "forget me" changes nothing.
     forged = c.sandbox.press_forged(
-        c.bob, c.sandbox.bot_messages(c.bob.id)[-1], encode(Action.FORGET_CONFIRM, c.alice.id)
+        c.bob,
+        c.sandbox.bot_messages(c.bob.id)[-1],
+        encode(Action.FORGET_CONFIRM, c.alice.id, int(c.runtime.clock().timestamp())),
     )
     assert (await c.sandbox.answer_of(forged)).text == "This button is not yours."
     assert names_her(await rows(c, 1), c) and await rows(c, finished) == before
@@ -161,8 +163,10 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
     assert "You leave these open purchases" in text and "Wildflower honey from Altai" in text
     assert "replaced by a number" in text and "Buckwheat" in text
     assert "past their stop" in text and "Oat milk" in text
+    yes = next(b["callback_data"] for b in asked.buttons() if b["text"] == "Yes, forget me")
     await c.sandbox.tap(c.alice, asked, "Yes, forget me", answer="Done.")
     await c.sandbox.wait_for_message(c.alice.id, "Done: I have forgotten you.", after=asked)
+    await c.sandbox.wait_for_edit(asked, lambda m: not m.buttons())  # no second Yes to press
 
     # The open purchase: she left as a withdrawal does; the card and the head say so.
     await c.sandbox.wait_for_edit(card, "1 member")
@@ -186,10 +190,38 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
         status = await session.scalar(select(PurchaseRow.status).where(PurchaseRow.id == running))
     assert status == PurchaseStatus.COMPLETED.value
 
-    # A second press finds nothing more to do.
+    # A second press (an app that kept the button) finds nothing more to do.
     states = [await rows(c, pid) for pid in (1, finished, running)]
-    await c.sandbox.tap(c.alice, asked, "Yes, forget me", answer="Done.")
+    again = c.sandbox.press_forged(c.alice, asked, yes)
+    assert (await c.sandbox.answer_of(again)).text == "Done."
     assert [await rows(c, pid) for pid in (1, finished, running)] == states
+
+
+async def test_an_old_yes_or_a_no_forgets_nothing(community: Community) -> None:
+    """Yes stands for the plan she read, minutes ago: pressed later (she may have joined
+    something since) it is refused and changes nothing; No keeps everything."""
+    c = community
+    sent = await c.sandbox.start(c.alice)
+    await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
+    card = await c.publish()
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    before = await rows(c, 1)
+    for button, answer in (("No, keep my data", "Kept: nothing was forgotten."), ("Yes", "")):
+        _, offered = await my_file(c)
+        await c.sandbox.tap(c.alice, offered, "Forget me…", answer="")
+        asked = await c.sandbox.wait_for_message(c.alice.id, "If you go on", after=offered)
+        if button == "Yes":
+            yes = next(b["callback_data"] for b in asked.buttons() if b["text"] == "Yes, forget me")
+            old = int(c.runtime.clock().timestamp()) - 11 * 60
+            pressed = c.sandbox.press_forged(c.alice, asked, yes.rsplit(":", 1)[0] + f":{old}")
+            answer = "This question is too old: send /mydata and ask again."
+            assert (await c.sandbox.answer_of(pressed)).text == answer
+        else:
+            await c.sandbox.tap(c.alice, asked, button, answer=answer)
+        await c.sandbox.wait_for_edit(asked, lambda m: not m.buttons())
+        assert await rows(c, 1) == before and names_her(before, c)
+    async with c.runtime.database.sessions() as session:
+        assert await session.get(BotUserRow, c.alice.id) is not None
 
 
 async def test_a_head_of_a_running_purchase_is_told_why_not_and_nothing_changes(
@@ -204,7 +236,8 @@ async def test_a_head_of_a_running_purchase_is_told_why_not_and_nothing_changes(
     await c.sandbox.tap(c.head, answer, "Forget me…", answer="")
     told = await c.sandbox.wait_for_message(c.head.id, "You lead", after=answer)
     assert "Buckwheat" in (told.text or "") and not told.buttons()
-    forced = c.sandbox.press_forged(c.head, told, encode(Action.FORGET_CONFIRM, c.head.id))
+    now = int(c.runtime.clock().timestamp())
+    forced = c.sandbox.press_forged(c.head, told, encode(Action.FORGET_CONFIRM, c.head.id, now))
     assert (await c.sandbox.answer_of(forced)).text is None  # answered without a word
     await c.sandbox.wait_for_message(c.head.id, "You lead", after=told)
     async with c.runtime.database.sessions() as session:

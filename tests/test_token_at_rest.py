@@ -86,6 +86,7 @@ async def test_without_a_key_the_admin_is_told_and_nothing_is_stored(sqlite_url:
         told = await sandbox.wait_for_message(c.chat.id, "SECRETS_KEY", after=sent)
         assert told.buttons() == []
         assert "the bot's operator has to set SECRETS_KEY" in (told.text or "")
+        assert "button" not in (told.text or "")  # none is offered, so none is spoken of
         # A link kept from before the key was gone: refused there too.
         asked = await sandbox.start(c.head, f"t{c.chat.id}")
         await sandbox.wait_for_message(c.head.id, "operator has to set SECRETS_KEY", after=asked)

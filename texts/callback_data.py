@@ -93,7 +93,8 @@ class Action(StrEnum):
     RATE = "rs"  # purchase, stars (1 to 5): a member's rating of a completed purchase
     WIZARD_ACCESS = "wa"  # 1: anyone with the link may join; 0: the chat's members only
     FORGET_ASK = "mf"  # user: what forgetting her would do, asked once (under /mydata)
-    FORGET_CONFIRM = "mx"  # user: forget her, after she read that
+    FORGET_CONFIRM = "mx"  # user, asked at (epoch seconds): forget her, after she read that
+    FORGET_CANCEL = "mk"  # user: she keeps her data after all
 
 
 ARITY = {
@@ -165,7 +166,8 @@ ARITY = {
     Action.RATE: 2,
     Action.WIZARD_ACCESS: 1,
     Action.FORGET_ASK: 1,
-    Action.FORGET_CONFIRM: 1,
+    Action.FORGET_CONFIRM: 2,
+    Action.FORGET_CANCEL: 1,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

@@ -4,6 +4,7 @@ would do (asked once, since it cannot be undone), what it did, and why not yet."
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -41,11 +42,15 @@ def ask_markup(t: Translator, user_id: int) -> InlineKeyboardMarkup:
     )  # fmt: skip
 
 
-def confirm_markup(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.gettext("Yes, forget me"),
-                               callback_data=encode(Action.FORGET_CONFIRM, user_id))]]
-    )  # fmt: skip
+def confirm_markup(t: Translator, user_id: int, asked_at: datetime) -> InlineKeyboardMarkup:
+    """Yes carries when she was asked: a confirmation pressed much later is of another plan."""
+    asked = int(asked_at.timestamp())
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.gettext("Yes, forget me"),
+                              callback_data=encode(Action.FORGET_CONFIRM, user_id, asked))],
+        [InlineKeyboardButton(t.gettext("No, keep my data"),
+                              callback_data=encode(Action.FORGET_CANCEL, user_id))],
+    ])  # fmt: skip
 
 
 def _titles(titles: tuple[str, ...]) -> str:

@@ -33,6 +33,9 @@ from storage.unit_of_work import Database
 log = logging.getLogger(__name__)
 
 EXIT_CONFIG_ERROR = 2
+# A webhook worker stopped (or not started) because a poller took the updates over: not to
+# be restarted by systemd until the operator says so (deploy/groupbuy@.service).
+EXIT_TAKEN_OVER = 3
 
 NO_TOKEN_HELP = """\
 No BOT_TOKEN is configured, so the bot runs against the local sandbox instead of Telegram.
@@ -87,6 +90,7 @@ def shown(settings: Settings) -> dict[str, str]:
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply migrations, then serve updates (polling, or a webhook when WEBHOOK_URL is set)."""
     from bot.app import build_application, run_application
+    from bot.takeover import TakenOver
 
     if settings.bot_token is None:
         print(NO_TOKEN_HELP)
@@ -109,6 +113,9 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         _migrate_or_exit(settings)
         log.info("database is up to date; starting the bot")
         return run_application(build_application(settings), settings)
+    except TakenOver as error:
+        print(f"groupbuy: {error}", file=sys.stderr)
+        return EXIT_TAKEN_OVER
     except HeldByAnotherProcess as error:
         print(f"groupbuy: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

@@ -6,7 +6,7 @@ and when it stopped no webhook would be set: production would silently receive n
   refuses in one line (exit 2) unless TAKE_OVER_WEBHOOK says to take the updates over;
 - a take-over is recorded in the database and held while the poller runs (renewed every
   RENEW_EVERY, let go when it stops, lapsing HOLD_FOR after it dies): webhook workers that see
-  it stop (exit 2), and none starts while it is held;
+  it stop (exit 3), and none starts while it is held;
 - the leading webhook worker checks every WEBHOOK_CHECK_SECONDS that the webhook is still its
   own, and sets it again when it is gone without a take-over.
 """
@@ -39,6 +39,11 @@ RENEW_EVERY = 20.0
 
 def _where(url: str) -> str:
     return urlsplit(url).netloc or url
+
+
+class TakenOver(HeldByAnotherProcess):
+    """A poller holds a take-over of the updates: this webhook worker stops, exit 3 (one the
+    systemd unit does not restart; 2, a setting or a database that is away, it does)."""
 
 
 def taken_over_message(takeover: Takeover) -> str:
@@ -132,7 +137,8 @@ async def watch_webhook(application: Application, settings: Settings) -> None:  
             if cluster is not None and not cluster.leading:
                 continue
             info = await application.bot.get_webhook_info()
-            if info.url != settings.webhook_url:
+            # Asked again: a poller may have taken over (and deleted it) between the two.
+            if info.url != settings.webhook_url and await held_takeover(application) is None:
                 log.warning(
                     "the webhook was gone (%s) with no take-over recorded; setting it again",
                     _where(info.url) if info.url else "none set",

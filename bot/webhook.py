@@ -25,10 +25,9 @@ from telegram.ext import Application
 
 from bot.mini_app import MiniAppRoutes
 from bot.settings import Settings
-from bot.takeover import held_takeover, taken_over_message, watch_webhook
+from bot.takeover import TakenOver, held_takeover, taken_over_message, watch_webhook
 from runtime.inbox import lighten
 from runtime.outbox_sender import stop_task
-from storage.database import HeldByAnotherProcess
 from storage.inbox import lane_of
 from storage.migrate import is_up_to_date
 from storage.takeover import Takeover
@@ -120,7 +119,7 @@ class WebhookServer:
 
 async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     """Run the bot in webhook mode until SIGINT or SIGTERM, then stop it gracefully; raises
-    HeldByAnotherProcess when a poller holds a take-over of the updates (bot/takeover.py)."""
+    TakenOver when a poller holds a take-over of the updates (bot/takeover.py)."""
     from bot.app import ALLOWED_UPDATES, start_running, stop_running
 
     assert settings.webhook_url is not None and settings.webhook_secret is not None
@@ -154,4 +153,4 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
         await stop_running(application)
     taken_over: Takeover | None = application.bot_data.get("taken_over")
     if taken_over is not None:
-        raise HeldByAnotherProcess(taken_over_message(taken_over))
+        raise TakenOver(taken_over_message(taken_over))

@@ -155,6 +155,12 @@ class PersonalData(Protocol):
     async def waiting_in(self, purchase_id: int) -> list[int]:
         """Who asked to be forgotten when this purchase ends."""
 
+    async def still_waiting(self, user_id: int) -> bool:
+        """Whether a purchase she is bound to has yet to end before she is forgotten."""
+
+    async def ended_waiting(self) -> list[int]:
+        """Purchases that ended with someone still waiting there to be forgotten."""
+
     async def forget_person(self, user_id: int) -> None:
         """Her profile, conversation, notes and messages kept, outside any purchase."""
 

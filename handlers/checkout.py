@@ -268,6 +268,27 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
 
 
+async def _unasked_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A token sent with no link followed (or too late): gone from the chat and the inbox,
+    saved nowhere, and the sender told how to set one."""
+    message = update.effective_message
+    assert message is not None
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    try:
+        await forget_text(runtime(context), update)
+    except AlreadyProcessed:
+        return
+    t = person_translator(update, context)
+    await message.reply_text(
+        t.gettext(
+            "That looks like a payment token, but I was not waiting for one (the link from "
+            "/paytoken works for 15 minutes): I deleted it and kept nothing. If anyone saw it, "
+            "revoke it in @BotFather. To set one, send /paytoken in the community chat."
+        )
+    )
+
+
 async def forget_text(rt: Runtime, update: Update) -> None:
     """The inbox keeps this update without its text from now on (it carried a token); raises
     AlreadyProcessed for an update done before."""
@@ -329,12 +350,19 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
-    if found is None or found[0] != PAY_TOKEN:
+    waiting = found is not None and found[0] == PAY_TOKEN
+    if found is not None and waiting:
+        state = found[1]
+        if rt.clock() - datetime.fromisoformat(str(state["asked_at"])) > TOKEN_WITHIN:
+            await end_conversation(context, user.id, state)
+            waiting = False
+    if not waiting:
+        if checkout.PROVIDER_TOKEN.fullmatch((message.text or "").strip()):
+            await _unasked_token(update, context)  # never kept readable, even unasked
+            raise ApplicationHandlerStop
         return
+    assert found is not None
     state = found[1]
-    if rt.clock() - datetime.fromisoformat(str(state["asked_at"])) > TOKEN_WITHIN:
-        await end_conversation(context, user.id, state)
-        return
     t = person_translator(update, context)
     chat_id = int(state["community_id"])
     # Out of the chat before anything else (even a mistyped token is nearly one); deleting

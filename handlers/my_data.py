@@ -78,7 +78,10 @@ async def forget_confirm(press: Press) -> None:
     if not await _is_hers(press):
         return
     user_id, rt, t = press.actor.user_id, press.rt, press.t
-    asked_at = datetime.fromtimestamp(press.callback.args[1], UTC)
+    try:
+        asked_at = datetime.fromtimestamp(press.callback.args[1], UTC)
+    except (OverflowError, OSError, ValueError):  # a forged time no clock has
+        asked_at = datetime.min.replace(tzinfo=UTC)
     if not timedelta(0) <= rt.clock() - asked_at <= CONFIRM_WITHIN:
         await press.query.answer(
             t.gettext("This question is too old: send /mydata and ask again."), show_alert=True
@@ -95,9 +98,10 @@ async def forget_confirm(press: Press) -> None:
         return
     for purchase_id in plan.cards:
         rt.cards.request(purchase_id)
-    # Her language choice is cached in every process, not only in the database.
-    rt.chosen_languages.pop(user_id, None)
-    rt.language_chosen(user_id, None)
+    if not plan.at_end:  # forgotten outside purchases too (else when the last one ends)
+        # Her language choice is cached in every process, not only in the database.
+        rt.chosen_languages.pop(user_id, None)
+        rt.language_chosen(user_id, None)
     await press.query.answer(t.gettext("Done."))
     await press.context.bot.send_message(user_id, view.done(t, plan), parse_mode=ParseMode.HTML)
 

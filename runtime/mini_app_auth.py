@@ -103,7 +103,7 @@ def validate_init_data(init_data: str, bot_token: str, now: datetime) -> MiniApp
         signed_at = datetime.fromtimestamp(int(fields["auth_date"]), UTC)
         user = json.loads(fields["user"])
         user_id = int(user["id"])
-    except (KeyError, ValueError, TypeError, OverflowError):
+    except (KeyError, ValueError, TypeError, OverflowError, OSError):
         raise InitDataRefused("launch data without a user") from None
     if signed_at > now + CLOCK_SKEW or now - signed_at > MAX_AGE:
         raise InitDataRefused("launch data too old; open the app again")
@@ -162,7 +162,7 @@ def check_session(token: str, purchase_id: int, bot_token: str, now: datetime) -
                              datetime.fromtimestamp(int(claims["a"]), UTC))  # fmt: skip
         expires = datetime.fromtimestamp(int(claims["e"]), UTC)
         for_purchase = int(claims["p"])
-    except (KeyError, ValueError, TypeError, OverflowError, binascii.Error):
+    except (KeyError, ValueError, TypeError, OverflowError, OSError, binascii.Error):
         raise SessionRefused("a session that cannot be read") from None
     if for_purchase != purchase_id:
         raise SessionRefused("a session for another purchase")
@@ -187,7 +187,7 @@ def check_photo(
     """When a photo's address stops working, if the bot signed it for this item and it works."""
     try:
         until = datetime.fromtimestamp(int(expires), UTC)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):  # OSError: a year no clock has
         raise SessionRefused("a photo address without its expiry") from None
     expected = sign_photo(bot_token, purchase_id, item_id, int(expires))
     if not hmac.compare_digest(signature.encode(), expected.encode()):

@@ -200,6 +200,9 @@ class Timeline(TimedNotices):
         await self._reach_due()
         # A campaign nobody adopted has no deadline timer of its own to close it.
         await services.close_due_campaigns(self._database.unit_of_work(), now)
+        # Whoever waited to be forgotten in a purchase that ended some other way (a failure, a
+        # campaign's cut-off, an end a crash interrupted) is, at the latest here.
+        await services.forget_in_ended(self._database.unit_of_work())
         reminders = {
             (t.id, t.deadline, lead)
             for t in soon

@@ -9,6 +9,7 @@ every process's cached copy of it is read again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.personal_data import next_pseudonym, pseudonym_name, rename_in_payload
+from domain.terms import FINISHED
 from storage.erasure_tables import ErasureRequestRow
+from storage.inbox import LANES
 from storage.purchase_tables import (
     choices,
     claims,
@@ -57,6 +60,17 @@ ratings = metadata.tables[RatingRow.__tablename__]
 
 def _when(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _by_month(ratings: Iterable[RatingRow]) -> list[dict[str, Any]]:
+    months: dict[str, list[RatingRow]] = {}
+    for rating in ratings:
+        months.setdefault(f"{rating.rated_at:%Y-%m}", []).append(rating)
+    return [
+        {"month": month, "ratings": len(rows), "stars": sorted(r.stars for r in rows),
+         "comments": sorted(r.comment for r in rows if r.comment)}
+        for month, rows in sorted(months.items())
+    ]  # fmt: skip
 
 
 def _sent_by(payload: dict[str, Any], user_id: int) -> bool:
@@ -135,11 +149,11 @@ class SqlPersonalData:
             ],
             "purchases": {str(pid): await self._purchase(pid, u)
                           for pid in await self.purchases_of(u)},
-            "ratings_received_as_head": [
-                {"purchase_id": r.purchase_id, "stars": r.stars, "comment": r.comment,
-                 "rated_at": _when(r.rated_at)}
-                for r in await s.scalars(select(RatingRow).where(RatingRow.head_id == u))
-            ],
+            # As the head's scorecard shows them: by month, naming neither the purchase nor the
+            # moment, which in a small purchase would name the member who rated.
+            "ratings_received_as_head": _by_month(
+                await s.scalars(select(RatingRow).where(RatingRow.head_id == u))
+            ),
             "unreachable_notes": list(await s.scalars(
                 select(UnreachableMemberRow.purchase_id).where(UnreachableMemberRow.user_id == u)
             )),
@@ -211,7 +225,10 @@ class SqlPersonalData:
         return sum(1 for (payload,) in found if rename_in_payload(payload, u, 0) != payload)
 
     async def _messages(self, u: int) -> dict[str, Any]:
-        kept = await self._session.scalars(select(InboxRow.payload))
+        # Her lane's updates only (an index search), never the whole week of inbox.
+        kept = await self._session.scalars(
+            select(InboxRow.payload).where(InboxRow.lane == u % LANES)
+        )
         to_her = await self._session.scalar(
             select(func.count()).select_from(OutboxRow).where(OutboxRow.chat_id == u)
         )
@@ -304,6 +321,20 @@ class SqlPersonalData:
             .on_conflict_do_nothing(index_elements=["purchase_id", "user_id"])
         )
 
+    async def still_waiting(self, user_id: int) -> bool:
+        found = await self._session.scalar(
+            select(erasures.c.purchase_id).where(erasures.c.user_id == user_id).limit(1)
+        )
+        return found is not None
+
+    async def ended_waiting(self) -> list[int]:
+        found = await self._session.scalars(
+            select(erasures.c.purchase_id.distinct())
+            .join(purchases, purchases.c.id == erasures.c.purchase_id)
+            .where(purchases.c.status.in_([status.value for status in FINISHED]))
+        )
+        return sorted(found)
+
     async def waiting_in(self, purchase_id: int) -> list[int]:
         found = await self._session.scalars(
             select(erasures.c.user_id).where(erasures.c.purchase_id == purchase_id)
@@ -329,7 +360,7 @@ class SqlPersonalData:
         )
         handled = await s.execute(
             select(InboxRow.update_id, InboxRow.payload).where(
-                or_(InboxRow.handled_at.is_not(None), claimed.exists())
+                InboxRow.lane == u % LANES, or_(InboxRow.handled_at.is_not(None), claimed.exists())
             )
         )
         hers = [update_id for update_id, payload in handled if _sent_by(payload, u)]

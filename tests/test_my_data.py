@@ -181,6 +181,8 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
     # The running purchase keeps her until it completes, then forgets her.
     assert (await rows(c, running))["waiting"] == [c.alice.id]
     assert names_her(await rows(c, running), c)
+    async with c.runtime.database.sessions() as session:  # the bot still reaches her there
+        assert await session.get(BotUserRow, c.alice.id) is not None
     await complete(c, running)
     ended = await rows(c, running)
     assert not names_her(ended, c) and ended["waiting"] == []

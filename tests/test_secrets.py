@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from domain import services
 from domain.community import Community
 from domain.ports import NoSecretsKey
 from storage.migrate import MigrationRefused, downgrade, upgrade
 from storage.secrets import Secrets, parse_keys
+from storage.tables import InboxRow
 from storage.unit_of_work import Database
 from tests.test_cli_and_settings import groupbuy
 
@@ -167,6 +169,15 @@ async def insert_plain_token(url: str) -> None:
 async def test_the_migration_encrypts_the_tokens_stored_in_plain_text(database_url: str) -> None:
     await downgrade(database_url, "0019")
     await insert_plain_token(database_url)
+    posted = {"message": {"message_id": 5, "text": f"/paytoken {TOKEN}", "chat": {"id": -100}}}
+    other = {"message": {"message_id": 6, "text": "/help", "chat": {"id": -100}}}
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            await uow.inbox.store([(71, posted), (72, other)], datetime.now(UTC))
+            await uow.commit()
+    finally:
+        await database.dispose()
     # Without a key it refuses, and changes nothing: the token is neither lost nor left.
     with pytest.raises(MigrationRefused, match="SECRETS_KEY is not set, and 1 communities"):
         await upgrade(database_url)
@@ -174,6 +185,16 @@ async def test_the_migration_encrypts_the_tokens_stored_in_plain_text(database_u
     raw = await stored_raw(database_url)
     assert raw is not None and TOKEN not in raw
     assert await token_with(database_url, (NEW_KEY,)) == TOKEN
+    # The inbox's copy of a token posted before this version keeps no text; others stay.
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            kept = dict(
+                (await connection.execute(select(InboxRow.update_id, InboxRow.payload))).all()
+            )
+    finally:
+        await database.dispose()
+    assert kept[71] == {"message": {"message_id": 5, "chat": {"id": -100}}} and kept[72] == other
     # And back: decrypted into the plain column of before, with the key.
     await downgrade(database_url, "0019", secrets_keys=(NEW_KEY,))
     database = Database(database_url)

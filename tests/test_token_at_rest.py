@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -18,7 +19,7 @@ from sandbox.process import BotProcess
 from storage.backup import backup_sqlite
 from storage.tables import InboxRow
 from storage.unit_of_work import Database
-from tests.support.running import SECRETS_KEY, bot_running, sandbox_running
+from tests.support.running import SECRETS_KEY, ShiftedClock, bot_running, sandbox_running
 from tests.support.scenario import TIMEZONE, Community, community_running
 from tests.test_head_panel import stopped_purchase
 from tests.test_telegram_payments import invoice_of
@@ -148,3 +149,28 @@ async def test_a_bot_killed_mid_save_saves_the_token_once_and_members_pay_with_i
             assert call.params["provider_token"] == token
             assert (await sandbox.pay(alice, invoice)).ok
             await sandbox.wait_for_message(alice.id, "is received (paid in Telegram)")
+
+
+async def test_a_token_sent_unasked_or_too_late_is_deleted_and_kept_nowhere(
+    database_url: str,
+) -> None:
+    clock = ShiftedClock()
+    async with community_running(database_url, clock) as c:
+        sandbox, emulator = c.sandbox, c.sandbox.emulator
+        sent = await sandbox.start(c.head)
+        await sandbox.wait_for_message(c.head.id, "Hello", after=sent)
+        unasked = emulator.connect_provider()
+        first = await sandbox.send(c.head, unasked)
+        told = await sandbox.wait_for_message(c.head.id, "I was not waiting for one", after=first)
+        await asked_for_the_token(sandbox, c.head, c.chat)
+        clock.advance(timedelta(minutes=16))  # the link's quarter of an hour is over
+        late = emulator.connect_provider()
+        given = await sandbox.send(c.head, late)
+        await sandbox.wait_for_message(c.head.id, "I was not waiting for one", after=told)
+        await c.runtime.inbox.written()
+        kept = await inbox_text(database_url)
+        assert unasked not in kept and late not in kept
+        assert str(given.message_id) in kept  # kept for a restart, without its text
+        assert await raw_token(database_url, c.chat.id) is None
+        for sent_token in (first, given):  # deleted from the chat too
+            assert emulator.messages[(c.head.id, sent_token.message_id)].deleted

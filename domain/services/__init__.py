@@ -63,6 +63,7 @@ from domain.services.orders import (
 )
 from domain.services.personal_data import (
     erasure_plan,
+    forget_in_ended,
     forget_me,
     my_data,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "enter_weights",
     "erasure_plan",
     "extend",
+    "forget_in_ended",
     "forget_me",
     "go_ahead_anyway",
     "grant_driver",

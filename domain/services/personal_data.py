@@ -71,19 +71,25 @@ async def forget_me(uow: UnitOfWork, user_id: int, now: datetime) -> ErasurePlan
         return found
     async with uow:
         ids = await uow.personal_data.purchases_of(user_id)
+    leading = False
     for purchase_id in ids:
-        await retried(functools.partial(_forget_in, uow, purchase_id, user_id, now))
+        leading |= await retried(functools.partial(_forget_in, uow, purchase_id, user_id, now))
     async with uow:
-        await uow.personal_data.forget_person(user_id)
-        await uow.commit()
+        # Bound to pay and collect somewhere, she still hears from the bot there (her profile
+        # and messages go when the last such purchase ends); leading one since she was asked,
+        # she is not forgotten at all until the next request says why.
+        if not leading and not await uow.personal_data.still_waiting(user_id):
+            await uow.personal_data.forget_person(user_id)
+            await uow.commit()
     return found
 
 
-async def _forget_in(uow: UnitOfWork, purchase_id: int, user_id: int, now: datetime) -> None:
+async def _forget_in(uow: UnitOfWork, purchase_id: int, user_id: int, now: datetime) -> bool:
+    """Forget her in one purchase; True when she leads it (a role taken meanwhile)."""
     async with uow:
         purchase = await load(uow, purchase_id)
         if leads(purchase, user_id):  # she took a role meanwhile: the next request says so
-            return
+            return True
         step = step_for(purchase, user_id, now)
         if step is Step.AT_END:
             await uow.personal_data.forget_at_end(purchase_id, user_id, now)
@@ -94,6 +100,7 @@ async def _forget_in(uow: UnitOfWork, purchase_id: int, user_id: int, now: datet
             if step is Step.WITHDRAW and pseudonym is not None:
                 adjustments.withdraw(await load(uow, purchase_id), pseudonym, now)
         await uow.commit()
+    return False
 
 
 async def forget_those_waiting(uow: UnitOfWork, purchase_id: int) -> None:
@@ -102,13 +109,21 @@ async def forget_those_waiting(uow: UnitOfWork, purchase_id: int) -> None:
     should ending be refused)."""
     for user_id in await uow.personal_data.waiting_in(purchase_id):
         await uow.personal_data.pseudonymise(purchase_id, user_id)
+        if not await uow.personal_data.still_waiting(user_id):  # the last she waited for
+            await uow.personal_data.forget_person(user_id)
 
 
-async def forget_in_failed(uow: UnitOfWork, failed: list[int]) -> None:
-    """Purchases that failed at their deadline ended too: whoever asked to be forgotten when
-    they end (she asked between the deadline and the sweep that failed it) is, at once."""
-    for purchase_id in failed:
-        async with uow:
-            if await uow.personal_data.waiting_in(purchase_id):
-                await forget_those_waiting(uow, purchase_id)
-                await uow.commit()
+async def forget_in_ended(uow: UnitOfWork) -> None:
+    """Purchases that ended without forgetting those who waited for it (one that failed at its
+    deadline or at its campaign's cut-off, an end interrupted by a crash): forgotten now. The
+    timeline's sweep runs it, so nobody waits longer than a sweep."""
+    async with uow:
+        ended = await uow.personal_data.ended_waiting()
+    for purchase_id in ended:
+        await retried(functools.partial(_forget_those_waiting_in, uow, purchase_id))
+
+
+async def _forget_those_waiting_in(uow: UnitOfWork, purchase_id: int) -> None:
+    async with uow:
+        await forget_those_waiting(uow, purchase_id)
+        await uow.commit()

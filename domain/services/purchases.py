@@ -17,7 +17,7 @@ from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
-from domain.services.personal_data import forget_in_failed, forget_those_waiting
+from domain.services.personal_data import forget_in_ended, forget_those_waiting
 from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
@@ -109,7 +109,7 @@ async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> No
     campaign's purchase stops with its campaign, all of whose parts stop together."""
     purchase = await apply(uow, purchase_id, lambda p: p.reach_deadline(now))
     if purchase.status is PurchaseStatus.FAILED:
-        await forget_in_failed(uow, [purchase_id])
+        await forget_in_ended(uow)
     await close_due_campaigns(uow, now)
 
 
@@ -118,15 +118,14 @@ async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetim
     attempt = 1
     while True:
         try:
-            failed = []
+            failed = False
             async with uow:
                 for purchase in await uow.purchases.get_many(purchase_ids):
-                    was_open = purchase.status is PurchaseStatus.OPEN
                     purchase.reach_deadline(now)
-                    if was_open and purchase.status is PurchaseStatus.FAILED:
-                        failed.append(purchase.id)
+                    failed |= purchase.status is PurchaseStatus.FAILED
                 await uow.commit()
-            await forget_in_failed(uow, failed)
+            if failed:
+                await forget_in_ended(uow)
             await close_due_campaigns(uow, now)
             return
         except Conflict:

@@ -1,8 +1,8 @@
 """The operator's endpoints stay the operator's: from outside, HAProxy forwards only the webhook
 and the Mini App; metrics are served only on METRICS_LISTEN. A poller started beside webhook
-workers with the production token refuses (exit 2) unless told to take over; a take-over stops
-the workers and keeps new ones from starting while it is held; a webhook deleted without a
-take-over is set again by the leading worker."""
+workers with the production token refuses (exit 2) unless told to take over; a take-over
+stops the workers (exit 3) and keeps new ones from starting while it is held; a webhook deleted
+without a take-over is set again by the leading worker."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ async def test_a_poller_beside_webhook_workers_refuses_and_a_take_over_stops_the
         for worker in workers.workers[:2]:
             assert worker.process is not None
             await asyncio.wait_for(worker.process.process.wait(), 30)
-            assert worker.process.process.returncode == 2
+            assert worker.process.process.returncode == 3  # not restarted by systemd
         sent = await sandbox.send(hanna, "/help")
         await sandbox.wait_for_message(hanna.id, "/orders", after=sent, timeout=20)
         assert emulator.webhook_url == ""
@@ -127,7 +127,7 @@ async def test_a_poller_beside_webhook_workers_refuses_and_a_take_over_stops_the
         process = workers.workers[2].process
         assert process is not None
         code, _lines = await output_of(process, tmp_path / "worker3.log")
-        assert code == 2
+        assert code == 3
         assert "took this bot's updates over" in (tmp_path / "worker3.log").read_text()
         assert emulator.webhook_url == ""
     finally:

@@ -1,9 +1,9 @@
 """Every XLSX the bot writes goes through one writer (handlers/exports.py `workbook_bytes`):
 text that would start a formula stays text, and a sheet name Excel would refuse (a campaign's
 title with a "/") is made one it takes. CSV files go through `csv_bytes` likewise. End to end:
-a community whose title a group admin made a formula, a campaign item, a region, an address and
-a member's name, through the operator's supplier order, delivery costs and commission
-statement, each opened with csv and openpyxl."""
+a community whose title a group admin made a formula, a campaign item and a region, through the
+operator's supplier order, delivery costs and commission statement, each opened with csv and
+openpyxl (members' names in the head's files: tests/test_edges.py)."""
 
 from __future__ import annotations
 

@@ -118,6 +118,9 @@ class FakePersonalData:
     async def waiting_in(self, purchase_id: int) -> list[int]:
         return []
 
+    async def ended_waiting(self) -> list[int]:
+        return []
+
 
 class FakeUnitOfWork:
     def __init__(self, conflicts_to_raise: int = 0) -> None:

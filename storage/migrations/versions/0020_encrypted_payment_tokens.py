@@ -1,7 +1,9 @@
 """communities' payment provider tokens encrypted under SECRETS_KEY
 
 Tokens stored in plain text are encrypted with SECRETS_KEY's first key into a new column and
-the plain column is dropped. With tokens stored and no key set, the migration refuses (and
+the plain column is dropped; updates the inbox kept whose text carries a token (a /paytoken
+posted in a group, a token sent before this version) keep no text. With tokens stored and no
+key set, the migration refuses (and
 changes nothing): the operator sets SECRETS_KEY first (docs/security.md), so that a token is
 neither left readable nor lost. Going back decrypts them, which needs a key that does.
 
@@ -10,6 +12,8 @@ Revises: 0019
 Create Date: 2026-12-09 10:00:00
 """
 
+import json
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -22,6 +26,32 @@ revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# A payment provider token as @BotFather gives it (domain/checkout.py's PROVIDER_TOKEN, as of
+# this version: a migration keeps its own copy).
+PROVIDER_TOKEN = re.compile(r"\d{1,20}:(?:TEST|LIVE):[^\s:]{1,230}")
+INBOX = sa.table("inbox", sa.column("update_id", sa.BigInteger), sa.column("payload", sa.JSON))
+
+
+def _without_text(payload: dict[str, object]) -> dict[str, object]:
+    return {
+        kind: {k: v for k, v in body.items() if k not in ("text", "entities", "caption")}
+        if isinstance(body, dict)
+        else body
+        for kind, body in payload.items()
+    }
+
+
+def _blank_tokens_in_inbox() -> None:
+    bind = op.get_bind()
+    for update_id, payload in bind.execute(sa.select(INBOX.c.update_id, INBOX.c.payload)):
+        if isinstance(payload, dict) and PROVIDER_TOKEN.search(json.dumps(payload)):
+            bind.execute(
+                sa.update(INBOX)
+                .where(INBOX.c.update_id == update_id)
+                .values(payload=_without_text(payload))
+            )
 
 
 def _keys(action: str, tokens: int) -> MultiFernet:
@@ -56,6 +86,7 @@ def upgrade() -> None:
                 {"sealed": fernet.encrypt(token.encode()).decode(), "chat_id": chat_id},
             )  # fmt: skip
     op.drop_column("communities", "payment_token")
+    _blank_tokens_in_inbox()
 
 
 def downgrade() -> None:

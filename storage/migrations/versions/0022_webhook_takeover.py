@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("taken_by", sa.String(length=200), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("held_until", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_takeover")),
     )
 
 

@@ -131,7 +131,7 @@ class SqliteInboxWriter:
         self._path = make_url(url).database or ""
         self._connection: sqlite3.Connection | None = None
 
-    def _store(self, rows: list[tuple[int, str]], now: str) -> None:
+    def _store(self, rows: list[tuple[int, str, int]], now: str) -> None:
         if self._connection is None:
             self._connection = sqlite3.connect(
                 self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -146,9 +146,9 @@ class SqliteInboxWriter:
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(
-                "INSERT INTO inbox (update_id, payload, received_at, handled_at) "
-                "VALUES (?, ?, ?, NULL) ON CONFLICT (update_id) DO NOTHING",
-                [(update_id, payload, now) for update_id, payload in rows],
+                "INSERT INTO inbox (update_id, payload, lane, received_at, handled_at) "
+                "VALUES (?, ?, ?, ?, NULL) ON CONFLICT (update_id) DO NOTHING",
+                [(update_id, payload, lane, now) for update_id, payload, lane in rows],
             )
             connection.execute("COMMIT")
         except BaseException:
@@ -156,7 +156,10 @@ class SqliteInboxWriter:
             raise
 
     async def store(self, updates: Iterable[tuple[int, dict[str, Any]]], now: datetime) -> None:
-        rows = [(update_id, json.dumps(payload)) for update_id, payload in updates]
+        # The lane, as on PostgreSQL: a person's updates are found by it (/mydata, erasure).
+        rows = [
+            (update_id, json.dumps(payload), lane_of(payload)) for update_id, payload in updates
+        ]
         # As storage.tables.UTCDateTime writes an instant on SQLite: UTC, without the offset.
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
         await asyncio.to_thread(self._store, rows, stamp)

@@ -43,7 +43,6 @@ from storage.tables import (
     OutboxRow,
     PlatformRoleRow,
     PriceListRow,
-    ProcessedUpdateRow,
     RatingRow,
     UnreachableMemberRow,
     metadata,
@@ -352,17 +351,16 @@ class SqlPersonalData:
             delete(OutboxRow).where(OutboxRow.chat_id == u),
         ):
             await s.execute(statement)
-        # Her updates already handled are blanked (kept by id, so a redelivery is still
-        # recognised); one still waiting keeps its text until it is handled, then goes with
-        # the inbox's week.
-        claimed = select(ProcessedUpdateRow.update_id).where(
-            ProcessedUpdateRow.update_id == InboxRow.update_id
+        # Her updates are blanked to their bare id: one handled is still recognised when
+        # Telegram sends it again, one in hand now is handled from memory, and one a restart
+        # would handle again is an update with nothing in it, which no handler takes.
+        kept = await s.execute(
+            select(InboxRow.update_id, InboxRow.payload).where(InboxRow.lane == u % LANES)
         )
-        handled = await s.execute(
-            select(InboxRow.update_id, InboxRow.payload).where(
-                InboxRow.lane == u % LANES, or_(InboxRow.handled_at.is_not(None), claimed.exists())
+        hers = [update_id for update_id, payload in kept if _sent_by(payload, u)]
+        for update_id in hers:
+            await s.execute(
+                update(InboxRow)
+                .where(InboxRow.update_id == update_id)
+                .values(payload={"update_id": update_id})
             )
-        )
-        hers = [update_id for update_id, payload in handled if _sent_by(payload, u)]
-        if hers:
-            await s.execute(update(InboxRow).where(InboxRow.update_id.in_(hers)).values(payload={}))

@@ -24,7 +24,14 @@ from domain.purchase import Moq, PickupSlot, PurchaseStatus
 from runtime.event_notices import NotifierTiming
 from sandbox.model import SandboxMessage
 from storage.erasure_tables import ErasureRequestRow
-from storage.tables import BotUserRow, LedgerEntryRow, MemberRow, OrderRequestRow, PurchaseRow
+from storage.tables import (
+    BotUserRow,
+    InboxRow,
+    LedgerEntryRow,
+    MemberRow,
+    OrderRequestRow,
+    PurchaseRow,
+)
 from tests.support.builders import ADMITTED, item, purchase
 from tests.support.scenario import Community, community_running
 from texts.callback_data import Action, encode
@@ -88,6 +95,17 @@ async def rows(c: Community, pid: int) -> dict[str, list[Any]]:
 
 def names_her(found: dict[str, list[Any]], c: Community) -> bool:
     return str(c.alice.id) in json.dumps(found) or "Alice" in json.dumps(found, ensure_ascii=False)
+
+
+async def her_updates(c: Community) -> list[Any]:
+    """The updates the inbox keeps that Alice sent (with who sent them still in them)."""
+    await c.runtime.inbox.written()
+    async with c.runtime.database.sessions() as session:
+        payloads = list(await session.scalars(select(InboxRow.payload)))
+    return [
+        body for payload in payloads for body in payload.values()
+        if isinstance(body, dict) and (body.get("from") or {}).get("id") == c.alice.id
+    ]  # fmt: skip
 
 
 def forget_button(message: SandboxMessage) -> bool:
@@ -157,6 +175,7 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
     assert names_her(await rows(c, 1), c) and await rows(c, finished) == before
 
     _, answer = await my_file(c)
+    assert await her_updates(c)  # the inbox keeps what she sent, until she is forgotten
     await c.sandbox.tap(c.alice, answer, "Forget me…", answer="")
     asked = await c.sandbox.wait_for_message(c.alice.id, "If you go on, I forget you", after=answer)
     text = asked.text or ""
@@ -187,6 +206,7 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
     ended = await rows(c, running)
     assert not names_her(ended, c) and ended["waiting"] == []
     assert [a for _, a in ended["ledger"]] == [2500]
+    assert await her_updates(c) == []  # handled ones blanked, with the rest of her
     async with c.runtime.database.sessions() as session:
         assert await session.get(BotUserRow, c.alice.id) is None
         status = await session.scalar(select(PurchaseRow.status).where(PurchaseRow.id == running))

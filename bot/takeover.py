@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -117,12 +117,13 @@ async def held_takeover(application: Application) -> Takeover | None:  # type: i
     return takeover if takeover is not None and takeover.held_until > rt.clock() else None
 
 
-async def watch_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def watch_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    set_ours: Callable[[], Awaitable[None]],
+) -> None:
     """A webhook worker's watch: stop when a poller took over; the leader sets the webhook
-    again when it is gone without a take-over."""
-    from bot.app import ALLOWED_UPDATES
-
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    again (`set_ours`, as at start) when it is gone without a take-over."""
     stopping: asyncio.Event = application.bot_data["stopping"]
     while not stopping.is_set():
         await asyncio.sleep(settings.webhook_check_seconds)
@@ -143,11 +144,7 @@ async def watch_webhook(application: Application, settings: Settings) -> None:  
                     "the webhook was gone (%s) with no take-over recorded; setting it again",
                     _where(info.url) if info.url else "none set",
                 )
-                await application.bot.set_webhook(
-                    url=settings.webhook_url,
-                    secret_token=settings.webhook_secret.get_secret_value(),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                await set_ours()
         except (TelegramError, OSError) as error:
             log.warning("the webhook could not be checked: %s", error)
         except Exception:  # the database is away for a moment: the next check tries again

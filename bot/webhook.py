@@ -130,6 +130,13 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
         loop.add_signal_handler(signum, stopping.set)
     server = WebhookServer(application, settings)
     watch: asyncio.Task[None] | None = None
+    secret = settings.webhook_secret.get_secret_value()
+
+    async def set_ours() -> None:  # at start, and again when it is gone (bot/takeover.py)
+        await application.bot.set_webhook(
+            url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
+
     try:
         await start_running(application)
         held = await held_takeover(application)
@@ -137,12 +144,8 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
             application.bot_data["taken_over"] = held
         else:
             await server.start()
-            await application.bot.set_webhook(
-                url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            watch = loop.create_task(watch_webhook(application, settings))
+            await set_ours()
+            watch = loop.create_task(watch_webhook(application, settings, set_ours))
             await stopping.wait()
             if "cluster" in application.bot_data:  # behind a load balancer: let it turn away
                 server.draining = True

@@ -182,6 +182,7 @@ async def test_forgetting_her_withdraws_pseudonymises_and_waits_for_the_end(
     assert "You leave these open purchases" in text and "Wildflower honey from Altai" in text
     assert "replaced by a number" in text and "Buckwheat" in text
     assert "past their stop" in text and "Oat milk" in text
+    assert "go when the last of those purchases ends" in text and "go now" not in text
     yes = next(b["callback_data"] for b in asked.buttons() if b["text"] == "Yes, forget me")
     await c.sandbox.tap(c.alice, asked, "Yes, forget me", answer="Done.")
     await c.sandbox.wait_for_message(c.alice.id, "Done: I have forgotten you.", after=asked)

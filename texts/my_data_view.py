@@ -85,12 +85,17 @@ def confirmation(t: Translator, plan: ErasurePlan) -> str:
                 "goods; when each one ends, your name and id there are replaced too: {titles}"
             ).format(titles=_titles(plan.at_end))
         )
-    lines.append(
-        t.gettext(
+    if plan.at_end:  # the bot must still reach her there: the rest goes with the last one
+        rest = t.gettext(
+            "• Your language, reminder choice, conversations in progress, price lists and "
+            "the messages I keep from and to you go when the last of those purchases ends."
+        )
+    else:
+        rest = t.gettext(
             "• Your language, reminder choice, conversations in progress, price lists and "
             "the messages I keep from and to you go now."
         )
-    )
+    lines.append(rest)
     lines.append(t.gettext("This cannot be undone."))
     return "\n".join(lines)
 

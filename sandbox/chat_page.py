@@ -107,6 +107,7 @@ class ChatPage:
         app.router.add_post("/api/press", self._press)
         app.router.add_post("/api/open", self._open)
         app.router.add_post("/api/people", self._add_person)
+        app.router.add_post("/api/groups", self._add_group)
         app.router.add_post("/api/web_app", self._web_app)
         app.router.add_post("/api/pay", self._pay)
         app.router.add_get("/files/{file_id}", self._file)
@@ -127,6 +128,9 @@ class ChatPage:
 
     def people(self) -> list[SandboxUser]:
         return [u for u in self.emulator.users.values() if not u.is_bot]
+
+    def groups(self) -> list[SandboxChat]:
+        return [chat for chat in self.emulator.chats.values() if not chat.is_private]
 
     def chats_of(self, user: SandboxUser) -> list[SandboxChat]:
         groups = [
@@ -215,6 +219,7 @@ class ChatPage:
             "chats": [
                 {"id": c.id, "title": "GroupBuy bot" if c.is_private else c.title} for c in chats
             ],
+            "groups": [{"id": g.id, "title": g.title} for g in self.groups()],
             "messages": [self.message_json(m) for m in self.emulator.chat_messages(chat.id)],
         }
         return web.json_response(state)
@@ -385,11 +390,31 @@ class ChatPage:
         return web.json_response({"ok": pending.ok, "error": pending.error_message})
 
     async def _add_person(self, request: web.Request) -> web.Response:
+        """Someone joins a group: a new person, or one already here when the name is theirs
+        (how Bob, a neighbour in one community, joins a second one)."""
         body = await self._json(request)
         name = str(body.get("name") or "").strip()[:64]
         language = body.get("language") if body.get("language") in LANGUAGES else "en"
         if not name:
             raise web.HTTPBadRequest(text="a person needs a name")
-        user = self.sandbox.user(name, language_code=language)
-        self.sandbox.join(self.group, user)
-        return web.json_response({"id": user.id})
+        wanted = str(body.get("chat", self.group.id))
+        group = next((g for g in self.groups() if str(g.id) == wanted), None)
+        if group is None:
+            raise web.HTTPBadRequest(text="no such group")
+        known = next((u for u in self.people() if u.first_name.casefold() == name.casefold()), None)
+        user = known or self.sandbox.user(name, language_code=language)
+        self.sandbox.join(group, user)
+        return web.json_response({"id": user.id, "chat": group.id})
+
+    async def _add_group(self, request: web.Request) -> web.Response:
+        """The person creates another community chat and adds the bot as an admin, as a head
+        does in the app: an operator's campaigns need more than one community."""
+        user, body = await self._body(request)
+        title = str(body.get("title") or "").strip()[:128]
+        if not title:
+            raise web.HTTPBadRequest(text="a group needs a name")
+        if any(g.title.casefold() == title.casefold() for g in self.groups()):
+            raise web.HTTPBadRequest(text="a group of that name exists already")
+        group = self.sandbox.group(title, admins=[user])
+        await self.sandbox.add_bot(group, by=user, as_admin=True, can_pin=True)
+        return web.json_response({"id": group.id})

@@ -23,8 +23,11 @@ from sandbox.model import PendingCallback, SandboxChat, SandboxMessage, SandboxU
 
 PAGE_HELP = """\
 Open {url} in a browser: a chat page where you pick who you are (Hanna runs purchases;
-Alice and Bob are neighbours; add more), write in the group or the private chat, press buttons
-and download what the bot sends. The console below does the same from the keyboard.
+Alice and Bob are neighbours; add more, or a second community), write in the group or the
+private chat, press buttons and download what the bot sends. The console below does the same
+from the keyboard. Ctrl-C stops the sandbox.
+People's ids: {ids}.
+To play a platform admin (operators, /admin), start it with `ADMIN_IDS={first_id} make run`.
 """
 HELP = """\
 GroupBuy sandbox: a local stand-in for Telegram, with the bot running against it.
@@ -120,7 +123,7 @@ class Console:
         elif command == "who":
             for user in self.people().values():
                 started = "started the bot" if user.started_bot else "has not started the bot"
-                self.write(f"  {user.first_name} ({started})")
+                self.write(f"  {user.first_name}, id {user.id} ({started})")
         else:
             self.write("unknown console command; !help lists them")
         return True
@@ -188,7 +191,8 @@ async def run_console(
     try:
         async with polling(build(emulator), poll_timeout=10):
             await sandbox.add_bot(group, by=head, as_admin=True, can_pin=True)
-            print(PAGE_HELP.format(url=page.url), flush=True)
+            ids = ", ".join(f"{user.first_name} {user.id}" for user in (head, alice, bob))
+            print(PAGE_HELP.format(url=page.url, ids=ids, first_id=head.id), flush=True)
             await _play(sandbox, group, head)
     finally:
         await page.stop()

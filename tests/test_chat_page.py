@@ -111,6 +111,45 @@ async def test_state_shows_a_person_s_chats_and_messages(sqlite_url: str) -> Non
         assert [m["from_bot"] for m in state["messages"]][:2] == [False, True]
 
 
+async def test_a_second_community_is_created_from_the_page_and_bob_joins_it(
+    sqlite_url: str,
+) -> None:
+    async with (
+        community_running(sqlite_url) as c,
+        page_running(c) as page,
+        aiohttp.ClientSession(page.url) as http,
+    ):
+        async with http.post("/api/people", json={"name": "Nina", "language": "ru"}) as r:
+            nina = (await r.json())["id"]
+        async with http.post("/api/groups", json={"user": nina, "title": "Riverside"}) as r:
+            assert r.status == 200
+            riverside = (await r.json())["id"]
+        # The bot, added as an admin, greets the new community in its creator's language.
+        greeting = await c.sandbox.wait_for_message(riverside)
+        assert greeting.text.startswith("Здравствуйте, Riverside!")
+        assert c.sandbox.emulator.chats[riverside].members[nina] == "creator"
+        # Bob, already a neighbour in Block 5, joins Riverside by his name: no second Bob.
+        people = len(page.people())
+        async with http.post("/api/people", json={"name": "bob", "chat": riverside}) as r:
+            assert await r.json() == {"id": c.bob.id, "chat": riverside}
+        assert len(page.people()) == people
+        state = await _get(http, f"/api/state?user={c.bob.id}&chat={riverside}")
+        titles = [chat["title"] for chat in state["chats"]]
+        assert titles == ["Block 5", "Riverside", "GroupBuy bot"]
+        assert [group["title"] for group in state["groups"]] == ["Block 5", "Riverside"]
+        # A second group of the same name, a nameless one, or joining a group that is not there:
+        # refused, nothing created.
+        for path, body in [
+            ("/api/groups", {"user": nina, "title": " riverside "}),
+            ("/api/groups", {"user": nina, "title": "  "}),
+            ("/api/groups", {"user": 999, "title": "Elm street"}),
+            ("/api/people", {"name": "Zoe", "chat": -42}),
+        ]:
+            async with http.post(path, json=body) as response:
+                assert response.status == 400, (path, body)
+        assert len(page.groups()) == 2 and len(page.people()) == people
+
+
 async def test_a_document_the_bot_sent_downloads_with_its_name(sqlite_url: str) -> None:
     async with community_running(sqlite_url) as c, page_running(c) as page:
         await c.say(c.head, "/start", "Hello")
@@ -292,7 +331,24 @@ def _play(
         "//div[contains(@class,'message')][contains(., '🛒 Wildflower honey')][contains(., '👥')]"
     )
     wait.until(shown.text_to_be_present_in_element((By.XPATH, last_card), "Arrived"))
-    return joined, str(browser.find_element(By.XPATH, last_card).text)
+    final = str(browser.find_element(By.XPATH, last_card).text)
+
+    # A second community, as an operator's campaigns need: Hanna creates it, the bot greets
+    # it, and Bob, a neighbour already, joins it by his name.
+    browser.find_element(By.ID, "new-group").send_keys("Riverside")
+    browser.find_element(By.ID, "add-group").click()
+    wait.until(shown.text_to_be_present_in_element((By.ID, "chat-title"), "Riverside"))
+    wait.until(shown.text_to_be_present_in_element((By.ID, "messages"), "Hello, Riverside!"))
+    browser.find_element(By.ID, "new-name").send_keys("Bob")
+    Select(browser.find_element(By.ID, "new-person-group")).select_by_visible_text(
+        "joins Riverside"
+    )
+    browser.find_element(By.ID, "add-person").click()
+    wait.until(shown.text_to_be_present_in_element((By.ID, "chat-sub"), "you are Bob"))
+    assert browser.find_element(By.ID, "chat-title").text == "Riverside"
+    chats = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#chats li")]
+    assert chats == ["B\nBlock 5", "R\nRiverside", "🛒\nGroupBuy bot"], chats
+    return joined, final
 
 
 async def test_a_purchase_opened_and_joined_in_the_browser(sqlite_url: str) -> None:

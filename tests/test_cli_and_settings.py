@@ -86,8 +86,10 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
 
 
 def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Path) -> None:
-    typed = "/start\n!as Alice\n!in group\n/help\n!press 9\n!who\n!quit\n"
-    result = groupbuy("run", tmp_path=tmp_path, stdin=typed, SANDBOX_PAGE_PORT="0")
+    typed = "/start\n/operator 10002\n!as Alice\n!in group\n/help\n!press 9\n!who\n!quit\n"
+    result = groupbuy(
+        "run", tmp_path=tmp_path, stdin=typed, SANDBOX_PAGE_PORT="0", ADMIN_IDS="10001"
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "@BotFather" in out
@@ -95,9 +97,13 @@ def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Pa
     assert "listens on http://127.0.0.1:" in out
     assert re.search(r"Open http://127\.0\.0\.1:\d+/ in a browser", out)
     assert "[Hanna's private chat] bot: Hello! I help neighbours buy together." in out
+    # The ids the help names are the people's: with ADMIN_IDS=10001 Hanna is a platform admin.
+    assert "People's ids: Hanna 10001, Alice 10002, Bob 10003." in out
+    assert "start it with `ADMIN_IDS=10001 make run`" in out
+    assert "runs campaigns now: /newcampaign in the private chat with me." in out
     assert 'typing in group "Block 5 neighbours"' in out
     assert "no such button in this chat" in out
-    assert "Bob (has not started the bot)" in out
+    assert "Bob, id 10003 (has not started the bot)" in out
     assert out.rstrip().endswith("sandbox stopped")
     # the sandbox keeps its own database, apart from a real bot's
     assert (tmp_path / "sandbox.db").exists()

@@ -52,6 +52,7 @@ from handlers import (
     start,
     supply_form,
     transfer,
+    unusual_orders,
 )
 from handlers.failure import on_error
 from handlers.flood import turn_away
@@ -124,7 +125,7 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
     head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns, logistics, checkout, admission, my_data,
+    price_lists, campaigns, logistics, checkout, admission, my_data, unusual_orders,
 )  # fmt: skip
 
 

@@ -63,3 +63,13 @@ class MoqNotReached(DomainError):
 
 class PickupNeeded(InvalidPurchase):
     """Goods cannot be marked arrived before the head says where and when to pick them up."""
+
+
+class UnusualQuantity(LimitExceeded):
+    """More units of an item than anyone would usually order in this purchase: a slip of the
+    finger until the member confirms it (`domain.usual_quantities`)."""
+
+    def __init__(self, message: str, /, *, quantity: int, item: str, bound: int) -> None:
+        super().__init__(message, quantity=quantity, item=item, bound=bound)
+        self.quantity = quantity
+        self.bound = bound

@@ -51,6 +51,11 @@ class MoqReached(Event):
 
 
 @dataclass(frozen=True)
+class MoqLost(Event):
+    """Orders dropped back below the minimum before the stop, after it had been reached."""
+
+
+@dataclass(frozen=True)
 class SoldOut(Event):
     item_id: int
 

@@ -145,14 +145,24 @@ class PurchaseOrders(PurchaseState):
         self.events.append(
             events.OrderChanged(self.id, member_id, item_id, quantity, tolerance + drop_tolerance)
         )
-        if self.moq is not None and not moq_was_met and self.moq_met():
-            self.events.append(events.MoqReached(self.id))
+        self._note_moq_crossing(moq_was_met)
         if item.stock is not None and self.item_units(item_id) == item.stock:
             self.events.append(events.SoldOut(self.id, item_id))
             if all(
                 i.stock is not None and self.item_units(i.item_id) == i.stock for i in self.items
             ):
                 self._stop_when_sold_out()
+
+    def _note_moq_crossing(self, was_met: bool) -> None:
+        """The minimum reached, or no longer reached while orders are open: the head hears of
+        each crossing (runtime/course_notices.py tells only what still holds)."""
+        if self.moq is None:
+            return
+        now_met = self.moq_met()
+        if now_met and not was_met:
+            self.events.append(events.MoqReached(self.id))
+        elif was_met and not now_met and self.status is PurchaseStatus.OPEN:
+            self.events.append(events.MoqLost(self.id))
 
     def _stop_when_sold_out(self) -> None:
         # Sold out is a stop like the deadline: the same MOQ rule decides the outcome, but the
@@ -214,6 +224,7 @@ class PurchaseOrders(PurchaseState):
         self.set_tolerance(member_id, item_id, self.tolerance(member_id, item_id) + delta, now)
 
     def _remove_all(self, member_id: int, now: datetime) -> None:
+        moq_was_met = self.moq is not None and self.moq_met()
         for item in self.items:
             quantity = self.quantity(member_id, item.item_id)
             tolerance = self.tolerance(member_id, item.item_id)
@@ -221,6 +232,7 @@ class PurchaseOrders(PurchaseState):
                 self._append(member_id, item.item_id, -quantity, -tolerance, now)
         self.withdrawal_requests.pop(member_id, None)
         self.events.append(events.MemberWithdrew(self.id, member_id))
+        self._note_moq_crossing(moq_was_met)
 
     def moq_met(self) -> bool:
         if self.moq is None:

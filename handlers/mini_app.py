@@ -7,13 +7,16 @@ JSON responses; a refusal comes back with its reason in the person's language.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot
 
 from domain import services
-from domain.errors import N_, DomainError, InvalidPurchase, NotFound
+from domain.errors import N_, DomainError, InvalidPurchase, NotFound, UnusualQuantity
+from domain.money import minor_digits
 from domain.purchase import Purchase
+from domain.usual_quantities import unit_cost_minor
 from domain.views import card_summary
 from handlers.admission import admission_for, for_members_only, may_see
 from handlers.my_orders import redraw_remembered_editor
@@ -99,6 +102,8 @@ def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: b
             "max": item.member_max,
             "left": left,
             "rules": item_rules(t, progress, open_orders, purchase.campaign_id is None),
+            # What one unit costs now in minor units, for the running total before Save.
+            "unit_minor": unit_cost_minor(replace(item, unit_price=progress.unit_price)),
             "quantity": purchase.quantity(member_id, item.item_id),
             "tolerance": purchase.tolerance(member_id, item.item_id),
         })  # fmt: skip
@@ -107,6 +112,8 @@ def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: b
         "title": purchase.title,
         "open": open_orders,
         "language": t.language,
+        "currency": purchase.currency,
+        "minor_digits": minor_digits(purchase.currency),
         "items": items,
         "texts": {
             "save": t.gettext("Save my order"),
@@ -115,6 +122,7 @@ def catalog_of(t: Translator, purchase: Purchase, member_id: int, open_orders: b
             "tolerance": t.gettext("Also take up to this many more to fill a pack"),
             "left": t.gettext("{left} left"),
             "sold_out": t.gettext("sold out"),
+            "total": t.gettext("Goods total: {total}"),
         },
     }
 
@@ -155,6 +163,9 @@ async def save(
             rt.database.unit_of_work(), purchase_id, person.user_id, person.first_name, lines,
             rt.clock(), admission,
         )  # fmt: skip
+    except UnusualQuantity as error:  # the page cannot ask, so it says why and how
+        hint = t.gettext("If you mean it, ask the head to set a maximum per member for it.")
+        raise Refused(400, t.reason(error) + ". " + hint) from None
     except DomainError as error:
         raise Refused(400, t.reason(error)) from None
     rt.cards.request(purchase_id)

@@ -18,7 +18,7 @@ from telegram.ext import (
 from domain import checkout, ledger, services
 from domain.adjustments import ESTIMATED
 from domain.community import Community
-from domain.errors import N_, DomainError, LimitExceeded, NotFound
+from domain.errors import N_, DomainError, LimitExceeded, NotFound, UnusualQuantity
 from domain.events import AmountsChanged
 from domain.membership import NOBODY, Admission
 from domain.ports import AlreadyProcessed
@@ -41,7 +41,7 @@ from handlers.runtime import (
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
 from texts.i18n import Translator
-from texts.order_view import editor_keyboard, editor_text, leave_keyboard
+from texts.order_view import editor_keyboard, editor_text, leave_keyboard, unusual_question
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,10 @@ async def editor_button(press: Press) -> None:
             await services.move_in_row(uow, purchase_id, user.id, source, target, now)
     except AlreadyProcessed:
         return
+    except UnusualQuantity as error:
+        await press.query.answer()
+        await ask_about_unusual(press, purchase_id, error)
+        return
     except DomainError as error:
         changing_order = press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
         await press.query.answer(
@@ -250,6 +254,20 @@ async def editor_button(press: Press) -> None:
         purchase_id,
         edit=press.query.message if isinstance(press.query.message, Message) else None,
     )
+
+
+async def ask_about_unusual(press: Press, purchase_id: int, error: UnusualQuantity) -> None:
+    """The editor becomes the question about an unusual quantity (handlers/unusual_orders.py
+    takes the answer); nothing is saved until the member confirms."""
+    if not isinstance(press.query.message, Message):
+        return
+    async with press.rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    if purchase is None:
+        return
+    item_id = press.callback.args[1]
+    question = unusual_question(press.t, purchase, item_id, error.quantity, error.bound)
+    await redraw(press.query.message, *question)
 
 
 async def _raising(press: Press, purchase_id: int) -> Admission:

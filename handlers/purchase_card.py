@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from domain import services
 from domain.community import Community
-from domain.errors import N_, DomainError
+from domain.errors import N_, DomainError, UnusualQuantity
 from domain.membership import Admission
 from domain.ports import AlreadyProcessed, CardLocation
 from domain.purchase import Purchase, PurchaseStatus
@@ -321,7 +321,10 @@ async def tap_plus_one(press: Press) -> None:
     except AlreadyProcessed:
         return  # a redelivered tap: it was counted and answered the first time
     except DomainError as error:
-        await query.answer(refusal(t, error), show_alert=False)
+        said = refusal(t, error)
+        if isinstance(error, UnusualQuantity):  # the editor asks, where a tap cannot
+            said += "\n" + t.gettext("For more, use My order: it asks you to confirm.")
+        await query.answer(said[:200], show_alert=False)
         await check_tapped_card(press, purchase_id)  # a twin left open-looking goes too
         return
     rt.cards.request(purchase_id)

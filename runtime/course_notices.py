@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from domain.purchase import PurchaseStatus
 from runtime.event_notices import EventNotices
 from storage.event_log import LoggedEvent
 from texts import notices
@@ -146,12 +147,39 @@ class CourseNotices(EventNotices):
             f"decide:{event.id}", self.purchase.head_id, payload["text"], payload["reply_markup"]
         )
 
+    # The newest crossing of the minimum among this round's events: told once, in `finish`.
+    moq_crossing: int | None = None
+
     async def on_MoqReached(self, event: LoggedEvent) -> None:  # noqa: N802
-        await self.send(
-            f"moq:{self.purchase.id}",
-            self.purchase.head_id,
-            notices.moq_reached(self.t(self.purchase.head_id), self.purchase),
-        )
+        self.moq_crossing = event.id
+
+    async def on_MoqLost(self, event: LoggedEvent) -> None:  # noqa: N802
+        self.moq_crossing = event.id
+
+    async def finish(self) -> None:
+        await super().finish()
+        if self.moq_crossing is not None:
+            await self._tell_moq(self.moq_crossing)
+            self.moq_crossing = None
+
+    async def _tell_moq(self, crossing: int) -> None:
+        """The head hears where the minimum stands now, if that is not what she was told last:
+        "reached" only while it still holds, "no longer reached" only after a "reached" and
+        before the stop. A member tapping −1 and +1 across it within one round tells nothing;
+        the key (the crossing's event) sends each notice once, restarts or not."""
+        purchase = self.purchase
+        if purchase.moq is None:
+            return
+        series = f"moq:{purchase.id}"
+        last = await self.uow.outbox.last_of_series(series)
+        told_reached = last is not None and not last.endswith(":lost")
+        head = purchase.head_id
+        if purchase.moq_met() and not told_reached:
+            text = notices.moq_reached(self.t(head), purchase)
+            await self.send(f"{series}:{crossing}:reached", head, text)
+        elif not purchase.moq_met() and told_reached and purchase.status is PurchaseStatus.OPEN:
+            text = notices.moq_lost(self.t(head), purchase)
+            await self.send(f"{series}:{crossing}:lost", head, text)
 
     async def on_SoldOut(self, event: LoggedEvent) -> None:  # noqa: N802
         item_id = int(event.payload["item_id"])

@@ -188,8 +188,9 @@ async def test_a_member_orders_in_the_mini_app_and_the_card_follows(sqlite_url: 
 
 
 def order_in_the_browser(url: str, screenshot: Path) -> str:
-    """Alice opens 🛍 Catalog under her order: 11 Gouda is refused with the reason, 4 with 1
-    more to fill a pack is saved. Returns what the page said last."""
+    """Alice opens 🛍 Catalog under her order: the running total follows what she types; 1000
+    T-shirts and 11 Gouda are refused with the reason, 4 Gouda with 1 more to fill a pack is
+    saved. Returns what the page said last."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.wait import WebDriverWait
@@ -203,6 +204,17 @@ def order_in_the_browser(url: str, screenshot: Path) -> str:
         browser.switch_to.frame(frame)
         quantity = wait.until(shown.element_to_be_clickable((By.ID, "qty-1")))
         assert quantity.get_attribute("value") == "1"
+        total = browser.find_element(By.ID, "total")
+        assert total.text == "Goods total: €8.40"  # her 1 Gouda, before anything changes
+        shirts = browser.find_element(By.ID, "qty-2")
+        shirts.clear()
+        shirts.send_keys("1000")  # a slip: no one means a thousand T-shirts
+        assert total.text == "Goods total: €12,008.40"  # the running total, before Save
+        browser.find_element(By.ID, "save").click()
+        wait.until(shown.text_to_be_present_in_element((By.ID, "status"), "1,000 × T-shirt, S"))
+        assert "up to 100" in browser.find_element(By.ID, "status").text
+        shirts.clear()
+        shirts.send_keys("0")
         quantity.clear()
         quantity.send_keys("11")
         browser.find_element(By.ID, "save").click()

@@ -91,6 +91,7 @@ def test_every_notice_renders(language: str) -> None:
         notices.hour_left_in_chat(t, p),  # type: ignore[arg-type]
         notices.head_hour_left_short(t, p),  # type: ignore[arg-type]
         notices.moq_reached(t, p),  # type: ignore[arg-type]
+        notices.moq_lost(t, p),  # type: ignore[arg-type]
         notices.sold_out(t, p, 1),  # type: ignore[arg-type]
         notices.ordered_text(t, p),  # type: ignore[arg-type]
     ]

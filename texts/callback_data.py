@@ -88,6 +88,7 @@ class Action(StrEnum):
     CAMPAIGN_ADOPT = "ca"  # campaign, community: a purchase in the making that sells it
     WIZARD_PRICE_LIST = "wl"  # price list: its items, at the wizard's items question
     ORDER_ROW_MOVE = "om"  # purchase, from item, to item: the size that completes a row
+    ORDER_CONFIRM_UNUSUAL = "ov"  # purchase, item, quantity: yes, that many (asked once)
     ROUTE_DELIVERED = "rd"  # route plan, community: the driver left the goods there
     ROUTE_PROBLEM = "rp"  # route plan, community: the driver reports a problem next
     RATE = "rs"  # purchase, stars (1 to 5): a member's rating of a completed purchase
@@ -161,6 +162,7 @@ ARITY = {
     Action.CAMPAIGN_ADOPT: 2,
     Action.WIZARD_PRICE_LIST: 1,
     Action.ORDER_ROW_MOVE: 3,
+    Action.ORDER_CONFIRM_UNUSUAL: 3,
     Action.ROUTE_DELIVERED: 2,
     Action.ROUTE_PROBLEM: 2,
     Action.RATE: 2,

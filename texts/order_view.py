@@ -14,7 +14,7 @@ from domain.views import LineView, MemberOrderView
 from texts.callback_data import Action, encode, keyboard
 from texts.card_view import status_line
 from texts.i18n import Translator
-from texts.notices import how_to_pay, pickup_choice_markup, slot_text
+from texts.notices import how_to_pay, pickup_choice_markup, slot_text, title
 
 
 def _pack_position(
@@ -210,6 +210,28 @@ def leave_keyboard(t: Translator, purchase_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
         [_button(t.gettext("Yes, withdraw me"), Action.ORDER_WITHDRAW, purchase_id)],
         [_button(t.gettext("No, keep my order"), Action.ORDER_REFRESH, purchase_id)],
+    ])  # fmt: skip
+
+
+def unusual_question(
+    t: Translator, purchase: Purchase, item_id: int, quantity: int, bound: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A +1 that goes past what anyone would usually order asks once: Confirm saves that many,
+    Change brings the editor back with nothing saved."""
+    item = purchase.item(item_id)
+    text = t.gettext(
+        "You are ordering {quantity} × {item} in {title} — that is more than anyone would "
+        "usually order here (up to {bound}). Is that right?"
+    ).format(
+        quantity=t.number(quantity), item=escape(item.label), title=title(purchase),
+        bound=t.number(bound),
+    )  # fmt: skip
+    confirm = t.gettext("✅ Confirm {quantity} × {item}").format(
+        quantity=t.number(quantity), item=item.label
+    )
+    return text, InlineKeyboardMarkup([
+        [_button(confirm, Action.ORDER_CONFIRM_UNUSUAL, purchase.id, item_id, quantity)],
+        [_button(t.gettext("✏️ Change"), Action.ORDER_REFRESH, purchase.id)],
     ])  # fmt: skip
 
 

@@ -73,11 +73,40 @@ function stepper(id, value, min, max, label) {
   const more = document.createElement("button");
   Object.assign(more, { type: "button", className: "step", textContent: "+" });
   const clamp = (n) => Math.max(min, max === null ? n : Math.min(max, n));
-  less.onclick = () => { input.value = String(clamp((parseInt(input.value, 10) || 0) - 1)); };
-  more.onclick = () => { input.value = String(clamp((parseInt(input.value, 10) || 0) + 1)); };
+  const step = (by) => () => {
+    input.value = String(clamp((parseInt(input.value, 10) || 0) + by));
+    showTotal();
+  };
+  less.onclick = step(-1);
+  more.onclick = step(1);
+  input.addEventListener("input", showTotal);
   less.disabled = more.disabled = input.disabled = !catalog.open;
   row.append(caption, less, input, more);
   return row;
+}
+
+// The running total before Save: each line's quantity × what one unit costs now, in the
+// purchase's currency as the reader's language writes money (the bot says the exact amount
+// due, with the fee and delivery, once the order is saved).
+function showTotal() {
+  if (!catalog) return;
+  let minor = 0;
+  for (const item of catalog.items) {
+    const field = $(`qty-${item.id}`);
+    const quantity = field ? Math.max(0, parseInt(field.value, 10) || 0) : 0;
+    minor += quantity * item.unit_minor;
+  }
+  const digits = catalog.minor_digits;
+  let money;
+  try {
+    money = new Intl.NumberFormat(catalog.language.replace("_", "-"), {
+      style: "currency", currency: catalog.currency,
+      minimumFractionDigits: digits, maximumFractionDigits: digits,
+    }).format(minor / 10 ** digits);
+  } catch (e) {
+    money = `${(minor / 10 ** digits).toFixed(digits)} ${catalog.currency}`;
+  }
+  $("total").textContent = catalog.texts.total.replace("{total}", money);
 }
 
 function render(data) {
@@ -122,6 +151,7 @@ function render(data) {
     }
     list.append(box);
   }
+  showTotal();
   if (!data.open) status(data.texts.closed, false);
 }
 

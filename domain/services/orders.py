@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import adjustments
+from domain import adjustments, usual_quantities
 from domain.errors import N_, DomainError, NotFound
 from domain.events import AmountsChanged
 from domain.membership import Admission, ensure_admitted
@@ -34,12 +34,41 @@ async def add_units(
     now: datetime,
     admission: Admission,
 ) -> MemberOrderView:
-    """A tap on +1 or -1: change one line by `delta` units."""
+    """A tap on +1 or -1: change one line by `delta` units; a step above what anyone would
+    usually order is refused with UnusualQuantity, for the editor to ask about."""
 
     def change(purchase: Purchase) -> None:
         if delta > 0:
             ensure_admitted(purchase, member_id, admission)
+            target = purchase.quantity(member_id, item_id) + delta
+            usual_quantities.check_step(purchase, member_id, item_id, target)
         purchase.add_units(member_id, member_name, item_id, delta, now)
+
+    return member_order_view(await apply(uow, purchase_id, change), member_id)
+
+
+async def confirm_quantity(
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    member_name: str,
+    item_id: int,
+    quantity: int,
+    now: datetime,
+    admission: Admission,
+) -> MemberOrderView:
+    """The member confirmed the unusual quantity the editor asked about. Pressed again, or
+    after the line already went past it, it changes nothing; a question more than one unit
+    above the line is not the one the editor asked now, and is refused."""
+
+    def change(purchase: Purchase) -> None:
+        current = purchase.quantity(member_id, item_id)
+        if quantity <= current:
+            return
+        if quantity > current + 1:
+            raise NotFound(N_("this question is out of date: tap +1 again"))
+        ensure_admitted(purchase, member_id, admission)
+        purchase.set_quantity(member_id, member_name, item_id, quantity, now)
 
     return member_order_view(await apply(uow, purchase_id, change), member_id)
 
@@ -82,6 +111,10 @@ async def add_units_together(
                         try:
                             if tap.delta > 0:
                                 ensure_admitted(purchase, tap.member_id, tap.admission)
+                                usual_quantities.check_step(
+                                    purchase, tap.member_id, tap.item_id,
+                                    purchase.quantity(tap.member_id, tap.item_id) + tap.delta,
+                                )  # fmt: skip
                             purchase.add_units(
                                 tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
                             )
@@ -115,9 +148,12 @@ async def set_lines(
 ) -> MemberOrderView:
     """A member's whole order as the Mini App sends it (item → quantity and tolerance), in one
     transaction by the same rules as the buttons (limits, stock, minimums, orders open); one
-    refused line refuses them all."""
+    refused line refuses them all, and so does a line raised above what anyone would usually
+    order (the page cannot ask, so it says why)."""
 
     def change(purchase: Purchase) -> None:
+        for item_id, (quantity, _tolerance) in lines.items():
+            usual_quantities.check_raise(purchase, member_id, item_id, quantity)
         if any(
             quantity > purchase.quantity(member_id, item_id)
             or tolerance > purchase.tolerance(member_id, item_id)

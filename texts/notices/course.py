@@ -245,6 +245,13 @@ def moq_reached(t: Translator, purchase: Purchase) -> str:
     )
 
 
+def moq_lost(t: Translator, purchase: Purchase) -> str:
+    return t.gettext(
+        "↩️ {title} is below its minimum order again ({progress}): someone lowered or withdrew "
+        "an order."
+    ).format(title=title(purchase), progress=progress(t, purchase))
+
+
 def sold_out(t: Translator, purchase: Purchase, item_id: int) -> str:
     return t.gettext("{item} in {title} is sold out.").format(
         item=escape(purchase.item(item_id).label), title=title(purchase)

@@ -17,9 +17,10 @@ from enum import StrEnum
 from domain.allocation import CampaignAllocation, allocate_across
 from domain.community import Community
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed, NotFound
+from domain.item_identity import ensure_listed_once, identity
 from domain.money import Money
 from domain.permissions import Actor
-from domain.purchase import Item, Purchase, PurchaseStatus, ShortPolicy
+from domain.purchase import Item, Moq, Purchase, PurchaseStatus, ShortPolicy
 from domain.terms import MAX_ITEMS, MAX_TITLE_LENGTH
 
 MAX_REGIONS = 20
@@ -111,6 +112,7 @@ class Campaign:
                 N_("the commission is more than 0% and at most {limit}%"),
                 limit=MAX_COMMISSION_PERCENT,
             )
+        ensure_listed_once([line.item for line in self.items])
         for line in self.items:
             item = line.item
             item.validate()
@@ -178,15 +180,32 @@ class Campaign:
         """Make a head's purchase this campaign's part in their community: the campaign's items
         in its order, each at a price within its range, stopping at the cut-off."""
         self.check_adoption(community, now, adopted)
-        if len(purchase.items) != len(self.items):
+        self.check_part(
+            purchase.items, purchase.deadline, purchase.moq, purchase.short_policy, whole=True
+        )
+        purchase.campaign_id = self.id
+        purchase.campaign_title = self.title
+
+    def check_part(
+        self,
+        items: Sequence[Item],
+        deadline: datetime | None,
+        moq: Moq | None,
+        short_policy: ShortPolicy,
+        whole: bool,
+    ) -> None:
+        """The campaign's rules for the purchase that sells it, on what a head has entered so
+        far (`whole`: all of it, as published): the wizard asks them at each answer, so a
+        price out of range is refused where it is typed, not at Publish."""
+        if len(items) > len(self.items) or (whole and len(items) != len(self.items)):
             raise InvalidPurchase(
                 N_("a campaign's purchase sells the campaign's {count} items, as they are"),
                 count=len(self.items),
             )
-        for offered, line in zip(purchase.items, self.items, strict=True):
+        for offered, line in zip(items, self.items, strict=False):
             wanted = line.item
-            if (offered.label.casefold(), offered.pack_size, offered.estimate_grams) != (
-                wanted.label.casefold(), wanted.pack_size, wanted.estimate_grams,
+            if (identity(offered), offered.pack_size, offered.estimate_grams) != (
+                identity(wanted), wanted.pack_size, wanted.estimate_grams,
             ):  # fmt: skip
                 raise InvalidPurchase(
                     N_("item {number} of the campaign is {item}, as the campaign sells it"),
@@ -203,15 +222,13 @@ class Campaign:
                         N_("{item}: the campaign lets you sell it for {low} to {high}"),
                         item=offered.label, low=line.min_price, high=line.max_price,
                     )  # fmt: skip
-        if purchase.deadline != self.cut_off:
+        if deadline is not None and deadline != self.cut_off:
             raise InvalidPurchase(N_("a campaign's purchase stops at the campaign's cut-off"))
-        if purchase.moq is not None or purchase.short_policy is not ShortPolicy.FAIL:
+        if moq is not None or short_policy is not ShortPolicy.FAIL:
             raise InvalidPurchase(
                 N_("a campaign's purchase has no minimum order of its own: the campaign's "
                    "packs decide")
             )  # fmt: skip
-        purchase.campaign_id = self.id
-        purchase.campaign_title = self.title
 
     def allocation(
         self, parts: Iterable[Purchase], supplied: dict[int, int] | None = None

@@ -18,13 +18,15 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.errors import N_, DomainError
 from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
+from domain.item_identity import ensure_new
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
-from domain.purchase_form import in_line, key_values
+from domain.purchase_form import in_line, item_template, key_values
 
 KEYS = {
     "title": "title", "название": "title", "标题": "title",
@@ -113,7 +115,9 @@ def parse_campaign(
     for number, key, key_text, value in key_values(text, first_line, KEYS, ("item",)):
         try:
             if key == "item":
-                items.append(parse_campaign_item(value, currency, len(items) + 1))
+                line = parse_campaign_item(value, currency, len(items) + 1)
+                ensure_new([listed.item for listed in items], [line.item])
+                items.append(line)
             else:
                 found[key] = readers[key](value)
         except FormError as error:
@@ -140,3 +144,18 @@ def parse_campaign(
     )
     campaign.validate(now)
     return campaign
+
+
+def campaign_template(campaign: Campaign, timezone: str) -> str:
+    """The purchase that sells a campaign, as the template writes it: the campaign's items at
+    the suggested prices, stopping at its cut-off; the head adds the pickup and may change
+    their prices within the campaign's range and their fee."""
+    cut_off = campaign.cut_off.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    lines = [f"Title: {campaign.title}"]
+    if campaign.supplier:
+        lines.append(f"Supplier: {campaign.supplier}")
+    lines += [f"Item: {item_template(line.item)}" for line in campaign.items]
+    if campaign.open_to_link:
+        lines.append("Who can join: anyone with the link")
+    lines.append(f"Deadline: {cut_off}")
+    return "\n".join(lines)

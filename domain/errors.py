@@ -33,6 +33,10 @@ class InvalidPurchase(DomainError):
     """A purchase's fields do not make a purchase (no items, a deadline in the past...)."""
 
 
+class FormError(DomainError):
+    """What a person typed for a field is not valid; the message says what is expected."""
+
+
 class IllegalTransition(DomainError):
     """The purchase cannot go from its status to the one asked for."""
 

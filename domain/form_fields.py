@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from domain.errors import N_, DomainError, InvalidPurchase, Term
+from domain.errors import N_, InvalidPurchase, Term
+from domain.errors import FormError as FormError  # the forms' error, where it always was
 from domain.money import InvalidAmount, Money
 from domain.purchase import (
     MAX_ESTIMATE_GRAMS,
@@ -30,10 +31,6 @@ from domain.purchase import (
 MAX_FIELD_LENGTH = {
     "title": 120, "description": 2000, "supplier": 120, "regions": 200, "pay_to": 500,
 }  # fmt: skip
-
-
-class FormError(DomainError):
-    """What a person typed for a field is not valid; the message says what is expected."""
 
 
 THE_PRICE = Term(N_("the price"))

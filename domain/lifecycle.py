@@ -20,6 +20,7 @@ from domain.errors import (
     OrdersClosed,
     PickupNeeded,
 )
+from domain.item_identity import identity
 from domain.orders import PurchaseOrders
 from domain.permissions import Actor, ensure_can_manage
 from domain.terms import (
@@ -163,11 +164,11 @@ class PurchaseLifecycle(PurchaseOrders):
             # A variant changes as the line it is ("T-shirt, M"); the item's name alone
             # changes all its variants.
             indexes = [
-                i for i, it in enumerate(new_items) if it.label.lower() == changed.label.lower()
+                i for i, it in enumerate(new_items) if identity(it) == identity(changed)
             ] or [
                 i
                 for i, it in enumerate(new_items)
-                if it.variant and not changed.variant and it.name.lower() == changed.name.lower()
+                if it.variant and not changed.variant and identity(it)[0] == identity(changed)[0]
             ]
             if not indexes:
                 raise NotFound(N_("there is no item named {name}"), name=changed.label)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from domain.errors import N_, DomainError
 from domain.form_fields import FormError, parse_item_line, parse_text
+from domain.item_identity import identity
 from domain.purchase import MAX_ITEMS, Item
 
 # A purchase holds MAX_ITEMS lines; a longer price list is the supplier's whole catalogue, and
@@ -157,7 +158,7 @@ def read_rows(rows: Sequence[Sequence[str]], currency: str) -> PriceListRead:
         )  # fmt: skip
     lines: list[str] = []
     problems: list[BadRow] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     count = 0
     for number, row in body:
         # A "|" in a cell would split the item line: it stands as "/" there.
@@ -173,7 +174,7 @@ def read_rows(rows: Sequence[Sequence[str]], currency: str) -> PriceListRead:
             problems.append(BadRow(number, error))
             continue
         for item in items:
-            label = item.label.lower()
+            label = identity(item)
             if label in seen:
                 problems.append(BadRow(number, FormError(
                     N_("{item} is in row {row} already"), item=item.label, row=seen[label]

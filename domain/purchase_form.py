@@ -26,6 +26,7 @@ from domain.form_fields import (
     parse_regions,
     parse_text,
 )
+from domain.item_identity import ensure_new
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase import (
@@ -70,7 +71,8 @@ class PurchaseForm:
 
     def add_items(self, items: list[Item]) -> None:
         """One item line's items; its variants are a group named by the first one's number
-        (items are numbered by their place)."""
+        (items are numbered by their place). An item listed already is refused, naming it."""
+        ensure_new(self.items, items)
         first = len(self.items) + 1
         self.items.extend(replace(item, group=first) if item.variant else item for item in items)
 
@@ -277,6 +279,10 @@ def parse_edit(text: str, context: TemplateContext, first_line: int = 1) -> Purc
         elif key == "pay by":
             edit.pay_by = form.pay_by
         else:
+            try:
+                ensure_new(edit.items, form.items)
+            except FormError as error:
+                raise in_line(number, key_text, error) from None
             edit.items.extend(form.items)
     if edit == PurchaseEdit(photo_of=edit.photo_of) and edit.photo_of is None:
         raise FormError(N_("write at least one line to change, e.g. Title: Walnuts"))

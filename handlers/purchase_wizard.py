@@ -14,7 +14,6 @@ import contextlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.ext import (
@@ -28,16 +27,15 @@ from telegram.ext import (
 )
 
 from domain import services
-from domain.campaign import Campaign
+from domain.campaign_form import campaign_template
 from domain.community import Community
 from domain.errors import N_, DomainError, IllegalTransition, NotFound
 from domain.form_fields import (
     FormError,
 )
 from domain.ports import AlreadyProcessed
-from domain.price_list import PriceList, split_line
 from domain.purchase import FINISHED, PaymentMode
-from domain.purchase_form import again_of, item_template, parse_template
+from domain.purchase_form import again_of, parse_template
 from handlers.new_purchase import NEW_COMMAND
 from handlers.purchase_card import not_done
 from handlers.runtime import (
@@ -52,6 +50,7 @@ from handlers.runtime import (
     person_translator,
     runtime,
 )
+from handlers.wizard_items import add_lines, add_price_list, left_out_note
 from handlers.wizard_preview import edit_menu, publish, show_preview
 from handlers.wizard_steps import (
     DONE,
@@ -82,9 +81,11 @@ async def _load(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Wizard | 
             return None
         state = found[1]
         community = await uow.communities.get(int(state["community_id"]))
+        campaign_id = state.get("campaign_id")
+        campaign = None if campaign_id is None else await uow.campaigns.get(int(campaign_id))
     if community is None:
         return None
-    return Wizard.restored(state, community, rt.clock(), rt.settings.max_fee_percent)
+    return Wizard.restored(state, community, rt.clock(), rt.settings.max_fee_percent, campaign)
 
 
 async def _save(
@@ -119,6 +120,8 @@ async def _ask(
             (p.id, p.supplier) for p in saved if p.currency == wizard.community.currency
         ]
     if step is Step.PREVIEW:
+        if intro and update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, intro)
         await show_preview(update, context, wizard)
         return
     await _question(update, context, wizard, step, intro)
@@ -213,6 +216,15 @@ async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
         return await uow.purchases.last_pay_to(head_id)
 
 
+def _pay_as_last_time(wizard: Wizard, now: datetime, max_fee: Decimal) -> None:
+    """A purchase made whole at once (a template, a campaign) without where members pay takes
+    the head's details of last time, shown in the preview (*Edit* → *Pay to* changes them)."""
+    if not wizard.form.pay_to and wizard.last_pay_to:
+        # A template that breaks a rule is shown with its problem in the preview.
+        with contextlib.suppress(FormError):
+            wizard.answer(Step.PAY_TO, wizard.last_pay_to, now, max_fee)
+
+
 async def _last_community(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Community | None:
     """The community the person last opened (or began to open) a purchase in."""
     async with runtime(context).database.unit_of_work() as uow:
@@ -239,7 +251,7 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _begin(update, context, community, photo)
         return
     t = person_translator(update, context, community)
-    wizard = Wizard(community, template=body)
+    wizard = Wizard(community, template=body, last_pay_to=await _last_pay_to(context, user.id))
     try:
         wizard.form = parse_template(body, wizard.context(runtime(context).clock()), first_line=2)
         if photo:
@@ -252,13 +264,7 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             )
         )
         return
-    if not wizard.form.pay_to:  # the head's usual details, shown in the preview
-        last = await _last_pay_to(context, user.id)
-        if last:
-            rt = runtime(context)
-            # A template that breaks a rule is shown with its problem in the preview.
-            with contextlib.suppress(FormError):
-                wizard.answer(Step.PAY_TO, last, rt.clock(), rt.settings.max_fee_percent)
+    _pay_as_last_time(wizard, runtime(context).clock(), runtime(context).settings.max_fee_percent)
     try:
         await _ask(update, context, wizard, Step.PREVIEW)
     except AlreadyProcessed:
@@ -369,23 +375,6 @@ async def not_a_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 OFFERED_PRICE_LISTS = 3
 
 
-def _add_price_list(wizard: Wizard, price_list: PriceList, now: datetime, max_fee: Decimal) -> None:
-    """The list's supplier (unless one is given) and items, as if the head typed them."""
-    if price_list.currency != wizard.community.currency:
-        raise FormError(
-            N_("this price list is in {currency}; the community pays in {community}"),
-            currency=price_list.currency, community=wizard.community.currency,
-        )  # fmt: skip
-    if not wizard.form.supplier:
-        wizard.answer(Step.SUPPLIER, price_list.supplier, now, max_fee)
-    for saved in price_list.lines:
-        photo, line = split_line(saved)
-        if photo:
-            wizard.answer(Step.ITEM_PHOTO, f"{photo}\n{line}", now, max_fee)
-        else:
-            wizard.answer(Step.ITEMS, line, now, max_fee)
-
-
 async def _price_list_items(
     update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, list_id: int, t: Translator
 ) -> None:
@@ -399,28 +388,29 @@ async def _price_list_items(
         await context.bot.send_message(chat.id, t.gettext("This button is no longer valid."))
         return
     try:
-        _add_price_list(wizard, price_list, rt.clock(), rt.settings.max_fee_percent)
+        left_out = add_price_list(wizard, price_list, rt.clock(), rt.settings.max_fee_percent)
     except FormError as error:
         await context.bot.send_message(
             chat.id, t.gettext("Nothing was added: {reason}").format(reason=t.reason(error))
         )
         return
     await _save(update, context, wizard, wizard.community.chat_id)
+    count = t.ngettext(
+        "{count} item now. Send another, or press Done.",
+        "{count} items now. Send another, or press Done.",
+        len(wizard.form.items),
+    ).format(count=len(wizard.form.items))
     await context.bot.send_message(
-        chat.id,
-        t.ngettext(
-            "{count} item now. Send another, or press Done.",
-            "{count} items now. Send another, or press Done.",
-            len(wizard.form.items),
-        ).format(count=len(wizard.form.items)),
+        chat.id, " ".join(filter(None, (left_out_note(t, left_out), count))),
         reply_markup=step_keyboard(t, Step.ITEMS, wizard),
-    )
+    )  # fmt: skip
 
 
 @on_press
 async def use_price_list(press: Press) -> None:
-    """Open a purchase with these items, under a price list's preview: a purchase in the
-    making for the head's community with the list's supplier and items, asked the rest."""
+    """Open a purchase with these items, under a price list's preview: the list's supplier
+    and items added to the purchase the head is making in that community (what they typed
+    is kept, and they go on where they were), or to a new one, asked the rest."""
     user_id = press.actor.user_id
     async with press.rt.database.unit_of_work() as uow:
         price_list = await uow.price_lists.get(press.callback.args[0], user_id)
@@ -431,9 +421,13 @@ async def use_price_list(press: Press) -> None:
     await press.query.answer()
     if not await _may_open(press.update, press.context, community):
         return
-    wizard = Wizard(community, last_pay_to=await _last_pay_to(press.context, user_id))
+    wizard = await _load(press.update, press.context)
+    if wizard is None or wizard.community.chat_id != community.chat_id:
+        wizard = Wizard(community, last_pay_to=await _last_pay_to(press.context, user_id))
     try:
-        _add_price_list(wizard, price_list, press.rt.clock(), press.rt.settings.max_fee_percent)
+        left_out = add_price_list(
+            wizard, price_list, press.rt.clock(), press.rt.settings.max_fee_percent
+        )
     except FormError as error:
         await press.context.bot.send_message(
             user_id, press.t.gettext("Nothing was added: {reason}").format(
@@ -444,8 +438,9 @@ async def use_price_list(press: Press) -> None:
     intro = press.t.gettext(
         "The items of {supplier} are in. Now the rest of the purchase in {title}."
     ).format(supplier=price_list.supplier, title=community.title)
+    intro = "\n".join(filter(None, (intro, left_out_note(press.t, left_out))))
     with contextlib.suppress(AlreadyProcessed):
-        await _ask(press.update, press.context, wizard, Step.TITLE, intro)
+        await _ask(press.update, press.context, wizard, wizard.step, intro)
 
 
 @on_press
@@ -468,15 +463,12 @@ async def open_again(press: Press) -> None:
         return
     now, max_fee = press.rt.clock(), press.rt.settings.max_fee_percent
     again = again_of(purchase, community.timezone, now)
-    wizard = Wizard(community, template=again.template)
+    last_pay_to = await _last_pay_to(press.context, press.actor.user_id)
+    wizard = Wizard(community, template=again.template, last_pay_to=last_pay_to)
     try:
         wizard.form = parse_template(again.template, wizard.context(now))
         wizard.items_again()
-        for line, photo in again.items:
-            if photo:
-                wizard.answer(Step.ITEM_PHOTO, f"{photo}\n{line}", now, max_fee)
-            else:
-                wizard.answer(Step.ITEMS, line, now, max_fee)
+        add_lines(wizard, again.items, now, max_fee)  # twins of an old purchase: one line
         if again.photo:
             wizard.answer(Step.PHOTO, again.photo, now, max_fee)
     except FormError as error:  # a rule that changed since (a lower fee cap)
@@ -489,21 +481,6 @@ async def open_again(press: Press) -> None:
         return
     with contextlib.suppress(AlreadyProcessed):
         await _ask(press.update, press.context, wizard, Step.PREVIEW)
-
-
-def campaign_template(campaign: Campaign, community: Community) -> str:
-    """The purchase that sells a campaign, as the template writes it: the campaign's items at
-    the suggested prices, stopping at its cut-off; the head adds the pickup and may change
-    their prices within the campaign's range and their fee."""
-    cut_off = campaign.cut_off.astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d %H:%M")
-    lines = [f"Title: {campaign.title}"]
-    if campaign.supplier:
-        lines.append(f"Supplier: {campaign.supplier}")
-    lines += [f"Item: {item_template(line.item)}" for line in campaign.items]
-    if campaign.open_to_link:
-        lines.append("Who can join: anyone with the link")
-    lines.append(f"Deadline: {cut_off}")
-    return "\n".join(lines)
 
 
 @on_press
@@ -525,9 +502,11 @@ async def adopt_campaign(press: Press) -> None:
     await press.query.answer()
     if not await _may_open(press.update, press.context, community):
         return
-    template = campaign_template(campaign, community)
-    wizard = Wizard(community, template=template, campaign_id=campaign.id)
+    template = campaign_template(campaign, community.timezone)
+    last_pay_to = await _last_pay_to(press.context, press.actor.user_id)
+    wizard = Wizard(community, template=template, campaign=campaign, last_pay_to=last_pay_to)
     wizard.form = parse_template(template, wizard.context(now))
+    _pay_as_last_time(wizard, now, press.rt.settings.max_fee_percent)
     intro = press.t.gettext(
         "{campaign} in {title}: add where and when members pick up, and change your prices "
         "within the campaign's range or your fee if you like, then publish."

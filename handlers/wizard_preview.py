@@ -65,10 +65,7 @@ async def show_preview(
     assert chat is not None and user is not None
     rt = runtime(context)
     t = person_translator(update, context, wizard.community)
-    edit_button = InlineKeyboardButton(t.gettext("Edit"), callback_data=encode(Action.WIZARD_EDIT))
-    cancel_button = InlineKeyboardButton(
-        t.gettext("Cancel"), callback_data=encode(Action.WIZARD_CANCEL)
-    )
+    edit_button, cancel_button = _edit_button(t), _cancel_button(t)
     try:
         purchase = wizard.form.to_purchase(
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
@@ -108,6 +105,14 @@ async def show_preview(
     await context.bot.send_message(chat.id, preview, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
+def _edit_button(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.gettext("Edit"), callback_data=encode(Action.WIZARD_EDIT))
+
+
+def _cancel_button(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.gettext("Cancel"), callback_data=encode(Action.WIZARD_CANCEL))
+
+
 def access_button(t: Translator, purchase: Purchase) -> InlineKeyboardButton:
     """Who may join, switched in the preview: the chat's members (as every purchase starts) or
     anyone the card's link reaches (docs/security.md)."""
@@ -125,6 +130,12 @@ async def publish(
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
+    ended: list[bool] = []  # the purchase is stored and the wizard over: nothing to keep
+
+    async def end() -> None:
+        await end_wizard(update, context, wizard.community.chat_id)
+        ended.append(True)
+
     try:
         purchase = wizard.form.to_purchase(
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
@@ -138,12 +149,22 @@ async def publish(
         # The head answered "where do members pay": an empty answer means none.
         await publish_and_post(
             context, purchase, wizard.community, update.update_id, reuse_pay_to=False,
-            saved=lambda: end_wizard(update, context, wizard.community.chat_id),
+            saved=end,
         )  # fmt: skip
     except DomainError as error:
-        await context.bot.send_message(
-            chat.id, t.gettext("Not published: {reason}").format(reason=t.reason(error))
+        said = t.gettext("Not published: {reason}").format(reason=t.reason(error))
+        if ended:
+            await context.bot.send_message(chat.id, said)
+            return
+        # Refused before anything was stored: the purchase in the making stays, to mend.
+        kept = t.gettext("Your purchase is kept as it is: press Edit to change it.")
+        again = InlineKeyboardButton(
+            t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
         )
+        await context.bot.send_message(
+            chat.id, said + "\n" + kept,
+            reply_markup=InlineKeyboardMarkup([[again], [_edit_button(t), _cancel_button(t)]]),
+        )  # fmt: skip
         return
     published = (
         t.gettext("Published in {title}. Members can join from the card there, and anyone "

@@ -15,8 +15,9 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain import form_fields as fields
+from domain.campaign import Campaign
 from domain.community import Community
-from domain.errors import N_
+from domain.errors import N_, InvalidPurchase
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from texts.callback_data import Action, encode
@@ -74,8 +75,13 @@ class Wizard:
     form: PurchaseForm = field(default_factory=PurchaseForm)
     # The head's saved price lists (id, supplier) offered at the items question; not kept.
     price_lists: list[tuple[int, str]] = field(default_factory=list)
-    # The platform campaign the purchase sells, when the head adopted one (`domain.campaign`).
-    campaign_id: int | None = None
+    # The platform campaign the purchase sells, when the head adopted one (`domain.campaign`):
+    # its rules are checked at each answer, as the purchase's own are.
+    campaign: Campaign | None = None
+
+    @property
+    def campaign_id(self) -> int | None:
+        return None if self.campaign is None else self.campaign.id
 
     def context(self, now: datetime) -> TemplateContext:
         return TemplateContext(self.community.currency, self.community.timezone, now)
@@ -87,6 +93,13 @@ class Wizard:
         trial = replace(self.form, items=list(self.form.items), pickups=list(self.form.pickups))
         apply_answer(trial, step, text, self.context(now))
         trial.check_so_far(self.community.currency, now, max_fee)
+        if self.campaign is not None:
+            try:
+                self.campaign.check_part(
+                    trial.items, trial.deadline, trial.moq, trial.short_policy, whole=False
+                )
+            except InvalidPurchase as error:
+                raise fields.FormError(error.message, **error.values) from None
         self.form = trial
         self.answers.append((step, text))
 
@@ -109,7 +122,12 @@ class Wizard:
 
     @classmethod
     def restored(
-        cls, state: dict[str, Any], community: Community, now: datetime, max_fee: Decimal
+        cls,
+        state: dict[str, Any],
+        community: Community,
+        now: datetime,
+        max_fee: Decimal,
+        campaign: Campaign | None = None,
     ) -> Wizard:
         """The wizard as it was saved: its answers read again, in the order they came. An
         answer that no longer reads (a deadline that has passed meanwhile) is left out; the
@@ -121,8 +139,7 @@ class Wizard:
             str(state["last_pay_to"]),
             str(state["template"]),
         )
-        campaign_id = state.get("campaign_id")
-        wizard.campaign_id = None if campaign_id is None else int(campaign_id)
+        wizard.campaign = campaign  # loaded by the caller from the state's "campaign_id"
         context = wizard.context(now)
         if wizard.template:
             try:

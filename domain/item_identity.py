@@ -34,6 +34,11 @@ def _terms(item: Item) -> Item:
                    variant=normal_name(item.variant))  # fmt: skip
 
 
+def same_item(one: Item, other: Item) -> bool:
+    """The same item on the same terms: a line entered twice."""
+    return _terms(one) == _terms(other)
+
+
 def twin_refused(listed: Item, incoming: Item) -> DuplicateItem:
     """Why `incoming` is not taken, `listed` being the same item: at the same price it is
     there already; at another, both prices are named and the head is asked which."""

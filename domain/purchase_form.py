@@ -26,7 +26,7 @@ from domain.form_fields import (
     parse_regions,
     parse_text,
 )
-from domain.item_identity import ensure_new
+from domain.item_identity import ensure_new, same_item
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase import (
@@ -416,7 +416,11 @@ def again_of(purchase: Purchase, timezone: str, now: datetime) -> Again:
     if purchase.supplier:
         lines.append(f"Supplier: {purchase.supplier}")
     items = _item_lines(purchase.items)
-    lines += [f"Item: {line}" for line, _photo in items]
+    # An item listed twice as it is (before that was caught) is written once; twins at two
+    # prices stay, for the head to be asked which.
+    once = [it for n, it in enumerate(purchase.items)
+            if not any(same_item(it, earlier) for earlier in purchase.items[:n])]  # fmt: skip
+    lines += [f"Item: {line}" for line, _photo in _item_lines(once)]
     if purchase.moq is not None:
         moq = purchase.moq
         lines.append(

@@ -468,7 +468,7 @@ async def open_again(press: Press) -> None:
     try:
         wizard.form = parse_template(again.template, wizard.context(now))
         wizard.items_again()
-        add_lines(wizard, again.items, now, max_fee)  # twins of an old purchase: one line
+        left_out = add_lines(wizard, again.items, now, max_fee)  # an old purchase's twins
         if again.photo:
             wizard.answer(Step.PHOTO, again.photo, now, max_fee)
     except FormError as error:  # a rule that changed since (a lower fee cap)
@@ -480,7 +480,9 @@ async def open_again(press: Press) -> None:
         )
         return
     with contextlib.suppress(AlreadyProcessed):
-        await _ask(press.update, press.context, wizard, Step.PREVIEW)
+        await _ask(
+            press.update, press.context, wizard, Step.PREVIEW, left_out_note(press.t, left_out)
+        )
 
 
 @on_press

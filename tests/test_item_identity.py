@@ -1,0 +1,44 @@
+"""The one rule of when two item lines are one item (`domain.item_identity`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.form_fields import parse_item_line
+from domain.item_identity import DuplicateItem, already_listed, ensure_new, identity
+from domain.money import Money
+from domain.purchase import Item
+
+
+def items(line: str) -> list[Item]:
+    return parse_item_line(line, "EUR")
+
+
+def test_case_spaces_and_unicode_forms_make_no_new_item() -> None:
+    (plain,) = items("Honey 1 kg | 12.50")
+    for twin in ("honey   1 KG | 12.50", "Ｈｏｎｅｙ 1 kg | 12.50"):
+        assert identity(items(twin)[0]) == identity(plain)
+
+
+def test_a_variant_is_its_own_item_and_a_size_twice_is_caught() -> None:
+    shirts = items("T-shirt | 10 | variants S, M")
+    ensure_new(shirts, items("T-shirt | 10 | variants L, XL"))
+    with pytest.raises(DuplicateItem) as caught:
+        ensure_new(shirts, items("t-shirt | 10 | variants m, L"))
+    assert caught.value.values["item"] == "T-shirt, M"
+
+
+def test_two_prices_are_both_named() -> None:
+    with pytest.raises(DuplicateItem) as caught:
+        ensure_new(items("Honey | 12.50"), items("HONEY | 13"))
+    values = caught.value.values
+    assert (values["first"], values["second"]) == (Money.parse("12.50", "EUR"),
+                                                   Money.parse("13.00", "EUR"))  # fmt: skip
+
+
+def test_a_saved_line_met_again_is_left_out_unless_its_price_differs() -> None:
+    listed = items("Honey | 12.50") + items("Wax | 3")
+    assert already_listed(listed, items("honey | 12.50"))
+    assert not already_listed(listed, items("Jam | 4"))
+    with pytest.raises(DuplicateItem):
+        already_listed(listed, items("Honey | 12"))

@@ -49,6 +49,7 @@ from handlers import (
     price_lists,
     purchase_card,
     purchase_wizard,
+    receipts,
     start,
     supply_form,
     transfer,
@@ -123,9 +124,10 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 
 
 HANDLER_MODULES = (
-    purchase_wizard, start, language, community, new_purchase, my_orders, purchase_card,
-    head_panel, head_commands, transfer, payments, pickup, helpers, supply_form, edit_purchase,
-    price_lists, campaigns, logistics, checkout, admission, my_data, unusual_orders,
+    purchase_wizard, start, language, community, new_purchase, my_orders, receipts,
+    purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers, supply_form,
+    edit_purchase, price_lists, campaigns, logistics, checkout, admission, my_data,
+    unusual_orders,
 )  # fmt: skip
 
 

@@ -149,6 +149,9 @@ class HandoverUndone(Event):
 class PaymentClaimed(Event):
     member_id: int
     claim: int  # its number: the head's Received / Not received act on this claim only
+    # Said with a receipt photo, which reaches the head with the buttons (and the warning of
+    # a picture sent before): no second message about it.
+    with_receipt: bool = False
 
 
 @dataclass(frozen=True)

@@ -178,8 +178,11 @@ def settle_open_claims(purchase: Purchase, member_id: int, to: ClaimState) -> No
     ]
 
 
-def claim_payment(purchase: Purchase, member_id: int, now: datetime) -> PaymentClaim:
-    """The member says they paid what they owe now; the head confirms or rejects it."""
+def claim_payment(
+    purchase: Purchase, member_id: int, now: datetime, with_receipt: bool = False
+) -> PaymentClaim:
+    """The member says they paid what they owe now (`with_receipt`: by sending a receipt
+    photo); the head confirms or rejects it."""
     _ensure_collecting(purchase)
     account = account_of(purchase, member_id)
     if account.due.minor == 0 and account.paid.minor == 0:
@@ -191,7 +194,7 @@ def claim_payment(purchase: Purchase, member_id: int, now: datetime) -> PaymentC
     number = purchase.claims[-1].number + 1 if purchase.claims else 1
     claim = PaymentClaim(number, member_id, account.balance, now)
     purchase.claims.append(claim)
-    purchase.events.append(events.PaymentClaimed(purchase.id, member_id, number))
+    purchase.events.append(events.PaymentClaimed(purchase.id, member_id, number, with_receipt))
     return claim
 
 

@@ -15,6 +15,7 @@ from domain.community import Community, CommunityChange
 from domain.events import Event
 from domain.price_list import PriceList
 from domain.purchase import RUNNING, Purchase, PurchaseStatus
+from domain.receipts import Receipt, ReceiptPicture
 from domain.routes import RoutePlan
 from domain.scorecard import Rating
 
@@ -134,6 +135,16 @@ class Logistics(Protocol):
         ...
 
 
+class Receipts(Protocol):
+    """The receipt photos members sent, recognisable again (domain/receipts.py)."""
+
+    async def add(self, purchase_id: int, member_id: int, member_name: str,
+                  picture: ReceiptPicture, sent_at: datetime) -> None: ...  # fmt: skip
+
+    async def of_head(self, head_id: int, since: datetime, limit: int) -> list[Receipt]:
+        """The receipts sent for the purchases `head_id` leads now, since then, latest first."""
+
+
 class PersonalData(Protocol):
     """What the bot holds about one person, across every table: to show her, and to forget
     her (domain/personal_data.py says how)."""
@@ -186,6 +197,9 @@ class UnitOfWork(Protocol):
 
     @property
     def personal_data(self) -> PersonalData: ...
+
+    @property
+    def receipts(self) -> Receipts: ...
 
     async def __aenter__(self) -> Self: ...
 

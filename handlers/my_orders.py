@@ -8,11 +8,9 @@ from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     ContextTypes,
-    MessageHandler,
-    filters,
 )
 
 from domain import checkout, ledger, services
@@ -36,7 +34,6 @@ from handlers.runtime import (
     person_translator,
     redraw,
     runtime,
-    written_to_translator,
 )
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
@@ -422,78 +419,6 @@ async def _show_withdrawal_preview(
     await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
-    member is paying, and reaches its head with the buttons to answer."""
-    message = update.effective_message
-    user = update.effective_user
-    assert message is not None and user is not None and message.photo
-    t = person_translator(update, context)
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as uow:
-        purchases = await uow.purchases.list_for_member(user.id)
-    paying = [
-        p
-        for p in purchases
-        if (view := member_order(p, user.id)).collecting
-        and view.account is not None
-        and view.account.to_pay.minor
-        and view.account.open_claim is None
-    ]
-    if not paying:
-        await message.reply_text(
-            t.gettext("Thanks, but none of your purchases is waiting for a payment from you.")
-        )
-        return
-    if len(paying) > 1:
-        await message.reply_text(
-            t.gettext(
-                "You are paying for several purchases. Tap “I paid” under the right one in "
-                "/orders; the head confirms it there."
-            )
-        )
-        return
-    purchase = paying[0]
-    try:
-        await services.claim_payment(
-            rt.database.unit_of_work(update.update_id), purchase.id, user.id, rt.clock()
-        )
-    except AlreadyProcessed:
-        return
-    except DomainError as error:
-        await message.reply_text(not_done(t, error))
-        return
-    async with rt.database.unit_of_work() as uow:
-        languages = await uow.telegram.languages([purchase.head_id])
-        community = await uow.communities.get(purchase.community_id)
-        claimed = await uow.purchases.get(purchase.id)
-    claim = ledger.account_of(claimed, user.id).open_claim if claimed else None
-    if claim is None or claim.amount is None:
-        return  # answered meanwhile
-    head_t = written_to_translator(languages, purchase.head_id, community)
-    caption = head_t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
-        name=escape(user.full_name),
-        title=f"<b>{escape(purchase.title)}</b>",
-        amount=head_t.money(claim.amount),
-    )
-    markup = keyboard(notices.payment_buttons(head_t, purchase.id, user.id, claim.number))
-    try:
-        await context.bot.send_photo(
-            purchase.head_id, message.photo[-1].file_id, caption=caption,
-            parse_mode=ParseMode.HTML, reply_markup=markup,
-        )  # fmt: skip
-    except TelegramError:
-        await message.reply_text(
-            t.gettext("I noted that you paid, but could not pass the receipt to the head.")
-        )
-        return
-    await message.reply_text(
-        t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.").format(
-            title=purchase.title
-        )
-    )
-
-
 HANDLERS: list[Registration] = [
     in_private("orders", list_orders),
     *on_buttons(open_editor, Action.ORDER_OPEN, Action.ORDER_REFRESH),
@@ -503,11 +428,4 @@ HANDLERS: list[Registration] = [
     *on_buttons(ask_to_leave, Action.ORDER_ASK_LEAVE),
     *on_buttons(head_answers_withdrawal, Action.WITHDRAWAL_ACCEPT, Action.WITHDRAWAL_CONFIRM,
                 Action.WITHDRAWAL_DECLINE),
-    (
-        # a caption that starts with a command is that command's (/new, /edit with a photo)
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.PHOTO & ~filters.CaptionRegex(r"^/"), receipt_photo
-        ),
-        0,
-    ),
 ]  # fmt: skip

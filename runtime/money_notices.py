@@ -61,6 +61,8 @@ class MoneyNotices(EventNotices):
         await self.send(f"declined:{event.id}", member, text)
 
     async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
+        if event.payload.get("with_receipt"):
+            return  # the receipt photo reached the head with the buttons
         purchase, member = self.purchase, int(event.payload["member_id"])
         number = int(event.payload["claim"])
         claim = next((c for c in purchase.claims if c.number == number), None)

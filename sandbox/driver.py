@@ -182,9 +182,14 @@ class Sandbox:
         data: bytes,
         caption: str | None = None,
         chat: SandboxChat | None = None,
+        again: SandboxMessage | None = None,
     ) -> SandboxMessage:
         """`user` sends a photo in `chat` (their private chat with the bot by default), with
-        `caption` under it: a receipt, or a purchase's picture with its template."""
+        `caption` under it: a receipt, or a purchase's picture with its template. With
+        `again`, the photo of that message is sent once more (forwarded, or picked again from
+        Telegram's cloud): the same file, with its file ids, and `data` is not used."""
+        if again is not None and again.photo:
+            return self._send_file(user, chat, caption, photo=again.photo)
         stored = self.emulator.store(("photo.jpg", "image/jpeg", data), "photo")
         return self._send_file(user, chat, caption, photo=self.emulator.photo_sizes(stored))
 

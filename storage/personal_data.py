@@ -32,6 +32,7 @@ from storage.purchase_tables import (
     requests,
     withdrawals,
 )
+from storage.receipts import ReceiptRow
 from storage.repositories import SqlPurchaseRepository
 from storage.tables import (
     BotUserRow,
@@ -55,6 +56,7 @@ EVENTS_KEPT_DAYS = 30
 
 erasures = metadata.tables[ErasureRequestRow.__tablename__]
 ratings = metadata.tables[RatingRow.__tablename__]
+receipts = metadata.tables[ReceiptRow.__tablename__]
 
 
 def _when(value: datetime | None) -> str | None:
@@ -106,6 +108,7 @@ class SqlPersonalData:
                     or_(codes.c.member_id == u, codes.c.handed_over_by == u)
                 ),
                 select(ratings.c.purchase_id).where(ratings.c.member_id == u),
+                select(receipts.c.purchase_id).where(receipts.c.member_id == u),
                 select(purchases.c.id).where(
                     or_(purchases.c.head_id == u, purchases.c.pending_head_id == u)
                 ),
@@ -271,6 +274,7 @@ class SqlPersonalData:
             of(entries, entries.c.recorded_by).values(recorded_by=x),
             of(ratings, ratings.c.member_id).values(member_id=x, comment=""),
             of(ratings, ratings.c.head_id).values(head_id=x),
+            of(receipts, receipts.c.member_id).values(member_id=x, member_name=name),
             # A head's payment details are hers too; the purchase is over when this runs.
             update(purchases).where(purchases.c.id == pid, purchases.c.head_id == u)
             .values(head_id=x, pay_to=""),

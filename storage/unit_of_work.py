@@ -32,6 +32,7 @@ from storage.logistics import SqlLogistics
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.personal_data import SqlPersonalData
 from storage.price_lists import SqlPriceLists
+from storage.receipts import SqlReceipts
 from storage.repositories import SqlPurchaseRepository
 from storage.secrets import Secrets
 from storage.tables import (
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
     logistics: SqlLogistics
     takeovers: SqlTakeovers
     personal_data: SqlPersonalData
+    receipts: SqlReceipts
 
     def __init__(self, database: Database, update_id: int | None = None) -> None:
         self._database = database
@@ -119,6 +121,7 @@ class SqlUnitOfWork:
         self.campaigns = SqlCampaigns(self._session)
         self.logistics = SqlLogistics(self._session)
         self.takeovers = SqlTakeovers(self._session)
+        self.receipts = SqlReceipts(self._session)
         self.personal_data = SqlPersonalData(
             self._session, not self._database.is_sqlite, self.purchases
         )

@@ -1,6 +1,6 @@
 """The head's payments view as words and buttons: the totals, who still owes and whom the head
 owes back (a button each, carrying the amount it shows), a member's balance, and how to type
-another amount.
+another amount, and the caption of a receipt photo (warning of a picture sent before).
 """
 
 from __future__ import annotations
@@ -15,12 +15,47 @@ from domain.checkout import Invoice
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
 from domain.purchase import Purchase
+from domain.receipts import Receipt, ReceiptPicture
 from domain.views import member_numbers
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
 MEMBERS_PER_MESSAGE = 30
+
+
+def receipt_caption(
+    t: Translator,
+    purchase: Purchase,
+    name: str,
+    amount: Money,
+    picture: ReceiptPicture,
+    copy_of: Receipt | None,
+) -> str:
+    """What the head reads under a receipt photo, above Received / Not received: first, when
+    the picture was sent to her before (the same file) or looks the same as one that was, by
+    whom, for which purchase and when."""
+    caption = t.gettext("🧾 Receipt from {name} for {title}: {amount}").format(
+        name=escape(name), title=f"<b>{escape(purchase.title)}</b>", amount=t.money(amount)
+    )
+    if copy_of is None:
+        return caption
+    warning = (
+        t.gettext(
+            "⚠️ This picture was already sent as a receipt by {name} for {title} on {date}. "
+            "Check that the money really came before you confirm."
+        )
+        if picture.same_file(copy_of.picture)
+        else t.gettext(
+            "⚠️ This picture looks the same as the receipt {name} sent for {title} on {date}. "
+            "Compare them, and check that the money really came, before you confirm."
+        )
+    ).format(
+        name=escape(copy_of.member_name),
+        title=f"<b>{escape(copy_of.purchase_title)}</b>",
+        date=t.when(copy_of.sent_at),
+    )
+    return f"{warning}\n\n{caption}"
 
 
 def payment_mark(t: Translator, status: PaymentStatus | None) -> str:

@@ -34,6 +34,7 @@ from domain.services.logistics import (
 from domain.services.money import (
     check_checkout,
     claim_payment,
+    claim_with_receipt,
     confirm_claim,
     confirm_supply,
     drop_preview,
@@ -122,6 +123,7 @@ __all__ = [
     "check_checkout",
     "choose_pickup",
     "claim_payment",
+    "claim_with_receipt",
     "close_campaign",
     "close_due_campaigns",
     "comment_rating",

@@ -1,6 +1,7 @@
-"""Use cases of the money: a member's "I paid", the head's answer, money recorded and
-given back, the supplier's confirmation, the real weights, reminding the unpaid and taking them out,
-and paying in Telegram.
+"""Use cases of the money: a member's "I paid" (with a receipt photo, checked against the
+head's earlier receipts), the head's answer, money recorded and given back, the supplier's
+confirmation, the real weights, reminding the unpaid and taking them out, and paying in
+Telegram.
 """
 
 from __future__ import annotations
@@ -8,18 +9,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from domain import adjustments, checkout, ledger
+from domain import adjustments, checkout, ledger, receipts
 from domain.events import AmountsChanged
 from domain.money import Money
-from domain.payments import EntryKind, LedgerEntry
+from domain.payments import EntryKind, LedgerEntry, PaymentClaim
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import Purchase
-from domain.services.unit import apply, load
+from domain.receipts import Receipt, ReceiptPicture
+from domain.services.unit import apply, load, retried
 
 
 async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
     await apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
+
+
+async def claim_with_receipt(
+    uow: UnitOfWork,
+    purchase_id: int,
+    member_id: int,
+    member_name: str,
+    picture: ReceiptPicture,
+    now: datetime,
+) -> tuple[PaymentClaim, Receipt | None]:
+    """The member's "I paid" with a receipt photo: the claim, the receipt kept, and the latest
+    receipt sent earlier to the same head that shows the same picture (None: none does)."""
+
+    async def work() -> tuple[PaymentClaim, Receipt | None]:
+        async with uow:
+            purchase = await load(uow, purchase_id)
+            claim = ledger.claim_payment(purchase, member_id, now, with_receipt=True)
+            earlier = await uow.receipts.of_head(
+                purchase.head_id, now - receipts.LOOK_BACK, receipts.LOOK_BACK_COUNT
+            )
+            await uow.receipts.add(purchase_id, member_id, member_name, picture, now)
+            await uow.commit()
+        return claim, receipts.earlier_copy(picture, earlier)
+
+    return await retried(work)
 
 
 async def confirm_claim(

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from storage import erasure_tables  # noqa: F401 -- its table joins the metadata
+from storage import erasure_tables, receipts  # noqa: F401 -- their tables join the metadata
 from storage.tables import DecimalText, UTCDateTime, metadata
 
 

@@ -1,0 +1,66 @@
+"""Receipts members send as proof of payment, and the check that catches the same picture
+sent again — by the same member or another, for the same purchase or another of that head —
+before the head confirms money she may never have received."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# A perceptual hash of 256 bits (16 x 16 of the picture's lowest frequencies). Measured on a
+# drawn bank screen: saved again as JPEG or resized, it moves 4 to 6 bits; another amount and
+# name, 12 to 24. Up to NEAR_BITS differing bits "looks the same". Screens that differ only in
+# small print (a reference number, 25.00 against 25.50) look the same to any such hash, so
+# the head is told it looks the same, and compares; the same file is told as such.
+HASH_BITS = 256
+NEAR_BITS = 8
+# The receipts compared against: that head's of the last half year, the latest first, at most
+# this many. An old receipt sent again later than that is not caught; the head's memory is.
+LOOK_BACK = timedelta(days=183)
+LOOK_BACK_COUNT = 2000
+
+
+@dataclass(frozen=True)
+class ReceiptPicture:
+    """What the bot knows of a receipt photo: Telegram's id of the file itself (the same for
+    a forwarded or re-sent copy of one upload) and, when the picture could be read, its
+    perceptual hash (None: unread, so only the file id is compared)."""
+
+    file_unique_id: str
+    picture_hash: int | None = None
+
+    def same_file(self, other: ReceiptPicture) -> bool:
+        return self.file_unique_id == other.file_unique_id
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt as kept: whose, for which purchase (its title read with it), when."""
+
+    purchase_id: int
+    purchase_title: str
+    member_id: int
+    member_name: str
+    picture: ReceiptPicture
+    sent_at: datetime
+
+
+def hash_distance(first: int, second: int) -> int:
+    """How many of the two hashes' bits differ."""
+    return (first ^ second).bit_count()
+
+
+def same_picture(new: ReceiptPicture, old: ReceiptPicture) -> bool:
+    """The same file, or a picture whose hash lies within NEAR_BITS of the other's."""
+    if new.same_file(old):
+        return True
+    if new.picture_hash is None or old.picture_hash is None:
+        return False
+    return hash_distance(new.picture_hash, old.picture_hash) <= NEAR_BITS
+
+
+def earlier_copy(new: ReceiptPicture, earlier: Iterable[Receipt]) -> Receipt | None:
+    """The latest of `earlier` that shows the same picture as `new`, if any."""
+    found = [receipt for receipt in earlier if same_picture(new, receipt.picture)]
+    return max(found, key=lambda receipt: receipt.sent_at, default=None)

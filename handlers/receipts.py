@@ -1,0 +1,101 @@
+"""A photo a member sends in the private chat is a receipt: it says "I paid" for the one
+purchase she is paying, and reaches its head with the buttons to answer — and, when the same
+picture was sent as a receipt to that head before, a warning above them."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes, MessageHandler, filters
+
+from domain import services
+from domain.errors import DomainError
+from domain.ports import AlreadyProcessed
+from domain.views import member_order
+from handlers.purchase_card import not_done
+from handlers.runtime import Registration, person_translator, runtime, written_to_translator
+from runtime.receipt_pictures import receipt_picture
+from texts import notices
+from texts.callback_data import keyboard
+from texts.payments_view import receipt_caption
+
+
+async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
+    member is paying, and reaches its head with the buttons to answer."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None and message.photo
+    t = person_translator(update, context)
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchases = await uow.purchases.list_for_member(user.id)
+    paying = [
+        p
+        for p in purchases
+        if (view := member_order(p, user.id)).collecting
+        and view.account is not None
+        and view.account.to_pay.minor
+        and view.account.open_claim is None
+    ]
+    if not paying:
+        await message.reply_text(
+            t.gettext("Thanks, but none of your purchases is waiting for a payment from you.")
+        )
+        return
+    if len(paying) > 1:
+        await message.reply_text(
+            t.gettext(
+                "You are paying for several purchases. Tap “I paid” under the right one in "
+                "/orders; the head confirms it there."
+            )
+        )
+        return
+    purchase = paying[0]
+    # Read before the claim's transaction, which holds no download open.
+    picture = await receipt_picture(context.bot, message.photo)
+    try:
+        claim, copy_of = await services.claim_with_receipt(
+            rt.database.unit_of_work(update.update_id), purchase.id, user.id, user.full_name,
+            picture, rt.clock(),
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except DomainError as error:
+        await message.reply_text(not_done(t, error))
+        return
+    if claim.amount is None:
+        return  # an old claim without an amount: answered from the payments list
+    async with rt.database.unit_of_work() as uow:
+        languages = await uow.telegram.languages([purchase.head_id])
+        community = await uow.communities.get(purchase.community_id)
+    head_t = written_to_translator(languages, purchase.head_id, community)
+    caption = receipt_caption(head_t, purchase, user.full_name, claim.amount, picture, copy_of)
+    markup = keyboard(notices.payment_buttons(head_t, purchase.id, user.id, claim.number))
+    try:
+        await context.bot.send_photo(
+            purchase.head_id, message.photo[-1].file_id, caption=caption,
+            parse_mode=ParseMode.HTML, reply_markup=markup,
+        )  # fmt: skip
+    except TelegramError:
+        await message.reply_text(
+            t.gettext("I noted that you paid, but could not pass the receipt to the head.")
+        )
+        return
+    await message.reply_text(
+        t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.").format(
+            title=purchase.title
+        )
+    )
+
+
+HANDLERS: list[Registration] = [
+    (
+        # a caption that starts with a command is that command's (/new, /edit with a photo)
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.PHOTO & ~filters.CaptionRegex(r"^/"), receipt_photo
+        ),
+        0,
+    ),
+]

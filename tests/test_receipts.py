@@ -1,0 +1,186 @@
+"""Receipts sent twice: the same picture (the same file, or one that looks the same) sent
+again as proof of payment to the same head is flagged to her above Received / Not received;
+another picture, or another head's purchase, is not (docs/checks.md)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image, ImageDraw
+
+from domain import services
+from domain.permissions import Actor
+from domain.receipts import (
+    NEAR_BITS,
+    ReceiptPicture,
+    earlier_copy,
+    hash_distance,
+    same_picture,
+)
+from runtime.receipt_pictures import MAX_PIXELS, picture_hash
+from sandbox.model import SandboxMessage, SandboxUser
+from tests.support.scenario import Community, community_running, template
+from tests.test_head_panel import stopped_purchase
+
+# What the head's caption starts with when the picture was sent before, per language.
+SAME_FILE = {"en": "⚠️ This picture was already sent as a receipt by {name} for {title} on"}
+LOOKS_SAME = {
+    "en": "⚠️ This picture looks the same as the receipt {name} sent for {title} on",
+    "ru": "⚠️ Эта картинка выглядит так же, как чек, который {name} прислал(а) за {title}",
+}
+JOINED = {"en": "You're in: 1 × Honey 0.5 kg", "ru": "Вы участвуете: 1 × Honey 0.5 kg"}
+NOT_RECEIVED = {
+    "en": ("❌ Not received", "Member told."),
+    "ru": ("❌ Не получено", "Участник уведомлён."),
+}
+
+
+def bank_screen(amount: str, name: str, size: tuple[int, int] = (360, 600),
+                quality: int = 90) -> bytes:  # fmt: skip
+    """A payment screen as a bank app shows it, saved as a JPEG of `size`."""
+    image = Image.new("RGB", (600, 1000), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 600, 120), fill=(30, 120, 60))
+    draw.text((40, 40), "Bank app", fill="white", font_size=40)
+    draw.text((40, 200), f"Transfer {amount}", fill="black", font_size=56)
+    draw.text((40, 320), f"To {name}", fill="black", font_size=40)
+    draw.ellipse((250, 600, 350, 700), fill=(30, 120, 60))
+    saved = io.BytesIO()
+    image.resize(size).save(saved, "JPEG", quality=quality)
+    return saved.getvalue()
+
+
+def a_photo() -> bytes:
+    """Another picture altogether: a landscape, nothing like a bank screen."""
+    image = Image.new("RGB", (600, 400), (90, 160, 230))
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(0, 400), (250, 120), (600, 400)], fill=(60, 90, 50))
+    draw.ellipse((450, 40, 550, 140), fill=(250, 220, 80))
+    saved = io.BytesIO()
+    image.save(saved, "JPEG", quality=85)
+    return saved.getvalue()
+
+
+async def receipt(c: Community, member: SandboxUser, data: bytes = b"",
+                  again: SandboxMessage | None = None, done: str = "The receipt went"
+                  ) -> tuple[SandboxMessage, SandboxMessage]:  # fmt: skip
+    """`member` sends a receipt photo; returns it and the head's photo message about it."""
+    before = c.sandbox.bot_messages(c.head.id)
+    sent = await c.sandbox.send_photo(member, data, again=again)
+    await c.sandbox.wait_for_message(member.id, done, after=sent)
+    head = await c.sandbox.wait_for_message(
+        c.head.id, lambda m: m.photo is not None, after=before[-1] if before else 0
+    )
+    return sent, head
+
+
+async def not_received(c: Community, language: str, head_photo: SandboxMessage) -> None:
+    label, told = NOT_RECEIVED[language]
+    await c.sandbox.tap(c.head, head_photo, label, answer=told)
+
+
+def test_hashes_tell_a_picture_saved_again_from_another_one() -> None:
+    screen = picture_hash(bank_screen("25.00 EUR", "Anna"))
+    assert screen is not None
+    resaved = picture_hash(bank_screen("25.00 EUR", "Anna", (300, 500), quality=60))
+    other = picture_hash(bank_screen("31.50 EUR", "Bob"))
+    landscape = picture_hash(a_photo())
+    assert resaved is not None and other is not None and landscape is not None
+    assert hash_distance(screen, resaved) <= NEAR_BITS
+    assert hash_distance(screen, other) > NEAR_BITS
+    assert hash_distance(screen, landscape) > NEAR_BITS
+    assert earlier_copy(ReceiptPicture("new", resaved), []) is None
+    # A picture that could not be read is compared by its file alone.
+    assert not same_picture(ReceiptPicture("unread"), ReceiptPicture("other", screen))
+    assert same_picture(ReceiptPicture("same"), ReceiptPicture("same", screen))
+
+
+def test_what_is_no_picture_or_too_large_has_no_hash() -> None:
+    assert picture_hash(b"\xff\xd8 a photo of a bank slip") is None
+    assert picture_hash(b"") is None
+    # A PNG whose header claims far more pixels than allowed is not decoded.
+    huge = Image.new("1", (MAX_PIXELS // 1000 + 1, 1001))
+    saved = io.BytesIO()
+    huge.save(saved, "PNG")
+    assert picture_hash(saved.getvalue()) is None
+
+
+@pytest.fixture
+async def community(sqlite_url: str) -> AsyncIterator[Community]:
+    async with community_running(sqlite_url) as running:
+        yield running
+
+
+async def test_the_same_picture_sent_again_by_one_member_is_flagged_and_another_is_not(
+    community: Community,
+) -> None:
+    c = community
+    await stopped_purchase(c)
+    title = "<b>Wildflower honey from Altai</b>"
+    first, head_photo = await receipt(c, c.bob, bank_screen("13.65 EUR", "Hanna"))
+    assert (head_photo.caption or "").startswith("🧾 Receipt from Bob for")
+    await not_received(c, "en", head_photo)
+
+    # Another picture: no warning.
+    _, head_photo = await receipt(c, c.bob, a_photo())
+    assert (head_photo.caption or "").startswith("🧾 Receipt from Bob for")
+    await not_received(c, "en", head_photo)
+
+    # The first one forwarded again: the same file.
+    _, head_photo = await receipt(c, c.bob, again=first)
+    caption = head_photo.html or ""
+    assert caption.startswith(SAME_FILE["en"].format(name="Bob", title=title))
+    assert "🧾 Receipt from Bob for" in caption
+    # The warning comes with the buttons: she reads it before she confirms.
+    assert [b["text"] for b in head_photo.buttons()] == ["✅ Received", "❌ Not received"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_picture_that_looks_the_same_from_another_member_of_another_purchase_is_flagged(
+    sqlite_url: str, language: str
+) -> None:
+    async with community_running(sqlite_url, language=language) as c:
+        await _two_purchases_one_picture(c, language)
+
+
+async def _two_purchases_one_picture(c: Community, language: str) -> None:
+    for person in (c.head, c.alice, c.bob):
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, after=sent)
+    cards = [
+        await c.publish(template(**{"Title": title, "Min order": "1 units"}))
+        for title in ("Honey", "Tea")
+    ]
+    await c.sandbox.tap(c.alice, cards[0], "+1 Honey 0.5 kg", answer=JOINED[language])
+    await c.sandbox.tap(c.bob, cards[1], "+1 Honey 0.5 kg", answer=JOINED[language])
+    for number in (1, 2):
+        await services.stop_now(c.runtime.database.unit_of_work(), number, Actor(c.head.id))
+    await receipt(c, c.alice, bank_screen("13.65 EUR", "Hanna"), done="")
+    # Bob sends the same screen, saved again smaller: another file, a picture that looks the same.
+    _, head_photo = await receipt(
+        c, c.bob, bank_screen("13.65 EUR", "Hanna", (300, 500), quality=70), done=""
+    )
+    caption = head_photo.html or ""
+    assert caption.startswith(LOOKS_SAME[language].format(name="Alice Zebra", title="<b>Honey</b>"))
+
+
+async def test_another_heads_purchase_is_not_compared(community: Community) -> None:
+    c = community
+    await stopped_purchase(c)
+    first, _ = await receipt(c, c.bob, bank_screen("13.65 EUR", "Hanna"))
+    # Alice leads a purchase of her own; Bob pays her with the same picture, forwarded.
+    sent = await c.sandbox.send(
+        c.alice, "/new\n" + template(**{"Title": "Tea", "Min order": "1 units"}), chat=c.chat
+    )
+    card = await c.sandbox.wait_for_message(c.chat.id, "🛒 Tea", after=sent)
+    await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer=JOINED["en"])
+    await services.stop_now(c.runtime.database.unit_of_work(), 2, Actor(c.alice.id))
+    before = c.sandbox.bot_messages(c.alice.id)
+    sent = await c.sandbox.send_photo(c.bob, b"", again=first)
+    await c.sandbox.wait_for_message(c.bob.id, "The receipt went to the head of Tea", after=sent)
+    alices = await c.sandbox.wait_for_message(
+        c.alice.id, lambda m: m.photo is not None, after=before[-1]
+    )
+    assert (alices.caption or "").startswith("🧾 Receipt from Bob for Tea")

@@ -75,6 +75,15 @@ def parse_pickup_point(text: str) -> PickupPoint:
     return PickupPoint(point, " ".join(match["address"].split()))
 
 
+def middle(points: list[GeoPoint]) -> GeoPoint:
+    """The average of points near one another (a city's, a region's): where a depot that
+    serves them all would stand, roughly; not meant for points across the date line."""
+    return GeoPoint(
+        round(sum(p.lat for p in points) / len(points), 4),
+        round(sum(p.lon for p in points) / len(points), 4),
+    )
+
+
 def great_circle_km(a: GeoPoint, b: GeoPoint) -> float:
     """The haversine distance: exact enough for a city's lines, and it needs no map data."""
     lat1, lat2 = math.radians(a.lat), math.radians(b.lat)

@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 from domain.campaign import Campaign, CampaignStatus
 from domain.community import Community, CommunityChange
 from domain.events import Event
+from domain.geo import GeoPoint
 from domain.price_list import PriceList
 from domain.purchase import RUNNING, Purchase, PurchaseStatus
 from domain.receipts import Receipt, ReceiptPicture
@@ -115,6 +116,12 @@ class Logistics(Protocol):
     async def board(self, plan_id: int) -> tuple[int, int] | None: ...
 
     async def is_driver(self, user_id: int) -> bool: ...
+
+    async def drivers_of(self, operator_id: int) -> list[int]:
+        """The drivers this operator made so, the earliest first."""
+
+    async def last_depot(self, operator_id: int) -> GeoPoint | None:
+        """The depot of this operator's latest plan, if she made one."""
 
     async def grant_driver(self, user_id: int, granted_by: int, now: datetime) -> bool: ...
 

@@ -60,6 +60,7 @@ from texts.logistics_view import (
     plan_text,
     problem_to_head,
     ranking_text,
+    route_form,
     scorecard_text,
     thresholds_text,
 )
@@ -70,17 +71,6 @@ PROBLEM = "route_problem"  # a driver's note or photo about a stop comes next
 COMMENT = "rating_comment"  # a member's comment on the rating they just gave
 COMMENT_WITHIN = timedelta(minutes=15)
 SOLVE_SECONDS = 5.0
-EXAMPLE_ROUTES = (
-    "/routes {day}\n"
-    "Depot: 55.7512, 37.6184\n"
-    "Drivers: {driver}\n"
-    "Capacity: 40\n"
-    "Start: 07:00\n"
-    "End: 19:00\n"
-    "Speed: 30\n"
-    "Stop: 10\n"
-    "Cost: 15.00 per stop"
-)
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -285,7 +275,10 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 "vehicle; each driver (made so with /driver) drives one vehicle."
             ).format(timezone=timezone, currency=currency),
         )
-        await _reply(update, EXAMPLE_ROUTES.format(day=words[1], driver=actor.user_id))
+        depot, known = await services.route_form_start(
+            rt.database.unit_of_work(), actor, day, campaign_id
+        )
+        await _reply(update, route_form(t, words[1], depot, known))
         return
     try:
         fleet, tariff = parse_route_form(form, day, timezone, currency)

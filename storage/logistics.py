@@ -192,6 +192,23 @@ class SqlLogistics:
     async def is_driver(self, user_id: int) -> bool:
         return await self._session.get(DriverRow, user_id) is not None
 
+    async def drivers_of(self, operator_id: int) -> list[int]:
+        found = await self._session.scalars(
+            select(DriverRow.user_id)
+            .where(DriverRow.granted_by == operator_id)
+            .order_by(DriverRow.granted_at, DriverRow.user_id)
+        )
+        return list(found)
+
+    async def last_depot(self, operator_id: int) -> GeoPoint | None:
+        fleet = await self._session.scalar(
+            select(RoutePlanRow.fleet)
+            .where(RoutePlanRow.operator_id == operator_id)
+            .order_by(RoutePlanRow.id.desc())
+            .limit(1)
+        )
+        return None if fleet is None else GeoPoint(*fleet["depot"])
+
     async def grant_driver(self, user_id: int, granted_by: int, now: datetime) -> bool:
         if await self.is_driver(user_id):
             return False

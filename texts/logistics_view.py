@@ -4,7 +4,7 @@ rows for the PDF, the members' rating question, and the heads' scorecards and ra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -13,6 +13,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from domain.geo import GeoPoint
 from domain.money import Money
 from domain.purchase import Purchase
 from domain.routes import Line, RoutePlan, Stop, Visit
@@ -352,3 +353,24 @@ def ranking_text(
             line += " 🚩 " + ", ".join(measure_label(t, m) for m in flags)
         lines.append(line)
     return "\n".join(lines)
+
+
+def route_form(t: Translator, day: str, depot: GeoPoint | None, drivers: Sequence[int]) -> str:
+    """The delivery day's form to copy, started where the operator is: her depot (or the
+    middle of the pickup points served) and her drivers; the other lines are the usual."""
+    where = (
+        f"{depot.lat}, {depot.lon}"
+        if depot is not None
+        else t.gettext("<latitude>, <longitude> of your depot")
+    )
+    return "\n".join([
+        f"/routes {day}",
+        f"Depot: {where}",
+        "Drivers: " + ", ".join(str(driver) for driver in drivers),
+        "Capacity: 40",
+        "Start: 07:00",
+        "End: 19:00",
+        "Speed: 30",
+        "Stop: 10",
+        "Cost: 15.00 per stop",
+    ])  # fmt: skip

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from domain.campaign import ensure_can_run
 from domain.errors import N_, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
+from domain.geo import GeoPoint, middle
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
@@ -62,6 +63,51 @@ async def _ensure_drivers(uow: UnitOfWork, actor: Actor, driver_ids: Iterable[in
             )
 
 
+async def _on_the_way(
+    uow: UnitOfWork, actor: Actor, day: date, campaign_id: int | None
+) -> dict[int, list[Purchase]]:
+    """The purchases with goods on the way that day, by community: a campaign's parts, or
+    (without one) the stopped and ordered purchases whose first pickup slot is that day."""
+    if campaign_id is not None:
+        campaign = await uow.campaigns.get(campaign_id)
+        if campaign is None:
+            raise NotFound(N_("no such campaign"))
+        ensure_can_run(campaign, actor)  # its own operator (or a platform admin)
+        found = [p for p in await uow.purchases.of_campaign(campaign_id)
+                 if p.status in ON_THE_WAY]  # fmt: skip
+    else:
+        found = []
+        for purchase in await uow.purchases.awaiting_delivery():
+            community = await uow.communities.get(purchase.community_id)
+            if community is not None and _delivered_on(purchase, day, community.timezone):
+                found.append(purchase)
+    by_community: dict[int, list[Purchase]] = {}
+    for purchase in found:
+        if purchase.final_lines():
+            by_community.setdefault(purchase.community_id, []).append(purchase)
+    return by_community
+
+
+async def route_form_start(
+    uow: UnitOfWork, actor: Actor, day: date, campaign_id: int | None
+) -> tuple[GeoPoint | None, tuple[int, ...]]:
+    """Where the operator's form for the day starts: the depot of her latest plan, else the
+    middle of the pickup points of the communities with goods on the way that day (None: no
+    point known yet); the drivers she made so (herself when none)."""
+    async with uow:
+        await _ensure_operator(uow, actor)
+        depot = await uow.logistics.last_depot(actor.user_id)
+        drivers = tuple(await uow.logistics.drivers_of(actor.user_id)) or (actor.user_id,)
+        if depot is None:
+            points = []
+            for community_id in await _on_the_way(uow, actor, day, campaign_id):
+                community = await uow.communities.get(community_id)
+                if community is not None and community.pickup is not None:
+                    points.append(community.pickup.point)
+            depot = middle(points) if points else None
+    return depot, drivers
+
+
 async def delivery_stops(
     uow: UnitOfWork,
     actor: Actor,
@@ -76,23 +122,7 @@ async def delivery_stops(
     async with uow:
         await _ensure_operator(uow, actor)
         await _ensure_drivers(uow, actor, drivers)
-        if campaign_id is not None:
-            campaign = await uow.campaigns.get(campaign_id)
-            if campaign is None:
-                raise NotFound(N_("no such campaign"))
-            ensure_can_run(campaign, actor)  # its own operator (or a platform admin)
-            found = [p for p in await uow.purchases.of_campaign(campaign_id)
-                     if p.status in ON_THE_WAY]  # fmt: skip
-        else:
-            found = []
-            for purchase in await uow.purchases.awaiting_delivery():
-                community = await uow.communities.get(purchase.community_id)
-                if community is not None and _delivered_on(purchase, day, community.timezone):
-                    found.append(purchase)
-        by_community: dict[int, list[Purchase]] = {}
-        for purchase in found:
-            if purchase.final_lines():
-                by_community.setdefault(purchase.community_id, []).append(purchase)
+        by_community = await _on_the_way(uow, actor, day, campaign_id)
         stops = []
         for community_id, purchases in by_community.items():
             community = await uow.communities.get(community_id)

@@ -66,6 +66,7 @@ from handlers.wizard_steps import (
     step_keyboard,
 )
 from texts.callback_data import Action, Start, decode, is_action, parse_start
+from texts.catalog_view import goods_count
 from texts.i18n import Translator
 
 
@@ -398,8 +399,8 @@ async def _price_list_items(
     count = t.ngettext(
         "{count} item now. Send another, or press Done.",
         "{count} items now. Send another, or press Done.",
-        len(wizard.form.items),
-    ).format(count=len(wizard.form.items))
+        goods_count(wizard.form.items),
+    ).format(count=goods_count(wizard.form.items))
     await context.bot.send_message(
         chat.id, " ".join(filter(None, (left_out_note(t, left_out), count))),
         reply_markup=step_keyboard(t, Step.ITEMS, wizard),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from domain.price_list import MAX_PROBLEMS_SHOWN, BadRow
@@ -10,14 +11,23 @@ from texts.card_view import price_text
 from texts.i18n import Translator
 
 
+def goods_count(items: Sequence[Item]) -> int:
+    """The items as people count them: a T-shirt in S, M and L is one item (three lines of
+    the price list, one a variant), as the preview and the card list it."""
+    goods: set[tuple[str, bool] | int] = {
+        (item.name, item.in_rows) if item.variant else index for index, item in enumerate(items)
+    }
+    return len(goods)
+
+
 def price_list_preview(t: Translator, supplier: str, items: list[Item], photos: int) -> str:
     """What the file made, item by item as the card will show them."""
     lines = [
         t.ngettext(
             "📋 The price list of {supplier}: {count} item, saved.",
             "📋 The price list of {supplier}: {count} items, saved.",
-            len(items),
-        ).format(supplier=f"<b>{escape(supplier)}</b>", count=len(items))
+            goods_count(items),
+        ).format(supplier=f"<b>{escape(supplier)}</b>", count=goods_count(items))
     ]
     shown: set[tuple[str, bool]] = set()
     for item in items:

@@ -44,6 +44,7 @@ from handlers import (
     my_data,
     my_orders,
     new_purchase,
+    order_editor,
     payments,
     pickup,
     price_lists,
@@ -127,7 +128,7 @@ HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, receipts,
     purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers, supply_form,
     edit_purchase, price_lists, campaigns, logistics, checkout, admission, my_data,
-    unusual_orders,
+    unusual_orders, order_editor,
 )  # fmt: skip
 
 

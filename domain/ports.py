@@ -311,6 +311,10 @@ class TelegramState(Protocol):
         self, purchase_id: int, user_ids: list[int], now: datetime
     ) -> None: ...
 
+    async def editor_shown(self, user_id: int, purchase_id: int, message_id: int) -> None:
+        """The member's latest order editor of the purchase is this message (the stop
+        redraws it)."""
+
     async def conversation(self, user_id: int) -> tuple[str, dict[str, Any]] | None: ...
 
     async def save_conversation(

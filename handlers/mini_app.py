@@ -19,7 +19,7 @@ from domain.purchase import Purchase
 from domain.usual_quantities import unit_cost_minor
 from domain.views import card_summary
 from handlers.admission import admission_for, for_members_only, may_see
-from handlers.my_orders import redraw_remembered_editor
+from handlers.order_editor import redraw_remembered_editor
 from handlers.runtime import Runtime
 from runtime.mini_app_auth import MiniAppUser
 from texts.card_view import item_rules, price_text

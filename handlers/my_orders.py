@@ -6,28 +6,27 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     ContextTypes,
 )
 
-from domain import checkout, ledger, services
+from domain import ledger, services
 from domain.adjustments import ESTIMATED
-from domain.community import Community
 from domain.errors import N_, DomainError, LimitExceeded, NotFound, UnusualQuantity
 from domain.events import AmountsChanged
 from domain.membership import NOBODY, Admission
 from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
-from handlers.admission import admission_by_id, for_members_only, may_see
+from handlers.admission import admission_by_id
+from handlers.order_editor import send_editor
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     Press,
     Registration,
-    Runtime,
     in_private,
     on_buttons,
     on_press,
@@ -38,80 +37,10 @@ from handlers.runtime import (
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
 from texts.i18n import Translator
-from texts.order_view import editor_keyboard, editor_text, leave_keyboard, unusual_question
+from texts.order_picker import WHOLE, EditorFocus
+from texts.order_view import leave_keyboard, unusual_question
 
 log = logging.getLogger(__name__)
-
-
-async def send_editor(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    purchase_id: int,
-    edit: Message | None = None,
-) -> None:
-    """Show (or refresh in place) the person's editor for one purchase."""
-    user = update.effective_user
-    chat = update.effective_chat
-    assert user is not None and chat is not None
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as uow:
-        purchase, community = await uow.purchase_and_community(purchase_id)
-    t = person_translator(update, context, community)
-    if purchase is None:
-        await context.bot.send_message(
-            chat.id, t.gettext("That purchase does not exist (any more).")
-        )
-        return
-    if not await may_see(rt, context.bot, user.id, purchase):
-        if edit is None:  # a press under some message was answered by its toast already
-            await context.bot.send_message(chat.id, for_members_only(t, community))
-        return
-    text, markup = editor_of(rt, t, purchase, community, user.id)
-    if edit is None:
-        edit = await context.bot.send_message(
-            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-    else:
-        await redraw(edit, text, markup)
-    if chat.id == user.id:
-        rt.remember_editor(user.id, purchase_id, edit.message_id)
-
-
-def editor_of(
-    rt: Runtime, t: Translator, purchase: Purchase, community: Community | None, user_id: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The person's editor of one purchase as it stands now: its text and buttons."""
-    now = rt.clock()
-    view = member_order(purchase, user_id)
-    pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
-    return (
-        editor_text(t, purchase, view, now),
-        editor_keyboard(t, purchase, view, now, rt.mini_app_url, pays_in_telegram),
-    )
-
-
-async def redraw_remembered_editor(
-    bot: Bot, rt: Runtime, t: Translator, user_id: int, purchase_id: int
-) -> None:
-    """The editor the person last saw in their private chat, redrawn after their order was
-    changed elsewhere (the catalog Mini App); nothing when there is none to redraw."""
-    message_id = rt.editors.get((user_id, purchase_id))
-    if message_id is None:
-        return
-    async with rt.database.unit_of_work() as uow:
-        purchase, community = await uow.purchase_and_community(purchase_id)
-    if purchase is None:
-        return
-    text, markup = editor_of(rt, t, purchase, community, user_id)
-    try:
-        await bot.edit_message_text(
-            text, chat_id=user_id, message_id=message_id, parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-        )  # fmt: skip
-    except BadRequest as error:
-        if "not modified" not in error.message:  # deleted meanwhile, or too old to edit
-            rt.editors.pop((user_id, purchase_id), None)
-            log.info("the order editor was not redrawn: %s", error)
 
 
 async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -190,6 +119,9 @@ async def editor_button(press: Press) -> None:
     purchase_id = press.callback.args[0]
     now = press.rt.clock()
     uow = press.unit_of_work()
+    # A compact editor stays at the item changed (a whole editor ignores it).
+    on_item = press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
+    focus = EditorFocus(item_id=press.callback.args[1]) if on_item else WHOLE
     try:
         if press.callback.action is Action.ORDER_ADD:
             _, item_id, delta = press.callback.args
@@ -228,14 +160,13 @@ async def editor_button(press: Press) -> None:
         await ask_about_unusual(press, purchase_id, error)
         return
     except DomainError as error:
-        changing_order = press.callback.action in (Action.ORDER_ADD, Action.ORDER_TOLERANCE)
-        await press.query.answer(
-            refusal(press.t, error) if changing_order else not_done(press.t, error)
-        )
+        await press.query.answer(refusal(press.t, error) if on_item else not_done(press.t, error))
         # An old editor's buttons may no longer fit (the purchase stopped meanwhile): it is
         # redrawn as things stand, so its figures and buttons are current again.
         if isinstance(press.query.message, Message):
-            await send_editor(press.update, press.context, purchase_id, edit=press.query.message)
+            await send_editor(
+                press.update, press.context, purchase_id, edit=press.query.message, focus=focus
+            )
         return
     if press.callback.action in (
         Action.ORDER_ADD,
@@ -250,6 +181,7 @@ async def editor_button(press: Press) -> None:
         press.context,
         purchase_id,
         edit=press.query.message if isinstance(press.query.message, Message) else None,
+        focus=focus,
     )
 
 

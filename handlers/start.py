@@ -19,7 +19,7 @@ from domain.views import card_summary
 from handlers.admission import for_members_only, may_see
 from handlers.campaigns import adoptable_from_link
 from handlers.checkout import ask_for_token
-from handlers.my_orders import send_editor
+from handlers.order_editor import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
 from handlers.runtime import Registration, anywhere, in_private, person_translator, runtime

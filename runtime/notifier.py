@@ -15,6 +15,7 @@ from datetime import datetime
 
 from runtime.background import BackgroundLoop
 from runtime.course_notices import CourseNotices
+from runtime.editor_notices import EditorNotices
 from runtime.event_notices import DIGEST_KINDS, NotifierTiming
 from runtime.money_notices import MoneyNotices
 from storage.event_log import LoggedEvent
@@ -119,5 +120,5 @@ class Notifier(BackgroundLoop):
         return self._yield_to()
 
 
-class PurchaseNotices(CourseNotices, MoneyNotices):
+class PurchaseNotices(CourseNotices, MoneyNotices, EditorNotices):
     """Every kind of notice one purchase's events call for."""

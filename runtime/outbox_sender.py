@@ -75,12 +75,24 @@ class OutboxSender(BackgroundLoop):
                 parse_mode=payload.get("parse_mode"),
             )
             return
-        markup = payload.get("reply_markup")
+        raw = payload.get("reply_markup")
+        markup = InlineKeyboardMarkup.de_json(raw, self._bot) if raw else None
+        if "edit" in payload:  # a message sent earlier, redrawn (an order editor at the stop)
+            try:
+                await self._bot.edit_message_text(
+                    payload["text"], chat_id=message.chat_id, message_id=int(payload["edit"]),
+                    parse_mode=payload.get("parse_mode"),
+                    reply_markup=markup,
+                )  # fmt: skip
+            except BadRequest as error:
+                if "not modified" not in error.message:  # else it shows this already
+                    raise
+            return
         await self._bot.send_message(
             message.chat_id,
             payload["text"],
             parse_mode=payload.get("parse_mode"),
-            reply_markup=InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None,
+            reply_markup=markup,
         )
 
     async def _deliver(self, message: OutboxMessage) -> tuple[str, str, timedelta]:

@@ -41,6 +41,7 @@ from storage.tables import (
     DomainEventRow,
     DriverRow,
     InboxRow,
+    OrderEditorRow,
     OutboxRow,
     PlatformRoleRow,
     PriceListRow,
@@ -350,6 +351,7 @@ class SqlPersonalData:
             delete(BotUserRow).where(BotUserRow.user_id == u),
             delete(ConversationRow).where(ConversationRow.user_id == u),
             delete(UnreachableMemberRow).where(UnreachableMemberRow.user_id == u),
+            delete(OrderEditorRow).where(OrderEditorRow.user_id == u),
             delete(PriceListRow).where(PriceListRow.head_id == u),
             # Messages to her, sent or waiting: nobody is to write to her any more.
             delete(OutboxRow).where(OutboxRow.chat_id == u),

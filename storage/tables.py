@@ -418,6 +418,19 @@ class PurchaseCardRow(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class OrderEditorRow(Base):
+    """The order editor a member last saw for a purchase, in her private chat: the stop (and
+    the end) redraws it, so no old editor keeps its +/− or its countdown."""
+
+    __tablename__ = "order_editors"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class BotUserRow(Base):
     """A person who started the bot (so it may write to them), and their preferences."""
 

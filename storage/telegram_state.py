@@ -15,6 +15,7 @@ from storage.outbox import OutboxStatus
 from storage.tables import (
     BotUserRow,
     ConversationRow,
+    OrderEditorRow,
     OutboxRow,
     PurchaseCardRow,
     UnreachableMemberRow,
@@ -205,6 +206,32 @@ class SqlTelegramState:
             )
         )
         return set(rows)
+
+    async def editor_shown(self, user_id: int, purchase_id: int, message_id: int) -> None:
+        """The member's latest order editor of the purchase is this message."""
+        statement = self._insert(OrderEditorRow).values(
+            purchase_id=purchase_id, user_id=user_id, message_id=message_id
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["purchase_id", "user_id"], set_={"message_id": message_id}
+            )
+        )
+
+    async def editors(self, purchase_id: int) -> dict[int, int]:
+        """Member → the message of her latest order editor of the purchase."""
+        rows = await self._session.execute(
+            select(OrderEditorRow.user_id, OrderEditorRow.message_id).where(
+                OrderEditorRow.purchase_id == purchase_id
+            )
+        )
+        return {int(user_id): int(message_id) for user_id, message_id in rows}
+
+    async def forget_editors(self, purchase_id: int) -> None:
+        """The purchase has ended and its editors were redrawn for the last time."""
+        await self._session.execute(
+            delete(OrderEditorRow).where(OrderEditorRow.purchase_id == purchase_id)
+        )
 
     async def conversation(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
         """(kind, state) of where the person is in a conversation with the bot, if anywhere."""

@@ -96,6 +96,8 @@ class Action(StrEnum):
     FORGET_ASK = "mf"  # user: what forgetting her would do, asked once (under /mydata)
     FORGET_CONFIRM = "mx"  # user, asked at (epoch seconds): forget her, after she read that
     FORGET_CANCEL = "mk"  # user: she keeps her data after all
+    ORDER_PICK = "ok"  # purchase, item: a compact editor shows that item's +/− (its sizes)
+    ORDER_PAGE = "og"  # purchase, page: a compact editor's items, that page (also Back)
 
 
 ARITY = {
@@ -170,6 +172,8 @@ ARITY = {
     Action.FORGET_ASK: 1,
     Action.FORGET_CONFIRM: 2,
     Action.FORGET_CANCEL: 1,
+    Action.ORDER_PICK: 2,
+    Action.ORDER_PAGE: 2,
 }
 PATTERN = re.compile(r"1:([a-z]{1,3})((?::-?\d{1,19})*)")
 

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from domain import checkout
 from domain.ledger import PaymentStatus
-from domain.purchase import RUNNING, PaymentMode, Purchase, PurchaseStatus
+from domain.purchase import RUNNING, Item, PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
 from texts.callback_data import Action, encode, keyboard
 from texts.card_view import status_line
@@ -208,8 +208,8 @@ def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> s
 def leave_keyboard(t: Translator, purchase_id: int) -> InlineKeyboardMarkup:
     """Withdraw asks once: leaving removes the whole order (there is no undo)."""
     return InlineKeyboardMarkup([
-        [_button(t.gettext("Yes, withdraw me"), Action.ORDER_WITHDRAW, purchase_id)],
-        [_button(t.gettext("No, keep my order"), Action.ORDER_REFRESH, purchase_id)],
+        [button(t.gettext("Yes, withdraw me"), Action.ORDER_WITHDRAW, purchase_id)],
+        [button(t.gettext("No, keep my order"), Action.ORDER_REFRESH, purchase_id)],
     ])  # fmt: skip
 
 
@@ -230,12 +230,12 @@ def unusual_question(
         quantity=t.number(quantity), item=item.label
     )
     return text, InlineKeyboardMarkup([
-        [_button(confirm, Action.ORDER_CONFIRM_UNUSUAL, purchase.id, item_id, quantity)],
-        [_button(t.gettext("✏️ Change"), Action.ORDER_REFRESH, purchase.id)],
+        [button(confirm, Action.ORDER_CONFIRM_UNUSUAL, purchase.id, item_id, quantity)],
+        [button(t.gettext("✏️ Change"), Action.ORDER_REFRESH, purchase.id)],
     ])  # fmt: skip
 
 
-def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
+def button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(label[:60], callback_data=encode(action, *args))
 
 
@@ -250,41 +250,67 @@ def editor_keyboard(
     """+1/-1 per item and tolerance while orders are open (and the catalog Mini App, when the
     bot serves one); then withdraw, or ask to; "I paid" (and *Pay* with an invoice, when a
     payment provider is set up) while money is due."""
-    rows: list[list[InlineKeyboardButton]] = []
-    pid = purchase.id
-    ordered = {line.item.item_id for line in view.lines}
-    if purchase.accepts_orders(now) and mini_app_url is not None:
-        catalog = WebAppInfo(f"{mini_app_url}?purchase={pid}")
-        rows.append([InlineKeyboardButton(t.gettext("🛍 Catalog"), web_app=catalog)])
+    rows = catalog_rows(t, purchase, now, mini_app_url)
     if purchase.accepts_orders(now):
         for item in purchase.items:
-            plus = _button(f"+1 {item.label}", Action.ORDER_ADD, pid, item.item_id, 1)
-            if item.item_id not in ordered:
-                rows.append([plus])
-                continue
-            rows.append(
-                [_button(f"−1 {item.label}", Action.ORDER_ADD, pid, item.item_id, -1), plus]
-            )
-            if item.pack_size > 1:
-                less = t.gettext("{item}: fill a pack −1").format(item=item.label)
-                more = t.gettext("{item}: fill a pack +1").format(item=item.label)
-                rows.append([
-                    _button(less, Action.ORDER_TOLERANCE, pid, item.item_id, -1),
-                    _button(more, Action.ORDER_TOLERANCE, pid, item.item_id, 1),
-                ])  # fmt: skip
+            rows += item_rows(t, purchase, view, item)
+    return InlineKeyboardMarkup(rows + rows_after_items(t, purchase, view, now, pay_in_telegram))
+
+
+def catalog_rows(
+    t: Translator, purchase: Purchase, now: datetime, mini_app_url: str | None
+) -> list[list[InlineKeyboardButton]]:
+    """The catalog Mini App's button, while orders are open and the bot serves it."""
+    if not purchase.accepts_orders(now) or mini_app_url is None:
+        return []
+    catalog = WebAppInfo(f"{mini_app_url}?purchase={purchase.id}")
+    return [[InlineKeyboardButton(t.gettext("🛍 Catalog"), web_app=catalog)]]
+
+
+def item_rows(
+    t: Translator, purchase: Purchase, view: MemberOrderView, item: Item
+) -> list[list[InlineKeyboardButton]]:
+    """One item's +1, and once ordered its −1 and (packs) its tolerance."""
+    pid = purchase.id
+    plus = button(f"+1 {item.label}", Action.ORDER_ADD, pid, item.item_id, 1)
+    if all(line.item.item_id != item.item_id for line in view.lines):
+        return [[plus]]
+    rows = [[button(f"−1 {item.label}", Action.ORDER_ADD, pid, item.item_id, -1), plus]]
+    if item.pack_size > 1:
+        less = t.gettext("{item}: fill a pack −1").format(item=item.label)
+        more = t.gettext("{item}: fill a pack +1").format(item=item.label)
+        rows.append([
+            button(less, Action.ORDER_TOLERANCE, pid, item.item_id, -1),
+            button(more, Action.ORDER_TOLERANCE, pid, item.item_id, 1),
+        ])  # fmt: skip
+    return rows
+
+
+def rows_after_items(
+    t: Translator,
+    purchase: Purchase,
+    view: MemberOrderView,
+    now: datetime,
+    pay_in_telegram: bool,
+) -> list[list[InlineKeyboardButton]]:
+    """Withdraw (or ask to), the row moves after the stop, paying, the pickup slot, Refresh."""
+    rows: list[list[InlineKeyboardButton]] = []
+    pid = purchase.id
+    ordered = bool(view.lines)
+    if purchase.accepts_orders(now):
         if ordered:
-            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
+            rows.append([button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
     elif ordered and purchase.status in WITHDRAWABLE:
         for source, target in purchase.row_moves(view.member_id):
             label = t.gettext("Take {size} instead of {instead}: it fills a row").format(
                 size=purchase.item(target).variant, instead=purchase.item(source).variant
             )
-            rows.append([_button(label, Action.ORDER_ROW_MOVE, pid, source, target)])
+            rows.append([button(label, Action.ORDER_ROW_MOVE, pid, source, target)])
         if purchase.in_transfer_window(now):
-            rows.append([_button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
+            rows.append([button(t.gettext("Withdraw"), Action.ORDER_ASK_LEAVE, pid)])
         else:
             rows.append(
-                [_button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]
+                [button(t.gettext("Ask the head to withdraw me"), Action.ORDER_ASK_WITHDRAW, pid)]
             )
     account = view.account
     if (
@@ -295,13 +321,13 @@ def editor_keyboard(
     ):
         if pay_in_telegram and checkout.payable(purchase, account):
             label = t.gettext("💳 Pay {amount} in Telegram").format(amount=t.money(account.to_pay))
-            rows.append([_button(label, Action.ORDER_PAY, pid)])
-        rows.append([_button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
+            rows.append([button(label, Action.ORDER_PAY, pid)])
+        rows.append([button(t.gettext("I paid"), Action.ORDER_PAID, pid)])
     choice = pickup_choice_markup(t, purchase, view.member_id, now, in_editor=True)
     if choice is not None and _chooses_slot(purchase, view):
         rows += [list(row) for row in keyboard(choice).inline_keyboard]
-    rows.append([_button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])
-    return InlineKeyboardMarkup(rows)
+    rows.append([button(t.gettext("Refresh"), Action.ORDER_REFRESH, pid)])
+    return rows
 
 
 WITHDRAWABLE = (PurchaseStatus.OPEN, PurchaseStatus.STOPPED, PurchaseStatus.ORDERED)

@@ -1,0 +1,144 @@
+"""A member's order editor, the message itself: drawn, redrawn in place, noted where it is (so
+the stop can redraw it), and the compact editor's item buttons, pages and Back."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from domain import checkout
+from domain.community import Community
+from domain.purchase import Purchase
+from domain.views import member_order
+from handlers.admission import for_members_only, may_see
+from handlers.runtime import (
+    Press,
+    Registration,
+    Runtime,
+    on_buttons,
+    on_press,
+    person_translator,
+    redraw,
+    runtime,
+)
+from texts.callback_data import Action
+from texts.card_view import status_line
+from texts.i18n import Translator
+from texts.order_picker import WHOLE, EditorFocus, editor_message
+
+log = logging.getLogger(__name__)
+
+
+async def send_editor(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    purchase_id: int,
+    edit: Message | None = None,
+    focus: EditorFocus = WHOLE,
+) -> None:
+    """Show (or refresh in place) the person's editor for one purchase."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    t = person_translator(update, context, community)
+    if purchase is None:
+        await context.bot.send_message(
+            chat.id, t.gettext("That purchase does not exist (any more).")
+        )
+        return
+    if not await may_see(rt, context.bot, user.id, purchase):
+        if edit is None:  # a press under some message was answered by its toast already
+            await context.bot.send_message(chat.id, for_members_only(t, community))
+        return
+    text, markup = editor_of(rt, t, purchase, community, user.id, focus)
+    if edit is None:
+        edit = await context.bot.send_message(
+            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    else:
+        await redraw(edit, text, markup)
+    if chat.id == user.id:
+        await _note_editor(rt, user.id, purchase_id, edit.message_id)
+
+
+async def _note_editor(rt: Runtime, user_id: int, purchase_id: int, message_id: int) -> None:
+    """The editor is noted in the database too (once per message, not per press), so that
+    the stop, in whichever process, redraws it without its +/− and countdown."""
+    if rt.editors.get((user_id, purchase_id)) != message_id:
+        async with rt.database.unit_of_work() as uow:
+            await uow.telegram.editor_shown(user_id, purchase_id, message_id)
+            await uow.commit()
+    rt.remember_editor(user_id, purchase_id, message_id)
+
+
+def editor_of(
+    rt: Runtime,
+    t: Translator,
+    purchase: Purchase,
+    community: Community | None,
+    user_id: int,
+    focus: EditorFocus = WHOLE,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The person's editor of one purchase as it stands now: its text and buttons."""
+    view = member_order(purchase, user_id)
+    pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
+    now = rt.clock()
+    return editor_message(t, purchase, view, now, rt.mini_app_url, pays_in_telegram, focus)
+
+
+async def redraw_remembered_editor(
+    bot: Bot, rt: Runtime, t: Translator, user_id: int, purchase_id: int
+) -> None:
+    """The editor the person last saw in their private chat, redrawn after their order was
+    changed elsewhere (the catalog Mini App); nothing when there is none to redraw."""
+    message_id = rt.editors.get((user_id, purchase_id))
+    if message_id is None:
+        return
+    async with rt.database.unit_of_work() as uow:
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is None:
+        return
+    text, markup = editor_of(rt, t, purchase, community, user_id)
+    try:
+        await bot.edit_message_text(
+            text, chat_id=user_id, message_id=message_id, parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )  # fmt: skip
+    except BadRequest as error:
+        if "not modified" not in error.message:  # deleted meanwhile, or too old to edit
+            rt.editors.pop((user_id, purchase_id), None)
+            log.info("the order editor was not redrawn: %s", error)
+
+
+@on_press
+async def show_part(press: Press) -> None:
+    """An item's button in a compact editor (its +/−), a page of items, or Back: the editor
+    redrawn at that part, nothing in the order changed. Once orders are closed the press
+    says so, and the editor is redrawn as it stands."""
+    purchase_id, number = press.callback.args
+    message = press.query.message if isinstance(press.query.message, Message) else None
+    async with press.rt.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(purchase_id)
+    now = press.rt.clock()
+    if purchase is not None and not purchase.accepts_orders(now):
+        await press.query.answer(status_line(press.t, purchase, now)[:200], show_alert=True)
+    else:
+        await press.query.answer()
+    if message is None:
+        return
+    focus = (
+        EditorFocus(item_id=number)
+        if press.callback.action is Action.ORDER_PICK
+        else EditorFocus(page=number)
+    )
+    await send_editor(press.update, press.context, purchase_id, edit=message, focus=focus)
+
+
+HANDLERS: list[Registration] = [*on_buttons(show_part, Action.ORDER_PICK, Action.ORDER_PAGE)]

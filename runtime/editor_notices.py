@@ -1,0 +1,50 @@
+"""At the stop, and when a purchase ends, every member's latest order editor is redrawn from
+the purchase as it stands: no +/− and no countdown stay under an editor sent before. The
+redraws are edits in the outbox, so they go out at the same pace as every other message."""
+
+from __future__ import annotations
+
+from domain.personal_data import is_pseudonym
+from domain.purchase import FINISHED
+from domain.views import member_order
+from runtime.event_notices import EventNotices
+from storage.event_log import LoggedEvent
+from texts.order_picker import editor_message
+
+# The events after which an editor's +/− or countdown would be untrue.
+REDRAWN_AFTER = frozenset({
+    "PurchaseStopped", "PurchaseFailed", "PurchaseCancelled", "PurchaseCompleted",
+    "HeadDecisionNeeded",
+})  # fmt: skip
+
+
+class EditorNotices(EventNotices):
+    async def handle(self, events: list[LoggedEvent]) -> list[int]:
+        handled = await super().handle(events)
+        moments = [e.id for e in events if e.kind in REDRAWN_AFTER]
+        if moments:
+            await self.redraw_editors(moments[-1])
+        return handled
+
+    async def redraw_editors(self, event_id: int) -> None:
+        purchase = self.purchase
+        editors = await self.uow.telegram.editors(purchase.id)
+        unknown = [m for m in editors if m not in self.languages]
+        self.languages |= await self.uow.telegram.languages(unknown) if unknown else {}
+        for member, message_id in sorted(editors.items()):
+            if is_pseudonym(member):
+                continue
+            t = self.t(member)
+            view = member_order(purchase, member)
+            text, markup = editor_message(
+                t, purchase, view, self.now, None, self.payable_in_telegram(member)
+            )
+            await self.uow.outbox.enqueue(
+                f"editor:{purchase.id}:{member}:{event_id}",
+                member,
+                {"edit": message_id, "text": text, "parse_mode": "HTML",
+                 "reply_markup": markup.to_dict()},
+                self.now,
+            )  # fmt: skip
+        if purchase.status in FINISHED:  # redrawn for the last time
+            await self.uow.telegram.forget_editors(purchase.id)

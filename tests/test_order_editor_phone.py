@@ -1,0 +1,150 @@
+"""The order editor on a phone: a purchase of many items in sizes gets a compact editor (the
+member's lines, the catalog first, a button per item opening its sizes' +/− with Back), a
+small one keeps the whole editor, and an editor sent before the stop loses its +/− and its
+countdown at the stop (and says so at a cancellation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.views import member_order
+from sandbox.model import SandboxMessage
+from tests.support.builders import NOW, eur, item, purchase
+from tests.support.scenario import TIMEZONE, Community, community_running, template
+from texts.callback_data import Action, encode
+from texts.i18n import Translator
+from texts.order_picker import COMPACT_ABOVE, EditorFocus, button_count, order_keyboard
+from texts.order_view import editor_keyboard
+
+SHIRTS = [f"Shirt {letter}" for letter in "ABCDEFG"]
+# Item, Item2 ... Item8: the template's own Item and Item2 keep their places, the rest follow.
+SEVEN_IN_SIZES = template(
+    **{
+        "Item" + (str(number + 1) if number else ""): f"{name} | 10.00 | variants S, M, L"
+        for number, name in enumerate(SHIRTS)
+    },
+    **{"Min order": "", "Fee": "", "Delivery": "", "If short": ""},
+)
+
+
+def labels(message: SandboxMessage) -> list[str]:
+    return [b["text"] for b in message.buttons()]
+
+
+async def opened_editor(c: Community, text: str = "") -> SandboxMessage:
+    opened = await c.sandbox.start(c.alice, "o1")
+    return await c.sandbox.wait_for_message(c.alice.id, "🛒", after=opened)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_seven_items_in_sizes_make_a_compact_editor_that_picks_an_item(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    pick_hint = t.gettext("👇 Tap an item to change how many you take.")
+    back = t.gettext("↩️ Back")
+    assert language == "en" or back != "↩️ Back"
+    async with community_running(sqlite_url, language=language, mini_app_listen="127.0.0.1:0") as c:
+        await c.publish(SEVEN_IN_SIZES)
+        editor = await opened_editor(c)
+        # The whole editor would have had 23 buttons (21 sizes, the catalog, Refresh).
+        assert len(editor.buttons()) <= COMPACT_ABOVE
+        assert labels(editor)[0] == t.gettext("🛍 Catalog")
+        assert "web_app" in editor.buttons()[0]
+        assert labels(editor)[1:8] == SHIRTS
+        assert pick_hint in (editor.text or "")
+        await c.sandbox.tap(c.alice, editor, "Shirt C", answer="")
+        sizes = await c.sandbox.wait_for_edit(editor, lambda m: back in labels(m))
+        assert labels(sizes) == ["+1 Shirt C, S", "+1 Shirt C, M", "+1 Shirt C, L", back]
+        assert t.gettext("👇 {item}: +1 or −1, then Back to the other items.").format(
+            item="Shirt C"
+        ) in (sizes.text or "")
+        await c.sandbox.tap(c.alice, sizes, "+1 Shirt C, M", answer=t.gettext("Updated."))
+        sizes = await c.sandbox.wait_for_edit(editor, "Shirt C, M: 1")
+        assert "−1 Shirt C, M" in labels(sizes) and back in labels(sizes)  # still at Shirt C
+        await c.sandbox.tap(c.alice, sizes, "+1 Shirt C, M", answer=t.gettext("Updated."))
+        await c.sandbox.tap(c.alice, editor, "+1 Shirt C, L", answer=t.gettext("Updated."))
+        sizes = await c.sandbox.wait_for_edit(editor, "Shirt C, L: 1")
+        assert "Shirt C, M: 2" in (sizes.text or "")
+        await c.sandbox.tap(c.alice, sizes, back, answer="")
+        picker = await c.sandbox.wait_for_edit(editor, lambda m: "Shirt C · 3" in labels(m))
+        assert len(picker.buttons()) <= COMPACT_ABOVE
+        assert t.gettext("Withdraw") in labels(picker)
+        total = t.gettext("<b>Total {total}</b> (an estimate until the stop)")
+        total = total.format(total=t.money(eur("30.00")))
+        assert total.replace("<b>", "").replace("</b>", "") in (picker.text or "")
+        async with c.runtime.database.unit_of_work() as uow:
+            stored = await uow.purchases.get(1)
+        assert stored is not None
+        lines = member_order(stored, c.alice.id).lines
+        assert [(line.item.label, line.quantity) for line in lines] == [
+            ("Shirt C, M", 2), ("Shirt C, L", 1)
+        ]  # fmt: skip
+
+
+async def test_a_small_purchase_keeps_the_whole_editor(sqlite_url: str) -> None:
+    async with community_running(sqlite_url, mini_app_listen="127.0.0.1:0") as c:
+        await c.publish()
+        editor = await opened_editor(c)
+        await c.sandbox.tap(c.alice, editor, "+1 Honey 1 kg", answer="Updated.")
+        editor = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
+        assert labels(editor) == [
+            "🛍 Catalog", "−1 Honey 1 kg", "+1 Honey 1 kg", "Honey 1 kg: fill a pack −1",
+            "Honey 1 kg: fill a pack +1", "+1 Honey 0.5 kg", "Withdraw", "Refresh",
+        ]  # fmt: skip
+        assert "👇" not in (editor.text or "")
+
+
+def test_the_compact_editor_counts_the_buttons_and_pages_many_items() -> None:
+    """Twenty plain items: the whole editor would hold 21 buttons; the compact one shows six
+    items a page with ◀ ▶, and a page number out of range shows the nearest page."""
+    t = Translator("en", TIMEZONE)
+    many = purchase([item(n, name=f"Jam {n}") for n in range(1, 21)])
+    view = member_order(many, 5)
+    whole = editor_keyboard(t, many, view, NOW)
+    assert button_count(whole) == 21
+    first, hint = order_keyboard(t, many, view, NOW)
+    assert hint and button_count(first) <= COMPACT_ABOVE
+    texts = [b.text for row in first.inline_keyboard for b in row]
+    assert texts == ["Jam 1", "Jam 2", "Jam 3", "Jam 4", "Jam 5", "Jam 6", "▶", "Refresh"]
+    last, _ = order_keyboard(t, many, view, NOW, focus=EditorFocus(page=99))
+    texts = [b.text for row in last.inline_keyboard for b in row]
+    assert texts == ["Jam 19", "Jam 20", "◀", "Refresh"]
+    assert last.inline_keyboard[1][0].callback_data == encode(Action.ORDER_PAGE, many.id, 2)
+    few = purchase([item(n, name=f"Jam {n}") for n in range(1, 4)])
+    assert order_keyboard(t, few, member_order(few, 5), NOW)[1] == ""
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans"])
+async def test_an_editor_sent_before_the_stop_loses_its_buttons_and_countdown(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    async with community_running(sqlite_url, language=language) as c:
+        await c.publish(template(**{"Min order": "", "If short": ""}))
+        editor = await opened_editor(c)
+        await c.sandbox.tap(c.alice, editor, "+1 Honey 1 kg", answer=t.gettext("Updated."))
+        editor = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
+        assert "⏰" in (editor.text or "")
+        panel = await c.panel()
+        await c.sandbox.tap(c.head, panel, t.gettext("Stop now"), answer=t.gettext("Done."))
+        stopped = t.gettext("🛑 Stopped — orders are closed")
+        editor = await c.sandbox.wait_for_edit(editor, stopped)
+        assert "⏰" not in (editor.text or "")
+        assert not any(label.startswith(("+1", "−1")) for label in labels(editor))
+        assert t.gettext("Refresh") in labels(editor)
+        # A button kept from before (a compact editor's item) answers that it has stopped.
+        late = c.sandbox.press_forged(c.alice, editor, encode(Action.ORDER_PICK, 1, 1))
+        answer = await c.sandbox.answer_of(late)
+        assert answer.text == stopped and answer.show_alert
+
+
+async def test_a_cancellation_redraws_the_editor_too(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        await c.publish()
+        editor = await opened_editor(c)
+        assert "+1 Honey 1 kg" in labels(editor)
+        await c.say(c.head, "/cancel_purchase 1 the farm closed", "Cancelled")
+        editor = await c.sandbox.wait_for_edit(editor, "❌ Cancelled by the head")
+        assert labels(editor) == ["Refresh"]
+        assert "⏰" not in (editor.text or "")

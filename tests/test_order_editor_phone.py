@@ -5,10 +5,17 @@ countdown at the stop (and says so at a cancellation)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 import pytest
 
+from domain import services
+from domain.community import Community as Community_
+from domain.purchase import PurchaseStatus
 from domain.views import member_order
 from sandbox.model import SandboxMessage
+from storage.unit_of_work import Database
 from tests.support.builders import NOW, eur, item, purchase
 from tests.support.scenario import TIMEZONE, Community, community_running, template
 from texts.callback_data import Action, encode
@@ -148,3 +155,28 @@ async def test_a_cancellation_redraws_the_editor_too(sqlite_url: str) -> None:
         editor = await c.sandbox.wait_for_edit(editor, "❌ Cancelled by the head")
         assert labels(editor) == ["Refresh"]
         assert "⏰" not in (editor.text or "")
+
+
+async def test_each_member_s_latest_editor_is_noted_and_forgotten_with_her(
+    database: Database,
+) -> None:
+    await services.register_community(
+        database.unit_of_work(), Community_(-100, "Block 5", "Europe/Berlin", "EUR", "en")
+    )
+    draft = replace(purchase(status=PurchaseStatus.DRAFT), id=0)
+    purchase_id = await services.publish_purchase(database.unit_of_work(), draft, NOW, Decimal(10))
+    async with database.unit_of_work() as uow:
+        await uow.telegram.editor_shown(5, purchase_id, 40)
+        await uow.telegram.editor_shown(5, purchase_id, 41)  # a newer editor replaces it
+        await uow.telegram.editor_shown(6, purchase_id, 50)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.telegram.editors(purchase_id) == {5: 41, 6: 50}
+        await uow.personal_data.forget_person(6)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.telegram.editors(purchase_id) == {5: 41}
+        await uow.telegram.forget_editors(purchase_id)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.telegram.editors(purchase_id) == {}

@@ -10,7 +10,7 @@ from domain import services
 from domain.errors import DomainError
 from domain.ports import AlreadyProcessed
 from handlers.admission import admission_by_id
-from handlers.my_orders import send_editor
+from handlers.order_editor import send_editor
 from handlers.purchase_card import refusal
 from handlers.runtime import Press, Registration, on_buttons, on_press
 from texts.callback_data import Action

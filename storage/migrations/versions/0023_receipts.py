@@ -2,7 +2,7 @@
 
 Revision ID: 0023
 Revises: 0022
-Create Date: 2026-12-22 06:00:00
+Create Date: 2026-12-07 13:50:00
 """
 
 from collections.abc import Sequence

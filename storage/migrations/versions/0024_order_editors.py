@@ -1,8 +1,8 @@
 """order editors: where each member's latest order editor is, so the stop redraws it
 
-Revision ID: 0028
-Revises: 0022
-Create Date: 2026-12-22 09:00:00
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-12-07 14:00:00
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | None = "0022"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -23,15 +23,15 @@ def normal_name(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def identity(item: Item) -> tuple[str, str]:
-    """What makes two lines one item: its name and its variant (a size, a colour)."""
-    return normal_name(item.name), normal_name(item.variant)
+def identity(item: Item) -> str:
+    """What makes two lines one item: its name with its variant (a size, a colour), as people
+    read it — a line "T-shirt, M" is the M of "T-shirt | variants S, M"."""
+    return normal_name(item.label)
 
 
 def _terms(item: Item) -> Item:
     """The item as sold, without where it stands in a list or its picture."""
-    return replace(item, item_id=0, group=0, photo="", name=normal_name(item.name),
-                   variant=normal_name(item.variant))  # fmt: skip
+    return replace(item, item_id=0, group=0, photo="", name=identity(item), variant="")
 
 
 def same_item(one: Item, other: Item) -> bool:

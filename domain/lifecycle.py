@@ -20,7 +20,7 @@ from domain.errors import (
     OrdersClosed,
     PickupNeeded,
 )
-from domain.item_identity import identity
+from domain.item_identity import identity, normal_name
 from domain.orders import PurchaseOrders
 from domain.permissions import Actor, ensure_can_manage
 from domain.terms import (
@@ -168,7 +168,7 @@ class PurchaseLifecycle(PurchaseOrders):
             ] or [
                 i
                 for i, it in enumerate(new_items)
-                if it.variant and not changed.variant and identity(it)[0] == identity(changed)[0]
+                if it.variant and not changed.variant and normal_name(it.name) == identity(changed)
             ]
             if not indexes:
                 raise NotFound(N_("there is no item named {name}"), name=changed.label)

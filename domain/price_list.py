@@ -158,7 +158,7 @@ def read_rows(rows: Sequence[Sequence[str]], currency: str) -> PriceListRead:
         )  # fmt: skip
     lines: list[str] = []
     problems: list[BadRow] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[str, int] = {}
     count = 0
     for number, row in body:
         # A "|" in a cell would split the item line: it stands as "/" there.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from domain.form_fields import parse_item_line
 from domain.item_identity import DuplicateItem, already_listed, ensure_new, identity
 from domain.money import Money
+from domain.permissions import Actor
 from domain.purchase import Item
+from tests.support.builders import HEAD, NOW, purchase
 
 
 def items(line: str) -> list[Item]:
@@ -42,3 +46,18 @@ def test_a_saved_line_met_again_is_left_out_unless_its_price_differs() -> None:
     assert not already_listed(listed, items("Jam | 4"))
     with pytest.raises(DuplicateItem):
         already_listed(listed, items("Honey | 12"))
+
+
+def test_a_line_naming_a_variant_is_that_variant() -> None:
+    """ "T-shirt, M" written as a line is the M of "T-shirt | variants S, M": listed twice in a
+    form, and the one line an edit changes."""
+    shirts = items("T-shirt | 10 | variants S, M")
+    with pytest.raises(DuplicateItem) as caught:
+        ensure_new(shirts, items("t-shirt, m | 10"))
+    assert caught.value.values["item"] == "T-shirt, M"
+
+    p = purchase([replace(item, item_id=n, group=1) for n, item in enumerate(shirts, 1)])
+    assert p.edit(Actor(HEAD), NOW, items=items("t-shirt, M | 11")) == ("items",)
+    assert [(i.label, i.unit_price) for i in p.items] == [
+        ("T-shirt, S", Money.parse("10", "EUR")), ("T-shirt, M", Money.parse("11", "EUR")),
+    ]  # fmt: skip

@@ -164,8 +164,10 @@ async def save(
             rt.clock(), admission,
         )  # fmt: skip
     except UnusualQuantity as error:  # the page cannot ask, so it says why and how
-        hint = t.gettext("If you mean it, ask the head to set a maximum per member for it.")
-        raise Refused(400, t.reason(error) + ". " + hint) from None
+        said = t.gettext(
+            "{reason}. If you mean it, ask the head to set a maximum per member for it."
+        ).format(reason=t.reason(error))
+        raise Refused(400, said) from None
     except DomainError as error:
         raise Refused(400, t.reason(error)) from None
     rt.cards.request(purchase_id)

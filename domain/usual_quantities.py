@@ -66,10 +66,15 @@ def bound_in(purchase: PurchaseOrders, member_id: int, item_id: int) -> int:
 
 
 def _asks(purchase: PurchaseOrders, item_id: int, bound: int) -> bool:
-    """Whether more than `bound` is a question at all: where the bound is the head's maximum
-    or the stock, more is refused outright with that reason (`PurchaseOrders.set_quantity`)."""
+    """Whether more than `bound` is a question at all: where the bound is the head's maximum,
+    the stock or the most one line holds, more is refused outright with that reason
+    (`PurchaseOrders.set_quantity`), and a Confirm could not succeed."""
     item = purchase.item(item_id)
-    return item.member_max is None and (item.stock is None or bound < item.stock)
+    return (
+        item.member_max is None
+        and (item.stock is None or bound < item.stock)
+        and bound < MAX_UNITS_PER_LINE
+    )
 
 
 def _unusual(purchase: PurchaseOrders, item_id: int, quantity: int, bound: int) -> UnusualQuantity:

@@ -164,3 +164,12 @@ def test_above_the_heads_maximum_or_the_stock_the_hard_limit_answers_not_a_quest
     check_step(p, A, 2, 41)  # and this: "only 40 of Item 2 left"
     with pytest.raises(LimitExceeded, match="at most 3"):
         p.set_quantity(A, "A", 1, 4, NOW)
+
+
+def test_above_the_units_one_line_may_hold_the_hard_limit_answers_not_a_question() -> None:
+    p = purchase()
+    p.set_quantity(B, "B", 1, MAX_UNITS_PER_LINE // MULTIPLE, NOW)  # the bound: the limit
+    check_step(p, A, 1, MAX_UNITS_PER_LINE + 1)
+    check_raise(p, A, 1, MAX_UNITS_PER_LINE + 1)
+    with pytest.raises(LimitExceeded, match="at most 100000 units"):
+        p.set_quantity(A, "A", 1, MAX_UNITS_PER_LINE + 1, NOW)

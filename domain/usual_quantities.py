@@ -65,16 +65,17 @@ def bound_in(purchase: PurchaseOrders, member_id: int, item_id: int) -> int:
     return usual_bound(purchase.item(item_id), purchase.moq, max(others, default=0))
 
 
-def _asks(purchase: PurchaseOrders, item_id: int, bound: int) -> bool:
-    """Whether more than `bound` is a question at all: where the bound is the head's maximum,
-    the stock or the most one line holds, more is refused outright with that reason
+def _asks(purchase: PurchaseOrders, member_id: int, item_id: int, quantity: int) -> bool:
+    """Whether `quantity` is a question at all: above the head's maximum, the stock left or
+    the most one line holds it is refused outright with that reason
     (`PurchaseOrders.set_quantity`), and a Confirm could not succeed."""
     item = purchase.item(item_id)
-    return (
-        item.member_max is None
-        and (item.stock is None or bound < item.stock)
-        and bound < MAX_UNITS_PER_LINE
-    )
+    if item.member_max is not None or quantity > MAX_UNITS_PER_LINE:
+        return False
+    if item.stock is None:
+        return True
+    left = item.stock - purchase.item_units(item_id) + purchase.quantity(member_id, item_id)
+    return quantity <= left
 
 
 def _unusual(purchase: PurchaseOrders, item_id: int, quantity: int, bound: int) -> UnusualQuantity:
@@ -91,7 +92,7 @@ def check_raise(purchase: PurchaseOrders, member_id: int, item_id: int, quantity
     a line confirmed above it earlier, since a typed number can hide a slip anywhere."""
     bound = bound_in(purchase, member_id, item_id)
     if quantity > max(bound, purchase.quantity(member_id, item_id)) and _asks(
-        purchase, item_id, bound
+        purchase, member_id, item_id, quantity
     ):
         raise _unusual(purchase, item_id, quantity, bound)
 
@@ -101,6 +102,6 @@ def check_step(purchase: PurchaseOrders, member_id: int, item_id: int, quantity:
     above it is not asked again at every further tap."""
     bound = bound_in(purchase, member_id, item_id)
     if purchase.quantity(member_id, item_id) <= bound < quantity and _asks(
-        purchase, item_id, bound
+        purchase, member_id, item_id, quantity
     ):
         raise _unusual(purchase, item_id, quantity, bound)

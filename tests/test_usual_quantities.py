@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import events
-from domain.errors import LimitExceeded, UnusualQuantity
+from domain.errors import LimitExceeded, OutOfStock, UnusualQuantity
 from domain.permissions import Actor
 from domain.purchase import MAX_UNITS_PER_LINE, Item, Moq, Purchase, PurchaseStatus
 from domain.usual_quantities import (
@@ -173,3 +173,14 @@ def test_above_the_units_one_line_may_hold_the_hard_limit_answers_not_a_question
     check_raise(p, A, 1, MAX_UNITS_PER_LINE + 1)
     with pytest.raises(LimitExceeded, match="at most 100000 units"):
         p.set_quantity(A, "A", 1, MAX_UNITS_PER_LINE + 1, NOW)
+    # Where the stock left is the limit, it answers ("only 200 left for you"), not a question.
+    p = purchase([item(1, stock=230), item(2)], moq=Moq(units=20))  # the bound: 200
+    p.set_quantity(A, "A", 1, 200, NOW)
+    p.set_quantity(B, "B", 1, 20, NOW)
+    p.set_quantity(3, "C", 1, 10, NOW)  # the stock is gone
+    check_step(p, A, 1, 201)
+    with pytest.raises(OutOfStock, match="only 200 of Item 1 left for you"):
+        p.set_quantity(A, "A", 1, 201, NOW)
+    p.set_quantity(B, "B", 1, 10, NOW)  # 10 left: past the bound within them, a question
+    with pytest.raises(UnusualQuantity):
+        check_step(p, A, 1, 201)

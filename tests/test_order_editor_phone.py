@@ -20,7 +20,13 @@ from tests.support.builders import NOW, eur, item, purchase
 from tests.support.scenario import TIMEZONE, Community, community_running, template
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
-from texts.order_picker import COMPACT_ABOVE, EditorFocus, button_count, order_keyboard
+from texts.order_picker import (
+    COMPACT_ABOVE,
+    EditorFocus,
+    button_count,
+    editor_message,
+    order_keyboard,
+)
 from texts.order_view import editor_keyboard
 
 SHIRTS = [f"Shirt {letter}" for letter in "ABCDEFG"]
@@ -180,3 +186,15 @@ async def test_each_member_s_latest_editor_is_noted_and_forgotten_with_her(
         await uow.commit()
     async with database.unit_of_work() as uow:
         assert await uow.telegram.editors(purchase_id) == {}
+
+
+def test_the_compact_editor_s_hint_escapes_the_item_s_name() -> None:
+    """The editor is sent as HTML: an item named "Salt & <pepper>" must not break it (Telegram
+    refuses a message it cannot parse, and the editor would not be drawn at all)."""
+    t = Translator("en", TIMEZONE)
+    many = purchase([item(n, name=f"Jam {n}") for n in range(1, 20)]
+                    + [item(20, name="Salt & <pepper>")])  # fmt: skip
+    view = member_order(many, 5)
+    text, _ = editor_message(t, many, view, NOW, focus=EditorFocus(item_id=20))
+    assert "👇 Salt &amp; &lt;pepper&gt;: +1 or −1" in text
+    assert "<pepper>" not in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -94,7 +95,7 @@ def order_keyboard(
             if any(item.item_id == focus.item_id for item in group):
                 return _item_page(t, purchase, view, group, number), t.gettext(
                     "👇 {item}: +1 or −1, then Back to the other items."
-                ).format(item=group[0].name)
+                ).format(item=escape(group[0].name))  # the editor is HTML
     number = min(max(focus.page, 0), len(paged) - 1)
     rows = catalog_rows(t, purchase, now, mini_app_url)
     picks = [_pick(purchase, view, group) for group in paged[number]]

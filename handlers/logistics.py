@@ -267,6 +267,13 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     t = Translator(t.language, timezone)
     if not form.strip():
+        try:
+            depot, known = await services.route_form_start(
+                rt.database.unit_of_work(), actor, day, campaign_id
+            )
+        except DomainError as error:  # another operator's campaign
+            await _reply(update, not_done(t, error))
+            return
         await _reply(
             update,
             t.gettext(
@@ -274,9 +281,6 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 "Times are in {timezone}, the cost in {currency}; capacity is packs per "
                 "vehicle; each driver (made so with /driver) drives one vehicle."
             ).format(timezone=timezone, currency=currency),
-        )
-        depot, known = await services.route_form_start(
-            rt.database.unit_of_work(), actor, day, campaign_id
         )
         await _reply(update, route_form(t, words[1], depot, known))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, local
+from tests.test_campaigns import Platform, campaign_form, platform  # noqa: F401 -- its fixture
 from tests.test_delivery import drivers, routes_form, stopped_with_a_point
 
 
@@ -38,3 +39,21 @@ async def test_the_form_starts_at_the_pickup_points_served_then_at_the_last_depo
         await c.say(c.admin, routes_form(day, [dave, eve], 10), "Route plan")
         again = await form(c, local(9)[:10])
         assert line(again, "Depot") == "Depot: 52.52, 13.405"
+
+
+async def test_another_operator_s_campaign_is_refused_before_any_form(
+    platform: Platform,  # noqa: F811 -- the fixture imported above
+) -> None:
+    """Asking for the form of a campaign she does not run: one clear refusal, no form (and
+    no half-answer cut short by an error)."""
+    p = platform
+    other = p.heads[0]
+    await p.say(p.admin, f"/operator {p.operator.id}", "runs campaigns now")
+    await p.say(p.admin, f"/operator {other.id}", "runs campaigns now")
+    await p.say(p.operator, campaign_form(), "Campaign #1 Autumn honey is open")
+    sent = await p.sandbox.send(other, "/routes 1")
+    refused = await p.sandbox.wait_for_message(other.id, after=sent)
+    assert (refused.text or "").startswith("Not done: only the campaign's operator")
+    # Her own day's form still comes (she runs campaigns): the refusal was about that one.
+    form = await p.say(other, f"/routes {local(6)[:10]}", "/routes")
+    assert line(form, "Drivers") == f"Drivers: {other.id}"

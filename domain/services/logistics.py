@@ -96,11 +96,13 @@ async def route_form_start(
     point known yet); the drivers she made so (herself when none)."""
     async with uow:
         await _ensure_operator(uow, actor)
+        # First, even when her last depot answers: another operator's campaign is refused.
+        on_the_way = await _on_the_way(uow, actor, day, campaign_id)
         depot = await uow.logistics.last_depot(actor.user_id)
         drivers = tuple(await uow.logistics.drivers_of(actor.user_id)) or (actor.user_id,)
         if depot is None:
             points = []
-            for community_id in await _on_the_way(uow, actor, day, campaign_id):
+            for community_id in on_the_way:
                 community = await uow.communities.get(community_id)
                 if community is not None and community.pickup is not None:
                     points.append(community.pickup.point)

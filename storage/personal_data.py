@@ -213,6 +213,12 @@ class SqlPersonalData:
                 for e in await rows(entries, or_(entries.c.member_id == u,
                                                  entries.c.recorded_by == u))
             ],
+            # Only what recognises each picture: the bot keeps no picture.
+            "receipts_sent": [
+                {"at": _when(r.sent_at), "name_stored": r.member_name,
+                 "telegram_file": r.file_unique_id, "picture_hash": r.picture_hash}
+                for r in await rows(receipts, receipts.c.member_id == u)
+            ],
             "rating_given": {"stars": rated[0].stars, "comment": rated[0].comment,
                              "rated_at": _when(rated[0].rated_at)} if rated else None,
             "to_be_forgotten_when_it_ends": bool(

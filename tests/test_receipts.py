@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from PIL import Image, ImageDraw
 
 from domain import services
+from domain.community import Community as Community_
 from domain.permissions import Actor
+from domain.purchase import PurchaseStatus
 from domain.receipts import (
     NEAR_BITS,
     ReceiptPicture,
@@ -21,6 +26,8 @@ from domain.receipts import (
 )
 from runtime.receipt_pictures import MAX_PIXELS, picture_hash
 from sandbox.model import SandboxMessage, SandboxUser
+from storage.unit_of_work import Database
+from tests.support.builders import NOW, purchase
 from tests.support.scenario import Community, community_running, template
 from tests.test_head_panel import stopped_purchase
 
@@ -184,3 +191,33 @@ async def test_another_heads_purchase_is_not_compared(community: Community) -> N
         c.alice.id, lambda m: m.photo is not None, after=before[-1]
     )
     assert (alices.caption or "").startswith("🧾 Receipt from Bob for Tea")
+
+
+async def test_her_receipts_are_in_her_file_and_lose_her_name_when_she_is_forgotten(
+    database: Database,
+) -> None:
+    """/mydata shows what the bot keeps of each receipt she sent (no picture: its file id and
+    hash); once she is forgotten in the purchase, the receipt names her no more."""
+    await services.register_community(
+        database.unit_of_work(), Community_(-100, "Block 5", "Europe/Berlin", "EUR", "en")
+    )
+    draft = replace(purchase(status=PurchaseStatus.DRAFT), id=0)
+    pid = await services.publish_purchase(database.unit_of_work(), draft, NOW, Decimal(10))
+    async with database.unit_of_work() as uow:
+        await uow.receipts.add(pid, 5, "Anna Berg", ReceiptPicture("AQADfile", 0xABC), NOW)
+        await uow.receipts.add(pid, 6, "Bob", ReceiptPicture("AQADother"), NOW)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        mine = (await uow.personal_data.export(5))["purchases"][str(pid)]["receipts_sent"]
+        assert mine == [{
+            "at": NOW.isoformat(), "name_stored": "Anna Berg", "telegram_file": "AQADfile",
+            "picture_hash": f"{0xABC:064x}",
+        }]  # fmt: skip
+        await uow.personal_data.pseudonymise(pid, 5)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        kept = await uow.receipts.of_head(draft.head_id, NOW - timedelta(days=1), 10)
+        assert sorted((r.member_name, r.member_id == 5) for r in kept) == [
+            ("Bob", False), ("Member #1", False)
+        ]  # fmt: skip
+        assert (await uow.personal_data.export(5))["purchases"] == {}

@@ -45,6 +45,7 @@ Put it in a file named .env next to the README as BOT_TOKEN=123456789:AAH... (.e
 every other setting), then run `make run` again.
 """
 SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///sandbox.db"
+SANDBOX_CAST_FILE = "sandbox-people.json"
 
 
 def _settings_or_exit() -> Settings:
@@ -94,12 +95,12 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
     if settings.bot_token is None:
         print(NO_TOKEN_HELP)
-        from sandbox.console import PagePortTaken
+        from sandbox.console import SandboxCannotStart
 
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_sandbox(settings))
-        except (PagePortTaken, HeldByAnotherProcess) as error:
+        except (SandboxCannotStart, HeldByAnotherProcess) as error:
             print(f"groupbuy: {error}", file=sys.stderr)
             return EXIT_CONFIG_ERROR
         return 0
@@ -166,6 +167,7 @@ async def run_sandbox(settings: Settings) -> None:
 
 async def _run_sandbox(settings: Settings) -> None:
     from bot.app import build_application
+    from sandbox.cast import Cast
     from sandbox.console import run_console
 
     await upgrade(settings.database_url, secrets_keys=settings.secrets_keys)
@@ -184,7 +186,9 @@ async def _run_sandbox(settings: Settings) -> None:
         )
         return build_application(sandboxed)
 
-    await run_console(build, page_port=settings.sandbox_page_port)
+    # The people and groups of earlier runs come back when the database is the sandbox's own.
+    cast = Cast(Path(SANDBOX_CAST_FILE)) if settings.database_url == SANDBOX_DATABASE_URL else None
+    await run_console(build, page_port=settings.sandbox_page_port, cast=cast)
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:

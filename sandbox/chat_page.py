@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from importlib import resources
@@ -85,8 +86,12 @@ def message_html(message: SandboxMessage, bot_username: str) -> str:
 class ChatPage:
     """The web page's server: state for one person at a time, and their actions."""
 
-    def __init__(self, sandbox: Sandbox, group: SandboxChat) -> None:
+    def __init__(
+        self, sandbox: Sandbox, group: SandboxChat, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.sandbox = sandbox
+        # Told when a person or a group is added (`make run` keeps them for its next run).
+        self.on_change = on_change or (lambda: None)
         self.emulator = sandbox.emulator
         self.group = group
         self._runner: web.AppRunner | None = None
@@ -404,6 +409,7 @@ class ChatPage:
         known = next((u for u in self.people() if u.first_name.casefold() == name.casefold()), None)
         user = known or self.sandbox.user(name, language_code=language)
         self.sandbox.join(group, user)
+        self.on_change()
         return web.json_response({"id": user.id, "chat": group.id})
 
     async def _add_group(self, request: web.Request) -> web.Response:
@@ -417,4 +423,5 @@ class ChatPage:
             raise web.HTTPBadRequest(text="a group of that name exists already")
         group = self.sandbox.group(title, admins=[user])
         await self.sandbox.add_bot(group, by=user, as_admin=True, can_pin=True)
+        self.on_change()
         return web.json_response({"id": group.id})

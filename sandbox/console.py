@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from telegram.ext import Application
 
 from bot.app import polling
+from sandbox.cast import Cast, CastUnreadable
 from sandbox.chat_page import ChatPage
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
@@ -162,28 +163,40 @@ async def _lines() -> asyncio.StreamReader:
     return reader
 
 
-class PagePortTaken(Exception):
-    """The chat page cannot listen on its port; the message says what to do."""
+class SandboxCannotStart(Exception):
+    """The chat page cannot listen on its port, or the people of earlier runs cannot be read;
+    the message says what to do."""
 
 
 async def run_console(
     build: Callable[[TelegramSandbox], Application],  # type: ignore[type-arg]
     port: int = 0,
     page_port: int = 8080,
+    cast: Cast | None = None,
 ) -> None:
-    """Start the sandbox, the bot and the chat page, create a demo community, and play it from
-    the web page and from stdin (the console ends at the end of input)."""
+    """Start the sandbox, the bot and the chat page, create a demo community (and bring back
+    the people and groups of earlier runs kept in `cast`), and play it from the web page and
+    from stdin (the console ends at the end of input)."""
     emulator = TelegramSandbox()
     await emulator.start(port)
     sandbox = Sandbox(emulator)
     head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice"), sandbox.user("Bob")
     group = sandbox.group("Block 5 neighbours", members=[alice, bob], admins=[head])
-    page = ChatPage(sandbox, group)
+    if cast is not None:
+        try:
+            brought = cast.bring_back(sandbox)
+        except CastUnreadable as error:
+            await emulator.stop()
+            message = f"{error}; delete it to start with the demo people only"
+            raise SandboxCannotStart(message) from None
+        if brought:
+            print(f"Brought back {brought} more people from {cast.path.name}.", flush=True)
+    page = ChatPage(sandbox, group, on_change=None if cast is None else lambda: cast.save(sandbox))
     try:
         await page.start(page_port)
     except OSError as error:
         await emulator.stop()
-        raise PagePortTaken(
+        raise SandboxCannotStart(
             f"cannot serve the chat page on 127.0.0.1:{page_port} "
             f"({os.strerror(error.errno or 0).lower()}); "
             "set SANDBOX_PAGE_PORT to a free port (0 picks one)"
@@ -197,6 +210,8 @@ async def run_console(
     finally:
         await page.stop()
         await emulator.stop()
+        if cast is not None:
+            cast.save(sandbox)
     print("sandbox stopped", flush=True)
 
 

@@ -60,6 +60,17 @@ class Sandbox:
 
     # --- people and chats -------------------------------------------------------------------
 
+    def continue_numbering(self) -> None:
+        """New people and groups get ids after those here already (brought back from a file)."""
+        users = [u.id for u in self.emulator.users.values() if not u.is_bot]
+        groups = [
+            -chat.id - (1_000_000_000_000 if chat.type == "supergroup" else 0)
+            for chat in self.emulator.chats.values()
+            if not chat.is_private
+        ]
+        self._user_ids = itertools.count(max([10_000, *users]) + 1)
+        self._group_ids = itertools.count(max([0, *groups]) + 1)
+
     def user(
         self, first_name: str, username: str | None = None, language_code: str | None = "en"
     ) -> SandboxUser:

@@ -10,8 +10,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain import events
+from domain.confirmation import LEADS_TO, Step
 from domain.errors import (
     N_,
+    DomainError,
     IllegalTransition,
     InvalidPurchase,
     MoqNotReached,
@@ -24,6 +26,7 @@ from domain.item_identity import identity, normal_name
 from domain.orders import PurchaseOrders
 from domain.permissions import Actor, ensure_can_manage
 from domain.terms import (
+    ALLOWED_FROM,
     RUNNING,
     Item,
     PickupSlot,
@@ -86,22 +89,50 @@ class PurchaseLifecycle(PurchaseOrders):
         self.allotment = dict(allotment)
         self._stop()
 
+    def campaign_refusal(self) -> DomainError | None:
+        """Why the head cannot stop, extend or re-item this purchase: its campaign decides."""
+        if self.campaign_id is None:
+            return None
+        return NotAllowed(
+            N_("this purchase is part of {campaign}: it stops with the campaign at its "
+               "cut-off, on the campaign's items"),
+            campaign=self.campaign_title,
+        )  # fmt: skip
+
     def _ensure_not_campaign(self) -> None:
-        if self.campaign_id is not None:
-            raise NotAllowed(
-                N_("this purchase is part of {campaign}: it stops with the campaign at its "
-                   "cut-off, on the campaign's items"),
-                campaign=self.campaign_title,
+        if (refusal := self.campaign_refusal()) is not None:
+            raise refusal
+
+    def step_refusal(self, step: Step) -> DomainError | None:
+        """Why the head cannot take `step` now, or None (also when it is taken already: a
+        repeat is a no-op). The panel offers a step only when there is no refusal, and the
+        step raises the refusal, so the two cannot disagree."""
+        target = LEADS_TO[step]
+        if self.status is target:
+            return None
+        if self.status not in ALLOWED_FROM[target]:
+            return IllegalTransition(
+                N_("the purchase is {status}; it cannot become {target}"),
+                status=self.status, target=target,
             )  # fmt: skip
+        if step is Step.STOP:
+            if (refusal := self.campaign_refusal()) is not None:
+                return refusal
+            if not self.moq_met():
+                return MoqNotReached(
+                    N_("the minimum order is not reached: go ahead anyway, extend, or cancel")
+                )
+        return None
+
+    def can_take(self, step: Step) -> bool:
+        """Whether the panel offers `step`: it would move the purchase, and nothing refuses."""
+        return self.status is not LEADS_TO[step] and self.step_refusal(step) is None
 
     def stop_now(self, actor: Actor) -> None:
         """The head presses Stop: only when the minimum order is reached."""
         ensure_can_manage(self, actor)
-        self._ensure_not_campaign()
-        if self.status is PurchaseStatus.OPEN and not self.moq_met():
-            raise MoqNotReached(
-                N_("the minimum order is not reached: go ahead anyway, extend, or cancel")
-            )
+        if (refusal := self.step_refusal(Step.STOP)) is not None:
+            raise refusal
         self._stop()
 
     def go_ahead_anyway(self, actor: Actor) -> None:

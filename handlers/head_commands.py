@@ -5,7 +5,9 @@ and `/message` to every participant.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from html import escape
 
 from telegram import (
@@ -13,11 +15,13 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     ContextTypes,
 )
 
 from domain import services
+from domain.confirmation import AlreadyTaken, Asked, StaleAnswer, Step
 from domain.errors import N_, DomainError, NotFound
 from domain.form_fields import Examples, parse_pickups
 from domain.permissions import Actor, ensure_can_manage
@@ -27,16 +31,21 @@ from domain.purchase import (
 )
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    Press,
     Registration,
     actor_for,
     in_private,
     managed_purchase,
+    on_buttons,
+    on_press,
     person_translator,
     purchase_command,
     runtime,
 )
+from texts.callback_data import Action
 from texts.i18n import Translator, pick_language
 from texts.notices import unreachable_text
+from texts.step_questions import step_markup, step_question
 
 MAX_REASON_LENGTH = 500
 
@@ -144,7 +153,8 @@ def cancel_usage(t: Translator, purchase_id: int) -> str:
 
 
 async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel_purchase <purchase> <reason>: cancel; every member and the chat get the reason."""
+    """/cancel_purchase <purchase> <reason>: asks once, naming the purchase and who is told
+    (a wrong number typed cancels nothing); its "yes" cancels with this command's reason."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
@@ -154,17 +164,84 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
     purchase_id, reason = command
     rt = runtime(context)
     try:
-        await services.cancel(
-            rt.database.unit_of_work(update.update_id), purchase_id,
-            actor_for(update, context), reason,
-        )  # fmt: skip
-    except AlreadyProcessed:
-        return
+        question = await services.step_question(
+            rt.database.unit_of_work(), purchase_id, actor_for(update, context), Step.CANCEL
+        )
     except DomainError as error:
         await message.reply_text(not_done(t, error))
         return
-    rt.cards.request(purchase_id)
-    await message.reply_text(t.gettext("Cancelled. Every member gets your reason."))
+    # The question answers the command, so its "yes" finds the reason there (callback data
+    # has no room for it).
+    await message.reply_text(
+        step_question(t, Step.CANCEL, question, reason),
+        parse_mode=ParseMode.HTML,
+        reply_markup=step_markup(t, Step.CANCEL, question, rt.clock()),
+        do_quote=True,
+    )
+
+
+def asked(press: Press) -> Asked:
+    """What the pressed "yes" was asked with: when (a time no clock has reads as long ago,
+    which is refused as too old) and how many members it counted."""
+    try:
+        at = datetime.fromtimestamp(press.callback.args[1], UTC)
+    except (OverflowError, OSError, ValueError):
+        at = datetime.min.replace(tzinfo=UTC)
+    return Asked(at, press.callback.args[2])
+
+
+@on_press
+async def cancel_confirmed(press: Press) -> None:
+    """The "yes" under the cancel question: cancel with the reason of the command it answers."""
+    purchase_id = press.callback.args[0]
+    question = press.query.message
+    typed = question.reply_to_message if isinstance(question, Message) else None
+    command_id, reason = purchase_command(typed.text or "") if typed else (None, "")
+    try:
+        await managed_purchase(press.context, purchase_id, press.actor)
+        if command_id != purchase_id or not reason or len(reason) > MAX_REASON_LENGTH:
+            await press.query.answer(
+                press.t.gettext("I cannot read the reason any more: send /cancel_purchase again."),
+                show_alert=True,
+            )
+            return
+        await services.take_step(
+            press.unit_of_work(), purchase_id, press.actor, Step.CANCEL, asked(press),
+            press.rt.clock(), reason,
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except (StaleAnswer, AlreadyTaken) as error:  # the question stands no more
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        await _close(press, "")
+        return
+    except DomainError as error:
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        return
+    press.rt.cards.request(purchase_id)
+    await press.query.answer(press.t.gettext("Done."))
+    await _close(press, press.t.gettext("Cancelled. Every member gets your reason."))
+
+
+@on_press
+async def keep_as_is(press: Press) -> None:
+    """No to a question asked once: nothing changes, and its buttons go."""
+    try:
+        await managed_purchase(press.context, press.callback.args[0], press.actor)
+    except DomainError as error:
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        return
+    await press.query.answer(press.t.gettext("Nothing changed."))
+    await _close(press, press.t.gettext("↩️ Nothing changed."))
+
+
+async def _close(press: Press, outcome: str) -> None:
+    """The question without its buttons, with what came of it."""
+    message = press.query.message
+    if isinstance(message, Message) and message.text:
+        text = escape(message.text) + ("\n\n" + outcome if outcome else "")
+        with contextlib.suppress(BadRequest):  # already closed by an earlier press
+            await message.edit_text(text, parse_mode=ParseMode.HTML)
 
 
 def message_usage(t: Translator, purchase_id: int) -> str:
@@ -229,4 +306,6 @@ HANDLERS: list[Registration] = [
     in_private("arrived", arrived_with_pickup),
     in_private("message", message_all),
     in_private("cancel_purchase", cancel_with_reason),
+    *on_buttons(cancel_confirmed, Action.HEAD_CANCEL_CONFIRM),
+    *on_buttons(keep_as_is, Action.HEAD_KEEP),
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -22,18 +21,17 @@ from telegram.ext import (
 )
 
 from domain import services
+from domain.confirmation import AlreadyTaken, StaleAnswer, Step
 from domain.errors import N_, DomainError, NotFound, PickupNeeded
 from domain.ledger import OpenBalances
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed
-from domain.purchase import (
-    FINISHED,
-    Purchase,
-)
+from domain.purchase import FINISHED
 from handlers.edit_purchase import send_edit_form
 from handlers.head_commands import (
     ask_for_pickup,
     ask_for_reason,
+    asked,
     message_usage,
 )
 from handlers.head_reports import send_exports, send_participants, tell_reach
@@ -53,12 +51,11 @@ from handlers.runtime import (
 )
 from handlers.supply_form import send_supply_form, send_weights_form
 from handlers.transfer import send_candidates
-from texts import notices
 from texts.callback_data import Action, encode
-from texts.card_view import members_count, status_line
+from texts.card_view import status_line
 from texts.i18n import Translator
-from texts.notices import progress, slot_text
 from texts.panel import headline_label, panel_keyboard, panel_text
+from texts.step_questions import CONFIRMED_BY, step_markup, step_question
 
 MAX_EXTENSION_HOURS = 24 * 30
 READ_ONLY = (
@@ -149,20 +146,29 @@ async def head_button(press: Press) -> None:
     reminded: list[int] = []
     try:
         match press.callback.action:
-            case Action.HEAD_STOP:
-                await services.stop_now(uow, purchase_id, press.actor)
-            case Action.HEAD_GO_AHEAD | Action.HEAD_ORDERED | Action.HEAD_ARRIVED:
-                # They tell every member: the panel asks once, saying what will happen.
-                managed = await managed_purchase(press.context, purchase_id, press.actor)
-                if press.callback.action is not Action.HEAD_ARRIVED or managed.pickup_slots:
-                    await press.query.answer()
-                    await _confirm(press.query, press.t, managed, press.callback.action)
+            case step_action if step_action in ASKS:
+                # Each tells every member and cannot be taken back: asked once.
+                step = ASKS[step_action]
+                question = await services.step_question(
+                    press.rt.database.unit_of_work(), purchase_id, press.actor, step
+                )
+                await press.query.answer()
+                if step is Step.ARRIVED and not question.purchase.pickup_slots:
+                    await ask_for_pickup(press.update, press.context, purchase_id, press.t)
                     return
-                await services.mark_arrived(
-                    uow, purchase_id, press.actor, []
-                )  # asks for the pickup
-            case Action.HEAD_GO_AHEAD_CONFIRM:
-                await services.go_ahead_anyway(uow, purchase_id, press.actor)
+                if isinstance(press.query.message, Message):
+                    await redraw(
+                        press.query.message,
+                        step_question(press.t, step, question),
+                        step_markup(press.t, step, question, now),
+                    )
+                return
+            case (
+                Action.HEAD_STOP_CONFIRM | Action.HEAD_GO_AHEAD_CONFIRM
+                | Action.HEAD_ORDERED_CONFIRM | Action.HEAD_ARRIVED_CONFIRM
+            ):  # fmt: skip
+                step = CONFIRMS[press.callback.action]
+                await services.take_step(uow, purchase_id, press.actor, step, asked(press), now)
             case Action.HEAD_EXTEND:
                 hours = press.callback.args[1]
                 if not 1 <= hours <= MAX_EXTENSION_HOURS:
@@ -170,10 +176,6 @@ async def head_button(press: Press) -> None:
                 await services.postpone(uow, purchase_id, press.actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
                 await ask_for_reason(press.update, press.context, purchase_id, press.actor, press.t)
-            case Action.HEAD_ORDERED_CONFIRM:
-                await services.mark_ordered(uow, purchase_id, press.actor)
-            case Action.HEAD_ARRIVED_CONFIRM:
-                await services.mark_arrived(uow, purchase_id, press.actor, [])
             case Action.HEAD_COMPLETE:
                 await services.complete(uow, purchase_id, press.actor)
             case Action.HEAD_COMPLETE_ANYWAY:
@@ -211,6 +213,10 @@ async def head_button(press: Press) -> None:
                 await managed_purchase(press.context, purchase_id, press.actor)
     except AlreadyProcessed:
         return
+    except (StaleAnswer, AlreadyTaken) as error:  # the question goes: the panel as it is now
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        await _redraw_panel(press, purchase_id)
+        return
     except PickupNeeded:
         await press.query.answer()
         await ask_for_pickup(press.update, press.context, purchase_id, press.t)
@@ -229,6 +235,10 @@ async def head_button(press: Press) -> None:
         press.t.gettext("Done.") if press.callback.action not in READ_ONLY else None
     )
     press.rt.cards.request(purchase_id)
+    await _redraw_panel(press, purchase_id)
+
+
+async def _redraw_panel(press: Press, purchase_id: int) -> None:
     async with press.rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.get(purchase_id)
     if purchase is not None and isinstance(press.query.message, Message):
@@ -239,41 +249,13 @@ async def head_button(press: Press) -> None:
         )
 
 
-CONFIRMED_BY = {
-    Action.HEAD_GO_AHEAD: Action.HEAD_GO_AHEAD_CONFIRM,
-    Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
-    Action.HEAD_ARRIVED: Action.HEAD_ARRIVED_CONFIRM,
+ASKS = {
+    Action.HEAD_STOP: Step.STOP,
+    Action.HEAD_GO_AHEAD: Step.GO_AHEAD,
+    Action.HEAD_ORDERED: Step.ORDERED,
+    Action.HEAD_ARRIVED: Step.ARRIVED,
 }
-
-
-async def _confirm(query: CallbackQuery, t: Translator, purchase: Purchase, action: Action) -> None:
-    """The panel becomes the question, with Yes and Back (Back redraws the panel)."""
-    members = members_count(t, len(purchase.participant_ids()))
-    if action is Action.HEAD_GO_AHEAD:
-        question = t.gettext(
-            "The minimum order of {title} is not reached: {progress}. Stop now and order "
-            "anyway? I tell each member their final order ({members})."
-        ).format(title=notices.title(purchase), progress=progress(t, purchase), members=members)
-        yes = t.gettext("✅ Yes, go ahead")
-    elif action is Action.HEAD_ORDERED:
-        question = t.gettext(
-            "Mark {title} ordered from the supplier? I tell all its members ({members})."
-        ).format(title=notices.title(purchase), members=members)
-        yes = t.gettext("✅ Yes, it is ordered")
-    else:
-        slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
-        question = t.gettext(
-            "Have the goods of {title} arrived? I send the pickup codes now ({members}), for:\n"
-            "{slots}\nTo pick up elsewhere or at another time, send /arrived {id} with the slots."
-        ).format(title=notices.title(purchase), members=members, slots=slots, id=purchase.id)
-        yes = t.gettext("✅ Yes, they are here")
-    markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton(yes, callback_data=encode(CONFIRMED_BY[action], purchase.id))],
-        [InlineKeyboardButton(t.gettext("↩️ Back"), callback_data=encode(Action.HEAD_PANEL,
-                                                                          purchase.id))],
-    ])  # fmt: skip
-    if isinstance(query.message, Message):
-        await redraw(query.message, question, markup)
+CONFIRMS = {confirm: step for step, confirm in CONFIRMED_BY.items()}
 
 
 async def _ask_to_close_open(
@@ -306,7 +288,7 @@ HANDLERS: list[Registration] = [
     in_private("purchases", list_purchases),
     *on_buttons(head_button, Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND,
                 Action.HEAD_CANCEL, Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
-                Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
+                Action.HEAD_STOP_CONFIRM, Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
                 Action.HEAD_ARRIVED_CONFIRM, Action.HEAD_COMPLETE_ANYWAY, Action.HEAD_PANEL,
                 Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE,
                 Action.HEAD_PAYMENTS, Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,

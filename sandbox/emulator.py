@@ -48,7 +48,7 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Fields Telegram takes as JSON objects; form-encoded clients send them as JSON text.
 JSON_FIELDS = {
     "reply_markup", "allowed_updates", "entities", "commands", "link_preview_options", "media",
-    "prices",
+    "prices", "reply_parameters",
 }  # fmt: skip
 # What a picture's bytes begin with (PNG, JPEG, GIF, WebP's RIFF): Telegram decodes a photo.
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")
@@ -639,7 +639,7 @@ class TelegramSandbox:
         self._by_chat.setdefault(chat.id, []).append(message)
         return message
 
-    def message_to_api(self, message: SandboxMessage) -> dict[str, Any]:
+    def message_to_api(self, message: SandboxMessage, nested: bool = False) -> dict[str, Any]:
         sender = self.bot if message.sender_id == self.bot.id else self.users[message.sender_id]
         data: dict[str, Any] = {
             "message_id": message.message_id,
@@ -671,7 +671,23 @@ class TelegramSandbox:
             data["invoice"] = message.invoice
         if message.successful_payment is not None:
             data["successful_payment"] = message.successful_payment
+        answered = self.messages.get((message.chat_id, message.reply_to_message_id or 0))
+        # As Telegram: the message answered, without the one it answered in turn.
+        if answered is not None and not answered.deleted and not nested:
+            data["reply_to_message"] = self.message_to_api(answered, nested=True)
         return data
+
+    def _answered(self, params: Params, chat: SandboxChat) -> int | None:
+        """The message of `chat` a new one answers (reply_parameters), if it is there."""
+        wanted = params.get("reply_parameters")
+        if wanted is None:
+            return None
+        if not isinstance(wanted, dict):
+            raise bad_request("can't parse reply parameters JSON object")
+        answered = self.messages.get((chat.id, int(wanted.get("message_id", 0))))
+        if answered is None or answered.deleted:
+            raise bad_request("message to be replied not found")
+        return answered.message_id
 
     async def api_sendmessage(self, params: Params) -> dict[str, Any]:
         chat = self._chat(params)
@@ -679,7 +695,11 @@ class TelegramSandbox:
         markup = self._markup(params, chat)
         self._ensure_can_post(chat)
         self._check_flood(chat)
-        message = self._new_message(chat, self.bot.id, text=text, html=html, reply_markup=markup)
+        answered = self._answered(params, chat)
+        message = self._new_message(
+            chat, self.bot.id, text=text, html=html, reply_markup=markup,
+            reply_to_message_id=answered,
+        )  # fmt: skip
         return self.message_to_api(message)
 
     def _own_message(self, params: Params) -> SandboxMessage:

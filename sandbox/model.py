@@ -74,6 +74,7 @@ class SandboxMessage:
     invoice_paid: bool = False  # the app shows a receipt instead of Pay once it is paid
     successful_payment: dict[str, Any] | None = None  # the service message of a payment
     edit_date: int | None = None
+    reply_to_message_id: int | None = None  # the message of this chat this one answers
     deleted: bool = False
     pinned: bool = False
     edits: int = 0

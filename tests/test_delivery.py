@@ -81,7 +81,7 @@ async def stopped_with_a_point(c: Community) -> None:
         for units in range(1, taps + 1):
             await c.sandbox.tap(person, card, "+1 Gouda", answer=f"You're in: {units} × Gouda")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
 
 

@@ -132,7 +132,7 @@ async def test_members_the_bot_cannot_reach_are_named_to_the_head(community: Com
     c.sandbox.block(c.bob)  # Bob and Dana block it after joining
     c.sandbox.block(dana)
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
     # Carol is named in the head's stop summary, known before anything was sent ...
     summary = await c.sandbox.wait_for_message(c.head.id, "has stopped. Supplier order")
     assert "I cannot write to these members" in (summary.text or "")
@@ -175,7 +175,7 @@ async def test_a_member_who_opens_the_bot_late_gets_what_they_missed(sqlite_url:
             c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg"
         )  # Bob never opened the bot
         panel = await c.panel()
-        await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
         await c.sandbox.wait_for_edit(panel, "Stopped")
         await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
         await c.sandbox.wait_for_edit(panel, "Ordered")

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.billing import amounts_due
-from tests.support.scenario import Community, community_running, template
-from texts.callback_data import Action, encode
+from tests.support.scenario import Community, community_running, tap_and_confirm, template
+from texts.callback_data import ARITY, Action, encode
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def stopped_purchase(c: Community) -> None:
     await c.sandbox.tap(c.bob, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     await c.sandbox.tap(c.bob, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
     await c.sandbox.wait_for_edit(panel, "Stopped")
 
 
@@ -110,7 +110,8 @@ async def test_exports_match_the_domain_to_the_cent(community: Community) -> Non
      Action.HEAD_ARRIVED, Action.HEAD_COMPLETE, Action.HEAD_COMPLETE_ANYWAY,
      Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_PANEL, Action.HEAD_MESSAGE,
      Action.HEAD_PAYMENTS, Action.HEAD_SUPPLY, Action.HEAD_EDIT, Action.HEAD_TRANSFER,
-     Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM, Action.HEAD_ARRIVED_CONFIRM],
+     Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM, Action.HEAD_ARRIVED_CONFIRM,
+     Action.HEAD_STOP_CONFIRM, Action.HEAD_CANCEL_CONFIRM],
 )  # fmt: skip
 async def test_a_member_forging_head_controls_is_refused(
     community: Community, action: Action
@@ -120,7 +121,8 @@ async def test_a_member_forging_head_controls_is_refused(
     await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
     sent = await c.sandbox.start(c.alice)
     hello = await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
-    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.alice, hello, encode(action, 1)))
+    data = encode(action, 1, *[0] * (ARITY[action] - 1))  # a confirmation asked "now"
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.alice, hello, data))
     assert (
         answer.text == "Not done: only the head of this purchase (or a platform admin) can do this"
     )
@@ -176,7 +178,7 @@ async def test_purchases_lists_several_and_opens_each_panel(community: Community
     ]
     await c.sandbox.tap(c.head, listing, "Honey · open · 1 member", answer="")
     panel = await c.sandbox.wait_for_message(c.head.id, "🛒 Honey", after=listing)
-    assert "Stop now" in [b["text"] for b in panel.buttons()]
+    assert "Go ahead anyway" in [b["text"] for b in panel.buttons()]  # its panel, short
     # Someone else's purchase does not open, whatever the button says.
     sent = await c.sandbox.start(c.alice)
     hello = await c.sandbox.wait_for_message(c.alice.id, "Hello", after=sent)
@@ -200,7 +202,9 @@ async def test_going_ahead_below_the_minimum_and_marking_ordered_ask_once(
     )  # not in packs: she gets it
     panel = await c.panel()
     labels = [b["text"] for b in panel.buttons()]
-    assert labels[:2] == ["Go ahead anyway", "Stop now"]
+    # Short of the minimum Stop would be refused, so it is not offered: going ahead is.
+    assert labels[:2] == ["Go ahead anyway", "Extend by 24 h"]
+    assert "Stop now" not in labels
     await c.sandbox.tap(c.head, panel, "Go ahead anyway", answer="")
     asked = await c.sandbox.wait_for_edit(panel, "is not reached: 1/30 units")
     assert "I tell each member their final order (1 member)" in (asked.text or "")

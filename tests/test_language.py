@@ -46,7 +46,7 @@ async def test_a_member_switches_to_russian_and_refusals_and_notices_follow(
         panel = await c.panel()
         await c.sandbox.tap(c.head, panel, "Cancel the purchase", answer="")
         await c.sandbox.wait_for_message(c.head.id, "/cancel_purchase 1")
-        await c.say(c.head, "/cancel_purchase 1 The bees are asleep", "Cancelled")
+        await c.cancel("/cancel_purchase 1 The bees are asleep")
         await c.sandbox.wait_for_message(c.alice.id, "Организатор отменил закупку")
         bob_notice = await c.sandbox.wait_for_message(c.bob.id, "cancelled")
         assert "отмен" not in (bob_notice.text or "")

@@ -20,7 +20,7 @@ import aiohttp
 from domain.purchase import Purchase
 from runtime.mini_app_auth import sign
 from sandbox.model import SandboxUser
-from tests.support.scenario import Community, community_running, local
+from tests.support.scenario import Community, community_running, local, tap_and_confirm
 from tests.test_chat_page import ARTIFACTS, chromium, page_running
 
 HEADER = "X-Telegram-Init-Data"
@@ -153,7 +153,7 @@ async def test_launch_data_is_checked_and_the_order_follows_the_buttons_rules(
         assert after.quantity(c.alice.id, gouda["id"]) == 1  # Alice's stays hers
 
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         status, answer = await request(api, alice, order)
         assert status == 400 and "stopped" in answer["error"], answer

@@ -96,7 +96,7 @@ async def test_a_withdrawal_after_the_stop_tells_the_paid_member_she_owes_three_
         card = await c.publish(gouda())
         await joined(c, card, alice=2, bob=8, t=t)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, t.gettext("Stop now"), answer=t.gettext("Done."))
+        await tap_and_confirm(c.sandbox, c.head, control, t.gettext("Stop now"), t)
         stop = await c.sandbox.wait_for_message(c.alice.id, "🛑")
         stop_text = stop.text or ""
         assert t.money(eur("17.80")) in stop_text
@@ -229,7 +229,7 @@ async def test_the_pay_by_time_reminds_then_offers_to_take_out_who_paid_nothing(
         await joined(c, card, alice=2, bob=3)
         await c.sandbox.tap(carol, card, "+1 Gouda", answer="You're in: 1 × Gouda")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         # 3 members share the 4.00 delivery: 1.34 (the odd cent to the first), 1.33, 1.33.
         await c.say(c.head, "/paid 1 Alice Zebra 18.14", "Recorded: €18.14 received")
@@ -278,7 +278,7 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         card = await c.publish(gouda(Payment="postpay", **{"Pay by": ""}))
         await joined(c, card, alice=2, bob=0)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         stop = await c.sandbox.wait_for_message(c.alice.id, "🛑")
         assert "You pay the head when you pick up your goods." in (stop.text or "")
         control = await panel(c)
@@ -321,7 +321,7 @@ async def test_complete_asks_before_closing_with_money_still_open(sqlite_url: st
         card = await c.publish(gouda(**{"Pay by": ""}))
         await joined(c, card, alice=2, bob=1)
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         await c.say(c.head, "/paid 1 Alice Zebra 18.80", "Recorded")
         await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
@@ -348,7 +348,7 @@ async def test_reach_counts_only_members_the_bot_can_write_to(sqlite_url: str) -
         sent = c.sandbox.bot_messages(c.head.id)[-1]
         assert "I cannot write to these members" in (sent.text or "") and "Bob" in (sent.text or "")
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         await c.sandbox.wait_for_message(c.alice.id, "🛑")
         control = await panel(c)
         await c.sandbox.tap(c.head, control, "Payments", answer="")

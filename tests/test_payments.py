@@ -21,7 +21,7 @@ from domain.payments import ClaimState
 from domain.purchase import Purchase
 from sandbox.model import SandboxMessage, SandboxUser
 from storage.tables import OutboxRow
-from tests.support.scenario import Community, community_running, template
+from tests.support.scenario import Community, community_running, tap_and_confirm, template
 from tests.test_head_panel import stopped_purchase
 from texts.callback_data import Action, encode
 
@@ -322,7 +322,7 @@ async def test_forged_and_early_payment_buttons_are_refused(community: Community
         "Not done: payments are not collected while the purchase is open"
     )
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
     await c.sandbox.wait_for_edit(panel, "Stopped")
     assert await forged(c.bob, encode(Action.ORDER_PAID, 1)) == (
         "Not done: there is nothing to pay: no goods in this purchase"
@@ -382,7 +382,7 @@ async def test_a_cancel_needs_a_reason_and_tells_who_paid_they_are_owed(
     await c.say(c.bob, "/cancel_purchase 1 I want out", "Not done: only the head")
     assert (await stored(c)).status.value == "stopped"
 
-    await c.say(c.head, "/cancel_purchase 1 The <b>bees</b> are asleep", "Cancelled.")
+    await c.cancel("/cancel_purchase 1 The <b>bees</b> are asleep")
     assert (await stored(c)).cancel_reason == "The <b>bees</b> are asleep"
     alice = await c.sandbox.wait_for_message(c.alice.id, "was cancelled by the head")
     assert "The <b>bees</b> are asleep" in (alice.text or "")  # shown as typed, not as HTML

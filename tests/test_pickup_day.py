@@ -66,7 +66,7 @@ async def arrived(c: Community) -> None:
     for person, units in ((c.alice, 1), (c.alice, 2), (c.bob, 1)):
         await c.sandbox.tap(person, card, "+1 Gouda", answer=f"You're in: {units} × Gouda")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
     control = await c.panel()
     await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
@@ -365,11 +365,11 @@ async def test_the_packing_list_prints_in_every_language(
                                (Action.HEAD_ARRIVED, PurchaseStatus.ARRIVED),
                                (Action.HEAD_EXPORT, PurchaseStatus.ARRIVED)):  # fmt: skip
             control = await c.panel()
-            answer = t.gettext("Done.") if action is Action.HEAD_STOP else ""
-            await c.sandbox.tap(c.head, control, button_for(control, action), answer=answer)
-            if action in (Action.HEAD_ORDERED, Action.HEAD_ARRIVED):  # each asks once
+            await c.sandbox.tap(c.head, control, button_for(control, action), answer="")
+            if action is not Action.HEAD_EXPORT:  # each step asks once
                 asked = await c.sandbox.wait_for_edit(control, lambda m: len(m.buttons()) == 2)
-                confirm = {Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
+                confirm = {Action.HEAD_STOP: Action.HEAD_STOP_CONFIRM,
+                           Action.HEAD_ORDERED: Action.HEAD_ORDERED_CONFIRM,
                            Action.HEAD_ARRIVED: Action.HEAD_ARRIVED_CONFIRM}[action]  # fmt: skip
                 await c.sandbox.tap(c.head, asked, button_for(asked, confirm),
                                     answer=t.gettext("Done."))  # fmt: skip

@@ -223,7 +223,7 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         assert (await stored(c)).pickup_choices == {c.alice.id: 1}
 
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         control = await c.panel()
         await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
         await c.sandbox.wait_for_edit(control, "Ordered")
@@ -314,7 +314,7 @@ async def test_fifty_members_choose_one_slot_of_ten_places_at_once(database_url:
         presses = [await c.sandbox.press(m, card, "+1 Gouda") for m in members]
         await asyncio.gather(*(c.sandbox.answer_of(p, 60) for p in presses))
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
         for label in ("Mark ordered", "Mark arrived"):
             control = await c.panel()
             await tap_and_confirm(c.sandbox, c.head, control, label)

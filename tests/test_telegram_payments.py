@@ -180,7 +180,9 @@ async def test_a_refund_owed_names_the_charge_to_refund(community: Community) ->
     assert paid.payment is not None and paid.payment.successful_payment is not None
     charge = paid.payment.successful_payment["provider_payment_charge_id"]
 
-    await c.say(c.head, "/cancel_purchase 1 The bees are asleep", "Cancelled.")
+    asked = await c.cancel("/cancel_purchase 1 The bees are asleep")
+    # The question said what was paid and is to be given back.
+    assert f"1 member has paid €{due.amount} in all: give it back" in (asked.text or "")
     listing = await payments(c)
     assert (
         f"#1 Alice Zebra: €{due.amount} (paid €{due.amount}, due €0.00) · paid in Telegram: "

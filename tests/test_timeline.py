@@ -281,7 +281,7 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     card = await c.publish(template(Pickup="", **{"Min order": "1 units"}))
     await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in: 1 × Honey 0.5 kg")
     panel = await c.panel()
-    await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
     panel = await c.sandbox.wait_for_edit(panel, "Stopped")
     await tap_and_confirm(c.sandbox, c.head, panel, "Mark ordered")
     panel = await c.sandbox.wait_for_edit(panel, "Ordered")

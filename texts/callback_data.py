@@ -45,15 +45,19 @@ class Action(StrEnum):
     WITHDRAWAL_ACCEPT = "ha"  # purchase, member, request: shows what accepting would change
     WITHDRAWAL_CONFIRM = "hk"  # purchase, member, request: accept, after seeing that
     WITHDRAWAL_DECLINE = "hd"  # purchase, member, request
-    HEAD_STOP = "hs"  # purchase
+    HEAD_STOP = "hs"  # purchase: asks first (orders freeze for everyone)
+    # The "yes" of a step asked once: purchase, asked at (epoch seconds), members it reaches.
+    HEAD_STOP_CONFIRM = "hsy"
     HEAD_GO_AHEAD = "hg"  # purchase: asks whether to stop although short of the minimum
-    HEAD_GO_AHEAD_CONFIRM = "hh"  # purchase: yes, stop although short
+    HEAD_GO_AHEAD_CONFIRM = "hh"  # purchase, asked at, members: yes, stop although short
     HEAD_EXTEND = "he"  # purchase, hours
     HEAD_CANCEL = "hc"  # purchase
+    HEAD_CANCEL_CONFIRM = "hcy"  # purchase, asked at, members: the reason is in the command
+    HEAD_KEEP = "hkp"  # purchase: a question answered no; nothing changes
     HEAD_ORDERED = "ho"  # purchase: asks first (everyone is told)
-    HEAD_ORDERED_CONFIRM = "hb"  # purchase
+    HEAD_ORDERED_CONFIRM = "hb"  # purchase, asked at, members
     HEAD_ARRIVED = "hr"  # purchase: asks first, naming the pickup slots
-    HEAD_ARRIVED_CONFIRM = "hj"  # purchase
+    HEAD_ARRIVED_CONFIRM = "hj"  # purchase, asked at, members
     HEAD_COMPLETE = "hf"  # purchase
     HEAD_COMPLETE_ANYWAY = "hz"  # purchase: close with open balances (they stay on record)
     HEAD_DROP_UNPAID = "hn"  # purchase: what dropping those who paid nothing would change
@@ -78,7 +82,9 @@ class Action(StrEnum):
     HANDOVER = "gv"  # purchase, member, money settled then (minor; + received, − given back)
     HANDOVER_LATER = "gl"  # purchase, member
     HANDOVER_UNDO = "gu"  # purchase, member
-    HELPER_REMOVE = "gx"  # purchase, helper
+    HELPER_REMOVE = "gx"  # purchase, helper: asks first
+    HELPER_REMOVE_CONFIRM = "gxy"  # purchase, helper, asked at (epoch seconds)
+    HELPERS_LIST = "gxl"  # purchase: the helpers again, under the button (a removal not made)
     HEAD_HELPERS = "gh"  # purchase: who helps hand over, to add or remove
     PICKUP_CHOOSE = "gs"  # purchase, slot number, 1 under the order editor (0 elsewhere)
     LANGUAGE = "lg"  # index into handlers.language.CHOICES
@@ -122,12 +128,15 @@ ARITY = {
     Action.WITHDRAWAL_CONFIRM: 3,
     Action.WITHDRAWAL_DECLINE: 3,
     Action.HEAD_STOP: 1,
+    Action.HEAD_STOP_CONFIRM: 3,
     Action.HEAD_GO_AHEAD: 1,
-    Action.HEAD_GO_AHEAD_CONFIRM: 1,
-    Action.HEAD_ORDERED_CONFIRM: 1,
-    Action.HEAD_ARRIVED_CONFIRM: 1,
+    Action.HEAD_GO_AHEAD_CONFIRM: 3,
+    Action.HEAD_ORDERED_CONFIRM: 3,
+    Action.HEAD_ARRIVED_CONFIRM: 3,
     Action.HEAD_EXTEND: 2,
     Action.HEAD_CANCEL: 1,
+    Action.HEAD_CANCEL_CONFIRM: 3,
+    Action.HEAD_KEEP: 1,
     Action.HEAD_ORDERED: 1,
     Action.HEAD_ARRIVED: 1,
     Action.HEAD_COMPLETE: 1,
@@ -155,6 +164,8 @@ ARITY = {
     Action.HANDOVER_LATER: 2,
     Action.HANDOVER_UNDO: 2,
     Action.HELPER_REMOVE: 2,
+    Action.HELPER_REMOVE_CONFIRM: 3,
+    Action.HELPERS_LIST: 1,
     Action.HEAD_HELPERS: 1,
     Action.PICKUP_CHOOSE: 3,
     Action.LANGUAGE: 1,

@@ -12,6 +12,7 @@ from telegram import (
 )
 
 from domain import ledger
+from domain.confirmation import Step
 from domain.ports import PurchaseHeadline
 from domain.purchase import (
     FINISHED,
@@ -38,9 +39,12 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
     if purchase.status is PurchaseStatus.OPEN:
         if purchase.awaiting_head_decision or not purchase.moq_met():
             rows.append([button(t.gettext("Go ahead anyway"), Action.HEAD_GO_AHEAD)])
-        if not purchase.awaiting_head_decision:
+        # Offered only when it would work: below the minimum Stop is refused (the head goes
+        # ahead anyway, extends or cancels), and a campaign's purchase stops with the campaign.
+        if not purchase.awaiting_head_decision and purchase.can_take(Step.STOP):
             rows.append([button(t.gettext("Stop now"), Action.HEAD_STOP)])
-        rows.append([button(t.gettext("Extend by 24 h"), Action.HEAD_EXTEND, 24)])
+        if purchase.campaign_refusal() is None:
+            rows.append([button(t.gettext("Extend by 24 h"), Action.HEAD_EXTEND, 24)])
         if not purchase.awaiting_head_decision:
             rows.append([button(t.gettext("Edit"), Action.HEAD_EDIT)])
         rows.append([button(t.gettext("Cancel the purchase"), Action.HEAD_CANCEL)])

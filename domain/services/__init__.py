@@ -100,7 +100,9 @@ from domain.services.purchases import (
     reach_deadlines,
     reassign,
     register_community,
+    step_question,
     stop_now,
+    take_step,
 )
 from domain.services.unit import (
     CONFLICT_RETRIES,
@@ -185,8 +187,10 @@ __all__ = [
     "set_lines",
     "set_thresholds",
     "set_tolerance",
+    "step_question",
     "stop_now",
     "take_back_unit",
+    "take_step",
     "thresholds",
     "undo_handover",
     "withdraw",

@@ -10,14 +10,24 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from domain import ledger
 from domain.community import Community
-from domain.errors import IllegalTransition
-from domain.permissions import Actor
+from domain.confirmation import (
+    LEADS_TO,
+    AlreadyTaken,
+    Asked,
+    Step,
+    StepQuestion,
+    ensure_still_meant,
+)
+from domain.errors import N_, IllegalTransition
+from domain.permissions import Actor, ensure_can_manage
 from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
 from domain.services.personal_data import forget_in_ended, forget_those_waiting
+from domain.services.pickup import draw_pickup_code
 from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
@@ -132,6 +142,62 @@ async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetim
             if attempt >= CONFLICT_RETRIES:
                 raise
             attempt += 1
+
+
+async def step_question(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, step: Step
+) -> StepQuestion:
+    """What asking before `step` shows; nothing changes. A step that cannot be taken now is
+    refused here already, with the reason the step itself would give."""
+    async with uow:
+        purchase = await load(uow, purchase_id)
+    ensure_can_manage(purchase, actor)
+    if purchase.status is LEADS_TO[step]:
+        raise AlreadyTaken(
+            N_("this is done already: the purchase is {status}"), status=purchase.status
+        )
+    if (refusal := purchase.step_refusal(step)) is not None:
+        raise refusal
+    money = ledger.totals(purchase, ledger.accounts(purchase))
+    return StepQuestion(
+        purchase, len(purchase.participant_ids()), money.collected, money.paid_anything
+    )
+
+
+async def take_step(
+    uow: UnitOfWork,
+    purchase_id: int,
+    actor: Actor,
+    step: Step,
+    asked: Asked,
+    now: datetime,
+    reason: str = "",
+) -> None:
+    """The head's "yes" to a step they were asked about: taken once, and only while the
+    question still says what happens (`ensure_still_meant`). `reason` is a cancel's."""
+
+    async def work() -> None:
+        async with uow:
+            if step is Step.CANCEL:  # a cancelled purchase ends: the waiting are forgotten
+                await forget_those_waiting(uow, purchase_id)
+            purchase = await load(uow, purchase_id)
+            ensure_can_manage(purchase, actor)
+            members = len(purchase.participant_ids())
+            ensure_still_meant(asked, step, purchase.status, members, now)
+            match step:
+                case Step.STOP:
+                    purchase.stop_now(actor)
+                case Step.GO_AHEAD:
+                    purchase.go_ahead_anyway(actor)
+                case Step.CANCEL:
+                    purchase.cancel(actor, reason)
+                case Step.ORDERED:
+                    purchase.mark_ordered(actor)
+                case Step.ARRIVED:
+                    purchase.mark_arrived(actor, [], draw_pickup_code, now)
+            await uow.commit()
+
+    await retried(work)
 
 
 async def stop_now(uow: UnitOfWork, purchase_id: int, actor: Actor) -> None:

@@ -148,7 +148,7 @@ async def test_a_member_who_ordered_and_left_keeps_her_order_but_cannot_raise_it
 
         # After the stop she is told what to pay and where, says she paid, and collects.
         panel = await c.panel()
-        await c.sandbox.tap(c.head, panel, "Stop now", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, panel, "Stop now")
         notice = await c.sandbox.wait_for_message(c.alice.id, "DE02", after=editor)
         sent = await c.sandbox.start(c.alice, "o1")
         editor = await c.sandbox.wait_for_message(c.alice.id, "Honey", after=sent)

@@ -16,7 +16,9 @@ from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from storage.tables import PurchaseRow
 from tests.support.running import ShiftedClock, bot_running, sandbox_running
+from texts.callback_data import decode
 from texts.i18n import Translator
+from texts.step_questions import CONFIRMED_BY
 
 TIMEZONE = "Europe/Berlin"
 
@@ -75,6 +77,18 @@ class Community:
         async with self.runtime.database.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(PurchaseRow)) or 0)
 
+    async def cancel(self, command: str) -> SandboxMessage:
+        """The head sends `/cancel_purchase <id> <reason>` and says yes to the question it
+        asks; returns the question, closed with the outcome."""
+        sent = await self.sandbox.send(self.head, command)
+        asked = await self.sandbox.wait_for_message(
+            self.head.id, lambda m: _yes_of(m) is not None, after=sent
+        )
+        yes = _yes_of(asked)
+        assert yes is not None
+        await self.sandbox.tap(self.head, asked, yes, answer="Done.")
+        return await self.sandbox.wait_for_edit(asked, "Cancelled. Every member gets your reason.")
+
     async def say(self, user: SandboxUser, text: str, answer: str) -> SandboxMessage:
         """`user` writes in their private chat; wait for the bot's reply containing `answer`."""
         sent = await self.sandbox.send(user, text)
@@ -87,20 +101,34 @@ def joined_toast(t: Translator, units: int, item: str) -> str:
     return toast.format(quantity=units, item=item, total="\0").split("\0")[0]
 
 
+CONFIRMS = frozenset(CONFIRMED_BY.values())
+
+
+def _yes_of(message: SandboxMessage) -> str | None:
+    """The "yes" of a question asked once before a step, by what it does."""
+    return next(
+        (b["text"] for b in message.buttons()
+         if (pressed := decode(b.get("callback_data"))) and pressed.action in CONFIRMS),
+        None,
+    )  # fmt: skip
+
+
 async def tap_and_confirm(
-    sandbox: Sandbox, user: SandboxUser, message: SandboxMessage, label: str
+    sandbox: Sandbox,
+    user: SandboxUser,
+    message: SandboxMessage,
+    label: str,
+    t: Translator | None = None,
 ) -> SandboxMessage:
-    """Press a control that asks once (Mark ordered, Mark arrived, Go ahead anyway) and its
-    "✅ Yes"; returns the message, as it stands after the answer."""
+    """Press a control that asks once (Stop now, Mark ordered, Mark arrived, Go ahead anyway)
+    and its "yes", answered "Done." (in `t`'s language); returns the message, as it stands
+    after the answer."""
     await sandbox.tap(user, message, label, answer="")
-    asked = await sandbox.wait_for_edit(
-        message, lambda m: any(b["text"].startswith("✅ Yes") for b in m.buttons())
-    )
-    yes = next(b["text"] for b in asked.buttons() if b["text"].startswith("✅ Yes"))
-    await sandbox.tap(user, asked, yes, answer="Done.")
-    return await sandbox.wait_for_edit(
-        message, lambda m: not any(b["text"].startswith("✅ Yes") for b in m.buttons())
-    )
+    asked = await sandbox.wait_for_edit(message, lambda m: _yes_of(m) is not None)
+    yes = _yes_of(asked)
+    assert yes is not None
+    await sandbox.tap(user, asked, yes, answer=t.gettext("Done.") if t else "Done.")
+    return await sandbox.wait_for_edit(message, lambda m: _yes_of(m) is None)
 
 
 @asynccontextmanager

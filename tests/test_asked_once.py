@@ -1,0 +1,222 @@
+"""Steps a head cannot take back ask once: the first press only asks (saying what happens to
+how many members), "yes" does it once, the way out keeps everything, and a yes that is
+repeated, too old, counted other members or was forged is refused and changes nothing.
+Buttons that could not succeed are not offered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from domain.purchase import PurchaseStatus
+from sandbox.model import SandboxMessage
+from tests.support.running import ShiftedClock
+from tests.support.scenario import (
+    Community,
+    community_running,
+    joined_toast,
+    tap_and_confirm,
+    template,
+)
+from texts.callback_data import Action, decode, encode
+from texts.i18n import Translator, pick_language
+
+EN = Translator(pick_language("en"))
+
+
+@pytest.fixture
+async def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+async def community(sqlite_url: str, clock: ShiftedClock) -> AsyncIterator[Community]:
+    async with community_running(sqlite_url, clock) as running:
+        yield running
+
+
+async def status(c: Community) -> PurchaseStatus:
+    async with c.runtime.database.unit_of_work() as uow:
+        purchase = await uow.purchases.get(1)
+    assert purchase is not None
+    return purchase.status
+
+
+def data_of(message: SandboxMessage, action: Action) -> str:
+    return next(
+        b["callback_data"]
+        for b in message.buttons()
+        if (pressed := decode(b.get("callback_data"))) and pressed.action is action
+    )
+
+
+async def two_members_in(c: Community, t: Translator = EN) -> SandboxMessage:
+    """A purchase with a minimum of 1 unit, Alice and Bob in it; returns its card."""
+    for person in (c.head, c.alice, c.bob):
+        sent = await c.sandbox.start(person)
+        await c.sandbox.wait_for_message(person.id, after=sent)
+    card = await c.publish(template(**{"Min order": "1 units"}))
+    for person in (c.alice, c.bob):
+        await c.sandbox.tap(person, card, "+1 Honey 1 kg", answer=joined_toast(t, 1, "Honey 1 kg"))
+    return card
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "Stop Wildflower honey from Altai now? Orders freeze for good: 2 members get"),
+     ("ru", "Остановить Wildflower honey from Altai сейчас? Заказы замрут насовсем: 2 участника")],
+)  # fmt: skip
+async def test_stop_now_asks_once_with_the_members_told_and_back_keeps_it_open(
+    sqlite_url: str, language: str, question: str
+) -> None:
+    t = Translator(pick_language(language))
+    async with community_running(sqlite_url, language=language) as c:
+        await two_members_in(c, t)
+        panel = await c.panel()
+        await c.sandbox.tap(c.head, panel, t.gettext("Stop now"), answer="")
+        asked = await c.sandbox.wait_for_edit(panel, question)
+        assert await status(c) is PurchaseStatus.OPEN  # asking changed nothing
+        await c.sandbox.tap(c.head, asked, t.gettext("↩️ Back"), answer="")
+        back = await c.sandbox.wait_for_edit(panel, lambda m: "🛒" in (m.text or ""))
+        assert await status(c) is PurchaseStatus.OPEN
+        assert not any("🛑" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+        await tap_and_confirm(c.sandbox, c.head, back, t.gettext("Stop now"), t)
+        assert await status(c) is PurchaseStatus.STOPPED
+
+
+async def test_a_yes_pressed_again_is_refused_and_stops_nothing_twice(
+    community: Community,
+) -> None:
+    c = community
+    await two_members_in(c)
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="")
+    asked = await c.sandbox.wait_for_edit(panel, "Orders freeze for good")
+    yes = data_of(asked, Action.HEAD_STOP_CONFIRM)
+    await c.sandbox.tap(c.head, asked, "✅ Yes, stop now", answer="Done.")
+    await c.sandbox.wait_for_edit(panel, lambda m: "Mark ordered" in str(m.buttons()))
+    await c.sandbox.wait_for_message(c.alice.id, "🛑")
+    told = len(c.sandbox.bot_messages(c.alice.id))
+    again = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, panel, yes))
+    assert again.text == "Not done: this is done already: the purchase is stopped"
+    assert await status(c) is PurchaseStatus.STOPPED
+    assert len(c.sandbox.bot_messages(c.alice.id)) == told
+
+
+async def test_a_yes_too_old_or_from_the_future_is_refused(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    await two_members_in(c)
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="")
+    asked = await c.sandbox.wait_for_edit(panel, "Orders freeze for good")
+    yes = data_of(asked, Action.HEAD_STOP_CONFIRM)
+    clock.advance(timedelta(minutes=11))
+    old = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, asked, yes))
+    assert old.text == "Not done: this question is too old: open the panel and ask again"
+    # The question goes: the panel is back, with nothing changed.
+    await c.sandbox.wait_for_edit(panel, lambda m: "Stop now" in str(m.buttons()))
+    assert await status(c) is PurchaseStatus.OPEN
+    for asked_at in (int(clock().timestamp()) + 3600, 10**18):  # not asked yet; no clock has it
+        forged = encode(Action.HEAD_STOP_CONFIRM, 1, asked_at, 2)
+        answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, panel, forged))
+        assert answer.text == "Not done: this question is too old: open the panel and ask again"
+    assert await status(c) is PurchaseStatus.OPEN
+
+
+async def test_a_yes_asked_before_a_member_joined_is_refused(community: Community) -> None:
+    c = community
+    card = await two_members_in(c)
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Stop now", answer="")
+    asked = await c.sandbox.wait_for_edit(panel, "2 members get")
+    newcomer = c.sandbox.user("Carol")
+    c.sandbox.join(c.chat, newcomer)
+    await c.sandbox.tap(newcomer, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    answer = await c.sandbox.tap(c.head, asked, "✅ Yes, stop now")
+    assert answer.text == (
+        "Not done: members joined or left since I asked: open the panel and ask again"
+    )
+    assert await status(c) is PurchaseStatus.OPEN
+    # Asked again, the question counts three.
+    again = await c.sandbox.wait_for_edit(panel, lambda m: "Stop now" in str(m.buttons()))
+    await c.sandbox.tap(c.head, again, "Stop now", answer="")
+    await c.sandbox.wait_for_edit(panel, "3 members get")
+
+
+async def test_stop_is_not_offered_below_the_minimum_and_a_forged_stop_asks_nothing(
+    community: Community,
+) -> None:
+    c = community
+    card = await c.publish()  # a minimum of 30 units
+    await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+    panel = await c.panel()
+    labels = [b["text"] for b in panel.buttons()]
+    assert "Stop now" not in labels and "Go ahead anyway" in labels
+    answer = await c.sandbox.answer_of(
+        c.sandbox.press_forged(c.head, panel, encode(Action.HEAD_STOP, 1))
+    )
+    assert answer.text == (
+        "Not done: the minimum order is not reached: go ahead anyway, extend, or cancel"
+    )
+    forged = encode(Action.HEAD_STOP_CONFIRM, 1, int(c.runtime.clock().timestamp()), 1)
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, panel, forged))
+    assert answer.text == (
+        "Not done: the minimum order is not reached: go ahead anyway, extend, or cancel"
+    )
+    assert await status(c) is PurchaseStatus.OPEN
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [("en", "Cancel Wildflower honey from Altai? This cannot be undone: 2 members are told"),
+     ("zh", "取消Wildflower honey from Altai？此操作无法撤销：我会告诉2位团员")],
+)  # fmt: skip
+async def test_cancelling_asks_once_naming_the_purchase_and_no_keeps_it(
+    sqlite_url: str, language: str, question: str
+) -> None:
+    t = Translator(pick_language(language))
+    async with community_running(sqlite_url, language=language) as c:
+        await two_members_in(c, t)
+        sent = await c.sandbox.send(c.head, "/cancel_purchase 1 The bees are asleep")
+        asked = await c.sandbox.wait_for_message(c.head.id, question, after=sent)
+        assert t.gettext("«{reason}»").format(reason="The bees are asleep") in (asked.text or "")
+        assert asked.reply_to_message_id == sent.message_id
+        assert await status(c) is PurchaseStatus.OPEN
+        no = t.gettext("↩️ No, keep the purchase")
+        await c.sandbox.tap(c.head, asked, no, answer=t.gettext("Nothing changed."))
+        kept = await c.sandbox.wait_for_edit(asked, lambda m: not m.buttons())
+        assert (kept.text or "").endswith(t.gettext("↩️ Nothing changed."))
+        assert await status(c) is PurchaseStatus.OPEN
+        # Asked again, yes cancels, once.
+        sent = await c.sandbox.send(c.head, "/cancel_purchase 1 The bees are asleep")
+        asked = await c.sandbox.wait_for_message(c.head.id, question, after=sent)
+        yes = data_of(asked, Action.HEAD_CANCEL_CONFIRM)
+        await c.sandbox.tap(
+            c.head, asked, t.gettext("✅ Yes, cancel it"), answer=t.gettext("Done.")
+        )
+        await c.sandbox.wait_for_edit(asked, lambda m: not m.buttons())
+        assert await status(c) is PurchaseStatus.CANCELLED
+        await c.sandbox.wait_for_message(c.alice.id, "The bees are asleep")
+        again = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, asked, yes))
+        assert (again.text or "").startswith(t.gettext("Not done: {reason}").split("{")[0])
+        assert await status(c) is PurchaseStatus.CANCELLED
+
+
+async def test_a_cancel_yes_without_the_command_it_answers_cancels_nothing(
+    community: Community,
+) -> None:
+    c = community
+    await two_members_in(c)
+    sent = await c.sandbox.send(c.head, "/purchases")
+    panel = await c.sandbox.wait_for_message(c.head.id, "🛒", after=sent)
+    forged = encode(Action.HEAD_CANCEL_CONFIRM, 1, int(c.runtime.clock().timestamp()), 2)
+    answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, panel, forged))
+    assert answer.text == "I cannot read the reason any more: send /cancel_purchase again."
+    assert await status(c) is PurchaseStatus.OPEN
+    # A wrong number typed is named, not cancelled.
+    await c.say(c.head, "/cancel_purchase 2 Sorry", "Not done: no such purchase")
+    assert await status(c) is PurchaseStatus.OPEN

@@ -68,6 +68,12 @@ class StepQuestion:
     paid_by: int
 
 
+def ensure_fresh(asked_at: datetime, now: datetime) -> None:
+    """Refuse a "yes" older than CONFIRM_WITHIN, or from a time that has not come (forged)."""
+    if not timedelta(0) <= now - asked_at <= CONFIRM_WITHIN:
+        raise StaleAnswer(N_("this question is too old: open the panel and ask again"))
+
+
 def ensure_still_meant(
     asked: Asked, step: Step, status: PurchaseStatus, members: int, now: datetime
 ) -> None:
@@ -75,7 +81,6 @@ def ensure_still_meant(
     or asked when a different number of members would have been told."""
     if status is LEADS_TO[step]:
         raise AlreadyTaken(N_("this is done already: the purchase is {status}"), status=status)
-    if not timedelta(0) <= now - asked.at <= CONFIRM_WITHIN:
-        raise StaleAnswer(N_("this question is too old: open the panel and ask again"))
+    ensure_fresh(asked.at, now)
     if members != asked.members:
         raise StaleAnswer(N_("members joined or left since I asked: open the panel and ask again"))

@@ -10,6 +10,7 @@ from datetime import datetime
 from domain import events
 from domain.errors import (
     N_,
+    DomainError,
     IllegalTransition,
     LimitExceeded,
     NotAllowed,
@@ -106,9 +107,22 @@ class PurchasePickup(PurchaseLifecycle):
         if self.helpers.pop(user_id, None) is not None:
             self.events.append(events.HelperRemoved(self.id, user_id))
 
+    def handover_refusal(self, user_id: int, member_id: int) -> DomainError | None:
+        """Why `user_id` may not hand `member_id` their goods, beyond the right to hand over:
+        a helper does not record their own pickup (and the cash they pay for it), the head
+        or another helper does. The handover card offers no buttons when there is a refusal,
+        and handing over raises it, so the two cannot disagree."""
+        if member_id == user_id and user_id in self.helpers and user_id != self.head_id:
+            return NotAllowed(
+                N_("a helper cannot hand their own goods over: the head or another helper does")
+            )
+        return None
+
     def hand_over(self, actor: Actor, member_id: int, now: datetime) -> None:
         """The head or a helper hands a member their goods (after checking their code)."""
         ensure_can_hand_over(self, actor)
+        if (refusal := self.handover_refusal(actor.user_id, member_id)) is not None:
+            raise refusal
         if self.status is not PurchaseStatus.ARRIVED:
             raise IllegalTransition(
                 N_("goods are handed over once they arrive; the purchase is {status}"),

@@ -180,14 +180,18 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
 
 
-def asked(press: Press) -> Asked:
-    """What the pressed "yes" was asked with: when (a time no clock has reads as long ago,
-    which is refused as too old) and how many members it counted."""
+def asked_at(epoch: int) -> datetime:
+    """When a pressed "yes" says it was asked; a time no clock has reads as long ago (and is
+    refused as too old)."""
     try:
-        at = datetime.fromtimestamp(press.callback.args[1], UTC)
+        return datetime.fromtimestamp(epoch, UTC)
     except (OverflowError, OSError, ValueError):
-        at = datetime.min.replace(tzinfo=UTC)
-    return Asked(at, press.callback.args[2])
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def asked(press: Press) -> Asked:
+    """What a pressed step's "yes" was asked with: when, and how many members it counted."""
+    return Asked(asked_at(press.callback.args[1]), press.callback.args[2])
 
 
 @on_press

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -17,10 +17,12 @@ from telegram.ext import (
 )
 
 from domain import services
+from domain.confirmation import AlreadyTaken, StaleAnswer
 from domain.errors import DomainError
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.views import find_member
+from handlers.head_commands import asked_at
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Press,
@@ -33,11 +35,13 @@ from handlers.runtime import (
     on_press,
     person_translator,
     purchase_command,
+    redraw,
     runtime,
 )
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
+from texts.step_questions import helper_removal
 
 
 def helpers_text(t: Translator, purchase: Purchase) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -137,23 +141,53 @@ async def helpers_button(press: Press) -> None:
 
 @on_press
 async def remove_helper_button(press: Press) -> None:
-    purchase_id, user_id = press.callback.args[0], press.callback.args[1]
+    """Remove, Yes or Back under the helpers: removing asks once; Back shows the list again."""
+    purchase_id, action = press.callback.args[0], press.callback.action
     try:
-        await managed_purchase(press.context, purchase_id, press.actor)
-        await services.remove_helper(press.unit_of_work(), purchase_id, press.actor, user_id)
+        if action is Action.HELPER_REMOVE_CONFIRM:
+            helper_id, asked = press.callback.args[1], press.callback.args[2]
+            await services.remove_helper(
+                press.unit_of_work(), purchase_id, press.actor, helper_id,
+                asked_at(asked), press.rt.clock(),
+            )  # fmt: skip
+        purchase = await managed_purchase(press.context, purchase_id, press.actor)
     except AlreadyProcessed:
+        return
+    except (StaleAnswer, AlreadyTaken) as error:  # the list as it is now instead
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        await _show(press, *helpers_text(press.t, await _purchase(press, purchase_id)))
         return
     except DomainError as error:
         await press.query.answer(not_done(press.t, error), show_alert=True)
         return
-    await press.query.answer(press.t.gettext("Removed."))
-    purchase = await managed_purchase(press.context, purchase_id, press.actor)
-    text, markup = helpers_text(press.t, purchase)
-    await press.query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if action is Action.HELPER_REMOVE and press.callback.args[1] in purchase.helpers:
+        await press.query.answer()
+        await _show(
+            press, *helper_removal(press.t, purchase, press.callback.args[1], press.rt.clock())
+        )
+        return
+    await press.query.answer(
+        press.t.gettext("Removed.") if action is Action.HELPER_REMOVE_CONFIRM else None
+    )
+    await _show(press, *helpers_text(press.t, purchase))
+
+
+async def _purchase(press: Press, purchase_id: int) -> Purchase:
+    return await managed_purchase(press.context, purchase_id, press.actor)
+
+
+async def _show(press: Press, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    if isinstance(press.query.message, Message):
+        await redraw(press.query.message, text, markup)
 
 
 HANDLERS: list[Registration] = [
     anywhere("helper", add_helper),
-    *on_buttons(remove_helper_button, Action.HELPER_REMOVE),
+    *on_buttons(
+        remove_helper_button,
+        Action.HELPER_REMOVE,
+        Action.HELPER_REMOVE_CONFIRM,
+        Action.HELPERS_LIST,
+    ),
     *on_buttons(helpers_button, Action.HEAD_HELPERS),
 ]

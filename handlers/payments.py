@@ -289,10 +289,11 @@ async def drop_button(press: Press) -> None:
         len(impact.members_out),
     ).format(count=len(impact.members_out), names=notices.names_text(names, impact.members_out))
     text = notices.change_preview(press.t, purchase, impact, names, heading, {})
-    markup = InlineKeyboardMarkup([[
-        action_button(press.t.gettext("✂️ Yes, take them out"), Action.HEAD_DROP_CONFIRM,
-                      purchase_id, ledger.fingerprint(impact.members_out)),
-    ]])  # fmt: skip
+    markup = InlineKeyboardMarkup([
+        [action_button(press.t.gettext("✂️ Yes, take them out"), Action.HEAD_DROP_CONFIRM,
+                       purchase_id, ledger.fingerprint(impact.members_out))],
+        [action_button(press.t.gettext("↩️ No, keep them"), Action.HEAD_KEEP, purchase_id)],
+    ])  # fmt: skip
     chat = press.update.effective_chat
     assert chat is not None
     await press.context.bot.send_message(

@@ -93,6 +93,10 @@ def handover_card(
             [[InlineKeyboardButton(t.gettext("↩️ Undo the handover"), callback_data=undo)]]
         ) if undoable else None
 
+    if (refusal := purchase.handover_refusal(reader, member_id)) is not None:
+        text.append("🚫 " + escape(not_done(t, refusal)))
+        return "\n".join(text), None
+
     def button(label: str, settled: int) -> list[InlineKeyboardButton]:
         data = encode(Action.HANDOVER, purchase.id, member_id, settled)
         return [InlineKeyboardButton(label[:64], callback_data=data)]

@@ -20,6 +20,7 @@ from tests.support.scenario import (
     tap_and_confirm,
     template,
 )
+from tests.test_pickup_day import arrived, stored
 from texts.callback_data import Action, decode, encode
 from texts.i18n import Translator, pick_language
 
@@ -220,3 +221,71 @@ async def test_a_cancel_yes_without_the_command_it_answers_cancels_nothing(
     # A wrong number typed is named, not cancelled.
     await c.say(c.head, "/cancel_purchase 2 Sorry", "Not done: no such purchase")
     assert await status(c) is PurchaseStatus.OPEN
+
+
+async def helpers_list_of(c: Community) -> SandboxMessage:
+    """Bob, a member of the arrived purchase, helps; the head opens the list of helpers."""
+    await arrived(c)
+    await c.say(c.head, "/helper 1 Bob", "Bob now helps hand over")
+    control = await c.panel()
+    await c.sandbox.tap(c.head, control, "Helpers", answer="")
+    return await c.sandbox.wait_for_message(c.head.id, "Helpers of", after=control)
+
+
+async def test_removing_a_helper_asks_once_and_back_keeps_them(
+    community: Community, clock: ShiftedClock
+) -> None:
+    c = community
+    listed = await helpers_list_of(c)
+    await c.sandbox.tap(c.head, listed, "✖ Remove Bob", answer="")
+    asked = await c.sandbox.wait_for_edit(listed, "Remove Bob as a helper of Farm gouda?")
+    await c.sandbox.tap(c.head, asked, "↩️ Back", answer="")
+    back = await c.sandbox.wait_for_edit(listed, "Helpers of Farm gouda: Bob")
+    assert (await stored(c)).helpers == {c.bob.id: "Bob"}
+    # A yes left ten minutes is too old: the list is shown again, Bob still helps.
+    await c.sandbox.tap(c.head, back, "✖ Remove Bob", answer="")
+    asked = await c.sandbox.wait_for_edit(listed, "Remove Bob as a helper")
+    yes = data_of(asked, Action.HELPER_REMOVE_CONFIRM)
+    clock.advance(timedelta(minutes=11))
+    old = await c.sandbox.tap(c.head, asked, "✅ Yes, remove Bob")
+    assert old.text == "Not done: this question is too old: open the panel and ask again"
+    back = await c.sandbox.wait_for_edit(listed, "Helpers of Farm gouda: Bob")
+    assert (await stored(c)).helpers == {c.bob.id: "Bob"}
+    # Alice forging the yes is refused; the head's yes removes Bob once.
+    forged = await c.sandbox.answer_of(c.sandbox.press_forged(c.alice, back, yes))
+    assert (forged.text or "").startswith("Not done: only the head of this purchase")
+    await c.sandbox.tap(c.head, back, "✖ Remove Bob", answer="")
+    asked = await c.sandbox.wait_for_edit(listed, "Remove Bob as a helper")
+    yes = data_of(asked, Action.HELPER_REMOVE_CONFIRM)
+    await c.sandbox.tap(c.head, asked, "✅ Yes, remove Bob", answer="Removed.")
+    await c.sandbox.wait_for_edit(listed, "has no helpers")
+    assert (await stored(c)).helpers == {}
+    again = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, asked, yes))
+    assert again.text == "Not done: they do not help with this purchase any more"
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_helper_does_not_hand_their_own_goods_over(sqlite_url: str, language: str) -> None:
+    t = Translator(pick_language(language))
+    async with community_running(sqlite_url, language=language) as c:
+        await arrived(c, t)
+        await c.say(c.head, "/helper 1 Bob", "")
+        await c.sandbox.wait_for_message(c.bob.id, "🤝")
+        codes = (await stored(c)).pickup_codes
+        own = await c.say(c.bob, codes[c.bob.id], "📦 Bob")
+        refusal = t.gettext("Not done: {reason}").format(
+            reason=t.gettext(
+                "a helper cannot hand their own goods over: the head or another helper does"
+            )
+        )
+        assert refusal in (own.text or "")
+        assert own.buttons() == []
+        forged = encode(Action.HANDOVER, 1, c.bob.id, 0)
+        answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.bob, own, forged))
+        assert answer.text == refusal
+        assert c.bob.id not in (await stored(c)).handed_over
+        # Alice's goods he hands over; his own, the head does.
+        alices = await c.say(c.bob, codes[c.alice.id], "📦 Alice Zebra")
+        assert alices.buttons()
+        heads = await c.say(c.head, codes[c.bob.id], "📦 Bob")
+        assert heads.buttons()

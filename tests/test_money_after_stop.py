@@ -259,6 +259,14 @@ async def test_the_pay_by_time_reminds_then_offers_to_take_out_who_paid_nothing(
         assert "(Bob)?" in (preview.text or "")
         assert "Alice Zebra: €18.14 → €18.80" in (preview.text or "")  # 4.00 shared by two now
         assert (await stored(c)).participant_ids() == [c.alice.id, c.bob.id, carol.id]
+        # No keeps everyone; asked again, yes takes Bob out.
+        await c.sandbox.tap(c.head, preview, "↩️ No, keep them", answer="Nothing changed.")
+        await c.sandbox.wait_for_edit(preview, lambda m: not m.buttons())
+        assert (await stored(c)).participant_ids() == [c.alice.id, c.bob.id, carol.id]
+        await c.sandbox.tap(c.head, offer, "✂️ Take out those who paid nothing", answer="")
+        preview = await c.sandbox.wait_for_message(
+            c.head.id, "Take out the 1 member", after=preview
+        )
         answer = await c.sandbox.tap(c.head, preview, "✂️ Yes, take them out")
         assert answer.text == "Done. Everyone affected is told."
         out = await c.sandbox.wait_for_message(c.bob.id, "You were taken out of")

@@ -37,6 +37,8 @@ from texts.callback_data import Action, decode
 from texts.i18n import Translator, pick_language
 from texts.notices import pickup_reminder
 
+ENGLISH = Translator(pick_language("en"))
+
 
 def cheese() -> str:
     return "\n".join(
@@ -57,22 +59,24 @@ async def stored(c: Community) -> Purchase:
     return purchase
 
 
-async def arrived(c: Community) -> None:
-    """Alice takes 2, Bob 1; the head stops, orders and marks the goods arrived."""
+async def arrived(c: Community, t: Translator = ENGLISH) -> None:
+    """Alice takes 2, Bob 1; the head stops, orders and marks the goods arrived (in `t`'s
+    language, everyone's)."""
     for person in (c.head, c.alice, c.bob):
         sent = await c.sandbox.start(person)
         await c.sandbox.wait_for_message(person.id, after=sent)
     card = await c.publish(cheese())
     for person, units in ((c.alice, 1), (c.alice, 2), (c.bob, 1)):
-        await c.sandbox.tap(person, card, "+1 Gouda", answer=f"You're in: {units} × Gouda")
+        await c.sandbox.tap(person, card, "+1 Gouda", answer=joined_toast(t, units, "Gouda"))
     control = await c.panel()
-    await tap_and_confirm(c.sandbox, c.head, control, "Stop now")
+    await tap_and_confirm(c.sandbox, c.head, control, t.gettext("Stop now"), t)
     await c.sandbox.wait_for_message(c.alice.id, "🛑")
     control = await c.panel()
-    await tap_and_confirm(c.sandbox, c.head, control, "Mark ordered")
-    await c.sandbox.wait_for_edit(control, "Ordered")
-    await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
-    await c.sandbox.wait_for_message(c.bob.id, "Your pickup code")
+    await tap_and_confirm(c.sandbox, c.head, control, t.gettext("Mark ordered"), t)
+    await c.sandbox.wait_for_edit(control, lambda m: t.gettext("Mark arrived") in str(m.buttons()))
+    await tap_and_confirm(c.sandbox, c.head, control, t.gettext("Mark arrived"), t)
+    code = (await stored(c)).pickup_codes[c.bob.id]
+    await c.sandbox.wait_for_message(c.bob.id, lambda m: code in (m.text or ""))
 
 
 def decoded(image: bytes) -> str:
@@ -282,7 +286,10 @@ async def test_a_helper_hands_over_and_takes_cash_and_nothing_else(database_url:
         await c.sandbox.tap(c.head, control, "Helpers", answer="")
         listed = await c.sandbox.wait_for_message(c.head.id, "Helpers of", after=control)
         assert "Carol" in (listed.text or "")
-        await c.sandbox.tap(c.head, listed, "✖ Remove Carol", answer="Removed.")
+        await c.sandbox.tap(c.head, listed, "✖ Remove Carol", answer="")
+        asked = await c.sandbox.wait_for_edit(listed, "Remove Carol as a helper of")
+        assert (await stored(c)).helpers == {carol.id: "Carol"}  # asking removed nobody
+        await c.sandbox.tap(c.head, asked, "✅ Yes, remove Carol", answer="Removed.")
         await c.sandbox.wait_for_edit(listed, "has no helpers")
         await c.sandbox.wait_for_message(carol.id, "You no longer hand over")
         assert (await stored(c)).helpers == {}

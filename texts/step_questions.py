@@ -11,6 +11,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain.confirmation import Step, StepQuestion
+from domain.purchase import Purchase
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.card_view import members_count
@@ -100,3 +101,25 @@ def step_markup(
             t.gettext("↩️ Back"), callback_data=encode(Action.HEAD_PANEL, pid)
         )
     return InlineKeyboardMarkup([[InlineKeyboardButton(yes, callback_data=confirm)], [back]])
+
+
+def helper_removal(
+    t: Translator, purchase: Purchase, helper_id: int, asked_at: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Asked once before a helper goes: what they can no longer do; yes, and back to the list."""
+    name = purchase.helpers.get(helper_id, str(helper_id))
+    text = t.gettext(
+        "Remove {name} as a helper of {title}? They can no longer hand goods over or take cash "
+        "for it, and I tell them so."
+    ).format(name=escape(name), title=notices.title(purchase))
+    asked = int(asked_at.timestamp())
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton(
+            t.gettext("✅ Yes, remove {name}").format(name=name)[:64],
+            callback_data=encode(Action.HELPER_REMOVE_CONFIRM, purchase.id, helper_id, asked),
+        )],
+        [InlineKeyboardButton(
+            t.gettext("↩️ Back"), callback_data=encode(Action.HELPERS_LIST, purchase.id)
+        )],
+    ])  # fmt: skip
+    return text, markup

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from domain import ledger
+from domain.confirmation import AlreadyTaken, ensure_fresh
+from domain.errors import N_
 from domain.money import Money
 from domain.payments import Means
-from domain.permissions import Actor
+from domain.permissions import Actor, ensure_can_manage
 from domain.ports import UnitOfWork
 from domain.purchase import PICKUP_CODE_ALPHABET, PICKUP_CODE_LENGTH, PickupSlot, Purchase
 from domain.services.personal_data import forget_those_waiting
@@ -76,8 +78,19 @@ async def add_helper(
     await apply(uow, purchase_id, lambda p: p.add_helper(actor, user_id, name))
 
 
-async def remove_helper(uow: UnitOfWork, purchase_id: int, actor: Actor, user_id: int) -> None:
-    await apply(uow, purchase_id, lambda p: p.remove_helper(actor, user_id))
+async def remove_helper(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, user_id: int, asked_at: datetime, now: datetime
+) -> None:
+    """The head's "yes" to removing a helper, asked at `asked_at`: once, and not too late."""
+
+    def remove(purchase: Purchase) -> None:
+        ensure_can_manage(purchase, actor)
+        if user_id not in purchase.helpers:
+            raise AlreadyTaken(N_("they do not help with this purchase any more"))
+        ensure_fresh(asked_at, now)
+        purchase.remove_helper(actor, user_id)
+
+    await apply(uow, purchase_id, remove)
 
 
 async def undo_handover(

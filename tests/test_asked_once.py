@@ -10,8 +10,18 @@ from datetime import timedelta
 
 import pytest
 
-from domain.purchase import PurchaseStatus
+from domain.confirmation import (
+    CONFIRM_WITHIN,
+    AlreadyTaken,
+    Asked,
+    StaleAnswer,
+    Step,
+    ensure_still_meant,
+)
+from domain.permissions import Actor
+from domain.purchase import Moq, PurchaseStatus
 from sandbox.model import SandboxMessage
+from tests.support import builders
 from tests.support.running import ShiftedClock
 from tests.support.scenario import (
     Community,
@@ -289,3 +299,46 @@ async def test_a_helper_does_not_hand_their_own_goods_over(sqlite_url: str, lang
         assert alices.buttons()
         heads = await c.say(c.head, codes[c.bob.id], "📦 Bob")
         assert heads.buttons()
+
+
+# --- the rules, without Telegram -------------------------------------------------------------
+
+HEAD_ACTOR = Actor(builders.HEAD)
+
+
+@pytest.mark.parametrize(
+    ("fields", "offered"),
+    [({"moq": Moq(units=5)}, False),  # short of the minimum: Stop would be refused
+     ({}, True),  # one unit in, no minimum
+     ({"campaign_id": 3, "campaign_title": "Spring honey"}, False)],  # its campaign stops it
+)  # fmt: skip
+def test_stop_is_offered_exactly_when_stopping_would_work(
+    fields: dict[str, object], offered: bool
+) -> None:
+    p = builders.purchase(**fields)
+    p.add_units(11, "Alice", 1, 1, builders.NOW)
+    assert p.can_take(Step.STOP) is offered
+    if offered:
+        p.stop_now(HEAD_ACTOR)
+        assert p.status is PurchaseStatus.STOPPED
+        assert not p.can_take(Step.STOP)  # done: not offered again
+    else:
+        refusal = p.step_refusal(Step.STOP)
+        assert refusal is not None
+        with pytest.raises(type(refusal), match=str(refusal)):
+            p.stop_now(HEAD_ACTOR)
+        assert p.status is PurchaseStatus.OPEN
+
+
+def test_a_yes_stands_ten_minutes_for_the_members_it_counted() -> None:
+    now = builders.NOW
+    asked = Asked(now, 2)
+    ensure_still_meant(asked, Step.STOP, PurchaseStatus.OPEN, 2, now + CONFIRM_WITHIN)
+    with pytest.raises(StaleAnswer):
+        ensure_still_meant(asked, Step.STOP, PurchaseStatus.OPEN, 2, now + timedelta(minutes=11))
+    with pytest.raises(StaleAnswer):
+        ensure_still_meant(asked, Step.STOP, PurchaseStatus.OPEN, 2, now - timedelta(seconds=1))
+    with pytest.raises(StaleAnswer):
+        ensure_still_meant(asked, Step.STOP, PurchaseStatus.OPEN, 3, now)
+    with pytest.raises(AlreadyTaken):
+        ensure_still_meant(asked, Step.STOP, PurchaseStatus.STOPPED, 2, now)

@@ -185,8 +185,7 @@ async def open_again_of_twins(c: Community, second_price: str) -> SandboxMessage
     )  # fmt: skip
     await services.publish_purchase(c.runtime.database.unit_of_work(), draft, now, Decimal(10))
     t = translator(c)
-    cancelled = t.gettext("Cancelled. Every member gets your reason.")
-    await c.say(c.head, "/cancel_purchase 1 the farm closed", cancelled)
+    await c.cancel("/cancel_purchase 1 the farm closed", t)
     panel = await c.panel()
     await c.sandbox.tap(c.head, panel, t.gettext("🔁 Open again"), answer="")
     return await c.sandbox.wait_for_message(c.head.id, has("1 kg"), after=panel)

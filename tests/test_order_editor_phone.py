@@ -17,7 +17,13 @@ from domain.views import member_order
 from sandbox.model import SandboxMessage
 from storage.unit_of_work import Database
 from tests.support.builders import NOW, eur, item, purchase
-from tests.support.scenario import TIMEZONE, Community, community_running, template
+from tests.support.scenario import (
+    TIMEZONE,
+    Community,
+    community_running,
+    tap_and_confirm,
+    template,
+)
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 from texts.order_picker import (
@@ -140,7 +146,7 @@ async def test_an_editor_sent_before_the_stop_loses_its_buttons_and_countdown(
         editor = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
         assert "⏰" in (editor.text or "")
         panel = await c.panel()
-        await c.sandbox.tap(c.head, panel, t.gettext("Stop now"), answer=t.gettext("Done."))
+        await tap_and_confirm(c.sandbox, c.head, panel, t.gettext("Stop now"), t)
         stopped = t.gettext("🛑 Stopped — orders are closed")
         editor = await c.sandbox.wait_for_edit(editor, stopped)
         assert "⏰" not in (editor.text or "")
@@ -157,7 +163,7 @@ async def test_a_cancellation_redraws_the_editor_too(sqlite_url: str) -> None:
         await c.publish()
         editor = await opened_editor(c)
         assert "+1 Honey 1 kg" in labels(editor)
-        await c.say(c.head, "/cancel_purchase 1 the farm closed", "Cancelled")
+        await c.cancel("/cancel_purchase 1 the farm closed")
         editor = await c.sandbox.wait_for_edit(editor, "❌ Cancelled by the head")
         assert labels(editor) == ["Refresh"]
         assert "⏰" not in (editor.text or "")

@@ -77,17 +77,20 @@ class Community:
         async with self.runtime.database.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(PurchaseRow)) or 0)
 
-    async def cancel(self, command: str) -> SandboxMessage:
+    async def cancel(self, command: str, t: Translator | None = None) -> SandboxMessage:
         """The head sends `/cancel_purchase <id> <reason>` and says yes to the question it
-        asks; returns the question, closed with the outcome."""
+        asks (in `t`'s language); returns the question, closed with the outcome."""
+        words = t.gettext if t else str
         sent = await self.sandbox.send(self.head, command)
         asked = await self.sandbox.wait_for_message(
             self.head.id, lambda m: _yes_of(m) is not None, after=sent
         )
         yes = _yes_of(asked)
         assert yes is not None
-        await self.sandbox.tap(self.head, asked, yes, answer="Done.")
-        return await self.sandbox.wait_for_edit(asked, "Cancelled. Every member gets your reason.")
+        await self.sandbox.tap(self.head, asked, yes, answer=words("Done."))
+        return await self.sandbox.wait_for_edit(
+            asked, words("Cancelled. Every member gets your reason.")
+        )
 
     async def say(self, user: SandboxUser, text: str, answer: str) -> SandboxMessage:
         """`user` writes in their private chat; wait for the bot's reply containing `answer`."""

@@ -80,7 +80,11 @@ def message_html(message: SandboxMessage, bot_username: str) -> str:
         parser.feed(message.html)
         parser.close()
         return "".join(parser.out + parser.closers[::-1])
-    return html.escape(message.text or message.caption or "", quote=False)
+    typed = message.text or message.caption or ""
+    if typed.startswith("/start ") and message.chat_id > 0:
+        # A deep link's payload is the bot's, not the person's: Telegram's chat shows "/start".
+        typed = "/start"
+    return html.escape(typed, quote=False)
 
 
 class ChatPage:

@@ -56,6 +56,13 @@ def test_what_a_person_typed_is_escaped_not_rendered() -> None:
     assert message_html(typed, BOT) == "&lt;img src=x onerror=alert(1)&gt; &amp; co"
 
 
+def test_a_deep_link_s_start_shows_as_telegram_shows_it() -> None:
+    followed = SandboxMessage(chat_id=7, message_id=1, sender_id=7, date=0, text="/start o_12")
+    assert message_html(followed, BOT) == "/start"
+    typed_in_a_group = SandboxMessage(-5, 1, 7, 0, text="/start o_12")
+    assert message_html(typed_in_a_group, BOT) == "/start o_12"
+
+
 @asynccontextmanager
 async def page_running(community: Community) -> AsyncIterator[ChatPage]:
     page = ChatPage(community.sandbox, community.chat)

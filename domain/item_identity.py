@@ -1,11 +1,13 @@
-"""When two item lines are one item: the same name and variant, whatever their case, spacing
-or Unicode form ("Honey 1 kg", "honey  1 KG", "Ｈｏｎｅｙ 1 kg"). One rule for every way items
-come in — the template, the wizard, a price list, a campaign, Open again, an edit — so that a
-line entered twice is caught, and said so, instead of selling the same goods twice.
+"""When two item lines are one item: the same name and variant, whatever their case, spacing,
+Unicode form or the space before a unit ("Honey 1 kg", "honey  1 KG", "Ｈｏｎｅｙ 1kg"). One
+rule for every way items come in — the template, the wizard, a price list, a campaign, Open
+again, an edit — so that a line entered twice is caught, and said so, instead of selling the
+same goods twice.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,9 +20,17 @@ class DuplicateItem(FormError):
     """An item is listed twice; the message names it (and both prices when they differ)."""
 
 
+# A number and the unit after it are one thing however they are typed: "1kg" is "1 kg",
+# "0,5 l" is "0.5 l" (a decimal comma is how most of our heads write it).
+_NUMBER_THEN_UNIT = re.compile(r"(\d)\s+(?=[^\W\d_])")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+
+
 def normal_name(text: str) -> str:
-    """A name as compared: Unicode compatibility form, case folded, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """A name as compared: Unicode compatibility form, case folded, spaces collapsed, a
+    quantity written with or without a space before its unit and with either decimal mark."""
+    name = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return _DECIMAL_COMMA.sub(".", _NUMBER_THEN_UNIT.sub(r"\1", name))
 
 
 def identity(item: Item) -> str:

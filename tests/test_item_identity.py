@@ -20,8 +20,14 @@ def items(line: str) -> list[Item]:
 
 def test_case_spaces_and_unicode_forms_make_no_new_item() -> None:
     (plain,) = items("Honey 1 kg | 12.50")
-    for twin in ("honey   1 KG | 12.50", "Ｈｏｎｅｙ 1 kg | 12.50"):
+    for twin in ("honey   1 KG | 12.50", "Ｈｏｎｅｙ 1 kg | 12.50", "Honey 1kg | 13.00"):
         assert identity(items(twin)[0]) == identity(plain)
+    (half,) = items("Milk 0,5 l | 1.20")
+    assert identity(items("milk 0.5l | 1.20")[0]) == identity(half)
+    # Numbers that differ, or a number that is part of a name, still make other items.
+    for other in ("Honey 1.5 kg | 12.50", "Honey 11 kg | 12.50", "Honey kg 1 | 12.50"):
+        assert identity(items(other)[0]) != identity(plain)
+    assert identity(items("Tea 2, green | 3.00")[0]) != identity(items("Tea 2 green | 3.00")[0])
 
 
 def test_a_variant_is_its_own_item_and_a_size_twice_is_caught() -> None:

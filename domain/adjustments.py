@@ -109,7 +109,9 @@ def compare(
     packs = tuple(
         (item.item_id, before.packs.get(item.item_id, 0), after.packs.get(item.item_id, 0))
         for item in purchase.items
-        if item.pack_size > 1 and before.packs.get(item.item_id) != after.packs.get(item.item_id)
+        # A row is the pack of goods sold in rows: a row that breaks is shown as one.
+        if (item.pack_size > 1 or item.in_rows)
+        and before.packs.get(item.item_id) != after.packs.get(item.item_id)
     )
     ordered = tuple(
         (item.item_id, before.units.get(item.item_id, 0), after.units.get(item.item_id, 0))

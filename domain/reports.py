@@ -48,12 +48,15 @@ class Report:
 
 
 def supplier_lines(purchase: Purchase) -> list[SupplierLine]:
-    """The supplier order, item by item: what was asked while open, allocated after the stop."""
+    """The supplier order, item by item: what was asked while open, allocated after the stop.
+    An item nobody gets is not a line: "0 × €9.90" is nothing to order."""
     units = units_per_member(purchase)
     allocation = purchase.allocation()
     supplier = []
     for item in purchase.items:
         count = sum(lines.get(item.item_id, 0) for lines in units.values())
+        if not count:
+            continue
         price = purchase.unit_price(item.item_id, count)
         packs = allocation[item.item_id].packs if item.pack_size > 1 else count
         if item.by_weight:

@@ -37,6 +37,7 @@ from handlers.runtime import (
     head_community,
     in_private,
     is_chat_admin,
+    people_names,
     person_translator,
     purchase_command,
     runtime,
@@ -456,14 +457,13 @@ async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                 titles[purchase.community_id] = community.title if community else ""
                 names[campaign.id] = campaign.title
                 lines += commission_lines(campaign, purchase, timezone)
-    if not names:
+    if not lines:  # a file with nothing to bill says less than this sentence
         await _reply(update, t.gettext("No campaign of yours has commission to show yet."))
         return
-    rows = statement_rows(t, lines, titles, names)
-    caption = t.gettext("Commission statement")
-    if lines:
-        total = sum((line.commission for line in lines[1:]), lines[0].commission)
-        caption += f": {t.money(total)}"
+    heads = await people_names(context.bot, [line.head_id for line in lines], t)
+    rows = statement_rows(t, lines, titles, names, heads)
+    total = sum((line.commission for line in lines[1:]), lines[0].commission)
+    caption = t.gettext("Commission statement") + f": {t.money(total)}"
     await context.bot.send_document(
         chat.id, InputFile(csv_bytes(rows), filename="commission.csv"), caption=caption
     )

@@ -31,18 +31,24 @@ from texts.i18n import Translator
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
+    """One row per item ordered. Goods sold by weight are priced per kg: their row has the
+    kilograms (an exact decimal), so the supplier reads kg × price = total, not pieces."""
     rows: list[list[object]] = [[
-        t.gettext("Item"), t.gettext("Units"), t.gettext("Packs"),
-        t.gettext("Unit price ({currency})").format(currency=purchase.currency),
+        t.gettext("Item"), t.gettext("Units"), t.gettext("Packs"), t.gettext("Weight (kg)"),
+        t.gettext("Price ({currency})").format(currency=purchase.currency), t.gettext("Per"),
         t.gettext("Total ({currency})").format(currency=purchase.currency),
     ]]  # fmt: skip
     for line in report.supplier:
-        rows.append(
-            [line.item.label, line.units, line.packs, line.unit_price.amount, line.total.amount]
-        )
+        weight: object = ""
+        per = t.gettext("unit")
+        if line.item.by_weight:
+            weight = Decimal(line.grams).scaleb(-3)
+            per = t.gettext("kg, weight estimated") if line.estimated else t.gettext("kg")
+        rows.append([line.item.label, line.units, line.packs, weight, line.unit_price.amount,
+                     per, line.total.amount])  # fmt: skip
     total = report.supplier_total
     if total is not None:
-        rows.append([t.gettext("Total"), "", "", "", total.amount])
+        rows.append([t.gettext("Total"), "", "", "", "", "", total.amount])
     return rows
 
 
@@ -65,7 +71,7 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
                  due.total - paid + refunded]  # fmt: skip
         sums = [total + amount for total, amount in zip(sums, money, strict=True)]
         rows.append(
-            [member.name, lines_of(purchase, member), *(m.amount for m in money),
+            [member.name, lines_of(t, purchase, member), *(m.amount for m in money),
              member.pickup_code]
         )  # fmt: skip
     rows.append([t.gettext("Total"), "", *(m.amount for m in sums), ""])
@@ -83,7 +89,7 @@ def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     # Members who left after paying are not here: nothing to hand over, only money to give back.
     for slot, members in by_slot(purchase, report):
         for member in members:
-            row: list[object] = [member.name, lines_of(purchase, member), member.pickup_code,
+            row: list[object] = [member.name, lines_of(t, purchase, member), member.pickup_code,
                                  "✓" if member.handed_over else "", ""]  # fmt: skip
             rows.append(row + ([slot_heading(t, purchase, slot)] if several else []))
     return rows
@@ -132,7 +138,7 @@ def report_xlsx(t: Translator, purchase: Purchase, report: Report) -> bytes:
         (t.gettext("Items per member"), matrix_rows(t, purchase, report)),
     ]
     # Which columns hold money (counted from 1), per sheet.
-    money_columns = {0: {4, 5}, 1: {3, 4, 5, 6, 7, 8, 9}}
+    money_columns = {0: {5, 7}, 1: {3, 4, 5, 6, 7, 8, 9}}
     return workbook_bytes(sheets, money_columns, money_format(t, purchase.currency))
 
 

@@ -45,12 +45,13 @@ from handlers.runtime import (
     is_chat_admin,
     on_buttons,
     on_press,
+    people_names,
     person_translator,
     redraw,
     runtime,
 )
 from texts.callback_data import Action
-from texts.i18n import Translator
+from texts.i18n import Translator, pick_language
 from texts.logistics_view import (
     cost_rows,
     delivered_to_head,
@@ -200,8 +201,11 @@ async def make_driver(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ))  # fmt: skip
 
 
-async def _head_names(context: ContextTypes.DEFAULT_TYPE, line: Line) -> dict[int, str]:
-    """The heads' names as their community chat knows them (a head not found keeps their id)."""
+async def _head_names(
+    context: ContextTypes.DEFAULT_TYPE, line: Line, t: Translator
+) -> dict[int, str]:
+    """The heads' names as their community chat knows them; a head it no longer shows is
+    named by the community she leads, not by her user id."""
     names: dict[int, str] = {}
     for visit in line.visits:
         stop = visit.stop
@@ -209,7 +213,7 @@ async def _head_names(context: ContextTypes.DEFAULT_TYPE, line: Line) -> dict[in
             member = await context.bot.get_chat_member(stop.community_id, stop.head_id)
             names[stop.head_id] = member.user.full_name
         except TelegramError:
-            names[stop.head_id] = str(stop.head_id)
+            names[stop.head_id] = t.gettext("the head of {community}").format(community=stop.title)
     return names
 
 
@@ -217,7 +221,7 @@ async def send_manifest(
     context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan, line: Line, t: Translator
 ) -> None:
     """The driver's line in their private chat: the manifest with its buttons, and a PDF."""
-    heads = await _head_names(context, line)
+    heads = await _head_names(context, line, t)
     await context.bot.send_message(
         line.driver_id, manifest_text(t, plan, line, heads), parse_mode=ParseMode.HTML,
         reply_markup=manifest_markup(t, plan, line), disable_web_page_preview=True,
@@ -298,7 +302,7 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except DomainError as error:
         await _reply(update, not_done(t, error))
         return
-    drivers = await _names(context, [line.driver_id for line in plan.lines])
+    drivers = await people_names(context.bot, [line.driver_id for line in plan.lines], t)
     board = await _reply(update, plan_text(t, plan, drivers), parse_mode=ParseMode.HTML)
     async with rt.database.unit_of_work() as uow:
         await uow.logistics.set_board(plan.id, board.chat_id, board.message_id)
@@ -312,10 +316,10 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     for line in plan.lines:
         try:
             await send_manifest(
-                context, plan, line, _translator_of(context, line.driver_id, plan.timezone)
+                context, plan, line, await _translator_of(context, line.driver_id, plan.timezone)
             )
         except TelegramError:
-            unreachable.append(str(line.driver_id))
+            unreachable.append(drivers[line.driver_id])
     if unreachable:
         await _reply(
             update,
@@ -344,10 +348,20 @@ async def my_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_manifest(context, plan, line, Translator(t.language, plan.timezone))
 
 
-def _translator_of(context: ContextTypes.DEFAULT_TYPE, user_id: int, timezone: str) -> Translator:
-    """Someone written to first (not answered): the language they chose, else the default."""
+async def _translator_of(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    timezone: str,
+    community: Community | None = None,
+) -> Translator:
+    """Someone written to first (not answered): their own language (chosen with /language, else
+    their Telegram app's), else the community's, else the default — never the community's
+    over hers."""
     rt = runtime(context)
-    return Translator(rt.chosen_languages.get(user_id, rt.settings.default_language), timezone)
+    async with rt.database.unit_of_work() as uow:
+        languages = await uow.telegram.languages([user_id])
+    fallback = community.language if community else rt.settings.default_language
+    return Translator(pick_language(languages.get(user_id), fallback), timezone)
 
 
 async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) -> None:
@@ -357,8 +371,8 @@ async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) ->
         board = await uow.logistics.board(plan.id)
     if board is None:
         return
-    t = _translator_of(context, plan.operator_id, plan.timezone)
-    drivers = await _names(context, [line.driver_id for line in plan.lines])
+    t = await _translator_of(context, plan.operator_id, plan.timezone)
+    drivers = await people_names(context.bot, [line.driver_id for line in plan.lines], t)
     try:
         await context.bot.edit_message_text(
             plan_text(t, plan, drivers), board[0], board[1], parse_mode=ParseMode.HTML
@@ -375,13 +389,11 @@ async def _tell_head(context: ContextTypes.DEFAULT_TYPE, head_id: int, text: str
         log.info("head %s not told of the delivery: %s", head_id, error)
 
 
-def _head_translator(context: ContextTypes.DEFAULT_TYPE, head_id: int, community: Community | None
-                     ) -> Translator:  # fmt: skip
-    rt = runtime(context)
-    language = rt.chosen_languages.get(head_id) or (
-        community.language if community else rt.settings.default_language
-    )
-    return Translator(language, community.timezone if community else rt.settings.default_timezone)
+async def _head_translator(
+    context: ContextTypes.DEFAULT_TYPE, head_id: int, community: Community | None
+) -> Translator:
+    timezone = community.timezone if community else runtime(context).settings.default_timezone
+    return await _translator_of(context, head_id, timezone, community)
 
 
 async def _redraw_manifest(press: Press, plan: RoutePlan) -> None:
@@ -389,8 +401,8 @@ async def _redraw_manifest(press: Press, plan: RoutePlan) -> None:
     message = press.query.message
     if line is None or not isinstance(message, Message):
         return
-    heads = await _head_names(press.context, line)
     t = Translator(press.t.language, plan.timezone)
+    heads = await _head_names(press.context, line, t)
     await redraw(message, manifest_text(t, plan, line, heads), manifest_markup(t, plan, line))
 
 
@@ -413,7 +425,7 @@ async def delivered(press: Press) -> None:
     rt = press.rt
     async with rt.database.unit_of_work() as uow:
         community = await uow.communities.get(community_id)
-    t = _head_translator(press.context, result.stop.head_id, community)
+    t = await _head_translator(press.context, result.stop.head_id, community)
     await _tell_head(press.context, result.stop.head_id,
                      delivered_to_head(t, result.stop, not result.need_pickup))  # fmt: skip
     # The members' pickup codes and the refreshed card come from the events, as when the
@@ -485,7 +497,7 @@ async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _reply(update, t.gettext("Noted. The head and the operator are told."))
     async with rt.database.unit_of_work() as uow:
         community = await uow.communities.get(stop.community_id)
-    head_t = _head_translator(context, stop.head_id, community)
+    head_t = await _head_translator(context, stop.head_id, community)
     await _tell_head(context, stop.head_id, problem_to_head(head_t, stop, note))
     if message.photo:
         try:
@@ -569,17 +581,6 @@ def _month_span(month: str, timezone: str) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-async def _names(context: ContextTypes.DEFAULT_TYPE, head_ids: list[int]) -> dict[int, str]:
-    names = {}
-    for head_id in head_ids:
-        try:
-            chat = await context.bot.get_chat(head_id)
-            names[head_id] = chat.full_name or str(head_id)
-        except TelegramError:
-            names[head_id] = str(head_id)
-    return names
-
-
 async def scorecards_of_month(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/scorecards [YYYY-MM]: the operator's ranking of the month's heads, flags and all."""
     rt = runtime(context)
@@ -601,7 +602,7 @@ async def scorecards_of_month(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     limits = await services.thresholds(rt.database.unit_of_work())
     of_month = [card for (_head, m), card in cards.items() if m == month]
-    names = await _names(context, [card.head_id for card in of_month])
+    names = await people_names(context.bot, [card.head_id for card in of_month], t)
     await _reply(update, ranking_text(t, month, of_month, limits, names),
                  parse_mode=ParseMode.HTML)  # fmt: skip
 
@@ -636,7 +637,7 @@ async def my_scorecard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await _reply(update, t.gettext("No purchases to score yet."))
         return
     card = cards.get((head_id, month)) or Scorecard(head_id, month)
-    names = await _names(context, [head_id])
+    names = await people_names(context.bot, [head_id], t)
     await _reply(update, scorecard_text(t, card, limits, names[head_id]),
                  parse_mode=ParseMode.HTML)  # fmt: skip
     chart = await asyncio.to_thread(scorecard_chart, t, [c for _m, c in months][-12:])

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from telegram import (
+    Bot,
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
@@ -21,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from domain import services
@@ -163,6 +164,19 @@ def person_translator(
     )
     timezone = community.timezone if community else settings.default_timezone
     return Translator(language, timezone)
+
+
+async def people_names(bot: Bot, user_ids: Collection[int], t: Translator) -> dict[int, str]:
+    """People's names as Telegram gives them now; someone it no longer shows is "Person #n"
+    (their place in `user_ids`): a name to read, never a user id."""
+    names = {}
+    for number, user_id in enumerate(dict.fromkeys(user_ids), 1):
+        try:
+            name = (await bot.get_chat(user_id)).full_name
+        except TelegramError:
+            name = None
+        names[user_id] = name or t.gettext("Person #{number}").format(number=number)
+    return names
 
 
 def written_to_translator(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    ContextTypes,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from domain import ledger
 from domain.community import Community
@@ -19,12 +16,13 @@ from domain.views import card_summary
 from handlers.admission import for_members_only, may_see
 from handlers.campaigns import adoptable_from_link
 from handlers.checkout import ask_for_token
+from handlers.my_orders import list_orders
 from handlers.order_editor import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
 from handlers.runtime import Registration, anywhere, in_private, person_translator, runtime
 from texts import notices
-from texts.callback_data import Start, keyboard, parse_start
+from texts.callback_data import Start, deep_link, keyboard, parse_start
 from texts.card_view import card_text
 from texts.pickup_qr import pickup_link, qr_png, token_in
 
@@ -51,6 +49,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await adoptable_from_link(update, context, parsed[1])
     elif parsed is not None and parsed[0] is Start.PAY_TOKEN:
         await ask_for_token(update, context, parsed[1])
+    elif parsed is not None and parsed[0] is Start.MY_ORDERS:
+        await list_orders(update, context)
     else:
         _ = person_translator(update, context).gettext
         await message.reply_text(
@@ -274,8 +274,24 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def orders_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/orders in a community chat: orders are private, so the answer is the way there."""
+    message = update.effective_message
+    if message is None:
+        return
+    t = person_translator(update, context)
+    link = deep_link(context.bot.username, Start.MY_ORDERS, 0)
+    await message.reply_text(
+        t.gettext("Your orders are in our private chat, where only you see them."),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.gettext("Open my orders"), url=link)]]
+        ),
+    )
+
+
 HANDLERS: list[Registration] = [
     in_private("start", start),
+    (CommandHandler("orders", orders_in_group, filters=filters.ChatType.GROUPS), 0),
     anywhere("help", show_help),
     in_private("reminders", reminders),
 ]

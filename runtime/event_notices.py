@@ -75,14 +75,8 @@ def digest_text(t: Translator, purchase: Purchase, events: list[LoggedEvent]) ->
             )
         )
     members = len(purchase.participant_ids())
-    units = purchase.firm_units()
-    if units == 1:  # "1 unit", not "1 units"
-        now = t.ngettext("Now {count} member, 1 unit.", "Now {count} members, 1 unit.", members)
-    else:
-        now = t.ngettext(
-            "Now {count} member, {units} units.", "Now {count} members, {units} units.", members
-        )
-    lines.append(now.format(count=members, units=units))
+    now = t.ngettext("Now {count} member, {units}.", "Now {count} members, {units}.", members)
+    lines.append(now.format(count=members, units=t.units(purchase.firm_units())))
     return "\n".join(lines)
 
 

@@ -23,9 +23,9 @@ class MoneyNotices(EventNotices):
         ).format(
             name=escape(self._name(member)),
             title=escape(purchase.title),
-            order=notices.lines_text(
-                purchase, {i: q for i, (q, _) in purchase.lines(member).items()}
-            ),
+            # What they get, not what they asked: units short of a pack or a row are not theirs.
+            order=notices.lines_text(purchase, purchase.final_lines().get(member, {}))
+            or t.gettext("nothing"),
         )
         number = int(event.payload["number"])
         markup = {

@@ -214,6 +214,9 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     await p.sandbox.wait_for_message(p.members[1][1].id, changed)
     assert not any(changed in (m.text or "") for m in p.sandbox.bot_messages(p.members[0][0].id))
 
+    # Nothing is handed over yet: nothing to bill, said in a sentence, not an empty file.
+    await p.say(p.operator, "/commission", "No campaign of yours has commission to show yet.")
+    assert "commission.csv" not in dict(p.sandbox.documents(p.operator.id))
     # Block 1's goods arrive and Member 1a gets theirs: Hanna's commission is 10% of them, the
     # statement (CSV, XLSX) says so to her and to the operator, and to nobody else.
     head = Actor(p.heads[0].id)
@@ -244,7 +247,7 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
         assert rows[1] == [
             "Autumn honey",
             "Block 1",
-            str(p.heads[0].id),
+            "Hanna",  # her name, not her user id
             line.month,
             "16.00",
             "0.00",

@@ -236,7 +236,9 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         await stopped_with_a_point(c)
         await complete(c)
         question = await c.sandbox.wait_for_message(c.alice.id, "Rate it from 1 to 5")
-        await c.sandbox.tap(c.alice, question, "2 ⭐", answer="Thank you!")
+        # Each button says its number: a bare "⭐" first read as a button of its own.
+        assert [b["text"] for b in question.buttons()] == [f"⭐ {n}" for n in range(1, 6)]
+        await c.sandbox.tap(c.alice, question, "⭐ 2", answer="Thank you!")
         await c.sandbox.wait_for_edit(question, "Thank you")
         await c.say(c.alice, "The cheese came late", "comment is kept")
         again = await c.sandbox.answer_of(
@@ -244,7 +246,7 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         )
         assert "once" in (again.text or "")
         bobs = await c.sandbox.wait_for_message(c.bob.id, "Rate it from 1 to 5")
-        await c.sandbox.tap(c.bob, bobs, "5 ⭐", answer="Thank you!")
+        await c.sandbox.tap(c.bob, bobs, "⭐ 5", answer="Thank you!")
         forged = await c.sandbox.answer_of(
             c.sandbox.press_forged(c.bob, bobs, encode(Action.RATE, 1, 9))
         )

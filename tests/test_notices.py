@@ -13,6 +13,7 @@ from domain import ledger
 from domain.adjustments import Cause
 from domain.billing import amounts_due
 from domain.events import AmountsChanged, MemberAmounts
+from domain.geo import GeoPoint, PickupPoint
 from domain.ledger import Account
 from domain.money import Money
 from domain.permissions import Actor
@@ -24,6 +25,7 @@ from domain.purchase import (
     PurchaseStatus,
     SupplyConfirmation,
 )
+from domain.routes import Stop, Unload
 from domain.views import member_order
 from runtime.event_notices import digest_text
 from sandbox.formatting import parse_html, utf16_length
@@ -31,6 +33,7 @@ from storage.event_log import LoggedEvent
 from tests.support.builders import NOW, item, purchase
 from texts import notices
 from texts.i18n import Translator
+from texts.logistics_view import unload_text
 from texts.order_view import editor_text
 
 LANGUAGES = ["en", "ru", "zh_Hans"]
@@ -234,12 +237,42 @@ def test_a_member_dropped_by_an_items_minimum_is_told_why() -> None:
     assert "Not filled: 1 × Cheese" in text and "did not fill a pack" not in text
 
 
-def test_a_digest_of_one_unit_says_unit() -> None:
-    t = Translator("en", "Europe/Berlin")
-    p = purchase()
-    p.set_quantity(1, "A", 1, 1, NOW)
+@pytest.mark.parametrize(
+    ("language", "units", "said"),
+    [
+        ("en", 1, "Now 1 member, 1 unit."),
+        ("en", 5, "Now 1 member, 5 units."),
+        ("ru", 1, "Сейчас 1 участник, 1 штука."),
+        ("ru", 3, "Сейчас 1 участник, 3 штуки."),
+        ("ru", 5, "Сейчас 1 участник, 5 штук."),
+        ("ru", 21, "Сейчас 1 участник, 21 штука."),
+    ],
+)
+def test_a_digest_counts_units_with_the_noun_agreeing(language: str, units: int, said: str) -> None:
+    t = Translator(language, "Europe/Berlin")
+    p = purchase([item(1, "1.00", member_max=30)])
+    p.set_quantity(1, "A", 1, units, NOW)
     event = LoggedEvent(1, p.id, "MemberJoined", {"member_id": 1}, NOW)
-    assert digest_text(t, p, [event]).endswith("Now 1 member, 1 unit.")
+    assert digest_text(t, p, [event]).endswith(said)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Gouda: 1 pack (1 unit); Brie: 2 packs (8 units)"),
+        ("ru", "Gouda: 1 упаковка (1 штука); Brie: 2 упаковки (8 штук)"),
+        ("zh_Hans", "Gouda：1 箱（1件）; Brie：2 箱（8件）"),
+    ],
+)
+def test_a_drivers_unload_line_counts_packs_and_units_in_words_that_agree(
+    language: str, said: str
+) -> None:
+    """Not "1 pack (1 units)": each count has its own noun, in the reader's language."""
+    stop = Stop(
+        1, "Block 5", 7, PickupPoint(GeoPoint(52.5, 13.4)), (1,),
+        (Unload("Gouda", 1, 1), Unload("Brie", 8, 2)),
+    )  # fmt: skip
+    assert unload_text(Translator(language), stop) == said
 
 
 def test_after_a_supplier_cut_the_editor_names_the_supplier_not_the_packs() -> None:

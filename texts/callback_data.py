@@ -242,9 +242,10 @@ class Start(StrEnum):
     DETAILS = "d"  # purchase id
     CAMPAIGNS = "c"  # community chat id: the campaigns a head there may adopt
     PAY_TOKEN = "t"  # community chat id: a chat admin sends its payment provider token next
+    MY_ORDERS = "l"  # 0: the list of the person's orders (/orders typed in a group)
 
 
-START_PATTERN = re.compile(r"([nodct])(-?\d{1,19})")
+START_PATTERN = re.compile(r"([nodctl])(-?\d{1,19})")
 
 
 def start_payload(kind: Start, number: int) -> str:

@@ -107,9 +107,9 @@ def board_text(
         collected_all += money.collected
         owed_all += money.to_collect
         lines.append(
-            t.gettext("• {title}: {units} units · paid {paid} · to collect {owed}").format(
+            t.gettext("• {title}: {units} · paid {paid} · to collect {owed}").format(
                 title=escape(part.community.title),
-                units=units,
+                units=t.units(units),
                 paid=t.money(money.collected),
                 owed=t.money(money.to_collect),
             )
@@ -176,7 +176,11 @@ def order_rows(
 
 
 def statement_rows(
-    t: Translator, lines: list[CommissionLine], titles: dict[int, str], campaigns: dict[int, str]
+    t: Translator,
+    lines: list[CommissionLine],
+    titles: dict[int, str],
+    campaigns: dict[int, str],
+    heads: dict[int, str],
 ) -> list[list[object]]:
     rows: list[list[object]] = [
         [t.gettext("Campaign"), t.gettext("Community"), t.gettext("Head"), t.gettext("Month"),
@@ -184,7 +188,7 @@ def statement_rows(
     ]  # fmt: skip
     for line in lines:
         rows.append([campaigns.get(line.campaign_id, str(line.campaign_id)),
-                     titles.get(line.community_id, str(line.community_id)), line.head_id,
+                     titles.get(line.community_id, str(line.community_id)), heads[line.head_id],
                      line.month, line.goods.amount, line.refunds.amount,
                      line.commission.amount])  # fmt: skip
     return rows

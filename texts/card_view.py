@@ -160,8 +160,9 @@ def card_text(t: Translator, purchase: Purchase, summary: CardSummary, now: date
         if item.pack_size > 1:
             line += " " + t.gettext("(pack of {size})").format(size=item.pack_size)
         if progress.next_tier is not None:
-            line += " · " + t.gettext("{price} from {units} units").format(
-                price=t.money(progress.next_tier.unit_price), units=progress.next_tier.min_units
+            line += " · " + t.gettext("{price} from {units}").format(
+                price=t.money(progress.next_tier.unit_price),
+                units=t.units(progress.next_tier.min_units),
             )
         if item.stock is not None:
             line += " · " + t.gettext("{left} left").format(left=item.stock - progress.units)

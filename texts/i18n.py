@@ -82,6 +82,14 @@ class Translator:
     def number(self, number: int) -> str:
         return str(format_decimal(number, locale=self.locale))
 
+    def units(self, count: int) -> str:
+        """A count of units with the noun agreeing ("1 unit", "5 units"; «1 штука», «2 штуки»,
+        «5 штук»): put into a sentence whole, never as a bare number before a fixed noun."""
+        return self.ngettext("{units} unit", "{units} units", count).format(units=count)
+
+    def packs(self, count: int) -> str:
+        return self.ngettext("{count} pack", "{count} packs", count).format(count=count)
+
     def kilograms(self, grams: int) -> str:
         """Grams as kilograms in the locale's digits: "0.5", "1.104", "0,5"."""
         return str(

@@ -29,10 +29,11 @@ def km(t: Translator, value: float) -> str:
 
 def unload_text(t: Translator, stop: Stop) -> str:
     return "; ".join(
-        t.ngettext("{item}: {packs} pack ({units} units)", "{item}: {packs} packs ({units} units)",
-                   line.packs).format(item=escape(line.label), packs=line.packs, units=line.units)
+        t.gettext("{item}: {packs} ({units})").format(
+            item=escape(line.label), packs=t.packs(line.packs), units=t.units(line.units)
+        )
         for line in stop.unload
-    )  # fmt: skip
+    )
 
 
 def _mark(plan: RoutePlan, stop: Stop) -> str:
@@ -236,7 +237,7 @@ def rating_request(t: Translator, purchase: Purchase) -> dict[str, Any]:
         ).format(title=title(purchase)),
         "reply_markup": {
             "inline_keyboard": [[
-                {"text": "⭐" * stars if stars <= 1 else f"{stars} ⭐",
+                {"text": f"⭐ {stars}",  # a bare "⭐" first reads as a button of its own
                  "callback_data": encode(Action.RATE, purchase.id, stars)}
                 for stars in range(1, 6)
             ]]

@@ -25,6 +25,7 @@ from texts.notices.common import (
     names_text,
     title,
 )  # fmt: skip
+from texts.notices.rows import pack_lines, units_reason
 
 
 def payment_claimed(
@@ -205,8 +206,8 @@ def price_reason(t: Translator, purchase: Purchase, item_id: int, before: int, a
     if threshold is None:
         return ""
     if after > before:
-        return t.gettext("the order no longer reaches {units} units").format(units=threshold)
-    return t.gettext("the order now reaches {units} units").format(units=threshold)
+        return t.gettext("the order no longer reaches {units}").format(units=t.units(threshold))
+    return t.gettext("the order now reaches {units}").format(units=t.units(threshold))
 
 
 def price_line(t: Translator, purchase: Purchase, item_id: int, before: int, after: int) -> str:
@@ -233,14 +234,7 @@ def _units_line(
     t: Translator, purchase: Purchase, cause: Cause, item_id: int, before: int, after: int
 ) -> str:
     name = escape(purchase.item(item_id).label)
-    if cause is Cause.SUPPLY:
-        why = t.gettext("the supplier sends fewer packs") if after < before else ""
-    elif cause is Cause.ROW_COMPLETED:
-        why = t.gettext("its row of sizes is full now") if after > before else ""
-    elif after < before:
-        why = t.gettext("without the units that left, a pack is no longer full")
-    else:
-        why = t.gettext("a pack is full now")
+    why = units_reason(t, purchase, cause, item_id, before, after)
     line = t.gettext("{item}: you get {after} instead of {before}").format(
         item=name, after=after, before=before
     )
@@ -378,14 +372,7 @@ def impact_lines(
         lines.append(t.gettext("and {count} more").format(count=len(shown) - MAX_NAMES))
     for item_id, before, after in impact.prices:
         lines.append(price_line(t, purchase, item_id, before, after))
-    for item_id, before, after in impact.packs:
-        lines.append(
-            "• "
-            + t.gettext("{item}: {after} packs instead of {before}").format(
-                item=escape(purchase.item(item_id).label), after=after, before=before
-            )
-        )
-    return lines
+    return lines + pack_lines(t, purchase, impact.packs)
 
 
 def _out_paid(purchase: Purchase, impact: AmountsChanged, names: Mapping[int, str],

@@ -274,12 +274,17 @@ async def test_three_communities_sell_one_campaign_into_one_order_and_a_supplier
     manifest = await p.sandbox.wait_for_message(p.operator.id, "Your line 1")
     stop = re.search(r"(\d+)\. Block 2", manifest.text or "")
     assert stop is not None
+    # Ivan's Telegram app speaks Russian (he never chose with /language), his community
+    # English: the driver's note is his, so it comes in Russian.
+    p.heads[1].language_code = "ru"
+    await p.say(p.heads[1], "/start", "Здравствуйте!")
     await p.sandbox.tap(
         p.operator, manifest, f"✅ {stop[1]}. Delivered", answer="Delivered. The head is told."
     )
     # A campaign's part without a pickup slot: ordered now, and its head asked for the pickup.
-    asked = await p.sandbox.wait_for_message(p.heads[1].id, "The driver has delivered")
-    assert "Mark arrived" in (asked.text or "")
+    asked = await p.sandbox.wait_for_message(p.heads[1].id, "🚚 Водитель доставил товар")
+    assert "(/purchases)" in (asked.text or "") and "The driver" not in (asked.text or "")
+    assert "Honey 0.5 kg: 1 упаковка (2 штуки)" in (asked.text or "")
     async with p.runtime.database.unit_of_work() as uow:
         delivered = await uow.purchases.get(parts[1].id)
     assert delivered is not None and delivered.status is PurchaseStatus.ORDERED

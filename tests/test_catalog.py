@@ -241,6 +241,19 @@ async def test_goods_sold_by_weight_are_settled_when_weighed_at_the_pickup(
     purchase = await stored(c)
     assert str(account_of(purchase, c.alice.id).to_pay.amount) == "1.87"
     assert str(account_of(purchase, c.bob.id).to_pay.amount) == "8.19"
+    # The supplier's files and the packing list give the kilograms, not pieces × price per kg.
+    panel = await c.panel()
+    await c.sandbox.tap(c.head, panel, "Export", answer="")
+    await c.sandbox.emulator.wait_until(
+        lambda: "purchase-1.xlsx" in dict(c.sandbox.documents(c.head.id))
+    )
+    files = dict(c.sandbox.documents(c.head.id))
+    supplier = files["purchase-1-supplier.csv"].decode("utf-8-sig").splitlines()
+    assert supplier[1] == "Cheese,3,3,1.559,18.00,kg,28.06"
+    packing = list(load_workbook(io.BytesIO(files["purchase-1.xlsx"]))["Packing list"].values)
+    assert {row[3] for row in packing if row[1] in ("Alice Zebra", "Bob")} == {
+        "2 × Cheese (1.104 kg)", "1 × Cheese (0.455 kg)",
+    }  # fmt: skip
 
 
 def xlsx(rows: list[list[object]]) -> bytes:

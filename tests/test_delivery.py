@@ -263,7 +263,7 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         text = card.text or ""
         assert "Purchases: 1" in text and "Members: 2, of them repeat: 0" in text
         assert "Fill rate: 100 %" in text and "Not collected: —" in text
-        assert "3.5 of 5 from 2" in text and "complaints: 1" in text
+        assert "3.5 of 5 from 2 ratings" in text and "complaints: 1" in text
         assert "For review: rating" in text  # below the default 4.0
         assert "— The cheese came late" in text and "Alice" not in text
         await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.photo), after=sent)

@@ -289,7 +289,8 @@ def scorecard_text(
     flags = card.flags(thresholds)
     rating = (
         "—" if card.rating is None
-        else t.gettext("{rating} of 5 from {count}").format(
+        else t.ngettext("{rating} of 5 from {count} rating", "{rating} of 5 from {count} ratings",
+                        card.ratings).format(
             rating=format_decimal(card.rating, locale=t.locale), count=card.ratings)
     )  # fmt: skip
     lines = [

@@ -203,9 +203,11 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
     assert "Amount due: €28.40 (it was €9.06)" in bob_text
     summary = await c.sandbox.wait_for_message(c.head.id, "confirmation of Wildflower honey")
     assert "Bob: €9.06 → €28.40" in (summary.text or "")
+    assert "Honey 1 kg: 0 packs instead of 1" in (summary.text or "")
     assert f"paid €{alice_due.amount}: you owe €{alice_due.amount} back" in (summary.text or "")
     order = await c.sandbox.wait_for_message(c.head.id, "Updated supplier order")
-    assert "Honey 1 kg: 0" in (order.text or "")
+    # Nothing of it goes to the supplier: no line "0 × €12.50" (the summary said it went).
+    assert "Honey 1 kg" not in (order.text or "")
 
     await c.sandbox.tap(c.head, panel, "Payments", answer="")
     listing = await c.sandbox.wait_for_message(c.head.id, "Payments of", after=listing)
@@ -215,13 +217,10 @@ async def test_the_head_enters_the_supplier_s_answer_and_members_and_exports_fol
     workbook = load_workbook(io.BytesIO(dict(c.sandbox.documents(c.head.id))["purchase-1.xlsx"]))
     supplier = list(workbook["Supplier order"].iter_rows(values_only=True))
     assert [
-        (row[0], row[1], row[2], Decimal(str(row[3])), Decimal(str(row[4])))
-        for row in supplier[1:3]
-    ] == [
-        ("Honey 1 kg", 0, 0, Decimal("12.50"), Decimal(0)),
-        ("Honey 0.5 kg", 1, 1, Decimal("8.00"), Decimal("8.00")),
-    ]
-    assert Decimal(str(supplier[3][4])) == Decimal("8.00")
+        (row[0], row[1], row[2], Decimal(str(row[4])), Decimal(str(row[6])))
+        for row in supplier[1:2]
+    ] == [("Honey 0.5 kg", 1, 1, Decimal("8.00"), Decimal("8.00"))]
+    assert supplier[2][0] == "Total" and Decimal(str(supplier[2][6])) == Decimal("8.00")
 
     # Marked ordered: Bob, who still gets his honey, is told; Alice, left with nothing, is not.
     await tap_and_confirm(c.sandbox, c.head, await c.panel(), "Mark ordered")

@@ -47,5 +47,6 @@ def test_commands_are_handled_once_each() -> None:
                "refund", "supply", "edit", "arrived", "message", "helper")  # fmt: skip
     for command in offered:
         assert commands[command] >= 1, command
-    # /start and /new each have the wizard's (a link, a private chat) and one other.
-    assert {c: n for c, n in commands.items() if n > 1} == {"start": 2, "new": 2}
+    # /start and /new each have the wizard's (a link, a private chat) and one other; /orders
+    # has the private chat's list and the group's pointer to it.
+    assert {c: n for c, n in commands.items() if n > 1} == {"start": 2, "new": 2, "orders": 2}

@@ -171,15 +171,17 @@ class CourseNotices(EventNotices):
         if purchase.moq is None:
             return
         series = f"moq:{purchase.id}"
-        last = await self.uow.outbox.last_of_series(series)
-        told_reached = last is not None and not last.endswith(":lost")
+        # Kept apart from the outbox, which forgets sent messages after a month.
+        told_reached = await self.uow.events.told_moq_reached(purchase.id)
         head = purchase.head_id
         if purchase.moq_met() and not told_reached:
             text = notices.moq_reached(self.t(head), purchase)
             await self.send(f"{series}:{crossing}:reached", head, text)
+            await self.uow.events.tell_moq(purchase.id, reached=True)
         elif not purchase.moq_met() and told_reached and purchase.status is PurchaseStatus.OPEN:
             text = notices.moq_lost(self.t(head), purchase)
             await self.send(f"{series}:{crossing}:lost", head, text)
+            await self.uow.events.tell_moq(purchase.id, reached=False)
 
     async def on_SoldOut(self, event: LoggedEvent) -> None:  # noqa: N802
         item_id = int(event.payload["item_id"])

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event
-from storage.tables import DomainEventRow, HeadDigestRow, metadata
+from storage.tables import DomainEventRow, HeadDigestRow, MoqNoticeRow, metadata
 
 domain_events = metadata.tables[DomainEventRow.__tablename__]
 
@@ -105,4 +105,18 @@ class SqlEventLog:
             insert(HeadDigestRow)
             .values(purchase_id=purchase_id, last_sent_at=now)
             .on_conflict_do_update(index_elements=["purchase_id"], set_={"last_sent_at": now})
+        )
+
+    async def told_moq_reached(self, purchase_id: int) -> bool:
+        """Whether the head's last notice of the minimum said it was reached."""
+        row = await self._session.get(MoqNoticeRow, purchase_id)
+        return row is not None and row.reached
+
+    async def tell_moq(self, purchase_id: int, reached: bool) -> None:
+        """Note what the head is told of the minimum, with the notice that tells her."""
+        insert = postgresql.insert if self._is_postgres else sqlite.insert
+        await self._session.execute(
+            insert(MoqNoticeRow)
+            .values(purchase_id=purchase_id, reached=reached)
+            .on_conflict_do_update(index_elements=["purchase_id"], set_={"reached": reached})
         )

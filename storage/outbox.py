@@ -132,13 +132,3 @@ class SqlOutbox:
             await self._session.scalars(select(OutboxRow).where(OutboxRow.key == key))
         ).one_or_none()
         return None if row is None else (OutboxStatus(row.status), row.attempts, row.last_error)
-
-    async def last_of_series(self, series: str) -> str | None:
-        """The key of the newest message of a series (keys `series` and `series:...`): what a
-        person was told last of something that may change back and forth."""
-        in_series = or_(
-            OutboxRow.key == series, OutboxRow.key.startswith(series + ":", autoescape=True)
-        )
-        query = select(OutboxRow.key).where(in_series).order_by(OutboxRow.id.desc()).limit(1)
-        key = await self._session.scalar(query)
-        return None if key is None else str(key)

@@ -468,6 +468,16 @@ class HeadDigestRow(Base):
     last_sent_at: Mapped[datetime]
 
 
+class MoqNoticeRow(Base):
+    """What the head was told last of a purchase's minimum (reached or not), so the next
+    notice follows it, however long ago that was and whatever the outbox has forgotten."""
+
+    __tablename__ = "moq_notices"
+
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), primary_key=True)
+    reached: Mapped[bool] = mapped_column(Boolean)
+
+
 class PriceListRow(Base):
     """A supplier's price list a head imported, kept to be offered the next time: the item
     lines as the template writes them (read again through the same validators)."""

@@ -153,3 +153,56 @@ async def test_drafts_of_before_open_with_their_card_to_be_posted_unless_past_du
         await database.dispose()
     assert (due.status, past.status) == (PurchaseStatus.OPEN, PurchaseStatus.DRAFT)
     assert awaited == [builders.purchase().community_id, None]
+
+
+async def test_what_the_head_was_told_of_the_minimum_is_taken_from_the_outbox(
+    database_url: str,
+) -> None:
+    """An open purchase keeps what its head was told last of the minimum, as the outbox still
+    says it; a purchase past its stop, or one never told, starts with nothing noted."""
+    now = datetime.now(UTC)
+    database = Database(database_url)
+    try:
+        community = Community(builders.purchase().community_id, "Block 5", "UTC", "EUR", "en")
+        await services.register_community(database.unit_of_work(), community)
+        ids = []
+        for _ in range(4):
+            draft = replace(builders.purchase(), id=0, deadline=now + timedelta(days=3))
+            ids.append(await services.publish_purchase(
+                database.unit_of_work(), draft, now, Decimal(10)
+            ))  # fmt: skip
+    finally:
+        await database.dispose()
+    await downgrade(database_url, "0024")
+    reached, lost, stopped, untold = ids
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE purchases SET status = 'stopped' WHERE id = :id"), {"id": stopped}
+            )
+            for number, key in enumerate([
+                f"moq:{lost}:1:reached", f"moq:{reached}:2:reached", f"moq:{lost}:3:lost",
+                f"moq:{stopped}:4:reached", f"moqx:{untold}:5:reached",
+            ]):  # fmt: skip
+                await connection.execute(
+                    text(
+                        "INSERT INTO outbox (key, chat_id, payload, status, attempts, "
+                        "next_attempt_at, last_error, created_at) VALUES (:key, 1000, '{}', "
+                        "'sent', 1, :now, '', :now)"
+                    ),
+                    {"key": key, "now": now + timedelta(seconds=number)},
+                )
+    finally:
+        await engine.dispose()
+    await upgrade(database_url)
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            told = [await uow.events.told_moq_reached(purchase_id) for purchase_id in ids]
+        async with database.sessions() as session:
+            noted = set(await session.scalars(text("SELECT purchase_id FROM moq_notices")))
+    finally:
+        await database.dispose()
+    assert told == [True, False, False, False]
+    assert noted == {reached, lost}

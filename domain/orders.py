@@ -89,7 +89,8 @@ class PurchaseOrders(PurchaseState):
             if item.item_id in totals and totals[item.item_id][0] > 0
         }
 
-    def _ensure_orders_open(self, now: datetime) -> None:
+    def ensure_orders_open(self, now: datetime) -> None:
+        """Refuse any change of orders once they are closed, saying why."""
         if not self.accepts_orders(now):
             if self.status is PurchaseStatus.OPEN:
                 raise OrdersClosed(N_("the deadline has passed; orders can no longer change"))
@@ -107,7 +108,7 @@ class PurchaseOrders(PurchaseState):
         self, member_id: int, member_name: str, item_id: int, quantity: int, now: datetime
     ) -> None:
         """Set a member's quantity of one item, within stock and the per-member limits."""
-        self._ensure_orders_open(now)
+        self.ensure_orders_open(now)
         item = self.item(item_id)
         current = self.quantity(member_id, item_id)
         if quantity == current:
@@ -189,7 +190,7 @@ class PurchaseOrders(PurchaseState):
 
     def set_tolerance(self, member_id: int, item_id: int, tolerance: int, now: datetime) -> None:
         """ "I would also take up to N more units to help fill a pack"."""
-        self._ensure_orders_open(now)
+        self.ensure_orders_open(now)
         item = self.item(item_id)
         current = self.tolerance(member_id, item_id)
         if tolerance == current:

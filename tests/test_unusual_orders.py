@@ -10,8 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.errors import N_
+from domain import services
+from domain.errors import N_, OrdersClosed
+from domain.permissions import Actor
+from domain.purchase import PurchaseStatus
 from domain.services.unit import apply
+from handlers.purchase_card import refusal
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, joined_toast, template
 from tests.test_mini_app import request
@@ -154,6 +158,19 @@ async def test_the_editor_asks_once_confirm_saves_and_change_does_not(
             reason=t.gettext("this question is out of date: tap +1 again")
         )
         assert (await c.sandbox.answer_of(forged)).text == refused
+        assert await quantity(c, c.alice.id) == 202
+
+        # After the stop, an old Confirm says orders are closed, and the editor is as it stands.
+        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+        late = c.sandbox.press_forged(
+            c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 201)
+        )
+        closed = OrdersClosed(
+            N_("the purchase is {status}; orders can no longer change"),
+            status=PurchaseStatus.STOPPED,
+        )
+        assert (await c.sandbox.answer_of(late)).text == refusal(t, closed)
+        await c.sandbox.wait_for_edit(editor, lambda m: not shows_editor(m))
         assert await quantity(c, c.alice.id) == 202
 
 

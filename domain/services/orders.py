@@ -59,9 +59,11 @@ async def confirm_quantity(
 ) -> MemberOrderView:
     """The member confirmed the unusual quantity the editor asked about. Pressed again, or
     after the line already went past it, it changes nothing; a question more than one unit
-    above the line is not the one the editor asked now, and is refused."""
+    above the line is not the one the editor asked now, and is refused; once orders are
+    closed it says so, whatever it asked."""
 
     def change(purchase: Purchase) -> None:
+        purchase.ensure_orders_open(now)
         current = purchase.quantity(member_id, item_id)
         if quantity <= current:
             return

@@ -436,12 +436,23 @@ async def use_price_list(press: Press) -> None:
             ),
         )  # fmt: skip
         return
-    intro = press.t.gettext(
-        "The items of {supplier} are in. Now the rest of the purchase in {title}."
-    ).format(supplier=price_list.supplier, title=community.title)
+    intro = _items_in(press.t, wizard).format(supplier=price_list.supplier, title=community.title)
     intro = "\n".join(filter(None, (intro, left_out_note(press.t, left_out))))
     with contextlib.suppress(AlreadyProcessed):
         await _ask(press.update, press.context, wizard, wizard.step, intro)
+
+
+def _items_in(t: Translator, wizard: Wizard) -> str:
+    """What the head hears of a price list's items added where her wizard is: at its preview
+    she sees it again, changing one answer she goes on with it, else the questions go on."""
+    if wizard.step is Step.PREVIEW:
+        return t.gettext("The items of {supplier} are in. Here is your purchase in {title} now.")
+    if wizard.editing:
+        return t.gettext(
+            "The items of {supplier} are in. Go on with the answer you were changing in "
+            "{title}; the preview follows."
+        )
+    return t.gettext("The items of {supplier} are in. Now the rest of the purchase in {title}.")
 
 
 @on_press

@@ -15,11 +15,12 @@ import pytest
 from domain import services
 from domain.money import Money
 from domain.purchase import PurchaseStatus
-from handlers.wizard_steps import WIZARD, Wizard
+from handlers.wizard_steps import WIZARD, Step, Wizard
 from sandbox.model import SandboxMessage
 from tests.support.builders import item, purchase
 from tests.support.scenario import Community, community_running, template
 from tests.test_campaigns import campaign_form
+from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
 PRICE_TWICE = (
@@ -157,6 +158,51 @@ async def test_a_price_list_adds_its_items_once_and_keeps_what_was_typed(
     kept = await wizard_of(c)
     assert (kept.form.title, kept.form.description) == ("Spring honey", "Raw honey")
     assert [i.label for i in kept.form.items] == ["Honey 1 kg", "Wax"]
+
+
+async def test_open_with_these_items_at_the_preview_shows_the_preview_with_them(
+    community: Community,
+) -> None:
+    c, t = community, translator(community)
+    sent = await c.sandbox.send(c.head, "/new", chat=c.chat)
+    offer = await c.sandbox.wait_for_message(c.chat.id, lambda m: bool(m.buttons()), after=sent)
+    await c.sandbox.wait_for_message(
+        c.head.id, after=await c.sandbox.open_link(c.head, offer.buttons()[0]["url"])
+    )
+
+    def is_preview(m: SandboxMessage) -> bool:
+        return t.gettext("Publish") in [b["text"] for b in m.buttons()]
+
+    body = template(Item="Honey 0.5 kg | 7.00", Item2="")
+    await c.sandbox.wait_for_message(
+        c.head.id, is_preview, after=await c.sandbox.send(c.head, "/new\n" + body)
+    )
+    sent = await c.sandbox.send_document(c.head, "altai.csv", PRICE_LIST, caption="Altai Farm")
+    listed = await c.sandbox.wait_for_message(
+        c.head.id, lambda m: bool(m.buttons()) and "Altai Farm" in (m.text or ""), after=sent
+    )
+    await c.sandbox.tap(c.head, listed, t.gettext("Open a purchase with these items"), answer="")
+    intro = t.gettext("The items of {supplier} are in. Here is your purchase in {title} now.")
+    said = await c.sandbox.wait_for_message(
+        c.head.id, intro.format(supplier="Altai Farm", title="Block 5"), after=listed
+    )
+    preview = await c.sandbox.wait_for_message(c.head.id, is_preview, after=said)
+    assert "Wax" in (preview.text or "")
+    kept = await wizard_of(c)
+    assert kept.step is Step.PREVIEW
+    assert [i.label for i in kept.form.items] == ["Honey 0.5 kg", "Honey 1 kg", "Wax"]
+
+    # Changing one answer from the preview, she goes on with that answer.
+    fee = c.sandbox.press_forged(c.head, preview, encode(Action.WIZARD_FIELD, Step.FEE))
+    assert (await c.sandbox.answer_of(fee)).text in ("", None)
+    asked = await c.sandbox.wait_for_message(c.head.id, after=preview)
+    await c.sandbox.tap(c.head, listed, t.gettext("Open a purchase with these items"), answer="")
+    changing = t.gettext(
+        "The items of {supplier} are in. Go on with the answer you were changing in "
+        "{title}; the preview follows."
+    ).format(supplier="Altai Farm", title="Block 5")
+    await c.sandbox.wait_for_message(c.head.id, changing, after=asked)
+    assert (await wizard_of(c)).step is Step.FEE
 
 
 async def test_an_edit_naming_an_item_twice_is_refused(community: Community) -> None:

@@ -21,6 +21,7 @@ import pytest
 from sandbox.postgres import PostgresCluster, find_postgres_bin
 from storage.migrate import upgrade
 from storage.unit_of_work import Database
+from tests.support.scenario import Community, community_running
 
 TEMPLATE_DATABASE = "groupbuy_template"
 
@@ -195,3 +196,11 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+@pytest.fixture(params=["en", "ru"])
+async def bilingual(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Community]:
+    """The sandbox's community running in English, then in Russian (everyone's app and the
+    chat), for tests of what people read."""
+    async with community_running(sqlite_url, language=request.param) as running:
+        yield running

@@ -5,23 +5,17 @@ the purchase to mend and publish — in the head's language."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from domain.money import Money
-from tests.support.scenario import Community, community_running, template
+from tests.support.scenario import Community, template
 from tests.test_campaigns import campaign_form
-from texts.i18n import Translator
 
 
-@pytest.fixture(params=["en", "ru"])
-async def community(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Community]:
-    async with community_running(sqlite_url, language=request.param) as running:
-        for person in (running.head, running.admin):
-            sent = await running.sandbox.start(person)
-            await running.sandbox.wait_for_message(person.id, after=sent)
-        yield running
+@pytest.fixture
+async def community(bilingual: Community) -> Community:
+    await bilingual.started(bilingual.head, bilingual.admin)
+    return bilingual
 
 
 async def in_group(c: Community, text: str, answer: str) -> None:
@@ -33,7 +27,7 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     community: Community,
 ) -> None:
     c = community
-    t = Translator(c.head.language_code or "en")
+    t = c.translator()
     # Hanna ran a purchase before: where members pay her is known.
     await c.publish(template(**{"Pay to": "IBAN DE12 3456"}))
     await c.say(c.admin, campaign_form(), "Campaign #1 Autumn honey is open")

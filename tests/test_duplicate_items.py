@@ -5,7 +5,6 @@ in the head's language. Open a purchase with these items keeps what the head typ
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -71,21 +70,14 @@ async def to_items(c: Community, t: Translator, title: str) -> SandboxMessage:
     return await c.say(c.head, "Altai Bee Farm", items[:20])
 
 
-@pytest.fixture(params=["en", "ru"])
-async def community(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Community]:
-    async with community_running(sqlite_url, language=request.param) as running:
-        for person in (running.head, running.alice):
-            sent = await running.sandbox.start(person)
-            await running.sandbox.wait_for_message(person.id, after=sent)
-        yield running
-
-
-def translator(c: Community) -> Translator:
-    return Translator(c.head.language_code or "en")
+@pytest.fixture
+async def community(bilingual: Community) -> Community:
+    await bilingual.started(bilingual.head, bilingual.alice)
+    return bilingual
 
 
 async def test_a_template_with_an_item_twice_is_refused_naming_it(community: Community) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     twice = template(Item2="honey  1 KG | 13.00")
     sent = await c.sandbox.send(c.head, "/new\n" + twice, chat=c.chat)
     reply = await c.sandbox.wait_for_message(c.chat.id, has("Honey 1 kg"), after=sent)
@@ -100,7 +92,7 @@ async def test_a_template_with_an_item_twice_is_refused_naming_it(community: Com
 
 
 async def test_the_wizard_refuses_an_item_typed_again(community: Community) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     await to_items(c, t, "Winter honey")
     added = t.gettext("Added item {number}: {name}. Send another, or press Done.")
     await c.say(c.head, "Honey 1 kg | 12.50", added.format(number=1, name="Honey 1 kg"))
@@ -114,7 +106,7 @@ async def test_the_wizard_refuses_an_item_typed_again(community: Community) -> N
 async def test_a_price_list_adds_its_items_once_and_keeps_what_was_typed(
     community: Community,
 ) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     await to_items(c, t, "Winter honey")
     await c.say(c.head, "Honey 1 kg | 13.00", "Honey 1 kg")
     sent = await c.sandbox.send_document(c.head, "altai.csv", PRICE_LIST, caption="Altai Farm")
@@ -163,7 +155,7 @@ async def test_a_price_list_adds_its_items_once_and_keeps_what_was_typed(
 async def test_open_with_these_items_at_the_preview_shows_the_preview_with_them(
     community: Community,
 ) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     sent = await c.sandbox.send(c.head, "/new", chat=c.chat)
     offer = await c.sandbox.wait_for_message(c.chat.id, lambda m: bool(m.buttons()), after=sent)
     await c.sandbox.wait_for_message(
@@ -206,7 +198,7 @@ async def test_open_with_these_items_at_the_preview_shows_the_preview_with_them(
 
 
 async def test_an_edit_naming_an_item_twice_is_refused(community: Community) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     await c.publish()
     edit = "/edit 1\nItem: Honey 1 kg | 13.00\nItem: honey 1 kg | 14.00"
     reply = await c.say(c.head, edit, "Honey 1 kg")
@@ -230,7 +222,7 @@ async def open_again_of_twins(c: Community, second_price: str) -> SandboxMessage
         head_id=c.head.id, deadline=now + timedelta(days=2),
     )  # fmt: skip
     await services.publish_purchase(c.runtime.database.unit_of_work(), draft, now, Decimal(10))
-    t = translator(c)
+    t = c.translator()
     await c.cancel("/cancel_purchase 1 the farm closed", t)
     panel = await c.panel()
     await c.sandbox.tap(c.head, panel, t.gettext("🔁 Open again"), answer="")
@@ -238,7 +230,7 @@ async def open_again_of_twins(c: Community, second_price: str) -> SandboxMessage
 
 
 async def test_open_again_lists_an_old_purchase_s_twins_once(community: Community) -> None:
-    c, t = community, translator(community)
+    c, t = community, community.translator()
     await open_again_of_twins(c, "12.50")
     said = t.ngettext(
         "{count} item was in the list already, as it is, and is not added again: {items}.",
@@ -258,7 +250,7 @@ async def test_open_again_of_twins_at_two_prices_asks_which(sqlite_url: str) -> 
         await c.sandbox.start(c.head)
         refused = await open_again_of_twins(c, "13.00")
         assert "It cannot be opened again as it was:" in (refused.text or "")
-        assert price_twice(translator(c), "Honey 1 kg", "12.50", "13.00") in (refused.text or "")
+        assert price_twice(c.translator(), "Honey 1 kg", "12.50", "13.00") in (refused.text or "")
 
 
 async def test_a_campaign_with_an_item_twice_is_refused(sqlite_url: str) -> None:
@@ -266,7 +258,7 @@ async def test_a_campaign_with_an_item_twice_is_refused(sqlite_url: str) -> None
         await c.sandbox.start(c.admin)
         form = campaign_form() + "\nItem: honey 0.5 kg | 8.50 | supply 5.00"
         reply = await c.say(c.admin, form, "Not done")
-        assert price_twice(translator(c), "Honey 0.5 kg", "8.00", "8.50") in (reply.text or "")
+        assert price_twice(c.translator(), "Honey 0.5 kg", "8.00", "8.50") in (reply.text or "")
         assert "line 10 (Item)" in (reply.text or "")
         async with c.runtime.database.unit_of_work() as uow:
             assert await uow.campaigns.listed() == []

@@ -118,24 +118,30 @@ async def test_payments_of_before_the_ledger_are_carried_over(database_url: str)
     assert purchase.pay_to == "" and purchase.pay_by is None
 
 
+async def published(database_url: str, deadlines: list[datetime]) -> list[int]:
+    """A purchase published a day before each deadline in a community of the builders'."""
+    database = Database(database_url)
+    try:
+        community = Community(builders.purchase().community_id, "Block 5", "UTC", "EUR", "en")
+        await services.register_community(database.unit_of_work(), community)
+        ids = []
+        for deadline in deadlines:
+            draft = replace(builders.purchase(), id=0, deadline=deadline)
+            ids.append(await services.publish_purchase(
+                database.unit_of_work(), draft, deadline - timedelta(days=1), Decimal(10)
+            ))  # fmt: skip
+        return ids
+    finally:
+        await database.dispose()
+
+
 async def test_drafts_of_before_open_with_their_card_to_be_posted_unless_past_due(
     database_url: str,
 ) -> None:
     """A draft the version before left (stopped before its card was posted) is opened with its
     card to be posted, as publishing now does; one whose deadline passed stays a draft."""
     now = datetime.now(UTC)
-    database = Database(database_url)
-    try:
-        community = Community(builders.purchase().community_id, "Block 5", "UTC", "EUR", "en")
-        await services.register_community(database.unit_of_work(), community)
-        ids = []
-        for deadline in (now + timedelta(days=3), now - timedelta(days=1)):
-            draft = replace(builders.purchase(), id=0, deadline=deadline)
-            ids.append(await services.publish_purchase(
-                database.unit_of_work(), draft, deadline - timedelta(days=1), Decimal(10)
-            ))  # fmt: skip
-    finally:
-        await database.dispose()
+    ids = await published(database_url, [now + timedelta(days=3), now - timedelta(days=1)])
     await downgrade(database_url, "0017")
     engine = create_engine(database_url)
     try:
@@ -161,18 +167,7 @@ async def test_what_the_head_was_told_of_the_minimum_is_taken_from_the_outbox(
     """An open purchase keeps what its head was told last of the minimum, as the outbox still
     says it; a purchase past its stop, or one never told, starts with nothing noted."""
     now = datetime.now(UTC)
-    database = Database(database_url)
-    try:
-        community = Community(builders.purchase().community_id, "Block 5", "UTC", "EUR", "en")
-        await services.register_community(database.unit_of_work(), community)
-        ids = []
-        for _ in range(4):
-            draft = replace(builders.purchase(), id=0, deadline=now + timedelta(days=3))
-            ids.append(await services.publish_purchase(
-                database.unit_of_work(), draft, now, Decimal(10)
-            ))  # fmt: skip
-    finally:
-        await database.dispose()
+    ids = await published(database_url, [now + timedelta(days=3)] * 4)
     await downgrade(database_url, "0024")
     reached, lost, stopped, untold = ids
     engine = create_engine(database_url)

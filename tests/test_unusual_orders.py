@@ -22,7 +22,6 @@ from tests.test_mini_app import request
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
-LANGUAGES = ["en", "ru"]
 HONEY = "Honey 1 kg"
 
 
@@ -54,7 +53,7 @@ async def ordered(c: Community, member_id: int, units: int) -> None:
     )
 
 
-@pytest.mark.parametrize("language", [*LANGUAGES, "zh_Hans"])  # Chinese: its own full stop
+@pytest.mark.parametrize("language", ["en", "ru", "zh_Hans"])  # Chinese: its own full stop
 async def test_the_mini_app_refuses_an_absurd_quantity_with_the_reason_and_shows_the_total(
     sqlite_url: str, language: str
 ) -> None:
@@ -93,122 +92,107 @@ async def test_the_mini_app_refuses_an_absurd_quantity_with_the_reason_and_shows
         assert await quantity(c, c.alice.id) == 250
 
 
-async def editor_of(c: Community, user_id: int, sent: SandboxMessage) -> SandboxMessage:
-    return await c.sandbox.wait_for_message(
-        user_id, lambda m: any(b["text"] == f"+1 {HONEY}" for b in m.buttons()), after=sent
-    )
-
-
 def shows_editor(m: SandboxMessage) -> bool:
     return any(b["text"] == f"+1 {HONEY}" for b in m.buttons())
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-async def test_the_editor_asks_once_confirm_saves_and_change_does_not(
-    sqlite_url: str, language: str
-) -> None:
-    t = Translator(language)
-    async with community_running(sqlite_url, language=language) as c:
-        card = await c.publish(honey("20 units"))
-        await c.sandbox.tap(c.alice, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
-        await ordered(c, c.alice.id, 200)  # the most anyone would usually order here
-
-        # The card's +1 cannot ask: it says why, and where to confirm.
-        answer = await c.sandbox.tap(c.alice, card, f"+1 {HONEY}")
-        assert answer.text == (
-            t.gettext("Not added: {reason}").format(reason=unusual(t, 201, 200))
-            + "\n"
-            + t.gettext("For more, use My order: it asks you to confirm.")
-        )
-        assert await quantity(c, c.alice.id) == 200
-
-        editor = await editor_of(c, c.alice.id, await c.sandbox.start(c.alice, "o1"))
-        question = t.gettext(
-            "You are ordering {quantity} × {item} in {title} — that is more than anyone would "
-            "usually order here (up to {bound}). Is that right?"
-        ).format(quantity=201, item=HONEY, title="Wildflower honey from Altai", bound=200)
-        confirm = t.gettext("✅ Confirm {quantity} × {item}").format(quantity=201, item=HONEY)
-
-        # +1 past the bound asks; Change brings the editor back with nothing saved.
-        await c.sandbox.tap(c.alice, editor, f"+1 {HONEY}", answer="")
-        asked = await c.sandbox.wait_for_edit(editor, question)
-        assert [b["text"] for b in asked.buttons()] == [confirm, t.gettext("✏️ Change")]
-        await c.sandbox.tap(c.alice, asked, t.gettext("✏️ Change"), answer="")
-        back = await c.sandbox.wait_for_edit(editor, shows_editor)
-        assert await quantity(c, c.alice.id) == 200
-
-        # Asked again, Confirm saves that many; the next +1 is not asked about again.
-        await c.sandbox.tap(c.alice, back, f"+1 {HONEY}", answer="")
-        asked = await c.sandbox.wait_for_edit(editor, question)
-        await c.sandbox.tap(c.alice, asked, confirm, answer=t.gettext("Updated."))
-        back = await c.sandbox.wait_for_edit(editor, shows_editor)
-        assert await quantity(c, c.alice.id) == 201
-        await c.sandbox.tap(c.alice, back, f"+1 {HONEY}", answer=t.gettext("Updated."))
-        assert await quantity(c, c.alice.id) == 202
-
-        # An old Confirm changes nothing; a forged one for far more is refused.
-        stale = c.sandbox.press_forged(
-            c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 201)
-        )
-        assert (await c.sandbox.answer_of(stale)).text == t.gettext("Updated.")
-        forged = c.sandbox.press_forged(
-            c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 5000)
-        )
-        refused = t.gettext("Not added: {reason}").format(
-            reason=t.gettext("this question is out of date: tap +1 again")
-        )
-        assert (await c.sandbox.answer_of(forged)).text == refused
-        assert await quantity(c, c.alice.id) == 202
-
-        # After the stop, an old Confirm says orders are closed, and the editor is as it stands.
-        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
-        late = c.sandbox.press_forged(
-            c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 201)
-        )
-        closed = OrdersClosed(
-            N_("the purchase is {status}; orders can no longer change"),
-            status=PurchaseStatus.STOPPED,
-        )
-        assert (await c.sandbox.answer_of(late)).text == refusal(t, closed)
-        await c.sandbox.wait_for_edit(editor, lambda m: not shows_editor(m))
-        assert await quantity(c, c.alice.id) == 202
+async def editor_of(c: Community, user_id: int, sent: SandboxMessage) -> SandboxMessage:
+    return await c.sandbox.wait_for_message(user_id, shows_editor, after=sent)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_editor_asks_once_confirm_saves_and_change_does_not(bilingual: Community) -> None:
+    c, t = bilingual, bilingual.translator()
+    card = await c.publish(honey("20 units"))
+    await c.sandbox.tap(c.alice, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
+    await ordered(c, c.alice.id, 200)  # the most anyone would usually order here
+
+    # The card's +1 cannot ask: it says why, and where to confirm.
+    answer = await c.sandbox.tap(c.alice, card, f"+1 {HONEY}")
+    assert answer.text == (
+        t.gettext("Not added: {reason}").format(reason=unusual(t, 201, 200))
+        + "\n"
+        + t.gettext("For more, use My order: it asks you to confirm.")
+    )
+    assert await quantity(c, c.alice.id) == 200
+
+    editor = await editor_of(c, c.alice.id, await c.sandbox.start(c.alice, "o1"))
+    question = t.gettext(
+        "You are ordering {quantity} × {item} in {title} — that is more than anyone would "
+        "usually order here (up to {bound}). Is that right?"
+    ).format(quantity=201, item=HONEY, title="Wildflower honey from Altai", bound=200)
+    confirm = t.gettext("✅ Confirm {quantity} × {item}").format(quantity=201, item=HONEY)
+
+    # +1 past the bound asks; Change brings the editor back with nothing saved.
+    await c.sandbox.tap(c.alice, editor, f"+1 {HONEY}", answer="")
+    asked = await c.sandbox.wait_for_edit(editor, question)
+    assert [b["text"] for b in asked.buttons()] == [confirm, t.gettext("✏️ Change")]
+    await c.sandbox.tap(c.alice, asked, t.gettext("✏️ Change"), answer="")
+    back = await c.sandbox.wait_for_edit(editor, shows_editor)
+    assert await quantity(c, c.alice.id) == 200
+
+    # Asked again, Confirm saves that many; the next +1 is not asked about again.
+    await c.sandbox.tap(c.alice, back, f"+1 {HONEY}", answer="")
+    asked = await c.sandbox.wait_for_edit(editor, question)
+    await c.sandbox.tap(c.alice, asked, confirm, answer=t.gettext("Updated."))
+    back = await c.sandbox.wait_for_edit(editor, shows_editor)
+    assert await quantity(c, c.alice.id) == 201
+    await c.sandbox.tap(c.alice, back, f"+1 {HONEY}", answer=t.gettext("Updated."))
+    assert await quantity(c, c.alice.id) == 202
+
+    # An old Confirm changes nothing; a forged one for far more is refused.
+    stale = c.sandbox.press_forged(c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 201))
+    assert (await c.sandbox.answer_of(stale)).text == t.gettext("Updated.")
+    forged = c.sandbox.press_forged(c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 5000))
+    refused = t.gettext("Not added: {reason}").format(
+        reason=t.gettext("this question is out of date: tap +1 again")
+    )
+    assert (await c.sandbox.answer_of(forged)).text == refused
+    assert await quantity(c, c.alice.id) == 202
+
+    # After the stop, an old Confirm says orders are closed, and the editor is as it stands.
+    await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+    late = c.sandbox.press_forged(c.alice, back, encode(Action.ORDER_CONFIRM_UNUSUAL, 1, 1, 201))
+    closed = OrdersClosed(
+        N_("the purchase is {status}; orders can no longer change"),
+        status=PurchaseStatus.STOPPED,
+    )
+    assert (await c.sandbox.answer_of(late)).text == refusal(t, closed)
+    await c.sandbox.wait_for_edit(editor, lambda m: not shows_editor(m))
+    assert await quantity(c, c.alice.id) == 202
+
+
 async def test_the_head_hears_the_minimum_reached_no_longer_reached_and_reached_again(
-    sqlite_url: str, language: str
+    bilingual: Community,
 ) -> None:
-    t = Translator(language)
-    async with community_running(sqlite_url, language=language) as c:
-        for person in (c.head, c.alice, c.bob):
-            await c.sandbox.wait_for_message(person.id, after=await c.sandbox.start(person))
-        card = await c.publish(honey("2 units"))
-        reached = t.gettext("🎉 {title} has reached its minimum order ({progress}).")
-        lost = t.gettext(
-            "↩️ {title} is below its minimum order again ({progress}): someone lowered or "
-            "withdrew an order."
-        )
-        reached_start = reached.split("{progress}")[0].format(title="Wildflower honey from Altai")
-        lost_start = lost.split("{progress}")[0].format(title="Wildflower honey from Altai")
+    c, t = bilingual, bilingual.translator()
+    await c.started(c.head, c.alice, c.bob)
+    card = await c.publish(honey("2 units"))
+    reached = t.gettext("🎉 {title} has reached its minimum order ({progress}).")
+    lost = t.gettext(
+        "↩️ {title} is below its minimum order again ({progress}): someone lowered or "
+        "withdrew an order."
+    )
+    reached_start = reached.split("{progress}")[0].format(title="Wildflower honey from Altai")
+    lost_start = lost.split("{progress}")[0].format(title="Wildflower honey from Altai")
 
-        await c.sandbox.tap(c.alice, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
-        await c.sandbox.tap(c.bob, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
-        first = await c.sandbox.wait_for_message(c.head.id, reached_start)
+    await c.sandbox.tap(c.alice, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
+    await c.sandbox.tap(c.bob, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
+    first = await c.sandbox.wait_for_message(c.head.id, reached_start)
 
-        # Bob withdraws: below the minimum again, before the stop.
-        editor = await editor_of(c, c.bob.id, await c.sandbox.start(c.bob, "o1"))
-        await c.sandbox.tap(c.bob, editor, t.gettext("Withdraw"), answer="")
-        asked = await c.sandbox.wait_for_edit(editor, lambda m: len(m.buttons()) == 2)
-        await c.sandbox.tap(
-            c.bob, asked, t.gettext("Yes, withdraw me"),
-            answer=t.gettext("You are out of this purchase."),
-        )  # fmt: skip
-        dropped = await c.sandbox.wait_for_message(c.head.id, lost_start, after=first)
+    # Bob withdraws: below the minimum again, before the stop.
+    editor = await editor_of(c, c.bob.id, await c.sandbox.start(c.bob, "o1"))
+    await c.sandbox.tap(c.bob, editor, t.gettext("Withdraw"), answer="")
+    asked = await c.sandbox.wait_for_edit(editor, lambda m: len(m.buttons()) == 2)
+    await c.sandbox.tap(
+        c.bob, asked, t.gettext("Yes, withdraw me"),
+        answer=t.gettext("You are out of this purchase."),
+    )  # fmt: skip
+    dropped = await c.sandbox.wait_for_message(c.head.id, lost_start, after=first)
 
-        # Bob is back: reached once more, told once more.
-        await c.sandbox.tap(c.bob, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
-        await c.sandbox.wait_for_message(c.head.id, reached_start, after=dropped)
-        said = [m.text or "" for m in c.sandbox.emulator.chat_messages(c.head.id)]
-        assert [s.startswith(reached_start) for s in said if s.startswith(("🎉", "↩️"))] == [
-            True, False, True,
-        ]  # fmt: skip
+    # Bob is back: reached once more, told once more.
+    await c.sandbox.tap(c.bob, card, f"+1 {HONEY}", answer=joined_toast(t, 1, HONEY))
+    await c.sandbox.wait_for_message(c.head.id, reached_start, after=dropped)
+    said = [m.text or "" for m in c.sandbox.emulator.chat_messages(c.head.id)]
+    assert [s.startswith(reached_start) for s in said if s.startswith(("🎉", "↩️"))] == [
+        True, False, True,
+    ]  # fmt: skip

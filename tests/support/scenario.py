@@ -92,6 +92,15 @@ class Community:
             asked, words("Cancelled. Every member gets your reason.")
         )
 
+    def translator(self) -> Translator:
+        """The language everyone here speaks."""
+        return Translator(self.head.language_code or "en")
+
+    async def started(self, *people: SandboxUser) -> None:
+        """Each of them starts the bot and reads its greeting, so the bot may write to them."""
+        for person in people:
+            await self.sandbox.wait_for_message(person.id, after=await self.sandbox.start(person))
+
     async def say(self, user: SandboxUser, text: str, answer: str) -> SandboxMessage:
         """`user` writes in their private chat; wait for the bot's reply containing `answer`."""
         sent = await self.sandbox.send(user, text)

@@ -26,7 +26,8 @@ from domain.form_fields import FormError, parse_deadline, parse_item_line, parse
 from domain.item_identity import ensure_new
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
-from domain.purchase_form import in_line, item_template, key_values
+from domain.purchase_form import in_line, key_values
+from domain.template_lines import item_template
 
 KEYS = {
     "title": "title", "название": "title", "标题": "title",

@@ -20,13 +20,8 @@ from domain.form_fields import FormError
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
 from domain.purchase import PaymentMode, Purchase
-from domain.purchase_form import (
-    PurchaseEdit,
-    TemplateContext,
-    item_template,
-    parse_edit,
-    slot_template,
-)
+from domain.purchase_form import PurchaseEdit, TemplateContext, parse_edit
+from domain.template_lines import item_template, slot_template
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Registration,

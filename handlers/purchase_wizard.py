@@ -35,7 +35,8 @@ from domain.form_fields import (
 )
 from domain.ports import AlreadyProcessed
 from domain.purchase import FINISHED, PaymentMode
-from domain.purchase_form import again_of, parse_template
+from domain.purchase_form import parse_template
+from domain.template_lines import again_of
 from handlers.new_purchase import NEW_COMMAND
 from handlers.purchase_card import not_done
 from handlers.runtime import (

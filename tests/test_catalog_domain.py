@@ -21,15 +21,10 @@ from domain.money import Money
 from domain.permissions import Actor
 from domain.price_list import PriceListError, read_rows, split_line
 from domain.purchase import Item, PickupSlot, Purchase, PurchaseStatus, numbered_slots
-from domain.purchase_form import (
-    PurchaseForm,
-    TemplateContext,
-    again_of,
-    item_template,
-    parse_template,
-)
+from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from domain.reports import head_report
 from domain.rows import allocate_rows, rows_state
+from domain.template_lines import again_of, item_template
 from tests.support.builders import HEAD, NOW, eur, purchase
 
 SIZES = ("S", "M", "L", "XL")

@@ -26,10 +26,10 @@ from domain.purchase_form import (
     PurchaseEdit,
     PurchaseForm,
     TemplateContext,
-    item_template,
     parse_edit,
     parse_template,
 )
+from domain.template_lines import item_template
 from tests.support.builders import NOW, eur
 
 TZ = "Europe/Berlin"

@@ -8,13 +8,17 @@ import asyncio
 import io
 import logging
 import math
-import warnings
+import struct
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from telegram import Bot, PhotoSize
 from telegram.error import TelegramError
 
 from domain.receipts import HASH_BITS, ReceiptPicture
+
+if TYPE_CHECKING:
+    from PIL.ImageFile import ImageFile
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +44,36 @@ def picture_hash(data: bytes) -> int | None:
     """The picture's perceptual hash of HASH_BITS; None when it is no picture or too large."""
     # Imported here, not at start: the first receipt pays for loading them, not every worker.
     import imagehash
-    from PIL import Image
 
-    with warnings.catch_warnings():
-        # Pillow only warns of a picture that claims many millions of pixels: refuse it.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    image = _header_read(data)
+    if image is None:
+        return None
+    with image:
+        if image.width * image.height > MAX_PIXELS:
+            return None  # refused on its header: nothing of it was decoded
         try:
-            with Image.open(io.BytesIO(data), formats=("JPEG", "PNG", "WEBP")) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    return None
-                image.draft("L", (ENOUGH_SIDE, ENOUGH_SIDE))  # a JPEG decodes scaled down
-                return int(str(imagehash.phash(image, hash_size=HASH_SIDE)), 16)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-                Image.DecompressionBombWarning):  # fmt: skip
+            image.draft("L", (ENOUGH_SIDE, ENOUGH_SIDE))  # a JPEG decodes scaled down
+            return int(str(imagehash.phash(image, hash_size=HASH_SIDE)), 16)
+        except (OSError, ValueError, SyntaxError):
             return None
+
+
+def _header_read(data: bytes) -> ImageFile | None:
+    """The picture with only its header read, as a JPEG, PNG or WebP; None when it is none.
+
+    Its formats' own readers, not `Image.open`: that one warns of a picture of many million
+    pixels, and the only way to refuse it there is the process's warnings filter, which this
+    thread must not change under the others (the size is checked against MAX_PIXELS here)."""
+    from PIL.JpegImagePlugin import JpegImageFile
+    from PIL.PngImagePlugin import PngImageFile
+    from PIL.WebPImagePlugin import WebPImageFile
+
+    for kind in (JpegImageFile, PngImageFile, WebPImageFile):
+        try:
+            return kind(io.BytesIO(data))
+        except (OSError, ValueError, SyntaxError, IndexError, TypeError, struct.error):
+            continue  # not this format: its reader refused the header
+    return None
 
 
 async def _fetch(bot: Bot, size: PhotoSize) -> bytes | None:

@@ -5,6 +5,9 @@ another picture, or another head's purchase, is not (docs/checks.md)."""
 from __future__ import annotations
 
 import io
+import struct
+import warnings
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -112,6 +115,40 @@ def test_what_is_no_picture_or_too_large_has_no_hash() -> None:
     saved = io.BytesIO()
     huge.save(saved, "PNG")
     assert picture_hash(saved.getvalue()) is None
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that is only its header, claiming `width` × `height` pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_hashing_a_picture_leaves_the_process_warnings_filter_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pictures are hashed in worker threads: the warnings filter is the whole process's, and
+    a thread changing it (catch_warnings) could lose another thread's filters or warnings."""
+
+    def touched(*args: object, **kwargs: object) -> None:
+        raise AssertionError("picture hashing changed the process's warnings filter")
+
+    picture_hash(b"")  # imagehash and SciPy loaded, which may set filters of their own
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with monkeypatch.context() as patched:
+            for name in ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings"):
+                patched.setattr(warnings, name, touched)
+            assert picture_hash(bank_screen("25.00 EUR", "Anna")) is not None
+            # Beyond Pillow's own limit (a warning there) and twice beyond it (an error
+            # there): refused on the header, and no warning for any other thread to see.
+            for pixels in (100_010_000, 200_020_000):
+                assert picture_hash(png_header(10_000, pixels // 10_000)) is None
+    assert seen == []
 
 
 @pytest.fixture

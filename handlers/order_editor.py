@@ -125,7 +125,12 @@ async def show_part(press: Press) -> None:
     purchase_id, number = press.callback.args
     message = press.query.message if isinstance(press.query.message, Message) else None
     async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase, community = await uow.purchase_and_community(purchase_id)
+    if purchase is not None and not await may_see(
+        press.rt, press.context.bot, press.query.from_user.id, purchase
+    ):  # a stranger's press (forged) learns nothing of the purchase, not even its status
+        await press.query.answer(for_members_only(press.t, community)[:200], show_alert=True)
+        return
     now = press.rt.clock()
     if purchase is not None and not purchase.accepts_orders(now):
         await press.query.answer(status_line(press.t, purchase, now)[:200], show_alert=True)

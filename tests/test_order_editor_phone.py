@@ -12,6 +12,7 @@ import pytest
 
 from domain import services
 from domain.community import Community as Community_
+from domain.permissions import Actor
 from domain.purchase import PurchaseStatus
 from domain.views import member_order
 from sandbox.model import SandboxMessage
@@ -156,6 +157,26 @@ async def test_an_editor_sent_before_the_stop_loses_its_buttons_and_countdown(
         late = c.sandbox.press_forged(c.alice, editor, encode(Action.ORDER_PICK, 1, 1))
         answer = await c.sandbox.answer_of(late)
         assert answer.text == stopped and answer.show_alert
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_strangers_forged_item_or_page_press_learns_nothing_of_the_purchase(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    async with community_running(sqlite_url, language=language) as c:
+        await c.publish(template(**{"Min order": "", "If short": ""}))
+        await services.cancel(c.runtime.database.unit_of_work(), 1, Actor(c.head.id), "no bees")
+        stranger = c.sandbox.user("Mallory", language_code=language)  # in no chat of it
+        sent = await c.sandbox.start(stranger)
+        greeting = await c.sandbox.wait_for_message(stranger.id, after=sent)
+        refused = t.gettext(
+            "This purchase is for the members of “{chat}”. Join that chat to take part."
+        ).format(chat="Block 5")
+        for data in (encode(Action.ORDER_PICK, 1, 1), encode(Action.ORDER_PAGE, 1, 2)):
+            answer = await c.sandbox.answer_of(c.sandbox.press_forged(stranger, greeting, data))
+            assert answer.text == refused and answer.show_alert
+        assert c.sandbox.bot_messages(stranger.id)[-1].text == greeting.text  # not redrawn
 
 
 async def test_a_cancellation_redraws_the_editor_too(sqlite_url: str) -> None:

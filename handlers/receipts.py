@@ -5,25 +5,25 @@ picture was sent as a receipt to that head before, a warning above them."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from domain import services
 from domain.errors import DomainError
+from domain.payments import PaymentClaim
 from domain.ports import AlreadyProcessed
+from domain.purchase import Purchase
+from domain.receipts import Receipt
 from domain.views import member_order
 from handlers.purchase_card import not_done
 from handlers.runtime import Registration, person_translator, runtime, written_to_translator
 from runtime.receipt_pictures import receipt_picture
-from texts import notices
-from texts.callback_data import keyboard
-from texts.payments_view import receipt_caption
+from texts.payments_view import receipt_message
 
 
 async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
-    member is paying, and reaches its head with the buttons to answer."""
+    member is paying, and reaches its head with the buttons to answer, through the outbox
+    written with the claim (a restart or a failing Telegram delays it, never loses it)."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None and message.photo
@@ -55,33 +55,31 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     purchase = paying[0]
     # Read before the claim's transaction, which holds no download open.
     picture = await receipt_picture(context.bot, message.photo)
-    try:
-        claim, copy_of = await services.claim_with_receipt(
-            rt.database.unit_of_work(update.update_id), purchase.id, user.id, user.full_name,
-            picture, rt.clock(),
+    uow = rt.database.unit_of_work(update.update_id)
+    now = rt.clock()
+
+    async def tell_head(purchase: Purchase, claim: PaymentClaim, copy_of: Receipt | None) -> None:
+        if claim.amount is None:
+            return  # an old claim without an amount: answered from the payments list
+        languages = await uow.telegram.languages([purchase.head_id])
+        community = await uow.communities.get(purchase.community_id)
+        head_t = written_to_translator(languages, purchase.head_id, community)
+        photo = message.photo[-1].file_id
+        await uow.outbox.enqueue(
+            f"receipt:{purchase.id}:{claim.number}", purchase.head_id,
+            receipt_message(head_t, purchase, user.full_name, claim, claim.amount, photo,
+                            picture, copy_of),
+            now,
         )  # fmt: skip
+
+    try:
+        await services.claim_with_receipt(
+            uow, purchase.id, user.id, user.full_name, picture, now, tell_head
+        )
     except AlreadyProcessed:
         return
     except DomainError as error:
         await message.reply_text(not_done(t, error))
-        return
-    if claim.amount is None:
-        return  # an old claim without an amount: answered from the payments list
-    async with rt.database.unit_of_work() as uow:
-        languages = await uow.telegram.languages([purchase.head_id])
-        community = await uow.communities.get(purchase.community_id)
-    head_t = written_to_translator(languages, purchase.head_id, community)
-    caption = receipt_caption(head_t, purchase, user.full_name, claim.amount, picture, copy_of)
-    markup = keyboard(notices.payment_buttons(head_t, purchase.id, user.id, claim.number))
-    try:
-        await context.bot.send_photo(
-            purchase.head_id, message.photo[-1].file_id, caption=caption,
-            parse_mode=ParseMode.HTML, reply_markup=markup,
-        )  # fmt: skip
-    except TelegramError:
-        await message.reply_text(
-            t.gettext("I noted that you paid, but could not pass the receipt to the head.")
-        )
         return
     await message.reply_text(
         t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.").format(

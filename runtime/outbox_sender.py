@@ -77,6 +77,12 @@ class OutboxSender(BackgroundLoop):
             return
         raw = payload.get("reply_markup")
         markup = InlineKeyboardMarkup.de_json(raw, self._bot) if raw else None
+        if "photo" in payload:  # a photo Telegram keeps (a receipt), sent again by its file id
+            await self._bot.send_photo(
+                message.chat_id, str(payload["photo"]), caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"), reply_markup=markup,
+            )  # fmt: skip
+            return
         if "edit" in payload:  # a message sent earlier, redrawn (an order editor at the stop)
             try:
                 await self._bot.edit_message_text(

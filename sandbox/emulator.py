@@ -188,6 +188,9 @@ class TelegramSandbox:
         # Method name (lower case) → seconds its answer is held after the call took effect:
         # Telegram answering late (the message is in the chat; the bot does not know yet).
         self.late_answers: dict[str, float] = {}
+        # Method name (lower case) → the errors its next calls are answered with, one a call,
+        # nothing done: Telegram refusing (a 429) or failing (a 5xx) for a while.
+        self.refusals: dict[str, list[ApiError]] = {}
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_max_connections = 40
@@ -266,6 +269,8 @@ class TelegramSandbox:
         params = Params({}, {})
         try:
             params = await self._read_params(request)
+            if self.refusals.get(name.lower()):
+                raise self.refusals[name.lower()].pop(0)
             result = await method(params)
         except ApiError as error:
             if error.status == 409 and (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -14,6 +15,7 @@ from domain import checkout, ledger
 from domain.checkout import Invoice
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
+from domain.payments import PaymentClaim
 from domain.purchase import Purchase
 from domain.receipts import Receipt, ReceiptPicture
 from domain.views import member_numbers
@@ -56,6 +58,26 @@ def receipt_caption(
         date=t.when(copy_of.sent_at),
     )
     return f"{warning}\n\n{caption}"
+
+
+def receipt_message(
+    t: Translator,
+    purchase: Purchase,
+    name: str,
+    claim: PaymentClaim,
+    amount: Money,
+    photo_file_id: str,
+    picture: ReceiptPicture,
+    copy_of: Receipt | None,
+) -> dict[str, Any]:
+    """The head's message about a claim with a receipt, for the outbox: the photo again (by
+    Telegram's file id), its caption, and Received / Not received."""
+    return {
+        "photo": photo_file_id,
+        "caption": receipt_caption(t, purchase, name, amount, picture, copy_of),
+        "parse_mode": "HTML",
+        "reply_markup": notices.payment_buttons(t, purchase.id, claim.member_id, claim.number),
+    }
 
 
 def payment_mark(t: Translator, status: PaymentStatus | None) -> str:

@@ -6,7 +6,7 @@ Telegram.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from domain import adjustments, checkout, ledger, receipts
@@ -24,6 +24,12 @@ async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: 
     await apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
 
 
+# What the head gets of a claim with a receipt, written by the caller in the claim's own unit
+# of work (the outbox): the claim, the purchase it is in, and the receipt sent to her earlier
+# that shows the same picture (None: none does).
+TellHead = Callable[[Purchase, PaymentClaim, Receipt | None], Awaitable[None]]
+
+
 async def claim_with_receipt(
     uow: UnitOfWork,
     purchase_id: int,
@@ -31,11 +37,13 @@ async def claim_with_receipt(
     member_name: str,
     picture: ReceiptPicture,
     now: datetime,
-) -> tuple[PaymentClaim, Receipt | None]:
-    """The member's "I paid" with a receipt photo: the claim, the receipt kept, and the latest
-    receipt sent earlier to the same head that shows the same picture (None: none does)."""
+    tell_head: TellHead,
+) -> PaymentClaim:
+    """The member's "I paid" with a receipt photo: the claim, the receipt kept, compared with
+    the receipts sent to the same head before, and the head told, all committed together: a
+    crash after it loses no receipt, and a replay of the update sends none again."""
 
-    async def work() -> tuple[PaymentClaim, Receipt | None]:
+    async def work() -> PaymentClaim:
         async with uow:
             purchase = await load(uow, purchase_id)
             claim = ledger.claim_payment(purchase, member_id, now, with_receipt=True)
@@ -43,8 +51,9 @@ async def claim_with_receipt(
                 purchase.head_id, now - receipts.LOOK_BACK, receipts.LOOK_BACK_COUNT
             )
             await uow.receipts.add(purchase_id, member_id, member_name, picture, now)
+            await tell_head(purchase, claim, receipts.earlier_copy(picture, earlier))
             await uow.commit()
-        return claim, receipts.earlier_copy(picture, earlier)
+        return claim
 
     return await retried(work)
 

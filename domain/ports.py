@@ -151,6 +151,9 @@ class Receipts(Protocol):
     async def of_head(self, head_id: int, since: datetime, limit: int) -> list[Receipt]:
         """The receipts sent for the purchases `head_id` leads now, since then, latest first."""
 
+    async def of_purchase(self, purchase_id: int, since: datetime, limit: int) -> list[Receipt]:
+        """The receipts sent for one purchase, since then, latest first."""
+
 
 class PersonalData(Protocol):
     """What the bot holds about one person, across every table: to show her, and to forget

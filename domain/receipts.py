@@ -64,3 +64,25 @@ def earlier_copy(new: ReceiptPicture, earlier: Iterable[Receipt]) -> Receipt | N
     """The latest of `earlier` that shows the same picture as `new`, if any."""
     found = [receipt for receipt in earlier if same_picture(new, receipt.picture)]
     return max(found, key=lambda receipt: receipt.sent_at, default=None)
+
+
+def claims_seen_before(
+    open_claims: Iterable[tuple[int, datetime]],
+    sent: Iterable[Receipt],
+    earlier: Iterable[Receipt],
+) -> dict[int, Receipt]:
+    """For each open claim (its member, when it was made) that came with a receipt showing
+    the same picture as one of `earlier` sent before it: the latest such one, by member.
+    `sent` are the claims' purchase's receipts; a claim's own are those of its member from
+    its moment on (a receipt and its claim are written together)."""
+    sent, earlier = list(sent), list(earlier)
+    found: dict[int, Receipt] = {}
+    for member_id, at in open_claims:
+        for receipt in (r for r in sent if r.member_id == member_id and r.sent_at >= at):
+            before = (e for e in earlier if e.sent_at < receipt.sent_at)
+            copy = earlier_copy(receipt.picture, before)
+            if copy is not None and (
+                member_id not in found or copy.sent_at > found[member_id].sent_at
+            ):
+                found[member_id] = copy
+    return found

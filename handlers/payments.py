@@ -57,8 +57,10 @@ async def current_payments(
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The payments view as it is now, for the head (or a platform admin) only."""
     purchase = await managed_purchase(context, purchase_id, actor)
-    passed = purchase.pay_by is not None and runtime(context).clock() >= purchase.pay_by
-    return payments_messages(t, purchase, may_drop(purchase, passed))
+    rt = runtime(context)
+    passed = purchase.pay_by is not None and rt.clock() >= purchase.pay_by
+    seen_before = await services.claims_seen_before(rt.database.unit_of_work(), purchase)
+    return payments_messages(t, purchase, may_drop(purchase, passed), seen_before)
 
 
 async def send_payments(

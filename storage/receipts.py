@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, select
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,10 +47,17 @@ class SqlReceipts:
 
     async def of_head(self, head_id: int, since: datetime, limit: int) -> list[Receipt]:
         """The receipts sent for the purchases `head_id` leads now, since then, latest first."""
+        return await self._read(PurchaseRow.head_id == head_id, since, limit)
+
+    async def of_purchase(self, purchase_id: int, since: datetime, limit: int) -> list[Receipt]:
+        """The receipts sent for one purchase, since then, latest first."""
+        return await self._read(ReceiptRow.purchase_id == purchase_id, since, limit)
+
+    async def _read(self, which: ColumnElement[bool], since: datetime, limit: int) -> list[Receipt]:
         rows = await self._session.execute(
             select(ReceiptRow, PurchaseRow.title)
             .join(PurchaseRow, PurchaseRow.id == ReceiptRow.purchase_id)
-            .where(PurchaseRow.head_id == head_id, ReceiptRow.sent_at >= since)
+            .where(which, ReceiptRow.sent_at >= since)
             .order_by(ReceiptRow.sent_at.desc(), ReceiptRow.id.desc())
             .limit(limit)
         )

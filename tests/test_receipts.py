@@ -31,8 +31,9 @@ from runtime.receipt_pictures import MAX_PIXELS, picture_hash
 from sandbox.model import SandboxMessage, SandboxUser
 from storage.unit_of_work import Database
 from tests.support.builders import NOW, purchase
-from tests.support.scenario import Community, community_running, template
+from tests.support.scenario import TIMEZONE, Community, community_running, template
 from tests.test_head_panel import stopped_purchase
+from texts.i18n import Translator
 
 # What the head's caption starts with when the picture was sent before, per language.
 SAME_FILE = {"en": "⚠️ This picture was already sent as a receipt by {name} for {title} on"}
@@ -258,3 +259,33 @@ async def test_her_receipts_are_in_her_file_and_lose_her_name_when_she_is_forgot
             ("Bob", False), ("Member #1", False)
         ]  # fmt: skip
         assert (await uow.personal_data.export(5))["purchases"] == {}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_the_payments_list_warns_of_a_claim_whose_receipt_was_sent_before(
+    sqlite_url: str, language: str
+) -> None:
+    """Her button there records the money in one tap: the warning stands beside it."""
+    t = Translator(language, TIMEZONE)
+    async with community_running(sqlite_url, language=language) as c:
+        for person in (c.head, c.alice, c.bob):
+            sent = await c.sandbox.start(person)
+            await c.sandbox.wait_for_message(person.id, after=sent)
+        card = await c.publish(template(**{"Title": "Honey", "Min order": "1 units"}))
+        for member in (c.alice, c.bob):
+            await c.sandbox.tap(member, card, "+1 Honey 0.5 kg", answer=JOINED[language])
+        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+        first, head_photo = await receipt(c, c.bob, bank_screen("4.00 EUR", "Hanna"), done="")
+        await not_received(c, language, head_photo)
+        await receipt(c, c.alice, again=first, done="")  # Bob's picture, forwarded
+        panel = await c.panel()
+        await c.sandbox.tap(c.head, panel, t.gettext("Payments"), answer="")
+        listing = await c.sandbox.wait_for_message(c.head.id, "💶", after=panel)
+    warning = t.gettext("⚠️ its receipt looks like the one {name} sent for {title} on {date}")
+    alice_line = next(line for line in (listing.text or "").splitlines() if "Alice Zebra" in line)
+    assert warning.format(name="Bob", title="Honey", date="\0").split("\0")[0] in alice_line
+    bob_line = next(line for line in (listing.text or "").splitlines() if "Bob:" in line)
+    assert "⚠️" not in bob_line  # his claim was answered: nothing to confirm
+    labels = [b["text"] for b in listing.buttons()]
+    assert any(label.startswith("⚠️ Alice Zebra") for label in labels)
+    assert any(label.startswith("✅ Bob") for label in labels)

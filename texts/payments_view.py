@@ -5,7 +5,7 @@ another amount, and the caption of a receipt photo (warning of a picture sent be
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
@@ -118,6 +118,14 @@ def payments_headline(t: Translator, purchase: Purchase, figures: ledger.Totals)
     ])  # fmt: skip
 
 
+def seen_before_line(t: Translator, copy_of: Receipt) -> str:
+    """Beside a claim in the payments list: its receipt shows a picture sent before."""
+    return t.gettext("⚠️ its receipt looks like the one {name} sent for {title} on {date}").format(
+        name=escape(copy_of.member_name), title=escape(copy_of.purchase_title),
+        date=t.when(copy_of.sent_at),
+    )  # fmt: skip
+
+
 def _owing_line(t: Translator, purchase: Purchase, number: int, account: Account) -> str:
     entry = (
         f"• #{number} {notices.link(account.member_id, plain_name(purchase, account.member_id))}: "
@@ -154,11 +162,17 @@ def action_button(label: str, action: Action, *args: int) -> InlineKeyboardButto
 
 
 def payments_messages(
-    t: Translator, purchase: Purchase, now_droppable: bool
+    t: Translator,
+    purchase: Purchase,
+    now_droppable: bool,
+    seen_before: Mapping[int, Receipt] | None = None,
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The head's view of the money: the figures, who still owes (a button each records their
     money received: cash at pickup needs no "I paid" first), whom the head owes back (a button
-    each records it given back), and how to record any other amount."""
+    each records it given back), and how to record any other amount. A member whose claim's
+    receipt shows a picture sent before (`seen_before`) has the warning on her line and ⚠️ on
+    her button, as the photo's caption does: the button records the money in one tap."""
+    seen_before = seen_before or {}
     every = ledger.accounts(purchase)
     figures = ledger.totals(purchase, every)
     numbers = member_numbers(purchase)
@@ -177,11 +191,14 @@ def payments_messages(
             entries.append((heading, None))
         for account in members:
             amount = figure(account)
+            copy_of = seen_before.get(account.member_id) if line is _owing_line else None
             label = (
-                f"{mark} {plain_name(purchase, account.member_id)}"[:40] + f", {t.money(amount)}"
+                f"{'⚠️' if copy_of else mark} {plain_name(purchase, account.member_id)}"[:40]
+                + f", {t.money(amount)}"
             )
+            text = line(t, purchase, numbers.get(account.member_id, 0), account)
             entries.append((
-                line(t, purchase, numbers.get(account.member_id, 0), account),
+                text + (f" · {seen_before_line(t, copy_of)}" if copy_of else ""),
                 action_button(label, action, purchase.id, account.member_id, amount.minor),
             ))  # fmt: skip
     headline = payments_headline(t, purchase, figures)

@@ -12,7 +12,7 @@ from datetime import datetime
 from domain import adjustments, checkout, ledger, receipts
 from domain.events import AmountsChanged
 from domain.money import Money
-from domain.payments import EntryKind, LedgerEntry, PaymentClaim
+from domain.payments import ClaimState, EntryKind, LedgerEntry, PaymentClaim
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import Purchase
@@ -56,6 +56,21 @@ async def claim_with_receipt(
         return claim
 
     return await retried(work)
+
+
+async def claims_seen_before(uow: UnitOfWork, purchase: Purchase) -> dict[int, Receipt]:
+    """The members whose open claim came with a picture sent to the same head before, and the
+    latest earlier receipt it shows: the payments list warns of them as the photo did."""
+    open_claims = [(c.member_id, c.at) for c in purchase.claims if c.state is ClaimState.OPEN]
+    if not open_claims:
+        return {}
+    since = min(at for _, at in open_claims)
+    async with uow:
+        sent = await uow.receipts.of_purchase(purchase.id, since, receipts.LOOK_BACK_COUNT)
+        earlier = await uow.receipts.of_head(
+            purchase.head_id, since - receipts.LOOK_BACK, receipts.LOOK_BACK_COUNT
+        )
+    return receipts.claims_seen_before(open_claims, sent, earlier)
 
 
 async def confirm_claim(

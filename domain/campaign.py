@@ -17,10 +17,11 @@ from enum import StrEnum
 from domain.allocation import CampaignAllocation, allocate_across
 from domain.community import Community
 from domain.errors import N_, IllegalTransition, InvalidPurchase, NotAllowed, NotFound
-from domain.item_identity import ensure_listed_once, identity
+from domain.item_identity import ensure_listed_once, identity, normal_name
 from domain.money import Money
 from domain.permissions import Actor
 from domain.purchase import Item, Moq, Purchase, PurchaseStatus, ShortPolicy
+from domain.purchase_form import item_template
 from domain.terms import MAX_ITEMS, MAX_TITLE_LENGTH
 
 MAX_REGIONS = 20
@@ -197,20 +198,15 @@ class Campaign:
         """The campaign's rules for the purchase that sells it, on what a head has entered so
         far (`whole`: all of it, as published): the wizard asks them at each answer, so a
         price out of range is refused where it is typed, not at Publish."""
-        if len(items) > len(self.items) or (whole and len(items) != len(self.items)):
+        if len(items) > len(self.items):
             raise InvalidPurchase(
-                N_("a campaign's purchase sells the campaign's {count} items, as they are"),
-                count=len(self.items),
+                N_("a campaign's purchase sells only the campaign's items, as they are: {items}"),
+                items="; ".join(line.item.label for line in self.items),
             )
+        if whole:
+            self.check_all_items(items)
         for offered, line in zip(items, self.items, strict=False):
-            wanted = line.item
-            if (identity(offered), offered.pack_size, offered.estimate_grams) != (
-                identity(wanted), wanted.pack_size, wanted.estimate_grams,
-            ):  # fmt: skip
-                raise InvalidPurchase(
-                    N_("item {number} of the campaign is {item}, as the campaign sells it"),
-                    number=wanted.item_id, item=wanted.label,
-                )  # fmt: skip
+            as_sold(offered, line.item)
             if offered.in_rows or offered.moq_units is not None:
                 raise InvalidPurchase(
                     N_("{item}: packs fill across the campaign; no rows or minimum of its own"),
@@ -228,6 +224,17 @@ class Campaign:
             raise InvalidPurchase(
                 N_("a campaign's purchase has no minimum order of its own: the campaign's "
                    "packs decide")
+            )  # fmt: skip
+
+    def check_all_items(self, items: Sequence[Item]) -> None:
+        """Every item of the campaign is there (the head is done entering them), or the ones
+        still to add are named, as the campaign sells them."""
+        missing = [line.item for line in self.items[len(items) :]]
+        if missing:
+            raise InvalidPurchase(
+                N_("a campaign's purchase sells every item of the campaign; still to add: "
+                   "{missing}"),
+                missing="; ".join(item_template(item) for item in missing),
             )  # fmt: skip
 
     def allocation(
@@ -260,6 +267,47 @@ class Campaign:
             )
         self.ordered = {item_id: found.packs for item_id, found in allocation.items()}
         self.status = CampaignStatus.CLOSED
+
+
+def as_sold(offered: Item, wanted: Item) -> None:
+    """`offered` is the campaign's item `wanted` on the terms its packs fill by (name and size,
+    pack, weight, unit); else the refusal says which of them differs and what the campaign's is."""
+    if identity(offered) != identity(wanted):
+        if normal_name(offered.name) == normal_name(wanted.name) and not wanted.variant:
+            raise InvalidPurchase(
+                N_("{item}: the campaign sells it as one item, without sizes or colours"),
+                item=wanted.label,
+            )
+        raise InvalidPurchase(
+            N_("item {number} of the campaign is {item}, not {offered}: enter the campaign's "
+               "items in its order"),
+            number=wanted.item_id, item=wanted.label, offered=offered.label,
+        )  # fmt: skip
+    if offered.pack_size != wanted.pack_size:
+        if wanted.pack_size == 1:
+            raise InvalidPurchase(
+                N_("{item}: the campaign sells it one by one, not in packs: leave out the pack"),
+                item=wanted.label,
+            )
+        raise InvalidPurchase(
+            N_("{item}: the campaign sells it in packs of {pack}: add | pack {pack}"),
+            item=wanted.label, pack=wanted.pack_size,
+        )  # fmt: skip
+    if offered.estimate_grams != wanted.estimate_grams:
+        if wanted.estimate_grams is None:
+            raise InvalidPurchase(
+                N_("{item}: the campaign sells it by the piece, not by weight"), item=wanted.label
+            )
+        raise InvalidPurchase(
+            N_("{item}: the campaign sells it by weight, a piece about {weight} kg: write it as "
+               "{line}"),
+            item=wanted.label, weight=Decimal(wanted.estimate_grams).scaleb(-3).normalize(),
+            line=item_template(wanted),
+        )  # fmt: skip
+    if offered.unit != wanted.unit:
+        raise InvalidPurchase(
+            N_("{item}: the campaign sells it per {unit}"), item=wanted.label, unit=wanted.unit
+        )
 
 
 def ensure_can_run(campaign: Campaign, actor: Actor) -> None:

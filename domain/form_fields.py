@@ -321,11 +321,14 @@ class Examples:
     pickup: str  # in five days, 10:00-12:00
 
     @classmethod
-    def of(cls, timezone: str, now: datetime) -> Examples:
+    def of(cls, timezone: str, now: datetime, after: datetime | None = None) -> Examples:
+        """`after`: the deadline the head entered; the pay-by and pickup examples follow it
+        (a day and two days later), as they must to be taken."""
         today = now.astimezone(ZoneInfo(timezone))
         deadline = (today + timedelta(days=3)).replace(hour=18, minute=0)
-        pay_by = (today + timedelta(days=4)).replace(hour=20, minute=0)
-        pickup = today + timedelta(days=5)
+        base = deadline if after is None else max(deadline, after.astimezone(ZoneInfo(timezone)))
+        pay_by = (base + timedelta(days=1)).replace(hour=20, minute=0)
+        pickup = base + timedelta(days=2)
         return cls(
             deadline=f"{deadline:%Y-%m-%d %H:%M}",
             deadline_dotted=f"{deadline:%d.%m.%Y %H:%M}",

@@ -63,6 +63,7 @@ from handlers.wizard_steps import (
     is_current,
     last_added,
     prompt,
+    saved_point_answer,
     step_after,
     step_keyboard,
 )
@@ -149,7 +150,7 @@ async def _question(
         )
         + "\n"
         + hint,
-        reply_markup=step_keyboard(t, step, wizard),
+        reply_markup=step_keyboard(t, step, wizard, runtime(context).clock()),
     )
 
 
@@ -523,8 +524,9 @@ async def adopt_campaign(press: Press) -> None:
     wizard.form = parse_template(template, wizard.context(now))
     _pay_as_last_time(wizard, now, press.rt.settings.max_fee_percent)
     intro = press.t.gettext(
-        "{campaign} in {title}: add where and when members pick up, and change your prices "
-        "within the campaign's range or your fee if you like, then publish."
+        "{campaign} in {title}: add where and when members pick up (Edit → Pickup; or later, "
+        "with /arrived, when the goods come), change your prices within the campaign's range "
+        "or your fee if you like, then publish."
     ).format(campaign=campaign.title, title=community.title)
     await press.context.bot.send_message(press.query.from_user.id, intro)
     with contextlib.suppress(AlreadyProcessed):
@@ -561,13 +563,22 @@ async def _pressed(
     step, now = wizard.step, runtime(context).clock()
     if action is Action.WIZARD_CANCEL:
         await _cancel(update, context, wizard)
-    elif action in (Action.WIZARD_SKIP, Action.WIZARD_DONE):
+    elif action is Action.WIZARD_DONE:
+        try:
+            wizard.check_items_done()
+        except FormError as error:
+            await _items_not_done(update, context, wizard, t, error)
+            return
+        await _ask(update, context, wizard, step_after(wizard, step))
+    elif action is Action.WIZARD_SKIP:
         await _ask(update, context, wizard, step_after(wizard, step))
     elif action is Action.WIZARD_CHOICE:
         if step is Step.PAYMENT:
             value = PAYMENT_CHOICES[args[1]].value
         elif step in TYPED_CHOICES:
             value = TYPED_CHOICES[step][args[1]]
+        elif step is Step.PICKUP:
+            value = saved_point_answer(wizard, now)
         else:
             value = wizard.last_pay_to
         wizard.answer(step, value, now, runtime(context).settings.max_fee_percent)
@@ -595,13 +606,41 @@ async def _pressed(
         await _price_list_items(update, context, wizard, args[0], t)
 
 
+async def _items_not_done(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    wizard: Wizard,
+    t: Translator,
+    error: FormError,
+) -> None:
+    """Done refused: why, with the items question's buttons; what was typed stays."""
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        t.gettext("Not yet: {reason}. The items you sent are kept: send the rest, then press "
+                  "Done.").format(reason=t.reason(error)),
+        reply_markup=step_keyboard(t, Step.ITEMS, wizard),
+    )  # fmt: skip
+
+
 async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/back: the previous question."""
     wizard = await _load(update, context)
     if wizard is None:
         return
     step = wizard.step
-    if step is Step.PREVIEW:
+    if wizard.editing:  # one field changed from the preview: back to the preview
+        previous = Step.PREVIEW
+        if wizard.answers and wizard.answers[-1] == (Step.ITEMS, None):
+            # Items (enter again), and none sent yet: the items as they were.
+            state = wizard.state()
+            state["answers"].pop()
+            rt = runtime(context)
+            wizard = Wizard.restored(
+                state, wizard.community, rt.clock(), rt.settings.max_fee_percent, wizard.campaign
+            )
+    elif step is Step.PREVIEW:
         previous = Step.PAY_BY if wizard.form.payment_mode is PaymentMode.PREPAY else Step.PAY_TO
     elif step is Step.DELIVERY_SPLIT:
         previous = Step.DELIVERY

@@ -152,17 +152,21 @@ async def publish(
             saved=end,
         )  # fmt: skip
     except DomainError as error:
-        said = t.gettext("Not published: {reason}").format(reason=t.reason(error))
+        reason = t.reason(error)
         if ended:
-            await context.bot.send_message(chat.id, said)
+            await context.bot.send_message(
+                chat.id, t.gettext("Not published: {reason}").format(reason=reason)
+            )
             return
         # Refused before anything was stored: the purchase in the making stays, to mend.
-        kept = t.gettext("Your purchase is kept as it is: press Edit to change it.")
+        said = t.gettext(
+            "Not published: {reason}.\nYour purchase is kept as it is: press Edit to change it."
+        ).format(reason=reason)
         again = InlineKeyboardButton(
             t.gettext("Publish"), callback_data=encode(Action.WIZARD_PUBLISH)
         )
         await context.bot.send_message(
-            chat.id, said + "\n" + kept,
+            chat.id, said,
             reply_markup=InlineKeyboardMarkup([[again], [_edit_button(t), _cancel_button(t)]]),
         )  # fmt: skip
         return

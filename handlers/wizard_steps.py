@@ -103,6 +103,15 @@ class Wizard:
         self.form = trial
         self.answers.append((step, text))
 
+    def check_items_done(self) -> None:
+        """Done with items: a campaign's purchase has all of the campaign's items (each was
+        checked as typed); else FormError naming the ones still to add, and nothing changes."""
+        if self.campaign is not None:
+            try:
+                self.campaign.check_all_items(self.form.items)
+            except InvalidPurchase as error:
+                raise fields.FormError(error.message, **error.values) from None
+
     def items_again(self) -> None:
         self.form.items.clear()
         self.answers.append((Step.ITEMS, None))
@@ -172,7 +181,8 @@ def last_added(form: PurchaseForm) -> tuple[int, str]:
 
 def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetime) -> str:
     community = wizard.community
-    example = fields.Examples.of(community.timezone, now)
+    # The pay-by and pickup examples come after the deadline she entered.
+    example = fields.Examples.of(community.timezone, now, wizard.form.deadline)
     return {
         Step.TITLE: t.gettext(
             "What are you buying? Send a short title, e.g. Wildflower honey from Altai"
@@ -199,8 +209,8 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetim
             example=example.deadline, timezone=community.timezone
         ),
         Step.PICKUP: t.gettext(
-            "Where and when do members pick up? e.g. {example} | Community hall"
-        ).format(example=example.pickup)
+            "Where and when do members pick up? e.g. {example} | {place}"
+        ).format(example=example.pickup, place=_saved_place(t, community))
         + "\n"
         + t.gettext(
             "Several places or times: one line each, and members choose. Add | 20 to let at "
@@ -234,6 +244,13 @@ def prompt(t: Translator, step: Step, wizard: Wizard, max_fee: str, now: datetim
         ).format(example=example.pay_by, timezone=community.timezone),
         Step.PREVIEW: "",
     }[step]
+
+
+def _saved_place(t: Translator, community: Community) -> str:
+    """The community's saved pickup point, else a place as an example."""
+    if community.pickup is not None and community.pickup.address:
+        return community.pickup.address
+    return t.gettext("Community hall")
 
 
 Parser = Callable[[PurchaseForm, str, TemplateContext], None]
@@ -323,7 +340,20 @@ def payment_label(t: Translator, mode: PaymentMode) -> str:
     return t.gettext("Prepay") if mode is PaymentMode.PREPAY else t.gettext("Postpay")
 
 
-def step_keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMarkup | None:
+def saved_point_answer(wizard: Wizard, now: datetime) -> str:
+    """The pickup at the community's saved point (/point), on the example's day (after the
+    deadline): offered as a button at the pickup question; "" without a saved point."""
+    saved = wizard.community.pickup
+    if saved is None:
+        return ""
+    example = fields.Examples.of(wizard.community.timezone, now, wizard.form.deadline)
+    return f"{example.pickup} | {saved.address or saved.point}"
+
+
+def step_keyboard(
+    t: Translator, step: Step, wizard: Wizard, now: datetime | None = None
+) -> InlineKeyboardMarkup | None:
+    """The buttons of `step`'s question (`now`: to offer the saved pickup point's day)."""
     if step is Step.PAYMENT:
         return InlineKeyboardMarkup([[
             InlineKeyboardButton(
@@ -337,6 +367,13 @@ def step_keyboard(t: Translator, step: Step, wizard: Wizard) -> InlineKeyboardMa
             InlineKeyboardButton(label, callback_data=encode(Action.WIZARD_CHOICE, step, index))
             for index, label in enumerate(choice_labels(t, step))
         ]
+    point = saved_point_answer(wizard, now) if now is not None else ""
+    if step is Step.PICKUP and point:
+        buttons.append(
+            InlineKeyboardButton(
+                "📍 " + point[:56], callback_data=encode(Action.WIZARD_CHOICE, step, 0)
+            )
+        )
     if step is Step.PAY_TO and wizard.last_pay_to:
         label = t.gettext("As last time: {details}").format(details=wizard.last_pay_to)
         buttons.append(
@@ -404,6 +441,8 @@ def is_current(wizard: Wizard, action: Action, args: tuple[int, ...]) -> bool:
             return 0 <= args[1] < len(PAYMENT_CHOICES)
         if step in TYPED_CHOICES:
             return 0 <= args[1] < len(TYPED_CHOICES[step])
+        if step is Step.PICKUP:
+            return args[1] == 0 and wizard.community.pickup is not None
         return step is Step.PAY_TO and args[1] == 0 and bool(wizard.last_pay_to)
     if action is Action.WIZARD_FIELD:
         return step is Step.PREVIEW and 0 <= args[0] <= Step.PREVIEW  # PREVIEW: back to it

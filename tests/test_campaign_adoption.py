@@ -45,8 +45,11 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     await c.sandbox.tap(c.head, preview, t.gettext("Edit"), answer="")
     fields = await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.buttons()), after=preview)
     await c.sandbox.tap(c.head, fields, t.gettext("Items (enter again)"), answer="")
-    first = t.gettext("item {number} of the campaign is {item}, as the campaign sells it")
-    await c.say(c.head, "Beeswax candle | 3.00", first.format(number=1, item="Honey 0.5 kg"))
+    first = t.gettext(
+        "item {number} of the campaign is {item}, not {offered}: enter the campaign's items in "
+        "its order"
+    ).format(number=1, item="Honey 0.5 kg", offered="Beeswax candle")
+    await c.say(c.head, "Beeswax candle | 3.00", first)
     bounds = t.gettext("{item}: the campaign lets you sell it for {low} to {high}").format(
         item="Honey 0.5 kg", low=t.money(Money.parse("7.00", "EUR")),
         high=t.money(Money.parse("9.00", "EUR")),
@@ -70,7 +73,10 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     await in_group(c, "/region South", saved.format(region="South"))
     await c.sandbox.tap(c.head, preview, t.gettext("Publish"), answer="")
     refused = await c.sandbox.wait_for_message(
-        c.head.id, t.gettext("Your purchase is kept as it is: press Edit to change it."),
+        c.head.id,
+        t.gettext(
+            "Not published: {reason}.\nYour purchase is kept as it is: press Edit to change it."
+        ).split("\n")[1],
         after=preview,
     )  # fmt: skip
     assert "South" in (refused.text or "")

@@ -4,6 +4,7 @@ supplier's cut, and the heads' commission to the cent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -165,7 +166,19 @@ def test_a_head_adopts_within_the_campaign_s_rules() -> None:
         (lambda p, com: setattr(com, "currency", "RUB"), NotAllowed, "in EUR"),
         (lambda p, com: setattr(p, "deadline", CUT_OFF + timedelta(hours=1)), InvalidPurchase,
          "cut-off"),
-        (lambda p, com: p.items.pop(), InvalidPurchase, "2 items"),
+        (lambda p, com: p.items.pop(), InvalidPurchase, "still to add: Wax [|] 3.00"),
+        (lambda p, com: p.items.append(item(3, "1.00", name="Jar")), InvalidPurchase,
+         "only the campaign's items, as they are: Honey; Wax"),
+        (lambda p, com: p.items.__setitem__(0, replace(p.items[0], pack_size=1)),
+         InvalidPurchase, "packs of 6: add [|] pack 6"),
+        (lambda p, com: p.items.__setitem__(1, replace(p.items[1], pack_size=4)),
+         InvalidPurchase, "Wax: the campaign sells it one by one"),
+        (lambda p, com: p.items.__setitem__(1, replace(p.items[1], estimate_grams=500)),
+         InvalidPurchase, "Wax: the campaign sells it by the piece, not by weight"),
+        (lambda p, com: p.items.__setitem__(1, replace(p.items[1], variant="S")),
+         InvalidPurchase, "Wax: the campaign sells it as one item, without sizes"),
+        (lambda p, com: p.items.__setitem__(1, replace(p.items[1], name="Jar")),
+         InvalidPurchase, "item 2 of the campaign is Wax, not Jar"),
     ],
 )  # fmt: skip
 def test_adoption_outside_the_rules_is_refused_and_changes_nothing(

@@ -59,6 +59,7 @@ from texts.logistics_view import (
     manifest_rows,
     manifest_text,
     plan_text,
+    plannable_text,
     problem_to_head,
     ranking_text,
     route_form,
@@ -255,7 +256,9 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     campaign_id: int | None = None
     try:
         if len(words) < 2:
-            raise InvalidPurchase(N_("write the campaign's number or the day after /routes"))
+            await _reply(update, plannable_text(t, await services.plannable(
+                rt.database.unit_of_work(), actor)))  # fmt: skip
+            return
         if words[1].isdigit():
             async with rt.database.unit_of_work() as uow:
                 campaign = await services.load_campaign(uow, int(words[1]))
@@ -287,6 +290,13 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             ).format(timezone=timezone, currency=currency),
         )
         await _reply(update, route_form(t, words[1], depot, known))
+        if campaign_id is not None:
+            not_yet = await services.not_yet_plannable(
+                rt.database.unit_of_work(), actor, campaign_id
+            )
+            if not_yet is not None:
+                said = t.gettext("Not yet: {reason}.").format(reason=t.reason(not_yet))
+                await _reply(update, said)
         return
     try:
         fleet, tariff = parse_route_form(form, day, timezone, currency)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, local
-from tests.test_campaigns import Platform, campaign_form, platform  # noqa: F401 -- its fixture
+from tests.test_campaigns import Platform, adopt, campaign_form, platform  # noqa: F401 -- its fixture
 from tests.test_delivery import drivers, routes_form, stopped_with_a_point
 
 
@@ -57,3 +57,32 @@ async def test_another_operator_s_campaign_is_refused_before_any_form(
     # Her own day's form still comes (she runs campaigns): the refusal was about that one.
     form = await p.say(other, f"/routes {local(6)[:10]}", "/routes")
     assert line(form, "Drivers") == f"Drivers: {other.id}"
+
+
+async def test_a_campaign_s_form_starts_at_its_pickup_points_and_says_when_it_can_be_planned(
+    platform: Platform,  # noqa: F811 -- the fixture imported above
+) -> None:
+    """Before the cut-off: /routes alone lists the campaign, its form starts at the middle of
+    its communities' pickup points, and sent, it says when routes can be planned; the board
+    counts one unit as one."""
+    p = platform
+    await p.say(p.admin, f"/operator {p.operator.id}", "runs campaigns now")
+    await p.say(p.operator, campaign_form(), "Campaign #1 Autumn honey is open")
+    listed = await p.say(p.operator, "/routes", "/routes 1")
+    assert "Autumn honey" in (listed.text or "")
+    for index, where in ((0, "52.50, 13.40 Hall A"), (1, "52.54, 13.44 Hall B")):
+        for command, answer in (("/region North", "Region saved"), (f"/point {where}", "Hall")):
+            sent = await p.sandbox.send(p.heads[index], command, chat=p.chats[index])
+            await p.sandbox.wait_for_message(p.chats[index].id, answer, after=sent)
+        card = await adopt(p, index)
+    await p.sandbox.tap(p.members[1][0], card, "+1 Honey 0.5 kg", answer="You're in: 1 ×")
+    board = await p.say(p.operator, "/campaign 1", "Block 2: 1 unit ·")
+    assert "Block 1: 0 units ·" in (board.text or "")
+
+    sent = await p.sandbox.send(p.operator, "/routes 1")
+    form = await p.sandbox.wait_for_message(p.operator.id, "/routes 1\n", after=sent)
+    assert line(form, "Depot") == "Depot: 52.52, 13.42"
+    not_yet = await p.sandbox.wait_for_message(p.operator.id, "Not yet: campaign #1", after=form)
+    assert "Autumn honey takes orders until its cut-off" in (not_yet.text or "")
+    refused = await p.say(p.operator, form.text or "", "Not done: campaign #1 Autumn honey")
+    assert "routes can be planned after that" in (refused.text or "")

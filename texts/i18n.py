@@ -135,6 +135,8 @@ class Translator:
             return self.gettext(value)
         if isinstance(value, Money):
             return self.money(value)
+        if isinstance(value, datetime):
+            return self.when(value)
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
             return str(format_decimal(value, locale=self.locale))
         return str(value)

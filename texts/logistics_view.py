@@ -18,6 +18,7 @@ from domain.money import Money
 from domain.purchase import Purchase
 from domain.routes import Line, RoutePlan, Stop, Visit
 from domain.scorecard import LOWER_IS_BETTER, Measure, Scorecard
+from domain.services.logistics import Plannable
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 from texts.notices import title
@@ -376,3 +377,22 @@ def route_form(t: Translator, day: str, depot: GeoPoint | None, drivers: Sequenc
         "Stop: 10",
         "Cost: 15.00 per stop",
     ])  # fmt: skip
+
+
+def plannable_text(t: Translator, found: Plannable) -> str:
+    """`/routes` alone: the operator's campaigns and the days with purchases on the way, each
+    as the command that sends its form."""
+    if not found.campaigns and not found.days:
+        return t.gettext(
+            "Nothing to plan yet: no campaign of yours and no purchase on the way. Write "
+            "/routes <campaign number> or /routes <YYYY-MM-DD>."
+        )
+    lines = [t.gettext("Which delivery? Send one of these to get its form:")]
+    listed = t.gettext("/routes {number} — {title} (cut-off {cut_off}, delivery {delivery})")
+    for number, name, cut_off, delivery in found.campaigns:
+        day = format_date(delivery, format="medium", locale=t.locale)
+        lines.append(
+            listed.format(number=number, title=name, cut_off=t.when(cut_off), delivery=day)
+        )
+    lines += [f"/routes {planned.isoformat()}" for planned in found.days]
+    return "\n".join(lines)

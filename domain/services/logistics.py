@@ -10,8 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.campaign import ensure_can_run
-from domain.errors import N_, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
+from domain.campaign import COUNTED, Campaign, CampaignStatus, ensure_can_run
+from domain.errors import N_, DomainError, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
 from domain.geo import GeoPoint, middle
 from domain.permissions import Actor
 from domain.ports import UnitOfWork
@@ -100,9 +100,13 @@ async def route_form_start(
         on_the_way = await _on_the_way(uow, actor, day, campaign_id)
         depot = await uow.logistics.last_depot(actor.user_id)
         drivers = tuple(await uow.logistics.drivers_of(actor.user_id)) or (actor.user_id,)
+        served: Iterable[int] = on_the_way
+        if campaign_id is not None:  # before its cut-off too: where its parts are sold
+            served = {p.community_id for p in await uow.purchases.of_campaign(campaign_id)
+                      if p.status in COUNTED}  # fmt: skip
         if depot is None:
             points = []
-            for community_id in on_the_way:
+            for community_id in served:
                 community = await uow.communities.get(community_id)
                 if community is not None and community.pickup is not None:
                     points.append(community.pickup.point)
@@ -137,9 +141,64 @@ async def delivery_stops(
                     community=community.title,
                 )  # fmt: skip
             stops.append(stop_for(community_id, community.title, community.pickup, purchases))
+        if not stops and campaign_id is not None:
+            campaign = await uow.campaigns.get(campaign_id)
+            assert campaign is not None  # _on_the_way found it
+            raise _campaign_not_on_the_way(campaign)
     if not stops:
         raise NotFound(N_("nothing to deliver: no community with goods on the way that day"))
     return stops
+
+
+def _campaign_not_on_the_way(campaign: Campaign) -> NotFound:
+    """Why a campaign has nothing to deliver: its routes are built from its purchases once
+    they stop at the cut-off, with their share of the packs, until they are delivered."""
+    if campaign.status is CampaignStatus.OPEN:
+        return NotFound(
+            N_("campaign #{number} {title} takes orders until its cut-off, {cut_off}: its "
+               "routes can be planned after that, once its purchases have stopped"),
+            number=campaign.id, title=campaign.title, cut_off=campaign.cut_off,
+        )  # fmt: skip
+    return NotFound(
+        N_("campaign #{number} {title} has no goods on the way: its purchases are delivered "
+           "already, or none had orders at the cut-off"),
+        number=campaign.id, title=campaign.title,
+    )  # fmt: skip
+
+
+async def not_yet_plannable(uow: UnitOfWork, actor: Actor, campaign_id: int) -> DomainError | None:
+    """For the form of a campaign still taking orders: why it cannot be sent yet."""
+    async with uow:
+        campaign = await uow.campaigns.get(campaign_id)
+    if campaign is None or campaign.status is not CampaignStatus.OPEN:
+        return None
+    return _campaign_not_on_the_way(campaign)
+
+
+@dataclass(frozen=True)
+class Plannable:
+    """What `/routes` alone offers the operator: her campaigns (number, title, cut-off,
+    delivery day) and the days with single purchases on the way."""
+
+    campaigns: tuple[tuple[int, str, datetime, date], ...]
+    days: tuple[date, ...]
+
+
+async def plannable(uow: UnitOfWork, actor: Actor) -> Plannable:
+    async with uow:
+        await _ensure_operator(uow, actor)
+        campaigns = tuple(
+            (c.id, c.title, c.cut_off, c.delivery)
+            for c in await uow.campaigns.listed()
+            if actor.is_admin or c.operator_id == actor.user_id
+        )
+        days: set[date] = set()
+        for purchase in await uow.purchases.awaiting_delivery():
+            community = await uow.communities.get(purchase.community_id)
+            starts = [slot.starts_at for slot in purchase.pickup_slots]
+            if community is not None and starts and purchase.campaign_id is None:
+                days.add(min(starts).astimezone(ZoneInfo(community.timezone)).date())
+    return Plannable(campaigns, tuple(sorted(days)))
 
 
 async def save_plan(uow: UnitOfWork, actor: Actor, plan: RoutePlan) -> int:

@@ -21,7 +21,7 @@ from domain.item_identity import ensure_listed_once, identity, normal_name
 from domain.money import Money
 from domain.permissions import Actor
 from domain.purchase import Item, Moq, Purchase, PurchaseStatus, ShortPolicy
-from domain.purchase_form import item_template
+from domain.template_lines import item_template
 from domain.terms import MAX_ITEMS, MAX_TITLE_LENGTH
 
 MAX_REGIONS = 20

@@ -102,9 +102,12 @@ class Notifier(BackgroundLoop):
                     pick_language(languages.get(purchase.head_id), community.language),
                     community.timezone,
                 )
+                # A helper from the group may be no member: named as the head added them.
                 names = [
-                    purchase.members[u].name if u in purchase.members else str(u) for u in others
-                ]
+                    purchase.members[u].name if u in purchase.members
+                    else purchase.helpers.get(u, str(u))
+                    for u in others
+                ]  # fmt: skip
                 await uow.outbox.enqueue(
                     f"unreachable:{purchase_id}:{int(now.timestamp() * 1_000_000)}",
                     purchase.head_id,

@@ -22,6 +22,7 @@ from tests.support.scenario import (
     tap_and_confirm,
     template,
 )
+from tests.test_pickup_day import arrived
 
 
 @pytest.fixture
@@ -160,6 +161,21 @@ async def test_members_the_bot_cannot_reach_are_named_to_the_head(community: Com
     await c.say(c.head, "/message 1 Pickup is at the back door", "Sent to 2 participants.")
     again = await c.sandbox.wait_for_message(c.head.id, "📵 I could not reach", after=about[0])
     assert "Bob" in (again.text or "") and "Dana" not in (again.text or "")
+
+
+async def test_a_helper_the_bot_cannot_reach_is_named_to_the_head(community: Community) -> None:
+    """A neighbour made a helper from the group who never opened the bot: the head reads her
+    name, not her Telegram id."""
+    c = community
+    dana = c.sandbox.user("Dana")
+    c.sandbox.join(c.chat, dana)  # in the chat, not in the purchase, never opened the bot
+    await arrived(c)
+    offer = await c.sandbox.send(dana, "I can help at the hall", chat=c.chat)
+    reply = await c.sandbox.send(c.head, "/helper 1", chat=c.chat, reply_to=offer)
+    await c.sandbox.wait_for_message(c.chat.id, "Dana now helps hand over", after=reply)
+    told = await c.sandbox.wait_for_message(c.head.id, "📵 I could not reach", timeout=20)
+    assert "I could not reach Dana about" in (told.text or "")
+    assert str(dana.id) not in (told.text or "")
 
 
 def forbidden(c: Community) -> list[RecordedCall]:

@@ -115,10 +115,11 @@ class PurchaseLifecycle(PurchaseOrders):
                 N_("the purchase is {status}; it cannot become {target}"),
                 status=self.status, target=target,
             )  # fmt: skip
-        if step is Step.STOP:
+        if step in (Step.STOP, Step.GO_AHEAD):
+            # Its campaign stops it at the cut-off, with the units the campaign's packs give.
             if (refusal := self.campaign_refusal()) is not None:
                 return refusal
-            if not self.moq_met():
+            if step is Step.STOP and not self.moq_met():
                 return MoqNotReached(
                     N_("the minimum order is not reached: go ahead anyway, extend, or cancel")
                 )
@@ -138,6 +139,8 @@ class PurchaseLifecycle(PurchaseOrders):
     def go_ahead_anyway(self, actor: Actor) -> None:
         """The head decides to stop and order even though the minimum is not reached."""
         ensure_can_manage(self, actor)
+        if (refusal := self.step_refusal(Step.GO_AHEAD)) is not None:
+            raise refusal
         self._stop()
 
     def extend(self, actor: Actor, new_deadline: datetime, now: datetime) -> None:

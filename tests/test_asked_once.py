@@ -33,6 +33,7 @@ from tests.support.scenario import (
 from tests.test_pickup_day import arrived, stored
 from texts.callback_data import Action, decode, encode
 from texts.i18n import Translator, pick_language
+from texts.panel import panel_keyboard
 
 EN = Translator(pick_language("en"))
 
@@ -328,6 +329,26 @@ def test_stop_is_offered_exactly_when_stopping_would_work(
         with pytest.raises(type(refusal), match=str(refusal)):
             p.stop_now(HEAD_ACTOR)
         assert p.status is PurchaseStatus.OPEN
+
+
+def test_a_campaigns_purchase_offers_no_go_ahead_its_campaign_stops_it() -> None:
+    """Short of anything ordered, a campaign's purchase is not stopped by its head either way:
+    the campaign's cut-off stops it with the units its packs give (or fails it)."""
+    p = builders.purchase(campaign_id=3, campaign_title="Spring honey")
+    labels = [b.text for row in panel_keyboard(EN, p).inline_keyboard for b in row]
+    assert "Go ahead anyway" not in labels and "Stop now" not in labels
+    assert "Cancel the purchase" in labels
+    refusal = p.step_refusal(Step.GO_AHEAD)
+    assert refusal is not None and "Spring honey" in str(refusal)
+    with pytest.raises(type(refusal)):
+        p.go_ahead_anyway(HEAD_ACTOR)
+    assert p.status is PurchaseStatus.OPEN
+    # Without a campaign, nothing ordered yet, going ahead is offered and works.
+    own = builders.purchase()
+    labels = [b.text for row in panel_keyboard(EN, own).inline_keyboard for b in row]
+    assert "Go ahead anyway" in labels
+    own.go_ahead_anyway(HEAD_ACTOR)
+    assert own.status is PurchaseStatus.STOPPED
 
 
 def test_a_yes_stands_ten_minutes_for_the_members_it_counted() -> None:

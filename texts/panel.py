@@ -37,10 +37,12 @@ def panel_keyboard(t: Translator, purchase: Purchase) -> InlineKeyboardMarkup:
 
     rows: list[list[InlineKeyboardButton]] = []
     if purchase.status is PurchaseStatus.OPEN:
-        if purchase.awaiting_head_decision or not purchase.moq_met():
+        short = purchase.awaiting_head_decision or not purchase.moq_met()
+        if short and purchase.can_take(Step.GO_AHEAD):
             rows.append([button(t.gettext("Go ahead anyway"), Action.HEAD_GO_AHEAD)])
         # Offered only when it would work: below the minimum Stop is refused (the head goes
-        # ahead anyway, extends or cancels), and a campaign's purchase stops with the campaign.
+        # ahead anyway, extends or cancels), and a campaign's purchase stops with the campaign
+        # (neither Stop nor Go ahead).
         if not purchase.awaiting_head_decision and purchase.can_take(Step.STOP):
             rows.append([button(t.gettext("Stop now"), Action.HEAD_STOP)])
         if purchase.campaign_refusal() is None:

@@ -236,6 +236,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             application.bot_data["mini_app"] = server
             local = await server.start()
             rt.mini_app_url = settings.mini_app_url or local
+        rt.notifier.mini_app_url = rt.mini_app_url
         rt.background = [asyncio.get_running_loop().create_task(rt.inbox.run_forever())]
 
         async def lead() -> None:

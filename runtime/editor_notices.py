@@ -1,6 +1,8 @@
 """At the stop, and when a purchase ends, every member's latest order editor is redrawn from
-the purchase as it stands: no +/− and no countdown stay under an editor sent before. The
-redraws are edits in the outbox, so they go out at the same pace as every other message."""
+the purchase as it stands: no +/− and no countdown stay under an editor sent before; when the
+head extends the deadline, they are redrawn with the new countdown (and their +/− back, when
+the extension reopened orders). The redraws are edits in the outbox, so they go out at the
+same pace as every other message."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from texts.order_picker import editor_message
 # The events after which an editor's +/− or countdown would be untrue.
 REDRAWN_AFTER = frozenset({
     "PurchaseStopped", "PurchaseFailed", "PurchaseCancelled", "PurchaseCompleted",
-    "HeadDecisionNeeded",
+    "HeadDecisionNeeded", "DeadlineExtended",
 })  # fmt: skip
 
 
@@ -37,7 +39,7 @@ class EditorNotices(EventNotices):
             t = self.t(member)
             view = member_order(purchase, member)
             text, markup = editor_message(
-                t, purchase, view, self.now, None, self.payable_in_telegram(member)
+                t, purchase, view, self.now, self.mini_app_url, self.payable_in_telegram(member)
             )
             await self.uow.outbox.enqueue(
                 f"editor:{purchase.id}:{member}:{event_id}",

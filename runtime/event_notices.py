@@ -125,8 +125,11 @@ class EventNotices:
         community: Community,
         now: datetime,
         pay_in_telegram: bool = False,
+        mini_app_url: str | None = None,
     ) -> None:
         self.timing = timing
+        # Where the catalog Mini App is served: a redrawn order editor still offers it.
+        self.mini_app_url = mini_app_url
         # A payment provider is set up: prepaid purchases' notices carry a *Pay* button.
         self.pay_in_telegram = pay_in_telegram
         self.bot_username = bot_username

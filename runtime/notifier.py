@@ -50,6 +50,8 @@ class Notifier(BackgroundLoop):
     ) -> None:
         super().__init__()
         self.pay_in_telegram = pay_in_telegram
+        # Known once the Mini App's server has started (bot/app.py sets it).
+        self.mini_app_url: str | None = None
         self._database = database
         self._clock = clock
         self.timing = timing
@@ -77,7 +79,7 @@ class Notifier(BackgroundLoop):
                     continue
                 done = await PurchaseNotices(
                     self.timing, self.bot_username, uow, purchase, community, now,
-                    self.pay_in_telegram,
+                    self.pay_in_telegram, self.mini_app_url,
                 ).handle(purchase_events)  # fmt: skip
                 handled.extend(done)
                 if any(e.kind not in DIGEST_KINDS for e in purchase_events):

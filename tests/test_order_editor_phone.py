@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -177,6 +178,23 @@ async def test_a_strangers_forged_item_or_page_press_learns_nothing_of_the_purch
             answer = await c.sandbox.answer_of(c.sandbox.press_forged(stranger, greeting, data))
             assert answer.text == refused and answer.show_alert
         assert c.sandbox.bot_messages(stranger.id)[-1].text == greeting.text  # not redrawn
+
+
+async def test_an_extension_redraws_the_editor_with_its_new_deadline(sqlite_url: str) -> None:
+    async with community_running(sqlite_url) as c:
+        await c.publish()  # below its minimum: the panel offers Extend by 24 h
+        editor = await opened_editor(c)
+        await c.sandbox.tap(c.alice, editor, "+1 Honey 1 kg", answer="Updated.")
+        editor = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 1")
+        before = editor.text or ""
+        await c.sandbox.tap(c.head, await c.panel(), "Extend by 24 h", answer="Done.")
+        editor = await c.sandbox.wait_for_edit(editor, lambda m: (m.text or "") != before)
+        assert "⏰" in (editor.text or "") and "+1 Honey 1 kg" in labels(editor)
+        async with c.runtime.database.unit_of_work() as uow:
+            purchase = await uow.purchases.get(1)
+        assert purchase is not None
+        local = purchase.deadline.astimezone(ZoneInfo(TIMEZONE))
+        assert f"{local:%d}" in (editor.text or "")
 
 
 async def test_a_cancellation_redraws_the_editor_too(sqlite_url: str) -> None:

@@ -160,7 +160,9 @@ async def editor_button(press: Press) -> None:
         await ask_about_unusual(press, purchase_id, error)
         return
     except DomainError as error:
-        await press.query.answer(refusal(press.t, error) if on_item else not_done(press.t, error))
+        # "Not added" fits only what would have added: a refused −1 is "Not done".
+        adding = on_item and press.callback.args[-1] > 0
+        await press.query.answer(refusal(press.t, error) if adding else not_done(press.t, error))
         # An old editor's buttons may no longer fit (the purchase stopped meanwhile): it is
         # redrawn as things stand, so its figures and buttons are current again.
         if isinstance(press.query.message, Message):

@@ -158,6 +158,10 @@ async def test_an_editor_sent_before_the_stop_loses_its_buttons_and_countdown(
         late = c.sandbox.press_forged(c.alice, editor, encode(Action.ORDER_PICK, 1, 1))
         answer = await c.sandbox.answer_of(late)
         assert answer.text == stopped and answer.show_alert
+        # A −1 kept from before is "not done", never "not added".
+        late = c.sandbox.press_forged(c.alice, editor, encode(Action.ORDER_ADD, 1, 1, -1))
+        answer = await c.sandbox.answer_of(late)
+        assert answer.text.startswith(t.gettext("Not done: {reason}").split("{")[0])
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

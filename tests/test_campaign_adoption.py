@@ -8,19 +8,14 @@ from __future__ import annotations
 import pytest
 
 from domain.money import Money
+from tests.support.adoption import adopted, heading, in_group
 from tests.support.scenario import Community, template
-from tests.test_campaigns import campaign_form
 
 
 @pytest.fixture
 async def community(bilingual: Community) -> Community:
     await bilingual.started(bilingual.head, bilingual.admin)
     return bilingual
-
-
-async def in_group(c: Community, text: str, answer: str) -> None:
-    sent = await c.sandbox.send(c.head, text, chat=c.chat)
-    await c.sandbox.wait_for_message(c.chat.id, answer, after=sent)
 
 
 async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_the_draft(
@@ -30,15 +25,8 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     t = c.translator()
     # Hanna ran a purchase before: where members pay her is known.
     await c.publish(template(**{"Pay to": "IBAN DE12 3456"}))
-    await c.say(c.admin, campaign_form(), "Campaign #1 Autumn honey is open")
+    preview = await adopted(c, t)
     saved = t.gettext("Region saved: {region}. Heads here see its campaigns with /campaigns.")
-    await in_group(c, "/region North", saved.format(region="North"))
-    offer = await c.say(c.head, f"/start c{c.chat.id}", "Autumn honey")
-    sell = t.gettext("🤝 Sell {title} in {community}").format(title="Autumn honey",
-                                                             community="Block 5")  # fmt: skip
-    await c.sandbox.tap(c.head, offer, sell, answer="")
-    heading = t.gettext("Preview of the card for {title}:").format(title="Block 5")
-    preview = await c.sandbox.wait_for_message(c.head.id, heading, after=offer)
     assert "IBAN DE12 3456" in (preview.text or "")  # as last time
 
     # The items entered again: the campaign's rules answer each line as it is typed.
@@ -58,7 +46,7 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     await c.say(c.head, "Honey 0.5 kg | 8.50 | pack 6", "Honey 0.5 kg")
     added = await c.say(c.head, "Beeswax candle | 3.00", "Beeswax candle")
     await c.sandbox.tap(c.head, added, t.gettext("Done with items"), answer="")
-    preview = await c.sandbox.wait_for_message(c.head.id, heading, after=added)
+    preview = await c.sandbox.wait_for_message(c.head.id, heading(t), after=added)
 
     # Pay to offers the details of last time.
     await c.sandbox.tap(c.head, preview, t.gettext("Edit"), answer="")
@@ -67,7 +55,7 @@ async def test_campaign_rules_are_checked_as_typed_and_a_refused_publish_keeps_t
     asked = await c.sandbox.wait_for_message(c.head.id, lambda m: bool(m.buttons()), after=fields)
     last = t.gettext("As last time: {details}").format(details="IBAN DE12 3456")
     await c.sandbox.tap(c.head, asked, last, answer="")
-    preview = await c.sandbox.wait_for_message(c.head.id, heading, after=asked)
+    preview = await c.sandbox.wait_for_message(c.head.id, heading(t), after=asked)
 
     # The community leaves the campaign's regions before Publish: refused, and kept.
     await in_group(c, "/region South", saved.format(region="South"))

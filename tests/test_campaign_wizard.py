@@ -6,44 +6,19 @@ in English and Russian."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
 from sandbox.model import SandboxMessage
-from tests.support.scenario import Community, community_running, local
-from tests.test_campaigns import campaign_form
+from tests.support.adoption import adopted, heading
+from tests.support.scenario import Community, local
 from texts.i18n import Translator
 
 
-@pytest.fixture(params=["en", "ru"])
-async def community(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Community]:
-    async with community_running(sqlite_url, language=request.param) as running:
-        for person in (running.head, running.admin):
-            sent = await running.sandbox.start(person)
-            await running.sandbox.wait_for_message(person.id, after=sent)
-        yield running
-
-
-async def in_group(c: Community, text: str, answer: str) -> None:
-    sent = await c.sandbox.send(c.head, text, chat=c.chat)
-    await c.sandbox.wait_for_message(c.chat.id, answer, after=sent)
-
-
-async def adopted(c: Community, t: Translator) -> SandboxMessage:
-    """The operator's campaign, adopted by the head of North: its preview."""
-    await c.say(c.admin, campaign_form(), "Campaign #1 Autumn honey is open")
-    saved = t.gettext("Region saved: {region}. Heads here see its campaigns with /campaigns.")
-    await in_group(c, "/region North", saved.format(region="North"))
-    offer = await c.say(c.head, f"/start c{c.chat.id}", "Autumn honey")
-    sell = t.gettext("🤝 Sell {title} in {community}").format(title="Autumn honey",
-                                                             community="Block 5")  # fmt: skip
-    await c.sandbox.tap(c.head, offer, sell, answer="")
-    return await c.sandbox.wait_for_message(c.head.id, heading(t), after=offer)
-
-
-def heading(t: Translator) -> str:
-    return t.gettext("Preview of the card for {title}:").format(title="Block 5")
+@pytest.fixture
+async def community(bilingual: Community) -> Community:
+    await bilingual.started(bilingual.head, bilingual.admin)
+    return bilingual
 
 
 async def field(c: Community, t: Translator, preview: SandboxMessage, label: str) -> SandboxMessage:

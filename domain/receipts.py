@@ -19,6 +19,11 @@ NEAR_BITS = 8
 # this many. An old receipt sent again later than that is not caught; the head's memory is.
 LOOK_BACK = timedelta(days=183)
 LOOK_BACK_COUNT = 2000
+# An open claim takes this many receipt photos at most — the first, and more while the head
+# has not answered (a sharper one, one for the rest paid): every one is downloaded and hashed,
+# so a member cannot have the bot fetch photos without end. Her answer ends the claim. The
+# member's thanks count them in words: second, third (texts/payments_view.receipt_sent).
+RECEIPTS_PER_CLAIM = 3
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,16 @@ def same_picture(new: ReceiptPicture, old: ReceiptPicture) -> bool:
     return hash_distance(new.picture_hash, old.picture_hash) <= NEAR_BITS
 
 
+def of_claim(receipt: Receipt, purchase_id: int, member_id: int, since: datetime) -> bool:
+    """Whether `receipt` is one of an open claim's: its member's for its purchase, sent from
+    the claim's moment on (a receipt and its claim are written together)."""
+    return (
+        receipt.purchase_id == purchase_id
+        and receipt.member_id == member_id
+        and receipt.sent_at >= since
+    )
+
+
 def earlier_copy(new: ReceiptPicture, earlier: Iterable[Receipt]) -> Receipt | None:
     """The latest of `earlier` that shows the same picture as `new`, if any."""
     found = [receipt for receipt in earlier if same_picture(new, receipt.picture)]
@@ -74,12 +89,17 @@ def claims_seen_before(
     """For each open claim (its member, when it was made) that came with a receipt showing
     the same picture as one of `earlier` sent before it: the latest such one, by member.
     `sent` are the claims' purchase's receipts; a claim's own are those of its member from
-    its moment on (a receipt and its claim are written together)."""
+    its moment on (`of_claim`)."""
     sent, earlier = list(sent), list(earlier)
     found: dict[int, Receipt] = {}
     for member_id, at in open_claims:
         for receipt in (r for r in sent if r.member_id == member_id and r.sent_at >= at):
-            before = (e for e in earlier if e.sent_at < receipt.sent_at)
+            # Her other receipts of this claim are the same payment, not a picture reused.
+            before = (
+                e for e in earlier
+                if e.sent_at < receipt.sent_at
+                and not of_claim(e, receipt.purchase_id, member_id, at)
+            )  # fmt: skip
             copy = earlier_copy(receipt.picture, before)
             if copy is not None and (
                 member_id not in found or copy.sent_at > found[member_id].sent_at

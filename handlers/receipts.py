@@ -1,6 +1,7 @@
 """A photo a member sends in the private chat is a receipt: it says "I paid" for the one
-purchase she is paying, and reaches its head with the buttons to answer — and, when the same
-picture was sent as a receipt to that head before, a warning above them."""
+purchase she is paying (or is one more receipt of her claim that waits), and reaches its head
+with the buttons to answer — and, when the same picture was sent as a receipt to that head
+before, a warning above them."""
 
 from __future__ import annotations
 
@@ -13,67 +14,54 @@ from domain.payments import PaymentClaim
 from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.receipts import Receipt
-from domain.views import member_order
 from handlers.purchase_card import not_done
 from handlers.runtime import Registration, person_translator, runtime, written_to_translator
 from runtime.receipt_pictures import receipt_picture
-from texts.payments_view import receipt_message
+from texts.payments_view import receipt_message, receipt_refusal, receipt_sent
 
 
 async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
-    member is paying, and reaches its head with the buttons to answer, through the outbox
-    written with the claim (a restart or a failing Telegram delays it, never loses it)."""
+    member is paying — or, while her claim waits for the head, it is one more receipt of it
+    (a sharper one, one for the rest) — and reaches the head with the buttons to answer,
+    through the outbox written with the claim (a restart or a failing Telegram delays it,
+    never loses it)."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None and message.photo
     t = person_translator(update, context)
     rt = runtime(context)
-    async with rt.database.unit_of_work() as uow:
-        purchases = await uow.purchases.list_for_member(user.id)
-    paying = [
-        p
-        for p in purchases
-        if (view := member_order(p, user.id)).collecting
-        and view.account is not None
-        and view.account.to_pay.minor
-        and view.account.open_claim is None
-    ]
-    if not paying:
-        await message.reply_text(
-            t.gettext("Thanks, but none of your purchases is waiting for a payment from you.")
-        )
+    goal = await services.receipt_goal(rt.database.unit_of_work(), user.id)
+    refusal = receipt_refusal(t, goal)
+    if refusal:
+        await message.reply_text(refusal)
         return
-    if len(paying) > 1:
-        await message.reply_text(
-            t.gettext(
-                "You are paying for several purchases. Tap “I paid” under the right one in "
-                "/orders; the head confirms it there."
-            )
-        )
-        return
-    purchase = paying[0]
+    purchase = goal.purchases[0]
     # Read before the claim's transaction, which holds no download open.
     picture = await receipt_picture(context.bot, message.photo)
     uow = rt.database.unit_of_work(update.update_id)
     now = rt.clock()
 
-    async def tell_head(purchase: Purchase, claim: PaymentClaim, copy_of: Receipt | None) -> None:
+    async def tell_head(
+        purchase: Purchase, claim: PaymentClaim, number: int, copy_of: Receipt | None
+    ) -> None:
         if claim.amount is None:
             return  # an old claim without an amount: answered from the payments list
         languages = await uow.telegram.languages([purchase.head_id])
         community = await uow.communities.get(purchase.community_id)
         head_t = written_to_translator(languages, purchase.head_id, community)
         photo = message.photo[-1].file_id
+        # The first receipt's key is the one it always had: a replay across an upgrade.
+        key = f"receipt:{purchase.id}:{claim.number}" + (f":{number}" if number > 1 else "")
         await uow.outbox.enqueue(
-            f"receipt:{purchase.id}:{claim.number}", purchase.head_id,
+            key, purchase.head_id,
             receipt_message(head_t, purchase, user.full_name, claim, claim.amount, photo,
-                            picture, copy_of),
+                            picture, copy_of, number),
             now,
         )  # fmt: skip
 
     try:
-        await services.claim_with_receipt(
+        _, number = await services.claim_with_receipt(
             uow, purchase.id, user.id, user.full_name, picture, now, tell_head
         )
     except AlreadyProcessed:
@@ -81,11 +69,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except DomainError as error:
         await message.reply_text(not_done(t, error))
         return
-    await message.reply_text(
-        t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.").format(
-            title=purchase.title
-        )
-    )
+    await message.reply_text(receipt_sent(t, purchase.title, number))
 
 
 HANDLERS: list[Registration] = [

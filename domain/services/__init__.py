@@ -35,6 +35,7 @@ from domain.services.logistics import (
     thresholds,
 )
 from domain.services.money import (
+    ReceiptGoal,
     check_checkout,
     claim_payment,
     claim_with_receipt,
@@ -45,6 +46,7 @@ from domain.services.money import (
     drop_unpaid,
     enter_weights,
     invoice_for,
+    receipt_goal,
     record_charge,
     record_money,
     reject_claim,
@@ -113,6 +115,7 @@ from domain.services.unit import (
 
 __all__ = [
     "CONFLICT_RETRIES",
+    "ReceiptGoal",
     "Tap",
     "TapOutcome",
     "accept_transfer",
@@ -180,6 +183,7 @@ __all__ = [
     "reach_deadline",
     "reach_deadlines",
     "reassign",
+    "receipt_goal",
     "record_charge",
     "record_money",
     "register_community",

@@ -7,9 +7,11 @@ Telegram.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import adjustments, checkout, ledger, receipts
+from domain.errors import N_, IllegalTransition
 from domain.events import AmountsChanged
 from domain.money import Money
 from domain.payments import ClaimState, EntryKind, LedgerEntry, PaymentClaim
@@ -18,16 +20,55 @@ from domain.ports import UnitOfWork
 from domain.purchase import Purchase
 from domain.receipts import Receipt, ReceiptPicture
 from domain.services.unit import apply, load, retried
+from domain.views import member_order
 
 
 async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
     await apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
 
 
-# What the head gets of a claim with a receipt, written by the caller in the claim's own unit
-# of work (the outbox): the claim, the purchase it is in, and the receipt sent to her earlier
-# that shows the same picture (None: none does).
-TellHead = Callable[[Purchase, PaymentClaim, Receipt | None], Awaitable[None]]
+# What the head gets of a receipt, written by the caller in the claim's own unit of work (the
+# outbox): the purchase, the claim it is for, which of the claim's receipts it is (1: the
+# first), and the receipt sent to her earlier that shows the same picture (None: none does).
+TellHead = Callable[[Purchase, PaymentClaim, int, Receipt | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ReceiptGoal:
+    """Where a receipt photo goes, read before its picture is fetched: the purchases it may
+    be for — those she is paying, else those whose claim waits for the head (`waiting`: then
+    it is one more receipt of that claim) — and, for one waiting claim, how many receipts
+    it has already."""
+
+    purchases: tuple[Purchase, ...]
+    waiting: bool = False
+    sent: int = 0
+
+    @property
+    def full(self) -> bool:
+        """The claim has all the receipts it takes before the head answers."""
+        return self.waiting and self.sent >= receipts.RECEIPTS_PER_CLAIM
+
+
+async def receipt_goal(uow: UnitOfWork, member_id: int) -> ReceiptGoal:
+    """What a photo from the member is a receipt for: a purchase she has not said she paid
+    comes first (the photo says it now), as it always did; else the one whose claim waits."""
+    async with uow:
+        owing = [
+            (purchase, view.account)
+            for purchase in await uow.purchases.list_for_member(member_id)
+            if (view := member_order(purchase, member_id)).collecting
+            and view.account is not None
+            and view.account.to_pay.minor
+        ]
+        paying = tuple(purchase for purchase, account in owing if account.open_claim is None)
+        waiting = [(p, account.open_claim) for p, account in owing if account.open_claim]
+        if paying or len(waiting) != 1:
+            return ReceiptGoal(paying or tuple(p for p, _ in waiting), waiting=not paying)
+        purchase, claim = waiting[0]
+        sent = await uow.receipts.of_purchase(purchase.id, claim.at, receipts.LOOK_BACK_COUNT)
+    own = sum(1 for r in sent if receipts.of_claim(r, purchase.id, member_id, claim.at))
+    return ReceiptGoal((purchase,), waiting=True, sent=own)
 
 
 async def claim_with_receipt(
@@ -38,22 +79,34 @@ async def claim_with_receipt(
     picture: ReceiptPicture,
     now: datetime,
     tell_head: TellHead,
-) -> PaymentClaim:
-    """The member's "I paid" with a receipt photo: the claim, the receipt kept, compared with
-    the receipts sent to the same head before, and the head told, all committed together: a
-    crash after it loses no receipt, and a replay of the update sends none again."""
+) -> tuple[PaymentClaim, int]:
+    """The member's "I paid" with a receipt photo — or, while her claim waits for the head,
+    one more receipt of it: the claim, the receipt kept, compared with the receipts sent to
+    the same head before (not her others of this claim: the same payment), and the head
+    told, all committed together: a crash after it loses no receipt, and a replay of the
+    update sends none again. Returns the claim and which of its receipts this is."""
 
-    async def work() -> PaymentClaim:
+    async def work() -> tuple[PaymentClaim, int]:
         async with uow:
             purchase = await load(uow, purchase_id)
             claim = ledger.claim_payment(purchase, member_id, now, with_receipt=True)
             earlier = await uow.receipts.of_head(
                 purchase.head_id, now - receipts.LOOK_BACK, receipts.LOOK_BACK_COUNT
             )
+            own: list[Receipt] = []
+            others: list[Receipt] = []
+            for receipt in earlier:
+                mine = receipts.of_claim(receipt, purchase_id, member_id, claim.at)
+                (own if mine else others).append(receipt)
+            if len(own) >= receipts.RECEIPTS_PER_CLAIM:  # a photo that came while one was fetched
+                raise IllegalTransition(N_(
+                    "the head has all the receipts of this payment that go before an answer"
+                ))  # fmt: skip
             await uow.receipts.add(purchase_id, member_id, member_name, picture, now)
-            await tell_head(purchase, claim, receipts.earlier_copy(picture, earlier))
+            number = len(own) + 1
+            await tell_head(purchase, claim, number, receipts.earlier_copy(picture, others))
             await uow.commit()
-        return claim
+        return claim, number
 
     return await retried(work)
 

@@ -75,10 +75,24 @@ def of_claim(receipt: Receipt, purchase_id: int, member_id: int, since: datetime
     )
 
 
+def earlier_copies(new: ReceiptPicture, earlier: Iterable[Receipt]) -> list[Receipt]:
+    """The receipts of `earlier` that show the same picture as `new`, the strongest evidence
+    first: the same file (a forward of one upload) before a picture that only looks the same,
+    then the latest; one per member and purchase, so each sender is named once."""
+    found = sorted(
+        (receipt for receipt in earlier if same_picture(new, receipt.picture)),
+        key=lambda receipt: (new.same_file(receipt.picture), receipt.sent_at),
+        reverse=True,
+    )
+    named: dict[tuple[int, int], Receipt] = {}
+    for receipt in found:
+        named.setdefault((receipt.member_id, receipt.purchase_id), receipt)
+    return list(named.values())
+
+
 def earlier_copy(new: ReceiptPicture, earlier: Iterable[Receipt]) -> Receipt | None:
-    """The latest of `earlier` that shows the same picture as `new`, if any."""
-    found = [receipt for receipt in earlier if same_picture(new, receipt.picture)]
-    return max(found, key=lambda receipt: receipt.sent_at, default=None)
+    """The strongest of `earlier_copies`, if any."""
+    return next(iter(earlier_copies(new, earlier)), None)
 
 
 def claims_seen_before(
@@ -87,11 +101,11 @@ def claims_seen_before(
     earlier: Iterable[Receipt],
 ) -> dict[int, Receipt]:
     """For each open claim (its member, when it was made) that came with a receipt showing
-    the same picture as one of `earlier` sent before it: the latest such one, by member.
-    `sent` are the claims' purchase's receipts; a claim's own are those of its member from
-    its moment on (`of_claim`)."""
+    the same picture as one of `earlier` sent before it: the strongest such one, by member
+    (the same file before a look-alike, then the latest). `sent` are the claims' purchase's
+    receipts; a claim's own are those of its member from its moment on (`of_claim`)."""
     sent, earlier = list(sent), list(earlier)
-    found: dict[int, Receipt] = {}
+    found: dict[int, tuple[tuple[bool, datetime], Receipt]] = {}
     for member_id, at in open_claims:
         for receipt in (r for r in sent if r.member_id == member_id and r.sent_at >= at):
             # Her other receipts of this claim are the same payment, not a picture reused.
@@ -101,8 +115,9 @@ def claims_seen_before(
                 and not of_claim(e, receipt.purchase_id, member_id, at)
             )  # fmt: skip
             copy = earlier_copy(receipt.picture, before)
-            if copy is not None and (
-                member_id not in found or copy.sent_at > found[member_id].sent_at
-            ):
-                found[member_id] = copy
-    return found
+            if copy is None:
+                continue
+            strength = (receipt.picture.same_file(copy.picture), copy.sent_at)
+            if member_id not in found or strength > found[member_id][0]:
+                found[member_id] = (strength, copy)
+    return {member_id: copy for member_id, (_, copy) in found.items()}

@@ -17,7 +17,7 @@ from domain.receipts import Receipt
 from handlers.purchase_card import not_done
 from handlers.runtime import Registration, person_translator, runtime, written_to_translator
 from runtime.receipt_pictures import receipt_picture
-from texts.payments_view import receipt_message, receipt_refusal, receipt_sent
+from texts.receipts_view import receipt_message, receipt_refusal, receipt_sent
 
 
 async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,7 +43,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     now = rt.clock()
 
     async def tell_head(
-        purchase: Purchase, claim: PaymentClaim, number: int, copy_of: Receipt | None
+        purchase: Purchase, claim: PaymentClaim, number: int, copies: list[Receipt]
     ) -> None:
         if claim.amount is None:
             return  # an old claim without an amount: answered from the payments list
@@ -56,7 +56,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await uow.outbox.enqueue(
             key, purchase.head_id,
             receipt_message(head_t, purchase, user.full_name, claim, claim.amount, photo,
-                            picture, copy_of, number),
+                            picture, copies, number),
             now,
         )  # fmt: skip
 

@@ -5,6 +5,7 @@ another picture, or another head's purchase, is not (docs/checks.md)."""
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 import zlib
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from PIL import Image, ImageDraw
@@ -22,6 +24,7 @@ from domain.permissions import Actor
 from domain.purchase import PurchaseStatus
 from domain.receipts import (
     NEAR_BITS,
+    Receipt,
     ReceiptPicture,
     earlier_copy,
     hash_distance,
@@ -34,6 +37,7 @@ from tests.support.builders import NOW, purchase
 from tests.support.scenario import TIMEZONE, Community, community_running, template
 from tests.test_head_panel import stopped_purchase
 from texts.i18n import Translator
+from texts.receipts_view import receipt_caption
 
 # What the head's caption starts with when the picture was sent before, per language.
 SAME_FILE = {"en": "⚠️ This picture was already sent as a receipt by {name} for {title} on"}
@@ -289,3 +293,69 @@ async def test_the_payments_list_warns_of_a_claim_whose_receipt_was_sent_before(
     labels = [b["text"] for b in listing.buttons()]
     assert any(label.startswith("⚠️ Alice Zebra") for label in labels)
     assert any(label.startswith("✅ Bob") for label in labels)
+
+
+SAME_FILE["ru"] = "⚠️ Эту картинку уже присылал(а) как чек {name} за {title}"
+ALSO_LOOKS = {
+    "en": "⚠️ It also looks the same as the receipt {name} sent for {title} on",
+    "ru": "⚠️ Ещё она похожа на чек, который {name} прислал(а) за {title}",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_picture_matching_several_names_the_same_file_first_then_the_look_alike(
+    sqlite_url: str, language: str
+) -> None:
+    """Alice's receipt; Bob's look-alike of it later; then Bob forwards Alice's very file:
+    the same file is the stronger evidence, named first, though Bob's is the later one."""
+    t = Translator(language, TIMEZONE)
+    async with community_running(sqlite_url, language=language) as c:
+        for person in (c.head, c.alice, c.bob):
+            sent = await c.sandbox.start(person)
+            await c.sandbox.wait_for_message(person.id, after=sent)
+        card = await c.publish(template(**{"Title": "Honey", "Min order": "1 units"}))
+        for member in (c.alice, c.bob):
+            await c.sandbox.tap(member, card, "+1 Honey 0.5 kg", answer=JOINED[language])
+        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+        alices, _ = await receipt(c, c.alice, bank_screen("4.00 EUR", "Hanna"), done="")
+        smaller = bank_screen("4.00 EUR", "Hanna", (300, 500), quality=70)
+        _, head_photo = await receipt(c, c.bob, smaller, done="")
+        await not_received(c, language, head_photo)
+        _, head_photo = await receipt(c, c.bob, again=alices, done="")
+        panel = await c.panel()
+        await c.sandbox.tap(c.head, panel, t.gettext("Payments"), answer="")
+        listing = await c.sandbox.wait_for_message(c.head.id, "💶", after=panel)
+    title = "<b>Honey</b>"
+    first, also, _ = (head_photo.html or "").split("\n", 2)
+    assert first.startswith(SAME_FILE[language].format(name="Alice Zebra", title=title))
+    assert also.startswith(ALSO_LOOKS[language].format(name="Bob", title=title))
+    # The payments list names one: the same file's sender.
+    warning = t.gettext("⚠️ its receipt looks like the one {name} sent for {title} on {date}")
+    bob_line = next(line for line in (listing.text or "").splitlines() if "Bob:" in line)
+    assert warning.format(name="Alice Zebra", title="Honey", date="\0").split("\0")[0] in bob_line
+
+
+def test_a_caption_naming_many_earlier_receipts_stays_within_telegrams_limit() -> None:
+    """Long names and titles: fewer are named, the rest counted."""
+    t = Translator("en", TIMEZONE)
+    picture = ReceiptPicture("file", 0)
+    copies = [
+        Receipt(n, "T" * 120, n, f"{n}" + "N" * 128, ReceiptPicture(f"other{n}", 1), NOW)
+        for n in range(5)
+    ]
+    honey = purchase()
+    caption = receipt_caption(t, honey, "Bob", honey.items[0].unit_price, picture, copies)
+    lines = caption.split("\n")
+    assert len(_shown(caption)) <= 1024
+    assert lines[0].startswith("⚠️ This picture looks the same as the receipt 0NNN")
+    assert lines[1].startswith("⚠️ It also looks the same as the receipt 1NNN")
+    assert lines[2] == "⚠️ And 3 more receipts like it."
+    short = [replace(copy, member_name=f"P{n}", purchase_title="Tea") for n, copy in
+             enumerate(copies)]  # fmt: skip
+    caption = receipt_caption(t, honey, "Bob", honey.items[0].unit_price, picture, short)
+    assert caption.split("\n")[3] == "⚠️ And 2 more receipts like it."
+    assert "P3" not in caption
+
+
+def _shown(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))

@@ -1,14 +1,12 @@
 """The head's payments view as words and buttons: the totals, who still owes and whom the head
 owes back (a button each, carrying the amount it shows), a member's balance, and how to type
-another amount, and the words of a receipt photo: its caption for the head (warning of a
-picture sent before), and the member's answer.
+another amount (a receipt photo's words are in texts/receipts_view.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -16,120 +14,14 @@ from domain import checkout, ledger
 from domain.checkout import Invoice
 from domain.ledger import Account, PaymentStatus
 from domain.money import Money
-from domain.payments import PaymentClaim
 from domain.purchase import Purchase
-from domain.receipts import Receipt, ReceiptPicture
-from domain.services.money import ReceiptGoal
+from domain.receipts import Receipt
 from domain.views import member_numbers
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
 MEMBERS_PER_MESSAGE = 30
-
-
-def receipt_caption(
-    t: Translator,
-    purchase: Purchase,
-    name: str,
-    amount: Money,
-    picture: ReceiptPicture,
-    copy_of: Receipt | None,
-    number: int = 1,
-) -> str:
-    """What the head reads under a receipt photo, above Received / Not received: first, when
-    the picture was sent to her before (the same file) or looks the same as one that was, by
-    whom, for which purchase and when. A `number` past 1 is one more receipt of a claim
-    that waits for her."""
-    receipt = (
-        t.gettext("🧾 Receipt from {name} for {title}: {amount}")
-        if number == 1
-        else t.gettext(
-            "🧾 Another receipt from {name} for {title}, for the same payment of {amount}"
-        )
-    )
-    caption = receipt.format(
-        name=escape(name), title=f"<b>{escape(purchase.title)}</b>", amount=t.money(amount)
-    )
-    if copy_of is None:
-        return caption
-    warning = (
-        t.gettext(
-            "⚠️ This picture was already sent as a receipt by {name} for {title} on {date}. "
-            "Check that the money really came before you confirm."
-        )
-        if picture.same_file(copy_of.picture)
-        else t.gettext(
-            "⚠️ This picture looks the same as the receipt {name} sent for {title} on {date}. "
-            "Compare them, and check that the money really came, before you confirm."
-        )
-    ).format(
-        name=escape(copy_of.member_name),
-        title=f"<b>{escape(copy_of.purchase_title)}</b>",
-        date=t.when(copy_of.sent_at),
-    )
-    return f"{warning}\n\n{caption}"
-
-
-def receipt_message(
-    t: Translator,
-    purchase: Purchase,
-    name: str,
-    claim: PaymentClaim,
-    amount: Money,
-    photo_file_id: str,
-    picture: ReceiptPicture,
-    copy_of: Receipt | None,
-    number: int = 1,
-) -> dict[str, Any]:
-    """The head's message about a claim with a receipt (its `number`th), for the outbox: the
-    photo again (by Telegram's file id), its caption, and Received / Not received."""
-    return {
-        "photo": photo_file_id,
-        "caption": receipt_caption(t, purchase, name, amount, picture, copy_of, number),
-        "parse_mode": "HTML",
-        "reply_markup": notices.payment_buttons(t, purchase.id, claim.member_id, claim.number),
-    }
-
-
-def receipt_sent(t: Translator, title: str, number: int) -> str:
-    """The member's answer once her `number`th receipt of a claim is on its way to the head."""
-    if number == 1:
-        text = t.gettext("Thanks! The receipt went to the head of {title}, who will confirm it.")
-    elif number == 2:
-        text = t.gettext("Thanks! Your second receipt for {title} went to the head too.")
-    else:  # the last of RECEIPTS_PER_CLAIM (3): she knows not to send another
-        text = t.gettext(
-            "Thanks! Your third receipt for {title} went to the head too: the last one that "
-            "goes before the head answers."
-        )
-    return text.format(title=title)
-
-
-def receipt_refusal(t: Translator, goal: ReceiptGoal) -> str:
-    """Why the photo goes to no head, read before it is fetched ("": it goes)."""
-    titles = ", ".join(p.title for p in goal.purchases)
-    if not goal.purchases:
-        return t.gettext("Thanks, but none of your purchases is waiting for a payment from you.")
-    if len(goal.purchases) > 1 and not goal.waiting:
-        return t.gettext(
-            "You are paying for several purchases. Tap “I paid” under the right one in "
-            "/orders; the head confirms it there."
-        )
-    if len(goal.purchases) > 1:
-        return t.gettext(
-            "Not sent: your payments for {titles} are all waiting for their heads, and a photo "
-            "does not say which one it is for. Send it to that head yourself."
-        ).format(titles=titles)
-    if goal.full:
-        return t.ngettext(
-            "Not sent: the head of {title} has {count} receipt from you for this payment "
-            "already, as many as go before an answer. Wait for it, or write to the head.",
-            "Not sent: the head of {title} has {count} receipts from you for this payment "
-            "already, as many as go before an answer. Wait for it, or write to the head.",
-            goal.sent,
-        ).format(title=goal.purchases[0].title, count=goal.sent)
-    return ""
 
 
 def payment_mark(t: Translator, status: PaymentStatus | None) -> str:

@@ -29,8 +29,9 @@ async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: 
 
 # What the head gets of a receipt, written by the caller in the claim's own unit of work (the
 # outbox): the purchase, the claim it is for, which of the claim's receipts it is (1: the
-# first), and the receipt sent to her earlier that shows the same picture (None: none does).
-TellHead = Callable[[Purchase, PaymentClaim, int, Receipt | None], Awaitable[None]]
+# first), and the receipts sent to her earlier that show the same picture, the strongest
+# evidence first (receipts.earlier_copies; none: a new picture).
+TellHead = Callable[[Purchase, PaymentClaim, int, list[Receipt]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ async def claim_with_receipt(
                 ))  # fmt: skip
             await uow.receipts.add(purchase_id, member_id, member_name, picture, now)
             number = len(own) + 1
-            await tell_head(purchase, claim, number, receipts.earlier_copy(picture, others))
+            await tell_head(purchase, claim, number, receipts.earlier_copies(picture, others))
             await uow.commit()
         return claim, number
 
@@ -113,7 +114,8 @@ async def claim_with_receipt(
 
 async def claims_seen_before(uow: UnitOfWork, purchase: Purchase) -> dict[int, Receipt]:
     """The members whose open claim came with a picture sent to the same head before, and the
-    latest earlier receipt it shows: the payments list warns of them as the photo did."""
+    earlier receipt it shows (the same file first, then the latest): the payments list warns
+    of them as the photo did."""
     open_claims = [(c.member_id, c.at) for c in purchase.claims if c.state is ClaimState.OPEN]
     if not open_claims:
         return {}

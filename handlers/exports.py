@@ -21,13 +21,13 @@ from handlers.packing_list import (
     FONTS,
     FontsMissing,
     by_slot,
-    lines_of,
     matrix_rows,
     packing_rows,
     slot_heading,
     windows_text,
 )
 from texts.i18n import Translator
+from texts.notices import lines_label
 
 
 def supplier_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[object]]:
@@ -71,8 +71,8 @@ def member_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
                  due.total - paid + refunded]  # fmt: skip
         sums = [total + amount for total, amount in zip(sums, money, strict=True)]
         rows.append(
-            [member.name, lines_of(t, purchase, member), *(m.amount for m in money),
-             member.pickup_code]
+            [member.name, lines_label(t, purchase, member.lines, member.member_id),
+             *(m.amount for m in money), member.pickup_code]
         )  # fmt: skip
     rows.append([t.gettext("Total"), "", *(m.amount for m in sums), ""])
     return rows
@@ -89,7 +89,8 @@ def pickup_rows(t: Translator, purchase: Purchase, report: Report) -> list[list[
     # Members who left after paying are not here: nothing to hand over, only money to give back.
     for slot, members in by_slot(purchase, report):
         for member in members:
-            row: list[object] = [member.name, lines_of(t, purchase, member), member.pickup_code,
+            lines = lines_label(t, purchase, member.lines, member.member_id)
+            row: list[object] = [member.name, lines, member.pickup_code,
                                  "✓" if member.handed_over else "", ""]  # fmt: skip
             rows.append(row + ([slot_heading(t, purchase, slot)] if several else []))
     return rows

@@ -20,7 +20,7 @@ from fpdf.fonts import FontFace
 from domain.purchase import PickupSlot, Purchase
 from domain.reports import MemberLine, Report
 from texts.i18n import Translator
-from texts.notices import slot_label
+from texts.notices import lines_label, slot_label
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 FONTS = {
@@ -71,22 +71,6 @@ def windows_text(t: Translator, purchase: Purchase) -> str:
     return "; ".join(slot_label(t, slot) for slot in purchase.pickup_slots)
 
 
-def lines_of(t: Translator, purchase: Purchase, member: MemberLine) -> str:
-    """What a member gets: "2 × Honey, 3 × Cheese (1.25 kg)" — goods sold by weight with their
-    kilograms (about, until weighed), which is what the head weighs out and charges."""
-    parts = []
-    for item_id, units in member.lines.items():
-        item = purchase.item(item_id)
-        part = f"{units} × {item.label}"
-        if item.by_weight:
-            weighed = (member.member_id, item_id) in purchase.weights
-            weight = t.gettext("{weight} kg") if weighed else t.gettext("about {weight} kg")
-            grams = purchase.weighed_grams(member.member_id, item, units)
-            part += f" ({weight.format(weight=t.kilograms(grams))})"
-        parts.append(part)
-    return ", ".join(parts)
-
-
 def to_collect(t: Translator, member: MemberLine) -> str:
     """What changes hands at the pickup: "€16.80" to collect, "−€3.00" to give back."""
     if member.account is None:
@@ -112,8 +96,8 @@ def slot_blocks(
         rows: list[list[object]] = []
         for member in members:
             tick = "☑" if member.handed_over else TICK_BOX
-            rows.append([tick, member.name, member.pickup_code, lines_of(t, purchase, member),
-                         to_collect(t, member)])  # fmt: skip
+            lines = lines_label(t, purchase, member.lines, member.member_id)
+            rows.append([tick, member.name, member.pickup_code, lines, to_collect(t, member)])
         heading = slot_heading(t, purchase, slot)
         if len(purchase.pickup_slots) > 1:
             heading += " — " + t.ngettext("{count} member", "{count} members", len(members)).format(

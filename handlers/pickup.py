@@ -67,7 +67,9 @@ def handover_card(
         t.gettext("📦 {name} — code {code} — {title}").format(
             name=escape(_name(purchase, member_id)), code=code, title=notices.title(purchase)
         ),
-        t.gettext("Hand over: {lines}").format(lines=notices.lines_text(purchase, lines)),
+        t.gettext("Hand over: {lines}").format(
+            lines=notices.lines_text(t, purchase, lines, member_id)
+        ),
     ]
     handover = purchase.handed_over.get(member_id)
     account = ledger.account_of(purchase, member_id)

@@ -24,7 +24,7 @@ class MoneyNotices(EventNotices):
             name=escape(self._name(member)),
             title=escape(purchase.title),
             # What they get, not what they asked: units short of a pack or a row are not theirs.
-            order=notices.lines_text(purchase, purchase.final_lines().get(member, {}))
+            order=notices.lines_text(t, purchase, purchase.final_lines().get(member, {}), member)
             or t.gettext("nothing"),
         )
         number = int(event.payload["number"])

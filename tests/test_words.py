@@ -11,7 +11,6 @@ from domain.billing import AmountDue
 from domain.events import Event
 from domain.permissions import Actor
 from domain.reports import MemberLine
-from handlers.packing_list import lines_of
 from runtime.event_notices import DIGEST_KINDS
 from runtime.notifier import PurchaseNotices
 from sandbox.model import SandboxMessage, SandboxUser
@@ -19,6 +18,7 @@ from tests.support.builders import eur, item, purchase
 from tests.support.scenario import Community, community_running, joined_toast, template
 from texts.callback_data import Action, decode
 from texts.i18n import Translator
+from texts.notices import lines_label
 
 MEMBER = 5
 
@@ -161,7 +161,7 @@ def test_the_packing_list_gives_goods_sold_by_weight_their_kilograms(
         "",
         False,
     )
-    assert lines_of(Translator(language), p, member) == said
+    assert lines_label(Translator(language), p, member.lines, member.member_id) == said
 
 
 # The one event no private message follows: the card in the chat is its announcement.

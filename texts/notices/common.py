@@ -13,10 +13,35 @@ from domain.purchase import PaymentMode, PickupSlot, Purchase
 from texts.i18n import Translator
 
 
-def lines_text(purchase: Purchase, lines: dict[int, int]) -> str:
-    return ", ".join(
-        f"{units} × {escape(purchase.item(item_id).label)}" for item_id, units in lines.items()
-    )
+def lines_label(
+    t: Translator, purchase: Purchase, lines: Mapping[int, int], member_id: int | None = None
+) -> str:
+    """What a member gets, as plain text: "2 × Honey, 3 × Cheese (1.25 kg)" — goods sold by
+    weight with their kilograms, which is what is weighed out and charged: `member_id`'s real
+    weight once entered, else "about" the estimate (lines not hers to weigh, such as units
+    short of a pack, are always the estimate)."""
+    parts = []
+    for item_id, units in lines.items():
+        item = purchase.item(item_id)
+        part = f"{units} × {item.label}"
+        if item.by_weight:
+            weighed = member_id is not None and (member_id, item_id) in purchase.weights
+            weight = t.gettext("{weight} kg") if weighed else t.gettext("about {weight} kg")
+            grams = (
+                purchase.weighed_grams(member_id, item, units)
+                if member_id is not None
+                else units * (item.estimate_grams or 0)
+            )
+            part += f" ({weight.format(weight=t.kilograms(grams))})"
+        parts.append(part)
+    return ", ".join(parts)
+
+
+def lines_text(
+    t: Translator, purchase: Purchase, lines: Mapping[int, int], member_id: int | None = None
+) -> str:
+    """`lines_label` for a message in HTML."""
+    return escape(lines_label(t, purchase, lines, member_id))
 
 
 def due_text(t: Translator, due: AmountDue) -> str:

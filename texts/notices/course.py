@@ -60,7 +60,8 @@ def stopped_to_member(
     in_rows = {i: u for i, u in unfilled.items() if purchase.item(i).in_rows}
     in_packs = {i: u for i, u in unfilled.items() if i not in in_rows}
     if final:
-        text.append(t.gettext("You get: {lines}").format(lines=lines_text(purchase, final)))
+        you_get = lines_text(t, purchase, final, member_id)
+        text.append(t.gettext("You get: {lines}").format(lines=you_get))
     elif in_packs and not dropped:
         text.append(t.gettext("Your units did not fill a pack, so you get nothing this time."))
     elif in_rows and not dropped:
@@ -68,11 +69,12 @@ def stopped_to_member(
     else:
         text.append(t.gettext("You get nothing this time."))
     if in_packs:
-        text.append(t.gettext("Not filled: {lines}").format(lines=lines_text(purchase, in_packs)))
+        not_filled = lines_text(t, purchase, in_packs)
+        text.append(t.gettext("Not filled: {lines}").format(lines=not_filled))
     if in_rows:
         text.append(
             t.gettext("Not in a full row of sizes, so not ordered: {lines}").format(
-                lines=lines_text(purchase, in_rows)
+                lines=lines_text(t, purchase, in_rows)
             )
         )
         for source, target in purchase.row_moves(member_id):
@@ -224,7 +226,7 @@ def member_reminder(t: Translator, purchase: Purchase, member_id: int, hours: in
         "⏰ {title} stops in {hours} hour. Your order: {lines}. Change it with /orders.",
         "⏰ {title} stops in {hours} hours. Your order: {lines}. Change it with /orders.",
         hours,
-    ).format(title=title(purchase), hours=hours, lines=lines_text(purchase, lines))
+    ).format(title=title(purchase), hours=hours, lines=lines_text(t, purchase, lines, member_id))
 
 
 def hour_left_in_chat(t: Translator, purchase: Purchase) -> str:

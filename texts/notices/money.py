@@ -328,9 +328,8 @@ def amounts_changed_to_member(
             )
         )
     if after:
-        text.append(
-            t.gettext("You get: {lines}").format(lines=lines_text(purchase, after))
-        )  # fmt: skip
+        you_get = lines_text(t, purchase, after, change.member_id)
+        text.append(t.gettext("You get: {lines}").format(lines=you_get))
         text.append(
             t.gettext("Amount due: {after} (it was {before})").format(
                 after=t.money(_minor(purchase, _total_after(change))),

@@ -85,7 +85,7 @@ def pickup_notice(
         "Your pickup code: <b>{code}</b> — show it to the head."
     ).format(
         title=title(purchase),
-        lines=lines_text(purchase, lines),
+        lines=lines_text(t, purchase, lines, member_id),
         slots=slots,
         code=purchase.pickup_codes[member_id],
     )
@@ -174,7 +174,7 @@ def not_collected_list(t: Translator, purchase: Purchase, waiting: list[int]) ->
     lines = purchase.final_lines()
     shown = [
         f"• {member_name(purchase, m)} — <b>{purchase.pickup_codes[m]}</b> — "
-        f"{lines_text(purchase, lines.get(m, {}))}"
+        f"{lines_text(t, purchase, lines.get(m, {}), m)}"
         for m in waiting[:NOT_COLLECTED_SHOWN]
     ]
     rest = len(waiting) - NOT_COLLECTED_SHOWN
@@ -199,7 +199,7 @@ def pickup_over_to_member(t: Translator, purchase: Purchase, member_id: int) -> 
         "<b>{code}</b>. Please write to the head to arrange a time."
     ).format(
         title=title(purchase),
-        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+        lines=lines_text(t, purchase, purchase.final_lines().get(member_id, {}), member_id),
         code=purchase.pickup_codes[member_id],
     )
 
@@ -226,12 +226,12 @@ def completed_to_member(t: Translator, purchase: Purchase, member_id: int) -> st
         "Please write to the head."
     ).format(
         title=title(purchase),
-        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+        lines=lines_text(t, purchase, purchase.final_lines().get(member_id, {}), member_id),
     )
 
 
 def handed_over_text(t: Translator, purchase: Purchase, member_id: int) -> str:
     return t.gettext("✅ You have received your goods of {title}: {lines}. Enjoy!").format(
         title=title(purchase),
-        lines=lines_text(purchase, purchase.final_lines().get(member_id, {})),
+        lines=lines_text(t, purchase, purchase.final_lines().get(member_id, {}), member_id),
     )

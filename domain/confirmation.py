@@ -1,5 +1,5 @@
 """Steps a head cannot take back — stop, go ahead short of the minimum, cancel, mark ordered,
-mark arrived — are asked once before they happen. This module names the steps, the status
+mark arrived, complete — are asked once before they happen. This module names the steps, the status
 each one leads to, and what makes a "yes" still mean what was asked: it was pressed within
 CONFIRM_WITHIN of the question, and the purchase has as many members as the question said.
 """
@@ -29,6 +29,7 @@ class Step(Enum):
     CANCEL = "cancel"
     ORDERED = "ordered"
     ARRIVED = "arrived"
+    COMPLETE = "complete"
 
 
 LEADS_TO = {
@@ -37,6 +38,7 @@ LEADS_TO = {
     Step.CANCEL: PurchaseStatus.CANCELLED,
     Step.ORDERED: PurchaseStatus.ORDERED,
     Step.ARRIVED: PurchaseStatus.ARRIVED,
+    Step.COMPLETE: PurchaseStatus.COMPLETED,
 }
 
 

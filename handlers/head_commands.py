@@ -42,10 +42,11 @@ from handlers.runtime import (
     purchase_command,
     runtime,
 )
+from texts import notices
 from texts.callback_data import Action
 from texts.i18n import Translator, pick_language
 from texts.notices import unreachable_text
-from texts.step_questions import step_markup, step_question
+from texts.step_questions import slots_text, step_markup, step_question
 
 MAX_REASON_LENGTH = 500
 
@@ -75,8 +76,11 @@ async def ask_for_pickup(
 
 async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/arrived <purchase> <date> <from>-<to> | <place> [| capacity], one line per slot: goods
-    are in, pick up there and then. Sent again once they are in, it moves the pickup (members
-    are told; choices of slots that stay are kept)."""
+    are in, pick up there and then. The first time it asks once, naming the purchase, the
+    members who get their codes and the slots as read (a wrong number sends no codes); its
+    "yes" reads the slots from this command. Sent again once they are in, it moves the pickup
+    at once (members are told; choices of slots that stay are kept): no code is drawn, and the
+    slots it names are moved back by sending the old ones, on a day that needs it quick."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
@@ -95,19 +99,72 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
         if purchase is None or community is None:
             raise NotFound(N_("no such purchase"))
         slots = parse_pickups(pickup, community.timezone, rt.clock())
-        await services.mark_arrived(
-            rt.database.unit_of_work(update.update_id), purchase_id,
-            actor_for(update, context), slots, now=rt.clock(),
-        )  # fmt: skip
+        if purchase.status is PurchaseStatus.ARRIVED:
+            await services.mark_arrived(
+                rt.database.unit_of_work(update.update_id), purchase_id,
+                actor_for(update, context), slots, now=rt.clock(),
+            )  # fmt: skip
+        else:
+            question = await services.step_question(
+                rt.database.unit_of_work(), purchase_id, actor_for(update, context), Step.ARRIVED
+            )
     except AlreadyProcessed:
         return
     except DomainError as error:
         await message.reply_text(not_done(t, error))
         return
     if purchase.status is PurchaseStatus.ARRIVED:
-        await message.reply_text(t.gettext("Done. Members are told where and when to come now."))
+        await message.reply_text(
+            t.gettext("Done. Members of {title} are told to come to:\n{slots}").format(
+                title=notices.title(purchase), slots=slots_text(t, slots)
+            ),
+            parse_mode=ParseMode.HTML,
+        )
         return
-    await message.reply_text(t.gettext("Done. Members get their pickup codes now."))
+    # The question answers the command, so its "yes" finds the slots there.
+    await message.reply_text(
+        step_question(t, Step.ARRIVED, question, slots=slots),
+        parse_mode=ParseMode.HTML,
+        reply_markup=step_markup(t, Step.ARRIVED, question, rt.clock(), typed=True),
+        do_quote=True,
+    )
+
+
+@on_press
+async def arrived_confirmed(press: Press) -> None:
+    """The "yes" under the question /arrived asked: the goods are in, at the slots typed in
+    the command it answers (read again, as they were when asked)."""
+    purchase_id = press.callback.args[0]
+    question = press.query.message
+    typed = question.reply_to_message if isinstance(question, Message) else None
+    command_id, pickup = purchase_command(typed.text or "") if typed else (None, "")
+    try:
+        await managed_purchase(press.context, purchase_id, press.actor)
+        async with press.rt.database.unit_of_work() as uow:
+            _, community = await uow.purchase_and_community(purchase_id)
+        if community is None or command_id != purchase_id or not pickup:
+            await press.query.answer(
+                press.t.gettext("I cannot read the pickup any more: send /arrived again."),
+                show_alert=True,
+            )
+            return
+        slots = parse_pickups(pickup, community.timezone, press.rt.clock())
+        await services.take_step(
+            press.unit_of_work(), purchase_id, press.actor, Step.ARRIVED, asked(press),
+            press.rt.clock(), slots=slots,
+        )  # fmt: skip
+    except AlreadyProcessed:
+        return
+    except (StaleAnswer, AlreadyTaken) as error:  # the question stands no more
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        await _close(press, "")
+        return
+    except DomainError as error:
+        await press.query.answer(not_done(press.t, error), show_alert=True)
+        return
+    press.rt.cards.request(purchase_id)
+    await press.query.answer(press.t.gettext("Done."))
+    await _close(press, press.t.gettext("Done. Members get their pickup codes now."))
 
 
 async def ask_for_reason(
@@ -311,5 +368,6 @@ HANDLERS: list[Registration] = [
     in_private("message", message_all),
     in_private("cancel_purchase", cancel_with_reason),
     *on_buttons(cancel_confirmed, Action.HEAD_CANCEL_CONFIRM),
+    *on_buttons(arrived_confirmed, Action.HEAD_ARRIVED_TYPED_CONFIRM),
     *on_buttons(keep_as_is, Action.HEAD_KEEP),
 ]

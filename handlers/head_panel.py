@@ -166,6 +166,7 @@ async def head_button(press: Press) -> None:
             case (
                 Action.HEAD_STOP_CONFIRM | Action.HEAD_GO_AHEAD_CONFIRM
                 | Action.HEAD_ORDERED_CONFIRM | Action.HEAD_ARRIVED_CONFIRM
+                | Action.HEAD_COMPLETE_CONFIRM
             ):  # fmt: skip
                 step = CONFIRMS[press.callback.action]
                 await services.take_step(uow, purchase_id, press.actor, step, asked(press), now)
@@ -176,8 +177,6 @@ async def head_button(press: Press) -> None:
                 await services.postpone(uow, purchase_id, press.actor, timedelta(hours=hours), now)
             case Action.HEAD_CANCEL:
                 await ask_for_reason(press.update, press.context, purchase_id, press.actor, press.t)
-            case Action.HEAD_COMPLETE:
-                await services.complete(uow, purchase_id, press.actor)
             case Action.HEAD_COMPLETE_ANYWAY:
                 await services.complete(uow, purchase_id, press.actor, with_open_balances=True)
             case Action.HEAD_PARTICIPANTS:
@@ -254,6 +253,7 @@ ASKS = {
     Action.HEAD_GO_AHEAD: Step.GO_AHEAD,
     Action.HEAD_ORDERED: Step.ORDERED,
     Action.HEAD_ARRIVED: Step.ARRIVED,
+    Action.HEAD_COMPLETE: Step.COMPLETE,
 }
 CONFIRMS = {confirm: step for step, confirm in CONFIRMED_BY.items()}
 
@@ -289,7 +289,8 @@ HANDLERS: list[Registration] = [
     *on_buttons(head_button, Action.HEAD_STOP, Action.HEAD_GO_AHEAD, Action.HEAD_EXTEND,
                 Action.HEAD_CANCEL, Action.HEAD_ORDERED, Action.HEAD_ARRIVED, Action.HEAD_COMPLETE,
                 Action.HEAD_STOP_CONFIRM, Action.HEAD_GO_AHEAD_CONFIRM, Action.HEAD_ORDERED_CONFIRM,
-                Action.HEAD_ARRIVED_CONFIRM, Action.HEAD_COMPLETE_ANYWAY, Action.HEAD_PANEL,
+                Action.HEAD_ARRIVED_CONFIRM, Action.HEAD_COMPLETE_CONFIRM,
+                Action.HEAD_COMPLETE_ANYWAY, Action.HEAD_PANEL,
                 Action.HEAD_PARTICIPANTS, Action.HEAD_EXPORT, Action.HEAD_MESSAGE,
                 Action.HEAD_PAYMENTS, Action.HEAD_REMIND_UNPAID, Action.HEAD_TRANSFER,
                 Action.HEAD_SUPPLY, Action.HEAD_EDIT, Action.HEAD_WEIGH),

@@ -228,7 +228,7 @@ async def complete(c: Community) -> None:
         await c.sandbox.tap(c.head, handover, label, answer="Handed over.")
         await c.sandbox.wait_for_message(person.id, "You have received")
     control = await c.panel()
-    await c.sandbox.tap(c.head, control, "Complete", answer="Done.")
+    await tap_and_confirm(c.sandbox, c.head, control, "Complete")
 
 
 async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str) -> None:

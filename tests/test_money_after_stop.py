@@ -318,7 +318,7 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         assert [b["text"] for b in again.buttons()] == ["↩️ Undo the handover"]
 
         control = await panel(c)
-        await c.sandbox.tap(c.head, control, "Complete", answer="Done.")  # every balance settled
+        await tap_and_confirm(c.sandbox, c.head, control, "Complete")  # every balance settled
         await c.sandbox.wait_for_edit(control, "Completed")
 
 

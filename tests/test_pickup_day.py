@@ -182,7 +182,7 @@ async def test_the_end_of_the_day_and_complete_name_who_did_not_collect(sqlite_u
         card = next(m for m in c.sandbox.emulator.chat_messages(c.chat.id) if m.pinned)
         await c.say(c.head, "/paid 1 Bob 8.40", "Recorded")  # so Complete does not ask
         control = await c.panel()
-        await c.sandbox.tap(c.head, control, "Complete", answer="Done.")
+        await tap_and_confirm(c.sandbox, c.head, control, "Complete")
         done = await c.sandbox.wait_for_message(c.head.id, "🏁 Farm gouda is complete")
         assert "kept on the record as leftovers (1 member)" in (done.text or "")
         assert f"Bob — {codes[c.bob.id]} — 1 × Gouda" in (done.text or "")

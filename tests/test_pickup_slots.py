@@ -292,7 +292,7 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
         # The head moves the evening an hour later: Bob is told, and chooses again.
         moved = f"/arrived 1 {day} 10:00-12:00 | Community hall | 1\n" \
                 f"{day} 14:00-16:00 | Community hall\n{day} 18:00-20:00 | School yard"  # fmt: skip
-        await c.say(c.head, moved, "Members are told where and when to come")
+        await c.say(c.head, moved, "Done. Members of Farm gouda are told to come to:")
         told = await c.sandbox.wait_for_message(c.bob.id, "✏️ The head changed")
         assert "6:00 – 8:00 PM" in plain(told.text)
         assert len(told.buttons()) == 1  # the morning and the afternoon are over

@@ -294,11 +294,10 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     assert example > datetime.now(UTC).strftime("%Y-%m-%d")
     await c.say(c.head, "/arrived 1 tomorrow | hall", "write the pickup as")
     await c.say(c.head, "/arrived", "Write it like this")
-    await c.say(
-        c.head,
-        f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Yard by block 5",
-        "Members get their pickup codes now",
+    asked = await c.say(
+        c.head, f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Yard by block 5", "Have the goods"
     )
+    await c.sandbox.tap(c.head, asked, "✅ Yes, they are here", answer="Done.")
     notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
     assert "Yard by block 5" in (notice.text or "")
     outsider = await c.say(c.bob, f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Elsewhere", "Not done")

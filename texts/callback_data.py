@@ -58,7 +58,9 @@ class Action(StrEnum):
     HEAD_ORDERED_CONFIRM = "hb"  # purchase, asked at, members
     HEAD_ARRIVED = "hr"  # purchase: asks first, naming the pickup slots
     HEAD_ARRIVED_CONFIRM = "hj"  # purchase, asked at, members
-    HEAD_COMPLETE = "hf"  # purchase
+    HEAD_ARRIVED_TYPED_CONFIRM = "hjy"  # purchase, asked at, members: the slots are in /arrived
+    HEAD_COMPLETE = "hf"  # purchase: asks first (members who did not collect are told)
+    HEAD_COMPLETE_CONFIRM = "hfy"  # purchase, asked at, members
     HEAD_COMPLETE_ANYWAY = "hz"  # purchase: close with open balances (they stay on record)
     HEAD_DROP_UNPAID = "hn"  # purchase: what dropping those who paid nothing would change
     HEAD_DROP_CONFIRM = "hv"  # purchase, fingerprint of the members shown
@@ -133,6 +135,8 @@ ARITY = {
     Action.HEAD_GO_AHEAD_CONFIRM: 3,
     Action.HEAD_ORDERED_CONFIRM: 3,
     Action.HEAD_ARRIVED_CONFIRM: 3,
+    Action.HEAD_ARRIVED_TYPED_CONFIRM: 3,
+    Action.HEAD_COMPLETE_CONFIRM: 3,
     Action.HEAD_EXTEND: 2,
     Action.HEAD_CANCEL: 1,
     Action.HEAD_CANCEL_CONFIRM: 3,

@@ -5,13 +5,14 @@ asked and the members it counted, so a stale or repeated one is refused (domain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain.confirmation import Step, StepQuestion
-from domain.purchase import Purchase
+from domain.purchase import PickupSlot, Purchase
 from texts import notices
 from texts.callback_data import Action, encode
 from texts.card_view import members_count
@@ -24,11 +25,19 @@ CONFIRMED_BY = {
     Step.CANCEL: Action.HEAD_CANCEL_CONFIRM,
     Step.ORDERED: Action.HEAD_ORDERED_CONFIRM,
     Step.ARRIVED: Action.HEAD_ARRIVED_CONFIRM,
+    Step.COMPLETE: Action.HEAD_COMPLETE_CONFIRM,
 }
 
 
-def step_question(t: Translator, step: Step, question: StepQuestion, reason: str = "") -> str:
-    """What taking `step` will do, and to how many members; `reason` is a cancel's."""
+def step_question(
+    t: Translator,
+    step: Step,
+    question: StepQuestion,
+    reason: str = "",
+    slots: Sequence[PickupSlot] | None = None,
+) -> str:
+    """What taking `step` will do, and to how many members; `reason` is a cancel's, `slots`
+    the pickup typed with /arrived, as read."""
     purchase = question.purchase
     title = notices.title(purchase)
     members = members_count(t, question.members)
@@ -49,12 +58,19 @@ def step_question(t: Translator, step: Step, question: StepQuestion, reason: str
         return t.gettext(
             "Mark {title} ordered from the supplier? I tell all its members ({members})."
         ).format(title=title, members=members)
+    if step is Step.ARRIVED and slots is not None:
+        return t.gettext(
+            "Have the goods of {title} arrived? I send the pickup codes now ({members}), for:\n"
+            "{slots}"
+        ).format(title=title, members=members, slots=slots_text(t, slots))
     if step is Step.ARRIVED:
-        slots = "\n".join("📍 " + slot_text(t, slot) for slot in purchase.pickup_slots)
         return t.gettext(
             "Have the goods of {title} arrived? I send the pickup codes now ({members}), for:\n"
             "{slots}\nTo pick up elsewhere or at another time, send /arrived {id} with the slots."
-        ).format(title=title, members=members, slots=slots, id=purchase.id)
+        ).format(title=title, members=members, slots=slots_text(t, purchase.pickup_slots),
+                 id=purchase.id)  # fmt: skip
+    if step is Step.COMPLETE:
+        return complete_question(t, purchase)
     lines = [
         t.ngettext(
             "Cancel {title}? This cannot be undone: {count} member is told it is cancelled, "
@@ -78,11 +94,40 @@ def step_question(t: Translator, step: Step, question: StepQuestion, reason: str
     return "\n".join(lines)
 
 
+def slots_text(t: Translator, slots: Sequence[PickupSlot]) -> str:
+    return "\n".join("📍 " + slot_text(t, slot) for slot in slots)
+
+
+def complete_question(t: Translator, purchase: Purchase) -> str:
+    """Completing ends the purchase for good: who has not collected is told their goods are
+    leftovers, everyone who got goods is asked for a rating, the card is unpinned."""
+    waiting = len([m for m in purchase.pickup_codes if m not in purchase.handed_over])
+    title = notices.title(purchase)
+    if not waiting:
+        return t.gettext(
+            "Complete {title}? Everyone has collected their goods. This cannot be undone: "
+            "members are asked to rate it and the card is unpinned."
+        ).format(title=title)
+    return t.ngettext(
+        "Complete {title}? {count} member has not collected their goods: I tell them they "
+        "are kept on the record as leftovers and to write to you. This cannot be undone: "
+        "members are asked to rate it and the card is unpinned.",
+        "Complete {title}? {count} members have not collected their goods: I tell them they "
+        "are kept on the record as leftovers and to write to you. This cannot be undone: "
+        "members are asked to rate it and the card is unpinned.",
+        waiting,
+    ).format(title=title, count=waiting)
+
+
 def step_markup(
-    t: Translator, step: Step, question: StepQuestion, asked_at: datetime
+    t: Translator,
+    step: Step,
+    question: StepQuestion,
+    asked_at: datetime,
+    typed: bool = False,
 ) -> InlineKeyboardMarkup:
-    """Yes, carrying what was asked; and a way out: the panel again, or (under the cancel
-    question, which answers a typed command) the question closed."""
+    """Yes, carrying what was asked; and a way out: the panel again, or (under a question
+    that answers a typed command: /cancel_purchase, /arrived) the question closed."""
     pid = question.purchase.id
     yes = {
         Step.STOP: t.gettext("✅ Yes, stop now"),
@@ -90,11 +135,18 @@ def step_markup(
         Step.CANCEL: t.gettext("✅ Yes, cancel it"),
         Step.ORDERED: t.gettext("✅ Yes, it is ordered"),
         Step.ARRIVED: t.gettext("✅ Yes, they are here"),
+        Step.COMPLETE: t.gettext("✅ Yes, complete it"),
     }[step]
-    confirm = encode(CONFIRMED_BY[step], pid, int(asked_at.timestamp()), question.members)
+    typed_arrived = typed and step is Step.ARRIVED
+    action = Action.HEAD_ARRIVED_TYPED_CONFIRM if typed_arrived else CONFIRMED_BY[step]
+    confirm = encode(action, pid, int(asked_at.timestamp()), question.members)
     if step is Step.CANCEL:
         back = InlineKeyboardButton(
             t.gettext("↩️ No, keep the purchase"), callback_data=encode(Action.HEAD_KEEP, pid)
+        )
+    elif typed:
+        back = InlineKeyboardButton(
+            t.gettext("↩️ No, not yet"), callback_data=encode(Action.HEAD_KEEP, pid)
         )
     else:
         back = InlineKeyboardButton(

@@ -6,7 +6,7 @@ transfer, and the read models (card, a member's order, the participant list).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -23,7 +23,7 @@ from domain.confirmation import (
 from domain.errors import N_, IllegalTransition
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
-from domain.purchase import Purchase, PurchaseStatus
+from domain.purchase import PickupSlot, Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
 from domain.services.personal_data import forget_in_ended, forget_those_waiting
@@ -158,6 +158,8 @@ async def step_question(
         )
     if (refusal := purchase.step_refusal(step)) is not None:
         raise refusal
+    if step is Step.COMPLETE:  # open money is said first, with the way to close all the same
+        ledger.ensure_settled(purchase)
     money = ledger.totals(purchase, ledger.accounts(purchase))
     return StepQuestion(
         purchase, len(purchase.participant_ids()), money.collected, money.paid_anything
@@ -172,13 +174,15 @@ async def take_step(
     asked: Asked,
     now: datetime,
     reason: str = "",
+    slots: Sequence[PickupSlot] = (),
 ) -> None:
     """The head's "yes" to a step they were asked about: taken once, and only while the
-    question still says what happens (`ensure_still_meant`). `reason` is a cancel's."""
+    question still says what happens (`ensure_still_meant`). `reason` is a cancel's; `slots`
+    the pickup typed with /arrived (none: the slots announced)."""
 
     async def work() -> None:
         async with uow:
-            if step is Step.CANCEL:  # a cancelled purchase ends: the waiting are forgotten
+            if step in (Step.CANCEL, Step.COMPLETE):  # it ends: the waiting are forgotten
                 await forget_those_waiting(uow, purchase_id)
             purchase = await load(uow, purchase_id)
             ensure_can_manage(purchase, actor)
@@ -194,7 +198,9 @@ async def take_step(
                 case Step.ORDERED:
                     purchase.mark_ordered(actor)
                 case Step.ARRIVED:
-                    purchase.mark_arrived(actor, [], draw_pickup_code, now)
+                    purchase.mark_arrived(actor, slots, draw_pickup_code, now)
+                case Step.COMPLETE:
+                    ledger.complete(purchase, actor)
             await uow.commit()
 
     await retried(work)

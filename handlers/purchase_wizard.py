@@ -53,6 +53,7 @@ from handlers.runtime import (
 )
 from handlers.wizard_items import add_lines, add_price_list, left_out_note
 from handlers.wizard_preview import edit_menu, publish, show_preview
+from handlers.wizard_prompts import prompt
 from handlers.wizard_steps import (
     DONE,
     PAYMENT_CHOICES,
@@ -62,7 +63,6 @@ from handlers.wizard_steps import (
     Wizard,
     is_current,
     last_added,
-    prompt,
     saved_point_answer,
     step_after,
     step_keyboard,

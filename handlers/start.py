@@ -20,7 +20,15 @@ from handlers.my_orders import list_orders
 from handlers.order_editor import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
-from handlers.runtime import Registration, anywhere, in_private, person_translator, runtime
+from handlers.runtime import (
+    Registration,
+    anywhere,
+    community_translator,
+    in_private,
+    load_community,
+    person_translator,
+    runtime,
+)
 from texts import notices
 from texts.callback_data import Start, deep_link, keyboard, parse_start
 from texts.card_view import card_text
@@ -275,11 +283,13 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def orders_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/orders in a community chat: orders are private, so the answer is the way there."""
+    """/orders in a community chat: orders are private, so the answer is the way there, in
+    the community's language (the group reads it; her private chat speaks hers)."""
     message = update.effective_message
     if message is None:
         return
-    t = person_translator(update, context)
+    community = await load_community(context, message.chat.id)
+    t = community_translator(community) if community else person_translator(update, context)
     link = deep_link(context.bot.username, Start.MY_ORDERS, 0)
     await message.reply_text(
         t.gettext("Your orders are in our private chat, where only you see them."),

@@ -17,7 +17,7 @@ from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.builders import eur, item, purchase
 from tests.support.scenario import Community, community_running, joined_toast, template
 from texts.callback_data import Action, decode
-from texts.i18n import Translator
+from texts.i18n import Translator, pick_language
 from texts.notices import lines_label
 
 MEMBER = 5
@@ -106,24 +106,27 @@ async def test_a_size_lost_when_its_row_breaks_is_told_as_a_row_and_shown_to_the
         assert ROW_BREAKS[language] in (summary.text or "")
 
 
-@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(("language", "hers"), [("en", "zh-hans"), ("ru", "en")])
 async def test_orders_typed_in_the_group_point_to_the_private_chat(
-    sqlite_url: str, language: str
+    sqlite_url: str, language: str, hers: str
 ) -> None:
-    t = Translator(language)
+    """The group reads the answer in the community's language, whatever the language of the
+    member who asked; the private chat it leads to speaks hers."""
+    group_t, t = Translator(language), Translator(pick_language(hers))
     async with community_running(sqlite_url, language=language) as c:
+        mei = c.sandbox.user("Mei", language_code=hers)
+        c.sandbox.join(c.chat, mei)
         card = await c.publish()
-        sent = await c.sandbox.send(c.alice, "/orders", chat=c.chat)
-        pointer = await c.sandbox.wait_for_message(
-            c.chat.id,
-            t.gettext("Your orders are in our private chat, where only you see them."),
-            after=sent,
+        sent = await c.sandbox.send(mei, "/orders", chat=c.chat)
+        pointer = await c.sandbox.wait_for_message(c.chat.id, after=sent)
+        assert pointer.text == group_t.gettext(
+            "Your orders are in our private chat, where only you see them."
         )
         (button,) = pointer.buttons()
-        assert button["text"] == t.gettext("Open my orders")
-        opened = await c.sandbox.open_link(c.alice, button["url"])
+        assert button["text"] == group_t.gettext("Open my orders")
+        opened = await c.sandbox.open_link(mei, button["url"])
         await c.sandbox.wait_for_message(
-            c.alice.id,
+            mei.id,
             t.gettext(
                 "You are not in any purchase yet. "
                 "Tap +1 under a purchase card in your community chat."
@@ -132,9 +135,9 @@ async def test_orders_typed_in_the_group_point_to_the_private_chat(
         )
         # With an order, the same button opens it.
         plus = next(label for label in labels(card) if label.startswith("+1"))
-        await c.sandbox.tap(c.alice, card, plus, answer=joined_toast(t, 1, plus[3:]))
-        opened = await c.sandbox.open_link(c.alice, button["url"])
-        listed = await c.sandbox.wait_for_message(c.alice.id, plus[3:], after=opened)
+        await c.sandbox.tap(mei, card, plus, answer=joined_toast(t, 1, plus[3:]))
+        opened = await c.sandbox.open_link(mei, button["url"])
+        listed = await c.sandbox.wait_for_message(mei.id, plus[3:], after=opened)
         assert listed.buttons()
 
 

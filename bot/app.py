@@ -51,6 +51,7 @@ from handlers import (
     purchase_card,
     purchase_wizard,
     receipts,
+    roles,
     start,
     supply_form,
     transfer,
@@ -128,7 +129,7 @@ HANDLER_MODULES = (
     purchase_wizard, start, language, community, new_purchase, my_orders, receipts,
     purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers, supply_form,
     edit_purchase, price_lists, campaigns, logistics, checkout, admission, my_data,
-    unusual_orders, order_editor,
+    unusual_orders, order_editor, roles,
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""The platform in Telegram: a platform admin makes operators (/operator), a community's
+"""The platform in Telegram (operators are made in `handlers/roles.py`): a community's
 admins say where it is (/region), operators create campaigns (/newcampaign) and follow them
 (/campaigns, /campaign), get the consolidated order (/campaign_order) and enter the
 supplier's answer (/campaign_supply); heads see the campaigns open for their region
@@ -8,7 +8,6 @@ supplier's answer (/campaign_supply); heads see the campaigns open for their reg
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,41 +71,6 @@ async def _reply(update: Update, text: str, **kwargs: object) -> None:
     message = update.effective_message
     assert message is not None
     await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
-
-
-async def grant_by_id(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    grant: Callable[[HandlerUnitOfWork, Actor, int, datetime], Awaitable[bool]],
-    texts: tuple[str, str, str],
-) -> None:
-    """`/<command> <user id>`: give someone a platform role through `grant`; `texts` are the
-    usage, the answer when granted and when they had it already (translated here)."""
-    t = person_translator(update, context)
-    usage, granted_text, already_text = texts
-    args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
-        await _reply(update, t.gettext(usage))
-        return
-    rt = runtime(context)
-    try:
-        granted = await grant(
-            rt.database.unit_of_work(update.update_id), actor_for(update, context), int(args[0]),
-            rt.clock(),
-        )  # fmt: skip
-    except DomainError as error:
-        await _reply(update, not_done(t, error))
-        return
-    await _reply(update, t.gettext(granted_text if granted else already_text).format(user=args[0]))
-
-
-async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/operator <user id>: a platform admin lets someone run campaigns."""
-    await grant_by_id(update, context, services.grant_operator, (
-        N_("Write /operator and the person's Telegram user id."),
-        N_("{user} runs campaigns now: /newcampaign in the private chat with me."),
-        N_("{user} runs campaigns already."),
-    ))  # fmt: skip
 
 
 async def operator_or_refusal(
@@ -474,7 +438,6 @@ async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 HANDLERS: list[Registration] = [
-    in_private("operator", make_operator),
     anywhere("region", set_region),
     in_private("newcampaign", new_campaign),
     anywhere("campaigns", campaigns),

@@ -28,7 +28,7 @@ from domain.route_form import parse_route_form
 from domain.route_solver import solve_lines
 from domain.routes import Line, RoutePlan
 from domain.scorecard import Measure, Scorecard, check_threshold
-from handlers.campaigns import grant_by_id, operator_or_refusal
+from handlers.campaigns import operator_or_refusal
 from handlers.charts import scorecard_chart
 from handlers.exports import csv_bytes, table_pdf
 from handlers.packing_list import FontsMissing
@@ -191,15 +191,6 @@ async def shared_location(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 # --- drivers and plans ---------------------------------------------------------------------
-
-
-async def make_driver(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/driver <user id>: an operator lets someone drive a line."""
-    await grant_by_id(update, context, services.grant_driver, (
-        N_("Write /driver and the person's Telegram user id."),
-        N_("{user} drives now: name them under Drivers in /routes."),
-        N_("{user} drives already."),
-    ))  # fmt: skip
 
 
 async def _head_names(
@@ -705,7 +696,6 @@ CONVERSATION_GROUP = -2
 HANDLERS: list[Registration] = [
     anywhere("point", set_point),
     (MessageHandler(_private & filters.LOCATION, shared_location), 0),
-    in_private("driver", make_driver),
     in_private("routes", plan_routes),
     in_private("myline", my_line),
     in_private("scorecards", scorecards_of_month),

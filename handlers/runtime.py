@@ -166,17 +166,35 @@ def person_translator(
     return Translator(language, timezone)
 
 
-async def people_names(bot: Bot, user_ids: Collection[int], t: Translator) -> dict[int, str]:
-    """People's names as Telegram gives them now; someone it no longer shows is "Person #n"
-    (their place in `user_ids`): a name to read, never a user id."""
+async def known_names(bot: Bot, user_ids: Collection[int]) -> dict[int, str]:
+    """The names Telegram gives now of those of `user_ids` it shows the bot (people it has
+    seen: in a chat with it, or who started it)."""
     names = {}
-    for number, user_id in enumerate(dict.fromkeys(user_ids), 1):
+    for user_id in dict.fromkeys(user_ids):
         try:
             name = (await bot.get_chat(user_id)).full_name
         except TelegramError:
-            name = None
-        names[user_id] = name or t.gettext("Person #{number}").format(number=number)
+            continue
+        if name:
+            names[user_id] = name
     return names
+
+
+async def people_names(bot: Bot, user_ids: Collection[int], t: Translator) -> dict[int, str]:
+    """People's names as Telegram gives them now; someone it no longer shows is "Person #n"
+    (their place in `user_ids`): a name to read, never a user id."""
+    known = await known_names(bot, user_ids)
+    return {
+        user_id: known.get(user_id) or t.gettext("Person #{number}").format(number=number)
+        for number, user_id in enumerate(dict.fromkeys(user_ids), 1)
+    }
+
+
+async def typed_person(bot: Bot, user_id: int) -> str:
+    """Someone named by the id a person typed: "Alice (10002)" — the name says who it is, the
+    id what was typed — or the id alone when Telegram does not show them."""
+    name = (await known_names(bot, [user_id])).get(user_id)
+    return f"{name} ({user_id})" if name else str(user_id)
 
 
 def written_to_translator(

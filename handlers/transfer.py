@@ -27,6 +27,7 @@ from handlers.runtime import (
     on_press,
     person_translator,
     runtime,
+    typed_person,
 )
 from texts.callback_data import Action, encode
 from texts.card_view import members_count
@@ -179,7 +180,7 @@ async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await message.reply_text(
         t.gettext("Done: purchase #{id} is now led by {user}.").format(
-            id=purchase_id, user=new_head
+            id=purchase_id, user=await typed_person(context.bot, new_head)
         )
     )
 

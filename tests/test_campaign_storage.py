@@ -31,10 +31,16 @@ async def parts_of(db: Database, campaign_id: int) -> list[Purchase]:
 async def test_a_campaign_and_its_parts_round_trip_through_the_cut_off_and_the_cut(
     database: Database,
 ) -> None:
+    told: list[str] = []
+
+    async def tell() -> None:
+        told.append("operator")
+
     with pytest.raises(NotAllowed):
-        await services.grant_operator(database.unit_of_work(), Actor(OPERATOR), OPERATOR, NOW)
-    assert await services.grant_operator(database.unit_of_work(), ADMIN, OPERATOR, NOW)
-    assert not await services.grant_operator(database.unit_of_work(), ADMIN, OPERATOR, NOW)
+        await services.grant_operator(database.unit_of_work(), Actor(OPERATOR), OPERATOR, NOW, tell)
+    assert await services.grant_operator(database.unit_of_work(), ADMIN, OPERATOR, NOW, tell)
+    assert not await services.grant_operator(database.unit_of_work(), ADMIN, OPERATOR, NOW, tell)
+    assert told == ["operator"]  # once, when granted: not when refused, not again
     made = replace(campaign(), id=0)
     with pytest.raises(NotAllowed):
         await services.create_campaign(database.unit_of_work(), Actor(77), made, NOW)

@@ -100,7 +100,8 @@ def test_run_without_a_token_starts_the_sandbox_and_the_bot_answers(tmp_path: Pa
     # The ids the help names are the people's: with ADMIN_IDS=10001 Hanna is a platform admin.
     assert "People's ids: Hanna 10001, Alice 10002, Bob 10003." in out
     assert "start it with `ADMIN_IDS=10001 make run`" in out
-    assert "runs campaigns now: /newcampaign in the private chat with me." in out
+    # The admin typed an id: the answer names the person; Alice has not opened the bot yet.
+    assert "Alice (10002) runs campaigns now. They have not started the bot yet" in out
     assert 'typing in group "Block 5 neighbours"' in out
     assert "no such button in this chat" in out
     assert "Bob, id 10003 (has not started the bot)" in out

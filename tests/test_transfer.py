@@ -121,7 +121,7 @@ async def test_an_offer_declined_keeps_the_head_and_an_admin_reassigns(
     assert "/admin reassign <purchase> <user id>" in (usage.text or "")
     sent = await c.sandbox.send(c.admin, f"/admin reassign 1 {c.bob.id}")
     done = await c.sandbox.wait_for_message(c.admin.id, after=sent)
-    assert done.text == f"Done: purchase #1 is now led by {c.bob.id}."
+    assert done.text == f"Done: purchase #1 is now led by Bob ({c.bob.id})."
     assert (await stored(c)).head_id == c.bob.id
     await c.sandbox.wait_for_message(c.alice.id, "Bob now leads")
     await c.sandbox.wait_for_message(c.head.id, "you no longer manage it")

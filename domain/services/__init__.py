@@ -6,6 +6,7 @@ module per concern; callers use them as `services.<use case>`.
 """
 
 from domain.services.campaigns import (
+    TellGranted,
     campaign_to_adopt,
     check_adoption,
     close_campaign,
@@ -118,6 +119,7 @@ __all__ = [
     "ReceiptGoal",
     "Tap",
     "TapOutcome",
+    "TellGranted",
     "accept_transfer",
     "accept_withdrawal",
     "add_helper",

@@ -4,6 +4,7 @@ flows back to each community through the one step of `domain.adjustments`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from domain import adjustments
@@ -15,13 +16,21 @@ from domain.ports import UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus, SupplyConfirmation
 from domain.services.unit import retried
 
+# Tells the person granted a role, in the grant's transaction (an outbox row, kept with it).
+TellGranted = Callable[[], Awaitable[None]]
 
-async def grant_operator(uow: UnitOfWork, actor: Actor, user_id: int, now: datetime) -> bool:
-    """A platform admin makes someone an operator; False when they were one already."""
+
+async def grant_operator(
+    uow: UnitOfWork, actor: Actor, user_id: int, now: datetime, tell: TellGranted
+) -> bool:
+    """A platform admin makes someone an operator, who is told; False when they were one
+    already (and nobody is told again)."""
     if not actor.is_admin:
         raise NotAllowed(N_("only a platform admin can make someone an operator"))
     async with uow:
         granted = await uow.campaigns.grant_operator(user_id, actor.user_id, now)
+        if granted:
+            await tell()
         await uow.commit()
     return granted
 

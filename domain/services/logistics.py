@@ -27,6 +27,7 @@ from domain.scorecard import (
     rating_for,
     scorecards,
 )
+from domain.services.campaigns import TellGranted
 from domain.services.pickup import draw_pickup_code
 from domain.services.unit import load, retried
 
@@ -38,11 +39,16 @@ async def _ensure_operator(uow: UnitOfWork, actor: Actor) -> None:
         raise NotAllowed(N_("only an operator (made so by a platform admin) plans deliveries"))
 
 
-async def grant_driver(uow: UnitOfWork, actor: Actor, user_id: int, now: datetime) -> bool:
-    """An operator makes someone a driver; False when they were one already."""
+async def grant_driver(
+    uow: UnitOfWork, actor: Actor, user_id: int, now: datetime, tell: TellGranted
+) -> bool:
+    """An operator makes someone a driver, who is told; False when they were one already
+    (and nobody is told again)."""
     async with uow:
         await _ensure_operator(uow, actor)
         granted = await uow.logistics.grant_driver(user_id, actor.user_id, now)
+        if granted:
+            await tell()
         await uow.commit()
     return granted
 

@@ -2,7 +2,7 @@
 line of the first problem, read into the fleet and the tariff.
 
     Depot: 55.7512, 37.6184
-    Drivers: 20001, 20002
+    Drivers: 20001 (Dave), 20002      (ids; a name in brackets is for reading, and skipped)
     Capacity: 40                  (packs per vehicle)
     Start: 07:00                  (the depot opens; local time of the day)
     End: 19:00                    (every vehicle back by then)
@@ -55,8 +55,12 @@ def _time(text: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
+# A name after a driver's id, "20001 (Dave)": the form shows whose each id is.
+NAME_IN_BRACKETS = re.compile(r"\([^()]*\)")
+
+
 def _drivers(text: str) -> tuple[int, ...]:
-    found = [part for part in re.split(r"[\s,;]+", text) if part]
+    found = [part for part in re.split(r"[\s,;]+", NAME_IN_BRACKETS.sub(" ", text)) if part]
     if not found or not all(part.isdigit() for part in found):
         raise FormError(N_("name the drivers by their Telegram user ids: 20001, 20002"))
     return tuple(int(part) for part in found)

@@ -43,6 +43,7 @@ from handlers.runtime import (
     in_private,
     interrupting,
     is_chat_admin,
+    known_names,
     on_buttons,
     on_press,
     people_names,
@@ -280,7 +281,8 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 "vehicle; each driver (made so with /driver) drives one vehicle."
             ).format(timezone=timezone, currency=currency),
         )
-        await _reply(update, route_form(t, words[1], depot, known))
+        names = await known_names(context.bot, known)
+        await _reply(update, route_form(t, words[1], depot, known, names))
         if campaign_id is not None:
             not_yet = await services.not_yet_plannable(
                 rt.database.unit_of_work(), actor, campaign_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sandbox.model import SandboxMessage
 from tests.support.scenario import Community, community_running, local
 from tests.test_campaigns import Platform, adopt, campaign_form, platform  # noqa: F401 -- its fixture
-from tests.test_delivery import drivers, routes_form, stopped_with_a_point
+from tests.test_delivery import drivers, stopped_with_a_point
 
 
 async def form(c: Community, day: str) -> SandboxMessage:
@@ -27,16 +27,19 @@ async def test_the_form_starts_at_the_pickup_points_served_then_at_the_last_depo
         # No plan yet, no driver: the middle of the day's pickup points, and herself.
         first = await form(c, day)
         assert line(first, "Depot") == "Depot: 52.531, 13.3847"
-        assert line(first, "Drivers") == f"Drivers: {c.admin.id}"
+        assert line(first, "Drivers") == f"Drivers: {c.admin.id} (Olga)"
         # A day with nothing on the way, and no plan: she writes her depot in.
         empty = await form(c, local(9)[:10])
         assert line(empty, "Depot") == "Depot: <latitude>, <longitude> of your depot"
 
         dave, eve = await drivers(c)
         with_drivers = await form(c, day)
-        assert line(with_drivers, "Drivers") == f"Drivers: {dave.id}, {eve.id}"
-        # The form as she sent it once: the next one starts at that depot.
-        await c.say(c.admin, routes_form(day, [dave, eve], 10), "Route plan")
+        # The form reads ids; each says whose it is, in brackets the form skips.
+        assert line(with_drivers, "Drivers") == f"Drivers: {dave.id} (Dave), {eve.id} (Eve)"
+        # The form sent back as it came, at her depot: the next one starts there.
+        depot = line(with_drivers, "Depot")
+        sent_back = (with_drivers.text or "").replace(depot, "Depot: 52.5200, 13.4050")
+        await c.say(c.admin, sent_back, "Route plan")
         again = await form(c, local(9)[:10])
         assert line(again, "Depot") == "Depot: 52.52, 13.405"
 
@@ -56,7 +59,7 @@ async def test_another_operator_s_campaign_is_refused_before_any_form(
     assert (refused.text or "").startswith("Not done: only the campaign's operator")
     # Her own day's form still comes (she runs campaigns): the refusal was about that one.
     form = await p.say(other, f"/routes {local(6)[:10]}", "/routes")
-    assert line(form, "Drivers") == f"Drivers: {other.id}"
+    assert line(form, "Drivers") == f"Drivers: {other.id} (Hanna)"
 
 
 async def test_a_campaign_s_form_starts_at_its_pickup_points_and_says_when_it_can_be_planned(

@@ -248,6 +248,15 @@ def test_the_operators_form_reads_into_the_fleet_and_the_tariff() -> None:
     assert (fleet.speed_kmh, fleet.stop_minutes, tariff.per_stop) == (30, 10, Money(1500, "EUR"))
 
 
+def test_the_drivers_names_in_brackets_are_for_reading_and_skipped() -> None:
+    """The form the bot sends names whose each id is: "20001 (Dave)"; sent back, it reads."""
+    from domain.route_form import parse_route_form
+
+    named = FORM.replace("Drivers: 20001, 20002", "Drivers: 20001 (Dave), 20002 (Eve Li, Jr.)")
+    fleet, _ = parse_route_form(named, DAY_STARTS.date(), "Europe/Berlin", "EUR")
+    assert fleet.drivers == (20001, 20002)
+
+
 @pytest.mark.parametrize(
     ("change", "said"),
     [
@@ -255,6 +264,8 @@ def test_the_operators_form_reads_into_the_fleet_and_the_tariff() -> None:
         (("Start: 07:30", "Start: 7 am"), "07:00"),
         (("End: 19:00", "End: 25:00"), "07:00"),
         (("Drivers: 20001, 20002", "Drivers: Dave"), "user ids"),
+        (("Drivers: 20001, 20002", "Drivers: 20001 (Dave, 20002"), "user ids"),
+        (("Drivers: 20001, 20002", "Drivers: (Dave)"), "user ids"),
         (("Cost: 1.20 per km", "Cost: 1.20 per mile"), "per stop"),
         (("Cost: 1.20 per km", "Cost: cheap"), "per stop"),
         (("Depot: 52.5200, 13.4050", "Depot: 95, 13"), "latitude"),

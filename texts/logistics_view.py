@@ -358,9 +358,23 @@ def ranking_text(
     return "\n".join(lines)
 
 
-def route_form(t: Translator, day: str, depot: GeoPoint | None, drivers: Sequence[int]) -> str:
+def _driver(driver_id: int, names: Mapping[int, str]) -> str:
+    """A driver as the form names him: his id, which is what the form reads, and his name in
+    brackets for the operator to see whose it is (brackets in a name would end it early)."""
+    name = names.get(driver_id, "").replace("(", "").replace(")", "").strip()
+    return f"{driver_id} ({name})" if name else str(driver_id)
+
+
+def route_form(
+    t: Translator,
+    day: str,
+    depot: GeoPoint | None,
+    drivers: Sequence[int],
+    names: Mapping[int, str],
+) -> str:
     """The delivery day's form to copy, started where the operator is: her depot (or the
-    middle of the pickup points served) and her drivers; the other lines are the usual."""
+    middle of the pickup points served) and her drivers, each with the name Telegram shows
+    (`names`); the other lines are the usual."""
     where = (
         f"{depot.lat}, {depot.lon}"
         if depot is not None
@@ -369,7 +383,7 @@ def route_form(t: Translator, day: str, depot: GeoPoint | None, drivers: Sequenc
     return "\n".join([
         f"/routes {day}",
         f"Depot: {where}",
-        "Drivers: " + ", ".join(str(driver) for driver in drivers),
+        "Drivers: " + ", ".join(_driver(driver, names) for driver in drivers),
         "Capacity: 40",
         "Start: 07:00",
         "End: 19:00",

@@ -217,6 +217,9 @@ def test_a_number_next_to_a_word_agrees_with_it() -> None:
     assert "5 wait for the next pack: 1 more unit fills it" in editor_text(
         t, p, member_order(p, 1), NOW
     )
+    # Chinese joins the two with its own colon, not the ASCII one.
+    zh = Translator("zh_Hans", "Europe/Berlin")
+    assert "5 件在等下一箱：再有 1 件就能凑满" in editor_text(zh, p, member_order(p, 1), NOW)
     assert notices.progress(t, p) == "11/1 unit"
     p.stop_now(Actor(p.head_id))
     assert "Butter: 6 (1 pack of 6)" in notices.supplier_summary(t, p, [])

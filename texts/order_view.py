@@ -33,14 +33,14 @@ def _pack_position(
         return t.gettext("all in full packs so far") if open_orders else t.gettext("all in packs")
     if open_orders:
         more = line.units_to_next_pack
-        return (
-            t.ngettext(
+        # Two counts, two plurals: joined by a message of its own, for Chinese's "：".
+        return t.gettext("{waiting}: {to_fill}").format(
+            waiting=t.ngettext(
                 "{short} waits for the next pack", "{short} wait for the next pack", line.short
-            ).format(short=line.short)
-            + ": "
-            + t.ngettext("{more} more unit fills it", "{more} more units fill it", more).format(
-                more=more
-            )
+            ).format(short=line.short),
+            to_fill=t.ngettext(
+                "{more} more unit fills it", "{more} more units fill it", more
+            ).format(more=more),
         )
     return t.gettext("{short} did not fit in a pack").format(short=line.short)
 

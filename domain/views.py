@@ -9,7 +9,7 @@ from datetime import datetime
 
 from domain.billing import AmountDue, amounts_due
 from domain.errors import N_, NotFound
-from domain.ledger import Account, accounts
+from domain.ledger import NOTHING_DUE, Account, accounts
 from domain.money import Money
 from domain.permissions import Actor, ensure_can_manage
 from domain.purchase import Item, Moq, PriceTier, Purchase, PurchaseStatus
@@ -112,7 +112,8 @@ def member_orders(purchase: Purchase, member_ids: Collection[int]) -> dict[int, 
     would otherwise recompute the whole purchase once per member."""
     allocation = purchase.allocation()
     everyone_lines = purchase.all_lines()
-    dues = amounts_due(purchase, member_ids)
+    # After a failure or a cancel nobody owes anything (domain.ledger): no amount is due.
+    dues = {} if purchase.status in NOTHING_DUE else amounts_due(purchase, member_ids)
     # Before the stop nobody pays, and a batch of taps should not split the amounts twice.
     estimates = purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.OPEN)
     money = {} if estimates else accounts(purchase, only=member_ids)

@@ -84,11 +84,16 @@ FINISHED_ORDERS_SHOWN = 5
 
 
 def order_label(t: Translator, purchase: Purchase, member_id: int) -> str:
-    """ "Farm gouda · open · €16.80": which purchase, where it stands, what the member owes."""
+    """ "Farm gouda · open · €16.80": which purchase, where it stands, what the member owes
+    (after a failure or a cancel nothing, or what she gets back)."""
     view = member_order(purchase, member_id)
     parts = [purchase.title[:40], t.gettext(STATUS_WORDS[purchase.status])]
     if view.due is not None:
         parts.append(t.money(view.due.total))
+    elif view.account is not None and view.account.owed_back.minor:
+        parts.append(
+            t.gettext("{amount} back to you").format(amount=t.money(view.account.owed_back))
+        )
     return " · ".join(parts)
 
 

@@ -68,10 +68,12 @@ def editor_message(
     mini_app_url: str | None = None,
     pay_in_telegram: bool = False,
     focus: EditorFocus = WHOLE,
+    taken_out: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """A member's editor of one purchase as it stands at `now`: its text and buttons."""
+    """A member's editor of one purchase as it stands at `now`: its text and buttons
+    (`taken_out`: the head took her out for not paying)."""
     markup, hint = order_keyboard(t, purchase, view, now, mini_app_url, pay_in_telegram, focus)
-    text = editor_text(t, purchase, view, now)
+    text = editor_text(t, purchase, view, now, taken_out)
     return (f"{text}\n\n{hint}" if hint else text), markup
 
 

@@ -8,7 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from domain import checkout
-from domain.ledger import PaymentStatus
+from domain.ledger import NOTHING_DUE, Account, PaymentStatus
 from domain.purchase import RUNNING, Item, PaymentMode, Purchase, PurchaseStatus
 from domain.views import LineView, MemberOrderView
 from texts.callback_data import Action, encode, keyboard
@@ -86,14 +86,21 @@ def _weight(t: Translator, purchase: Purchase, member_id: int, line: LineView) -
     )
 
 
-def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: datetime) -> str:
+def editor_text(
+    t: Translator, purchase: Purchase, view: MemberOrderView, now: datetime, taken_out: bool = False
+) -> str:
+    """The editor's words; `taken_out`: the head took the member out for not paying."""
     open_orders = purchase.accepts_orders(now)
+    # A failed or cancelled purchase sends nothing to anyone: no place in packs to speak of.
+    ended = purchase.status in NOTHING_DUE
     lines = [f"🛒 <b>{escape(purchase.title)}</b>", status_line(t, purchase, now), ""]
-    if not view.lines:
+    if taken_out and not view.lines:
+        lines.append(_taken_out_line(t, purchase))
+    elif not view.lines:
         lines.append(t.gettext("You have not ordered anything yet."))
     for line in view.lines:
         entry = f"• {escape(line.item.label)}: {line.quantity}"
-        if not open_orders and line.allocated != line.quantity:
+        if not open_orders and not ended and line.allocated != line.quantity:
             entry += " → " + t.gettext("you get {units}").format(units=line.allocated)
         if line.item.by_weight:
             entry += _weight(t, purchase, view.member_id, line)
@@ -106,7 +113,7 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
                     "{most}"
                 ).format(units=line.tolerance, most=line.quantity + line.tolerance)
             )
-        position = _pack_position(t, purchase, line, open_orders, view.member_id)
+        position = "" if ended else _pack_position(t, purchase, line, open_orders, view.member_id)
         if position:
             lines.append("   " + position)
     if view.due is not None:
@@ -142,6 +149,8 @@ def editor_text(t: Translator, purchase: Purchase, view: MemberOrderView, now: d
         )
     payment = _payment_line(t, purchase, view)
     if payment:
+        if view.due is None and view.lines:  # no total above it to follow
+            lines.append("")
         lines.append(payment)
     if _chooses_slot(purchase, view):
         slot = purchase.pickup_slot_of(view.member_id)
@@ -164,13 +173,27 @@ def _chooses_slot(purchase: Purchase, view: MemberOrderView) -> bool:
     )
 
 
+def _taken_out_line(t: Translator, purchase: Purchase) -> str:
+    if purchase.pay_by is None:
+        return t.gettext("✂️ The head took you out of this purchase for not paying in time.")
+    return t.gettext(
+        "✂️ The head took you out of this purchase for not paying by {pay_by}. You owe nothing."
+    ).format(pay_by=t.when(purchase.pay_by))
+
+
 def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> str:
     """Where the member's money stands, from their account, and how to pay what is left."""
     account = view.account
+    if purchase.status in NOTHING_DUE:
+        return _nothing_due_line(t, account)
     if account is None:
         return ""
     paid = account.paid - account.refunded
     match account.status:
+        case PaymentStatus.PAID if not paid.minor:  # all of it given back
+            return t.gettext("↩️ The head gave back the {amount} you paid.").format(
+                amount=t.money(account.paid)
+            )
         case PaymentStatus.PAID:
             return t.gettext("✅ Paid: the head has received {amount}.").format(
                 amount=t.money(paid)
@@ -203,6 +226,23 @@ def _payment_line(t: Translator, purchase: Purchase, view: MemberOrderView) -> s
         case _:
             state = t.gettext("💰 Not paid yet: {amount}.").format(amount=t.money(account.to_pay))
     return state + "\n" + instructions
+
+
+def _nothing_due_line(t: Translator, account: Account | None) -> str:
+    """A failed or cancelled purchase: nobody pays, and what was paid goes back."""
+    if account is not None and account.owed_back.minor:
+        return t.gettext("↩️ You paid {amount}; the head gives it back to you.").format(
+            amount=t.money(account.owed_back)
+        )
+    if account is not None and account.refunded.minor:
+        return t.gettext("↩️ The head gave back the {amount} you paid.").format(
+            amount=t.money(account.paid)
+        )
+    if account is not None and account.open_claim is not None:
+        return t.gettext(
+            "💶 Nothing to pay. You said you paid: if the head received it, it is given back."
+        )
+    return t.gettext("💶 Nothing to pay.")
 
 
 def leave_keyboard(t: Translator, purchase_id: int) -> InlineKeyboardMarkup:

@@ -259,3 +259,23 @@ def drop_unpaid(
             purchase.drop(actor, member, now)
 
     return settle(purchase, Cause.DROPPED, drop, tuple(dropped))
+
+
+class TakenOut(NotFound):
+    """A member the head took out for not paying pressed Pay or I paid on an old message."""
+
+
+def ensure_not_taken_out(purchase: Purchase, member_id: int, taken_out: frozenset[int]) -> None:
+    """Pay or I paid from a member taken out (and not back in): she owes nothing, and why."""
+    if member_id not in taken_out or purchase.takes_part(member_id):
+        return
+    if purchase.pay_by is None:
+        raise TakenOut(
+            N_("you were taken out of {title} for not paying in time; you owe nothing"),
+            title=purchase.title,
+        )
+    raise TakenOut(
+        N_("you were taken out of {title} for not paying by {pay_by}; you owe nothing"),
+        title=purchase.title,
+        pay_by=purchase.pay_by,
+    )

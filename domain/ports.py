@@ -58,6 +58,10 @@ class PurchaseRepository(Protocol):
         """The purchases heads adopted from a campaign (not drafts)."""
         ...
 
+    async def taken_out(self, purchase_id: int) -> frozenset[int]:
+        """The members the head took out for not paying (domain.adjustments.drop_unpaid)."""
+        ...
+
     async def ids_due(self, now: datetime) -> list[int]:
         """Open purchases whose deadline is at or before `now`."""
 

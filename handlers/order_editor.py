@@ -11,7 +11,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from domain import checkout
+from domain.adjustments import ESTIMATED
 from domain.community import Community
+from domain.ports import HandlerUnitOfWork
 from domain.purchase import Purchase
 from domain.views import member_order
 from handlers.admission import for_members_only, may_see
@@ -47,6 +49,7 @@ async def send_editor(
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
+        taken_out = purchase is not None and await was_taken_out(uow, purchase, user.id)
     t = person_translator(update, context, community)
     if purchase is None:
         await context.bot.send_message(
@@ -57,7 +60,7 @@ async def send_editor(
         if edit is None:  # a press under some message was answered by its toast already
             await context.bot.send_message(chat.id, for_members_only(t, community))
         return
-    text, markup = editor_of(rt, t, purchase, community, user.id, focus)
+    text, markup = editor_of(rt, t, purchase, community, user.id, focus, taken_out)
     if edit is None:
         edit = await context.bot.send_message(
             chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -78,6 +81,14 @@ async def _note_editor(rt: Runtime, user_id: int, purchase_id: int, message_id: 
     rt.remember_editor(user_id, purchase_id, message_id)
 
 
+async def was_taken_out(uow: HandlerUnitOfWork, purchase: Purchase, user_id: int) -> bool:
+    """Whether the head took the person out for not paying (asked only after the stop, of
+    someone with no goods in the purchase)."""
+    if purchase.status in ESTIMATED or purchase.takes_part(user_id):
+        return False
+    return user_id in await uow.purchases.taken_out(purchase.id)
+
+
 def editor_of(
     rt: Runtime,
     t: Translator,
@@ -85,12 +96,15 @@ def editor_of(
     community: Community | None,
     user_id: int,
     focus: EditorFocus = WHOLE,
+    taken_out: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The person's editor of one purchase as it stands now: its text and buttons."""
     view = member_order(purchase, user_id)
     pays_in_telegram = checkout.token_for(community, rt.payment_token) is not None
     now = rt.clock()
-    return editor_message(t, purchase, view, now, rt.mini_app_url, pays_in_telegram, focus)
+    return editor_message(
+        t, purchase, view, now, rt.mini_app_url, pays_in_telegram, focus, taken_out
+    )
 
 
 async def redraw_remembered_editor(

@@ -1,4 +1,5 @@
-"""At the stop, and when a purchase ends, every member's latest order editor is redrawn from
+"""At the stop, after a change of shares after it (a withdrawal, members taken out for not
+paying), and when a purchase ends, every member's latest order editor is redrawn from
 the purchase as it stands: no +/− and no countdown stay under an editor sent before; when the
 head extends the deadline, they are redrawn with the new countdown (and their +/− back, when
 the extension reopened orders). The redraws are edits in the outbox, so they go out at the
@@ -17,6 +18,9 @@ from texts.order_picker import editor_message
 REDRAWN_AFTER = frozenset({
     "PurchaseStopped", "PurchaseFailed", "PurchaseCancelled", "PurchaseCompleted",
     "HeadDecisionNeeded", "DeadlineExtended",
+    # After the stop: a withdrawal, the supplier's confirmation, members taken out for not
+    # paying — shares move, and a member taken out must not see a Pay button.
+    "AmountsChanged",
 })  # fmt: skip
 
 
@@ -33,14 +37,17 @@ class EditorNotices(EventNotices):
         editors = await self.uow.telegram.editors(purchase.id)
         unknown = [m for m in editors if m not in self.languages]
         self.languages |= await self.uow.telegram.languages(unknown) if unknown else {}
+        gone = [m for m in editors if not purchase.takes_part(m)]
+        taken_out = await self.uow.purchases.taken_out(purchase.id) if gone else frozenset()
         for member, message_id in sorted(editors.items()):
             if is_pseudonym(member):
                 continue
             t = self.t(member)
             view = member_order(purchase, member)
             text, markup = editor_message(
-                t, purchase, view, self.now, self.mini_app_url, self.payable_in_telegram(member)
-            )
+                t, purchase, view, self.now, self.mini_app_url, self.payable_in_telegram(member),
+                taken_out=member in taken_out,
+            )  # fmt: skip
             await self.uow.outbox.enqueue(
                 f"editor:{purchase.id}:{member}:{event_id}",
                 member,

@@ -21,6 +21,7 @@ from storage.purchase_tables import (
     requests,
     slots,
 )
+from storage.tables import DomainEventRow
 
 
 @dataclass(frozen=True)
@@ -186,3 +187,19 @@ class PurchaseReads:
             )
         ).first()
         return (int(row[0]), int(row[1])) if row is not None else None
+
+    async def taken_out(self, purchase_id: int) -> frozenset[int]:
+        """The members the head took out of the purchase for not paying, as the drop's event
+        names them (kept as long as the event log keeps handled events: a month)."""
+        payloads = await self._session.scalars(
+            select(DomainEventRow.payload).where(
+                DomainEventRow.purchase_id == purchase_id,
+                DomainEventRow.kind == "AmountsChanged",
+            )
+        )
+        return frozenset(
+            int(member)
+            for payload in payloads
+            if payload.get("cause") == "dropped"
+            for member in payload.get("members_out", ())
+        )

@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import ledger, services
+from domain.adjustments import TakenOut
+from domain.errors import N_
 from domain.money import Money
 from domain.permissions import Actor
-from domain.purchase import STATUS_WORDS, PurchaseStatus
+from domain.purchase import STATUS_WORDS, Purchase, PurchaseStatus
 from domain.services.unit import apply
 from handlers.my_orders import order_label
+from handlers.purchase_card import not_done
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.builders import NOW, item, purchase
-from tests.support.scenario import TIMEZONE, Community, community_running, template
+from tests.support.scenario import TIMEZONE, Community, community_running, local, template
+from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
 SIMPLE = template(**{"Min order": "", "If short": ""})
@@ -30,6 +34,17 @@ def eur(text: str) -> Money:
 async def editor_of(c: Community, member: SandboxUser) -> SandboxMessage:
     opened = await c.sandbox.start(member, "o1")
     return await c.sandbox.wait_for_message(member.id, "🛒", after=opened)
+
+
+def labels(message: SandboxMessage) -> list[str]:
+    return [b["text"] for b in message.buttons()]
+
+
+async def stored_purchase(c: Community) -> Purchase:
+    async with c.runtime.database.unit_of_work() as uow:
+        found = await uow.purchases.get(1)
+    assert found is not None
+    return found
 
 
 async def paid(c: Community, member: SandboxUser, amount: str) -> None:
@@ -97,3 +112,52 @@ def test_the_orders_list_shows_no_amount_due_after_a_cancel(language: str) -> No
     assert order_label(t, apples, 6).endswith(t.gettext(STATUS_WORDS[PurchaseStatus.CANCELLED]))
     back = t.gettext("{amount} back to you").format(amount=t.money(eur("3.00")))
     assert order_label(t, apples, 5).endswith(back)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_members_taken_out_for_not_paying_see_it_in_their_editors_and_old_buttons(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    paying = template(**{"Min order": "", "If short": "", "Pay to": "IBAN DE12 3456 7890",
+                         "Pay by": local(5)})  # fmt: skip
+    async with community_running(sqlite_url, language=language) as c:
+        await c.publish(paying)
+        editors = {}
+        for member in (c.alice, c.bob):
+            editor = await editor_of(c, member)
+            await c.sandbox.tap(member, editor, "+1 Honey 0.5 kg", answer=t.gettext("Updated."))
+            editors[member.id] = await c.sandbox.wait_for_edit(editor, "Honey 0.5 kg: 1")
+        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+        for member in (c.alice, c.bob):
+            editors[member.id] = await c.sandbox.wait_for_edit(editors[member.id], "🛑")
+        assert t.gettext("I paid") in labels(editors[c.bob.id])
+        before = editors[c.alice.id].text or ""
+        await paid(c, c.alice, "1.00")
+        stored = await stored_purchase(c)
+        who = ledger.fingerprint(ledger.never_paid(stored))
+        await services.drop_unpaid(
+            c.runtime.database.unit_of_work(), 1, Actor(c.head.id), datetime.now(UTC), who
+        )
+        assert stored.pay_by is not None
+        words = t.gettext(
+            "✂️ The head took you out of this purchase for not paying by {pay_by}. You owe nothing."
+        ).format(pay_by=t.when(stored.pay_by))
+        bob = await c.sandbox.wait_for_edit(editors[c.bob.id], words)
+        assert labels(bob) == [t.gettext("Refresh")]  # no Pay, no I paid
+        # Alice's share of the delivery grew: her editor shows her new amount.
+        alice = await c.sandbox.wait_for_edit(editors[c.alice.id], lambda m: m.text != before)
+        assert t.gettext("I paid") in labels(alice)
+        # Pay or I paid pressed on an old message says why she owes nothing.
+        taken_out = TakenOut(
+            N_("you were taken out of {title} for not paying by {pay_by}; you owe nothing"),
+            title=stored.title,
+            pay_by=stored.pay_by,
+        )
+        for action in (Action.ORDER_PAID, Action.ORDER_PAY):
+            old = c.sandbox.press_forged(c.bob, bob, encode(action, 1))
+            answer = await c.sandbox.answer_of(old)
+            assert answer.text == not_done(t, taken_out)
+        # Opened again from the card, the editor still says so.
+        again = await editor_of(c, c.bob)
+        assert words in (again.text or "") and labels(again) == [t.gettext("Refresh")]

@@ -24,7 +24,22 @@ from domain.views import member_order
 
 
 async def claim_payment(uow: UnitOfWork, purchase_id: int, member_id: int, now: datetime) -> None:
-    await apply(uow, purchase_id, lambda p: ledger.claim_payment(p, member_id, now))
+    async def work() -> None:
+        async with uow:
+            purchase = await load(uow, purchase_id)
+            await _ensure_not_taken_out(uow, purchase, member_id)
+            ledger.claim_payment(purchase, member_id, now)
+            await uow.commit()
+
+    await retried(work)
+
+
+async def _ensure_not_taken_out(uow: UnitOfWork, purchase: Purchase, member_id: int) -> None:
+    """An old Pay or I paid of a member the head took out says so (asked only of someone
+    with no goods in it, which is rare)."""
+    if not purchase.takes_part(member_id):
+        taken_out = await uow.purchases.taken_out(purchase.id)
+        adjustments.ensure_not_taken_out(purchase, member_id, taken_out)
 
 
 # What the head gets of a receipt, written by the caller in the claim's own unit of work (the
@@ -217,6 +232,7 @@ async def invoice_for(
     nothing changes until they pay)."""
     async with uow:
         purchase = await load(uow, purchase_id)
+        await _ensure_not_taken_out(uow, purchase, member_id)
     return purchase, checkout.invoice_for(purchase, member_id)
 
 

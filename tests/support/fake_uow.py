@@ -54,6 +54,9 @@ class FakePurchases:
         ids = [p.id for p in self.committed.values() if p.campaign_id == campaign_id]
         return await self.get_many(sorted(ids))
 
+    async def taken_out(self, purchase_id: int) -> frozenset[int]:
+        return frozenset()  # the service tests take nobody out through the event log
+
     async def ids_due(self, now: datetime) -> list[int]:
         return [
             p.id

@@ -1,6 +1,6 @@
 """A member's answer to "that is more than anyone would usually order": Confirm saves the
 quantity the order editor asked about (handlers/my_orders.py asks); Change is the editor's
-Refresh. docs/checks.md, "Quantities no one means"."""
+item's button (the editor again, at that item). docs/checks.md, "Quantities no one means"."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from handlers.order_editor import send_editor
 from handlers.purchase_card import refusal
 from handlers.runtime import Press, Registration, on_buttons, on_press
 from texts.callback_data import Action
+from texts.order_picker import EditorFocus
 
 
 @on_press
@@ -35,7 +36,9 @@ async def confirm_unusual(press: Press) -> None:
     else:
         press.rt.cards.request(purchase_id)
         await press.query.answer(press.t.gettext("Updated."))
-    await send_editor(press.update, press.context, purchase_id, edit=message)
+    # A compact editor stays at the item she was changing.
+    focus = EditorFocus(item_id=item_id)
+    await send_editor(press.update, press.context, purchase_id, edit=message, focus=focus)
 
 
 HANDLERS: list[Registration] = on_buttons(confirm_unusual, Action.ORDER_CONFIRM_UNUSUAL)

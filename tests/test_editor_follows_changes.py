@@ -21,6 +21,7 @@ from handlers.purchase_card import not_done
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.builders import NOW, item, purchase
 from tests.support.scenario import TIMEZONE, Community, community_running, local, template
+from tests.test_order_editor_phone import SEVEN_IN_SIZES
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
 
@@ -161,3 +162,36 @@ async def test_members_taken_out_for_not_paying_see_it_in_their_editors_and_old_
         # Opened again from the card, the editor still says so.
         again = await editor_of(c, c.bob)
         assert words in (again.text or "") and labels(again) == [t.gettext("Refresh")]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_the_answer_to_an_unusual_quantity_keeps_the_compact_editor_at_its_item(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    back = t.gettext("↩️ Back")
+    async with community_running(sqlite_url, language=language) as c:
+        await c.publish(SEVEN_IN_SIZES)
+        shirt = next(i for i in (await stored_purchase(c)).items if i.label == "Shirt C, M")
+        now = datetime.now(UTC)
+        await apply(  # the most anyone would usually order of it here: 100
+            c.runtime.database.unit_of_work(),
+            1,
+            lambda p: p.set_quantity(c.alice.id, "Alice", shirt.item_id, 100, now),
+        )
+        editor = await editor_of(c, c.alice)
+        await c.sandbox.tap(c.alice, editor, "Shirt C · 100", answer="")
+        sizes = await c.sandbox.wait_for_edit(editor, lambda m: back in labels(m))
+        confirm = t.gettext("✅ Confirm {quantity} × {item}").format(
+            quantity=101, item="Shirt C, M"
+        )
+        for answer, label, units in (
+            ("", t.gettext("✏️ Change"), 100),
+            (t.gettext("Updated."), confirm, 101),
+        ):
+            await c.sandbox.tap(c.alice, sizes, "+1 Shirt C, M", answer="")
+            asked = await c.sandbox.wait_for_edit(editor, lambda m: confirm in labels(m))
+            await c.sandbox.tap(c.alice, asked, label, answer=answer)
+            sizes = await c.sandbox.wait_for_edit(editor, lambda m: back in labels(m))
+            assert f"Shirt C, M: {units}" in (sizes.text or "")
+            assert "−1 Shirt C, M" in labels(sizes)  # still at Shirt C

@@ -257,7 +257,8 @@ def unusual_question(
     t: Translator, purchase: Purchase, item_id: int, quantity: int, bound: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A +1 that goes past what anyone would usually order asks once: Confirm saves that many,
-    Change brings the editor back with nothing saved."""
+    Change brings the editor back with nothing saved — both at that item (a compact editor
+    shows its +/−, a whole editor ignores it)."""
     item = purchase.item(item_id)
     text = t.gettext(
         "You are ordering {quantity} × {item} in {title} — that is more than anyone would "
@@ -271,7 +272,7 @@ def unusual_question(
     )
     return text, InlineKeyboardMarkup([
         [button(confirm, Action.ORDER_CONFIRM_UNUSUAL, purchase.id, item_id, quantity)],
-        [button(t.gettext("✏️ Change"), Action.ORDER_REFRESH, purchase.id)],
+        [button(t.gettext("✏️ Change"), Action.ORDER_PICK, purchase.id, item_id)],
     ])  # fmt: skip
 
 

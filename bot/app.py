@@ -59,6 +59,7 @@ from handlers import (
 )
 from handlers.failure import on_error
 from handlers.flood import turn_away
+from handlers.order_editor import editor_redrawer
 from handlers.purchase_card import card_editor, finish_posting
 from handlers.runtime import Runtime, utc_now
 from runtime.card_refresher import CardRefresher
@@ -209,6 +210,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         processor.inbox = rt.inbox
         processor.turn_away = functools.partial(turn_away, rt)
         rt.cards = CardRefresher(card_editor(rt, application.bot))
+        rt.editor_redraws = CardRefresher(editor_redrawer(rt, application.bot))
         rt.taps = TapBatcher(database)
         rt.timeline = Timeline(database, rt.clock, rt.cards.request)
 
@@ -295,6 +297,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             for task in rt.background:
                 await stop_task(task)
             await rt.cards.close()
+            await rt.editor_redraws.close()
         if cluster is not None:
             await cluster.stop()
 

@@ -4,6 +4,7 @@ the stop can redraw it), and the compact editor's item buttons, pages and Back."
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -29,7 +30,7 @@ from handlers.runtime import (
 )
 from texts.callback_data import Action
 from texts.card_view import status_line
-from texts.i18n import Translator
+from texts.i18n import Translator, pick_language
 from texts.order_picker import WHOLE, EditorFocus, editor_message
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,27 @@ async def redraw_remembered_editor(
         if "not modified" not in error.message:  # deleted meanwhile, or too old to edit
             rt.editors.pop((user_id, purchase_id), None)
             log.info("the order editor was not redrawn: %s", error)
+
+
+def editor_redrawer(rt: Runtime, bot: Bot) -> Callable[[tuple[int, int]], Awaitable[None]]:
+    """What redraws a (member, purchase)'s remembered editor after her taps on the card, in
+    her language: the one she chose or her app's, else her community's."""
+
+    async def redraw(key: tuple[int, int]) -> None:
+        user_id, purchase_id = key
+        async with rt.database.unit_of_work() as uow:
+            spoken = (await uow.telegram.languages([user_id])).get(user_id)
+            _, community = await uow.purchase_and_community(purchase_id)
+        if community is None:
+            return
+        language = pick_language(
+            rt.chosen_languages.get(user_id), spoken, community.language,
+            rt.settings.default_language,
+        )  # fmt: skip
+        t = Translator(language, community.timezone)
+        await redraw_remembered_editor(bot, rt, t, user_id, purchase_id)
+
+    return redraw
 
 
 @on_press

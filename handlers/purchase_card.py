@@ -328,6 +328,8 @@ async def tap_plus_one(press: Press) -> None:
         await check_tapped_card(press, purchase_id)  # a twin left open-looking goes too
         return
     rt.cards.request(purchase_id)
+    if (user.id, purchase_id) in rt.editors:  # her editor follows the card, not the old count
+        rt.editor_redraws.request((user.id, purchase_id))
     view = result.view
     if result.started:
         await query.answer(order_toast(t, view, item_id))

@@ -85,7 +85,10 @@ class Runtime:
     database: Database
     clock: Callable[[], datetime] = utc_now
     # Made right after, since they read this runtime or need the bot.
-    cards: CardRefresher = field(init=False)
+    cards: CardRefresher[int] = field(init=False)
+    # A member's latest editor redrawn after her taps on the card ((user, purchase)), in the
+    # process that handles her updates (where `editors` knows it), coalesced like the card.
+    editor_redraws: CardRefresher[tuple[int, int]] = field(init=False)
     taps: TapBatcher = field(init=False)
     notifier: Notifier = field(init=False)
     sender: OutboxSender = field(init=False)

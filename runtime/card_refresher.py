@@ -1,5 +1,6 @@
 """Coalesced card edits: many taps in a second make one edit, at most one per card every few
-seconds, and the last state always wins because the card is rendered when the edit is made."""
+seconds, and the last state always wins because the card is rendered when the edit is made.
+The same coalescing redraws a member's order editor after her taps on the card."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
@@ -21,25 +23,29 @@ MIN_SECONDS_BETWEEN_EDITS = 3.0
 CLOSE_TIMEOUT_SECONDS = 2.0
 
 
-class CardRefresher:
-    """`request(purchase_id)` after any change; `edit(purchase_id)` renders and edits."""
+Key = TypeVar("Key", bound=Hashable)
+
+
+class CardRefresher(Generic[Key]):
+    """`request(purchase_id)` after any change; `edit(purchase_id)` renders and edits. (Keyed
+    by (member, purchase), it redraws order editors the same way.)"""
 
     def __init__(
         self,
-        edit: Callable[[int], Awaitable[None]],
+        edit: Callable[[Key], Awaitable[None]],
         min_interval: float = MIN_SECONDS_BETWEEN_EDITS,
     ) -> None:
         self._edit = edit
         self._min_interval = min_interval
-        self._dirty: set[int] = set()
-        self._last_edit: dict[int, float] = {}
-        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[Key] = set()
+        self._last_edit: dict[Key, float] = {}
+        self._workers: dict[Key, asyncio.Task[None]] = {}
         self._closing = asyncio.Event()
         # In a process that does not lead (runtime/leadership.py): asks the leader, which
         # edits every card, so edits stay coalesced across processes.
-        self.forward: Callable[[int], None] | None = None
+        self.forward: Callable[[Key], None] | None = None
 
-    def request(self, purchase_id: int) -> None:
+    def request(self, purchase_id: Key) -> None:
         if self.forward is not None:
             self.forward(purchase_id)
             return
@@ -51,7 +57,7 @@ class CardRefresher:
                 self._work(purchase_id)
             )
 
-    async def _work(self, purchase_id: int) -> None:
+    async def _work(self, purchase_id: Key) -> None:
         try:
             while purchase_id in self._dirty and not self._closing.is_set():
                 since = time.monotonic() - self._last_edit.get(purchase_id, -1e9)

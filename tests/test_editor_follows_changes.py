@@ -20,7 +20,14 @@ from handlers.my_orders import order_label
 from handlers.purchase_card import not_done
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.builders import NOW, item, purchase
-from tests.support.scenario import TIMEZONE, Community, community_running, local, template
+from tests.support.scenario import (
+    TIMEZONE,
+    Community,
+    community_running,
+    joined_toast,
+    local,
+    template,
+)
 from tests.test_order_editor_phone import SEVEN_IN_SIZES
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
@@ -195,3 +202,21 @@ async def test_the_answer_to_an_unusual_quantity_keeps_the_compact_editor_at_its
             sizes = await c.sandbox.wait_for_edit(editor, lambda m: back in labels(m))
             assert f"Shirt C, M: {units}" in (sizes.text or "")
             assert "−1 Shirt C, M" in labels(sizes)  # still at Shirt C
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_plus_one_on_the_card_redraws_the_member_s_open_editor(
+    sqlite_url: str, language: str
+) -> None:
+    t = Translator(language, TIMEZONE)
+    async with community_running(sqlite_url, language=language) as c:
+        card = await c.publish(SIMPLE)
+        editor = await editor_of(c, c.alice)
+        assert t.gettext("You have not ordered anything yet.") in (editor.text or "")
+        for units in (1, 2):
+            toast = joined_toast(t, units, "Honey 1 kg")
+            await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer=toast)
+        # Her taps are drawn in her editor (the latest state wins), in her language.
+        editor = await c.sandbox.wait_for_edit(editor, "Honey 1 kg: 2")
+        estimate = t.gettext("<b>Total {total}</b> (an estimate until the stop)")
+        assert estimate.split("{total}")[1].replace("</b>", "") in (editor.text or "")

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import timedelta
 from typing import Generic, TypeVar
 
+from cachetools import TTLCache
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from runtime.background import finish_or_cancel
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 MIN_SECONDS_BETWEEN_EDITS = 3.0
 # How long a stop waits for edits under way (most wait for a group's 20-a-minute limit).
 CLOSE_TIMEOUT_SECONDS = 2.0
+# When each card or editor was last edited matters only for `min_interval`: kept that long, so
+# a day of taps by thousands of members (keyed by member and purchase) is not kept forever.
+REMEMBERED_EDITS = 100_000
 
 
 Key = TypeVar("Key", bound=Hashable)
@@ -38,7 +42,7 @@ class CardRefresher(Generic[Key]):
         self._edit = edit
         self._min_interval = min_interval
         self._dirty: set[Key] = set()
-        self._last_edit: dict[Key, float] = {}
+        self._last_edit: TTLCache[Key, float] = TTLCache(REMEMBERED_EDITS, ttl=min_interval)
         self._workers: dict[Key, asyncio.Task[None]] = {}
         self._closing = asyncio.Event()
         # In a process that does not lead (runtime/leadership.py): asks the leader, which

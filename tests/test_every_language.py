@@ -17,7 +17,7 @@ from handlers.runtime import Runtime
 from sandbox.driver import Match, Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from tests.support.running import ShiftedClock, bot_running, eventually, sandbox_running
-from tests.support.scenario import TIMEZONE, joined_toast, local
+from tests.support.scenario import TIMEZONE, joined_toast, local, tap_and_confirm
 from texts.callback_data import Action, decode, encode
 from texts.i18n import Translator, pick_language
 
@@ -213,9 +213,8 @@ async def play_a_whole_purchase(
     await eventually(lambda: marked(sandbox, alice.id, "✅", count=2))
     await reply(sandbox, head, arrived.pickup_codes[alice.id])  # already handed over
     panel = await reply(sandbox, head, "/purchases", with_buttons)
-    await sandbox.tap(head, panel, panel.buttons()[0]["text"],
-                      answer=readers[head.id].gettext("Done."))  # complete  # fmt: skip
-    await sandbox.wait_for_edit(panel, lambda m: m.edits > 0)
+    # Complete, which asks once (its question in her language) and acts on yes.
+    await tap_and_confirm(sandbox, head, panel, panel.buttons()[0]["text"], readers[head.id])
     assert editor.text
 
 

@@ -32,6 +32,7 @@ from domain.community import Community
 from domain.errors import N_, DomainError, NotFound
 from domain.ports import AlreadyProcessed
 from handlers.community import GROUP_TYPES
+from handlers.order_editor import refusal_translator
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     Press,
@@ -68,7 +69,8 @@ async def pay_button(press: Press) -> None:
             rt.database.unit_of_work(), press.callback.args[0], user.id
         )
     except DomainError as error:
-        await press.query.answer(not_done(t, error), show_alert=True)
+        said = not_done(await refusal_translator(press, press.callback.args[0], error), error)
+        await press.query.answer(said, show_alert=True)
         return
     token = checkout.token_for(
         await load_community(press.context, purchase.community_id), rt.payment_token

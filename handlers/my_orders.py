@@ -22,7 +22,7 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import RUNNING, STATUS_WORDS, Purchase
 from domain.views import member_order
 from handlers.admission import admission_by_id
-from handlers.order_editor import send_editor
+from handlers.order_editor import refusal_translator, send_editor
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
     Press,
@@ -167,7 +167,8 @@ async def editor_button(press: Press) -> None:
     except DomainError as error:
         # "Not added" fits only what would have added: a refused −1 is "Not done".
         adding = on_item and press.callback.args[-1] > 0
-        await press.query.answer(refusal(press.t, error) if adding else not_done(press.t, error))
+        t = await refusal_translator(press, purchase_id, error)
+        await press.query.answer(refusal(t, error) if adding else not_done(t, error))
         # An old editor's buttons may no longer fit (the purchase stopped meanwhile): it is
         # redrawn as things stand, so its figures and buttons are current again.
         if isinstance(press.query.message, Message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -14,6 +15,7 @@ from telegram.ext import ContextTypes
 from domain import checkout
 from domain.adjustments import ESTIMATED
 from domain.community import Community
+from domain.errors import DomainError
 from domain.ports import HandlerUnitOfWork
 from domain.purchase import Purchase
 from domain.views import member_order
@@ -88,6 +90,17 @@ async def was_taken_out(uow: HandlerUnitOfWork, purchase: Purchase, user_id: int
     if purchase.status in ESTIMATED or purchase.takes_part(user_id):
         return False
     return user_id in await uow.purchases.taken_out(purchase.id)
+
+
+async def refusal_translator(press: Press, purchase_id: int, error: DomainError) -> Translator:
+    """What a member's refusal is said with: her language, and, when it names a time (the
+    pay-by of a member taken out), the purchase's community's timezone, as her editor and
+    every notice show it — the default timezone may be another."""
+    if not any(isinstance(value, datetime) for value in error.values.values()):
+        return press.t
+    async with press.rt.database.unit_of_work() as uow:
+        _, community = await uow.purchase_and_community(purchase_id)
+    return Translator(press.t.language, community.timezone) if community else press.t
 
 
 def editor_of(

@@ -172,6 +172,45 @@ async def test_members_taken_out_for_not_paying_see_it_in_their_editors_and_old_
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_member_taken_out_reads_the_pay_by_time_in_her_community_s_timezone(
+    sqlite_url: str, language: str
+) -> None:
+    """Her old Pay or I paid names the pay-by time as her editor does: in the community's
+    timezone, not the bot's default one."""
+    tokyo = Translator(language, "Asia/Tokyo")
+    assert TIMEZONE != "Asia/Tokyo"
+    paying = template(**{"Min order": "", "If short": "", "Pay to": "IBAN DE12 3456 7890",
+                         "Pay by": local(5)})  # fmt: skip
+    async with community_running(sqlite_url, language=language) as c:
+        await c.publish(paying)
+        editor = await editor_of(c, c.bob)
+        await c.sandbox.tap(c.bob, editor, "+1 Honey 0.5 kg", answer=tokyo.gettext("Updated."))
+        await services.stop_now(c.runtime.database.unit_of_work(), 1, Actor(c.head.id))
+        editor = await c.sandbox.wait_for_edit(editor, "🛑")
+        sent = await c.sandbox.send(c.head, "/settings timezone Asia/Tokyo", chat=c.chat)
+        await c.sandbox.wait_for_message(c.chat.id, tokyo.gettext("Saved."), after=sent)
+        stored = await stored_purchase(c)
+        who = ledger.fingerprint(ledger.never_paid(stored))
+        await services.drop_unpaid(
+            c.runtime.database.unit_of_work(), 1, Actor(c.head.id), datetime.now(UTC), who
+        )
+        assert stored.pay_by is not None
+        words = tokyo.gettext(
+            "✂️ The head took you out of this purchase for not paying by {pay_by}. You owe nothing."
+        ).format(pay_by=tokyo.when(stored.pay_by))
+        editor = await c.sandbox.wait_for_edit(editor, words)
+        taken_out = TakenOut(
+            N_("you were taken out of {title} for not paying by {pay_by}; you owe nothing"),
+            title=stored.title,
+            pay_by=stored.pay_by,
+        )
+        for action in (Action.ORDER_PAID, Action.ORDER_PAY):
+            old = c.sandbox.press_forged(c.bob, editor, encode(action, 1))
+            answer = await c.sandbox.answer_of(old)
+            assert answer.text == not_done(tokyo, taken_out)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
 async def test_the_answer_to_an_unusual_quantity_keeps_the_compact_editor_at_its_item(
     sqlite_url: str, language: str
 ) -> None:

@@ -126,12 +126,20 @@ async def redraw_remembered_editor(
 ) -> None:
     """The editor the person last saw in their private chat, redrawn after their order was
     changed elsewhere (the catalog Mini App); nothing when there is none to redraw."""
-    message_id = rt.editors.get((user_id, purchase_id))
-    if message_id is None:
+    if (user_id, purchase_id) not in rt.editors:
         return
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
-    if purchase is None:
+    if purchase is not None:
+        await _redraw(bot, rt, t, user_id, purchase, community)
+
+
+async def _redraw(
+    bot: Bot, rt: Runtime, t: Translator, user_id: int, purchase: Purchase,
+    community: Community | None,
+) -> None:  # fmt: skip
+    message_id = rt.editors.get((user_id, purchase.id))
+    if message_id is None:
         return
     text, markup = editor_of(rt, t, purchase, community, user_id)
     try:
@@ -141,7 +149,7 @@ async def redraw_remembered_editor(
         )  # fmt: skip
     except BadRequest as error:
         if "not modified" not in error.message:  # deleted meanwhile, or too old to edit
-            rt.editors.pop((user_id, purchase_id), None)
+            rt.editors.pop((user_id, purchase.id), None)
             log.info("the order editor was not redrawn: %s", error)
 
 
@@ -151,17 +159,19 @@ def editor_redrawer(rt: Runtime, bot: Bot) -> Callable[[tuple[int, int]], Awaita
 
     async def redraw(key: tuple[int, int]) -> None:
         user_id, purchase_id = key
+        if key not in rt.editors:  # forgotten meanwhile (deleted, or too old to edit)
+            return
         async with rt.database.unit_of_work() as uow:
             spoken = (await uow.telegram.languages([user_id])).get(user_id)
-            _, community = await uow.purchase_and_community(purchase_id)
-        if community is None:
+            purchase, community = await uow.purchase_and_community(purchase_id)
+        if purchase is None or community is None:
             return
         language = pick_language(
             rt.chosen_languages.get(user_id), spoken, community.language,
             rt.settings.default_language,
         )  # fmt: skip
         t = Translator(language, community.timezone)
-        await redraw_remembered_editor(bot, rt, t, user_id, purchase_id)
+        await _redraw(bot, rt, t, user_id, purchase, community)
 
     return redraw
 

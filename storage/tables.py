@@ -449,7 +449,10 @@ class DomainEventRow(Base):
     notifier turns them into outbox messages and marks them handled."""
 
     __tablename__ = "domain_events"
-    __table_args__ = (Index("ix_domain_events_handled_at_id", "handled_at", "id"),)
+    __table_args__ = (
+        Index("ix_domain_events_handled_at_id", "handled_at", "id"),
+        Index("ix_domain_events_purchase_id_kind", "purchase_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"))

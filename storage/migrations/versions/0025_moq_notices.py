@@ -5,7 +5,7 @@ An open purchase takes what the outbox still says: its newest minimum notice to 
 
 Revision ID: 0025
 Revises: 0024
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-07 14:20:00
 """
 
 from collections.abc import Sequence

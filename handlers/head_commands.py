@@ -6,7 +6,7 @@ and `/message` to every participant.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from html import escape
 
@@ -138,7 +138,8 @@ async def arrived_confirmed(press: Press) -> None:
     question = press.query.message
     typed = question.reply_to_message if isinstance(question, Message) else None
     command_id, pickup = purchase_command(typed.text or "") if typed else (None, "")
-    try:
+
+    async def arrive() -> str | None:
         await managed_purchase(press.context, purchase_id, press.actor)
         async with press.rt.database.unit_of_work() as uow:
             _, community = await uow.purchase_and_community(purchase_id)
@@ -147,24 +148,15 @@ async def arrived_confirmed(press: Press) -> None:
                 press.t.gettext("I cannot read the pickup any more: send /arrived again."),
                 show_alert=True,
             )
-            return
+            return None
         slots = parse_pickups(pickup, community.timezone, press.rt.clock())
         await services.take_step(
             press.unit_of_work(), purchase_id, press.actor, Step.ARRIVED, asked(press),
             press.rt.clock(), slots=slots,
         )  # fmt: skip
-    except AlreadyProcessed:
-        return
-    except (StaleAnswer, AlreadyTaken) as error:  # the question stands no more
-        await press.query.answer(not_done(press.t, error), show_alert=True)
-        await _close(press, "")
-        return
-    except DomainError as error:
-        await press.query.answer(not_done(press.t, error), show_alert=True)
-        return
-    press.rt.cards.request(purchase_id)
-    await press.query.answer(press.t.gettext("Done."))
-    await _close(press, press.t.gettext("Done. Members get their pickup codes now."))
+        return press.t.gettext("Done. Members get their pickup codes now.")
+
+    await _answer_yes(press, purchase_id, arrive)
 
 
 async def ask_for_reason(
@@ -258,18 +250,32 @@ async def cancel_confirmed(press: Press) -> None:
     question = press.query.message
     typed = question.reply_to_message if isinstance(question, Message) else None
     command_id, reason = purchase_command(typed.text or "") if typed else (None, "")
-    try:
+
+    async def cancel() -> str | None:
         await managed_purchase(press.context, purchase_id, press.actor)
         if command_id != purchase_id or not reason or len(reason) > MAX_REASON_LENGTH:
             await press.query.answer(
                 press.t.gettext("I cannot read the reason any more: send /cancel_purchase again."),
                 show_alert=True,
             )
-            return
+            return None
         await services.take_step(
             press.unit_of_work(), purchase_id, press.actor, Step.CANCEL, asked(press),
             press.rt.clock(), reason,
         )  # fmt: skip
+        return press.t.gettext("Cancelled. Every member gets your reason.")
+
+    await _answer_yes(press, purchase_id, cancel)
+
+
+async def _answer_yes(
+    press: Press, purchase_id: int, act: Callable[[], Awaitable[str | None]]
+) -> None:
+    """A yes to a question that replies to the head's command: `act` takes the step and says
+    what the closed question reads (None: it answered already); a refusal says why, and a
+    question that stands no more is closed."""
+    try:
+        done = await act()
     except AlreadyProcessed:
         return
     except (StaleAnswer, AlreadyTaken) as error:  # the question stands no more
@@ -279,9 +285,11 @@ async def cancel_confirmed(press: Press) -> None:
     except DomainError as error:
         await press.query.answer(not_done(press.t, error), show_alert=True)
         return
+    if done is None:
+        return
     press.rt.cards.request(purchase_id)
     await press.query.answer(press.t.gettext("Done."))
-    await _close(press, press.t.gettext("Cancelled. Every member gets your reason."))
+    await _close(press, done)
 
 
 @on_press

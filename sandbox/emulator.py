@@ -191,6 +191,9 @@ class TelegramSandbox:
         # Method name (lower case) → the errors its next calls are answered with, one a call,
         # nothing done: Telegram refusing (a 429) or failing (a 5xx) for a while.
         self.refusals: dict[str, list[ApiError]] = {}
+        # Set to an unset event, file downloads wait for it: a file the bot is still fetching
+        # and reading, for as long as a test needs (other updates must be answered meanwhile).
+        self.downloads_held: asyncio.Event | None = None
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_max_connections = 40
@@ -316,6 +319,8 @@ class TelegramSandbox:
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
+        if self.downloads_held is not None:
+            await self.downloads_held.wait()
         for stored in self.files.values():
             if stored.file_path == request.match_info["path"]:
                 return web.Response(body=stored.data, content_type=stored.mime_type)

@@ -6,6 +6,7 @@ without a 429. The times these take are measured in bench/ (flood_isolation, fil
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -124,9 +125,14 @@ async def test_crafted_files_are_refused_with_the_limit_named_and_others_answere
         card = await c.publish()  # the head's community, where a price list is for
         for name, (data, limit) in crafted().items():
             sent_at = time.monotonic()
+            # The file is still being fetched when Alice taps (the sandbox holds its download):
+            # her tap is answered while the head's file waits, not after it. (A file refused
+            # from its zip's directory is refused faster than a tap, so without the hold the
+            # order would be a race, not what is tested.)
+            held = c.sandbox.emulator.downloads_held = asyncio.Event()
             sent = await c.sandbox.send_document(c.head, name, data)
-            # Alice taps while the file is read: answered before the head hears of it.
             await c.sandbox.tap(c.alice, card, "+1 Honey 0.5 kg", answer="You're in:")
+            held.set()
             answered = await c.sandbox.wait_for_message(
                 c.head.id, "The price list was not saved", after=sent, timeout=20
             )

@@ -25,7 +25,7 @@ typecheck: $(INSTALLED)
 
 # The suite mostly waits (on Telegram's limits, timers, other processes), so it runs in more
 # xdist workers than there are cores; tests/conftest.py starts one PostgreSQL for all of them.
-TEST_WORKERS ?= 6
+TEST_WORKERS ?= 4
 
 unit: $(INSTALLED)
 	$(VENV)/bin/coverage erase

@@ -27,13 +27,18 @@ class LogSums:
     last look. A tap asks for a member's quantity, the item's units, whether the member already
     takes part and the purchase's total; replaying the whole log for each made every tap of a
     rush cost more than the one before it. The log is only ever appended to; a different or
-    shorter list (a copy, a reload) is summed again from the start."""
+    shorter list (a reload) is summed again from the start, and a copy of the aggregate
+    carries its sums over (`carried_to`) instead of summing its copy of the log again."""
 
     def __init__(self, log: list[Request]) -> None:
         self._log = log
         self._counted = 0
-        # member → item → [firm units, tolerance units]; members in the order they first asked
-        self.lines: dict[int, dict[int, list[int]]] = {}
+        # member → item → (firm units, tolerance units); members in the order they first asked
+        self.lines: dict[int, dict[int, tuple[int, int]]] = {}
+        # The members whose item map this instance made itself; the others it shares with the
+        # sums it was carried from or to, and copies before changing (copy on write: carrying
+        # costs one copy of the outer map, not one of every member's lines).
+        self._own: set[int] = set()
         self.member_units: dict[int, int] = {}  # member → firm units over all items
         self.item_units: dict[int, int] = {}
         self.firm_units = 0
@@ -41,11 +46,25 @@ class LogSums:
     def follows(self, log: list[Request]) -> bool:
         return log is self._log and self._counted <= len(log)
 
+    def carried_to(self, log: list[Request]) -> LogSums:
+        """The same sums for `log`, a copy of this one's log as counted so far."""
+        carried = LogSums(log)
+        carried._counted = self._counted
+        carried.lines = dict(self.lines)
+        carried.member_units = dict(self.member_units)
+        carried.item_units = dict(self.item_units)
+        carried.firm_units = self.firm_units
+        self._own = set()  # every member's map is shared now, both ways
+        return carried
+
     def catch_up(self) -> LogSums:
         for r in itertools.islice(self._log, self._counted, None):
-            line = self.lines.setdefault(r.member_id, {}).setdefault(r.item_id, [0, 0])
-            line[0] += r.firm_delta
-            line[1] += r.tolerance_delta
+            member_lines = self.lines.get(r.member_id)
+            if member_lines is None or r.member_id not in self._own:
+                member_lines = self.lines[r.member_id] = dict(member_lines or {})
+                self._own.add(r.member_id)
+            firm, tolerance = member_lines.get(r.item_id, (0, 0))
+            member_lines[r.item_id] = (firm + r.firm_delta, tolerance + r.tolerance_delta)
             self.member_units[r.member_id] = self.member_units.get(r.member_id, 0) + r.firm_delta
             self.item_units[r.item_id] = self.item_units.get(r.item_id, 0) + r.firm_delta
             self.firm_units += r.firm_delta

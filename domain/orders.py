@@ -72,7 +72,7 @@ class PurchaseOrders(PurchaseState):
         result = {}
         for member_id, member_lines in self._sums().lines.items():
             kept = {
-                item_id: (member_lines[item_id][0], member_lines[item_id][1])
+                item_id: member_lines[item_id]
                 for item_id in order
                 if item_id in member_lines and member_lines[item_id][0] > 0
             }
@@ -84,7 +84,7 @@ class PurchaseOrders(PurchaseState):
         """A member's lines: item id → (quantity, tolerance), only lines with units."""
         totals = self._sums().lines.get(member_id, {})
         return {
-            item.item_id: (totals[item.item_id][0], totals[item.item_id][1])
+            item.item_id: totals[item.item_id]
             for item in self.items
             if item.item_id in totals and totals[item.item_id][0] > 0
         }

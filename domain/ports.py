@@ -44,6 +44,13 @@ class PurchaseRepository(Protocol):
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load several purchases for change at once (those that exist, in the order asked)."""
 
+    async def read(self, purchase_id: int) -> Purchase | None:
+        """Load a purchase to show it: no lock, nobody waits. Changed after all, it is still
+        written under its version (a Conflict if it changed meanwhile)."""
+
+    async def read_many(self, purchase_ids: list[int]) -> list[Purchase]:
+        """Load several purchases to show them (those that exist, in the order asked)."""
+
     async def list_for_head(self, head_id: int) -> list[Purchase]: ...
 
     async def last_pay_to(self, head_id: int) -> str:

@@ -112,7 +112,7 @@ class PurchaseState:
         """A copy that shares no mutable container with this one (their elements are frozen
         or never changed in place): to try a change and see what it would do, or to keep the
         committed state apart from a unit of work's."""
-        return replace(
+        copied = replace(
             self,
             items=list(self.items),
             pickup_slots=list(self.pickup_slots),
@@ -130,6 +130,9 @@ class PurchaseState:
             allotment=dict(self.allotment),
             events=[],
         )
+        if self._log_sums is not None and self._log_sums.follows(self.requests):
+            copied._log_sums = self._log_sums.carried_to(copied.requests)
+        return copied
 
     def validate(self, now: datetime | None, max_fee_percent: Decimal) -> None:
         """Check the terms a head typed; raises InvalidPurchase naming the first problem.

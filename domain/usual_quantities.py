@@ -87,9 +87,17 @@ def _unusual(purchase: PurchaseOrders, item_id: int, quantity: int, bound: int) 
     )
 
 
+def _usual_whoever_ordered(purchase: PurchaseOrders, item_id: int, quantity: int) -> bool:
+    """Within the bound before others' orders count: the bound only grows with them, so
+    everyone's lines (a walk over every member) are read only for a quantity past this."""
+    return quantity <= usual_bound(purchase.item(item_id), purchase.moq, 0)
+
+
 def check_raise(purchase: PurchaseOrders, member_id: int, item_id: int, quantity: int) -> None:
     """A quantity set at once (the Mini App): any raise above the bound is refused, even from
     a line confirmed above it earlier, since a typed number can hide a slip anywhere."""
+    if _usual_whoever_ordered(purchase, item_id, quantity):
+        return
     bound = bound_in(purchase, member_id, item_id)
     if quantity > max(bound, purchase.quantity(member_id, item_id)) and _asks(
         purchase, member_id, item_id, quantity
@@ -100,6 +108,8 @@ def check_raise(purchase: PurchaseOrders, member_id: int, item_id: int, quantity
 def check_step(purchase: PurchaseOrders, member_id: int, item_id: int, quantity: int) -> None:
     """A step up (+1): asked once, when it crosses the bound; a member who confirmed a line
     above it is not asked again at every further tap."""
+    if _usual_whoever_ordered(purchase, item_id, quantity):
+        return
     bound = bound_in(purchase, member_id, item_id)
     if purchase.quantity(member_id, item_id) <= bound < quantity and _asks(
         purchase, member_id, item_id, quantity

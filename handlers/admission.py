@@ -60,7 +60,7 @@ async def admission_in_chat(
 
 async def admission_by_id(rt: Runtime, bot: Bot, user_id: int, purchase_id: int) -> Admission:
     async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is None:
         return NOBODY  # the use case says there is no such purchase
     return await admission_for(rt, bot, user_id, purchase)

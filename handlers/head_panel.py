@@ -239,7 +239,7 @@ async def head_button(press: Press) -> None:
 
 async def _redraw_panel(press: Press, purchase_id: int) -> None:
     async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is not None and isinstance(press.query.message, Message):
         await redraw(
             press.query.message,

@@ -111,7 +111,7 @@ async def reach(
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
         started = await uow.telegram.started_among(member_ids)
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
         out_of_reach = [m for m in member_ids if m not in started]
         if purchase is not None:  # the head hears their names now, not again after 403s
             await uow.telegram.told_unreachable(purchase_id, out_of_reach, rt.clock())

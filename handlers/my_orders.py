@@ -199,7 +199,7 @@ async def ask_about_unusual(press: Press, purchase_id: int, error: UnusualQuanti
     if not isinstance(press.query.message, Message):
         return
     async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is None:
         return
     item_id = press.callback.args[1]
@@ -221,7 +221,7 @@ async def ask_to_leave(press: Press) -> None:
         return
     purchase_id = press.callback.args[0]
     async with press.rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is None:
         return
     question = press.t.gettext(
@@ -271,7 +271,7 @@ async def _redraw_slots(
         return
     rt = runtime(context)
     async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is None or update.effective_user is None:
         return
     t = person_translator(update, context)

@@ -210,7 +210,7 @@ async def _redraw(
     query: CallbackQuery, t: Translator, rt: Runtime, purchase_id: int, member_id: int, reader: int
 ) -> None:
     async with rt.database.unit_of_work() as uow:
-        done = await uow.purchases.get(purchase_id)
+        done = await uow.purchases.read(purchase_id)
     if done is not None and isinstance(query.message, Message):
         text, markup = handover_card(t, done, member_id, reader)
         await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -227,7 +227,7 @@ async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, toke
     t = person_translator(update, context)
     async with rt.database.unit_of_work() as uow:
         found = await uow.purchases.pickup_by_token(token)
-        purchase = await uow.purchases.get(found[0]) if found else None
+        purchase = await uow.purchases.read(found[0]) if found else None
     if found is None or purchase is None or not can_hand_over(purchase, actor):
         await message.reply_text(
             t.gettext(

@@ -156,7 +156,7 @@ async def record_card(bot: Bot, rt: Runtime, purchase_id: int, location: CardLoc
         return
     rt.remember_card(purchase_id, location.chat_id, location.message_id)
     async with rt.database.unit_of_work() as uow:  # read after the card is recorded: no tap
-        purchase = await uow.purchases.get(purchase_id)  # before it goes without a redraw
+        purchase = await uow.purchases.read(purchase_id)  # before it goes without a redraw
     if purchase is not None and purchase.participant_ids():
         rt.cards.request(purchase_id)
     try:
@@ -220,7 +220,7 @@ async def post_waiting_cards(bot: Bot, rt: Runtime, tried: dict[int, datetime]) 
 
 async def tell_head_not_posted(rt: Runtime, purchase_id: int, error: DomainError) -> None:
     async with rt.database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
         assert purchase is not None  # purchases are never deleted
         community = await uow.communities.get(purchase.community_id)
         languages = await uow.telegram.languages([purchase.head_id])

@@ -378,7 +378,7 @@ async def managed_purchase(
     """A purchase read for its head (or an admin) to act on — or for whom `allowed` lets act,
     such as a helper handing goods over; NotFound or NotAllowed else."""
     async with runtime(context).database.unit_of_work() as uow:
-        purchase = await uow.purchases.get(purchase_id)
+        purchase = await uow.purchases.read(purchase_id)
     if purchase is None or purchase.status is PurchaseStatus.DRAFT:  # a card never posted
         raise NotFound(N_("no such purchase"))
     allowed(purchase, actor)

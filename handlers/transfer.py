@@ -86,7 +86,7 @@ async def head_offers_transfer(press: Press) -> None:
         await press.query.answer(not_done(press.t, error))
         return
     async with press.rt.database.unit_of_work() as reader:
-        purchase = await reader.purchases.get(purchase_id)
+        purchase = await reader.purchases.read(purchase_id)
     member = purchase.members.get(member_id) if purchase else None
     name = member.name if member else str(member_id)
     await press.query.answer(press.t.gettext("Offered. {name} must accept.").format(name=name))

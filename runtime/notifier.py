@@ -71,8 +71,10 @@ class Notifier(BackgroundLoop):
             by_purchase: dict[int, list[LoggedEvent]] = defaultdict(list)
             for event in events:
                 by_purchase[event.purchase_id].append(event)
+            # Notices only read their purchases: no row lock, no write, no wait behind taps.
+            read = {p.id: p for p in await uow.purchases.read_many(sorted(by_purchase))}
             for purchase_id, purchase_events in by_purchase.items():
-                purchase = await uow.purchases.get(purchase_id)
+                purchase = read.get(purchase_id)
                 community = await uow.communities.get(purchase.community_id) if purchase else None
                 if purchase is None or community is None:
                     handled.extend(e.id for e in purchase_events)

@@ -18,6 +18,7 @@ from storage.mapping import (
 class StoredRows:
     """What the database holds for a purchase, as last loaded or written."""
 
+    columns: dict[str, object] = field(default_factory=dict)  # the purchase row's own
     last_seq: int = 0
     members: set[int] = field(default_factory=set)
     items: dict[int, dict[str, object]] = field(default_factory=dict)

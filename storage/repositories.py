@@ -3,23 +3,28 @@
 Purchases are read and written with SQLAlchemy Core, not ORM objects: a purchase carries its
 whole order log, and building an ORM object per log row made every tap cost more as a
 purchase grew. The repository remembers what it loaded and writes only the difference, under
-a version check.
+a version check: a purchase nobody changed is not written at all.
+
+Two ways to load: `get` for a use case that changes the purchase (on PostgreSQL its row stays
+locked until the transaction ends, so changers of one purchase queue instead of clashing), and
+`read` for what only shows it (a card, an editor, a notice, a checkout's check): no lock, so a
+reader never waits behind a rush of taps nor holds one up. What was read is still written, under
+its version, if it was changed after all — a Conflict, never a lost update.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Row,
     Table,
     and_,
-    delete,
     insert,
     or_,
     select,
@@ -31,12 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.ports import Conflict
 from domain.purchase import Member, Purchase, PurchaseStatus, Request
 from storage.aggregate_cache import AggregateCache, StoredRows, Tracked, claim_rows, slot_key
-from storage.mapping import (
-    entry_columns,
-    item_columns,
-    purchase_columns,
-    purchase_from_rows,
-)
+from storage.mapping import item_columns, purchase_columns, purchase_from_rows
 from storage.purchase_reads import PurchaseReads
 from storage.purchase_tables import (
     choices,
@@ -52,6 +52,7 @@ from storage.purchase_tables import (
     supplies,
     withdrawals,
 )
+from storage.purchase_writes import child_writes
 
 # The aggregate's fields its child tables hold; the rest come from the purchase's own row.
 CHILD_FIELDS = frozenset({
@@ -61,8 +62,6 @@ CHILD_FIELDS = frozenset({
 ROW_FIELDS = tuple(
     f.name for f in dataclasses.fields(Purchase) if f.init and f.name not in CHILD_FIELDS
 )
-# 16 random bytes: 22 characters of a deep link's start parameter (64 at most).
-PICKUP_TOKEN_BYTES = 16
 
 
 class SqlPurchaseRepository(PurchaseReads):
@@ -73,6 +72,8 @@ class SqlPurchaseRepository(PurchaseReads):
         self._lock_rows = lock_rows
         self._cache = cache
         self._tracked: dict[int, Tracked] = {}
+        # Purchases whose row this transaction locked (PostgreSQL): loaded with `get`.
+        self._locked: set[int] = set()
 
     async def add(self, purchase: Purchase) -> None:
         result = await self._session.execute(
@@ -82,8 +83,10 @@ class SqlPurchaseRepository(PurchaseReads):
         )
         purchase.id = result.scalar_one()
         purchase.version = 1
-        self._tracked[purchase.id] = Tracked(purchase, StoredRows())
-        await self._write_children(self._tracked[purchase.id])
+        tracked = Tracked(purchase, StoredRows(columns=purchase_columns(purchase)))
+        self._tracked[purchase.id] = tracked
+        self._locked.add(purchase.id)
+        await self._run(child_writes(tracked).statements)
 
     async def _children(
         self, table: Table, purchase_ids: list[int], order: ColumnElement[Any]
@@ -122,6 +125,7 @@ class SqlPurchaseRepository(PurchaseReads):
         for row in rows:
             purchase = purchase_from_rows(row, *(table[int(row.id)] for table in children))
             stored = StoredRows(
+                columns=purchase_columns(purchase),
                 layout_version=int(row.layout_version),
                 last_seq=purchase.requests[-1].seq if purchase.requests else 0,
                 members=set(purchase.members),
@@ -169,6 +173,7 @@ class SqlPurchaseRepository(PurchaseReads):
             fresh = purchase_from_rows(row, (), (), (), (), (), ())
             for name in ROW_FIELDS:
                 setattr(purchase, name, getattr(fresh, name))
+            stored.columns = purchase_columns(purchase)
             for member in sorted(new_members[row.id], key=lambda m: m.user_id):
                 if member.user_id not in stored.members:
                     purchase.members[member.user_id] = Member(
@@ -221,16 +226,40 @@ class SqlPurchaseRepository(PurchaseReads):
 
     async def get_many(self, purchase_ids: list[int]) -> list[Purchase]:
         """Load purchases for change (those that exist, in the order asked); on PostgreSQL
-        their rows stay locked until the transaction ends, so concurrent changers queue."""
+        their rows stay locked until the transaction ends, so concurrent changers queue. The
+        rows are locked in one query in the order of their ids, whatever order they are asked
+        in: two units of work that change the same purchases never wait for each other in a
+        circle. A purchase read earlier in this unit is locked now and must not have changed
+        since (a Conflict: the unit of work runs again)."""
+        return await self._fetch(purchase_ids, lock=self._lock_rows)
+
+    async def read(self, purchase_id: int) -> Purchase | None:
+        """A purchase to show: no row lock (see the module's docstring)."""
+        found = await self._fetch([purchase_id], lock=False)
+        return found[0] if found else None
+
+    async def read_many(self, purchase_ids: list[int]) -> list[Purchase]:
+        return await self._fetch(purchase_ids, lock=False)
+
+    async def _fetch(self, purchase_ids: list[int], lock: bool) -> list[Purchase]:
         wanted = [i for i in purchase_ids if i not in self._tracked]
-        if wanted:
-            query = select(purchases).where(purchases.c.id.in_(wanted)).order_by(purchases.c.id)
-            if self._lock_rows:
+        to_lock = [i for i in purchase_ids if lock and i in self._tracked and i not in self._locked]
+        if wanted or to_lock:
+            query = (
+                select(purchases)
+                .where(purchases.c.id.in_(sorted({*wanted, *to_lock})))
+                .order_by(purchases.c.id)
+            )
+            if lock:
                 query = query.with_for_update()
             to_load, behind = [], []
             for row in await self._session.execute(query):
-                cached = self._cache.get(row.id, row.version)
-                if cached is not None:
+                if lock:
+                    self._locked.add(row.id)
+                if row.id in self._tracked:  # read before, locked now
+                    if self._tracked[row.id].purchase.version != row.version:
+                        raise Conflict("the purchase changed since it was read")
+                elif (cached := self._cache.get(row.id, row.version)) is not None:
                     self._tracked[row.id] = cached
                 elif (
                     old := self._cache.behind(row.id, row.version, row.layout_version)
@@ -268,6 +297,7 @@ class SqlPurchaseRepository(PurchaseReads):
         """Its rows were rewritten beside the aggregate (storage/personal_data.py): the next
         `get` reads it again, and the copy loaded before is neither written nor cached."""
         self._tracked.pop(purchase_id, None)
+        self._locked.discard(purchase_id)
         self._cache.forget(purchase_id)
 
     def remember_committed(self) -> None:
@@ -276,171 +306,41 @@ class SqlPurchaseRepository(PurchaseReads):
             self._cache.put(tracked)
 
     async def write_changes(self) -> list[Purchase]:
-        """Write every tracked aggregate's changes under its version; returns them.
+        """Write the tracked aggregates that changed, each under its version; returns them.
+        One left as it was loaded is not written: its version stays, and so does every other
+        process's cached copy of it.
 
         Raises Conflict when another writer changed a purchase since it was loaded.
         """
+        changed = []
         for tracked in self._tracked.values():
-            purchase = tracked.purchase
+            purchase, stored = tracked.purchase, tracked.stored
+            columns = purchase_columns(purchase)
+            children = child_writes(tracked)
+            if columns == stored.columns and not children and not purchase.events:
+                continue
             result = await self._session.execute(
                 update(purchases)
                 .where(purchases.c.id == purchase.id, purchases.c.version == purchase.version)
-                .values(**purchase_columns(purchase), version=purchase.version + 1)
+                .values(**columns, version=purchase.version + 1)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the purchase changed meanwhile")
-            if await self._write_children(tracked):
-                tracked.stored.layout_version = purchase.version + 1
+            stored.columns = columns
+            await self._run(children.statements)
+            if children.layout_changed:
+                stored.layout_version = purchase.version + 1
                 await self._session.execute(
                     update(purchases)
                     .where(purchases.c.id == purchase.id)
                     .values(layout_version=purchase.version + 1)
                 )
-        return [tracked.purchase for tracked in self._tracked.values()]
+            changed.append(purchase)
+        return changed
 
-    async def _write_children(self, tracked: Tracked) -> bool:
-        """Bring the child rows in line with the aggregate; the order log is only appended to.
-        Returns whether anything changed beyond members and order requests added."""
-        purchase, stored = tracked.purchase, tracked.stored
-        pid = purchase.id
-        layout_changed = False
-        for item in purchase.items:
-            columns = item_columns(item)
-            if item.item_id not in stored.items:
-                layout_changed = True
-                await self._session.execute(insert(items).values(purchase_id=pid, **columns))
-            elif stored.items[item.item_id] != columns:
-                layout_changed = True
-                await self._session.execute(
-                    update(items)
-                    .where(items.c.purchase_id == pid, items.c.item_id == item.item_id)
-                    .values(**columns)
-                )
-            stored.items[item.item_id] = columns
-        if slot_key(purchase) != stored.slots:
-            layout_changed = True
-            await self._session.execute(delete(slots).where(slots.c.purchase_id == pid))
-            if purchase.pickup_slots:
-                await self._session.execute(
-                    insert(slots),
-                    [
-                        {"purchase_id": pid, "position": i, "number": s.number,
-                         "place": s.place, "starts_at": s.starts_at, "ends_at": s.ends_at,
-                         "capacity": s.capacity}
-                        for i, s in enumerate(purchase.pickup_slots)
-                    ],
-                )  # fmt: skip
-            stored.slots = slot_key(purchase)
-        new_members = [m for m in purchase.members.values() if m.user_id not in stored.members]
-        if new_members:
-            await self._session.execute(
-                insert(members),
-                [{"purchase_id": pid, "user_id": m.user_id, "name": m.name,
-                  "joined_at": m.joined_at} for m in new_members],
-            )  # fmt: skip
-            stored.members.update(m.user_id for m in new_members)
-        new_requests = [r for r in purchase.requests if r.seq > stored.last_seq]
-        if new_requests:
-            await self._session.execute(
-                insert(requests),
-                [{"purchase_id": pid, "seq": r.seq, "member_id": r.member_id, "item_id": r.item_id,
-                  "firm_delta": r.firm_delta, "tolerance_delta": r.tolerance_delta, "at": r.at}
-                 for r in new_requests],
-            )  # fmt: skip
-            stored.last_seq = new_requests[-1].seq
-        if purchase.helpers != stored.helpers:
-            layout_changed = True
-            await self._session.execute(delete(helpers).where(helpers.c.purchase_id == pid))
-            if purchase.helpers:
-                await self._session.execute(
-                    insert(helpers),
-                    [
-                        {"purchase_id": pid, "user_id": user_id, "name": name}
-                        for user_id, name in sorted(purchase.helpers.items())
-                    ],
-                )
-            stored.helpers = dict(purchase.helpers)
-        if purchase.pickup_choices != stored.choices:
-            layout_changed = True
-            # Only the members whose choice moved: a rush of choices writes one row each.
-            moved = {
-                m for m in purchase.pickup_choices.keys() | stored.choices.keys()
-                if purchase.pickup_choices.get(m) != stored.choices.get(m)
-            }  # fmt: skip
-            await self._session.execute(
-                delete(choices).where(choices.c.purchase_id == pid, choices.c.member_id.in_(moved))
-            )
-            chosen = [m for m in sorted(moved) if m in purchase.pickup_choices]
-            if chosen:
-                await self._session.execute(
-                    insert(choices),
-                    [
-                        {"purchase_id": pid, "member_id": m,
-                         "slot_number": purchase.pickup_choices[m]}
-                        for m in chosen
-                    ],
-                )  # fmt: skip
-            stored.choices = dict(purchase.pickup_choices)
-        if purchase.withdrawal_requests != stored.withdrawals:
-            layout_changed = True
-            await self._session.execute(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
-            if purchase.withdrawal_requests:
-                await self._session.execute(
-                    insert(withdrawals),
-                    [
-                        {"purchase_id": pid, "member_id": m, "number": number}
-                        for m, number in sorted(purchase.withdrawal_requests.items())
-                    ],
-                )
-            stored.withdrawals = dict(purchase.withdrawal_requests)
-        for member_id, code in purchase.pickup_codes.items():
-            handover = purchase.handed_over.get(member_id)
-            done = {
-                "handed_over_at": handover.at if handover else None,
-                "handed_over_by": handover.by if handover else None,
-            }
-            if member_id not in stored.codes:
-                layout_changed = True
-                await self._session.execute(
-                    insert(codes).values(
-                        purchase_id=pid, member_id=member_id, code=code,
-                        token=secrets.token_urlsafe(PICKUP_TOKEN_BYTES), **done,
-                    )
-                )  # fmt: skip
-            elif stored.codes[member_id][1] != handover:
-                layout_changed = True
-                await self._session.execute(
-                    update(codes)
-                    .where(codes.c.purchase_id == pid, codes.c.member_id == member_id)
-                    .values(**done)
-                )
-            stored.codes[member_id] = (code, handover)
-        wanted = claim_rows(purchase)
-        if wanted != stored.claims:
-            layout_changed = True
-            # A handful of rows per purchase, answered one tap at a time: rewrite them.
-            await self._session.execute(delete(claims).where(claims.c.purchase_id == pid))
-            if wanted:
-                await self._session.execute(
-                    insert(claims), [{"purchase_id": pid, **row} for row in wanted]
-                )
-            stored.claims = wanted
-        new_entries = [e for e in purchase.ledger if e.number > stored.last_entry]
-        if new_entries:
-            layout_changed = True
-            await self._session.execute(
-                insert(entries), [{"purchase_id": pid, **entry_columns(e)} for e in new_entries]
-            )
-            stored.last_entry = new_entries[-1].number
-        if purchase.supply != stored.supply:
-            layout_changed = True
-            await self._session.execute(delete(supplies).where(supplies.c.purchase_id == pid))
-            await self._session.execute(
-                insert(supplies),
-                [{"purchase_id": pid, "item_id": item_id, "units": confirmed.units,
-                  "unit_price_minor": None if confirmed.unit_price is None
-                  else confirmed.unit_price.minor}
-                 for item_id, confirmed in sorted(purchase.supply.items())],
-            )  # fmt: skip
-            stored.supply = dict(purchase.supply)
-        return layout_changed
+    async def _run(self, statements: list[tuple[Executable, list[dict[str, Any]] | None]]) -> None:
+        for statement, rows in statements:
+            if rows is None:
+                await self._session.execute(statement)
+            else:
+                await self._session.execute(statement, rows)

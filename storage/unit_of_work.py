@@ -178,6 +178,10 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         await self._close()
+        if isinstance(exc, DBAPIError) and _is_retryable(exc):
+            # A deadlock or a serialization failure anywhere in the unit (waiting for a row
+            # lock, not only at the commit): the whole unit of work runs again (`retried`).
+            raise Conflict(str(exc.orig)) from exc
 
     async def _close(self) -> None:
         if self._session is not None:
@@ -214,8 +218,9 @@ class SqlUnitOfWork:
         self, purchase_id: int
     ) -> tuple[Purchase, Community] | tuple[None, None]:
         """A purchase and the community it runs in, or (None, None) when either is gone. A
-        draft (a purchase whose card could not be posted) is nobody's to see or act on."""
-        purchase = await self.purchases.get(purchase_id)
+        draft (a purchase whose card could not be posted) is nobody's to see or act on. Read
+        without a lock: what it is used for shows the purchase."""
+        purchase = await self.purchases.read(purchase_id)
         if purchase is not None and purchase.status is PurchaseStatus.DRAFT:
             return None, None
         community = await self.communities.get(purchase.community_id) if purchase else None

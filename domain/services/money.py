@@ -19,7 +19,7 @@ from domain.permissions import Actor
 from domain.ports import UnitOfWork
 from domain.purchase import Purchase
 from domain.receipts import Receipt, ReceiptPicture
-from domain.services.unit import apply, load, retried
+from domain.services.unit import apply, load, retried, view
 from domain.views import member_order
 
 
@@ -206,7 +206,7 @@ async def drop_preview(
 ) -> tuple[Purchase, AmountsChanged]:
     """Who paid nothing, and what dropping them would change; nothing is saved."""
     async with uow:
-        purchase = await load(uow, purchase_id)
+        purchase = await view(uow, purchase_id)
         return purchase, adjustments.drop_preview(purchase, actor, now)
 
 
@@ -231,7 +231,7 @@ async def invoice_for(
     """The invoice for what the member owes now, and the purchase it is for (read only:
     nothing changes until they pay)."""
     async with uow:
-        purchase = await load(uow, purchase_id)
+        purchase = await view(uow, purchase_id)
         await _ensure_not_taken_out(uow, purchase, member_id)
     return purchase, checkout.invoice_for(purchase, member_id)
 
@@ -239,7 +239,7 @@ async def invoice_for(
 async def check_checkout(uow: UnitOfWork, purchase_id: int, attempt: checkout.Checkout) -> None:
     """Whether Telegram may charge this checkout (read only), else the reason it may not."""
     async with uow:
-        checkout.check_checkout(await load(uow, purchase_id), attempt)
+        checkout.check_checkout(await view(uow, purchase_id), attempt)
 
 
 async def record_charge(

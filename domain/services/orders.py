@@ -17,9 +17,9 @@ from domain.errors import N_, DomainError, NotFound
 from domain.events import AmountsChanged
 from domain.membership import Admission, ensure_admitted
 from domain.permissions import Actor
-from domain.ports import AlreadyProcessed, Conflict, UnitOfWork
+from domain.ports import AlreadyProcessed, UnitOfWork
 from domain.purchase import Purchase
-from domain.services.unit import CONFLICT_RETRIES, apply, load
+from domain.services.unit import apply, retried, view
 from domain.views import MemberOrderView, member_orders
 from domain.views import member_order as member_order_view
 
@@ -97,40 +97,37 @@ async def add_units_together(
     """Several members' taps on one purchase in one transaction, in the order they came: each
     outcome is what the tap would have had in a transaction of its own — the member's order,
     the rule that refused it (nothing of it is saved), or AlreadyProcessed for a redelivery."""
-    attempt = 1
-    while True:
-        try:
-            async with uow:
-                repeated = await uow.already_processed([tap.update_id for tap in taps])
-                purchase = await uow.purchases.get(purchase_id)
-                outcomes: list[DomainError | AlreadyProcessed | None] = []
-                for tap in taps:
-                    if tap.update_id in repeated:
-                        outcomes.append(AlreadyProcessed(tap.update_id))
-                    elif purchase is None:
-                        outcomes.append(NotFound(N_("no such purchase")))
-                    else:
-                        try:
-                            if tap.delta > 0:
-                                ensure_admitted(purchase, tap.member_id, tap.admission)
-                                usual_quantities.check_step(
-                                    purchase, tap.member_id, tap.item_id,
-                                    purchase.quantity(tap.member_id, tap.item_id) + tap.delta,
-                                )  # fmt: skip
-                            purchase.add_units(
-                                tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
-                            )
-                            outcomes.append(None)
-                        except DomainError as error:  # checked before anything changed
-                            outcomes.append(error)
-                accepted = [tap.update_id for tap, o in zip(taps, outcomes, strict=True) if not o]
-                await uow.mark_processed(accepted)
-                await uow.commit()
-            break
-        except Conflict:
-            if attempt >= CONFLICT_RETRIES:
-                raise
-            attempt += 1
+
+    async def work() -> tuple[Purchase | None, list[DomainError | AlreadyProcessed | None]]:
+        async with uow:
+            repeated = await uow.already_processed([tap.update_id for tap in taps])
+            purchase = await uow.purchases.get(purchase_id)
+            outcomes: list[DomainError | AlreadyProcessed | None] = []
+            for tap in taps:
+                if tap.update_id in repeated:
+                    outcomes.append(AlreadyProcessed(tap.update_id))
+                elif purchase is None:
+                    outcomes.append(NotFound(N_("no such purchase")))
+                else:
+                    try:
+                        if tap.delta > 0:
+                            ensure_admitted(purchase, tap.member_id, tap.admission)
+                            usual_quantities.check_step(
+                                purchase, tap.member_id, tap.item_id,
+                                purchase.quantity(tap.member_id, tap.item_id) + tap.delta,
+                            )  # fmt: skip
+                        purchase.add_units(
+                            tap.member_id, tap.member_name, tap.item_id, tap.delta, tap.now
+                        )
+                        outcomes.append(None)
+                    except DomainError as error:  # checked before anything changed
+                        outcomes.append(error)
+            accepted = [tap.update_id for tap, o in zip(taps, outcomes, strict=True) if not o]
+            await uow.mark_processed(accepted)
+            await uow.commit()
+        return purchase, outcomes
+
+    purchase, outcomes = await retried(work)
     applied = {tap.member_id for tap, outcome in zip(taps, outcomes, strict=True) if not outcome}
     views = member_orders(purchase, applied) if purchase is not None and applied else {}
     return [
@@ -235,7 +232,7 @@ async def withdrawal_preview(
 ) -> tuple[Purchase, AmountsChanged]:
     """What accepting request `number` would change; nothing is saved."""
     async with uow:
-        purchase = await load(uow, purchase_id)
+        purchase = await view(uow, purchase_id)
         return purchase, adjustments.withdrawal_preview(purchase, actor, member_id, number, now)
 
 

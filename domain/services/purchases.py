@@ -22,13 +22,13 @@ from domain.confirmation import (
 )
 from domain.errors import N_, IllegalTransition
 from domain.permissions import Actor, ensure_can_manage
-from domain.ports import Conflict, HandlerUnitOfWork, UnitOfWork
+from domain.ports import HandlerUnitOfWork, UnitOfWork
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
 from domain.services.personal_data import forget_in_ended, forget_those_waiting
 from domain.services.pickup import draw_pickup_code
-from domain.services.unit import CONFLICT_RETRIES, apply, load, retried
+from domain.services.unit import apply, load, retried, view
 from domain.views import CardSummary, MemberOrderView, ParticipantView, card_summary
 from domain.views import member_order as member_order_view
 from domain.views import participants as participants_view
@@ -125,23 +125,19 @@ async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> No
 
 async def reach_deadlines(uow: UnitOfWork, purchase_ids: list[int], now: datetime) -> None:
     """Many deadlines in one transaction: what a minute with thousands of them needs."""
-    attempt = 1
-    while True:
-        try:
-            failed = False
-            async with uow:
-                for purchase in await uow.purchases.get_many(purchase_ids):
-                    purchase.reach_deadline(now)
-                    failed |= purchase.status is PurchaseStatus.FAILED
-                await uow.commit()
-            if failed:
-                await forget_in_ended(uow)
-            await close_due_campaigns(uow, now)
-            return
-        except Conflict:
-            if attempt >= CONFLICT_RETRIES:
-                raise
-            attempt += 1
+
+    async def work() -> bool:
+        failed = False
+        async with uow:
+            for purchase in await uow.purchases.get_many(purchase_ids):
+                purchase.reach_deadline(now)
+                failed |= purchase.status is PurchaseStatus.FAILED
+            await uow.commit()
+        return failed
+
+    if await retried(work):
+        await forget_in_ended(uow)
+    await close_due_campaigns(uow, now)
 
 
 async def step_question(
@@ -150,7 +146,7 @@ async def step_question(
     """What asking before `step` shows; nothing changes. A step that cannot be taken now is
     refused here already, with the reason the step itself would give."""
     async with uow:
-        purchase = await load(uow, purchase_id)
+        purchase = await view(uow, purchase_id)
     ensure_can_manage(purchase, actor)
     if purchase.status is LEADS_TO[step]:
         raise AlreadyTaken(
@@ -291,16 +287,16 @@ async def reassign(
 async def card(uow: UnitOfWork, purchase_id: int) -> CardSummary:
     """The aggregates the public card shows."""
     async with uow:
-        return card_summary(await load(uow, purchase_id))
+        return card_summary(await view(uow, purchase_id))
 
 
 async def my_order(uow: UnitOfWork, purchase_id: int, member_id: int) -> MemberOrderView:
     async with uow:
-        return member_order_view(await load(uow, purchase_id), member_id)
+        return member_order_view(await view(uow, purchase_id), member_id)
 
 
 async def participant_list(
     uow: UnitOfWork, purchase_id: int, actor: Actor
 ) -> list[ParticipantView]:
     async with uow:
-        return participants_view(await load(uow, purchase_id), actor)
+        return participants_view(await view(uow, purchase_id), actor)

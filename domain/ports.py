@@ -384,6 +384,10 @@ class Database(Protocol):
 
     def unit_of_work(self, update_id: int | None = None) -> HandlerUnitOfWork: ...
 
+    def reading(self) -> HandlerUnitOfWork:
+        """A unit of work that only reads: it waits for no writer and cannot commit."""
+        ...
+
     @property
     def keeps_secrets(self) -> bool:
         """Whether secrets (a community's payment token) can be stored: SECRETS_KEY is set."""

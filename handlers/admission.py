@@ -30,7 +30,7 @@ async def _is_staff(rt: Runtime, user_id: int, campaign_id: int | None) -> bool:
     """A platform admin, a driver, or the operator of the purchase's campaign."""
     if user_id in rt.settings.admin_ids:
         return True
-    async with rt.database.unit_of_work() as uow:
+    async with rt.database.reading() as uow:
         if campaign_id is not None:
             campaign = await uow.campaigns.get(campaign_id)
             if campaign is not None and campaign.operator_id == user_id:
@@ -59,7 +59,7 @@ async def admission_in_chat(
 
 
 async def admission_by_id(rt: Runtime, bot: Bot, user_id: int, purchase_id: int) -> Admission:
-    async with rt.database.unit_of_work() as uow:
+    async with rt.database.reading() as uow:
         purchase = await uow.purchases.read(purchase_id)
     if purchase is None:
         return NOBODY  # the use case says there is no such purchase

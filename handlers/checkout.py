@@ -120,7 +120,7 @@ async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         query.from_user.id, query.invoice_payload, query.currency, query.total_amount
     )
     try:
-        await services.check_checkout(runtime(context).database.unit_of_work(), parsed[0], attempt)
+        await services.check_checkout(runtime(context).database.reading(), parsed[0], attempt)
     except DomainError as error:
         await query.answer(ok=False, error_message=not_done(t, error))
         return

@@ -51,7 +51,7 @@ async def _load(
 ) -> tuple[Purchase, Translator]:
     """The purchase and the person's translator (in its community's timezone); a stranger to
     it is refused here, and reads whose purchase it is (docs/security.md)."""
-    async with rt.database.unit_of_work() as uow:
+    async with rt.database.reading() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is None or community is None:  # drafts are hidden there too
         t = _translator(rt, person, rt.settings.default_language, rt.settings.default_timezone)

@@ -161,7 +161,7 @@ def editor_redrawer(rt: Runtime, bot: Bot) -> Callable[[tuple[int, int]], Awaita
         user_id, purchase_id = key
         if key not in rt.editors:  # forgotten meanwhile (deleted, or too old to edit)
             return
-        async with rt.database.unit_of_work() as uow:
+        async with rt.database.reading() as uow:
             spoken = (await uow.telegram.languages([user_id])).get(user_id)
             purchase, community = await uow.purchase_and_community(purchase_id)
         if purchase is None or community is None:

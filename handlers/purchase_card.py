@@ -246,7 +246,7 @@ async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: Message) -
         return  # the data pressed is on none of its buttons (forged): not this purchase's card
     if tapped.from_user is None or tapped.from_user.id != bot.id or tapped.forward_origin:
         return  # not the bot's own card (a forwarded copy): nothing to adopt or retire
-    async with rt.database.unit_of_work() as uow:
+    async with rt.database.reading() as uow:
         recorded = await uow.telegram.card(purchase_id)
         awaited_in = await uow.telegram.card_awaited(purchase_id)
     if recorded is None:
@@ -261,10 +261,12 @@ async def check_card(bot: Bot, rt: Runtime, purchase_id: int, tapped: Message) -
 
 
 def card_editor(rt: Runtime, bot: Bot) -> Callable[[int], Awaitable[None]]:
-    """The function the card refresher calls: render the card from the database and edit it."""
+    """The function the card refresher calls: render the card and edit it. It reads the state
+    the last tap committed (the aggregate cache's copy, kept while the purchase's version is
+    the same) beside the writers, waiting for none of them."""
 
     async def edit(purchase_id: int) -> None:
-        async with rt.database.unit_of_work() as uow:
+        async with rt.database.reading() as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)
             location = await uow.telegram.card(purchase_id)
         if purchase is None or location is None or community is None:

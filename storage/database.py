@@ -55,8 +55,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, a busy timeout and foreign keys on every connection."""
+def create_engine(url: str, reading: bool = False) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, a busy timeout and foreign keys on every connection.
+    `reading`: an SQLite engine whose transactions only read (WAL lets them read the last
+    commit beside the one writer, neither waiting for the other)."""
     if not is_sqlite(url):
         # A rush of taps on one card queues on its row lock, each tap holding a connection:
         # the 1,000-tap benchmark kept the last ones waiting over SQLAlchemy's default 30 s
@@ -84,8 +86,9 @@ def create_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(connection: Any) -> None:
         # Take the write lock at BEGIN: a read that later upgrades to a write could otherwise
-        # fail with "database is locked" without waiting for the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # fail with "database is locked" without waiting for the busy timeout. A reader's
+        # transaction is deferred: it takes no lock and sees one snapshot throughout.
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -60,6 +60,12 @@ class Database:
         self.is_sqlite = is_sqlite(url)
         self.engine: AsyncEngine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # What only reads (a card's redraw, a tapper's admission, an order shown) needs no turn
+        # to write: on SQLite it reads beside the writer, on PostgreSQL it takes no row lock.
+        self._reading_engine = create_engine(url, reading=True) if self.is_sqlite else None
+        self.reading_sessions = async_sessionmaker(
+            self._reading_engine or self.engine, expire_on_commit=False
+        )
         self.write_turn = WriteTurn() if self.is_sqlite else None
         self.aggregates = AggregateCache()
         # Told the update ids a unit of work claimed, once its transaction committed (the
@@ -69,12 +75,19 @@ class Database:
     def unit_of_work(self, update_id: int | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, update_id)
 
+    def reading(self) -> SqlUnitOfWork:
+        """A unit of work that only reads: it waits for no writer (no write turn on SQLite, no
+        row lock on PostgreSQL) and cannot commit."""
+        return SqlUnitOfWork(self, None, reading=True)
+
     @property
     def keeps_secrets(self) -> bool:
         return self.secrets.can_seal
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reading_engine is not None:
+            await self._reading_engine.dispose()
 
 
 def _is_retryable(error: DBAPIError) -> bool:
@@ -96,21 +109,27 @@ class SqlUnitOfWork:
     personal_data: SqlPersonalData
     receipts: SqlReceipts
 
-    def __init__(self, database: Database, update_id: int | None = None) -> None:
+    def __init__(
+        self, database: Database, update_id: int | None = None, reading: bool = False
+    ) -> None:
         self._database = database
         self._update_id = update_id
+        self._reading = reading
         self._session: AsyncSession | None = None
         self._holds_write_turn = False
         self._events: list[Event] = []
         self._claimed: list[int] = []
 
     async def __aenter__(self) -> Self:
-        if self._database.write_turn is not None:
+        if self._database.write_turn is not None and not self._reading:
             await self._database.write_turn.acquire()
             self._holds_write_turn = True
-        self._session = self._database.sessions()
+        sessions = self._database.reading_sessions if self._reading else self._database.sessions
+        self._session = sessions()
         self.purchases = SqlPurchaseRepository(
-            self._session, lock_rows=not self._database.is_sqlite, cache=self._database.aggregates
+            self._session,
+            lock_rows=not self._database.is_sqlite and not self._reading,
+            cache=self._database.aggregates,
         )
         self.communities = SqlCommunityRepository(self._session, self._database.secrets)
         self.outbox = SqlOutbox(self._session, is_postgres=not self._database.is_sqlite)
@@ -194,6 +213,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._session is not None, "commit outside `async with`"
+        assert not self._reading, "a reading unit of work writes nothing"
         try:
             changed = await self.purchases.write_changes()
             # The events go into the log in this same transaction: none lost, none doubled.

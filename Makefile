@@ -49,6 +49,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.flood_isolation
 	$(PY) -m bench.file_limits
 	$(PY) -m bench.checkout_rush
+	$(PY) -m bench.long_log
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

@@ -38,6 +38,16 @@ async def bot_with_card(
 ) -> AsyncIterator[tuple[Sandbox, SandboxChat, SandboxMessage]]:
     """The bot polling a fresh sandbox, a head's group with the bot an admin there, and the
     card the head published by `template` (found by its `title`)."""
+    async with bot_with_cards(database_url, {title: template}) as (sandbox, chat, [card]):
+        yield sandbox, chat, card
+
+
+@asynccontextmanager
+async def bot_with_cards(
+    database_url: str, templates: dict[str, str]
+) -> AsyncIterator[tuple[Sandbox, SandboxChat, list[SandboxMessage]]]:
+    """As `bot_with_card`, with one card per title → template, published one after another
+    in the same group."""
     emulator = TelegramSandbox()
     await emulator.start()
     sandbox = Sandbox(emulator)
@@ -46,9 +56,11 @@ async def bot_with_card(
     try:
         async with polling(build_application(bot_settings(emulator, database_url))):
             await sandbox.add_bot(chat, by=head, as_admin=True)
-            sent = await sandbox.send(head, template, chat=chat)
-            card = await sandbox.wait_for_message(chat.id, title, after=sent, timeout=30)
-            yield sandbox, chat, card
+            cards = []
+            for title, template in templates.items():
+                sent = await sandbox.send(head, template, chat=chat)
+                cards.append(await sandbox.wait_for_message(chat.id, title, after=sent, timeout=30))
+            yield sandbox, chat, cards
     finally:
         await emulator.stop()
 

@@ -76,3 +76,14 @@ async def test_crafted_files_are_refused_and_the_loop_never_held() -> None:
     seconds, stall, outcome = await file_limits.now_reading("xlsx", data)
     assert outcome.startswith("refused: the sheet has more than") and seconds > 0
     assert stall < seconds  # the loop kept turning while another process read the file
+
+
+async def test_long_log_taps_both_purchases_and_counts_every_tap_once(sqlite_url: str) -> None:
+    from bench import long_log
+
+    long, fresh = await long_log.run(
+        sqlite_url, lines=200, members=10, rounds=2, size=3, settle=False
+    )
+    assert (long.lines_before, fresh.lines_before) == (200, 0)
+    assert (long.taps, fresh.taps) == (6, 6) and long.exact and fresh.exact
+    print(f"\n{long_log.table([long, fresh])}\n{long_log.ratios(long, fresh)}")

@@ -50,6 +50,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.file_limits
 	$(PY) -m bench.checkout_rush
 	$(PY) -m bench.long_log
+	$(PY) -m bench.hot_card
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from math import isfinite
 
+import pytest
+
 from bench import broadcast, memory, scheduler
 
 
@@ -87,3 +89,16 @@ async def test_long_log_taps_both_purchases_and_counts_every_tap_once(sqlite_url
     assert (long.lines_before, fresh.lines_before) == (200, 0)
     assert (long.taps, fresh.taps) == (6, 6) and long.exact and fresh.exact
     print(f"\n{long_log.table([long, fresh])}\n{long_log.ratios(long, fresh)}")
+
+
+async def test_a_hot_card_on_three_workers_fails_no_tap_in_front_of_a_person() -> None:
+    from bench import hot_card
+    from sandbox.fleet import find_haproxy
+    from sandbox.postgres import find_postgres_bin
+
+    if find_haproxy() is None or find_postgres_bin() is None:
+        pytest.skip("HAProxy or PostgreSQL is not installed")
+    results = await hot_card.measure(members=15, taps_each=2, cards=2, rounds=1)
+    assert [r.taps for r in results] == [30, 30]
+    assert all(r.exact and r.errors == r.unanswered == 0 for r in results)
+    print(f"\n{hot_card.table(results)}")

@@ -51,6 +51,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.checkout_rush
 	$(PY) -m bench.long_log
 	$(PY) -m bench.hot_card
+	$(PY) -m bench.campaign_cutoff
 
 # Regenerate requirements.lock from the ranges in pyproject.toml, in a throwaway venv.
 lock:

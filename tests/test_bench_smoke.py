@@ -102,3 +102,16 @@ async def test_a_hot_card_on_three_workers_fails_no_tap_in_front_of_a_person() -
     assert [r.taps for r in results] == [30, 30]
     assert all(r.exact and r.errors == r.unanswered == 0 for r in results)
     print(f"\n{hot_card.table(results)}")
+
+
+async def test_a_campaign_cut_off_closes_every_part_while_other_taps_are_answered(
+    sqlite_url: str,
+) -> None:
+    from bench import campaign_cutoff
+
+    [cut_off] = await campaign_cutoff.run(
+        sqlite_url, communities=20, orders=2, rounds=1, rate=20, quiet=1, cards=1
+    )
+    assert cut_off.closed and cut_off.errors == 0 and cut_off.quiet
+    assert 0 < cut_off.held <= cut_off.seconds
+    print(f"\n{campaign_cutoff.table([cut_off])}")

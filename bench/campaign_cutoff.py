@@ -16,7 +16,9 @@ against the taps as it would there; it is timed around the use case. "Locks held
 cut-off transaction's first statement that takes a lock (SELECT … FOR UPDATE, an INSERT,
 UPDATE or DELETE, or SQLite's BEGIN IMMEDIATE, which takes the one write lock) to the end of
 the use case, whose last step is that transaction's commit. A tap counts as "during" when it
-was pressed between the use case's start and its end.
+was pressed between the use case's start and its end; its latency includes whatever the bot
+does before answering it, the notices the cut-off set going included (the parts' people and
+chats are not in the sandbox, so those are refused at once rather than paced).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from domain.purchase import FINISHED
 from domain.views import member_order
 from runtime.event_notices import EventNotices
 from storage.event_log import LoggedEvent
+from storage.outbox import Urgency
 from texts.order_picker import editor_message
 
 # The events after which an editor's +/− or countdown would be untrue.
@@ -53,7 +54,7 @@ class EditorNotices(EventNotices):
                 member,
                 {"edit": message_id, "text": text, "parse_mode": "HTML",
                  "reply_markup": markup.to_dict()},
-                self.now,
+                self.now, urgency=Urgency.URGENT,  # after a stop: what she may still change
             )  # fmt: skip
         if purchase.status in FINISHED:  # redrawn for the last time
             await self.uow.telegram.forget_editors(purchase.id)

@@ -21,6 +21,7 @@ from domain.money import Money
 from domain.personal_data import is_pseudonym
 from domain.purchase import Purchase, PurchaseStatus
 from storage.event_log import LoggedEvent
+from storage.outbox import Urgency
 from storage.unit_of_work import SqlUnitOfWork
 from texts import notices
 from texts.i18n import Translator, pick_language
@@ -162,16 +163,34 @@ class EventNotices:
         return Translator(pick_language(language, self.community.language), self.community.timezone)
 
     async def send(
-        self, key: str, chat_id: int, text: str, markup: dict[str, Any] | None = None
+        self,
+        key: str,
+        chat_id: int,
+        text: str,
+        markup: dict[str, Any] | None = None,
+        urgency: Urgency = Urgency.NORMAL,
     ) -> None:
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        await self.enqueue(key, chat_id, payload, markup, urgency)
+
+    async def enqueue(
+        self,
+        key: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        markup: dict[str, Any] | None,
+        urgency: Urgency,
+    ) -> None:
+        """Any message (`send`'s text, a photo) to one chat, with its buttons."""
         if is_pseudonym(chat_id):  # someone forgotten: nobody to write to
             return
-        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
         # A private message that cannot be delivered is named to the head (not the head's own).
         about = self.purchase.id if 0 < chat_id != self.purchase.head_id else None
-        await self.uow.outbox.enqueue(key, chat_id, payload, self.now, purchase_id=about)
+        await self.uow.outbox.enqueue(
+            key, chat_id, payload, self.now, purchase_id=about, urgency=urgency
+        )
 
     async def handle(self, events: list[LoggedEvent]) -> list[int]:
         purchase = self.purchase
@@ -194,6 +213,7 @@ class EventNotices:
                 f"digest:{purchase.id}:{digest[-1].id}",
                 purchase.head_id,
                 digest_text(self.t(purchase.head_id), purchase, digest),
+                urgency=Urgency.LATER,
             )
             await self.uow.events.set_last_digest(purchase.id, self.now)
             handled.extend(e.id for e in digest)
@@ -236,12 +256,14 @@ class EventNotices:
         render: Callable[[Translator, int], str],
         members: Iterable[int] | None = None,
         markup: Callable[[Translator, int], dict[str, Any] | None] = lambda _t, _m: None,
+        urgency: Urgency = Urgency.NORMAL,
     ) -> None:
         for member in self.purchase.participant_ids() if members is None else members:
             t = self.t(member)
             await self.send(
-                f"{kind}:{self.purchase.id}:{member}", member, render(t, member), markup(t, member)
-            )
+                f"{kind}:{self.purchase.id}:{member}", member, render(t, member),
+                markup(t, member), urgency,
+            )  # fmt: skip
 
     def payable_in_telegram(self, member_id: int) -> bool:
         """Whether the member's notice carries a *Pay* button: what they owe now may be paid

@@ -9,6 +9,7 @@ from html import escape
 
 from runtime.event_notices import EventNotices, impact_from
 from storage.event_log import LoggedEvent
+from storage.outbox import Urgency
 from texts import notices
 from texts.callback_data import Action, encode
 
@@ -84,7 +85,7 @@ class MoneyNotices(EventNotices):
         text = notices.payment_confirmed(
             self.t(member), self.purchase, entry.amount, self.account(member), entry.recorded_by
         )
-        await self.send(f"payment-confirmed:{event.id}", member, text)
+        await self.send(f"payment-confirmed:{event.id}", member, text, urgency=Urgency.URGENT)
 
     async def on_PaidInTelegram(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
@@ -94,7 +95,7 @@ class MoneyNotices(EventNotices):
             return
         account = self.account(member)
         text = notices.paid_in_telegram(self.t(member), purchase, entry.amount, account)
-        await self.send(f"paid-in-telegram:{event.id}", member, text)
+        await self.send(f"paid-in-telegram:{event.id}", member, text, urgency=Urgency.URGENT)
         self.paid_in_telegram.append((event.id, member, entry.amount))
 
     async def finish(self) -> None:
@@ -122,7 +123,7 @@ class MoneyNotices(EventNotices):
         claim = next((c for c in self.purchase.claims if c.number == number), None)
         amount = claim.amount if claim is not None else None
         text = notices.payment_rejected(self.t(member), self.purchase, amount)
-        await self.send(f"payment-rejected:{event.id}", member, text)
+        await self.send(f"payment-rejected:{event.id}", member, text, urgency=Urgency.URGENT)
 
     async def on_RefundRecorded(self, event: LoggedEvent) -> None:  # noqa: N802
         member, number = int(event.payload["member_id"]), int(event.payload["entry"])

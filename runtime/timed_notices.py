@@ -13,6 +13,7 @@ from typing import Any
 from domain import adjustments, ledger
 from domain.community import Community
 from domain.purchase import Purchase, PurchaseStatus, reminder_due
+from storage.outbox import Urgency
 from storage.unit_of_work import Database, SqlUnitOfWork
 from texts import notices
 from texts.i18n import Translator, pick_language
@@ -68,7 +69,7 @@ class TimedNotices:
                 )
                 await uow.outbox.enqueue(
                     f"remind{which}:{key}:{member}", member, html(text), now,
-                    purchase_id=purchase.id,
+                    purchase_id=purchase.id, urgency=Urgency.LATER,
                 )  # fmt: skip
             if which == "1h":
                 chat_t = Translator(community.language, community.timezone)
@@ -77,10 +78,14 @@ class TimedNotices:
                     community.chat_id,
                     html(notices.hour_left_in_chat(chat_t, purchase)),
                     now,
+                    urgency=Urgency.LATER,
                 )
                 if not purchase.moq_met():
                     text = notices.head_hour_left_short(t[purchase.head_id], purchase)
-                    await uow.outbox.enqueue(f"head-short:{key}", purchase.head_id, html(text), now)
+                    await uow.outbox.enqueue(
+                        f"head-short:{key}", purchase.head_id, html(text), now,
+                        urgency=Urgency.LATER,
+                    )  # fmt: skip
             await uow.commit()
         self._reminded.add((purchase.id, purchase.deadline, lead))
 
@@ -117,7 +122,7 @@ class TimedNotices:
                     text = notices.pay_by_reminder(t[member], purchase, every[member])
                     await uow.outbox.enqueue(
                         f"pay-remind:{purchase.id}:{notices.stamp(pay_by)}:{member}",
-                        member, html(text), now, purchase_id=purchase.id,
+                        member, html(text), now, purchase_id=purchase.id, urgency=Urgency.LATER,
                     )  # fmt: skip
             await uow.commit()
         self._payment_moments.add((purchase_id, "remind", pay_by))
@@ -173,7 +178,7 @@ class TimedNotices:
                     text = notices.pickup_reminder(t[member], purchase, member, slot, now)
                     await uow.outbox.enqueue(
                         f"pickup-remind:{key}:{member}", member, html(text), now,
-                        purchase_id=purchase.id,
+                        purchase_id=purchase.id, urgency=Urgency.LATER,
                     )  # fmt: skip
                 for member in undecided if slot == first else ():
                     payload = html(notices.pickup_choose_reminder(t[member], purchase, member))
@@ -182,7 +187,7 @@ class TimedNotices:
                         payload["reply_markup"] = markup
                     await uow.outbox.enqueue(
                         f"pickup-choose:{purchase.id}:{member}", member, payload, now,
-                        purchase_id=purchase.id,
+                        purchase_id=purchase.id, urgency=Urgency.LATER,
                     )  # fmt: skip
                 if now >= slot.starts_at:
                     text = notices.pickup_open_in_chat(chat_t, purchase, slot)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -345,7 +346,8 @@ class OutboxRow(Base):
     """A message to deliver later, written in the same transaction as the change behind it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    # The sender's claim walks the due rows in the order it sends them (storage/outbox.py).
+    __table_args__ = (Index("ix_outbox_due", "status", "urgency", "next_attempt_at", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -354,6 +356,8 @@ class OutboxRow(Base):
     purchase_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
+    # storage.outbox.Urgency: a stop or an arrival goes before a digest or a reminder.
+    urgency: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from storage.outbox import OutboxStatus
+from storage.outbox import OutboxStatus, Urgency
 from storage.unit_of_work import Database
 from tests.support.builders import NOW
 
@@ -87,3 +87,39 @@ async def test_concurrent_claimers_never_get_the_same_row(database: Database) ->
     claimed = [message_id for batch in batches for message_id in batch]
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
+
+
+async def test_the_most_urgent_due_message_is_claimed_first_then_the_longest_due(
+    database: Database,
+) -> None:
+    minute = timedelta(minutes=1)
+    async with database.unit_of_work() as uow:
+        outbox = uow.outbox
+        await outbox.enqueue("remind24h:1:1", 1, {}, NOW - 2 * minute, urgency=Urgency.LATER)
+        await outbox.enqueue("digest:1:9", 2, {}, NOW - minute, urgency=Urgency.LATER)
+        await outbox.enqueue("card-refused:1", 3, {}, NOW - minute)
+        await outbox.enqueue("stopped:1:4", 4, {}, NOW, urgency=Urgency.URGENT)
+        await outbox.enqueue("arrived:1:chat", -5, {}, NOW - minute, urgency=Urgency.URGENT)
+        await outbox.enqueue(
+            "stopped:2:4", 4, {}, NOW, not_before=NOW + minute, urgency=Urgency.URGENT
+        )  # not due yet
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        claimed = await uow.outbox.claim_due(NOW, 10, LEASE)
+        await uow.commit()
+    assert [m.key for m in claimed] == [
+        "arrived:1:chat", "stopped:1:4", "card-refused:1", "remind24h:1:1", "digest:1:9",
+    ]  # fmt: skip
+
+
+async def test_an_urgent_message_whose_sender_died_goes_before_a_waiting_reminder(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.outbox.enqueue("pickup:1:7", 7, {}, NOW, urgency=Urgency.URGENT)
+        await uow.commit()
+    [crashed] = await claim(database, 10)  # the sender dies here without sending
+    async with database.unit_of_work() as uow:
+        await uow.outbox.enqueue("remind1h:1:8", 8, {}, NOW, urgency=Urgency.LATER)
+        await uow.commit()
+    assert await claim(database, 1, NOW + LEASE) == [crashed]

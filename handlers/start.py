@@ -110,18 +110,21 @@ async def catch_up(
             t = person_translator(update, context, community)
             text = notices.pickup_notice(t, purchase, user.id, ledger.account_of(purchase, user.id))
             choice = notices.pickup_choice_markup(t, purchase, user.id, rt.clock())
-            await context.bot.send_message(
-                chat.id, text, parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(choice) if choice else None,
-            )  # fmt: skip
+            markup = keyboard(choice) if choice else None
             token = tokens.get(purchase.id)
+            # As the outbox sends it: the notice under its QR code where it fits.
+            caption = notices.pickup_notice_under_qr(t, text) if token is not None else None
+            if caption is None:
+                await context.bot.send_message(
+                    chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+                markup = None
             if token is not None:
                 await context.bot.send_photo(
-                    chat.id,
-                    qr_png(pickup_link(context.bot.username, token)),
-                    caption=notices.pickup_qr_caption(t, purchase, user.id),
-                    parse_mode=ParseMode.HTML,
-                )
+                    chat.id, qr_png(pickup_link(context.bot.username, token)),
+                    caption=caption or notices.pickup_qr_caption(t, purchase, user.id),
+                    parse_mode=ParseMode.HTML, reply_markup=markup,
+                )  # fmt: skip
 
 
 # Stopped and later: the amounts are final and the stop notice may not have reached them.

@@ -11,6 +11,7 @@ from html import escape
 from domain.purchase import PurchaseStatus
 from runtime.event_notices import EventNotices
 from storage.event_log import LoggedEvent
+from storage.outbox import Urgency
 from texts import notices
 from texts.logistics_view import rating_request
 from texts.pickup_qr import pickup_link
@@ -88,6 +89,7 @@ class CourseNotices(EventNotices):
             f"stopped:{purchase.id}:chat",
             purchase.community_id,
             notices.stopped_in_chat(self.t(), purchase, bot),
+            urgency=Urgency.URGENT,
         )
         await self._to_members(
             event,
@@ -96,6 +98,7 @@ class CourseNotices(EventNotices):
                 t, purchase, m, self.dues, self.payable_in_telegram(m)
             ),
             markup=self.pay_markup,
+            urgency=Urgency.URGENT,
         )
         unreachable = await self._unreachable(purchase.participant_ids())
         await self.send(
@@ -104,6 +107,7 @@ class CourseNotices(EventNotices):
             notices.supplier_summary(
                 self.t(purchase.head_id), purchase, [self._name(m) for m in unreachable]
             ),
+            urgency=Urgency.URGENT,
         )
 
     async def on_PurchaseFailed(self, event: LoggedEvent) -> None:  # noqa: N802
@@ -205,25 +209,12 @@ class CourseNotices(EventNotices):
             f"arrived:{purchase.id}:chat",
             purchase.community_id,
             notices.arrived_in_chat(self.t(), purchase, self.bot_username),
+            urgency=Urgency.URGENT,
         )
         receiving = list(purchase.pickup_codes)
         tokens = await self.uow.purchases.pickup_tokens(purchase.id)
         for member in receiving:
-            t = self.t(member)
-            await self.send(
-                f"pickup:{purchase.id}:{member}",
-                member,
-                notices.pickup_notice(t, purchase, member, self.accounts.get(member)),
-                notices.pickup_choice_markup(t, purchase, member, self.now),
-            )
-            if member in tokens:  # the QR code to show instead of saying the code
-                link = pickup_link(self.bot_username, tokens[member])
-                caption = notices.pickup_qr_caption(self.t(member), purchase, member)
-                await self.uow.outbox.enqueue(
-                    f"pickup-qr:{purchase.id}:{member}", member,
-                    {"qr": link, "caption": caption, "parse_mode": "HTML"}, self.now,
-                    purchase_id=purchase.id,
-                )  # fmt: skip
+            await self._pickup_notice(member, tokens.get(member))
         unreachable = await self._unreachable(receiving)
         if unreachable:
             await self.send(
@@ -233,6 +224,27 @@ class CourseNotices(EventNotices):
                     self.t(purchase.head_id), [self._name(m) for m in unreachable]
                 ),
             )
+
+    async def _pickup_notice(self, member: int, token: str | None) -> None:
+        """The member's code, slot buttons and QR code (to show instead of saying the code):
+        one photo with the notice as its caption where it fits, else the text and then the
+        photo. Each under its own key, so a replayed round sends neither twice."""
+        purchase, t = self.purchase, self.t(member)
+        key = f"pickup:{purchase.id}:{member}"
+        text = notices.pickup_notice(t, purchase, member, self.accounts.get(member))
+        markup = notices.pickup_choice_markup(t, purchase, member, self.now)
+        if token is None:
+            await self.send(key, member, text, markup, Urgency.URGENT)
+            return
+        # The QR code is drawn by the sender, so the outbox keeps a link, not an image.
+        qr = pickup_link(self.bot_username, token)
+        caption = notices.pickup_notice_under_qr(t, text)
+        if caption is None:  # too long for a caption: the notice, then the photo on its own
+            await self.send(key, member, text, markup, Urgency.URGENT)
+            key, markup = f"pickup-qr:{purchase.id}:{member}", None
+            caption = notices.pickup_qr_caption(t, purchase, member)
+        photo = {"qr": qr, "caption": caption, "parse_mode": "HTML"}
+        await self.enqueue(key, member, photo, markup, Urgency.URGENT)
 
     async def on_HelperAdded(self, event: LoggedEvent) -> None:  # noqa: N802
         helper = int(event.payload["user_id"])

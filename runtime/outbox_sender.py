@@ -66,17 +66,15 @@ class OutboxSender(BackgroundLoop):
         if "unpin" in payload:
             await self._bot.unpin_chat_message(message.chat_id, int(payload["unpin"]))
             return
+        raw = payload.get("reply_markup")
+        markup = InlineKeyboardMarkup.de_json(raw, self._bot) if raw else None
         if "qr" in payload:  # drawn here, so the outbox keeps a link, not an image
             image = await self._draw(str(payload["qr"]))
             await self._bot.send_photo(
-                message.chat_id,
-                image,
-                caption=payload.get("caption"),
-                parse_mode=payload.get("parse_mode"),
-            )
+                message.chat_id, image, caption=payload.get("caption"),
+                parse_mode=payload.get("parse_mode"), reply_markup=markup,
+            )  # fmt: skip
             return
-        raw = payload.get("reply_markup")
-        markup = InlineKeyboardMarkup.de_json(raw, self._bot) if raw else None
         if "photo" in payload:  # a photo Telegram keeps (a receipt), sent again by its file id
             await self._bot.send_photo(
                 message.chat_id, str(payload["photo"]), caption=payload.get("caption"),

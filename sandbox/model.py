@@ -79,6 +79,11 @@ class SandboxMessage:
     pinned: bool = False
     edits: int = 0
 
+    @property
+    def body(self) -> str:
+        """What the person reads: the text, or the caption of a photo or a file."""
+        return self.text or self.caption or ""
+
     def buttons(self) -> list[dict[str, Any]]:
         """Every inline button, row by row."""
         if not self.reply_markup or "inline_keyboard" not in self.reply_markup:

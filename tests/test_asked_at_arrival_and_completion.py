@@ -53,7 +53,7 @@ async def ordered(c: Community, t: Translator) -> None:
 
 def no_codes(c: Community, t: Translator) -> bool:
     code_words = t.gettext("Your pickup code: <b>{code}</b>").split("<b>")[0]
-    return not any(code_words in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+    return not any(code_words in m.body for m in c.sandbox.bot_messages(c.alice.id))
 
 
 async def test_arrived_asks_naming_the_purchase_and_the_slots_before_codes_go_out(
@@ -98,7 +98,7 @@ async def test_arrived_asks_naming_the_purchase_and_the_slots_before_codes_go_ou
     assert purchase.status is PurchaseStatus.ARRIVED
     assert [slot.place for slot in purchase.pickup_slots] == ["Yard by block 5"]
     notice = await c.sandbox.wait_for_message(c.alice.id, purchase.pickup_codes[c.alice.id])
-    assert "Yard by block 5" in (notice.text or "")
+    assert "Yard by block 5" in notice.body
 
     # The same yes again is refused: the codes went out once.
     answer = await c.sandbox.answer_of(c.sandbox.press_forged(c.head, asked, data))

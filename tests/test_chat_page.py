@@ -377,7 +377,7 @@ async def test_a_purchase_opened_and_joined_in_the_browser(sqlite_url: str) -> N
             stored = await uow.purchases.get(1)
         assert stored is not None and stored.status is PurchaseStatus.ARRIVED
         assert sorted(stored.participant_ids()) == [c.alice.id]
-        assert any("Your pickup code" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))
+        assert any("Your pickup code" in m.body for m in c.sandbox.bot_messages(c.alice.id))
 
 
 async def test_a_photo_sent_from_the_page_reaches_the_bot_as_a_receipt(sqlite_url: str) -> None:

@@ -100,7 +100,7 @@ PEOPLE = ("Anna", "Boris", "Vera")
 
 def marked(sandbox: Sandbox, chat_id: int, marker: str, count: int = 1) -> bool:
     """`count` messages carrying the (language-neutral) emoji `marker` reached the chat."""
-    return sum(marker in (m.text or "") for m in sandbox.bot_messages(chat_id)) >= count
+    return sum(marker in m.body for m in sandbox.bot_messages(chat_id)) >= count
 
 
 async def reply(

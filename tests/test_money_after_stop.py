@@ -294,7 +294,7 @@ async def test_a_postpaid_pickup_collects_cash_by_code(sqlite_url: str) -> None:
         await tap_and_confirm(c.sandbox, c.head, control, "Mark arrived")
         notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code")
         due = eur("20.80")  # 2 × 8.40 + the whole 4.00 delivery
-        assert f"Please bring €{due.amount}: you pay the head at pickup." in (notice.text or "")
+        assert f"Please bring €{due.amount}: you pay the head at pickup." in notice.body
         code = (await stored(c)).pickup_codes[c.alice.id]
 
         card_text = await c.say(c.head, f" {code[:2].lower()} {code[2:]} ", "To collect")

@@ -76,7 +76,7 @@ async def arrived(c: Community, t: Translator = ENGLISH) -> None:
     await c.sandbox.wait_for_edit(control, lambda m: t.gettext("Mark arrived") in str(m.buttons()))
     await tap_and_confirm(c.sandbox, c.head, control, t.gettext("Mark arrived"), t)
     code = (await stored(c)).pickup_codes[c.bob.id]
-    await c.sandbox.wait_for_message(c.bob.id, lambda m: code in (m.text or ""))
+    await c.sandbox.wait_for_message(c.bob.id, lambda m: code in m.body)
 
 
 def decoded(image: bytes) -> str:

@@ -231,9 +231,9 @@ async def test_a_whole_pickup_day_with_two_points_and_three_slots(sqlite_url: st
 
         # Alice's notice names her slot only; Bob's lists the three and lets him choose.
         alices = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code")
-        assert (alices.text or "").count("📍") == 1 and "10:00" in (alices.text or "")
+        assert alices.body.count("📍") == 1 and "10:00" in alices.body
         bobs = await c.sandbox.wait_for_message(c.bob.id, "Your pickup code")
-        assert (bobs.text or "").count("📍") == 3 and "Choose when you come" in (bobs.text or "")
+        assert bobs.body.count("📍") == 3 and "Choose when you come" in bobs.body
         yard = next(b for b in labels(bobs) if b.startswith("School yard"))
         answer = await c.sandbox.tap(c.bob, bobs, yard)
         assert (answer.text or "").startswith("You pick up: School yard")

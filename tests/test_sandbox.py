@@ -10,9 +10,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from telegram import Bot, InputFile, InputMediaPhoto, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    Message,
+)
 from telegram.error import BadRequest
 
+from sandbox.chat_page import message_html
 from sandbox.driver import Sandbox
 from sandbox.limits import Limits
 from tests.support.running import sandbox_running
@@ -351,8 +359,21 @@ async def _photos_albums_and_captions(sandbox: Sandbox) -> None:
         text = await bot.send_message(alice.id, "no photo here")
         with pytest.raises(BadRequest, match=r"(?i)no caption in the message to edit"):
             await bot.edit_message_caption(alice.id, text.message_id, caption="Jam")
+        # Counted as Telegram counts: UTF-16 code units of the text, without the markup.
+        cheese = "🧀" * 512
+        await bot.send_photo(alice.id, file_id, caption=f"<b>{cheese}</b>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+            await bot.send_photo(alice.id, file_id, caption=cheese + "🧀")
+        # Buttons under a photo (a pickup notice's slots), and the chat page shows its caption.
+        slots = InlineKeyboardMarkup([[InlineKeyboardButton("Hall", callback_data="gs:1:1:0")]])
+        under = await bot.send_photo(
+            alice.id, file_id, caption="Code <b>K7PX</b>", parse_mode="HTML", reply_markup=slots
+        )
+        assert under.reply_markup == slots
+        shown = sandbox.emulator.messages[(alice.id, under.message_id)]
+        assert message_html(shown, "bot") == "Code <b>K7PX</b>"
     assert [caption for caption, _ in sandbox.photos(alice.id)] == [
-        "Jam", None, None, "one", "two",
+        "Jam", None, None, "one", "two", "🧀" * 512, "Code K7PX",
     ]  # fmt: skip
 
 

@@ -94,10 +94,10 @@ async def test_the_whole_timeline_from_open_to_completed(
     await tap_and_confirm(c.sandbox, c.head, panel, "Mark arrived")
     await c.sandbox.wait_for_message(c.chat.id, "have arrived")
     notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
-    code = (notice.text or "").split("Your pickup code: ", 1)[1][:4]
+    code = notice.body.split("Your pickup code: ", 1)[1][:4]
     assert code.isalnum() and code.isupper()
-    assert "Not paid yet: €65.63" in (notice.text or "")  # prepaid, and still unpaid
-    assert "Community hall, 5 Main St" in (notice.text or "")
+    assert "Not paid yet: €65.63" in notice.body  # prepaid, and still unpaid
+    assert "Community hall, 5 Main St" in notice.body
 
     async with c.runtime.database.unit_of_work() as uow:
         arrived = await uow.purchases.get(1)
@@ -299,7 +299,7 @@ async def test_a_head_who_gave_no_pickup_is_asked_for_one_at_arrival(community: 
     )
     await c.sandbox.tap(c.head, asked, "✅ Yes, they are here", answer="Done.")
     notice = await c.sandbox.wait_for_message(c.alice.id, "Your pickup code:")
-    assert "Yard by block 5" in (notice.text or "")
+    assert "Yard by block 5" in notice.body
     outsider = await c.say(c.bob, f"/arrived 1 {local(5)[:10]} 17:00-19:00 | Elsewhere", "Not done")
     assert "only the head" in (outsider.text or "")
 

@@ -47,7 +47,7 @@ async def test_a_member_is_told_the_kilograms_of_her_goods_sold_by_weight(
     await tap_and_confirm(c.sandbox, c.head, panel, t.gettext("Mark arrived"), t)
     code = (await stored(c)).pickup_codes[c.alice.id]
     notice = await c.sandbox.wait_for_message(c.alice.id, code)
-    assert cheese(t, 1000, weighed=False) in (notice.text or "")
+    assert cheese(t, 1000, weighed=False) in notice.body
     saved = t.ngettext(
         "Saved. {count} member gets their new lines and amount.",
         "Saved. {count} members get their new lines and amounts.",

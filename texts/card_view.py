@@ -26,8 +26,10 @@ from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
 MAX_PLUS_ONE_BUTTONS = 4
 PROGRESS_CELLS = 10
-# Telegram's limit for a message's text, counted after the HTML is parsed.
+# Telegram's limits for a message's text and a photo's caption, counted after the HTML is
+# parsed (visible_length).
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 # The card grows as people join (counts, totals, what is left in stock): room for that.
 CARD_GROWTH_ROOM = 120
 

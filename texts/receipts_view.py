@@ -3,9 +3,8 @@ before, the strongest evidence first), and the member's answer when it went, or 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from html import escape, unescape
+from html import escape
 from typing import Any
 
 from domain.money import Money
@@ -14,10 +13,9 @@ from domain.purchase import Purchase
 from domain.receipts import Receipt, ReceiptPicture
 from domain.services.money import ReceiptGoal
 from texts import notices
+from texts.card_view import MAX_CAPTION_LENGTH, visible_length
 from texts.i18n import Translator
 
-# Telegram's limit of a photo's caption, in UTF-16 code units of its text without the markup.
-CAPTION_LIMIT = 1024
 # Earlier receipts of the same picture named under the strongest one; the rest are counted.
 ALSO_NAMED = 2
 
@@ -72,7 +70,7 @@ def receipt_caption(
                 rest,
             ).format(count=rest))  # fmt: skip
         text = "\n".join(lines) + "\n\n" + caption
-        if _shown_length(text) <= CAPTION_LIMIT:
+        if visible_length(text) <= MAX_CAPTION_LENGTH:
             break
     return text
 
@@ -96,12 +94,6 @@ def _named(t: Translator, copy: Receipt, words: str) -> str:
         title=f"<b>{escape(copy.purchase_title)}</b>",
         date=t.when(copy.sent_at),
     )
-
-
-def _shown_length(html: str) -> int:
-    """How long Telegram counts a caption: its text without the tags, in UTF-16 code units."""
-    text = unescape(re.sub(r"<[^>]+>", "", html))
-    return len(text.encode("utf-16-le")) // 2
 
 
 def receipt_message(

@@ -11,6 +11,7 @@ from typing import Any
 from domain.ledger import Account
 from domain.purchase import PaymentMode, PickupSlot, Purchase
 from texts.callback_data import Action, encode
+from texts.card_view import MAX_CAPTION_LENGTH, visible_length
 from texts.i18n import Translator
 from texts.notices.common import lines_text, member_name, slot_label, slot_text, title
 
@@ -91,6 +92,13 @@ def pickup_notice(
     )
     money = money_at_pickup(t, purchase, account)
     return text + ("\n" + money if money else "")
+
+
+def pickup_notice_under_qr(t: Translator, notice: str) -> str | None:
+    """The pickup notice as its QR code's caption, one message where it took two (Telegram
+    sends about 30 a second, which bounds a pickup day); None when it does not fit."""
+    caption = notice + "\n" + t.gettext("📱 Or show this QR code: the head scans it at the pickup.")
+    return caption if visible_length(caption) <= MAX_CAPTION_LENGTH else None
 
 
 def arrived_in_chat(t: Translator, purchase: Purchase, bot_username: str) -> str:

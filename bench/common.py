@@ -165,24 +165,32 @@ async def seed(
 
 class Deliveries:
     """Messages the sandbox accepted into private chats, read incrementally from its call log
-    (cheap enough to poll while the bot sends): `per_chat` counts the texts (one notice each),
-    `times` every message, photos included (what Telegram's 30/s counts)."""
+    (cheap enough to poll while the bot sends): `per_chat` counts the notices (a text, or a
+    photo whose caption is the notice), `photos` the photos, `times` every message (what
+    Telegram's 30/s counts)."""
 
-    def __init__(self, emulator: TelegramSandbox) -> None:
+    def __init__(self, emulator: TelegramSandbox, marker: str = "") -> None:
         self._emulator = emulator
+        self._marker = marker  # how a notice begins: a photo that does not is not one
         self._read = 0
         self.per_chat: Counter[int] = Counter()
+        self.photos: Counter[int] = Counter()
         self.times: list[float] = []
 
     def update(self) -> int:
-        """Texts delivered so far."""
+        """Notices delivered so far."""
         calls = self._emulator.calls
         for call in calls[self._read :]:
             if call.method in ("sendMessage", "sendPhoto") and call.status == 200:
                 chat_id = int(call.params["chat_id"])
                 if chat_id > 0:
                     self.times.append(call.at)
-                    if call.method == "sendMessage":
+                    if call.method == "sendPhoto":
+                        self.photos[chat_id] += 1
+                    caption = str(call.params.get("caption") or "")
+                    if call.method == "sendMessage" or (
+                        self._marker and caption.startswith(self._marker)
+                    ):
                         self.per_chat[chat_id] += 1
         self._read = len(calls)
         return self.per_chat.total()

@@ -15,6 +15,7 @@ async def test_broadcast_reaches_everyone_once_even_across_a_kill() -> None:
     clean = await broadcast.broadcast("sqlite", members=40, kill_halfway=False)
     killed = await broadcast.broadcast("sqlite", members=40, kill_halfway=True)
     assert (clean.lost, clean.duplicates, clean.rate_limited) == (0, 0, 0)
+    assert clean.messages == clean.members  # one photo each, the notice its caption
     assert (killed.lost, killed.rate_limited) == (0, 0)
     assert clean.per_second > 0
     print(f"\n{broadcast.table([clean, killed])}")

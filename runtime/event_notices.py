@@ -188,7 +188,7 @@ class EventNotices:
             payload["reply_markup"] = markup
         # A private message that cannot be delivered is named to the head (not the head's own).
         about = self.purchase.id if 0 < chat_id != self.purchase.head_id else None
-        await self.uow.outbox.enqueue(
+        self.uow.outbox.enqueue_soon(
             key, chat_id, payload, self.now, purchase_id=about, urgency=urgency
         )
 

@@ -87,6 +87,7 @@ class Notifier(BackgroundLoop):
                 if any(e.kind not in DIGEST_KINDS for e in purchase_events):
                     changed.add(purchase_id)
             await uow.events.mark_handled(handled, now)
+            await uow.outbox.flush()  # the notices queued above count as waiting to go
             told = await self._tell_heads_who_is_unreachable(uow, now)
             await uow.commit()
         for purchase_id in changed:

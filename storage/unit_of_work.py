@@ -215,6 +215,7 @@ class SqlUnitOfWork:
         assert self._session is not None, "commit outside `async with`"
         assert not self._reading, "a reading unit of work writes nothing"
         try:
+            await self.outbox.flush()
             changed = await self.purchases.write_changes()
             # The events go into the log in this same transaction: none lost, none doubled.
             await self.events.append(

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
@@ -17,7 +18,6 @@ from telegram.ext import Application
 
 from bot.logging_setup import REDACTED, TOKEN_PATTERN, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
-from sandbox.emulator import TelegramSandbox
 from storage.backup import BackupError, backup_sqlite
 from storage.database import (
     DatabaseUnavailable,
@@ -29,6 +29,9 @@ from storage.database import (
 from storage.migrate import MigrationRefused, upgrade
 from storage.secrets import Secrets
 from storage.unit_of_work import Database
+
+if TYPE_CHECKING:  # the sandbox is loaded only when the bot runs without a token
+    from sandbox.emulator import TelegramSandbox
 
 log = logging.getLogger(__name__)
 

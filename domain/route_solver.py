@@ -14,8 +14,6 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
 from domain.errors import N_
 from domain.geo import GeoPoint, great_circle_km
 from domain.routes import (
@@ -46,6 +44,10 @@ def solve_lines(
     seconds: float = DEFAULT_SECONDS,
 ) -> tuple[Line, ...]:
     """The lines serving every stop once, or NoRoute naming what cannot be served."""
+    # Imported here, not at the top: OR-Tools (with numpy and protobuf) costs a process about
+    # 0.1 s and 20 MB, and most processes never plan a route. The first plan pays it once.
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
     check_stops(stops, fleet, distance)
     points: list[GeoPoint] = [fleet.depot, *(stop.pickup.point for stop in stops)]
     km = [[distance(a, b) for b in points] for a in points]

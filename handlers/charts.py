@@ -6,18 +6,19 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the chart is a PNG sent in the chat
-
-from matplotlib.figure import Figure
-
 from domain.scorecard import Scorecard
 from texts.i18n import Translator
 
 
 def scorecard_chart(t: Translator, cards: Sequence[Scorecard]) -> bytes:
     """PNG bytes of the head's months, oldest first."""
+    # Imported here, not at the top: matplotlib (with numpy and Pillow) costs a process about
+    # 0.4 s and 50 MB, and only a head asking for her chart needs it; the first chart pays it.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: the chart is a PNG sent in the chat
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 3.6), dpi=110)
     members_axis = figure.subplots()
     months = [card.month for card in cards]

@@ -10,16 +10,12 @@ import io
 from decimal import Decimal
 
 from babel.numbers import get_currency_symbol
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-from openpyxl import Workbook
 
 from domain.money import Money, minor_digits
 from domain.purchase import Purchase
 from domain.reports import Report
 from handlers.packing_list import (
-    FONTS,
-    FontsMissing,
+    a4_with_fonts,
     by_slot,
     matrix_rows,
     packing_rows,
@@ -161,6 +157,10 @@ def workbook_bytes(
     """The one XLSX writer of the bot's files: every text cell stays text, whatever it starts
     with (a member, an item or a community named "=HYPERLINK(...)" is never a formula), and
     a sheet's name is made one Excel takes (a campaign's title may hold a "/")."""
+    # Imported here, not at the top: openpyxl costs a process about 0.2 s and 30 MB, and only
+    # a head or an operator asking for a spreadsheet needs it; the first one pays it once.
+    from openpyxl import Workbook
+
     workbook = Workbook()
     first = workbook.active
     assert first is not None
@@ -186,14 +186,9 @@ def workbook_bytes(
 
 def table_pdf(title: str, rows: list[list[object]]) -> bytes:
     """A printable A4 of `rows`: tables parted by an empty row, each with its heading row."""
-    for path in FONTS.values():
-        if not path.is_file():
-            raise FontsMissing(str(path))
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(title)
-    for (family, style), path in FONTS.items():
-        pdf.add_font(family, style, str(path))
-    pdf.set_fallback_fonts(["cjk"], exact_match=False)
+    pdf = a4_with_fonts(title)
+    from fpdf.fonts import FontFace  # loaded already by a4_with_fonts
+
     pdf.add_page()
     pdf.set_font("main", "B", 14)
     pdf.multi_cell(0, 7, title)

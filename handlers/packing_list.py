@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
+from typing import TYPE_CHECKING
 
 from domain.purchase import PickupSlot, Purchase
 from domain.reports import MemberLine, Report
 from texts.i18n import Translator
 from texts.notices import lines_label, slot_label
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 FONTS = {
@@ -140,19 +140,34 @@ def _chunks(row: list[object], size: int) -> Iterator[list[object]]:
 
 def _paragraph(pdf: FPDF, height: float, text: str) -> None:
     """Text across the page, the cursor then at the left margin of the next line."""
+    from fpdf.enums import XPos, YPos  # loaded already by a4_with_fonts
+
     pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def a4_with_fonts(title: str) -> FPDF:
+    """An empty portrait A4 document titled `title`, with the fonts every PDF of the bot
+    writes in; FontsMissing when the machine lacks one."""
+    for path in FONTS.values():
+        if not path.is_file():
+            raise FontsMissing(str(path))
+    # Imported here, not at the top: fpdf2 (with fontTools and Pillow) costs a process about
+    # 0.3 s and 50 MB, and only a head asking for a PDF needs it; the first PDF pays it once.
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
+    for (family, style), path in FONTS.items():
+        pdf.add_font(family, style, str(path))
+    pdf.set_fallback_fonts(["cjk"], exact_match=False)  # bold Chinese: the regular face
+    return pdf
 
 
 def packing_pdf(t: Translator, purchase: Purchase, report: Report) -> bytes:
     """The printable packing list; FontsMissing when the machine lacks a font it needs."""
-    for path in FONTS.values():
-        if not path.is_file():
-            raise FontsMissing(str(path))
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(t.gettext("Packing list of {title}").format(title=purchase.title))
-    for (family, style), path in FONTS.items():
-        pdf.add_font(family, style, str(path))
-    pdf.set_fallback_fonts(["cjk"], exact_match=False)  # bold Chinese: the regular face
+    pdf = a4_with_fonts(t.gettext("Packing list of {title}").format(title=purchase.title))
+    from fpdf.fonts import FontFace  # loaded already by a4_with_fonts
+
     pdf.set_auto_page_break(auto=True, margin=12)
     bold = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import re
 
-import segno
-
 PREFIX = "h"
 # What secrets.token_urlsafe(16) gives: 22 characters of the URL-safe base64 alphabet.
 TOKEN_PATTERN = re.compile(r"h([A-Za-z0-9_-]{22})")
@@ -26,6 +24,10 @@ def token_in(start_payload: str) -> str | None:
 
 def qr_png(data: str) -> bytes:
     """A PNG of a QR code for `data`, large enough to scan off a phone's screen."""
+    # Imported here: only the outbox's sending of a QR code needs segno, so a process that
+    # sends none never loads it; the first code pays the import once.
+    import segno
+
     buffer = io.BytesIO()
     segno.make(data, error="m").save(buffer, kind="png", scale=10, border=4)
     return buffer.getvalue()

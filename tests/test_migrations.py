@@ -16,7 +16,7 @@ from domain.community import Community
 from domain.payments import ClaimState
 from domain.purchase import PurchaseStatus
 from storage.database import create_engine
-from storage.migrate import downgrade, upgrade
+from storage.migrate import alembic_config, downgrade, heads_in_files, upgrade
 from storage.tables import metadata
 from storage.unit_of_work import Database
 from tests.support import builders
@@ -25,6 +25,12 @@ from tests.support import builders
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, metadata))
+
+
+def test_the_head_read_from_the_files_is_alembic_s() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert heads_in_files() == {ScriptDirectory.from_config(alembic_config()).get_current_head()}
 
 
 def _tables(connection: Connection) -> set[str]:

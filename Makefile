@@ -45,6 +45,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.scale_out
 	$(PY) -m bench.scheduler
 	$(PY) -m bench.memory
+	$(PY) -m bench.startup
 	$(PY) -m bench.routes
 	$(PY) -m bench.flood_isolation
 	$(PY) -m bench.file_limits

@@ -2,7 +2,8 @@
 resident memory of (a) the base libraries alone (python-telegram-bot, SQLAlchemy with
 aiosqlite and asyncpg, APScheduler, pydantic-settings, Babel, aiohttp, httpx) and (b) what
 `python -m bot run` and a webhook worker import, each in a fresh interpreter, the kinds
-interleaved; medians of the repetitions, and the ratios of (b) to (a).
+interleaved; medians of the repetitions, and the ratios of (b) to (a). Wall and CPU time both:
+on a busy machine the wall time grows with the others' load, the CPU time much less.
 
 --code PATH adds a row for another checkout of the bot (a git worktree of an older commit),
 measured interleaved in the same run: the before and after of a change.
@@ -30,22 +31,27 @@ BASE_LIBRARIES = (
 # `python -m bot run` imports bot.cli, whose run command imports bot.app and bot.takeover; a
 # webhook worker adds bot.webhook.
 WORKER_MODULES = ("bot.cli", "bot.app", "bot.takeover", "bot.webhook")
-# What only a route, a chart, a document, a QR code or a receipt's picture needs: each costs a
-# fresh process tens of megabytes or a tenth of a second and more (segno and Pillow less, but
-# nothing at start needs them), so none may be loaded before the feature is used.
+# What only a route, a chart, a document, a QR code or a receipt's picture needs, and alembic,
+# which only a migration needs: each costs a fresh process tens of megabytes or a tenth of a
+# second and more (segno and Pillow less, but nothing at start needs them), so none may be
+# loaded before it is used.
 HEAVY_MODULES = (
     "ortools", "matplotlib", "numpy", "fpdf", "fontTools", "openpyxl", "segno", "PIL",
-    "scipy", "imagehash",
+    "scipy", "imagehash", "alembic",
 )  # fmt: skip
 
 CHILD = """\
 import importlib, json, resource, sys, time
-started = time.perf_counter()
+def cpu():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 for name in {modules!r}:
     importlib.import_module(name)
-seconds = time.perf_counter() - started
+seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
 print(json.dumps({{
     "seconds": seconds,
+    "cpu_seconds": cpu_seconds,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "heavy": sorted(m for m in {heavy!r} if m in sys.modules),
     "modules": len(sys.modules),
@@ -56,6 +62,7 @@ print(json.dumps({{
 @dataclass
 class Sample:
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     heavy: list[str]
     modules: int
@@ -65,6 +72,7 @@ class Sample:
 class Row:
     name: str
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     heavy: list[str]
     modules: int
@@ -97,6 +105,7 @@ def measure(kinds: dict[str, tuple[tuple[str, ...], Path]], repeat: int) -> list
         Row(
             name,
             statistics.median(s.seconds for s in runs),
+            statistics.median(s.cpu_seconds for s in runs),
             statistics.median(s.peak_mb for s in runs),
             runs[-1].heavy,
             runs[-1].modules,
@@ -106,13 +115,16 @@ def measure(kinds: dict[str, tuple[tuple[str, ...], Path]], repeat: int) -> list
 
 
 def table(rows: list[Row]) -> str:
+    """Wall time (what a restart waits), CPU time (the same, less what other processes on
+    the machine took meanwhile) and peak memory, each beside its ratio to the first row."""
     base = rows[0]
     lines = [
-        f"{'imports':<28}{'seconds':>9}{'× base':>8}{'peak MB':>9}{'× base':>8}{'modules':>9}"
-        "  heavy modules loaded"
+        f"{'imports':<28}{'seconds':>9}{'× base':>8}{'CPU s':>8}{'× base':>8}"
+        f"{'peak MB':>9}{'× base':>8}{'modules':>9}  heavy modules loaded"
     ]
     lines += [
         f"{row.name:<28}{row.seconds:>9.3f}{row.seconds / base.seconds:>8.2f}"
+        f"{row.cpu_seconds:>8.3f}{row.cpu_seconds / base.cpu_seconds:>8.2f}"
         f"{row.peak_mb:>9.1f}{row.peak_mb / base.peak_mb:>8.2f}{row.modules:>9}"
         f"  {', '.join(row.heavy) or '-'}"
         for row in rows

@@ -116,3 +116,18 @@ async def test_a_campaign_cut_off_closes_every_part_while_other_taps_are_answere
     assert cut_off.closed and cut_off.errors == 0 and cut_off.quiet
     assert 0 < cut_off.held <= cut_off.seconds
     print(f"\n{campaign_cutoff.table([cut_off])}")
+
+
+def test_the_startup_benchmark_compares_the_worker_with_its_base_libraries() -> None:
+    from bench import startup
+
+    rows = startup.measure(
+        {
+            "base libraries": (startup.BASE_LIBRARIES, startup.HERE),
+            "worker": (startup.WORKER_MODULES, startup.HERE),
+        },
+        repeat=1,
+    )
+    assert [row.heavy for row in rows] == [[], []]
+    assert rows[1].modules > rows[0].modules and rows[1].peak_mb > 0
+    print(f"\n{startup.table(rows)}")

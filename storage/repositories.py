@@ -25,6 +25,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    bindparam,
     insert,
     or_,
     select,
@@ -308,35 +309,67 @@ class SqlPurchaseRepository(PurchaseReads):
     async def write_changes(self) -> list[Purchase]:
         """Write the tracked aggregates that changed, each under its version; returns them.
         One left as it was loaded is not written: its version stays, and so does every other
-        process's cached copy of it.
+        process's cached copy of it. Many changed at once (a campaign's 500 parts at its
+        cut-off, a minute's deadlines) are written in one statement, not one each.
 
         Raises Conflict when another writer changed a purchase since it was loaded.
         """
-        changed = []
+        planned = []
         for tracked in self._tracked.values():
             purchase, stored = tracked.purchase, tracked.stored
             columns = purchase_columns(purchase)
             children = child_writes(tracked)
-            if columns == stored.columns and not children and not purchase.events:
-                continue
+            if columns != stored.columns or children or purchase.events:
+                layout = purchase.version + 1 if children.layout_changed else stored.layout_version
+                planned.append((tracked, columns, children, layout))
+        if len(planned) == 1:
+            [(tracked, columns, _, layout)] = planned
             result = await self._session.execute(
                 update(purchases)
-                .where(purchases.c.id == purchase.id, purchases.c.version == purchase.version)
-                .values(**columns, version=purchase.version + 1)
+                .where(
+                    purchases.c.id == tracked.purchase.id,
+                    purchases.c.version == tracked.purchase.version,
+                )
+                .values(**columns, version=tracked.purchase.version + 1, layout_version=layout)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the purchase changed meanwhile")
-            stored.columns = columns
+        elif planned:
+            await self._ensure_versions([tracked.purchase for tracked, *_ in planned])
+            names = list(planned[0][1])
+            await self._session.execute(
+                update(purchases)
+                .where(purchases.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"new_{name}") for name in names})
+                .values(version=bindparam("new_version"), layout_version=bindparam("new_layout")),
+                [
+                    {f"new_{name}": columns[name] for name in names}
+                    | {
+                        "row_id": tracked.purchase.id,
+                        "new_version": tracked.purchase.version + 1,
+                        "new_layout": layout,
+                    }
+                    for tracked, columns, _, layout in planned
+                ],
+            )
+        for tracked, columns, children, layout in planned:
+            tracked.stored.columns = columns
+            tracked.stored.layout_version = layout
             await self._run(children.statements)
-            if children.layout_changed:
-                stored.layout_version = purchase.version + 1
-                await self._session.execute(
-                    update(purchases)
-                    .where(purchases.c.id == purchase.id)
-                    .values(layout_version=purchase.version + 1)
-                )
-            changed.append(purchase)
-        return changed
+        return [tracked.purchase for tracked, *_ in planned]
+
+    async def _ensure_versions(self, changed: list[Purchase]) -> None:
+        """Each purchase's row still has the version it was loaded at, and stays so until the
+        commit: its rows locked on PostgreSQL (most already are, by `get`); SQLite has one
+        writer, whose turn this unit of work holds."""
+        query = select(purchases.c.id, purchases.c.version).where(
+            purchases.c.id.in_(sorted(p.id for p in changed))
+        )
+        if self._lock_rows:
+            query = query.order_by(purchases.c.id).with_for_update()
+        found = dict((await self._session.execute(query)).tuples().all())
+        if any(found.get(p.id) != p.version for p in changed):
+            raise Conflict("a purchase changed meanwhile")
 
     async def _run(self, statements: list[tuple[Executable, list[dict[str, Any]] | None]]) -> None:
         for statement, rows in statements:

@@ -204,3 +204,43 @@ async def test_units_that_lock_two_purchases_in_opposite_orders_both_finish(
                 assert seen is not None and sorted(seen.participant_ids()) == [1, 2]
     finally:
         await database.dispose()
+
+
+async def test_many_purchases_written_at_once_are_each_checked_against_their_version(
+    database: Database,
+) -> None:
+    """Several changed aggregates go out in one statement: a stale one among them is still a
+    Conflict, and none of them is written."""
+    first, second = await open_purchase(database), await open_purchase(database)
+    async with database.unit_of_work() as uow:
+        for purchase_id in (first, second):
+            loaded = await uow.purchases.get(purchase_id)
+            assert loaded is not None
+            loaded.add_units(1, "A", 1, 1, NOW)
+        # The other writer's commit, played in this very transaction (a second connection
+        # would wait for the lock this one holds).
+        await uow.purchases._session.execute(
+            purchases.update().where(purchases.c.id == second).values(version=99)
+        )
+        try:
+            await uow.commit()
+        except Conflict:
+            pass
+        else:
+            raise AssertionError("a change over a stale copy was written")
+    async with database.unit_of_work() as uow:
+        for purchase_id in (first, second):
+            seen = await uow.purchases.read(purchase_id)
+            assert seen is not None and seen.participant_ids() == []
+    await services.add_units(database.unit_of_work(), first, 1, "A", 1, 1, NOW, ADMITTED)
+    before = await version_of(database, first)
+    async with database.unit_of_work() as uow:
+        both = await uow.purchases.get_many([second, first])
+        for loaded in both:
+            loaded.add_units(2, "B", 1, 2, NOW)
+        await uow.commit()
+    assert await version_of(database, first) == before + 1
+    async with database.unit_of_work() as uow:
+        seen_first, seen_second = await uow.purchases.read_many([first, second])
+    assert seen_first.all_lines() == {1: {1: (1, 0)}, 2: {1: (2, 0)}}
+    assert seen_second.all_lines() == {2: {1: (2, 0)}}

@@ -77,7 +77,7 @@ class TapBatcher:
             self._database.unit_of_work(), purchase_id, taps
         )
         members = [tap.member_id for tap in taps]
-        async with self._database.unit_of_work() as uow:
+        async with self._database.reading() as uow:  # beside the next batch's write
             started = await uow.telegram.started_among(members)
         return [
             TapResult(outcome, tap.member_id in started)

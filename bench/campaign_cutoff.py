@@ -125,34 +125,47 @@ async def adopted_campaign(
 
 
 class LockClock:
-    """Times, from the engine's own events, when the last committed transaction first took
-    a lock."""
+    """Times, from the engine's own events, each committed transaction's first lock to its
+    commit, per connection: the bot's taps share the engine, so the cut-off's transaction is
+    the longest one committed while the use case ran."""
 
     def __init__(self, database: Database) -> None:
-        self._first_lock: float | None = None
-        self.last_committed_lock: float | None = None
-        self._wrote = False
+        self._first_lock: dict[int, float] = {}
+        self._wrote: set[int] = set()
+        self.spans: list[tuple[float, float]] = []  # (first lock, commit) of each commit
         self.retried = 0
-        engine = database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._rollback)
+        self._engine = database.engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._statement)
+        event.listen(self._engine, "commit", self._commit)
+        event.listen(self._engine, "rollback", self._rollback)
 
-    def _statement(self, *args: Any) -> None:
-        statement: str = args[2]
-        if self._first_lock is None and LOCKING.search(statement):
-            self._first_lock = time.perf_counter()
-        self._wrote |= WRITING.match(statement) is not None
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._statement)
+        event.remove(self._engine, "commit", self._commit)
+        event.remove(self._engine, "rollback", self._rollback)
+
+    def _statement(self, connection: Any, *args: Any) -> None:
+        statement: str = args[1]
+        if id(connection) not in self._first_lock and LOCKING.search(statement):
+            self._first_lock[id(connection)] = time.perf_counter()
+        if WRITING.match(statement) is not None:
+            self._wrote.add(id(connection))
 
     def _commit(self, connection: Any) -> None:
-        if self._first_lock is not None:
-            self.last_committed_lock = self._first_lock
-        self._first_lock, self._wrote = None, False
+        first = self._first_lock.pop(id(connection), None)
+        if first is not None:
+            self.spans.append((first, time.perf_counter()))
+        self._wrote.discard(id(connection))
 
     def _rollback(self, connection: Any) -> None:
-        if self._wrote:
+        if id(connection) in self._wrote:
             self.retried += 1  # it wrote and did not commit: an attempt that failed
-        self._first_lock, self._wrote = None, False
+        self._first_lock.pop(id(connection), None)
+        self._wrote.discard(id(connection))
+
+    def longest_within(self, started: float, finished: float) -> float:
+        held = [end - first for first, end in self.spans if started <= first and end <= finished]
+        return max(held, default=float("nan"))
 
 
 @dataclass
@@ -236,9 +249,9 @@ async def one_round(
     ]
     result.errors = quiet_failed + during_failed
     result.seconds = finished - started
-    lock = clock.last_committed_lock
-    result.held = finished - lock if lock is not None and lock >= started else float("nan")
+    result.held = clock.longest_within(started, finished)
     result.retried = clock.retried
+    clock.close()
     opened = await parts_still_open(database, adopted.campaign_id)
     result.closed = closed == [adopted.campaign_id] and opened == 0
     return result
@@ -255,13 +268,17 @@ async def run(
     emulator = TelegramSandbox()
     await emulator.start()
     sandbox = Sandbox(emulator)
-    database = Database(url)
     # The parts' people and chats are not in the sandbox: the cut-off's notices to them are
     # refused at once, each with a warning that would bury the table.
     logging.getLogger("runtime.outbox_sender").setLevel(logging.ERROR)
     results: list[Round] = []
+    application = build_application(bot_settings(emulator, url))
     try:
-        async with polling(build_application(bot_settings(emulator, url))):
+        async with polling(application):
+            # The bot's own database, as its scheduler's job uses it: its write turn (SQLite)
+            # and its cache of purchases; another Database would contend through SQLite's file
+            # lock and its busy timeout instead, which no bot process does.
+            database = application.bot_data["runtime"].database
             published = await publish(sandbox, cards)
             await asyncio.sleep(3.5)  # the cards' first edits are done
             for n, adopted in enumerate(campaigns):
@@ -270,7 +287,6 @@ async def run(
                 results.append(await closing)
                 await asyncio.sleep(2)  # what the cut-off set going (its notices) settles
     finally:
-        await database.dispose()
         await emulator.stop()
     return results
 

@@ -20,6 +20,10 @@ from runtime.background import finish_or_cancel
 log = logging.getLogger(__name__)
 
 MIN_SECONDS_BETWEEN_EDITS = 3.0
+# Edits under way at once: each reads the purchase (a database connection) and then waits on
+# Telegram's limits, so 500 cards changed together (a campaign's cut-off) must not take every
+# connection of the pool from the taps meanwhile.
+EDITS_AT_ONCE = 4
 # How long a stop waits for edits under way (most wait for a group's 20-a-minute limit).
 CLOSE_TIMEOUT_SECONDS = 2.0
 # When each card or editor was last edited matters only for `min_interval`: kept that long, so
@@ -44,6 +48,7 @@ class CardRefresher(Generic[Key]):
         self._dirty: set[Key] = set()
         self._last_edit: TTLCache[Key, float] = TTLCache(REMEMBERED_EDITS, ttl=min_interval)
         self._workers: dict[Key, asyncio.Task[None]] = {}
+        self._editing = asyncio.Semaphore(EDITS_AT_ONCE)
         self._closing = asyncio.Event()
         # In a process that does not lead (runtime/leadership.py): asks the leader, which
         # edits every card, so edits stay coalesced across processes.
@@ -72,7 +77,8 @@ class CardRefresher(Generic[Key]):
                 self._dirty.discard(purchase_id)
                 self._last_edit[purchase_id] = time.monotonic()
                 try:
-                    await self._edit(purchase_id)
+                    async with self._editing:
+                        await self._edit(purchase_id)
                 except RetryAfter as error:
                     self._dirty.add(purchase_id)
                     delay = error.retry_after

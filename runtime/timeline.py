@@ -41,6 +41,7 @@ SWEEP_SECONDS = 30
 # Deadlines reached in one transaction. On SQLite a batch holds the write turn that taps wait
 # for, so it stays small enough to take a fraction of a second.
 DEADLINE_BATCH = 50
+PLANS_AT_ONCE = 4
 Action = Callable[[int], Awaitable[None]]
 PRUNE_EVERY = timedelta(hours=1)
 # The states with timers: open (reminders, the deadline), collecting (the pay-by time) and
@@ -63,6 +64,9 @@ class Timeline(TimedNotices):
         )
         # Timers running and re-planning under way: what stop() lets finish.
         self._in_flight: set[asyncio.Task[Any]] = set()
+        # Re-plannings reading at once: 500 purchases changed together (a campaign's cut-off)
+        # must not take every database connection from the taps meanwhile.
+        self._planning = asyncio.Semaphore(PLANS_AT_ONCE)
         self._stopping = False
         self._pruned_at: datetime | None = None
         # Each purchase's timer ids, so re-planning one purchase does not scan every timer.
@@ -88,7 +92,7 @@ class Timeline(TimedNotices):
         self._scheduler.add_job(
             self._tracked, "interval", seconds=SWEEP_SECONDS, args=[self.sweep], id="sweep"
         )
-        async with self._database.unit_of_work() as uow:
+        async with self._database.reading() as uow:
             planned = await uow.purchases.times(TIMED)
         for times in planned:
             self._plan_times(times.id, times)
@@ -150,7 +154,7 @@ class Timeline(TimedNotices):
         return moments
 
     async def _plan(self, purchase_id: int) -> None:
-        async with self._database.unit_of_work() as uow:
+        async with self._planning, self._database.reading() as uow:
             found = await uow.purchases.times(TIMED, [purchase_id])
         self._plan_times(purchase_id, found[0] if found else None)
 
@@ -192,7 +196,7 @@ class Timeline(TimedNotices):
     async def sweep(self) -> None:
         """Do whatever is due and was not done, for every purchase."""
         now = self._clock()
-        async with self._database.unit_of_work() as uow:
+        async with self._database.reading() as uow:
             due = await uow.purchases.ids_due(now)
             soon = await uow.purchases.times((PurchaseStatus.OPEN,))
             arrived = await uow.purchases.ids_with_status(PurchaseStatus.ARRIVED)
@@ -214,7 +218,7 @@ class Timeline(TimedNotices):
             await self.remind(purchase_id)
         for purchase_id in arrived:
             await self.pickup(purchase_id)
-        async with self._database.unit_of_work() as uow:
+        async with self._database.reading() as uow:
             paying = await uow.purchases.pay_by_before(COLLECTING, now + PAY_REMINDER_LEAD)
         for purchase_id, deadline, pay_by in paying:
             reminder_at = pay_reminder_due_at(deadline, pay_by)

@@ -14,6 +14,7 @@ its version, if it was changed after all — a Conflict, never a lost update.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import defaultdict
 from datetime import datetime
@@ -54,6 +55,10 @@ from storage.purchase_tables import (
     withdrawals,
 )
 from storage.purchase_writes import child_writes
+
+# A unit of work loading or writing many purchases at once (a campaign's 500 parts, a minute's
+# deadlines) lets the event loop answer other people's taps every this many.
+AGGREGATES_BETWEEN_YIELDS = 50
 
 # The aggregate's fields its child tables hold; the rest come from the purchase's own row.
 CHILD_FIELDS = frozenset({
@@ -123,7 +128,9 @@ class SqlPurchaseRepository(PurchaseReads):
             await self._children(choices, ids, choices.c.member_id),
         ]
         loaded = []
-        for row in rows:
+        for number, row in enumerate(rows, 1):
+            if number % AGGREGATES_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)  # 500 aggregates built at once: taps are answered between
             purchase = purchase_from_rows(row, *(table[int(row.id)] for table in children))
             stored = StoredRows(
                 columns=purchase_columns(purchase),
@@ -315,7 +322,9 @@ class SqlPurchaseRepository(PurchaseReads):
         Raises Conflict when another writer changed a purchase since it was loaded.
         """
         planned = []
-        for tracked in self._tracked.values():
+        for number, tracked in enumerate(list(self._tracked.values()), 1):
+            if number % AGGREGATES_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)
             purchase, stored = tracked.purchase, tracked.stored
             columns = purchase_columns(purchase)
             children = child_writes(tracked)

@@ -84,6 +84,7 @@ class CourseNotices(EventNotices):
 
     async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
+        await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         bot = self.bot_username
         await self.send(
             f"stopped:{purchase.id}:chat",
@@ -112,6 +113,7 @@ class CourseNotices(EventNotices):
 
     async def on_PurchaseFailed(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
+        await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         await self.send(
             f"failed:{purchase.id}:chat",
             purchase.community_id,
@@ -126,6 +128,7 @@ class CourseNotices(EventNotices):
 
     async def on_PurchaseCancelled(self, event: LoggedEvent) -> None:  # noqa: N802
         purchase = self.purchase
+        await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         reason = str(event.payload.get("reason", ""))
         await self.send(
             f"cancelled:{purchase.id}:chat",

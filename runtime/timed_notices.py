@@ -52,7 +52,7 @@ class TimedNotices:
         """24 h before the deadline: members; 1 h before: members, the chat, the head if short."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
-            purchase, community = await uow.purchase_and_community(purchase_id)
+            purchase, community = await uow.purchase_and_community(purchase_id, lock=True)
             if purchase is None or community is None or not purchase.accepts_orders(now):
                 return
             lead = reminder_due(purchase.deadline, purchase.created_at, now)
@@ -94,7 +94,7 @@ class TimedNotices:
     ) -> tuple[Purchase, Community, datetime, dict[int, ledger.Account]] | None:
         """A purchase still collecting money with a pay-by time: it, its community, the
         pay-by time and every member's account."""
-        purchase, community = await uow.purchase_and_community(purchase_id)
+        purchase, community = await uow.purchase_and_community(purchase_id, lock=True)
         if (
             purchase is None
             or community is None
@@ -155,7 +155,7 @@ class TimedNotices:
         end of the last: the head hears who has not collected, and they a reminder."""
         now = self._clock()
         async with self._database.unit_of_work() as uow:
-            purchase, community = await uow.purchase_and_community(purchase_id)
+            purchase, community = await uow.purchase_and_community(purchase_id, lock=True)
             if (
                 purchase is None
                 or community is None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +46,10 @@ class OutboxMessage:
     purchase_id: int | None = None
 
 
-# Rows in one INSERT: 13 values each stays below both databases' limits on parameters.
+# The keys' kinds of the reminders before a deadline (runtime/timed_notices.py): members', the
+# chat's "an hour left", and the head's "still short".
+DEADLINE_REMINDER_KINDS = ("remind1h", "remind24h", "hour-left", "head-short")
+# Rows in one INSERT: 12 values each stays below both databases' limits on parameters.
 ROWS_PER_INSERT = 1000
 
 
@@ -122,6 +125,23 @@ class SqlOutbox:
     def _insert_new(self, rows: list[dict[str, Any]]) -> Any:
         dialect_insert = postgresql.insert if self._is_postgres else sqlite.insert
         return dialect_insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"])
+
+    async def withdraw_deadline_reminders(self, purchase_id: int) -> int:
+        """A purchase stopped (or failed, or was cancelled): its "the deadline is near"
+        messages still waiting are not sent. A stop goes out before them (it is urgent, they
+        are not), so one left waiting would tell a member to hurry after the stop. Returns how
+        many were withdrawn."""
+        await self.flush()
+        prefixes = [f"{kind}:{purchase_id}:" for kind in DEADLINE_REMINDER_KINDS]
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                or_(*(OutboxRow.key.startswith(prefix) for prefix in prefixes)),
+            )
+            .values(status=OutboxStatus.FAILED.value, last_error="the purchase stopped")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Take up to `limit` due messages for sending, the most urgent first, then the oldest

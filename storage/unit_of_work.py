@@ -236,12 +236,14 @@ class SqlUnitOfWork:
         self._claimed = []
 
     async def purchase_and_community(
-        self, purchase_id: int
+        self, purchase_id: int, lock: bool = False
     ) -> tuple[Purchase, Community] | tuple[None, None]:
         """A purchase and the community it runs in, or (None, None) when either is gone. A
         draft (a purchase whose card could not be posted) is nobody's to see or act on. Read
-        without a lock: what it is used for shows the purchase."""
-        purchase = await self.purchases.read(purchase_id)
+        without a lock, unless `lock`: what decides on its state (a reminder that must not go
+        out beside a stop under way) waits for the changers before it, as a change would."""
+        load = self.purchases.get if lock else self.purchases.read
+        purchase = await load(purchase_id)
         if purchase is not None and purchase.status is PurchaseStatus.DRAFT:
             return None, None
         community = await self.communities.get(purchase.community_id) if purchase else None

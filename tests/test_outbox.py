@@ -123,3 +123,24 @@ async def test_an_urgent_message_whose_sender_died_goes_before_a_waiting_reminde
         await uow.outbox.enqueue("remind1h:1:8", 8, {}, NOW, urgency=Urgency.LATER)
         await uow.commit()
     assert await claim(database, 1, NOW + LEASE) == [crashed]
+
+
+async def test_a_stopped_purchase_s_deadline_reminders_still_waiting_are_withdrawn(
+    database: Database,
+) -> None:
+    """Reminders go after a stop (urgent first), so those still waiting when the purchase
+    stops are withdrawn rather than telling members to hurry after it; nobody else's go."""
+    keys = [
+        "remind1h:7:d:101", "remind24h:7:d:102", "hour-left:7:d", "head-short:7:d",
+        "remind1h:70:d:101", "stopped:7:chat", "pay-remind:7:x:101",
+    ]  # fmt: skip
+    async with database.unit_of_work() as uow:
+        for key in keys:
+            uow.outbox.enqueue_soon(key, 101, {"text": key}, NOW, urgency=Urgency.LATER)
+        assert await uow.outbox.withdraw_deadline_reminders(7) == 4
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        statuses = {key: await uow.outbox.status_of(key) for key in keys}
+    withdrawn = {k for k, found in statuses.items() if found and found[0] is OutboxStatus.FAILED}
+    assert withdrawn == set(keys[:4])
+    assert all(statuses[k] == (OutboxStatus.PENDING, 0, "") for k in keys[4:])

@@ -197,7 +197,7 @@ async def test_units_that_lock_two_purchases_in_opposite_orders_both_finish(
             await retried(work)
 
         await asyncio.gather(change(1, (first, second)), change(2, (second, first)))
-        assert len(attempts) == 3  # one of the two ran again after the deadlock
+        assert len(attempts) == 3, attempts  # one of the two ran again after the deadlock
         async with database.unit_of_work() as uow:
             for purchase_id in (first, second):
                 seen = await uow.purchases.read(purchase_id)

@@ -165,12 +165,16 @@ class TelegramSandbox:
         token: str | None = None,
         limits: Limits | None = None,
         bot_username: str = "groupbuy_sandbox_bot",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token or f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(27)}"
         bot_id = int(self.token.split(":", 1)[0])
         self.bot = SandboxUser(bot_id, "GroupBuy", bot_username, None, is_bot=True)
         self.limits = limits or Limits()
         self.flood = FloodControl(self.limits)
+        # Seconds, as time.monotonic: what flood control counts. A test of the limits moves
+        # it itself, so that how long its calls take (a loaded machine) cannot matter.
+        self.clock = clock
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self.messages: dict[tuple[int, int], SandboxMessage] = {}
@@ -298,7 +302,9 @@ class TelegramSandbox:
         retry_after: int | None = None,
     ) -> None:
         shown = dict(params.values) | {name: f"<file {f[0]}>" for name, f in params.files.items()}
-        self.calls.append(RecordedCall(method, shown, status, description, retry_after))
+        self.calls.append(
+            RecordedCall(method, shown, status, description, retry_after, at=self.clock())
+        )
         asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
@@ -574,7 +580,7 @@ class TelegramSandbox:
     # --- messages ---------------------------------------------------------------------------
 
     def _check_flood(self, chat: SandboxChat, messages: int = 1) -> None:
-        wait = self.flood.retry_after(chat.id, chat.is_private, time.monotonic(), messages)
+        wait = self.flood.retry_after(chat.id, chat.is_private, self.clock(), messages)
         if wait:
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 

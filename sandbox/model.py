@@ -160,5 +160,6 @@ class RecordedCall:
     status: int
     description: str = ""
     retry_after: int | None = None
-    # When the sandbox took the call (time.monotonic()): what flood control counted.
+    # When the sandbox took the call (its clock, time.monotonic() unless a test set one):
+    # what flood control counted.
     at: float = field(default_factory=time.monotonic)

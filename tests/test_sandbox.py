@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 from sandbox.chat_page import message_html
 from sandbox.driver import Sandbox
 from sandbox.limits import Limits
-from tests.support.running import sandbox_running
+from tests.support.running import StoppedClock, sandbox_running
 
 
 @pytest.fixture
@@ -218,7 +218,8 @@ async def test_an_identical_edit_is_not_modified(sandbox: Sandbox) -> None:
 
 
 async def test_flood_control_per_private_chat_answers_429_with_retry_after() -> None:
-    async with sandbox_running(Limits(private_per_second=1, private_burst=3)) as sandbox:
+    clock = StoppedClock()  # the calls land at one moment, however long each one takes
+    async with sandbox_running(Limits(private_per_second=1, private_burst=3), clock) as sandbox:
         alice = started_user(sandbox)
         statuses = [
             (await call(sandbox, "sendMessage", chat_id=alice.id, text=f"n{n}"))[0]
@@ -229,22 +230,34 @@ async def test_flood_control_per_private_chat_answers_429_with_retry_after() -> 
         assert limited.retry_after == 1
         _, body = await call(sandbox, "sendMessage", chat_id=alice.id, text="again")
         assert body["parameters"] == {"retry_after": 1}
+        clock.advance(1)  # one a second
+        assert (await call(sandbox, "sendMessage", chat_id=alice.id, text="later"))[0] == 200
 
 
 async def test_flood_control_per_group_and_overall() -> None:
     limits = Limits(group_per_minute=20, group_burst=2, overall_per_second=30, overall_burst=4)
-    async with sandbox_running(limits) as sandbox:
+    # The calls land at one moment until the test moves the clock: at 30 a second, the bot's
+    # bucket refills a send every 33 ms, which six calls on a loaded machine took more than.
+    clock = StoppedClock()
+    async with sandbox_running(limits, clock) as sandbox:
         head = sandbox.user("Hanna")
         block = sandbox.group("Block 5", admins=[head])
         await sandbox.add_bot(block, by=head)
-        group = [
-            (await call(sandbox, "sendMessage", chat_id=block.id, text="x"))[0] for _ in range(3)
-        ]
-        assert group == [200, 200, 429]
+
+        async def to_group() -> int:
+            return (await call(sandbox, "sendMessage", chat_id=block.id, text="x"))[0]
+
+        assert [await to_group() for _ in range(3)] == [200, 200, 429]
         assert sandbox.emulator.rate_limited[0].retry_after == 3  # 20/min is one every 3 s
         users = [started_user(sandbox, f"U{n}") for n in range(3)]
         overall = [(await call(sandbox, "sendMessage", chat_id=u.id, text="x"))[0] for u in users]
         assert overall == [200, 200, 429]
+        clock.advance(0.05)  # more than the 1/30 s a send of the whole bot's takes
+        assert (await call(sandbox, "sendMessage", chat_id=users[2].id, text="x"))[0] == 200
+        clock.advance(2.45)  # 2.5 s: not yet the group's next slot
+        assert await to_group() == 429
+        clock.advance(1)
+        assert await to_group() == 200
 
 
 async def test_flood_control_can_be_switched_off() -> None:

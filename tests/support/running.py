@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,31 @@ SECRETS_KEY = Fernet.generate_key().decode()
 
 
 @asynccontextmanager
-async def sandbox_running(limits: Limits | None = None) -> AsyncIterator[Sandbox]:
-    emulator = TelegramSandbox(limits=limits)
+async def sandbox_running(
+    limits: Limits | None = None, clock: Callable[[], float] | None = None
+) -> AsyncIterator[Sandbox]:
+    """The sandbox; with `clock`, its flood control counts that clock's seconds."""
+    emulator = TelegramSandbox(limits=limits, clock=clock or time.monotonic)
     await emulator.start()
     try:
         yield Sandbox(emulator)
     finally:
         await emulator.stop()
+
+
+class StoppedClock:
+    """Seconds that pass only when the test says so: the sandbox's flood limits checked against
+    calls that land at the very same moment, or exactly so many seconds apart, however long a
+    loaded machine takes to make them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class ShiftedClock:

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from bench.file_limits import repeated_shared_string, rewritten, sheet
-from runtime import update_processor
+from runtime import rate_limiter, update_processor
 from sandbox.emulator import sender_of
 from sandbox.model import SandboxMessage
 from storage.tables import InboxRow, ProcessedUpdateRow
+from tests.support.held_pace import HeldPace
 from tests.support.running import eventually
 from tests.support.scenario import Community, community_running, local, template
 from texts.callback_data import Action, encode
@@ -52,29 +53,35 @@ async def test_one_persons_flood_holds_up_nobody_else(
 ) -> None:
     # Fewer taken, so that the replies to what was taken drain within the test.
     monkeypatch.setattr(update_processor, "MAX_WAITING", 5)
+    # Bob's replies are held until his whole flood is in and Alice was answered. Going out a
+    # second apart, they drained his five taken updates in the seconds a loaded machine took to
+    # take in the 300, and then more of his were taken, a press among them ("You're in").
+    pace = HeldPace()
+    monkeypatch.setattr(rate_limiter, "LocalPace", lambda: pace)
     async with community_running(sqlite_url) as c:
         card = await c.publish()
-        for person in (c.alice, c.bob):
-            sent = await c.sandbox.start(person)
-            await c.sandbox.wait_for_message(person.id, after=sent)
+        sent = await c.sandbox.start(c.alice)
+        await c.sandbox.wait_for_message(c.alice.id, after=sent)
+        sent = await c.sandbox.start(c.bob)
+        started = await c.sandbox.wait_for_message(c.bob.id, after=sent)
+
+        def bobs(words: str) -> list[SandboxMessage]:
+            return [m for m in c.sandbox.bot_messages(c.bob.id, after=started)
+                    if words in (m.text or "")]  # fmt: skip
+
         before = max(c.sandbox.emulator.sent_updates)
-        for _ in range(300):
-            await c.sandbox.send(c.bob, "/help")
-        presses = [c.sandbox.press_forged(c.bob, card, encode(Action.JOIN, 1, 1)) for _ in range(3)]
-        # Another member taps meanwhile: answered while Bob's replies still trickle out
-        # (one a second in his chat).
-        await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
-        replies = [m for m in c.sandbox.bot_messages(c.bob.id) if HELP in (m.text or "")]
-        assert len(replies) < 5
-        for pressed in presses:  # beyond what he may have waiting: told, not counted
-            assert (await c.sandbox.answer_of(pressed)).text.startswith(NOT_TAKEN)
-        await eventually(
-            lambda: len([m for m in c.sandbox.bot_messages(c.bob.id)
-                         if HELP in (m.text or "")]) == 5,
-            timeout=15,
-        )  # fmt: skip
-        notes = [m for m in c.sandbox.bot_messages(c.bob.id) if SLOW_DOWN in (m.text or "")]
-        assert len(notes) == 1
+        with pace.holding(c.bob.id):
+            for _ in range(300):
+                await c.sandbox.send(c.bob, "/help")
+            presses = [
+                c.sandbox.press_forged(c.bob, card, encode(Action.JOIN, 1, 1)) for _ in range(3)
+            ]
+            # Another member taps meanwhile: answered while nothing of Bob's can go out.
+            await c.sandbox.tap(c.alice, card, "+1 Honey 1 kg", answer="You're in: 1 × Honey 1 kg")
+            for pressed in presses:  # beyond what he may have waiting: told, not counted
+                assert (await c.sandbox.answer_of(pressed)).text.startswith(NOT_TAKEN)
+            assert bobs(HELP) == []
+        await eventually(lambda: len(bobs(HELP)) == 5 and bobs(SLOW_DOWN), timeout=15)
         async with c.runtime.database.unit_of_work() as uow:
             purchase = await uow.purchases.get(1)
         assert purchase is not None and purchase.quantity(c.bob.id, 1) == 0
@@ -83,6 +90,8 @@ async def test_one_persons_flood_holds_up_nobody_else(
             if sender_of(update) == c.bob.id and update_id > before
         ]  # fmt: skip
         await eventually(lambda: done(c, ids), timeout=10)
+        # All handled: exactly the five taken were answered, and one note went with them.
+        assert (len(bobs(HELP)), len(bobs(SLOW_DOWN))) == (5, 1)
 
 
 def crafted() -> dict[str, tuple[bytes, str]]:

@@ -62,14 +62,12 @@ async def test_one_persons_flood_holds_up_nobody_else(
         card = await c.publish()
         sent = await c.sandbox.start(c.alice)
         await c.sandbox.wait_for_message(c.alice.id, after=sent)
-        sent = await c.sandbox.start(c.bob)
-        started = await c.sandbox.wait_for_message(c.bob.id, after=sent)
+        # Bob's flood is the first he writes: a /start of his, answered but not yet done,
+        # would be one of his five, and let a press in once done.
 
         def bobs(words: str) -> list[SandboxMessage]:
-            return [m for m in c.sandbox.bot_messages(c.bob.id, after=started)
-                    if words in (m.text or "")]  # fmt: skip
+            return [m for m in c.sandbox.bot_messages(c.bob.id) if words in (m.text or "")]
 
-        before = max(c.sandbox.emulator.sent_updates)
         with pace.holding(c.bob.id):
             for _ in range(300):
                 await c.sandbox.send(c.bob, "/help")
@@ -87,7 +85,7 @@ async def test_one_persons_flood_holds_up_nobody_else(
         assert purchase is not None and purchase.quantity(c.bob.id, 1) == 0
         ids = [
             update_id for update_id, update in c.sandbox.emulator.sent_updates.items()
-            if sender_of(update) == c.bob.id and update_id > before
+            if sender_of(update) == c.bob.id
         ]  # fmt: skip
         await eventually(lambda: done(c, ids), timeout=10)
         # All handled: exactly the five taken were answered, and one note went with them.

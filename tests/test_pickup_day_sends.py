@@ -10,7 +10,13 @@ from domain import services
 from runtime.outbox_sender import BATCH
 from sandbox.model import SandboxMessage, SandboxUser
 from storage.outbox import Urgency
-from tests.support.scenario import Community, community_running, local, tap_and_confirm
+from tests.support.scenario import (
+    Community,
+    community_running,
+    joined_toast,
+    local,
+    tap_and_confirm,
+)
 from tests.test_pickup_day import decoded, stored
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
@@ -41,7 +47,8 @@ async def test_a_pickup_notice_is_one_photo_with_its_buttons_unless_too_long_for
         await c.started(c.head, c.alice, c.bob, ivan)
         card = await c.publish(long_slots(local(6)[:10]))
         for person in (c.alice, c.bob, ivan):
-            await c.sandbox.tap(person, card, "+1 Gouda")
+            t = Translator(person.language_code or "en", "UTC")
+            await c.sandbox.tap(person, card, "+1 Gouda", answer=joined_toast(t, 1, "Gouda"))
         now = datetime.now(UTC)
         for person, slot in ((c.alice, 1), (ivan, 2)):  # Bob does not choose
             await services.choose_pickup(c.runtime.database.unit_of_work(), 1, person.id, slot, now)

@@ -11,10 +11,12 @@ the purchase as it is then: a changed amount is refused there, before any money 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain import events
+from domain.billing import AmountDue
 from domain.community import Community
 from domain.errors import N_, DomainError, IllegalTransition, InvalidPurchase, NotAllowed
 from domain.ledger import Account, account_of, settle_open_claims
@@ -78,9 +80,12 @@ def parse_payload(payload: str) -> tuple[int, int, int] | None:
     return int(match[1]), int(match[2]), int(match[3])
 
 
-def _ensure_payable(purchase: Purchase, member_id: int) -> Money:
-    """What the member owes now, while it may be paid in Telegram."""
-    account = account_of(purchase, member_id)
+def _ensure_payable(
+    purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue] | None = None
+) -> Money:
+    """What the member owes now, while it may be paid in Telegram (`dues`: `dues_of`, when
+    the caller has it)."""
+    account = account_of(purchase, member_id, dues)
     _check_payable(purchase, account)
     return account.to_pay
 
@@ -136,12 +141,14 @@ def _invoiced(purchase: Purchase, checkout: Checkout) -> tuple[int, Money]:
     return member_id, Money(minor, purchase.currency)
 
 
-def check_checkout(purchase: Purchase, checkout: Checkout) -> None:
+def check_checkout(
+    purchase: Purchase, checkout: Checkout, dues: Mapping[int, AmountDue] | None = None
+) -> None:
     """Whether Telegram may charge this checkout: the invoice's amount must still be exactly
     what the member owes (a head's change, another payment or a paid invoice opened again
     moves it), else the reason it may not."""
     member_id, invoiced = _invoiced(purchase, checkout)
-    due = _ensure_payable(purchase, member_id)
+    due = _ensure_payable(purchase, member_id, dues)
     if due != invoiced:
         raise IllegalTransition(
             N_("the amount due is now {amount}, not {invoiced}: tap Pay again for a new invoice"),

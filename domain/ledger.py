@@ -121,8 +121,10 @@ def accounts(
     return result
 
 
-def account_of(purchase: Purchase, member_id: int) -> Account:
-    found = accounts(purchase, only={member_id}).get(member_id)
+def account_of(
+    purchase: Purchase, member_id: int, dues: Mapping[int, AmountDue] | None = None
+) -> Account:
+    found = accounts(purchase, dues, only={member_id}).get(member_id)
     zero = Money.zero(purchase.currency)
     return found or Account(member_id, zero, zero, zero)
 

@@ -66,9 +66,13 @@ class AggregateCache:
         self._limit = limit
         self._entries: OrderedDict[int, tuple[Purchase, StoredRows]] = OrderedDict()
 
-    def get(self, purchase_id: int, version: int) -> Tracked | None:
+    def get(self, purchase_id: int, version: int, newer: bool = False) -> Tracked | None:
+        """The copy at `version`; with `newer`, also one committed since (what a reader takes:
+        its snapshot may be a commit older than what a writer just left here)."""
         entry = self._entries.get(purchase_id)
-        if entry is None or entry[0].version != version:
+        if entry is None or entry[0].version < version:
+            return None
+        if entry[0].version != version and not newer:
             return None
         self._entries.move_to_end(purchase_id)
         return Tracked(entry[0].copy(), entry[1].copy())
@@ -91,6 +95,11 @@ class AggregateCache:
         self._entries.pop(purchase_id, None)
 
     def put(self, tracked: Tracked) -> None:
+        """Keep this committed copy, unless a later one is kept already: a reader that loaded
+        an older snapshot must not send the next writer back to read the whole log."""
+        kept = self._entries.get(tracked.purchase.id)
+        if kept is not None and kept[0].version > tracked.purchase.version:
+            return
         self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
         self._entries.move_to_end(tracked.purchase.id)
         while len(self._entries) > self._limit:

@@ -67,7 +67,12 @@ def create_engine(url: str, reading: bool = False) -> AsyncEngine:
             url, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_SECONDS,
             pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
         )  # fmt: skip
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # Readers run side by side (a rush of 200 checkouts, card redraws): more connections than
+    # the default five, and as long a wait for one as PostgreSQL's (none is lost to a time-out).
+    pool = {"pool_size": 10, "max_overflow": 10, "pool_timeout": POOL_TIMEOUT_SECONDS}
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **(pool if reading else {})
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -267,7 +267,7 @@ class SqlPurchaseRepository(PurchaseReads):
                 if row.id in self._tracked:  # read before, locked now
                     if self._tracked[row.id].purchase.version != row.version:
                         raise Conflict("the purchase changed since it was read")
-                elif (cached := self._cache.get(row.id, row.version)) is not None:
+                elif (cached := self._cache.get(row.id, row.version, newer=not lock)) is not None:
                     self._tracked[row.id] = cached
                 elif (
                     old := self._cache.behind(row.id, row.version, row.layout_version)

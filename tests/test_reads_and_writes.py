@@ -17,6 +17,7 @@ from domain.order_log import LogSums, Request
 from domain.ports import Conflict
 from domain.purchase import Purchase, PurchaseStatus
 from domain.services.unit import retried
+from storage.aggregate_cache import AggregateCache, StoredRows, Tracked
 from storage.purchase_tables import purchases
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, NOW, item, purchase
@@ -244,3 +245,21 @@ async def test_many_purchases_written_at_once_are_each_checked_against_their_ver
         seen_first, seen_second = await uow.purchases.read_many([first, second])
     assert seen_first.all_lines() == {1: {1: (1, 0)}, 2: {1: (2, 0)}}
     assert seen_second.all_lines() == {2: {1: (2, 0)}}
+
+
+def test_the_cache_keeps_the_latest_commit_and_gives_readers_a_newer_one() -> None:
+    """A reader whose snapshot is a commit older than what a writer just cached takes the
+    newer copy, and never puts its older one back over it (the next writer would then have
+    to read what came since)."""
+    cache = AggregateCache()
+    newer = purchase()
+    newer.id, newer.version = 5, 8
+    older = newer.copy()
+    older.version = 7
+    cache.put(Tracked(newer, StoredRows()))
+    cache.put(Tracked(older, StoredRows()))
+    assert cache.get(5, 8) is not None
+    assert cache.get(5, 7) is None  # a writer (row locked at 7) never gets another version
+    read = cache.get(5, 7, newer=True)
+    assert read is not None and read.purchase.version == 8
+    assert cache.get(5, 9, newer=True) is None  # nothing older than the row is handed out

@@ -10,7 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import LRUCache
+
 from domain import adjustments, checkout, ledger, receipts
+from domain.billing import AmountDue
 from domain.errors import N_, IllegalTransition
 from domain.events import AmountsChanged
 from domain.money import Money
@@ -236,10 +239,28 @@ async def invoice_for(
     return purchase, checkout.invoice_for(purchase, member_id)
 
 
+# What each member owes, by purchase as committed: 200 members paying at once (each checkout
+# answered within 10 s, or Telegram gives up) would otherwise work out every member's share
+# (the allocation, the split of fee and delivery) once per checkout. Keyed by the version a
+# purchase was read at (with its creation, since SQLite may give a deleted purchase's id to
+# the next), which names its committed state; never for a purchase changed in memory.
+_committed_dues: LRUCache[tuple[int, int, datetime], dict[int, AmountDue]] = LRUCache(64)
+
+
+def committed_dues(purchase: Purchase) -> dict[int, AmountDue]:
+    key = (purchase.id, purchase.version, purchase.created_at)
+    found = _committed_dues.get(key)
+    if found is None:
+        found = _committed_dues[key] = ledger.dues_of(purchase)
+    return found
+
+
 async def check_checkout(uow: UnitOfWork, purchase_id: int, attempt: checkout.Checkout) -> None:
-    """Whether Telegram may charge this checkout (read only), else the reason it may not."""
+    """Whether Telegram may charge this checkout, else the reason it may not: read as last
+    committed (no lock), what every member owes worked out once per committed state."""
     async with uow:
-        checkout.check_checkout(await view(uow, purchase_id), attempt)
+        purchase = await view(uow, purchase_id)
+    checkout.check_checkout(purchase, attempt, committed_dues(purchase))
 
 
 async def record_charge(

@@ -102,6 +102,12 @@ class PurchaseState:
     allotment: dict[int, int] = field(default_factory=dict)
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
     _log_sums: LogSums | None = field(default=None, init=False, compare=False, repr=False)
+    # While the purchase is only read (`PurchaseOrders.only_read`): the pack allocation,
+    # worked out once however many members' notices ask for it.
+    _final_lines: dict[int, dict[int, int]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+    _only_read: bool = field(default=False, init=False, compare=False, repr=False)
 
     def _sums(self) -> LogSums:
         if self._log_sums is None or not self._log_sums.follows(self.requests):

@@ -79,10 +79,11 @@ class Notifier(BackgroundLoop):
                 if purchase is None or community is None:
                     handled.extend(e.id for e in purchase_events)
                     continue
-                done = await PurchaseNotices(
-                    self.timing, self.bot_username, uow, purchase, community, now,
-                    self.pay_in_telegram, self.mini_app_url,
-                ).handle(purchase_events)  # fmt: skip
+                with purchase.only_read():  # notices change nothing of it
+                    done = await PurchaseNotices(
+                        self.timing, self.bot_username, uow, purchase, community, now,
+                        self.pay_in_telegram, self.mini_app_url,
+                    ).handle(purchase_events)  # fmt: skip
                 handled.extend(done)
                 if any(e.kind not in DIGEST_KINDS for e in purchase_events):
                     changed.add(purchase_id)

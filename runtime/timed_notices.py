@@ -162,51 +162,52 @@ class TimedNotices:
                 or purchase.status is not PurchaseStatus.ARRIVED
             ):
                 return
-            waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
-            t = await self._translators(uow, waiting, community)
-            chat_t = Translator(community.language, community.timezone)
-            first = min(purchase.pickup_slots, key=lambda s: s.starts_at, default=None)
-            undecided = [m for m in waiting if purchase.pickup_slot_of(m) is None]
-            for slot in purchase.pickup_slots:
-                if not slot.starts_at - HOUR <= now < slot.ends_at:
-                    continue
-                # The number less one: what slots were keyed by before they had numbers.
-                key = f"{purchase.id}:{slot.number - 1}:{notices.stamp(slot.starts_at)}"
-                for member in waiting:  # each member for their own slot
-                    if purchase.pickup_slot_of(member) != slot:
+            with purchase.only_read():  # each member's reminder names her goods
+                waiting = [m for m in purchase.pickup_codes if m not in purchase.handed_over]
+                t = await self._translators(uow, waiting, community)
+                chat_t = Translator(community.language, community.timezone)
+                first = min(purchase.pickup_slots, key=lambda s: s.starts_at, default=None)
+                undecided = [m for m in waiting if purchase.pickup_slot_of(m) is None]
+                for slot in purchase.pickup_slots:
+                    if not slot.starts_at - HOUR <= now < slot.ends_at:
                         continue
-                    text = notices.pickup_reminder(t[member], purchase, member, slot, now)
-                    await uow.outbox.enqueue(
-                        f"pickup-remind:{key}:{member}", member, html(text), now,
-                        purchase_id=purchase.id, urgency=Urgency.LATER,
-                    )  # fmt: skip
-                for member in undecided if slot == first else ():
-                    payload = html(notices.pickup_choose_reminder(t[member], purchase, member))
-                    markup = notices.pickup_choice_markup(t[member], purchase, member, now)
-                    if markup is not None:
-                        payload["reply_markup"] = markup
-                    await uow.outbox.enqueue(
-                        f"pickup-choose:{purchase.id}:{member}", member, payload, now,
-                        purchase_id=purchase.id, urgency=Urgency.LATER,
-                    )  # fmt: skip
-                if now >= slot.starts_at:
-                    text = notices.pickup_open_in_chat(chat_t, purchase, slot)
-                    await uow.outbox.enqueue(
-                        f"pickup-open:{key}", community.chat_id, html(text), now
-                    )
-            over = max((slot.ends_at for slot in purchase.pickup_slots), default=None)
-            if over is not None and now >= over and waiting:
-                key = f"pickup-over:{purchase.id}:{notices.stamp(over)}"
-                head_t = (await self._translators(uow, [purchase.head_id], community))[
-                    purchase.head_id
-                ]
-                text = notices.pickup_over_to_head(head_t, purchase, waiting)
-                await uow.outbox.enqueue(f"{key}:head", purchase.head_id, html(text), now)
-                for member in waiting:
-                    text = notices.pickup_over_to_member(t[member], purchase, member)
-                    await uow.outbox.enqueue(
-                        f"{key}:{member}", member, html(text), now, purchase_id=purchase.id
-                    )
+                    # The number less one: what slots were keyed by before they had numbers.
+                    key = f"{purchase.id}:{slot.number - 1}:{notices.stamp(slot.starts_at)}"
+                    for member in waiting:  # each member for their own slot
+                        if purchase.pickup_slot_of(member) != slot:
+                            continue
+                        text = notices.pickup_reminder(t[member], purchase, member, slot, now)
+                        uow.outbox.enqueue_soon(
+                            f"pickup-remind:{key}:{member}", member, html(text), now,
+                            purchase_id=purchase.id, urgency=Urgency.LATER,
+                        )  # fmt: skip
+                    for member in undecided if slot == first else ():
+                        payload = html(notices.pickup_choose_reminder(t[member], purchase, member))
+                        markup = notices.pickup_choice_markup(t[member], purchase, member, now)
+                        if markup is not None:
+                            payload["reply_markup"] = markup
+                        uow.outbox.enqueue_soon(
+                            f"pickup-choose:{purchase.id}:{member}", member, payload, now,
+                            purchase_id=purchase.id, urgency=Urgency.LATER,
+                        )  # fmt: skip
+                    if now >= slot.starts_at:
+                        text = notices.pickup_open_in_chat(chat_t, purchase, slot)
+                        uow.outbox.enqueue_soon(
+                            f"pickup-open:{key}", community.chat_id, html(text), now
+                        )
+                over = max((slot.ends_at for slot in purchase.pickup_slots), default=None)
+                if over is not None and now >= over and waiting:
+                    key = f"pickup-over:{purchase.id}:{notices.stamp(over)}"
+                    head_t = (await self._translators(uow, [purchase.head_id], community))[
+                        purchase.head_id
+                    ]
+                    text = notices.pickup_over_to_head(head_t, purchase, waiting)
+                    await uow.outbox.enqueue(f"{key}:head", purchase.head_id, html(text), now)
+                    for member in waiting:
+                        text = notices.pickup_over_to_member(t[member], purchase, member)
+                        uow.outbox.enqueue_soon(
+                            f"{key}:{member}", member, html(text), now, purchase_id=purchase.id
+                        )
             await uow.commit()
 
 

@@ -263,3 +263,14 @@ def test_the_cache_keeps_the_latest_commit_and_gives_readers_a_newer_one() -> No
     read = cache.get(5, 7, newer=True)
     assert read is not None and read.purchase.version == 8
     assert cache.get(5, 9, newer=True) is None  # nothing older than the row is handed out
+
+
+def test_what_members_get_is_worked_out_once_while_only_read_and_anew_after() -> None:
+    shown = purchase(items=[item(1), item(2)])
+    shown.add_units(1, "A", 1, 2, NOW)
+    with shown.only_read():
+        first = shown.final_lines()
+        assert shown.final_lines() is first  # once for the block
+        assert first == {1: {1: 2}}
+    shown.add_units(2, "B", 2, 1, NOW)  # changed after the block: counted anew
+    assert shown.final_lines() == {1: {1: 2}, 2: {2: 1}}

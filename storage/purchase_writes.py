@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, delete, insert, update
+from sqlalchemy import Executable, Table, delete, insert, update
 
 from storage.aggregate_cache import Tracked, claim_rows, slot_key
 from storage.mapping import entry_columns, item_columns
@@ -45,6 +45,14 @@ class ChildWrites:
 
     def add(self, statement: Executable, rows: list[dict[str, Any]] | None = None) -> None:
         self.statements.append((statement, rows))
+
+    def replace(self, table: Table, purchase_id: int, rows: list[dict[str, Any]]) -> None:
+        """Rewrite all of a purchase's rows of `table` (a handful per purchase: its helpers,
+        withdrawal requests, payment claims, supplier's confirmation)."""
+        self.layout_changed = True
+        self.add(delete(table).where(table.c.purchase_id == purchase_id))
+        if rows:
+            self.add(insert(table), [{"purchase_id": purchase_id, **row} for row in rows])
 
     def __bool__(self) -> bool:
         return bool(self.statements)
@@ -101,16 +109,11 @@ def child_writes(tracked: Tracked) -> ChildWrites:
         )  # fmt: skip
         stored.last_seq = new_requests[-1].seq
     if purchase.helpers != stored.helpers:
-        plan.layout_changed = True
-        plan.add(delete(helpers).where(helpers.c.purchase_id == pid))
-        if purchase.helpers:
-            plan.add(
-                insert(helpers),
-                [
-                    {"purchase_id": pid, "user_id": user_id, "name": name}
-                    for user_id, name in sorted(purchase.helpers.items())
-                ],
-            )
+        plan.replace(
+            helpers, pid,
+            [{"user_id": user_id, "name": name}
+             for user_id, name in sorted(purchase.helpers.items())],
+        )  # fmt: skip
         stored.helpers = dict(purchase.helpers)
     if purchase.pickup_choices != stored.choices:
         plan.layout_changed = True
@@ -134,16 +137,11 @@ def child_writes(tracked: Tracked) -> ChildWrites:
             )  # fmt: skip
         stored.choices = dict(purchase.pickup_choices)
     if purchase.withdrawal_requests != stored.withdrawals:
-        plan.layout_changed = True
-        plan.add(delete(withdrawals).where(withdrawals.c.purchase_id == pid))
-        if purchase.withdrawal_requests:
-            plan.add(
-                insert(withdrawals),
-                [
-                    {"purchase_id": pid, "member_id": m, "number": number}
-                    for m, number in sorted(purchase.withdrawal_requests.items())
-                ],
-            )
+        plan.replace(
+            withdrawals, pid,
+            [{"member_id": m, "number": number}
+             for m, number in sorted(purchase.withdrawal_requests.items())],
+        )  # fmt: skip
         stored.withdrawals = dict(purchase.withdrawal_requests)
     for member_id, code in purchase.pickup_codes.items():
         handover = purchase.handed_over.get(member_id)
@@ -170,11 +168,7 @@ def child_writes(tracked: Tracked) -> ChildWrites:
         stored.codes[member_id] = (code, handover)
     wanted = claim_rows(purchase)
     if wanted != stored.claims:
-        plan.layout_changed = True
-        # A handful of rows per purchase, answered one tap at a time: rewrite them.
-        plan.add(delete(claims).where(claims.c.purchase_id == pid))
-        if wanted:
-            plan.add(insert(claims), [{"purchase_id": pid, **row} for row in wanted])
+        plan.replace(claims, pid, wanted)
         stored.claims = wanted
     new_entries = _appended(purchase.ledger, stored.last_entry, lambda e: e.number)
     if new_entries:
@@ -182,11 +176,9 @@ def child_writes(tracked: Tracked) -> ChildWrites:
         plan.add(insert(entries), [{"purchase_id": pid, **entry_columns(e)} for e in new_entries])
         stored.last_entry = new_entries[-1].number
     if purchase.supply != stored.supply:
-        plan.layout_changed = True
-        plan.add(delete(supplies).where(supplies.c.purchase_id == pid))
-        plan.add(
-            insert(supplies),
-            [{"purchase_id": pid, "item_id": item_id, "units": confirmed.units,
+        plan.replace(
+            supplies, pid,
+            [{"item_id": item_id, "units": confirmed.units,
               "unit_price_minor": None if confirmed.unit_price is None
               else confirmed.unit_price.minor}
              for item_id, confirmed in sorted(purchase.supply.items())],

@@ -45,7 +45,8 @@ from bench.common import (
     work_folder,
 )  # fmt: skip
 from bench.scale_out import publish
-from bot.app import build_application, polling
+from bot.app import build_application
+from bot.lifecycle import polling
 from domain import services
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.community import Community
@@ -278,7 +279,7 @@ async def run(
             # The bot's own database, as its scheduler's job uses it: its write turn (SQLite)
             # and its cache of purchases; another Database would contend through SQLite's file
             # lock and its busy timeout instead, which no bot process does.
-            database = application.bot_data["runtime"].database
+            database = application.bot_data.made_database()
             published = await publish(sandbox, cards)
             await asyncio.sleep(3.5)  # the cards' first edits are done
             for n, adopted in enumerate(campaigns):

@@ -28,7 +28,8 @@ from bench.common import (
     wait_until,
     work_folder,
 )  # fmt: skip
-from bot.app import build_application, polling
+from bot.app import build_application
+from bot.lifecycle import polling
 from domain import ledger
 from domain.checkout import invoice_for
 from domain.community import Community

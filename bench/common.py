@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import insert
 
-from bot.app import build_application, polling
+from bot.app import build_application
+from bot.lifecycle import polling
 from bot.settings import Settings
 from domain.community import Community
 from domain.money import Money

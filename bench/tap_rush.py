@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bench.common import benchmark_parser, bot_with_card, database_of, kinds_chosen, work_folder
-from bot.app import polling
+from bot.lifecycle import polling
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage

@@ -6,9 +6,7 @@ import asyncio
 import functools
 import logging
 import os
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,18 +16,14 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     Update,
 )
-from telegram.error import Conflict, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-)
+from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.cluster import Cluster
 from bot.metrics_server import MetricsServer
 from bot.mini_app import MiniAppServer
+from bot.process import BotApplication, ProcessParts
 from bot.settings import Settings
-from bot.takeover import PollerHold, refuse_beside_webhook
 from handlers import (
     admission,
     campaigns,
@@ -61,7 +55,7 @@ from handlers.failure import on_error
 from handlers.flood import turn_away
 from handlers.order_editor import editor_redrawer
 from handlers.purchase_card import card_editor, finish_posting
-from handlers.runtime import Runtime, utc_now
+from handlers.runtime import BotContext, Runtime, utc_now
 from runtime.card_refresher import CardRefresher
 from runtime.connections import ConnectionSet
 from runtime.event_notices import NotifierTiming
@@ -82,21 +76,13 @@ from texts.i18n import SUPPORTED_LANGUAGES, Translator
 
 log = logging.getLogger(__name__)
 
-# What python-telegram-bot's run_polling waits for in one getUpdates.
-POLL_TIMEOUT = 10
-# chat_member: who joins and leaves a community chat (Telegram sends it where the bot is an
-# administrator), which keeps the remembered memberships current (handlers/admission.py).
-ALLOWED_UPDATES = [
-    "message", "callback_query", "my_chat_member", "chat_member", "pre_checkout_query",
-]  # fmt: skip
-
 
 def file_url_for(base_url: str) -> str:
     """Telegram serves files beside the API: ".../bot" becomes ".../file/bot"."""
     return base_url.removesuffix("/bot") + "/file/bot"
 
 
-async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def _set_commands(application: BotApplication) -> None:
     for spoken in SUPPORTED_LANGUAGES:
         _ = Translator(spoken).gettext
         code = None if spoken == "en" else spoken.split("_")[0]
@@ -134,7 +120,7 @@ HANDLER_MODULES = (
 )  # fmt: skip
 
 
-async def hold_polling(application: Application, url: str) -> None:  # type: ignore[type-arg]
+async def hold_polling(application: BotApplication, url: str) -> None:
     """Make this the one process polling Telegram for the PostgreSQL database at `url` (for
     as long as it runs): Telegram gives each update to one getUpdates, so two pollers would
     each miss the other's updates (and Telegram answers both with 409 Conflict)."""
@@ -146,11 +132,11 @@ async def hold_polling(application: Application, url: str) -> None:  # type: ign
             "another bot process is polling Telegram for this database; polling means one "
             "process: stop the other one, or run several in webhook mode (docs/deploy.md)"
         )
-    application.bot_data["poller"] = poller
+    application.bot_data.poller = poller
 
 
 def handler_of(
-    application: Application,  # type: ignore[type-arg]
+    application: BotApplication,
     rt: Runtime,
 ) -> Callable[[dict[str, Any]], Awaitable[bool]]:
     """What a lane does with an update kept in the inbox: handle it now, and say whether
@@ -171,7 +157,7 @@ def handler_of(
 
 
 def turn_away_of(
-    application: Application,  # type: ignore[type-arg]
+    application: BotApplication,
     rt: Runtime,
 ) -> Callable[[dict[str, Any], bool], Awaitable[None]]:
     """What a lane does with an update of a flood it does not take: tell the person."""
@@ -182,7 +168,9 @@ def turn_away_of(
     return refuse
 
 
-def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, clock: Callable[[], datetime] = utc_now
+) -> BotApplication:
     """A python-telegram-bot Application talking to BOT_API_BASE_URL with our handlers.
 
     `clock` is the one source of "now" for handlers, the timeline and the sender.
@@ -196,14 +184,14 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     limiter = TelegramRateLimiter()  # on PostgreSQL the cluster gives it the shared pace
     webhook = settings.webhook_url is not None
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(application: BotApplication) -> None:
         if not webhook and not is_sqlite(settings.database_url):
             await hold_polling(application, settings.database_url)
         # The runtime's pieces get the database itself; handlers see it through its ports.
         database = Database(settings.database_url, Secrets(settings.secrets_keys))
         if not database.keeps_secrets:  # a chat admin who tries is told to ask the operator
             log.info("SECRETS_KEY is not set: chat admins cannot set their own payment token")
-        application.bot_data["database"] = database
+        application.bot_data.database = database
         rt = Runtime(settings, database, clock)
         rt.inbox = Inbox(database, rt.clock)
         bot.use_inbox(rt.inbox)
@@ -227,16 +215,16 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         rt.sender = OutboxSender(database, application.bot, rt.clock)
         async with database.unit_of_work() as uow:
             rt.chosen_languages = await uow.telegram.chosen_languages()
-        application.bot_data["runtime"] = rt
+        application.bot_data.runtime = rt
         if settings.metrics_listen is not None:
             metrics = MetricsServer(application, settings.metrics_listen)
-            application.bot_data["metrics"] = metrics
+            application.bot_data.metrics = metrics
             await metrics.start()
         rt.mini_app_url = settings.mini_app_url  # in webhook mode the webhook server serves it
         if settings.mini_app_listen is not None and not webhook:
             host, _, port = settings.mini_app_listen.rpartition(":")
             server = MiniAppServer(application, host.strip("[]"), int(port))
-            application.bot_data["mini_app"] = server
+            application.bot_data.mini_app = server
             local = await server.start()
             rt.mini_app_url = settings.mini_app_url or local
         rt.notifier.mini_app_url = rt.mini_app_url
@@ -262,7 +250,7 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
             await lead()
         else:
             cluster = Cluster(settings.database_url, rt, limiter, lead, stop_soon, lanes)
-            application.bot_data["cluster"] = cluster
+            application.bot_data.cluster = cluster
             dispatcher = LaneDispatcher(
                 cluster.lanes, rt.clock, handler_of(application, rt),
                 turn_away_of(application, rt),
@@ -272,17 +260,17 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
 
     def stop_soon() -> None:
         """The leader's lock was lost: stop, so that the new leader is alone."""
-        stopping: asyncio.Event | None = application.bot_data.get("stopping")
+        stopping: asyncio.Event | None = application.bot_data.stopping
         if stopping is not None:  # webhook mode (bot/webhook.py)
             stopping.set()
         else:
             application.stop_running()
 
-    async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_stop(application: BotApplication) -> None:
         # Runs before python-telegram-bot closes the bot's HTTP client: the sender finishes
         # the batch it is sending and records it, so a graceful stop sends nothing twice.
-        rt: Runtime | None = application.bot_data.get("runtime")
-        cluster: Cluster | None = application.bot_data.get("cluster")
+        rt: Runtime | None = application.bot_data.runtime
+        cluster: Cluster | None = application.bot_data.cluster
         if rt is not None:
             if cluster is not None and cluster.dispatcher is not None:
                 await cluster.dispatcher.stop()  # the lanes under way finish their update
@@ -301,17 +289,15 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         if cluster is not None:
             await cluster.stop()
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        for name in ("mini_app", "metrics"):
-            server: MiniAppServer | MetricsServer | None = application.bot_data.get(name)
+    async def post_shutdown(application: BotApplication) -> None:
+        parts = application.bot_data
+        for server in (parts.mini_app, parts.metrics):
             if server is not None:
                 await server.stop()
-        database: Database | None = application.bot_data.get("database")
-        if database is not None:
-            await database.dispose()
-        poller: SingletonLock | None = application.bot_data.get("poller")
-        if poller is not None:
-            await poller.close()
+        if parts.database is not None:
+            await parts.database.dispose()
+        if parts.poller is not None:
+            await parts.poller.close()
 
     bot = InboxBot(
         settings.bot_token.get_secret_value(),
@@ -330,6 +316,8 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .context_types(ContextTypes(context=BotContext, bot_data=ProcessParts))
+        .job_queue(None)  # the timeline (runtime/timeline.py) keeps the bot's times
         .build()
     )
     # Each handlers module lists its own; the wizard first (its group runs before the rest),
@@ -341,111 +329,3 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
         application.add_handler(handler, group)
     application.add_error_handler(on_error)
     return application
-
-
-async def start_running(application: Application) -> None:  # type: ignore[type-arg]
-    """What `run_polling` does before it polls: initialize, post_init, start."""
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
-
-
-async def stop_running(application: Application) -> None:  # type: ignore[type-arg]
-    """What `run_polling` does once it stopped polling, in its order."""
-    if application.running:
-        await application.stop()
-    if application.post_stop is not None:
-        await application.post_stop(application)
-    await application.shutdown()
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)
-
-
-@asynccontextmanager
-async def polling(
-    application: Application,  # type: ignore[type-arg]
-    poll_timeout: int = 1,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Run the application in the current event loop as `run_polling` does, for the block."""
-    await start_running(application)
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-    )
-    try:
-        yield application
-    finally:
-        await application.updater.stop()
-        await stop_running(application)
-
-
-def run_application(application: Application, settings: Settings) -> int:  # type: ignore[type-arg]
-    """Serve updates until stopped: by webhook when WEBHOOK_URL is set, else by long polling.
-    Returns the exit code: 2 when another process polls with this token (Telegram's 409)."""
-    if settings.webhook_url is None:
-        return asyncio.run(serve_polling(application, settings))
-    from bot.webhook import serve_webhook
-
-    asyncio.run(serve_webhook(application, settings))
-    return 0
-
-
-ANOTHER_POLLER = (
-    "Telegram answers that another process is polling with this bot token (409 Conflict); "
-    "stop the other one: one process polls, several need webhook mode (docs/deploy.md)"
-)
-WEBHOOK_SET_MEANWHILE = (
-    "Telegram answers that a webhook was set for this bot meanwhile (409 Conflict): webhook "
-    "workers take its updates now; this poller stops (docs/deploy.md)"
-)
-
-
-async def serve_polling(application: Application, settings: Settings) -> int:  # type: ignore[type-arg]
-    """Long-poll until SIGINT or SIGTERM, then stop gracefully (what `run_polling` does, plus
-    a clear stop when Telegram answers 409: another process polls with the same token, or a
-    webhook is set, bot/takeover.py)."""
-    stopping = asyncio.Event()
-    application.bot_data["stopping"] = stopping
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
-    conflict: str | None = None
-    bot = application.bot
-    assert isinstance(bot, InboxBot) and application.updater is not None
-    taking_over = await refuse_beside_webhook(application, settings)
-
-    def polling_failed(error: TelegramError) -> None:
-        nonlocal conflict
-        if isinstance(error, Conflict) and "webhook" in str(error).lower():
-            conflict = WEBHOOK_SET_MEANWHILE  # the workers took their updates back
-            stopping.set()
-        elif isinstance(error, Conflict) and not bot.has_polled:
-            conflict = ANOTHER_POLLER
-            stopping.set()
-        elif isinstance(error, Conflict):  # this one polled first: the newcomer stops
-            log.warning("another process polls with this bot token; it should stop")
-        else:
-            log.warning("fetching updates failed: %s; trying again", error)
-
-    hold: PollerHold | None = None
-    try:
-        await start_running(application)
-        if taking_over:
-            rt: Runtime = application.bot_data["runtime"]
-            hold = PollerHold(application.bot_data["database"], rt.clock)
-            await hold.take()
-        await application.updater.start_polling(
-            poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
-            error_callback=polling_failed,
-        )  # fmt: skip
-        await stopping.wait()
-    finally:
-        if application.updater.running:
-            await application.updater.stop()
-        if hold is not None:
-            await hold.release()
-        await stop_running(application)
-    if conflict is not None:
-        raise HeldByAnotherProcess(conflict)
-    return 0

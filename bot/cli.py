@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
-from telegram.ext import Application
 
 from bot.logging_setup import REDACTED, TOKEN_PATTERN, setup_logging
+from bot.process import BotApplication
 from bot.settings import Settings, SettingsError, load_settings
 from storage.backup import BackupError, backup_sqlite
 from storage.database import (
@@ -93,7 +93,8 @@ def shown(settings: Settings) -> dict[str, str]:
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply migrations, then serve updates (polling, or a webhook when WEBHOOK_URL is set)."""
-    from bot.app import build_application, run_application
+    from bot.app import build_application
+    from bot.serving import run_application
     from bot.takeover import TakenOver
 
     if settings.bot_token is None:
@@ -175,7 +176,7 @@ async def _run_sandbox(settings: Settings) -> None:
 
     await upgrade(settings.database_url, secrets_keys=settings.secrets_keys)
 
-    def build(emulator: TelegramSandbox) -> Application:  # type: ignore[type-arg]
+    def build(emulator: TelegramSandbox) -> BotApplication:
         sandboxed = settings.model_copy(
             update={
                 "bot_token": SecretStr(emulator.token),

@@ -16,8 +16,8 @@ import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from telegram.ext import Application
 
+from bot.process import BotApplication
 from runtime.metrics import INBOX_DEPTH, LEADER, OUTBOX_DEPTH, REGISTRY
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ COUNT_TIMEOUT = 2.0
 
 
 class MetricsServer:
-    def __init__(self, application: Application, listen: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: BotApplication, listen: str) -> None:
         self._application = application
         host, _, port = listen.rpartition(":")
         self._host, self._port = host.strip("[]"), int(port)
@@ -56,14 +56,14 @@ class MetricsServer:
     async def _metrics(self, _request: web.Request) -> web.Response:
         """Prometheus' text format: this process's counters, and the queues' depths."""
         await self._count_depths()
-        cluster = self._application.bot_data.get("cluster")
+        cluster = self._application.bot_data.cluster
         LEADER.set(1 if cluster is None or cluster.leading else 0)
         return web.Response(
             body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
     async def _count_depths(self) -> None:
-        database = self._application.bot_data.get("database")
+        database = self._application.bot_data.database
         if database is None:
             return
         async with self._counting:

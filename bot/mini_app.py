@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from cachetools import LRUCache
 from telegram.error import TelegramError
-from telegram.ext import Application
 
+from bot.process import BotApplication
 from handlers import mini_app
 from handlers.runtime import Runtime
 from runtime.mini_app_auth import (
@@ -100,7 +100,7 @@ async def read_body(request: web.Request) -> bytes:
 
 
 class MiniAppRoutes:
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: BotApplication) -> None:
         self._application = application
         self._photos = PhotoCache()
 
@@ -115,8 +115,7 @@ class MiniAppRoutes:
 
     @property
     def _runtime(self) -> Runtime:
-        rt: Runtime = self._application.bot_data["runtime"]
-        return rt
+        return self._application.bot_data.made_runtime()
 
     @property
     def _token(self) -> str:
@@ -255,7 +254,7 @@ class MiniAppRoutes:
 class MiniAppServer:
     """The Mini App on its own port, for polling mode and the sandbox."""
 
-    def __init__(self, application: Application, host: str, port: int) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: BotApplication, host: str, port: int) -> None:
         self._routes = MiniAppRoutes(application)
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None

@@ -23,10 +23,9 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from telegram.error import TelegramError
-from telegram.ext import Application
 
+from bot.process import BotApplication
 from bot.settings import Settings
-from handlers.runtime import Runtime
 from storage.database import HeldByAnotherProcess
 from storage.takeover import Takeover
 from storage.unit_of_work import Database
@@ -54,7 +53,7 @@ def taken_over_message(takeover: Takeover) -> str:
     )
 
 
-async def refuse_beside_webhook(application: Application, settings: Settings) -> bool:  # type: ignore[type-arg]
+async def refuse_beside_webhook(application: BotApplication, settings: Settings) -> bool:
     """Before polling: raises HeldByAnotherProcess while Telegram has a webhook set for this
     token, unless TAKE_OVER_WEBHOOK; returns whether this poller takes a webhook's place."""
     await application.bot.initialize()
@@ -108,33 +107,34 @@ class PollerHold:
             await self._hold_until(self._clock())
 
 
-async def held_takeover(application: Application) -> Takeover | None:  # type: ignore[type-arg]
+async def held_takeover(application: BotApplication) -> Takeover | None:
     """The take-over a poller holds now, if one does."""
-    database: Database = application.bot_data["database"]
-    rt: Runtime = application.bot_data["runtime"]
+    database = application.bot_data.made_database()
+    rt = application.bot_data.made_runtime()
     async with database.unit_of_work() as uow:
         takeover = await uow.takeovers.current()
     return takeover if takeover is not None and takeover.held_until > rt.clock() else None
 
 
 async def watch_webhook(
-    application: Application,  # type: ignore[type-arg]
+    application: BotApplication,
     settings: Settings,
     set_ours: Callable[[], Awaitable[None]],
 ) -> None:
     """A webhook worker's watch: stop when a poller took over; the leader sets the webhook
     again (`set_ours`, as at start) when it is gone without a take-over."""
-    stopping: asyncio.Event = application.bot_data["stopping"]
+    stopping = application.bot_data.stopping
+    assert stopping is not None  # set by serve_webhook before it starts watching
     while not stopping.is_set():
         await asyncio.sleep(settings.webhook_check_seconds)
         try:
             takeover = await held_takeover(application)
             if takeover is not None:
                 log.warning("%s", taken_over_message(takeover))
-                application.bot_data["taken_over"] = takeover
+                application.bot_data.taken_over = takeover
                 stopping.set()
                 return
-            cluster = application.bot_data.get("cluster")
+            cluster = application.bot_data.cluster
             if cluster is not None and not cluster.leading:
                 continue
             info = await application.bot.get_webhook_info()

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
+from bot.lifecycle import ALLOWED_UPDATES, start_running, stop_running
 from bot.mini_app import MiniAppRoutes
+from bot.process import BotApplication
 from bot.settings import Settings
 from bot.takeover import TakenOver, held_takeover, taken_over_message, watch_webhook
 from runtime.inbox import lighten
@@ -45,7 +46,7 @@ MAX_BODY_BYTES = 1 << 20
 
 
 class WebhookServer:
-    def __init__(self, application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: BotApplication, settings: Settings) -> None:
         assert settings.webhook_url is not None and settings.webhook_secret is not None
         self._application = application
         self._settings = settings
@@ -81,11 +82,11 @@ class WebhookServer:
             return web.Response(status=400, text="the body must be a JSON update")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="the body must be a JSON update")
-        runtime = self._application.bot_data["runtime"]
+        runtime = self._application.bot_data.made_runtime()
         lighten(data)
         # Kept before the 200: once answered, Telegram never sends this update again.
         await runtime.inbox.keep([data])
-        cluster = self._application.bot_data.get("cluster")
+        cluster = self._application.bot_data.cluster
         if cluster is not None and cluster.dispatcher is not None:
             cluster.dispatcher.arrived(lane_of(data))
             return web.Response(text="ok")
@@ -100,10 +101,12 @@ class WebhookServer:
     async def _health(self, _request: web.Request) -> web.Response:
         """200 once the bot runs, its database answers and has every migration this code
         knows; 503 otherwise, with why (the load balancer sends updates only on a 200)."""
-        database = self._application.bot_data.get("database")
+        database = self._application.bot_data.database
         if self.draining:
             return web.json_response({"status": "stopping"}, status=503)
-        if self._application.bot_data.get("runtime") is None or not self._application.running:
+        if database is None or self._application.bot_data.runtime is None:
+            return web.json_response({"status": "starting"}, status=503)
+        if not self._application.running:
             return web.json_response({"status": "starting"}, status=503)
         try:
             async with database.engine.connect() as connection:
@@ -117,14 +120,13 @@ class WebhookServer:
         return web.json_response({"status": "ok"})
 
 
-async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def serve_webhook(application: BotApplication, settings: Settings) -> None:
     """Run the bot in webhook mode until SIGINT or SIGTERM, then stop it gracefully; raises
     TakenOver when a poller holds a take-over of the updates (bot/takeover.py)."""
-    from bot.app import ALLOWED_UPDATES, start_running, stop_running
-
     assert settings.webhook_url is not None and settings.webhook_secret is not None
+    url = settings.webhook_url
     stopping = asyncio.Event()
-    application.bot_data["stopping"] = stopping  # the leader's lost lock stops the process too
+    application.bot_data.stopping = stopping  # the leader's lost lock stops the process too
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
@@ -134,26 +136,26 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
 
     async def set_ours() -> None:  # at start, and again when it is gone (bot/takeover.py)
         await application.bot.set_webhook(
-            url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
 
     try:
         await start_running(application)
         held = await held_takeover(application)
         if held is not None:  # a poller has the updates: this worker does not start
-            application.bot_data["taken_over"] = held
+            application.bot_data.taken_over = held
         else:
             await server.start()
             await set_ours()
             watch = loop.create_task(watch_webhook(application, settings, set_ours))
             await stopping.wait()
-            if "cluster" in application.bot_data:  # behind a load balancer: let it turn away
+            if application.bot_data.cluster is not None:  # behind a load balancer: let it turn away
                 server.draining = True
                 await asyncio.sleep(DRAIN_SECONDS)
     finally:
         await stop_task(watch)
         await server.stop()
         await stop_running(application)
-    taken_over: Takeover | None = application.bot_data.get("taken_over")
+    taken_over: Takeover | None = application.bot_data.taken_over
     if taken_over is not None:
         raise TakenOver(taken_over_message(taken_over))

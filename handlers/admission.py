@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from domain import membership
 from domain.community import Community
 from domain.errors import N_, NotAllowed
 from domain.membership import NOBODY, Admission, holds_stake, needs_membership
 from domain.purchase import Purchase
-from handlers.runtime import Registration, Runtime, runtime
+from handlers.runtime import BotContext, Registration, Runtime
 from runtime.membership import is_in
 from texts.i18n import Translator
 
@@ -97,20 +97,20 @@ def for_members_only(t: Translator, community: Community | None) -> str:
 # --- Telegram's news of people joining and leaving ------------------------------------------
 
 
-async def member_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def member_changed(update: Update, context: BotContext) -> None:
     """A chat_member update (the bot is an administrator there): the person's new status."""
     changed = update.chat_member
     if changed is not None:
         new = changed.new_chat_member
-        runtime(context).members.heard(changed.chat.id, new.user.id, is_in(new))
+        context.runtime.members.heard(changed.chat.id, new.user.id, is_in(new))
 
 
-async def joined_or_left(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def joined_or_left(update: Update, context: BotContext) -> None:
     """The service message of people joining the group, or of one leaving it."""
     message = update.effective_message
     if message is None:
         return
-    members = runtime(context).members
+    members = context.runtime.members
     for person in message.new_chat_members or ():
         members.heard(message.chat_id, person.id, True)
     if message.left_chat_member is not None:

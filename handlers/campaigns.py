@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from domain import services
 from domain.allocation import CampaignAllocation
@@ -30,6 +29,7 @@ from handlers.exports import csv_bytes, table_pdf, table_xlsx
 from handlers.packing_list import FontsMissing
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Registration,
     actor_for,
     anywhere,
@@ -39,7 +39,6 @@ from handlers.runtime import (
     people_names,
     person_translator,
     purchase_command,
-    runtime,
 )
 from texts.callback_data import Action, Start, deep_link, encode
 from texts.campaign_view import (
@@ -73,22 +72,20 @@ async def _reply(update: Update, text: str, **kwargs: object) -> None:
     await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
 
 
-async def operator_or_refusal(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, refusal: str
-) -> Actor | None:
+async def operator_or_refusal(update: Update, context: BotContext, refusal: str) -> Actor | None:
     """The person, when they are an operator (or a platform admin); else `refusal` is said."""
     actor = actor_for(update, context)
-    if await services.may_run_campaigns(runtime(context).database.unit_of_work(), actor):
+    if await services.may_run_campaigns(context.runtime.database.unit_of_work(), actor):
         return actor
     await _reply(update, not_done(person_translator(update, context), NotAllowed(refusal)))
     return None
 
 
-async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def set_region(update: Update, context: BotContext) -> None:
     """/region <name> in a community chat: where it is, as campaigns name regions."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         community = await uow.communities.get(chat.id)
     t = person_translator(update, context, community)
@@ -120,11 +117,11 @@ async def set_region(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
-async def new_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def new_campaign(update: Update, context: BotContext) -> None:
     """/newcampaign with the form below it; alone, the form to copy."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     actor = await operator_or_refusal(update, context, N_("only an operator runs campaigns"))
     if actor is None:
@@ -174,12 +171,12 @@ async def _open_for(uow: HandlerUnitOfWork, community: Community, now: datetime)
     return [c for c in found if c.serves(community.region) and c.accepts_adoptions(now)]
 
 
-async def campaigns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaigns(update: Update, context: BotContext) -> None:
     """/campaigns: in a community, those open for its region; in private, an operator's
     campaigns, and for a head those of their community with a button to adopt each."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     now = rt.clock()
     async with rt.database.unit_of_work() as uow:
         community = (
@@ -215,11 +212,9 @@ async def campaigns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def show_adoptable(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community
-) -> None:
+async def show_adoptable(update: Update, context: BotContext, community: Community) -> None:
     """In the private chat: the campaigns open for the community, a button to adopt each."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         open_here = await _open_for(uow, community, rt.clock())
     t = person_translator(update, context, community)
@@ -240,11 +235,9 @@ async def show_adoptable(
     )
 
 
-async def adoptable_from_link(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int
-) -> None:
+async def adoptable_from_link(update: Update, context: BotContext, community_id: int) -> None:
     """/start c<chat id>: the link under /campaigns in a community chat."""
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         community = await uow.communities.get(community_id)
     if community is None:
         t = person_translator(update, context)
@@ -290,7 +283,7 @@ def _tolerances(purchase: Purchase, item_id: int) -> list[int]:
 
 
 async def _campaign_command(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
+    update: Update, context: BotContext
 ) -> tuple[Campaign, list[Part], str, Translator] | None:
     """`/<command> <campaign>`: the campaign for its operator, or an answer saying why not."""
     message = update.effective_message
@@ -301,7 +294,7 @@ async def _campaign_command(
         await _reply(update, t.gettext("Write the campaign's number after the command."))
         return None
     try:
-        async with runtime(context).database.unit_of_work() as uow:
+        async with context.runtime.database.unit_of_work() as uow:
             campaign, parts = await _run_campaign(uow, number, actor_for(update, context))
     except DomainError as error:
         await _reply(update, not_done(t, error))
@@ -309,7 +302,7 @@ async def _campaign_command(
     return campaign, parts, rest, t
 
 
-async def campaign_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaign_board(update: Update, context: BotContext) -> None:
     """/campaign <number>: the operator's live board."""
     found = await _campaign_command(update, context)
     if found is None:
@@ -319,7 +312,7 @@ async def campaign_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _reply(update, text, parse_mode=ParseMode.HTML)
 
 
-async def campaign_order(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaign_order(update: Update, context: BotContext) -> None:
     """/campaign_order <number>: the consolidated supplier order as CSV, XLSX and PDF."""
     found = await _campaign_command(update, context)
     if found is None:
@@ -361,13 +354,13 @@ def parse_packs(text: str, campaign: Campaign) -> dict[int, int]:
     return packs
 
 
-async def campaign_supply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaign_supply(update: Update, context: BotContext) -> None:
     """/campaign_supply <number> with a line per item: the packs the supplier confirmed."""
     found = await _campaign_command(update, context)
     if found is None:
         return
     campaign, _parts, rest, t = found
-    rt = runtime(context)
+    rt = context.runtime
     if not rest:
         form = [f"/campaign_supply {campaign.id}"] + [
             f"{line.item.item_id}. {line.item.label}: {campaign.ordered.get(line.item.item_id, 0)}"
@@ -400,7 +393,7 @@ async def campaign_supply(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
 
 
-async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def commission(update: Update, context: BotContext) -> None:
     """/commission: the statement of a head's campaigns (an operator's: of all heads of their
     campaigns), per campaign and month, as CSV and XLSX."""
     user, chat = update.effective_user, update.effective_chat
@@ -410,7 +403,7 @@ async def commission(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lines: list[CommissionLine] = []
     titles: dict[int, str] = {}
     names: dict[int, str] = {}
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         for campaign in await uow.campaigns.listed():
             runs = actor.is_admin or campaign.operator_id == user.id
             for purchase in await uow.purchases.of_campaign(campaign.id):

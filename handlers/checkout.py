@@ -20,7 +20,6 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
-    ContextTypes,
     MessageHandler,
     PreCheckoutQueryHandler,
     filters,
@@ -35,6 +34,7 @@ from handlers.community import GROUP_TYPES
 from handlers.order_editor import refusal_translator
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     Runtime,
@@ -50,7 +50,6 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     person_translator,
-    runtime,
 )
 from texts.callback_data import Action, Start, deep_link
 from texts.i18n import Translator
@@ -106,7 +105,7 @@ async def pay_button(press: Press) -> None:
     await press.query.answer(t.gettext("Invoice sent: tap Pay under it."))
 
 
-async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pre_checkout(update: Update, context: BotContext) -> None:
     """Telegram asks whether it may charge: only the invoice's exact amount, still due, in the
     purchase's currency, by the member it was made for; otherwise the member sees why."""
     query = update.pre_checkout_query
@@ -120,14 +119,14 @@ async def pre_checkout(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         query.from_user.id, query.invoice_payload, query.currency, query.total_amount
     )
     try:
-        await services.check_checkout(runtime(context).database.reading(), parsed[0], attempt)
+        await services.check_checkout(context.runtime.database.reading(), parsed[0], attempt)
     except DomainError as error:
         await query.answer(ok=False, error_message=not_done(t, error))
         return
     await query.answer(ok=True)
 
 
-async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def successful_payment(update: Update, context: BotContext) -> None:
     """Telegram took the money: into the ledger, once. The member's receipt and the head's
     notice follow from the event; a payment that fits no purchase is named with its charge,
     for the operator to give back."""
@@ -136,7 +135,7 @@ async def successful_payment(update: Update, context: ContextTypes.DEFAULT_TYPE)
     payment = message.successful_payment
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     attempt = Checkout(user.id, payment.invoice_payload, payment.currency, payment.total_amount)
     parsed = parse_payload(payment.invoice_payload)
@@ -210,13 +209,13 @@ def no_key(t: Translator) -> str:
     )
 
 
-async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pay_token_command(update: Update, context: BotContext) -> None:
     """/paytoken in a community chat: where its members' payments in Telegram go, and for chat
     admins a link to send the community's own token in private (never in the group);
     /paytoken off removes it."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     if chat.type not in GROUP_TYPES:
         t = person_translator(update, context)
         await message.reply_text(
@@ -270,7 +269,7 @@ async def pay_token_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
 
 
-async def _unasked_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _unasked_token(update: Update, context: BotContext) -> None:
     """A token sent with no link followed (or too late): gone from the chat and the inbox,
     saved nowhere, and the sender told how to set one."""
     message = update.effective_message
@@ -278,7 +277,7 @@ async def _unasked_token(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     with contextlib.suppress(TelegramError):
         await message.delete()
     try:
-        await forget_text(runtime(context), update)
+        await forget_text(context.runtime, update)
     except AlreadyProcessed:
         return
     t = person_translator(update, context)
@@ -299,12 +298,12 @@ async def forget_text(rt: Runtime, update: Update) -> None:
         await uow.commit()
 
 
-async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+async def ask_for_token(update: Update, context: BotContext, chat_id: int) -> None:
     """The link from /paytoken, followed in private: a chat admin's next message is the
     community's token."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     community = await load_community(context, chat_id)
     if community is None or not await _admin_of(context, chat_id, user.id):
@@ -332,14 +331,14 @@ async def ask_for_token(update: Update, context: ContextTypes.DEFAULT_TYPE, chat
     )
 
 
-async def _admin_of(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def _admin_of(context: BotContext, chat_id: int, user_id: int) -> bool:
     try:
         return await is_chat_admin(context, chat_id, user_id)
     except TelegramError:  # the bot was removed from the chat, or it never existed
         return False
 
 
-async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def token_reply(update: Update, context: BotContext) -> None:
     """The message after the link: the token, saved for the community and deleted from the
     chat. Anyone else's message, or one long after, goes on to the other handlers.
 
@@ -349,7 +348,7 @@ async def token_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
     waiting = found is not None and found[0] == PAY_TOKEN

@@ -11,11 +11,11 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import (
     ChatMemberHandler,
-    ContextTypes,
 )
 
 from domain.community import Community, OpenRule, changes_between
 from handlers.runtime import (
+    BotContext,
     Registration,
     anywhere,
     change_community,
@@ -29,7 +29,7 @@ from texts.i18n import SUPPORTED_LANGUAGES, Translator
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-async def bot_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bot_added(update: Update, context: BotContext) -> None:
     """Register the community when the bot is added to a group, and say hello there."""
     change = update.my_chat_member
     if change is None or change.chat.type not in GROUP_TYPES:
@@ -106,7 +106,7 @@ def changed(t: Translator, community: Community, key: str, value: str) -> Commun
     return t.gettext("I don't know that setting. Send /settings to see what can be changed.")
 
 
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_command(update: Update, context: BotContext) -> None:
     """/settings in a group: show the community's settings, or change one (chat admins)."""
     message = update.effective_message
     chat = update.effective_chat

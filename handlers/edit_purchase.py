@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import (
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -24,12 +23,12 @@ from domain.purchase_form import PurchaseEdit, TemplateContext, parse_edit
 from domain.template_lines import item_template, slot_template
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Registration,
     actor_for,
     in_private,
     person_translator,
     purchase_command,
-    runtime,
 )
 from texts.card_view import check_card_fits
 from texts.i18n import Translator
@@ -74,14 +73,14 @@ def edit_form(t: Translator, purchase: Purchase, community: Community, now: date
 
 async def send_edit_form(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is None or community is None:
         raise NotFound(N_("no such purchase"))
@@ -101,18 +100,18 @@ async def send_edit_form(
         ),
     )
     await context.bot.send_message(
-        chat.id, edit_form(t, purchase, community, runtime(context).clock())
+        chat.id, edit_form(t, purchase, community, context.runtime.clock())
     )
 
 
-async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edit_command(update: Update, context: BotContext) -> None:
     """/edit <purchase> with `Key: value` lines: change the terms while orders are open."""
     message = update.effective_message
     assert message is not None
     text = message.text or message.caption or ""
     photo = message.photo[-1].file_id if message.photo else None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     purchase_id, rest = purchase_command(text)
     if purchase_id is None:
         await message.reply_text(t.gettext("Press “Edit” on the purchase's panel (/purchases)."))

@@ -12,16 +12,15 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from handlers.runtime import person_translator
+from handlers.runtime import BotContext, person_translator
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     log.error("handling an update failed", exc_info=context.error)
-    if not isinstance(update, Update) or "runtime" not in context.bot_data:
+    if not isinstance(update, Update) or context.bot_data.runtime is None:
         return
     t = person_translator(update, context)
     message = update.effective_message

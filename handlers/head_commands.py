@@ -16,9 +16,6 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services
 from domain.confirmation import AlreadyTaken, Asked, StaleAnswer, Step
@@ -31,6 +28,7 @@ from domain.purchase import (
 )
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -40,7 +38,6 @@ from handlers.runtime import (
     on_press,
     person_translator,
     purchase_command,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Action
@@ -55,11 +52,11 @@ MAX_BROADCAST_LENGTH = 3000
 
 
 async def ask_for_pickup(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, t: Translator
+    update: Update, context: BotContext, purchase_id: int, t: Translator
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    example = Examples.of(t.timezone, runtime(context).clock())
+    example = Examples.of(t.timezone, context.runtime.clock())
     await context.bot.send_message(
         chat.id,
         t.gettext(
@@ -74,7 +71,7 @@ async def ask_for_pickup(
     )
 
 
-async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def arrived_with_pickup(update: Update, context: BotContext) -> None:
     """/arrived <purchase> <date> <from>-<to> | <place> [| capacity], one line per slot: goods
     are in, pick up there and then. The first time it asks once, naming the purchase, the
     members who get their codes and the slots as read (a wrong number sends no codes); its
@@ -84,7 +81,7 @@ async def arrived_with_pickup(update: Update, context: ContextTypes.DEFAULT_TYPE
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     purchase_id, pickup = purchase_command(message.text)
     if purchase_id is None or not pickup:
         await message.reply_text(
@@ -161,7 +158,7 @@ async def arrived_confirmed(press: Press) -> None:
 
 async def ask_for_reason(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -201,7 +198,7 @@ def cancel_usage(t: Translator, purchase_id: int) -> str:
     ).format(id=purchase_id)
 
 
-async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel_with_reason(update: Update, context: BotContext) -> None:
     """/cancel_purchase <purchase> <reason>: asks once, naming the purchase and who is told
     (a wrong number typed cancels nothing); its "yes" cancels with this command's reason."""
     message = update.effective_message
@@ -211,7 +208,7 @@ async def cancel_with_reason(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if command is None:
         return
     purchase_id, reason = command
-    rt = runtime(context)
+    rt = context.runtime
     try:
         question = await services.step_question(
             rt.database.unit_of_work(), purchase_id, actor_for(update, context), Step.CANCEL
@@ -320,7 +317,7 @@ def message_usage(t: Translator, purchase_id: int) -> str:
     ).format(id=purchase_id)
 
 
-async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def message_all(update: Update, context: BotContext) -> None:
     """/message <purchase> <text>: the head writes once, every participant gets it privately."""
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -329,7 +326,7 @@ async def message_all(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if command is None:
         return
     purchase_id, words = command
-    rt = runtime(context)
+    rt = context.runtime
     try:
         async with rt.database.unit_of_work(update.update_id) as uow:
             purchase, community = await uow.purchase_and_community(purchase_id)

@@ -16,9 +16,6 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services
 from domain.confirmation import AlreadyTaken, StaleAnswer, Step
@@ -38,6 +35,7 @@ from handlers.head_reports import send_exports, send_participants, tell_reach
 from handlers.payments import send_payments
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -47,7 +45,6 @@ from handlers.runtime import (
     on_press,
     person_translator,
     redraw,
-    runtime,
 )
 from handlers.supply_form import send_supply_form, send_weights_form
 from handlers.transfer import send_candidates
@@ -78,12 +75,12 @@ FINISHED_SHOWN = 10
 RUNNING_SHOWN = 50
 
 
-async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_purchases(update: Update, context: BotContext) -> None:
     """/purchases: the panel of the head's one purchase, or a list that opens each panel."""
     message = update.effective_message
     actor = actor_for(update, context)
     assert message is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         running = await uow.purchases.headlines(RUNNING_SHOWN, actor.user_id)
         finished = await uow.purchases.headlines(FINISHED_SHOWN, actor.user_id, FINISHED)
@@ -109,13 +106,11 @@ async def list_purchases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def send_panel(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
-) -> None:
+async def send_panel(update: Update, context: BotContext, purchase_id: int, actor: Actor) -> None:
     """A new message with the panel of one purchase, for its head or a platform admin."""
     chat = update.effective_chat
     assert chat is not None
-    rt = runtime(context)
+    rt = context.runtime
     purchase = await managed_purchase(context, purchase_id, actor)
     t = person_translator(update, context)
     await context.bot.send_message(
@@ -260,7 +255,7 @@ CONFIRMS = {confirm: step for step, confirm in CONFIRMED_BY.items()}
 
 async def _ask_to_close_open(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     t: Translator,
     error: OpenBalances,

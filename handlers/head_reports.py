@@ -13,16 +13,13 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain.permissions import Actor
 from handlers.exports import report_xlsx, supplier_csv
 from handlers.packing_list import FontsMissing, packing_pdf
 from handlers.runtime import (
+    BotContext,
     load_report,
-    runtime,
 )
 from texts.i18n import Translator
 from texts.notices import unreachable_text
@@ -33,7 +30,7 @@ log = logging.getLogger(__name__)
 
 async def send_participants(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -47,7 +44,7 @@ async def send_participants(
 
 async def send_exports(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -83,7 +80,7 @@ async def send_exports(
 
 async def tell_reach(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     query: CallbackQuery,
     t: Translator,
     purchase_id: int,
@@ -105,10 +102,10 @@ async def tell_reach(
 
 
 async def reach(
-    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, member_ids: list[int]
+    context: BotContext, purchase_id: int, member_ids: list[int]
 ) -> tuple[list[int], list[str]]:
     """Which of these members the bot can write to, and the names of the others."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         started = await uow.telegram.started_among(member_ids)
         purchase = await uow.purchases.read(purchase_id)

@@ -12,9 +12,6 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services
 from domain.confirmation import AlreadyTaken, StaleAnswer
@@ -25,6 +22,7 @@ from domain.views import find_member
 from handlers.head_commands import asked_at
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -36,7 +34,6 @@ from handlers.runtime import (
     person_translator,
     purchase_command,
     redraw,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Action, encode
@@ -62,12 +59,12 @@ def helpers_text(t: Translator, purchase: Purchase) -> tuple[str, InlineKeyboard
     return text.format(title=notices.title(purchase), names=names), InlineKeyboardMarkup(rows)
 
 
-async def add_helper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def add_helper(update: Update, context: BotContext) -> None:
     """/helper <purchase> [member] in the private chat, or as a reply in the community."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     actor = actor_for(update, context)
     purchase_id, target = purchase_command(message.text)
     replied = message.reply_to_message.from_user if message.reply_to_message else None
@@ -117,7 +114,7 @@ async def add_helper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
-async def _in_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def _in_community(context: BotContext, chat_id: int, user_id: int) -> bool:
     try:
         return await is_chat_member(context, chat_id, user_id)
     except TelegramError:  # Telegram does not know them there

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import (
-    ContextTypes,
-)
 
 # Index 0 follows the person's Telegram app again; the others are our catalogs.
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     anywhere,
     on_buttons,
     on_press,
     person_translator,
-    runtime,
 )
 from texts.callback_data import Action, encode
 from texts.i18n import Translator
@@ -43,7 +40,7 @@ def language_text(t: Translator) -> str:
     )
 
 
-async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def language_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     user = update.effective_user
     chat = update.effective_chat
@@ -58,7 +55,7 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             )
         )
         return
-    chosen = runtime(context).chosen_languages.get(user.id)
+    chosen = context.runtime.chosen_languages.get(user.id)
     await message.reply_text(language_text(t), reply_markup=language_keyboard(t, chosen))
 
 

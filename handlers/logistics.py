@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from domain import services
 from domain.community import Community
@@ -34,6 +34,7 @@ from handlers.exports import csv_bytes, table_pdf
 from handlers.packing_list import FontsMissing
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -49,7 +50,6 @@ from handlers.runtime import (
     people_names,
     person_translator,
     redraw,
-    runtime,
 )
 from texts.callback_data import Action
 from texts.i18n import Translator, pick_language
@@ -87,9 +87,9 @@ async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
 
 
 async def _save_point(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community, pickup: PickupPoint
+    update: Update, context: BotContext, community: Community, pickup: PickupPoint
 ) -> None:
-    async with runtime(context).database.unit_of_work(update.update_id) as uow:
+    async with context.runtime.database.unit_of_work(update.update_id) as uow:
         await uow.communities.change(community.chat_id, {"pickup": pickup})
         await uow.commit()
     t = person_translator(update, context, community)
@@ -107,13 +107,11 @@ async def _save_point(
     )
 
 
-async def _private_community(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> Community | None:
+async def _private_community(update: Update, context: BotContext) -> Community | None:
     """In the private chat: the community of the head's latest purchase (or None, said)."""
     user = update.effective_user
     assert user is not None
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         community = await head_community(uow, user.id)
     if community is None:
         t = person_translator(update, context)
@@ -127,7 +125,7 @@ async def _private_community(
     return community
 
 
-async def set_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def set_point(update: Update, context: BotContext) -> None:
     """/point lat, lon [address]: in the community chat (its admins), or in private for the
     community of the head's latest purchase; alone, the point as it is and how to set it."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
@@ -138,7 +136,7 @@ async def set_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if community is None:
             return
     else:
-        async with runtime(context).database.unit_of_work() as uow:
+        async with context.runtime.database.unit_of_work() as uow:
             community = await uow.communities.get(chat.id)
         if community is None:
             t = person_translator(update, context)
@@ -173,7 +171,7 @@ async def set_point(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _save_point(update, context, community, pickup)
 
 
-async def shared_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def shared_location(update: Update, context: BotContext) -> None:
     """A location shared in the private chat: the pickup point of the head's community (its
     address as it was, or the one given later with /point)."""
     message = update.effective_message
@@ -194,9 +192,7 @@ async def shared_location(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- drivers and plans ---------------------------------------------------------------------
 
 
-async def _head_names(
-    context: ContextTypes.DEFAULT_TYPE, line: Line, t: Translator
-) -> dict[int, str]:
+async def _head_names(context: BotContext, line: Line, t: Translator) -> dict[int, str]:
     """The heads' names as their community chat knows them; a head it no longer shows is
     named by the community she leads, not by her user id."""
     names: dict[int, str] = {}
@@ -210,9 +206,7 @@ async def _head_names(
     return names
 
 
-async def send_manifest(
-    context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan, line: Line, t: Translator
-) -> None:
+async def send_manifest(context: BotContext, plan: RoutePlan, line: Line, t: Translator) -> None:
     """The driver's line in their private chat: the manifest with its buttons, and a PDF."""
     heads = await _head_names(context, line, t)
     await context.bot.send_message(
@@ -231,12 +225,12 @@ async def send_manifest(
     )  # fmt: skip
 
 
-async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def plan_routes(update: Update, context: BotContext) -> None:
     """/routes <campaign number | YYYY-MM-DD> with the day's form: the lines, solved, shown
     to the operator (kept live) and sent to each driver."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     actor = await operator_or_refusal(update, context, N_("only an operator plans deliveries"))
     if actor is None:
@@ -333,11 +327,11 @@ async def plan_routes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
 
 
-async def my_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_line(update: Update, context: BotContext) -> None:
     """/myline: a driver's line of the latest plan they drive in, sent again."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         plans = await uow.logistics.recent_plans(50)
     t = person_translator(update, context)
@@ -352,7 +346,7 @@ async def my_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _translator_of(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     user_id: int,
     timezone: str,
     community: Community | None = None,
@@ -360,16 +354,16 @@ async def _translator_of(
     """Someone written to first (not answered): their own language (chosen with /language, else
     their Telegram app's), else the community's, else the default — never the community's
     over hers."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         languages = await uow.telegram.languages([user_id])
     fallback = community.language if community else rt.settings.default_language
     return Translator(pick_language(languages.get(user_id), fallback), timezone)
 
 
-async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) -> None:
+async def _refresh_board(context: BotContext, plan: RoutePlan) -> None:
     """The operator's plan message, redrawn with the stops as the drivers marked them."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         board = await uow.logistics.board(plan.id)
     if board is None:
@@ -385,7 +379,7 @@ async def _refresh_board(context: ContextTypes.DEFAULT_TYPE, plan: RoutePlan) ->
             log.warning("the plan board %s was not redrawn: %s", plan.id, error)
 
 
-async def _tell_head(context: ContextTypes.DEFAULT_TYPE, head_id: int, text: str) -> None:
+async def _tell_head(context: BotContext, head_id: int, text: str) -> None:
     try:
         await context.bot.send_message(head_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as error:
@@ -393,9 +387,9 @@ async def _tell_head(context: ContextTypes.DEFAULT_TYPE, head_id: int, text: str
 
 
 async def _head_translator(
-    context: ContextTypes.DEFAULT_TYPE, head_id: int, community: Community | None
+    context: BotContext, head_id: int, community: Community | None
 ) -> Translator:
-    timezone = community.timezone if community else runtime(context).settings.default_timezone
+    timezone = community.timezone if community else context.runtime.settings.default_timezone
     return await _translator_of(context, head_id, timezone, community)
 
 
@@ -467,12 +461,12 @@ async def problem(press: Press) -> None:
         )  # fmt: skip
 
 
-async def conversation_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def conversation_reply(update: Update, context: BotContext) -> None:
     """Text or a photo in private from a driver who pressed Problem, or a member who just
     rated: the note or the comment. Anyone else's message goes on to the other handlers."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
     if found is None or found[0] not in (PROBLEM, COMMENT):
@@ -550,13 +544,13 @@ async def rate(press: Press) -> None:
 
 
 async def _comment(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], t: Translator
+    update: Update, context: BotContext, state: dict[str, Any], t: Translator
 ) -> bool:
     """The member's comment on their rating, when it comes soon after it; False when this
     message is not one (too late, or a photo), and it goes on to the other handlers."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     await end_conversation(context, user.id, state)
     rated_at = datetime.fromisoformat(str(state["rated_at"]))
     if rt.clock() - rated_at > COMMENT_WITHIN or not message.text:
@@ -584,9 +578,9 @@ def _month_span(month: str, timezone: str) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-async def scorecards_of_month(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def scorecards_of_month(update: Update, context: BotContext) -> None:
     """/scorecards [YYYY-MM]: the operator's ranking of the month's heads, flags and all."""
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     now = rt.clock()
     timezone = rt.settings.default_timezone
@@ -610,12 +604,12 @@ async def scorecards_of_month(update: Update, context: ContextTypes.DEFAULT_TYPE
                  parse_mode=ParseMode.HTML)  # fmt: skip
 
 
-async def my_scorecard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_scorecard(update: Update, context: BotContext) -> None:
     """/scorecard: a head's own card of this month and a chart of their months; an operator
     may name a head: /scorecard <head id> [YYYY-MM]."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     now = rt.clock()
     timezone = rt.settings.default_timezone
@@ -650,11 +644,11 @@ async def my_scorecard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                                  caption=t.gettext("Your months"))  # fmt: skip
 
 
-async def set_thresholds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def set_thresholds(update: Update, context: BotContext) -> None:
     """/thresholds with `measure: value` lines: the operator's KPI limits; alone, the limits."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     actor = await operator_or_refusal(update, context, N_("only an operator sets thresholds"))
     if actor is None:

@@ -9,17 +9,16 @@ from datetime import UTC, datetime, timedelta
 from telegram import InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from domain import services
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     anywhere,
     on_buttons,
     on_press,
     person_translator,
-    runtime,
 )
 from texts import my_data_view as view
 from texts.callback_data import Action
@@ -28,7 +27,7 @@ from texts.callback_data import Action
 CONFIRM_WITHIN = timedelta(minutes=10)
 
 
-async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_data_command(update: Update, context: BotContext) -> None:
     """Send the person her data as a JSON file, with the button to be forgotten."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
@@ -37,7 +36,7 @@ async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat.type != ChatType.PRIVATE:
         await message.reply_text(view.in_group(t))
         return
-    rt = runtime(context)
+    rt = context.runtime
     found = await services.my_data(rt.database.unit_of_work(), user.id, rt.clock())
     await message.reply_document(
         InputFile(view.data_file(found), filename=view.FILE_NAME),

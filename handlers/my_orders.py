@@ -9,9 +9,6 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import ledger, services
 from domain.adjustments import ESTIMATED
@@ -25,6 +22,7 @@ from handlers.admission import admission_by_id
 from handlers.order_editor import refusal_translator, send_editor
 from handlers.purchase_card import not_done, refusal
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     in_private,
@@ -32,7 +30,6 @@ from handlers.runtime import (
     on_press,
     person_translator,
     redraw,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Action, Callback, encode, keyboard
@@ -43,12 +40,12 @@ from texts.order_view import leave_keyboard, unusual_question
 log = logging.getLogger(__name__)
 
 
-async def list_orders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_orders(update: Update, context: BotContext) -> None:
     """/orders: every purchase the person is in, each opening its editor."""
     user = update.effective_user
     message = update.effective_message
     assert user is not None and message is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         purchases = await uow.purchases.list_for_member(user.id)
     t = person_translator(update, context)
@@ -258,7 +255,7 @@ async def choose_slot(press: Press) -> None:
 
 async def _redraw_slots(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     message: Message | None,
     in_editor: bool,
@@ -269,7 +266,7 @@ async def _redraw_slots(
     if in_editor:
         await send_editor(update, context, purchase_id, edit=message)
         return
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         purchase = await uow.purchases.read(purchase_id)
     if purchase is None or update.effective_user is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -19,16 +18,16 @@ from domain.purchase_form import TemplateContext, parse_template
 from handlers.community import GROUP_TYPES
 from handlers.purchase_card import publish_and_post
 from handlers.runtime import (
+    BotContext,
     Registration,
     community_translator,
     ensure_community,
     is_chat_admin,
-    runtime,
 )
 from texts.callback_data import Start, deep_link
 
 
-async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def new_in_group(update: Update, context: BotContext) -> None:
     """/new in the community chat."""
     message = update.effective_message
     chat = update.effective_chat
@@ -58,7 +57,7 @@ async def new_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             ),
         )
         return
-    rt = runtime(context)
+    rt = context.runtime
     try:
         form = parse_template(
             body,

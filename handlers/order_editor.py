@@ -10,7 +10,6 @@ from datetime import datetime
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from domain import checkout
 from domain.adjustments import ESTIMATED
@@ -21,6 +20,7 @@ from domain.purchase import Purchase
 from domain.views import member_order
 from handlers.admission import for_members_only, may_see
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     Runtime,
@@ -28,7 +28,6 @@ from handlers.runtime import (
     on_press,
     person_translator,
     redraw,
-    runtime,
 )
 from texts.callback_data import Action
 from texts.card_view import status_line
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 
 async def send_editor(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     edit: Message | None = None,
     focus: EditorFocus = WHOLE,
@@ -49,7 +48,7 @@ async def send_editor(
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
         taken_out = purchase is not None and await was_taken_out(uow, purchase, user.id)

@@ -8,9 +8,6 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import adjustments, ledger, services
 from domain.errors import DomainError, IllegalTransition
@@ -22,6 +19,7 @@ from domain.purchase import Purchase
 from domain.views import find_member
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -32,7 +30,6 @@ from handlers.runtime import (
     person_translator,
     purchase_command,
     redraw,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Action, decode
@@ -53,11 +50,11 @@ def may_drop(purchase: Purchase, now_passed_pay_by: bool) -> bool:
 
 
 async def current_payments(
-    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor, t: Translator
+    context: BotContext, purchase_id: int, actor: Actor, t: Translator
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The payments view as it is now, for the head (or a platform admin) only."""
     purchase = await managed_purchase(context, purchase_id, actor)
-    rt = runtime(context)
+    rt = context.runtime
     passed = purchase.pay_by is not None and rt.clock() >= purchase.pay_by
     seen_before = await services.claims_seen_before(rt.database.unit_of_work(), purchase)
     return payments_messages(t, purchase, may_drop(purchase, passed), seen_before)
@@ -65,7 +62,7 @@ async def current_payments(
 
 async def send_payments(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -138,7 +135,7 @@ def _member_button(
 
 
 async def _redraw_list(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     message: object,
     purchase_id: int,
     member_id: int,
@@ -216,13 +213,13 @@ async def head_answers_payment(press: Press) -> None:
         await _close_buttons(press.query.message, member_id, outcome)
 
 
-async def typed_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def typed_amount(update: Update, context: BotContext) -> None:
     """/paid or /refund <purchase> <member name or #number> <amount>: money received from a
     member, or given back, of any amount the head types."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     command = message.text.split()[0].lstrip("/").split("@")[0]
     purchase_id, rest = purchase_command(message.text)
     member_text, _, amount_text = rest.rpartition(" ")

@@ -10,7 +10,6 @@ from html import escape
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -25,6 +24,7 @@ from handlers.purchase_card import not_done
 
 # The arrived purchases a head's code is looked up in.
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     Runtime,
@@ -33,7 +33,6 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     person_translator,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Action, encode
@@ -120,12 +119,12 @@ def handover_card(
     return "\n".join(text), InlineKeyboardMarkup(rows)
 
 
-async def hand_over_by_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def hand_over_by_code(update: Update, context: BotContext) -> None:
     """A head sends a pickup code (any case, spaces allowed): whose it is and what to do."""
     message = update.effective_message
     assert message is not None and message.text is not None
     actor = actor_for(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     async with rt.database.unit_of_work() as uow:
         arrived = await uow.purchases.headlines(
@@ -216,14 +215,14 @@ async def _redraw(
         await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def open_by_token(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+async def open_by_token(update: Update, context: BotContext, token: str) -> None:
     """A member's pickup QR code opened: the handover, for the head of that purchase and its
     helpers; for anyone else (the member themselves, a neighbour, a stranger) the same words
     whatever the token, so a QR code passed around tells nothing."""
     message = update.effective_message
     assert message is not None
     actor = actor_for(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context)
     async with rt.database.unit_of_work() as uow:
         found = await uow.purchases.pickup_by_token(token)

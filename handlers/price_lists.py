@@ -9,13 +9,13 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from domain.errors import N_
 from domain.form_fields import FormError, parse_item_line
 from domain.price_list import PriceListError, read_rows, split_line, supplier_name
 from domain.purchase import Item
-from handlers.runtime import Registration, head_community, person_translator, runtime
+from handlers.runtime import BotContext, Registration, head_community, person_translator
 from texts.callback_data import Action, encode
 from texts.catalog_view import bad_rows_text, price_list_preview
 
@@ -33,13 +33,13 @@ def items_of(lines: tuple[str, ...], currency: str) -> list[Item]:
     return items
 
 
-async def price_list_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def price_list_file(update: Update, context: BotContext) -> None:
     """A document in the private chat: a supplier's price list to read, preview and keep."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.document is not None and user is not None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     document = message.document
     async with rt.database.unit_of_work() as uow:
         community = await head_community(uow, user.id)
@@ -94,7 +94,7 @@ async def price_list_file(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop
 
 
-async def picture_as_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def picture_as_file(update: Update, context: BotContext) -> None:
     """A picture sent as a file (a receipt, a purchase's photo with /edit): Telegram keeps no
     photo of it, so it is asked for again as a photo."""
     message = update.effective_message

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from telegram import Bot, InputMediaPhoto, Message
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 
 from domain import services
 from domain.community import Community
@@ -24,13 +23,13 @@ from domain.services import Tap
 from domain.views import MemberOrderView, card_summary
 from handlers.admission import admission_by_id, admission_in_chat
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     Runtime,
     community_translator,
     on_buttons,
     on_press,
-    runtime,
     written_to_translator,
 )
 from runtime.inbox import PRESSED_ON_IT
@@ -42,7 +41,7 @@ log = logging.getLogger(__name__)
 
 
 async def publish_and_post(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase: Purchase,
     community: Community,
     update_id: int | None = None,
@@ -54,7 +53,7 @@ async def publish_and_post(
     Taps on the card count from the moment it appears; a card Telegram refuses returns the
     purchase to a draft nobody sees (`CardNotPosted` says why). `saved` runs once the purchase
     is stored (the wizard ends there: pressing Publish again makes no twin)."""
-    rt = runtime(context)
+    rt = context.runtime
     check_card_fits(purchase, community.timezone, rt.clock())
     purchase_id = await services.open_with_card(
         rt.database.unit_of_work(update_id), purchase, rt.clock(), rt.settings.max_fee_percent,

@@ -21,7 +21,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -40,6 +39,7 @@ from domain.template_lines import again_of
 from handlers.new_purchase import NEW_COMMAND
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     head_community,
     is_chat_admin,
@@ -49,7 +49,6 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     person_translator,
-    runtime,
 )
 from handlers.wizard_items import add_lines, add_price_list, left_out_note
 from handlers.wizard_preview import edit_menu, publish, show_preview
@@ -72,12 +71,12 @@ from texts.catalog_view import goods_count
 from texts.i18n import Translator
 
 
-async def _load(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Wizard | None:
+async def _load(update: Update, context: BotContext) -> Wizard | None:
     """The wizard of the person behind the update, if they are in one."""
     user = update.effective_user
     if user is None:
         return None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         found = await uow.telegram.conversation(user.id)
         if found is None or found[0] != WIZARD:
@@ -92,13 +91,13 @@ async def _load(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Wizard | 
 
 
 async def _save(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard | None, community_id: int
+    update: Update, context: BotContext, wizard: Wizard | None, community_id: int
 ) -> None:
     """Keep where the person is (None: out of the wizard), with this update's claim: raises
     AlreadyProcessed when this update was taken before (a redelivery after a crash)."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work(update.update_id) as uow:
         if wizard is None:
             state: dict[str, Any] = {"community_id": community_id}
@@ -109,7 +108,7 @@ async def _save(
 
 
 async def _ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, step: Step, intro: str = ""
+    update: Update, context: BotContext, wizard: Wizard, step: Step, intro: str = ""
 ) -> None:
     """Go to `step`, keep that, and ask its question (or show the preview), after `intro`."""
     wizard.step = step
@@ -117,7 +116,7 @@ async def _ask(
         wizard.editing = False
     await _save(update, context, wizard, wizard.community.chat_id)
     if step is Step.ITEMS and update.effective_user is not None:
-        async with runtime(context).database.unit_of_work() as uow:
+        async with context.runtime.database.unit_of_work() as uow:
             saved = await uow.price_lists.of_head(update.effective_user.id, OFFERED_PRICE_LISTS)
         wizard.price_lists = [
             (p.id, p.supplier) for p in saved if p.currency == wizard.community.currency
@@ -131,7 +130,7 @@ async def _ask(
 
 
 async def _question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, step: Step, intro: str
+    update: Update, context: BotContext, wizard: Wizard, step: Step, intro: str
 ) -> None:
     """Ask the question of `step` (after `intro`), with its buttons."""
     t = person_translator(update, context, wizard.community)
@@ -145,16 +144,16 @@ async def _question(
             t,
             step,
             wizard,
-            str(runtime(context).settings.max_fee_percent),
-            runtime(context).clock(),
+            str(context.runtime.settings.max_fee_percent),
+            context.runtime.clock(),
         )
         + "\n"
         + hint,
-        reply_markup=step_keyboard(t, step, wizard, runtime(context).clock()),
+        reply_markup=step_keyboard(t, step, wizard, context.runtime.clock()),
     )
 
 
-async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def begin_from_link(update: Update, context: BotContext) -> None:
     """/start n<chat id>: the deep link from /new in a community chat."""
     message = update.effective_message
     user = update.effective_user
@@ -164,7 +163,7 @@ async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     community = None
     if parsed is not None and parsed[0] is Start.NEW_PURCHASE:
         community = await load_community(context, parsed[1])
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:  # this is how the head opened the bot
         await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.commit()
@@ -177,9 +176,7 @@ async def begin_from_link(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop  # not also the greeting of a plain /start
 
 
-async def _may_open(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community
-) -> bool:
+async def _may_open(update: Update, context: BotContext, community: Community) -> bool:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
@@ -194,7 +191,7 @@ async def _may_open(
 
 
 async def _begin(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community, photo: str = ""
+    update: Update, context: BotContext, community: Community, photo: str = ""
 ) -> None:
     user = update.effective_user
     assert user is not None
@@ -203,7 +200,7 @@ async def _begin(
     t = person_translator(update, context, community)
     wizard = Wizard(community, last_pay_to=await _last_pay_to(context, user.id))
     if photo:
-        rt = runtime(context)
+        rt = context.runtime
         wizard.answer(Step.PHOTO, photo, rt.clock(), rt.settings.max_fee_percent)
     intro = t.gettext("Let's open a purchase in {title}. I'll ask a few questions.").format(
         title=community.title
@@ -214,8 +211,8 @@ async def _begin(
         return
 
 
-async def _last_pay_to(context: ContextTypes.DEFAULT_TYPE, head_id: int) -> str:
-    async with runtime(context).database.unit_of_work() as uow:
+async def _last_pay_to(context: BotContext, head_id: int) -> str:
+    async with context.runtime.database.unit_of_work() as uow:
         return await uow.purchases.last_pay_to(head_id)
 
 
@@ -228,13 +225,13 @@ def _pay_as_last_time(wizard: Wizard, now: datetime, max_fee: Decimal) -> None:
             wizard.answer(Step.PAY_TO, wizard.last_pay_to, now, max_fee)
 
 
-async def _last_community(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Community | None:
+async def _last_community(context: BotContext, user_id: int) -> Community | None:
     """The community the person last opened (or began to open) a purchase in."""
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         return await head_community(uow, user_id)
 
 
-async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def new_in_private(update: Update, context: BotContext) -> None:
     """/new in the private chat: the template after it, or the wizard, for the last community;
     sent as a photo's caption, the photo is the purchase's."""
     message = update.effective_message
@@ -256,9 +253,9 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     t = person_translator(update, context, community)
     wizard = Wizard(community, template=body, last_pay_to=await _last_pay_to(context, user.id))
     try:
-        wizard.form = parse_template(body, wizard.context(runtime(context).clock()), first_line=2)
+        wizard.form = parse_template(body, wizard.context(context.runtime.clock()), first_line=2)
         if photo:
-            rt = runtime(context)
+            rt = context.runtime
             wizard.answer(Step.PHOTO, photo, rt.clock(), rt.settings.max_fee_percent)
     except FormError as error:
         await message.reply_text(
@@ -267,14 +264,14 @@ async def new_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             )
         )
         return
-    _pay_as_last_time(wizard, runtime(context).clock(), runtime(context).settings.max_fee_percent)
+    _pay_as_last_time(wizard, context.runtime.clock(), context.runtime.settings.max_fee_percent)
     try:
         await _ask(update, context, wizard, Step.PREVIEW)
     except AlreadyProcessed:
         return
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer(update: Update, context: BotContext) -> None:
     """Text in the private chat of someone in the wizard: the answer to their question, parsed
     on the spot (on error the question stays). Anyone else's text goes to the other handlers."""
     message = update.effective_message
@@ -285,7 +282,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     t = person_translator(update, context, wizard.community)
     step = wizard.step
     try:
-        rt = runtime(context)
+        rt = context.runtime
         wizard.answer(step, message.text, rt.clock(), rt.settings.max_fee_percent)
     except FormError as error:
         await message.reply_text(
@@ -310,7 +307,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def photo_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def photo_answer(update: Update, context: BotContext) -> None:
     """A photo from someone in the wizard: with an item line as its caption, that item with
     its picture; without a caption, the purchase's picture. Anyone else's photo goes on to
     the other handlers (a payment receipt)."""
@@ -323,7 +320,7 @@ async def photo_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if wizard is None:
         return
     t = person_translator(update, context, wizard.community)
-    rt = runtime(context)
+    rt = context.runtime
     file_id = message.photo[-1].file_id
     try:
         if caption:
@@ -356,7 +353,7 @@ async def photo_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
-async def not_a_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_a_photo(update: Update, context: BotContext) -> None:
     """A picture sent as a file, or a sticker, from someone in the wizard: Telegram keeps no
     photo of it, so it cannot go above a card."""
     message = update.effective_message
@@ -379,12 +376,12 @@ OFFERED_PRICE_LISTS = 3
 
 
 async def _price_list_items(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, list_id: int, t: Translator
+    update: Update, context: BotContext, wizard: Wizard, list_id: int, t: Translator
 ) -> None:
     """📋 Items of <supplier> at the items question: that price list's items, added."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         price_list = await uow.price_lists.get(list_id, user.id)
     if price_list is None:
@@ -533,7 +530,7 @@ async def adopt_campaign(press: Press) -> None:
         await _ask(press.update, press.context, wizard, Step.PREVIEW)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """Skip, Done, Publish, Edit, Cancel and the field list, checked against the wizard's step."""
     query = update.callback_query
     assert query is not None
@@ -553,14 +550,14 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _pressed(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     wizard: Wizard,
     action: Action,
     args: tuple[int, ...],
     t: Translator,
 ) -> None:
     """What a current button does (`is_current` said it belongs to this question)."""
-    step, now = wizard.step, runtime(context).clock()
+    step, now = wizard.step, context.runtime.clock()
     if action is Action.WIZARD_CANCEL:
         await _cancel(update, context, wizard)
     elif action is Action.WIZARD_DONE:
@@ -581,7 +578,7 @@ async def _pressed(
             value = saved_point_answer(wizard, now)
         else:
             value = wizard.last_pay_to
-        wizard.answer(step, value, now, runtime(context).settings.max_fee_percent)
+        wizard.answer(step, value, now, context.runtime.settings.max_fee_percent)
         await _ask(update, context, wizard, step_after(wizard, step))
     elif action is Action.WIZARD_EDIT:
         await edit_menu(update, context, t)
@@ -608,7 +605,7 @@ async def _pressed(
 
 async def _items_not_done(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     wizard: Wizard,
     t: Translator,
     error: FormError,
@@ -624,7 +621,7 @@ async def _items_not_done(
     )  # fmt: skip
 
 
-async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def back(update: Update, context: BotContext) -> None:
     """/back: the previous question."""
     wizard = await _load(update, context)
     if wizard is None:
@@ -636,7 +633,7 @@ async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             # Items (enter again), and none sent yet: the items as they were.
             state = wizard.state()
             state["answers"].pop()
-            rt = runtime(context)
+            rt = context.runtime
             wizard = Wizard.restored(
                 state, wizard.community, rt.clock(), rt.settings.max_fee_percent, wizard.campaign
             )
@@ -651,7 +648,7 @@ async def back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: drop the purchase being made; nothing was saved."""
     wizard = await _load(update, context)
     if wizard is None:
@@ -661,7 +658,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard) -> None:
+async def _cancel(update: Update, context: BotContext, wizard: Wizard) -> None:
     await _save(update, context, None, wizard.community.chat_id)
     chat = update.effective_chat
     assert chat is not None

@@ -6,7 +6,7 @@ before, a warning above them."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from domain import services
 from domain.errors import DomainError
@@ -15,12 +15,12 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import Purchase
 from domain.receipts import Receipt
 from handlers.purchase_card import not_done
-from handlers.runtime import Registration, person_translator, runtime, written_to_translator
+from handlers.runtime import BotContext, Registration, person_translator, written_to_translator
 from runtime.receipt_pictures import receipt_picture
 from texts.receipts_view import receipt_message, receipt_refusal, receipt_sent
 
 
-async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receipt_photo(update: Update, context: BotContext) -> None:
     """A photo in the private chat is a receipt: it says "I paid" for the one purchase the
     member is paying — or, while her claim waits for the head, it is one more receipt of it
     (a sharper one, one for the rest) — and reaches the head with the buttons to answer,
@@ -30,7 +30,7 @@ async def receipt_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user = update.effective_user
     assert message is not None and user is not None and message.photo
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     goal = await services.receipt_goal(rt.database.unit_of_work(), user.id)
     refusal = receipt_refusal(t, goal)
     if refusal:

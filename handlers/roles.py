@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from domain import services
 from domain.errors import N_, DomainError
@@ -17,11 +16,11 @@ from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, HandlerUnitOfWork
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Registration,
     actor_for,
     in_private,
     person_translator,
-    runtime,
     typed_person,
 )
 from texts.i18n import Translator, pick_language
@@ -47,7 +46,7 @@ class GrantTexts:
 
 async def grant_by_id(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     grant: Callable[
         [HandlerUnitOfWork, Actor, int, datetime, services.TellGranted], Awaitable[bool]
     ],
@@ -64,7 +63,7 @@ async def grant_by_id(
         await _reply(update, t.gettext(texts.usage))
         return
     user_id = int(args[0])
-    rt = runtime(context)
+    rt = context.runtime
     now = rt.clock()
     uow = rt.database.unit_of_work(update.update_id)
     reached = False
@@ -102,7 +101,7 @@ async def grant_by_id(
     await _reply(update, t.gettext(texts.granted).format(person=person) + " " + told)
 
 
-async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def make_operator(update: Update, context: BotContext) -> None:
     """/operator <user id>: a platform admin lets someone run campaigns."""
     await grant_by_id(update, context, services.grant_operator, GrantTexts(
         usage=N_("Write /operator and the person's Telegram user id."),
@@ -115,7 +114,7 @@ async def make_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     ))  # fmt: skip
 
 
-async def make_driver(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def make_driver(update: Update, context: BotContext) -> None:
     """/driver <user id>: an operator lets someone drive a line."""
     await grant_by_id(update, context, services.grant_driver, GrantTexts(
         usage=N_("Write /driver and the person's Telegram user id."),

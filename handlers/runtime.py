@@ -23,7 +23,14 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+    filters,
+)
 
 from domain import services
 from domain.community import Community, CommunityChange
@@ -47,7 +54,29 @@ ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 # A handler and its group: each handlers module lists its own in HANDLERS, and the Application
 # factory (bot/app.py) only collects them.
 Registration = tuple[BaseHandler[Any, Any, Any], int]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]
+
+
+class BotData:
+    """What the application keeps across updates (its `bot_data`): the runtime, made in
+    `post_init`; the composition root (bot/process.py) keeps its process's parts beside it."""
+
+    runtime: Runtime | None = None
+
+    def made_runtime(self) -> Runtime:
+        if self.runtime is None:  # PTB handles no update before post_init has run
+            raise RuntimeError("the runtime is made in post_init, and was not yet")
+        return self.runtime
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every handler gets: `context.runtime` is the runtime, typed."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.bot_data.made_runtime()
+
+
+Handler = Callable[[Update, BotContext], Any]
 
 
 def on_buttons(handler: Handler, *actions: Action) -> list[Registration]:
@@ -141,22 +170,17 @@ def remember_latest(memory: OrderedDict[K, V], key: K, value: V, kept: int) -> N
         memory.popitem(last=False)
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    value: Runtime = context.bot_data["runtime"]
-    return value
-
-
 def community_translator(community: Community) -> Translator:
     """Messages to a chat speak the community's language and show its timezone."""
     return Translator(community.language, community.timezone)
 
 
 def person_translator(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, community: Community | None = None
+    update: Update, context: BotContext, community: Community | None = None
 ) -> Translator:
     """The language a person chose with /language, else their Telegram app's when we have
     it, else the community's, else the default."""
-    rt = runtime(context)
+    rt = context.runtime
     settings = rt.settings
     user = update.effective_user
     language = pick_language(
@@ -211,11 +235,11 @@ def written_to_translator(
 
 
 async def ensure_community(
-    context: ContextTypes.DEFAULT_TYPE, chat: Chat, language: str | None = None
+    context: BotContext, chat: Chat, language: str | None = None
 ) -> Community:
     """The community for a group chat, registered on first sight with the default settings,
     speaking `language` (the language of whoever added the bot) when it is one of ours."""
-    settings = runtime(context).settings
+    settings = context.runtime.settings
     fresh = Community(
         chat_id=chat.id,
         title=chat.title or "",
@@ -223,23 +247,23 @@ async def ensure_community(
         currency=settings.default_currency,
         language=pick_language(language, settings.default_language),
     )
-    return await services.register_community(runtime(context).database.unit_of_work(), fresh)
+    return await services.register_community(context.runtime.database.unit_of_work(), fresh)
 
 
-async def load_community(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Community | None:
-    async with runtime(context).database.unit_of_work() as uow:
+async def load_community(context: BotContext, chat_id: int) -> Community | None:
+    async with context.runtime.database.unit_of_work() as uow:
         return await uow.communities.get(chat_id)
 
 
 async def change_community(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     chat_id: int,
     changes: CommunityChange,
     update_id: int | None = None,
 ) -> None:
     """Write these settings of the community, and only these (a copy read before the last
     `await` may be stale: a whole save could undo a change made meanwhile)."""
-    async with runtime(context).database.unit_of_work(update_id) as uow:
+    async with context.runtime.database.unit_of_work(update_id) as uow:
         await uow.communities.change(chat_id, changes)
         await uow.commit()
 
@@ -259,11 +283,9 @@ def interrupting(found: Conversation | None, short_kinds: Collection[str]) -> di
     return {"previous": {"kind": found[0], "state": found[1]}}
 
 
-async def end_conversation(
-    context: ContextTypes.DEFAULT_TYPE, user_id: int, state: dict[str, Any]
-) -> None:
+async def end_conversation(context: BotContext, user_id: int, state: dict[str, Any]) -> None:
     """Back to where the person was before the short answer was asked for."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         await back_to_previous(uow, user_id, state, rt.clock())
         await uow.commit()
@@ -279,25 +301,25 @@ async def back_to_previous(
     )
 
 
-async def is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def is_chat_admin(context: BotContext, chat_id: int, user_id: int) -> bool:
     member = await context.bot.get_chat_member(chat_id, user_id)
     return member.status in ADMIN_STATUSES
 
 
-async def is_chat_member(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def is_chat_member(context: BotContext, chat_id: int, user_id: int) -> bool:
     member = await context.bot.get_chat_member(chat_id, user_id)
     return member.status in (*ADMIN_STATUSES, ChatMemberStatus.MEMBER)
 
 
-def actor_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+def actor_for(update: Update, context: BotContext) -> Actor:
     """The person behind the update, and whether they are a platform admin."""
     user = update.effective_user
     assert user is not None
-    return Actor(user.id, user.id in runtime(context).settings.admin_ids)
+    return Actor(user.id, user.id in context.runtime.settings.admin_ids)
 
 
 async def callback_or_refusal(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
+    update: Update, context: BotContext
 ) -> tuple[CallbackQuery, Callback] | None:
     """The pressed button's decoded data; a forged or unknown one is refused here, politely."""
     query = update.callback_query
@@ -316,7 +338,7 @@ class Press:
     """A button pressed and decoded: what every callback handler starts from."""
 
     update: Update
-    context: ContextTypes.DEFAULT_TYPE
+    context: BotContext
     query: CallbackQuery
     callback: Callback
     t: Translator  # the person's language
@@ -334,14 +356,14 @@ def on_press(handle: Callable[[Press], Awaitable[None]]) -> Handler:
     translator, the runtime and the actor."""
 
     @functools.wraps(handle)
-    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handler(update: Update, context: BotContext) -> None:
         pressed = await callback_or_refusal(update, context)
         if pressed is None:
             return
         query, callback = pressed
         t, rt, actor = (
             person_translator(update, context),
-            runtime(context),
+            context.runtime,
             actor_for(update, context),
         )
         await handle(Press(update, context, query, callback, t, rt, actor))
@@ -370,14 +392,14 @@ async def head_community(uow: HandlerUnitOfWork, user_id: int) -> Community | No
 
 
 async def managed_purchase(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     allowed: Callable[[Purchase, Actor], None] = ensure_can_manage,
 ) -> Purchase:
     """A purchase read for its head (or an admin) to act on — or for whom `allowed` lets act,
     such as a helper handing goods over; NotFound or NotAllowed else."""
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         purchase = await uow.purchases.read(purchase_id)
     if purchase is None or purchase.status is PurchaseStatus.DRAFT:  # a card never posted
         raise NotFound(N_("no such purchase"))
@@ -386,7 +408,7 @@ async def managed_purchase(
 
 
 async def load_report(
-    context: ContextTypes.DEFAULT_TYPE, purchase_id: int, actor: Actor
+    context: BotContext, purchase_id: int, actor: Actor
 ) -> tuple[Purchase, Report]:
     """A purchase and its head's report (names and amounts): for its head or an admin only."""
     purchase = await managed_purchase(context, purchase_id, actor)

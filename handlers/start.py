@@ -6,7 +6,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from domain import ledger
 from domain.community import Community
@@ -21,13 +21,13 @@ from handlers.order_editor import send_editor
 from handlers.pickup import open_by_token
 from handlers.purchase_card import send_photos
 from handlers.runtime import (
+    BotContext,
     Registration,
     anywhere,
     community_translator,
     in_private,
     load_community,
     person_translator,
-    runtime,
 )
 from texts import notices
 from texts.callback_data import Start, deep_link, keyboard, parse_start
@@ -35,13 +35,13 @@ from texts.card_view import card_text
 from texts.pickup_qr import pickup_link, qr_png, token_in
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greet a person who opened the bot; a deep link shows their order or a purchase."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         missed = await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.commit()
@@ -82,16 +82,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 CATCH_UP_SHOWN = 5
 
 
-async def catch_up(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, already_shown: int | None
-) -> None:
+async def catch_up(update: Update, context: BotContext, already_shown: int | None) -> None:
     """Someone who joined before opening the bot could not be sent the stop notice or the
     pickup notice: show them where each of their running purchases stands now, and the
     pickup notice with their code where the goods are there."""
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         purchases = await uow.purchases.list_for_member(user.id)
         missed = [p for p in purchases if p.status in CATCH_UP_STATUSES and p.id != already_shown]
@@ -131,11 +129,11 @@ async def catch_up(
 CATCH_UP_STATUSES = (PurchaseStatus.STOPPED, PurchaseStatus.ORDERED, PurchaseStatus.ARRIVED)
 
 
-async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int) -> None:
+async def show_order(update: Update, context: BotContext, purchase_id: int) -> None:
     """The order editor from the card's My order: the items' photos first, when they have."""
     message = update.effective_message
     assert message is not None
-    async with runtime(context).database.unit_of_work() as uow:
+    async with context.runtime.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is not None and community is not None:
         if not await _shown_to(update, context, purchase, community):
@@ -146,25 +144,23 @@ async def show_order(update: Update, context: ContextTypes.DEFAULT_TYPE, purchas
 
 
 async def _shown_to(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase: Purchase, community: Community
+    update: Update, context: BotContext, purchase: Purchase, community: Community
 ) -> bool:
     """Whether the person may see the purchase; a stranger is told whose it is instead."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
-    if await may_see(runtime(context), context.bot, user.id, purchase):
+    if await may_see(context.runtime, context.bot, user.id, purchase):
         return True
     t = person_translator(update, context, community)
     await message.reply_text(for_members_only(t, community))
     return False
 
 
-async def show_details(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, purchase_id: int
-) -> None:
+async def show_details(update: Update, context: BotContext, purchase_id: int) -> None:
     """The whole card in the private chat, then the person's own order editor under it."""
     message = update.effective_message
     assert message is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is not None and community is not None:
@@ -179,7 +175,7 @@ async def show_details(
     await send_editor(update, context, purchase_id)
 
 
-async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_button(update: Update, context: BotContext) -> None:
     """Any button whose data no handler recognised: a forged or very old one."""
     query = update.callback_query
     if query is not None:
@@ -188,7 +184,7 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_help(update: Update, context: BotContext) -> None:
     """List the commands a person can use."""
     message = update.effective_message
     if message is None:
@@ -206,7 +202,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "/help: this list\n"
         "Add me to your community chat to run group purchases there."
     )
-    example = Examples.of(t.timezone, runtime(context).clock())
+    example = Examples.of(t.timezone, context.runtime.clock())
     # Each word on its own: gettext calls inside f-strings are not extracted to the catalog.
     keys = {"title": _("Title"), "item": _("Item"), "deadline": _("Deadline"),
             "pickup": _("Pickup")}  # fmt: skip
@@ -260,7 +256,7 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reminders(update: Update, context: BotContext) -> None:
     """/reminders off (or on): deadline reminders for this person."""
     message = update.effective_message
     user = update.effective_user
@@ -273,7 +269,7 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             t.gettext("Send /reminders off to stop deadline reminders, /reminders on to get them.")
         )
         return
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         await uow.telegram.mark_started(user.id, rt.clock(), user.language_code)
         await uow.telegram.set_reminders(user.id, on=choice == "on")
@@ -285,7 +281,7 @@ async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def orders_in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def orders_in_group(update: Update, context: BotContext) -> None:
     """/orders in a community chat: orders are private, so the answer is the way there, in
     the community's language (the group reads it; her private chat speaks hers)."""
     message = update.effective_message

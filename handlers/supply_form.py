@@ -7,9 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services, weights
 from domain.errors import N_, DomainError, NotFound
@@ -18,17 +15,17 @@ from domain.ports import AlreadyProcessed, UnitOfWork
 from domain.purchase import Purchase
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Registration,
     actor_for,
     in_private,
     managed_purchase,
     person_translator,
     purchase_command,
-    runtime,
 )
 from texts.i18n import Translator
 
-FormSender = Callable[[Update, ContextTypes.DEFAULT_TYPE, int, Actor, Translator], Awaitable[None]]
+FormSender = Callable[[Update, BotContext, int, Actor, Translator], Awaitable[None]]
 
 
 def supply_form(t: Translator, purchase: Purchase) -> str:
@@ -47,9 +44,7 @@ def supply_form(t: Translator, purchase: Purchase) -> str:
     return "\n".join(lines)
 
 
-async def _send_form(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, how: str, form: str
-) -> None:
+async def _send_form(update: Update, context: BotContext, how: str, form: str) -> None:
     """How to fill the form in, then the form to copy: two messages."""
     chat = update.effective_chat
     assert chat is not None
@@ -59,7 +54,7 @@ async def _send_form(
 
 async def send_supply_form(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -88,7 +83,7 @@ def weights_form(t: Translator, purchase: Purchase) -> str:
 
 async def send_weights_form(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -106,7 +101,7 @@ async def send_weights_form(
 
 async def _form_answer(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     usage: str,
     send_form: FormSender,
     save: Callable[[UnitOfWork, int, Actor, str], Awaitable[list[int]]],
@@ -115,7 +110,7 @@ async def _form_answer(
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     purchase_id, rest = purchase_command(message.text)
     if purchase_id is None:
         await message.reply_text(t.gettext(usage))
@@ -142,13 +137,13 @@ async def _form_answer(
     )
 
 
-async def supplier_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def supplier_confirmed(update: Update, context: BotContext) -> None:
     """/supply <purchase> with one line per item: what the supplier confirmed."""
     usage = N_("Press “What the supplier confirmed” on the purchase's panel (/purchases).")
     await _form_answer(update, context, usage, send_supply_form, services.confirm_supply)
 
 
-async def weighed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def weighed(update: Update, context: BotContext) -> None:
     """/weights <purchase> with numbered lines: what members' goods sold by weight weigh."""
     usage = N_("Press “⚖️ Enter weights” on the purchase's panel (/purchases).")
     await _form_answer(update, context, usage, send_weights_form, services.enter_weights)

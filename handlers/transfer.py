@@ -7,9 +7,6 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services
 from domain.errors import N_, DomainError, NotFound
@@ -18,6 +15,7 @@ from domain.ports import AlreadyProcessed
 from domain.purchase import STATUS_WORDS
 from handlers.purchase_card import not_done
 from handlers.runtime import (
+    BotContext,
     Press,
     Registration,
     actor_for,
@@ -26,7 +24,6 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     person_translator,
-    runtime,
     typed_person,
 )
 from texts.callback_data import Action, encode
@@ -39,7 +36,7 @@ ADMIN_LIST_LIMIT = 50
 
 async def send_candidates(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     purchase_id: int,
     actor: Actor,
     t: Translator,
@@ -129,13 +126,13 @@ def admin_usage(t: Translator) -> str:
     )
 
 
-async def admin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def admin_command(update: Update, context: BotContext) -> None:
     """/admin: the purchases still running, with their heads; /admin reassign <purchase> <user>."""
     message = update.effective_message
     assert message is not None and message.text is not None
     t = person_translator(update, context)
     actor = actor_for(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     if not actor.is_admin:
         await message.reply_text(t.gettext("/admin is for the platform's admins only."))
         return

@@ -9,9 +9,6 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from domain import services
 from domain.errors import DomainError
@@ -19,9 +16,9 @@ from domain.purchase import Purchase
 from domain.views import card_summary
 from handlers.purchase_card import publish_and_post, send_photos
 from handlers.runtime import (
+    BotContext,
     person_translator,
     redraw,
-    runtime,
 )
 from handlers.wizard_steps import (
     DONE,
@@ -36,7 +33,7 @@ from texts.card_view import MAX_MESSAGE_LENGTH, card_text, check_card_fits, visi
 from texts.i18n import Translator
 
 
-async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Translator) -> None:
+async def edit_menu(update: Update, context: BotContext, t: Translator) -> None:
     chat = update.effective_chat
     assert chat is not None
     buttons = [
@@ -54,7 +51,7 @@ async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, t: Trans
 
 async def show_preview(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     wizard: Wizard,
     edit: Message | None = None,
 ) -> None:
@@ -63,7 +60,7 @@ async def show_preview(
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None and user is not None
-    rt = runtime(context)
+    rt = context.runtime
     t = person_translator(update, context, wizard.community)
     edit_button, cancel_button = _edit_button(t), _cancel_button(t)
     try:
@@ -123,10 +120,8 @@ def access_button(t: Translator, purchase: Purchase) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=encode(Action.WIZARD_ACCESS, opened))
 
 
-async def publish(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wizard: Wizard, t: Translator
-) -> None:
-    rt = runtime(context)
+async def publish(update: Update, context: BotContext, wizard: Wizard, t: Translator) -> None:
+    rt = context.runtime
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
@@ -179,11 +174,11 @@ async def publish(
     await context.bot.send_message(chat.id, published.format(title=wizard.community.title))
 
 
-async def end_wizard(update: Update, context: ContextTypes.DEFAULT_TYPE, community_id: int) -> None:
+async def end_wizard(update: Update, context: BotContext, community_id: int) -> None:
     """Out of the wizard (the purchase is saved, or dropped): only the community is kept."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         state: dict[str, Any] = {"community_id": community_id}
         await uow.telegram.save_conversation(user.id, DONE, state, rt.clock())

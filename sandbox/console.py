@@ -13,9 +13,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from telegram.ext import Application
-
-from bot.app import polling
+from bot.lifecycle import polling
+from bot.process import BotApplication
 from sandbox.cast import Cast, CastUnreadable
 from sandbox.chat_page import ChatPage
 from sandbox.driver import Sandbox
@@ -169,7 +168,7 @@ class SandboxCannotStart(Exception):
 
 
 async def run_console(
-    build: Callable[[TelegramSandbox], Application],  # type: ignore[type-arg]
+    build: Callable[[TelegramSandbox], BotApplication],
     port: int = 0,
     page_port: int = 8080,
     cast: Cast | None = None,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+
+import grimp
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = (REPO / "docs" / "ARCHITECTURE.md").read_text()
@@ -27,3 +30,16 @@ def test_every_room_is_on_the_page_and_under_the_contracts() -> None:
     assert set(config["root_packages"]) == set(ROOMS)
     for room in ROOMS:
         assert f"| `{room}/` |" in PAGE, room
+
+
+def test_no_module_of_ours_imports_one_that_imports_it_back() -> None:
+    """The arrows run one way: a circle (bot/app.py and bot/webhook.py once imported each
+    other) means neither can be read, tested or started without the other. Imports inside
+    functions count; imports only for type checking do not, since they never run."""
+    graph = grimp.build_graph(*ROOMS, exclude_type_checking_imports=True)
+    arrows = {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+    assert len(arrows) > 150
+    try:
+        tuple(TopologicalSorter(arrows).static_order())
+    except CycleError as error:
+        raise AssertionError(f"an import circle: {' -> '.join(error.args[1])}") from None

@@ -6,7 +6,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.app import polling
+from bot.lifecycle import polling
 from sandbox.driver import Sandbox
 from tests.support.running import bot_running, sandbox_running
 

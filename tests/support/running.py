@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from bot.app import build_application, polling
+from bot.app import build_application
+from bot.lifecycle import polling
 from bot.settings import Settings
 from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
@@ -82,7 +83,7 @@ async def bot_running(
     )
     application = build_application(configured, clock or ShiftedClock())
     async with polling(application):
-        yield application.bot_data["runtime"]
+        yield application.bot_data.made_runtime()
 
 
 async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:

@@ -36,7 +36,6 @@ from handlers.runtime import (
     head_community,
     in_private,
     is_chat_admin,
-    people_names,
     person_translator,
     purchase_command,
 )
@@ -417,7 +416,7 @@ async def commission(update: Update, context: BotContext) -> None:
     if not lines:  # a file with nothing to bill says less than this sentence
         await _reply(update, t.gettext("No campaign of yours has commission to show yet."))
         return
-    heads = await people_names(context.bot, [line.head_id for line in lines], t)
+    heads = await context.runtime.names.readable(context.bot, [line.head_id for line in lines], t)
     rows = statement_rows(t, lines, titles, names, heads)
     total = sum((line.commission for line in lines[1:]), lines[0].commission)
     caption = t.gettext("Commission statement") + f": {t.money(total)}"

@@ -9,24 +9,16 @@ import contextlib
 from telegram import Update
 from telegram.error import TelegramError
 
-from handlers.runtime import Runtime
-from texts.i18n import Translator, pick_language
-
-
-def _translator(rt: Runtime, update: Update) -> Translator:
-    user = update.effective_user
-    language = pick_language(
-        rt.chosen_languages.get(user.id) if user else None,
-        user.language_code if user else None,
-        rt.settings.default_language,
-    )
-    return Translator(language, rt.settings.default_timezone)
+from handlers.runtime import Runtime, speaker_translator
 
 
 async def turn_away(rt: Runtime, update: Update, first: bool) -> None:
     """An update not taken: a pressed button hears it was not taken (so nobody thinks it
     counted); the first of a flood also brings a note to slow down, in the private chat."""
-    t = _translator(rt, update)
+    user = update.effective_user
+    t = speaker_translator(
+        rt, user.id if user else None, user.language_code if user else None, None
+    )
     with contextlib.suppress(TelegramError):  # a courtesy: nothing depends on it arriving
         if update.callback_query is not None:
             await update.callback_query.answer(

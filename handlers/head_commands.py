@@ -41,7 +41,7 @@ from handlers.runtime import (
 )
 from texts import notices
 from texts.callback_data import Action
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator, speaking
 from texts.notices import unreachable_text
 from texts.step_questions import slots_text, step_markup, step_question
 
@@ -342,8 +342,8 @@ async def message_all(update: Update, context: BotContext) -> None:
             now = rt.clock()
             await uow.telegram.told_unreachable(purchase_id, out_of_reach, now)
             for member in members:
-                reader = Translator(
-                    pick_language(languages.get(member), community.language), community.timezone
+                reader = speaking(
+                    languages.get(member), community.language, timezone=community.timezone
                 )
                 text = reader.gettext("📣 From the head of {title}:").format(
                     title=f"<b>{escape(purchase.title)}</b>"

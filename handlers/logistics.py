@@ -44,15 +44,13 @@ from handlers.runtime import (
     in_private,
     interrupting,
     is_chat_admin,
-    known_names,
     on_buttons,
     on_press,
-    people_names,
     person_translator,
     redraw,
 )
 from texts.callback_data import Action
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator, speaking
 from texts.logistics_view import (
     cost_rows,
     delivered_to_head,
@@ -198,11 +196,10 @@ async def _head_names(context: BotContext, line: Line, t: Translator) -> dict[in
     names: dict[int, str] = {}
     for visit in line.visits:
         stop = visit.stop
-        try:
-            member = await context.bot.get_chat_member(stop.community_id, stop.head_id)
-            names[stop.head_id] = member.user.full_name
-        except TelegramError:
-            names[stop.head_id] = t.gettext("the head of {community}").format(community=stop.title)
+        name = await context.runtime.names.in_chat(context.bot, stop.community_id, stop.head_id)
+        names[stop.head_id] = name or t.gettext("the head of {community}").format(
+            community=stop.title
+        )
     return names
 
 
@@ -275,7 +272,7 @@ async def plan_routes(update: Update, context: BotContext) -> None:
                 "vehicle; each driver (made so with /driver) drives one vehicle."
             ).format(timezone=timezone, currency=currency),
         )
-        names = await known_names(context.bot, known)
+        names = await context.runtime.names.known(context.bot, known)
         await _reply(update, route_form(t, words[1], depot, known, names))
         if campaign_id is not None:
             not_yet = await services.not_yet_plannable(
@@ -299,7 +296,9 @@ async def plan_routes(update: Update, context: BotContext) -> None:
     except DomainError as error:
         await _reply(update, not_done(t, error))
         return
-    drivers = await people_names(context.bot, [line.driver_id for line in plan.lines], t)
+    drivers = await context.runtime.names.readable(
+        context.bot, [line.driver_id for line in plan.lines], t
+    )
     board = await _reply(update, plan_text(t, plan, drivers), parse_mode=ParseMode.HTML)
     async with rt.database.unit_of_work() as uow:
         await uow.logistics.set_board(plan.id, board.chat_id, board.message_id)
@@ -357,8 +356,12 @@ async def _translator_of(
     rt = context.runtime
     async with rt.database.unit_of_work() as uow:
         languages = await uow.telegram.languages([user_id])
-    fallback = community.language if community else rt.settings.default_language
-    return Translator(pick_language(languages.get(user_id), fallback), timezone)
+    return speaking(
+        languages.get(user_id),
+        community.language if community else None,
+        rt.settings.default_language,
+        timezone=timezone,
+    )
 
 
 async def _refresh_board(context: BotContext, plan: RoutePlan) -> None:
@@ -369,7 +372,9 @@ async def _refresh_board(context: BotContext, plan: RoutePlan) -> None:
     if board is None:
         return
     t = await _translator_of(context, plan.operator_id, plan.timezone)
-    drivers = await people_names(context.bot, [line.driver_id for line in plan.lines], t)
+    drivers = await context.runtime.names.readable(
+        context.bot, [line.driver_id for line in plan.lines], t
+    )
     try:
         await context.bot.edit_message_text(
             plan_text(t, plan, drivers), board[0], board[1], parse_mode=ParseMode.HTML
@@ -599,7 +604,9 @@ async def scorecards_of_month(update: Update, context: BotContext) -> None:
         return
     limits = await services.thresholds(rt.database.unit_of_work())
     of_month = [card for (_head, m), card in cards.items() if m == month]
-    names = await people_names(context.bot, [card.head_id for card in of_month], t)
+    names = await context.runtime.names.readable(
+        context.bot, [card.head_id for card in of_month], t
+    )
     await _reply(update, ranking_text(t, month, of_month, limits, names),
                  parse_mode=ParseMode.HTML)  # fmt: skip
 
@@ -634,7 +641,7 @@ async def my_scorecard(update: Update, context: BotContext) -> None:
         await _reply(update, t.gettext("No purchases to score yet."))
         return
     card = cards.get((head_id, month)) or Scorecard(head_id, month)
-    names = await people_names(context.bot, [head_id], t)
+    names = await context.runtime.names.readable(context.bot, [head_id], t)
     await _reply(update, scorecard_text(t, card, limits, names[head_id]),
                  parse_mode=ParseMode.HTML)  # fmt: skip
     chart = await asyncio.to_thread(scorecard_chart, t, [c for _m, c in months][-12:])

@@ -20,10 +20,10 @@ from domain.usual_quantities import unit_cost_minor
 from domain.views import card_summary
 from handlers.admission import admission_for, for_members_only, may_see
 from handlers.order_editor import redraw_remembered_editor
-from handlers.runtime import Runtime
+from handlers.runtime import Runtime, speaker_translator
 from runtime.mini_app_auth import MiniAppUser
 from texts.card_view import item_rules, price_text
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator
 
 MAX_LINES = 200  # more lines than any purchase has items is not an order
 
@@ -37,15 +37,6 @@ class Refused(Exception):
         self.reason = reason
 
 
-def _translator(rt: Runtime, person: MiniAppUser, community_language: str, timezone: str
-                ) -> Translator:  # fmt: skip
-    language = pick_language(
-        rt.chosen_languages.get(person.user_id), person.language_code, community_language,
-        rt.settings.default_language,
-    )  # fmt: skip
-    return Translator(language, timezone)
-
-
 async def _load(
     bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int
 ) -> tuple[Purchase, Translator]:
@@ -54,9 +45,9 @@ async def _load(
     async with rt.database.reading() as uow:
         purchase, community = await uow.purchase_and_community(purchase_id)
     if purchase is None or community is None:  # drafts are hidden there too
-        t = _translator(rt, person, rt.settings.default_language, rt.settings.default_timezone)
+        t = speaker_translator(rt, person.user_id, person.language_code, None)
         raise Refused(404, t.reason(NotFound(N_("no such purchase"))))
-    t = _translator(rt, person, community.language, community.timezone)
+    t = speaker_translator(rt, person.user_id, person.language_code, community)
     try:
         shown = await may_see(rt, bot, person.user_id, purchase)
     except DomainError as error:  # Telegram did not answer
@@ -73,11 +64,7 @@ async def may_open(bot: Bot, rt: Runtime, person: MiniAppUser, purchase_id: int)
 
 def reopen(rt: Runtime, user_id: int | None, language_code: str | None) -> str:
     """What the page says when its launch data is refused: the only way on is Telegram's."""
-    language = pick_language(
-        rt.chosen_languages.get(user_id) if user_id is not None else None, language_code,
-        rt.settings.default_language,
-    )  # fmt: skip
-    return Translator(language).gettext(
+    return speaker_translator(rt, user_id, language_code, None).gettext(
         "This page has expired: close it and open the catalog again from the chat."
     )
 

@@ -28,10 +28,11 @@ from handlers.runtime import (
     on_press,
     person_translator,
     redraw,
+    speaker_translator,
 )
 from texts.callback_data import Action
 from texts.card_view import status_line
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator
 from texts.order_picker import WHOLE, EditorFocus, editor_message
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,7 @@ def editor_redrawer(rt: Runtime, bot: Bot) -> Callable[[tuple[int, int]], Awaita
             purchase, community = await uow.purchase_and_community(purchase_id)
         if purchase is None or community is None:
             return
-        language = pick_language(
-            rt.chosen_languages.get(user_id), spoken, community.language,
-            rt.settings.default_language,
-        )  # fmt: skip
-        t = Translator(language, community.timezone)
+        t = speaker_translator(rt, user_id, spoken, community)
         await _redraw(bot, rt, t, user_id, purchase, community)
 
     return redraw

@@ -21,9 +21,8 @@ from handlers.runtime import (
     actor_for,
     in_private,
     person_translator,
-    typed_person,
 )
-from texts.i18n import Translator, pick_language
+from texts.i18n import speaking
 
 
 async def _reply(update: Update, text: str) -> None:
@@ -73,7 +72,7 @@ async def grant_by_id(
         if user_id not in await uow.telegram.started_among([user_id]):
             return  # Telegram refuses a first message: she learns from whoever granted it
         languages = await uow.telegram.languages([user_id])
-        hers = Translator(pick_language(languages.get(user_id), rt.settings.default_language))
+        hers = speaking(languages.get(user_id), rt.settings.default_language)
         text = hers.gettext(texts.welcome).format(by=user.full_name)
         reached = await uow.outbox.enqueue(
             f"granted:{update.update_id}:{user_id}", user_id, {"text": text}, now
@@ -86,7 +85,7 @@ async def grant_by_id(
     except DomainError as error:
         await _reply(update, not_done(t, error))
         return
-    person = await typed_person(context.bot, user_id)
+    person = await context.runtime.names.typed(context.bot, user_id)
     if not granted:
         await _reply(update, t.gettext(texts.already).format(person=person))
         return

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from telegram import (
-    Bot,
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
@@ -22,7 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackContext,
@@ -39,6 +38,7 @@ from domain.permissions import Actor, ensure_can_manage
 from domain.ports import Database, HandlerUnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
 from domain.reports import Report, head_report
+from handlers.names import NameBook
 from runtime.card_refresher import CardRefresher
 from runtime.inbox import Inbox
 from runtime.membership import Memberships
@@ -48,7 +48,7 @@ from runtime.table_reader import TableReader
 from runtime.tap_batcher import TapBatcher
 from runtime.timeline import Timeline
 from texts.callback_data import Action, Callback, decode, is_action
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator, pick_language, speaking
 
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 # A handler and its group: each handlers module lists its own in HANDLERS, and the Application
@@ -134,6 +134,8 @@ class Runtime:
     chosen_languages: dict[int, str] = field(default_factory=dict)
     # Told of every choice, so that other processes of the bot update their cache too.
     language_chosen: Callable[[int, str | None], None] = lambda _user_id, _language: None
+    # People's names as Telegram shows them, for a few minutes (handlers/names.py).
+    names: NameBook = field(default_factory=NameBook)
     # Who is in which community chat, as Telegram said lately (handlers/admission.py).
     members: Memberships = field(default_factory=Memberships)
     # Uploaded tables are read in processes of their own, a few at a time.
@@ -175,53 +177,29 @@ def community_translator(community: Community) -> Translator:
     return Translator(community.language, community.timezone)
 
 
+def speaker_translator(
+    rt: Runtime, user_id: int | None, app_language: str | None, community: Community | None
+) -> Translator:
+    """Someone who wrote or tapped (in a chat, in the Mini App): the language they chose with
+    /language, else their Telegram app's, else the community's, else the default; in the
+    community's timezone, else the default one."""
+    return speaking(
+        rt.chosen_languages.get(user_id) if user_id is not None else None,
+        app_language,
+        community.language if community else None,
+        rt.settings.default_language,
+        timezone=community.timezone if community else rt.settings.default_timezone,
+    )
+
+
 def person_translator(
     update: Update, context: BotContext, community: Community | None = None
 ) -> Translator:
-    """The language a person chose with /language, else their Telegram app's when we have
-    it, else the community's, else the default."""
-    rt = context.runtime
-    settings = rt.settings
+    """The person behind the update (`speaker_translator`)."""
     user = update.effective_user
-    language = pick_language(
-        rt.chosen_languages.get(user.id) if user else None,
-        user.language_code if user else None,
-        community.language if community else None,
-        settings.default_language,
+    return speaker_translator(
+        context.runtime, user.id if user else None, user.language_code if user else None, community
     )
-    timezone = community.timezone if community else settings.default_timezone
-    return Translator(language, timezone)
-
-
-async def known_names(bot: Bot, user_ids: Collection[int]) -> dict[int, str]:
-    """The names Telegram gives now of those of `user_ids` it shows the bot (people it has
-    seen: in a chat with it, or who started it)."""
-    names = {}
-    for user_id in dict.fromkeys(user_ids):
-        try:
-            name = (await bot.get_chat(user_id)).full_name
-        except TelegramError:
-            continue
-        if name:
-            names[user_id] = name
-    return names
-
-
-async def people_names(bot: Bot, user_ids: Collection[int], t: Translator) -> dict[int, str]:
-    """People's names as Telegram gives them now; someone it no longer shows is "Person #n"
-    (their place in `user_ids`): a name to read, never a user id."""
-    known = await known_names(bot, user_ids)
-    return {
-        user_id: known.get(user_id) or t.gettext("Person #{number}").format(number=number)
-        for number, user_id in enumerate(dict.fromkeys(user_ids), 1)
-    }
-
-
-async def typed_person(bot: Bot, user_id: int) -> str:
-    """Someone named by the id a person typed: "Alice (10002)" — the name says who it is, the
-    id what was typed — or the id alone when Telegram does not show them."""
-    name = (await known_names(bot, [user_id])).get(user_id)
-    return f"{name} ({user_id})" if name else str(user_id)
 
 
 def written_to_translator(
@@ -229,9 +207,11 @@ def written_to_translator(
 ) -> Translator:
     """Someone the bot writes to first, with no update of theirs at hand: the language stored
     for them (`TelegramState.languages`), else the community's, in its timezone."""
-    fallback = community.language if community else None
-    timezone = community.timezone if community else "UTC"
-    return Translator(pick_language(languages.get(user_id), fallback), timezone)
+    return speaking(
+        languages.get(user_id),
+        community.language if community else None,
+        timezone=community.timezone if community else "UTC",
+    )
 
 
 async def ensure_community(

@@ -24,7 +24,6 @@ from handlers.runtime import (
     on_buttons,
     on_press,
     person_translator,
-    typed_person,
 )
 from texts.callback_data import Action, encode
 from texts.card_view import members_count
@@ -177,7 +176,7 @@ async def admin_command(update: Update, context: BotContext) -> None:
         return
     await message.reply_text(
         t.gettext("Done: purchase #{id} is now led by {user}.").format(
-            id=purchase_id, user=await typed_person(context.bot, new_head)
+            id=purchase_id, user=await context.runtime.names.typed(context.bot, new_head)
         )
     )
 

@@ -24,7 +24,7 @@ from storage.event_log import LoggedEvent
 from storage.outbox import Urgency
 from storage.unit_of_work import SqlUnitOfWork
 from texts import notices
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator, speaking
 
 DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
 
@@ -160,7 +160,7 @@ class EventNotices:
     def t(self, user_id: int | None = None) -> Translator:
         """The recipient's language (the community's for the chat)."""
         language = self.languages.get(user_id) if user_id is not None else None
-        return Translator(pick_language(language, self.community.language), self.community.timezone)
+        return speaking(language, self.community.language, timezone=self.community.timezone)
 
     async def send(
         self,

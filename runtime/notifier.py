@@ -21,7 +21,7 @@ from runtime.money_notices import MoneyNotices
 from storage.event_log import LoggedEvent
 from storage.unit_of_work import Database, SqlUnitOfWork
 from texts import notices
-from texts.i18n import Translator, pick_language
+from texts.i18n import speaking
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,8 @@ class Notifier(BackgroundLoop):
             others = [u for u in user_ids if purchase is not None and u != purchase.head_id]
             if purchase is not None and community is not None and others:
                 languages = await uow.telegram.languages([purchase.head_id])
-                t = Translator(
-                    pick_language(languages.get(purchase.head_id), community.language),
-                    community.timezone,
+                t = speaking(
+                    languages.get(purchase.head_id), community.language, timezone=community.timezone
                 )
                 # A helper from the group may be no member: named as the head added them.
                 names = [

@@ -16,7 +16,7 @@ from domain.purchase import Purchase, PurchaseStatus, reminder_due
 from storage.outbox import Urgency
 from storage.unit_of_work import Database, SqlUnitOfWork
 from texts import notices
-from texts.i18n import Translator, pick_language
+from texts.i18n import Translator, speaking
 
 HOUR = timedelta(hours=1)
 
@@ -42,8 +42,8 @@ class TimedNotices:
     ) -> dict[int, Translator]:
         languages = await uow.telegram.languages(user_ids)
         return {
-            user_id: Translator(
-                pick_language(languages.get(user_id), community.language), community.timezone
+            user_id: speaking(
+                languages.get(user_id), community.language, timezone=community.timezone
             )
             for user_id in user_ids
         }

@@ -140,3 +140,11 @@ class Translator:
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
             return str(format_decimal(value, locale=self.locale))
         return str(value)
+
+
+def speaking(*languages: str | None, timezone: str = "UTC") -> Translator:
+    """The one way a translator is made for a reader: the first of `languages` we have a
+    catalog for — in the order the house keeps (docs/ARCHITECTURE.md): the language a person
+    chose with /language, else their Telegram app's (or the one stored for them when the bot
+    writes first), else the community's, else the default — in `timezone`."""
+    return Translator(pick_language(*languages), timezone)

@@ -153,7 +153,8 @@ def make_targets() -> set[str]:
 
 
 def repository_files() -> list[str]:
-    return [p.relative_to(REPO).as_posix() for p in REPO.rglob("*") if ".venv" not in p.parts]
+    skipped = {".venv", ".git", "__pycache__", "test-artifacts"}
+    return [p.relative_to(REPO).as_posix() for p in REPO.rglob("*") if not skipped & set(p.parts)]
 
 
 def expanded(path: str) -> list[str]:

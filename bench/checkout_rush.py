@@ -36,8 +36,9 @@ from domain.community import Community
 from domain.permissions import Actor
 from domain.purchase import Purchase
 from sandbox.driver import Sandbox
-from sandbox.emulator import CHECKOUT_TIMEOUT, TelegramSandbox
+from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCheckout, SandboxUser
+from sandbox.payment_methods import CHECKOUT_TIMEOUT
 from storage.unit_of_work import Database
 
 CHAT_ID = -100_777

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.emulator import CHECKOUT_TIMEOUT, TelegramSandbox
+from sandbox.emulator import TelegramSandbox
 from sandbox.formatting import utf16_length
 from sandbox.model import (
     CallbackAnswer,
@@ -31,6 +31,7 @@ from sandbox.model import (
     SandboxMessage,
     SandboxUser,
 )
+from sandbox.payment_methods import CHECKOUT_TIMEOUT
 
 Match = str | re.Pattern[str] | Callable[[SandboxMessage], bool]
 

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 
+from sandbox.api_params import ApiError
 from sandbox.driver import Sandbox
-from sandbox.emulator import ApiError
 from sandbox.model import SandboxMessage
 from tests.support.running import ShiftedClock, bot_running, sandbox_running
 from tests.support.scenario import TIMEZONE, Community

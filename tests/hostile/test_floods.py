@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bench.file_limits import repeated_shared_string, rewritten, sheet
 from runtime import rate_limiter, update_processor
-from sandbox.emulator import sender_of
 from sandbox.model import SandboxMessage
+from sandbox.update_delivery import sender_of
 from storage.tables import InboxRow, ProcessedUpdateRow
 from tests.support.held_pace import HeldPace
 from tests.support.running import eventually

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from sandbox.api_params import Params
 from sandbox.driver import Sandbox
-from sandbox.emulator import Params
 from sandbox.fleet import WEBHOOK_PATH, Fleet, free_port
 from sandbox.process import BotProcess
 from tests.support.running import eventually, sandbox_running

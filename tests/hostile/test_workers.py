@@ -10,8 +10,8 @@ import re
 from sqlalchemy import select
 
 from sandbox.driver import Sandbox
-from sandbox.emulator import sender_of
 from sandbox.fleet import Fleet
+from sandbox.update_delivery import sender_of
 from storage.tables import InboxRow, ProcessedUpdateRow
 from storage.unit_of_work import Database
 from tests.support.running import eventually

@@ -1,6 +1,6 @@
 """Fixtures shared by every test: a real PostgreSQL server for the whole run (one for all of
-xdist's workers), and a fresh migrated database of each kind (SQLite, PostgreSQL) for every
-storage test."""
+xdist's workers), a fresh migrated database of each kind (SQLite, PostgreSQL) for every
+storage test, and the emulator running alone for the tests of the emulator itself."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from sandbox.driver import Sandbox
 from sandbox.postgres import PostgresCluster, find_postgres_bin
 from storage.migrate import upgrade
 from storage.unit_of_work import Database
+from tests.support.running import sandbox_running
 from tests.support.scenario import Community, community_running
 
 TEMPLATE_DATABASE = "groupbuy_template"
@@ -203,4 +205,11 @@ async def bilingual(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIte
     """The sandbox's community running in English, then in Russian (everyone's app and the
     chat), for tests of what people read."""
     async with community_running(sqlite_url, language=request.param) as running:
+        yield running
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """The emulator running with no bot, for the tests of the emulator itself."""
+    async with sandbox_running() as running:
         yield running

@@ -8,8 +8,29 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from domain.events import (
+    DeadlineExtended,
+    GoodsArrived,
+    HandedOver,
+    HandoverUndone,
+    HeadChanged,
+    HeadDecisionNeeded,
+    HelperAdded,
+    HelperRemoved,
+    MoqLost,
+    MoqReached,
+    PurchaseCancelled,
+    PurchaseCompleted,
+    PurchaseEdited,
+    PurchaseFailed,
+    PurchaseOrdered,
+    PurchaseStopped,
+    SoldOut,
+    TransferDeclined,
+    TransferOffered,
+)
 from domain.purchase import PurchaseStatus
-from runtime.event_notices import EventNotices
+from runtime.event_notices import EventNotices, reacts_to
 from storage.event_log import LoggedEvent
 from storage.outbox import Urgency
 from texts import notices
@@ -18,7 +39,8 @@ from texts.pickup_qr import pickup_link
 
 
 class CourseNotices(EventNotices):
-    async def on_PurchaseEdited(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseEdited)
+    async def on_purchase_edited(self, event: LoggedEvent) -> None:
         fields = [str(name) for name in event.payload["fields"]]
         purchase = self.purchase
         if not {"deadline", "pickup", "pay_to", "pay_by"} & set(fields):
@@ -38,12 +60,14 @@ class CourseNotices(EventNotices):
             )  # a slot they chose may be gone, or new ones came
             await self.send(f"edited:{event.id}:{member}", member, text, choice)
 
-    async def on_TransferOffered(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(TransferOffered)
+    async def on_transfer_offered(self, event: LoggedEvent) -> None:
         member = int(event.payload["to_member_id"])
         offer = notices.transfer_offer(self.t(member), self.purchase, int(event.payload["number"]))
         await self.send(f"transfer-offer:{event.id}", member, offer["text"], offer["reply_markup"])
 
-    async def on_TransferDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(TransferDeclined)
+    async def on_transfer_declined(self, event: LoggedEvent) -> None:
         purchase, member = self.purchase, int(event.payload["member_id"])
         text = (
             self.t(purchase.head_id)
@@ -52,7 +76,8 @@ class CourseNotices(EventNotices):
         )
         await self.send(f"transfer-declined:{event.id}", purchase.head_id, text)
 
-    async def on_HeadChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HeadChanged)
+    async def on_head_changed(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         old, new = int(event.payload["old_head_id"]), int(event.payload["new_head_id"])
         until = datetime.fromisoformat(str(event.payload["withdrawal_window_ends"]))
@@ -82,7 +107,8 @@ class CourseNotices(EventNotices):
                 to_old.format(name=escape(name), title=notices.title(purchase)),
             )
 
-    async def on_PurchaseStopped(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseStopped)
+    async def on_purchase_stopped(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         bot = self.bot_username
@@ -111,7 +137,8 @@ class CourseNotices(EventNotices):
             urgency=Urgency.URGENT,
         )
 
-    async def on_PurchaseFailed(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseFailed)
+    async def on_purchase_failed(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         await self.send(
@@ -126,7 +153,8 @@ class CourseNotices(EventNotices):
             notices.failed_text(self.t(purchase.head_id), purchase),
         )
 
-    async def on_PurchaseCancelled(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseCancelled)
+    async def on_purchase_cancelled(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         await self.uow.outbox.withdraw_deadline_reminders(purchase.id)
         reason = str(event.payload.get("reason", ""))
@@ -141,14 +169,16 @@ class CourseNotices(EventNotices):
             lambda t, m: notices.cancelled_to_member(t, purchase, reason, self.accounts.get(m)),
         )
 
-    async def on_DeadlineExtended(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(DeadlineExtended)
+    async def on_deadline_extended(self, event: LoggedEvent) -> None:
         await self.send(
             f"extended:{event.id}",
             self.purchase.community_id,
             notices.extended_text(self.t(), self.purchase),
         )
 
-    async def on_HeadDecisionNeeded(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HeadDecisionNeeded)
+    async def on_head_decision_needed(self, event: LoggedEvent) -> None:
         payload = notices.decision_needed(self.t(self.purchase.head_id), self.purchase)
         await self.send(
             f"decide:{event.id}", self.purchase.head_id, payload["text"], payload["reply_markup"]
@@ -157,10 +187,12 @@ class CourseNotices(EventNotices):
     # The newest crossing of the minimum among this round's events: told once, in `finish`.
     moq_crossing: int | None = None
 
-    async def on_MoqReached(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(MoqReached)
+    async def on_moq_reached(self, event: LoggedEvent) -> None:
         self.moq_crossing = event.id
 
-    async def on_MoqLost(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(MoqLost)
+    async def on_moq_lost(self, event: LoggedEvent) -> None:
         self.moq_crossing = event.id
 
     async def finish(self) -> None:
@@ -190,7 +222,8 @@ class CourseNotices(EventNotices):
             await self.send(f"{series}:{crossing}:lost", head, text)
             await self.uow.events.tell_moq(purchase.id, reached=False)
 
-    async def on_SoldOut(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(SoldOut)
+    async def on_sold_out(self, event: LoggedEvent) -> None:
         item_id = int(event.payload["item_id"])
         await self.send(
             f"soldout:{self.purchase.id}:{item_id}",
@@ -198,7 +231,8 @@ class CourseNotices(EventNotices):
             notices.sold_out(self.t(self.purchase.head_id), self.purchase, item_id),
         )
 
-    async def on_PurchaseOrdered(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseOrdered)
+    async def on_purchase_ordered(self, event: LoggedEvent) -> None:
         # Only those who get something: a member the supplier's cut left with nothing was
         # told so by the change itself, and "ordered" would say the opposite.
         await self._to_members(
@@ -206,7 +240,8 @@ class CourseNotices(EventNotices):
             members=sorted(self.purchase.final_lines()),
         )  # fmt: skip
 
-    async def on_GoodsArrived(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(GoodsArrived)
+    async def on_goods_arrived(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         await self.send(
             f"arrived:{purchase.id}:chat",
@@ -249,7 +284,8 @@ class CourseNotices(EventNotices):
         photo = {"qr": qr, "caption": caption, "parse_mode": "HTML"}
         await self.enqueue(key, member, photo, markup, Urgency.URGENT)
 
-    async def on_HelperAdded(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HelperAdded)
+    async def on_helper_added(self, event: LoggedEvent) -> None:
         helper = int(event.payload["user_id"])
         await self.send(
             f"helper:{self.purchase.id}:{helper}:{event.id}",
@@ -257,7 +293,8 @@ class CourseNotices(EventNotices):
             notices.helper_added(self.t(helper), self.purchase),
         )
 
-    async def on_HelperRemoved(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HelperRemoved)
+    async def on_helper_removed(self, event: LoggedEvent) -> None:
         helper = int(event.payload["user_id"])
         await self.send(
             f"helper-off:{self.purchase.id}:{helper}:{event.id}",
@@ -265,7 +302,8 @@ class CourseNotices(EventNotices):
             notices.helper_removed(self.t(helper), self.purchase),
         )
 
-    async def on_HandoverUndone(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HandoverUndone)
+    async def on_handover_undone(self, event: LoggedEvent) -> None:
         member = int(event.payload["member_id"])
         await self.send(
             f"undone:{self.purchase.id}:{member}:{event.id}",
@@ -273,7 +311,8 @@ class CourseNotices(EventNotices):
             notices.handover_undone_text(self.t(member), self.purchase, member),
         )
 
-    async def on_PurchaseCompleted(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PurchaseCompleted)
+    async def on_purchase_completed(self, event: LoggedEvent) -> None:
         """The head hears what was not collected (the leftovers); those members are told;
         the card, which now says Completed, is unpinned."""
         purchase = self.purchase
@@ -299,7 +338,8 @@ class CourseNotices(EventNotices):
                 f"unpin:{purchase.id}", card.chat_id, {"unpin": card.message_id}, self.now
             )
 
-    async def on_HandedOver(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(HandedOver)
+    async def on_handed_over(self, event: LoggedEvent) -> None:
         member = int(event.payload["member_id"])
         await self.send(
             f"received:{self.purchase.id}:{member}",

@@ -5,17 +5,25 @@ amount and account once per round, enqueueing in the caller's transaction).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from domain import checkout
 from domain.billing import AmountDue, amounts_due
 from domain.community import Community
-from domain.events import AmountsChanged, MemberAmounts
+from domain.events import (
+    AmountsChanged,
+    Event,
+    MemberAmounts,
+    MemberJoined,
+    MemberWithdrew,
+    OrderChanged,
+    PurchasePublished,
+)
 from domain.ledger import Account, accounts
 from domain.money import Money
 from domain.personal_data import is_pseudonym
@@ -26,7 +34,25 @@ from storage.unit_of_work import SqlUnitOfWork
 from texts import notices
 from texts.i18n import Translator, speaking
 
-DIGEST_KINDS = frozenset({"MemberJoined", "OrderChanged", "MemberWithdrew"})
+# Told to the head in one digest a minute, not one by one.
+DIGEST_KINDS = frozenset(kind.__name__ for kind in (MemberJoined, OrderChanged, MemberWithdrew))
+# Told by something else than a notice: a published purchase is its card in the group.
+UNTOLD_KINDS = frozenset(kind.__name__ for kind in (PurchasePublished,))
+
+Reaction = Callable[[Any, LoggedEvent], Awaitable[None]]
+
+
+def reacts_to(*kinds: type[Event]) -> Callable[[Reaction], Reaction]:
+    """Marks a notice method as what one or more kinds of event call for. Named by the event's
+    class, not by a string: an event renamed is renamed here too (or nothing imports), and
+    `EventNotices` refuses a kind claimed twice; tests/test_notices.py checks that every kind
+    of event is told exactly one way."""
+
+    def mark(method: Reaction) -> Reaction:
+        method.__dict__["reacts_to"] = tuple(kind.__name__ for kind in kinds)
+        return method
+
+    return mark
 
 
 # A Telegram message holds 4096 characters: a digest of a rush names the first people only.
@@ -115,7 +141,21 @@ def impact_from(payload: dict[str, Any], purchase_id: int) -> AmountsChanged:
 
 class EventNotices:
     """The messages one purchase's new events call for, enqueued in the caller's transaction.
-    One method per event kind, `on_<kind>`, in the notices built on this."""
+    The notices built on this mark one method per event kind with `@reacts_to`."""
+
+    # Event kind → the method that tells it, gathered from this class and its bases.
+    reactions: ClassVar[dict[str, Reaction]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        reactions: dict[str, Reaction] = {}
+        for owner in reversed(cls.__mro__):
+            for method in vars(owner).values():
+                for kind in getattr(method, "reacts_to", ()):
+                    if reactions.get(kind, method) is not method:
+                        raise TypeError(f"{cls.__name__}: two notices react to {kind}")
+                    reactions[kind] = method
+        cls.reactions = reactions
 
     def __init__(
         self,
@@ -221,9 +261,9 @@ class EventNotices:
             if event.kind in DIGEST_KINDS:
                 continue
             handled.append(event.id)
-            react = getattr(self, f"on_{event.kind}", None)
+            react = self.reactions.get(event.kind)
             if react is not None:
-                await react(event)
+                await react(self, event)
         await self.finish()
         return handled
 

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from html import escape
 
-from runtime.event_notices import EventNotices, impact_from
+from domain.events import (
+    AmountsChanged,
+    PaidInTelegram,
+    PaymentClaimed,
+    PaymentConfirmed,
+    PaymentRejected,
+    RefundRecorded,
+    UnpaidReminded,
+    WithdrawalDeclined,
+    WithdrawalRequested,
+)
+from runtime.event_notices import EventNotices, impact_from, reacts_to
 from storage.event_log import LoggedEvent
 from storage.outbox import Urgency
 from texts import notices
@@ -15,7 +26,8 @@ from texts.callback_data import Action, encode
 
 
 class MoneyNotices(EventNotices):
-    async def on_WithdrawalRequested(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(WithdrawalRequested)
+    async def on_withdrawal_requested(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         member = int(event.payload["member_id"])
         t = self.t(purchase.head_id)
@@ -49,7 +61,8 @@ class MoneyNotices(EventNotices):
         }
         await self.send(f"withdrawal-request:{event.id}", purchase.head_id, text, markup)
 
-    async def on_WithdrawalDeclined(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(WithdrawalDeclined)
+    async def on_withdrawal_declined(self, event: LoggedEvent) -> None:
         member = int(event.payload["member_id"])
         text = (
             self.t(member)
@@ -61,7 +74,8 @@ class MoneyNotices(EventNotices):
         )
         await self.send(f"declined:{event.id}", member, text)
 
-    async def on_PaymentClaimed(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PaymentClaimed)
+    async def on_payment_claimed(self, event: LoggedEvent) -> None:
         if event.payload.get("with_receipt"):
             return  # the receipt photo reached the head with the buttons
         purchase, member = self.purchase, int(event.payload["member_id"])
@@ -77,7 +91,8 @@ class MoneyNotices(EventNotices):
             f"payment-claimed:{event.id}", purchase.head_id, notice["text"], notice["reply_markup"]
         )
 
-    async def on_PaymentConfirmed(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PaymentConfirmed)
+    async def on_payment_confirmed(self, event: LoggedEvent) -> None:
         member, number = int(event.payload["member_id"]), int(event.payload["entry"])
         entry = next((e for e in self.purchase.ledger if e.number == number), None)
         if entry is None:
@@ -87,7 +102,8 @@ class MoneyNotices(EventNotices):
         )
         await self.send(f"payment-confirmed:{event.id}", member, text, urgency=Urgency.URGENT)
 
-    async def on_PaidInTelegram(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PaidInTelegram)
+    async def on_paid_in_telegram(self, event: LoggedEvent) -> None:
         purchase = self.purchase
         member, number = int(event.payload["member_id"]), int(event.payload["entry"])
         entry = next((e for e in purchase.ledger if e.number == number), None)
@@ -118,14 +134,16 @@ class MoneyNotices(EventNotices):
             )
         await self.send(key, purchase.head_id, text)
 
-    async def on_PaymentRejected(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(PaymentRejected)
+    async def on_payment_rejected(self, event: LoggedEvent) -> None:
         member, number = int(event.payload["member_id"]), int(event.payload["claim"])
         claim = next((c for c in self.purchase.claims if c.number == number), None)
         amount = claim.amount if claim is not None else None
         text = notices.payment_rejected(self.t(member), self.purchase, amount)
         await self.send(f"payment-rejected:{event.id}", member, text, urgency=Urgency.URGENT)
 
-    async def on_RefundRecorded(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(RefundRecorded)
+    async def on_refund_recorded(self, event: LoggedEvent) -> None:
         member, number = int(event.payload["member_id"]), int(event.payload["entry"])
         entry = next((e for e in self.purchase.ledger if e.number == number), None)
         if entry is None:
@@ -135,7 +153,8 @@ class MoneyNotices(EventNotices):
         )
         await self.send(f"refund:{event.id}", member, text)
 
-    async def on_UnpaidReminded(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(UnpaidReminded)
+    async def on_unpaid_reminded(self, event: LoggedEvent) -> None:
         for member in (int(m) for m in event.payload["member_ids"]):
             account = self.account(member)
             if account.to_pay.minor:
@@ -144,7 +163,8 @@ class MoneyNotices(EventNotices):
                 pay = self.pay_markup(t, member)
                 await self.send(f"unpaid:{event.id}:{member}", member, text, pay)
 
-    async def on_AmountsChanged(self, event: LoggedEvent) -> None:  # noqa: N802
+    @reacts_to(AmountsChanged)
+    async def on_amounts_changed(self, event: LoggedEvent) -> None:
         """Each member whose lines or amount moved gets one message; the head a summary, and
         the supplier order again when what goes to the supplier changed."""
         purchase = self.purchase

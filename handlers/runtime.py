@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
+from cachetools import LRUCache
 from telegram import (
     CallbackQuery,
     Chat,
@@ -142,34 +142,25 @@ class Runtime:
     tables: TableReader = field(default_factory=TableReader)
     # The latest order editor each person saw in their private chat, per purchase ((user,
     # purchase) → message id): an order saved in the catalog Mini App redraws it. In memory,
-    # the latest EDITORS_KEPT only; one forgotten is redrawn by the person's Refresh.
-    editors: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
+    # the EDITORS_KEPT used latest only (an LRU); one forgotten is redrawn by her Refresh.
+    editors: LRUCache[tuple[int, int], int] = field(default_factory=lambda: LRUCache(EDITORS_KEPT))
 
     # Where each purchase's card is known to be (purchase id → (chat, message)), as its taps
     # found it recorded: a tap on that card costs no query to check it is the card. The latest
-    # CARDS_KEPT only; a card recorded never moves.
-    recorded_cards: OrderedDict[int, tuple[int, int]] = field(default_factory=OrderedDict)
+    # CARDS_KEPT used latest only (an LRU); a card recorded never moves.
+    recorded_cards: LRUCache[int, tuple[int, int]] = field(
+        default_factory=lambda: LRUCache(CARDS_KEPT)
+    )
 
     def remember_card(self, purchase_id: int, chat_id: int, message_id: int) -> None:
-        remember_latest(self.recorded_cards, purchase_id, (chat_id, message_id), CARDS_KEPT)
+        self.recorded_cards[purchase_id] = (chat_id, message_id)
 
     def remember_editor(self, user_id: int, purchase_id: int, message_id: int) -> None:
-        remember_latest(self.editors, (user_id, purchase_id), message_id, EDITORS_KEPT)
+        self.editors[user_id, purchase_id] = message_id
 
 
 EDITORS_KEPT = 10_000
 CARDS_KEPT = 10_000
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def remember_latest(memory: OrderedDict[K, V], key: K, value: V, kept: int) -> None:
-    """Note `value` as the newest entry, forgetting the oldest beyond `kept`."""
-    memory[key] = value
-    memory.move_to_end(key)
-    while len(memory) > kept:
-        memory.popitem(last=False)
 
 
 def community_translator(community: Community) -> Translator:

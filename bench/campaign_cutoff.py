@@ -55,7 +55,7 @@ from domain.purchase import Item, Purchase, PurchaseStatus
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxMessage
-from storage.tables import PurchaseRow
+from storage.purchase_tables import PurchaseRow
 from storage.unit_of_work import Database
 
 LOCKING = re.compile(r"^\s*(BEGIN IMMEDIATE|INSERT|UPDATE|DELETE)|\bFOR UPDATE\b", re.IGNORECASE)

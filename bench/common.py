@@ -26,8 +26,8 @@ from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import SandboxChat, SandboxMessage
 from sandbox.postgres import PostgresCluster, find_postgres_bin
+from storage.community_tables import BotUserRow
 from storage.migrate import upgrade
-from storage.tables import BotUserRow
 from storage.unit_of_work import Database
 
 KINDS = ("sqlite", "postgresql")

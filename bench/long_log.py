@@ -31,7 +31,7 @@ from bench.common import (
 )  # fmt: skip
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage
-from storage.tables import OrderRequestRow, PurchaseRow
+from storage.purchase_tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
 
 LONG, FRESH = "Long honey", "Fresh honey"

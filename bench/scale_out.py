@@ -23,7 +23,7 @@ from sandbox.fleet import Fleet
 from sandbox.model import SandboxMessage
 from sandbox.postgres import PostgresCluster, find_postgres_bin
 from storage.migrate import upgrade
-from storage.tables import OrderRequestRow
+from storage.purchase_tables import OrderRequestRow
 from storage.unit_of_work import Database
 
 

@@ -33,7 +33,7 @@ from domain.purchase import Purchase, PurchaseStatus
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.process import BotProcess
-from storage.tables import DomainEventRow, PurchaseRow
+from storage.purchase_tables import DomainEventRow, PurchaseRow
 
 MEMBERS_PER_COMMUNITY = 100
 PURCHASES_PER_COMMUNITY = 100

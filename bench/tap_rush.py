@@ -26,7 +26,7 @@ from bot.lifecycle import polling
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage
-from storage.tables import OrderRequestRow
+from storage.purchase_tables import OrderRequestRow
 from storage.unit_of_work import Database
 
 

@@ -19,8 +19,8 @@ from domain.campaign import (
 )
 from domain.money import Money
 from domain.ports import Conflict
+from storage.campaign_tables import CampaignRow, PlatformRoleRow
 from storage.mapping import item_columns, item_from_row
-from storage.tables import CampaignRow, PlatformRoleRow
 
 OPERATOR = "operator"
 

@@ -7,9 +7,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.community import Community, CommunityChange
+from storage.community_tables import CommunityRow
 from storage.mapping import community_columns, community_from_row, community_to_row
 from storage.secrets import Secrets
-from storage.tables import CommunityRow
 
 
 class SqlCommunityRepository:

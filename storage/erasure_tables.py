@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.tables import Base
+from storage.table_base import Base
 
 
 class ErasureRequestRow(Base):

@@ -13,7 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event
-from storage.tables import DomainEventRow, HeadDigestRow, MoqNoticeRow, metadata
+from storage.purchase_tables import DomainEventRow, HeadDigestRow, MoqNoticeRow
+from storage.table_base import metadata
 
 domain_events = metadata.tables[DomainEventRow.__tablename__]
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import SQLITE_BUSY_TIMEOUT_MS
-from storage.tables import InboxRow, ProcessedUpdateRow
+from storage.telegram_tables import InboxRow, ProcessedUpdateRow
 
 # Lanes are the int4 second key of an advisory lock (storage/cluster.py): persons fold into them.
 LANES = 2**31 - 1
@@ -160,7 +160,7 @@ class SqliteInboxWriter:
         rows = [
             (update_id, json.dumps(payload), lane_of(payload)) for update_id, payload in updates
         ]
-        # As storage.tables.UTCDateTime writes an instant on SQLite: UTC, without the offset.
+        # As storage.table_base.UTCDateTime writes an instant on SQLite: UTC, without the offset.
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
         await asyncio.to_thread(self._store, rows, stamp)
 

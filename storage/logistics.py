@@ -16,7 +16,8 @@ from domain.money import Money
 from domain.ports import Conflict
 from domain.routes import Fleet, Line, RoutePlan, Stop, Tariff, Unload, Visit
 from domain.scorecard import Rating
-from storage.tables import DomainEventRow, DriverRow, RatingRow, RoutePlanRow, ScoreThresholdRow
+from storage.campaign_tables import DriverRow, RatingRow, RoutePlanRow, ScoreThresholdRow
+from storage.purchase_tables import DomainEventRow
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -25,8 +25,8 @@ from domain.purchase import (
     ShortPolicy,
     SupplyConfirmation,
 )
+from storage.community_tables import CommunityRow
 from storage.secrets import Secrets
-from storage.tables import CommunityRow
 
 
 def community_to_row(community: Community, secrets: Secrets) -> CommunityRow:

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import OutboxRow
+from storage.telegram_tables import OutboxRow
 
 
 class OutboxStatus(StrEnum):

@@ -19,9 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.personal_data import next_pseudonym, pseudonym_name, rename_in_payload
 from domain.terms import FINISHED
+from storage.campaign_tables import DriverRow, PlatformRoleRow, RatingRow
+from storage.community_tables import BotUserRow, CommunityRow, ConversationRow, PriceListRow
 from storage.erasure_tables import ErasureRequestRow
 from storage.inbox import LANES
 from storage.purchase_tables import (
+    DomainEventRow,
     choices,
     claims,
     codes,
@@ -34,21 +37,8 @@ from storage.purchase_tables import (
 )
 from storage.receipts import ReceiptRow
 from storage.repositories import SqlPurchaseRepository
-from storage.tables import (
-    BotUserRow,
-    CommunityRow,
-    ConversationRow,
-    DomainEventRow,
-    DriverRow,
-    InboxRow,
-    OrderEditorRow,
-    OutboxRow,
-    PlatformRoleRow,
-    PriceListRow,
-    RatingRow,
-    UnreachableMemberRow,
-    metadata,
-)
+from storage.table_base import metadata
+from storage.telegram_tables import InboxRow, OrderEditorRow, OutboxRow, UnreachableMemberRow
 
 # How long what is not a purchase's record stays: as SqlUnitOfWork.prune keeps it.
 INBOX_KEPT_DAYS = 7

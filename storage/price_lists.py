@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.price_list import PriceList
-from storage.tables import PriceListRow
+from storage.community_tables import PriceListRow
 
 
 def _from_row(row: PriceListRow) -> PriceList:

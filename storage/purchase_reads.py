@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.ports import PurchaseHeadline
 from domain.purchase import RUNNING, PurchaseStatus
 from storage.purchase_tables import (
+    DomainEventRow,
     codes,
     helpers,
     purchases,
     requests,
     slots,
 )
-from storage.tables import DomainEventRow
 
 
 @dataclass(frozen=True)

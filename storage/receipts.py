@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.receipts import Receipt, ReceiptPicture
-from storage.tables import Base, PurchaseRow
+from storage.purchase_tables import PurchaseRow
+from storage.table_base import Base
 
 
 class ReceiptRow(Base):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import WebhookTakeoverRow
+from storage.telegram_tables import WebhookTakeoverRow
 
 ROW = 1
 

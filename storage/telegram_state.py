@@ -11,15 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ports import CardLocation
+from storage.community_tables import BotUserRow, ConversationRow
 from storage.outbox import OutboxStatus
-from storage.tables import (
-    BotUserRow,
-    ConversationRow,
-    OrderEditorRow,
-    OutboxRow,
-    PurchaseCardRow,
-    UnreachableMemberRow,
-)
+from storage.telegram_tables import OrderEditorRow, OutboxRow, PurchaseCardRow, UnreachableMemberRow
 
 
 class SqlTelegramState:

@@ -32,18 +32,13 @@ from storage.logistics import SqlLogistics
 from storage.outbox import OutboxStatus, SqlOutbox
 from storage.personal_data import SqlPersonalData
 from storage.price_lists import SqlPriceLists
+from storage.purchase_tables import DomainEventRow
 from storage.receipts import SqlReceipts
 from storage.repositories import SqlPurchaseRepository
 from storage.secrets import Secrets
-from storage.tables import (
-    DomainEventRow,
-    InboxRow,
-    OutboxRow,
-    ProcessedUpdateRow,
-    SendPaceRow,
-)
 from storage.takeover import SqlTakeovers
 from storage.telegram_state import SqlTelegramState
+from storage.telegram_tables import InboxRow, OutboxRow, ProcessedUpdateRow, SendPaceRow
 from storage.write_turn import WriteTurn
 
 # PostgreSQL's codes for "try again": serialization failure, deadlock, lock not available.

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from domain.ledger import account_of
 from domain.purchase import Purchase, PurchaseStatus
 from sandbox.model import SandboxMessage
-from storage.tables import PriceListRow
+from storage.community_tables import PriceListRow
 from tests.support.scenario import Community, community_running, tap_and_confirm, template
 from texts.callback_data import Action, encode
 

@@ -21,7 +21,8 @@ from sandbox.driver import Sandbox
 from sandbox.model import PendingCallback, SandboxChat, SandboxMessage, SandboxUser
 from sandbox.process import BotProcess
 from storage.inbox import SqliteInboxWriter
-from storage.tables import InboxRow, OrderRequestRow
+from storage.purchase_tables import OrderRequestRow
+from storage.telegram_tables import InboxRow
 from storage.unit_of_work import Database
 from tests.support.running import eventually, sandbox_running
 

@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from storage.tables import BotUserRow
+from storage.community_tables import BotUserRow
 from tests.support.running import bot_running, sandbox_running
 from tests.support.scenario import Community, community_running, template
 

@@ -17,7 +17,7 @@ from domain.payments import ClaimState
 from domain.purchase import PurchaseStatus
 from storage.database import create_engine
 from storage.migrate import alembic_config, downgrade, heads_in_files, upgrade
-from storage.tables import metadata
+from storage.schema import metadata
 from storage.unit_of_work import Database
 from tests.support import builders
 

@@ -17,7 +17,7 @@ from domain.community import Community, OpenRule
 from domain.purchase import Moq, PurchaseStatus
 from runtime.event_notices import NotifierTiming
 from runtime.notifier import Notifier
-from storage.tables import OutboxRow
+from storage.telegram_tables import OutboxRow
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, HEAD, NOW, purchase
 

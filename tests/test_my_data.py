@@ -23,15 +23,10 @@ from domain.permissions import Actor
 from domain.purchase import Moq, PickupSlot, PurchaseStatus
 from runtime.event_notices import NotifierTiming
 from sandbox.model import SandboxMessage
+from storage.community_tables import BotUserRow
 from storage.erasure_tables import ErasureRequestRow
-from storage.tables import (
-    BotUserRow,
-    InboxRow,
-    LedgerEntryRow,
-    MemberRow,
-    OrderRequestRow,
-    PurchaseRow,
-)
+from storage.purchase_tables import LedgerEntryRow, MemberRow, OrderRequestRow, PurchaseRow
+from storage.telegram_tables import InboxRow
 from tests.support.builders import ADMITTED, item, purchase
 from tests.support.scenario import Community, community_running
 from texts.callback_data import Action, encode

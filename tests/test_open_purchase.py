@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from domain.purchase_form import TemplateContext, parse_template
 from handlers.runtime import Runtime
 from sandbox.model import SandboxMessage, SandboxUser
-from storage.tables import PurchaseRow
+from storage.purchase_tables import PurchaseRow
 from tests.support.scenario import TIMEZONE, Community, community_running, local, template
 
 

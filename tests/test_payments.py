@@ -20,7 +20,7 @@ from domain.ledger import PaymentStatus
 from domain.payments import ClaimState
 from domain.purchase import Purchase
 from sandbox.model import SandboxMessage, SandboxUser
-from storage.tables import OutboxRow
+from storage.telegram_tables import OutboxRow
 from tests.support.scenario import Community, community_running, tap_and_confirm, template
 from tests.test_head_panel import stopped_purchase
 from texts.callback_data import Action, encode

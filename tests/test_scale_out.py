@@ -22,7 +22,7 @@ from sandbox.driver import Sandbox
 from sandbox.fleet import Fleet, find_haproxy
 from sandbox.model import SandboxMessage, SandboxUser
 from sandbox.process import BotProcess
-from storage.tables import OrderRequestRow
+from storage.purchase_tables import OrderRequestRow
 from storage.unit_of_work import Database
 from tests.support.running import eventually, sandbox_running
 from tests.support.scenario import local

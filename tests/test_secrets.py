@@ -18,7 +18,7 @@ from domain.community import Community
 from domain.ports import NoSecretsKey
 from storage.migrate import MigrationRefused, downgrade, upgrade
 from storage.secrets import Secrets, parse_keys
-from storage.tables import InboxRow
+from storage.telegram_tables import InboxRow
 from storage.unit_of_work import Database
 from tests.test_cli_and_settings import groupbuy
 

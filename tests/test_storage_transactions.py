@@ -16,7 +16,7 @@ from domain import services
 from domain.errors import OutOfStock
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import PurchaseStatus
-from storage.tables import OrderRequestRow, PurchaseRow
+from storage.purchase_tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, HEAD, NOW, item, purchase
 from tests.support.stored_purchase import COMMUNITY, load, open_purchase

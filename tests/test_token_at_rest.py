@@ -17,7 +17,7 @@ from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
 from sandbox.process import BotProcess
 from storage.backup import backup_sqlite
-from storage.tables import InboxRow
+from storage.telegram_tables import InboxRow
 from storage.unit_of_work import Database
 from tests.support.running import SECRETS_KEY, ShiftedClock, bot_running, sandbox_running
 from tests.support.scenario import TIMEZONE, Community, community_running

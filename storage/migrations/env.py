@@ -5,8 +5,8 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from storage import erasure_tables, receipts  # noqa: F401 -- their tables join the metadata
-from storage.tables import DecimalText, UTCDateTime, metadata
+from storage.schema import metadata
+from storage.table_base import DecimalText, UTCDateTime
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:

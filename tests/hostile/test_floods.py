@@ -17,7 +17,7 @@ from bench.file_limits import repeated_shared_string, rewritten, sheet
 from runtime import rate_limiter, update_processor
 from sandbox.model import SandboxMessage
 from sandbox.update_delivery import sender_of
-from storage.tables import InboxRow, ProcessedUpdateRow
+from storage.telegram_tables import InboxRow, ProcessedUpdateRow
 from tests.support.held_pace import HeldPace
 from tests.support.running import eventually
 from tests.support.scenario import Community, community_running, local, template

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sandbox.driver import Sandbox
 from sandbox.fleet import Fleet
 from sandbox.update_delivery import sender_of
-from storage.tables import InboxRow, ProcessedUpdateRow
+from storage.telegram_tables import InboxRow, ProcessedUpdateRow
 from storage.unit_of_work import Database
 from tests.support.running import eventually
 from tests.test_scale_out import card_template, fleet, haproxy, pg_url

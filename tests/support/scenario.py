@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from handlers.runtime import Runtime
 from sandbox.driver import Sandbox
 from sandbox.model import SandboxChat, SandboxMessage, SandboxUser
-from storage.tables import PurchaseRow
+from storage.purchase_tables import PurchaseRow
 from tests.support.running import ShiftedClock, bot_running, sandbox_running
 from texts.callback_data import decode
 from texts.i18n import Translator

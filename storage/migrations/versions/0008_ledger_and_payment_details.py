@@ -70,7 +70,7 @@ purchase_counters = sa.table(
 
 
 def _now() -> datetime:
-    # Stored as UTC wall time, as storage.tables.UTCDateTime does on SQLite.
+    # Stored as UTC wall time, as storage.table_base.UTCDateTime does on SQLite.
     now = datetime.now(UTC)
     return now.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else now
 

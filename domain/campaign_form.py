@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from domain.campaign import Campaign, CampaignItem, CommissionKind, CommissionRule
 from domain.errors import N_, DomainError
-from domain.form_fields import FormError, parse_deadline, parse_item_line, parse_regions, parse_text
+from domain.form_fields import FormError, parse_deadline, parse_regions, parse_text
 from domain.item_identity import ensure_new
+from domain.item_line import parse_item_line
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase_form import in_line, key_values

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import N_, DomainError
-from domain.form_fields import FormError, parse_item_line, parse_text
+from domain.form_fields import FormError, parse_text
 from domain.item_identity import identity
+from domain.item_line import parse_item_line
 from domain.purchase import MAX_ITEMS, Item
 
 # A purchase holds MAX_ITEMS lines; a longer price list is the supplier's whole catalogue, and

@@ -17,7 +17,6 @@ from domain.form_fields import (
     parse_delivery,
     parse_fee,
     parse_if_short,
-    parse_item_line,
     parse_moq,
     parse_pay_by,
     parse_payment,
@@ -26,6 +25,7 @@ from domain.form_fields import (
     parse_text,
 )
 from domain.item_identity import ensure_new
+from domain.item_line import parse_item_line
 from domain.membership import WHO_CAN_JOIN_KEYS, parse_who_can_join
 from domain.money import Money
 from domain.purchase import (

@@ -12,7 +12,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from domain.errors import N_
-from domain.form_fields import FormError, parse_item_line
+from domain.form_fields import FormError
+from domain.item_line import parse_item_line
 from domain.price_list import PriceListError, read_rows, split_line, supplier_name
 from domain.purchase import Item
 from handlers.runtime import BotContext, Registration, head_community, person_translator

@@ -11,8 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.errors import N_
-from domain.form_fields import FormError, parse_item_line
+from domain.form_fields import FormError
 from domain.item_identity import already_listed
+from domain.item_line import parse_item_line
 from domain.price_list import PriceList, split_line
 from handlers.wizard_steps import Step, Wizard
 from texts.i18n import Translator

@@ -18,6 +18,7 @@ from domain import form_fields as fields
 from domain.campaign import Campaign
 from domain.community import Community
 from domain.errors import N_, InvalidPurchase
+from domain.item_line import parse_item_line
 from domain.purchase import PaymentMode, Purchase
 from domain.purchase_form import PurchaseForm, TemplateContext, parse_template
 from texts.callback_data import Action, encode
@@ -198,7 +199,7 @@ def _if_short(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
 
 
 def _item(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
-    form.add_items(fields.parse_item_line(text, ctx.currency))
+    form.add_items(parse_item_line(text, ctx.currency))
 
 
 def _photo(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
@@ -208,9 +209,7 @@ def _photo(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
 def _item_photo(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:
     """ "<file id>\n<item line>": the item (each of its variants) with its photo."""
     file_id, _, line = text.partition("\n")
-    form.add_items(
-        [replace(item, photo=file_id) for item in fields.parse_item_line(line, ctx.currency)]
-    )
+    form.add_items([replace(item, photo=file_id) for item in parse_item_line(line, ctx.currency)])
 
 
 def _pay_by(form: PurchaseForm, text: str, ctx: TemplateContext) -> None:

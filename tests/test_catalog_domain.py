@@ -15,7 +15,8 @@ from domain import adjustments, weights
 from domain.allocation import QueueEntry, build_queue
 from domain.billing import amounts_due
 from domain.errors import DomainError, IllegalTransition, InvalidPurchase, NotFound
-from domain.form_fields import FormError, parse_item_line
+from domain.form_fields import FormError
+from domain.item_line import parse_item_line
 from domain.ledger import account_of
 from domain.money import Money
 from domain.permissions import Actor

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from domain.form_fields import parse_item_line
 from domain.item_identity import DuplicateItem, already_listed, ensure_new, identity
+from domain.item_line import parse_item_line
 from domain.money import Money
 from domain.permissions import Actor
 from domain.purchase import Item

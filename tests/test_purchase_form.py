@@ -14,13 +14,13 @@ from domain.form_fields import (
     parse_duration,
     parse_fee,
     parse_if_short,
-    parse_item,
     parse_moq,
     parse_payment,
     parse_pickup,
     parse_regions,
     parse_text,
 )
+from domain.item_line import parse_item
 from domain.purchase import DeliverySplit, Moq, PaymentMode, PriceTier, ShortPolicy
 from domain.purchase_form import (
     PurchaseEdit,

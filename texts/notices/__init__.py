@@ -1,10 +1,20 @@
 """The texts of the messages the bot sends on its own: digests, stop and pickup notices,
 reminders. Pure rendering: a translator and domain objects in, Telegram HTML out.
 
-One module per kind of notice (common pieces, the purchase's course, pickup day, money);
-callers use them as `notices.<text>`.
+One module per kind of notice (common pieces, the purchase's course, pickup day, payments,
+amounts changed after the stop); callers use them as `notices.<text>`.
 """
 
+from texts.notices.amounts import (
+    amounts_changed_to_head,
+    amounts_changed_to_member,
+    cause_for_members,
+    change_preview,
+    impact_lines,
+    money_after,
+    price_line,
+    price_reason,
+)
 from texts.notices.common import (
     MAX_NAMES,
     deadline_key,
@@ -46,12 +56,6 @@ from texts.notices.course import (
     transfer_offer,
 )
 from texts.notices.money import (
-    amounts_changed_to_head,
-    amounts_changed_to_member,
-    cause_for_members,
-    change_preview,
-    impact_lines,
-    money_after,
     paid_in_telegram,
     paid_in_telegram_to_head,
     paid_in_telegram_together,
@@ -62,8 +66,6 @@ from texts.notices.money import (
     payment_claimed,
     payment_confirmed,
     payment_rejected,
-    price_line,
-    price_reason,
     refund_recorded,
     still_to_pay,
     unpaid_reminder,

@@ -77,7 +77,8 @@ class Timeline(TimedNotices):
         self._due: dict[int, None] = {}
         # Reminders this process has sent, so the sweep does not reload their purchases.
         self._reminded: set[tuple[int, datetime, timedelta]] = set()
-        # The same for the pay-by reminder and the pay-by offer: (purchase, which, pay-by).
+        # The same for the pay-by reminder and the pay-by offer: (purchase, which, pay-by),
+        # kept while the sweep still finds the purchase collecting by that pay-by time.
         self._payment_moments: set[tuple[int, str, datetime]] = set()
         # Open purchases' deadlines, and the countdown each card was last refreshed for, so
         # the sweep edits a card whose countdown step a timer missed, and only such a card.
@@ -220,6 +221,11 @@ class Timeline(TimedNotices):
             await self.pickup(purchase_id)
         async with self._database.reading() as uow:
             paying = await uow.purchases.pay_by_before(COLLECTING, now + PAY_REMINDER_LEAD)
+        # Forget the moments of purchases done collecting (completed, cancelled) or given
+        # another pay-by time: no sweep asks about them again, and a bot running for months
+        # would otherwise keep one or two for every purchase it ever had.
+        still = {(purchase_id, pay_by) for purchase_id, _deadline, pay_by in paying}
+        self._payment_moments = {m for m in self._payment_moments if (m[0], m[2]) in still}
         for purchase_id, deadline, pay_by in paying:
             reminder_at = pay_reminder_due_at(deadline, pay_by)
             if now >= pay_by and (purchase_id, "passed", pay_by) not in self._payment_moments:

@@ -243,6 +243,8 @@ async def test_the_pay_by_time_reminds_then_offers_to_take_out_who_paid_nothing(
         assert "IBAN DE12 3456 7890" in (reminder.text or "")
         await c.sandbox.wait_for_message(carol.id, "⏰ Please pay")
         await c.runtime.timeline.sweep()  # a second sweep sends nothing twice
+        # ...and, the purchase still collecting, its sweep still remembers the reminder sent.
+        assert (1, "remind", purchase.pay_by) in c.runtime.timeline._payment_moments
         await c.runtime.timeline.pay_reminder(1)
         assert sum("⏰ Please pay" in (m.text or "") for m in c.sandbox.bot_messages(c.bob.id)) == 1
         assert not any("Please pay" in (m.text or "") for m in c.sandbox.bot_messages(c.alice.id))

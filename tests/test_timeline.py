@@ -337,6 +337,22 @@ async def test_a_stopped_timeline_plans_nothing(sqlite_url: str) -> None:
     await database.dispose()
 
 
+async def test_the_sweep_forgets_the_payment_moments_of_purchases_done_collecting(
+    sqlite_url: str,
+) -> None:
+    """What the pay-by reminder and offer sent is remembered only while the purchase still
+    collects by that pay-by time: a bot running for months keeps no moment of every purchase
+    it ever had."""
+    database = Database(sqlite_url)
+    timeline = Timeline(database, lambda: datetime.now(UTC))
+    await timeline.start()
+    timeline._payment_moments.add((7, "passed", datetime.now(UTC) - DAY))  # no purchase 7
+    await timeline.sweep()
+    assert not timeline._payment_moments
+    await timeline.stop()
+    await database.dispose()
+
+
 async def test_after_a_long_outage_a_stale_reminder_is_not_sent(
     community: Community, clock: ShiftedClock
 ) -> None:

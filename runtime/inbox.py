@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache
 from telegram import Update
 from telegram.ext import ExtBot
 
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 # Updates a start-up hands back to the handlers, oldest first, at most.
 REPLAYED_AT_START = 10_000
 # Update ids this process has begun handling, so a second delivery of one (Telegram's, after
-# a crash, of an update the inbox handed back already) is not handled twice.
+# a crash, of an update the inbox handed back already) is not handled twice. A second delivery
+# comes within minutes of the first, well inside the last 100,000 updates (the oldest go).
 REMEMBERED_UPDATES = 100_000
 RETRY_SECONDS = 1.0
 
@@ -90,9 +91,11 @@ class Inbox(BackgroundLoop):
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._handled: list[int] = []
-        self._started: OrderedDict[int, None] = OrderedDict()
-        # Updates whose handler claimed them in its own transaction: done without a mark.
-        self._claimed: set[int] = set()
+        self._started: LRUCache[int, None] = LRUCache(REMEMBERED_UPDATES)
+        # Updates whose handler claimed them in its own transaction: done without a mark. A
+        # claim is taken as its handler returns; those made outside the handlers never are, and
+        # the oldest go first (the worst is a mark more).
+        self._claimed: LRUCache[int, None] = LRUCache(REMEMBERED_UPDATES)
         database.on_claimed = self._note_claimed
         self._sqlite = SqliteInboxWriter(database.url) if database.is_sqlite else None
 
@@ -144,19 +147,15 @@ class Inbox(BackgroundLoop):
         if update.update_id in self._started:
             return False
         self._started[update.update_id] = None
-        if len(self._started) > REMEMBERED_UPDATES:
-            self._started.popitem(last=False)
         return True
 
     def _note_claimed(self, update_ids: list[int]) -> None:
-        if len(self._claimed) > REMEMBERED_UPDATES:  # claims made outside the handlers
-            self._claimed.clear()  # the worst is a mark more
-        self._claimed.update(update_ids)
+        self._claimed.update(dict.fromkeys(update_ids))
 
     def take_claim(self, update_id: int) -> bool:
         """Whether the update's handler claimed it in its unit of work (forgetting it here)."""
         if update_id in self._claimed:
-            self._claimed.discard(update_id)
+            del self._claimed[update_id]
             return True
         return False
 

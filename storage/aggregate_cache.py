@@ -5,8 +5,9 @@ across units of work, keyed by version.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+
+from cachetools import LRUCache
 
 from domain.purchase import Handover, Purchase, SupplyConfirmation
 from storage.mapping import (
@@ -63,8 +64,9 @@ class AggregateCache:
     """
 
     def __init__(self, limit: int = 256) -> None:
-        self._limit = limit
-        self._entries: OrderedDict[int, tuple[Purchase, StoredRows]] = OrderedDict()
+        # The purchases used lately: those being tapped stay, the rest are read anew. The limit
+        # bounds memory, since each copy holds its purchase's whole order log.
+        self._entries: LRUCache[int, tuple[Purchase, StoredRows]] = LRUCache(limit)
 
     def get(self, purchase_id: int, version: int, newer: bool = False) -> Tracked | None:
         """The copy at `version`; with `newer`, also one committed since (what a reader takes:
@@ -74,7 +76,6 @@ class AggregateCache:
             return None
         if entry[0].version != version and not newer:
             return None
-        self._entries.move_to_end(purchase_id)
         return Tracked(entry[0].copy(), entry[1].copy())
 
     def behind(self, purchase_id: int, version: int, layout_version: int) -> Tracked | None:
@@ -101,9 +102,6 @@ class AggregateCache:
         if kept is not None and kept[0].version > tracked.purchase.version:
             return
         self._entries[tracked.purchase.id] = (tracked.purchase.copy(), tracked.stored.copy())
-        self._entries.move_to_end(tracked.purchase.id)
-        while len(self._entries) > self._limit:
-            self._entries.popitem(last=False)
 
 
 def claim_rows(purchase: Purchase) -> list[dict[str, object]]:

@@ -258,6 +258,21 @@ def test_the_cache_keeps_the_latest_commit_and_gives_readers_a_newer_one() -> No
     assert cache.get(5, 9, newer=True) is None  # nothing older than the row is handed out
 
 
+def test_the_cache_keeps_the_purchases_used_lately_and_lets_the_others_go() -> None:
+    """At its limit the cache drops the purchase used longest ago, not the one just read."""
+    cache = AggregateCache(limit=2)
+    for purchase_id in (1, 2):
+        kept = purchase()
+        kept.id, kept.version = purchase_id, 1
+        cache.put(Tracked(kept, StoredRows()))
+    assert cache.get(1, 1) is not None  # 1 is used again: 2 is the one used longest ago
+    third = purchase()
+    third.id, third.version = 3, 1
+    cache.put(Tracked(third, StoredRows()))
+    assert cache.get(2, 1) is None
+    assert cache.get(1, 1) is not None and cache.get(3, 1) is not None
+
+
 def test_what_members_get_is_worked_out_once_while_only_read_and_anew_after() -> None:
     shown = purchase(items=[item(1), item(2)])
     shown.add_units(1, "A", 1, 2, NOW)

@@ -60,3 +60,14 @@ async def test_closing_wakes_an_edit_waiting_out_the_interval_and_drops_it() -> 
     refresher.request(8)  # after the close: nothing starts
     await asyncio.sleep(0.05)
     assert edits.done == [7]
+
+
+async def test_when_a_card_was_edited_is_forgotten_once_its_interval_is_over() -> None:
+    """Keyed by member and purchase, the memory of edits would otherwise grow all day."""
+    edits = Edits()
+    refresher = CardRefresher(edits, min_interval=0.05)
+    for purchase_id in range(20):
+        refresher.request(purchase_id)
+    await eventually(lambda: len(edits.done) == 20)
+    await eventually(lambda: len(refresher._last_edit) == 0)
+    await refresher.close()

@@ -270,6 +270,20 @@ async def test_members_rate_once_and_the_head_sees_the_scorecard(sqlite_url: str
         _caption, png = c.sandbox.photos(c.head.id)[-1]
         assert Image.open(io.BytesIO(png)).size[0] > 300
 
+        # Asked again within minutes, the card names her without asking Telegram again.
+        def name_lookups() -> int:
+            calls = c.sandbox.emulator.calls
+            return sum(
+                call.method == "getChat" and str(call.params.get("chat_id")) == str(c.head.id)
+                for call in calls
+            )
+
+        asked = name_lookups()
+        assert asked >= 1
+        sent = await c.sandbox.send(c.head, f"/scorecard {month}")
+        again = await c.sandbox.wait_for_message(c.head.id, "📊", after=sent)
+        assert again.text == card.text and name_lookups() == asked
+
         sent = await c.sandbox.send(c.admin, "/thresholds\nrating: 3\ncomplaints: 5")
         await c.sandbox.wait_for_message(c.admin.id, "rating: ≥ 3", after=sent)
         bad = await c.say(c.admin, "/thresholds\nrating: 9", "Not done")

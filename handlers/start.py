@@ -15,11 +15,11 @@ from domain.purchase import Purchase, PurchaseStatus
 from domain.views import card_summary
 from handlers.admission import for_members_only, may_see
 from handlers.campaigns import adoptable_from_link
+from handlers.card_channel import send_photos
 from handlers.checkout import ask_for_token
 from handlers.my_orders import list_orders
 from handlers.order_editor import send_editor
 from handlers.pickup import open_by_token
-from handlers.purchase_card import send_photos
 from handlers.runtime import (
     BotContext,
     Registration,

@@ -14,7 +14,8 @@ from domain import services
 from domain.errors import DomainError
 from domain.purchase import Purchase
 from domain.views import card_summary
-from handlers.purchase_card import publish_and_post, send_photos
+from handlers.card_channel import send_photos
+from handlers.purchase_card import publish_and_post
 from handlers.runtime import (
     BotContext,
     person_translator,

@@ -1,14 +1,12 @@
-"""Use cases of a purchase as a whole: registering a community, drafts and publishing,
-the deadline, the head's stop, extension, edits and cancellation, ordered, the head's
-transfer, and the read models (card, a member's order, the participant list).
+"""Use cases of a purchase as a whole: registering a community, the deadline, the head's
+stop, extension, edits and cancellation, ordered, the head's transfer, and the read models
+(card, a member's order, the participant list). Publishing is `publishing.py`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from domain import ledger
 from domain.community import Community
@@ -20,9 +18,9 @@ from domain.confirmation import (
     StepQuestion,
     ensure_still_meant,
 )
-from domain.errors import N_, IllegalTransition
+from domain.errors import N_
 from domain.permissions import Actor, ensure_can_manage
-from domain.ports import HandlerUnitOfWork, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.purchase import PickupSlot, Purchase, PurchaseStatus
 from domain.purchase_form import PurchaseEdit
 from domain.services.campaigns import close_due_campaigns
@@ -43,75 +41,6 @@ async def register_community(uow: UnitOfWork, community: Community) -> Community
         await uow.communities.add(community)
         await uow.commit()
     return community
-
-
-async def publish_purchase(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    now: datetime,
-    max_fee_percent: Decimal,
-    reuse_pay_to: bool = True,
-) -> int:
-    """Validate a head's new purchase, store it and open it at once; returns its id. (The bot
-    itself also notes where its card goes, in the same unit of work: `open_with_card`.)"""
-    async with uow:
-        await _store_open(uow, purchase, now, max_fee_percent, reuse_pay_to)
-        await uow.commit()
-    return purchase.id
-
-
-async def open_with_card(
-    uow: HandlerUnitOfWork,
-    purchase: Purchase,
-    now: datetime,
-    max_fee_percent: Decimal,
-    chat_id: int,
-    reuse_pay_to: bool = True,
-) -> int:
-    """Store and open a head's new purchase and note that its card is to be posted in
-    `chat_id`, in one unit of work: a tap on the card the moment it appears counts, and a
-    process that stops before the card is recorded leaves a trace to finish from."""
-    async with uow:
-        await _store_open(uow, purchase, now, max_fee_percent, reuse_pay_to)
-        await uow.telegram.card_to_post(purchase.id, chat_id)
-        await uow.commit()
-    return purchase.id
-
-
-async def _store_open(
-    uow: UnitOfWork,
-    purchase: Purchase,
-    now: datetime,
-    max_fee_percent: Decimal,
-    reuse_pay_to: bool,
-) -> None:
-    """Without payment details of its own a purchase takes the head's from their last one
-    (unless the head said there are none: `reuse_pay_to` False)."""
-    purchase.validate(now, max_fee_percent)
-    if not purchase.pay_to and reuse_pay_to:
-        purchase.pay_to = await uow.purchases.last_pay_to(purchase.head_id)
-    await uow.purchases.add(purchase)
-    purchase.publish(now)
-
-
-async def card_refused(uow: HandlerUnitOfWork, purchase_id: int) -> PurchaseStatus | None:
-    """Telegram refused the card: no card is awaited any more, and the open purchase nobody
-    saw goes back to a draft. Returns its status now: open when someone ordered meanwhile (by
-    a link), so it stays open without a card; None when a card was recorded meanwhile (a tap
-    adopted one whose send went unanswered): then nothing changes."""
-
-    async def work() -> PurchaseStatus | None:
-        async with uow:
-            purchase = await load(uow, purchase_id)
-            if not await uow.telegram.forget_awaited_card(purchase_id):
-                return None
-            if purchase.status is PurchaseStatus.OPEN:
-                with contextlib.suppress(IllegalTransition):  # someone ordered: it stays open
-                    purchase.return_to_draft()
-            await uow.commit()
-        return purchase.status
-
-    return await retried(work)
 
 
 async def reach_deadline(uow: UnitOfWork, purchase_id: int, now: datetime) -> None:

@@ -45,15 +45,19 @@ async def publish_and_post(
     update_id: int | None = None,
     reuse_pay_to: bool = True,
     saved: Callable[[], Awaitable[None]] | None = None,
+    campaign_id: int | None = None,
 ) -> int:
-    """Check that the card fits, then publish the purchase with its card in the community
-    chat (`services.publish_with_card`: a refused card raises `CardNotPosted`, saying why).
-    `saved` runs once the purchase is stored."""
+    """Publish the purchase (a campaign's part, with `campaign_id`) with its card in the
+    community chat, once the card is found to fit (`services.publish_with_card`: a refused
+    card raises `CardNotPosted`, saying why). `saved` runs once the purchase is stored."""
     rt = context.runtime
-    check_card_fits(purchase, community.timezone, rt.clock())
+
+    def fits(purchase: Purchase) -> None:
+        check_card_fits(purchase, community.timezone, rt.clock())
+
     return await services.publish_with_card(
         rt.database, TelegramCardChannel(context.bot, rt), purchase, community, rt.clock(),
-        rt.settings.max_fee_percent, update_id, reuse_pay_to, saved,
+        rt.settings.max_fee_percent, update_id, reuse_pay_to, saved, campaign_id, fits,
     )  # fmt: skip
 
 

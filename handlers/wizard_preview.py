@@ -10,7 +10,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
-from domain import services
 from domain.errors import DomainError
 from domain.purchase import Purchase
 from domain.views import card_summary
@@ -137,15 +136,10 @@ async def publish(update: Update, context: BotContext, wizard: Wizard, t: Transl
             wizard.community.chat_id, user.id, wizard.community.currency, rt.clock(),
             rt.settings.max_fee_percent,
         )  # fmt: skip
-        if wizard.campaign_id is not None:
-            await services.check_adoption(
-                rt.database.unit_of_work(), wizard.campaign_id, purchase, wizard.community,
-                rt.clock(),
-            )  # fmt: skip
         # The head answered "where do members pay": an empty answer means none.
         await publish_and_post(
             context, purchase, wizard.community, update.update_id, reuse_pay_to=False,
-            saved=end,
+            saved=end, campaign_id=wizard.campaign_id,
         )  # fmt: skip
     except DomainError as error:
         reason = t.reason(error)

@@ -14,6 +14,7 @@ import pytest
 
 from domain import services
 from domain.community import Community
+from domain.errors import N_, InvalidPurchase, NotFound
 from domain.permissions import Actor
 from domain.ports import CardLocation
 from domain.purchase import Purchase, PurchaseStatus
@@ -355,3 +356,18 @@ async def test_the_sweep_tells_the_head_of_a_refusal_and_goes_on_past_a_fault(
         (2, "I could not post the card in Riverside (bot was kicked), so nothing was published")
     ]
     assert await database.uow.telegram.card(3) == CARD
+
+
+async def test_a_purchase_refused_before_it_is_stored_gets_no_card() -> None:
+    database, channel = FakeDatabase(), FakeChannel()
+
+    def too_long(purchase: Purchase) -> None:
+        raise InvalidPurchase(N_("the card is too long"))
+
+    with pytest.raises(InvalidPurchase):
+        await publish(database, channel, check=too_long)
+    with pytest.raises(NotFound, match="no such campaign"):
+        await publish(database, channel, campaign_id=5)
+    assert database.uow.purchases.committed == {}
+    assert database.uow.telegram.rows == {}
+    assert channel.posts == []

@@ -18,6 +18,7 @@ from domain.community import Community
 from domain.errors import N_, DomainError, IllegalTransition
 from domain.ports import CardLocation, Database, HandlerUnitOfWork, UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
+from domain.services.campaigns import check_adoption
 from domain.services.unit import load, retried
 
 log = logging.getLogger(__name__)
@@ -129,12 +130,19 @@ async def publish_with_card(
     update_id: int | None = None,
     reuse_pay_to: bool = True,
     saved: Callable[[], Awaitable[None]] | None = None,
+    campaign_id: int | None = None,
+    check: Callable[[Purchase], None] = lambda _: None,
 ) -> int:
     """Open the purchase noting that its card is to be posted (one transaction, under the
     head's update), then post the card in the community chat and record where it is. Taps on
     the card count from the moment it appears; a card Telegram refuses returns the purchase to
-    a draft nobody sees (`CardNotPosted` says why). `saved` runs once the purchase is stored
-    (the wizard ends there: pressing Publish again makes no twin)."""
+    a draft nobody sees (`CardNotPosted` says why). With `campaign_id` it becomes that
+    campaign's part in the community, or is refused first. `check` may refuse the purchase
+    (a card too long) before anything is stored; `saved` runs once it is stored (the wizard
+    ends there: pressing Publish again makes no twin)."""
+    if campaign_id is not None:
+        await check_adoption(database.unit_of_work(), campaign_id, purchase, community, now)
+    check(purchase)
     purchase_id = await open_with_card(
         database.unit_of_work(update_id), purchase, now, max_fee_percent, community.chat_id,
         reuse_pay_to,

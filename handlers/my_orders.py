@@ -11,7 +11,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from domain import ledger, services
-from domain.adjustments import ESTIMATED
 from domain.errors import N_, DomainError, LimitExceeded, NotFound, UnusualQuantity
 from domain.events import AmountsChanged
 from domain.membership import NOBODY, Admission
@@ -288,20 +287,20 @@ async def head_answers_withdrawal(press: Press) -> None:
     purchase_id, member_id, number = press.callback.args
     now = press.rt.clock()
     action = press.callback.action
+    uow = press.unit_of_work()
     try:
         if action is Action.WITHDRAWAL_ACCEPT:
-            purchase, impact = await services.withdrawal_preview(
-                press.rt.database.unit_of_work(), purchase_id, press.actor, member_id, number, now
+            preview = await services.accept_or_preview_withdrawal(
+                uow, purchase_id, press.actor, member_id, number, now
             )
-            if purchase.status not in ESTIMATED:
+            if preview is not None:
                 await press.query.answer()
                 await _show_withdrawal_preview(
-                    press.query.message, press.t, purchase, impact, member_id, number
+                    press.query.message, press.t, *preview, member_id, number
                 )
                 return
-            action = Action.WITHDRAWAL_CONFIRM  # amounts are estimates still: nothing to show
-        uow = press.unit_of_work()
-        if action is Action.WITHDRAWAL_CONFIRM:
+            action = Action.WITHDRAWAL_CONFIRM  # amounts were estimates still: accepted at once
+        elif action is Action.WITHDRAWAL_CONFIRM:
             await services.accept_withdrawal(uow, purchase_id, press.actor, member_id, number, now)
         else:
             await services.decline_withdrawal(uow, purchase_id, press.actor, member_id, number)

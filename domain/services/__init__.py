@@ -56,6 +56,7 @@ from domain.services.money import (
 from domain.services.orders import (
     Tap,
     TapOutcome,
+    accept_or_preview_withdrawal,
     accept_withdrawal,
     add_units,
     add_units_together,
@@ -128,6 +129,7 @@ __all__ = [
     "Tap",
     "TapOutcome",
     "TellGranted",
+    "accept_or_preview_withdrawal",
     "accept_transfer",
     "accept_withdrawal",
     "add_helper",

@@ -249,6 +249,19 @@ async def accept_withdrawal(
     return impact[-1]
 
 
+async def accept_or_preview_withdrawal(
+    uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int, now: datetime
+) -> tuple[Purchase, AmountsChanged] | None:
+    """The head's first "accept" of request `number`. Before the stop the amounts are
+    estimates, so nothing is worth showing: the member goes at once (None). After it, what
+    letting them go would change for the others comes back to be asked about, unsaved."""
+    purchase, impact = await withdrawal_preview(uow, purchase_id, actor, member_id, number, now)
+    if purchase.status not in adjustments.ESTIMATED:
+        return purchase, impact
+    await accept_withdrawal(uow, purchase_id, actor, member_id, number, now)
+    return None
+
+
 async def decline_withdrawal(
     uow: UnitOfWork, purchase_id: int, actor: Actor, member_id: int, number: int
 ) -> None:

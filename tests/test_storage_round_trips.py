@@ -22,7 +22,6 @@ from domain.purchase import (
     ShortPolicy,
     SupplyConfirmation,
 )
-from storage.purchase_tables import OrderRequestRow, PurchaseRow
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, HEAD, NOW, eur, item
 from tests.support.stored_purchase import COMMUNITY, load, open_purchase

@@ -23,9 +23,6 @@ from domain.errors import N_, DomainError, NotFound
 from domain.form_fields import Examples, parse_pickups
 from domain.permissions import Actor, ensure_can_manage
 from domain.ports import AlreadyProcessed
-from domain.purchase import (
-    PurchaseStatus,
-)
 from handlers.purchase_card import not_done
 from handlers.runtime import (
     BotContext,
@@ -90,39 +87,29 @@ async def arrived_with_pickup(update: Update, context: BotContext) -> None:
             )
         )
         return
-    async with rt.database.unit_of_work() as uow:
-        purchase, community = await uow.purchase_and_community(purchase_id)
     try:
-        if purchase is None or community is None:
-            raise NotFound(N_("no such purchase"))
-        slots = parse_pickups(pickup, community.timezone, rt.clock())
-        if purchase.status is PurchaseStatus.ARRIVED:
-            await services.mark_arrived(
-                rt.database.unit_of_work(update.update_id), purchase_id,
-                actor_for(update, context), slots, now=rt.clock(),
-            )  # fmt: skip
-        else:
-            question = await services.step_question(
-                rt.database.unit_of_work(), purchase_id, actor_for(update, context), Step.ARRIVED
-            )
+        done = await services.announce_pickup(
+            rt.database, purchase_id, actor_for(update, context), pickup, rt.clock(),
+            update.update_id,
+        )  # fmt: skip
     except AlreadyProcessed:
         return
     except DomainError as error:
         await message.reply_text(not_done(t, error))
         return
-    if purchase.status is PurchaseStatus.ARRIVED:
+    if done.question is None:
         await message.reply_text(
             t.gettext("Done. Members of {title} are told to come to:\n{slots}").format(
-                title=notices.title(purchase), slots=slots_text(t, slots)
+                title=notices.title(done.purchase), slots=slots_text(t, done.slots)
             ),
             parse_mode=ParseMode.HTML,
         )
         return
     # The question answers the command, so its "yes" finds the slots there.
     await message.reply_text(
-        step_question(t, Step.ARRIVED, question, slots=slots),
+        step_question(t, Step.ARRIVED, done.question, slots=done.slots),
         parse_mode=ParseMode.HTML,
-        reply_markup=step_markup(t, Step.ARRIVED, question, rt.clock(), typed=True),
+        reply_markup=step_markup(t, Step.ARRIVED, done.question, rt.clock(), typed=True),
         do_quote=True,
     )
 

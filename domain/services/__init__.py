@@ -5,6 +5,7 @@ person; a domain error leaves the database untouched because nothing was committ
 module per concern; callers use them as `services.<use case>`.
 """
 
+from domain.services.arrival import PickupAnnounced, announce_pickup
 from domain.services.campaigns import (
     TellGranted,
     campaign_to_adopt,
@@ -125,6 +126,7 @@ from domain.services.unit import (
 __all__ = [
     "CONFLICT_RETRIES",
     "CardNotPosted",
+    "PickupAnnounced",
     "ReceiptGoal",
     "Tap",
     "TapOutcome",
@@ -135,6 +137,7 @@ __all__ = [
     "add_helper",
     "add_units",
     "add_units_together",
+    "announce_pickup",
     "campaign_to_adopt",
     "cancel",
     "card",

@@ -54,6 +54,7 @@ from handlers import (
     supply_form,
     transfer,
     unusual_orders,
+    wizard_sources,
 )
 from handlers.failure import on_error
 from handlers.flood import turn_away
@@ -117,10 +118,10 @@ async def _set_commands(application: BotApplication) -> None:
 
 
 HANDLER_MODULES = (
-    purchase_wizard, start, language, community, new_purchase, my_orders, receipts,
-    purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers, supply_form,
-    edit_purchase, price_lists, campaigns, pickup_points, routes, drivers, ratings, scorecards,
-    checkout, admission, my_data, unusual_orders, order_editor, roles,
+    purchase_wizard, wizard_sources, start, language, community, new_purchase, my_orders,
+    receipts, purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers,
+    supply_form, edit_purchase, price_lists, campaigns, pickup_points, routes, drivers, ratings,
+    scorecards, checkout, admission, my_data, unusual_orders, order_editor, roles,
 )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from handlers import (
     my_data,
     my_orders,
     new_purchase,
+    operator_campaigns,
     order_editor,
     payments,
     pickup,
@@ -120,8 +121,9 @@ async def _set_commands(application: BotApplication) -> None:
 HANDLER_MODULES = (
     purchase_wizard, wizard_sources, start, language, community, new_purchase, my_orders,
     receipts, purchase_card, head_panel, head_commands, transfer, payments, pickup, helpers,
-    supply_form, edit_purchase, price_lists, campaigns, pickup_points, routes, drivers, ratings,
-    scorecards, checkout, admission, my_data, unusual_orders, order_editor, roles,
+    supply_form, edit_purchase, price_lists, campaigns, operator_campaigns, pickup_points, routes,
+    drivers, ratings, scorecards, checkout, admission, my_data, unusual_orders, order_editor,
+    roles,
 )  # fmt: skip
 
 

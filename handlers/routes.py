@@ -18,8 +18,8 @@ from domain.errors import N_, DomainError, InvalidPurchase
 from domain.route_form import parse_route_form
 from domain.route_solver import solve_lines
 from domain.routes import Line, RoutePlan
-from handlers.campaigns import operator_or_refusal
 from handlers.exports import csv_bytes, table_pdf
+from handlers.operator_campaigns import operator_or_refusal
 from handlers.packing_list import FontsMissing
 from handlers.purchase_card import not_done
 from handlers.runtime import BotContext, Registration, in_private, person_translator

@@ -16,8 +16,8 @@ from telegram.constants import ParseMode
 from domain import services
 from domain.errors import N_, DomainError, InvalidPurchase, NotAllowed
 from domain.scorecard import Measure, Scorecard, check_threshold
-from handlers.campaigns import operator_or_refusal
 from handlers.charts import scorecard_chart
+from handlers.operator_campaigns import operator_or_refusal
 from handlers.purchase_card import not_done
 from handlers.runtime import BotContext, Registration, actor_for, in_private, person_translator
 from texts.logistics_view import ranking_text, scorecard_text, thresholds_text

@@ -26,17 +26,12 @@ from handlers.runtime import (
     in_private,
     is_chat_admin,
     person_translator,
+    reply,
 )
 from texts.callback_data import Action, Start, deep_link, encode
 from texts.campaign_view import adoptable_text, statement_rows
 
 MAX_REGION_LENGTH = 64
-
-
-async def _reply(update: Update, text: str, **kwargs: object) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
 
 
 async def set_region(update: Update, context: BotContext) -> None:
@@ -48,26 +43,26 @@ async def set_region(update: Update, context: BotContext) -> None:
         community = await uow.communities.get(chat.id)
     t = person_translator(update, context, community)
     if community is None:
-        await _reply(update, t.gettext("/region is for a community chat the bot is in."))
+        await reply(update, t.gettext("/region is for a community chat the bot is in."))
         return
     region = " ".join(context.args or [])
     if not region:
-        await _reply(
+        await reply(
             update,
             t.gettext("This community's region: {region}. Admins change it with /region <name>.")
             .format(region=community.region or "-"),
         )  # fmt: skip
         return
     if not (actor_for(update, context).is_admin or await is_chat_admin(context, chat.id, user.id)):
-        await _reply(update, t.gettext("Only the chat's admins set its region."))
+        await reply(update, t.gettext("Only the chat's admins set its region."))
         return
     if len(region) > MAX_REGION_LENGTH or not any(char.isalnum() for char in region):
-        await _reply(update, t.gettext("Name the region in a few words, e.g. /region North."))
+        await reply(update, t.gettext("Name the region in a few words, e.g. /region North."))
         return
     async with rt.database.unit_of_work(update.update_id) as uow:
         await uow.communities.change(community.chat_id, {"region": region})
         await uow.commit()
-    await _reply(
+    await reply(
         update,
         t.gettext("Region saved: {region}. Heads here see its campaigns with /campaigns.").format(
             region=region
@@ -105,10 +100,10 @@ async def campaigns(update: Update, context: BotContext) -> None:
         lines = [t.gettext("Your campaigns (/campaign <number> for one):")] + [
             f"#{c.id} {c.title} — {c.status.value}" for c in mine
         ]
-        await _reply(update, "\n".join(lines) if mine else t.gettext("No campaigns yet."))
+        await reply(update, "\n".join(lines) if mine else t.gettext("No campaigns yet."))
     if community is None:
         if chat.type == "private" and not (operator or actor.is_admin):
-            await _reply(update, t.gettext("Open a purchase in your community first (/new)."))
+            await reply(update, t.gettext("Open a purchase in your community first (/new)."))
         return
     if chat.type == "private":
         await show_adoptable(update, context, community)
@@ -120,7 +115,7 @@ async def campaigns(update: Update, context: BotContext) -> None:
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(t.gettext("🤝 Adopt one (heads)"), url=link)]]
         )
-    await _reply(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await reply(update, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def show_adoptable(update: Update, context: BotContext, community: Community) -> None:
@@ -138,7 +133,7 @@ async def show_adoptable(update: Update, context: BotContext, community: Communi
         )]
         for c in open_here
     ]  # fmt: skip
-    await _reply(
+    await reply(
         update,
         adoptable_text(t, community, open_here),
         parse_mode=ParseMode.HTML,
@@ -152,7 +147,7 @@ async def adoptable_from_link(update: Update, context: BotContext, community_id:
         community = await uow.communities.get(community_id)
     if community is None:
         t = person_translator(update, context)
-        await _reply(update, not_done(t, NotAllowed(N_("no such community"))))
+        await reply(update, not_done(t, NotAllowed(N_("no such community"))))
         return
     await show_adoptable(update, context, community)
 
@@ -179,7 +174,7 @@ async def commission(update: Update, context: BotContext) -> None:
                 names[campaign.id] = campaign.title
                 lines += commission_lines(campaign, purchase, timezone)
     if not lines:  # a file with nothing to bill says less than this sentence
-        await _reply(update, t.gettext("No campaign of yours has commission to show yet."))
+        await reply(update, t.gettext("No campaign of yours has commission to show yet."))
         return
     heads = await context.runtime.names.readable(context.bot, [line.head_id for line in lines], t)
     rows = statement_rows(t, lines, titles, names, heads)

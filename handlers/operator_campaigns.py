@@ -30,6 +30,7 @@ from handlers.runtime import (
     in_private,
     person_translator,
     purchase_command,
+    reply,
 )
 from texts.campaign_view import Part, board_text, order_rows
 from texts.i18n import Translator
@@ -49,18 +50,12 @@ EXAMPLE_FORM = (
 )
 
 
-async def _reply(update: Update, text: str, **kwargs: object) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
-
-
 async def operator_or_refusal(update: Update, context: BotContext, refusal: str) -> Actor | None:
     """The person, when they are an operator (or a platform admin); else `refusal` is said."""
     actor = actor_for(update, context)
     if await services.may_run_campaigns(context.runtime.database.unit_of_work(), actor):
         return actor
-    await _reply(update, not_done(person_translator(update, context), NotAllowed(refusal)))
+    await reply(update, not_done(person_translator(update, context), NotAllowed(refusal)))
     return None
 
 
@@ -81,7 +76,7 @@ async def new_campaign(update: Update, context: BotContext) -> None:
             cut_off=soon.strftime("%Y-%m-%d 18:00"),
             delivery=(soon + timedelta(days=2)).strftime("%Y-%m-%d"),
         )
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "A campaign is one message: copy the next one, change it and send it back. "
@@ -90,7 +85,7 @@ async def new_campaign(update: Update, context: BotContext) -> None:
                 "heads' own price. Commission: a percentage of goods, or margin."
             ).format(currency=rt.settings.default_currency, timezone=rt.settings.default_timezone),
         )
-        await _reply(update, example)
+        await reply(update, example)
         return
     try:
         campaign = parse_campaign(
@@ -100,9 +95,9 @@ async def new_campaign(update: Update, context: BotContext) -> None:
             rt.database.unit_of_work(update.update_id), actor, campaign, now
         )
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
-    await _reply(
+    await reply(
         update,
         t.gettext(
             "Campaign #{number} {title} is open. Heads in {regions} see it with /campaigns in "
@@ -156,13 +151,13 @@ async def _campaign_command(
     t = person_translator(update, context)
     number, rest = purchase_command(message.text)
     if number is None:
-        await _reply(update, t.gettext("Write the campaign's number after the command."))
+        await reply(update, t.gettext("Write the campaign's number after the command."))
         return None
     try:
         async with context.runtime.database.unit_of_work() as uow:
             campaign, parts = await _run_campaign(uow, number, actor_for(update, context))
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return None
     return campaign, parts, rest, t
 
@@ -174,7 +169,7 @@ async def campaign_board(update: Update, context: BotContext) -> None:
         return
     campaign, parts, _rest, t = found
     text = board_text(t, campaign, parts, _allocation(campaign, parts))
-    await _reply(update, text, parse_mode=ParseMode.HTML)
+    await reply(update, text, parse_mode=ParseMode.HTML)
 
 
 async def campaign_order(update: Update, context: BotContext) -> None:
@@ -231,14 +226,14 @@ async def campaign_supply(update: Update, context: BotContext) -> None:
             f"{line.item.item_id}. {line.item.label}: {campaign.ordered.get(line.item.item_id, 0)}"
             for line in campaign.items
         ]
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "What did the supplier confirm? Copy the next message, change the packs and "
                 "send it back. Every community's members who get less are told."
             ),
         )
-        await _reply(update, "\n".join(form))
+        await reply(update, "\n".join(form))
         return
     try:
         told = await services.confirm_campaign_supply(
@@ -246,9 +241,9 @@ async def campaign_supply(update: Update, context: BotContext) -> None:
             parse_packs(rest, campaign),
         )  # fmt: skip
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
-    await _reply(
+    await reply(
         update,
         t.ngettext(
             "Saved. {count} member gets their new lines and amounts.",

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import MessageHandler, filters
 
@@ -22,13 +21,8 @@ from handlers.runtime import (
     head_community,
     is_chat_admin,
     person_translator,
+    reply,
 )
-
-
-async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
-    message = update.effective_message
-    assert message is not None
-    return await message.reply_text(text, **kwargs)
 
 
 async def _save_point(
@@ -38,7 +32,7 @@ async def _save_point(
         await uow.communities.change(community.chat_id, {"pickup": pickup})
         await uow.commit()
     t = person_translator(update, context, community)
-    await _reply(
+    await reply(
         update,
         t.gettext(
             '📍 Pickup point of {community} saved: {address} (<a href="{map}">map</a>). The '
@@ -60,7 +54,7 @@ async def _private_community(update: Update, context: BotContext) -> Community |
         community = await head_community(uow, user.id)
     if community is None:
         t = person_translator(update, context)
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "I know no community of yours yet: send /point lat, lon in your community's chat "
@@ -85,7 +79,7 @@ async def set_point(update: Update, context: BotContext) -> None:
             community = await uow.communities.get(chat.id)
         if community is None:
             t = person_translator(update, context)
-            await _reply(update, t.gettext("/point is for a community chat the bot is in."))
+            await reply(update, t.gettext("/point is for a community chat the bot is in."))
             return
     t = person_translator(update, context, community)
     if not rest:
@@ -94,7 +88,7 @@ async def set_point(update: Update, context: BotContext) -> None:
             if community.pickup is None
             else f"{community.pickup.address or '-'} · {community.pickup.point}"
         )
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "Pickup point of {community}: {point}. Set it with /point lat, lon and the "
@@ -106,12 +100,12 @@ async def set_point(update: Update, context: BotContext) -> None:
     if chat.type != "private" and not (
         actor_for(update, context).is_admin or await is_chat_admin(context, chat.id, user.id)
     ):
-        await _reply(update, t.gettext("Only the chat's admins set its pickup point."))
+        await reply(update, t.gettext("Only the chat's admins set its pickup point."))
         return
     try:
         pickup = parse_pickup_point(rest)
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     await _save_point(update, context, community, pickup)
 
@@ -128,7 +122,7 @@ async def shared_location(update: Update, context: BotContext) -> None:
     try:
         point = GeoPoint(message.location.latitude, message.location.longitude)
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     address = community.pickup.address if community.pickup else ""
     await _save_point(update, context, community, PickupPoint(point, address))

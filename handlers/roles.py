@@ -21,14 +21,9 @@ from handlers.runtime import (
     actor_for,
     in_private,
     person_translator,
+    reply,
 )
 from texts.i18n import speaking
-
-
-async def _reply(update: Update, text: str) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(text)
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ async def grant_by_id(
     user = update.effective_user
     assert user is not None
     if len(args) != 1 or not args[0].isdigit():
-        await _reply(update, t.gettext(texts.usage))
+        await reply(update, t.gettext(texts.usage))
         return
     user_id = int(args[0])
     rt = context.runtime
@@ -83,11 +78,11 @@ async def grant_by_id(
     except AlreadyProcessed:
         return
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     person = await context.runtime.names.typed(context.bot, user_id)
     if not granted:
-        await _reply(update, t.gettext(texts.already).format(person=person))
+        await reply(update, t.gettext(texts.already).format(person=person))
         return
     told = (
         t.gettext("I told them in a private message.")
@@ -97,7 +92,7 @@ async def grant_by_id(
             "@{bot} and press Start."
         ).format(bot=context.bot.username)
     )
-    await _reply(update, t.gettext(texts.granted).format(person=person) + " " + told)
+    await reply(update, t.gettext(texts.granted).format(person=person) + " " + told)
 
 
 async def make_operator(update: Update, context: BotContext) -> None:

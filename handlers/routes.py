@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
-from typing import Any
 
-from telegram import InputFile, Message, Update
+from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -22,7 +21,7 @@ from handlers.exports import csv_bytes, table_pdf
 from handlers.operator_campaigns import operator_or_refusal
 from handlers.packing_list import FontsMissing
 from handlers.purchase_card import not_done
-from handlers.runtime import BotContext, Registration, in_private, person_translator
+from handlers.runtime import BotContext, Registration, in_private, person_translator, reply
 from texts.i18n import Translator, speaking
 from texts.logistics_view import (
     cost_rows,
@@ -37,12 +36,6 @@ from texts.logistics_view import (
 log = logging.getLogger(__name__)
 
 SOLVE_SECONDS = 5.0
-
-
-async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
-    message = update.effective_message
-    assert message is not None
-    return await message.reply_text(text, **kwargs)
 
 
 async def head_names(context: BotContext, line: Line, t: Translator) -> dict[int, str]:
@@ -94,7 +87,7 @@ async def plan_routes(update: Update, context: BotContext) -> None:
     campaign_id: int | None = None
     try:
         if len(words) < 2:
-            await _reply(update, plannable_text(t, await services.plannable(
+            await reply(update, plannable_text(t, await services.plannable(
                 rt.database.unit_of_work(), actor)))  # fmt: skip
             return
         if words[1].isdigit():
@@ -108,7 +101,7 @@ async def plan_routes(update: Update, context: BotContext) -> None:
             except ValueError:
                 raise InvalidPurchase(N_("write the day as 2026-12-05")) from None
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     t = Translator(t.language, timezone)
     if not form.strip():
@@ -117,9 +110,9 @@ async def plan_routes(update: Update, context: BotContext) -> None:
                 rt.database.unit_of_work(), actor, day, campaign_id
             )
         except DomainError as error:  # another operator's campaign
-            await _reply(update, not_done(t, error))
+            await reply(update, not_done(t, error))
             return
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "A delivery day is one message: copy the next one, change it and send it back. "
@@ -128,14 +121,14 @@ async def plan_routes(update: Update, context: BotContext) -> None:
             ).format(timezone=timezone, currency=currency),
         )
         names = await context.runtime.names.known(context.bot, known)
-        await _reply(update, route_form(t, words[1], depot, known, names))
+        await reply(update, route_form(t, words[1], depot, known, names))
         if campaign_id is not None:
             not_yet = await services.not_yet_plannable(
                 rt.database.unit_of_work(), actor, campaign_id
             )
             if not_yet is not None:
                 said = t.gettext("Not yet: {reason}.").format(reason=t.reason(not_yet))
-                await _reply(update, said)
+                await reply(update, said)
         return
     try:
         fleet, tariff = parse_route_form(form, day, timezone, currency)
@@ -149,12 +142,12 @@ async def plan_routes(update: Update, context: BotContext) -> None:
         )
         await services.save_plan(rt.database.unit_of_work(update.update_id), actor, plan)
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     drivers = await context.runtime.names.readable(
         context.bot, [line.driver_id for line in plan.lines], t
     )
-    board = await _reply(update, plan_text(t, plan, drivers), parse_mode=ParseMode.HTML)
+    board = await reply(update, plan_text(t, plan, drivers), parse_mode=ParseMode.HTML)
     async with rt.database.unit_of_work() as uow:
         await uow.logistics.set_board(plan.id, board.chat_id, board.message_id)
         await uow.commit()
@@ -172,7 +165,7 @@ async def plan_routes(update: Update, context: BotContext) -> None:
         except TelegramError:
             unreachable.append(drivers[line.driver_id])
     if unreachable:
-        await _reply(
+        await reply(
             update,
             t.gettext(
                 "I could not write to {drivers}: each opens the private chat with me and sends "

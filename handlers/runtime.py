@@ -342,6 +342,13 @@ def on_press(handle: Callable[[Press], Awaitable[None]]) -> Handler:
     return handler
 
 
+async def reply(update: Update, text: str, **options: Any) -> Message:
+    """Answer the message of this update (a command or a text), with send_message's options."""
+    message = update.effective_message
+    assert message is not None
+    return await message.reply_text(text, **options)
+
+
 async def redraw(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Edit a message in place; one that already shows exactly this is left as it is (Telegram
     refuses such an edit, and pressing Refresh on an unchanged panel is not an error)."""

@@ -7,10 +7,9 @@ import asyncio
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InputFile, Message, Update
+from telegram import InputFile, Update
 from telegram.constants import ParseMode
 
 from domain import services
@@ -19,16 +18,17 @@ from domain.scorecard import Measure, Scorecard, check_threshold
 from handlers.charts import scorecard_chart
 from handlers.operator_campaigns import operator_or_refusal
 from handlers.purchase_card import not_done
-from handlers.runtime import BotContext, Registration, actor_for, in_private, person_translator
+from handlers.runtime import (
+    BotContext,
+    Registration,
+    actor_for,
+    in_private,
+    person_translator,
+    reply,
+)
 from texts.logistics_view import ranking_text, scorecard_text, thresholds_text
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-async def _reply(update: Update, text: str, **kwargs: Any) -> Message:
-    message = update.effective_message
-    assert message is not None
-    return await message.reply_text(text, **kwargs)
 
 
 def _month_span(month: str, timezone: str) -> tuple[datetime, datetime]:
@@ -48,7 +48,7 @@ async def scorecards_of_month(update: Update, context: BotContext) -> None:
     args = context.args or []
     month = args[0] if args else now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
     if not MONTH.fullmatch(month):
-        await _reply(update, t.gettext("Write the month as 2026-11: /scorecards 2026-11."))
+        await reply(update, t.gettext("Write the month as 2026-11: /scorecards 2026-11."))
         return
     starts, ends = _month_span(month, timezone)
     try:
@@ -56,14 +56,14 @@ async def scorecards_of_month(update: Update, context: BotContext) -> None:
             rt.database.unit_of_work(), actor_for(update, context), starts, ends, timezone, now
         )
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     limits = await services.thresholds(rt.database.unit_of_work())
     of_month = [card for (_head, m), card in cards.items() if m == month]
     names = await context.runtime.names.readable(
         context.bot, [card.head_id for card in of_month], t
     )
-    await _reply(update, ranking_text(t, month, of_month, limits, names),
+    await reply(update, ranking_text(t, month, of_month, limits, names),
                  parse_mode=ParseMode.HTML)  # fmt: skip
 
 
@@ -81,24 +81,24 @@ async def my_scorecard(update: Update, context: BotContext) -> None:
     if args and args[0].isdigit() and int(args[0]) != user.id:
         actor = actor_for(update, context)
         if not await services.may_run_campaigns(rt.database.unit_of_work(), actor):
-            await _reply(update, not_done(t, NotAllowed(N_("only an operator sees another "
+            await reply(update, not_done(t, NotAllowed(N_("only an operator sees another "
                                                            "head's scorecard"))))  # fmt: skip
             return
         head_id = int(args[0])
         args = args[1:]
     month = args[0] if args else now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
     if not MONTH.fullmatch(month):
-        await _reply(update, t.gettext("Write the month as 2026-11: /scorecard 2026-11."))
+        await reply(update, t.gettext("Write the month as 2026-11: /scorecard 2026-11."))
         return
     cards = await services.head_scorecards(rt.database.unit_of_work(), [head_id], timezone, now)
     limits = await services.thresholds(rt.database.unit_of_work())
     months = sorted((m, card) for (_head, m), card in cards.items())
     if not months:
-        await _reply(update, t.gettext("No purchases to score yet."))
+        await reply(update, t.gettext("No purchases to score yet."))
         return
     card = cards.get((head_id, month)) or Scorecard(head_id, month)
     names = await context.runtime.names.readable(context.bot, [head_id], t)
-    await _reply(update, scorecard_text(t, card, limits, names[head_id]),
+    await reply(update, scorecard_text(t, card, limits, names[head_id]),
                  parse_mode=ParseMode.HTML)  # fmt: skip
     chart = await asyncio.to_thread(scorecard_chart, t, [c for _m, c in months][-12:])
     chat = update.effective_chat
@@ -136,7 +136,7 @@ async def set_thresholds(update: Update, context: BotContext) -> None:
                 rt.database.unit_of_work(update.update_id), actor, values, rt.clock()
             )
     except DomainError as error:
-        await _reply(update, not_done(t, error))
+        await reply(update, not_done(t, error))
         return
     limits = await services.thresholds(rt.database.unit_of_work())
     text = thresholds_text(t, limits)
@@ -145,7 +145,7 @@ async def set_thresholds(update: Update, context: BotContext) -> None:
             "Change them with /thresholds and a line per measure, e.g.\n/thresholds\n"
             "fill_rate: 85\nrating: 4.2"
         )
-    await _reply(update, text)
+    await reply(update, text)
 
 
 HANDLERS: list[Registration] = [

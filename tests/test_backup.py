@@ -14,8 +14,8 @@ from domain import services
 from storage.backup import BackupError, backup_sqlite
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, NOW
+from tests.support.stored_purchase import open_purchase
 from tests.test_cli_and_settings import REPO
-from tests.test_storage import open_purchase
 
 
 async def test_backup_while_members_keep_joining(sqlite_template: Path, tmp_path: Path) -> None:

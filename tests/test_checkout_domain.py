@@ -17,7 +17,7 @@ from domain.payments import ClaimState, Means
 from domain.permissions import Actor
 from domain.purchase import DeliverySplit, PaymentMode, PriceTier, Purchase, PurchaseStatus
 from tests.support.builders import HEAD, NOW, eur, item, purchase
-from tests.test_ledger import refusal
+from tests.test_ledger_payments import refusal
 
 A, B = 1, 2
 LATER = NOW + timedelta(hours=1)

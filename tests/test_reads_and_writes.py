@@ -22,7 +22,7 @@ from storage.aggregate_cache import AggregateCache, StoredRows, Tracked
 from storage.purchase_tables import purchases
 from storage.unit_of_work import Database
 from tests.support.builders import ADMITTED, NOW, item, purchase
-from tests.test_storage import COMMUNITY
+from tests.support.stored_purchase import COMMUNITY
 
 # (member, item, firm delta, tolerance delta), or a copy taken of the aggregate so far
 STEPS = st.lists(

@@ -8,11 +8,8 @@ import pytest
 
 from domain import services
 from domain.billing import AmountDue
-from domain.events import Event
 from domain.permissions import Actor
 from domain.reports import MemberLine
-from runtime.event_notices import DIGEST_KINDS
-from runtime.notifier import PurchaseNotices
 from sandbox.model import SandboxMessage, SandboxUser
 from tests.support.builders import eur, item, purchase
 from tests.support.scenario import Community, community_running, joined_toast, template
@@ -165,17 +162,3 @@ def test_the_packing_list_gives_goods_sold_by_weight_their_kilograms(
         False,
     )
     assert lines_label(Translator(language), p, member.lines, member.member_id) == said
-
-
-# The one event no private message follows: the card in the chat is its announcement.
-ANNOUNCED_BY_THE_CARD = {"PurchasePublished"}
-
-
-def test_every_kind_of_event_is_told_by_a_notice_that_picks_its_readers_language() -> None:
-    """The registry of kinds is domain.events: a kind added there without a notice (which
-    renders with `EventNotices.t(recipient)`) fails here instead of going silent, and a
-    notice left for a kind that was renamed fails too."""
-    kinds = {kind.__name__ for kind in Event.__subclasses__()}
-    told = {name.removeprefix("on_") for name in dir(PurchaseNotices) if name.startswith("on_")}
-    assert told <= kinds, told - kinds
-    assert kinds - told == set(DIGEST_KINDS) | ANNOUNCED_BY_THE_CARD

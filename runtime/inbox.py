@@ -188,7 +188,7 @@ class Inbox(BackgroundLoop):
         if self._handled:  # what the last round did not write
             await self.run_once()
         if self._sqlite is not None:
-            self._sqlite.close()
+            await self._sqlite.close()
 
     async def left_over(self, bot: ExtBot[Any]) -> list[Update]:
         """The updates a previous run kept but did not finish, oldest first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -130,8 +131,19 @@ class SqliteInboxWriter:
     def __init__(self, url: str) -> None:
         self._path = make_url(url).database or ""
         self._connection: sqlite3.Connection | None = None
+        # A store runs on a thread of its own, and may still run when the bot stops (its task
+        # cancelled, the thread not): closing the connection under it crashed the process
+        # (SIGSEGV in sqlite3). Closing waits for the store; none starts after.
+        self._lock = threading.Lock()
+        self._closed = False
 
     def _store(self, rows: list[tuple[int, str, int]], now: str) -> None:
+        with self._lock:
+            if self._closed:  # never confirmed to Telegram: it sends these again
+                raise RuntimeError("the inbox is closed")
+            self._store_now(rows, now)
+
+    def _store_now(self, rows: list[tuple[int, str, int]], now: str) -> None:
         if self._connection is None:
             self._connection = sqlite3.connect(
                 self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -164,7 +176,13 @@ class SqliteInboxWriter:
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
         await asyncio.to_thread(self._store, rows, stamp)
 
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    def _close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    async def close(self) -> None:
+        """Once the store under way (if any) is done; the event loop goes on meanwhile."""
+        await asyncio.to_thread(self._close)

@@ -62,7 +62,7 @@ async def test_the_sqlite_writer_keeps_a_batch_in_one_short_transaction(sqlite_u
         await writer.store([(5, {"update_id": 5, "text": "Мёд"}), (6, {"update_id": 6})], NOW)
         await writer.store([(5, {"update_id": 5, "changed": True})], NOW)  # kept before: as is
     finally:
-        writer.close()
+        await writer.close()
     database = Database(sqlite_url)
     try:
         async with database.unit_of_work() as uow:
@@ -73,6 +73,25 @@ async def test_the_sqlite_writer_keeps_a_batch_in_one_short_transaction(sqlite_u
         async with database.sessions() as session:
             received = await session.scalar(select(InboxRow.received_at))
         assert received == NOW
+    finally:
+        await database.dispose()
+
+
+async def test_the_sqlite_writer_closes_only_after_the_store_under_way(sqlite_url: str) -> None:
+    """The bot stopping while a batch is stored on its thread: closing the connection under
+    it crashed the whole process (SIGSEGV); now the close waits, and nothing is stored after."""
+    writer = SqliteInboxWriter(sqlite_url)
+    batch = [(n, {"update_id": n, "text": "+1"}) for n in range(1, 20_001)]
+    storing = asyncio.create_task(writer.store(batch, NOW))
+    await eventually(lambda: writer._lock.locked(), timeout=10)  # the thread is in its store
+    await writer.close()
+    await storing
+    with pytest.raises(RuntimeError, match="closed"):
+        await writer.store([(20_001, {"update_id": 20_001})], NOW)
+    database = Database(sqlite_url)
+    try:
+        async with database.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(InboxRow)) == 20_000
     finally:
         await database.dispose()
 

@@ -30,7 +30,9 @@ BASE_LIBRARIES = (
 )  # fmt: skip
 # `python -m bot run` imports bot.cli, whose run command imports bot.app and bot.takeover; a
 # webhook worker adds bot.webhook.
-WORKER_MODULES = ("bot.cli", "bot.app", "bot.takeover", "bot.webhook")
+WORKER_MODULES = (
+    "bot.cli", "bot.app", "bot.lifecycle", "bot.serving", "bot.takeover", "bot.webhook",
+)  # fmt: skip
 # What only a route, a chart, a document, a QR code or a receipt's picture needs, and alembic,
 # which only a migration needs: each costs a fresh process tens of megabytes or a tenth of a
 # second and more (segno and Pillow less, but nothing at start needs them), so none may be

@@ -8,22 +8,25 @@ from collections.abc import Collection
 
 from cachetools import TTLCache
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from texts.i18n import Translator
 
-# A name changed in Telegram shows within this long; a person the bot could not see (never
-# started it, left the chat) is asked about again after it too.
+# A name changed in Telegram shows within this long.
 NAME_SECONDS = 300
+# Someone Telegram did not show (never started the bot, left the chat) is asked about again
+# after this long: she may start the bot any moment. No answer at all is not remembered.
+UNSEEN_SECONDS = 60
 # About the people an operator's and the heads' views name in a few minutes, many times over.
 NAMES_KEPT = 10_000
 
 
 class NameBook:
-    """Names by user id (an empty name: Telegram did not show this person), for a while."""
+    """Names by user id, for a while; who Telegram did not show, for a shorter while."""
 
     def __init__(self) -> None:
         self._names: TTLCache[int, str] = TTLCache(maxsize=NAMES_KEPT, ttl=NAME_SECONDS)
+        self._unseen: TTLCache[int, bool] = TTLCache(maxsize=NAMES_KEPT, ttl=UNSEEN_SECONDS)
 
     async def known(self, bot: Bot, user_ids: Collection[int]) -> dict[int, str]:
         """The names of those of `user_ids` Telegram shows the bot (people it has seen: in a
@@ -31,15 +34,23 @@ class NameBook:
         names = {}
         for user_id in dict.fromkeys(user_ids):
             name = self._names.get(user_id)
-            if name is None:
-                try:
-                    name = (await bot.get_chat(user_id)).full_name or ""
-                except TelegramError:
-                    name = ""
-                self._names[user_id] = name
+            if name is None and user_id not in self._unseen:
+                name = await self._asked(bot, user_id)
             if name:
                 names[user_id] = name
         return names
+
+    async def _asked(self, bot: Bot, user_id: int) -> str | None:
+        try:
+            name = (await bot.get_chat(user_id)).full_name
+        except (BadRequest, Forbidden):  # Telegram does not show her to the bot
+            self._unseen[user_id] = True
+            return None
+        except TelegramError:  # no answer now: asked again next time
+            return None
+        if name:
+            self._names[user_id] = name
+        return name or None
 
     async def readable(self, bot: Bot, user_ids: Collection[int], t: Translator) -> dict[int, str]:
         """Every one of `user_ids` named: someone Telegram no longer shows is "Person #n"
@@ -60,10 +71,11 @@ class NameBook:
         """Someone's name as a chat they are in shows it (a head in her community's chat, who
         may never have started the bot); None when it does not."""
         name = self._names.get(user_id)
-        if not name:
+        if name is None:
             try:
                 name = (await bot.get_chat_member(chat_id, user_id)).user.full_name
             except TelegramError:
                 return None
-            self._names[user_id] = name
+            if name:
+                self._names[user_id] = name
         return name or None

@@ -165,7 +165,7 @@ CARDS_KEPT = 10_000
 
 def community_translator(community: Community) -> Translator:
     """Messages to a chat speak the community's language and show its timezone."""
-    return Translator(community.language, community.timezone)
+    return speaking(community.language, timezone=community.timezone)
 
 
 def speaker_translator(

@@ -7,6 +7,15 @@ same pace as every other message."""
 
 from __future__ import annotations
 
+from domain.events import (
+    AmountsChanged,
+    DeadlineExtended,
+    HeadDecisionNeeded,
+    PurchaseCancelled,
+    PurchaseCompleted,
+    PurchaseFailed,
+    PurchaseStopped,
+)
 from domain.personal_data import is_pseudonym
 from domain.purchase import FINISHED
 from domain.views import member_order
@@ -16,13 +25,14 @@ from storage.outbox import Urgency
 from texts.order_picker import editor_message
 
 # The events after which an editor's +/− or countdown would be untrue.
-REDRAWN_AFTER = frozenset({
-    "PurchaseStopped", "PurchaseFailed", "PurchaseCancelled", "PurchaseCompleted",
-    "HeadDecisionNeeded", "DeadlineExtended",
+# Named by class, as the notices' registry names them: a renamed event stays covered.
+REDRAWN_AFTER = frozenset(kind.__name__ for kind in (
+    PurchaseStopped, PurchaseFailed, PurchaseCancelled, PurchaseCompleted,
+    HeadDecisionNeeded, DeadlineExtended,
     # After the stop: a withdrawal, the supplier's confirmation, members taken out for not
     # paying — shares move, and a member taken out must not see a Pay button.
-    "AmountsChanged",
-})  # fmt: skip
+    AmountsChanged,
+))  # fmt: skip
 
 
 class EditorNotices(EventNotices):

@@ -45,7 +45,7 @@ Reaction = Callable[[Any, LoggedEvent], Awaitable[None]]
 def reacts_to(*kinds: type[Event]) -> Callable[[Reaction], Reaction]:
     """Marks a notice method as what one or more kinds of event call for. Named by the event's
     class, not by a string: an event renamed is renamed here too (or nothing imports), and
-    `EventNotices` refuses a kind claimed twice; tests/test_notices.py checks that every kind
+    `EventNotices` refuses a kind claimed twice; tests/test_event_registry.py checks that every kind
     of event is told exactly one way."""
 
     def mark(method: Reaction) -> Reaction:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.events import PurchaseStopped
 from domain.geo import GeoPoint, PickupPoint
 from domain.money import Money
 from domain.ports import Conflict
@@ -261,7 +262,7 @@ class SqlLogistics:
         found = await self._session.execute(
             select(DomainEventRow.purchase_id, func.min(DomainEventRow.occurred_at))
             .where(DomainEventRow.purchase_id.in_(purchase_ids))
-            .where(DomainEventRow.kind == "PurchaseStopped")
+            .where(DomainEventRow.kind == PurchaseStopped.__name__)
             .group_by(DomainEventRow.purchase_id)
         )
         return {purchase_id: at for purchase_id, at in found}

@@ -79,7 +79,8 @@ class OutboxRow(Base):
 
 class SendPaceRow(Base):
     """When the next message may go, for the whole bot (chat_id 0) and per chat: the send
-    limits that several processes on one PostgreSQL share (runtime/shared_limits.py)."""
+    limits that several processes on one PostgreSQL share (runtime/rate_limiter.py,
+    storage/cluster.py)."""
 
     __tablename__ = "send_pace"
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.community import Community
-from domain.events import Event
+from domain.events import Event, PurchaseStopped
 from domain.ports import AlreadyProcessed, Conflict
 from domain.purchase import Purchase, PurchaseStatus
 from storage.aggregate_cache import AggregateCache
@@ -260,7 +260,7 @@ class SqlUnitOfWork:
             ),
             # A purchase's stop stays: the heads' scorecards read when it came.
             delete(DomainEventRow).where(
-                DomainEventRow.handled_at < month, DomainEventRow.kind != "PurchaseStopped"
+                DomainEventRow.handled_at < month, DomainEventRow.kind != PurchaseStopped.__name__
             ),
             # Telegram redelivers for a day at most: a week-old update is history either way.
             delete(InboxRow).where(InboxRow.received_at < week),

@@ -19,7 +19,7 @@ from domain.membership import Admission, ensure_admitted
 from domain.permissions import Actor
 from domain.ports import AlreadyProcessed, UnitOfWork
 from domain.purchase import Purchase
-from domain.services.unit import apply, retried, view
+from domain.services.unit import apply, load, retried, view
 from domain.views import MemberOrderView, member_orders
 from domain.views import member_order as member_order_view
 
@@ -254,12 +254,22 @@ async def accept_or_preview_withdrawal(
 ) -> tuple[Purchase, AmountsChanged] | None:
     """The head's first "accept" of request `number`. Before the stop the amounts are
     estimates, so nothing is worth showing: the member goes at once (None). After it, what
-    letting them go would change for the others comes back to be asked about, unsaved."""
-    purchase, impact = await withdrawal_preview(uow, purchase_id, actor, member_id, number, now)
-    if purchase.status not in adjustments.ESTIMATED:
-        return purchase, impact
-    await accept_withdrawal(uow, purchase_id, actor, member_id, number, now)
-    return None
+    letting them go would change for the others comes back to be asked about, unsaved.
+    One unit of work decides and accepts, so a stop committed meanwhile cannot let the member
+    go without the others being shown what it changes."""
+
+    async def work() -> tuple[Purchase, AmountsChanged] | None:
+        async with uow:
+            purchase = await load(uow, purchase_id)
+            if purchase.status not in adjustments.ESTIMATED:  # shown, not saved
+                return purchase, adjustments.withdrawal_preview(
+                    purchase, actor, member_id, number, now
+                )
+            adjustments.accept_withdrawal(purchase, actor, member_id, number, now)
+            await uow.commit()
+        return None
+
+    return await retried(work)
 
 
 async def decline_withdrawal(

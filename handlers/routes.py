@@ -3,7 +3,6 @@ the plan board (kept live as the drivers mark their stops) and each driver's man
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -15,7 +14,6 @@ from domain import services
 from domain.community import Community
 from domain.errors import N_, DomainError, InvalidPurchase
 from domain.route_form import parse_route_form
-from domain.route_solver import solve_lines
 from domain.routes import Line, RoutePlan
 from handlers.exports import csv_bytes, table_pdf
 from handlers.operator_campaigns import operator_or_refusal
@@ -34,8 +32,6 @@ from texts.logistics_view import (
 )
 
 log = logging.getLogger(__name__)
-
-SOLVE_SECONDS = 5.0
 
 
 async def head_names(context: BotContext, line: Line, t: Translator) -> dict[int, str]:
@@ -132,15 +128,9 @@ async def plan_routes(update: Update, context: BotContext) -> None:
         return
     try:
         fleet, tariff = parse_route_form(form, day, timezone, currency)
-        stops = await services.delivery_stops(
-            rt.database.unit_of_work(), actor, day, campaign_id, fleet.drivers
+        plan = await services.plan_delivery_day(
+            rt.database, actor, day, campaign_id, fleet, tariff, now, timezone, update.update_id
         )
-        # The solver is CPU-bound for seconds: off the event loop, so other taps go on.
-        lines = await asyncio.to_thread(solve_lines, stops, fleet, tariff, seconds=SOLVE_SECONDS)
-        plan = RoutePlan(
-            day, campaign_id, actor.user_id, fleet, tariff, lines, now, timezone=timezone
-        )
-        await services.save_plan(rt.database.unit_of_work(update.update_id), actor, plan)
     except DomainError as error:
         await reply(update, not_done(t, error))
         return

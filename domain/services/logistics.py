@@ -4,6 +4,7 @@ heads' scorecards with the operator's thresholds."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,9 +15,10 @@ from domain.campaign import COUNTED, Campaign, CampaignStatus, ensure_can_run
 from domain.errors import N_, DomainError, InvalidPurchase, NotAllowed, NotFound, PickupNeeded
 from domain.geo import GeoPoint, middle
 from domain.permissions import Actor
-from domain.ports import UnitOfWork
+from domain.ports import Database, UnitOfWork
 from domain.purchase import Purchase, PurchaseStatus
-from domain.routes import RoutePlan, Stop, stop_for
+from domain.route_solver import solve_lines
+from domain.routes import Fleet, RoutePlan, Stop, Tariff, stop_for
 from domain.scorecard import (
     DEFAULT_THRESHOLDS,
     MAX_COMMENT_LENGTH,
@@ -216,6 +218,31 @@ async def save_plan(uow: UnitOfWork, actor: Actor, plan: RoutePlan) -> int:
         await uow.logistics.add_plan(plan)
         await uow.commit()
     return plan.id
+
+
+# How long the solver looks for better lines before it answers with the best found.
+SOLVE_SECONDS = 5.0
+
+
+async def plan_delivery_day(
+    database: Database,
+    actor: Actor,
+    day: date,
+    campaign_id: int | None,
+    fleet: Fleet,
+    tariff: Tariff,
+    now: datetime,
+    timezone: str,
+    update_id: int | None = None,
+) -> RoutePlan:
+    """The operator's delivery day as typed: the stops on the way that day (or the
+    campaign's), solved into lines, kept under the operator's update."""
+    stops = await delivery_stops(database.unit_of_work(), actor, day, campaign_id, fleet.drivers)
+    # The solver is CPU-bound for seconds: off the event loop, so other taps go on.
+    lines = await asyncio.to_thread(solve_lines, stops, fleet, tariff, seconds=SOLVE_SECONDS)
+    plan = RoutePlan(day, campaign_id, actor.user_id, fleet, tariff, lines, now, timezone=timezone)
+    await save_plan(database.unit_of_work(update_id), actor, plan)
+    return plan
 
 
 async def load_plan(uow: UnitOfWork, plan_id: int) -> RoutePlan:

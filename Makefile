@@ -24,8 +24,9 @@ typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
 # The suite mostly waits (on Telegram's limits, timers, other processes), so it runs in more
-# xdist workers than there are cores; tests/conftest.py starts one PostgreSQL for all of them.
-TEST_WORKERS ?= 4
+# xdist workers than there are cores (six kept two cores 81 % busy, four 59 %); tests/conftest.py
+# starts one PostgreSQL for all of them.
+TEST_WORKERS ?= 6
 
 unit: $(INSTALLED)
 	$(VENV)/bin/coverage erase

@@ -192,7 +192,21 @@ async def _run_sandbox(settings: Settings) -> None:
 
     # The people and groups of earlier runs come back when the database is the sandbox's own.
     cast = Cast(Path(SANDBOX_CAST_FILE)) if settings.database_url == SANDBOX_DATABASE_URL else None
-    await run_console(build, page_port=settings.sandbox_page_port, cast=cast)
+    first_update_id = await next_update_id(settings.database_url)
+    await run_console(
+        build, page_port=settings.sandbox_page_port, cast=cast, first_update_id=first_update_id
+    )
+
+
+async def next_update_id(database_url: str) -> int:
+    """Where the sandbox's update ids go on: after those of earlier runs, which the database
+    remembers as handled (from 1 again, a new run's first changes were taken for done ones)."""
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            return await uow.inbox.highest_update_id() + 1
+    finally:
+        await database.dispose()
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -172,11 +172,12 @@ async def run_console(
     port: int = 0,
     page_port: int = 8080,
     cast: Cast | None = None,
+    first_update_id: int = 1,
 ) -> None:
     """Start the sandbox, the bot and the chat page, create a demo community (and bring back
     the people and groups of earlier runs kept in `cast`), and play it from the web page and
     from stdin (the console ends at the end of input)."""
-    emulator = TelegramSandbox()
+    emulator = TelegramSandbox(first_update_id=first_update_id)
     await emulator.start(port)
     sandbox = Sandbox(emulator)
     head, alice, bob = sandbox.user("Hanna"), sandbox.user("Alice"), sandbox.user("Bob")

@@ -37,6 +37,7 @@ class EmulatorState:
         limits: Limits | None = None,
         bot_username: str = "groupbuy_sandbox_bot",
         clock: Callable[[], float] = time.monotonic,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token or f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(27)}"
         bot_id = int(self.token.split(":", 1)[0])
@@ -76,7 +77,9 @@ class EmulatorState:
         self._pending_updates: list[dict[str, Any]] = []
         self.sent_updates: dict[int, dict[str, Any]] = {}
         self._allowed_updates: list[str] = []
-        self._update_ids = itertools.count(1)
+        # Telegram's update ids only grow: a sandbox started again over the database of an
+        # earlier run goes on after its last one (bot/cli.py), or they would count as seen.
+        self._update_ids = itertools.count(first_update_id)
         self._ids = itertools.count(1)
         self._by_url: dict[str, str] = {}  # a photo's URL → the file it became
         self._changed = asyncio.Condition()

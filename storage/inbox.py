@@ -101,6 +101,12 @@ class SqlInbox:
         )
         return [(update_id, payload) for update_id, payload in rows.tuples()]
 
+    async def highest_update_id(self) -> int:
+        """The newest update id this database has seen (kept or handled); 0 for none."""
+        kept = await self._session.scalar(select(func.max(InboxRow.update_id)))
+        handled = await self._session.scalar(select(func.max(ProcessedUpdateRow.update_id)))
+        return max(kept or 0, handled or 0)
+
     async def depth(self) -> int:
         """Updates kept and not yet handled, for the metrics."""
         claimed = select(ProcessedUpdateRow.update_id).where(

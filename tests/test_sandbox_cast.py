@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.cli import next_update_id
 from sandbox.cast import Cast, CastUnreadable
 from sandbox.driver import Sandbox
 from sandbox.emulator import TelegramSandbox
+from storage.unit_of_work import Database
 from tests.test_cli_and_settings import groupbuy
+
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
 
 def _demo() -> Sandbox:
@@ -75,3 +80,28 @@ def test_a_second_make_run_brings_back_who_the_first_one_added(tmp_path: Path) -
     broken = groupbuy("run", tmp_path=tmp_path, stdin="!quit\n", SANDBOX_PAGE_PORT="0")
     assert broken.returncode == 2
     assert "cannot read sandbox-people.json: not a file it wrote; delete it" in broken.stderr
+
+
+async def test_a_sandbox_run_numbers_its_updates_after_those_of_earlier_runs(
+    sqlite_url: str,
+) -> None:
+    """`make run` again over the sandbox's database: update ids numbered from 1 again were
+    taken for ones already done, and the new run's first changes went unanswered."""
+    assert await next_update_id(sqlite_url) == 1
+    database = Database(sqlite_url)
+    try:
+        async with database.unit_of_work() as uow:
+            await uow.inbox.store([(3, {"update_id": 3}), (7, {"update_id": 7})], NOW)
+            await uow.commit()
+    finally:
+        await database.dispose()
+    assert await next_update_id(sqlite_url) == 8
+    emulator = TelegramSandbox(first_update_id=8)
+    sandbox = Sandbox(emulator)
+    person = sandbox.user("Dana")
+    await emulator.start()
+    try:
+        await sandbox.send(person, "/help")
+        assert list(emulator.sent_updates) == [8]
+    finally:
+        await emulator.stop()

@@ -9,16 +9,13 @@ import contextlib
 from telegram import Update
 from telegram.error import TelegramError
 
-from handlers.runtime import Runtime, speaker_translator
+from handlers.runtime import Runtime, update_translator
 
 
 async def turn_away(rt: Runtime, update: Update, first: bool) -> None:
     """An update not taken: a pressed button hears it was not taken (so nobody thinks it
     counted); the first of a flood also brings a note to slow down, in the private chat."""
-    user = update.effective_user
-    t = speaker_translator(
-        rt, user.id if user else None, user.language_code if user else None, None
-    )
+    t = update_translator(rt, update)
     with contextlib.suppress(TelegramError):  # a courtesy: nothing depends on it arriving
         if update.callback_query is not None:
             await update.callback_query.answer(

@@ -187,9 +187,16 @@ def person_translator(
     update: Update, context: BotContext, community: Community | None = None
 ) -> Translator:
     """The person behind the update (`speaker_translator`)."""
+    return update_translator(context.runtime, update, community)
+
+
+def update_translator(
+    rt: Runtime, update: Update, community: Community | None = None
+) -> Translator:
+    """`person_translator` where no handler's context is at hand (an update turned away)."""
     user = update.effective_user
     return speaker_translator(
-        context.runtime, user.id if user else None, user.language_code if user else None, community
+        rt, user.id if user else None, user.language_code if user else None, community
     )
 
 
